@@ -1,0 +1,45 @@
+# Talon — electronic queue for public-service centres.
+# `make help` lists the targets.
+
+GO      ?= go
+DATA    ?= ./data
+ADDR    ?= 127.0.0.1:8080
+BIN     := bin
+PKGS    := ./...
+# -race needs cgo; fall back to a plain run where cgo is off.
+RACE    := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && echo -race)
+
+.PHONY: help setup deps run build test bench vet fmt-check depcheck clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: ## install the Debian packages and Go modules the project needs
+	@./deploy/debian-deps
+	@$(GO) mod download
+
+run: setup ## start queue-server with the demo office on $(ADDR), data in $(DATA)
+	$(GO) run ./queue-server --demo --addr $(ADDR) --data $(DATA)
+
+build: setup ## build every binary into ./bin
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/ ./queue-server
+
+test: setup vet fmt-check depcheck ## vet, format check, import-direction check, all tests
+	$(GO) test $(RACE) -count=1 -timeout 20m $(PKGS)
+
+bench: setup ## print the performance numbers the issues ask for
+	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 -timeout 30m $(PKGS)
+
+vet: ## go vet
+	$(GO) vet $(PKGS)
+
+fmt-check: ## fail on files gofmt would change
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+
+depcheck: ## check the one-way import rules from ARCHITECTURE.md
+	@./deploy/depcheck
+
+clean: ## remove build output (the data folder is kept)
+	rm -rf $(BIN)
