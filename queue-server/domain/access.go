@@ -1,0 +1,90 @@
+package domain
+
+import "context"
+
+// Role is what an account may do.
+type Role string
+
+const (
+	RoleAdmin    Role = "admin"    // configures offices; with no OfficeID, every office
+	RoleManager  Role = "manager"  // watches load and statistics, manages appointments
+	RoleHall     Role = "hall"     // hall administrator: priority tickets, moves, cancels
+	RoleOperator Role = "operator" // serves applicants at a window
+	RoleDevice   Role = "device"   // kiosk, hall display or rating terminal
+)
+
+func (r Role) valid() bool {
+	switch r {
+	case RoleAdmin, RoleManager, RoleHall, RoleOperator, RoleDevice:
+		return true
+	}
+	return false
+}
+
+// Account is a login. PasswordHash never leaves the server.
+type Account struct {
+	Login        string `json:"login"`
+	Role         Role   `json:"role"`
+	OfficeID     string `json:"office_id,omitempty"`   // empty only for a region-wide admin
+	OperatorID   string `json:"operator_id,omitempty"` // for RoleOperator
+	DeviceID     string `json:"device_id,omitempty"`   // for RoleDevice
+	FullName     string `json:"full_name,omitempty"`
+	PasswordHash string `json:"-"`
+	// Version changes with the password, which invalidates tokens issued before.
+	Version  int  `json:"version"`
+	Disabled bool `json:"disabled,omitempty"`
+}
+
+// Validate checks an account on its own.
+func (a Account) Validate() error {
+	if err := validID("входа", a.Login); err != nil {
+		return err
+	}
+	if !a.Role.valid() {
+		return Errorf(CodeInvalid, "роль %q неизвестна: admin, manager, hall, operator или device", a.Role)
+	}
+	if a.OfficeID == "" && a.Role != RoleAdmin {
+		return Errorf(CodeInvalid, "учётная запись %q должна быть привязана к офису", a.Login)
+	}
+	if a.Role == RoleOperator && a.OperatorID == "" {
+		return Errorf(CodeInvalid, "учётная запись оператора %q должна указывать оператора", a.Login)
+	}
+	if a.Role == RoleDevice && a.DeviceID == "" {
+		return Errorf(CodeInvalid, "учётная запись устройства %q должна указывать устройство", a.Login)
+	}
+	return nil
+}
+
+// Actor is who performs an operation, as authenticated by a transport.
+type Actor struct {
+	Login      string     `json:"login"`
+	Role       Role       `json:"role"`
+	OfficeID   string     `json:"office_id,omitempty"`
+	OperatorID string     `json:"operator_id,omitempty"`
+	DeviceID   string     `json:"device_id,omitempty"`
+	DeviceKind DeviceKind `json:"device_kind,omitempty"`
+	WindowID   string     `json:"window_id,omitempty"` // rating terminal's window
+	Version    int        `json:"version"`
+}
+
+// System is the actor of changes the server makes by itself (postponed
+// tickets returning, the day closing).
+var System = Actor{Login: "system", Role: RoleAdmin}
+
+// CanAccessOffice reports whether the actor works in the office.
+func (a Actor) CanAccessOffice(officeID string) bool {
+	return a.OfficeID == "" && a.Role == RoleAdmin || a.OfficeID == officeID
+}
+
+type actorKey struct{}
+
+// WithActor returns a context that carries the authenticated actor.
+func WithActor(ctx context.Context, a Actor) context.Context {
+	return context.WithValue(ctx, actorKey{}, a)
+}
+
+// ActorFrom returns the actor in ctx; ok is false for anonymous calls.
+func ActorFrom(ctx context.Context) (Actor, bool) {
+	a, ok := ctx.Value(actorKey{}).(Actor)
+	return a, ok
+}

@@ -1,0 +1,72 @@
+package domain
+
+import "time"
+
+// EventType names a change. Statistics, the journal, integration feeds and
+// the live stream all read events, so the names are a contract.
+type EventType string
+
+const (
+	EventTicketIssued     EventType = "ticket.issued"
+	EventTicketCalled     EventType = "ticket.called"
+	EventTicketRecalled   EventType = "ticket.recalled"
+	EventTicketStarted    EventType = "ticket.started"
+	EventTicketFinished   EventType = "ticket.finished"
+	EventTicketPostponed  EventType = "ticket.postponed"
+	EventTicketReturned   EventType = "ticket.returned" // postponed ticket back in the queue
+	EventTicketRedirected EventType = "ticket.redirected"
+	EventTicketNoShow     EventType = "ticket.no_show"
+	EventTicketCancelled  EventType = "ticket.cancelled"
+
+	EventWindowOpened  EventType = "window.opened"
+	EventWindowClosed  EventType = "window.closed"
+	EventWindowPaused  EventType = "window.paused"
+	EventWindowResumed EventType = "window.resumed"
+
+	EventAppointmentBooked    EventType = "appointment.booked"
+	EventAppointmentCancelled EventType = "appointment.cancelled"
+	EventAppointmentCheckedIn EventType = "appointment.checked_in"
+
+	EventConfigChanged EventType = "config.changed"
+)
+
+// Event is one recorded change, appended in the same transaction as the state
+// it changes. Seq is gap-free per office: a client that saw Seq n and gets
+// n+2 knows it missed one.
+type Event struct {
+	Seq      uint64    `json:"seq"`
+	OfficeID string    `json:"office_id"`
+	Type     EventType `json:"type"`
+	At       time.Time `json:"at"`
+	// Who did it.
+	Actor string `json:"actor"`
+	Role  Role   `json:"role,omitempty"`
+	// Where and to what.
+	WindowID   string `json:"window_id,omitempty"`
+	OperatorID string `json:"operator_id,omitempty"`
+	TicketID   string `json:"ticket_id,omitempty"`
+	ServiceID  string `json:"service_id,omitempty"`
+	// The state after the change.
+	Ticket      *Ticket        `json:"ticket,omitempty"`
+	Session     *WindowSession `json:"session,omitempty"`
+	Appointment *Appointment   `json:"appointment,omitempty"`
+	// Config names the kind and id of a changed setting, e.g. "service/passport".
+	Config string `json:"config,omitempty"`
+}
+
+// Public strips what a hall display must not carry: personal data and the
+// ticket's full history.
+func (e Event) Public() Event {
+	if e.Ticket != nil {
+		t := *e.Ticket
+		t.History = nil
+		t.VerifiedBy = ""
+		e.Ticket = &t
+	}
+	if e.Appointment != nil {
+		a := *e.Appointment
+		a.Name, a.Phone, a.Code = "", "", ""
+		e.Appointment = &a
+	}
+	return e
+}

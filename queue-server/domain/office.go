@@ -1,0 +1,121 @@
+package domain
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+// Office is one public-service centre (МФЦ office) with its own queue.
+type Office struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Address  string `json:"address,omitempty"`
+	TimeZone string `json:"time_zone"` // IANA name, e.g. Europe/Moscow; the day and the numbering follow it
+	Hours    Week   `json:"hours"`
+	// Identifiers the monitoring systems know the office by.
+	MKGUVendorID string `json:"mkgu_vendor_id,omitempty"`
+	OKATO        string `json:"okato,omitempty"` // 11 digits
+	MDMUID       string `json:"mdm_uid,omitempty"`
+	// Appointment check-in window around the slot start, e.g. 60 and 20 minutes.
+	CheckInEarlyMinutes int `json:"check_in_early_minutes"`
+	CheckInLateMinutes  int `json:"check_in_late_minutes"`
+	// Used for the wait estimate until a service has finished tickets today.
+	DefaultServiceMinutes int `json:"default_service_minutes"`
+}
+
+// Week holds opening hours by weekday, Sunday first (time.Weekday order).
+type Week [7]DayHours
+
+// DayHours is "HH:MM" to "HH:MM" in office-local time; both empty means closed.
+type DayHours struct {
+	Open  string `json:"open,omitempty"`
+	Close string `json:"close,omitempty"`
+}
+
+// Closed reports whether the day has no opening hours.
+func (d DayHours) Closed() bool { return d.Open == "" && d.Close == "" }
+
+// Minutes returns opening and closing time as minutes after midnight.
+func (d DayHours) Minutes() (open, close int, err error) {
+	if open, err = parseClock(d.Open); err != nil {
+		return 0, 0, err
+	}
+	if close, err = parseClock(d.Close); err != nil {
+		return 0, 0, err
+	}
+	if close <= open {
+		return 0, 0, Errorf(CodeInvalid, "время закрытия %s должно быть позже открытия %s", d.Close, d.Open)
+	}
+	return open, close, nil
+}
+
+func parseClock(s string) (int, error) {
+	var h, m int
+	if len(s) != 5 || s[2] != ':' {
+		return 0, Errorf(CodeInvalid, "время %q должно быть в виде ЧЧ:ММ", s)
+	}
+	if _, err := fmt.Sscanf(s, "%02d:%02d", &h, &m); err != nil || h > 23 || m > 59 {
+		return 0, Errorf(CodeInvalid, "время %q должно быть в виде ЧЧ:ММ", s)
+	}
+	return h*60 + m, nil
+}
+
+// Location loads the office time zone; tz is injected so the domain stays free of I/O.
+func (o Office) Location(tz func(string) (*time.Location, error)) (*time.Location, error) {
+	loc, err := tz(o.TimeZone)
+	if err != nil {
+		return nil, Errorf(CodeInvalid, "неизвестный часовой пояс %q", o.TimeZone)
+	}
+	return loc, nil
+}
+
+// Validate checks what a person entering an office can get wrong.
+func (o Office) Validate() error {
+	if err := validID("офиса", o.ID); err != nil {
+		return err
+	}
+	if strings.TrimSpace(o.Name) == "" {
+		return Errorf(CodeInvalid, "укажите название офиса")
+	}
+	if o.TimeZone == "" {
+		return Errorf(CodeInvalid, "укажите часовой пояс офиса, например Europe/Moscow")
+	}
+	for i, d := range o.Hours {
+		if d.Closed() {
+			continue
+		}
+		if _, _, err := d.Minutes(); err != nil {
+			return fmt.Errorf("часы работы, %s: %w", weekdayRu[i], err)
+		}
+	}
+	if o.OKATO != "" && (len(o.OKATO) != 11 || strings.Trim(o.OKATO, "0123456789") != "") {
+		return Errorf(CodeInvalid, "код ОКАТО должен состоять из 11 цифр")
+	}
+	if o.CheckInEarlyMinutes < 0 || o.CheckInLateMinutes < 0 {
+		return Errorf(CodeInvalid, "окно регистрации по записи не может быть отрицательным")
+	}
+	if o.DefaultServiceMinutes < 0 {
+		return Errorf(CodeInvalid, "время обслуживания по умолчанию не может быть отрицательным")
+	}
+	return nil
+}
+
+var weekdayRu = [7]string{"воскресенье", "понедельник", "вторник", "среда", "четверг", "пятница", "суббота"}
+
+// validID accepts short ASCII identifiers that are safe in URLs and keys.
+func validID(what, id string) error {
+	if id == "" {
+		return Errorf(CodeInvalid, "укажите идентификатор %s", what)
+	}
+	if len(id) > 64 || !utf8.ValidString(id) {
+		return Errorf(CodeInvalid, "идентификатор %s слишком длинный (до 64 символов)", what)
+	}
+	for _, r := range id {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return Errorf(CodeInvalid, "идентификатор %s %q может содержать только латинские буквы, цифры, точку, дефис и подчёркивание", what, id)
+		}
+	}
+	return nil
+}

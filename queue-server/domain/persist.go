@@ -1,0 +1,131 @@
+package domain
+
+import (
+	"context"
+	"io"
+)
+
+// Counter is the last ticket number issued for a prefix on an office-local day.
+type Counter struct {
+	OfficeID string `json:"office_id"`
+	Day      string `json:"day"`
+	Prefix   string `json:"prefix"`
+	Last     int    `json:"last"`
+}
+
+// IdempotencyKey remembers which ticket a kiosk's request key produced, so a
+// retry after a timeout returns the same ticket.
+type IdempotencyKey struct {
+	OfficeID string `json:"office_id"`
+	Key      string `json:"key"`
+	Day      string `json:"day"`
+	TicketID string `json:"ticket_id"`
+}
+
+// Kind names a kind of configuration record, for deletions and events.
+type Kind string
+
+const (
+	KindOffice   Kind = "office"
+	KindService  Kind = "service"
+	KindWindow   Kind = "window"
+	KindOperator Kind = "operator"
+	KindDevice   Kind = "device"
+	KindCategory Kind = "category"
+	KindAccount  Kind = "account"
+)
+
+// Deletion removes one configuration record.
+type Deletion struct {
+	Kind     Kind   `json:"kind"`
+	OfficeID string `json:"office_id"`
+	ID       string `json:"id"` // the login for accounts
+}
+
+// Changes is what one durable commit writes: events and the records they
+// changed, all in one transaction. Records are whole values (upserts).
+type Changes struct {
+	Events       []Event
+	Offices      []Office
+	Services     []Service
+	Windows      []Window
+	Operators    []Operator
+	Devices      []Device
+	Categories   []PriorityCategory
+	Accounts     []Account
+	Tickets      []Ticket
+	Appointments []Appointment
+	Sessions     []WindowSession
+	Counters     []Counter
+	Idempotency  []IdempotencyKey
+	Settings     map[string]string
+	Deletions    []Deletion
+}
+
+// Empty reports whether committing c would write nothing.
+func (c *Changes) Empty() bool {
+	return len(c.Events) == 0 && len(c.Offices) == 0 && len(c.Services) == 0 && len(c.Windows) == 0 &&
+		len(c.Operators) == 0 && len(c.Devices) == 0 && len(c.Categories) == 0 && len(c.Accounts) == 0 &&
+		len(c.Tickets) == 0 && len(c.Appointments) == 0 && len(c.Sessions) == 0 && len(c.Counters) == 0 &&
+		len(c.Idempotency) == 0 && len(c.Settings) == 0 && len(c.Deletions) == 0
+}
+
+// Merge appends o to c, so that several operations commit together.
+func (c *Changes) Merge(o Changes) {
+	c.Events = append(c.Events, o.Events...)
+	c.Offices = append(c.Offices, o.Offices...)
+	c.Services = append(c.Services, o.Services...)
+	c.Windows = append(c.Windows, o.Windows...)
+	c.Operators = append(c.Operators, o.Operators...)
+	c.Devices = append(c.Devices, o.Devices...)
+	c.Categories = append(c.Categories, o.Categories...)
+	c.Accounts = append(c.Accounts, o.Accounts...)
+	c.Tickets = append(c.Tickets, o.Tickets...)
+	c.Appointments = append(c.Appointments, o.Appointments...)
+	c.Sessions = append(c.Sessions, o.Sessions...)
+	c.Counters = append(c.Counters, o.Counters...)
+	c.Idempotency = append(c.Idempotency, o.Idempotency...)
+	c.Deletions = append(c.Deletions, o.Deletions...)
+	for k, v := range o.Settings {
+		if c.Settings == nil {
+			c.Settings = map[string]string{}
+		}
+		c.Settings[k] = v
+	}
+}
+
+// State is what the engine starts from after a restart.
+type State struct {
+	Offices      []Office
+	Services     []Service
+	Windows      []Window
+	Operators    []Operator
+	Devices      []Device
+	Categories   []PriorityCategory
+	Accounts     []Account
+	Tickets      []Ticket      // of days from the one asked for, plus every ticket not yet terminal
+	Appointments []Appointment // starting on or after that day, plus every one still booked
+	Sessions     []WindowSession
+	Counters     []Counter        // of days from the one asked for
+	Idempotency  []IdempotencyKey // of days from the one asked for
+	Settings     map[string]string
+	// OfficeSeq is the last event sequence number per office.
+	OfficeSeq map[string]uint64
+}
+
+// Store is the durable home of the event log and the state. Commit is one
+// fsynced transaction: after it returns nil everything in it survives a crash;
+// after an error nothing of it is there.
+type Store interface {
+	// Load reads the state; sinceDay (YYYY-MM-DD) bounds tickets, counters and
+	// idempotency keys to recent days.
+	Load(ctx context.Context, sinceDay string) (State, error)
+	Commit(ctx context.Context, c Changes) error
+	// Events returns up to limit events of an office with Seq > after, in order.
+	Events(ctx context.Context, officeID string, after uint64, limit int) ([]Event, error)
+	// Ticket finds any ticket, also of past days, by id.
+	Ticket(ctx context.Context, officeID, ticketID string) (Ticket, error)
+	// Backup writes a consistent copy of the whole database while it is in use.
+	Backup(ctx context.Context, w io.Writer) (int64, error)
+	Close() error
+}

@@ -1,0 +1,127 @@
+package domain
+
+import (
+	"context"
+	"time"
+)
+
+// The operations of the product. The engine implements them on the server,
+// the client SDK over HTTP. The caller is the Actor in ctx (WithActor); each
+// operation checks the actor's role and office itself.
+
+// IssueRequest asks for a live ticket.
+type IssueRequest struct {
+	ServiceID string `json:"service_id"`
+	// Priority tickets are issued by the hall administrator, who records
+	// that the applicant's document was checked.
+	PriorityCategoryID string `json:"priority_category_id,omitempty"`
+	// IdempotencyKey makes a retried request return the ticket of the first one.
+	IdempotencyKey string `json:"-"`
+}
+
+// CallRequest asks a window to call a ticket.
+type CallRequest struct {
+	// Ticket is the id or the number (А015) to call out of order; empty
+	// means call next.
+	Ticket string `json:"ticket,omitempty"`
+	// FinishCurrent finishes what the window is serving before calling;
+	// otherwise a busy window refuses to call.
+	FinishCurrent bool `json:"finish_current,omitempty"`
+}
+
+// QueueFilter narrows ListQueue; zero values match everything active.
+type QueueFilter struct {
+	ServiceID string   `json:"service_id,omitempty"`
+	WindowID  string   `json:"window_id,omitempty"` // what this window could call
+	Statuses  []Status `json:"statuses,omitempty"`  // default: waiting, postponed, called, serving
+}
+
+// Tickets is the life of tickets.
+type Tickets interface {
+	ListServices(ctx context.Context, officeID string) ([]Service, error)
+	IssueTicket(ctx context.Context, officeID string, req IssueRequest) (Ticket, error)
+	GetTicket(ctx context.Context, officeID, ticketID string) (Ticket, error)
+	CancelTicket(ctx context.Context, officeID, ticketID string) (Ticket, error)
+	CheckInAppointment(ctx context.Context, officeID, code string) (Ticket, error)
+
+	CallNext(ctx context.Context, officeID, windowID string, finishCurrent bool) (Ticket, error)
+	CallTicket(ctx context.Context, officeID, windowID string, req CallRequest) (Ticket, error)
+	RecallTicket(ctx context.Context, officeID, ticketID string) (Ticket, error)
+	StartService(ctx context.Context, officeID, ticketID string) (Ticket, error)
+	FinishTicket(ctx context.Context, officeID, ticketID string) (Ticket, error)
+	PostponeTicket(ctx context.Context, officeID, ticketID string, d time.Duration) (Ticket, error)
+	RedirectTicket(ctx context.Context, officeID, ticketID string, r Redirect) (Ticket, error)
+	MarkNoShow(ctx context.Context, officeID, ticketID string) (Ticket, error)
+
+	ListQueue(ctx context.Context, officeID string, f QueueFilter) ([]Ticket, error)
+	GetLiveLoad(ctx context.Context, officeID string) (LiveLoad, error)
+	GetSnapshot(ctx context.Context, officeID string) (OfficeSnapshot, error)
+}
+
+// Windows is operators at windows.
+type Windows interface {
+	ListWindows(ctx context.Context, officeID string) ([]WindowState, error)
+	// OpenWindowSession logs the actor's operator in at the window.
+	OpenWindowSession(ctx context.Context, officeID, windowID string) (WindowState, error)
+	CloseWindowSession(ctx context.Context, officeID, windowID string) (WindowState, error)
+	// PauseWindow starts (paused) or ends a break.
+	PauseWindow(ctx context.Context, officeID, windowID string, paused bool, reason string) (WindowState, error)
+}
+
+// Appointments is pre-registration.
+type Appointments interface {
+	CreateAppointment(ctx context.Context, officeID string, a NewAppointment) (Appointment, error)
+	CancelAppointment(ctx context.Context, officeID, appointmentID string) (Appointment, error)
+	GetAppointment(ctx context.Context, officeID, appointmentID string) (Appointment, error)
+	// ListAppointmentSlots gives one office-local day (YYYY-MM-DD) of a service.
+	ListAppointmentSlots(ctx context.Context, officeID, serviceID, day string) ([]Slot, error)
+}
+
+// AccountInput creates or changes an account; an empty Password keeps the old one.
+type AccountInput struct {
+	Account
+	Password string `json:"password,omitempty"`
+}
+
+// Admin is configuration. Put creates or replaces by id.
+type Admin interface {
+	ListOffices(ctx context.Context) ([]Office, error)
+	GetOffice(ctx context.Context, officeID string) (Office, error)
+	PutOffice(ctx context.Context, o Office) (Office, error)
+
+	PutService(ctx context.Context, s Service) (Service, error)
+	DeleteService(ctx context.Context, officeID, serviceID string) error
+	PutWindow(ctx context.Context, w Window) (Window, error)
+	DeleteWindow(ctx context.Context, officeID, windowID string) error
+	ListOperators(ctx context.Context, officeID string) ([]Operator, error)
+	PutOperator(ctx context.Context, o Operator) (Operator, error)
+	DeleteOperator(ctx context.Context, officeID, operatorID string) error
+	ListDevices(ctx context.Context, officeID string) ([]Device, error)
+	PutDevice(ctx context.Context, d Device) (Device, error)
+	DeleteDevice(ctx context.Context, officeID, deviceID string) error
+	ListPriorityCategories(ctx context.Context, officeID string) ([]PriorityCategory, error)
+	PutPriorityCategory(ctx context.Context, c PriorityCategory) (PriorityCategory, error)
+	DeletePriorityCategory(ctx context.Context, officeID, categoryID string) error
+
+	ListAccounts(ctx context.Context, officeID string) ([]Account, error)
+	PutAccount(ctx context.Context, a AccountInput) (Account, error)
+}
+
+// Auth turns credentials into an actor.
+type Auth interface {
+	// Login checks a password and returns who it belongs to.
+	Login(ctx context.Context, login, password string) (Actor, error)
+	// CheckActor confirms that the account behind a token still exists, is
+	// enabled and has the token's version, and returns its current actor.
+	CheckActor(ctx context.Context, a Actor) (Actor, error)
+}
+
+// Backend is everything a terminal or integration can ask of the queue
+// server: the engine implements it in process, the client SDK over HTTP.
+type Backend interface {
+	Tickets
+	Windows
+	Appointments
+	Admin
+	Auth
+}
