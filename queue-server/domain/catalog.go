@@ -52,8 +52,8 @@ type Service struct {
 	// TicketNote is printed on the ticket, e.g. which documents to prepare.
 	TicketNote string `json:"ticket_note,omitempty"`
 	// Pre-registration: slot length and how many applicants one slot takes; 0 disables booking.
-	SlotMinutes  int `json:"slot_minutes,omitempty"`
-	SlotCapacity int `json:"slot_capacity,omitempty"`
+	SlotMinutes  int  `json:"slot_minutes,omitempty"`
+	SlotCapacity int  `json:"slot_capacity,omitempty"`
 	Disabled     bool `json:"disabled,omitempty"`
 }
 
