@@ -97,9 +97,9 @@ type Kind int
 
 // The fates of a line.
 const (
-	Accepted  Kind = iota // a new code
-	Repeated              // the same code again within the repeat window
-	Rejected              // too long or not text; Reason says why
+	Accepted Kind = iota // a new code
+	Repeated             // the same code again within the repeat window
+	Rejected             // too long or not text; Reason says why
 )
 
 func (k Kind) String() string {
