@@ -1,0 +1,502 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/talonqueue/talon/queue-server/domain"
+	bolt "go.etcd.io/bbolt"
+)
+
+// ErrRefused marks Changes the store will not write because they would
+// damage the log or the numbering: a sequence gap, a counter going back, a
+// record without its keys. It always means a bug in the caller, so the error
+// is an internal one and nothing of the Changes is written.
+var ErrRefused = errors.New("changes refused")
+
+// eventsFill packs event pages full: events are only ever appended, so the
+// room bbolt leaves for inserts by default would be wasted.
+const eventsFill = 0.95
+
+// accountRecord stores the password hash, which domain.Account keeps out of JSON.
+type accountRecord struct {
+	domain.Account
+	PasswordHash string `json:"password_hash,omitempty"`
+}
+
+// dayed names the buckets of a record kind kept per day, with an index from
+// id to day and an index of the records still alive.
+type dayed struct {
+	records, day, live []byte
+}
+
+var (
+	ticketBuckets      = dayed{records: bucketTickets, day: bucketTicketDay, live: bucketTicketOpen}
+	appointmentBuckets = dayed{records: bucketAppointments, day: bucketAppointmentDay, live: bucketAppointmentBooked}
+)
+
+// scopedBuckets are the configuration kinds kept per office.
+var scopedBuckets = map[domain.Kind][]byte{
+	domain.KindService:  bucketServices,
+	domain.KindWindow:   bucketWindows,
+	domain.KindOperator: bucketOperators,
+	domain.KindDevice:   bucketDevices,
+	domain.KindCategory: bucketCategories,
+}
+
+// Commit writes c in one fsynced transaction: all of it or, on error, none.
+// Records are written in slice order, so when several operations of a batch
+// change the same record the last one wins; deletions come after all upserts.
+func (s *Store) Commit(ctx context.Context, c domain.Changes) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("store: commit: %w", err)
+	}
+	if c.Empty() {
+		return nil
+	}
+	if err := checkChanges(&c); err != nil {
+		return err
+	}
+	return wrap("commit", s.db.Update(func(tx *bolt.Tx) error { return apply(tx, &c) }))
+}
+
+func refused(format string, args ...any) error {
+	return domain.Internal(fmt.Errorf("%w: "+format, append([]any{ErrRefused}, args...)...), "store")
+}
+
+// checkChanges refuses, before any write, records whose keys are missing.
+func checkChanges(c *domain.Changes) error {
+	for _, e := range c.Events {
+		if e.OfficeID == "" || e.Seq == 0 || e.Type == "" {
+			return refused("event without office, sequence or type (office %q, seq %d, type %q)", e.OfficeID, e.Seq, e.Type)
+		}
+	}
+	for _, o := range c.Offices {
+		if o.ID == "" {
+			return refused("office without id")
+		}
+	}
+	for _, x := range c.Services {
+		if err := need(domain.KindService, x.OfficeID, x.ID); err != nil {
+			return err
+		}
+	}
+	for _, x := range c.Windows {
+		if err := need(domain.KindWindow, x.OfficeID, x.ID); err != nil {
+			return err
+		}
+	}
+	for _, x := range c.Operators {
+		if err := need(domain.KindOperator, x.OfficeID, x.ID); err != nil {
+			return err
+		}
+	}
+	for _, x := range c.Devices {
+		if err := need(domain.KindDevice, x.OfficeID, x.ID); err != nil {
+			return err
+		}
+	}
+	for _, x := range c.Categories {
+		if err := need(domain.KindCategory, x.OfficeID, x.ID); err != nil {
+			return err
+		}
+	}
+	for _, a := range c.Accounts {
+		if a.Login == "" {
+			return refused("account without login")
+		}
+	}
+	for _, t := range c.Tickets {
+		if err := need("ticket", t.OfficeID, t.ID); err != nil {
+			return err
+		}
+		if !validDay(t.Day) {
+			return refused("ticket %q of office %q has day %q, want YYYY-MM-DD", t.ID, t.OfficeID, t.Day)
+		}
+	}
+	for _, a := range c.Appointments {
+		if err := need("appointment", a.OfficeID, a.ID); err != nil {
+			return err
+		}
+	}
+	for _, x := range c.Sessions {
+		if err := need("session", x.OfficeID, x.WindowID); err != nil {
+			return err
+		}
+	}
+	for _, x := range c.Counters {
+		if x.OfficeID == "" || x.Prefix == "" || !validDay(x.Day) || x.Last < 0 {
+			return refused("counter needs office, YYYY-MM-DD day, prefix and a number ≥ 0 (office %q, day %q, prefix %q, last %d)",
+				x.OfficeID, x.Day, x.Prefix, x.Last)
+		}
+	}
+	for _, x := range c.Idempotency {
+		if x.OfficeID == "" || x.Key == "" || x.TicketID == "" || !validDay(x.Day) {
+			return refused("idempotency key needs office, key, ticket and YYYY-MM-DD day (office %q, key %q, ticket %q, day %q)",
+				x.OfficeID, x.Key, x.TicketID, x.Day)
+		}
+	}
+	for k := range c.Settings {
+		if k == "" {
+			return refused("setting with an empty key")
+		}
+	}
+	for _, d := range c.Deletions {
+		switch {
+		case d.Kind == domain.KindOffice || d.Kind == domain.KindAccount:
+			if deletionID(d) == "" {
+				return refused("deletion of a %s without id", d.Kind)
+			}
+		case scopedBuckets[d.Kind] != nil:
+			if err := need(d.Kind, d.OfficeID, d.ID); err != nil {
+				return err
+			}
+		default:
+			return refused("deletion of unknown kind %q", d.Kind)
+		}
+	}
+	return nil
+}
+
+func need(kind domain.Kind, officeID, id string) error {
+	if officeID == "" || id == "" {
+		return refused("%s needs office and id (office %q, id %q)", kind, officeID, id)
+	}
+	return nil
+}
+
+// deletionID is the key a deletion removes; an office may be named by either field.
+func deletionID(d domain.Deletion) string {
+	if d.ID == "" && d.Kind == domain.KindOffice {
+		return d.OfficeID
+	}
+	return d.ID
+}
+
+// apply writes checked Changes; checks that need the stored state come first.
+func apply(tx *bolt.Tx, c *domain.Changes) error {
+	if err := checkSequences(tx, c.Events); err != nil {
+		return err
+	}
+	if err := checkCounters(tx, c.Counters); err != nil {
+		return err
+	}
+	for _, o := range c.Offices {
+		if err := put(tx, o, bucketOffices, o.ID); err != nil {
+			return err
+		}
+	}
+	for _, x := range c.Services {
+		if err := put(tx, x, bucketServices, x.OfficeID, x.ID); err != nil {
+			return err
+		}
+	}
+	for _, x := range c.Windows {
+		if err := put(tx, x, bucketWindows, x.OfficeID, x.ID); err != nil {
+			return err
+		}
+	}
+	for _, x := range c.Operators {
+		if err := put(tx, x, bucketOperators, x.OfficeID, x.ID); err != nil {
+			return err
+		}
+	}
+	for _, x := range c.Devices {
+		if err := put(tx, x, bucketDevices, x.OfficeID, x.ID); err != nil {
+			return err
+		}
+	}
+	for _, x := range c.Categories {
+		if err := put(tx, x, bucketCategories, x.OfficeID, x.ID); err != nil {
+			return err
+		}
+	}
+	for _, a := range c.Accounts {
+		if err := put(tx, accountRecord{Account: a, PasswordHash: a.PasswordHash}, bucketAccounts, a.Login); err != nil {
+			return err
+		}
+	}
+	for _, t := range c.Tickets {
+		if err := putDayed(tx, ticketBuckets, t.OfficeID, t.Day, t.ID, !t.Status.Terminal(), t); err != nil {
+			return err
+		}
+	}
+	for _, a := range c.Appointments {
+		if err := putDayed(tx, appointmentBuckets, a.OfficeID, utcDay(a.Start), a.ID, a.Status == domain.AppointmentBooked, a); err != nil {
+			return err
+		}
+	}
+	for _, x := range c.Sessions {
+		if err := put(tx, x, bucketSessions, x.OfficeID, x.WindowID); err != nil {
+			return err
+		}
+	}
+	for _, x := range c.Counters {
+		if err := put(tx, x, bucketCounters, x.OfficeID, x.Day, x.Prefix); err != nil {
+			return err
+		}
+	}
+	for _, x := range c.Idempotency {
+		if err := put(tx, x, bucketIdempotency, x.OfficeID, x.Day, x.Key); err != nil {
+			return err
+		}
+	}
+	if err := putEvents(tx, c.Events); err != nil {
+		return err
+	}
+	if err := putSettings(tx, c.Settings); err != nil {
+		return err
+	}
+	for _, d := range c.Deletions {
+		if err := deleteRecord(tx, d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkSequences keeps the log gap-free: each office's events must continue
+// exactly from the last stored one, in order.
+func checkSequences(tx *bolt.Tx, events []domain.Event) error {
+	next := map[string]uint64{}
+	for _, e := range events {
+		want, ok := next[e.OfficeID]
+		if !ok {
+			last, err := lastSeq(tx, e.OfficeID)
+			if err != nil {
+				return err
+			}
+			want = last + 1
+		}
+		if e.Seq != want {
+			what := "a gap"
+			if e.Seq < want {
+				what = "a repeat"
+			}
+			return refused("event %d of office %q would be %s in the log: the next sequence is %d", e.Seq, e.OfficeID, what, want)
+		}
+		next[e.OfficeID] = want + 1
+	}
+	return nil
+}
+
+func lastSeq(tx *bolt.Tx, officeID string) (uint64, error) {
+	b := lookup(tx, bucketEvents, officeID)
+	if b == nil {
+		return 0, nil
+	}
+	k, _ := b.Cursor().Last()
+	if k == nil {
+		return 0, nil
+	}
+	if len(k) != 8 {
+		return 0, fmt.Errorf("events of office %q: key of %d bytes, want 8", officeID, len(k))
+	}
+	return binary.BigEndian.Uint64(k), nil
+}
+
+// checkCounters keeps a number from being issued twice: a counter never goes back.
+func checkCounters(tx *bolt.Tx, counters []domain.Counter) error {
+	seen := map[[3]string]int{}
+	for _, c := range counters {
+		key := [3]string{c.OfficeID, c.Day, c.Prefix}
+		last, ok := seen[key]
+		if !ok {
+			if b := lookup(tx, bucketCounters, c.OfficeID, c.Day); b != nil {
+				if raw := b.Get([]byte(c.Prefix)); raw != nil {
+					stored, err := decode[domain.Counter](raw)
+					if err != nil {
+						return fmt.Errorf("counter %s/%s/%s: %w", c.OfficeID, c.Day, c.Prefix, err)
+					}
+					last = stored.Last
+				}
+			}
+		}
+		if c.Last < last {
+			return refused("counter %q of office %q on %s would go back from %d to %d", c.Prefix, c.OfficeID, c.Day, last, c.Last)
+		}
+		seen[key] = c.Last
+	}
+	return nil
+}
+
+func putEvents(tx *bolt.Tx, events []domain.Event) error {
+	var (
+		b      *bolt.Bucket
+		office string
+	)
+	for _, e := range events {
+		if b == nil || e.OfficeID != office {
+			var err error
+			if b, err = create(tx, bucketEvents, e.OfficeID); err != nil {
+				return err
+			}
+			b.FillPercent = eventsFill
+			office = e.OfficeID
+		}
+		data, err := json.Marshal(e)
+		if err != nil {
+			return fmt.Errorf("encode event %d of office %q: %w", e.Seq, e.OfficeID, err)
+		}
+		if err := b.Put(seqKey(e.Seq), data); err != nil {
+			return fmt.Errorf("put event %d of office %q: %w", e.Seq, e.OfficeID, err)
+		}
+	}
+	return nil
+}
+
+func putSettings(tx *bolt.Tx, settings map[string]string) error {
+	if len(settings) == 0 {
+		return nil
+	}
+	b := lookup(tx, bucketMeta, string(bucketSettings))
+	if b == nil {
+		return fmt.Errorf("%w: no bucket meta/settings", ErrNotDataFile)
+	}
+	for k, v := range settings {
+		var err error
+		// An empty value removes the key, which reads the same from a map.
+		if v == "" {
+			err = b.Delete([]byte(k))
+		} else {
+			err = b.Put([]byte(k), []byte(v))
+		}
+		if err != nil {
+			return fmt.Errorf("setting %q: %w", k, err)
+		}
+	}
+	return nil
+}
+
+func deleteRecord(tx *bolt.Tx, d domain.Deletion) error {
+	var b *bolt.Bucket
+	switch d.Kind {
+	case domain.KindOffice:
+		b = tx.Bucket(bucketOffices)
+	case domain.KindAccount:
+		b = tx.Bucket(bucketAccounts)
+	default:
+		b = lookup(tx, scopedBuckets[d.Kind], d.OfficeID)
+	}
+	if b == nil {
+		return nil
+	}
+	if err := b.Delete([]byte(deletionID(d))); err != nil {
+		return fmt.Errorf("delete %s %q of office %q: %w", d.Kind, deletionID(d), d.OfficeID, err)
+	}
+	return nil
+}
+
+// put stores v as JSON under root/path..., the last element being the key.
+func put(tx *bolt.Tx, v any, root []byte, path ...string) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s %v: %w", root, path, err)
+	}
+	b, err := create(tx, root, path[:len(path)-1]...)
+	if err != nil {
+		return err
+	}
+	if err := b.Put([]byte(path[len(path)-1]), data); err != nil {
+		return fmt.Errorf("put %s %v: %w", root, path, err)
+	}
+	return nil
+}
+
+// putDayed stores a record under its day and keeps both indexes right; a
+// record whose day changed (a moved appointment) leaves its old day.
+func putDayed(tx *bolt.Tx, d dayed, officeID, day, id string, live bool, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s %s/%s: %w", d.records, officeID, id, err)
+	}
+	key, dayKey := []byte(id), []byte(day)
+	idx, err := create(tx, d.day, officeID)
+	if err != nil {
+		return err
+	}
+	records, err := create(tx, d.records, officeID)
+	if err != nil {
+		return err
+	}
+	if old := idx.Get(key); old != nil && string(old) != day {
+		if ob := records.Bucket(old); ob != nil {
+			if err := ob.Delete(key); err != nil {
+				return fmt.Errorf("move %s %s/%s from %s: %w", d.records, officeID, id, old, err)
+			}
+		}
+	}
+	if err := idx.Put(key, dayKey); err != nil {
+		return fmt.Errorf("index %s %s/%s: %w", d.records, officeID, id, err)
+	}
+	days, err := records.CreateBucketIfNotExists(dayKey)
+	if err != nil {
+		return fmt.Errorf("create %s %s/%s: %w", d.records, officeID, day, err)
+	}
+	if err := days.Put(key, data); err != nil {
+		return fmt.Errorf("put %s %s/%s/%s: %w", d.records, officeID, day, id, err)
+	}
+	alive, err := create(tx, d.live, officeID)
+	if err != nil {
+		return err
+	}
+	if live {
+		err = alive.Put(key, dayKey)
+	} else {
+		err = alive.Delete(key)
+	}
+	if err != nil {
+		return fmt.Errorf("index %s %s/%s: %w", d.live, officeID, id, err)
+	}
+	return nil
+}
+
+// create returns root/path..., creating the nested buckets it lacks.
+func create(tx *bolt.Tx, root []byte, path ...string) (*bolt.Bucket, error) {
+	b := tx.Bucket(root)
+	if b == nil {
+		return nil, fmt.Errorf("%w: no bucket %s", ErrNotDataFile, root)
+	}
+	for _, name := range path {
+		var err error
+		if b, err = b.CreateBucketIfNotExists([]byte(name)); err != nil {
+			return nil, fmt.Errorf("create bucket %s %v: %w", root, path, err)
+		}
+	}
+	return b, nil
+}
+
+// lookup returns root/path... or nil when any of it is missing.
+func lookup(tx *bolt.Tx, root []byte, path ...string) *bolt.Bucket {
+	b := tx.Bucket(root)
+	for _, name := range path {
+		if b == nil {
+			return nil
+		}
+		b = b.Bucket([]byte(name))
+	}
+	return b
+}
+
+func seqKey(seq uint64) []byte {
+	var k [8]byte
+	binary.BigEndian.PutUint64(k[:], seq)
+	return k[:]
+}
+
+const dayLayout = "2006-01-02"
+
+func validDay(s string) bool {
+	_, err := time.Parse(dayLayout, s)
+	return len(s) == len(dayLayout) && err == nil
+}
+
+// utcDay files an appointment by the UTC date of its start; Load reads one
+// day more than asked, which covers every office time zone.
+func utcDay(t time.Time) string {
+	return t.UTC().Format(dayLayout)
+}

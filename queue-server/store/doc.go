@@ -1,0 +1,39 @@
+// Package store keeps Talon's state and event log in one bbolt file. It is the
+// only package that imports bbolt: everything else sees domain.Store, and no
+// bbolt type or byte slice leaves a transaction here.
+//
+// Every Commit is one fsynced write transaction, so a ticket, the counter that
+// gave it its number and the event that records it are on disk together or
+// not at all.
+//
+// The bucket tree (values are JSON of the domain types unless noted):
+//
+//	meta/
+//	  schema                      -> schema version, decimal text
+//	  settings/<key>              -> value, plain text
+//	offices/<office>              -> Office
+//	services/<office>/<id>        -> Service
+//	windows/<office>/<id>         -> Window
+//	operators/<office>/<id>       -> Operator
+//	devices/<office>/<id>         -> Device
+//	categories/<office>/<id>      -> PriorityCategory
+//	accounts/<login>              -> Account with its password hash
+//	tickets/<office>/<day>/<id>   -> Ticket            (day = Ticket.Day, office-local)
+//	ticket_day/<office>/<id>      -> day               (finds a ticket of any day)
+//	ticket_open/<office>/<id>     -> day               (tickets not yet terminal)
+//	appointments/<office>/<day>/<id> -> Appointment    (day = Start in UTC)
+//	appointment_day/<office>/<id>    -> day
+//	appointment_booked/<office>/<id> -> day            (still booked)
+//	sessions/<office>/<window>    -> WindowSession
+//	counters/<office>/<day>/<prefix> -> Counter
+//	idempotency/<office>/<day>/<key> -> IdempotencyKey
+//	events/<office>/<seq>         -> Event             (seq: uint64 big-endian)
+//
+// Days are YYYY-MM-DD, so their byte order is their date order and Load skips
+// old days by seeking, without reading them. The *_open and *_booked indexes
+// exist for the same reason: the few tickets and appointments of past days
+// that are still alive are found without decoding history.
+//
+// The schema version counts the migrations applied; Open runs the missing ones
+// in one transaction and refuses a file written by a newer Talon.
+package store

@@ -1,0 +1,143 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/talonqueue/talon/queue-server/domain"
+	bolt "go.etcd.io/bbolt"
+)
+
+var (
+	bucketMeta              = []byte("meta")
+	bucketSettings          = []byte("settings") // inside meta
+	bucketOffices           = []byte("offices")
+	bucketServices          = []byte("services")
+	bucketWindows           = []byte("windows")
+	bucketOperators         = []byte("operators")
+	bucketDevices           = []byte("devices")
+	bucketCategories        = []byte("categories")
+	bucketAccounts          = []byte("accounts")
+	bucketTickets           = []byte("tickets")
+	bucketTicketDay         = []byte("ticket_day")
+	bucketTicketOpen        = []byte("ticket_open")
+	bucketAppointments      = []byte("appointments")
+	bucketAppointmentDay    = []byte("appointment_day")
+	bucketAppointmentBooked = []byte("appointment_booked")
+	bucketSessions          = []byte("sessions")
+	bucketCounters          = []byte("counters")
+	bucketIdempotency       = []byte("idempotency")
+	bucketEvents            = []byte("events")
+
+	keySchema = []byte("schema")
+)
+
+// migration turns a file at schema version n, its index in the list, into
+// version n+1. The next change of the file layout is one more entry at the
+// end of migrations and a test that applies it to a file at the version before.
+type migration struct {
+	name string
+	up   func(tx *bolt.Tx) error
+}
+
+var migrations = []migration{
+	{name: "create the bucket tree", up: createBuckets},
+}
+
+func createBuckets(tx *bolt.Tx) error {
+	for _, name := range [][]byte{
+		bucketMeta, bucketOffices, bucketServices, bucketWindows, bucketOperators, bucketDevices,
+		bucketCategories, bucketAccounts, bucketTickets, bucketTicketDay, bucketTicketOpen,
+		bucketAppointments, bucketAppointmentDay, bucketAppointmentBooked, bucketSessions,
+		bucketCounters, bucketIdempotency, bucketEvents,
+	} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	if _, err := tx.Bucket(bucketMeta).CreateBucketIfNotExists(bucketSettings); err != nil {
+		return fmt.Errorf("create bucket meta/settings: %w", err)
+	}
+	return nil
+}
+
+// Errors a caller may want to tell apart; they arrive wrapped in a
+// *domain.Error that carries the sentence for people.
+var (
+	// ErrInUse means another process, usually a running server, holds the file.
+	ErrInUse = errors.New("data file is in use by another process")
+	// ErrSchemaTooNew means the file was written by a newer Talon.
+	ErrSchemaTooNew = errors.New("data file schema is newer than this program")
+	// ErrNotDataFile means the file is not a Talon data file or is damaged.
+	ErrNotDataFile = errors.New("not a Talon data file")
+)
+
+// schemaVersion reads the version of an open file: 0 for a new, empty file.
+func schemaVersion(tx *bolt.Tx) (int, error) {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		// A bbolt file with buckets but no meta belongs to some other program;
+		// migrating it would mix our tree into its data.
+		if k, _ := tx.Cursor().First(); k != nil {
+			return 0, fmt.Errorf("%w: no meta bucket, but a bucket %q", ErrNotDataFile, k)
+		}
+		return 0, nil
+	}
+	raw := meta.Get(keySchema)
+	if raw == nil {
+		return 0, fmt.Errorf("%w: meta bucket without a schema version", ErrNotDataFile)
+	}
+	v, err := strconv.Atoi(string(raw))
+	if err != nil || v < 1 {
+		return 0, fmt.Errorf("%w: schema version %q", ErrNotDataFile, raw)
+	}
+	return v, nil
+}
+
+// checkSchema refuses a file this program cannot read.
+func checkSchema(tx *bolt.Tx, path string, migs []migration) (int, error) {
+	v, err := schemaVersion(tx)
+	if err != nil {
+		return 0, notDataFile(path, err)
+	}
+	if v > len(migs) {
+		return 0, &domain.Error{
+			Code: domain.CodeUnavailable,
+			Message: fmt.Sprintf("файл данных %s записан более новой версией Talon (схема %d, эта программа знает схемы до %d): обновите сервер",
+				path, v, len(migs)),
+			Err: fmt.Errorf("%w: %s has schema %d, known up to %d", ErrSchemaTooNew, path, v, len(migs)),
+		}
+	}
+	return v, nil
+}
+
+// migrate brings the file up to len(migs) inside tx, so that a failing
+// migration leaves the file at the version it had.
+func migrate(tx *bolt.Tx, path string, migs []migration) (from, to int, err error) {
+	from, err = checkSchema(tx, path, migs)
+	if err != nil {
+		return 0, 0, err
+	}
+	for v := from; v < len(migs); v++ {
+		if err := migs[v].up(tx); err != nil {
+			return 0, 0, fmt.Errorf("migrate schema %d to %d (%s): %w", v, v+1, migs[v].name, err)
+		}
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			return 0, 0, fmt.Errorf("migrate schema %d to %d (%s): no meta bucket afterwards", v, v+1, migs[v].name)
+		}
+		if err := meta.Put(keySchema, []byte(strconv.Itoa(v+1))); err != nil {
+			return 0, 0, fmt.Errorf("record schema %d: %w", v+1, err)
+		}
+	}
+	return from, len(migs), nil
+}
+
+func notDataFile(path string, err error) error {
+	return &domain.Error{
+		Code:    domain.CodeUnavailable,
+		Message: fmt.Sprintf("файл %s повреждён или не является файлом данных Talon", path),
+		Err:     err,
+	}
+}
