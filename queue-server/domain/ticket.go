@@ -46,7 +46,7 @@ var transitions = map[Action][]Status{
 	ActionFinish:   {StatusCalled, StatusServing},
 	ActionPostpone: {StatusCalled, StatusServing},
 	ActionReturn:   {StatusPostponed},
-	ActionRedirect: {StatusCalled, StatusServing},
+	ActionRedirect: {StatusCalled, StatusServing, StatusWaiting, StatusPostponed},
 	ActionNoShow:   {StatusCalled},
 	ActionCancel:   {StatusWaiting, StatusCalled, StatusPostponed},
 }
@@ -118,6 +118,10 @@ type Ticket struct {
 	WindowNumber int    `json:"window_number,omitempty"`
 	OperatorID   string `json:"operator_id,omitempty"`
 	Recalls      int    `json:"recalls,omitempty"`
+	// WaitSeconds is how long the applicant waited until the first call,
+	// counted from the appointment time for appointments; reports compare it
+	// with the service's norm.
+	WaitSeconds int `json:"wait_seconds,omitempty"`
 
 	// A redirect may aim at a window or operator, and may ask to come back.
 	TargetWindowID   string       `json:"target_window_id,omitempty"`

@@ -1,0 +1,296 @@
+// Package engine is the queue's brain: the in-memory state of every office
+// and the rules that change it. Each mutating method checks everything first,
+// then changes state and appends to a domain.Changes the records and events
+// to commit, so a failed call leaves the state untouched. The engine does no
+// I/O and reads time, ids and time zones through Config; the caller
+// serialises writers and makes the changes durable.
+package engine
+
+import (
+	"sort"
+	"time"
+
+	"github.com/talonqueue/talon/queue-server/domain"
+)
+
+// Config injects everything that would otherwise be I/O or global state.
+type Config struct {
+	Now     func() time.Time
+	NewID   func() string // unique random ids for tickets and appointments
+	NewCode func() string // appointment PINs, e.g. six digits
+	TZ      func(name string) (*time.Location, error)
+}
+
+// Engine holds the state of all offices. It is not safe for concurrent use.
+type Engine struct {
+	cfg      Config
+	offices  map[string]*office
+	accounts map[string]*domain.Account
+	settings map[string]string
+}
+
+type office struct {
+	info       domain.Office
+	loc        *time.Location
+	seq        uint64
+	services   map[string]*domain.Service
+	windows    map[string]*domain.Window
+	operators  map[string]*domain.Operator
+	devices    map[string]*domain.Device
+	categories map[string]*domain.PriorityCategory
+	sessions   map[string]*domain.WindowSession // by window id
+
+	tickets  map[string]*domain.Ticket // recent days and every active one
+	byNumber map[string]string         // day+"/"+number → ticket id
+	counters map[string]int            // day+"/"+prefix → last number
+	idem     map[string]idemEntry      // day+"/"+key
+	appts    map[string]*domain.Appointment
+	codes    map[string]string // code of a booked appointment → id
+	// serviceTimes keeps recent service durations per service for the wait estimate.
+	serviceTimes map[string][]time.Duration
+	swept        string // the day memory was last trimmed on
+}
+
+type idemEntry struct {
+	ticketID  string
+	serviceID string
+}
+
+// recentServiceTimes is how many finished tickets the wait estimate averages.
+const recentServiceTimes = 20
+
+// New returns an empty engine.
+func New(cfg Config) *Engine {
+	return &Engine{cfg: cfg, offices: map[string]*office{}, accounts: map[string]*domain.Account{}, settings: map[string]string{}}
+}
+
+// Load replaces the engine's state with one read from the store.
+func Load(cfg Config, st domain.State) (*Engine, error) {
+	e := New(cfg)
+	for _, o := range st.Offices {
+		if _, err := e.addOffice(o); err != nil {
+			return nil, err
+		}
+	}
+	for _, a := range st.Accounts {
+		a := a
+		e.accounts[a.Login] = &a
+	}
+	for k, v := range st.Settings {
+		e.settings[k] = v
+	}
+	get := func(id string) *office { return e.offices[id] }
+	for _, s := range st.Services {
+		if o := get(s.OfficeID); o != nil {
+			s := s
+			o.services[s.ID] = &s
+		}
+	}
+	for _, w := range st.Windows {
+		if o := get(w.OfficeID); o != nil {
+			w := w
+			o.windows[w.ID] = &w
+		}
+	}
+	for _, op := range st.Operators {
+		if o := get(op.OfficeID); o != nil {
+			op := op
+			o.operators[op.ID] = &op
+		}
+	}
+	for _, d := range st.Devices {
+		if o := get(d.OfficeID); o != nil {
+			d := d
+			o.devices[d.ID] = &d
+		}
+	}
+	for _, c := range st.Categories {
+		if o := get(c.OfficeID); o != nil {
+			c := c
+			o.categories[c.ID] = &c
+		}
+	}
+	for _, s := range st.Sessions {
+		if o := get(s.OfficeID); o != nil {
+			s := s
+			o.sessions[s.WindowID] = &s
+		}
+	}
+	for _, t := range st.Tickets {
+		if o := get(t.OfficeID); o != nil {
+			t := t
+			o.putTicket(&t)
+			if t.Status == domain.StatusDone && t.ServiceStartedAt != nil && t.FinishedAt != nil {
+				o.recordServiceTime(t.ServiceID, t.FinishedAt.Sub(*t.ServiceStartedAt))
+			}
+		}
+	}
+	for _, a := range st.Appointments {
+		if o := get(a.OfficeID); o != nil {
+			a := a
+			o.putAppointment(&a)
+		}
+	}
+	for _, c := range st.Counters {
+		if o := get(c.OfficeID); o != nil && c.Last > o.counters[c.Day+"/"+c.Prefix] {
+			o.counters[c.Day+"/"+c.Prefix] = c.Last
+		}
+	}
+	for _, k := range st.Idempotency {
+		if o := get(k.OfficeID); o != nil {
+			sid := ""
+			if t := o.tickets[k.TicketID]; t != nil {
+				sid = t.OriginalServiceID
+			}
+			o.idem[k.Day+"/"+k.Key] = idemEntry{ticketID: k.TicketID, serviceID: sid}
+		}
+	}
+	for id, seq := range st.OfficeSeq {
+		if o := get(id); o != nil {
+			o.seq = seq
+		}
+	}
+	return e, nil
+}
+
+func (e *Engine) addOffice(info domain.Office) (*office, error) {
+	loc, err := info.Location(e.cfg.TZ)
+	if err != nil {
+		return nil, err
+	}
+	o := e.offices[info.ID]
+	if o == nil {
+		o = &office{
+			services: map[string]*domain.Service{}, windows: map[string]*domain.Window{},
+			operators: map[string]*domain.Operator{}, devices: map[string]*domain.Device{},
+			categories: map[string]*domain.PriorityCategory{}, sessions: map[string]*domain.WindowSession{},
+			tickets: map[string]*domain.Ticket{}, byNumber: map[string]string{}, counters: map[string]int{},
+			idem: map[string]idemEntry{}, appts: map[string]*domain.Appointment{}, codes: map[string]string{},
+			serviceTimes: map[string][]time.Duration{},
+		}
+		e.offices[info.ID] = o
+	}
+	o.info, o.loc = info, loc
+	return o, nil
+}
+
+// Setting returns a stored server setting, e.g. the token secret.
+func (e *Engine) Setting(key string) string { return e.settings[key] }
+
+// PutSetting stores a server setting.
+func (e *Engine) PutSetting(key, value string, ch *domain.Changes) {
+	e.settings[key] = value
+	if ch.Settings == nil {
+		ch.Settings = map[string]string{}
+	}
+	ch.Settings[key] = value
+}
+
+// Account returns the account with the login, for password checks done
+// outside the engine (bcrypt is too slow to run while holding the writer).
+func (e *Engine) Account(login string) (domain.Account, bool) {
+	a, ok := e.accounts[login]
+	if !ok {
+		return domain.Account{}, false
+	}
+	return *a, true
+}
+
+// HasAccounts reports whether anyone can log in at all.
+func (e *Engine) HasAccounts() bool { return len(e.accounts) > 0 }
+
+// ActorFor describes an account as the actor its requests act as.
+func (e *Engine) ActorFor(a domain.Account) domain.Actor {
+	act := domain.Actor{Login: a.Login, Role: a.Role, OfficeID: a.OfficeID, OperatorID: a.OperatorID, DeviceID: a.DeviceID, Version: a.Version}
+	if o := e.offices[a.OfficeID]; o != nil && a.DeviceID != "" {
+		if d := o.devices[a.DeviceID]; d != nil {
+			act.DeviceKind, act.WindowID = d.Kind, d.WindowID
+		}
+	}
+	return act
+}
+
+// CheckActor confirms the account behind a token is unchanged.
+func (e *Engine) CheckActor(a domain.Actor) (domain.Actor, error) {
+	if a == domain.System {
+		return a, nil
+	}
+	acc, ok := e.accounts[a.Login]
+	if !ok || acc.Disabled || acc.Version != a.Version {
+		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "сеанс больше не действителен, войдите снова")
+	}
+	return e.ActorFor(*acc), nil
+}
+
+func (e *Engine) office(id string) (*office, error) {
+	o := e.offices[id]
+	if o == nil {
+		return nil, domain.Errorf(domain.CodeNotFound, "офис %q не найден", id)
+	}
+	return o, nil
+}
+
+// day is the office-local date of t, the unit of numbering and statistics.
+func (o *office) day(t time.Time) string { return t.In(o.loc).Format(time.DateOnly) }
+
+func (o *office) putTicket(t *domain.Ticket) {
+	o.tickets[t.ID] = t
+	o.byNumber[t.Day+"/"+t.Number] = t.ID
+}
+
+func (o *office) putAppointment(a *domain.Appointment) {
+	o.appts[a.ID] = a
+	if a.Status == domain.AppointmentBooked {
+		o.codes[a.Code] = a.ID
+	} else if o.codes[a.Code] == a.ID {
+		delete(o.codes, a.Code)
+	}
+}
+
+func (o *office) recordServiceTime(serviceID string, d time.Duration) {
+	if d < 0 {
+		return
+	}
+	ts := append(o.serviceTimes[serviceID], d)
+	if len(ts) > recentServiceTimes {
+		ts = ts[len(ts)-recentServiceTimes:]
+	}
+	o.serviceTimes[serviceID] = ts
+}
+
+// emit appends an event with the office's next sequence number.
+func (o *office) emit(ch *domain.Changes, a domain.Actor, ev domain.Event) {
+	o.seq++
+	ev.Seq, ev.OfficeID, ev.Actor, ev.Role = o.seq, o.info.ID, a.Login, a.Role
+	ch.Events = append(ch.Events, ev)
+}
+
+// ticketEvent records a ticket change: the record, a history step and the event.
+func (o *office) ticketEvent(ch *domain.Changes, a domain.Actor, t *domain.Ticket, typ domain.EventType, act domain.Action, now time.Time) {
+	t.History = append(t.History, domain.Step{At: now, Action: act, Status: t.Status, By: a.Login, WindowID: t.WindowID, OperatorID: t.OperatorID, ServiceID: t.ServiceID})
+	ch.Tickets = append(ch.Tickets, *t)
+	snap := *t
+	o.emit(ch, a, domain.Event{Type: typ, At: now, WindowID: t.WindowID, OperatorID: t.OperatorID, TicketID: t.ID, ServiceID: t.ServiceID, Ticket: &snap})
+}
+
+func (o *office) sessionEvent(ch *domain.Changes, a domain.Actor, s *domain.WindowSession, typ domain.EventType, now time.Time) {
+	ch.Sessions = append(ch.Sessions, *s)
+	snap := *s
+	o.emit(ch, a, domain.Event{Type: typ, At: now, WindowID: s.WindowID, OperatorID: s.OperatorID, Session: &snap})
+}
+
+func ptr(t time.Time) *time.Time { return &t }
+
+// sortedValues returns map values ordered by less, for stable listings.
+func sortedValues[T any](m map[string]*T, less func(a, b *T) bool) []T {
+	vs := make([]*T, 0, len(m))
+	for _, v := range m {
+		vs = append(vs, v)
+	}
+	sort.Slice(vs, func(i, j int) bool { return less(vs[i], vs[j]) })
+	out := make([]T, len(vs))
+	for i, v := range vs {
+		out[i] = *v
+	}
+	return out
+}

@@ -1,0 +1,387 @@
+package engine
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/talonqueue/talon/queue-server/domain"
+)
+
+// fixture is an office with two services, two windows and two operators at
+// work, driven by a hand-moved clock.
+type fixture struct {
+	t    *testing.T
+	e    *Engine
+	now  time.Time
+	ids  int
+	log  domain.Changes // everything committed so far, for reload tests
+	kiosk, hall, op1, op2 domain.Actor
+}
+
+var moscow = time.FixedZone("MSK", 3*3600)
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{t: t, now: time.Date(2026, 11, 23, 10, 0, 0, 0, moscow)}
+	f.e = New(f.config())
+	open := domain.DayHours{Open: "08:00", Close: "20:00"}
+	sys := domain.System
+	f.must(f.e.PutOffice(sys, domain.Office{ID: "o1", Name: "Офис", TimeZone: "Europe/Moscow", Hours: domain.Week{{}, open, open, open, open, open, open}}, &f.log))
+	f.must(f.e.PutService(sys, domain.Service{ID: "pass", OfficeID: "o1", Name: "Паспорт", Prefix: "А", SlotMinutes: 20, SlotCapacity: 1}, &f.log))
+	f.must(f.e.PutService(sys, domain.Service{ID: "realty", OfficeID: "o1", Name: "Недвижимость", Prefix: "Б"}, &f.log))
+	f.must(f.e.PutWindow(sys, domain.Window{ID: "w1", OfficeID: "o1", Number: 1, ServiceIDs: []string{"pass", "realty"}}, &f.log))
+	f.must(f.e.PutWindow(sys, domain.Window{ID: "w2", OfficeID: "o1", Number: 2, ServiceIDs: []string{"realty"}}, &f.log))
+	f.must(f.e.PutOperator(sys, domain.Operator{ID: "op1", OfficeID: "o1", Login: "op1", FullName: "Иванова", Skills: []domain.Skill{{ServiceID: "pass", Weight: 1}, {ServiceID: "realty", Weight: 1}}}, &f.log))
+	f.must(f.e.PutOperator(sys, domain.Operator{ID: "op2", OfficeID: "o1", Login: "op2", FullName: "Петров"}, &f.log))
+	f.must(f.e.PutDevice(sys, domain.Device{ID: "k1", OfficeID: "o1", Kind: domain.DeviceKiosk, Login: "k1"}, &f.log))
+	f.must(f.e.PutPriorityCategory(sys, domain.PriorityCategory{ID: "vet", OfficeID: "o1", Name: "Ветераны", Level: 2}, &f.log))
+	f.kiosk = domain.Actor{Login: "k1", Role: domain.RoleDevice, OfficeID: "o1", DeviceID: "k1", DeviceKind: domain.DeviceKiosk}
+	f.hall = domain.Actor{Login: "hall", Role: domain.RoleHall, OfficeID: "o1"}
+	f.op1 = domain.Actor{Login: "op1", Role: domain.RoleOperator, OfficeID: "o1", OperatorID: "op1"}
+	f.op2 = domain.Actor{Login: "op2", Role: domain.RoleOperator, OfficeID: "o1", OperatorID: "op2"}
+	f.must(f.e.OpenWindowSession(f.op1, "o1", "w1", &f.log))
+	f.must(f.e.OpenWindowSession(f.op2, "o1", "w2", &f.log))
+	return f
+}
+
+func (f *fixture) config() Config {
+	return Config{
+		Now:     func() time.Time { return f.now },
+		NewID:   func() string { f.ids++; return fmt.Sprintf("id%d", f.ids) },
+		NewCode: func() string { return fmt.Sprintf("%06d", 100000+f.ids) },
+		TZ:      func(string) (*time.Location, error) { return moscow, nil },
+	}
+}
+
+// must returns v, or stops the test with err: Go cannot pass a two-value
+// call next to a *testing.T, so this one panics and the test fails with err.
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(fmt.Sprintf("unexpected error: %v", err))
+	}
+	return v
+}
+
+func (f *fixture) must(_ any, err error) {
+	f.t.Helper()
+	if err != nil {
+		f.t.Fatalf("setup: %v", err)
+	}
+}
+
+func (f *fixture) issue(service string) domain.Ticket {
+	f.t.Helper()
+	return must(f.e.IssueTicket(f.kiosk, "o1", domain.IssueRequest{ServiceID: service}, &f.log))
+}
+
+func (f *fixture) callNext(a domain.Actor, window string) domain.Ticket {
+	f.t.Helper()
+	return must(f.e.CallNext(a, "o1", window, false, &f.log))
+}
+
+func wantCode(t *testing.T, err error, code domain.Code) {
+	t.Helper()
+	if domain.ErrorCode(err) != code {
+		t.Fatalf("error = %v, want code %s", err, code)
+	}
+}
+
+func TestNumberingPerPrefixAndDay(t *testing.T) {
+	f := newFixture(t)
+	got := []string{f.issue("pass").Number, f.issue("pass").Number, f.issue("realty").Number, f.issue("pass").Number}
+	want := []string{"А001", "А002", "Б001", "А003"}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("numbers = %v, want %v", got, want)
+		}
+	}
+	f.now = f.now.Add(24 * time.Hour)
+	if n := f.issue("pass").Number; n != "А001" {
+		t.Fatalf("next day starts at %s, want А001", n)
+	}
+}
+
+func TestIssueRefusals(t *testing.T) {
+	f := newFixture(t)
+	tests := []struct {
+		name  string
+		actor domain.Actor
+		req   domain.IssueRequest
+		at    time.Time
+		code  domain.Code
+	}{
+		{"unknown service", f.kiosk, domain.IssueRequest{ServiceID: "nope"}, f.now, domain.CodeNotFound},
+		{"kiosk cannot issue priority", f.kiosk, domain.IssueRequest{ServiceID: "pass", PriorityCategoryID: "vet"}, f.now, domain.CodeForbidden},
+		{"unknown category", f.hall, domain.IssueRequest{ServiceID: "pass", PriorityCategoryID: "nope"}, f.now, domain.CodeNotFound},
+		{"operator cannot issue", f.op1, domain.IssueRequest{ServiceID: "pass"}, f.now, domain.CodeForbidden},
+		{"anonymous", domain.Actor{}, domain.IssueRequest{ServiceID: "pass"}, f.now, domain.CodeUnauthorized},
+		{"after hours", f.kiosk, domain.IssueRequest{ServiceID: "pass"}, time.Date(2026, 11, 23, 20, 30, 0, 0, moscow), domain.CodeConflict},
+		{"sunday", f.kiosk, domain.IssueRequest{ServiceID: "pass"}, time.Date(2026, 11, 22, 12, 0, 0, 0, moscow), domain.CodeConflict},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f.now = tc.at
+			var ch domain.Changes
+			_, err := f.e.IssueTicket(tc.actor, "o1", tc.req, &ch)
+			wantCode(t, err, tc.code)
+			if !ch.Empty() {
+				t.Fatalf("a refused issue produced changes: %+v", ch)
+			}
+		})
+	}
+}
+
+func TestIdempotentIssue(t *testing.T) {
+	f := newFixture(t)
+	req := domain.IssueRequest{ServiceID: "pass", IdempotencyKey: "kiosk-retry-1"}
+	a := must(f.e.IssueTicket(f.kiosk, "o1", req, &f.log))
+	var ch domain.Changes
+	b := must(f.e.IssueTicket(f.kiosk, "o1", req, &ch))
+	if a.ID != b.ID || !ch.Empty() {
+		t.Fatalf("retry gave %s (changes %v), want the same ticket %s and no changes", b.Number, !ch.Empty(), a.Number)
+	}
+	_, err := f.e.IssueTicket(f.kiosk, "o1", domain.IssueRequest{ServiceID: "realty", IdempotencyKey: "kiosk-retry-1"}, &ch)
+	wantCode(t, err, domain.CodeConflict)
+}
+
+func TestIllegalTransitions(t *testing.T) {
+	f := newFixture(t)
+	waiting := f.issue("pass")
+	_, err := f.e.FinishTicket(f.op1, "o1", waiting.ID, &f.log)
+	wantCode(t, err, domain.CodeConflict)
+	_, err = f.e.MarkNoShow(f.op1, "o1", waiting.ID, &f.log)
+	wantCode(t, err, domain.CodeConflict)
+	_, err = f.e.FinishTicket(f.op1, "o1", "missing", &f.log)
+	wantCode(t, err, domain.CodeNotFound)
+
+	called := f.callNext(f.op1, "w1")
+	_, err = f.e.FinishTicket(f.op2, "o1", called.ID, &f.log)
+	wantCode(t, err, domain.CodeForbidden) // not op2's window
+	must(f.e.StartService(f.op1, "o1", called.ID, &f.log))
+	_, err = f.e.StartService(f.op1, "o1", called.ID, &f.log)
+	wantCode(t, err, domain.CodeConflict)
+	done := must(f.e.FinishTicket(f.op1, "o1", called.ID, &f.log))
+	if done.Status != domain.StatusDone || done.FinishedAt == nil {
+		t.Fatalf("finished ticket = %+v", done)
+	}
+	_, err = f.e.FinishTicket(f.op1, "o1", called.ID, &f.log)
+	wantCode(t, err, domain.CodeConflict)
+	_, err = f.e.CancelTicket(f.hall, "o1", called.ID, &f.log)
+	wantCode(t, err, domain.CodeConflict)
+}
+
+func TestOneTicketPerWindow(t *testing.T) {
+	f := newFixture(t)
+	f.issue("pass")
+	f.issue("pass")
+	first := f.callNext(f.op1, "w1")
+	_, err := f.e.CallNext(f.op1, "o1", "w1", false, &f.log)
+	wantCode(t, err, domain.CodeConflict)
+	second := must(f.e.CallNext(f.op1, "o1", "w1", true, &f.log))
+	if second.ID == first.ID {
+		t.Fatal("called the same ticket twice")
+	}
+	got := must(f.e.GetTicket(f.hall, "o1", first.ID))
+	if got.Status != domain.StatusDone {
+		t.Fatalf("finish_current left the first ticket %s", got.Status)
+	}
+	_, err = f.e.CallTicket(f.op2, "o1", "w2", domain.CallRequest{Ticket: second.Number}, &f.log)
+	wantCode(t, err, domain.CodeConflict) // already called at window 1
+}
+
+func TestRoutingOrder(t *testing.T) {
+	f := newFixture(t)
+	plain := f.issue("pass")
+	f.now = f.now.Add(time.Minute)
+	prio := must(f.e.IssueTicket(f.hall, "o1", domain.IssueRequest{ServiceID: "pass", PriorityCategoryID: "vet"}, &f.log))
+	f.now = f.now.Add(time.Minute)
+	realty := f.issue("realty")
+
+	// Window 2 serves only realty, so it never takes passport tickets.
+	if got := f.callNext(f.op2, "w2"); got.ID != realty.ID {
+		t.Fatalf("window 2 called %s, want %s", got.Number, realty.Number)
+	}
+	if got := f.callNext(f.op1, "w1"); got.ID != prio.ID {
+		t.Fatalf("priority ticket not first: called %s", got.Number)
+	}
+	must(f.e.CallNext(f.op1, "o1", "w1", true, &f.log))
+	got := must(f.e.GetTicket(f.hall, "o1", plain.ID))
+	if got.Status != domain.StatusCalled {
+		t.Fatalf("plain ticket %s, want called", got.Status)
+	}
+	_, err := f.e.CallNext(f.op2, "o1", "w2", true, &f.log)
+	wantCode(t, err, domain.CodeNotFound)
+}
+
+func TestWeightsPreferServices(t *testing.T) {
+	f := newFixture(t)
+	f.must(f.e.PutOperator(domain.System, domain.Operator{ID: "op1", OfficeID: "o1", Login: "op1", FullName: "Иванова",
+		Skills: []domain.Skill{{ServiceID: "pass", Weight: 1}, {ServiceID: "realty", Weight: 5}}}, &f.log))
+	older := f.issue("pass")
+	f.now = f.now.Add(2 * time.Minute)
+	newer := f.issue("realty")
+	f.now = f.now.Add(time.Minute)
+	// pass waited 3 min × 1, realty 1 min × 5: realty goes first.
+	if got := f.callNext(f.op1, "w1"); got.ID != newer.ID {
+		t.Fatalf("called %s, want the preferred service's %s", got.Number, newer.Number)
+	}
+	if got := must(f.e.CallNext(f.op1, "o1", "w1", true, &f.log)); got.ID != older.ID {
+		t.Fatalf("called %s, want %s", got.Number, older.Number)
+	}
+}
+
+func TestPostponeReturnsByItself(t *testing.T) {
+	f := newFixture(t)
+	tk := f.issue("pass")
+	f.callNext(f.op1, "w1")
+	p := must(f.e.PostponeTicket(f.op1, "o1", tk.ID, 5*time.Minute, &f.log))
+	if p.Status != domain.StatusPostponed {
+		t.Fatalf("status %s", p.Status)
+	}
+	_, err := f.e.PostponeTicket(f.op1, "o1", tk.ID, 5*time.Minute, &f.log)
+	wantCode(t, err, domain.CodeConflict)
+	_, err = f.e.PostponeTicket(f.op1, "o1", tk.ID, 10*time.Hour, &f.log)
+	wantCode(t, err, domain.CodeInvalid)
+
+	other := f.issue("pass")
+	f.now = f.now.Add(4 * time.Minute)
+	var ch domain.Changes
+	f.e.Tick(&ch)
+	if !ch.Empty() {
+		t.Fatal("tick before the time is up changed something")
+	}
+	f.now = f.now.Add(time.Minute)
+	f.e.Tick(&ch)
+	if len(ch.Events) != 1 || ch.Events[0].Type != domain.EventTicketReturned {
+		t.Fatalf("tick events = %+v, want one ticket.returned", ch.Events)
+	}
+	// The returning ticket goes before the one that came meanwhile.
+	if got := f.callNext(f.op1, "w1"); got.ID != tk.ID {
+		t.Fatalf("called %s, want the returned %s (not %s)", got.Number, tk.Number, other.Number)
+	}
+}
+
+func TestRedirectWithReturn(t *testing.T) {
+	f := newFixture(t)
+	tk := f.issue("pass")
+	f.callNext(f.op1, "w1")
+	must(f.e.StartService(f.op1, "o1", tk.ID, &f.log))
+	r := must(f.e.RedirectTicket(f.op1, "o1", tk.ID, domain.Redirect{ServiceID: "realty", WindowID: "w2", Return: true}, &f.log))
+	if r.Status != domain.StatusWaiting || r.ServiceID != "realty" || r.ReturnTo == nil {
+		t.Fatalf("redirected ticket = %+v", r)
+	}
+	if got := f.callNext(f.op2, "w2"); got.ID != tk.ID {
+		t.Fatalf("window 2 called %s", got.Number)
+	}
+	back := must(f.e.FinishTicket(f.op2, "o1", tk.ID, &f.log))
+	if back.Status != domain.StatusWaiting || back.ServiceID != "pass" || back.TargetWindowID != "w1" {
+		t.Fatalf("after the redirect it should wait for window 1 again: %+v", back)
+	}
+	if got := f.callNext(f.op1, "w1"); got.ID != tk.ID {
+		t.Fatalf("window 1 called %s", got.Number)
+	}
+	done := must(f.e.FinishTicket(f.op1, "o1", tk.ID, &f.log))
+	if done.Status != domain.StatusDone {
+		t.Fatalf("status %s", done.Status)
+	}
+}
+
+func TestNoShowAndCancel(t *testing.T) {
+	f := newFixture(t)
+	a, b := f.issue("pass"), f.issue("pass")
+	f.callNext(f.op1, "w1")
+	ns := must(f.e.MarkNoShow(f.op1, "o1", a.ID, &f.log))
+	if ns.Status != domain.StatusNoShow {
+		t.Fatalf("status %s", ns.Status)
+	}
+	_, err := f.e.CancelTicket(f.op1, "o1", b.ID, &f.log)
+	wantCode(t, err, domain.CodeForbidden)
+	c := must(f.e.CancelTicket(f.hall, "o1", b.ID, &f.log))
+	if c.Status != domain.StatusCancelled {
+		t.Fatalf("status %s", c.Status)
+	}
+	_, err = f.e.CallNext(f.op1, "o1", "w1", false, &f.log)
+	wantCode(t, err, domain.CodeNotFound)
+}
+
+func TestAppointmentCheckIn(t *testing.T) {
+	f := newFixture(t)
+	slot := time.Date(2026, 11, 23, 12, 0, 0, 0, moscow)
+	ap := must(f.e.CreateAppointment(f.hall, "o1", domain.NewAppointment{ServiceID: "pass", Start: slot, Name: "Иванов", Phone: "+79990000000"}, &f.log))
+	_, err := f.e.CreateAppointment(f.hall, "o1", domain.NewAppointment{ServiceID: "pass", Start: slot}, &f.log)
+	wantCode(t, err, domain.CodeConflict) // capacity 1
+	_, err = f.e.CreateAppointment(f.hall, "o1", domain.NewAppointment{ServiceID: "pass", Start: slot.Add(7 * time.Minute)}, &f.log)
+	wantCode(t, err, domain.CodeInvalid) // not a slot start
+
+	f.now = slot.Add(-61 * time.Minute)
+	_, err = f.e.CheckInAppointment(f.kiosk, "o1", ap.Code, &f.log)
+	wantCode(t, err, domain.CodeConflict)
+	f.now = slot.Add(-30 * time.Minute)
+	live := f.issue("pass")
+	tk := must(f.e.CheckInAppointment(f.kiosk, "o1", ap.Code, &f.log))
+	if tk.AppointmentID != ap.ID || tk.Number != "А002" {
+		t.Fatalf("check-in ticket = %+v", tk)
+	}
+	_, err = f.e.CheckInAppointment(f.kiosk, "o1", ap.Code, &f.log)
+	wantCode(t, err, domain.CodeNotFound) // a code works once
+
+	// Before its time the appointment waits like anyone; once due it goes first.
+	f.now = slot
+	if got := f.callNext(f.op1, "w1"); got.ID != tk.ID {
+		t.Fatalf("called %s, want the due appointment %s before %s", got.Number, tk.Number, live.Number)
+	}
+	load := must(f.e.GetLiveLoad(f.hall, "o1"))
+	if load.TicketsWaiting != 1 || load.TicketsInService != 1 {
+		t.Fatalf("load = %+v", load)
+	}
+}
+
+func TestAppointmentTooLate(t *testing.T) {
+	f := newFixture(t)
+	slot := time.Date(2026, 11, 23, 12, 0, 0, 0, moscow)
+	ap := must(f.e.CreateAppointment(f.hall, "o1", domain.NewAppointment{ServiceID: "pass", Start: slot}, &f.log))
+	f.now = slot.Add(21 * time.Minute)
+	_, err := f.e.CheckInAppointment(f.kiosk, "o1", ap.Code, &f.log)
+	wantCode(t, err, domain.CodeConflict)
+}
+
+func TestPositionAndEstimate(t *testing.T) {
+	f := newFixture(t)
+	f.issue("realty")
+	f.issue("realty")
+	third := f.issue("realty")
+	if third.Position != 3 {
+		t.Fatalf("position %d, want 3", third.Position)
+	}
+	// Two windows serve realty, 10 min default: two ahead → 10 minutes.
+	if third.EstimatedWaitSeconds != 600 {
+		t.Fatalf("estimate %d s, want 600", third.EstimatedWaitSeconds)
+	}
+}
+
+func TestDayCloseCancelsLeftovers(t *testing.T) {
+	f := newFixture(t)
+	tk := f.issue("pass")
+	f.now = f.now.Add(24 * time.Hour)
+	var ch domain.Changes
+	f.e.Tick(&ch)
+	got := must(f.e.GetTicket(f.hall, "o1", tk.ID))
+	if got.Status != domain.StatusCancelled {
+		t.Fatalf("yesterday's ticket is %s", got.Status)
+	}
+	if f.e.offices["o1"].sessions["w1"].Status != domain.WindowClosed {
+		t.Fatal("yesterday's window session still open")
+	}
+}
+
+func TestSequencesAreGapFree(t *testing.T) {
+	f := newFixture(t)
+	f.issue("pass")
+	f.callNext(f.op1, "w1")
+	for i, ev := range f.log.Events {
+		if ev.Seq != uint64(i+1) || ev.OfficeID != "o1" {
+			t.Fatalf("event %d has seq %d office %q", i, ev.Seq, ev.OfficeID)
+		}
+	}
+}

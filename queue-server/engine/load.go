@@ -1,0 +1,232 @@
+package engine
+
+import (
+	"sort"
+	"time"
+
+	"github.com/talonqueue/talon/queue-server/domain"
+)
+
+var activeStatuses = []domain.Status{domain.StatusWaiting, domain.StatusPostponed, domain.StatusCalled, domain.StatusServing}
+
+// ListQueue returns today's tickets matching the filter: the queue in call
+// order first, then those at windows.
+func (e *Engine) ListQueue(a domain.Actor, officeID string, f domain.QueueFilter) ([]domain.Ticket, error) {
+	if err := authorize(a, officeID, permView); err != nil {
+		return nil, err
+	}
+	o, err := e.office(officeID)
+	if err != nil {
+		return nil, err
+	}
+	var w *domain.Window
+	var op *domain.Operator
+	if f.WindowID != "" {
+		if w = o.windows[f.WindowID]; w == nil {
+			return nil, domain.Errorf(domain.CodeNotFound, "окно %q не найдено", f.WindowID)
+		}
+		if s := o.sessions[w.ID]; s != nil && s.Status != domain.WindowClosed {
+			op = o.operators[s.OperatorID]
+		}
+		if op == nil {
+			op = &domain.Operator{} // no operator: the window's own services
+		}
+	}
+	statuses := f.Statuses
+	if len(statuses) == 0 {
+		statuses = activeStatuses
+	}
+	now := e.cfg.Now()
+	today := o.day(now)
+	var out []domain.Ticket
+	for _, t := range o.tickets {
+		if t.Day != today || !containsStatus(statuses, t.Status) || f.ServiceID != "" && t.ServiceID != f.ServiceID {
+			continue
+		}
+		if w != nil {
+			if _, ok := o.eligible(t, w, op); !ok && t.WindowID != w.ID {
+				continue
+			}
+		}
+		out = append(out, o.view(t, now))
+	}
+	sortTickets(out)
+	if out == nil {
+		out = []domain.Ticket{}
+	}
+	return out, nil
+}
+
+func containsStatus(xs []domain.Status, s domain.Status) bool {
+	for _, x := range xs {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// sortTickets orders waiting tickets by their place, then everything else by number.
+func sortTickets(ts []domain.Ticket) {
+	sort.Slice(ts, func(i, j int) bool {
+		pi, pj := ts[i].Position, ts[j].Position
+		if (pi > 0) != (pj > 0) {
+			return pi > 0
+		}
+		if pi != pj {
+			return pi < pj
+		}
+		if !ts[i].QueuedAt.Equal(ts[j].QueuedAt) {
+			return ts[i].QueuedAt.Before(ts[j].QueuedAt)
+		}
+		return ts[i].Number < ts[j].Number
+	})
+}
+
+// GetLiveLoad sums up the office now.
+func (e *Engine) GetLiveLoad(a domain.Actor, officeID string) (domain.LiveLoad, error) {
+	if err := authorize(a, officeID, permView); err != nil {
+		return domain.LiveLoad{}, err
+	}
+	o, err := e.office(officeID)
+	if err != nil {
+		return domain.LiveLoad{}, err
+	}
+	return o.load(e.cfg.Now()), nil
+}
+
+func (o *office) load(now time.Time) domain.LiveLoad {
+	today := o.day(now)
+	l := domain.LiveLoad{OfficeID: o.info.ID, At: now, WindowsTotal: len(o.windows), Services: []domain.ServiceLoad{}}
+	perService := map[string]*domain.ServiceLoad{}
+	var waitSum time.Duration
+	for _, t := range o.tickets {
+		if t.Day != today {
+			continue
+		}
+		l.TicketsTotal++
+		switch t.Status {
+		case domain.StatusWaiting:
+			// The live queue leaves out appointments whose time has not come.
+			if t.AppointmentAt != nil && t.AppointmentAt.After(now) {
+				break
+			}
+			l.TicketsWaiting++
+			wait := now.Sub(t.QueuedAt)
+			waitSum += wait
+			sec := int(wait / time.Second)
+			if l.TicketsWaiting == 1 || sec < l.MinWaitSeconds {
+				l.MinWaitSeconds = sec
+			}
+			if sec > l.MaxWaitSeconds {
+				l.MaxWaitSeconds = sec
+			}
+			sl := perService[t.ServiceID]
+			if sl == nil {
+				sl = &domain.ServiceLoad{ServiceID: t.ServiceID}
+				perService[t.ServiceID] = sl
+			}
+			sl.Waiting++
+			if sec > sl.MaxWaitSeconds {
+				sl.MaxWaitSeconds = sec
+			}
+		case domain.StatusPostponed:
+			l.TicketsPostponed++
+		case domain.StatusCalled, domain.StatusServing:
+			l.TicketsInService++
+		case domain.StatusDone:
+			l.TicketsDone++
+		}
+		if t.CalledAt != nil {
+			norm := o.norm(t)
+			if time.Duration(t.WaitSeconds)*time.Second <= norm {
+				l.WithinNorm++
+			} else {
+				l.OverNorm++
+			}
+		}
+	}
+	if l.TicketsWaiting > 0 {
+		l.AvgWaitSeconds = int(waitSum / time.Duration(l.TicketsWaiting) / time.Second)
+	}
+	for _, s := range o.sessions {
+		if o.windows[s.WindowID] == nil {
+			continue
+		}
+		switch s.Status {
+		case domain.WindowOpen:
+			l.WindowsActive++
+			if t := o.tickets[s.CurrentTicketID]; t != nil && !t.Status.Terminal() {
+				l.WindowsServing++
+			}
+		case domain.WindowPaused:
+			l.WindowsStopped++
+		}
+	}
+	for _, s := range o.serviceList() {
+		if s.IsGroup {
+			continue
+		}
+		sl := perService[s.ID]
+		if sl == nil {
+			sl = &domain.ServiceLoad{ServiceID: s.ID}
+		}
+		sl.EstimatedWaitSeconds = int(o.estimate(s.ID, len(o.serviceQueue(s.ID, now))+1) / time.Second)
+		l.Services = append(l.Services, *sl)
+	}
+	return l
+}
+
+// norm is the wait a ticket's service allows it.
+func (o *office) norm(t *domain.Ticket) time.Duration {
+	s := o.services[t.OriginalServiceID]
+	if s == nil {
+		return domain.DefaultWaitNormMinutes * time.Minute
+	}
+	if t.AppointmentAt != nil && s.AppointmentNormMinutes > 0 {
+		return time.Duration(s.AppointmentNormMinutes) * time.Minute
+	}
+	return time.Duration(s.WaitNorm()) * time.Minute
+}
+
+// recentCalls is how many of today's calls a snapshot carries for hall boards.
+const recentCalls = 20
+
+// GetSnapshot returns the state a terminal starts following the stream from.
+func (e *Engine) GetSnapshot(a domain.Actor, officeID string) (domain.OfficeSnapshot, error) {
+	if err := authorize(a, officeID, permView); err != nil {
+		return domain.OfficeSnapshot{}, err
+	}
+	o, err := e.office(officeID)
+	if err != nil {
+		return domain.OfficeSnapshot{}, err
+	}
+	now := e.cfg.Now()
+	today := o.day(now)
+	snap := domain.OfficeSnapshot{Seq: o.seq, Office: o.info, Services: o.serviceList(), Windows: o.windowStates(), Queue: []domain.Ticket{}, RecentCalls: []domain.Ticket{}}
+	for _, t := range o.tickets {
+		if t.Day != today {
+			continue
+		}
+		v := o.view(t, now)
+		v.History = nil
+		if t.Status == domain.StatusWaiting || t.Status == domain.StatusPostponed {
+			snap.Queue = append(snap.Queue, v)
+		}
+		if t.CalledAt != nil {
+			snap.RecentCalls = append(snap.RecentCalls, v)
+		}
+	}
+	sortTickets(snap.Queue)
+	sort.Slice(snap.RecentCalls, func(i, j int) bool {
+		a, b := snap.RecentCalls[i], snap.RecentCalls[j]
+		if !a.CalledAt.Equal(*b.CalledAt) {
+			return a.CalledAt.After(*b.CalledAt)
+		}
+		return a.Number > b.Number
+	})
+	if len(snap.RecentCalls) > recentCalls {
+		snap.RecentCalls = snap.RecentCalls[:recentCalls]
+	}
+	return snap, nil
+}

@@ -1,0 +1,269 @@
+package engine
+
+import (
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/talonqueue/talon/queue-server/domain"
+)
+
+// callable reports whether a ticket is in a queue now: waiting, or postponed
+// and its time is up. Only today's tickets are called.
+func (o *office) callable(t *domain.Ticket, today string, now time.Time) bool {
+	if t.Day != today {
+		return false
+	}
+	return t.Status == domain.StatusWaiting || t.Status == domain.StatusPostponed && !t.PostponedUntil.After(now)
+}
+
+// weight says whether the window with this operator serves a service, and
+// how much the operator prefers it (0: does not serve). A window with no
+// services listed serves all; an operator with no skills serves all of the
+// window's services with weight 1.
+func (o *office) weight(w *domain.Window, op *domain.Operator, serviceID string) int {
+	if len(w.ServiceIDs) > 0 && !contains(w.ServiceIDs, serviceID) {
+		return 0
+	}
+	if len(op.Skills) == 0 {
+		return 1
+	}
+	for _, s := range op.Skills {
+		if s.ServiceID == serviceID {
+			return s.Weight
+		}
+	}
+	return 0
+}
+
+func contains(xs []string, x string) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}
+
+// active reports whether a window has an operator at work (not on a break).
+func (o *office) active(windowID string) bool {
+	s := o.sessions[windowID]
+	return s != nil && s.Status == domain.WindowOpen
+}
+
+// operatorActive reports whether an operator works at some window now.
+func (o *office) operatorActive(operatorID string) bool {
+	for _, s := range o.sessions {
+		if s.OperatorID == operatorID && s.Status == domain.WindowOpen {
+			return true
+		}
+	}
+	return false
+}
+
+// candidate is a ticket a window could call, with what orders it.
+type candidate struct {
+	t        *domain.Ticket
+	targeted bool // redirected to this very window or operator
+	weight   int
+}
+
+// eligible decides whether the window may call t by call-next. A ticket aimed
+// at another window or operator waits for it while that one is at work, and
+// falls back to its service's queue otherwise, so it never gets stuck.
+func (o *office) eligible(t *domain.Ticket, w *domain.Window, op *domain.Operator) (candidate, bool) {
+	c := candidate{t: t}
+	switch {
+	case t.TargetWindowID == w.ID || t.TargetOperatorID != "" && t.TargetOperatorID == op.ID:
+		c.targeted = true
+	case t.TargetWindowID != "" && o.active(t.TargetWindowID):
+		return c, false
+	case t.TargetOperatorID != "" && o.operatorActive(t.TargetOperatorID):
+		return c, false
+	}
+	c.weight = o.weight(w, op, t.ServiceID)
+	if c.weight == 0 && !c.targeted {
+		return c, false
+	}
+	if c.weight == 0 {
+		c.weight = 1
+	}
+	return c, true
+}
+
+// before is the call order: tickets aimed at this window or operator, then
+// priority categories, then appointments whose time has come (earliest
+// first), then postponed tickets coming back, then redirected tickets, then
+// the longest wait multiplied by the operator's preference for the service.
+func before(a, b candidate, now time.Time) bool {
+	if a.targeted != b.targeted {
+		return a.targeted
+	}
+	ta, tb := a.t, b.t
+	if ta.PriorityLevel != tb.PriorityLevel {
+		return ta.PriorityLevel > tb.PriorityLevel
+	}
+	da, db := appointmentDue(ta, now), appointmentDue(tb, now)
+	if da != db {
+		return da
+	}
+	if da && !ta.AppointmentAt.Equal(*tb.AppointmentAt) {
+		return ta.AppointmentAt.Before(*tb.AppointmentAt)
+	}
+	if ra, rb := returning(ta), returning(tb); ra != rb {
+		return ra
+	}
+	if ta.Redirected != tb.Redirected {
+		return ta.Redirected
+	}
+	wa := now.Sub(ta.QueuedAt) * time.Duration(a.weight)
+	wb := now.Sub(tb.QueuedAt) * time.Duration(b.weight)
+	if wa != wb {
+		return wa > wb
+	}
+	if !ta.QueuedAt.Equal(tb.QueuedAt) {
+		return ta.QueuedAt.Before(tb.QueuedAt)
+	}
+	return ta.Number < tb.Number
+}
+
+func appointmentDue(t *domain.Ticket, now time.Time) bool {
+	return t.AppointmentAt != nil && !t.AppointmentAt.After(now)
+}
+
+// returning marks a postponed ticket whose time is up.
+func returning(t *domain.Ticket) bool { return t.Status == domain.StatusPostponed }
+
+// next picks the ticket call-next gives the window, or nil.
+func (o *office) next(w *domain.Window, op *domain.Operator, now time.Time) *domain.Ticket {
+	today := o.day(now)
+	var best *candidate
+	for _, t := range o.tickets {
+		if !o.callable(t, today, now) {
+			continue
+		}
+		c, ok := o.eligible(t, w, op)
+		if ok && (best == nil || before(c, *best, now)) {
+			best = &c
+		}
+	}
+	if best == nil {
+		return nil
+	}
+	return best.t
+}
+
+// serviceQueue is a service's queue in the order a typical window would call
+// it; it gives positions and estimates to applicants.
+func (o *office) serviceQueue(serviceID string, now time.Time) []*domain.Ticket {
+	today := o.day(now)
+	var q []candidate
+	for _, t := range o.tickets {
+		if t.ServiceID == serviceID && t.Day == today && (t.Status == domain.StatusWaiting || t.Status == domain.StatusPostponed) {
+			q = append(q, candidate{t: t, weight: 1})
+		}
+	}
+	sort.Slice(q, func(i, j int) bool {
+		pi, pj := q[i].t.Status == domain.StatusPostponed, q[j].t.Status == domain.StatusPostponed
+		if pi != pj { // a postponed ticket not yet due stands behind everyone
+			return !pi
+		}
+		return before(q[i], q[j], now)
+	})
+	out := make([]*domain.Ticket, len(q))
+	for i, c := range q {
+		out[i] = c.t
+	}
+	return out
+}
+
+// servers counts windows at work now that serve the service; when none is,
+// the windows that could serve it, so an estimate before opening still means something.
+func (o *office) servers(serviceID string) int {
+	atWork, configured := 0, 0
+	for _, w := range o.windows {
+		if len(w.ServiceIDs) > 0 && !contains(w.ServiceIDs, serviceID) {
+			continue
+		}
+		configured++
+		s := o.sessions[w.ID]
+		if s != nil && s.Status == domain.WindowOpen {
+			if op := o.operators[s.OperatorID]; op != nil && o.weight(w, op, serviceID) > 0 {
+				atWork++
+			}
+		}
+	}
+	switch {
+	case atWork > 0:
+		return atWork
+	case configured > 0:
+		return configured
+	}
+	return 1
+}
+
+// avgServiceTime is the mean of the service's recent service times, or the
+// office default before any ticket of the service was finished.
+func (o *office) avgServiceTime(serviceID string) time.Duration {
+	ts := o.serviceTimes[serviceID]
+	if len(ts) == 0 {
+		m := o.info.DefaultServiceMinutes
+		if m <= 0 {
+			m = 10
+		}
+		return time.Duration(m) * time.Minute
+	}
+	var sum time.Duration
+	for _, d := range ts {
+		sum += d
+	}
+	return sum / time.Duration(len(ts))
+}
+
+// estimate is the expected wait of the ticket at a 1-based position.
+func (o *office) estimate(serviceID string, position int) time.Duration {
+	if position <= 1 {
+		return 0
+	}
+	return time.Duration(position-1) * o.avgServiceTime(serviceID) / time.Duration(o.servers(serviceID))
+}
+
+// view is a ticket as callers see it, with its position and estimate.
+func (o *office) view(t *domain.Ticket, now time.Time) domain.Ticket {
+	v := *t
+	v.Position, v.EstimatedWaitSeconds = 0, 0
+	if t.Status == domain.StatusWaiting || t.Status == domain.StatusPostponed {
+		for i, q := range o.serviceQueue(t.ServiceID, now) {
+			if q.ID == t.ID {
+				v.Position = i + 1
+				v.EstimatedWaitSeconds = int(o.estimate(t.ServiceID, v.Position) / time.Second)
+				break
+			}
+		}
+	}
+	return v
+}
+
+// homoglyphs maps Latin letters an operator may type for the Cyrillic ones
+// that look the same on a ticket.
+var homoglyphs = strings.NewReplacer("A", "А", "B", "В", "E", "Е", "K", "К", "M", "М", "H", "Н", "O", "О", "P", "Р", "C", "С", "T", "Т", "X", "Х", "Y", "У")
+
+// findTicket resolves an id or a number of today (А015, а15, A015).
+func (o *office) findTicket(ref string, today string) *domain.Ticket {
+	if t := o.tickets[ref]; t != nil {
+		return t
+	}
+	num := homoglyphs.Replace(strings.ToUpper(strings.TrimSpace(ref)))
+	i := strings.IndexAny(num, "0123456789")
+	if i <= 0 {
+		return nil
+	}
+	digits := strings.TrimLeft(num[i:], "0")
+	for len(digits) < 3 {
+		digits = "0" + digits
+	}
+	if id, ok := o.byNumber[today+"/"+num[:i]+digits]; ok {
+		return o.tickets[id]
+	}
+	return nil
+}

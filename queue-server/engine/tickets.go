@@ -1,0 +1,435 @@
+package engine
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/talonqueue/talon/queue-server/domain"
+)
+
+// MaxPostpone bounds how long a ticket can be set aside.
+const MaxPostpone = 4 * time.Hour
+
+// openNow checks the office's and the service's hours at now.
+func (o *office) openNow(s *domain.Service, now time.Time) error {
+	local := now.In(o.loc)
+	minute := local.Hour()*60 + local.Minute()
+	check := func(w domain.Week, what string) error {
+		d := w[local.Weekday()]
+		if d.Closed() {
+			return domain.Errorf(domain.CodeConflict, "%s сегодня не работает", what)
+		}
+		open, close, err := d.Minutes()
+		if err != nil {
+			return err
+		}
+		if minute < open || minute >= close {
+			return domain.Errorf(domain.CodeConflict, "%s сегодня работает с %s до %s", what, d.Open, d.Close)
+		}
+		return nil
+	}
+	if err := check(o.info.Hours, "Офис"); err != nil {
+		return err
+	}
+	if s.Hours != nil {
+		return check(*s.Hours, fmt.Sprintf("Услуга «%s»", s.Name))
+	}
+	return nil
+}
+
+// issuable returns the service if live tickets can be issued for it now.
+func (o *office) issuable(serviceID string, now time.Time) (*domain.Service, error) {
+	s := o.services[serviceID]
+	switch {
+	case s == nil:
+		return nil, domain.Errorf(domain.CodeNotFound, "услуга %q не найдена", serviceID)
+	case s.IsGroup:
+		return nil, domain.Errorf(domain.CodeInvalid, "«%s» — раздел меню: выберите услугу в нём", s.Name)
+	case s.Disabled:
+		return nil, domain.Errorf(domain.CodeConflict, "услуга «%s» сейчас не предоставляется", s.Name)
+	}
+	if err := o.openNow(s, now); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// newTicket allocates the next number of the prefix for today and records the counter.
+func (e *Engine) newTicket(o *office, s *domain.Service, now time.Time, ch *domain.Changes) *domain.Ticket {
+	day := o.day(now)
+	key := day + "/" + s.Prefix
+	o.counters[key]++
+	n := o.counters[key]
+	ch.Counters = append(ch.Counters, domain.Counter{OfficeID: o.info.ID, Day: day, Prefix: s.Prefix, Last: n})
+	t := &domain.Ticket{
+		ID: e.cfg.NewID(), OfficeID: o.info.ID, Number: fmt.Sprintf("%s%03d", s.Prefix, n), Day: day,
+		ServiceID: s.ID, OriginalServiceID: s.ID, Status: domain.StatusWaiting, CreatedAt: now, QueuedAt: now,
+	}
+	o.putTicket(t)
+	return t
+}
+
+// IssueTicket gives an applicant a live ticket.
+func (e *Engine) IssueTicket(a domain.Actor, officeID string, req domain.IssueRequest, ch *domain.Changes) (domain.Ticket, error) {
+	p := permIssue
+	if req.PriorityCategoryID != "" {
+		p = permIssuePriority
+	}
+	if err := authorize(a, officeID, p); err != nil {
+		return domain.Ticket{}, err
+	}
+	o, err := e.office(officeID)
+	if err != nil {
+		return domain.Ticket{}, err
+	}
+	now := e.cfg.Now()
+	day := o.day(now)
+	if req.IdempotencyKey != "" {
+		if prev, ok := o.idem[day+"/"+req.IdempotencyKey]; ok {
+			if prev.serviceID != req.ServiceID {
+				return domain.Ticket{}, domain.Errorf(domain.CodeConflict, "ключ повтора запроса уже использован для другой услуги")
+			}
+			if t := o.tickets[prev.ticketID]; t != nil {
+				return o.view(t, now), nil
+			}
+		}
+	}
+	s, err := o.issuable(req.ServiceID, now)
+	if err != nil {
+		return domain.Ticket{}, err
+	}
+	var cat *domain.PriorityCategory
+	if req.PriorityCategoryID != "" {
+		if cat = o.categories[req.PriorityCategoryID]; cat == nil {
+			return domain.Ticket{}, domain.Errorf(domain.CodeNotFound, "льготная категория %q не найдена", req.PriorityCategoryID)
+		}
+	}
+	if s.DailyLimit > 0 {
+		issued := 0
+		for _, t := range o.tickets {
+			if t.Day == day && t.OriginalServiceID == s.ID && t.AppointmentID == "" {
+				issued++
+			}
+		}
+		if issued >= s.DailyLimit {
+			return domain.Ticket{}, domain.Errorf(domain.CodeConflict, "талоны на услугу «%s» на сегодня закончились", s.Name)
+		}
+	}
+	t := e.newTicket(o, s, now, ch)
+	if cat != nil {
+		t.PriorityCategoryID, t.PriorityLevel, t.VerifiedBy = cat.ID, cat.Level, a.Login
+	}
+	if req.IdempotencyKey != "" {
+		o.idem[day+"/"+req.IdempotencyKey] = idemEntry{ticketID: t.ID, serviceID: s.ID}
+		ch.Idempotency = append(ch.Idempotency, domain.IdempotencyKey{OfficeID: officeID, Key: req.IdempotencyKey, Day: day, TicketID: t.ID})
+	}
+	o.ticketEvent(ch, a, t, domain.EventTicketIssued, domain.ActionIssue, now)
+	return o.view(t, now), nil
+}
+
+// GetTicket returns a ticket of the recent days; older ones come from the store.
+func (e *Engine) GetTicket(a domain.Actor, officeID, ticketID string) (domain.Ticket, error) {
+	if err := authorize(a, officeID, permView); err != nil {
+		return domain.Ticket{}, err
+	}
+	o, err := e.office(officeID)
+	if err != nil {
+		return domain.Ticket{}, err
+	}
+	t := o.tickets[ticketID]
+	if t == nil {
+		return domain.Ticket{}, domain.Errorf(domain.CodeNotFound, "талон %q не найден", ticketID)
+	}
+	return o.view(t, e.cfg.Now()), nil
+}
+
+// ticketFor finds a ticket for an action and checks the actor may take it:
+// an operator only at the window the ticket was called to; with alsoMove,
+// the hall administrator anywhere.
+func (e *Engine) ticketFor(a domain.Actor, officeID, ticketID string, act domain.Action, alsoMove bool) (*office, *domain.Ticket, error) {
+	err := authorize(a, officeID, permServe)
+	if err != nil && alsoMove {
+		err = authorize(a, officeID, permMove)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	o, err := e.office(officeID)
+	if err != nil {
+		return nil, nil, err
+	}
+	t := o.tickets[ticketID]
+	if t == nil {
+		return nil, nil, domain.Errorf(domain.CodeNotFound, "талон %q не найден", ticketID)
+	}
+	if err := domain.CheckTransition(*t, act); err != nil {
+		return nil, nil, err
+	}
+	if a.Role == domain.RoleOperator {
+		s := o.sessions[t.WindowID]
+		if s == nil || s.CurrentTicketID != t.ID || s.OperatorID != a.OperatorID {
+			return nil, nil, domain.Errorf(domain.CodeForbidden, "талон %s вызван не в ваше окно", t.Number)
+		}
+	}
+	return o, t, nil
+}
+
+// release frees the window a ticket was at.
+func (o *office) release(t *domain.Ticket, ch *domain.Changes) {
+	if s := o.sessions[t.WindowID]; s != nil && s.CurrentTicketID == t.ID {
+		s.CurrentTicketID = ""
+		ch.Sessions = append(ch.Sessions, *s)
+	}
+}
+
+// CancelTicket withdraws a ticket that is not being served.
+func (e *Engine) CancelTicket(a domain.Actor, officeID, ticketID string, ch *domain.Changes) (domain.Ticket, error) {
+	if err := authorize(a, officeID, permMove); err != nil {
+		return domain.Ticket{}, err
+	}
+	o, t, err := e.ticketFor(a, officeID, ticketID, domain.ActionCancel, true)
+	if err != nil {
+		return domain.Ticket{}, err
+	}
+	now := e.cfg.Now()
+	o.release(t, ch)
+	t.Status, t.FinishedAt, t.PostponedUntil = domain.StatusCancelled, ptr(now), nil
+	o.ticketEvent(ch, a, t, domain.EventTicketCancelled, domain.ActionCancel, now)
+	return o.view(t, now), nil
+}
+
+// windowAtWork returns the window, its session and operator if the actor
+// works there now.
+func (e *Engine) windowAtWork(a domain.Actor, officeID, windowID string) (*office, *domain.Window, *domain.WindowSession, *domain.Operator, error) {
+	if err := authorize(a, officeID, permServe); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	o, err := e.office(officeID)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	w := o.windows[windowID]
+	if w == nil {
+		return nil, nil, nil, nil, domain.Errorf(domain.CodeNotFound, "окно %q не найдено", windowID)
+	}
+	s := o.sessions[windowID]
+	if s == nil || s.Status == domain.WindowClosed || s.OperatorID != a.OperatorID {
+		return nil, nil, nil, nil, domain.Errorf(domain.CodeConflict, "сначала откройте сеанс в окне %d", w.Number)
+	}
+	if s.Status == domain.WindowPaused {
+		return nil, nil, nil, nil, domain.Errorf(domain.CodeConflict, "окно %d на перерыве: завершите перерыв, чтобы вызывать", w.Number)
+	}
+	op := o.operators[s.OperatorID]
+	if op == nil {
+		return nil, nil, nil, nil, domain.Errorf(domain.CodeConflict, "оператор окна %d удалён из справочника", w.Number)
+	}
+	return o, w, s, op, nil
+}
+
+// freeWindow makes sure the window serves nobody before a call, finishing
+// the current ticket when asked to.
+func (e *Engine) freeWindow(a domain.Actor, o *office, w *domain.Window, s *domain.WindowSession, finishCurrent bool, now time.Time, ch *domain.Changes) error {
+	cur := o.tickets[s.CurrentTicketID]
+	if cur == nil || cur.Status.Terminal() {
+		return nil
+	}
+	if !finishCurrent {
+		return domain.Errorf(domain.CodeConflict, "в окне %d ещё талон %s: завершите его обслуживание или отметьте неявку", w.Number, cur.Number)
+	}
+	if err := domain.CheckTransition(*cur, domain.ActionFinish); err != nil {
+		return err
+	}
+	e.finish(a, o, cur, now, ch)
+	return nil
+}
+
+// CallNext calls the ticket routing picks for the window.
+func (e *Engine) CallNext(a domain.Actor, officeID, windowID string, finishCurrent bool, ch *domain.Changes) (domain.Ticket, error) {
+	o, w, s, op, err := e.windowAtWork(a, officeID, windowID)
+	if err != nil {
+		return domain.Ticket{}, err
+	}
+	now := e.cfg.Now()
+	cur := o.tickets[s.CurrentTicketID]
+	if cur != nil && !cur.Status.Terminal() && !finishCurrent {
+		return domain.Ticket{}, e.freeWindow(a, o, w, s, false, now, ch)
+	}
+	t := o.next(w, op, now)
+	if t == nil {
+		return domain.Ticket{}, domain.Errorf(domain.CodeNotFound, "в очереди нет талонов для окна %d", w.Number)
+	}
+	if err := e.freeWindow(a, o, w, s, finishCurrent, now, ch); err != nil {
+		return domain.Ticket{}, err
+	}
+	e.call(a, o, w, s, t, now, ch)
+	return o.view(t, now), nil
+}
+
+// CallTicket calls a given ticket out of order.
+func (e *Engine) CallTicket(a domain.Actor, officeID, windowID string, req domain.CallRequest, ch *domain.Changes) (domain.Ticket, error) {
+	if req.Ticket == "" {
+		return e.CallNext(a, officeID, windowID, req.FinishCurrent, ch)
+	}
+	o, w, s, _, err := e.windowAtWork(a, officeID, windowID)
+	if err != nil {
+		return domain.Ticket{}, err
+	}
+	now := e.cfg.Now()
+	t := o.findTicket(req.Ticket, o.day(now))
+	if t == nil {
+		return domain.Ticket{}, domain.Errorf(domain.CodeNotFound, "талон %s не найден среди сегодняшних", req.Ticket)
+	}
+	if t.ID == s.CurrentTicketID {
+		return domain.Ticket{}, domain.Errorf(domain.CodeConflict, "талон %s уже вызван в это окно: используйте повторный вызов", t.Number)
+	}
+	if err := domain.CheckTransition(*t, domain.ActionCall); err != nil {
+		return domain.Ticket{}, err
+	}
+	if err := e.freeWindow(a, o, w, s, req.FinishCurrent, now, ch); err != nil {
+		return domain.Ticket{}, err
+	}
+	e.call(a, o, w, s, t, now, ch)
+	return o.view(t, now), nil
+}
+
+func (e *Engine) call(a domain.Actor, o *office, w *domain.Window, s *domain.WindowSession, t *domain.Ticket, now time.Time, ch *domain.Changes) {
+	if t.CalledAt == nil {
+		from := t.CreatedAt
+		if t.AppointmentAt != nil && t.AppointmentAt.After(from) {
+			from = *t.AppointmentAt
+		}
+		if wait := now.Sub(from); wait > 0 {
+			t.WaitSeconds = int(wait / time.Second)
+		}
+	}
+	t.Status, t.CalledAt, t.PostponedUntil = domain.StatusCalled, ptr(now), nil
+	t.WindowID, t.WindowNumber, t.OperatorID = w.ID, w.Number, s.OperatorID
+	t.TargetWindowID, t.TargetOperatorID, t.Recalls = "", "", 0
+	s.CurrentTicketID = t.ID
+	ch.Sessions = append(ch.Sessions, *s)
+	o.ticketEvent(ch, a, t, domain.EventTicketCalled, domain.ActionCall, now)
+}
+
+// RecallTicket repeats the call on the board and by voice.
+func (e *Engine) RecallTicket(a domain.Actor, officeID, ticketID string, ch *domain.Changes) (domain.Ticket, error) {
+	o, t, err := e.ticketFor(a, officeID, ticketID, domain.ActionRecall, false)
+	if err != nil {
+		return domain.Ticket{}, err
+	}
+	now := e.cfg.Now()
+	t.Recalls++
+	o.ticketEvent(ch, a, t, domain.EventTicketRecalled, domain.ActionRecall, now)
+	return o.view(t, now), nil
+}
+
+// StartService records that the applicant came to the window.
+func (e *Engine) StartService(a domain.Actor, officeID, ticketID string, ch *domain.Changes) (domain.Ticket, error) {
+	o, t, err := e.ticketFor(a, officeID, ticketID, domain.ActionStart, false)
+	if err != nil {
+		return domain.Ticket{}, err
+	}
+	now := e.cfg.Now()
+	t.Status, t.ServiceStartedAt = domain.StatusServing, ptr(now)
+	o.ticketEvent(ch, a, t, domain.EventTicketStarted, domain.ActionStart, now)
+	return o.view(t, now), nil
+}
+
+// FinishTicket ends the service; a ticket redirected with return goes back
+// to where it came from instead of ending.
+func (e *Engine) FinishTicket(a domain.Actor, officeID, ticketID string, ch *domain.Changes) (domain.Ticket, error) {
+	o, t, err := e.ticketFor(a, officeID, ticketID, domain.ActionFinish, false)
+	if err != nil {
+		return domain.Ticket{}, err
+	}
+	now := e.cfg.Now()
+	e.finish(a, o, t, now, ch)
+	return o.view(t, now), nil
+}
+
+func (e *Engine) finish(a domain.Actor, o *office, t *domain.Ticket, now time.Time, ch *domain.Changes) {
+	if t.ServiceStartedAt == nil {
+		// Finished straight after the call: the service ran from the call.
+		t.ServiceStartedAt = t.CalledAt
+	}
+	o.recordServiceTime(t.ServiceID, now.Sub(*t.ServiceStartedAt))
+	o.release(t, ch)
+	if r := t.ReturnTo; r != nil {
+		t.Status, t.ServiceID, t.QueuedAt, t.Redirected = domain.StatusWaiting, r.ServiceID, now, true
+		t.TargetWindowID, t.TargetOperatorID, t.ReturnTo = r.WindowID, r.OperatorID, nil
+		t.ServiceStartedAt = nil
+		o.ticketEvent(ch, a, t, domain.EventTicketRedirected, domain.ActionFinish, now)
+		return
+	}
+	t.Status, t.FinishedAt = domain.StatusDone, ptr(now)
+	o.ticketEvent(ch, a, t, domain.EventTicketFinished, domain.ActionFinish, now)
+}
+
+// PostponeTicket sets a ticket aside; it returns to its queue when d is up.
+func (e *Engine) PostponeTicket(a domain.Actor, officeID, ticketID string, d time.Duration, ch *domain.Changes) (domain.Ticket, error) {
+	if d < time.Minute || d > MaxPostpone {
+		return domain.Ticket{}, domain.Errorf(domain.CodeInvalid, "отложить можно на срок от 1 минуты до %d часов", int(MaxPostpone/time.Hour))
+	}
+	o, t, err := e.ticketFor(a, officeID, ticketID, domain.ActionPostpone, false)
+	if err != nil {
+		return domain.Ticket{}, err
+	}
+	now := e.cfg.Now()
+	o.release(t, ch)
+	t.Status, t.PostponedUntil, t.Postponed, t.QueuedAt = domain.StatusPostponed, ptr(now.Add(d)), true, now
+	t.ServiceStartedAt = nil
+	// It comes back to the window that set it aside while that window works.
+	t.TargetWindowID = t.WindowID
+	o.ticketEvent(ch, a, t, domain.EventTicketPostponed, domain.ActionPostpone, now)
+	return o.view(t, now), nil
+}
+
+// RedirectTicket sends a ticket to another service, window or operator,
+// optionally to come back here afterwards.
+func (e *Engine) RedirectTicket(a domain.Actor, officeID, ticketID string, r domain.Redirect, ch *domain.Changes) (domain.Ticket, error) {
+	o, t, err := e.ticketFor(a, officeID, ticketID, domain.ActionRedirect, true)
+	if err != nil {
+		return domain.Ticket{}, err
+	}
+	if r.ServiceID == "" && r.WindowID == "" && r.OperatorID == "" {
+		return domain.Ticket{}, domain.Errorf(domain.CodeInvalid, "укажите, куда перенаправить: услугу, окно или оператора")
+	}
+	if r.ServiceID != "" {
+		if err := o.checkServices([]string{r.ServiceID}); err != nil {
+			return domain.Ticket{}, err
+		}
+	}
+	if r.WindowID != "" && o.windows[r.WindowID] == nil {
+		return domain.Ticket{}, domain.Errorf(domain.CodeNotFound, "окно %q не найдено", r.WindowID)
+	}
+	if r.WindowID != "" && r.WindowID == t.WindowID && r.ServiceID == "" {
+		return domain.Ticket{}, domain.Errorf(domain.CodeInvalid, "талон уже в этом окне")
+	}
+	if r.OperatorID != "" && o.operators[r.OperatorID] == nil {
+		return domain.Ticket{}, domain.Errorf(domain.CodeNotFound, "оператор %q не найден", r.OperatorID)
+	}
+	now := e.cfg.Now()
+	if r.Return {
+		t.ReturnTo = &domain.ReturnPoint{ServiceID: t.ServiceID, WindowID: t.WindowID, OperatorID: t.OperatorID}
+	}
+	o.release(t, ch)
+	if r.ServiceID != "" {
+		t.ServiceID = r.ServiceID
+	}
+	t.Status, t.QueuedAt, t.Redirected, t.ServiceStartedAt = domain.StatusWaiting, now, true, nil
+	t.TargetWindowID, t.TargetOperatorID = r.WindowID, r.OperatorID
+	o.ticketEvent(ch, a, t, domain.EventTicketRedirected, domain.ActionRedirect, now)
+	return o.view(t, now), nil
+}
+
+// MarkNoShow records that the called applicant did not come.
+func (e *Engine) MarkNoShow(a domain.Actor, officeID, ticketID string, ch *domain.Changes) (domain.Ticket, error) {
+	o, t, err := e.ticketFor(a, officeID, ticketID, domain.ActionNoShow, false)
+	if err != nil {
+		return domain.Ticket{}, err
+	}
+	now := e.cfg.Now()
+	o.release(t, ch)
+	t.Status, t.FinishedAt = domain.StatusNoShow, ptr(now)
+	o.ticketEvent(ch, a, t, domain.EventTicketNoShow, domain.ActionNoShow, now)
+	return o.view(t, now), nil
+}
