@@ -44,10 +44,7 @@ func Code128(data string, heightDots, moduleDots int) (*escpos.Mono, error) {
 // qx modules left and right and qy modules above and below.
 func modules(code barcode.Barcode, mw, mh, qx, qy int) *escpos.Mono {
 	b := code.Bounds()
-	img := image.NewGray(image.Rect(0, 0, (b.Dx()+2*qx)*mw, (b.Dy()+2*qy)*mh))
-	for i := range img.Pix {
-		img.Pix[i] = 0xFF
-	}
+	img := Paper((b.Dx()+2*qx)*mw, (b.Dy()+2*qy)*mh)
 	for y := 0; y < b.Dy(); y++ {
 		for x := 0; x < b.Dx(); x++ {
 			if r, _, _, _ := code.At(b.Min.X+x, b.Min.Y+y).RGBA(); r < 0x8000 {

@@ -2,7 +2,6 @@ package ticket
 
 import (
 	"fmt"
-	"image"
 
 	"github.com/talonqueue/talon/printer/escpos"
 	"github.com/talonqueue/talon/printer/render"
@@ -118,10 +117,7 @@ func (e *emitter) qr(data string, moduleDots int, level escpos.QRLevel) error {
 	// centre by blank dots on the left: alignment of raster images is not
 	// honoured by every printer, and blank dots on the right cost bytes.
 	left := max((e.p.PaperDots-m.Width)/2, 0)
-	img := image.NewGray(image.Rect(0, 0, left+m.Width, m.Height))
-	for i := range img.Pix {
-		img.Pix[i] = 0xFF
-	}
+	img := render.Paper(left+m.Width, m.Height)
 	for y := 0; y < m.Height; y++ {
 		for x := 0; x < m.Width; x++ {
 			if m.Black(x, y) {
