@@ -38,6 +38,7 @@ func (e *Engine) ListQueue(a domain.Actor, officeID string, f domain.QueueFilter
 	}
 	now := e.cfg.Now()
 	today := o.day(now)
+	pos := o.positions(now)
 	var out []domain.Ticket
 	for _, t := range o.tickets {
 		if t.Day != today || !containsStatus(statuses, t.Status) || f.ServiceID != "" && t.ServiceID != f.ServiceID {
@@ -48,7 +49,7 @@ func (e *Engine) ListQueue(a domain.Actor, officeID string, f domain.QueueFilter
 				continue
 			}
 		}
-		out = append(out, o.view(t, now))
+		out = append(out, o.viewAt(t, pos[t.ID]))
 	}
 	sortTickets(out)
 	if out == nil {
@@ -171,7 +172,7 @@ func (o *office) load(now time.Time) domain.LiveLoad {
 		if sl == nil {
 			sl = &domain.ServiceLoad{ServiceID: s.ID}
 		}
-		sl.EstimatedWaitSeconds = int(o.estimate(s.ID, len(o.serviceQueue(s.ID, now))+1) / time.Second)
+		sl.EstimatedWaitSeconds = int(o.estimate(s.ID, o.queueLength(s.ID, now)+1) / time.Second)
 		l.Services = append(l.Services, *sl)
 	}
 	return l
@@ -203,12 +204,13 @@ func (e *Engine) GetSnapshot(a domain.Actor, officeID string) (domain.OfficeSnap
 	}
 	now := e.cfg.Now()
 	today := o.day(now)
+	pos := o.positions(now)
 	snap := domain.OfficeSnapshot{Seq: o.seq, Office: o.info, Services: o.serviceList(), Windows: o.windowStates(), Queue: []domain.Ticket{}, RecentCalls: []domain.Ticket{}}
 	for _, t := range o.tickets {
 		if t.Day != today {
 			continue
 		}
-		v := o.view(t, now)
+		v := o.viewAt(t, pos[t.ID])
 		v.History = nil
 		if t.Status == domain.StatusWaiting || t.Status == domain.StatusPostponed {
 			snap.Queue = append(snap.Queue, v)

@@ -153,28 +153,68 @@ func (o *office) next(w *domain.Window, op *domain.Operator, now time.Time) *dom
 	return best.t
 }
 
-// serviceQueue is a service's queue in the order a typical window would call
-// it; it gives positions and estimates to applicants.
-func (o *office) serviceQueue(serviceID string, now time.Time) []*domain.Ticket {
+// inQueue reports whether a ticket of today stands in its service's queue.
+func inQueue(t *domain.Ticket, today string) bool {
+	return t.Day == today && (t.Status == domain.StatusWaiting || t.Status == domain.StatusPostponed)
+}
+
+// queueBefore is the order a typical window calls a service's queue in, which
+// gives applicants their place: a postponed ticket not yet due stands behind
+// everyone.
+func queueBefore(a, b *domain.Ticket, now time.Time) bool {
+	pa := a.Status == domain.StatusPostponed && a.PostponedUntil.After(now)
+	pb := b.Status == domain.StatusPostponed && b.PostponedUntil.After(now)
+	if pa != pb {
+		return !pa
+	}
+	return before(candidate{t: a, weight: 1}, candidate{t: b, weight: 1}, now)
+}
+
+// positions gives every queued ticket of today its 1-based place in its
+// service's queue, sorting each queue once.
+func (o *office) positions(now time.Time) map[string]int {
 	today := o.day(now)
-	var q []candidate
+	queues := map[string][]*domain.Ticket{}
 	for _, t := range o.tickets {
-		if t.ServiceID == serviceID && t.Day == today && (t.Status == domain.StatusWaiting || t.Status == domain.StatusPostponed) {
-			q = append(q, candidate{t: t, weight: 1})
+		if inQueue(t, today) {
+			queues[t.ServiceID] = append(queues[t.ServiceID], t)
 		}
 	}
-	sort.Slice(q, func(i, j int) bool {
-		pi, pj := q[i].t.Status == domain.StatusPostponed, q[j].t.Status == domain.StatusPostponed
-		if pi != pj { // a postponed ticket not yet due stands behind everyone
-			return !pi
+	pos := map[string]int{}
+	for _, q := range queues {
+		sort.Slice(q, func(i, j int) bool { return queueBefore(q[i], q[j], now) })
+		for i, t := range q {
+			pos[t.ID] = i + 1
 		}
-		return before(q[i], q[j], now)
-	})
-	out := make([]*domain.Ticket, len(q))
-	for i, c := range q {
-		out[i] = c.t
 	}
-	return out
+	return pos
+}
+
+// position is one ticket's place, counted without sorting.
+func (o *office) position(t *domain.Ticket, now time.Time) int {
+	today := o.day(now)
+	if !inQueue(t, today) {
+		return 0
+	}
+	p := 1
+	for _, q := range o.tickets {
+		if q != t && q.ServiceID == t.ServiceID && inQueue(q, today) && queueBefore(q, t, now) {
+			p++
+		}
+	}
+	return p
+}
+
+// queueLength counts today's queue of a service.
+func (o *office) queueLength(serviceID string, now time.Time) int {
+	today := o.day(now)
+	n := 0
+	for _, t := range o.tickets {
+		if t.ServiceID == serviceID && inQueue(t, today) {
+			n++
+		}
+	}
+	return n
 }
 
 // servers counts windows at work now that serve the service; when none is,
@@ -230,16 +270,15 @@ func (o *office) estimate(serviceID string, position int) time.Duration {
 
 // view is a ticket as callers see it, with its position and estimate.
 func (o *office) view(t *domain.Ticket, now time.Time) domain.Ticket {
+	return o.viewAt(t, o.position(t, now))
+}
+
+// viewAt is view with the position already known.
+func (o *office) viewAt(t *domain.Ticket, position int) domain.Ticket {
 	v := *t
-	v.Position, v.EstimatedWaitSeconds = 0, 0
-	if t.Status == domain.StatusWaiting || t.Status == domain.StatusPostponed {
-		for i, q := range o.serviceQueue(t.ServiceID, now) {
-			if q.ID == t.ID {
-				v.Position = i + 1
-				v.EstimatedWaitSeconds = int(o.estimate(t.ServiceID, v.Position) / time.Second)
-				break
-			}
-		}
+	v.Position, v.EstimatedWaitSeconds = position, 0
+	if position > 0 {
+		v.EstimatedWaitSeconds = int(o.estimate(t.ServiceID, position) / time.Second)
 	}
 	return v
 }

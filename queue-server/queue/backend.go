@@ -1,0 +1,325 @@
+package queue
+
+import (
+	"context"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/talonqueue/talon/queue-server/domain"
+	"github.com/talonqueue/talon/queue-server/engine"
+)
+
+// The domain.Backend methods: each takes the actor from ctx and runs the
+// engine method as a read or as a write.
+
+func actor(ctx context.Context) domain.Actor {
+	a, _ := domain.ActorFrom(ctx)
+	return a
+}
+
+func (s *Service) ListServices(ctx context.Context, officeID string) ([]domain.Service, error) {
+	return read(s, func(e *engine.Engine) ([]domain.Service, error) { return e.ListServices(actor(ctx), officeID) })
+}
+
+func (s *Service) IssueTicket(ctx context.Context, officeID string, req domain.IssueRequest) (domain.Ticket, error) {
+	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
+		return e.IssueTicket(actor(ctx), officeID, req, ch)
+	})
+}
+
+// GetTicket finds today's tickets in memory and older ones in the store.
+func (s *Service) GetTicket(ctx context.Context, officeID, ticketID string) (domain.Ticket, error) {
+	t, err := read(s, func(e *engine.Engine) (domain.Ticket, error) { return e.GetTicket(actor(ctx), officeID, ticketID) })
+	if domain.ErrorCode(err) != domain.CodeNotFound {
+		return t, err
+	}
+	if _, oerr := s.GetOffice(ctx, officeID); oerr != nil {
+		return domain.Ticket{}, oerr
+	}
+	return s.store.Ticket(ctx, officeID, ticketID)
+}
+
+func (s *Service) CancelTicket(ctx context.Context, officeID, ticketID string) (domain.Ticket, error) {
+	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
+		return e.CancelTicket(actor(ctx), officeID, ticketID, ch)
+	})
+}
+
+func (s *Service) CheckInAppointment(ctx context.Context, officeID, code string) (domain.Ticket, error) {
+	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
+		return e.CheckInAppointment(actor(ctx), officeID, code, ch)
+	})
+}
+
+func (s *Service) CallNext(ctx context.Context, officeID, windowID string, finishCurrent bool) (domain.Ticket, error) {
+	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
+		return e.CallNext(actor(ctx), officeID, windowID, finishCurrent, ch)
+	})
+}
+
+func (s *Service) CallTicket(ctx context.Context, officeID, windowID string, req domain.CallRequest) (domain.Ticket, error) {
+	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
+		return e.CallTicket(actor(ctx), officeID, windowID, req, ch)
+	})
+}
+
+func (s *Service) RecallTicket(ctx context.Context, officeID, ticketID string) (domain.Ticket, error) {
+	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
+		return e.RecallTicket(actor(ctx), officeID, ticketID, ch)
+	})
+}
+
+func (s *Service) StartService(ctx context.Context, officeID, ticketID string) (domain.Ticket, error) {
+	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
+		return e.StartService(actor(ctx), officeID, ticketID, ch)
+	})
+}
+
+func (s *Service) FinishTicket(ctx context.Context, officeID, ticketID string) (domain.Ticket, error) {
+	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
+		return e.FinishTicket(actor(ctx), officeID, ticketID, ch)
+	})
+}
+
+func (s *Service) PostponeTicket(ctx context.Context, officeID, ticketID string, d time.Duration) (domain.Ticket, error) {
+	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
+		return e.PostponeTicket(actor(ctx), officeID, ticketID, d, ch)
+	})
+}
+
+func (s *Service) RedirectTicket(ctx context.Context, officeID, ticketID string, r domain.Redirect) (domain.Ticket, error) {
+	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
+		return e.RedirectTicket(actor(ctx), officeID, ticketID, r, ch)
+	})
+}
+
+func (s *Service) MarkNoShow(ctx context.Context, officeID, ticketID string) (domain.Ticket, error) {
+	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
+		return e.MarkNoShow(actor(ctx), officeID, ticketID, ch)
+	})
+}
+
+func (s *Service) ListQueue(ctx context.Context, officeID string, f domain.QueueFilter) ([]domain.Ticket, error) {
+	return read(s, func(e *engine.Engine) ([]domain.Ticket, error) { return e.ListQueue(actor(ctx), officeID, f) })
+}
+
+func (s *Service) GetLiveLoad(ctx context.Context, officeID string) (domain.LiveLoad, error) {
+	return read(s, func(e *engine.Engine) (domain.LiveLoad, error) { return e.GetLiveLoad(actor(ctx), officeID) })
+}
+
+func (s *Service) GetSnapshot(ctx context.Context, officeID string) (domain.OfficeSnapshot, error) {
+	return read(s, func(e *engine.Engine) (domain.OfficeSnapshot, error) { return e.GetSnapshot(actor(ctx), officeID) })
+}
+
+func (s *Service) ListWindows(ctx context.Context, officeID string) ([]domain.WindowState, error) {
+	return read(s, func(e *engine.Engine) ([]domain.WindowState, error) { return e.ListWindows(actor(ctx), officeID) })
+}
+
+func (s *Service) OpenWindowSession(ctx context.Context, officeID, windowID string) (domain.WindowState, error) {
+	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.WindowState, error) {
+		return e.OpenWindowSession(actor(ctx), officeID, windowID, ch)
+	})
+}
+
+func (s *Service) CloseWindowSession(ctx context.Context, officeID, windowID string) (domain.WindowState, error) {
+	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.WindowState, error) {
+		return e.CloseWindowSession(actor(ctx), officeID, windowID, ch)
+	})
+}
+
+func (s *Service) PauseWindow(ctx context.Context, officeID, windowID string, paused bool, reason string) (domain.WindowState, error) {
+	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.WindowState, error) {
+		return e.PauseWindow(actor(ctx), officeID, windowID, paused, reason, ch)
+	})
+}
+
+func (s *Service) CreateAppointment(ctx context.Context, officeID string, a domain.NewAppointment) (domain.Appointment, error) {
+	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Appointment, error) {
+		return e.CreateAppointment(actor(ctx), officeID, a, ch)
+	})
+}
+
+func (s *Service) CancelAppointment(ctx context.Context, officeID, appointmentID string) (domain.Appointment, error) {
+	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Appointment, error) {
+		return e.CancelAppointment(actor(ctx), officeID, appointmentID, ch)
+	})
+}
+
+func (s *Service) GetAppointment(ctx context.Context, officeID, appointmentID string) (domain.Appointment, error) {
+	return read(s, func(e *engine.Engine) (domain.Appointment, error) {
+		return e.GetAppointment(actor(ctx), officeID, appointmentID)
+	})
+}
+
+func (s *Service) ListAppointmentSlots(ctx context.Context, officeID, serviceID, day string) ([]domain.Slot, error) {
+	return read(s, func(e *engine.Engine) ([]domain.Slot, error) {
+		return e.ListAppointmentSlots(actor(ctx), officeID, serviceID, day)
+	})
+}
+
+func (s *Service) ListOffices(ctx context.Context) ([]domain.Office, error) {
+	return read(s, func(e *engine.Engine) ([]domain.Office, error) { return e.ListOffices(actor(ctx)) })
+}
+
+func (s *Service) GetOffice(ctx context.Context, officeID string) (domain.Office, error) {
+	return read(s, func(e *engine.Engine) (domain.Office, error) { return e.GetOffice(actor(ctx), officeID) })
+}
+
+func (s *Service) PutOffice(ctx context.Context, o domain.Office) (domain.Office, error) {
+	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Office, error) {
+		return e.PutOffice(actor(ctx), o, ch)
+	})
+}
+
+func (s *Service) PutService(ctx context.Context, sv domain.Service) (domain.Service, error) {
+	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Service, error) {
+		return e.PutService(actor(ctx), sv, ch)
+	})
+}
+
+func (s *Service) DeleteService(ctx context.Context, officeID, serviceID string) error {
+	_, err := write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
+		return struct{}{}, e.DeleteService(actor(ctx), officeID, serviceID, ch)
+	})
+	return err
+}
+
+func (s *Service) PutWindow(ctx context.Context, w domain.Window) (domain.Window, error) {
+	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Window, error) {
+		return e.PutWindow(actor(ctx), w, ch)
+	})
+}
+
+func (s *Service) DeleteWindow(ctx context.Context, officeID, windowID string) error {
+	_, err := write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
+		return struct{}{}, e.DeleteWindow(actor(ctx), officeID, windowID, ch)
+	})
+	return err
+}
+
+func (s *Service) ListOperators(ctx context.Context, officeID string) ([]domain.Operator, error) {
+	return read(s, func(e *engine.Engine) ([]domain.Operator, error) { return e.ListOperators(actor(ctx), officeID) })
+}
+
+func (s *Service) PutOperator(ctx context.Context, o domain.Operator) (domain.Operator, error) {
+	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Operator, error) {
+		return e.PutOperator(actor(ctx), o, ch)
+	})
+}
+
+func (s *Service) DeleteOperator(ctx context.Context, officeID, operatorID string) error {
+	_, err := write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
+		return struct{}{}, e.DeleteOperator(actor(ctx), officeID, operatorID, ch)
+	})
+	return err
+}
+
+func (s *Service) ListDevices(ctx context.Context, officeID string) ([]domain.Device, error) {
+	return read(s, func(e *engine.Engine) ([]domain.Device, error) { return e.ListDevices(actor(ctx), officeID) })
+}
+
+func (s *Service) PutDevice(ctx context.Context, d domain.Device) (domain.Device, error) {
+	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Device, error) {
+		return e.PutDevice(actor(ctx), d, ch)
+	})
+}
+
+func (s *Service) DeleteDevice(ctx context.Context, officeID, deviceID string) error {
+	_, err := write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
+		return struct{}{}, e.DeleteDevice(actor(ctx), officeID, deviceID, ch)
+	})
+	return err
+}
+
+func (s *Service) ListPriorityCategories(ctx context.Context, officeID string) ([]domain.PriorityCategory, error) {
+	return read(s, func(e *engine.Engine) ([]domain.PriorityCategory, error) {
+		return e.ListPriorityCategories(actor(ctx), officeID)
+	})
+}
+
+func (s *Service) PutPriorityCategory(ctx context.Context, c domain.PriorityCategory) (domain.PriorityCategory, error) {
+	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.PriorityCategory, error) {
+		return e.PutPriorityCategory(actor(ctx), c, ch)
+	})
+}
+
+func (s *Service) DeletePriorityCategory(ctx context.Context, officeID, categoryID string) error {
+	_, err := write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
+		return struct{}{}, e.DeletePriorityCategory(actor(ctx), officeID, categoryID, ch)
+	})
+	return err
+}
+
+func (s *Service) ListAccounts(ctx context.Context, officeID string) ([]domain.Account, error) {
+	return read(s, func(e *engine.Engine) ([]domain.Account, error) { return e.ListAccounts(actor(ctx), officeID) })
+}
+
+// PutAccount hashes a new password before the writer sees it: bcrypt takes
+// tens of milliseconds, which must not hold up the queue.
+func (s *Service) PutAccount(ctx context.Context, in domain.AccountInput) (domain.Account, error) {
+	acc := in.Account
+	acc.PasswordHash = ""
+	if in.Password != "" {
+		if n := len(in.Password); n < 4 || n > 72 {
+			return domain.Account{}, domain.Errorf(domain.CodeInvalid, "пароль должен быть от 4 до 72 символов")
+		}
+		h, err := bcrypt.GenerateFromPassword([]byte(in.Password), s.cost())
+		if err != nil {
+			return domain.Account{}, domain.Internal(err, "hash password")
+		}
+		acc.PasswordHash = string(h)
+	}
+	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Account, error) {
+		return e.PutAccount(actor(ctx), acc, ch)
+	})
+}
+
+func (s *Service) cost() int {
+	if s.opts.BcryptCost > 0 {
+		return s.opts.BcryptCost
+	}
+	return bcrypt.DefaultCost
+}
+
+// wrongLogin is compared against when the login does not exist, so that the
+// answer takes as long as for a wrong password.
+var wrongLogin, _ = bcrypt.GenerateFromPassword([]byte("no such login"), bcrypt.MinCost)
+
+// Login checks a password outside the writer lock.
+func (s *Service) Login(ctx context.Context, login, password string) (domain.Actor, error) {
+	type found struct {
+		acc domain.Account
+		act domain.Actor
+		ok  bool
+	}
+	f, err := read(s, func(e *engine.Engine) (found, error) {
+		acc, ok := e.Account(login)
+		return found{acc, e.ActorFor(acc), ok}, nil
+	})
+	if err != nil {
+		return domain.Actor{}, err
+	}
+	hash := []byte(f.acc.PasswordHash)
+	if !f.ok {
+		hash = wrongLogin
+	}
+	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || !f.ok {
+		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "неверный логин или пароль")
+	}
+	if f.acc.Disabled {
+		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "учётная запись %q отключена", login)
+	}
+	return f.act, nil
+}
+
+func (s *Service) CheckActor(ctx context.Context, a domain.Actor) (domain.Actor, error) {
+	return read(s, func(e *engine.Engine) (domain.Actor, error) { return e.CheckActor(a) })
+}
+
+// HasAccounts reports whether any login exists, so a fresh server can say how
+// to create the first administrator.
+func (s *Service) HasAccounts() bool {
+	v, _ := read(s, func(e *engine.Engine) (bool, error) { return e.HasAccounts(), nil })
+	return v
+}

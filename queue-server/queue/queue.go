@@ -1,0 +1,297 @@
+// Package queue runs the engine: one writer goroutine applies operations to
+// the in-memory state in batches and commits each batch to the store in one
+// fsynced transaction (group commit), answers callers only after that commit,
+// and publishes the events after it. Readers share a lock with the writer, so
+// they never see state that is not yet on disk.
+package queue
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/talonqueue/talon/queue-server/domain"
+	"github.com/talonqueue/talon/queue-server/engine"
+)
+
+// Publisher receives the events of every successful commit, in order. It
+// must not block.
+type Publisher interface {
+	Publish(events []domain.Event)
+}
+
+// Options configure a Service.
+type Options struct {
+	Store domain.Store
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// BcryptCost hashes passwords; bcrypt.DefaultCost when 0.
+	BcryptCost int
+	// MaxBatch bounds how many operations share one commit.
+	MaxBatch int
+	// TickEvery is how often postponed tickets and day ends are checked.
+	TickEvery time.Duration
+	Logger    *slog.Logger
+}
+
+// Service is the queue server's implementation of domain.Backend.
+type Service struct {
+	opts  Options
+	store domain.Store
+	log   *slog.Logger
+	cfg   engine.Config
+
+	mu     sync.RWMutex // guards eng; the writer holds it across apply and commit
+	eng    *engine.Engine
+	broken error // set when the state could not be reloaded after a failed commit
+
+	pub    atomic.Pointer[Publisher]
+	ops    chan op
+	quit   chan struct{}
+	done   chan struct{}
+	closed sync.Once
+}
+
+var _ domain.Backend = (*Service)(nil)
+
+type op struct {
+	apply func(e *engine.Engine, ch *domain.Changes) (any, error)
+	res   chan result
+}
+
+type result struct {
+	v   any
+	err error
+}
+
+const secretSetting = "token_secret"
+
+// Open loads the state from the store and starts the writer.
+func Open(ctx context.Context, opts Options) (*Service, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 512
+	}
+	if opts.TickEvery <= 0 {
+		opts.TickEvery = time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	s := &Service{
+		opts: opts, store: opts.Store, log: opts.Logger,
+		cfg: engine.Config{Now: opts.Now, NewID: newID, NewCode: newCode, TZ: time.LoadLocation},
+		ops: make(chan op), quit: make(chan struct{}), done: make(chan struct{}),
+	}
+	if err := s.reload(ctx); err != nil {
+		return nil, err
+	}
+	go s.run()
+	go s.tick()
+	if s.eng.Setting(secretSetting) == "" {
+		secret := make([]byte, 32)
+		_, _ = rand.Read(secret)
+		_, err := write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
+			e.PutSetting(secretSetting, hex.EncodeToString(secret), ch)
+			return struct{}{}, nil
+		})
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("store token secret: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// reload replaces the engine with the state on disk.
+func (s *Service) reload(ctx context.Context) error {
+	since := s.opts.Now().UTC().AddDate(0, 0, -2).Format(time.DateOnly)
+	st, err := s.store.Load(ctx, since)
+	if err != nil {
+		return fmt.Errorf("load state: %w", err)
+	}
+	eng, err := engine.Load(s.cfg, st)
+	if err != nil {
+		return fmt.Errorf("rebuild state: %w", err)
+	}
+	s.eng = eng
+	return nil
+}
+
+// SetPublisher sets where committed events go; before it is set they go nowhere.
+func (s *Service) SetPublisher(p Publisher) { s.pub.Store(&p) }
+
+// TokenSecret is the key tokens are signed with, kept in the store so tokens
+// survive restarts.
+func (s *Service) TokenSecret() []byte {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	b, _ := hex.DecodeString(s.eng.Setting(secretSetting))
+	return b
+}
+
+// Close stops the writer after the operations already accepted; it does not
+// close the store.
+func (s *Service) Close() {
+	s.closed.Do(func() { close(s.quit) })
+	<-s.done
+}
+
+// write submits an operation to the writer and waits for its commit. Once
+// accepted, the operation's fate no longer depends on ctx: the caller learns
+// the outcome even if it stopped waiting, so nothing acknowledged is lost.
+func write[T any](ctx context.Context, s *Service, f func(e *engine.Engine, ch *domain.Changes) (T, error)) (T, error) {
+	var zero T
+	o := op{
+		apply: func(e *engine.Engine, ch *domain.Changes) (any, error) { return f(e, ch) },
+		res:   make(chan result, 1),
+	}
+	select {
+	case s.ops <- o:
+	case <-s.quit:
+		return zero, domain.Errorf(domain.CodeUnavailable, "сервер очереди останавливается, повторите через минуту")
+	case <-ctx.Done():
+		return zero, domain.Errorf(domain.CodeUnavailable, "запрос прерван: %v", ctx.Err())
+	}
+	r := <-o.res
+	if r.err != nil {
+		return zero, r.err
+	}
+	return r.v.(T), nil
+}
+
+// read runs f under the shared lock.
+func read[T any](s *Service, f func(e *engine.Engine) (T, error)) (T, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.broken != nil {
+		var zero T
+		return zero, s.unavailable()
+	}
+	return f(s.eng)
+}
+
+func (s *Service) unavailable() error {
+	return &domain.Error{Code: domain.CodeUnavailable, Message: "хранилище очереди недоступно: обратитесь к администратору", Err: s.broken}
+}
+
+func (s *Service) run() {
+	defer close(s.done)
+	batch := make([]op, 0, s.opts.MaxBatch)
+	for {
+		var first op
+		select {
+		case first = <-s.ops:
+		case <-s.quit:
+			return
+		}
+		batch = append(batch[:0], first)
+	collect:
+		for len(batch) < s.opts.MaxBatch {
+			select {
+			case o := <-s.ops:
+				batch = append(batch, o)
+			default:
+				break collect
+			}
+		}
+		s.commit(batch)
+	}
+}
+
+// commit applies a batch and makes it durable in one transaction.
+func (s *Service) commit(batch []op) {
+	results := make([]result, len(batch))
+	var all domain.Changes
+	s.mu.Lock()
+	if s.broken != nil {
+		for i := range results {
+			results[i].err = s.unavailable()
+		}
+	} else {
+		for i, o := range batch {
+			var ch domain.Changes
+			v, err := o.apply(s.eng, &ch)
+			results[i] = result{v, err}
+			if err == nil {
+				all.Merge(ch)
+			}
+		}
+		if !all.Empty() {
+			if err := s.store.Commit(context.Background(), all); err != nil {
+				s.failed(err, results)
+				all = domain.Changes{}
+			}
+		}
+	}
+	s.mu.Unlock()
+	for i, o := range batch {
+		o.res <- results[i]
+	}
+	if p := s.pub.Load(); p != nil && len(all.Events) > 0 {
+		(*p).Publish(all.Events)
+	}
+}
+
+// failed handles a commit that did not reach the disk: every operation of the
+// batch is refused and the state goes back to what the disk holds.
+func (s *Service) failed(err error, results []result) {
+	s.log.Error("commit failed; operations refused, state reloaded", "err", err)
+	refusal := error(&domain.Error{Code: domain.CodeUnavailable, Message: "не удалось сохранить изменение, повторите попытку", Err: err})
+	var de *domain.Error
+	if errors.As(err, &de) && de.Code != domain.CodeInternal {
+		refusal = err
+	}
+	for i := range results {
+		if results[i].err == nil {
+			results[i] = result{err: refusal}
+		}
+	}
+	if rerr := s.reload(context.Background()); rerr != nil {
+		s.log.Error("state could not be reloaded; refusing all operations", "err", rerr)
+		s.broken = rerr
+	}
+}
+
+// tick lets time change the state: postponed tickets return, days close.
+func (s *Service) tick() {
+	t := time.NewTicker(s.opts.TickEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.quit:
+			return
+		case <-t.C:
+			_, err := write(context.Background(), s, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
+				e.Tick(ch)
+				return struct{}{}, nil
+			})
+			if err != nil && domain.ErrorCode(err) != domain.CodeUnavailable {
+				s.log.Error("tick", "err", err)
+			}
+		}
+	}
+}
+
+// newID and newCode use crypto/rand, whose Read never returns an error (it
+// aborts the program if the kernel cannot supply randomness).
+func newID() string {
+	b := make([]byte, 10)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func newCode() string {
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	return fmt.Sprintf("%06d", binary.BigEndian.Uint32(b[:])%1_000_000)
+}

@@ -1,0 +1,229 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/talonqueue/talon/queue-server/demo"
+	"github.com/talonqueue/talon/queue-server/domain"
+	"github.com/talonqueue/talon/queue-server/store"
+)
+
+// flakyStore fails commits while fail is set, like a full disk.
+type flakyStore struct {
+	domain.Store
+	fail atomic.Bool
+}
+
+func (f *flakyStore) Commit(ctx context.Context, c domain.Changes) error {
+	if f.fail.Load() {
+		return errors.New("no space left on device")
+	}
+	return f.Store.Commit(ctx, c)
+}
+
+type recorder struct {
+	mu     sync.Mutex
+	events []domain.Event
+}
+
+func (r *recorder) Publish(evs []domain.Event) {
+	r.mu.Lock()
+	r.events = append(r.events, evs...)
+	r.mu.Unlock()
+}
+
+func openDemo(t *testing.T, st domain.Store) *Service {
+	t.Helper()
+	svc, err := Open(context.Background(), Options{Store: st, BcryptCost: 4, TickEvery: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(svc.Close)
+	if !demo.Seeded(context.Background(), svc) {
+		if err := demo.Seed(context.Background(), svc, "demo"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return svc
+}
+
+func openStore(t *testing.T, path string) *store.Store {
+	t.Helper()
+	st, err := store.Open(path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+func as(login string, svc *Service, t *testing.T) context.Context {
+	t.Helper()
+	a, err := svc.Login(context.Background(), login, "demo")
+	if err != nil {
+		t.Fatalf("login %s: %v", login, err)
+	}
+	return domain.WithActor(context.Background(), a)
+}
+
+func TestConcurrentIssueIsDurableAndUnique(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "talon.db")
+	st := openStore(t, path)
+	svc := openDemo(t, st)
+	rec := &recorder{}
+	svc.SetPublisher(rec)
+	kiosk := as("kiosk1", svc, t)
+
+	const clients, each = 20, 15
+	var wg sync.WaitGroup
+	numbers := make(chan string, clients*each)
+	errs := make(chan error, clients*each)
+	for c := 0; c < clients; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				tk, err := svc.IssueTicket(kiosk, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"})
+				if err != nil {
+					errs <- err
+					return
+				}
+				numbers <- tk.Number
+			}
+		}()
+	}
+	wg.Wait()
+	close(numbers)
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	seen := map[string]bool{}
+	for n := range numbers {
+		if seen[n] {
+			t.Fatalf("number %s issued twice", n)
+		}
+		seen[n] = true
+	}
+	if len(seen) != clients*each {
+		t.Fatalf("%d numbers, want %d", len(seen), clients*each)
+	}
+
+	// Published in sequence order, without gaps.
+	rec.mu.Lock()
+	for i := 1; i < len(rec.events); i++ {
+		if rec.events[i].Seq != rec.events[i-1].Seq+1 {
+			t.Fatalf("published seq %d after %d", rec.events[i].Seq, rec.events[i-1].Seq)
+		}
+	}
+	rec.mu.Unlock()
+
+	// Everything acknowledged is on disk.
+	svc.Close()
+	st.Close()
+	st2 := openStore(t, path)
+	defer st2.Close()
+	svc2 := openDemo(t, st2)
+	q, err := svc2.ListQueue(as("hall", svc2, t), demo.OfficeID, domain.QueueFilter{ServiceID: "passport"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(q) != clients*each {
+		t.Fatalf("after reopening %d tickets wait, want %d", len(q), clients*each)
+	}
+}
+
+func TestFailedCommitRefusesAndLosesNothing(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "talon.db"))
+	defer st.Close()
+	flaky := &flakyStore{Store: st}
+	svc := openDemo(t, flaky)
+	kiosk := as("kiosk1", svc, t)
+	first, err := svc.IssueTicket(kiosk, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flaky.fail.Store(true)
+	_, err = svc.IssueTicket(kiosk, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"})
+	if domain.ErrorCode(err) != domain.CodeUnavailable {
+		t.Fatalf("issue on a failing disk: %v, want unavailable", err)
+	}
+	flaky.fail.Store(false)
+	next, err := svc.IssueTicket(kiosk, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The refused ticket never existed: numbering continues from the last acknowledged one.
+	if first.Number != "А001" || next.Number != "А002" {
+		t.Fatalf("numbers %s then %s, want А001 then А002", first.Number, next.Number)
+	}
+	got, err := svc.GetTicket(kiosk, demo.OfficeID, first.ID)
+	if err != nil || got.Status != domain.StatusWaiting {
+		t.Fatalf("acknowledged ticket after a failed commit: %+v, %v", got, err)
+	}
+}
+
+func TestLogin(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "talon.db"))
+	defer st.Close()
+	svc := openDemo(t, st)
+	for _, tc := range []struct{ login, password string }{{"operator1", "wrong"}, {"nobody", "demo"}, {"", ""}} {
+		_, err := svc.Login(context.Background(), tc.login, tc.password)
+		if domain.ErrorCode(err) != domain.CodeUnauthorized {
+			t.Errorf("login %q/%q: %v, want unauthorized", tc.login, tc.password, err)
+		}
+	}
+	a, err := svc.Login(context.Background(), "rating3", "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Role != domain.RoleDevice || a.DeviceKind != domain.DeviceRating || a.WindowID != "w3" {
+		t.Fatalf("rating terminal actor = %+v", a)
+	}
+	// A password change invalidates what was issued for the old one.
+	admin := as("admin", svc, t)
+	if _, err := svc.PutAccount(admin, domain.AccountInput{Account: domain.Account{Login: "rating3", Role: domain.RoleDevice, OfficeID: demo.OfficeID, DeviceID: "rating3"}, Password: "new-secret"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CheckActor(context.Background(), a); domain.ErrorCode(err) != domain.CodeUnauthorized {
+		t.Fatalf("old token's actor still accepted: %v", err)
+	}
+}
+
+func BenchmarkIssueTicket(b *testing.B) {
+	for _, clients := range []int{1, 50} {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			st, err := store.Open(filepath.Join(b.TempDir(), "talon.db"), store.Options{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer st.Close()
+			svc, err := Open(context.Background(), Options{Store: st, BcryptCost: 4, TickEvery: time.Hour})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer svc.Close()
+			if err := demo.Seed(context.Background(), svc, "demo"); err != nil {
+				b.Fatal(err)
+			}
+			a, _ := svc.Login(context.Background(), "kiosk1", "demo")
+			ctx := domain.WithActor(context.Background(), a)
+			b.SetParallelism(clients)
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := svc.IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"}); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
