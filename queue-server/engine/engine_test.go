@@ -11,11 +11,11 @@ import (
 // fixture is an office with two services, two windows and two operators at
 // work, driven by a hand-moved clock.
 type fixture struct {
-	t    *testing.T
-	e    *Engine
-	now  time.Time
-	ids  int
-	log  domain.Changes // everything committed so far, for reload tests
+	t                     *testing.T
+	e                     *Engine
+	now                   time.Time
+	ids                   int
+	log                   domain.Changes // everything committed so far, for reload tests
 	kiosk, hall, op1, op2 domain.Actor
 }
 
