@@ -74,7 +74,11 @@ func TestBackupIsConsistentWhileCommitting(t *testing.T) {
 	var wg sync.WaitGroup
 	wg.Go(func() {
 		for i := 1; i <= batches; i++ {
-			commit(t, s, issue(uint64(i), ticket(fmt.Sprintf("t%03d", i), "2026-11-23", domain.StatusWaiting), i))
+			c := issue(uint64(i), ticket(fmt.Sprintf("t%03d", i), "2026-11-23", domain.StatusWaiting), i)
+			if err := s.Commit(context.Background(), c); err != nil {
+				t.Errorf("Commit %d: %v", i, err)
+				return
+			}
 		}
 	})
 	var backups []string
@@ -227,8 +231,8 @@ func TestOpenFollowsAFileReplacedWhileWaiting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opened := make(chan *Store)
-	failed := make(chan error)
+	opened := make(chan *Store, 1)
+	failed := make(chan error, 1)
 	go func() {
 		s, err := Open(path, Options{LockTimeout: 10 * time.Second})
 		if err != nil {

@@ -51,6 +51,7 @@ var scopedBuckets = map[domain.Kind][]byte{
 // Commit writes c in one fsynced transaction: all of it or, on error, none.
 // Records are written in slice order, so when several operations of a batch
 // change the same record the last one wins; deletions come after all upserts.
+// A setting with an empty value is removed.
 func (s *Store) Commit(ctx context.Context, c domain.Changes) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
