@@ -67,6 +67,18 @@ func (l *BoardLine) Raw(addr byte) string {
 	return l.shows[addr]
 }
 
+// Snapshot is what every address that received text shows, as Text
+// reports it.
+func (l *BoardLine) Snapshot() map[byte]string {
+	l.bus.mu.Lock()
+	defer l.bus.mu.Unlock()
+	out := make(map[byte]string, len(l.shows))
+	for addr, text := range l.shows {
+		out[addr] = strings.TrimSpace(text)
+	}
+	return out
+}
+
 // Frames counts frames received, and how many of them were not valid board
 // text.
 func (l *BoardLine) Frames() (total, bad int) {

@@ -3,6 +3,7 @@ package emulator
 import (
 	"context"
 	"fmt"
+	"maps"
 
 	"github.com/talonqueue/talon/hardware/pseudoterm"
 	"github.com/talonqueue/talon/hardware/rs485"
@@ -88,6 +89,13 @@ func (l *PadLine) State(addr byte) PadState {
 	l.bus.mu.Lock()
 	defer l.bus.mu.Unlock()
 	return l.pads[addr]
+}
+
+// Snapshot is the state of every address that received a command.
+func (l *PadLine) Snapshot() map[byte]PadState {
+	l.bus.mu.Lock()
+	defer l.bus.mu.Unlock()
+	return maps.Clone(l.pads)
 }
 
 // Bad counts frames that were neither a lamp nor a display command.
