@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/talonqueue/talon/printer/escpos"
 	"github.com/talonqueue/talon/printer/render"
@@ -116,14 +117,15 @@ func (v *Printer) Tickets() []Ticket {
 }
 
 // Serve interprets the stream from rw until reading fails, answering status
-// queries on rw. io.EOF ends it without an error. A pseudoterm device keeps
-// reading across Unplug and Replug, so Serve lasts until the pair closes.
+// queries on rw. io.EOF ends it without an error; read timeouts (a serial
+// port's idle line) do not end it. A pseudoterm device keeps reading across
+// Unplug and Replug, so Serve lasts until the pair closes.
 func (v *Printer) Serve(rw io.ReadWriter) error {
 	canvas, err := render.NewCanvas(v.cfg.PaperDots)
 	if err != nil {
 		return fmt.Errorf("virtual: %w", err)
 	}
-	in := newInterp(bufio.NewReader(rw), rw, canvas, v.Status, v.cut)
+	in := newInterp(bufio.NewReader(patientReader{rw}), rw, canvas, v.Status, v.cut)
 	err = in.run()
 	if in.skipped > 0 {
 		v.log.Info("virtual printer skipped commands it does not draw", "count", in.skipped)
@@ -201,4 +203,26 @@ func (v *Printer) save(t Ticket) (string, error) {
 		return base + ".png", fmt.Errorf("virtual: %w", err)
 	}
 	return base + ".png", nil
+}
+
+// patientReader waits through read timeouts: on a serial line they only
+// mean that nothing has been sent yet.
+type patientReader struct{ r io.Reader }
+
+func (p patientReader) Read(b []byte) (int, error) {
+	for {
+		n, err := p.r.Read(b)
+		if n > 0 || (err != nil && !isTimeout(err)) {
+			return n, err
+		}
+		if err == nil {
+			// 0, nil is go.bug.st/serial's timeout; do not spin on it.
+			time.Sleep(time.Millisecond)
+		}
+	}
+}
+
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &t) && t.Timeout())
 }
