@@ -196,7 +196,12 @@ func (r *Reopening) fail(p *Port, cause error) error {
 	}
 	r.mu.Unlock()
 	p.Close()
-	if errors.Is(cause, ErrDisconnected) {
+	switch {
+	case errors.Is(cause, ErrClosed):
+		// Another call's failure closed p under this one; the port is not
+		// closed for the caller, the device is down.
+		return fmt.Errorf("%s: %w", r.cfg.describe(), ErrDisconnected)
+	case errors.Is(cause, ErrDisconnected):
 		return cause
 	}
 	return fmt.Errorf("%w: %w", ErrDisconnected, cause)
