@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -21,8 +22,9 @@ const DefaultLockTimeout = 2 * time.Second
 // mmapSize is reserved address space, not memory: a commit that outgrows the
 // mapping must wait for every read transaction to end before remapping, so a
 // long backup to a slow client would stall the queue. 1 GiB is years of an
-// office's history.
-const mmapSize = 1 << 30
+// office's history. 32-bit systems have no address space to spare, so
+// nothing is reserved there.
+const mmapSize = strconv.IntSize / 64 << 30
 
 // Options tune Open; the zero value is fine.
 type Options struct {
@@ -38,7 +40,6 @@ type Options struct {
 type Store struct {
 	db   *bolt.DB
 	path string
-	log  *slog.Logger
 }
 
 var _ domain.Store = (*Store)(nil)
@@ -89,7 +90,7 @@ func open(path string, opts Options, migs []migration) (*Store, error) {
 	if from != to {
 		log.Info("store: schema migrated", "path", path, "from", from, "to", to)
 	}
-	return &Store{db: db, path: path, log: log}, nil
+	return &Store{db: db, path: path}, nil
 }
 
 // openLocked opens path with bbolt and makes sure the file it locked is still
@@ -206,6 +207,8 @@ func diskProblem(err error) string {
 		return "на диске нет места для данных очереди: освободите место на диске сервера, иначе талоны не сохраняются"
 	case has(syscall.EROFS):
 		return "диск с данными очереди доступен только для чтения: проверьте диск сервера"
+	case has(syscall.EACCES), has(syscall.EPERM):
+		return "нет прав на файл или папку данных очереди: проверьте владельца и права доступа"
 	case has(syscall.EIO):
 		return "ошибка ввода-вывода диска с данными очереди: проверьте диск сервера и восстановите данные из резервной копии, если он неисправен"
 	}

@@ -386,6 +386,7 @@ func TestDiskProblemsReadForPeople(t *testing.T) {
 		{"quota", syscall.EDQUOT, domain.CodeUnavailable, "нет места"},
 		{"read-only disk", syscall.EROFS, domain.CodeUnavailable, "только для чтения"},
 		{"broken disk", syscall.EIO, domain.CodeUnavailable, "ввода-вывода"},
+		{"no permission", &fs.PathError{Op: "open", Path: "/var/lib/talon", Err: syscall.EACCES}, domain.CodeUnavailable, "нет прав"},
 		{"anything else", errors.New("page 7: unreachable"), domain.CodeInternal, "внутренняя ошибка"},
 		{"already a domain error", domain.Errorf(domain.CodeNotFound, "талон X не найден"), domain.CodeNotFound, "талон X"},
 	}
