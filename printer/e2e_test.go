@@ -63,11 +63,20 @@ func newOffice(t *testing.T) *office {
 
 func (o *office) driver(t *testing.T, profile string) *printer.Printer {
 	t.Helper()
-	p, err := escpos.ProfileByName(profile)
+	return o.driverFor(profileNamed(t, profile))
+}
+
+func (o *office) driverFor(p escpos.Profile) *printer.Printer {
+	return printer.New(o.port, p, printer.Options{StatusTimeout: time.Second})
+}
+
+func profileNamed(t *testing.T, name string) escpos.Profile {
+	t.Helper()
+	p, err := escpos.ProfileByName(name)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return printer.New(o.port, p, printer.Options{StatusTimeout: time.Second})
+	return p
 }
 
 // next waits for the virtual printer to cut a ticket.
@@ -135,18 +144,21 @@ func TestEndToEnd(t *testing.T) {
 	o := newOffice(t)
 
 	t.Run("ticket round-trips", func(t *testing.T) {
+		rasterQR := profileNamed(t, "epson-80")
+		rasterQR.Name, rasterQR.NativeQR = "epson-80 with raster QR", false
 		tests := []struct {
-			profile  string
+			profile  escpos.Profile
 			id       string
 			wantText bool // raster profiles send no text to decode
 		}{
-			{"epson-80", "T-20261123-000015", true},
-			{"epson-80-cp1251", "T-20261123-000016", true},
-			{"raster-80", "T-20261123-000017", false},
+			{profileNamed(t, "epson-80"), "T-20261123-000015", true},
+			{profileNamed(t, "epson-80-cp1251"), "T-20261123-000016", true},
+			{rasterQR, "T-20261123-000017", true},
+			{profileNamed(t, "raster-80"), "T-20261123-000018", false},
 		}
 		for _, tt := range tests {
-			t.Run(tt.profile, func(t *testing.T) {
-				if _, err := printLive(t, o.driver(t, tt.profile), tt.id); err != nil {
+			t.Run(tt.profile.Name, func(t *testing.T) {
+				if _, err := printLive(t, o.driverFor(tt.profile), tt.id); err != nil {
 					t.Fatal(err)
 				}
 				tk := o.next(t)

@@ -12,12 +12,12 @@ import (
 	"github.com/talonqueue/talon/printer/escpos"
 )
 
-// quietModules is the blank margin a QR code needs around it to be found.
-const quietModules = 4
+// QuietModules is the blank margin a QR code needs around it to be found.
+const QuietModules = 4
 
-// QR draws data as a QR code with moduleDots per module and a quiet zone,
-// the same symbol a printer draws for GS ( k.
-func QR(data string, moduleDots int, level escpos.QRLevel) (*escpos.Mono, error) {
+// QR draws data as a QR code with moduleDots per module and quiet modules
+// of blank margin on each side, the same symbol a printer draws for GS ( k.
+func QR(data string, moduleDots int, level escpos.QRLevel, quiet int) (*escpos.Mono, error) {
 	lv := map[escpos.QRLevel]qr.ErrorCorrectionLevel{
 		escpos.QRLevelL: qr.L, escpos.QRLevelM: qr.M, escpos.QRLevelQ: qr.Q, escpos.QRLevelH: qr.H,
 	}[level]
@@ -25,7 +25,7 @@ func QR(data string, moduleDots int, level escpos.QRLevel) (*escpos.Mono, error)
 	if err != nil {
 		return nil, fmt.Errorf("render: QR of %d bytes: %w", len(data), err)
 	}
-	return modules(code, max(moduleDots, 1), max(moduleDots, 1), quietModules, quietModules), nil
+	return modules(code, max(moduleDots, 1), max(moduleDots, 1), max(quiet, 0), max(quiet, 0)), nil
 }
 
 // Code128 draws data as a CODE128 barcode heightDots tall with moduleDots

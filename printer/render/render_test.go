@@ -98,7 +98,7 @@ func TestBoldIsDarker(t *testing.T) {
 }
 
 func TestQRSize(t *testing.T) {
-	m, err := QR("T-000123", 6, escpos.QRLevelM)
+	m, err := QR("T-000123", 6, escpos.QRLevelM, QuietModules)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,6 +108,13 @@ func TestQRSize(t *testing.T) {
 	}
 	if m.Black(0, 0) || !m.Black(24, 24) {
 		t.Error("quiet zone or finder pattern missing")
+	}
+	bare, err := QR("T-000123", 6, escpos.QRLevelM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bare.Width != 126 || !bare.Black(0, 0) {
+		t.Errorf("QR without quiet zone is %d dots wide, corner black = %v; want 126, true", bare.Width, bare.Black(0, 0))
 	}
 }
 

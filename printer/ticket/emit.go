@@ -105,28 +105,29 @@ func (e *emitter) qr(data string, moduleDots int, level escpos.QRLevel) error {
 		e.out = append(e.out, b...)
 		return nil
 	}
-	m, err := render.QR(data, moduleDots, level)
-	if err != nil {
-		return fmt.Errorf("ticket: %w", err)
-	}
 	if e.canvas != nil {
+		m, err := render.QR(data, moduleDots, level, render.QuietModules)
+		if err != nil {
+			return fmt.Errorf("ticket: %w", err)
+		}
 		e.canvas.Mono(m, escpos.Center)
 		return nil
 	}
-	// Text is native here, so the image goes out on its own, shifted to the
-	// centre by blank dots on the left: alignment of raster images is not
-	// honoured by every printer, and blank dots on the right cost bytes.
-	left := max((e.p.PaperDots-m.Width)/2, 0)
-	img := render.Paper(left+m.Width, m.Height)
-	for y := 0; y < m.Height; y++ {
-		for x := 0; x < m.Width; x++ {
-			if m.Black(x, y) {
-				img.Pix[img.PixOffset(left+x, y)] = 0
-			}
-		}
+	// Text is native here, so the symbol goes out alone as a raster image,
+	// centred by ESC a (which ESC/POS applies to GS v 0), with its quiet
+	// zone sent as paper feed rather than as blank dots.
+	m, err := render.QR(data, moduleDots, level, 0)
+	if err != nil {
+		return fmt.Errorf("ticket: %w", err)
 	}
-	e.setAlign(escpos.Left)
-	return e.raster(escpos.ToMono(img, escpos.Threshold))
+	quiet := []byte{escpos.ESC, 'J', byte(min(render.QuietModules*moduleDots, 255))}
+	e.setAlign(escpos.Center)
+	e.out = append(e.out, quiet...)
+	if err := e.raster(m); err != nil {
+		return err
+	}
+	e.out = append(e.out, quiet...)
+	return nil
 }
 
 func (e *emitter) raster(m *escpos.Mono) error {

@@ -92,6 +92,19 @@ func TestLiveGolden(t *testing.T) {
 	}
 }
 
+func TestLiveRasterQRGolden(t *testing.T) {
+	p := profile(t, "epson-80")
+	p.NativeQR = false
+	job, err := BuildLive(p, sampleLive())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(job.Bytes, []byte{0x1D, 0x28, 0x6B}) {
+		t.Error("raster-QR ticket contains GS ( k")
+	}
+	golden(t, "live-epson-80-raster-qr.bin", job.Bytes)
+}
+
 func TestAppointmentGolden(t *testing.T) {
 	for _, name := range []string{"epson-80", "raster-58"} {
 		t.Run(name, func(t *testing.T) {

@@ -204,7 +204,7 @@ func (in *interp) printQR() {
 	if !in.mark() {
 		return
 	}
-	img, err := render.QR(string(in.qrData), in.qrSize, in.qrLevel)
+	img, err := render.QR(string(in.qrData), in.qrSize, in.qrLevel, render.QuietModules)
 	if err != nil {
 		in.skipped++
 		return
