@@ -53,7 +53,9 @@ func TestRun(t *testing.T) {
 	var stdout syncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"-link", link, "-out", out, "-profile", "epson-58"}, stdinR, &stdout) }()
+	go func() {
+		done <- run(ctx, []string{"-link", link, "-out", out, "-profile", "epson-58"}, stdinR, &stdout)
+	}()
 
 	waitFor(t, "the link", func() bool { _, err := os.Stat(link); return err == nil })
 	port, err := serialport.Open(serialport.Config{Path: link, ReadTimeout: 50 * time.Millisecond})
