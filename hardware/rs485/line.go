@@ -32,6 +32,10 @@ const (
 	AckEcho
 )
 
+// lateEcho is how many AckTimeouts after sending a frame an identical frame
+// is still taken for its echo rather than for the device talking.
+const lateEcho = 4
+
 // Options tune a Line. Zero values mean the defaults.
 type Options struct {
 	// Pause is the quiet time between frames on the line; HARDWARE.md gives
@@ -124,7 +128,11 @@ type Line struct {
 	health map[byte]*DeviceHealth
 	expect []byte        // frame whose echo the writer waits for
 	echoed chan struct{} // signalled by the reader when it arrives
-	closed bool
+	// AckEcho: the last frame written and when, so an echo that arrives
+	// after its timeout is still known as one.
+	lastSent []byte
+	sentAt   time.Time
+	closed   bool
 
 	padsMu sync.Mutex
 	pads   map[byte]*Pad
@@ -282,6 +290,7 @@ func (l *Line) sendOnce(frame []byte) error {
 	if l.opts.Ack == AckEcho {
 		l.mu.Lock()
 		l.expect = frame
+		l.lastSent, l.sentAt = frame, time.Now()
 		l.mu.Unlock()
 		select { // drop a stale signal from an earlier, late echo
 		case <-l.echoed:
@@ -412,6 +421,12 @@ func (l *Line) onFrame(f Frame) {
 		case l.echoed <- struct{}{}:
 		default:
 		}
+		return
+	}
+	if l.opts.Ack == AckEcho && string(f.Bytes()) == string(l.lastSent) && time.Since(l.sentAt) < lateEcho*l.opts.AckTimeout {
+		// A late echo: it must not become a phantom key press.
+		l.mu.Unlock()
+		l.log.Debug("rs485: late echo ignored", "addr", f.Addr)
 		return
 	}
 	l.healthLocked(f.Addr).LastHeard = now

@@ -239,3 +239,35 @@ func TestLineClose(t *testing.T) {
 		t.Fatalf("Send after Close = %v, want ErrLineClosed", err)
 	}
 }
+
+// silentPort takes frames and never echoes them; the test echoes by hand.
+type silentPort struct{ *fakePort }
+
+func (silentPort) Write(b []byte) (int, error) { return len(b), nil }
+
+func TestLineLateEchoIsNotAKeyPress(t *testing.T) {
+	port := silentPort{newFakePort()}
+	keys := make(chan KeyPress, 4)
+	l := NewLine(port, Options{
+		Pause: time.Millisecond, Retries: -1, Ack: AckEcho, AckTimeout: 250 * time.Millisecond,
+		OnKey:  func(k KeyPress, _ time.Time) { keys <- k },
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	defer l.Close()
+	frame, _ := PadLamp(5, LampRed, false) // the same bytes as a call key from pad 5
+	if err := l.Send(ctxWait(t), 5, frame); !errors.Is(err, ErrNoAck) {
+		t.Fatalf("Send = %v, want ErrNoAck", err)
+	}
+	// The echo arrives just after its timeout, then a real key press; the
+	// reader handles them in order, so the first key seen must be the press.
+	port.incoming <- frame
+	port.incoming <- []byte{0x01, 0x05, 0x32, 0x07}
+	select {
+	case k := <-keys:
+		if k.Key != KeyStartService {
+			t.Fatalf("key %+v: the late echo was taken for a press", k)
+		}
+	case <-time.After(wait):
+		t.Fatal("the real key press was not delivered")
+	}
+}
