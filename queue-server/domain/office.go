@@ -87,7 +87,7 @@ func (o Office) Validate() error {
 			continue
 		}
 		if _, _, err := d.Minutes(); err != nil {
-			return fmt.Errorf("часы работы, %s: %w", weekdayRu[i], err)
+			return Errorf(CodeInvalid, "часы работы (%s): %s", weekdayRu[i], ErrorMessage(err))
 		}
 	}
 	if o.OKATO != "" && (len(o.OKATO) != 11 || strings.Trim(o.OKATO, "0123456789") != "") {

@@ -1,0 +1,115 @@
+package domain
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestStateMachine(t *testing.T) {
+	all := []Status{StatusWaiting, StatusCalled, StatusServing, StatusPostponed, StatusDone, StatusNoShow, StatusCancelled}
+	allowed := map[Action]map[Status]bool{
+		ActionCall:     {StatusWaiting: true, StatusPostponed: true},
+		ActionRecall:   {StatusCalled: true},
+		ActionStart:    {StatusCalled: true},
+		ActionFinish:   {StatusCalled: true, StatusServing: true},
+		ActionPostpone: {StatusCalled: true, StatusServing: true},
+		ActionReturn:   {StatusPostponed: true},
+		ActionRedirect: {StatusCalled: true, StatusServing: true, StatusWaiting: true, StatusPostponed: true},
+		ActionNoShow:   {StatusCalled: true},
+		ActionCancel:   {StatusWaiting: true, StatusCalled: true, StatusPostponed: true},
+	}
+	for act, ok := range allowed {
+		for _, st := range all {
+			err := CheckTransition(Ticket{Number: "А001", Status: st}, act)
+			if ok[st] && err != nil {
+				t.Errorf("%s from %s refused: %v", act, st, err)
+			}
+			if !ok[st] {
+				if ErrorCode(err) != CodeConflict || !strings.Contains(ErrorMessage(err), "А001") {
+					t.Errorf("%s from %s: %v, want a conflict naming the ticket", act, st, err)
+				}
+			}
+		}
+	}
+	for _, st := range []Status{StatusDone, StatusNoShow, StatusCancelled} {
+		if !st.Terminal() {
+			t.Errorf("%s is not terminal", st)
+		}
+	}
+	if ErrorCode(CheckTransition(Ticket{}, "fly")) != CodeInvalid {
+		t.Error("unknown action accepted")
+	}
+}
+
+func TestErrors(t *testing.T) {
+	wrapped := fmt.Errorf("handler: %w", Errorf(CodeNotFound, "талон %s не найден", "А001"))
+	if ErrorCode(wrapped) != CodeNotFound || ErrorMessage(wrapped) != "талон А001 не найден" {
+		t.Fatalf("wrapped error: %s / %s", ErrorCode(wrapped), ErrorMessage(wrapped))
+	}
+	foreign := errors.New("disk on fire")
+	if ErrorCode(foreign) != CodeInternal || strings.Contains(ErrorMessage(foreign), "fire") {
+		t.Fatal("a foreign error leaks its detail to people")
+	}
+	in := Internal(foreign, "commit")
+	if !errors.Is(in, foreign) || strings.Contains(ErrorMessage(in), "fire") {
+		t.Fatal("internal error must keep its cause for logs and hide it from people")
+	}
+	if ErrorCode(nil) != "" {
+		t.Fatal("nil has a code")
+	}
+}
+
+func TestValidation(t *testing.T) {
+	open := DayHours{Open: "09:00", Close: "18:00"}
+	goodOffice := Office{ID: "o1", Name: "Офис", TimeZone: "Europe/Moscow", Hours: Week{1: open}}
+	tests := []struct {
+		name string
+		err  error
+		ok   bool
+	}{
+		{"office ok", goodOffice.Validate(), true},
+		{"office id with spaces", func() error { o := goodOffice; o.ID = "my office"; return o.Validate() }(), false},
+		{"office no zone", func() error { o := goodOffice; o.TimeZone = ""; return o.Validate() }(), false},
+		{"office bad hours", func() error { o := goodOffice; o.Hours[2] = DayHours{Open: "18:00", Close: "09:00"}; return o.Validate() }(), false},
+		{"office bad clock", func() error { o := goodOffice; o.Hours[2] = DayHours{Open: "9:00", Close: "18:00"}; return o.Validate() }(), false},
+		{"office okato", func() error { o := goodOffice; o.OKATO = "123"; return o.Validate() }(), false},
+		{"service ok", Service{ID: "s", Name: "Паспорт", Prefix: "А"}.Validate(), true},
+		{"service group needs no prefix", Service{ID: "g", Name: "Группа", IsGroup: true}.Validate(), true},
+		{"service no prefix", Service{ID: "s", Name: "Паспорт"}.Validate(), false},
+		{"service long prefix", Service{ID: "s", Name: "Паспорт", Prefix: "АБВ"}.Validate(), false},
+		{"service half slots", Service{ID: "s", Name: "Паспорт", Prefix: "А", SlotMinutes: 15}.Validate(), false},
+		{"service purpose", Service{ID: "s", Name: "Паспорт", Prefix: "А", Purpose: "fun"}.Validate(), false},
+		{"window number", Window{ID: "w", Number: 0}.Validate(), false},
+		{"operator weight", Operator{ID: "o", Login: "o", FullName: "Иванов", Skills: []Skill{{ServiceID: "s", Weight: 11}}}.Validate(), false},
+		{"rating without window", Device{ID: "r", Login: "r", Kind: DeviceRating}.Validate(), false},
+		{"device kind", Device{ID: "d", Login: "d", Kind: "toaster"}.Validate(), false},
+		{"category level", PriorityCategory{ID: "c", Name: "Ветераны", Level: 0}.Validate(), false},
+		{"account without office", Account{Login: "hall", Role: RoleHall}.Validate(), false},
+		{"region admin", Account{Login: "admin", Role: RoleAdmin}.Validate(), true},
+		{"operator account needs operator", Account{Login: "op", Role: RoleOperator, OfficeID: "o1"}.Validate(), false},
+	}
+	for _, tc := range tests {
+		if (tc.err == nil) != tc.ok {
+			t.Errorf("%s: err = %v, want ok=%v", tc.name, tc.err, tc.ok)
+		}
+		if tc.err != nil && ErrorCode(tc.err) != CodeInvalid {
+			t.Errorf("%s: code %s, want invalid", tc.name, ErrorCode(tc.err))
+		}
+	}
+}
+
+func TestPublicEventHasNoPersonalData(t *testing.T) {
+	e := Event{
+		Ticket:      &Ticket{Number: "А001", VerifiedBy: "hall", History: []Step{{Action: ActionIssue}}},
+		Appointment: &Appointment{Name: "Иванов", Phone: "+7999", Code: "123456"},
+	}
+	p := e.Public()
+	if p.Ticket.History != nil || p.Ticket.VerifiedBy != "" || p.Appointment.Name != "" || p.Appointment.Phone != "" || p.Appointment.Code != "" {
+		t.Fatalf("public event keeps personal data: %+v %+v", p.Ticket, p.Appointment)
+	}
+	if e.Appointment.Name != "Иванов" || len(e.Ticket.History) != 1 {
+		t.Fatal("Public changed the original event")
+	}
+}
