@@ -33,8 +33,8 @@ import (
 
 // Client talks to one queue server. It is safe for concurrent use.
 type Client struct {
-	base      string // scheme://host[/prefix], no trailing slash
-	http      *http.Client
+	base string // scheme://host[/prefix], no trailing slash
+	http *http.Client
 	// download is http without the whole-request timeout, for backups
 	// that take as long as the database is large.
 	download  *http.Client

@@ -174,7 +174,9 @@ func TestRoutes(t *testing.T) {
 		{"listQueue", func(ctx context.Context, c *Client) (result, error) {
 			return c.ListQueue(ctx, "o1", domain.QueueFilter{ServiceID: "pass", WindowID: "w1", Statuses: []domain.Status{domain.StatusWaiting, domain.StatusPostponed}})
 		}, "GET", "/api/v1/offices/o1/queue", "service_id=pass&status=waiting%2Cpostponed&window_id=w1", "", 200, []domain.Ticket{ticket}},
-		{"listQueueAll", func(ctx context.Context, c *Client) (result, error) { return c.ListQueue(ctx, "o1", domain.QueueFilter{}) },
+		{"listQueueAll", func(ctx context.Context, c *Client) (result, error) {
+			return c.ListQueue(ctx, "o1", domain.QueueFilter{})
+		},
 			"GET", "/api/v1/offices/o1/queue", "", "", 200, []domain.Ticket{}},
 		{"getLiveLoad", func(ctx context.Context, c *Client) (result, error) { return c.GetLiveLoad(ctx, "o1") },
 			"GET", "/api/v1/offices/o1/load", "", "", 200, load},
@@ -186,7 +188,9 @@ func TestRoutes(t *testing.T) {
 			"POST", "/api/v1/offices/o1/windows/w1/session", "", "", 200, ws},
 		{"closeWindowSession", func(ctx context.Context, c *Client) (result, error) { return c.CloseWindowSession(ctx, "o1", "w1") },
 			"DELETE", "/api/v1/offices/o1/windows/w1/session", "", "", 200, ws},
-		{"pauseWindow", func(ctx context.Context, c *Client) (result, error) { return c.PauseWindow(ctx, "o1", "w1", true, "обед") },
+		{"pauseWindow", func(ctx context.Context, c *Client) (result, error) {
+			return c.PauseWindow(ctx, "o1", "w1", true, "обед")
+		},
 			"POST", "/api/v1/offices/o1/windows/w1/pause", "", `{"paused":true,"reason":"обед"}`, 200, ws},
 		{"callNext", func(ctx context.Context, c *Client) (result, error) { return c.CallNext(ctx, "o1", "w1", true) },
 			"POST", "/api/v1/offices/o1/windows/w1/call-next", "", `{"finish_current":true}`, 200, ticket},
