@@ -146,6 +146,10 @@ func TestRaster(t *testing.T) {
 	if !m.Black(0, 0) || m.Black(9, 0) || !m.Black(9, 1) || m.Black(-1, 0) || m.Black(10, 1) {
 		t.Error("Black() disagrees with the bits")
 	}
+	short := &Mono{Width: 64, Height: 64, BytesPerRow: 1, Bits: []byte{0xFF}}
+	if !short.Black(0, 0) || short.Black(9, 0) || short.Black(0, 5) {
+		t.Error("Black() on a malformed Mono reads past its bits")
+	}
 }
 
 func TestRasterBands(t *testing.T) {

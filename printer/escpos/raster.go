@@ -14,12 +14,14 @@ type Mono struct {
 	Bits          []byte
 }
 
-// Black reports whether the dot at x, y prints.
+// Black reports whether the dot at x, y prints. Dots outside the image, or
+// outside Bits of a malformed Mono, are paper.
 func (m *Mono) Black(x, y int) bool {
-	if x < 0 || y < 0 || x >= m.Width || y >= m.Height {
+	if x < 0 || y < 0 || x >= m.Width || y >= m.Height || x/8 >= m.BytesPerRow {
 		return false
 	}
-	return m.Bits[y*m.BytesPerRow+x/8]&(0x80>>(x%8)) != 0
+	i := y*m.BytesPerRow + x/8
+	return i < len(m.Bits) && m.Bits[i]&(0x80>>(x%8)) != 0
 }
 
 func (m *Mono) set(x, y int) { m.Bits[y*m.BytesPerRow+x/8] |= 0x80 >> (x % 8) }
