@@ -1,0 +1,255 @@
+package push
+
+import (
+	"context"
+	"net/http"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/talonqueue/talon/queue-server/domain"
+)
+
+// maxClientMessage bounds what a client may send: it sends nothing but pongs
+// and the occasional {"type":"ping"}.
+const maxClientMessage = 4096
+
+// client is one subscriber connection.
+type client struct {
+	hub    *Hub
+	conn   *websocket.Conn
+	office string
+	send   chan entry
+	cancel context.CancelFunc // stops a snapshot in progress
+
+	stopOnce sync.Once
+	quit     chan struct{} // closed when the writer must stop
+	bye      string        // set before quit closes; "" means no goodbye
+}
+
+// sayBye asks the writer to send {"type":"bye"} and close.
+func (c *client) sayBye(reason string) {
+	c.stopOnce.Do(func() {
+		c.bye = reason
+		close(c.quit)
+		c.cancel()
+	})
+}
+
+// drop closes the connection at once. gorilla allows Close concurrently with
+// the writer; it unblocks a write stuck on a client that does not read.
+func (c *client) drop() {
+	c.stopOnce.Do(func() {
+		close(c.quit)
+		c.cancel()
+	})
+	c.conn.Close()
+}
+
+// ServeWS upgrades the request and streams officeID's events until the
+// client leaves or the hub closes. since is the last sequence the client saw,
+// nil for a fresh start. The caller has authenticated and authorized the
+// request; r's context (with its actor) is passed to the snapshot function.
+// ServeWS returns when both of the connection's goroutines have ended.
+func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, officeID string, since *uint64) {
+	h.mu.Lock()
+	closed := h.closed
+	h.mu.Unlock()
+	if closed {
+		http.Error(w, "сервер останавливается, подключитесь позже", http.StatusServiceUnavailable)
+		return
+	}
+	conn, err := h.upgrader.Upgrade(w, r, nil)
+	if err != nil {
+		// The upgrader has answered the client with the HTTP error.
+		h.log.Info("push: upgrade failed", "office", officeID, "err", err)
+		return
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	c := &client{
+		hub:    h,
+		conn:   conn,
+		office: officeID,
+		send:   make(chan entry, h.opts.SendQueue),
+		cancel: cancel,
+		quit:   make(chan struct{}),
+	}
+
+	// Register before anything is read from the ring or the snapshot, so
+	// that every later event reaches c.send.
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		cancel()
+		conn.Close()
+		return
+	}
+	o := h.office(officeID)
+	var missed []entry
+	replay := false
+	if since != nil {
+		missed, replay = o.after(*since)
+	}
+	o.subs[c] = struct{}{}
+	h.clients.Add(1)
+	h.mu.Unlock()
+	defer h.clients.Done()
+
+	start := func(ctx context.Context) (uint64, bool) {
+		if replay {
+			return c.replay(*since, missed)
+		}
+		return c.sendSnapshot(ctx)
+	}
+	written := make(chan struct{})
+	go func() {
+		defer close(written)
+		c.writeLoop(ctx, start)
+	}()
+	c.readLoop()
+	h.unsubscribe(officeID, c)
+	c.drop()
+	<-written
+}
+
+// readLoop keeps the read deadline alive; it returns when the connection
+// fails or is closed.
+func (c *client) readLoop() {
+	wait := c.hub.opts.PongWait
+	c.conn.SetReadLimit(maxClientMessage)
+	extend := func(string) error { return c.conn.SetReadDeadline(time.Now().Add(wait)) }
+	_ = extend("")
+	c.conn.SetPongHandler(extend)
+	for {
+		// Client messages are ignored; any of them proves the client alive.
+		if _, _, err := c.conn.NextReader(); err != nil {
+			return
+		}
+		_ = extend("")
+	}
+}
+
+// writeLoop is the connection's only writer.
+func (c *client) writeLoop(ctx context.Context, start func(context.Context) (uint64, bool)) {
+	defer c.conn.Close()
+	last, ok := start(ctx)
+	if !ok {
+		return
+	}
+	ping := time.NewTicker(c.hub.opts.PingPeriod)
+	defer ping.Stop()
+	for {
+		select {
+		case e := <-c.send:
+			if e.seq <= last {
+				continue // already in the snapshot or the replay
+			}
+			if e.seq != last+1 {
+				// The engine's stream skipped; reconnecting with since
+				// gets this client a snapshot.
+				c.hub.log.Warn("push: gap in events, closing client", "office", c.office, "last", last, "got", e.seq)
+				c.close(websocket.CloseInternalServerErr, "пропуск в событиях, переподключитесь")
+				return
+			}
+			if !c.write(func() error { return c.conn.WritePreparedMessage(e.msg) }) {
+				return
+			}
+			last = e.seq
+		case <-ping.C:
+			if !c.write(func() error { return c.conn.WriteMessage(websocket.PingMessage, nil) }) {
+				return
+			}
+		case <-c.quit:
+			if c.bye != "" {
+				c.writeJSON(byeMessage{Type: "bye", Reason: c.bye})
+				c.close(websocket.CloseGoingAway, c.bye)
+			}
+			return
+		}
+	}
+}
+
+// replay sends the missed events from the ring.
+func (c *client) replay(since uint64, missed []entry) (uint64, bool) {
+	last := since
+	for _, e := range missed {
+		if !c.write(func() error { return c.conn.WritePreparedMessage(e.msg) }) {
+			return 0, false
+		}
+		last = e.seq
+	}
+	return last, true
+}
+
+func (c *client) sendSnapshot(ctx context.Context) (uint64, bool) {
+	s, err := c.hub.snapshot(ctx, c.office)
+	if err != nil {
+		if ctx.Err() == nil {
+			c.hub.log.Error("push: snapshot", "office", c.office, "err", err)
+			c.close(websocket.CloseInternalServerErr, domain.ErrorMessage(err))
+		}
+		return 0, false
+	}
+	s = publicSnapshot(s)
+	if !c.writeJSON(snapshotMessage{Type: "snapshot", Seq: s.Seq, Snapshot: &s}) {
+		return 0, false
+	}
+	return s.Seq, true
+}
+
+func (c *client) write(f func() error) bool {
+	if err := c.conn.SetWriteDeadline(time.Now().Add(c.hub.opts.WriteWait)); err != nil {
+		return false
+	}
+	return f() == nil
+}
+
+func (c *client) writeJSON(v any) bool {
+	return c.write(func() error { return c.conn.WriteJSON(v) })
+}
+
+// close sends a close frame; the connection is closed by writeLoop's defer.
+func (c *client) close(code int, reason string) {
+	// A close frame's payload is at most 125 bytes, two of them the code;
+	// Russian text is two bytes a letter, so cut at a rune boundary.
+	for len(reason) > 123 {
+		_, size := utf8.DecodeLastRuneInString(reason)
+		reason = reason[:len(reason)-size]
+	}
+	c.write(func() error {
+		return c.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason))
+	})
+}
+
+// publicSnapshot strips what a hall display must not carry, like Event.Public.
+func publicSnapshot(s domain.OfficeSnapshot) domain.OfficeSnapshot {
+	s.Queue = publicTickets(s.Queue)
+	s.RecentCalls = publicTickets(s.RecentCalls)
+	ws := make([]domain.WindowState, len(s.Windows))
+	for i, w := range s.Windows {
+		if w.Ticket != nil {
+			t := publicTicket(*w.Ticket)
+			w.Ticket = &t
+		}
+		ws[i] = w
+	}
+	s.Windows = ws
+	return s
+}
+
+func publicTickets(ts []domain.Ticket) []domain.Ticket {
+	if ts == nil {
+		return nil
+	}
+	out := make([]domain.Ticket, len(ts))
+	for i, t := range ts {
+		out[i] = publicTicket(t)
+	}
+	return out
+}
+
+func publicTicket(t domain.Ticket) domain.Ticket {
+	return *domain.Event{Ticket: &t}.Public().Ticket
+}

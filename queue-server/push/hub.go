@@ -1,0 +1,267 @@
+// Package push streams an office's events to terminals over WebSocket.
+//
+// It follows gorilla's chat example: a Hub owns the subscribers; each
+// connection has exactly one writer goroutine (with a write deadline before
+// every write and a ping every PingPeriod) and one reader goroutine (which
+// only keeps the read deadline alive through pongs); a client whose bounded
+// send queue is full is dropped instead of slowing anyone else down.
+//
+// The engine calls Publish after each successful commit. Publish only appends
+// to a queue: a hub goroutine marshals every event once into a
+// websocket.PreparedMessage, stores it in the office's ring buffer and offers
+// it to every subscriber without waiting. The ring lets a reconnecting client
+// that says the last sequence it saw (since) receive exactly what it missed;
+// if that is no longer in the ring it gets a fresh snapshot instead.
+//
+// Ordering without gaps or duplicates: a new subscriber is registered (and
+// starts buffering live events) before its snapshot is taken, and after the
+// snapshot the writer sends only events with Seq above the snapshot's. The
+// wire messages are described in docs/api-routes.md.
+package push
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"github.com/talonqueue/talon/queue-server/domain"
+)
+
+// Options tunes a Hub; zero values take the defaults noted.
+type Options struct {
+	RingSize   int           // public events kept per office for resync; 4096
+	SendQueue  int           // messages queued per client before it is dropped; 256
+	WriteWait  time.Duration // deadline of each write; 10 s
+	PongWait   time.Duration // read deadline, extended by every pong; 60 s
+	PingPeriod time.Duration // must be shorter than PongWait; 25 s
+	// CheckOrigin decides cross-origin browser connections; nil keeps
+	// gorilla's same-origin rule (terminals send no Origin and pass).
+	CheckOrigin func(r *http.Request) bool
+	Logger      *slog.Logger // nil: slog.Default()
+}
+
+func (o *Options) setDefaults() {
+	if o.RingSize <= 0 {
+		o.RingSize = 4096
+	}
+	if o.SendQueue <= 0 {
+		o.SendQueue = 256
+	}
+	if o.WriteWait <= 0 {
+		o.WriteWait = 10 * time.Second
+	}
+	if o.PongWait <= 0 {
+		o.PongWait = 60 * time.Second
+	}
+	if o.PingPeriod <= 0 || o.PingPeriod >= o.PongWait {
+		o.PingPeriod = min(25*time.Second, o.PongWait*9/10)
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+}
+
+// SnapshotFunc returns an office's current state; the engine's GetSnapshot.
+// ctx carries the request's actor.
+type SnapshotFunc func(ctx context.Context, officeID string) (domain.OfficeSnapshot, error)
+
+// Hub fans events out to the WebSocket subscribers of every office.
+type Hub struct {
+	snapshot SnapshotFunc
+	opts     Options
+	log      *slog.Logger
+	upgrader websocket.Upgrader
+
+	// Publish's hand-off: appended under inMu, drained by run.
+	inMu sync.Mutex
+	in   []domain.Event
+	wake chan struct{}
+
+	mu      sync.Mutex
+	offices map[string]*office
+	closed  bool
+
+	clients   sync.WaitGroup // one per ServeWS that got past the upgrade
+	stop      chan struct{}
+	done      chan struct{}
+	closeOnce sync.Once
+}
+
+// entry is one marshalled event.
+type entry struct {
+	seq uint64
+	msg *websocket.PreparedMessage
+}
+
+// NewHub starts a hub; Close stops it.
+func NewHub(snapshot SnapshotFunc, opts Options) *Hub {
+	opts.setDefaults()
+	h := &Hub{
+		snapshot: snapshot,
+		opts:     opts,
+		log:      opts.Logger,
+		upgrader: websocket.Upgrader{
+			ReadBufferSize:  1024,
+			WriteBufferSize: 4096,
+			CheckOrigin:     opts.CheckOrigin,
+		},
+		wake:    make(chan struct{}, 1),
+		offices: map[string]*office{},
+		stop:    make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	go h.run()
+	return h
+}
+
+// Publish hands committed events (in seq order per office, any number of
+// offices) to the hub. It never waits for subscribers: the engine calls it
+// on its commit path.
+func (h *Hub) Publish(events []domain.Event) {
+	if len(events) == 0 {
+		return
+	}
+	h.inMu.Lock()
+	h.in = append(h.in, events...)
+	h.inMu.Unlock()
+	select {
+	case h.wake <- struct{}{}:
+	default: // a wake-up is already pending; run drains everything
+	}
+}
+
+func (h *Hub) run() {
+	defer close(h.done)
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-h.wake:
+		}
+		h.inMu.Lock()
+		batch := h.in
+		h.in = nil
+		h.inMu.Unlock()
+		h.fanOut(batch)
+	}
+}
+
+type eventMessage struct {
+	Type  string        `json:"type"`
+	Seq   uint64        `json:"seq"`
+	Event *domain.Event `json:"event"`
+}
+
+type snapshotMessage struct {
+	Type     string                 `json:"type"`
+	Seq      uint64                 `json:"seq"`
+	Snapshot *domain.OfficeSnapshot `json:"snapshot"`
+}
+
+type byeMessage struct {
+	Type   string `json:"type"`
+	Reason string `json:"reason"`
+}
+
+// fanOut marshals each event once, outside the lock, then stores and offers
+// the batch under one lock acquisition.
+func (h *Hub) fanOut(events []domain.Event) {
+	entries := make([]entry, 0, len(events))
+	offices := make([]string, 0, len(events))
+	for i := range events {
+		pub := events[i].Public()
+		msg, err := prepare(eventMessage{Type: "event", Seq: pub.Seq, Event: &pub})
+		if err != nil {
+			// Cannot happen for domain types; the gap it leaves makes clients resync.
+			h.log.Error("push: marshal event", "office", pub.OfficeID, "seq", pub.Seq, "err", err)
+			continue
+		}
+		entries = append(entries, entry{seq: pub.Seq, msg: msg})
+		offices = append(offices, pub.OfficeID)
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
+	for i, e := range entries {
+		o := h.office(offices[i])
+		if !o.add(e) {
+			h.log.Warn("push: duplicate or old event ignored", "office", offices[i], "seq", e.seq)
+			continue
+		}
+		for c := range o.subs {
+			select {
+			case c.send <- e:
+			default:
+				// The client does not keep up; it reconnects with since.
+				delete(o.subs, c)
+				h.log.Info("push: slow client dropped", "office", offices[i], "remote", c.conn.RemoteAddr().String())
+				c.drop()
+			}
+		}
+	}
+}
+
+func prepare(v any) (*websocket.PreparedMessage, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("marshal %T: %w", v, err)
+	}
+	return websocket.NewPreparedMessage(websocket.TextMessage, b)
+}
+
+// office must be called with h.mu held.
+func (h *Hub) office(id string) *office {
+	o := h.offices[id]
+	if o == nil {
+		o = &office{size: h.opts.RingSize, subs: map[*client]struct{}{}}
+		h.offices[id] = o
+	}
+	return o
+}
+
+// Close says bye to every client, closes the connections and waits for their
+// goroutines. Events published afterwards are ignored. Wire it into server
+// shutdown (http.Server.RegisterOnShutdown): hijacked connections are not
+// closed by http.Server.Shutdown.
+func (h *Hub) Close() {
+	h.closeOnce.Do(func() {
+		h.mu.Lock()
+		h.closed = true
+		for _, o := range h.offices {
+			for c := range o.subs {
+				c.sayBye("сервер останавливается")
+				delete(o.subs, c)
+			}
+		}
+		h.mu.Unlock()
+		close(h.stop)
+		<-h.done
+		h.clients.Wait()
+	})
+}
+
+// subscribers counts an office's live clients; tests use it.
+func (h *Hub) subscribers(officeID string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if o := h.offices[officeID]; o != nil {
+		return len(o.subs)
+	}
+	return 0
+}
+
+func (h *Hub) unsubscribe(officeID string, c *client) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if o := h.offices[officeID]; o != nil {
+		delete(o.subs, c)
+	}
+}

@@ -1,0 +1,42 @@
+package push
+
+import (
+	"slices"
+	"testing"
+)
+
+func TestRing(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		add   []uint64
+		since uint64
+		want  []uint64 // nil with ok false: a snapshot is needed
+		ok    bool
+	}{
+		{"empty", nil, 0, nil, false},
+		{"all missed", []uint64{1, 2, 3}, 0, []uint64{1, 2, 3}, true},
+		{"some missed", []uint64{1, 2, 3}, 1, []uint64{2, 3}, true},
+		{"up to date", []uint64{1, 2, 3}, 3, nil, true},
+		{"ahead", []uint64{1, 2, 3}, 4, nil, false},
+		{"wrapped", []uint64{1, 2, 3, 4, 5, 6}, 2, []uint64{3, 4, 5, 6}, true},
+		{"left the ring", []uint64{1, 2, 3, 4, 5, 6}, 1, nil, false},
+		{"duplicates ignored", []uint64{1, 2, 2, 1, 3}, 0, []uint64{1, 2, 3}, true},
+		{"gap restarts", []uint64{1, 2, 5, 6}, 4, []uint64{5, 6}, true},
+		{"not across a gap", []uint64{1, 2, 5, 6}, 2, nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := &office{size: 4}
+			for _, s := range tc.add {
+				o.add(entry{seq: s})
+			}
+			got, ok := o.after(tc.since)
+			var seqs []uint64
+			for _, e := range got {
+				seqs = append(seqs, e.seq)
+			}
+			if ok != tc.ok || !slices.Equal(seqs, tc.want) {
+				t.Fatalf("after(%d) = %v, %v; want %v, %v", tc.since, seqs, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}
