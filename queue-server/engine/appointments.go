@@ -66,10 +66,7 @@ func (o *office) slots(s *domain.Service, day string) ([]domain.Slot, error) {
 
 // ListAppointmentSlots returns the slots of a day that have not begun.
 func (e *Engine) ListAppointmentSlots(a domain.Actor, officeID, serviceID, day string) ([]domain.Slot, error) {
-	if err := authorize(a, officeID, permSlots); err != nil {
-		return nil, err
-	}
-	o, err := e.office(officeID)
+	o, err := e.officeAs(a, officeID, permSlots)
 	if err != nil {
 		return nil, err
 	}
@@ -93,10 +90,7 @@ func (e *Engine) ListAppointmentSlots(a domain.Actor, officeID, serviceID, day s
 
 // CreateAppointment books a free slot and gives the applicant a code.
 func (e *Engine) CreateAppointment(a domain.Actor, officeID string, in domain.NewAppointment, ch *domain.Changes) (domain.Appointment, error) {
-	if err := authorize(a, officeID, permAppointments); err != nil {
-		return domain.Appointment{}, err
-	}
-	o, err := e.office(officeID)
+	o, err := e.officeAs(a, officeID, permAppointments)
 	if err != nil {
 		return domain.Appointment{}, err
 	}
@@ -156,10 +150,7 @@ func (e *Engine) appointmentEvent(o *office, a domain.Actor, ap *domain.Appointm
 }
 
 func (e *Engine) appointment(a domain.Actor, officeID, id string, p perm) (*office, *domain.Appointment, error) {
-	if err := authorize(a, officeID, p); err != nil {
-		return nil, nil, err
-	}
-	o, err := e.office(officeID)
+	o, err := e.officeAs(a, officeID, p)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -199,10 +190,7 @@ func (e *Engine) CancelAppointment(a domain.Actor, officeID, id string, ch *doma
 // CheckInAppointment turns a booking into a ticket when the applicant comes
 // within the check-in window around the slot.
 func (e *Engine) CheckInAppointment(a domain.Actor, officeID, code string, ch *domain.Changes) (domain.Ticket, error) {
-	if err := authorize(a, officeID, permCheckIn); err != nil {
-		return domain.Ticket{}, err
-	}
-	o, err := e.office(officeID)
+	o, err := e.officeAs(a, officeID, permCheckIn)
 	if err != nil {
 		return domain.Ticket{}, err
 	}

@@ -22,10 +22,7 @@ func (e *Engine) ListOffices(a domain.Actor) ([]domain.Office, error) {
 
 // GetOffice returns one office.
 func (e *Engine) GetOffice(a domain.Actor, officeID string) (domain.Office, error) {
-	if err := authorize(a, officeID, permView); err != nil {
-		return domain.Office{}, err
-	}
-	o, err := e.office(officeID)
+	o, err := e.officeAs(a, officeID, permView)
 	if err != nil {
 		return domain.Office{}, err
 	}
@@ -57,10 +54,7 @@ func (e *Engine) PutOffice(a domain.Actor, in domain.Office, ch *domain.Changes)
 
 // configure runs the common part of every office-scoped configuration change.
 func (e *Engine) configure(a domain.Actor, officeID string) (*office, error) {
-	if err := authorize(a, officeID, permConfigure); err != nil {
-		return nil, err
-	}
-	return e.office(officeID)
+	return e.officeAs(a, officeID, permConfigure)
 }
 
 func (e *Engine) configEvent(o *office, a domain.Actor, ch *domain.Changes, kind domain.Kind, id string) {
@@ -69,10 +63,7 @@ func (e *Engine) configEvent(o *office, a domain.Actor, ch *domain.Changes, kind
 
 // ListServices returns the kiosk menu of an office, groups and services.
 func (e *Engine) ListServices(a domain.Actor, officeID string) ([]domain.Service, error) {
-	if err := authorize(a, officeID, permView); err != nil {
-		return nil, err
-	}
-	o, err := e.office(officeID)
+	o, err := e.officeAs(a, officeID, permView)
 	if err != nil {
 		return nil, err
 	}
@@ -148,10 +139,7 @@ func (e *Engine) DeleteService(a domain.Actor, officeID, id string, ch *domain.C
 
 // ListWindows returns every window with its session and current ticket.
 func (e *Engine) ListWindows(a domain.Actor, officeID string) ([]domain.WindowState, error) {
-	if err := authorize(a, officeID, permView); err != nil {
-		return nil, err
-	}
-	o, err := e.office(officeID)
+	o, err := e.officeAs(a, officeID, permView)
 	if err != nil {
 		return nil, err
 	}
@@ -236,10 +224,7 @@ func (e *Engine) DeleteWindow(a domain.Actor, officeID, id string, ch *domain.Ch
 
 // ListOperators returns the operators of an office.
 func (e *Engine) ListOperators(a domain.Actor, officeID string) ([]domain.Operator, error) {
-	if err := authorize(a, officeID, permStaffView); err != nil {
-		return nil, err
-	}
-	o, err := e.office(officeID)
+	o, err := e.officeAs(a, officeID, permStaffView)
 	if err != nil {
 		return nil, err
 	}
@@ -288,10 +273,7 @@ func (e *Engine) DeleteOperator(a domain.Actor, officeID, id string, ch *domain.
 
 // ListDevices returns the terminals of an office.
 func (e *Engine) ListDevices(a domain.Actor, officeID string) ([]domain.Device, error) {
-	if err := authorize(a, officeID, permStaffView); err != nil {
-		return nil, err
-	}
-	o, err := e.office(officeID)
+	o, err := e.officeAs(a, officeID, permStaffView)
 	if err != nil {
 		return nil, err
 	}
@@ -333,10 +315,7 @@ func (e *Engine) DeleteDevice(a domain.Actor, officeID, id string, ch *domain.Ch
 
 // ListPriorityCategories returns the out-of-turn categories, highest first.
 func (e *Engine) ListPriorityCategories(a domain.Actor, officeID string) ([]domain.PriorityCategory, error) {
-	if err := authorize(a, officeID, permView); err != nil {
-		return nil, err
-	}
-	o, err := e.office(officeID)
+	o, err := e.officeAs(a, officeID, permView)
 	if err != nil {
 		return nil, err
 	}

@@ -222,6 +222,14 @@ func (e *Engine) CheckActor(a domain.Actor) (domain.Actor, error) {
 	return e.ActorFor(*acc), nil
 }
 
+// officeAs authorizes the actor for p in the office and returns it.
+func (e *Engine) officeAs(a domain.Actor, officeID string, p perm) (*office, error) {
+	if err := authorize(a, officeID, p); err != nil {
+		return nil, err
+	}
+	return e.office(officeID)
+}
+
 func (e *Engine) office(id string) (*office, error) {
 	o := e.offices[id]
 	if o == nil {

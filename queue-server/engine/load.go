@@ -12,10 +12,7 @@ var activeStatuses = []domain.Status{domain.StatusWaiting, domain.StatusPostpone
 // ListQueue returns today's tickets matching the filter: the queue in call
 // order first, then those at windows.
 func (e *Engine) ListQueue(a domain.Actor, officeID string, f domain.QueueFilter) ([]domain.Ticket, error) {
-	if err := authorize(a, officeID, permView); err != nil {
-		return nil, err
-	}
-	o, err := e.office(officeID)
+	o, err := e.officeAs(a, officeID, permView)
 	if err != nil {
 		return nil, err
 	}
@@ -86,10 +83,7 @@ func sortTickets(ts []domain.Ticket) {
 
 // GetLiveLoad sums up the office now.
 func (e *Engine) GetLiveLoad(a domain.Actor, officeID string) (domain.LiveLoad, error) {
-	if err := authorize(a, officeID, permView); err != nil {
-		return domain.LiveLoad{}, err
-	}
-	o, err := e.office(officeID)
+	o, err := e.officeAs(a, officeID, permView)
 	if err != nil {
 		return domain.LiveLoad{}, err
 	}
@@ -195,10 +189,7 @@ const recentCalls = 20
 
 // GetSnapshot returns the state a terminal starts following the stream from.
 func (e *Engine) GetSnapshot(a domain.Actor, officeID string) (domain.OfficeSnapshot, error) {
-	if err := authorize(a, officeID, permView); err != nil {
-		return domain.OfficeSnapshot{}, err
-	}
-	o, err := e.office(officeID)
+	o, err := e.officeAs(a, officeID, permView)
 	if err != nil {
 		return domain.OfficeSnapshot{}, err
 	}

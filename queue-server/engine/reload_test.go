@@ -8,84 +8,35 @@ import (
 	"github.com/talonqueue/talon/queue-server/domain"
 )
 
-// fold turns committed changes into the state a store would load: the last
-// write of each record wins, deletions remove.
+// latest keeps the last write of each record, in first-write order.
+func latest[T any](records []T, key func(T) string) []T {
+	at := map[string]int{}
+	var out []T
+	for _, r := range records {
+		if i, ok := at[key(r)]; ok {
+			out[i] = r
+			continue
+		}
+		at[key(r)] = len(out)
+		out = append(out, r)
+	}
+	return out
+}
+
+// fold turns committed changes into the state a store would load.
 func fold(c domain.Changes) domain.State {
 	st := domain.State{Settings: c.Settings, OfficeSeq: map[string]uint64{}}
-	last := func(key string, seen map[string]int, n int) (int, bool) {
-		i, ok := seen[key]
-		seen[key] = n
-		return i, ok
-	}
-	offices, services, windows, operators, devices, cats := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
-	for _, o := range c.Offices {
-		if i, ok := last(o.ID, offices, len(st.Offices)); ok {
-			st.Offices[i] = o
-			offices[o.ID] = i
-		} else {
-			st.Offices = append(st.Offices, o)
-		}
-	}
-	for _, s := range c.Services {
-		if i, ok := last(s.ID, services, len(st.Services)); ok {
-			st.Services[i] = s
-			services[s.ID] = i
-		} else {
-			st.Services = append(st.Services, s)
-		}
-	}
-	for _, w := range c.Windows {
-		if i, ok := last(w.ID, windows, len(st.Windows)); ok {
-			st.Windows[i] = w
-			windows[w.ID] = i
-		} else {
-			st.Windows = append(st.Windows, w)
-		}
-	}
-	for _, o := range c.Operators {
-		if i, ok := last(o.ID, operators, len(st.Operators)); ok {
-			st.Operators[i] = o
-			operators[o.ID] = i
-		} else {
-			st.Operators = append(st.Operators, o)
-		}
-	}
-	for _, d := range c.Devices {
-		if i, ok := last(d.ID, devices, len(st.Devices)); ok {
-			st.Devices[i] = d
-			devices[d.ID] = i
-		} else {
-			st.Devices = append(st.Devices, d)
-		}
-	}
-	for _, x := range c.Categories {
-		if i, ok := last(x.ID, cats, len(st.Categories)); ok {
-			st.Categories[i] = x
-			cats[x.ID] = i
-		} else {
-			st.Categories = append(st.Categories, x)
-		}
-	}
-	tickets, sessions, appts := map[string]domain.Ticket{}, map[string]domain.WindowSession{}, map[string]domain.Appointment{}
-	for _, t := range c.Tickets {
-		tickets[t.ID] = t
-	}
-	for _, s := range c.Sessions {
-		sessions[s.WindowID] = s
-	}
-	for _, a := range c.Appointments {
-		appts[a.ID] = a
-	}
-	for _, t := range tickets {
-		st.Tickets = append(st.Tickets, t)
-	}
-	for _, s := range sessions {
-		st.Sessions = append(st.Sessions, s)
-	}
-	for _, a := range appts {
-		st.Appointments = append(st.Appointments, a)
-	}
-	st.Counters, st.Idempotency, st.Accounts = c.Counters, c.Idempotency, c.Accounts
+	st.Offices = latest(c.Offices, func(o domain.Office) string { return o.ID })
+	st.Services = latest(c.Services, func(s domain.Service) string { return s.ID })
+	st.Windows = latest(c.Windows, func(w domain.Window) string { return w.ID })
+	st.Operators = latest(c.Operators, func(o domain.Operator) string { return o.ID })
+	st.Devices = latest(c.Devices, func(d domain.Device) string { return d.ID })
+	st.Categories = latest(c.Categories, func(x domain.PriorityCategory) string { return x.ID })
+	st.Accounts = latest(c.Accounts, func(a domain.Account) string { return a.Login })
+	st.Tickets = latest(c.Tickets, func(t domain.Ticket) string { return t.ID })
+	st.Sessions = latest(c.Sessions, func(s domain.WindowSession) string { return s.WindowID })
+	st.Appointments = latest(c.Appointments, func(a domain.Appointment) string { return a.ID })
+	st.Counters, st.Idempotency = c.Counters, c.Idempotency
 	for _, ev := range c.Events {
 		st.OfficeSeq[ev.OfficeID] = ev.Seq
 	}

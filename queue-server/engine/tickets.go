@@ -75,10 +75,7 @@ func (e *Engine) IssueTicket(a domain.Actor, officeID string, req domain.IssueRe
 	if req.PriorityCategoryID != "" {
 		p = permIssuePriority
 	}
-	if err := authorize(a, officeID, p); err != nil {
-		return domain.Ticket{}, err
-	}
-	o, err := e.office(officeID)
+	o, err := e.officeAs(a, officeID, p)
 	if err != nil {
 		return domain.Ticket{}, err
 	}
@@ -129,10 +126,7 @@ func (e *Engine) IssueTicket(a domain.Actor, officeID string, req domain.IssueRe
 
 // GetTicket returns a ticket of the recent days; older ones come from the store.
 func (e *Engine) GetTicket(a domain.Actor, officeID, ticketID string) (domain.Ticket, error) {
-	if err := authorize(a, officeID, permView); err != nil {
-		return domain.Ticket{}, err
-	}
-	o, err := e.office(officeID)
+	o, err := e.officeAs(a, officeID, permView)
 	if err != nil {
 		return domain.Ticket{}, err
 	}
@@ -201,10 +195,7 @@ func (e *Engine) CancelTicket(a domain.Actor, officeID, ticketID string, ch *dom
 // windowAtWork returns the window, its session and operator if the actor
 // works there now.
 func (e *Engine) windowAtWork(a domain.Actor, officeID, windowID string) (*office, *domain.Window, *domain.WindowSession, *domain.Operator, error) {
-	if err := authorize(a, officeID, permServe); err != nil {
-		return nil, nil, nil, nil, err
-	}
-	o, err := e.office(officeID)
+	o, err := e.officeAs(a, officeID, permServe)
 	if err != nil {
 		return nil, nil, nil, nil, err
 	}

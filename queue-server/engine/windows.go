@@ -8,10 +8,7 @@ import (
 
 // OpenWindowSession logs the actor's operator in at a window.
 func (e *Engine) OpenWindowSession(a domain.Actor, officeID, windowID string, ch *domain.Changes) (domain.WindowState, error) {
-	if err := authorize(a, officeID, permServe); err != nil {
-		return domain.WindowState{}, err
-	}
-	o, err := e.office(officeID)
+	o, err := e.officeAs(a, officeID, permServe)
 	if err != nil {
 		return domain.WindowState{}, err
 	}
@@ -46,10 +43,7 @@ func (e *Engine) OpenWindowSession(a domain.Actor, officeID, windowID string, ch
 
 // session returns the window's session if the actor's operator runs it.
 func (e *Engine) session(a domain.Actor, officeID, windowID string) (*office, *domain.Window, *domain.WindowSession, error) {
-	if err := authorize(a, officeID, permServe); err != nil {
-		return nil, nil, nil, err
-	}
-	o, err := e.office(officeID)
+	o, err := e.officeAs(a, officeID, permServe)
 	if err != nil {
 		return nil, nil, nil, err
 	}
