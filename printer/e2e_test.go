@@ -101,7 +101,8 @@ func (o *office) noTicket(t *testing.T) {
 	}
 }
 
-// decodeQR reads the PNG with zbarimg, a decoder independent of ours.
+// decodeQR reads the codes in the PNG with zbarimg, a decoder independent
+// of ours.
 func decodeQR(t *testing.T, path string) string {
 	t.Helper()
 	bin, err := exec.LookPath("zbarimg")
@@ -170,6 +171,21 @@ func TestEndToEnd(t *testing.T) {
 					t.Errorf("decoded text lacks the service name:\n%s", strings.Join(tk.Text, "\n"))
 				}
 			})
+		}
+	})
+
+	t.Run("CODE128 comes out scannable", func(t *testing.T) {
+		bc, err := escpos.Code128("A015-20261123", 80, 2, escpos.HRIBelow)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := profileNamed(t, "epson-58")
+		job := append(append(escpos.Init(), bc...), p.CutCommand()...)
+		if _, err := o.driverFor(p).Print(context.Background(), job); err != nil {
+			t.Fatal(err)
+		}
+		if got := decodeQR(t, o.next(t).Path); got != "A015-20261123" {
+			t.Errorf("barcode reads %q", got)
 		}
 	})
 
