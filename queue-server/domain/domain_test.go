@@ -113,3 +113,20 @@ func TestPublicEventHasNoPersonalData(t *testing.T) {
 		t.Fatal("Public changed the original event")
 	}
 }
+
+func TestMergeKeepsDeleteThenRecreate(t *testing.T) {
+	svc := Service{ID: "s", OfficeID: "o", Name: "Паспорт", Prefix: "А"}
+	var batch Changes
+	batch.Merge(Changes{Deletions: []Deletion{{Kind: KindService, OfficeID: "o", ID: "s"}, {Kind: KindWindow, OfficeID: "o", ID: "w"}}})
+	batch.Merge(Changes{Services: []Service{svc}})
+	if len(batch.Deletions) != 1 || batch.Deletions[0].Kind != KindWindow || len(batch.Services) != 1 {
+		t.Fatalf("after delete then recreate: deletions %+v, services %+v", batch.Deletions, batch.Services)
+	}
+	// Written then deleted: the deletion stays, and a store applies it last.
+	var other Changes
+	other.Merge(Changes{Services: []Service{svc}})
+	other.Merge(Changes{Deletions: []Deletion{{Kind: KindService, OfficeID: "o", ID: "s"}}})
+	if len(other.Deletions) != 1 {
+		t.Fatalf("deletion after a write was lost: %+v", other)
+	}
+}

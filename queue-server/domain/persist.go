@@ -70,8 +70,20 @@ func (c *Changes) Empty() bool {
 		len(c.Idempotency) == 0 && len(c.Settings) == 0 && len(c.Deletions) == 0
 }
 
-// Merge appends o to c, so that several operations commit together.
+// Merge appends o to c, so that several operations commit together. A store
+// writes upserts before deletions, so a record deleted in c and written again
+// in o loses its deletion here: the later write wins, as it did in memory.
 func (c *Changes) Merge(o Changes) {
+	if len(c.Deletions) > 0 {
+		rewritten := o.upserted()
+		kept := c.Deletions[:0]
+		for _, d := range c.Deletions {
+			if !rewritten[d] {
+				kept = append(kept, d)
+			}
+		}
+		c.Deletions = kept
+	}
 	c.Events = append(c.Events, o.Events...)
 	c.Offices = append(c.Offices, o.Offices...)
 	c.Services = append(c.Services, o.Services...)
@@ -92,6 +104,33 @@ func (c *Changes) Merge(o Changes) {
 		}
 		c.Settings[k] = v
 	}
+}
+
+// upserted lists the configuration records c writes, as deletions would name them.
+func (c *Changes) upserted() map[Deletion]bool {
+	m := map[Deletion]bool{}
+	for _, x := range c.Offices {
+		m[Deletion{KindOffice, x.ID, x.ID}] = true
+	}
+	for _, x := range c.Services {
+		m[Deletion{KindService, x.OfficeID, x.ID}] = true
+	}
+	for _, x := range c.Windows {
+		m[Deletion{KindWindow, x.OfficeID, x.ID}] = true
+	}
+	for _, x := range c.Operators {
+		m[Deletion{KindOperator, x.OfficeID, x.ID}] = true
+	}
+	for _, x := range c.Devices {
+		m[Deletion{KindDevice, x.OfficeID, x.ID}] = true
+	}
+	for _, x := range c.Categories {
+		m[Deletion{KindCategory, x.OfficeID, x.ID}] = true
+	}
+	for _, x := range c.Accounts {
+		m[Deletion{KindAccount, x.OfficeID, x.Login}] = true
+	}
+	return m
 }
 
 // State is what the engine starts from after a restart.

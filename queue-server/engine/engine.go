@@ -278,6 +278,7 @@ func (o *office) ticketEvent(ch *domain.Changes, a domain.Actor, t *domain.Ticke
 	t.History = append(t.History, domain.Step{At: now, Action: act, Status: t.Status, By: a.Login, WindowID: t.WindowID, OperatorID: t.OperatorID, ServiceID: t.ServiceID})
 	ch.Tickets = append(ch.Tickets, *t)
 	snap := *t
+	snap.History = nil // the events are the history; the ticket record keeps it whole
 	o.emit(ch, a, domain.Event{Type: typ, At: now, WindowID: t.WindowID, OperatorID: t.OperatorID, TicketID: t.ID, ServiceID: t.ServiceID, Ticket: &snap})
 }
 
