@@ -72,8 +72,16 @@ func TestValidation(t *testing.T) {
 		{"office ok", goodOffice.Validate(), true},
 		{"office id with spaces", func() error { o := goodOffice; o.ID = "my office"; return o.Validate() }(), false},
 		{"office no zone", func() error { o := goodOffice; o.TimeZone = ""; return o.Validate() }(), false},
-		{"office bad hours", func() error { o := goodOffice; o.Hours[2] = DayHours{Open: "18:00", Close: "09:00"}; return o.Validate() }(), false},
-		{"office bad clock", func() error { o := goodOffice; o.Hours[2] = DayHours{Open: "9:00", Close: "18:00"}; return o.Validate() }(), false},
+		{"office bad hours", func() error {
+			o := goodOffice
+			o.Hours[2] = DayHours{Open: "18:00", Close: "09:00"}
+			return o.Validate()
+		}(), false},
+		{"office bad clock", func() error {
+			o := goodOffice
+			o.Hours[2] = DayHours{Open: "9:00", Close: "18:00"}
+			return o.Validate()
+		}(), false},
 		{"office okato", func() error { o := goodOffice; o.OKATO = "123"; return o.Validate() }(), false},
 		{"service ok", Service{ID: "s", Name: "Паспорт", Prefix: "А"}.Validate(), true},
 		{"service group needs no prefix", Service{ID: "g", Name: "Группа", IsGroup: true}.Validate(), true},
