@@ -136,7 +136,11 @@ type Printer struct {
 	profile escpos.Profile
 	timeout time.Duration
 	log     *slog.Logger
-	mu      sync.Mutex
+
+	mu sync.Mutex
+	// unsure is set when a status answer did not come in time: it may
+	// still arrive and must not be taken for the answer to the next query.
+	unsure bool
 }
 
 // New drives the printer on rw described by profile. Reads on rw must
@@ -241,12 +245,16 @@ func isTimeout(err error) bool {
 // status asks DLE EOT 1 and 4 and, when the printer is offline, 2 and 3 for
 // the cause: two round trips in the common case instead of four.
 func (p *Printer) status(ctx context.Context) (escpos.Status, error) {
+	if p.unsure {
+		p.drain()
+	}
 	var st escpos.Status
 	kinds := []escpos.StatusKind{escpos.StatusPrinter, escpos.StatusPaper}
 	for i := 0; i < len(kinds); i++ {
 		n := kinds[i]
 		b, err := p.query(ctx, n)
 		if err != nil {
+			p.unsure = true
 			return st, fmt.Errorf("printer: status %d: %w", n, err)
 		}
 		if err := st.Apply(n, b); err != nil {
@@ -300,4 +308,18 @@ func (p *Printer) query(ctx context.Context, n escpos.StatusKind) (byte, error) 
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
+}
+
+// drain throws away late answers to earlier queries: everything that
+// arrives until a read comes back empty.
+func (p *Printer) drain() {
+	var buf [64]byte
+	for deadline := time.Now().Add(p.timeout); time.Now().Before(deadline); {
+		n, err := p.rw.Read(buf[:])
+		if n == 0 || err != nil {
+			break
+		}
+		p.log.Debug("printer: dropped late status bytes", "count", n)
+	}
+	p.unsure = false
 }

@@ -133,6 +133,24 @@ func TestPrint(t *testing.T) {
 	}
 }
 
+// TestLateAnswerIsNotTakenForTheNext checks that an answer arriving after
+// its query timed out is dropped, not read as the answer to the next query.
+func TestLateAnswerIsNotTakenForTheNext(t *testing.T) {
+	line := &fakeLine{silent: true}
+	p := New(line, epson(t), Options{StatusTimeout: 20 * time.Millisecond})
+	if _, err := p.Print(context.Background(), []byte("x")); err == nil {
+		t.Fatal("printed with a silent printer")
+	}
+	line.mu.Lock()
+	line.silent = false
+	line.pending = []byte{escpos.Status{Offline: true}.Byte(escpos.StatusPrinter)} // the late answer
+	line.mu.Unlock()
+	res, err := p.Print(context.Background(), []byte("y"))
+	if err != nil || !res.Printed {
+		t.Fatalf("second print: %+v, %v; the late 'offline' byte was taken as an answer", res, err)
+	}
+}
+
 func TestPrintBlindProfile(t *testing.T) {
 	prof := epson(t)
 	prof.Status = escpos.StatusNone
