@@ -63,7 +63,8 @@ type Option func(*Client)
 // when that is an *http.Transport.
 func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.http = hc } }
 
-// WithTimeout bounds each HTTP request, body included (default 10 s).
+// WithTimeout bounds each HTTP request, body included (default 10 s); it also
+// applies to a WithHTTPClient client that has no timeout of its own.
 func WithTimeout(d time.Duration) Option { return func(c *Client) { c.timeout = d } }
 
 // WithLogger receives reconnects, retries and re-logins; the default discards them.

@@ -129,8 +129,8 @@ type ConnState struct {
 	Status ConnStatus
 	// Since is when Status began; an offline board shows "нет связи с 10:42".
 	Since time.Time
-	// Err is the last failure, kept after reconnecting until the next one;
-	// domain.ErrorMessage(Err) is fit for people.
+	// Err is the last failure, kept after reconnecting until the next one:
+	// a *domain.Error, so domain.ErrorMessage(Err) is fit for people.
 	Err error
 	// Seq is the last event the handler has seen.
 	Seq uint64
@@ -195,6 +195,9 @@ type Subscription struct {
 // fill a gap. It reconnects by itself after any failure until ctx ends or
 // Close is called.
 func (c *Client) Subscribe(ctx context.Context, officeID string, h Handler) *Subscription {
+	if h == nil {
+		h = Funcs{}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	s := &Subscription{
 		c:      c,
@@ -258,16 +261,27 @@ func (s *Subscription) run(ctx context.Context) {
 		switch {
 		case errors.As(err, &gap):
 			s.c.log.Info("stream gap, resyncing", "office", s.office, "err", err)
-			s.setState(ConnState{Status: Connecting}, err)
+			s.setState(ConnState{Status: Connecting}, &domain.Error{Code: domain.CodeUnavailable, Message: "пропущены события, данные обновляются", Err: err})
 		case errors.As(err, &bye):
 			s.c.log.Info("stream closed by the server", "office", s.office, "reason", bye.reason)
-			s.setState(ConnState{Status: Connecting}, err)
+			msg := bye.reason
+			if msg == "" {
+				msg = msgUnavailable
+			}
+			s.setState(ConnState{Status: Connecting}, &domain.Error{Code: domain.CodeUnavailable, Message: msg, Err: err})
 		default:
-			s.c.log.Warn("stream connection failed", "office", s.office, "err", err)
 			// A drop is not yet "no connection": only a failed attempt is.
-			if s.State().Status == Online {
+			// Repeated failures while offline log quietly: a kiosk may stay
+			// offline for hours.
+			switch s.State().Status {
+			case Online:
+				s.c.log.Warn("stream connection lost", "office", s.office, "err", err)
 				s.setState(ConnState{Status: Connecting}, err)
-			} else {
+			case Offline:
+				s.c.log.Debug("stream still offline", "office", s.office, "err", err)
+				s.setState(ConnState{Status: Offline}, err)
+			default:
+				s.c.log.Warn("stream offline", "office", s.office, "err", err)
 				s.setState(ConnState{Status: Offline}, err)
 			}
 		}
@@ -337,7 +351,7 @@ func (s *Subscription) connect(ctx context.Context) error {
 	}
 	for {
 		if err := conn.SetReadDeadline(time.Now().Add(timeout)); err != nil {
-			return fmt.Errorf("stream: %w", err)
+			return unavailable(http.MethodGet, "stream", err)
 		}
 		kind, data, err := conn.ReadMessage()
 		if err != nil {

@@ -2,6 +2,7 @@ package client
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -298,8 +299,13 @@ func TestStreamReconnects(t *testing.T) {
 			if snaps, _, states := rec.got(); len(snaps) != 1 || !slices.Contains(states[2:], Connecting) {
 				t.Errorf("snapshots %v, states %v: want one snapshot and a reconnect shown", snaps, states)
 			}
-			if err := sub.State().Err; tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+			err := sub.State().Err
+			if tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
 				t.Errorf("state error %v, want one about %q", err, tc.wantErr)
+			}
+			var de *domain.Error
+			if !errors.As(err, &de) {
+				t.Errorf("state error %v (%T) is not a *domain.Error", err, err)
 			}
 		})
 	}
