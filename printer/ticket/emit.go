@@ -140,15 +140,16 @@ func (e *emitter) raster(m *escpos.Mono) error {
 }
 
 // flush sends the raster text drawn so far. Blank runs of paper are sent
-// as ESC J feeds and each printed run only as wide as its ink: this keeps
-// a raster ticket to a few kilobytes instead of the whole strip.
+// as ESC J feeds, and each inked run only as wide as its ink: flush left
+// and cut after the last dot, or, when that is narrower, cut symmetrically
+// and centred by ESC a. This keeps a raster ticket to a fraction of the
+// whole strip's bytes.
 func (e *emitter) flush() error {
 	if e.canvas == nil || e.canvas.Height() == 0 {
 		return nil
 	}
 	strip := escpos.ToMono(e.canvas.Strip(), escpos.Threshold)
 	e.canvas.Reset()
-	e.setAlign(escpos.Left)
 	for y := 0; y < strip.Height; {
 		blank := 0
 		for y+blank < strip.Height && rowEmpty(strip, y+blank) {
@@ -163,7 +164,7 @@ func (e *emitter) flush() error {
 			inked++
 		}
 		if inked > 0 {
-			if err := e.raster(inkBand(strip, y, inked)); err != nil {
+			if err := e.band(strip, y, inked); err != nil {
 				return err
 			}
 		}
@@ -181,23 +182,39 @@ func rowEmpty(m *escpos.Mono, y int) bool {
 	return true
 }
 
-// inkBand is rows y..y+n of m, cut to the last byte with ink.
-func inkBand(m *escpos.Mono, y, n int) *escpos.Mono {
-	used := 1
+// band sends rows y..y+n of m, which hold ink, in the cheaper of the two
+// cuts described at flush.
+func (e *emitter) band(m *escpos.Mono, y, n int) error {
+	minX, maxX := m.Width, -1
 	for r := y; r < y+n; r++ {
-		row := m.Bits[r*m.BytesPerRow : (r+1)*m.BytesPerRow]
-		for i := len(row) - 1; i >= used; i-- {
-			if row[i] != 0 {
-				used = i + 1
-				break
+		for x := 0; x < m.Width; x++ {
+			if m.Black(x, r) {
+				minX, maxX = min(minX, x), max(maxX, x)
 			}
 		}
 	}
-	band := &escpos.Mono{Width: used * 8, Height: n, BytesPerRow: used, Bits: make([]byte, 0, used*n)}
-	for r := y; r < y+n; r++ {
-		band.Bits = append(band.Bits, m.Bits[r*m.BytesPerRow:r*m.BytesPerRow+used]...)
+	left := min(minX, m.Width-1-maxX)
+	if (m.Width-2*left+7)/8 < (maxX+1+7)/8 {
+		e.setAlign(escpos.Center)
+		return e.raster(crop(m, left, y, m.Width-left, y+n))
 	}
-	return band
+	e.setAlign(escpos.Left)
+	return e.raster(crop(m, 0, y, maxX+1, y+n))
+}
+
+// crop copies the rectangle x0,y0–x1,y1 of m into a new image.
+func crop(m *escpos.Mono, x0, y0, x1, y1 int) *escpos.Mono {
+	w, h := x1-x0, y1-y0
+	out := &escpos.Mono{Width: w, Height: h, BytesPerRow: (w + 7) / 8}
+	out.Bits = make([]byte, out.BytesPerRow*h)
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			if m.Black(x0+x, y0+y) {
+				out.Bits[y*out.BytesPerRow+x/8] |= 0x80 >> (x % 8)
+			}
+		}
+	}
+	return out
 }
 
 // cut ends the ticket and returns the whole job.
