@@ -258,9 +258,9 @@ func (in *interp) fs() error {
 	}
 	switch c {
 	case '&', '.':
-	case 'C', '!', '-', 'W', 'S':
+	case 'C', '!', '-', 'W':
 		return in.skip(1)
-	case 'p':
+	case 'p', 'S':
 		return in.skip(2)
 	default:
 		in.skipped++
