@@ -194,9 +194,10 @@ func (p *Printer) Print(ctx context.Context, job []byte) (Result, error) {
 	if err := ctx.Err(); err != nil {
 		return p.fail(res, ReasonCancelled, err)
 	}
-	if _, err := p.rw.Write(job); err != nil {
-		// A partial write may have printed the top of the ticket.
-		res.Sent = true
+	if n, err := p.rw.Write(job); err != nil {
+		// Part of the ticket may be on paper if any byte went out; a write
+		// that timed out cannot say how many did.
+		res.Sent = n > 0 || isTimeout(err)
 		return p.fail(res, failReason(err), fmt.Errorf("write %d bytes: %w", len(job), err))
 	}
 	res.Sent = true

@@ -27,6 +27,7 @@ type fakeLine struct {
 	silent    bool           // never answers
 	garbage   []byte         // sent before every answer
 	writeErr  error
+	jobErr    error // fails writes other than status queries
 	readErr   error
 	readNil   bool // timeouts come as 0, nil, like go.bug.st/serial
 	deadlines bool // reads end with os.ErrDeadlineExceeded instead
@@ -48,6 +49,9 @@ func (f *fakeLine) Write(b []byte) (int, error) {
 			f.pending = append(f.pending, f.status.Byte(escpos.StatusKind(b[2])))
 		}
 		return 3, nil
+	}
+	if f.jobErr != nil {
+		return 0, f.jobErr
 	}
 	f.printed.Write(b)
 	if f.afterJob != nil {
@@ -107,7 +111,9 @@ func TestPrint(t *testing.T) {
 		{"cutter error", &fakeLine{status: escpos.Status{Offline: true, CutterError: true}}, ReasonCutterError, false, false, false},
 		{"silent printer", &fakeLine{silent: true}, ReasonTimeout, false, false, false},
 		{"read fails", &fakeLine{readErr: io.ErrUnexpectedEOF}, ReasonIO, false, false, false},
-		{"write fails", &fakeLine{writeErr: errors.New("EIO")}, ReasonIO, false, false, false},
+		{"query cannot be sent", &fakeLine{writeErr: errors.New("EIO")}, ReasonIO, false, false, false},
+		{"write fails", &fakeLine{jobErr: errors.New("EIO")}, ReasonIO, false, false, false},
+		{"write times out", &fakeLine{jobErr: timeoutError{}}, ReasonTimeout, false, true, false},
 		{"paper runs out during the ticket", &fakeLine{afterJob: &paperOut}, ReasonPaperOut, false, true, true},
 	}
 	for _, tt := range tests {
