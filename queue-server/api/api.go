@@ -1,0 +1,87 @@
+// Package api is the HTTP and WebSocket face of the queue server: chi routes
+// under /api/v1 (all in routes.go, matching docs/api-routes.md), strict JSON
+// decoding, bearer authentication, the one error shape, and the OpenAPI
+// document generated from the same route table.
+//
+// Authorization (role and office) is the engine's: handlers put the actor in
+// the context (domain.WithActor) and call domain.Backend, which decides. The
+// exceptions are the routes without a token (healthz, openapi, login) and the
+// backup, which has no Backend method.
+//
+// # Clients that leave mid-request
+//
+// Calls that change state get context.WithoutCancel(r.Context()): the actor
+// and request id stay, the cancellation does not. A kiosk whose connection
+// drops while its ticket is being committed must not leave the engine to
+// abandon the operation halfway on a cancelled context: the engine either
+// completes it (and the kiosk's retry with the same Idempotency-Key gets the
+// same ticket) or refuses it before anything is written, never something in
+// between decided by the client's timing. Only the answer is lost, which is
+// what retries and the live stream are for. Reads keep r.Context(), so work
+// for a client that left stops early.
+package api
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/talonqueue/talon/queue-server/auth"
+	"github.com/talonqueue/talon/queue-server/domain"
+	"github.com/talonqueue/talon/queue-server/push"
+)
+
+// DefaultMaxBodyBytes caps request bodies: the largest real one, an office
+// with its hours, is a few kilobytes.
+const DefaultMaxBodyBytes = 1 << 20
+
+// Config is what the API needs from main.
+type Config struct {
+	Backend domain.Backend
+	Tokens  *auth.Issuer
+	Hub     *push.Hub
+	// Backup writes a consistent copy of the database (Store.Backup).
+	Backup func(ctx context.Context, w io.Writer) (int64, error)
+	// Ready reports whether the server can take requests; /healthz answers
+	// 503 with its error until it returns nil.
+	Ready        func() error
+	Logger       *slog.Logger // nil: slog.Default()
+	MaxBodyBytes int64        // 0: DefaultMaxBodyBytes
+}
+
+type server struct {
+	backend domain.Backend
+	tokens  *auth.Issuer
+	hub     *push.Hub
+	backup  func(ctx context.Context, w io.Writer) (int64, error)
+	ready   func() error
+	log     *slog.Logger
+	maxBody int64
+	openAPI []byte
+}
+
+// New returns the handler of every route.
+func New(cfg Config) (http.Handler, error) {
+	if cfg.Backend == nil || cfg.Tokens == nil || cfg.Hub == nil || cfg.Backup == nil || cfg.Ready == nil {
+		return nil, errors.New("api: Config needs Backend, Tokens, Hub, Backup and Ready")
+	}
+	s := &server{
+		backend: cfg.Backend, tokens: cfg.Tokens, hub: cfg.Hub, backup: cfg.Backup, ready: cfg.Ready,
+		log: cfg.Logger, maxBody: cfg.MaxBodyBytes,
+	}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	table := s.routes()
+	doc, err := openAPI(table)
+	if err != nil {
+		return nil, err
+	}
+	s.openAPI = doc
+	return s.router(table), nil
+}

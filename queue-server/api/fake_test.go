@@ -1,0 +1,224 @@
+package api
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/talonqueue/talon/queue-server/domain"
+)
+
+// call is one Backend call the fake saw.
+type call struct {
+	name  string
+	ctx   context.Context
+	args  []any
+	actor domain.Actor
+}
+
+// fake is a Backend that records calls and answers with configured results
+// or errors. It stands in for the engine in these unit tests of the HTTP layer.
+type fake struct {
+	mu      sync.Mutex
+	calls   []call
+	errs    map[string]error
+	results map[string]any
+	panics  map[string]bool
+	// hold, when set, makes the named call signal entered and wait for release.
+	hold             string
+	entered, release chan struct{}
+	checkActor       func(domain.Actor) (domain.Actor, error)
+}
+
+func newFake() *fake {
+	return &fake{errs: map[string]error{}, results: map[string]any{}, panics: map[string]bool{}}
+}
+
+func (f *fake) record(ctx context.Context, name string, args []any) {
+	a, _ := domain.ActorFrom(ctx)
+	f.mu.Lock()
+	f.calls = append(f.calls, call{name: name, ctx: ctx, args: args, actor: a})
+	hold := f.hold == name
+	f.mu.Unlock()
+	if hold {
+		f.entered <- struct{}{}
+		<-f.release
+	}
+}
+
+func (f *fake) last() (call, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.calls) == 0 {
+		return call{}, false
+	}
+	return f.calls[len(f.calls)-1], true
+}
+
+func (f *fake) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.calls)
+}
+
+func ret[T any](f *fake, ctx context.Context, name string, args ...any) (T, error) {
+	f.record(ctx, name, args)
+	var zero T
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.panics[name] {
+		panic("fake: " + name + " exploded")
+	}
+	if err := f.errs[name]; err != nil {
+		return zero, err
+	}
+	if v, ok := f.results[name]; ok {
+		return v.(T), nil
+	}
+	return zero, nil
+}
+
+func (f *fake) err(ctx context.Context, name string, args ...any) error {
+	_, err := ret[struct{}](f, ctx, name, args...)
+	return err
+}
+
+// CheckActor is not recorded: it runs on every authenticated request.
+func (f *fake) CheckActor(_ context.Context, a domain.Actor) (domain.Actor, error) {
+	if f.checkActor != nil {
+		return f.checkActor(a)
+	}
+	return a, nil
+}
+
+func (f *fake) Login(ctx context.Context, login, password string) (domain.Actor, error) {
+	return ret[domain.Actor](f, ctx, "Login", login, password)
+}
+func (f *fake) ListServices(ctx context.Context, o string) ([]domain.Service, error) {
+	return ret[[]domain.Service](f, ctx, "ListServices", o)
+}
+func (f *fake) IssueTicket(ctx context.Context, o string, r domain.IssueRequest) (domain.Ticket, error) {
+	return ret[domain.Ticket](f, ctx, "IssueTicket", o, r)
+}
+func (f *fake) GetTicket(ctx context.Context, o, t string) (domain.Ticket, error) {
+	return ret[domain.Ticket](f, ctx, "GetTicket", o, t)
+}
+func (f *fake) CancelTicket(ctx context.Context, o, t string) (domain.Ticket, error) {
+	return ret[domain.Ticket](f, ctx, "CancelTicket", o, t)
+}
+func (f *fake) CheckInAppointment(ctx context.Context, o, code string) (domain.Ticket, error) {
+	return ret[domain.Ticket](f, ctx, "CheckInAppointment", o, code)
+}
+func (f *fake) CallNext(ctx context.Context, o, w string, fc bool) (domain.Ticket, error) {
+	return ret[domain.Ticket](f, ctx, "CallNext", o, w, fc)
+}
+func (f *fake) CallTicket(ctx context.Context, o, w string, r domain.CallRequest) (domain.Ticket, error) {
+	return ret[domain.Ticket](f, ctx, "CallTicket", o, w, r)
+}
+func (f *fake) RecallTicket(ctx context.Context, o, t string) (domain.Ticket, error) {
+	return ret[domain.Ticket](f, ctx, "RecallTicket", o, t)
+}
+func (f *fake) StartService(ctx context.Context, o, t string) (domain.Ticket, error) {
+	return ret[domain.Ticket](f, ctx, "StartService", o, t)
+}
+func (f *fake) FinishTicket(ctx context.Context, o, t string) (domain.Ticket, error) {
+	return ret[domain.Ticket](f, ctx, "FinishTicket", o, t)
+}
+func (f *fake) PostponeTicket(ctx context.Context, o, t string, d time.Duration) (domain.Ticket, error) {
+	return ret[domain.Ticket](f, ctx, "PostponeTicket", o, t, d)
+}
+func (f *fake) RedirectTicket(ctx context.Context, o, t string, r domain.Redirect) (domain.Ticket, error) {
+	return ret[domain.Ticket](f, ctx, "RedirectTicket", o, t, r)
+}
+func (f *fake) MarkNoShow(ctx context.Context, o, t string) (domain.Ticket, error) {
+	return ret[domain.Ticket](f, ctx, "MarkNoShow", o, t)
+}
+func (f *fake) ListQueue(ctx context.Context, o string, q domain.QueueFilter) ([]domain.Ticket, error) {
+	return ret[[]domain.Ticket](f, ctx, "ListQueue", o, q)
+}
+func (f *fake) GetLiveLoad(ctx context.Context, o string) (domain.LiveLoad, error) {
+	return ret[domain.LiveLoad](f, ctx, "GetLiveLoad", o)
+}
+func (f *fake) GetSnapshot(ctx context.Context, o string) (domain.OfficeSnapshot, error) {
+	return ret[domain.OfficeSnapshot](f, ctx, "GetSnapshot", o)
+}
+func (f *fake) ListWindows(ctx context.Context, o string) ([]domain.WindowState, error) {
+	return ret[[]domain.WindowState](f, ctx, "ListWindows", o)
+}
+func (f *fake) OpenWindowSession(ctx context.Context, o, w string) (domain.WindowState, error) {
+	return ret[domain.WindowState](f, ctx, "OpenWindowSession", o, w)
+}
+func (f *fake) CloseWindowSession(ctx context.Context, o, w string) (domain.WindowState, error) {
+	return ret[domain.WindowState](f, ctx, "CloseWindowSession", o, w)
+}
+func (f *fake) PauseWindow(ctx context.Context, o, w string, p bool, reason string) (domain.WindowState, error) {
+	return ret[domain.WindowState](f, ctx, "PauseWindow", o, w, p, reason)
+}
+func (f *fake) CreateAppointment(ctx context.Context, o string, a domain.NewAppointment) (domain.Appointment, error) {
+	return ret[domain.Appointment](f, ctx, "CreateAppointment", o, a)
+}
+func (f *fake) CancelAppointment(ctx context.Context, o, a string) (domain.Appointment, error) {
+	return ret[domain.Appointment](f, ctx, "CancelAppointment", o, a)
+}
+func (f *fake) GetAppointment(ctx context.Context, o, a string) (domain.Appointment, error) {
+	return ret[domain.Appointment](f, ctx, "GetAppointment", o, a)
+}
+func (f *fake) ListAppointmentSlots(ctx context.Context, o, s, day string) ([]domain.Slot, error) {
+	return ret[[]domain.Slot](f, ctx, "ListAppointmentSlots", o, s, day)
+}
+func (f *fake) ListOffices(ctx context.Context) ([]domain.Office, error) {
+	return ret[[]domain.Office](f, ctx, "ListOffices")
+}
+func (f *fake) GetOffice(ctx context.Context, o string) (domain.Office, error) {
+	return ret[domain.Office](f, ctx, "GetOffice", o)
+}
+func (f *fake) PutOffice(ctx context.Context, o domain.Office) (domain.Office, error) {
+	return ret[domain.Office](f, ctx, "PutOffice", o)
+}
+func (f *fake) PutService(ctx context.Context, s domain.Service) (domain.Service, error) {
+	return ret[domain.Service](f, ctx, "PutService", s)
+}
+func (f *fake) DeleteService(ctx context.Context, o, id string) error {
+	return f.err(ctx, "DeleteService", o, id)
+}
+func (f *fake) PutWindow(ctx context.Context, w domain.Window) (domain.Window, error) {
+	return ret[domain.Window](f, ctx, "PutWindow", w)
+}
+func (f *fake) DeleteWindow(ctx context.Context, o, id string) error {
+	return f.err(ctx, "DeleteWindow", o, id)
+}
+func (f *fake) ListOperators(ctx context.Context, o string) ([]domain.Operator, error) {
+	return ret[[]domain.Operator](f, ctx, "ListOperators", o)
+}
+func (f *fake) PutOperator(ctx context.Context, op domain.Operator) (domain.Operator, error) {
+	return ret[domain.Operator](f, ctx, "PutOperator", op)
+}
+func (f *fake) DeleteOperator(ctx context.Context, o, id string) error {
+	return f.err(ctx, "DeleteOperator", o, id)
+}
+func (f *fake) ListDevices(ctx context.Context, o string) ([]domain.Device, error) {
+	return ret[[]domain.Device](f, ctx, "ListDevices", o)
+}
+func (f *fake) PutDevice(ctx context.Context, d domain.Device) (domain.Device, error) {
+	return ret[domain.Device](f, ctx, "PutDevice", d)
+}
+func (f *fake) DeleteDevice(ctx context.Context, o, id string) error {
+	return f.err(ctx, "DeleteDevice", o, id)
+}
+func (f *fake) ListPriorityCategories(ctx context.Context, o string) ([]domain.PriorityCategory, error) {
+	return ret[[]domain.PriorityCategory](f, ctx, "ListPriorityCategories", o)
+}
+func (f *fake) PutPriorityCategory(ctx context.Context, c domain.PriorityCategory) (domain.PriorityCategory, error) {
+	return ret[domain.PriorityCategory](f, ctx, "PutPriorityCategory", c)
+}
+func (f *fake) DeletePriorityCategory(ctx context.Context, o, id string) error {
+	return f.err(ctx, "DeletePriorityCategory", o, id)
+}
+func (f *fake) ListAccounts(ctx context.Context, o string) ([]domain.Account, error) {
+	return ret[[]domain.Account](f, ctx, "ListAccounts", o)
+}
+func (f *fake) PutAccount(ctx context.Context, a domain.AccountInput) (domain.Account, error) {
+	return ret[domain.Account](f, ctx, "PutAccount", a)
+}
+
+var _ domain.Backend = (*fake)(nil)

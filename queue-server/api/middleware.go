@@ -1,0 +1,197 @@
+package api
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/talonqueue/talon/queue-server/domain"
+)
+
+// reqInfo is filled in as a request passes the middleware, for the access log.
+type reqInfo struct {
+	id    string
+	login string
+}
+
+type infoKey struct{}
+
+func info(ctx context.Context) *reqInfo {
+	if i, ok := ctx.Value(infoKey{}).(*reqInfo); ok {
+		return i
+	}
+	return &reqInfo{}
+}
+
+// requestID takes a sane X-Request-Id from the client (a kiosk retrying the
+// same request keeps its id) or makes one, and echoes it.
+func requestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := r.Header.Get("X-Request-Id")
+		if !validID(id) {
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-Id", id)
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), infoKey{}, &reqInfo{id: id})))
+	})
+}
+
+// statusWriter remembers the status for the log. It passes Hijack through,
+// because gorilla/websocket type-asserts http.Hijacker, and Flush.
+type statusWriter struct {
+	http.ResponseWriter
+	status   int
+	bytes    int64
+	hijacked bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("response writer cannot be hijacked")
+	}
+	c, rw, err := h.Hijack()
+	if err == nil {
+		w.hijacked, w.status = true, http.StatusSwitchingProtocols
+	}
+	return c, rw, err
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// logRequests writes one line per request. Only the path is logged: the
+// stream's query may carry a token.
+func (s *server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		level := slog.LevelInfo
+		if sw.status >= 500 {
+			level = slog.LevelError
+		}
+		i := info(r.Context())
+		s.log.LogAttrs(r.Context(), level, "http", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+			slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)), slog.Int64("bytes", sw.bytes),
+			slog.String("request_id", i.id), slog.String("login", i.login), slog.String("remote", r.RemoteAddr))
+	})
+}
+
+// recoverer turns a panic in a handler into a logged internal error, so one
+// bad request does not take the server down.
+func (s *server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			p := recover()
+			if p == nil {
+				return
+			}
+			if p == http.ErrAbortHandler {
+				panic(p)
+			}
+			s.log.ErrorContext(r.Context(), "panic", "method", r.Method, "path", r.URL.Path,
+				"request_id", info(r.Context()).id, "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			if sw, ok := w.(*statusWriter); ok && (sw.status != 0 || sw.hijacked) {
+				return // the response has begun; nothing more can be said
+			}
+			s.fail(w, r, domain.Internal(fmt.Errorf("panic: %v", p), "handler"))
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// limitBody caps request bodies; decodeJSON reports the overflow.
+func (s *server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// authenticate admits a request with a valid bearer token whose account the
+// engine still accepts, and puts the engine's current actor in the context.
+// queryToken also accepts ?token=, for the WebSocket route only: browsers
+// cannot set headers there.
+func (s *server) authenticate(queryToken bool) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			token, err := bearer(r, queryToken)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			a, err := s.tokens.Verify(token)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			ctx := domain.WithActor(r.Context(), a)
+			cur, err := s.backend.CheckActor(ctx, a)
+			if err != nil {
+				s.fail(w, r, refusal(err))
+				return
+			}
+			info(ctx).login = cur.Login
+			next.ServeHTTP(w, r.WithContext(domain.WithActor(ctx, cur)))
+		})
+	}
+}
+
+// refusal keeps the engine's reason for refusing a token but answers 401 so
+// that clients log in again; only an engine that cannot answer is not a refusal.
+func refusal(err error) error {
+	switch domain.ErrorCode(err) {
+	case domain.CodeUnauthorized, domain.CodeUnavailable, domain.CodeInternal:
+		return err
+	}
+	return &domain.Error{Code: domain.CodeUnauthorized, Message: domain.ErrorMessage(err), Err: err}
+}
+
+func bearer(r *http.Request, queryToken bool) (string, error) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, token, ok := strings.Cut(h, " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+			return "", domain.Errorf(domain.CodeUnauthorized, "заголовок Authorization должен иметь вид «Bearer <токен>»")
+		}
+		return strings.TrimSpace(token), nil
+	}
+	if queryToken {
+		if t := r.URL.Query().Get("token"); t != "" {
+			return t, nil
+		}
+	}
+	return "", domain.Errorf(domain.CodeUnauthorized, "требуется вход: передайте токен из /api/v1/login в заголовке Authorization: Bearer")
+}

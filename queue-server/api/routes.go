@@ -1,0 +1,176 @@
+package api
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/talonqueue/talon/queue-server/domain"
+)
+
+// access is how a route authenticates.
+type access int
+
+const (
+	accessPublic access = iota // no token
+	accessBearer               // Authorization: Bearer
+	accessStream               // Bearer, or ?token= since browsers cannot set WebSocket headers
+)
+
+// route is one row of docs/api-routes.md: how it is served, and what the
+// OpenAPI document says about it.
+type route struct {
+	method, path, op, summary string
+	access                    access
+	body                      any  // zero value of the request body; nil: none
+	optional                  bool // the body may be left out
+	result                    any  // zero value of the response body; nil: 204
+	status                    int  // success status; 0 means 200
+	query                     []string
+	idempotency               bool // reads the Idempotency-Key header
+	ep                        endpoint
+	raw                       http.Handler // a handler that writes its own response
+}
+
+const (
+	v1     = "/api/v1"
+	office = v1 + "/offices/{office}"
+	ticket = office + "/tickets/{ticket}"
+	window = office + "/windows/{window}"
+)
+
+// routes is every route of the server.
+func (s *server) routes() []route {
+	b := s.backend
+	return []route{
+		{method: "GET", path: "/healthz", op: "healthz", access: accessPublic, summary: "Готов ли сервер", result: health{}, ep: healthz(s.ready)},
+		{method: "GET", path: v1 + "/openapi.json", op: "getOpenAPI", access: accessPublic, summary: "Этот документ OpenAPI", result: openAPIDocument{}, ep: document(&s.openAPI)},
+		{method: "POST", path: v1 + "/login", op: "login", access: accessPublic, summary: "Вход: токен для Authorization: Bearer", body: loginRequest{}, result: loginResponse{}, ep: login(b, s.tokens)},
+		{method: "GET", path: v1 + "/me", op: "getMe", access: accessBearer, summary: "Кто вошёл", result: domain.Actor{}, ep: getMe},
+		{method: "GET", path: v1 + "/backup", op: "backup", access: accessBearer, summary: "Резервная копия базы (только администратор всех офисов)", result: binaryFile{}, raw: backup(s.backup, s.fail, s.log)},
+
+		{method: "GET", path: v1 + "/offices", op: "listOffices", access: accessBearer, summary: "Офисы", result: []domain.Office{}, ep: listOffices(b)},
+		{method: "GET", path: office, op: "getOffice", access: accessBearer, summary: "Офис", result: domain.Office{}, ep: getOffice(b)},
+		{method: "PUT", path: office, op: "putOffice", access: accessBearer, summary: "Создать или изменить офис", body: domain.Office{}, result: domain.Office{}, ep: putOffice(b)},
+		{method: "GET", path: office + "/services", op: "listServices", access: accessBearer, summary: "Меню услуг офиса", result: []domain.Service{}, ep: listServices(b)},
+		{method: "PUT", path: office + "/services/{service}", op: "putService", access: accessBearer, summary: "Создать или изменить услугу или группу", body: domain.Service{}, result: domain.Service{},
+			ep: putIn("service", func(v *domain.Service) (*string, *string) { return &v.OfficeID, &v.ID }, b.PutService)},
+		{method: "DELETE", path: office + "/services/{service}", op: "deleteService", access: accessBearer, summary: "Удалить услугу", ep: deleteIn("service", b.DeleteService)},
+		{method: "GET", path: office + "/windows", op: "listWindows", access: accessBearer, summary: "Окна и что в них происходит", result: []domain.WindowState{}, ep: listOf(b.ListWindows)},
+		{method: "PUT", path: window, op: "putWindow", access: accessBearer, summary: "Создать или изменить окно", body: domain.Window{}, result: domain.Window{},
+			ep: putIn("window", func(v *domain.Window) (*string, *string) { return &v.OfficeID, &v.ID }, b.PutWindow)},
+		{method: "DELETE", path: window, op: "deleteWindow", access: accessBearer, summary: "Удалить окно", ep: deleteIn("window", b.DeleteWindow)},
+		{method: "GET", path: office + "/operators", op: "listOperators", access: accessBearer, summary: "Операторы", result: []domain.Operator{}, ep: listOf(b.ListOperators)},
+		{method: "PUT", path: office + "/operators/{operator}", op: "putOperator", access: accessBearer, summary: "Создать или изменить оператора", body: domain.Operator{}, result: domain.Operator{},
+			ep: putIn("operator", func(v *domain.Operator) (*string, *string) { return &v.OfficeID, &v.ID }, b.PutOperator)},
+		{method: "DELETE", path: office + "/operators/{operator}", op: "deleteOperator", access: accessBearer, summary: "Удалить оператора", ep: deleteIn("operator", b.DeleteOperator)},
+		{method: "GET", path: office + "/devices", op: "listDevices", access: accessBearer, summary: "Устройства: киоски, табло, терминалы оценки", result: []domain.Device{}, ep: listOf(b.ListDevices)},
+		{method: "PUT", path: office + "/devices/{device}", op: "putDevice", access: accessBearer, summary: "Создать или изменить устройство", body: domain.Device{}, result: domain.Device{},
+			ep: putIn("device", func(v *domain.Device) (*string, *string) { return &v.OfficeID, &v.ID }, b.PutDevice)},
+		{method: "DELETE", path: office + "/devices/{device}", op: "deleteDevice", access: accessBearer, summary: "Удалить устройство", ep: deleteIn("device", b.DeleteDevice)},
+		{method: "GET", path: office + "/priority-categories", op: "listPriorityCategories", access: accessBearer, summary: "Льготные категории", result: []domain.PriorityCategory{}, ep: listOf(b.ListPriorityCategories)},
+		{method: "PUT", path: office + "/priority-categories/{category}", op: "putPriorityCategory", access: accessBearer, summary: "Создать или изменить льготную категорию", body: domain.PriorityCategory{}, result: domain.PriorityCategory{},
+			ep: putIn("category", func(v *domain.PriorityCategory) (*string, *string) { return &v.OfficeID, &v.ID }, b.PutPriorityCategory)},
+		{method: "DELETE", path: office + "/priority-categories/{category}", op: "deletePriorityCategory", access: accessBearer, summary: "Удалить льготную категорию", ep: deleteIn("category", b.DeletePriorityCategory)},
+		{method: "GET", path: office + "/accounts", op: "listAccounts", access: accessBearer, summary: "Учётные записи офиса", result: []domain.Account{}, ep: listOf(b.ListAccounts)},
+		{method: "PUT", path: v1 + "/accounts/{login}", op: "putAccount", access: accessBearer, summary: "Создать или изменить учётную запись; пустой пароль оставляет прежний", body: domain.AccountInput{}, result: domain.Account{}, ep: putAccount(b)},
+
+		{method: "POST", path: office + "/tickets", op: "issueTicket", access: accessBearer, summary: "Выдать талон; повтор с тем же Idempotency-Key возвращает тот же талон", body: domain.IssueRequest{}, result: domain.Ticket{}, status: http.StatusCreated, idempotency: true, ep: issueTicket(b)},
+		{method: "GET", path: ticket, op: "getTicket", access: accessBearer, summary: "Талон", result: domain.Ticket{}, ep: getTicket(b)},
+		{method: "POST", path: ticket + "/cancel", op: "cancelTicket", access: accessBearer, summary: "Отменить талон", result: domain.Ticket{}, ep: ticketAction(b.CancelTicket)},
+		{method: "POST", path: ticket + "/recall", op: "recallTicket", access: accessBearer, summary: "Повторный вызов", result: domain.Ticket{}, ep: ticketAction(b.RecallTicket)},
+		{method: "POST", path: ticket + "/start", op: "startService", access: accessBearer, summary: "Заявитель подошёл: начать обслуживание", result: domain.Ticket{}, ep: ticketAction(b.StartService)},
+		{method: "POST", path: ticket + "/finish", op: "finishTicket", access: accessBearer, summary: "Завершить обслуживание", result: domain.Ticket{}, ep: ticketAction(b.FinishTicket)},
+		{method: "POST", path: ticket + "/postpone", op: "postponeTicket", access: accessBearer, summary: "Отложить талон на 1–240 минут", body: postponeRequest{}, result: domain.Ticket{}, ep: postponeTicket(b)},
+		{method: "POST", path: ticket + "/redirect", op: "redirectTicket", access: accessBearer, summary: "Перенаправить в услугу, окно или к оператору", body: domain.Redirect{}, result: domain.Ticket{}, ep: redirectTicket(b)},
+		{method: "POST", path: ticket + "/no-show", op: "markNoShow", access: accessBearer, summary: "Заявитель не явился", result: domain.Ticket{}, ep: ticketAction(b.MarkNoShow)},
+		{method: "GET", path: office + "/queue", op: "listQueue", access: accessBearer, summary: "Очередь", query: []string{"service_id", "window_id", "status"}, result: []domain.Ticket{}, ep: listQueue(b)},
+		{method: "GET", path: office + "/load", op: "getLiveLoad", access: accessBearer, summary: "Загрузка офиса сейчас", result: domain.LiveLoad{}, ep: ofOffice(b.GetLiveLoad)},
+		{method: "GET", path: office + "/snapshot", op: "getSnapshot", access: accessBearer, summary: "Полное состояние офиса", result: domain.OfficeSnapshot{}, ep: ofOffice(b.GetSnapshot)},
+		{method: "POST", path: office + "/check-in", op: "checkInAppointment", access: accessBearer, summary: "Регистрация по коду предварительной записи", body: checkInRequest{}, result: domain.Ticket{}, status: http.StatusCreated, ep: checkInAppointment(b)},
+
+		{method: "POST", path: window + "/session", op: "openWindowSession", access: accessBearer, summary: "Оператор начинает работу в окне", result: domain.WindowState{}, ep: windowAction(b.OpenWindowSession)},
+		{method: "DELETE", path: window + "/session", op: "closeWindowSession", access: accessBearer, summary: "Оператор заканчивает работу в окне", result: domain.WindowState{}, ep: windowAction(b.CloseWindowSession)},
+		{method: "POST", path: window + "/pause", op: "pauseWindow", access: accessBearer, summary: "Перерыв или его конец", body: pauseRequest{}, result: domain.WindowState{}, ep: pauseWindow(b)},
+		{method: "POST", path: window + "/call-next", op: "callNext", access: accessBearer, summary: "Вызвать следующего", body: callNextRequest{}, optional: true, result: domain.Ticket{}, ep: callNext(b)},
+		{method: "POST", path: window + "/call", op: "callTicket", access: accessBearer, summary: "Вызвать талон вне очереди", body: domain.CallRequest{}, result: domain.Ticket{}, ep: callTicket(b)},
+
+		{method: "POST", path: office + "/appointments", op: "createAppointment", access: accessBearer, summary: "Предварительная запись", body: domain.NewAppointment{}, result: domain.Appointment{}, status: http.StatusCreated, ep: createAppointment(b)},
+		{method: "GET", path: office + "/appointments/{appointment}", op: "getAppointment", access: accessBearer, summary: "Запись", result: domain.Appointment{}, ep: getAppointment(b)},
+		{method: "DELETE", path: office + "/appointments/{appointment}", op: "cancelAppointment", access: accessBearer, summary: "Отменить запись", result: domain.Appointment{}, ep: cancelAppointment(b)},
+		{method: "GET", path: office + "/slots", op: "listAppointmentSlots", access: accessBearer, summary: "Свободное время для записи на день", query: []string{"service_id", "day"}, result: []domain.Slot{}, ep: listAppointmentSlots(b)},
+		{method: "GET", path: office + "/stream", op: "streamOffice", access: accessStream, summary: "WebSocket: снимок, затем события по порядку (см. docs/api-routes.md)", query: []string{"since", "token"}, raw: stream(b, s.hub, s.fail)},
+	}
+}
+
+// router mounts the table. The middleware is set here once. None of it hides
+// http.Hijacker (no compression, no timeout wrappers), so the WebSocket route
+// shares it; its body limit is not needed and is left out.
+func (s *server) router(table []route) http.Handler {
+	r := chi.NewRouter()
+	r.Use(requestID, s.logRequests, s.recoverer)
+	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, domain.Errorf(domain.CodeNotFound, "адреса %s нет; список — в /api/v1/openapi.json", r.URL.Path))
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, domain.Errorf(domain.CodeNotFound, "метод %s для адреса %s не поддерживается", r.Method, r.URL.Path))
+	})
+	for _, rt := range table {
+		h := s.onlyQuery(rt.query, s.handler(rt))
+		switch rt.access {
+		case accessPublic:
+			h = s.limitBody(h)
+		case accessBearer:
+			h = s.authenticate(false)(s.limitBody(h))
+		case accessStream:
+			h = s.authenticate(true)(h)
+		}
+		r.Method(rt.method, rt.path, h)
+	}
+	return r
+}
+
+func (s *server) handler(rt route) http.Handler {
+	if rt.raw != nil {
+		return rt.raw
+	}
+	status := rt.status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		v, err := rt.ep(r)
+		switch {
+		case err != nil:
+			s.fail(w, r, err)
+		case rt.result == nil:
+			w.WriteHeader(http.StatusNoContent)
+		default:
+			s.reply(w, r, status, v)
+		}
+	})
+}
+
+// onlyQuery refuses query parameters a route does not know, so a typo
+// (serviceId for service_id) is an error rather than silently ignored.
+func (s *server) onlyQuery(known []string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		q, err := url.ParseQuery(r.URL.RawQuery)
+		if err != nil {
+			s.fail(w, r, invalid("строка запроса после «?» составлена неверно"))
+			return
+		}
+	next:
+		for name := range q {
+			for _, k := range known {
+				if name == k {
+					continue next
+				}
+			}
+			s.fail(w, r, invalid("неизвестный параметр запроса %q", name))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
