@@ -127,6 +127,11 @@ func (h *Hub) Publish(events []domain.Event) {
 	if len(events) == 0 {
 		return
 	}
+	select {
+	case <-h.stop:
+		return // closed: nobody would drain the queue
+	default:
+	}
 	h.inMu.Lock()
 	h.in = append(h.in, events...)
 	h.inMu.Unlock()

@@ -48,7 +48,11 @@ func newFixture(t *testing.T, opts Options, snap SnapshotFunc) *fixture {
 			}
 			since = &n
 		}
-		h.ServeWS(w, r, officeID, since)
+		office := officeID
+		if o := r.URL.Query().Get("office"); o != "" {
+			office = o
+		}
+		h.ServeWS(w, r, office, since)
 	}))
 	t.Cleanup(func() {
 		h.Close()
@@ -380,5 +384,31 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestOfficesAreSeparate(t *testing.T) {
+	var seq atomic.Uint64
+	f := newFixture(t, Options{}, seqSnapshot(&seq))
+	a, b := f.dial(t, ""), f.dial(t, "?office=mfc-2")
+	expect(t, a, "snapshot 0")
+	expect(t, b, "snapshot 0")
+	// One commit may carry events of several offices; each has its own sequence.
+	other := func(s uint64) domain.Event {
+		e := ev(s)
+		e.OfficeID = "mfc-2"
+		return e
+	}
+	f.hub.Publish([]domain.Event{ev(1), other(1), other(2), ev(2)})
+	events(t, a, 1, 2)
+	events(t, b, 1, 2)
+	f.hub.Publish([]domain.Event{other(3)})
+	f.hub.Publish([]domain.Event{ev(3)})
+	m := read(t, a)
+	if m.Seq != 3 || m.Event.OfficeID != officeID {
+		t.Fatalf("office %s got %s", officeID, m.raw)
+	}
+	if m := read(t, b); m.Seq != 3 || m.Event.OfficeID != "mfc-2" {
+		t.Fatalf("office mfc-2 got %s", m.raw)
 	}
 }
