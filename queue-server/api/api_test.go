@@ -367,6 +367,7 @@ func TestMalformedInputNeverReachesTheEngine(t *testing.T) {
 		{"call-next garbage", "POST", o + "/windows/w1/call-next", `{"finish_current":1}`, "поле finish_current должно быть true или false"},
 		{"pause without body", "POST", o + "/windows/w1/pause", ``, "тело запроса пустое"},
 		{"body on a body-less action", "POST", o + "/tickets/t1/finish", `{"now":true}`, `неизвестное поле "now"`},
+		{"body on a delete", "DELETE", o + "/devices/k1", `{"force":true}`, `неизвестное поле "force"`},
 		{"appointment bad time", "POST", o + "/appointments", `{"service_id":"passport","start":"завтра"}`, "RFC 3339"},
 		{"appointment no time", "POST", o + "/appointments", `{"service_id":"passport"}`, "поле start"},
 		{"appointment name control chars", "POST", o + "/appointments", `{"service_id":"passport","start":"2026-11-24T10:00:00Z","name":"a\u0000b"}`, "управляющие символы"},
@@ -527,7 +528,11 @@ func TestBackupIsForRegionAdminsOnly(t *testing.T) {
 	h.backup = func(context.Context, io.Writer) (int64, error) {
 		return 0, domain.Errorf(domain.CodeUnavailable, "база закрывается")
 	}
-	wantError(t, h.do(t, "GET", "/api/v1/backup", ""), 503, domain.CodeUnavailable, "база закрывается")
+	w = h.do(t, "GET", "/api/v1/backup", "")
+	wantError(t, w, 503, domain.CodeUnavailable, "база закрывается")
+	if d := w.Header().Get("Content-Disposition"); d != "" {
+		t.Errorf("error served as an attachment: %s", d)
+	}
 }
 
 func TestBackupFailingMidwayBreaksTheConnection(t *testing.T) {

@@ -132,10 +132,7 @@ func backup(write func(context.Context, io.Writer) (int64, error), fail func(htt
 			fail(w, r, domain.Errorf(domain.CodeForbidden, "резервную копию базы может получить только администратор всех офисов"))
 			return
 		}
-		w.Header().Set("Content-Type", "application/octet-stream")
-		w.Header().Set("Content-Disposition", `attachment; filename="talon-backup.db"`)
-		w.Header().Set("Cache-Control", "no-store")
-		cw := &startedWriter{w: w}
+		cw := &backupWriter{w: w}
 		if _, err := write(r.Context(), cw); err != nil {
 			if !cw.started {
 				fail(w, r, err)
@@ -149,14 +146,22 @@ func backup(write func(context.Context, io.Writer) (int64, error), fail func(htt
 	}
 }
 
-type startedWriter struct {
-	w       io.Writer
+// backupWriter sends the file headers with the first bytes, so that a backup
+// failing before it starts can still answer with a JSON error.
+type backupWriter struct {
+	w       http.ResponseWriter
 	started bool
 }
 
-func (s *startedWriter) Write(p []byte) (int, error) {
-	s.started = true
-	return s.w.Write(p)
+func (b *backupWriter) Write(p []byte) (int, error) {
+	if !b.started {
+		b.started = true
+		h := b.w.Header()
+		h.Set("Content-Type", "application/octet-stream")
+		h.Set("Content-Disposition", `attachment; filename="talon-backup.db"`)
+		h.Set("Cache-Control", "no-store")
+	}
+	return b.w.Write(p)
 }
 
 // stream upgrades to the office's live stream. The engine authorizes through
@@ -442,6 +447,9 @@ func cancelAppointment(b domain.Appointments) endpoint {
 		if err != nil {
 			return nil, err
 		}
+		if err := decodeJSON(r.Body, &struct{}{}, true); err != nil {
+			return nil, err
+		}
 		return result(b.CancelAppointment(durable(r), p[0], p[1]))
 	}
 }
@@ -535,6 +543,9 @@ func deleteIn(param string, del func(ctx context.Context, officeID, id string) e
 	return func(r *http.Request) (any, error) {
 		p, err := params(r, "office", param)
 		if err != nil {
+			return nil, err
+		}
+		if err := decodeJSON(r.Body, &struct{}{}, true); err != nil {
 			return nil, err
 		}
 		return done(del(durable(r), p[0], p[1]))
