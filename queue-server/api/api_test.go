@@ -640,3 +640,56 @@ func TestNewNeedsItsDependencies(t *testing.T) {
 		t.Fatal("New accepted an empty Config")
 	}
 }
+
+// The same over a real connection: the server notices the client hang up
+// (its request context ends) while the engine works, and the operation still
+// completes exactly once.
+func TestMutationSurvivesRealDisconnect(t *testing.T) {
+	h := newHarness(t)
+	h.fake.hold = "IssueTicket"
+	h.fake.entered, h.fake.release = make(chan struct{}), make(chan struct{})
+	h.fake.results["IssueTicket"] = domain.Ticket{ID: "t1", Number: "П001"}
+	serverCtx := make(chan context.Context, 1)
+	handled := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer close(handled)
+		serverCtx <- r.Context()
+		h.handler.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, "POST", srv.URL+"/api/v1/offices/mfc-1/tickets", strings.NewReader(`{"service_id":"passport"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+h.token(t, admin))
+	req.Header.Set("Idempotency-Key", "k-1")
+	clientDone := make(chan error, 1)
+	go func() {
+		resp, err := srv.Client().Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		clientDone <- err
+	}()
+	<-h.fake.entered
+	cancel()
+	if err := <-clientDone; err == nil {
+		t.Fatal("the client did not give up")
+	}
+	select {
+	case <-(<-serverCtx).Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("the server never noticed the client leave")
+	}
+	c, _ := h.fake.last()
+	if c.ctx.Err() != nil {
+		t.Fatalf("engine context cancelled with the client: %v", c.ctx.Err())
+	}
+	close(h.fake.release)
+	<-handled
+	if n := h.fake.count(); n != 1 {
+		t.Fatalf("%d engine calls, want exactly 1", n)
+	}
+}
