@@ -253,16 +253,6 @@ func (h *Hub) Close() {
 	})
 }
 
-// subscribers counts an office's live clients; tests use it.
-func (h *Hub) subscribers(officeID string) int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if o := h.offices[officeID]; o != nil {
-		return len(o.subs)
-	}
-	return 0
-}
-
 func (h *Hub) unsubscribe(officeID string, c *client) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -412,3 +412,13 @@ func TestOfficesAreSeparate(t *testing.T) {
 		t.Fatalf("office mfc-2 got %s", m.raw)
 	}
 }
+
+// subscribers counts an office's live clients.
+func (h *Hub) subscribers(officeID string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if o := h.offices[officeID]; o != nil {
+		return len(o.subs)
+	}
+	return 0
+}
