@@ -378,6 +378,9 @@ func (e *Engine) PutAccount(a domain.Actor, in domain.Account, ch *domain.Change
 	if err := in.Validate(); err != nil {
 		return domain.Account{}, err
 	}
+	if in.Login == domain.System.Login {
+		return domain.Account{}, domain.Errorf(domain.CodeInvalid, "имя входа %q зарезервировано за самим сервером", in.Login)
+	}
 	if in.OfficeID == "" {
 		if !(a.Role == domain.RoleAdmin && a.OfficeID == "") {
 			return domain.Account{}, domain.Errorf(domain.CodeForbidden, "учётные записи администраторов региона создаёт только администратор региона")

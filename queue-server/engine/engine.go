@@ -212,9 +212,6 @@ func (e *Engine) ActorFor(a domain.Account) domain.Actor {
 
 // CheckActor confirms the account behind a token is unchanged.
 func (e *Engine) CheckActor(a domain.Actor) (domain.Actor, error) {
-	if a == domain.System {
-		return a, nil
-	}
 	acc, ok := e.accounts[a.Login]
 	if !ok || acc.Disabled || acc.Version != a.Version {
 		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "сеанс больше не действителен, войдите снова")

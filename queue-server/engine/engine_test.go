@@ -385,3 +385,11 @@ func TestSequencesAreGapFree(t *testing.T) {
 		}
 	}
 }
+
+func TestSystemIsNoLogin(t *testing.T) {
+	f := newFixture(t)
+	_, err := f.e.PutAccount(domain.System, domain.Account{Login: "system", Role: domain.RoleAdmin, PasswordHash: "x"}, &f.log)
+	wantCode(t, err, domain.CodeInvalid)
+	_, err = f.e.CheckActor(domain.System)
+	wantCode(t, err, domain.CodeUnauthorized)
+}

@@ -127,6 +127,17 @@ func (s *Service) reload(ctx context.Context) error {
 	return nil
 }
 
+// Ready reports whether the service can take requests: it cannot after a
+// failed commit whose state could not be reloaded from disk.
+func (s *Service) Ready() error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.broken != nil {
+		return s.unavailable()
+	}
+	return nil
+}
+
 // SetPublisher sets where committed events go; before it is set they go nowhere.
 func (s *Service) SetPublisher(p Publisher) { s.pub.Store(&p) }
 

@@ -1,0 +1,39 @@
+// Command queue-server is Talon's queue server: it keeps the durable queue of
+// every office and serves the HTTP API, the live stream and the web pages.
+//
+//	queue-server [--demo] [--addr HOST:PORT] [--data DIR]   serve
+//	queue-server create-admin --data DIR --login NAME --password SECRET
+//	queue-server restore --from BACKUP --data DIR
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+	_ "time/tzdata" // offices name IANA zones; the binary must not depend on the host's tzdata
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "queue-server:", err)
+		os.Exit(1)
+	}
+}
+
+// run is the whole program, callable from tests.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	if len(args) > 0 {
+		switch args[0] {
+		case "create-admin":
+			return createAdmin(ctx, args[1:], getenv, stdout, stderr)
+		case "restore":
+			return restore(args[1:], getenv, stdout, stderr)
+		}
+	}
+	return serve(ctx, args, getenv, stdout, stderr)
+}
