@@ -96,6 +96,9 @@ func report(b *testing.B, lat []time.Duration, wall time.Duration) {
 	b.ReportMetric(float64(len(lat))/wall.Seconds(), "ops/s")
 }
 
+// benchOps is how many operations each scenario measures.
+const benchOps = 2000
+
 // BenchmarkAPI measures issueTicket and callNext through the real server
 // over loopback HTTP, every operation fsynced before it is answered.
 func BenchmarkAPI(b *testing.B) {
@@ -109,7 +112,7 @@ func BenchmarkAPI(b *testing.B) {
 			ctx := context.Background()
 			b.ResetTimer()
 			for range b.N {
-				lat, wall := measure(b, clients, 2000, func(w int) error {
+				lat, wall := measure(b, clients, benchOps, func(w int) error {
 					_, err := kiosks[w].IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"})
 					return err
 				})
@@ -121,7 +124,7 @@ func BenchmarkAPI(b *testing.B) {
 			ops, windows := benchOffice(b, url, clients)
 			kiosk := login(b, url, "kiosk1")
 			ctx := context.Background()
-			const total = 2000
+			const total = benchOps
 			for range b.N {
 				for range total {
 					if _, err := kiosk.IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"}); err != nil {

@@ -110,7 +110,12 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		o(c)
 	}
 	if c.http == nil {
-		c.http = &http.Client{Timeout: c.timeout}
+		// A client is one terminal: it keeps its own connections instead of
+		// sharing http.DefaultTransport, whose two idle connections per host
+		// make concurrent calls reconnect every time.
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConnsPerHost = 32
+		c.http = &http.Client{Timeout: c.timeout, Transport: t}
 	} else if c.http.Timeout == 0 {
 		hc := *c.http
 		hc.Timeout = c.timeout

@@ -126,7 +126,7 @@ func (e *Engine) DeleteService(a domain.Actor, officeID, id string, ch *domain.C
 			return domain.Errorf(domain.CodeConflict, "в группе «%s» есть услуги: сначала удалите или перенесите их", s.Name)
 		}
 	}
-	for _, t := range o.tickets {
+	for _, t := range o.live {
 		if !t.Status.Terminal() && t.ServiceID == id {
 			return domain.Errorf(domain.CodeConflict, "на услугу «%s» есть талоны в очереди: удалите её после их обслуживания", s.Name)
 		}

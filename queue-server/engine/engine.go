@@ -41,6 +41,7 @@ type office struct {
 	sessions   map[string]*domain.WindowSession // by window id
 
 	tickets  map[string]*domain.Ticket // recent days and every active one
+	live     map[string]*domain.Ticket // the not yet terminal ones, which routing scans
 	byNumber map[string]string         // day+"/"+number → ticket id
 	counters map[string]int            // day+"/"+prefix → last number
 	idem     map[string]idemEntry      // day+"/"+key
@@ -164,7 +165,7 @@ func (e *Engine) addOffice(info domain.Office) (*office, error) {
 			services: map[string]*domain.Service{}, windows: map[string]*domain.Window{},
 			operators: map[string]*domain.Operator{}, devices: map[string]*domain.Device{},
 			categories: map[string]*domain.PriorityCategory{}, sessions: map[string]*domain.WindowSession{},
-			tickets: map[string]*domain.Ticket{}, byNumber: map[string]string{}, counters: map[string]int{},
+			tickets: map[string]*domain.Ticket{}, live: map[string]*domain.Ticket{}, byNumber: map[string]string{}, counters: map[string]int{},
 			idem: map[string]idemEntry{}, appts: map[string]*domain.Appointment{}, codes: map[string]string{},
 			serviceTimes: map[string][]time.Duration{},
 		}
@@ -210,13 +211,16 @@ func (e *Engine) ActorFor(a domain.Account) domain.Actor {
 	return act
 }
 
-// CheckActor confirms the account behind a token is unchanged.
-func (e *Engine) CheckActor(a domain.Actor) (domain.Actor, error) {
-	acc, ok := e.accounts[a.Login]
-	if !ok || acc.Disabled || acc.Version != a.Version {
-		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "сеанс больше не действителен, войдите снова")
+// Actors returns the actor of every enabled account, by login, for token
+// checks that must not wait for the writer.
+func (e *Engine) Actors() map[string]domain.Actor {
+	out := make(map[string]domain.Actor, len(e.accounts))
+	for login, a := range e.accounts {
+		if !a.Disabled {
+			out[login] = e.ActorFor(*a)
+		}
 	}
-	return e.ActorFor(*acc), nil
+	return out
 }
 
 // officeAs authorizes the actor for p in the office and returns it.
@@ -241,6 +245,16 @@ func (o *office) day(t time.Time) string { return t.In(o.loc).Format(time.DateOn
 func (o *office) putTicket(t *domain.Ticket) {
 	o.tickets[t.ID] = t
 	o.byNumber[t.Day+"/"+t.Number] = t.ID
+	o.track(t)
+}
+
+// track keeps the live index in step with a ticket's status.
+func (o *office) track(t *domain.Ticket) {
+	if t.Status.Terminal() {
+		delete(o.live, t.ID)
+	} else {
+		o.live[t.ID] = t
+	}
 }
 
 func (o *office) putAppointment(a *domain.Appointment) {
@@ -272,6 +286,7 @@ func (o *office) emit(ch *domain.Changes, a domain.Actor, ev domain.Event) {
 
 // ticketEvent records a ticket change: the record, a history step and the event.
 func (o *office) ticketEvent(ch *domain.Changes, a domain.Actor, t *domain.Ticket, typ domain.EventType, act domain.Action, now time.Time) {
+	o.track(t)
 	t.History = append(t.History, domain.Step{At: now, Action: act, Status: t.Status, By: a.Login, WindowID: t.WindowID, OperatorID: t.OperatorID, ServiceID: t.ServiceID})
 	ch.Tickets = append(ch.Tickets, *t)
 	snap := *t

@@ -138,7 +138,7 @@ func returning(t *domain.Ticket) bool { return t.Status == domain.StatusPostpone
 func (o *office) next(w *domain.Window, op *domain.Operator, now time.Time) *domain.Ticket {
 	today := o.day(now)
 	var best *candidate
-	for _, t := range o.tickets {
+	for _, t := range o.live {
 		if !o.callable(t, today, now) {
 			continue
 		}
@@ -175,7 +175,7 @@ func queueBefore(a, b *domain.Ticket, now time.Time) bool {
 func (o *office) positions(now time.Time) map[string]int {
 	today := o.day(now)
 	queues := map[string][]*domain.Ticket{}
-	for _, t := range o.tickets {
+	for _, t := range o.live {
 		if inQueue(t, today) {
 			queues[t.ServiceID] = append(queues[t.ServiceID], t)
 		}
@@ -197,7 +197,7 @@ func (o *office) position(t *domain.Ticket, now time.Time) int {
 		return 0
 	}
 	p := 1
-	for _, q := range o.tickets {
+	for _, q := range o.live {
 		if q != t && q.ServiceID == t.ServiceID && inQueue(q, today) && queueBefore(q, t, now) {
 			p++
 		}
@@ -209,7 +209,7 @@ func (o *office) position(t *domain.Ticket, now time.Time) int {
 func (o *office) queueLength(serviceID string, now time.Time) int {
 	today := o.day(now)
 	n := 0
-	for _, t := range o.tickets {
+	for _, t := range o.live {
 		if t.ServiceID == serviceID && inQueue(t, today) {
 			n++
 		}

@@ -14,9 +14,8 @@ func (e *Engine) Tick(ch *domain.Changes) {
 	a := domain.System
 	for _, o := range e.offices {
 		today := o.day(now)
-		for _, t := range o.tickets {
+		for _, t := range o.live {
 			switch {
-			case t.Status.Terminal():
 			case t.Day < today:
 				o.release(t, ch)
 				t.Status, t.FinishedAt, t.PostponedUntil = domain.StatusCancelled, ptr(now), nil

@@ -313,8 +313,14 @@ func (s *Service) Login(ctx context.Context, login, password string) (domain.Act
 	return f.act, nil
 }
 
+// CheckActor runs on every request, so it reads the actor table instead of
+// the engine.
 func (s *Service) CheckActor(ctx context.Context, a domain.Actor) (domain.Actor, error) {
-	return read(s, func(e *engine.Engine) (domain.Actor, error) { return e.CheckActor(a) })
+	cur, ok := (*s.actors.Load())[a.Login]
+	if !ok || cur.Version != a.Version {
+		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "сеанс больше не действителен, войдите снова")
+	}
+	return cur, nil
 }
 
 // HasAccounts reports whether any login exists, so a fresh server can say how

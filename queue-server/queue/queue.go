@@ -52,7 +52,13 @@ type Service struct {
 	eng    *engine.Engine
 	broken error // set when the state could not be reloaded after a failed commit
 
+	// actors answers token checks without the lock the writer holds through
+	// every fsync; it is replaced after commits that change logins or devices.
+	actors atomic.Pointer[map[string]domain.Actor]
 	pub    atomic.Pointer[Publisher]
+	// commits and committed count durable transactions and the operations
+	// they carried, to show how well commits are grouped.
+	commits, committed atomic.Uint64
 	ops    chan op
 	quit   chan struct{}
 	done   chan struct{}
@@ -124,7 +130,18 @@ func (s *Service) reload(ctx context.Context) error {
 		return fmt.Errorf("rebuild state: %w", err)
 	}
 	s.eng = eng
+	s.refreshActors()
 	return nil
+}
+
+func (s *Service) refreshActors() {
+	m := s.eng.Actors()
+	s.actors.Store(&m)
+}
+
+// changesActors reports whether a commit may change who a token stands for.
+func changesActors(c *domain.Changes) bool {
+	return len(c.Accounts) > 0 || len(c.Devices) > 0 || len(c.Deletions) > 0
 }
 
 // Ready reports whether the service can take requests: it cannot after a
@@ -136,6 +153,17 @@ func (s *Service) Ready() error {
 		return s.unavailable()
 	}
 	return nil
+}
+
+// Stats are counters of the write path since start.
+type Stats struct {
+	Commits    uint64 // durable transactions
+	Operations uint64 // operations they carried
+}
+
+// Stats returns the write path's counters.
+func (s *Service) Stats() Stats {
+	return Stats{Commits: s.commits.Load(), Operations: s.committed.Load()}
 }
 
 // SetPublisher sets where committed events go; before it is set they go nowhere.
@@ -241,6 +269,12 @@ func (s *Service) commit(batch []op) {
 			if err := s.store.Commit(context.Background(), all); err != nil {
 				s.failed(err, results)
 				all = domain.Changes{}
+			} else {
+				s.commits.Add(1)
+				s.committed.Add(uint64(len(batch)))
+				if changesActors(&all) {
+					s.refreshActors()
+				}
 			}
 		}
 	}
@@ -295,10 +329,15 @@ func (s *Service) tick() {
 
 // newID and newCode use crypto/rand, whose Read never returns an error (it
 // aborts the program if the kernel cannot supply randomness).
+//
+// An id starts with the milliseconds since the epoch, so ids of new records
+// sort last and the store appends to its trees instead of splitting pages all
+// over them; the random tail keeps ids unique and unguessable.
 func newID() string {
-	b := make([]byte, 10)
-	_, _ = rand.Read(b)
-	return hex.EncodeToString(b)
+	var b [14]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(time.Now().UnixMilli())<<16)
+	_, _ = rand.Read(b[6:])
+	return hex.EncodeToString(b[:])
 }
 
 func newCode() string {
