@@ -59,10 +59,10 @@ type Service struct {
 	// commits and committed count durable transactions and the operations
 	// they carried, to show how well commits are grouped.
 	commits, committed atomic.Uint64
-	ops    chan op
-	quit   chan struct{}
-	done   chan struct{}
-	closed sync.Once
+	ops                chan op
+	quit               chan struct{}
+	done               chan struct{}
+	closed             sync.Once
 }
 
 var _ domain.Backend = (*Service)(nil)
