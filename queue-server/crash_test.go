@@ -1,16 +1,21 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/talonqueue/talon/queue-server/demo"
 	"github.com/talonqueue/talon/queue-server/domain"
@@ -133,4 +138,88 @@ func TestSIGKILLLosesNothingAcknowledged(t *testing.T) {
 		t.Fatalf("after the restart number %s was issued again (highest acknowledged А%03d)", next.Number, highest)
 	}
 	t.Logf("%d tickets acknowledged before SIGKILL, all present; next number %s", len(acked), next.Number)
+}
+
+// TestSIGTERMSaysByeAndClosesTheStore stops the server the way systemd does:
+// stream clients are told bye, the process exits 0, and the data folder opens
+// again at once (the store was closed, its lock released).
+func TestSIGTERMSaysByeAndClosesTheStore(t *testing.T) {
+	bin, err := buildServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cmd, url := startProcess(t, bin, dir)
+	display := login(t, url, "display1")
+	token := display.Token()
+	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(url, "http", "ws", 1)+"/api/v1/offices/demo/stream?token="+token, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	if _, first, err := ws.ReadMessage(); err != nil || !strings.Contains(string(first), `"snapshot"`) {
+		t.Fatalf("first stream message %q, %v", first, err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	sawBye := false
+	_ = ws.SetReadDeadline(time.Now().Add(15 * time.Second))
+	for {
+		_, msg, err := ws.ReadMessage()
+		if err != nil {
+			break
+		}
+		sawBye = sawBye || strings.Contains(string(msg), `"bye"`)
+	}
+	if !sawBye {
+		t.Fatal("the stream was closed without a bye")
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("server exited with %v after SIGTERM", err)
+	}
+	_, url = startProcess(t, bin, dir)
+	waitHealthy(t, url)
+}
+
+// TestBackupAndRestore takes a hot backup over HTTP, restores it into a new
+// data folder and finds the tickets there.
+func TestBackupAndRestore(t *testing.T) {
+	url, stop := startServer(t, t.TempDir(), "--demo")
+	ctx := context.Background()
+	kiosk := login(t, url, "kiosk1")
+	issued, err := kiosk.IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	backup := filepath.Join(t.TempDir(), "talon-backup.db")
+	f, err := os.Create(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := login(t, url, "admin").Backup(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = login(t, url, "hall").Backup(ctx, io.Discard)
+	if domain.ErrorCode(err) != domain.CodeForbidden {
+		t.Fatalf("hall administrator took a backup: %v", err)
+	}
+	stop()
+
+	restored := t.TempDir()
+	var out bytes.Buffer
+	if err := run(ctx, []string{"restore", "--from", backup, "--data", restored}, func(string) string { return "" }, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"restore", "--from", filepath.Join(restored, dbFile+".missing"), "--data", t.TempDir()}, func(string) string { return "" }, io.Discard, io.Discard); err == nil {
+		t.Fatal("restore from a missing file succeeded")
+	}
+	url, _ = startServer(t, restored)
+	got, err := login(t, url, "hall").GetTicket(ctx, demo.OfficeID, issued.ID)
+	if err != nil || got.Number != issued.Number {
+		t.Fatalf("ticket after restore: %+v, %v", got, err)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -367,4 +368,74 @@ func scanURL(r io.Reader) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("server exited without listening: %v", sc.Err())
+}
+
+// call sends a raw request and decodes the JSON answer.
+func call(t *testing.T, method, url, token, body string, header map[string]string) (int, map[string]any) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+// TestBadInputOverHTTP sends what a broken or hostile client might: each gets
+// the right status and a message, and the queue is unchanged.
+func TestBadInputOverHTTP(t *testing.T) {
+	url, _ := startServer(t, t.TempDir(), "--demo")
+	kiosk := login(t, url, "kiosk1").Token()
+	tickets := url + "/api/v1/offices/demo/tickets"
+
+	// A kiosk retrying with its key gets one ticket.
+	key := map[string]string{"Idempotency-Key": "kiosk1-2026-11-23-0001"}
+	s1, first := call(t, "POST", tickets, kiosk, `{"service_id":"passport"}`, key)
+	s2, again := call(t, "POST", tickets, kiosk, `{"service_id":"passport"}`, key)
+	if s1 != http.StatusCreated || s2 >= 300 || first["id"] != again["id"] || first["number"] != "А001" {
+		t.Fatalf("retry with the same key: %d %v, then %d %v", s1, first, s2, again)
+	}
+
+	tests := []struct {
+		name, method, path, token, body string
+		status                          int
+		code                            string
+	}{
+		{"malformed JSON", "POST", "/api/v1/offices/demo/tickets", kiosk, `{"service_id":`, 400, "invalid"},
+		{"wrong type", "POST", "/api/v1/offices/demo/tickets", kiosk, `{"service_id":5}`, 400, "invalid"},
+		{"unknown field", "POST", "/api/v1/offices/demo/tickets", kiosk, `{"service":"passport"}`, 400, "invalid"},
+		{"unknown service", "POST", "/api/v1/offices/demo/tickets", kiosk, `{"service_id":"nope"}`, 404, "not_found"},
+		{"unknown office", "POST", "/api/v1/offices/nowhere/tickets", kiosk, `{"service_id":"passport"}`, 403, "forbidden"},
+		{"unknown ticket", "GET", "/api/v1/offices/demo/tickets/0123456789abcdef", kiosk, ``, 404, "not_found"},
+		{"no token", "POST", "/api/v1/offices/demo/tickets", "", `{"service_id":"passport"}`, 401, "unauthorized"},
+		{"forged token", "POST", "/api/v1/offices/demo/tickets", kiosk + "x", `{"service_id":"passport"}`, 401, "unauthorized"},
+		{"kiosk calls", "POST", "/api/v1/offices/demo/windows/w1/call-next", kiosk, ``, 403, "forbidden"},
+		{"bad postpone", "POST", "/api/v1/offices/demo/tickets/" + first["id"].(string) + "/postpone", kiosk, `{"minutes":0}`, 400, "invalid"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			status, body := call(t, tc.method, url+tc.path, tc.token, tc.body, nil)
+			e, _ := body["error"].(map[string]any)
+			if status != tc.status || e["code"] != tc.code || e["message"] == "" {
+				t.Fatalf("%s %s: %d %v, want %d %s with a message", tc.method, tc.path, status, body, tc.status, tc.code)
+			}
+		})
+	}
+	hall := login(t, url, "hall")
+	q, err := hall.ListQueue(context.Background(), demo.OfficeID, domain.QueueFilter{})
+	if err != nil || len(q) != 1 {
+		t.Fatalf("after bad requests the queue holds %d tickets (%v), want the one good ticket", len(q), err)
+	}
 }
