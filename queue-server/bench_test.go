@@ -4,9 +4,12 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/gorilla/websocket"
 
 	"github.com/talonqueue/talon/queue-server/client"
 	"github.com/talonqueue/talon/queue-server/demo"
@@ -51,9 +54,10 @@ func benchOffice(b *testing.B, url string, n int) ([]*client.Client, []string) {
 	return clients, windows
 }
 
-// measure runs total operations spread over workers and returns their
-// latencies and the wall time.
-func measure(b *testing.B, workers, total int, do func(worker int) error) ([]time.Duration, time.Duration) {
+// measure runs total operations spread over workers, each worker starting
+// its next operation every pace (back to back when pace is 0), and returns
+// their latencies and the wall time.
+func measure(b *testing.B, workers, total int, pace time.Duration, do func(worker int) error) ([]time.Duration, time.Duration) {
 	b.Helper()
 	lat := make([]time.Duration, 0, total)
 	var mu sync.Mutex
@@ -65,7 +69,12 @@ func measure(b *testing.B, workers, total int, do func(worker int) error) ([]tim
 		go func() {
 			defer wg.Done()
 			mine := make([]time.Duration, 0, per)
+			next := time.Now().Add(time.Duration(w) * pace / time.Duration(workers))
 			for range per {
+				if pace > 0 {
+					time.Sleep(time.Until(next))
+					next = next.Add(pace)
+				}
 				t0 := time.Now()
 				if err := do(w); err != nil {
 					b.Error(err)
@@ -99,45 +108,126 @@ func report(b *testing.B, lat []time.Duration, wall time.Duration) {
 // benchOps is how many operations each scenario measures.
 const benchOps = 2000
 
+// benchServices spread issued tickets over the demo menu, as a real day does.
+var benchServices = []string{"passport", "foreign-passport", "registration", "realty-rights", "egrn", "benefits", "maternity-capital", "results", "status", "consultation"}
+
+// paces are the scenarios per client count: back to back (the most the
+// server does) and, with many clients, each client once every 50 ms (1,000
+// operations a second in all, far above a real office), which shows the
+// latency a terminal sees when the server is not saturated.
+func paces(clients int) []time.Duration {
+	if clients == 1 {
+		return []time.Duration{0}
+	}
+	return []time.Duration{0, 50 * time.Millisecond}
+}
+
+func scenario(op string, clients int, pace time.Duration) string {
+	if pace == 0 {
+		return fmt.Sprintf("%s/clients=%d", op, clients)
+	}
+	return fmt.Sprintf("%s/clients=%d/rate=%d", op, clients, int(time.Duration(clients)*time.Second/pace))
+}
+
 // BenchmarkAPI measures issueTicket and callNext through the real server
 // over loopback HTTP, every operation fsynced before it is answered.
 func BenchmarkAPI(b *testing.B) {
 	for _, clients := range []int{1, 50} {
-		b.Run(fmt.Sprintf("issueTicket/clients=%d", clients), func(b *testing.B) {
-			url, _ := startServer(b, b.TempDir(), "--demo")
-			kiosks := make([]*client.Client, clients)
-			for i := range kiosks {
-				kiosks[i] = login(b, url, "kiosk1")
-			}
-			ctx := context.Background()
-			b.ResetTimer()
-			for range b.N {
-				lat, wall := measure(b, clients, benchOps, func(w int) error {
-					_, err := kiosks[w].IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"})
-					return err
-				})
-				report(b, lat, wall)
-			}
-		})
-		b.Run(fmt.Sprintf("callNext/clients=%d", clients), func(b *testing.B) {
-			url, _ := startServer(b, b.TempDir(), "--demo")
-			ops, windows := benchOffice(b, url, clients)
-			kiosk := login(b, url, "kiosk1")
-			ctx := context.Background()
-			const total = benchOps
-			for range b.N {
-				for range total {
-					if _, err := kiosk.IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"}); err != nil {
-						b.Fatal(err)
-					}
+		for _, pace := range paces(clients) {
+			b.Run(scenario("issueTicket", clients, pace), func(b *testing.B) {
+				url, _ := startServer(b, b.TempDir(), "--demo")
+				kiosks := make([]*client.Client, clients)
+				for i := range kiosks {
+					kiosks[i] = login(b, url, "kiosk1")
 				}
+				ctx := context.Background()
 				b.ResetTimer()
-				lat, wall := measure(b, clients, total, func(w int) error {
-					_, err := ops[w].CallNext(ctx, demo.OfficeID, windows[w], true)
-					return err
-				})
-				report(b, lat, wall)
+				for range b.N {
+					lat, wall := measure(b, clients, benchOps, pace, func(w int) error {
+						_, err := kiosks[w].IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: benchServices[w%len(benchServices)]})
+						return err
+					})
+					report(b, lat, wall)
+				}
+			})
+		}
+		for _, pace := range paces(clients) {
+			b.Run(scenario("callNext", clients, pace), func(b *testing.B) {
+				url, _ := startServer(b, b.TempDir(), "--demo")
+				ops, windows := benchOffice(b, url, clients)
+				kiosk := login(b, url, "kiosk1")
+				ctx := context.Background()
+				for range b.N {
+					for range benchOps {
+						if _, err := kiosk.IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"}); err != nil {
+							b.Fatal(err)
+						}
+					}
+					b.ResetTimer()
+					lat, wall := measure(b, clients, benchOps, pace, func(w int) error {
+						_, err := ops[w].CallNext(ctx, demo.OfficeID, windows[w], true)
+						return err
+					})
+					report(b, lat, wall)
+				}
+			})
+		}
+	}
+}
+
+// BenchmarkStreamFanout measures, through the real server, how long after an
+// operator presses "call next" each of 1,000 hall boards has the call.
+func BenchmarkStreamFanout(b *testing.B) {
+	const boards = 1000
+	url, _ := startServer(b, b.TempDir(), "--demo")
+	ctx := context.Background()
+	token := login(b, url, "display1").Token()
+	stream := strings.Replace(url, "http", "ws", 1) + "/api/v1/offices/" + demo.OfficeID + "/stream?token=" + token
+	got := make([]chan time.Time, boards)
+	for i := range boards {
+		conn, _, err := websocket.DefaultDialer.Dial(stream, nil)
+		if err != nil {
+			b.Fatalf("board %d: %v", i, err)
+		}
+		defer conn.Close()
+		got[i] = make(chan time.Time, 16)
+		go func(c *websocket.Conn, out chan<- time.Time) {
+			for {
+				_, msg, err := c.ReadMessage()
+				if err != nil {
+					return
+				}
+				if strings.Contains(string(msg), `"type":"ticket.called"`) {
+					out <- time.Now()
+				}
 			}
-		})
+		}(conn, got[i])
+	}
+	kiosk, op := login(b, url, "kiosk1"), login(b, url, "operator1")
+	if _, err := op.OpenWindowSession(ctx, demo.OfficeID, "w1"); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for range b.N {
+		if _, err := kiosk.IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"}); err != nil {
+			b.Fatal(err)
+		}
+		t0 := time.Now()
+		if _, err := op.CallNext(ctx, demo.OfficeID, "w1", true); err != nil {
+			b.Fatal(err)
+		}
+		lat := make([]time.Duration, 0, boards)
+		timeout := time.After(30 * time.Second)
+		for i := range boards {
+			select {
+			case at := <-got[i]:
+				lat = append(lat, at.Sub(t0))
+			case <-timeout:
+				b.Fatalf("%d of %d boards got the call within 30 s", len(lat), boards)
+			}
+		}
+		b.ReportMetric(percentile(lat, 0.50), "p50-ms")
+		b.ReportMetric(percentile(lat, 0.99), "p99-ms")
+		b.ReportMetric(percentile(lat, 1), "max-ms")
 	}
 }
