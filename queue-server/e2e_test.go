@@ -439,3 +439,43 @@ func TestBadInputOverHTTP(t *testing.T) {
 		t.Fatalf("after bad requests the queue holds %d tickets (%v), want the one good ticket", len(q), err)
 	}
 }
+
+// TestEmptyStartAndFirstAdmin starts without the demo: the server says how to
+// create the first administrator, who can then log in.
+func TestEmptyStartAndFirstAdmin(t *testing.T) {
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	out := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--data", dir}, func(string) string { return "" }, out, io.Discard)
+	}()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), "create-admin") {
+		if time.Now().After(deadline) {
+			t.Fatalf("an empty server did not say how to create an administrator:\n%s", out)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var msg bytes.Buffer
+	if err := run(context.Background(), []string{"create-admin", "--data", dir, "--login", "chief", "--password", "s3cret"}, func(string) string { return "" }, &msg, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	err := run(context.Background(), []string{"create-admin", "--data", dir, "--login", "x", "--password", "1"}, func(string) string { return "" }, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "пароль") {
+		t.Fatalf("a one-letter password was accepted or not explained: %v", err)
+	}
+	url, _ := startServer(t, dir)
+	c, err := client.New(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := c.Login(context.Background(), "chief", "s3cret")
+	if err != nil || a.Role != domain.RoleAdmin || a.OfficeID != "" {
+		t.Fatalf("first administrator: %+v, %v", a, err)
+	}
+}
