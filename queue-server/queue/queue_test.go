@@ -227,3 +227,59 @@ func BenchmarkIssueTicket(b *testing.B) {
 		})
 	}
 }
+
+// TestPostponedTicketReturnsByItself lets the service's own ticker bring a
+// postponed ticket back, and the event reach the publisher.
+func TestPostponedTicketReturnsByItself(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "talon.db"))
+	defer st.Close()
+	var mu sync.Mutex
+	now := time.Now()
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	svc, err := Open(context.Background(), Options{Store: st, BcryptCost: 4, TickEvery: 10 * time.Millisecond, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	if err := demo.Seed(context.Background(), svc, "demo"); err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	svc.SetPublisher(rec)
+	kiosk, op := as("kiosk1", svc, t), as("operator1", svc, t)
+	tk, err := svc.IssueTicket(kiosk, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.OpenWindowSession(op, demo.OfficeID, "w1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CallNext(op, demo.OfficeID, "w1", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.PostponeTicket(op, demo.OfficeID, tk.ID, 5*time.Minute); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = now.Add(5 * time.Minute)
+	mu.Unlock()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := svc.GetTicket(kiosk, demo.OfficeID, tk.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status == domain.StatusWaiting {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("postponed ticket still %s after its time", got.Status)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if last := rec.events[len(rec.events)-1]; last.Type != domain.EventTicketReturned || last.Actor != domain.System.Login {
+		t.Fatalf("last published event %s by %s, want ticket.returned by system", last.Type, last.Actor)
+	}
+}
