@@ -9,7 +9,7 @@ PKGS    := ./...
 # -race needs cgo; fall back to a plain run where cgo is off.
 RACE    := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && echo -race)
 
-.PHONY: help setup deps run build test bench vet fmt-check depcheck clean
+.PHONY: help setup run vprinter devices build test bench vet fmt-check depcheck clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,9 +21,17 @@ setup: ## install the Debian packages and Go modules the project needs
 run: setup ## start queue-server with the demo office on $(ADDR), data in $(DATA)
 	$(GO) run ./queue-server --demo --addr $(ADDR) --data $(DATA)
 
+vprinter: ## run the virtual ticket printer on a pseudo-terminal; tickets land in $(DATA)/tickets as PNG
+	@mkdir -p $(DATA)/devices $(DATA)/tickets
+	$(GO) run ./printer/cmd/talon-vprinter -link $(DATA)/devices/printer -out $(DATA)/tickets
+
+devices: ## run the scanner, window-board and call-pad emulators on pseudo-terminals in $(DATA)/devices
+	@mkdir -p $(DATA)/devices
+	$(GO) run ./hardware/cmd/talon-devices -dir $(DATA)/devices
+
 build: setup ## build every binary into ./bin
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ ./queue-server
+	$(GO) build -o $(BIN)/ ./queue-server ./printer/cmd/talon-vprinter ./hardware/cmd/talon-devices
 
 test: setup vet fmt-check depcheck ## vet, format check, import-direction check, all tests
 	$(GO) test $(RACE) -count=1 -timeout 20m $(PKGS)
