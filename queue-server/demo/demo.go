@@ -36,7 +36,7 @@ func Seeded(ctx context.Context, b domain.Backend) bool {
 }
 
 // allDay keeps the demo open around the clock, so it can be tried at any hour.
-var allDay = domain.DayHours{Open: "00:00", Close: "23:59"}
+var allDay = domain.DayHours{Open: "00:00", Close: "24:00"}
 
 // Seed creates the demo office through b, every account with password.
 func Seed(ctx context.Context, b domain.Backend, password string) error {

@@ -77,6 +77,16 @@ func TestValidation(t *testing.T) {
 			o.Hours[2] = DayHours{Open: "18:00", Close: "09:00"}
 			return o.Validate()
 		}(), false},
+		{"office open till midnight", func() error {
+			o := goodOffice
+			o.Hours[2] = DayHours{Open: "00:00", Close: "24:00"}
+			return o.Validate()
+		}(), true},
+		{"office past midnight", func() error {
+			o := goodOffice
+			o.Hours[2] = DayHours{Open: "00:00", Close: "24:30"}
+			return o.Validate()
+		}(), false},
 		{"office bad clock", func() error {
 			o := goodOffice
 			o.Hours[2] = DayHours{Open: "9:00", Close: "18:00"}

@@ -28,7 +28,8 @@ type Office struct {
 // Week holds opening hours by weekday, Sunday first (time.Weekday order).
 type Week [7]DayHours
 
-// DayHours is "HH:MM" to "HH:MM" in office-local time; both empty means closed.
+// DayHours is "HH:MM" to "HH:MM" in office-local time; both empty means
+// closed. Close may be "24:00" for a day that ends at midnight.
 type DayHours struct {
 	Open  string `json:"open,omitempty"`
 	Close string `json:"close,omitempty"`
@@ -42,7 +43,9 @@ func (d DayHours) Minutes() (open, close int, err error) {
 	if open, err = parseClock(d.Open); err != nil {
 		return 0, 0, err
 	}
-	if close, err = parseClock(d.Close); err != nil {
+	if d.Close == "24:00" {
+		close = 24 * 60
+	} else if close, err = parseClock(d.Close); err != nil {
 		return 0, 0, err
 	}
 	if close <= open {

@@ -394,3 +394,13 @@ func TestSystemIsNoLogin(t *testing.T) {
 		t.Fatal("the system actor can be named by a token")
 	}
 }
+
+func TestOpenTillMidnight(t *testing.T) {
+	f := newFixture(t)
+	allDay := domain.DayHours{Open: "00:00", Close: "24:00"}
+	f.must(f.e.PutOffice(domain.System, domain.Office{ID: "o1", Name: "Офис", TimeZone: "Europe/Moscow", Hours: domain.Week{allDay, allDay, allDay, allDay, allDay, allDay, allDay}}, &f.log))
+	f.now = time.Date(2026, 11, 23, 23, 59, 30, 0, moscow)
+	if tk := f.issue("pass"); tk.Number != "А001" {
+		t.Fatalf("issued %s", tk.Number)
+	}
+}
