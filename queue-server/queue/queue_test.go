@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -214,7 +215,10 @@ func BenchmarkIssueTicket(b *testing.B) {
 			}
 			a, _ := svc.Login(context.Background(), "kiosk1", "demo")
 			ctx := domain.WithActor(context.Background(), a)
-			b.SetParallelism(clients)
+			// SetParallelism multiplies by GOMAXPROCS; ask for at least clients goroutines.
+			b.SetParallelism((clients + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+			before := svc.Stats()
+			start := time.Now()
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
 				for pb.Next() {
@@ -224,6 +228,10 @@ func BenchmarkIssueTicket(b *testing.B) {
 					}
 				}
 			})
+			b.StopTimer()
+			after := svc.Stats()
+			b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "ops/s")
+			b.ReportMetric(float64(after.Operations-before.Operations)/float64(after.Commits-before.Commits), "ops/commit")
 		})
 	}
 }
