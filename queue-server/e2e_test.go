@@ -14,28 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/talonqueue/talon/internal/outbuf"
 	"github.com/talonqueue/talon/queue-server/client"
 	"github.com/talonqueue/talon/queue-server/demo"
 	"github.com/talonqueue/talon/queue-server/domain"
 )
-
-// syncBuffer collects a server's output while tests read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 var listening = regexp.MustCompile(`слушает (http://\S+)`)
 
@@ -44,7 +27,7 @@ var listening = regexp.MustCompile(`слушает (http://\S+)`)
 func startServer(t testing.TB, dir string, extra ...string) (url string, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
+	out := &outbuf.Buffer{}
 	done := make(chan error, 1)
 	args := append([]string{"--addr", "127.0.0.1:0", "--data", dir, "--bcrypt-cost", "4"}, extra...)
 	go func() { done <- run(ctx, args, func(string) string { return "" }, out, io.Discard) }()
@@ -445,7 +428,7 @@ func TestBadInputOverHTTP(t *testing.T) {
 func TestEmptyStartAndFirstAdmin(t *testing.T) {
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
-	out := &syncBuffer{}
+	out := &outbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"--addr", "127.0.0.1:0", "--data", dir}, func(string) string { return "" }, out, io.Discard)

@@ -1,7 +1,6 @@
 package scanner_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -15,6 +14,7 @@ import (
 	"github.com/talonqueue/talon/hardware/emulator"
 	"github.com/talonqueue/talon/hardware/scanner"
 	"github.com/talonqueue/talon/hardware/serialport"
+	"github.com/talonqueue/talon/internal/outbuf"
 )
 
 const wait = 10 * time.Second
@@ -37,29 +37,11 @@ func (c *clock) Advance(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
-// logBuffer collects log output from the reader's goroutine.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
-
 // rig is an emulated scanner, a reopening port on it and a running Reader.
 type rig struct {
 	emu   *emulator.Scanner
 	clock *clock
-	logs  *logBuffer
+	logs  *outbuf.Buffer
 	codes chan scanner.Scan
 	done  chan error
 }
@@ -71,7 +53,7 @@ func newRig(t *testing.T, suffix scanner.Suffix) *rig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { emu.Close() })
-	logs := &logBuffer{}
+	logs := &outbuf.Buffer{}
 	logger := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	port, err := serialport.OpenReopening(
 		serialport.Config{Path: emu.Path()},

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/talonqueue/talon/internal/outbuf"
 	"github.com/talonqueue/talon/queue-server/auth"
 	"github.com/talonqueue/talon/queue-server/domain"
 	"github.com/talonqueue/talon/queue-server/push"
@@ -42,38 +43,20 @@ func (c *clock) add(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
-// syncBuffer collects log output written from handler goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 type harness struct {
 	fake    *fake
 	clock   *clock
 	tokens  *auth.Issuer
 	hub     *push.Hub
 	handler http.Handler
-	logs    *syncBuffer
+	logs    *outbuf.Buffer
 	ready   error
 	backup  func(ctx context.Context, w io.Writer) (int64, error)
 }
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	h := &harness{fake: newFake(), clock: &clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}, logs: &syncBuffer{}}
+	h := &harness{fake: newFake(), clock: &clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}, logs: &outbuf.Buffer{}}
 	var err error
 	h.tokens, err = auth.NewIssuer([]byte("test-secret-test-secret-test-sec"), 12*time.Hour, h.clock.now)
 	if err != nil {

@@ -1,42 +1,24 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"log/slog"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/talonqueue/talon/hardware/rs485"
 	"github.com/talonqueue/talon/hardware/serialport"
 	"github.com/talonqueue/talon/hardware/window"
+	"github.com/talonqueue/talon/internal/outbuf"
 )
 
 const wait = 10 * time.Second
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // waitOutput waits until the program has printed want.
-func waitOutput(t *testing.T, out *syncBuffer, want string) {
+func waitOutput(t *testing.T, out *outbuf.Buffer, want string) {
 	t.Helper()
 	deadline := time.Now().Add(wait)
 	for !strings.Contains(out.String(), want) {
@@ -50,7 +32,7 @@ func waitOutput(t *testing.T, out *syncBuffer, want string) {
 func TestRunDrivesTheEmulators(t *testing.T) {
 	dir := t.TempDir()
 	stdin, input := io.Pipe()
-	out := &syncBuffer{}
+	out := &outbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() {
 		done <- run(context.Background(), []string{"-dir", dir, "-scanner-suffix", "CRLF"}, stdin, out)
@@ -134,7 +116,7 @@ func TestRunDrivesTheEmulators(t *testing.T) {
 }
 
 func TestRunRejectsBadFlags(t *testing.T) {
-	out := &syncBuffer{}
+	out := &outbuf.Buffer{}
 	err := run(context.Background(), []string{"-dir", t.TempDir(), "-scanner-suffix", "NONE"}, strings.NewReader(""), out)
 	if err == nil || !strings.Contains(err.Error(), "NONE") {
 		t.Fatalf("run = %v, want an error about the suffix", err)
