@@ -148,3 +148,17 @@ func TestMergeKeepsDeleteThenRecreate(t *testing.T) {
 		t.Fatalf("deletion after a write was lost: %+v", other)
 	}
 }
+
+func TestPublicSnapshot(t *testing.T) {
+	private := Ticket{Number: "А001", VerifiedBy: "hall", History: []Step{{Action: ActionIssue}}}
+	s := OfficeSnapshot{Queue: []Ticket{private}, RecentCalls: []Ticket{private}, Windows: []WindowState{{Ticket: &private}, {}}}
+	p := s.Public()
+	for _, tk := range []Ticket{p.Queue[0], p.RecentCalls[0], *p.Windows[0].Ticket} {
+		if tk.History != nil || tk.VerifiedBy != "" || tk.Number != "А001" {
+			t.Fatalf("public snapshot ticket %+v", tk)
+		}
+	}
+	if s.Queue[0].VerifiedBy != "hall" || s.Windows[0].Ticket.History == nil {
+		t.Fatal("Public changed the original snapshot")
+	}
+}

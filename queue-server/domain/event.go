@@ -58,9 +58,7 @@ type Event struct {
 // ticket's full history.
 func (e Event) Public() Event {
 	if e.Ticket != nil {
-		t := *e.Ticket
-		t.History = nil
-		t.VerifiedBy = ""
+		t := e.Ticket.Public()
 		e.Ticket = &t
 	}
 	if e.Appointment != nil {

@@ -49,3 +49,28 @@ type OfficeSnapshot struct {
 	// RecentCalls are today's last calls, newest first, for hall boards.
 	RecentCalls []Ticket `json:"recent_calls"`
 }
+
+// Public is the snapshot as a hall display may see it (see Ticket.Public).
+func (s OfficeSnapshot) Public() OfficeSnapshot {
+	public := func(ts []Ticket) []Ticket {
+		if ts == nil {
+			return nil
+		}
+		out := make([]Ticket, len(ts))
+		for i, t := range ts {
+			out[i] = t.Public()
+		}
+		return out
+	}
+	s.Queue, s.RecentCalls = public(s.Queue), public(s.RecentCalls)
+	ws := make([]WindowState, len(s.Windows))
+	for i, w := range s.Windows {
+		if w.Ticket != nil {
+			t := w.Ticket.Public()
+			w.Ticket = &t
+		}
+		ws[i] = w
+	}
+	s.Windows = ws
+	return s
+}

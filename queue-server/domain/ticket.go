@@ -137,6 +137,14 @@ type Ticket struct {
 	History []Step `json:"history,omitempty"`
 }
 
+// Public is the ticket as a hall display may see it: without its history and
+// without who checked a priority document.
+func (t Ticket) Public() Ticket {
+	t.History = nil
+	t.VerifiedBy = ""
+	return t
+}
+
 // ReturnPoint is where a ticket redirected "with return" goes back to.
 type ReturnPoint struct {
 	ServiceID  string `json:"service_id"`

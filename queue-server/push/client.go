@@ -192,7 +192,7 @@ func (c *client) sendSnapshot(ctx context.Context) (uint64, bool) {
 		}
 		return 0, false
 	}
-	s = publicSnapshot(s)
+	s = s.Public()
 	if !c.writeJSON(snapshotMessage{Type: "snapshot", Seq: s.Seq, Snapshot: &s}) {
 		return 0, false
 	}
@@ -221,35 +221,4 @@ func (c *client) close(code int, reason string) {
 	c.write(func() error {
 		return c.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason))
 	})
-}
-
-// publicSnapshot strips what a hall display must not carry, like Event.Public.
-func publicSnapshot(s domain.OfficeSnapshot) domain.OfficeSnapshot {
-	s.Queue = publicTickets(s.Queue)
-	s.RecentCalls = publicTickets(s.RecentCalls)
-	ws := make([]domain.WindowState, len(s.Windows))
-	for i, w := range s.Windows {
-		if w.Ticket != nil {
-			t := publicTicket(*w.Ticket)
-			w.Ticket = &t
-		}
-		ws[i] = w
-	}
-	s.Windows = ws
-	return s
-}
-
-func publicTickets(ts []domain.Ticket) []domain.Ticket {
-	if ts == nil {
-		return nil
-	}
-	out := make([]domain.Ticket, len(ts))
-	for i, t := range ts {
-		out[i] = publicTicket(t)
-	}
-	return out
-}
-
-func publicTicket(t domain.Ticket) domain.Ticket {
-	return *domain.Event{Ticket: &t}.Public().Ticket
 }
