@@ -99,21 +99,6 @@ func kindRu(t reflect.Type, value string) string {
 	}
 }
 
-// validID mirrors the domain's rule for identifiers: short, ASCII letters,
-// digits, dot, hyphen and underscore, so they are safe in URLs and keys.
-func validID(id string) bool {
-	if id == "" || len(id) > 64 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
-			return false
-		}
-	}
-	return true
-}
-
 // checkField refuses a malformed identifier in a body or query field; empty
 // passes unless required.
 func checkField(name, id string, required bool) error {
@@ -123,7 +108,7 @@ func checkField(name, id string, required bool) error {
 		}
 		return nil
 	}
-	if !validID(id) {
+	if !domain.IsID(id) {
 		return invalid("поле %s: идентификатор может содержать только латинские буквы, цифры, точку, дефис и подчёркивание (до 64 символов)", name)
 	}
 	return nil

@@ -35,7 +35,7 @@ func fuzzParser[T any](f *testing.F, parse func(io.Reader) (T, error), ok func(T
 }
 
 func FuzzParseIssue(f *testing.F) {
-	fuzzParser(f, parseIssue, func(r domain.IssueRequest) bool { return validID(r.ServiceID) && r.IdempotencyKey == "" },
+	fuzzParser(f, parseIssue, func(r domain.IssueRequest) bool { return domain.IsID(r.ServiceID) && r.IdempotencyKey == "" },
 		`{"service_id":"passport"}`, `{"service_id":"passport","priority_category_id":"veteran"}`, `{"service_id":1}`)
 }
 
@@ -60,7 +60,7 @@ func FuzzParseLogin(f *testing.F) {
 }
 
 func FuzzParseNewAppointment(f *testing.F) {
-	fuzzParser(f, parseNewAppointment, func(a domain.NewAppointment) bool { return validID(a.ServiceID) && !a.Start.IsZero() },
+	fuzzParser(f, parseNewAppointment, func(a domain.NewAppointment) bool { return domain.IsID(a.ServiceID) && !a.Start.IsZero() },
 		`{"service_id":"passport","start":"2026-11-24T10:00:00+03:00","name":"Иванов","phone":"+79990000000"}`,
 		`{"service_id":"passport","start":"2026-11-24"}`)
 }

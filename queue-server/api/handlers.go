@@ -57,7 +57,7 @@ func params(r *http.Request, names ...string) ([]string, error) {
 	out := make([]string, len(names))
 	for i, n := range names {
 		v := chi.URLParam(r, n)
-		if !validID(v) {
+		if !domain.IsID(v) {
 			return nil, invalid("идентификатор %s в адресе может содержать только латинские буквы, цифры, точку, дефис и подчёркивание (до 64 символов)", paramRu[n])
 		}
 		out[i] = v

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // Office is one public-service centre (МФЦ office) with its own queue.
@@ -107,18 +106,33 @@ func (o Office) Validate() error {
 
 var weekdayRu = [7]string{"воскресенье", "понедельник", "вторник", "среда", "четверг", "пятница", "суббота"}
 
-// validID accepts short ASCII identifiers that are safe in URLs and keys.
-func validID(what, id string) error {
-	if id == "" {
-		return Errorf(CodeInvalid, "укажите идентификатор %s", what)
+// MaxIDLength bounds identifiers, which appear in URLs and store keys.
+const MaxIDLength = 64
+
+// IsID reports whether id is a valid identifier: 1 to MaxIDLength ASCII
+// letters, digits, dots, hyphens and underscores, safe in URLs and keys.
+func IsID(id string) bool {
+	if id == "" || len(id) > MaxIDLength {
+		return false
 	}
-	if len(id) > 64 || !utf8.ValidString(id) {
-		return Errorf(CodeInvalid, "идентификатор %s слишком длинный (до 64 символов)", what)
-	}
-	for _, r := range id {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
-			return Errorf(CodeInvalid, "идентификатор %s %q может содержать только латинские буквы, цифры, точку, дефис и подчёркивание", what, id)
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			return false
 		}
+	}
+	return true
+}
+
+// validID explains to a person why an identifier is not one.
+func validID(what, id string) error {
+	switch {
+	case id == "":
+		return Errorf(CodeInvalid, "укажите идентификатор %s", what)
+	case len(id) > MaxIDLength:
+		return Errorf(CodeInvalid, "идентификатор %s слишком длинный (до %d символов)", what, MaxIDLength)
+	case !IsID(id):
+		return Errorf(CodeInvalid, "идентификатор %s %q может содержать только латинские буквы, цифры, точку, дефис и подчёркивание", what, id)
 	}
 	return nil
 }
