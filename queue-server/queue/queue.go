@@ -17,6 +17,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/talonqueue/talon/queue-server/auth"
 	"github.com/talonqueue/talon/queue-server/domain"
 	"github.com/talonqueue/talon/queue-server/engine"
 )
@@ -104,9 +105,12 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	go s.run()
 	go s.tick()
 	if s.eng.Setting(secretSetting) == "" {
-		secret := make([]byte, 32)
-		_, _ = rand.Read(secret)
-		_, err := write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
+		secret, err := auth.NewSecret()
+		if err != nil {
+			s.Close()
+			return nil, err
+		}
+		_, err = write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
 			e.PutSetting(secretSetting, hex.EncodeToString(secret), ch)
 			return struct{}{}, nil
 		})
