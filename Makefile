@@ -9,27 +9,29 @@ PKGS    := ./...
 # -race needs cgo; fall back to a plain run where cgo is off.
 RACE    := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && echo -race)
 
-.PHONY: help setup run vprinter devices build test bench vet fmt-check depcheck clean
+.PHONY: help modules setup run vprinter devices build test bench vet fmt-check depcheck clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-setup: ## install the Debian packages and Go modules the project needs
-	@./deploy/debian-deps
+modules: ## download the Go modules
 	@$(GO) mod download
 
-run: setup ## start queue-server with the demo office on $(ADDR), data in $(DATA)
+setup: modules ## install the Debian packages the tests need (gcc, zbar-tools, chromium) and the Go modules
+	@./deploy/debian-deps
+
+run: modules ## start queue-server with the demo office on $(ADDR), data in $(DATA)
 	$(GO) run ./queue-server --demo --addr $(ADDR) --data $(DATA)
 
-vprinter: ## run the virtual ticket printer on a pseudo-terminal; tickets land in $(DATA)/tickets as PNG
+vprinter: modules ## run the virtual ticket printer on a pseudo-terminal; tickets land in $(DATA)/tickets as PNG
 	@mkdir -p $(DATA)/devices $(DATA)/tickets
 	$(GO) run ./printer/cmd/talon-vprinter -link $(DATA)/devices/printer -out $(DATA)/tickets
 
-devices: ## run the scanner, window-board and call-pad emulators on pseudo-terminals in $(DATA)/devices
+devices: modules ## run the scanner, window-board and call-pad emulators on pseudo-terminals in $(DATA)/devices
 	@mkdir -p $(DATA)/devices
 	$(GO) run ./hardware/cmd/talon-devices -dir $(DATA)/devices
 
-build: setup ## build every binary into ./bin
+build: modules ## build every binary into ./bin
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/ ./queue-server ./printer/cmd/talon-vprinter ./hardware/cmd/talon-devices
 
@@ -40,7 +42,7 @@ test: setup vet fmt-check depcheck ## vet, format check, import-direction check,
 # workload and reports its own percentiles; the store's run the usual way.
 BENCH := $(GO) test -run '^$$' -count 1 -timeout 30m
 
-bench: setup ## print the performance numbers the issues ask for
+bench: modules ## print the performance numbers the issues ask for
 	@echo "== queue-server end to end, fsync on: latency p50/p99, durable ops/s, call fan-out to 1,000 boards =="
 	@$(BENCH) -bench . -benchtime 1x ./queue-server | grep -E '^(Benchmark|ok|FAIL)'
 	@echo "== queue service in process (no HTTP) =="

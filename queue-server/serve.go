@@ -21,6 +21,7 @@ import (
 	"github.com/talonqueue/talon/queue-server/push"
 	"github.com/talonqueue/talon/queue-server/queue"
 	"github.com/talonqueue/talon/queue-server/store"
+	"github.com/talonqueue/talon/queue-server/web"
 )
 
 // dbFile is the database's name inside the data folder.
@@ -102,7 +103,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	hub := push.NewHub(svc.GetSnapshot, push.Options{Logger: log})
 	svc.SetPublisher(hub)
-	handler, err := api.New(api.Config{Backend: svc, Tokens: tokens, Hub: hub, Backup: st.Backup, Ready: svc.Ready, Logger: log})
+	handler, err := api.New(api.Config{Backend: svc, Tokens: tokens, Hub: hub, Backup: st.Backup, Ready: svc.Ready, Logger: log, Pages: web.Handler()})
 	if err != nil {
 		hub.Close()
 		return err
@@ -142,7 +143,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 // greet tells the person who started the server where to go next.
 func greet(w io.Writer, url string, f serveFlags, svc *queue.Service) {
-	fmt.Fprintf(w, "Проверка готовности: %s/healthz, описание API: %s/api/v1/openapi.json\n", url, url)
+	fmt.Fprintf(w, "Страница офиса: %s/ — проверка готовности: %s/healthz, описание API: %s/api/v1/openapi.json\n", url, url, url)
 	switch {
 	case f.demo:
 		fmt.Fprintf(w, "Демо-офис %q. Учётные записи (пароль %q): %s\n", demo.OfficeID, f.demoPassword, strings.Join(demo.Accounts(), ", "))

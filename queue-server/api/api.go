@@ -49,6 +49,9 @@ type Config struct {
 	Ready        func() error
 	Logger       *slog.Logger // nil: slog.Default()
 	MaxBodyBytes int64        // 0: DefaultMaxBodyBytes
+	// Pages serves the web pages at / and /static/*; nil serves none. They
+	// are not API operations, so the OpenAPI document leaves them out.
+	Pages http.Handler
 }
 
 type server struct {
@@ -59,6 +62,7 @@ type server struct {
 	ready   func() error
 	log     *slog.Logger
 	maxBody int64
+	pages   http.Handler
 	openAPI []byte
 }
 
@@ -69,7 +73,7 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	s := &server{
 		backend: cfg.Backend, tokens: cfg.Tokens, hub: cfg.Hub, backup: cfg.Backup, ready: cfg.Ready,
-		log: cfg.Logger, maxBody: cfg.MaxBodyBytes,
+		log: cfg.Logger, maxBody: cfg.MaxBodyBytes, pages: cfg.Pages,
 	}
 	if s.log == nil {
 		s.log = slog.Default()

@@ -128,6 +128,10 @@ func (s *server) router(table []route) http.Handler {
 		}
 		r.Method(rt.method, rt.path, h)
 	}
+	if s.pages != nil {
+		r.Method("GET", "/", s.pages)
+		r.Method("GET", "/static/*", s.pages)
+	}
 	return r
 }
 
