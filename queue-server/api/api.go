@@ -27,6 +27,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/talonqueue/talon/queue-server/auth"
 	"github.com/talonqueue/talon/queue-server/domain"
@@ -49,6 +50,8 @@ type Config struct {
 	Ready        func() error
 	Logger       *slog.Logger // nil: slog.Default()
 	MaxBodyBytes int64        // 0: DefaultMaxBodyBytes
+	// Now is the clock of the login guard; time.Now when nil.
+	Now func() time.Time
 	// Pages serves the web pages at / and /static/*; nil serves none. They
 	// are not API operations, so the OpenAPI document leaves them out.
 	Pages http.Handler
@@ -63,6 +66,7 @@ type server struct {
 	log     *slog.Logger
 	maxBody int64
 	pages   http.Handler
+	guard   *loginGuard
 	openAPI []byte
 }
 
@@ -75,6 +79,10 @@ func New(cfg Config) (http.Handler, error) {
 		backend: cfg.Backend, tokens: cfg.Tokens, hub: cfg.Hub, backup: cfg.Backup, ready: cfg.Ready,
 		log: cfg.Logger, maxBody: cfg.MaxBodyBytes, pages: cfg.Pages,
 	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	s.guard = newLoginGuard(cfg.Now)
 	if s.log == nil {
 		s.log = slog.Default()
 	}

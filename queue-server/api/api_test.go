@@ -70,7 +70,7 @@ func newHarness(t *testing.T) *harness {
 		return int64(n), err
 	}
 	h.handler, err = New(Config{
-		Backend: h.fake, Tokens: h.tokens, Hub: h.hub, Logger: log,
+		Backend: h.fake, Tokens: h.tokens, Hub: h.hub, Logger: log, Now: h.clock.now,
 		Backup: func(ctx context.Context, w io.Writer) (int64, error) { return h.backup(ctx, w) },
 		Ready:  func() error { return h.ready },
 	})
@@ -674,5 +674,38 @@ func TestMutationSurvivesRealDisconnect(t *testing.T) {
 	<-handled
 	if n := h.fake.count(); n != 1 {
 		t.Fatalf("%d engine calls, want exactly 1", n)
+	}
+}
+
+// Password guessing from one address is refused after five failures, without
+// locking the same login out elsewhere, and allowed again after the window.
+func TestLoginGuard(t *testing.T) {
+	h := newHarness(t)
+	h.fake.errs["Login"] = domain.Errorf(domain.CodeUnauthorized, "неверный логин или пароль")
+	guess := `{"login":"kiosk1","password":"guess"}`
+	for range maxLoginFailures {
+		wantError(t, h.do(t, "POST", "/api/v1/login", guess, "Authorization", ""), 401, domain.CodeUnauthorized, "неверный логин")
+	}
+	delete(h.fake.errs, "Login")
+	h.fake.results["Login"] = operator
+	calls := h.fake.count()
+	wantError(t, h.do(t, "POST", "/api/v1/login", `{"login":"kiosk1","password":"right"}`, "Authorization", ""),
+		401, domain.CodeUnauthorized, "слишком много неудачных попыток")
+	if h.fake.count() != calls {
+		t.Fatal("a refused pair still reached the password check")
+	}
+	if w := h.do(t, "POST", "/api/v1/login", `{"login":"operator1","password":"demo"}`, "Authorization", ""); w.Code != 200 {
+		t.Fatalf("another login from the same address: %d %s", w.Code, w.Body)
+	}
+	r := httptest.NewRequest("POST", "/api/v1/login", strings.NewReader(`{"login":"kiosk1","password":"right"}`))
+	r.RemoteAddr = "10.0.0.7:5000"
+	w := httptest.NewRecorder()
+	h.handler.ServeHTTP(w, r)
+	if w.Code != 200 {
+		t.Fatalf("the same login from another address: %d %s", w.Code, w.Body)
+	}
+	h.clock.add(loginWindow)
+	if w := h.do(t, "POST", "/api/v1/login", `{"login":"kiosk1","password":"right"}`, "Authorization", ""); w.Code != 200 {
+		t.Fatalf("after the window: %d %s", w.Code, w.Body)
 	}
 }

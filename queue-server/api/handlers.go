@@ -93,13 +93,20 @@ type loginResponse struct {
 	Actor     domain.Actor `json:"actor"`
 }
 
-func login(b domain.Auth, tokens *auth.Issuer) endpoint {
+func login(b domain.Auth, tokens *auth.Issuer, guard *loginGuard) endpoint {
 	return func(r *http.Request) (any, error) {
 		req, err := parseLogin(r.Body)
 		if err != nil {
 			return nil, err
 		}
+		key := guardKey(r, req.Login)
+		if err := guard.check(key); err != nil {
+			return nil, err
+		}
 		a, err := b.Login(r.Context(), req.Login, req.Password)
+		if domain.ErrorCode(err) == domain.CodeUnauthorized || err == nil {
+			guard.record(key, err == nil)
+		}
 		if err != nil {
 			return nil, err
 		}

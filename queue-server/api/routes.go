@@ -46,7 +46,7 @@ func (s *server) routes() []route {
 	return []route{
 		{method: "GET", path: "/healthz", op: "healthz", access: accessPublic, summary: "Готов ли сервер", result: health{}, ep: healthz(s.ready)},
 		{method: "GET", path: v1 + "/openapi.json", op: "getOpenAPI", access: accessPublic, summary: "Этот документ OpenAPI", result: openAPIDocument{}, ep: document(&s.openAPI)},
-		{method: "POST", path: v1 + "/login", op: "login", access: accessPublic, summary: "Вход: токен для Authorization: Bearer", body: loginRequest{}, result: loginResponse{}, ep: login(b, s.tokens)},
+		{method: "POST", path: v1 + "/login", op: "login", access: accessPublic, summary: "Вход: токен для Authorization: Bearer", body: loginRequest{}, result: loginResponse{}, ep: login(b, s.tokens, s.guard)},
 		{method: "GET", path: v1 + "/me", op: "getMe", access: accessBearer, summary: "Кто вошёл", result: domain.Actor{}, ep: getMe},
 		{method: "GET", path: v1 + "/backup", op: "backup", access: accessBearer, summary: "Резервная копия базы (только администратор всех офисов)", result: binaryFile{}, raw: backup(s.backup, s.fail, s.log)},
 
