@@ -116,8 +116,7 @@ func TestLaterRecordsReplaceAndDeletionsRemove(t *testing.T) {
 
 func TestLoadSinceDay(t *testing.T) {
 	s, _ := openTest(t)
-	var c domain.Changes
-	for _, tk := range []domain.Ticket{
+	c := domain.Changes{Tickets: []domain.Ticket{
 		ticket("old-done", "2026-11-20", domain.StatusDone),
 		ticket("old-waiting", "2026-11-20", domain.StatusWaiting),
 		ticket("old-postponed", "2026-11-21", domain.StatusPostponed),
@@ -125,9 +124,7 @@ func TestLoadSinceDay(t *testing.T) {
 		ticket("closing", "2026-11-21", domain.StatusServing),
 		ticket("yesterday", "2026-11-22", domain.StatusNoShow),
 		ticket("today", "2026-11-23", domain.StatusDone),
-	} {
-		c.Tickets = append(c.Tickets, tk)
-	}
+	}}
 	for _, d := range []string{"2026-11-21", "2026-11-22", "2026-11-23"} {
 		c.Counters = append(c.Counters, domain.Counter{OfficeID: testOffice, Day: d, Prefix: "А", Last: 5})
 		c.Idempotency = append(c.Idempotency, domain.IdempotencyKey{OfficeID: testOffice, Key: "k" + d, Day: d, TicketID: "x"})
