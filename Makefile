@@ -7,9 +7,10 @@ ADDR    ?= 127.0.0.1:8080
 BIN     := bin
 PKGS    := ./...
 # -race needs cgo; fall back to a plain run where cgo is off.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 RACE    := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && echo -race)
 
-.PHONY: help modules setup run vprinter devices build test bench vet fmt-check depcheck clean
+.PHONY: help modules setup run vprinter devices build test bench vet lint fmt-check depcheck clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -35,7 +36,7 @@ build: modules ## build every binary into ./bin
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/ ./queue-server ./printer/cmd/talon-vprinter ./hardware/cmd/talon-devices
 
-test: setup vet fmt-check depcheck ## vet, format check, import-direction check, all tests
+test: setup vet lint fmt-check depcheck ## vet, staticcheck, format and import-direction checks, all tests
 	$(GO) test $(RACE) -count=1 -timeout 20m $(PKGS)
 
 # Scenario benchmarks run once each (-benchtime 1x): each one measures a fixed
@@ -56,6 +57,9 @@ bench: modules ## print the performance numbers the issues ask for
 
 vet: ## go vet
 	$(GO) vet $(PKGS)
+
+lint: ## staticcheck: bugs and dead code go vet does not see
+	$(GO) run $(STATICCHECK) $(PKGS)
 
 fmt-check: ## fail on files gofmt would change
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
