@@ -10,7 +10,7 @@ PKGS    := ./...
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 RACE    := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && echo -race)
 
-.PHONY: help modules setup run vprinter devices build test bench vet lint fmt-check depcheck clean
+.PHONY: help modules setup run vprinter devices build test bench fuzz vet lint fmt-check depcheck clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -54,6 +54,9 @@ bench: modules ## print the performance numbers the issues ask for
 	@$(BENCH) -bench . -benchtime 1x ./queue-server/push | grep -E '^(Benchmark|ok|FAIL)'
 	@echo "== ticket printing: bytes and wire time =="
 	@$(BENCH) -bench . -benchtime 1x ./printer/... | grep -E '^(Benchmark|FAIL)'
+
+fuzz: modules ## search for failing inputs with every fuzz target, FUZZTIME each (default 20s)
+	@./deploy/fuzz
 
 vet: ## go vet
 	$(GO) vet $(PKGS)
