@@ -143,11 +143,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 // greet tells the person who started the server where to go next.
 func greet(w io.Writer, url string, f serveFlags, svc *queue.Service) {
-	fmt.Fprintf(w, "Страница офиса: %s/ — проверка готовности: %s/healthz, описание API: %s/api/v1/openapi.json\n", url, url, url)
-	switch {
-	case f.demo:
-		fmt.Fprintf(w, "Демо-офис %q. Учётные записи (пароль %q): %s\n", demo.OfficeID, f.demoPassword, strings.Join(demo.Accounts(), ", "))
-	case !svc.HasAccounts():
+	if f.demo {
+		fmt.Fprintf(w, "Откройте %s/ и войдите как hall с паролем %q — страница офиса с очередью и окнами.\n", url, f.demoPassword)
+		fmt.Fprintf(w, "Демо-офис %q, учётные записи (у всех пароль %q): %s\n", demo.OfficeID, f.demoPassword, strings.Join(demo.Accounts(), ", "))
+	} else {
+		fmt.Fprintf(w, "Страница офиса: %s/\n", url)
+	}
+	fmt.Fprintf(w, "Проверка готовности: %s/healthz, описание API: %s/api/v1/openapi.json\n", url, url)
+	if !f.demo && !svc.HasAccounts() {
 		fmt.Fprintf(w, "В хранилище нет ни одной учётной записи. Остановите сервер и создайте администратора:\n"+
 			"  queue-server create-admin --data %s --login admin --password <пароль>\n"+
 			"или запустите с --demo, чтобы получить демонстрационный офис.\n", f.data)
