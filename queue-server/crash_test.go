@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/talonqueue/talon/queue-server/client"
 	"github.com/talonqueue/talon/queue-server/demo"
 	"github.com/talonqueue/talon/queue-server/domain"
 )
@@ -38,7 +40,13 @@ var buildServer = sync.OnceValues(func() (string, error) {
 // startProcess runs the server binary and returns its URL.
 func startProcess(t *testing.T, bin, dir string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd := exec.Command(bin, "--demo", "--addr", "127.0.0.1:0", "--data", dir, "--bcrypt-cost", "4")
+	return startProcessAt(t, bin, dir, "127.0.0.1:0")
+}
+
+// startProcessAt runs the server binary on addr.
+func startProcessAt(t *testing.T, bin, dir, addr string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd := exec.Command(bin, "--demo", "--addr", addr, "--data", dir, "--bcrypt-cost", "4")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -221,5 +229,96 @@ func TestBackupAndRestore(t *testing.T) {
 	got, err := login(t, url, "hall").GetTicket(ctx, demo.OfficeID, issued.ID)
 	if err != nil || got.Number != issued.Number {
 		t.Fatalf("ticket after restore: %+v, %v", got, err)
+	}
+}
+
+// TestBoardStreamSurvivesRestart keeps a hall board subscribed while the
+// server restarts: the board goes offline, comes back by itself, and sees the
+// calls made after the restart with sequence numbers that go on from before.
+func TestBoardStreamSurvivesRestart(t *testing.T) {
+	bin, err := buildServer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	dir := t.TempDir()
+	cmd, url := startProcessAt(t, bin, dir, addr)
+
+	board, err := client.New(url, client.WithCredentials("display1", "demo"),
+		client.WithStreamTiming(client.StreamTiming{MinBackoff: 50 * time.Millisecond, MaxBackoff: 300 * time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	states := make(chan client.ConnStatus, 100)
+	issued := make(chan domain.Event, 100)
+	sub := board.Subscribe(context.Background(), demo.OfficeID, client.Funcs{
+		State: func(s client.ConnState) { states <- s.Status },
+		Event: func(e domain.Event) {
+			if e.Type == domain.EventTicketIssued {
+				issued <- e
+			}
+		},
+	})
+	defer sub.Close()
+	waitState(t, states, client.Online)
+
+	ctx := context.Background()
+	before, err := login(t, url, "kiosk1").IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := waitEvent(t, issued)
+	if first.TicketID != before.ID {
+		t.Fatalf("board saw %s, want %s", first.TicketID, before.ID)
+	}
+
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	waitState(t, states, client.Connecting, client.Offline)
+	startProcessAt(t, bin, dir, addr)
+	waitState(t, states, client.Online)
+
+	after, err := login(t, url, "kiosk1").IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := waitEvent(t, issued)
+	if second.TicketID != after.ID || second.Seq <= first.Seq || after.Number != "А002" {
+		t.Fatalf("after the restart the board saw %s (seq %d after %d), ticket %s", second.TicketID, second.Seq, first.Seq, after.Number)
+	}
+}
+
+func waitState(t *testing.T, states <-chan client.ConnStatus, want ...client.ConnStatus) {
+	t.Helper()
+	deadline := time.After(30 * time.Second)
+	for {
+		select {
+		case s := <-states:
+			for _, w := range want {
+				if s == w {
+					return
+				}
+			}
+		case <-deadline:
+			t.Fatalf("the board never reached %v", want)
+		}
+	}
+}
+
+func waitEvent(t *testing.T, events <-chan domain.Event) domain.Event {
+	t.Helper()
+	select {
+	case e := <-events:
+		return e
+	case <-time.After(30 * time.Second):
+		t.Fatal("the board saw no event")
+		return domain.Event{}
 	}
 }
