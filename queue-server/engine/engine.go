@@ -40,13 +40,17 @@ type office struct {
 	categories map[string]*domain.PriorityCategory
 	sessions   map[string]*domain.WindowSession // by window id
 
-	tickets  map[string]*domain.Ticket // recent days and every active one
-	live     map[string]*domain.Ticket // the not yet terminal ones, which routing scans
-	byNumber map[string]string         // day+"/"+number → ticket id
-	counters map[string]int            // day+"/"+prefix → last number
-	idem     map[string]idemEntry      // day+"/"+key
-	appts    map[string]*domain.Appointment
-	codes    map[string]string // code of a booked appointment → id
+	tickets map[string]*domain.Ticket // recent days and every active one
+	live    map[string]*domain.Ticket // the not yet terminal ones, which routing scans
+	// byService holds the live tickets of each service, for positions and
+	// queue lengths, and liveIn the service each is filed under.
+	byService map[string]map[string]*domain.Ticket
+	liveIn    map[string]string
+	byNumber  map[string]string    // day+"/"+number → ticket id
+	counters  map[string]int       // day+"/"+prefix → last number
+	idem      map[string]idemEntry // day+"/"+key
+	appts     map[string]*domain.Appointment
+	codes     map[string]string // code of a booked appointment → id
 	// serviceTimes keeps recent service durations per service for the wait estimate.
 	serviceTimes map[string][]time.Duration
 	swept        string // the day memory was last trimmed on
@@ -117,14 +121,19 @@ func Load(cfg Config, st domain.State) (*Engine, error) {
 			o.sessions[s.WindowID] = &s
 		}
 	}
+	var served []servedSpan
 	for _, t := range st.Tickets {
 		if o := get(t.OfficeID); o != nil {
 			t := t
 			o.putTicket(&t)
-			if t.Status == domain.StatusDone && t.ServiceStartedAt != nil && t.FinishedAt != nil {
-				o.recordServiceTime(t.ServiceID, t.FinishedAt.Sub(*t.ServiceStartedAt))
-			}
+			served = append(served, servedSpans(&t)...)
 		}
+	}
+	// Recorded in the order they happened, as they were live, so the same
+	// recent service times are kept.
+	sort.Slice(served, func(i, j int) bool { return served[i].end.Before(served[j].end) })
+	for _, sp := range served {
+		e.offices[sp.officeID].recordServiceTime(sp.serviceID, sp.end.Sub(sp.start))
 	}
 	for _, a := range st.Appointments {
 		if o := get(a.OfficeID); o != nil {
@@ -165,7 +174,8 @@ func (e *Engine) addOffice(info domain.Office) (*office, error) {
 			services: map[string]*domain.Service{}, windows: map[string]*domain.Window{},
 			operators: map[string]*domain.Operator{}, devices: map[string]*domain.Device{},
 			categories: map[string]*domain.PriorityCategory{}, sessions: map[string]*domain.WindowSession{},
-			tickets: map[string]*domain.Ticket{}, live: map[string]*domain.Ticket{}, byNumber: map[string]string{}, counters: map[string]int{},
+			tickets: map[string]*domain.Ticket{}, live: map[string]*domain.Ticket{},
+			byService: map[string]map[string]*domain.Ticket{}, liveIn: map[string]string{}, byNumber: map[string]string{}, counters: map[string]int{},
 			idem: map[string]idemEntry{}, appts: map[string]*domain.Appointment{}, codes: map[string]string{},
 			serviceTimes: map[string][]time.Duration{},
 		}
@@ -248,13 +258,22 @@ func (o *office) putTicket(t *domain.Ticket) {
 	o.track(t)
 }
 
-// track keeps the live index in step with a ticket's status.
+// track keeps the live indexes in step with a ticket's status and service.
 func (o *office) track(t *domain.Ticket) {
+	if was, ok := o.liveIn[t.ID]; ok && (was != t.ServiceID || t.Status.Terminal()) {
+		delete(o.byService[was], t.ID)
+		delete(o.liveIn, t.ID)
+	}
 	if t.Status.Terminal() {
 		delete(o.live, t.ID)
-	} else {
-		o.live[t.ID] = t
+		return
 	}
+	o.live[t.ID] = t
+	if o.byService[t.ServiceID] == nil {
+		o.byService[t.ServiceID] = map[string]*domain.Ticket{}
+	}
+	o.byService[t.ServiceID][t.ID] = t
+	o.liveIn[t.ID] = t.ServiceID
 }
 
 func (o *office) putAppointment(a *domain.Appointment) {
@@ -264,6 +283,36 @@ func (o *office) putAppointment(a *domain.Appointment) {
 	} else if o.codes[a.Code] == a.ID {
 		delete(o.codes, a.Code)
 	}
+}
+
+// servedSpan is one service given to a ticket, from its history.
+type servedSpan struct {
+	officeID, serviceID string
+	start, end          time.Time
+}
+
+// servedSpans replays a ticket's history the way finish records service
+// times: from the start of service, or from the call when service was never
+// started, to the finish, for the service being given then.
+func servedSpans(t *domain.Ticket) []servedSpan {
+	var out []servedSpan
+	var from *domain.Step
+	for i := range t.History {
+		st := &t.History[i]
+		switch st.Action {
+		case domain.ActionCall, domain.ActionStart:
+			from = st
+		case domain.ActionFinish:
+			if from != nil {
+				out = append(out, servedSpan{officeID: t.OfficeID, serviceID: from.ServiceID, start: from.At, end: st.At})
+			}
+			from = nil
+		case domain.ActionRecall:
+		default:
+			from = nil
+		}
+	}
+	return out
 }
 
 func (o *office) recordServiceTime(serviceID string, d time.Duration) {

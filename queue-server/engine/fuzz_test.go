@@ -164,6 +164,11 @@ func checkInvariants(t *testing.T, fx *fixture, finished map[string]domain.Statu
 		if _, live := o.live[id]; live == tk.Status.Terminal() {
 			t.Fatalf("live index wrong for %s (%s)", tk.Number, tk.Status)
 		}
+		for svc, set := range o.byService {
+			if _, in := set[id]; in != (svc == tk.ServiceID && !tk.Status.Terminal()) {
+				t.Fatalf("service index wrong for %s (%s in %s, filed under %s: %v)", tk.Number, tk.Status, tk.ServiceID, svc, in)
+			}
+		}
 	}
 	for i, ev := range fx.log.Events {
 		if ev.Seq != uint64(i+1) {

@@ -197,8 +197,8 @@ func (o *office) position(t *domain.Ticket, now time.Time) int {
 		return 0
 	}
 	p := 1
-	for _, q := range o.live {
-		if q != t && q.ServiceID == t.ServiceID && inQueue(q, today) && queueBefore(q, t, now) {
+	for _, q := range o.byService[t.ServiceID] {
+		if q != t && inQueue(q, today) && queueBefore(q, t, now) {
 			p++
 		}
 	}
@@ -209,8 +209,8 @@ func (o *office) position(t *domain.Ticket, now time.Time) int {
 func (o *office) queueLength(serviceID string, now time.Time) int {
 	today := o.day(now)
 	n := 0
-	for _, t := range o.live {
-		if t.ServiceID == serviceID && inQueue(t, today) {
+	for _, t := range o.byService[serviceID] {
+		if inQueue(t, today) {
 			n++
 		}
 	}
