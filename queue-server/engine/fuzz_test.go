@@ -24,6 +24,7 @@ func FuzzOperations(f *testing.F) {
 		services := []string{"pass", "realty", "nope"}
 		windows := []string{"w1", "w2", "w9"}
 		var tickets []string
+		var appts []domain.Appointment
 		finished := map[string]domain.Status{}
 		next := func(i *int) int {
 			if *i >= len(program) {
@@ -38,8 +39,14 @@ func FuzzOperations(f *testing.F) {
 			}
 			return tickets[next(i)%len(tickets)]
 		}
+		pickAppt := func(i *int) domain.Appointment {
+			if len(appts) == 0 {
+				return domain.Appointment{ID: "none", Code: "000000"}
+			}
+			return appts[next(i)%len(appts)]
+		}
 		for i := 0; i < len(program) && i < 160; {
-			op := next(&i) % 15
+			op := next(&i) % 19
 			a := actors[next(&i)%len(actors)]
 			before := snapshotJSON(t, fx.e)
 			var ch domain.Changes
@@ -77,6 +84,21 @@ func FuzzOperations(f *testing.F) {
 				tk, err = fx.e.RecallTicket(a, "o1", pick(&i), &ch)
 			case 14:
 				tk, err = fx.e.CancelTicket(a, "o1", pick(&i), &ch)
+			case 15:
+				day := fx.now.In(moscow)
+				start := time.Date(day.Year(), day.Month(), day.Day(), 8, 0, 0, 0, moscow).Add(time.Duration(next(&i)%40) * 20 * time.Minute)
+				var ap domain.Appointment
+				ap, err = fx.e.CreateAppointment(a, "o1", domain.NewAppointment{ServiceID: "pass", Start: start}, &ch)
+				if err == nil {
+					appts = append(appts, ap)
+				}
+			case 16:
+				tk, err = fx.e.CheckInAppointment(a, "o1", pickAppt(&i).Code, &ch)
+			case 17:
+				_, err = fx.e.CancelAppointment(a, "o1", pickAppt(&i).ID, &ch)
+			case 18:
+				fx.now = fx.now.Add(12 * time.Hour)
+				fx.e.Tick(&ch)
 			}
 			if err != nil {
 				if domain.ErrorCode(err) == domain.CodeInternal {
@@ -90,7 +112,7 @@ func FuzzOperations(f *testing.F) {
 				}
 				continue
 			}
-			if op == 0 || op == 1 {
+			if op == 0 || op == 1 || op == 16 {
 				tickets = append(tickets, tk.ID)
 			}
 			fx.log.Merge(ch)
