@@ -291,3 +291,57 @@ func TestPostponedTicketReturnsByItself(t *testing.T) {
 		t.Fatalf("last published event %s by %s, want ticket.returned by system", last.Type, last.Actor)
 	}
 }
+
+// TestOldTicketComesFromTheStore asks for a ticket of a past day, which the
+// engine no longer keeps in memory.
+func TestOldTicketComesFromTheStore(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "talon.db"))
+	defer st.Close()
+	var mu sync.Mutex
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	svc, err := Open(context.Background(), Options{Store: st, BcryptCost: 4, TickEvery: 10 * time.Millisecond, Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	if err := demo.Seed(context.Background(), svc, "demo"); err != nil {
+		t.Fatal(err)
+	}
+	kiosk := as("kiosk1", svc, t)
+	old, err := svc.IssueTicket(kiosk, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = now.Add(72 * time.Hour)
+	mu.Unlock()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := svc.GetTicket(kiosk, demo.OfficeID, old.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status == domain.StatusCancelled {
+			break // the day closed, the ticket was cancelled and later forgotten by the engine
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("old ticket still %s", got.Status)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Let the next ticks drop it from memory, then ask again.
+	time.Sleep(100 * time.Millisecond)
+	got, err := svc.GetTicket(kiosk, demo.OfficeID, old.ID)
+	if err != nil || got.Number != old.Number || got.Status != domain.StatusCancelled {
+		t.Fatalf("ticket of three days ago: %+v, %v", got, err)
+	}
+	_, err = svc.GetTicket(kiosk, demo.OfficeID, "0000000000000000000000000000")
+	if domain.ErrorCode(err) != domain.CodeNotFound {
+		t.Fatalf("unknown ticket: %v", err)
+	}
+	_, err = svc.GetTicket(kiosk, "elsewhere", old.ID)
+	if domain.ErrorCode(err) != domain.CodeForbidden {
+		t.Fatalf("ticket of another office: %v", err)
+	}
+}
