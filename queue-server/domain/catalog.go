@@ -44,7 +44,7 @@ type Service struct {
 	WaitNormMinutes        int `json:"wait_norm_minutes,omitempty"`
 	AppointmentNormMinutes int `json:"appointment_norm_minutes,omitempty"`
 	// Identifiers in the federal register of services (ФРГУ).
-	FRGU FRGU `json:"frgu,omitempty"`
+	FRGU FRGU `json:"frgu,omitzero"`
 	// Hours, when set, narrow the office hours for this service.
 	Hours *Week `json:"hours,omitempty"`
 	// DailyLimit caps live tickets a day; 0 means no limit.
