@@ -40,9 +40,35 @@ func (r *recorder) Publish(evs []domain.Event) {
 	r.mu.Unlock()
 }
 
-func openDemo(t *testing.T, st domain.Store) *Service {
+// testClock is a clock tests move by hand; the service reads it from its
+// own goroutines.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// openDemo opens the service on st with the demo office seeded. opts may set
+// the clock and the tick. The service closes when the test ends, before the
+// store: cleanups run last registered first.
+func openDemo(t *testing.T, st domain.Store, opts Options) *Service {
 	t.Helper()
-	svc, err := Open(context.Background(), Options{Store: st, BcryptCost: 4, TickEvery: time.Hour})
+	opts.Store, opts.BcryptCost = st, 4
+	if opts.TickEvery == 0 {
+		opts.TickEvery = time.Hour
+	}
+	svc, err := Open(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,12 +81,33 @@ func openDemo(t *testing.T, st domain.Store) *Service {
 	return svc
 }
 
+// waitStatus polls until the ticket has the status, which the service's
+// ticker changes on its own time.
+func waitStatus(t *testing.T, svc *Service, ctx context.Context, id string, want domain.Status) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		got, err := svc.GetTicket(ctx, demo.OfficeID, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("ticket %s still %s, want %s", got.Number, got.Status, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 func openStore(t *testing.T, path string) *store.Store {
 	t.Helper()
 	st, err := store.Open(path, store.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { st.Close() })
 	return st
 }
 
@@ -76,7 +123,7 @@ func as(login string, svc *Service, t *testing.T) context.Context {
 func TestConcurrentIssueIsDurableAndUnique(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "talon.db")
 	st := openStore(t, path)
-	svc := openDemo(t, st)
+	svc := openDemo(t, st, Options{})
 	rec := &recorder{}
 	svc.SetPublisher(rec)
 	kiosk := as("kiosk1", svc, t)
@@ -129,8 +176,7 @@ func TestConcurrentIssueIsDurableAndUnique(t *testing.T) {
 	svc.Close()
 	st.Close()
 	st2 := openStore(t, path)
-	defer st2.Close()
-	svc2 := openDemo(t, st2)
+	svc2 := openDemo(t, st2, Options{})
 	q, err := svc2.ListQueue(as("hall", svc2, t), demo.OfficeID, domain.QueueFilter{ServiceID: "passport"})
 	if err != nil {
 		t.Fatal(err)
@@ -142,9 +188,8 @@ func TestConcurrentIssueIsDurableAndUnique(t *testing.T) {
 
 func TestFailedCommitRefusesAndLosesNothing(t *testing.T) {
 	st := openStore(t, filepath.Join(t.TempDir(), "talon.db"))
-	defer st.Close()
 	flaky := &flakyStore{Store: st}
-	svc := openDemo(t, flaky)
+	svc := openDemo(t, flaky, Options{})
 	kiosk := as("kiosk1", svc, t)
 	first, err := svc.IssueTicket(kiosk, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"})
 	if err != nil {
@@ -172,8 +217,7 @@ func TestFailedCommitRefusesAndLosesNothing(t *testing.T) {
 
 func TestLogin(t *testing.T) {
 	st := openStore(t, filepath.Join(t.TempDir(), "talon.db"))
-	defer st.Close()
-	svc := openDemo(t, st)
+	svc := openDemo(t, st, Options{})
 	for _, tc := range []struct{ login, password string }{{"operator1", "wrong"}, {"nobody", "demo"}, {"", ""}} {
 		_, err := svc.Login(context.Background(), tc.login, tc.password)
 		if domain.ErrorCode(err) != domain.CodeUnauthorized {
@@ -240,18 +284,8 @@ func BenchmarkIssueTicket(b *testing.B) {
 // postponed ticket back, and the event reach the publisher.
 func TestPostponedTicketReturnsByItself(t *testing.T) {
 	st := openStore(t, filepath.Join(t.TempDir(), "talon.db"))
-	defer st.Close()
-	var mu sync.Mutex
-	now := time.Now()
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	svc, err := Open(context.Background(), Options{Store: st, BcryptCost: 4, TickEvery: 10 * time.Millisecond, Now: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer svc.Close()
-	if err := demo.Seed(context.Background(), svc, "demo"); err != nil {
-		t.Fatal(err)
-	}
+	clock := &testClock{t: time.Now()}
+	svc := openDemo(t, st, Options{Now: clock.Now, TickEvery: 10 * time.Millisecond})
 	rec := &recorder{}
 	svc.SetPublisher(rec)
 	kiosk, op := as("kiosk1", svc, t), as("operator1", svc, t)
@@ -268,23 +302,8 @@ func TestPostponedTicketReturnsByItself(t *testing.T) {
 	if _, err := svc.PostponeTicket(op, demo.OfficeID, tk.ID, 5*time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	now = now.Add(5 * time.Minute)
-	mu.Unlock()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		got, err := svc.GetTicket(kiosk, demo.OfficeID, tk.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.Status == domain.StatusWaiting {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("postponed ticket still %s after its time", got.Status)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	clock.Advance(5 * time.Minute)
+	waitStatus(t, svc, kiosk, tk.ID, domain.StatusWaiting)
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	if last := rec.events[len(rec.events)-1]; last.Type != domain.EventTicketReturned || last.Actor != domain.System.Login {
@@ -296,40 +315,16 @@ func TestPostponedTicketReturnsByItself(t *testing.T) {
 // engine no longer keeps in memory.
 func TestOldTicketComesFromTheStore(t *testing.T) {
 	st := openStore(t, filepath.Join(t.TempDir(), "talon.db"))
-	defer st.Close()
-	var mu sync.Mutex
-	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-	svc, err := Open(context.Background(), Options{Store: st, BcryptCost: 4, TickEvery: 10 * time.Millisecond, Now: clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer svc.Close()
-	if err := demo.Seed(context.Background(), svc, "demo"); err != nil {
-		t.Fatal(err)
-	}
+	clock := &testClock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
+	svc := openDemo(t, st, Options{Now: clock.Now, TickEvery: 10 * time.Millisecond})
 	kiosk := as("kiosk1", svc, t)
 	old, err := svc.IssueTicket(kiosk, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	now = now.Add(72 * time.Hour)
-	mu.Unlock()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		got, err := svc.GetTicket(kiosk, demo.OfficeID, old.ID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.Status == domain.StatusCancelled {
-			break // the day closed, the ticket was cancelled and later forgotten by the engine
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("old ticket still %s", got.Status)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	clock.Advance(72 * time.Hour)
+	// The day closes: the ticket is cancelled, then forgotten by the engine.
+	waitStatus(t, svc, kiosk, old.ID, domain.StatusCancelled)
 	// Let the next ticks drop it from memory, then ask again.
 	time.Sleep(100 * time.Millisecond)
 	got, err := svc.GetTicket(kiosk, demo.OfficeID, old.ID)

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,21 +20,9 @@ func TestRandomDayReopensIdentical(t *testing.T) {
 	for seed := uint64(1); seed <= 4; seed++ {
 		t.Run(fmt.Sprint("seed=", seed), func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "talon.db")
-			var mu sync.Mutex
-			now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
-			clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
-			open := func() (*Service, func()) {
-				st := openStore(t, path)
-				svc, err := Open(context.Background(), Options{Store: st, BcryptCost: 4, TickEvery: time.Hour, Now: clock})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return svc, func() { svc.Close(); st.Close() }
-			}
-			svc, closeAll := open()
-			if err := demo.Seed(context.Background(), svc, "demo"); err != nil {
-				t.Fatal(err)
-			}
+			clock := &testClock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
+			st := openStore(t, path)
+			svc := openDemo(t, st, Options{Now: clock.Now})
 			rng := rand.New(rand.NewPCG(seed, seed))
 			hall := as("hall", svc, t)
 			kiosk := as("kiosk1", svc, t)
@@ -74,19 +61,17 @@ func TestRandomDayReopensIdentical(t *testing.T) {
 				case 7:
 					_, err = svc.RedirectTicket(hall, demo.OfficeID, pick(), domain.Redirect{ServiceID: services[rng.IntN(len(services))], Return: rng.IntN(2) == 0})
 				case 8:
-					mu.Lock()
-					now = now.Add(time.Duration(rng.IntN(5)) * time.Minute)
-					mu.Unlock()
+					clock.Advance(time.Duration(rng.IntN(5)) * time.Minute)
 				}
 				if domain.ErrorCode(err) == domain.CodeInternal || domain.ErrorCode(err) == domain.CodeUnavailable {
 					t.Fatalf("operation failed inside: %v", err)
 				}
 			}
 			before := officeJSON(t, svc, hall)
-			closeAll()
+			svc.Close()
+			st.Close()
 
-			svc, closeAll = open()
-			defer closeAll()
+			svc = openDemo(t, openStore(t, path), Options{Now: clock.Now})
 			hall = as("hall", svc, t)
 			if after := officeJSON(t, svc, hall); after != before {
 				t.Fatalf("the office changed across reopening:\nbefore %s\nafter  %s", before, after)
