@@ -217,15 +217,15 @@ func (e *Engine) windowAtWork(a domain.Actor, officeID, windowID string) (*offic
 	return o, w, s, op, nil
 }
 
-// freeWindow makes sure the window serves nobody before a call, finishing
-// the current ticket when asked to.
+// freeWindow makes sure the window serves nobody before a call: a busy
+// window refuses, unless finishCurrent asks to finish what it serves.
 func (e *Engine) freeWindow(a domain.Actor, o *office, w *domain.Window, s *domain.WindowSession, finishCurrent bool, now time.Time, ch *domain.Changes) error {
+	if !finishCurrent {
+		return o.busy(w, s)
+	}
 	cur := o.tickets[s.CurrentTicketID]
 	if cur == nil || cur.Status.Terminal() {
 		return nil
-	}
-	if !finishCurrent {
-		return domain.Errorf(domain.CodeConflict, "в окне %d ещё талон %s: завершите его обслуживание или отметьте неявку", w.Number, cur.Number)
 	}
 	if err := domain.CheckTransition(*cur, domain.ActionFinish); err != nil {
 		return err
@@ -240,11 +240,14 @@ func (e *Engine) CallNext(a domain.Actor, officeID, windowID string, finishCurre
 	if err != nil {
 		return domain.Ticket{}, err
 	}
-	now := e.cfg.Now()
-	cur := o.tickets[s.CurrentTicketID]
-	if cur != nil && !cur.Status.Terminal() && !finishCurrent {
-		return domain.Ticket{}, e.freeWindow(a, o, w, s, false, now, ch)
+	// A busy window refuses before anything else; finishing its ticket waits
+	// until there is a next one, so an empty queue changes nothing.
+	if !finishCurrent {
+		if err := o.busy(w, s); err != nil {
+			return domain.Ticket{}, err
+		}
 	}
+	now := e.cfg.Now()
 	t := o.next(w, op, now)
 	if t == nil {
 		return domain.Ticket{}, domain.Errorf(domain.CodeNotFound, "в очереди нет талонов для окна %d", w.Number)
