@@ -138,12 +138,14 @@ func (e *Engine) GetTicket(a domain.Actor, officeID, ticketID string) (domain.Ti
 }
 
 // ticketFor finds a ticket for an action and checks the actor may take it:
-// an operator only at the window the ticket was called to; with alsoMove,
-// the hall administrator anywhere.
-func (e *Engine) ticketFor(a domain.Actor, officeID, ticketID string, act domain.Action, alsoMove bool) (*office, *domain.Ticket, error) {
-	err := authorize(a, officeID, permServe)
-	if err != nil && alsoMove {
-		err = authorize(a, officeID, permMove)
+// the actor needs one of perms, and an operator acts only on the ticket at
+// their own window.
+func (e *Engine) ticketFor(a domain.Actor, officeID, ticketID string, act domain.Action, perms ...perm) (*office, *domain.Ticket, error) {
+	var err error
+	for _, p := range perms {
+		if err = authorize(a, officeID, p); err == nil {
+			break
+		}
 	}
 	if err != nil {
 		return nil, nil, err
@@ -178,10 +180,7 @@ func (o *office) release(t *domain.Ticket, ch *domain.Changes) {
 
 // CancelTicket withdraws a ticket that is not being served.
 func (e *Engine) CancelTicket(a domain.Actor, officeID, ticketID string, ch *domain.Changes) (domain.Ticket, error) {
-	if err := authorize(a, officeID, permMove); err != nil {
-		return domain.Ticket{}, err
-	}
-	o, t, err := e.ticketFor(a, officeID, ticketID, domain.ActionCancel, true)
+	o, t, err := e.ticketFor(a, officeID, ticketID, domain.ActionCancel, permMove)
 	if err != nil {
 		return domain.Ticket{}, err
 	}
@@ -306,7 +305,7 @@ func (e *Engine) call(a domain.Actor, o *office, w *domain.Window, s *domain.Win
 
 // RecallTicket repeats the call on the board and by voice.
 func (e *Engine) RecallTicket(a domain.Actor, officeID, ticketID string, ch *domain.Changes) (domain.Ticket, error) {
-	o, t, err := e.ticketFor(a, officeID, ticketID, domain.ActionRecall, false)
+	o, t, err := e.ticketFor(a, officeID, ticketID, domain.ActionRecall, permServe)
 	if err != nil {
 		return domain.Ticket{}, err
 	}
@@ -318,7 +317,7 @@ func (e *Engine) RecallTicket(a domain.Actor, officeID, ticketID string, ch *dom
 
 // StartService records that the applicant came to the window.
 func (e *Engine) StartService(a domain.Actor, officeID, ticketID string, ch *domain.Changes) (domain.Ticket, error) {
-	o, t, err := e.ticketFor(a, officeID, ticketID, domain.ActionStart, false)
+	o, t, err := e.ticketFor(a, officeID, ticketID, domain.ActionStart, permServe)
 	if err != nil {
 		return domain.Ticket{}, err
 	}
@@ -331,7 +330,7 @@ func (e *Engine) StartService(a domain.Actor, officeID, ticketID string, ch *dom
 // FinishTicket ends the service; a ticket redirected with return goes back
 // to where it came from instead of ending.
 func (e *Engine) FinishTicket(a domain.Actor, officeID, ticketID string, ch *domain.Changes) (domain.Ticket, error) {
-	o, t, err := e.ticketFor(a, officeID, ticketID, domain.ActionFinish, false)
+	o, t, err := e.ticketFor(a, officeID, ticketID, domain.ActionFinish, permServe)
 	if err != nil {
 		return domain.Ticket{}, err
 	}
@@ -363,7 +362,7 @@ func (e *Engine) PostponeTicket(a domain.Actor, officeID, ticketID string, d tim
 	if d < time.Minute || d > MaxPostpone {
 		return domain.Ticket{}, domain.Errorf(domain.CodeInvalid, "отложить можно на срок от 1 минуты до %d часов", int(MaxPostpone/time.Hour))
 	}
-	o, t, err := e.ticketFor(a, officeID, ticketID, domain.ActionPostpone, false)
+	o, t, err := e.ticketFor(a, officeID, ticketID, domain.ActionPostpone, permServe)
 	if err != nil {
 		return domain.Ticket{}, err
 	}
@@ -380,7 +379,7 @@ func (e *Engine) PostponeTicket(a domain.Actor, officeID, ticketID string, d tim
 // RedirectTicket sends a ticket to another service, window or operator,
 // optionally to come back here afterwards.
 func (e *Engine) RedirectTicket(a domain.Actor, officeID, ticketID string, r domain.Redirect, ch *domain.Changes) (domain.Ticket, error) {
-	o, t, err := e.ticketFor(a, officeID, ticketID, domain.ActionRedirect, true)
+	o, t, err := e.ticketFor(a, officeID, ticketID, domain.ActionRedirect, permServe, permMove)
 	if err != nil {
 		return domain.Ticket{}, err
 	}
@@ -417,7 +416,7 @@ func (e *Engine) RedirectTicket(a domain.Actor, officeID, ticketID string, r dom
 
 // MarkNoShow records that the called applicant did not come.
 func (e *Engine) MarkNoShow(a domain.Actor, officeID, ticketID string, ch *domain.Changes) (domain.Ticket, error) {
-	o, t, err := e.ticketFor(a, officeID, ticketID, domain.ActionNoShow, false)
+	o, t, err := e.ticketFor(a, officeID, ticketID, domain.ActionNoShow, permServe)
 	if err != nil {
 		return domain.Ticket{}, err
 	}
