@@ -26,24 +26,15 @@ func benchOffice(b *testing.B, url string, n int) ([]*client.Client, []string) {
 	windows := make([]string, n)
 	for i := range n {
 		id := fmt.Sprintf("bench%d", i)
-		steps := []error{
-			func() error {
-				_, err := admin.PutWindow(ctx, domain.Window{ID: id, OfficeID: demo.OfficeID, Number: 100 + i, ServiceIDs: []string{"passport"}})
-				return err
-			}(),
-			func() error {
-				_, err := admin.PutOperator(ctx, domain.Operator{ID: id, OfficeID: demo.OfficeID, Login: id, FullName: "Оператор " + id})
-				return err
-			}(),
-			func() error {
-				_, err := admin.PutAccount(ctx, domain.AccountInput{Account: domain.Account{Login: id, Role: domain.RoleOperator, OfficeID: demo.OfficeID, OperatorID: id}, Password: "demo"})
-				return err
-			}(),
+		if _, err := admin.PutWindow(ctx, domain.Window{ID: id, OfficeID: demo.OfficeID, Number: 100 + i, ServiceIDs: []string{"passport"}}); err != nil {
+			b.Fatal(err)
 		}
-		for _, err := range steps {
-			if err != nil {
-				b.Fatal(err)
-			}
+		if _, err := admin.PutOperator(ctx, domain.Operator{ID: id, OfficeID: demo.OfficeID, Login: id, FullName: "Оператор " + id}); err != nil {
+			b.Fatal(err)
+		}
+		account := domain.Account{Login: id, Role: domain.RoleOperator, OfficeID: demo.OfficeID, OperatorID: id}
+		if _, err := admin.PutAccount(ctx, domain.AccountInput{Account: account, Password: "demo"}); err != nil {
+			b.Fatal(err)
 		}
 		clients[i] = login(b, url, id)
 		windows[i] = id
