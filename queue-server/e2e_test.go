@@ -209,8 +209,11 @@ func TestOfficeDay(t *testing.T) {
 	}
 	ap := must[domain.Appointment](t)(hall.CreateAppointment(ctx, office, domain.NewAppointment{ServiceID: "consultation", Start: slot.Start, Name: "Иванов И. И.", Phone: "+79990001122"}))
 	k1 := ticket(kiosk.CheckInAppointment(ctx, office, ap.Code))
-	if k1.AppointmentID != ap.ID || !strings.HasPrefix(k1.Number, "К") {
-		t.Fatalf("check-in gave %+v", k1)
+	if k1.AppointmentAt == nil || !k1.AppointmentAt.Equal(ap.Start) || k1.AppointmentID != "" || !strings.HasPrefix(k1.Number, "К") {
+		t.Fatalf("check-in gave the kiosk %+v", k1)
+	}
+	if staff := must[domain.Ticket](t)(hall.GetTicket(ctx, office, k1.ID)); staff.AppointmentID != ap.ID {
+		t.Fatalf("the hall administrator sees check-in ticket %+v", staff)
 	}
 	_, err = kiosk.CheckInAppointment(ctx, office, ap.Code)
 	if domain.ErrorCode(err) != domain.CodeNotFound {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -607,7 +608,7 @@ func TestRequestIDAndAccessLog(t *testing.T) {
 		t.Fatalf("request id %q", got)
 	}
 	w = h.do(t, "GET", "/api/v1/offices/mfc-1", "", "X-Request-Id", "bad id\x01")
-	if got := w.Header().Get("X-Request-Id"); got == "" || strings.Contains(got, "bad") {
+	if got := w.Header().Get("X-Request-Id"); !domain.IsID(got) || got == "bad id\x01" {
 		t.Fatalf("request id %q, want a fresh one", got)
 	}
 	log := h.logs.String()
@@ -706,6 +707,38 @@ func TestLoginGuard(t *testing.T) {
 	}
 	h.clock.add(loginWindow)
 	if w := h.do(t, "POST", "/api/v1/login", `{"login":"kiosk1","password":"right"}`, "Authorization", ""); w.Code != 200 {
+		t.Fatalf("after the window: %d %s", w.Code, w.Body)
+	}
+}
+
+// Regression: one address could try a few passwords on each of many logins
+// and never meet the per-login limit. It is refused across logins too.
+func TestLoginGuardPerAddress(t *testing.T) {
+	h := newHarness(t)
+	h.fake.errs["Login"] = domain.Errorf(domain.CodeUnauthorized, "неверный логин или пароль")
+	tries := 0
+	for login := 0; tries < maxAddressFailures; login++ {
+		for range maxLoginFailures - 1 {
+			body := fmt.Sprintf(`{"login":"user%d","password":"guess"}`, login)
+			wantError(t, h.do(t, "POST", "/api/v1/login", body, "Authorization", ""), 401, domain.CodeUnauthorized, "неверный логин")
+			if tries++; tries == maxAddressFailures {
+				break
+			}
+		}
+	}
+	delete(h.fake.errs, "Login")
+	h.fake.results["Login"] = operator
+	wantError(t, h.do(t, "POST", "/api/v1/login", `{"login":"fresh","password":"right"}`, "Authorization", ""),
+		401, domain.CodeUnauthorized, "слишком много неудачных попыток")
+	r := httptest.NewRequest("POST", "/api/v1/login", strings.NewReader(`{"login":"fresh","password":"right"}`))
+	r.RemoteAddr = "10.0.0.7:5000"
+	w := httptest.NewRecorder()
+	h.handler.ServeHTTP(w, r)
+	if w.Code != 200 {
+		t.Fatalf("another address was locked out too: %d %s", w.Code, w.Body)
+	}
+	h.clock.add(loginWindow)
+	if w := h.do(t, "POST", "/api/v1/login", `{"login":"fresh","password":"right"}`, "Authorization", ""); w.Code != 200 {
 		t.Fatalf("after the window: %d %s", w.Code, w.Body)
 	}
 }

@@ -99,13 +99,12 @@ func login(b domain.Auth, tokens *auth.Issuer, guard *loginGuard) endpoint {
 		if err != nil {
 			return nil, err
 		}
-		key := guardKey(r, req.Login)
-		if err := guard.check(key); err != nil {
+		if err := guard.check(r, req.Login); err != nil {
 			return nil, err
 		}
 		a, err := b.Login(r.Context(), req.Login, req.Password)
 		if domain.ErrorCode(err) == domain.CodeUnauthorized || err == nil {
-			guard.record(key, err == nil)
+			guard.record(r, req.Login, err == nil)
 		}
 		if err != nil {
 			return nil, err
@@ -135,7 +134,7 @@ var errNoActor = errors.New("no actor in an authenticated request")
 // only a region-wide admin may take it.
 func backup(write func(context.Context, io.Writer) (int64, error), fail func(http.ResponseWriter, *http.Request, error), log *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if a, _ := domain.ActorFrom(r.Context()); a.Role != domain.RoleAdmin || a.OfficeID != "" {
+		if a, _ := domain.ActorFrom(r.Context()); !a.RegionAdmin() {
 			fail(w, r, domain.Errorf(domain.CodeForbidden, "резервную копию базы может получить только администратор всех офисов"))
 			return
 		}

@@ -71,9 +71,12 @@ type Actor struct {
 // tickets returning, the day closing).
 var System = Actor{Login: "system", Role: RoleAdmin}
 
+// RegionAdmin reports whether the actor administers every office.
+func (a Actor) RegionAdmin() bool { return a.Role == RoleAdmin && a.OfficeID == "" }
+
 // CanAccessOffice reports whether the actor works in the office.
 func (a Actor) CanAccessOffice(officeID string) bool {
-	return a.OfficeID == "" && a.Role == RoleAdmin || a.OfficeID == officeID
+	return a.RegionAdmin() || a.OfficeID == officeID
 }
 
 type actorKey struct{}

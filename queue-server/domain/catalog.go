@@ -52,9 +52,26 @@ type Service struct {
 	// TicketNote is printed on the ticket, e.g. which documents to prepare.
 	TicketNote string `json:"ticket_note,omitempty"`
 	// Pre-registration: slot length and how many applicants one slot takes; 0 disables booking.
-	SlotMinutes  int  `json:"slot_minutes,omitempty"`
-	SlotCapacity int  `json:"slot_capacity,omitempty"`
-	Disabled     bool `json:"disabled,omitempty"`
+	SlotMinutes  int `json:"slot_minutes,omitempty"`
+	SlotCapacity int `json:"slot_capacity,omitempty"`
+	// BookingHorizonDays is how far ahead appointments may be booked; 0
+	// means DefaultBookingHorizonDays.
+	BookingHorizonDays int  `json:"booking_horizon_days,omitempty"`
+	Disabled           bool `json:"disabled,omitempty"`
+}
+
+// DefaultBookingHorizonDays bounds booking when a service sets no horizon.
+const DefaultBookingHorizonDays = 30
+
+// MaxBookingHorizonDays is the longest horizon a service may set.
+const MaxBookingHorizonDays = 366
+
+// BookingHorizon returns how many days ahead the service may be booked.
+func (s Service) BookingHorizon() int {
+	if s.BookingHorizonDays > 0 {
+		return s.BookingHorizonDays
+	}
+	return DefaultBookingHorizonDays
 }
 
 // FRGU are a service's ids in the federal register; МКГУ ratings need them.
@@ -95,6 +112,9 @@ func (s Service) Validate() error {
 	}
 	if s.WaitNormMinutes < 0 || s.AppointmentNormMinutes < 0 || s.DailyLimit < 0 || s.SlotMinutes < 0 || s.SlotCapacity < 0 {
 		return Errorf(CodeInvalid, "нормативы, лимиты и параметры записи услуги «%s» не могут быть отрицательными", s.Name)
+	}
+	if s.BookingHorizonDays < 0 || s.BookingHorizonDays > MaxBookingHorizonDays {
+		return Errorf(CodeInvalid, "запись на услугу «%s» можно открыть не больше чем на %d дней вперёд", s.Name, MaxBookingHorizonDays)
 	}
 	if (s.SlotMinutes > 0) != (s.SlotCapacity > 0) {
 		return Errorf(CodeInvalid, "для предварительной записи на услугу «%s» задайте и длину слота, и число мест", s.Name)

@@ -120,15 +120,35 @@ func TestValidation(t *testing.T) {
 
 func TestPublicEventHasNoPersonalData(t *testing.T) {
 	e := Event{
-		Ticket:      &Ticket{Number: "А001", VerifiedBy: "hall", History: []Step{{Action: ActionIssue}}},
-		Appointment: &Appointment{Name: "Иванов", Phone: "+7999", Code: "123456"},
+		Actor: "hall", Role: RoleHall, OperatorID: "op1",
+		Ticket: &Ticket{Number: "А001", VerifiedBy: "hall", PriorityCategoryID: "disabled-1", PriorityLevel: 3,
+			OperatorID: "op1", AppointmentID: "ap1", ReturnTo: &ReturnPoint{ServiceID: "s", OperatorID: "op1"},
+			History: []Step{{Action: ActionIssue, By: "hall"}}},
+		Session:     &WindowSession{WindowID: "w1", OperatorID: "op1", PauseReason: "обед"},
+		Appointment: &Appointment{ID: "ap1", Name: "Иванов", Phone: "+7999", Code: "123456"},
 	}
 	p := e.Public()
-	if p.Ticket.History != nil || p.Ticket.VerifiedBy != "" || p.Appointment.Name != "" || p.Appointment.Phone != "" || p.Appointment.Code != "" {
-		t.Fatalf("public event keeps personal data: %+v %+v", p.Ticket, p.Appointment)
+	tk := p.Ticket
+	if p.Actor != "" || p.Role != "" || p.OperatorID != "" {
+		t.Errorf("public event names staff: %+v", p)
 	}
-	if e.Appointment.Name != "Иванов" || len(e.Ticket.History) != 1 {
+	if tk.History != nil || tk.VerifiedBy != "" || tk.PriorityCategoryID != "" || tk.PriorityLevel != 0 || tk.OperatorID != "" ||
+		tk.AppointmentID != "" || tk.ReturnTo.OperatorID != "" || !tk.Priority {
+		t.Errorf("public ticket %+v, want no history, staff, category or appointment id, and priority: yes", tk)
+	}
+	if p.Session.OperatorID != "" || p.Session.PauseReason != "" || p.Session.WindowID != "w1" {
+		t.Errorf("public session %+v", p.Session)
+	}
+	if p.Appointment != nil {
+		t.Errorf("public event carries the appointment %+v", p.Appointment)
+	}
+	if e.Appointment.Name != "Иванов" || len(e.Ticket.History) != 1 || e.Ticket.PriorityLevel != 3 || e.Session.OperatorID != "op1" || e.Ticket.ReturnTo.OperatorID != "op1" {
 		t.Fatal("Public changed the original event")
+	}
+	for cfg, want := range map[string]string{"account/bob": "account", "device/kiosk1": "device", "service/passport": "service/passport", "": ""} {
+		if got := (Event{Config: cfg}).Public().Config; got != want {
+			t.Errorf("public config %q = %q, want %q", cfg, got, want)
+		}
 	}
 }
 
@@ -151,8 +171,12 @@ func TestMergeKeepsDeleteThenRecreate(t *testing.T) {
 
 func TestPublicSnapshot(t *testing.T) {
 	private := Ticket{Number: "А001", VerifiedBy: "hall", History: []Step{{Action: ActionIssue}}}
-	s := OfficeSnapshot{Queue: []Ticket{private}, RecentCalls: []Ticket{private}, Windows: []WindowState{{Ticket: &private}, {}}}
+	s := OfficeSnapshot{Queue: []Ticket{private}, RecentCalls: []Ticket{private},
+		Windows: []WindowState{{Ticket: &private, Session: WindowSession{OperatorID: "op1"}}, {}}}
 	p := s.Public()
+	if p.Windows[0].Session.OperatorID != "" {
+		t.Fatalf("public snapshot names the operator: %+v", p.Windows[0].Session)
+	}
 	for _, tk := range []Ticket{p.Queue[0], p.RecentCalls[0], *p.Windows[0].Ticket} {
 		if tk.History != nil || tk.VerifiedBy != "" || tk.Number != "А001" {
 			t.Fatalf("public snapshot ticket %+v", tk)

@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // EventType names a change. Statistics, the journal, integration feeds and
 // the live stream all read events, so the names are a contract.
@@ -54,17 +57,25 @@ type Event struct {
 	Config string `json:"config,omitempty"`
 }
 
-// Public strips what a hall display must not carry: personal data and the
-// ticket's full history.
+// Public is the event as the office's stream carries it to every
+// subscriber, devices included: no staff identity, no personal data, no
+// appointment record and no priority category. Terminals that need more ask
+// the API, which answers by role.
 func (e Event) Public() Event {
+	e.Actor, e.Role, e.OperatorID = "", "", ""
 	if e.Ticket != nil {
 		t := e.Ticket.Public()
 		e.Ticket = &t
 	}
-	if e.Appointment != nil {
-		a := *e.Appointment
-		a.Name, a.Phone, a.Code = "", "", ""
-		e.Appointment = &a
+	if e.Session != nil {
+		s := e.Session.Public()
+		e.Session = &s
+	}
+	e.Appointment = nil
+	// Which login or device changed is staff business; that something of
+	// the kind changed is enough to make terminals refresh.
+	if kind, _, ok := strings.Cut(e.Config, "/"); ok && (Kind(kind) == KindAccount || Kind(kind) == KindDevice) {
+		e.Config = kind
 	}
 	return e
 }

@@ -50,27 +50,26 @@ type OfficeSnapshot struct {
 	RecentCalls []Ticket `json:"recent_calls"`
 }
 
-// Public is the snapshot as a hall display may see it (see Ticket.Public).
+// Public is the snapshot as a device may see it (see Ticket.Public).
 func (s OfficeSnapshot) Public() OfficeSnapshot {
-	public := func(ts []Ticket) []Ticket {
-		if ts == nil {
-			return nil
+	s.Queue, s.RecentCalls = publicTickets(s.Queue), publicTickets(s.RecentCalls)
+	if s.Windows != nil {
+		ws := make([]WindowState, len(s.Windows))
+		for i, w := range s.Windows {
+			ws[i] = w.Public()
 		}
-		out := make([]Ticket, len(ts))
-		for i, t := range ts {
-			out[i] = t.Public()
-		}
-		return out
+		s.Windows = ws
 	}
-	s.Queue, s.RecentCalls = public(s.Queue), public(s.RecentCalls)
-	ws := make([]WindowState, len(s.Windows))
-	for i, w := range s.Windows {
-		if w.Ticket != nil {
-			t := w.Ticket.Public()
-			w.Ticket = &t
-		}
-		ws[i] = w
-	}
-	s.Windows = ws
 	return s
+}
+
+func publicTickets(ts []Ticket) []Ticket {
+	if ts == nil {
+		return nil
+	}
+	out := make([]Ticket, len(ts))
+	for i, t := range ts {
+		out[i] = t.Public()
+	}
+	return out
 }

@@ -102,6 +102,9 @@ type Ticket struct {
 	PriorityCategoryID string `json:"priority_category_id,omitempty"`
 	PriorityLevel      int    `json:"priority_level,omitempty"`
 	VerifiedBy         string `json:"verified_by,omitempty"` // who checked the priority document
+	// Priority says the ticket is served out of turn; it is all that devices
+	// and the public stream learn of its category.
+	Priority bool `json:"priority,omitempty"`
 
 	AppointmentID string     `json:"appointment_id,omitempty"`
 	AppointmentAt *time.Time `json:"appointment_at,omitempty"`
@@ -137,11 +140,20 @@ type Ticket struct {
 	History []Step `json:"history,omitempty"`
 }
 
-// Public is the ticket as a hall display may see it: without its history and
-// without who checked a priority document.
+// Public is the ticket as a device or the public stream may see it: no
+// history, no staff identity, no appointment record and no priority category
+// (a category such as a disability group is personal data), only whether it
+// is served out of turn.
 func (t Ticket) Public() Ticket {
+	t.Priority = t.PriorityLevel > 0
 	t.History = nil
-	t.VerifiedBy = ""
+	t.PriorityCategoryID, t.PriorityLevel, t.VerifiedBy = "", 0, ""
+	t.OperatorID, t.TargetOperatorID, t.AppointmentID = "", "", ""
+	if t.ReturnTo != nil {
+		r := *t.ReturnTo
+		r.OperatorID = ""
+		t.ReturnTo = &r
+	}
 	return t
 }
 
@@ -192,9 +204,25 @@ type WindowSession struct {
 	CurrentTicketID string       `json:"current_ticket_id,omitempty"`
 }
 
+// Public is the session without who works there or why they paused.
+func (s WindowSession) Public() WindowSession {
+	s.OperatorID, s.PauseReason = "", ""
+	return s
+}
+
 // WindowState is a window as terminals and managers see it.
 type WindowState struct {
 	Window  Window        `json:"window"`
 	Session WindowSession `json:"session"`
 	Ticket  *Ticket       `json:"ticket,omitempty"` // the ticket called or served there now
+}
+
+// Public is the window as a device may see it.
+func (w WindowState) Public() WindowState {
+	w.Session = w.Session.Public()
+	if w.Ticket != nil {
+		t := w.Ticket.Public()
+		w.Ticket = &t
+	}
+	return w
 }

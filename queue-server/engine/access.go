@@ -6,35 +6,44 @@ import "github.com/talonqueue/talon/queue-server/domain"
 type perm int
 
 const (
-	permView          perm = iota // queue, load, services, windows: everyone of the office
+	permView          perm = iota // office, menu, windows, load, snapshot, stream: everyone of the office
+	permQueue                     // the list of waiting tickets
+	permCategories                // priority categories, for issuing out-of-turn tickets
 	permIssue                     // live tickets
 	permIssuePriority             // out-of-turn tickets after checking a document
 	permCheckIn                   // appointment check-in
 	permServe                     // window session and ticket handling
 	permMove                      // cancel or redirect any ticket of the office
-	permAppointments              // book and cancel
+	permBook                      // book an appointment
+	permAppointments              // read and cancel bookings, which hold personal data
 	permSlots                     // see free slots
-	permStaffView                 // operators, devices, accounts
-	permConfigure                 // change the office configuration
+	permOperators                 // the operators of the office, e.g. to redirect to one
+	permStaffView                 // devices
+	permConfigure                 // change the office configuration and its accounts
 )
 
+// The rule table of docs/access.md; TestAccessRules checks every route against it.
 var permRoles = map[perm][]domain.Role{
 	permView:          {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleOperator, domain.RoleDevice},
+	permQueue:         {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleOperator},
+	permCategories:    {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleOperator, domain.RoleDevice},
 	permIssue:         {domain.RoleAdmin, domain.RoleHall, domain.RoleDevice},
 	permIssuePriority: {domain.RoleAdmin, domain.RoleHall},
 	permCheckIn:       {domain.RoleAdmin, domain.RoleHall, domain.RoleDevice},
 	permServe:         {domain.RoleOperator},
 	permMove:          {domain.RoleAdmin, domain.RoleHall},
-	permAppointments:  {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleDevice},
+	permBook:          {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleDevice},
+	permAppointments:  {domain.RoleAdmin, domain.RoleManager, domain.RoleHall},
 	permSlots:         {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleDevice},
+	permOperators:     {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleOperator},
 	permStaffView:     {domain.RoleAdmin, domain.RoleManager, domain.RoleHall},
 	permConfigure:     {domain.RoleAdmin},
 }
 
-// devicePerms narrows what each kind of device may do: a hall display only
-// watches, a kiosk issues and books, a rating terminal reads its window's ticket.
+// devicePerms narrows what each kind of device may do: a hall display and a
+// rating terminal only watch, a kiosk issues tickets and books.
 var devicePerms = map[domain.DeviceKind][]perm{
-	domain.DeviceKiosk:   {permView, permIssue, permCheckIn, permAppointments, permSlots},
+	domain.DeviceKiosk:   {permView, permCategories, permIssue, permCheckIn, permBook, permSlots},
 	domain.DeviceDisplay: {permView},
 	domain.DeviceRating:  {permView},
 }
@@ -61,4 +70,23 @@ func authorize(a domain.Actor, officeID string, p perm) error {
 		return domain.Errorf(domain.CodeForbidden, "это действие недоступно для вашей роли (%s)", a.Role)
 	}
 	return nil
+}
+
+// shown narrows what a device sees of a ticket to what its screen needs (see
+// domain.Ticket.Public); people of the office see the whole record.
+func shown(a domain.Actor, t domain.Ticket) domain.Ticket {
+	if a.Role == domain.RoleDevice {
+		return t.Public()
+	}
+	return t
+}
+
+// windowsShown is shown for window states.
+func windowsShown(a domain.Actor, ws []domain.WindowState) []domain.WindowState {
+	if a.Role == domain.RoleDevice {
+		for i := range ws {
+			ws[i] = ws[i].Public()
+		}
+	}
+	return ws
 }

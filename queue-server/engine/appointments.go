@@ -64,6 +64,11 @@ func (o *office) slots(s *domain.Service, day string) ([]domain.Slot, error) {
 	return out, nil
 }
 
+// bookingLimit is the latest slot start the service may be booked for.
+func bookingLimit(s *domain.Service, now time.Time) time.Time {
+	return now.AddDate(0, 0, s.BookingHorizon())
+}
+
 // ListAppointmentSlots returns the slots of a day that have not begun.
 func (e *Engine) ListAppointmentSlots(a domain.Actor, officeID, serviceID, day string) ([]domain.Slot, error) {
 	o, err := e.officeAs(a, officeID, permSlots)
@@ -79,9 +84,10 @@ func (e *Engine) ListAppointmentSlots(a domain.Actor, officeID, serviceID, day s
 		return nil, err
 	}
 	now := e.cfg.Now()
+	horizon := bookingLimit(s, now)
 	out := []domain.Slot{}
 	for _, sl := range all {
-		if sl.Start.After(now) {
+		if sl.Start.After(now) && !sl.Start.After(horizon) {
 			out = append(out, sl)
 		}
 	}
@@ -90,7 +96,7 @@ func (e *Engine) ListAppointmentSlots(a domain.Actor, officeID, serviceID, day s
 
 // CreateAppointment books a free slot and gives the applicant a code.
 func (e *Engine) CreateAppointment(a domain.Actor, officeID string, in domain.NewAppointment, ch *domain.Changes) (domain.Appointment, error) {
-	o, err := e.officeAs(a, officeID, permAppointments)
+	o, err := e.officeAs(a, officeID, permBook)
 	if err != nil {
 		return domain.Appointment{}, err
 	}
@@ -101,6 +107,9 @@ func (e *Engine) CreateAppointment(a domain.Actor, officeID string, in domain.Ne
 	now := e.cfg.Now()
 	if !in.Start.After(now) {
 		return domain.Appointment{}, domain.Errorf(domain.CodeInvalid, "нельзя записаться на прошедшее время")
+	}
+	if in.Start.After(bookingLimit(s, now)) {
+		return domain.Appointment{}, domain.Errorf(domain.CodeInvalid, "на услугу «%s» можно записаться не более чем на %d дн. вперёд", s.Name, s.BookingHorizon())
 	}
 	if len([]rune(in.Name)) > 200 || len(in.Phone) > 32 || len(in.Source) > 32 {
 		return domain.Appointment{}, domain.Errorf(domain.CodeInvalid, "имя (до 200 символов), телефон и источник записи слишком длинные")
@@ -145,7 +154,10 @@ var errNoCode = errors.New("no free appointment code after 20 tries")
 
 func (e *Engine) appointmentEvent(o *office, a domain.Actor, ap *domain.Appointment, typ domain.EventType, now time.Time, ch *domain.Changes) {
 	ch.Appointments = append(ch.Appointments, *ap)
+	// The event log is kept for years and read by feeds: the applicant's
+	// name, phone and check-in code stay in the booking record alone.
 	snap := *ap
+	snap.Name, snap.Phone, snap.Code = "", "", ""
 	o.emit(ch, a, domain.Event{Type: typ, At: now, ServiceID: ap.ServiceID, TicketID: ap.TicketID, Appointment: &snap})
 }
 
@@ -226,5 +238,5 @@ func (e *Engine) CheckInAppointment(a domain.Actor, officeID, code string, ch *d
 	o.putAppointment(ap)
 	o.ticketEvent(ch, a, t, domain.EventTicketIssued, domain.ActionIssue, now)
 	e.appointmentEvent(o, a, ap, domain.EventAppointmentCheckedIn, now, ch)
-	return o.view(t, now), nil
+	return shown(a, o.view(t, now)), nil
 }

@@ -34,7 +34,7 @@ func (e *Engine) PutOffice(a domain.Actor, in domain.Office, ch *domain.Changes)
 	if err := in.Validate(); err != nil {
 		return domain.Office{}, err
 	}
-	if _, exists := e.offices[in.ID]; !exists && !(a.Role == domain.RoleAdmin && a.OfficeID == "") {
+	if _, exists := e.offices[in.ID]; !exists && !a.RegionAdmin() {
 		return domain.Office{}, domain.Errorf(domain.CodeForbidden, "создавать офисы может только администратор региона")
 	}
 	if err := authorize(a, in.ID, permConfigure); err != nil {
@@ -143,7 +143,7 @@ func (e *Engine) ListWindows(a domain.Actor, officeID string) ([]domain.WindowSt
 	if err != nil {
 		return nil, err
 	}
-	return o.windowStates(), nil
+	return windowsShown(a, o.windowStates()), nil
 }
 
 func (o *office) windowStates() []domain.WindowState {
@@ -224,7 +224,7 @@ func (e *Engine) DeleteWindow(a domain.Actor, officeID, id string, ch *domain.Ch
 
 // ListOperators returns the operators of an office.
 func (e *Engine) ListOperators(a domain.Actor, officeID string) ([]domain.Operator, error) {
-	o, err := e.officeAs(a, officeID, permStaffView)
+	o, err := e.officeAs(a, officeID, permOperators)
 	if err != nil {
 		return nil, err
 	}
@@ -315,7 +315,7 @@ func (e *Engine) DeleteDevice(a domain.Actor, officeID, id string, ch *domain.Ch
 
 // ListPriorityCategories returns the out-of-turn categories, highest first.
 func (e *Engine) ListPriorityCategories(a domain.Actor, officeID string) ([]domain.PriorityCategory, error) {
-	o, err := e.officeAs(a, officeID, permView)
+	o, err := e.officeAs(a, officeID, permCategories)
 	if err != nil {
 		return nil, err
 	}
@@ -356,7 +356,7 @@ func (e *Engine) DeletePriorityCategory(a domain.Actor, officeID, id string, ch 
 
 // ListAccounts returns the logins of an office, without password hashes.
 func (e *Engine) ListAccounts(a domain.Actor, officeID string) ([]domain.Account, error) {
-	if err := authorize(a, officeID, permStaffView); err != nil {
+	if err := authorize(a, officeID, permConfigure); err != nil {
 		return nil, err
 	}
 	if _, err := e.office(officeID); err != nil {
@@ -372,20 +372,52 @@ func (e *Engine) ListAccounts(a domain.Actor, officeID string) ([]domain.Account
 	return out, nil
 }
 
-// PutAccount creates or changes a login. in.PasswordHash is the new hash, or
-// empty to keep the old password; the caller hashes outside the engine.
-func (e *Engine) PutAccount(a domain.Actor, in domain.Account, ch *domain.Changes) (domain.Account, error) {
+// CheckPutAccount decides whether the actor may write the account as given,
+// before anything is hashed or changed: a login belongs to its office for
+// life unless a region administrator moves it, only a region administrator
+// touches region administrators, and an office administrator acts only on
+// logins of their own office, both as they are now and as they would become.
+func (e *Engine) CheckPutAccount(a domain.Actor, in domain.Account) error {
 	if err := in.Validate(); err != nil {
-		return domain.Account{}, err
+		return err
 	}
 	if in.Login == domain.System.Login {
-		return domain.Account{}, domain.Errorf(domain.CodeInvalid, "имя входа %q зарезервировано за самим сервером", in.Login)
+		return domain.Errorf(domain.CodeInvalid, "имя входа %q зарезервировано за самим сервером", in.Login)
 	}
-	if in.OfficeID == "" {
-		if !(a.Role == domain.RoleAdmin && a.OfficeID == "") {
-			return domain.Account{}, domain.Errorf(domain.CodeForbidden, "учётные записи администраторов региона создаёт только администратор региона")
+	if a.Login == "" {
+		return domain.Errorf(domain.CodeUnauthorized, "войдите в систему")
+	}
+	old := e.accounts[in.Login]
+	regionWide := in.OfficeID == "" || old != nil && old.OfficeID == ""
+	if regionWide && !a.RegionAdmin() {
+		return domain.Errorf(domain.CodeForbidden, "учётные записи администраторов региона создаёт и меняет только администратор региона")
+	}
+	if old != nil && old.OfficeID != in.OfficeID && !a.RegionAdmin() {
+		return domain.Errorf(domain.CodeForbidden, "учётная запись %q принадлежит другому офису: перенести её может только администратор региона", in.Login)
+	}
+	for _, officeID := range []string{in.OfficeID, e.officeOf(old)} {
+		if officeID == "" {
+			continue
 		}
-	} else if err := authorize(a, in.OfficeID, permConfigure); err != nil {
+		if err := authorize(a, officeID, permConfigure); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *Engine) officeOf(acc *domain.Account) string {
+	if acc == nil {
+		return ""
+	}
+	return acc.OfficeID
+}
+
+// PutAccount creates or changes a login. in.PasswordHash is the new hash, or
+// empty to keep the old password; the caller hashes outside the engine,
+// after CheckPutAccount.
+func (e *Engine) PutAccount(a domain.Actor, in domain.Account, ch *domain.Changes) (domain.Account, error) {
+	if err := e.CheckPutAccount(a, in); err != nil {
 		return domain.Account{}, err
 	}
 	var o *office

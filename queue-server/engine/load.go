@@ -12,7 +12,7 @@ var activeStatuses = []domain.Status{domain.StatusWaiting, domain.StatusPostpone
 // ListQueue returns today's tickets matching the filter: the queue in call
 // order first, then those at windows.
 func (e *Engine) ListQueue(a domain.Actor, officeID string, f domain.QueueFilter) ([]domain.Ticket, error) {
-	o, err := e.officeAs(a, officeID, permView)
+	o, err := e.officeAs(a, officeID, permQueue)
 	if err != nil {
 		return nil, err
 	}
@@ -220,6 +220,9 @@ func (e *Engine) GetSnapshot(a domain.Actor, officeID string) (domain.OfficeSnap
 	})
 	if len(snap.RecentCalls) > recentCalls {
 		snap.RecentCalls = snap.RecentCalls[:recentCalls]
+	}
+	if a.Role == domain.RoleDevice {
+		snap = snap.Public()
 	}
 	return snap, nil
 }

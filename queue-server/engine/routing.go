@@ -276,7 +276,7 @@ func (o *office) view(t *domain.Ticket, now time.Time) domain.Ticket {
 // viewAt is view with the position already known.
 func (o *office) viewAt(t *domain.Ticket, position int) domain.Ticket {
 	v := *t
-	v.Position, v.EstimatedWaitSeconds = position, 0
+	v.Position, v.EstimatedWaitSeconds, v.Priority = position, 0, t.PriorityLevel > 0
 	if position > 0 {
 		v.EstimatedWaitSeconds = int(o.estimate(t.ServiceID, position) / time.Second)
 	}

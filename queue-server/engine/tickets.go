@@ -87,7 +87,7 @@ func (e *Engine) IssueTicket(a domain.Actor, officeID string, req domain.IssueRe
 				return domain.Ticket{}, domain.Errorf(domain.CodeConflict, "ключ повтора запроса уже использован для другой услуги")
 			}
 			if t := o.tickets[prev.ticketID]; t != nil {
-				return o.view(t, now), nil
+				return shown(a, o.view(t, now)), nil
 			}
 		}
 	}
@@ -121,7 +121,7 @@ func (e *Engine) IssueTicket(a domain.Actor, officeID string, req domain.IssueRe
 		ch.Idempotency = append(ch.Idempotency, domain.IdempotencyKey{OfficeID: officeID, Key: req.IdempotencyKey, Day: day, TicketID: t.ID})
 	}
 	o.ticketEvent(ch, a, t, domain.EventTicketIssued, domain.ActionIssue, now)
-	return o.view(t, now), nil
+	return shown(a, o.view(t, now)), nil
 }
 
 // GetTicket returns a ticket of the recent days; older ones come from the store.
@@ -134,7 +134,7 @@ func (e *Engine) GetTicket(a domain.Actor, officeID, ticketID string) (domain.Ti
 	if t == nil {
 		return domain.Ticket{}, domain.Errorf(domain.CodeNotFound, "талон %q не найден", ticketID)
 	}
-	return o.view(t, e.cfg.Now()), nil
+	return shown(a, o.view(t, e.cfg.Now())), nil
 }
 
 // ticketFor finds a ticket for an action and checks the actor may take it:

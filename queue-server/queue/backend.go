@@ -256,10 +256,14 @@ func (s *Service) ListAccounts(ctx context.Context, officeID string) ([]domain.A
 }
 
 // PutAccount hashes a new password before the writer sees it: bcrypt takes
-// tens of milliseconds, which must not hold up the queue.
+// tens of milliseconds, which must not hold up the queue. Whether the caller
+// may change the account is decided first, so a refused request costs no hash.
 func (s *Service) PutAccount(ctx context.Context, in domain.AccountInput) (domain.Account, error) {
 	acc := in.Account
 	acc.PasswordHash = ""
+	if _, err := read(s, func(e *engine.Engine) (struct{}, error) { return struct{}{}, e.CheckPutAccount(actor(ctx), acc) }); err != nil {
+		return domain.Account{}, err
+	}
 	if in.Password != "" {
 		if n := len(in.Password); n < 4 || n > 72 {
 			return domain.Account{}, domain.Errorf(domain.CodeInvalid, "пароль должен быть от 4 до 72 символов")
@@ -282,9 +286,15 @@ func (s *Service) cost() int {
 	return bcrypt.DefaultCost
 }
 
-// wrongLogin is compared against when the login does not exist, so that the
-// answer takes as long as for a wrong password.
-var wrongLogin, _ = bcrypt.GenerateFromPassword([]byte("no such login"), bcrypt.MinCost)
+// decoyHash is compared against when the login does not exist. It has the
+// cost real passwords are hashed with, so that an unknown login takes as long
+// to refuse as a wrong password and timing does not tell which logins exist.
+func (s *Service) decoyHash() []byte {
+	s.decoyOnce.Do(func() {
+		s.decoy, _ = bcrypt.GenerateFromPassword([]byte("no such login"), s.cost())
+	})
+	return s.decoy
+}
 
 // Login checks a password outside the writer lock.
 func (s *Service) Login(ctx context.Context, login, password string) (domain.Actor, error) {
@@ -302,7 +312,7 @@ func (s *Service) Login(ctx context.Context, login, password string) (domain.Act
 	}
 	hash := []byte(f.acc.PasswordHash)
 	if !f.ok {
-		hash = wrongLogin
+		hash = s.decoyHash()
 	}
 	if bcrypt.CompareHashAndPassword(hash, []byte(password)) != nil || !f.ok {
 		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "неверный логин или пароль")

@@ -61,6 +61,8 @@ type Service struct {
 	// they carried, to show how well commits are grouped.
 	commits, committed atomic.Uint64
 	ops                chan op
+	decoyOnce          sync.Once
+	decoy              []byte
 	quit               chan struct{}
 	done               chan struct{}
 	closed             sync.Once

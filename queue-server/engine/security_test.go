@@ -1,0 +1,130 @@
+package engine
+
+import (
+	"testing"
+	"time"
+
+	"github.com/talonqueue/talon/queue-server/domain"
+)
+
+// Regression: an office administrator could take over an account of another
+// office, a region administrator included, by writing it with a new password
+// and moving it into their own office.
+func TestAccountsStayWithTheirOffice(t *testing.T) {
+	f := newFixture(t)
+	sys := domain.System
+	f.must(f.e.PutOffice(sys, domain.Office{ID: "o2", Name: "Другой офис", TimeZone: "Europe/Moscow"}, &f.log))
+	region := domain.Actor{Login: "root", Role: domain.RoleAdmin}
+	admin1 := domain.Actor{Login: "admin1", Role: domain.RoleAdmin, OfficeID: "o1"}
+	admin2 := domain.Actor{Login: "admin2", Role: domain.RoleAdmin, OfficeID: "o2"}
+	for _, acc := range []domain.Account{
+		{Login: "root", Role: domain.RoleAdmin, PasswordHash: "h"},
+		{Login: "admin1", Role: domain.RoleAdmin, OfficeID: "o1", PasswordHash: "h"},
+		{Login: "admin2", Role: domain.RoleAdmin, OfficeID: "o2", PasswordHash: "h"},
+		{Login: "hall1", Role: domain.RoleHall, OfficeID: "o1", PasswordHash: "h"},
+	} {
+		f.must(f.e.PutAccount(sys, acc, &f.log))
+	}
+	tests := []struct {
+		name  string
+		actor domain.Actor
+		in    domain.Account
+		code  domain.Code
+	}{
+		{"office admin takes a region admin into their office", admin2, domain.Account{Login: "root", Role: domain.RoleAdmin, OfficeID: "o2", PasswordHash: "x"}, domain.CodeForbidden},
+		{"office admin changes a region admin's password", admin2, domain.Account{Login: "root", Role: domain.RoleAdmin, PasswordHash: "x"}, domain.CodeForbidden},
+		{"office admin takes an account of another office", admin2, domain.Account{Login: "hall1", Role: domain.RoleHall, OfficeID: "o2", PasswordHash: "x"}, domain.CodeForbidden},
+		{"office admin changes an account of another office in place", admin2, domain.Account{Login: "hall1", Role: domain.RoleHall, OfficeID: "o1", PasswordHash: "x"}, domain.CodeForbidden},
+		{"office admin moves their own account away", admin1, domain.Account{Login: "hall1", Role: domain.RoleHall, OfficeID: "o2"}, domain.CodeForbidden},
+		{"office admin disables another office's admin", admin1, domain.Account{Login: "admin2", Role: domain.RoleAdmin, OfficeID: "o2", Disabled: true}, domain.CodeForbidden},
+		{"office admin creates a region admin", admin1, domain.Account{Login: "root2", Role: domain.RoleAdmin, PasswordHash: "x"}, domain.CodeForbidden},
+		{"office admin changes their own office's account", admin1, domain.Account{Login: "hall1", Role: domain.RoleHall, OfficeID: "o1", PasswordHash: "x"}, ""},
+		{"region admin moves an account", region, domain.Account{Login: "hall1", Role: domain.RoleHall, OfficeID: "o2"}, ""},
+		{"region admin disables a region admin", region, domain.Account{Login: "root", Role: domain.RoleAdmin, Disabled: true}, ""},
+	}
+	for _, tc := range tests {
+		before, _ := f.e.Account(tc.in.Login)
+		var ch domain.Changes
+		_, err := f.e.PutAccount(tc.actor, tc.in, &ch)
+		if domain.ErrorCode(err) != tc.code {
+			t.Errorf("%s: error %v, want code %q", tc.name, err, tc.code)
+		}
+		if after, _ := f.e.Account(tc.in.Login); err != nil && (after != before || !ch.Empty()) {
+			t.Errorf("%s: a refused change touched the account or wrote %+v", tc.name, ch)
+		}
+		if err != nil && domain.ErrorCode(f.e.CheckPutAccount(tc.actor, tc.in)) != tc.code {
+			t.Errorf("%s: CheckPutAccount disagrees with PutAccount", tc.name)
+		}
+	}
+}
+
+func TestBookingHorizon(t *testing.T) {
+	f := newFixture(t)
+	far := time.Date(2026, 12, 24, 12, 0, 0, 0, moscow) // 31 days after the fixture's day
+	_, err := f.e.CreateAppointment(f.hall, "o1", domain.NewAppointment{ServiceID: "pass", Start: far}, &f.log)
+	wantCode(t, err, domain.CodeInvalid)
+	_, err = f.e.CreateAppointment(f.hall, "o1", domain.NewAppointment{ServiceID: "pass", Start: time.Date(9999, 12, 31, 12, 0, 0, 0, moscow)}, &f.log)
+	wantCode(t, err, domain.CodeInvalid)
+	if slots := must(f.e.ListAppointmentSlots(f.hall, "o1", "pass", "2026-12-24")); len(slots) != 0 {
+		t.Fatalf("%d slots offered beyond the horizon", len(slots))
+	}
+	near := time.Date(2026, 12, 22, 12, 0, 0, 0, moscow)
+	must(f.e.CreateAppointment(f.hall, "o1", domain.NewAppointment{ServiceID: "pass", Start: near}, &f.log))
+
+	svc := *f.e.offices["o1"].services["pass"]
+	svc.BookingHorizonDays = 60
+	f.must(f.e.PutService(domain.System, svc, &f.log))
+	must(f.e.CreateAppointment(f.hall, "o1", domain.NewAppointment{ServiceID: "pass", Start: far}, &f.log))
+}
+
+// Devices get tickets and windows without staff identity, appointment ids or
+// the priority category; people of the office get the whole record.
+func TestDevicesSeePublicViews(t *testing.T) {
+	f := newFixture(t)
+	vet := must(f.e.IssueTicket(f.hall, "o1", domain.IssueRequest{ServiceID: "pass", PriorityCategoryID: "vet"}, &f.log))
+	f.callNext(f.op1, "w1")
+	display := domain.Actor{Login: "d1", Role: domain.RoleDevice, OfficeID: "o1", DeviceID: "d1", DeviceKind: domain.DeviceDisplay}
+	for name, a := range map[string]domain.Actor{"kiosk": f.kiosk, "display": display} {
+		tk := must(f.e.GetTicket(a, "o1", vet.ID))
+		if tk.PriorityCategoryID != "" || tk.PriorityLevel != 0 || tk.VerifiedBy != "" || tk.OperatorID != "" || !tk.Priority || tk.History != nil {
+			t.Errorf("%s sees ticket %+v", name, tk)
+		}
+		snap := must(f.e.GetSnapshot(a, "o1"))
+		for _, w := range snap.Windows {
+			if w.Session.OperatorID != "" || w.Ticket != nil && w.Ticket.PriorityCategoryID != "" {
+				t.Errorf("%s sees window %+v", name, w)
+			}
+		}
+		for _, w := range must(f.e.ListWindows(a, "o1")) {
+			if w.Session.OperatorID != "" {
+				t.Errorf("%s sees the operator of window %s", name, w.Window.ID)
+			}
+		}
+		_, err := f.e.ListQueue(a, "o1", domain.QueueFilter{})
+		wantCode(t, err, domain.CodeForbidden)
+	}
+	tk := must(f.e.GetTicket(f.hall, "o1", vet.ID))
+	if tk.PriorityCategoryID != "vet" || tk.VerifiedBy != "hall" || !tk.Priority {
+		t.Errorf("the hall administrator sees %+v", tk)
+	}
+	if w := must(f.e.ListWindows(f.hall, "o1"))[0]; w.Session.OperatorID != "op1" {
+		t.Errorf("the hall administrator does not see who works at window 1: %+v", w.Session)
+	}
+}
+
+// The kiosk books and checks in, but never reads or cancels a booking: those
+// carry the applicant's name, phone and code.
+func TestKioskCannotReadAppointments(t *testing.T) {
+	f := newFixture(t)
+	slot := time.Date(2026, 11, 23, 12, 0, 0, 0, moscow)
+	ap := must(f.e.CreateAppointment(f.hall, "o1", domain.NewAppointment{ServiceID: "pass", Start: slot, Name: "Иванов", Phone: "+79990000000"}, &f.log))
+	_, err := f.e.GetAppointment(f.kiosk, "o1", ap.ID)
+	wantCode(t, err, domain.CodeForbidden)
+	_, err = f.e.CancelAppointment(f.kiosk, "o1", ap.ID, &f.log)
+	wantCode(t, err, domain.CodeForbidden)
+	for _, ev := range f.log.Events {
+		if a := ev.Appointment; a != nil && (a.Name != "" || a.Phone != "" || a.Code != "") {
+			t.Fatalf("event %s keeps personal data of the booking: %+v", ev.Type, a)
+		}
+	}
+}
