@@ -249,7 +249,7 @@ func TestBoardStreamSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
 	cmd, url := startProcessAt(t, bin, dir, addr)
 
-	board, err := client.New(url, client.WithCredentials("display1", "demo"),
+	board, err := client.New(url, client.WithDeviceCredential(deviceCredential(t, url, "display1")),
 		client.WithStreamTiming(client.StreamTiming{MinBackoff: 50 * time.Millisecond, MaxBackoff: 300 * time.Millisecond}))
 	if err != nil {
 		t.Fatal(err)

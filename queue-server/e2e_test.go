@@ -80,9 +80,17 @@ func waitHealthy(t testing.TB, url string) {
 	}
 }
 
-// login returns an SDK client signed in as a demo account.
+// login returns an SDK client signed in as a demo account, or working as a
+// demo device (kiosk1, display1, rating1 …) with a credential from pairing.
 func login(t testing.TB, url, who string) *client.Client {
 	t.Helper()
+	if isDemoDevice(who) {
+		c, err := client.New(url, client.WithDeviceCredential(deviceCredential(t, url, who)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
 	c, err := client.New(url, client.WithCredentials(who, "demo"), client.WithAutoRelogin())
 	if err != nil {
 		t.Fatal(err)
@@ -91,6 +99,44 @@ func login(t testing.TB, url, who string) *client.Client {
 		t.Fatalf("login %s: %v", who, err)
 	}
 	return c
+}
+
+func isDemoDevice(who string) bool {
+	for _, p := range []string{"kiosk", "display", "rating"} {
+		if strings.HasPrefix(who, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// pairedDevices keeps one credential per server and device: pairing again
+// would take the credential away from clients made earlier.
+var pairedDevices sync.Map
+
+// deviceCredential pairs a demo device through the API, as an administrator
+// and a terminal would, once per server.
+func deviceCredential(t testing.TB, url, device string) string {
+	t.Helper()
+	key := url + " " + device
+	if cred, ok := pairedDevices.Load(key); ok {
+		return cred.(string)
+	}
+	ctx := context.Background()
+	code, err := login(t, url, "admin").CreatePairingCode(ctx, demo.OfficeID, device)
+	if err != nil {
+		t.Fatalf("pairing code for %s: %v", device, err)
+	}
+	c, err := client.New(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.PairDevice(ctx, code.Code)
+	if err != nil {
+		t.Fatalf("pair %s: %v", device, err)
+	}
+	pairedDevices.Store(key, p.Credential)
+	return p.Credential
 }
 
 func must[T any](t *testing.T) func(T, error) T {

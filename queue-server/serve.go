@@ -31,7 +31,7 @@ type serveFlags struct {
 	addr, data, demoPassword string
 	demo                     bool
 	bcryptCost               int
-	tokenTTL                 time.Duration
+	tokenTTL, sessionMax     time.Duration
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveFlags, error) {
@@ -43,7 +43,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.BoolVar(&f.demo, "demo", false, "seed the demo office on first start")
 	fs.StringVar(&f.demoPassword, "demo-password", envOr(getenv, "TALON_DEMO_PASSWORD", "demo"), "password of every demo account (TALON_DEMO_PASSWORD)")
 	fs.IntVar(&f.bcryptCost, "bcrypt-cost", 0, "bcrypt cost of new passwords (0: the library default; tests use 4)")
-	fs.DurationVar(&f.tokenTTL, "token-ttl", 12*time.Hour, "how long a login token stays valid")
+	fs.DurationVar(&f.tokenTTL, "token-ttl", 12*time.Hour, "how long a login token stays valid (a working day)")
+	fs.DurationVar(&f.sessionMax, "session-max", auth.DefaultSessionMax, "how long a login session lasts however often its token is refreshed")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
@@ -61,7 +62,7 @@ func envOr(getenv func(string) string, key, def string) string {
 }
 
 // openService opens the store in the data folder and the queue on top of it.
-func openService(ctx context.Context, data string, bcryptCost int, log *slog.Logger) (*store.Store, *queue.Service, error) {
+func openService(ctx context.Context, data string, bcryptCost int, sessionMax time.Duration, log *slog.Logger) (*store.Store, *queue.Service, error) {
 	if err := os.MkdirAll(data, 0o750); err != nil {
 		return nil, nil, fmt.Errorf("create data folder: %w", err)
 	}
@@ -69,7 +70,7 @@ func openService(ctx context.Context, data string, bcryptCost int, log *slog.Log
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, err := queue.Open(ctx, queue.Options{Store: st, BcryptCost: bcryptCost, Logger: log})
+	svc, err := queue.Open(ctx, queue.Options{Store: st, BcryptCost: bcryptCost, SessionMax: sessionMax, Logger: log})
 	if err != nil {
 		st.Close()
 		return nil, nil, err
@@ -83,26 +84,33 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	st, svc, err := openService(ctx, f.data, f.bcryptCost, log)
+	st, svc, err := openService(ctx, f.data, f.bcryptCost, f.sessionMax, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	defer svc.Close()
 
+	var demoDevices map[string]string
 	if f.demo && !demo.Seeded(ctx, svc) {
 		fmt.Fprintln(stdout, "Создаю демонстрационный офис…")
-		if err := demo.Seed(ctx, svc, f.demoPassword); err != nil {
+		if demoDevices, err = demo.Seed(ctx, svc, f.demoPassword); err != nil {
 			return fmt.Errorf("seed demo office: %w", err)
 		}
 	}
 
-	tokens, err := auth.NewIssuer(svc.TokenSecret(), f.tokenTTL, time.Now)
+	key, err := auth.LoadOrCreateKey(filepath.Join(f.data, auth.KeyFile))
 	if err != nil {
 		return err
 	}
+	tokens, err := auth.NewIssuer(key, f.tokenTTL, time.Now)
+	if err != nil {
+		return err
+	}
+	tokens.SetSessionMax(f.sessionMax)
 	hub := push.NewHub(svc.GetSnapshot, push.Options{Logger: log})
 	svc.SetPublisher(hub)
+	svc.OnAccessChanged(hub.Recheck)
 	handler, err := api.New(api.Config{Backend: svc, Tokens: tokens, Hub: hub, Backup: st.Backup, Ready: svc.Ready, Logger: log, Pages: web.Handler()})
 	if err != nil {
 		hub.Close()
@@ -114,12 +122,18 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		hub.Close()
 		return fmt.Errorf("listen on %s: %w", f.addr, err)
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	srv := newHTTPServer(handler)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "Talon queue-server слушает %s (данные: %s)\n", url, f.data)
+	if len(demoDevices) > 0 {
+		if err := writeTerminalConfigs(filepath.Join(f.data, terminalsDir), url, demo.OfficeID, demoDevices); err != nil {
+			hub.Close()
+			return err
+		}
+	}
 	greet(stdout, url, f, svc)
 
 	select {
@@ -141,11 +155,26 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	return nil
 }
 
+// newHTTPServer bounds how long a client may hold a connection without
+// finishing its request (a slow body) or while idle between requests. There
+// is no write timeout: a backup download and the live stream (whose
+// connection gorilla/websocket takes over, with deadlines of its own) run
+// for as long as they need.
+func newHTTPServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+}
+
 // greet tells the person who started the server where to go next.
 func greet(w io.Writer, url string, f serveFlags, svc *queue.Service) {
 	if f.demo {
 		fmt.Fprintf(w, "Откройте %s/ и войдите как hall с паролем %q — страница офиса с очередью и окнами.\n", url, f.demoPassword)
 		fmt.Fprintf(w, "Демо-офис %q, учётные записи (у всех пароль %q): %s\n", demo.OfficeID, f.demoPassword, strings.Join(demo.Accounts(), ", "))
+		fmt.Fprintf(w, "Киоск, табло и терминалы оценки привязаны; их ключи — в %s\n", filepath.Join(f.data, terminalsDir))
 	} else {
 		fmt.Fprintf(w, "Страница офиса: %s/\n", url)
 	}
@@ -171,7 +200,7 @@ func createAdmin(ctx context.Context, args []string, getenv func(string) string,
 		return errors.New("укажите пароль: --password")
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	st, svc, err := openService(ctx, *data, 0, log)
+	st, svc, err := openService(ctx, *data, 0, 0, log)
 	if err != nil {
 		return err
 	}

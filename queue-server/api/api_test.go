@@ -23,8 +23,11 @@ import (
 )
 
 var (
-	admin    = domain.Actor{Login: "admin", Role: domain.RoleAdmin, Version: 1}
-	operator = domain.Actor{Login: "operator1", Role: domain.RoleOperator, OfficeID: "mfc-1", OperatorID: "op1", Version: 2}
+	// The actors of tokens the harness makes are in a session that began an
+	// hour before its clock.
+	sessionStart = time.Date(2026, 11, 23, 8, 0, 0, 0, time.UTC)
+	admin        = domain.Actor{Login: "admin", Role: domain.RoleAdmin, Version: 1, SessionID: "s-admin", SessionStarted: sessionStart}
+	operator     = domain.Actor{Login: "operator1", Role: domain.RoleOperator, OfficeID: "mfc-1", OperatorID: "op1", Version: 2, SessionID: "s-op1", SessionStarted: sessionStart}
 )
 
 type clock struct {
@@ -172,7 +175,10 @@ func TestRoutesReachTheBackend(t *testing.T) {
 			[]any{domain.Operator{ID: "op1", OfficeID: "mfc-1", Login: "operator1", FullName: "Иванова Анна", Skills: []domain.Skill{{ServiceID: "passport", Weight: 2}}}}},
 		{"DELETE", o + "/operators/op1", "", 204, "DeleteOperator", []any{"mfc-1", "op1"}},
 		{"GET", o + "/devices", "", 200, "ListDevices", []any{"mfc-1"}},
-		{"PUT", o + "/devices/k1", `{"kind":"kiosk","login":"kiosk1"}`, 200, "PutDevice", []any{domain.Device{ID: "k1", OfficeID: "mfc-1", Kind: domain.DeviceKiosk, Login: "kiosk1"}}},
+		{"PUT", o + "/devices/k1", `{"kind":"kiosk","name":"Киоск"}`, 200, "PutDevice", []any{domain.Device{ID: "k1", OfficeID: "mfc-1", Kind: domain.DeviceKiosk, Name: "Киоск"}}},
+		{"POST", o + "/devices/k1/pairing-code", "", 201, "CreatePairingCode", []any{"mfc-1", "k1"}},
+		{"POST", o + "/devices/k1/revoke", "", 200, "RevokeDevice", []any{"mfc-1", "k1"}},
+		{"POST", "/api/v1/logout", "", 204, "EndSession", nil},
 		{"DELETE", o + "/devices/k1", "", 204, "DeleteDevice", []any{"mfc-1", "k1"}},
 		{"GET", o + "/priority-categories", "", 200, "ListPriorityCategories", []any{"mfc-1"}},
 		{"PUT", o + "/priority-categories/veteran", `{"name":"Ветераны","level":1}`, 200, "PutPriorityCategory", []any{domain.PriorityCategory{ID: "veteran", OfficeID: "mfc-1", Name: "Ветераны", Level: 1}}},
@@ -258,7 +264,10 @@ func TestLoginAndMe(t *testing.T) {
 	if err := json.Unmarshal(w.Body.Bytes(), &resp); err != nil {
 		t.Fatal(err)
 	}
-	if resp.Actor != operator || !resp.ExpiresAt.Equal(h.clock.now().Add(12*time.Hour)) {
+	if resp.Actor.SessionID == "" || resp.Actor.SessionID == operator.SessionID || !resp.Actor.SessionStarted.Equal(h.clock.now()) {
+		t.Fatalf("login started no new session: %+v", resp.Actor)
+	}
+	if want := withSession(operator, resp.Actor); resp.Actor != want || !resp.ExpiresAt.Equal(h.clock.now().Add(12*time.Hour)) {
 		t.Fatalf("login answered %+v", resp)
 	}
 	if c, _ := h.fake.last(); !reflect.DeepEqual(c.args, []any{"operator1", "demo"}) {
@@ -266,7 +275,7 @@ func TestLoginAndMe(t *testing.T) {
 	}
 	w = h.do(t, "GET", "/api/v1/me", "", "Authorization", "Bearer "+resp.Token)
 	var me domain.Actor
-	if err := json.Unmarshal(w.Body.Bytes(), &me); err != nil || w.Code != 200 || me != operator {
+	if err := json.Unmarshal(w.Body.Bytes(), &me); err != nil || w.Code != 200 || me != resp.Actor {
 		t.Fatalf("me: %d %s", w.Code, w.Body)
 	}
 
@@ -617,6 +626,12 @@ func TestRequestIDAndAccessLog(t *testing.T) {
 			t.Errorf("access log lacks %q:\n%s", want, log)
 		}
 	}
+}
+
+// withSession is a with the session of b.
+func withSession(a, b domain.Actor) domain.Actor {
+	a.SessionID, a.SessionStarted = b.SessionID, b.SessionStarted
+	return a
 }
 
 func TestNewNeedsItsDependencies(t *testing.T) {

@@ -91,6 +91,19 @@ func (f *fake) CheckActor(_ context.Context, a domain.Actor) (domain.Actor, erro
 	return a, nil
 }
 
+func (f *fake) CheckDevice(ctx context.Context, credential string) (domain.Actor, error) {
+	return ret[domain.Actor](f, ctx, "CheckDevice", credential)
+}
+func (f *fake) EndSession(ctx context.Context) error { return f.err(ctx, "EndSession") }
+func (f *fake) PairDevice(ctx context.Context, code string) (domain.DevicePairing, error) {
+	return ret[domain.DevicePairing](f, ctx, "PairDevice", code)
+}
+func (f *fake) CreatePairingCode(ctx context.Context, o, id string) (domain.PairingCode, error) {
+	return ret[domain.PairingCode](f, ctx, "CreatePairingCode", o, id)
+}
+func (f *fake) RevokeDevice(ctx context.Context, o, id string) (domain.Device, error) {
+	return ret[domain.Device](f, ctx, "RevokeDevice", o, id)
+}
 func (f *fake) Login(ctx context.Context, login, password string) (domain.Actor, error) {
 	return ret[domain.Actor](f, ctx, "Login", login, password)
 }

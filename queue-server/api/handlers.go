@@ -109,7 +109,13 @@ func login(b domain.Auth, tokens *auth.Issuer, guard *loginGuard) endpoint {
 		if err != nil {
 			return nil, err
 		}
+		// A password starts a new session, whatever the actor carried.
+		a.SessionID, a.SessionStarted = "", time.Time{}
 		token, exp, err := tokens.Issue(a)
+		if err != nil {
+			return nil, err
+		}
+		a, err = tokens.Verify(token)
 		if err != nil {
 			return nil, err
 		}
@@ -118,6 +124,73 @@ func login(b domain.Auth, tokens *auth.Issuer, guard *loginGuard) endpoint {
 }
 
 // Session and server.
+
+// refreshToken gives a person a fresh token of the same session without the
+// password; the session's own bound still applies.
+func refreshToken(tokens *auth.Issuer) endpoint {
+	return func(r *http.Request) (any, error) {
+		if err := decodeJSON(r.Body, &struct{}{}, true); err != nil {
+			return nil, err
+		}
+		a, _ := domain.ActorFrom(r.Context())
+		if a.Role == domain.RoleDevice {
+			return nil, invalid("устройство работает по своему ключу, обновлять его не нужно")
+		}
+		token, exp, err := tokens.Issue(a)
+		if err != nil {
+			return nil, err
+		}
+		return loginResponse{Token: token, ExpiresAt: exp, Actor: a}, nil
+	}
+}
+
+func logout(b domain.Auth) endpoint {
+	return func(r *http.Request) (any, error) {
+		if err := decodeJSON(r.Body, &struct{}{}, true); err != nil {
+			return nil, err
+		}
+		return done(b.EndSession(durable(r)))
+	}
+}
+
+type pairRequest struct {
+	Code string `json:"code"`
+}
+
+// pairDevice is public: the one-time code is the authority. Guessing codes
+// is slowed down like guessing passwords, per address.
+func pairDevice(b domain.Auth, guard *loginGuard) endpoint {
+	return func(r *http.Request) (any, error) {
+		var req pairRequest
+		if err := decodeJSON(r.Body, &req, false); err != nil {
+			return nil, err
+		}
+		const who = "device pairing"
+		if err := guard.check(r, who); err != nil {
+			return nil, err
+		}
+		p, err := b.PairDevice(durable(r), req.Code)
+		switch domain.ErrorCode(err) {
+		case "", domain.CodeNotFound, domain.CodeInvalid, domain.CodeConflict:
+			guard.record(r, who, err == nil)
+		}
+		return result(p, err)
+	}
+}
+
+// deviceAction is a body-less change of one device.
+func deviceAction[T any](act func(ctx context.Context, officeID, deviceID string) (T, error)) endpoint {
+	return func(r *http.Request) (any, error) {
+		p, err := params(r, "office", "device")
+		if err != nil {
+			return nil, err
+		}
+		if err := decodeJSON(r.Body, &struct{}{}, true); err != nil {
+			return nil, err
+		}
+		return result(act(durable(r), p[0], p[1]))
+	}
+}
 
 func getMe(r *http.Request) (any, error) {
 	a, ok := domain.ActorFrom(r.Context())
@@ -197,7 +270,7 @@ func stream(b domain.Admin, hub *push.Hub, fail func(http.ResponseWriter, *http.
 			fail(w, r, err)
 			return
 		}
-		hub.ServeWS(w, r, p[0], since)
+		hub.ServeWS(w, r, p[0], since, info(r.Context()).recheck)
 	}
 }
 

@@ -21,6 +21,9 @@ import (
 type reqInfo struct {
 	id    string
 	login string
+	// recheck asks again whether the caller's token or credential still
+	// works, for a stream that outlives its request.
+	recheck func() error
 }
 
 type infoKey struct{}
@@ -142,9 +145,9 @@ func (s *server) limitBody(next http.Handler) http.Handler {
 }
 
 // authenticate admits a request with a valid bearer token whose account the
-// engine still accepts, and puts the engine's current actor in the context.
-// queryToken also accepts ?token=, for the WebSocket route only: browsers
-// cannot set headers there.
+// engine still accepts, or with a device credential that still works, and
+// puts the engine's current actor in the context. queryToken also accepts
+// ?token=, for the WebSocket route only: browsers cannot set headers there.
 func (s *server) authenticate(queryToken bool) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -153,20 +156,33 @@ func (s *server) authenticate(queryToken bool) func(http.Handler) http.Handler {
 				s.fail(w, r, err)
 				return
 			}
-			a, err := s.tokens.Verify(token)
-			if err != nil {
-				s.fail(w, r, err)
-				return
-			}
-			ctx := domain.WithActor(r.Context(), a)
-			cur, err := s.backend.CheckActor(ctx, a)
+			check := s.checker(token)
+			cur, err := check(r.Context())
 			if err != nil {
 				s.fail(w, r, refusal(err))
 				return
 			}
-			info(ctx).login = cur.Login
-			next.ServeHTTP(w, r.WithContext(domain.WithActor(ctx, cur)))
+			ctx := domain.WithActor(r.Context(), cur)
+			i := info(ctx)
+			i.login = cur.Login
+			i.recheck = func() error { _, err := check(ctx); return err }
+			next.ServeHTTP(w, r.WithContext(ctx))
 		})
+	}
+}
+
+// checker returns the check of one bearer value: a device credential is
+// looked up as such, anything else must be a signed token of a person.
+func (s *server) checker(token string) func(ctx context.Context) (domain.Actor, error) {
+	if strings.HasPrefix(token, domain.DeviceCredentialPrefix) {
+		return func(ctx context.Context) (domain.Actor, error) { return s.backend.CheckDevice(ctx, token) }
+	}
+	return func(ctx context.Context) (domain.Actor, error) {
+		a, err := s.tokens.Verify(token)
+		if err != nil {
+			return domain.Actor{}, err
+		}
+		return s.backend.CheckActor(domain.WithActor(ctx, a), a)
 	}
 }
 

@@ -47,6 +47,9 @@ func (s *server) routes() []route {
 		{method: "GET", path: "/healthz", op: "healthz", access: accessPublic, summary: "Готов ли сервер", result: health{}, ep: healthz(s.ready)},
 		{method: "GET", path: v1 + "/openapi.json", op: "getOpenAPI", access: accessPublic, summary: "Этот документ OpenAPI", result: openAPIDocument{}, ep: document(&s.openAPI)},
 		{method: "POST", path: v1 + "/login", op: "login", access: accessPublic, summary: "Вход: токен для Authorization: Bearer", body: loginRequest{}, result: loginResponse{}, ep: login(b, s.tokens, s.guard)},
+		{method: "POST", path: v1 + "/refresh", op: "refreshToken", access: accessBearer, summary: "Новый токен того же сеанса без пароля", result: loginResponse{}, ep: refreshToken(s.tokens)},
+		{method: "POST", path: v1 + "/logout", op: "logout", access: accessBearer, summary: "Выход: токены этого сеанса перестают действовать", ep: logout(b)},
+		{method: "POST", path: v1 + "/pair", op: "pairDevice", access: accessPublic, summary: "Привязка устройства: одноразовый код в обмен на ключ устройства", body: pairRequest{}, result: domain.DevicePairing{}, ep: pairDevice(b, s.guard)},
 		{method: "GET", path: v1 + "/me", op: "getMe", access: accessBearer, summary: "Кто вошёл", result: domain.Actor{}, ep: getMe},
 		{method: "GET", path: v1 + "/backup", op: "backup", access: accessBearer, summary: "Резервная копия базы (только администратор всех офисов)", result: binaryFile{}, raw: backup(s.backup, s.fail, s.log)},
 
@@ -68,6 +71,8 @@ func (s *server) routes() []route {
 		{method: "GET", path: office + "/devices", op: "listDevices", access: accessBearer, summary: "Устройства: киоски, табло, терминалы оценки", result: []domain.Device{}, ep: listOf(b.ListDevices)},
 		{method: "PUT", path: office + "/devices/{device}", op: "putDevice", access: accessBearer, summary: "Создать или изменить устройство", body: domain.Device{}, result: domain.Device{},
 			ep: putIn("device", func(v *domain.Device) (*string, *string) { return &v.OfficeID, &v.ID }, b.PutDevice)},
+		{method: "POST", path: office + "/devices/{device}/pairing-code", op: "createPairingCode", access: accessBearer, summary: "Одноразовый код привязки устройства (15 минут)", result: domain.PairingCode{}, status: http.StatusCreated, ep: deviceAction(b.CreatePairingCode)},
+		{method: "POST", path: office + "/devices/{device}/revoke", op: "revokeDevice", access: accessBearer, summary: "Отозвать ключ устройства: оно сразу теряет доступ", result: domain.Device{}, ep: deviceAction(b.RevokeDevice)},
 		{method: "DELETE", path: office + "/devices/{device}", op: "deleteDevice", access: accessBearer, summary: "Удалить устройство", ep: deleteIn("device", b.DeleteDevice)},
 		{method: "GET", path: office + "/priority-categories", op: "listPriorityCategories", access: accessBearer, summary: "Льготные категории", result: []domain.PriorityCategory{}, ep: listOf(b.ListPriorityCategories)},
 		{method: "PUT", path: office + "/priority-categories/{category}", op: "putPriorityCategory", access: accessBearer, summary: "Создать или изменить льготную категорию", body: domain.PriorityCategory{}, result: domain.PriorityCategory{},

@@ -19,8 +19,9 @@ func TestStreamThroughTheRouter(t *testing.T) {
 	srv := httptest.NewServer(h.handler)
 	defer srv.Close()
 	base := "ws" + strings.TrimPrefix(srv.URL, "http") + "/api/v1/offices/mfc-1/stream"
-	display := domain.Actor{Login: "display1", Role: domain.RoleDevice, OfficeID: "mfc-1", DeviceID: "d1", DeviceKind: domain.DeviceDisplay}
-	tok := h.token(t, display)
+	display := domain.Actor{Login: domain.DeviceLogin("mfc-1", "d1"), Role: domain.RoleDevice, OfficeID: "mfc-1", DeviceID: "d1", DeviceKind: domain.DeviceDisplay}
+	h.fake.results["CheckDevice"] = display
+	tok := domain.DeviceCredential("mfc-1", "d1", strings.Repeat("ab", 32))
 
 	read := func(t *testing.T, c *websocket.Conn) map[string]any {
 		t.Helper()

@@ -13,8 +13,13 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -28,11 +33,15 @@ const MinSecretLen = 32
 // a few hundred bytes.
 const maxTokenLen = 4096
 
+// DefaultSessionMax is the longest a login session lasts unless set otherwise.
+const DefaultSessionMax = 24 * time.Hour
+
 // Issuer signs and checks tokens with one secret.
 type Issuer struct {
-	secret []byte
-	ttl    time.Duration
-	now    func() time.Time
+	secret     []byte
+	ttl        time.Duration
+	sessionMax time.Duration
+	now        func() time.Time
 }
 
 // NewIssuer returns an Issuer whose tokens live for ttl; now is the clock
@@ -47,17 +56,84 @@ func NewIssuer(secret []byte, ttl time.Duration, now func() time.Time) (*Issuer,
 	if now == nil {
 		now = time.Now
 	}
-	return &Issuer{secret: append([]byte(nil), secret...), ttl: ttl, now: now}, nil
+	return &Issuer{secret: append([]byte(nil), secret...), ttl: ttl, sessionMax: max(ttl, DefaultSessionMax), now: now}, nil
 }
 
-// NewSecret returns a random secret of MinSecretLen bytes, for a server that
-// keeps its key in its store.
+// SetSessionMax bounds how long refreshed tokens keep a session going; set
+// it before the issuer is used. A bound shorter than a token's life cuts the
+// token short.
+func (i *Issuer) SetSessionMax(d time.Duration) {
+	if d > 0 {
+		i.sessionMax = d
+	}
+}
+
+// NewSecret returns a random secret of MinSecretLen bytes.
 func NewSecret() ([]byte, error) {
 	b := make([]byte, MinSecretLen)
 	if _, err := rand.Read(b); err != nil {
 		return nil, fmt.Errorf("auth: random secret: %w", err)
 	}
 	return b, nil
+}
+
+// KeyFile is the signing key's file in the data folder. The key is kept out
+// of the database on purpose: whoever reads a backup must not be able to
+// mint an administrator's token with it. Backups leave the file out and a
+// restore keeps it.
+const KeyFile = "token.key"
+
+// LoadOrCreateKey reads the signing key at path, or makes a new random one
+// there (mode 0600, written to a temporary file, synced and renamed, so a
+// crash never leaves half a key). A file anyone else may read is refused:
+// the key is as good as every password.
+func LoadOrCreateKey(path string) ([]byte, error) {
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return createKey(path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("auth: read signing key: %w", err)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		return nil, fmt.Errorf("auth: signing key %s is readable by others (mode %v): run chmod 600 %s", path, fi.Mode().Perm(), path)
+	}
+	key, err := hex.DecodeString(strings.TrimSpace(string(raw)))
+	if err != nil || len(key) < MinSecretLen {
+		return nil, fmt.Errorf("auth: %s is not a signing key (%d hex bytes needed); delete it to make a new one, which logs everyone out", path, MinSecretLen)
+	}
+	return key, nil
+}
+
+func createKey(path string) ([]byte, error) {
+	key, err := NewSecret()
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".token-key-*")
+	if err != nil {
+		return nil, fmt.Errorf("auth: create signing key: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("auth: create signing key: %w", err)
+	}
+	if _, err := tmp.WriteString(hex.EncodeToString(key) + "\n"); err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("auth: write signing key: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return nil, fmt.Errorf("auth: write signing key: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, fmt.Errorf("auth: write signing key: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return nil, fmt.Errorf("auth: store signing key: %w", err)
+	}
+	return key, nil
 }
 
 // payload is what a token carries. Short names keep tokens small enough for
@@ -72,20 +148,40 @@ type payload struct {
 	WindowID   string            `json:"w,omitempty"`
 	Version    int               `json:"v"`
 	Expires    int64             `json:"e"` // Unix seconds
+	Session    string            `json:"s,omitempty"`
+	Started    int64             `json:"st,omitempty"` // the session's start, Unix seconds
 }
 
 var b64 = base64.RawURLEncoding
 
-// Issue returns a signed token for a and when it expires.
+// Issue returns a signed token for a and when it expires. An actor without
+// a session starts one; an actor with one (a refresh) keeps it, and the new
+// token lives for the token lifetime but never past the session's end.
 func (i *Issuer) Issue(a domain.Actor) (string, time.Time, error) {
 	if a.Login == "" || a.Role == "" {
 		return "", time.Time{}, domain.Internal(fmt.Errorf("actor %+v has no login or role", a), "issue token")
 	}
-	exp := i.now().Add(i.ttl).Truncate(time.Second)
+	now := i.now()
+	if a.SessionID == "" {
+		var b [16]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return "", time.Time{}, domain.Internal(err, "new session id")
+		}
+		a.SessionID, a.SessionStarted = hex.EncodeToString(b[:]), now.Truncate(time.Second)
+	}
+	end := a.SessionStarted.Add(i.sessionMax)
+	if !now.Before(end) {
+		return "", time.Time{}, domain.Errorf(domain.CodeUnauthorized, "сеанс длится уже %d ч: войдите снова с паролем", int(i.sessionMax/time.Hour))
+	}
+	exp := now.Add(i.ttl)
+	if exp.After(end) {
+		exp = end
+	}
+	exp = exp.Truncate(time.Second)
 	body, err := json.Marshal(payload{
 		Login: a.Login, Role: a.Role, OfficeID: a.OfficeID, OperatorID: a.OperatorID,
 		DeviceID: a.DeviceID, DeviceKind: a.DeviceKind, WindowID: a.WindowID,
-		Version: a.Version, Expires: exp.Unix(),
+		Version: a.Version, Expires: exp.Unix(), Session: a.SessionID, Started: a.SessionStarted.Unix(),
 	})
 	if err != nil {
 		return "", time.Time{}, domain.Internal(err, "encode token")
@@ -135,8 +231,13 @@ func (i *Issuer) Verify(token string) (domain.Actor, error) {
 	if !i.now().Before(time.Unix(pl.Expires, 0)) {
 		return domain.Actor{}, errExpired
 	}
-	return domain.Actor{
+	a := domain.Actor{
 		Login: pl.Login, Role: pl.Role, OfficeID: pl.OfficeID, OperatorID: pl.OperatorID,
 		DeviceID: pl.DeviceID, DeviceKind: pl.DeviceKind, WindowID: pl.WindowID, Version: pl.Version,
-	}, nil
+		SessionID: pl.Session,
+	}
+	if pl.Started != 0 {
+		a.SessionStarted = time.Unix(pl.Started, 0).UTC()
+	}
+	return a, nil
 }

@@ -1,7 +1,10 @@
 package auth
 
 import (
+	"bytes"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -49,7 +52,7 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 	for _, a := range []domain.Actor{
 		{Login: "admin", Role: domain.RoleAdmin, Version: 1},
 		{Login: "operator1", Role: domain.RoleOperator, OfficeID: "mfc-1", OperatorID: "op1", Version: 3},
-		{Login: "rating2", Role: domain.RoleDevice, OfficeID: "mfc-1", DeviceID: "r2", DeviceKind: domain.DeviceRating, WindowID: "w2"},
+		{Login: "hall", Role: domain.RoleHall, OfficeID: "mfc-1", Version: 2, SessionID: "s1", SessionStarted: c.t.Add(-time.Minute)},
 	} {
 		tok, exp, err := i.Issue(a)
 		if err != nil {
@@ -62,9 +65,76 @@ func TestIssueVerifyRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Verify: %v", err)
 		}
+		if a.SessionID == "" {
+			if got.SessionID == "" || !got.SessionStarted.Equal(c.t) {
+				t.Errorf("a login started no session: %+v", got)
+			}
+			a.SessionID, a.SessionStarted = got.SessionID, got.SessionStarted
+		}
 		if got != a {
 			t.Errorf("Verify = %+v, want %+v", got, a)
 		}
+	}
+}
+
+// A refreshed token keeps its session and lives for the token lifetime, but
+// never past the session's end; after it, only the password helps.
+func TestRefreshKeepsTheSessionWithinItsBound(t *testing.T) {
+	c := &clock{time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
+	i := newIssuer(t, c)
+	i.SetSessionMax(150 * time.Minute)
+	tok, _, err := i.Issue(domain.Actor{Login: "hall", Role: domain.RoleHall, OfficeID: "mfc-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := i.Verify(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.t = c.t.Add(50 * time.Minute)
+	tok, exp, err := i.Issue(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, _ := i.Verify(tok)
+	if second.SessionID != first.SessionID || !exp.Equal(c.t.Add(time.Hour)) {
+		t.Fatalf("refresh gave session %q until %v", second.SessionID, exp)
+	}
+	c.t = c.t.Add(50 * time.Minute)
+	if _, exp, err = i.Issue(second); err != nil || !exp.Equal(first.SessionStarted.Add(150*time.Minute)) {
+		t.Fatalf("refresh near the end: %v until %v, want the session's end", err, exp)
+	}
+	c.t = c.t.Add(50 * time.Minute)
+	if _, _, err = i.Issue(second); domain.ErrorCode(err) != domain.CodeUnauthorized {
+		t.Fatalf("refresh after the session's end: %v", err)
+	}
+}
+
+func TestSigningKeyFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), KeyFile)
+	key, err := LoadOrCreateKey(path)
+	if err != nil || len(key) < MinSecretLen {
+		t.Fatalf("new key: %d bytes, %v", len(key), err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("key file mode %v, %v", fi.Mode(), err)
+	}
+	again, err := LoadOrCreateKey(path)
+	if err != nil || !bytes.Equal(again, key) {
+		t.Fatalf("second start read another key (%v)", err)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadOrCreateKey(path); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Fatalf("a key readable by others was accepted: %v", err)
+	}
+	if err := os.WriteFile(path, []byte("not a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadOrCreateKey(path); err == nil {
+		t.Fatal("garbage accepted as a key")
 	}
 }
 

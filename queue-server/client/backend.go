@@ -294,3 +294,59 @@ func (c *Client) ListAppointmentSlots(ctx context.Context, officeID, serviceID, 
 	q := url.Values{"service_id": {serviceID}, "day": {day}}
 	return get[[]domain.Slot](ctx, c, office(officeID, "slots")+"?"+q.Encode())
 }
+
+// Devices and sessions.
+
+func (c *Client) CreatePairingCode(ctx context.Context, officeID, deviceID string) (domain.PairingCode, error) {
+	return post[domain.PairingCode](ctx, c, office(officeID, "devices", deviceID, "pairing-code"), nil)
+}
+
+func (c *Client) RevokeDevice(ctx context.Context, officeID, deviceID string) (domain.Device, error) {
+	return post[domain.Device](ctx, c, office(officeID, "devices", deviceID, "revoke"), nil)
+}
+
+// PairDevice exchanges a pairing code for the device's credential and makes
+// this client that device: its calls carry the credential from now on. Keep
+// the credential in the device's configuration file (mode 0600) and start
+// the client with WithDeviceCredential next time.
+func (c *Client) PairDevice(ctx context.Context, code string) (domain.DevicePairing, error) {
+	var p domain.DevicePairing
+	if err := c.send(ctx, request{method: http.MethodPost, path: "/pair", in: map[string]string{"code": code}, out: &p, anonymous: true}); err != nil {
+		return domain.DevicePairing{}, err
+	}
+	c.mu.Lock()
+	c.token, c.login, c.password, c.relogin = p.Credential, "", "", false
+	c.mu.Unlock()
+	return p, nil
+}
+
+// CheckDevice confirms over GET /me that the credential still works. Over
+// HTTP only the client's own credential can be checked.
+func (c *Client) CheckDevice(ctx context.Context, credential string) (domain.Actor, error) {
+	if credential != c.Token() {
+		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "клиент работает с другим ключом устройства")
+	}
+	return c.Me(ctx)
+}
+
+// Refresh gets a new token of the same session without the password.
+func (c *Client) Refresh(ctx context.Context) (LoginResult, error) {
+	res, err := post[LoginResult](ctx, c, "/refresh", nil)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	c.SetToken(res.Token)
+	return res, nil
+}
+
+// EndSession logs out: the server stops accepting the session's tokens, and
+// the client forgets its token and any password it would log in again with.
+func (c *Client) EndSession(ctx context.Context) error {
+	if err := c.do(ctx, http.MethodPost, "/logout", nil, nil); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	c.token, c.login, c.password, c.relogin = "", "", "", false
+	c.mu.Unlock()
+	return nil
+}

@@ -76,6 +76,12 @@ func WithUserAgent(ua string) Option { return func(c *Client) { c.userAgent = ua
 // WithToken starts with a token obtained earlier.
 func WithToken(token string) Option { return func(c *Client) { c.token = token } }
 
+// WithDeviceCredential makes the client a paired device (kiosk, board,
+// rating terminal): every call carries the credential PairDevice gave. It
+// does not expire; when the device is revoked, calls fail with
+// CodeUnauthorized and the device must be paired again.
+func WithDeviceCredential(credential string) Option { return WithToken(credential) }
+
 // WithCredentials is for unattended devices (kiosks, boards) that run for
 // months while tokens expire and the server restarts: the client logs in with
 // these before its first call and again whenever the server answers 401, then

@@ -89,7 +89,7 @@ func TestRoutes(t *testing.T) {
 	service := domain.Service{ID: "pass", OfficeID: "o1", Name: "Паспорт РФ", Prefix: "А", Purpose: domain.PurposeSubmit}
 	window := ws.Window
 	operator := domain.Operator{ID: "op1", OfficeID: "o1", Login: "operator1", FullName: "Иванова А. А.", Skills: []domain.Skill{{ServiceID: "pass", Weight: 2}}}
-	device := domain.Device{ID: "k1", OfficeID: "o1", Kind: domain.DeviceKiosk, Login: "kiosk1"}
+	device := domain.Device{ID: "k1", OfficeID: "o1", Kind: domain.DeviceKiosk, Name: "Киоск"}
 	category := domain.PriorityCategory{ID: "vet", OfficeID: "o1", Name: "Ветераны", Level: 2}
 	account := domain.Account{Login: "operator1", Role: domain.RoleOperator, OfficeID: "o1", OperatorID: "op1", Version: 1}
 	appt := domain.Appointment{ID: "a1", OfficeID: "o1", ServiceID: "pass", Code: "1234", Start: day, Minutes: 15, Status: domain.AppointmentBooked, CreatedAt: day}

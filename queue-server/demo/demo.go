@@ -1,6 +1,7 @@
 // Package demo seeds a realistic МФЦ office for demonstrations and tests:
 // a kiosk menu of common services, six windows with operators of different
-// skills, the federal priority categories and one account per role and device.
+// skills, the federal priority categories, one account per role, and a
+// kiosk, a hall board and a rating terminal per window, paired at seeding.
 package demo
 
 import (
@@ -22,9 +23,19 @@ func Accounts() []string {
 	for i := 1; i <= Windows; i++ {
 		out = append(out, fmt.Sprintf("operator%d", i))
 	}
-	out = append(out, "kiosk1", "display1")
+	return out
+}
+
+// devices are the demo terminals: a kiosk, a hall board and the rating
+// terminal of each window.
+func devices() []domain.Device {
+	out := []domain.Device{
+		{ID: "kiosk1", Kind: domain.DeviceKiosk, Name: "Киоск у входа"},
+		{ID: "display1", Kind: domain.DeviceDisplay, Name: "Табло в зале"},
+	}
 	for i := 1; i <= Windows; i++ {
-		out = append(out, fmt.Sprintf("rating%d", i))
+		out = append(out, domain.Device{ID: fmt.Sprintf("rating%d", i), Kind: domain.DeviceRating,
+			Name: fmt.Sprintf("Оценка качества, окно %d", i), WindowID: fmt.Sprintf("w%d", i)})
 	}
 	return out
 }
@@ -38,8 +49,10 @@ func Seeded(ctx context.Context, b domain.Backend) bool {
 // allDay keeps the demo open around the clock, so it can be tried at any hour.
 var allDay = domain.DayHours{Open: "00:00", Close: "24:00"}
 
-// Seed creates the demo office through b, every account with password.
-func Seed(ctx context.Context, b domain.Backend, password string) error {
+// Seed creates the demo office through b, every account with password, and
+// pairs every device: it returns their credentials by device id, for the
+// terminals' configuration files.
+func Seed(ctx context.Context, b domain.Backend, password string) (map[string]string, error) {
 	ctx = domain.WithActor(ctx, domain.System)
 	office := domain.Office{
 		ID: OfficeID, Name: "МФЦ «Мои документы» — демонстрационный офис",
@@ -49,45 +62,47 @@ func Seed(ctx context.Context, b domain.Backend, password string) error {
 		CheckInEarlyMinutes: 60, CheckInLateMinutes: 20, DefaultServiceMinutes: 12,
 	}
 	if _, err := b.PutOffice(ctx, office); err != nil {
-		return fmt.Errorf("create office: %w", err)
+		return nil, fmt.Errorf("create office: %w", err)
 	}
 	for _, s := range services() {
 		s.OfficeID = OfficeID
 		if _, err := b.PutService(ctx, s); err != nil {
-			return fmt.Errorf("create service %s: %w", s.ID, err)
+			return nil, fmt.Errorf("create service %s: %w", s.ID, err)
 		}
 	}
 	for _, w := range windows() {
 		w.OfficeID = OfficeID
 		if _, err := b.PutWindow(ctx, w); err != nil {
-			return fmt.Errorf("create window %s: %w", w.ID, err)
+			return nil, fmt.Errorf("create window %s: %w", w.ID, err)
 		}
 	}
 	for _, op := range operators() {
 		op.OfficeID = OfficeID
 		if _, err := b.PutOperator(ctx, op); err != nil {
-			return fmt.Errorf("create operator %s: %w", op.ID, err)
+			return nil, fmt.Errorf("create operator %s: %w", op.ID, err)
 		}
 	}
 	for _, c := range categories() {
 		c.OfficeID = OfficeID
 		if _, err := b.PutPriorityCategory(ctx, c); err != nil {
-			return fmt.Errorf("create priority category %s: %w", c.ID, err)
+			return nil, fmt.Errorf("create priority category %s: %w", c.ID, err)
 		}
 	}
-	devices := []domain.Device{
-		{ID: "kiosk1", Kind: domain.DeviceKiosk, Login: "kiosk1", Name: "Киоск у входа"},
-		{ID: "display1", Kind: domain.DeviceDisplay, Login: "display1", Name: "Табло в зале"},
-	}
-	for i := 1; i <= Windows; i++ {
-		devices = append(devices, domain.Device{ID: fmt.Sprintf("rating%d", i), Kind: domain.DeviceRating, Login: fmt.Sprintf("rating%d", i),
-			Name: fmt.Sprintf("Оценка качества, окно %d", i), WindowID: fmt.Sprintf("w%d", i)})
-	}
-	for _, d := range devices {
+	credentials := map[string]string{}
+	for _, d := range devices() {
 		d.OfficeID = OfficeID
 		if _, err := b.PutDevice(ctx, d); err != nil {
-			return fmt.Errorf("create device %s: %w", d.ID, err)
+			return nil, fmt.Errorf("create device %s: %w", d.ID, err)
 		}
+		code, err := b.CreatePairingCode(ctx, OfficeID, d.ID)
+		if err != nil {
+			return nil, fmt.Errorf("pairing code for device %s: %w", d.ID, err)
+		}
+		p, err := b.PairDevice(ctx, code.Code)
+		if err != nil {
+			return nil, fmt.Errorf("pair device %s: %w", d.ID, err)
+		}
+		credentials[d.ID] = p.Credential
 	}
 	accounts := []domain.Account{
 		{Login: "admin", Role: domain.RoleAdmin, FullName: "Администратор системы"},
@@ -97,15 +112,12 @@ func Seed(ctx context.Context, b domain.Backend, password string) error {
 	for _, op := range operators() {
 		accounts = append(accounts, domain.Account{Login: op.Login, Role: domain.RoleOperator, OfficeID: OfficeID, OperatorID: op.ID, FullName: op.FullName})
 	}
-	for _, d := range devices {
-		accounts = append(accounts, domain.Account{Login: d.Login, Role: domain.RoleDevice, OfficeID: OfficeID, DeviceID: d.ID, FullName: d.Name})
-	}
 	for _, a := range accounts {
 		if _, err := b.PutAccount(ctx, domain.AccountInput{Account: a, Password: password}); err != nil {
-			return fmt.Errorf("create account %s: %w", a.Login, err)
+			return nil, fmt.Errorf("create account %s: %w", a.Login, err)
 		}
 	}
-	return nil
+	return credentials, nil
 }
 
 func services() []domain.Service {

@@ -1,6 +1,9 @@
 package domain
 
-import "context"
+import (
+	"context"
+	"time"
+)
 
 // Role is what an account may do.
 type Role string
@@ -23,11 +26,13 @@ func (r Role) valid() bool {
 
 // Account is a login. PasswordHash never leaves the server.
 type Account struct {
-	Login        string `json:"login"`
-	Role         Role   `json:"role"`
-	OfficeID     string `json:"office_id,omitempty"`   // empty only for a region-wide admin
-	OperatorID   string `json:"operator_id,omitempty"` // for RoleOperator
-	DeviceID     string `json:"device_id,omitempty"`   // for RoleDevice
+	Login      string `json:"login"`
+	Role       Role   `json:"role"`
+	OfficeID   string `json:"office_id,omitempty"`   // empty only for a region-wide admin
+	OperatorID string `json:"operator_id,omitempty"` // for RoleOperator
+	// DeviceID is left from device accounts, which pairing replaced; such
+	// accounts are refused at login.
+	DeviceID     string `json:"device_id,omitempty"`
 	FullName     string `json:"full_name,omitempty"`
 	PasswordHash string `json:"-"`
 	// Version changes with the password, which invalidates tokens issued before.
@@ -49,8 +54,8 @@ func (a Account) Validate() error {
 	if a.Role == RoleOperator && a.OperatorID == "" {
 		return Errorf(CodeInvalid, "учётная запись оператора %q должна указывать оператора", a.Login)
 	}
-	if a.Role == RoleDevice && a.DeviceID == "" {
-		return Errorf(CodeInvalid, "учётная запись устройства %q должна указывать устройство", a.Login)
+	if a.Role == RoleDevice {
+		return Errorf(CodeInvalid, "устройства входят не по паролю: зарегистрируйте устройство и привяжите его кодом")
 	}
 	return nil
 }
@@ -65,6 +70,9 @@ type Actor struct {
 	DeviceKind DeviceKind `json:"device_kind,omitempty"`
 	WindowID   string     `json:"window_id,omitempty"` // rating terminal's window
 	Version    int        `json:"version"`
+	// A person's login session, which refreshed tokens share and a logout ends.
+	SessionID      string    `json:"session_id,omitempty"`
+	SessionStarted time.Time `json:"session_started,omitzero"`
 }
 
 // System is the actor of changes the server makes by itself (postponed

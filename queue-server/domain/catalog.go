@@ -2,6 +2,7 @@ package domain
 
 import (
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -187,22 +188,30 @@ const (
 	DeviceRating  DeviceKind = "rating"
 )
 
-// Device is a terminal that logs in by itself: kiosk, hall display, rating terminal.
+// Device is a terminal that works unattended: kiosk, hall display, rating
+// terminal. It authenticates with a credential of its own from pairing.
 type Device struct {
 	ID       string     `json:"id"`
 	OfficeID string     `json:"office_id"`
 	Kind     DeviceKind `json:"kind"`
-	Login    string     `json:"login"`
 	Name     string     `json:"name,omitempty"`
 	WindowID string     `json:"window_id,omitempty"` // a rating terminal belongs to a window
+
+	// Pairing state, kept by the server: a PUT cannot set it.
+	PairingExpiresAt *time.Time `json:"pairing_expires_at,omitempty"` // a code is waiting to be used
+	PairedAt         *time.Time `json:"paired_at,omitempty"`
+	RevokedAt        *time.Time `json:"revoked_at,omitempty"`
+	// Hashes of the pending code and of the credential's secret; never sent.
+	PairingCodeHash string `json:"-"`
+	CredentialHash  string `json:"-"`
 }
+
+// Paired reports whether the device holds a working credential.
+func (d Device) Paired() bool { return d.CredentialHash != "" }
 
 // Validate checks a device on its own.
 func (d Device) Validate() error {
 	if err := validID("устройства", d.ID); err != nil {
-		return err
-	}
-	if err := validID("входа", d.Login); err != nil {
 		return err
 	}
 	switch d.Kind {

@@ -99,6 +99,11 @@ type Admin interface {
 	ListDevices(ctx context.Context, officeID string) ([]Device, error)
 	PutDevice(ctx context.Context, d Device) (Device, error)
 	DeleteDevice(ctx context.Context, officeID, deviceID string) error
+	// CreatePairingCode gives a one-time code (PairingCodeTTL) that the
+	// device exchanges for its credential; a new code replaces an unused one.
+	CreatePairingCode(ctx context.Context, officeID, deviceID string) (PairingCode, error)
+	// RevokeDevice makes the device's credential worthless at once.
+	RevokeDevice(ctx context.Context, officeID, deviceID string) (Device, error)
 	ListPriorityCategories(ctx context.Context, officeID string) ([]PriorityCategory, error)
 	PutPriorityCategory(ctx context.Context, c PriorityCategory) (PriorityCategory, error)
 	DeletePriorityCategory(ctx context.Context, officeID, categoryID string) error
@@ -112,8 +117,15 @@ type Auth interface {
 	// Login checks a password and returns who it belongs to.
 	Login(ctx context.Context, login, password string) (Actor, error)
 	// CheckActor confirms that the account behind a token still exists, is
-	// enabled and has the token's version, and returns its current actor.
+	// enabled and has the token's version, and that its session was not
+	// ended, and returns its current actor.
 	CheckActor(ctx context.Context, a Actor) (Actor, error)
+	// EndSession logs the actor in ctx out: its session's tokens stop working.
+	EndSession(ctx context.Context) error
+	// PairDevice exchanges a pairing code for the device's credential.
+	PairDevice(ctx context.Context, code string) (DevicePairing, error)
+	// CheckDevice returns the actor of a device credential that still works.
+	CheckDevice(ctx context.Context, credential string) (Actor, error)
 }
 
 // Backend is everything a terminal or integration can ask of the queue

@@ -292,6 +292,12 @@ func (e *Engine) PutDevice(a domain.Actor, d domain.Device, ch *domain.Changes) 
 	if d.WindowID != "" && o.windows[d.WindowID] == nil {
 		return domain.Device{}, domain.Errorf(domain.CodeInvalid, "окно %q не найдено", d.WindowID)
 	}
+	d.PairingExpiresAt, d.PairedAt, d.RevokedAt, d.PairingCodeHash, d.CredentialHash = nil, nil, nil, "", ""
+	if old := o.devices[d.ID]; old != nil {
+		// Pairing is the server's business: a PUT changes the description only.
+		d.PairingExpiresAt, d.PairedAt, d.RevokedAt = old.PairingExpiresAt, old.PairedAt, old.RevokedAt
+		d.PairingCodeHash, d.CredentialHash = old.PairingCodeHash, old.CredentialHash
+	}
 	o.devices[d.ID] = &d
 	ch.Devices = append(ch.Devices, d)
 	e.configEvent(o, a, ch, domain.KindDevice, d.ID)
@@ -428,9 +434,6 @@ func (e *Engine) PutAccount(a domain.Actor, in domain.Account, ch *domain.Change
 		}
 		if in.OperatorID != "" && o.operators[in.OperatorID] == nil {
 			return domain.Account{}, domain.Errorf(domain.CodeInvalid, "оператор %q не найден", in.OperatorID)
-		}
-		if in.DeviceID != "" && o.devices[in.DeviceID] == nil {
-			return domain.Account{}, domain.Errorf(domain.CodeInvalid, "устройство %q не найдено", in.DeviceID)
 		}
 	}
 	old := e.accounts[in.Login]

@@ -18,7 +18,11 @@ type Config struct {
 	Now     func() time.Time
 	NewID   func() string // unique random ids for tickets and appointments
 	NewCode func() string // appointment PINs, e.g. six digits
-	TZ      func(name string) (*time.Location, error)
+	// NewPairingCode makes device pairing codes (domain.PairingCodeFrom),
+	// NewSecret the secrets of device credentials (at least 32 characters).
+	NewPairingCode func() string
+	NewSecret      func() string
+	TZ             func(name string) (*time.Location, error)
 }
 
 // Engine holds the state of all offices. It is not safe for concurrent use.
@@ -188,9 +192,13 @@ func (e *Engine) addOffice(info domain.Office) (*office, error) {
 // Setting returns a stored server setting, e.g. the token secret.
 func (e *Engine) Setting(key string) string { return e.settings[key] }
 
-// PutSetting stores a server setting.
+// PutSetting stores a server setting; an empty value removes it.
 func (e *Engine) PutSetting(key, value string, ch *domain.Changes) {
-	e.settings[key] = value
+	if value == "" {
+		delete(e.settings, key)
+	} else {
+		e.settings[key] = value
+	}
 	if ch.Settings == nil {
 		ch.Settings = map[string]string{}
 	}
@@ -212,21 +220,16 @@ func (e *Engine) HasAccounts() bool { return len(e.accounts) > 0 }
 
 // ActorFor describes an account as the actor its requests act as.
 func (e *Engine) ActorFor(a domain.Account) domain.Actor {
-	act := domain.Actor{Login: a.Login, Role: a.Role, OfficeID: a.OfficeID, OperatorID: a.OperatorID, DeviceID: a.DeviceID, Version: a.Version}
-	if o := e.offices[a.OfficeID]; o != nil && a.DeviceID != "" {
-		if d := o.devices[a.DeviceID]; d != nil {
-			act.DeviceKind, act.WindowID = d.Kind, d.WindowID
-		}
-	}
-	return act
+	return domain.Actor{Login: a.Login, Role: a.Role, OfficeID: a.OfficeID, OperatorID: a.OperatorID, Version: a.Version}
 }
 
-// Actors returns the actor of every enabled account, by login, for token
-// checks that must not wait for the writer.
+// Actors returns the actor of every account that may log in, by login, for
+// token checks that must not wait for the writer. Accounts of the retired
+// device role may not: devices pair instead.
 func (e *Engine) Actors() map[string]domain.Actor {
 	out := make(map[string]domain.Actor, len(e.accounts))
 	for login, a := range e.accounts {
-		if !a.Disabled {
+		if !a.Disabled && a.Role != domain.RoleDevice {
 			out[login] = e.ActorFor(*a)
 		}
 	}

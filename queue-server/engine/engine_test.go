@@ -34,7 +34,7 @@ func newFixture(t *testing.T) *fixture {
 	f.must(f.e.PutWindow(sys, domain.Window{ID: "w2", OfficeID: "o1", Number: 2, ServiceIDs: []string{"realty"}}, &f.log))
 	f.must(f.e.PutOperator(sys, domain.Operator{ID: "op1", OfficeID: "o1", Login: "op1", FullName: "Иванова", Skills: []domain.Skill{{ServiceID: "pass", Weight: 1}, {ServiceID: "realty", Weight: 1}}}, &f.log))
 	f.must(f.e.PutOperator(sys, domain.Operator{ID: "op2", OfficeID: "o1", Login: "op2", FullName: "Петров"}, &f.log))
-	f.must(f.e.PutDevice(sys, domain.Device{ID: "k1", OfficeID: "o1", Kind: domain.DeviceKiosk, Login: "k1"}, &f.log))
+	f.must(f.e.PutDevice(sys, domain.Device{ID: "k1", OfficeID: "o1", Kind: domain.DeviceKiosk}, &f.log))
 	f.must(f.e.PutPriorityCategory(sys, domain.PriorityCategory{ID: "vet", OfficeID: "o1", Name: "Ветераны", Level: 2}, &f.log))
 	f.kiosk = domain.Actor{Login: "k1", Role: domain.RoleDevice, OfficeID: "o1", DeviceID: "k1", DeviceKind: domain.DeviceKiosk}
 	f.hall = domain.Actor{Login: "hall", Role: domain.RoleHall, OfficeID: "o1"}

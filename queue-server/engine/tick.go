@@ -12,6 +12,7 @@ import (
 func (e *Engine) Tick(ch *domain.Changes) {
 	now := e.cfg.Now()
 	a := domain.System
+	e.forgetRevocations(now, ch)
 	for _, o := range e.offices {
 		today := o.day(now)
 		for _, t := range o.live {

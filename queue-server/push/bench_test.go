@@ -30,7 +30,7 @@ func BenchmarkFanout1000(b *testing.B) {
 	}
 	h := NewHub(snap, Options{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h.ServeWS(w, r, officeID, nil)
+		h.ServeWS(w, r, officeID, nil, nil)
 	}))
 	defer srv.Close()
 	defer h.Close()

@@ -23,6 +23,9 @@ type client struct {
 	office string
 	send   chan entry
 	cancel context.CancelFunc // stops a snapshot in progress
+	// allowed says whether the subscriber may still listen; Hub.Recheck
+	// asks it after access changed.
+	allowed func() error
 
 	stopOnce sync.Once
 	quit     chan struct{} // closed when the writer must stop
@@ -51,9 +54,10 @@ func (c *client) drop() {
 // ServeWS upgrades the request and streams officeID's events until the
 // client leaves or the hub closes. since is the last sequence the client saw,
 // nil for a fresh start. The caller has authenticated and authorized the
-// request; r's context (with its actor) is passed to the snapshot function.
-// ServeWS returns when both of the connection's goroutines have ended.
-func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, officeID string, since *uint64) {
+// request; r's context (with its actor) is passed to the snapshot function,
+// and allowed tells later whether the subscriber may still listen (nil:
+// always). ServeWS returns when both of the connection's goroutines have ended.
+func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, officeID string, since *uint64, allowed func() error) {
 	h.mu.Lock()
 	closed := h.closed
 	h.mu.Unlock()
@@ -69,12 +73,13 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, officeID string, s
 	}
 	ctx, cancel := context.WithCancel(r.Context())
 	c := &client{
-		hub:    h,
-		conn:   conn,
-		office: officeID,
-		send:   make(chan entry, h.opts.SendQueue),
-		cancel: cancel,
-		quit:   make(chan struct{}),
+		hub:     h,
+		conn:    conn,
+		office:  officeID,
+		send:    make(chan entry, h.opts.SendQueue),
+		cancel:  cancel,
+		quit:    make(chan struct{}),
+		allowed: allowed,
 	}
 
 	// Register before anything is read from the ring or the snapshot, so

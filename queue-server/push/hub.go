@@ -253,6 +253,26 @@ func (h *Hub) Close() {
 	})
 }
 
+// Recheck asks every subscriber whether it may still listen and says bye,
+// with the reason, to those that may not: a revoked device or a disabled
+// account loses its stream at once, not at its next reconnect.
+func (h *Hub) Recheck() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for id, o := range h.offices {
+		for c := range o.subs {
+			if c.allowed == nil {
+				continue
+			}
+			if err := c.allowed(); err != nil {
+				h.log.Info("push: access withdrawn, closing stream", "office", id, "remote", c.conn.RemoteAddr().String())
+				c.sayBye(domain.ErrorMessage(err))
+				delete(o.subs, c)
+			}
+		}
+	}
+}
+
 func (h *Hub) unsubscribe(officeID string, c *client) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -52,7 +53,14 @@ func newFixture(t *testing.T, opts Options, snap SnapshotFunc) *fixture {
 		if o := r.URL.Query().Get("office"); o != "" {
 			office = o
 		}
-		h.ServeWS(w, r, office, since)
+		// ?who= names a subscriber that Recheck may find revoked.
+		who := r.URL.Query().Get("who")
+		h.ServeWS(w, r, office, since, func() error {
+			if _, gone := revoked.Load(who); gone {
+				return domain.Errorf(domain.CodeUnauthorized, "устройство %s отозвано", who)
+			}
+			return nil
+		})
 	}))
 	t.Cleanup(func() {
 		h.Close()
@@ -348,6 +356,31 @@ func TestPingsKeepReadersAliveAndSilentClientsAreDropped(t *testing.T) {
 	})
 	alive.Close()
 	<-done
+}
+
+// revoked holds the ?who= names that Recheck must find withdrawn.
+var revoked sync.Map
+
+// A subscriber whose access is withdrawn is told why and disconnected at
+// once; the others keep listening.
+func TestRecheckDropsRevokedSubscribers(t *testing.T) {
+	var seq atomic.Uint64
+	f := newFixture(t, Options{}, seqSnapshot(&seq))
+	gone, kept := f.dial(t, "?who=kiosk-revoke-test"), f.dial(t, "?who=board")
+	expect(t, gone, "snapshot 0")
+	expect(t, kept, "snapshot 0")
+	revoked.Store("kiosk-revoke-test", true)
+	t.Cleanup(func() { revoked.Delete("kiosk-revoke-test") })
+	f.hub.Recheck()
+	if m := read(t, gone); m.Type != "bye" || !strings.Contains(m.Reason, "отозвано") {
+		t.Fatalf("revoked subscriber got %s, want bye with the reason", m.raw)
+	}
+	if _, _, err := gone.ReadMessage(); err == nil {
+		t.Fatal("the revoked subscriber's connection stayed open")
+	}
+	waitFor(t, "one subscriber left", func() bool { return f.hub.subscribers(officeID) == 1 })
+	f.hub.Publish([]domain.Event{{Seq: 1, OfficeID: officeID, Type: domain.EventTicketIssued}})
+	expect(t, kept, "event 1")
 }
 
 func TestCloseSaysBye(t *testing.T) {

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"crypto/subtle"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -320,17 +321,69 @@ func (s *Service) Login(ctx context.Context, login, password string) (domain.Act
 	if f.acc.Disabled {
 		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "учётная запись %q отключена", login)
 	}
+	if f.acc.Role == domain.RoleDevice {
+		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "устройства больше не входят по паролю: зарегистрируйте устройство и привяжите его кодом")
+	}
 	return f.act, nil
 }
 
-// CheckActor runs on every request, so it reads the actor table instead of
-// the engine.
+// CheckActor runs on every request, so it reads the access table instead of
+// the engine. Tokens are people's: a device presents its credential
+// (CheckDevice), and tokens of the retired device accounts find no one.
 func (s *Service) CheckActor(ctx context.Context, a domain.Actor) (domain.Actor, error) {
-	cur, ok := (*s.actors.Load())[a.Login]
+	t := s.access.Load()
+	cur, ok := t.people[a.Login]
 	if !ok || cur.Version != a.Version {
 		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "сеанс больше не действителен, войдите снова")
 	}
+	if t.ended[a.SessionID] {
+		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "вы вышли из системы: войдите снова")
+	}
+	cur.SessionID, cur.SessionStarted = a.SessionID, a.SessionStarted
 	return cur, nil
+}
+
+var errRevoked = domain.Errorf(domain.CodeUnauthorized, "устройство отключено от сервера: привяжите его заново кодом от администратора")
+
+// CheckDevice checks a device credential against the hash of its secret.
+func (s *Service) CheckDevice(ctx context.Context, credential string) (domain.Actor, error) {
+	officeID, deviceID, secret, ok := domain.ParseDeviceCredential(credential)
+	if !ok {
+		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "ключ устройства повреждён: привяжите устройство заново")
+	}
+	d, ok := s.access.Load().devices[engine.DeviceKey(officeID, deviceID)]
+	if !ok || subtle.ConstantTimeCompare([]byte(d.Hash), []byte(domain.HashSecret(secret))) != 1 {
+		return domain.Actor{}, errRevoked
+	}
+	return d.Actor, nil
+}
+
+// EndSession remembers the logout for as long as the session could last.
+func (s *Service) EndSession(ctx context.Context) error {
+	a := actor(ctx)
+	_, err := write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
+		return struct{}{}, e.EndSession(a, a.SessionStarted.Add(s.opts.SessionMax), ch)
+	})
+	return err
+}
+
+// PairDevice exchanges a pairing code for a device credential.
+func (s *Service) PairDevice(ctx context.Context, code string) (domain.DevicePairing, error) {
+	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.DevicePairing, error) {
+		return e.PairDevice(code, ch)
+	})
+}
+
+func (s *Service) CreatePairingCode(ctx context.Context, officeID, deviceID string) (domain.PairingCode, error) {
+	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.PairingCode, error) {
+		return e.CreatePairingCode(actor(ctx), officeID, deviceID, ch)
+	})
+}
+
+func (s *Service) RevokeDevice(ctx context.Context, officeID, deviceID string) (domain.Device, error) {
+	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Device, error) {
+		return e.RevokeDevice(actor(ctx), officeID, deviceID, ch)
+	})
 }
 
 // HasAccounts reports whether any login exists, so a fresh server can say how

@@ -17,7 +17,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/talonqueue/talon/queue-server/auth"
 	"github.com/talonqueue/talon/queue-server/domain"
 	"github.com/talonqueue/talon/queue-server/engine"
 )
@@ -35,6 +34,9 @@ type Options struct {
 	Now func() time.Time
 	// BcryptCost hashes passwords; bcrypt.DefaultCost when 0.
 	BcryptCost int
+	// SessionMax is the longest a person's login session lasts, however
+	// often its token is refreshed; a logout is remembered that long. 24 h when 0.
+	SessionMax time.Duration
 	// MaxBatch bounds how many operations share one commit.
 	MaxBatch int
 	// TickEvery is how often postponed tickets and day ends are checked.
@@ -53,10 +55,12 @@ type Service struct {
 	eng    *engine.Engine
 	broken error // set when the state could not be reloaded after a failed commit
 
-	// actors answers token checks without the lock the writer holds through
-	// every fsync; it is replaced after commits that change logins or devices.
-	actors atomic.Pointer[map[string]domain.Actor]
-	pub    atomic.Pointer[Publisher]
+	// access answers token and credential checks without the lock the
+	// writer holds through every fsync; it is replaced after commits that
+	// change logins, devices or sessions, and onAccess is told.
+	access   atomic.Pointer[accessTable]
+	onAccess atomic.Pointer[func()]
+	pub      atomic.Pointer[Publisher]
 	// commits and committed count durable transactions and the operations
 	// they carried, to show how well commits are grouped.
 	commits, committed atomic.Uint64
@@ -80,7 +84,8 @@ type result struct {
 	err error
 }
 
-const secretSetting = "token_secret"
+// legacySecretSetting is where servers before the key file kept the token key.
+const legacySecretSetting = "token_secret"
 
 // Open loads the state from the store and starts the writer.
 func Open(ctx context.Context, opts Options) (*Service, error) {
@@ -90,6 +95,9 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 512
 	}
+	if opts.SessionMax <= 0 {
+		opts.SessionMax = 24 * time.Hour
+	}
 	if opts.TickEvery <= 0 {
 		opts.TickEvery = time.Second
 	}
@@ -98,7 +106,7 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	}
 	s := &Service{
 		opts: opts, store: opts.Store, log: opts.Logger,
-		cfg: engine.Config{Now: opts.Now, NewID: newID, NewCode: newCode, TZ: time.LoadLocation},
+		cfg: engine.Config{Now: opts.Now, NewID: newID, NewCode: newCode, NewPairingCode: newPairingCode, NewSecret: newSecret, TZ: time.LoadLocation},
 		ops: make(chan op), quit: make(chan struct{}), done: make(chan struct{}),
 	}
 	if err := s.reload(ctx); err != nil {
@@ -106,19 +114,16 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	}
 	go s.run()
 	go s.tick()
-	if s.eng.Setting(secretSetting) == "" {
-		secret, err := auth.NewSecret()
-		if err != nil {
-			s.Close()
-			return nil, err
-		}
-		_, err = write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
-			e.PutSetting(secretSetting, hex.EncodeToString(secret), ch)
+	// Servers before the key file kept the token key in the database, and
+	// so in every backup: it is dropped (its tokens stop working).
+	if s.eng.Setting(legacySecretSetting) != "" {
+		_, err := write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
+			e.PutSetting(legacySecretSetting, "", ch)
 			return struct{}{}, nil
 		})
 		if err != nil {
 			s.Close()
-			return nil, fmt.Errorf("store token secret: %w", err)
+			return nil, fmt.Errorf("remove the token key from the database: %w", err)
 		}
 	}
 	return s, nil
@@ -140,15 +145,27 @@ func (s *Service) reload(ctx context.Context) error {
 	return nil
 }
 
+// accessTable is who may call: people by login, paired devices by
+// engine.DeviceKey, and the sessions that were ended early.
+type accessTable struct {
+	people  map[string]domain.Actor
+	devices map[string]engine.DeviceCredential
+	ended   map[string]bool
+}
+
 func (s *Service) refreshActors() {
-	m := s.eng.Actors()
-	s.actors.Store(&m)
+	s.access.Store(&accessTable{people: s.eng.Actors(), devices: s.eng.DeviceCredentials(), ended: s.eng.RevokedSessions()})
 }
 
 // changesActors reports whether a commit may change who a token stands for.
 func changesActors(c *domain.Changes) bool {
-	return len(c.Accounts) > 0 || len(c.Devices) > 0 || len(c.Deletions) > 0
+	return len(c.Accounts) > 0 || len(c.Devices) > 0 || len(c.Deletions) > 0 || len(c.Settings) > 0
 }
+
+// OnAccessChanged sets f to be called (on its own goroutine) after every
+// commit that may have taken someone's access away, so that open streams
+// can be checked again.
+func (s *Service) OnAccessChanged(f func()) { s.onAccess.Store(&f) }
 
 // Ready reports whether the service can take requests: it cannot after a
 // failed commit whose state could not be reloaded from disk.
@@ -174,15 +191,6 @@ func (s *Service) Stats() Stats {
 
 // SetPublisher sets where committed events go; before it is set they go nowhere.
 func (s *Service) SetPublisher(p Publisher) { s.pub.Store(&p) }
-
-// TokenSecret is the key tokens are signed with, kept in the store so tokens
-// survive restarts.
-func (s *Service) TokenSecret() []byte {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	b, _ := hex.DecodeString(s.eng.Setting(secretSetting))
-	return b
-}
 
 // Close stops the writer after the operations already accepted; it does not
 // close the store.
@@ -280,6 +288,9 @@ func (s *Service) commit(batch []op) {
 				s.committed.Add(uint64(len(batch)))
 				if changesActors(&all) {
 					s.refreshActors()
+					if f := s.onAccess.Load(); f != nil {
+						go (*f)()
+					}
 				}
 			}
 		}
@@ -343,6 +354,18 @@ func newID() string {
 	var b [14]byte
 	binary.BigEndian.PutUint64(b[:8], uint64(time.Now().UnixMilli())<<16)
 	_, _ = rand.Read(b[6:])
+	return hex.EncodeToString(b[:])
+}
+
+func newPairingCode() string {
+	var b [domain.PairingCodeLen]byte
+	_, _ = rand.Read(b[:])
+	return domain.PairingCodeFrom(b)
+}
+
+func newSecret() string {
+	var b [32]byte
+	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }
 

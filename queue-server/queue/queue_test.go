@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -74,7 +76,7 @@ func openDemo(t *testing.T, st domain.Store, opts Options) *Service {
 	}
 	t.Cleanup(svc.Close)
 	if !demo.Seeded(context.Background(), svc) {
-		if err := demo.Seed(context.Background(), svc, "demo"); err != nil {
+		if _, err := demo.Seed(context.Background(), svc, "demo"); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -111,13 +113,40 @@ func openStore(t *testing.T, path string) *store.Store {
 	return st
 }
 
+// as is a demo account logged in, or a demo device (kiosk1, display1 …)
+// paired afresh, as the actor of a context.
 func as(login string, svc *Service, t *testing.T) context.Context {
 	t.Helper()
+	if !strings.Contains(login, "operator") && demoDevice.MatchString(login) {
+		return domain.WithActor(context.Background(), pair(t, svc, login))
+	}
 	a, err := svc.Login(context.Background(), login, "demo")
 	if err != nil {
 		t.Fatalf("login %s: %v", login, err)
 	}
 	return domain.WithActor(context.Background(), a)
+}
+
+var demoDevice = regexp.MustCompile(`^(kiosk|display|rating)[0-9]+$`)
+
+// pair pairs a demo device as its administrator would and returns the
+// actor its credential stands for.
+func pair(t *testing.T, svc *Service, device string) domain.Actor {
+	t.Helper()
+	sys := domain.WithActor(context.Background(), domain.System)
+	code, err := svc.CreatePairingCode(sys, demo.OfficeID, device)
+	if err != nil {
+		t.Fatalf("pairing code for %s: %v", device, err)
+	}
+	p, err := svc.PairDevice(context.Background(), code.Code)
+	if err != nil {
+		t.Fatalf("pair %s: %v", device, err)
+	}
+	a, err := svc.CheckDevice(context.Background(), p.Credential)
+	if err != nil {
+		t.Fatalf("check %s: %v", device, err)
+	}
+	return a
 }
 
 func TestConcurrentIssueIsDurableAndUnique(t *testing.T) {
@@ -224,20 +253,113 @@ func TestLogin(t *testing.T) {
 			t.Errorf("login %q/%q: %v, want unauthorized", tc.login, tc.password, err)
 		}
 	}
-	a, err := svc.Login(context.Background(), "rating3", "demo")
+	a, err := svc.Login(context.Background(), "hall", "demo")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Role != domain.RoleDevice || a.DeviceKind != domain.DeviceRating || a.WindowID != "w3" {
-		t.Fatalf("rating terminal actor = %+v", a)
-	}
 	// A password change invalidates what was issued for the old one.
 	admin := as("admin", svc, t)
-	if _, err := svc.PutAccount(admin, domain.AccountInput{Account: domain.Account{Login: "rating3", Role: domain.RoleDevice, OfficeID: demo.OfficeID, DeviceID: "rating3"}, Password: "new-secret"}); err != nil {
+	if _, err := svc.PutAccount(admin, domain.AccountInput{Account: domain.Account{Login: "hall", Role: domain.RoleHall, OfficeID: demo.OfficeID}, Password: "new-secret"}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := svc.CheckActor(context.Background(), a); domain.ErrorCode(err) != domain.CodeUnauthorized {
 		t.Fatalf("old token's actor still accepted: %v", err)
+	}
+}
+
+// Devices pair with a one-time code and lose access when revoked; the
+// credential survives a restart, a used or expired code does not work.
+func TestDevicePairingAndRevocation(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "talon.db")
+	st := openStore(t, path)
+	now := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	svc := openDemo(t, st, Options{Now: clock})
+	ctx := context.Background()
+	admin := as("admin", svc, t)
+	changed := make(chan struct{}, 16)
+	svc.OnAccessChanged(func() { changed <- struct{}{} })
+
+	code, err := svc.CreatePairingCode(admin, demo.OfficeID, "rating3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := svc.PairDevice(ctx, strings.ToLower(code.Code))
+	if err != nil {
+		t.Fatalf("pair with the code as typed in lower case: %v", err)
+	}
+	a, err := svc.CheckDevice(ctx, p.Credential)
+	if err != nil || a.Role != domain.RoleDevice || a.DeviceKind != domain.DeviceRating || a.WindowID != "w3" {
+		t.Fatalf("device actor %+v, %v", a, err)
+	}
+	if _, err := svc.PairDevice(ctx, code.Code); domain.ErrorCode(err) != domain.CodeNotFound || !strings.Contains(domain.ErrorMessage(err), "уже использован") {
+		t.Fatalf("a used code: %v", err)
+	}
+	if _, err := svc.Login(ctx, "rating3", "demo"); domain.ErrorCode(err) != domain.CodeUnauthorized {
+		t.Fatalf("a device logged in with a password: %v", err)
+	}
+	forged := p.Credential[:len(p.Credential)-4] + "0000"
+	if _, err := svc.CheckDevice(ctx, forged); domain.ErrorCode(err) != domain.CodeUnauthorized {
+		t.Fatalf("a forged credential: %v", err)
+	}
+
+	late, err := svc.CreatePairingCode(admin, demo.OfficeID, "kiosk1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	now = now.Add(domain.PairingCodeTTL)
+	mu.Unlock()
+	if _, err := svc.PairDevice(ctx, late.Code); domain.ErrorCode(err) != domain.CodeConflict || !strings.Contains(domain.ErrorMessage(err), "истёк") {
+		t.Fatalf("an expired code: %v", err)
+	}
+
+	svc.Close()
+	svc = openDemo(t, st, Options{Now: clock})
+	if _, err := svc.CheckDevice(ctx, p.Credential); err != nil {
+		t.Fatalf("the credential did not survive a restart: %v", err)
+	}
+	svc.OnAccessChanged(func() { changed <- struct{}{} })
+	if _, err := svc.RevokeDevice(as("admin", svc, t), demo.OfficeID, "rating3"); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-changed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("revocation did not tell the streams to recheck")
+	}
+	if _, err := svc.CheckDevice(ctx, p.Credential); domain.ErrorCode(err) != domain.CodeUnauthorized || !strings.Contains(domain.ErrorMessage(err), "привяжите его заново") {
+		t.Fatalf("a revoked device still works: %v", err)
+	}
+}
+
+// A logout ends the session for every token of it, also after a restart,
+// and other sessions of the same login go on.
+func TestLogoutEndsTheSession(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "talon.db"))
+	svc := openDemo(t, st, Options{})
+	ctx := context.Background()
+	a, err := svc.Login(ctx, "hall", "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.SessionID, a.SessionStarted = "s-desk", time.Now()
+	other := a
+	other.SessionID = "s-phone"
+	if err := svc.EndSession(domain.WithActor(ctx, a)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CheckActor(ctx, a); domain.ErrorCode(err) != domain.CodeUnauthorized {
+		t.Fatalf("a token of the ended session still works: %v", err)
+	}
+	if _, err := svc.CheckActor(ctx, other); err != nil {
+		t.Fatalf("another session of the login ended too: %v", err)
+	}
+	svc.Close()
+	svc = openDemo(t, st, Options{})
+	if _, err := svc.CheckActor(ctx, a); domain.ErrorCode(err) != domain.CodeUnauthorized {
+		t.Fatalf("the logout was forgotten over a restart: %v", err)
 	}
 }
 
@@ -254,10 +376,14 @@ func BenchmarkIssueTicket(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer svc.Close()
-			if err := demo.Seed(context.Background(), svc, "demo"); err != nil {
+			creds, err := demo.Seed(context.Background(), svc, "demo")
+			if err != nil {
 				b.Fatal(err)
 			}
-			a, _ := svc.Login(context.Background(), "kiosk1", "demo")
+			a, err := svc.CheckDevice(context.Background(), creds["kiosk1"])
+			if err != nil {
+				b.Fatal(err)
+			}
 			ctx := domain.WithActor(context.Background(), a)
 			// SetParallelism multiplies by GOMAXPROCS; ask for at least clients goroutines.
 			b.SetParallelism((clients + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))

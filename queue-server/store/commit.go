@@ -28,6 +28,14 @@ type accountRecord struct {
 	PasswordHash string `json:"password_hash,omitempty"`
 }
 
+// deviceRecord stores the hashes of a device's pairing code and credential,
+// which domain.Device keeps out of JSON.
+type deviceRecord struct {
+	domain.Device
+	PairingCodeHash string `json:"pairing_code_hash,omitempty"`
+	CredentialHash  string `json:"credential_hash,omitempty"`
+}
+
 // dayed names the buckets of a record kind kept per day, with an index from
 // id to day and an index of the records still alive.
 type dayed struct {
@@ -207,7 +215,7 @@ func apply(tx *bolt.Tx, c *domain.Changes) error {
 		}
 	}
 	for _, x := range c.Devices {
-		if err := put(tx, x, bucketDevices, x.OfficeID, x.ID); err != nil {
+		if err := put(tx, deviceRecord{Device: x, PairingCodeHash: x.PairingCodeHash, CredentialHash: x.CredentialHash}, bucketDevices, x.OfficeID, x.ID); err != nil {
 			return err
 		}
 	}

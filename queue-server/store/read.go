@@ -43,8 +43,14 @@ func (s *Store) Load(ctx context.Context, sinceDay string) (domain.State, error)
 		if st.Operators, err = loadScoped[domain.Operator](ctx, tx, bucketOperators); err != nil {
 			return err
 		}
-		if st.Devices, err = loadScoped[domain.Device](ctx, tx, bucketDevices); err != nil {
+		devices, err := loadScoped[deviceRecord](ctx, tx, bucketDevices)
+		if err != nil {
 			return err
+		}
+		for _, r := range devices {
+			d := r.Device
+			d.PairingCodeHash, d.CredentialHash = r.PairingCodeHash, r.CredentialHash
+			st.Devices = append(st.Devices, d)
 		}
 		if st.Categories, err = loadScoped[domain.PriorityCategory](ctx, tx, bucketCategories); err != nil {
 			return err

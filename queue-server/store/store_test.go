@@ -35,7 +35,7 @@ func everything() (domain.Changes, domain.State) {
 		},
 		Windows:    []domain.Window{{ID: "w1", OfficeID: testOffice, Number: 1, Name: "Окно 1", ServiceIDs: []string{"passport"}}},
 		Operators:  []domain.Operator{{ID: "op1", OfficeID: testOffice, Login: "operator1", FullName: "Петрова А. А.", Skills: []domain.Skill{{ServiceID: "passport", Weight: 2}}}},
-		Devices:    []domain.Device{{ID: "r1", OfficeID: testOffice, Kind: domain.DeviceRating, Login: "rating1", WindowID: "w1"}},
+		Devices:    []domain.Device{{ID: "r1", OfficeID: testOffice, Kind: domain.DeviceRating, WindowID: "w1", CredentialHash: "c0ffee", PairingCodeHash: "beef"}},
 		Categories: []domain.PriorityCategory{{ID: "veteran", OfficeID: testOffice, Name: "Ветераны ВОВ", Level: 3}},
 		Accounts: []domain.Account{
 			{Login: "admin", Role: domain.RoleAdmin, PasswordHash: "$2a$10$hash", Version: 2},
