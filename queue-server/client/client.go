@@ -64,9 +64,10 @@ var _ domain.Backend = (*Client)(nil)
 // Option configures a Client.
 type Option func(*Client)
 
-// WithHTTPClient sends requests through hc, e.g. for TLS settings or a proxy.
-// The WebSocket dialer takes its proxy and TLS settings from hc's transport
-// when that is an *http.Transport.
+// WithHTTPClient sends requests through hc, e.g. for a proxy or TLS settings
+// of one's own; it cannot be combined with WithCAFile or
+// WithPinnedCertificate. The WebSocket dialer takes its proxy and TLS
+// settings from hc's transport when that is an *http.Transport.
 func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.http = hc } }
 
 // WithTimeout bounds each HTTP request, body included (default 10 s); it also
