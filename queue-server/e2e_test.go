@@ -20,7 +20,7 @@ import (
 	"github.com/talonqueue/talon/queue-server/domain"
 )
 
-var listening = regexp.MustCompile(`слушает (http://\S+)`)
+var listening = regexp.MustCompile(`слушает (https?://\S+)`)
 
 // startServer runs the real program in process on a free loopback port with
 // its data in dir, and waits until /healthz answers.

@@ -1,9 +1,21 @@
 // Command queue-server is Talon's queue server: it keeps the durable queue of
 // every office and serves the HTTP API, the live stream and the web pages.
 //
-//	queue-server [--demo] [--addr HOST:PORT] [--data DIR]   serve
+//	queue-server [--demo] [--addr HOST:PORT] [--data DIR] [TLS]   serve
 //	queue-server create-admin --data DIR --login NAME --password SECRET
 //	queue-server restore --from BACKUP --data DIR
+//
+// where TLS is one of
+//
+//	--tls-self-signed                  HTTPS with a certificate made in DIR/tls on the first start
+//	--tls-cert FILE --tls-key FILE     HTTPS with a given certificate and key (PEM)
+//	--insecure-http                    plain HTTP off loopback, behind a proxy that terminates TLS
+//
+// Without any of them the server speaks plain HTTP, and only on a loopback
+// address (127.0.0.0/8, ::1, localhost); elsewhere it refuses to start.
+// Every flag also has an environment variable: TALON_ADDR, TALON_DATA,
+// TALON_DEMO_PASSWORD, TALON_TLS_CERT, TALON_TLS_KEY, TALON_TLS_SELF_SIGNED,
+// TALON_INSECURE_HTTP.
 package main
 
 import (

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,6 +23,7 @@ import (
 	"github.com/talonqueue/talon/queue-server/push"
 	"github.com/talonqueue/talon/queue-server/queue"
 	"github.com/talonqueue/talon/queue-server/store"
+	"github.com/talonqueue/talon/queue-server/tlsconf"
 	"github.com/talonqueue/talon/queue-server/web"
 )
 
@@ -32,10 +35,24 @@ type serveFlags struct {
 	demo                     bool
 	bcryptCost               int
 	tokenTTL, sessionMax     time.Duration
+
+	tlsCertFile, tlsKeyFile  string
+	tlsSelfSigned, plainHTTP bool
+	// tlsCert is the pair from --tls-cert and --tls-key, read while parsing
+	// so that a wrong file stops the start before anything else happens.
+	tlsCert *tls.Certificate
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveFlags, error) {
 	var f serveFlags
+	selfSigned, err := envBool(getenv, "TALON_TLS_SELF_SIGNED")
+	if err != nil {
+		return f, err
+	}
+	plainHTTP, err := envBool(getenv, "TALON_INSECURE_HTTP")
+	if err != nil {
+		return f, err
+	}
 	fs := flag.NewFlagSet("queue-server", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&f.addr, "addr", envOr(getenv, "TALON_ADDR", "127.0.0.1:8080"), "address to listen on (TALON_ADDR)")
@@ -45,13 +62,60 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.IntVar(&f.bcryptCost, "bcrypt-cost", 0, "bcrypt cost of new passwords (0: the library default; tests use 4)")
 	fs.DurationVar(&f.tokenTTL, "token-ttl", 12*time.Hour, "how long a login token stays valid (a working day)")
 	fs.DurationVar(&f.sessionMax, "session-max", auth.DefaultSessionMax, "how long a login session lasts however often its token is refreshed")
+	fs.StringVar(&f.tlsCertFile, "tls-cert", getenv("TALON_TLS_CERT"), "HTTPS certificate (PEM, chain included), with --tls-key (TALON_TLS_CERT)")
+	fs.StringVar(&f.tlsKeyFile, "tls-key", getenv("TALON_TLS_KEY"), "private key of --tls-cert (PEM) (TALON_TLS_KEY)")
+	fs.BoolVar(&f.tlsSelfSigned, "tls-self-signed", selfSigned, "HTTPS with a self-signed certificate kept in DATA/"+tlsconf.Dir+" (TALON_TLS_SELF_SIGNED)")
+	fs.BoolVar(&f.plainHTTP, "insecure-http", plainHTTP, "plain HTTP on a non-loopback address, behind a proxy that terminates TLS (TALON_INSECURE_HTTP)")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("unknown argument %q; commands: create-admin, restore", fs.Arg(0))
 	}
+	if err := f.checkTLS(); err != nil {
+		return f, err
+	}
 	return f, nil
+}
+
+// checkTLS refuses flag combinations that cannot mean what was intended, and
+// plain HTTP that other machines could reach unless it was asked for: tokens
+// and passwords would cross the office network readable by anyone on it.
+func (f *serveFlags) checkTLS() error {
+	host, _, err := net.SplitHostPort(f.addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: нужен адрес вида ХОСТ:ПОРТ, например 127.0.0.1:8080", f.addr)
+	}
+	files := f.tlsCertFile != "" || f.tlsKeyFile != ""
+	switch {
+	case files && (f.tlsCertFile == "" || f.tlsKeyFile == ""):
+		return errors.New("--tls-cert и --tls-key указываются вместе: сертификат и его ключ")
+	case files && f.tlsSelfSigned:
+		return errors.New("укажите либо --tls-cert и --tls-key, либо --tls-self-signed, но не всё сразу")
+	case f.plainHTTP && (files || f.tlsSelfSigned):
+		return errors.New("--insecure-http отключает HTTPS и не сочетается с --tls-cert, --tls-key и --tls-self-signed")
+	case files:
+		cert, err := tlsconf.Load(f.tlsCertFile, f.tlsKeyFile)
+		if err != nil {
+			return err
+		}
+		f.tlsCert = &cert
+	case !f.tlsSelfSigned && !f.plainHTTP && !loopback(host):
+		return fmt.Errorf("адрес %s доступен с других машин, а HTTPS не включён: укажите --tls-self-signed или --tls-cert и --tls-key; "+
+			"если TLS снимает обратный прокси перед сервером, запустите с --insecure-http", f.addr)
+	}
+	return nil
+}
+
+// loopback reports whether a listen host is reachable from this machine
+// only. Names other than localhost count as reachable: what they resolve to
+// can change, and an empty host is every interface.
+func loopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func envOr(getenv func(string) string, key, def string) string {
@@ -59,6 +123,19 @@ func envOr(getenv func(string) string, key, def string) string {
 		return v
 	}
 	return def
+}
+
+// envBool reads a switch from the environment; unset is false.
+func envBool(getenv func(string) string, key string) (bool, error) {
+	v := getenv(key)
+	if v == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s=%q: ожидается true или false", key, v)
+	}
+	return b, nil
 }
 
 // openService opens the store in the data folder and the queue on top of it.
@@ -117,17 +194,30 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 
+	cert, err := certificate(f, stdout)
+	if err != nil {
+		hub.Close()
+		return err
+	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		hub.Close()
 		return fmt.Errorf("listen on %s: %w", f.addr, err)
 	}
+	scheme := "http"
+	if cert != nil {
+		ln = tls.NewListener(ln, tlsconf.ServerConfig(*cert))
+		scheme = "https"
+	}
 	srv := newHTTPServer(handler)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
-	url := "http://" + ln.Addr().String()
+	url := scheme + "://" + ln.Addr().String()
 	fmt.Fprintf(stdout, "Talon queue-server слушает %s (данные: %s)\n", url, f.data)
+	if cert != nil {
+		greetTLS(stdout, cert, f.tlsSelfSigned)
+	}
 	if len(demoDevices) > 0 {
 		if err := writeTerminalConfigs(filepath.Join(f.data, terminalsDir), url, demo.OfficeID, demoDevices); err != nil {
 			hub.Close()
@@ -166,6 +256,35 @@ func newHTTPServer(h http.Handler) *http.Server {
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
+	}
+}
+
+// certificate returns the HTTPS certificate the flags ask for, nil for plain
+// HTTP; a self-signed one is created in the data folder on the first start.
+func certificate(f serveFlags, stdout io.Writer) (*tls.Certificate, error) {
+	if !f.tlsSelfSigned {
+		return f.tlsCert, nil
+	}
+	host, _, _ := net.SplitHostPort(f.addr) // parseServe has checked it
+	dir := filepath.Join(f.data, tlsconf.Dir)
+	cert, created, err := tlsconf.SelfSigned(dir, host)
+	if err != nil {
+		return nil, err
+	}
+	if created {
+		fmt.Fprintf(stdout, "Создан самоподписанный сертификат %s, он действует до %s. Чтобы выпустить новый, остановите сервер и удалите %s и %s.\n",
+			filepath.Join(dir, tlsconf.CertFile), cert.Leaf.NotAfter.Format("02.01.2006"), tlsconf.CertFile, tlsconf.KeyFile)
+	}
+	return &cert, nil
+}
+
+// greetTLS prints the fingerprint terminals pin: with a self-signed
+// certificate it is the only way for them to know they reached this server.
+func greetTLS(w io.Writer, cert *tls.Certificate, selfSigned bool) {
+	fmt.Fprintf(w, "Отпечаток сертификата SHA-256: %s\n", tlsconf.FingerprintOf(cert.Leaf.Raw))
+	fmt.Fprintln(w, "Закрепите этот отпечаток в настройках терминалов (в Go SDK: client.WithPinnedCertificate) — они будут доверять только этому сертификату.")
+	if selfSigned {
+		fmt.Fprintln(w, "Браузер предупредит, что сертификат самоподписанный: сверьте отпечаток в сведениях о сертификате и примите его.")
 	}
 }
 

@@ -17,6 +17,7 @@ package client
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -42,6 +43,11 @@ type Client struct {
 	log       *slog.Logger
 	userAgent string
 	stream    StreamTiming
+	// caFile and pin are the WithCAFile and WithPinnedCertificate settings;
+	// tls is the config New builds from them for the transport and the
+	// stream's dialer, nil without them.
+	caFile, pin string
+	tls         *tls.Config
 
 	mu       sync.Mutex
 	token    string
@@ -58,9 +64,10 @@ var _ domain.Backend = (*Client)(nil)
 // Option configures a Client.
 type Option func(*Client)
 
-// WithHTTPClient sends requests through hc, e.g. for TLS settings or a proxy.
-// The WebSocket dialer takes its proxy and TLS settings from hc's transport
-// when that is an *http.Transport.
+// WithHTTPClient sends requests through hc, e.g. for a proxy or TLS settings
+// of one's own; it cannot be combined with WithCAFile or
+// WithPinnedCertificate. The WebSocket dialer takes its proxy and TLS
+// settings from hc's transport when that is an *http.Transport.
 func WithHTTPClient(hc *http.Client) Option { return func(c *Client) { c.http = hc } }
 
 // WithTimeout bounds each HTTP request, body included (default 10 s); it also
@@ -115,12 +122,28 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 	for _, o := range opts {
 		o(c)
 	}
+	if c.caFile != "" || c.pin != "" {
+		if u.Scheme != "https" {
+			return nil, fmt.Errorf("client: a CA file or a pinned certificate needs an https:// base URL, not %q", baseURL)
+		}
+		if c.http != nil {
+			return nil, errors.New("client: WithCAFile and WithPinnedCertificate configure the client's own transport; with WithHTTPClient set TLS on that client's transport")
+		}
+		if c.tls, err = tlsConfig(c.caFile, c.pin); err != nil {
+			return nil, err
+		}
+	}
 	if c.http == nil {
 		// A client is one terminal: it keeps its own connections instead of
 		// sharing http.DefaultTransport, whose two idle connections per host
 		// make concurrent calls reconnect every time.
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 32
+		if c.tls != nil {
+			// A copy: the transport adds its HTTP/2 protocols to the config
+			// it holds, which the stream's dialer must not see.
+			t.TLSClientConfig = c.tls.Clone()
+		}
 		c.http = &http.Client{Timeout: c.timeout, Transport: t}
 	} else if c.http.Timeout == 0 {
 		hc := *c.http

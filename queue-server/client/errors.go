@@ -2,6 +2,7 @@ package client
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 
@@ -12,9 +13,16 @@ import (
 const msgUnavailable = "нет связи с сервером очереди"
 
 // unavailable turns a transport failure (refused, reset, timeout, cancelled)
-// into the error a screen can show; the cause stays in Err for logs.
+// into the error a screen can show; the cause stays in Err for logs. A
+// server with the wrong certificate says so: retrying will not help, someone
+// has to check the terminal's settings or the server.
 func unavailable(method, path string, err error) *domain.Error {
-	return &domain.Error{Code: domain.CodeUnavailable, Message: msgUnavailable, Err: fmt.Errorf("%s %s: %w", method, path, err)}
+	msg := msgUnavailable
+	var pin *CertificateMismatchError
+	if errors.As(err, &pin) {
+		msg = pin.Error()
+	}
+	return &domain.Error{Code: domain.CodeUnavailable, Message: msg, Err: fmt.Errorf("%s %s: %w", method, path, err)}
 }
 
 // unexpected is a 2xx answer the client cannot read: a server of another

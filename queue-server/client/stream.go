@@ -459,16 +459,23 @@ func (c *Client) streamURL(officeID string, seq uint64, resume bool) (string, er
 	return u.String(), nil
 }
 
-// dialer follows the HTTP client's proxy and TLS settings where it can see them.
+// dialer follows the HTTP client's proxy and TLS settings where it can see
+// them; WithCAFile and WithPinnedCertificate apply to the stream as to calls.
+// The dialer offers HTTP/1.1 only: a transport lists HTTP/2 in its TLS
+// config, and a WebSocket handshake cannot run over HTTP/2.
 func (c *Client) dialer() *websocket.Dialer {
 	d := &websocket.Dialer{
 		Proxy:            http.ProxyFromEnvironment,
 		HandshakeTimeout: c.stream.HandshakeTimeout,
 		NetDialContext:   (&net.Dialer{Timeout: c.stream.HandshakeTimeout}).DialContext,
+		TLSClientConfig:  c.tls,
 	}
 	if tr, ok := c.http.Transport.(*http.Transport); ok {
 		d.Proxy = tr.Proxy
-		d.TLSClientConfig = tr.TLSClientConfig
+		if c.tls == nil && tr.TLSClientConfig != nil {
+			d.TLSClientConfig = tr.TLSClientConfig.Clone()
+			d.TLSClientConfig.NextProtos = nil
+		}
 	}
 	return d
 }
