@@ -217,7 +217,7 @@ type accessSuite struct {
 
 // bearer is how each kind of caller gets its token, and the only place that
 // knows it: staff log in to an account the region administrator creates;
-// devices, today, to an account of role "device" naming the device.
+// devices are paired with a code the region administrator asks for.
 func bearer(t *testing.T, s *accessSuite, role string, o *accessOffice) string {
 	t.Helper()
 	account := map[string]any{"password": "access-secret"}
@@ -233,7 +233,7 @@ func bearer(t *testing.T, s *accessSuite, role string, o *accessOffice) string {
 	case roleOperator:
 		account["role"], account["operator_id"] = "operator", o.operator
 	case roleKiosk, roleDisplay, roleRating:
-		account["role"], account["device_id"] = "device", o.devices[role]
+		return pairDevice(t, s, o.id, o.devices[role])
 	default:
 		t.Fatalf("no way to sign in as %q", role)
 	}
@@ -241,6 +241,34 @@ func bearer(t *testing.T, s *accessSuite, role string, o *accessOffice) string {
 	login := "access-" + o.id + "-" + strings.ReplaceAll(role, " ", "-")
 	s.do(t, "PUT", "/api/v1/accounts/"+login, account)
 	return signIn(t, s.url, login, "access-secret")
+}
+
+// pairDevice exchanges a fresh pairing code for the device's credential.
+func pairDevice(t *testing.T, s *accessSuite, officeID, deviceID string) string {
+	t.Helper()
+	var code struct{ Code string }
+	decode(t, s.do(t, "POST", "/api/v1/offices/"+officeID+"/devices/"+deviceID+"/pairing-code", nil), &code)
+	status, out := call(t, "POST", s.url+"/api/v1/pair", "", jsonOf(t, map[string]string{"code": code.Code}), nil)
+	cred, _ := out["credential"].(string)
+	if status != http.StatusOK || cred == "" {
+		t.Fatalf("pair %s/%s: %d %v", officeID, deviceID, status, out)
+	}
+	return cred
+}
+
+// freshToken signs the caller in again without changing its password, for
+// an operation that spends the token it is sent with (logout).
+func freshToken(t *testing.T, s *accessSuite, c caller) string {
+	t.Helper()
+	switch {
+	case c.token == "" || c.home == nil && c.role != roleRegionAdmin:
+		return c.token
+	case c.role == roleRegionAdmin:
+		return signIn(t, s.url, "admin", "demo")
+	case c.role == roleKiosk || c.role == roleDisplay || c.role == roleRating:
+		return c.token // devices have no session to end
+	}
+	return signIn(t, s.url, "access-"+c.home.id+"-"+strings.ReplaceAll(c.role, " ", "-"), "access-secret")
 }
 
 func signIn(t *testing.T, base, login, password string) string {
@@ -274,7 +302,7 @@ func newAccessSuite(t *testing.T) *accessSuite {
 		devices: map[string]string{roleKiosk: "kiosk-1", roleDisplay: "display-1", roleRating: "rating-1"}}
 	// A device column is named by the device's kind.
 	for kind, id := range second.devices {
-		d := map[string]any{"kind": kind, "login": id}
+		d := map[string]any{"kind": kind}
 		if kind == roleRating {
 			d["window_id"] = second.window
 		}
@@ -387,7 +415,9 @@ var spares = map[string]func(o *accessOffice) any{
 	"operators": func(*accessOffice) any {
 		return map[string]any{"login": "access-tmp-operator", "full_name": "Временный Оператор", "skills": []any{}}
 	},
-	"devices": func(*accessOffice) any { return map[string]string{"kind": "display", "login": "access-tmp-device"} },
+	"devices": func(*accessOffice) any {
+		return map[string]string{"kind": "display", "name": "Временное табло"}
+	},
 	"priority-categories": func(*accessOffice) any {
 		return map[string]any{"name": "Временная категория", "level": 1}
 	},
@@ -444,20 +474,27 @@ type sample struct {
 	query        func(o *accessOffice) string
 	body         func(o *accessOffice, v map[string]string) any
 	officeInBody bool // the office is named in the body, not in the path
+	spendsToken  bool // the operation ends the session it is sent with
 }
 
 var samples = map[string]sample{
 	"login": {body: func(*accessOffice, map[string]string) any {
 		return map[string]string{"login": "manager", "password": "demo"}
 	}},
-	"putOffice":              {body: func(o *accessOffice, _ map[string]string) any { return json.RawMessage(o.body) }},
-	"putService":             {prepare: spare("service", "services", false), body: spareBody("services")},
-	"deleteService":          {prepare: spare("service", "services", true)},
-	"putWindow":              {prepare: spare("window", "windows", false), body: spareBody("windows")},
-	"deleteWindow":           {prepare: spare("window", "windows", true)},
-	"putOperator":            {prepare: spare("operator", "operators", false), body: spareBody("operators")},
-	"deleteOperator":         {prepare: spare("operator", "operators", true)},
-	"putDevice":              {prepare: spare("device", "devices", false), body: spareBody("devices")},
+	"putOffice":         {body: func(o *accessOffice, _ map[string]string) any { return json.RawMessage(o.body) }},
+	"putService":        {prepare: spare("service", "services", false), body: spareBody("services")},
+	"deleteService":     {prepare: spare("service", "services", true)},
+	"putWindow":         {prepare: spare("window", "windows", false), body: spareBody("windows")},
+	"deleteWindow":      {prepare: spare("window", "windows", true)},
+	"putOperator":       {prepare: spare("operator", "operators", false), body: spareBody("operators")},
+	"deleteOperator":    {prepare: spare("operator", "operators", true)},
+	"putDevice":         {prepare: spare("device", "devices", false), body: spareBody("devices")},
+	"createPairingCode": {prepare: spare("device", "devices", true)},
+	"revokeDevice":      {prepare: spare("device", "devices", true)},
+	"logout":            {spendsToken: true},
+	"pairDevice": {body: func(*accessOffice, map[string]string) any {
+		return map[string]string{"code": "0000-0000"} // no such code: allowed callers get 404
+	}},
 	"deleteDevice":           {prepare: spare("device", "devices", true)},
 	"putPriorityCategory":    {prepare: spare("category", "priority-categories", false), body: spareBody("priority-categories")},
 	"deletePriorityCategory": {prepare: spare("category", "priority-categories", true)},
@@ -613,7 +650,11 @@ func (s *accessSuite) send(t *testing.T, op operation, smp sample, c caller, o *
 	if smp.body != nil {
 		body = jsonOf(t, smp.body(o, v))
 	}
-	status, out := call(t, op.method, s.url+path, c.token, body, nil)
+	token := c.token
+	if smp.spendsToken {
+		token = freshToken(t, s, c)
+	}
+	status, out := call(t, op.method, s.url+path, token, body, nil)
 	e, _ := out["error"].(map[string]any)
 	msg, _ := e["message"].(string)
 	return status, msg

@@ -55,10 +55,13 @@ type guardCounter struct {
 }
 
 // guardCounters are the counts an attempt from r at login is held against:
-// the pair first, then the address.
-func guardCounters(r *http.Request, login string) [2]guardCounter {
+// the pair, then the address; without a login, the address alone.
+func guardCounters(r *http.Request, login string) []guardCounter {
 	host := remoteHost(r)
-	return [2]guardCounter{{host + "\x00" + login, maxLoginFailures}, {host, maxAddressFailures}}
+	if login == "" {
+		return []guardCounter{{host, maxAddressFailures}}
+	}
+	return []guardCounter{{host + "\x00" + login, maxLoginFailures}, {host, maxAddressFailures}}
 }
 
 // check refuses an attempt whose pair or address failed too often lately.
@@ -88,7 +91,9 @@ func (g *loginGuard) record(r *http.Request, login string, ok bool) {
 	defer g.mu.Unlock()
 	counters := guardCounters(r, login)
 	if ok {
-		delete(g.fails, counters[0].key)
+		if login != "" {
+			delete(g.fails, counters[0].key)
+		}
 		return
 	}
 	now := g.now()

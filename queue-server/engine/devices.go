@@ -132,8 +132,11 @@ func (e *Engine) EndSession(a domain.Actor, until time.Time, ch *domain.Changes)
 	if a.Login == "" {
 		return domain.Errorf(domain.CodeUnauthorized, "войдите в систему")
 	}
+	if a.Role == domain.RoleDevice {
+		return domain.Errorf(domain.CodeForbidden, "у устройства нет сеанса входа: чтобы отключить его, отзовите устройство")
+	}
 	if a.SessionID == "" {
-		return domain.Errorf(domain.CodeInvalid, "у устройства нет сеанса входа: чтобы отключить его, отзовите устройство")
+		return domain.Errorf(domain.CodeInvalid, "у этого входа нет сеанса: войдите снова")
 	}
 	e.PutSetting(revokedSessionPrefix+a.SessionID, until.UTC().Format(time.RFC3339), ch)
 	return nil
