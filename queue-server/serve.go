@@ -209,7 +209,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		ln = tls.NewListener(ln, tlsconf.ServerConfig(*cert))
 		scheme = "https"
 	}
-	srv := newHTTPServer(handler)
+	srv := newHTTPServer(handler, defaultHTTPLimits)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
@@ -245,18 +245,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	return nil
 }
 
-// newHTTPServer bounds how long a client may hold a connection without
-// finishing its request (a slow body) or while idle between requests. There
-// is no write timeout: a backup download and the live stream (whose
-// connection gorilla/websocket takes over, with deadlines of its own) run
-// for as long as they need.
-func newHTTPServer(h http.Handler) *http.Server {
-	return &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
+// httpLimits bound how long a client may hold a connection without
+// finishing its request headers or body (a slow body), or while idle between
+// requests. There is no write timeout: a backup download and the live stream
+// (whose connection gorilla/websocket takes over, with deadlines of its own)
+// run for as long as they need.
+type httpLimits struct {
+	header, read, idle time.Duration
+}
+
+var defaultHTTPLimits = httpLimits{header: 10 * time.Second, read: 30 * time.Second, idle: 2 * time.Minute}
+
+func newHTTPServer(h http.Handler, l httpLimits) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: l.header, ReadTimeout: l.read, IdleTimeout: l.idle}
 }
 
 // certificate returns the HTTPS certificate the flags ask for, nil for plain

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/bcrypt"
+
 	"github.com/talonqueue/talon/queue-server/demo"
 	"github.com/talonqueue/talon/queue-server/domain"
 	"github.com/talonqueue/talon/queue-server/store"
@@ -62,11 +64,14 @@ func (c *testClock) Advance(d time.Duration) {
 }
 
 // openDemo opens the service on st with the demo office seeded. opts may set
-// the clock and the tick. The service closes when the test ends, before the
+// the clock, the tick and the bcrypt cost (4 unless set). The service closes when the test ends, before the
 // store: cleanups run last registered first.
 func openDemo(t *testing.T, st domain.Store, opts Options) *Service {
 	t.Helper()
-	opts.Store, opts.BcryptCost = st, 4
+	opts.Store = st
+	if opts.BcryptCost == 0 {
+		opts.BcryptCost = 4
+	}
 	if opts.TickEvery == 0 {
 		opts.TickEvery = time.Hour
 	}
@@ -464,5 +469,41 @@ func TestOldTicketComesFromTheStore(t *testing.T) {
 	_, err = svc.GetTicket(kiosk, "elsewhere", old.ID)
 	if domain.ErrorCode(err) != domain.CodeForbidden {
 		t.Fatalf("ticket of another office: %v", err)
+	}
+}
+
+// Regression: an unknown login was compared against a hash of the lowest
+// cost (~1.5 ms against ~60 ms for a wrong password), which told which
+// logins exist. The decoy has the cost real passwords are hashed with.
+func TestUnknownLoginCostsAsMuchAsAWrongPassword(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "talon.db"))
+	svc := openDemo(t, st, Options{BcryptCost: 6})
+	if cost, err := bcrypt.Cost(svc.decoyHash()); err != nil || cost != 6 {
+		t.Fatalf("decoy hash cost %d (%v), want the cost of real passwords, 6", cost, err)
+	}
+}
+
+// Regression: changing an account hashed the new password before checking
+// that the caller may change it, so anyone could make the server burn CPU.
+// With the highest bcrypt cost a hash takes hours: a refusal that comes back
+// at once was decided before hashing.
+func TestRefusedPasswordChangeIsNotHashed(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "talon.db"))
+	seeded := openDemo(t, st, Options{})
+	seeded.Close()
+	svc := openDemo(t, st, Options{BcryptCost: bcrypt.MaxCost})
+	hall := as("hall", svc, t)
+	done := make(chan error, 1)
+	go func() {
+		_, err := svc.PutAccount(hall, domain.AccountInput{Account: domain.Account{Login: "admin", Role: domain.RoleAdmin}, Password: "taken-over"})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if domain.ErrorCode(err) != domain.CodeForbidden {
+			t.Fatalf("hall changing the region administrator: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("the refused change is still hashing its password")
 	}
 }
