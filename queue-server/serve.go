@@ -35,6 +35,7 @@ type serveFlags struct {
 	demo                     bool
 	bcryptCost               int
 	tokenTTL, sessionMax     time.Duration
+	pdRetention              time.Duration
 
 	tlsCertFile, tlsKeyFile  string
 	tlsSelfSigned, plainHTTP bool
@@ -62,6 +63,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.IntVar(&f.bcryptCost, "bcrypt-cost", 0, "bcrypt cost of new passwords (0: the library default; tests use 4)")
 	fs.DurationVar(&f.tokenTTL, "token-ttl", 12*time.Hour, "how long a login token stays valid (a working day)")
 	fs.DurationVar(&f.sessionMax, "session-max", auth.DefaultSessionMax, "how long a login session lasts however often its token is refreshed")
+	fs.DurationVar(&f.pdRetention, "pd-retention", 30*24*time.Hour, "how long after the visit an applicant's name and phone are kept")
 	fs.StringVar(&f.tlsCertFile, "tls-cert", getenv("TALON_TLS_CERT"), "HTTPS certificate (PEM, chain included), with --tls-key (TALON_TLS_CERT)")
 	fs.StringVar(&f.tlsKeyFile, "tls-key", getenv("TALON_TLS_KEY"), "private key of --tls-cert (PEM) (TALON_TLS_KEY)")
 	fs.BoolVar(&f.tlsSelfSigned, "tls-self-signed", selfSigned, "HTTPS with a self-signed certificate kept in DATA/"+tlsconf.Dir+" (TALON_TLS_SELF_SIGNED)")
@@ -139,15 +141,16 @@ func envBool(getenv func(string) string, key string) (bool, error) {
 }
 
 // openService opens the store in the data folder and the queue on top of it.
-func openService(ctx context.Context, data string, bcryptCost int, sessionMax time.Duration, log *slog.Logger) (*store.Store, *queue.Service, error) {
+func openService(ctx context.Context, data string, opts queue.Options) (*store.Store, *queue.Service, error) {
 	if err := os.MkdirAll(data, 0o750); err != nil {
 		return nil, nil, fmt.Errorf("create data folder: %w", err)
 	}
-	st, err := store.Open(filepath.Join(data, dbFile), store.Options{Logger: log})
+	st, err := store.Open(filepath.Join(data, dbFile), store.Options{Logger: opts.Logger})
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, err := queue.Open(ctx, queue.Options{Store: st, BcryptCost: bcryptCost, SessionMax: sessionMax, Logger: log})
+	opts.Store = st
+	svc, err := queue.Open(ctx, opts)
 	if err != nil {
 		st.Close()
 		return nil, nil, err
@@ -161,7 +164,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	st, svc, err := openService(ctx, f.data, f.bcryptCost, f.sessionMax, log)
+	st, svc, err := openService(ctx, f.data, queue.Options{BcryptCost: f.bcryptCost, SessionMax: f.sessionMax, PersonalDataRetention: f.pdRetention, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -320,7 +323,7 @@ func createAdmin(ctx context.Context, args []string, getenv func(string) string,
 		return errors.New("укажите пароль: --password")
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	st, svc, err := openService(ctx, *data, 0, 0, log)
+	st, svc, err := openService(ctx, *data, queue.Options{Logger: log})
 	if err != nil {
 		return err
 	}

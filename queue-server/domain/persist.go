@@ -164,6 +164,9 @@ type Store interface {
 	Events(ctx context.Context, officeID string, after uint64, limit int) ([]Event, error)
 	// Ticket finds any ticket, also of past days, by id.
 	Ticket(ctx context.Context, officeID, ticketID string) (Ticket, error)
+	// PersonalData returns the appointments of UTC days from fromDay up to,
+	// not including, beforeDay that still hold a name or a phone.
+	PersonalData(ctx context.Context, fromDay, beforeDay string) ([]Appointment, error)
 	// Backup writes a consistent copy of the whole database while it is in use.
 	Backup(ctx context.Context, w io.Writer) (int64, error)
 	Close() error

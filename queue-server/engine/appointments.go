@@ -240,3 +240,40 @@ func (e *Engine) CheckInAppointment(a domain.Actor, officeID, code string, ch *d
 	e.appointmentEvent(o, a, ap, domain.EventAppointmentCheckedIn, now, ch)
 	return shown(a, o.view(t, now)), nil
 }
+
+// purgedThroughSetting remembers the UTC day before which personal data is
+// already purged, so each purge reads only the days since the last one.
+const purgedThroughSetting = "personal_data_purged_before"
+
+// PersonalDataPurgedBefore is the day the last purge reached, "" before any.
+func (e *Engine) PersonalDataPurgedBefore() string { return e.settings[purgedThroughSetting] }
+
+// PurgePersonalData removes the applicant's name and phone from bookings
+// whose visit is past the retention time (found in the store by the caller)
+// and records that days before beforeDay are done. It returns how many
+// bookings it changed. The booking itself stays for statistics.
+func (e *Engine) PurgePersonalData(found []domain.Appointment, beforeDay string, ch *domain.Changes) int {
+	n := 0
+	for _, ap := range found {
+		o := e.offices[ap.OfficeID]
+		if o == nil {
+			continue
+		}
+		if cur := o.appts[ap.ID]; cur != nil {
+			ap = *cur // memory may be newer than what the store was read as
+		}
+		if ap.Name == "" && ap.Phone == "" {
+			continue
+		}
+		ap.Name, ap.Phone = "", ""
+		if cur := o.appts[ap.ID]; cur != nil {
+			*cur = ap
+		}
+		ch.Appointments = append(ch.Appointments, ap)
+		n++
+	}
+	if beforeDay > e.settings[purgedThroughSetting] {
+		e.PutSetting(purgedThroughSetting, beforeDay, ch)
+	}
+	return n
+}

@@ -128,3 +128,26 @@ func TestKioskCannotReadAppointments(t *testing.T) {
 		}
 	}
 }
+
+func TestPurgePersonalData(t *testing.T) {
+	f := newFixture(t)
+	slot := time.Date(2026, 11, 23, 12, 0, 0, 0, moscow)
+	ap := must(f.e.CreateAppointment(f.hall, "o1", domain.NewAppointment{ServiceID: "pass", Start: slot, Name: "Иванов", Phone: "+79990000000"}, &f.log))
+	var ch domain.Changes
+	if n := f.e.PurgePersonalData([]domain.Appointment{ap}, "2026-12-23", &ch); n != 1 {
+		t.Fatalf("purged %d bookings, want 1", n)
+	}
+	if len(ch.Appointments) != 1 || ch.Appointments[0].Name != "" || ch.Appointments[0].Phone != "" || ch.Appointments[0].Code != ap.Code {
+		t.Fatalf("purge wrote %+v", ch.Appointments)
+	}
+	if got := must(f.e.GetAppointment(f.hall, "o1", ap.ID)); got.Name != "" || got.Phone != "" {
+		t.Fatalf("memory keeps %+v", got)
+	}
+	if f.e.PersonalDataPurgedBefore() != "2026-12-23" || ch.Settings[purgedThroughSetting] != "2026-12-23" {
+		t.Fatalf("the purge did not record how far it got: %q", f.e.PersonalDataPurgedBefore())
+	}
+	ch = domain.Changes{}
+	if n := f.e.PurgePersonalData([]domain.Appointment{ap}, "2026-12-20", &ch); n != 0 || !ch.Empty() {
+		t.Fatalf("a second purge changed %d bookings: %+v", n, ch)
+	}
+}

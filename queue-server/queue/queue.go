@@ -34,6 +34,9 @@ type Options struct {
 	Now func() time.Time
 	// BcryptCost hashes passwords; bcrypt.DefaultCost when 0.
 	BcryptCost int
+	// PersonalDataRetention is how long after the visit an applicant's name
+	// and phone are kept; 30 days when 0.
+	PersonalDataRetention time.Duration
 	// SessionMax is the longest a person's login session lasts, however
 	// often its token is refreshed; a logout is remembered that long. 24 h when 0.
 	SessionMax time.Duration
@@ -94,6 +97,9 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	}
 	if opts.MaxBatch <= 0 {
 		opts.MaxBatch = 512
+	}
+	if opts.PersonalDataRetention <= 0 {
+		opts.PersonalDataRetention = 30 * 24 * time.Hour
 	}
 	if opts.SessionMax <= 0 {
 		opts.SessionMax = 24 * time.Hour
@@ -324,10 +330,12 @@ func (s *Service) failed(err error, results []result) {
 	}
 }
 
-// tick lets time change the state: postponed tickets return, days close.
+// tick lets time change the state: postponed tickets return, days close;
+// and once an hour personal data past its retention time is purged.
 func (s *Service) tick() {
 	t := time.NewTicker(s.opts.TickEvery)
 	defer t.Stop()
+	var purged time.Time
 	for {
 		select {
 		case <-s.quit:
@@ -340,8 +348,37 @@ func (s *Service) tick() {
 			if err != nil && domain.ErrorCode(err) != domain.CodeUnavailable {
 				s.log.Error("tick", "err", err)
 			}
+			if now := s.opts.Now(); now.Sub(purged) >= time.Hour {
+				purged = now
+				if _, err := s.PurgePersonalData(context.Background()); err != nil && domain.ErrorCode(err) != domain.CodeUnavailable {
+					s.log.Error("purge personal data", "err", err)
+				}
+			}
 		}
 	}
+}
+
+// PurgePersonalData removes the names and phones of bookings whose visit
+// was more than the retention time ago, and returns how many it changed.
+// Bookings of past days live only in the store, so they are read there,
+// outside the writer, from the day the last purge reached.
+func (s *Service) PurgePersonalData(ctx context.Context) (int, error) {
+	before := s.opts.Now().Add(-s.opts.PersonalDataRetention).UTC().Format(time.DateOnly)
+	from, err := read(s, func(e *engine.Engine) (string, error) { return e.PersonalDataPurgedBefore(), nil })
+	if err != nil || from >= before {
+		return 0, err
+	}
+	found, err := s.store.PersonalData(ctx, from, before)
+	if err != nil {
+		return 0, err
+	}
+	n, err := write(domain.WithActor(ctx, domain.System), s, func(e *engine.Engine, ch *domain.Changes) (int, error) {
+		return e.PurgePersonalData(found, before, ch), nil
+	})
+	if err == nil && n > 0 {
+		s.log.Info("personal data purged", "bookings", n, "visits_before", before)
+	}
+	return n, err
 }
 
 // newID and newCode use crypto/rand, whose Read never returns an error (it

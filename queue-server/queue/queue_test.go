@@ -507,3 +507,45 @@ func TestRefusedPasswordChangeIsNotHashed(t *testing.T) {
 		t.Fatal("the refused change is still hashing its password")
 	}
 }
+
+// Names and phones of bookings are purged once the visit is more than the
+// retention time ago, in memory and on disk; the booking itself stays.
+func TestPersonalDataPurge(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "talon.db"))
+	clock := &testClock{t: time.Now()}
+	svc := openDemo(t, st, Options{Now: clock.Now, PersonalDataRetention: 30 * 24 * time.Hour})
+	hall := as("hall", svc, t)
+	day := clock.Now().Add(24 * time.Hour).In(time.UTC).Format(time.DateOnly)
+	slots, err := svc.ListAppointmentSlots(hall, demo.OfficeID, "consultation", day)
+	if err != nil || len(slots) == 0 {
+		t.Fatalf("slots: %v, %v", slots, err)
+	}
+	ap, err := svc.CreateAppointment(hall, demo.OfficeID, domain.NewAppointment{ServiceID: "consultation", Start: slots[0].Start, Name: "Иванов И. И.", Phone: "+79990001122"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := svc.PurgePersonalData(context.Background()); err != nil || n != 0 {
+		t.Fatalf("a purge before the visit changed %d bookings (%v)", n, err)
+	}
+	clock.Advance(32 * 24 * time.Hour)
+	if n, err := svc.PurgePersonalData(context.Background()); err != nil || n != 1 {
+		t.Fatalf("purge after the retention: %d, %v; want 1", n, err)
+	}
+	if n, err := svc.PurgePersonalData(context.Background()); err != nil || n != 0 {
+		t.Fatalf("a second purge: %d, %v; want nothing left", n, err)
+	}
+	svc.Close()
+	state, err := st.Load(context.Background(), "2000-01-01")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range state.Appointments {
+		if a.ID == ap.ID && (a.Name != "" || a.Phone != "" || a.Code != ap.Code) {
+			t.Fatalf("on disk after the purge: %+v", a)
+		}
+	}
+	left, err := st.PersonalData(context.Background(), "", "9999-12-31")
+	if err != nil || len(left) != 0 {
+		t.Fatalf("personal data left in the store: %+v, %v", left, err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -308,3 +309,39 @@ func eachDayFrom(ctx context.Context, ob *bolt.Bucket, fromDay string, fn func(d
 	}
 	return nil
 }
+
+// PersonalData returns the appointments of UTC days from fromDay up to, not
+// including, beforeDay that still hold the applicant's name or phone, for
+// the purge that removes them after the retention time. Days are the keys
+// of the appointment buckets, so the scan seeks to fromDay and reads no
+// further than beforeDay.
+func (s *Store) PersonalData(ctx context.Context, fromDay, beforeDay string) ([]domain.Appointment, error) {
+	var out []domain.Appointment
+	err := s.db.View(func(tx *bolt.Tx) error {
+		return eachBucket(tx.Bucket(bucketAppointments), func(office string, ob *bolt.Bucket) error {
+			err := eachDayFrom(ctx, ob, fromDay, func(day []byte, db *bolt.Bucket) error {
+				if string(day) >= beforeDay {
+					return errStopDays
+				}
+				return db.ForEach(func(id, raw []byte) error {
+					a, err := decode[domain.Appointment](raw)
+					if err != nil {
+						return fmt.Errorf("%s/%s/%s/%s: %w", bucketAppointments, office, day, id, err)
+					}
+					if a.Name != "" || a.Phone != "" {
+						out = append(out, a)
+					}
+					return nil
+				})
+			})
+			if errors.Is(err, errStopDays) {
+				return nil // this office's later days are younger than asked
+			}
+			return err
+		})
+	})
+	return out, wrap("personal data", err)
+}
+
+// errStopDays ends a scan of an office's day buckets early.
+var errStopDays = errors.New("stop at this day")
