@@ -16,6 +16,7 @@ const (
 	permSlots                     // see free slots
 	permStaffView                 // operators, devices, accounts
 	permConfigure                 // change the office configuration
+	permJournal                   // read and export the audit journal
 )
 
 var permRoles = map[perm][]domain.Role{
@@ -29,6 +30,7 @@ var permRoles = map[perm][]domain.Role{
 	permSlots:         {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleDevice},
 	permStaffView:     {domain.RoleAdmin, domain.RoleManager, domain.RoleHall},
 	permConfigure:     {domain.RoleAdmin},
+	permJournal:       {domain.RoleAdmin, domain.RoleManager},
 }
 
 // devicePerms narrows what each kind of device may do: a hall display only

@@ -40,6 +40,9 @@ type Options struct {
 	// TickEvery is how often postponed tickets and day ends are checked.
 	TickEvery time.Duration
 	Logger    *slog.Logger
+	// NoJournal turns the audit journal off. It exists only to measure what
+	// the journal costs; a real server always keeps it.
+	NoJournal bool
 }
 
 // Service is the queue server's implementation of domain.Backend.
@@ -51,7 +54,8 @@ type Service struct {
 
 	mu     sync.RWMutex // guards eng; the writer holds it across apply and commit
 	eng    *engine.Engine
-	broken error // set when the state could not be reloaded after a failed commit
+	broken error  // set when the state could not be reloaded after a failed commit
+	chains chains // the journal's heads, written by the writer under mu
 
 	// actors answers token checks without the lock the writer holds through
 	// every fsync; it is replaced after commits that change logins or devices.
@@ -69,6 +73,8 @@ type Service struct {
 var _ domain.Backend = (*Service)(nil)
 
 type op struct {
+	ctx   context.Context
+	en    *entry
 	apply func(e *engine.Engine, ch *domain.Changes) (any, error)
 	res   chan result
 }
@@ -110,7 +116,8 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 			s.Close()
 			return nil, err
 		}
-		_, err = write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
+		en := &entry{action: "putSetting", object: "setting/" + secretSetting}
+		_, err = write(domain.WithActor(ctx, domain.System), s, en, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
 			e.PutSetting(secretSetting, hex.EncodeToString(secret), ch)
 			return struct{}{}, nil
 		})
@@ -134,6 +141,7 @@ func (s *Service) reload(ctx context.Context) error {
 		return fmt.Errorf("rebuild state: %w", err)
 	}
 	s.eng = eng
+	s.loadChains(st.JournalLast)
 	s.refreshActors()
 	return nil
 }
@@ -192,9 +200,11 @@ func (s *Service) Close() {
 // write submits an operation to the writer and waits for its commit. Once
 // accepted, the operation's fate no longer depends on ctx: the caller learns
 // the outcome even if it stopped waiting, so nothing acknowledged is lost.
-func write[T any](ctx context.Context, s *Service, f func(e *engine.Engine, ch *domain.Changes) (T, error)) (T, error) {
+// en names the operation for the journal; f may fill in what it learns.
+func write[T any](ctx context.Context, s *Service, en *entry, f func(e *engine.Engine, ch *domain.Changes) (T, error)) (T, error) {
 	var zero T
 	o := op{
+		ctx: ctx, en: en,
 		apply: func(e *engine.Engine, ch *domain.Changes) (any, error) { return f(e, ch) },
 		res:   make(chan result, 1),
 	}
@@ -265,8 +275,14 @@ func (s *Service) commit(batch []op) {
 			var ch domain.Changes
 			v, err := o.apply(s.eng, &ch)
 			results[i] = result{v, err}
-			if err == nil {
+			switch {
+			case err == nil:
+				s.journal(o, v, nil, &ch)
 				all.Merge(ch)
+			case journaledRefusal(err):
+				var refusal domain.Changes
+				s.journal(o, nil, err, &refusal)
+				all.Merge(refusal)
 			}
 		}
 		if !all.Empty() {
@@ -276,6 +292,7 @@ func (s *Service) commit(batch []op) {
 			} else {
 				s.commits.Add(1)
 				s.committed.Add(uint64(len(batch)))
+				s.logHeads(all.JournalHeads)
 				if changesActors(&all) {
 					s.refreshActors()
 				}
@@ -320,7 +337,9 @@ func (s *Service) tick() {
 		case <-s.quit:
 			return
 		case <-t.C:
-			_, err := write(context.Background(), s, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
+			ctx := domain.WithActor(context.Background(), domain.System)
+			_, err := write(ctx, s, &entry{tick: true}, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
+				s.keepHeads(ch)
 				e.Tick(ch)
 				return struct{}{}, nil
 			})
