@@ -103,7 +103,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	}
 	hub := push.NewHub(svc.GetSnapshot, push.Options{Logger: log})
 	svc.SetPublisher(hub)
-	handler, err := api.New(api.Config{Backend: svc, Tokens: tokens, Hub: hub, Backup: st.Backup, Ready: svc.Ready, Logger: log, Pages: web.Handler()})
+	handler, err := api.New(api.Config{Backend: svc, Journal: svc, Tokens: tokens, Hub: hub, Backup: st.Backup, Ready: svc.Ready, Logger: log, Pages: web.Handler()})
 	if err != nil {
 		hub.Close()
 		return err
