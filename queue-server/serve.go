@@ -32,6 +32,9 @@ type serveFlags struct {
 	demo                     bool
 	bcryptCost               int
 	tokenTTL                 time.Duration
+	// noJournal is no flag: only the benchmark that measures the journal's
+	// cost sets it.
+	noJournal bool
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveFlags, error) {
@@ -48,7 +51,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		return f, err
 	}
 	if fs.NArg() > 0 {
-		return f, fmt.Errorf("unknown argument %q; commands: create-admin, restore", fs.Arg(0))
+		return f, fmt.Errorf("unknown argument %q; commands: create-admin, restore, journal verify", fs.Arg(0))
 	}
 	return f, nil
 }
@@ -61,7 +64,7 @@ func envOr(getenv func(string) string, key, def string) string {
 }
 
 // openService opens the store in the data folder and the queue on top of it.
-func openService(ctx context.Context, data string, bcryptCost int, log *slog.Logger) (*store.Store, *queue.Service, error) {
+func openService(ctx context.Context, data string, bcryptCost int, noJournal bool, log *slog.Logger) (*store.Store, *queue.Service, error) {
 	if err := os.MkdirAll(data, 0o750); err != nil {
 		return nil, nil, fmt.Errorf("create data folder: %w", err)
 	}
@@ -69,7 +72,7 @@ func openService(ctx context.Context, data string, bcryptCost int, log *slog.Log
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, err := queue.Open(ctx, queue.Options{Store: st, BcryptCost: bcryptCost, Logger: log})
+	svc, err := queue.Open(ctx, queue.Options{Store: st, BcryptCost: bcryptCost, Logger: log, NoJournal: noJournal})
 	if err != nil {
 		st.Close()
 		return nil, nil, err
@@ -82,8 +85,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	return serveWith(ctx, f, stdout, stderr)
+}
+
+// serveWith runs the server until ctx ends.
+func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	st, svc, err := openService(ctx, f.data, f.bcryptCost, log)
+	st, svc, err := openService(ctx, f.data, f.bcryptCost, f.noJournal, log)
 	if err != nil {
 		return err
 	}
@@ -171,7 +179,7 @@ func createAdmin(ctx context.Context, args []string, getenv func(string) string,
 		return errors.New("укажите пароль: --password")
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	st, svc, err := openService(ctx, *data, 0, log)
+	st, svc, err := openService(ctx, *data, 0, false, log)
 	if err != nil {
 		return err
 	}
