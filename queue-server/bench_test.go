@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"sort"
 	"strings"
 	"sync"
@@ -220,5 +221,30 @@ func BenchmarkStreamFanout(b *testing.B) {
 		b.ReportMetric(percentile(lat, 0.50), "p50-ms")
 		b.ReportMetric(percentile(lat, 0.99), "p99-ms")
 		b.ReportMetric(percentile(lat, 1), "max-ms")
+	}
+}
+
+// BenchmarkJournalCost measures what the audit journal adds to issueTicket
+// at one client: the same server with the journal on and off, in one run.
+func BenchmarkJournalCost(b *testing.B) {
+	for _, on := range []bool{false, true} {
+		name := "issueTicket/clients=1/journal=off"
+		if on {
+			name = "issueTicket/clients=1/journal=on"
+		}
+		b.Run(name, func(b *testing.B) {
+			f := serveFlags{addr: "127.0.0.1:0", data: b.TempDir(), demo: true, demoPassword: "demo", bcryptCost: 4, tokenTTL: time.Hour, noJournal: !on}
+			url, _ := startWith(b, func(ctx context.Context, out io.Writer) error { return serveWith(ctx, f, out, io.Discard) })
+			kiosk := login(b, url, "kiosk1")
+			ctx := context.Background()
+			b.ResetTimer()
+			for range b.N {
+				lat, wall := measure(b, 1, benchOps, 0, func(int) error {
+					_, err := kiosk.IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"})
+					return err
+				})
+				report(b, lat, wall)
+			}
+		})
 	}
 }

@@ -26,11 +26,19 @@ var listening = regexp.MustCompile(`слушает (https?://\S+)`)
 // its data in dir, and waits until /healthz answers.
 func startServer(t testing.TB, dir string, extra ...string) (url string, stop func()) {
 	t.Helper()
+	args := append([]string{"--addr", "127.0.0.1:0", "--data", dir, "--bcrypt-cost", "4"}, extra...)
+	return startWith(t, func(ctx context.Context, out io.Writer) error {
+		return run(ctx, args, func(string) string { return "" }, out, io.Discard)
+	})
+}
+
+// startWith runs a server function until the test ends; see startServer.
+func startWith(t testing.TB, serveFn func(ctx context.Context, out io.Writer) error) (url string, stop func()) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out := &outbuf.Buffer{}
 	done := make(chan error, 1)
-	args := append([]string{"--addr", "127.0.0.1:0", "--data", dir, "--bcrypt-cost", "4"}, extra...)
-	go func() { done <- run(ctx, args, func(string) string { return "" }, out, io.Discard) }()
+	go func() { done <- serveFn(ctx, out) }()
 	deadline := time.Now().Add(60 * time.Second)
 	for url == "" {
 		if m := listening.FindStringSubmatch(out.String()); m != nil {

@@ -4,6 +4,7 @@
 //	queue-server [--demo] [--addr HOST:PORT] [--data DIR] [TLS]   serve
 //	queue-server create-admin --data DIR --login NAME --password SECRET
 //	queue-server restore --from BACKUP --data DIR
+//	queue-server journal verify --data DIR
 //
 // where TLS is one of
 //
@@ -45,6 +46,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return createAdmin(ctx, args[1:], getenv, stdout, stderr)
 		case "restore":
 			return restore(args[1:], getenv, stdout, stderr)
+		case "journal":
+			return journalCommand(ctx, args[1:], getenv, stdout, stderr)
 		}
 	}
 	return serve(ctx, args, getenv, stdout, stderr)

@@ -42,6 +42,9 @@ type serveFlags struct {
 	// tlsCert is the pair from --tls-cert and --tls-key, read while parsing
 	// so that a wrong file stops the start before anything else happens.
 	tlsCert *tls.Certificate
+	// noJournal is no flag: only the benchmark that measures the journal's
+	// cost sets it.
+	noJournal bool
 }
 
 func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveFlags, error) {
@@ -72,7 +75,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		return f, err
 	}
 	if fs.NArg() > 0 {
-		return f, fmt.Errorf("unknown argument %q; commands: create-admin, restore", fs.Arg(0))
+		return f, fmt.Errorf("unknown argument %q; commands: create-admin, restore, journal verify", fs.Arg(0))
 	}
 	if err := f.checkTLS(); err != nil {
 		return f, err
@@ -163,8 +166,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	if err != nil {
 		return err
 	}
+	return serveWith(ctx, f, stdout, stderr)
+}
+
+// serveWith runs the server until ctx ends.
+func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	st, svc, err := openService(ctx, f.data, queue.Options{BcryptCost: f.bcryptCost, SessionMax: f.sessionMax, PersonalDataRetention: f.pdRetention, Logger: log})
+	st, svc, err := openService(ctx, f.data, queue.Options{BcryptCost: f.bcryptCost, SessionMax: f.sessionMax, PersonalDataRetention: f.pdRetention, Logger: log, NoJournal: f.noJournal})
 	if err != nil {
 		return err
 	}
@@ -191,7 +199,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	hub := push.NewHub(svc.GetSnapshot, push.Options{Logger: log})
 	svc.SetPublisher(hub)
 	svc.OnAccessChanged(hub.Recheck)
-	handler, err := api.New(api.Config{Backend: svc, Tokens: tokens, Hub: hub, Backup: st.Backup, Ready: svc.Ready, Logger: log, Pages: web.Handler()})
+	handler, err := api.New(api.Config{Backend: svc, Journal: svc, Tokens: tokens, Hub: hub, Backup: st.Backup, Ready: svc.Ready, Logger: log, Pages: web.Handler()})
 	if err != nil {
 		hub.Close()
 		return err

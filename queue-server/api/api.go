@@ -6,7 +6,8 @@
 // Authorization (role and office) is the engine's: handlers put the actor in
 // the context (domain.WithActor) and call domain.Backend, which decides. The
 // exceptions are the routes without a token (healthz, openapi, login) and the
-// backup, which has no Backend method.
+// backup, which has no Backend method. Logins and backups are journaled here,
+// through domain.Journal, since the queue does not perform them.
 //
 // # Clients that leave mid-request
 //
@@ -41,6 +42,9 @@ const DefaultMaxBodyBytes = 1 << 20
 // Config is what the API needs from main.
 type Config struct {
 	Backend domain.Backend
+	// Journal is the audit journal: read by its routes, and written by the
+	// actions the API performs itself (logins, backups).
+	Journal domain.Journal
 	Tokens  *auth.Issuer
 	Hub     *push.Hub
 	// Backup writes a consistent copy of the database (Store.Backup).
@@ -59,6 +63,7 @@ type Config struct {
 
 type server struct {
 	backend domain.Backend
+	journal domain.Journal
 	tokens  *auth.Issuer
 	hub     *push.Hub
 	backup  func(ctx context.Context, w io.Writer) (int64, error)
@@ -72,11 +77,11 @@ type server struct {
 
 // New returns the handler of every route.
 func New(cfg Config) (http.Handler, error) {
-	if cfg.Backend == nil || cfg.Tokens == nil || cfg.Hub == nil || cfg.Backup == nil || cfg.Ready == nil {
-		return nil, errors.New("api: Config needs Backend, Tokens, Hub, Backup and Ready")
+	if cfg.Backend == nil || cfg.Journal == nil || cfg.Tokens == nil || cfg.Hub == nil || cfg.Backup == nil || cfg.Ready == nil {
+		return nil, errors.New("api: Config needs Backend, Journal, Tokens, Hub, Backup and Ready")
 	}
 	s := &server{
-		backend: cfg.Backend, tokens: cfg.Tokens, hub: cfg.Hub, backup: cfg.Backup, ready: cfg.Ready,
+		backend: cfg.Backend, journal: cfg.Journal, tokens: cfg.Tokens, hub: cfg.Hub, backup: cfg.Backup, ready: cfg.Ready,
 		log: cfg.Logger, maxBody: cfg.MaxBodyBytes, pages: cfg.Pages,
 	}
 	if cfg.Now == nil {

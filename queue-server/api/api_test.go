@@ -74,7 +74,7 @@ func newHarness(t *testing.T) *harness {
 		return int64(n), err
 	}
 	h.handler, err = New(Config{
-		Backend: h.fake, Tokens: h.tokens, Hub: h.hub, Logger: log, Now: h.clock.now,
+		Backend: h.fake, Journal: h.fake, Tokens: h.tokens, Hub: h.hub, Logger: log, Now: h.clock.now,
 		Backup: func(ctx context.Context, w io.Writer) (int64, error) { return h.backup(ctx, w) },
 		Ready:  func() error { return h.ready },
 	})
@@ -270,8 +270,13 @@ func TestLoginAndMe(t *testing.T) {
 	if want := withSession(operator, resp.Actor); resp.Actor != want || !resp.ExpiresAt.Equal(h.clock.now().Add(12*time.Hour)) {
 		t.Fatalf("login answered %+v", resp)
 	}
-	if c, _ := h.fake.last(); !reflect.DeepEqual(c.args, []any{"operator1", "demo"}) {
-		t.Errorf("Login got %v", c.args)
+	if c := h.fake.named("Login"); len(c) != 1 || !reflect.DeepEqual(c[0].args, []any{"operator1", "demo"}) {
+		t.Errorf("Login got %v", c)
+	}
+	// The login is journaled as the actor it logged in, from the client's address.
+	if c := h.fake.named("Record"); len(c) != 1 || c[0].actor != operator || domain.OriginFrom(c[0].ctx) != "192.0.2.1" ||
+		c[0].args[0] != (domain.JournalEntry{Action: "login", Object: "account/operator1"}) {
+		t.Errorf("Record got %+v", c)
 	}
 	w = h.do(t, "GET", "/api/v1/me", "", "Authorization", "Bearer "+resp.Token)
 	var me domain.Actor
@@ -704,11 +709,24 @@ func TestLoginGuard(t *testing.T) {
 	}
 	delete(h.fake.errs, "Login")
 	h.fake.results["Login"] = operator
-	calls := h.fake.count()
+	calls := len(h.fake.named("Login"))
 	wantError(t, h.do(t, "POST", "/api/v1/login", `{"login":"kiosk1","password":"right"}`, "Authorization", ""),
 		401, domain.CodeUnauthorized, "слишком много неудачных попыток")
-	if h.fake.count() != calls {
+	if len(h.fake.named("Login")) != calls {
 		t.Fatal("a refused pair still reached the password check")
+	}
+	// Every failure is journaled as the login tried, without a role and
+	// never with the password.
+	records := h.fake.named("Record")
+	if len(records) != maxLoginFailures+1 {
+		t.Fatalf("%d login failures journaled, want %d", len(records), maxLoginFailures+1)
+	}
+	for _, c := range records {
+		e := c.args[0].(domain.JournalEntry)
+		if c.actor != (domain.Actor{Login: "kiosk1"}) || e.Action != "login" || domain.ErrorCode(e.Err) != domain.CodeUnauthorized ||
+			strings.Contains(fmt.Sprint(c.args...), "guess") || strings.Contains(fmt.Sprint(c.args...), "right") {
+			t.Fatalf("journaled failure %+v", c)
+		}
 	}
 	if w := h.do(t, "POST", "/api/v1/login", `{"login":"operator1","password":"demo"}`, "Authorization", ""); w.Code != 200 {
 		t.Fatalf("another login from the same address: %d %s", w.Code, w.Body)

@@ -15,12 +15,13 @@ import (
 	"github.com/talonqueue/talon/queue-server/push"
 )
 
-// How main wires the API: the engine is the Backend and the hub's snapshot
+// How main wires the API: the engine is the Backend, the Journal and the hub's snapshot
 // source, and publishes its committed events to the hub; the hub closes with
 // the server.
 func ExampleNew() {
 	var (
 		engine  domain.Backend // the engine
+		audit   domain.Journal // the engine too
 		backup  func(ctx context.Context, w io.Writer) (int64, error)
 		secret  []byte // kept in the store, from auth.NewSecret on first start
 		started = make(chan struct{})
@@ -34,7 +35,7 @@ func ExampleNew() {
 	hub := push.NewHub(engine.GetSnapshot, push.Options{Logger: log})
 	// The engine calls hub.Publish(events) after every successful commit.
 	handler, err := api.New(api.Config{
-		Backend: engine, Tokens: tokens, Hub: hub, Backup: backup, Logger: log,
+		Backend: engine, Journal: audit, Tokens: tokens, Hub: hub, Backup: backup, Logger: log,
 		Ready: func() error {
 			select {
 			case <-started:

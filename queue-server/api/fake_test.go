@@ -55,6 +55,19 @@ func (f *fake) last() (call, bool) {
 	return f.calls[len(f.calls)-1], true
 }
 
+// named returns the calls of one method, in order.
+func (f *fake) named(name string) []call {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []call
+	for _, c := range f.calls {
+		if c.name == name {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 func (f *fake) count() int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -235,3 +248,18 @@ func (f *fake) PutAccount(ctx context.Context, a domain.AccountInput) (domain.Ac
 }
 
 var _ domain.Backend = (*fake)(nil)
+
+// The domain.Journal methods.
+
+func (f *fake) ListJournal(ctx context.Context, o string, q domain.JournalQuery) ([]domain.JournalRecord, error) {
+	return ret[[]domain.JournalRecord](f, ctx, "ListJournal", o, q)
+}
+func (f *fake) ExportJournal(ctx context.Context, o string, q domain.JournalQuery) ([]domain.JournalRecord, error) {
+	return ret[[]domain.JournalRecord](f, ctx, "ExportJournal", o, q)
+}
+func (f *fake) JournalHeads(ctx context.Context, o string) (domain.JournalHeads, error) {
+	return ret[domain.JournalHeads](f, ctx, "JournalHeads", o)
+}
+func (f *fake) Record(ctx context.Context, e domain.JournalEntry) error {
+	return f.err(ctx, "Record", e)
+}

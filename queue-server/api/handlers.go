@@ -93,20 +93,26 @@ type loginResponse struct {
 	Actor     domain.Actor `json:"actor"`
 }
 
-func login(b domain.Auth, tokens *auth.Issuer, guard *loginGuard) endpoint {
+// login journals every attempt that gets as far as a password check, with
+// the login tried and never the password.
+func login(b domain.Auth, j domain.Journal, tokens *auth.Issuer, guard *loginGuard) endpoint {
 	return func(r *http.Request) (any, error) {
 		req, err := parseLogin(r.Body)
 		if err != nil {
 			return nil, err
 		}
+		tried := domain.WithActor(r.Context(), domain.Actor{Login: req.Login})
 		if err := guard.check(r, req.Login); err != nil {
-			return nil, err
+			return nil, loginRefused(tried, j, req.Login, err)
 		}
 		a, err := b.Login(r.Context(), req.Login, req.Password)
 		if domain.ErrorCode(err) == domain.CodeUnauthorized || err == nil {
 			guard.record(r, req.Login, err == nil)
 		}
 		if err != nil {
+			return nil, loginRefused(tried, j, req.Login, err)
+		}
+		if err := record(domain.WithActor(r.Context(), a), j, "login", "account/"+a.Login, nil); err != nil {
 			return nil, err
 		}
 		// A password starts a new session, whatever the actor carried.
@@ -193,6 +199,13 @@ func deviceAction[T any](act func(ctx context.Context, officeID, deviceID string
 	}
 }
 
+// loginRefused journals a refused login and returns the refusal; a journal
+// that cannot be written does not change the answer.
+func loginRefused(ctx context.Context, j domain.Journal, login string, refusal error) error {
+	_ = record(ctx, j, "login", "account/"+login, refusal)
+	return refusal
+}
+
 func getMe(r *http.Request) (any, error) {
 	a, ok := domain.ActorFrom(r.Context())
 	if !ok {
@@ -206,10 +219,17 @@ var errNoActor = errors.New("no actor in an authenticated request")
 // backup streams the database. It is the one route authorized here: the
 // Backend has no method for it. The whole database spans every office, so
 // only a region-wide admin may take it.
-func backup(write func(context.Context, io.Writer) (int64, error), fail func(http.ResponseWriter, *http.Request, error), log *slog.Logger) http.HandlerFunc {
+func backup(write func(context.Context, io.Writer) (int64, error), j domain.Journal, fail func(http.ResponseWriter, *http.Request, error), log *slog.Logger) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if a, _ := domain.ActorFrom(r.Context()); !a.RegionAdmin() {
-			fail(w, r, domain.Errorf(domain.CodeForbidden, "резервную копию базы может получить только администратор всех офисов"))
+			err := domain.Errorf(domain.CodeForbidden, "резервную копию базы может получить только администратор всех офисов")
+			_ = record(r.Context(), j, "backup", "database", err)
+			fail(w, r, err)
+			return
+		}
+		// Journaled before the copy starts, so that the copy holds its own record.
+		if err := record(r.Context(), j, "backup", "database", nil); err != nil {
+			fail(w, r, err)
 			return
 		}
 		cw := &backupWriter{w: w}

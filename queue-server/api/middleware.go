@@ -50,6 +50,18 @@ func requestID(next http.Handler) http.Handler {
 	})
 }
 
+// origin puts the client's address (the host of RemoteAddr) in the context
+// for the journal.
+func origin(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, err := net.SplitHostPort(r.RemoteAddr)
+		if err != nil {
+			host = r.RemoteAddr
+		}
+		next.ServeHTTP(w, r.WithContext(domain.WithOrigin(r.Context(), host)))
+	})
+}
+
 // statusWriter remembers the status for the log. It passes Hijack through,
 // because gorilla/websocket type-asserts http.Hijacker, and Flush.
 type statusWriter struct {

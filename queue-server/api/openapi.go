@@ -43,6 +43,12 @@ var queryDocs = map[string]struct {
 	"day":        {"день по местному времени офиса, ГГГГ-ММ-ДД", map[string]any{"type": "string", "format": "date"}},
 	"since":      {"последний полученный seq: сервер пришлёт пропущенные события или новый снимок", map[string]any{"type": "integer", "format": "int64", "minimum": 0}},
 	"token":      {"токен, если заголовок Authorization задать нельзя (браузер)", map[string]any{"type": "string"}},
+	"from":       {"начало периода: дата ГГГГ-ММ-ДД (по времени офиса) или время RFC 3339", map[string]any{"type": "string", "example": "2026-11-23"}},
+	"to":         {"конец периода: дата включительно или время RFC 3339 (не включая)", map[string]any{"type": "string", "example": "2026-11-23"}},
+	"actor":      {"логин того, кто действовал", idSchema()},
+	"ticket":     {"идентификатор талона: вся его история", idSchema()},
+	"format":     {"json (по умолчанию) или csv — файл для Excel (UTF-8 с BOM, разделитель «;»); выгрузка в csv записывается в журнал", map[string]any{"type": "string", "enum": []any{"json", "csv"}}},
+	"limit":      {"не больше стольких записей, от старых к новым (1–10000, по умолчанию 1000)", map[string]any{"type": "integer", "minimum": 1, "maximum": 10000}},
 }
 
 // enums lists the values of the domain's string types.

@@ -7,6 +7,7 @@ import (
 	"github.com/go-chi/chi/v5"
 
 	"github.com/talonqueue/talon/queue-server/domain"
+	"github.com/talonqueue/talon/queue-server/journal"
 )
 
 // access is how a route authenticates.
@@ -42,16 +43,19 @@ const (
 
 // routes is every route of the server.
 func (s *server) routes() []route {
-	b := s.backend
+	b, j := s.backend, s.journal
 	return []route{
 		{method: "GET", path: "/healthz", op: "healthz", access: accessPublic, summary: "Готов ли сервер", result: health{}, ep: healthz(s.ready)},
 		{method: "GET", path: v1 + "/openapi.json", op: "getOpenAPI", access: accessPublic, summary: "Этот документ OpenAPI", result: openAPIDocument{}, ep: document(&s.openAPI)},
-		{method: "POST", path: v1 + "/login", op: "login", access: accessPublic, summary: "Вход: токен для Authorization: Bearer", body: loginRequest{}, result: loginResponse{}, ep: login(b, s.tokens, s.guard)},
+		{method: "POST", path: v1 + "/login", op: "login", access: accessPublic, summary: "Вход: токен для Authorization: Bearer", body: loginRequest{}, result: loginResponse{}, ep: login(b, j, s.tokens, s.guard)},
 		{method: "POST", path: v1 + "/refresh", op: "refreshToken", access: accessBearer, summary: "Новый токен того же сеанса без пароля", result: loginResponse{}, ep: refreshToken(s.tokens)},
 		{method: "POST", path: v1 + "/logout", op: "logout", access: accessBearer, summary: "Выход: токены этого сеанса перестают действовать", ep: logout(b)},
 		{method: "POST", path: v1 + "/pair", op: "pairDevice", access: accessPublic, summary: "Привязка устройства: одноразовый код в обмен на ключ устройства", body: pairRequest{}, result: domain.DevicePairing{}, ep: pairDevice(b, s.guard)},
 		{method: "GET", path: v1 + "/me", op: "getMe", access: accessBearer, summary: "Кто вошёл", result: domain.Actor{}, ep: getMe},
-		{method: "GET", path: v1 + "/backup", op: "backup", access: accessBearer, summary: "Резервная копия базы (только администратор всех офисов)", result: binaryFile{}, raw: backup(s.backup, s.fail, s.log)},
+		{method: "GET", path: v1 + "/backup", op: "backup", access: accessBearer, summary: "Резервная копия базы (только администратор всех офисов)", result: binaryFile{}, raw: backup(s.backup, j, s.fail, s.log)},
+		{method: "GET", path: v1 + "/journal", op: "listRegionJournal", access: accessBearer, summary: "Журнал действий по региону (только администратор всех офисов); format=csv — файл",
+			query: journal.FilterParams, result: []domain.JournalRecord{}, raw: journalRecords(j, b, false, s.reply, s.fail)},
+		{method: "GET", path: v1 + "/journal/heads", op: "getRegionJournalHeads", access: accessBearer, summary: "Хеши конца дня журнала региона и текущий", result: domain.JournalHeads{}, ep: journalHeads(j, false)},
 
 		{method: "GET", path: v1 + "/offices", op: "listOffices", access: accessBearer, summary: "Офисы", result: []domain.Office{}, ep: listOffices(b)},
 		{method: "GET", path: office, op: "getOffice", access: accessBearer, summary: "Офис", result: domain.Office{}, ep: getOffice(b)},
@@ -78,6 +82,9 @@ func (s *server) routes() []route {
 		{method: "PUT", path: office + "/priority-categories/{category}", op: "putPriorityCategory", access: accessBearer, summary: "Создать или изменить льготную категорию", body: domain.PriorityCategory{}, result: domain.PriorityCategory{},
 			ep: putIn("category", func(v *domain.PriorityCategory) (*string, *string) { return &v.OfficeID, &v.ID }, b.PutPriorityCategory)},
 		{method: "DELETE", path: office + "/priority-categories/{category}", op: "deletePriorityCategory", access: accessBearer, summary: "Удалить льготную категорию", ep: deleteIn("category", b.DeletePriorityCategory)},
+		{method: "GET", path: office + "/journal", op: "listJournal", access: accessBearer, summary: "Журнал действий офиса (руководитель, администратор); format=csv — файл",
+			query: journal.FilterParams, result: []domain.JournalRecord{}, raw: journalRecords(j, b, true, s.reply, s.fail)},
+		{method: "GET", path: office + "/journal/heads", op: "getJournalHeads", access: accessBearer, summary: "Хеши конца дня журнала офиса и текущий", result: domain.JournalHeads{}, ep: journalHeads(j, true)},
 		{method: "GET", path: office + "/accounts", op: "listAccounts", access: accessBearer, summary: "Учётные записи офиса", result: []domain.Account{}, ep: listOf(b.ListAccounts)},
 		{method: "PUT", path: v1 + "/accounts/{login}", op: "putAccount", access: accessBearer, summary: "Создать или изменить учётную запись; пустой пароль оставляет прежний", body: domain.AccountInput{}, result: domain.Account{}, ep: putAccount(b)},
 
@@ -114,7 +121,7 @@ func (s *server) routes() []route {
 // shares it; its body limit is not needed and is left out.
 func (s *server) router(table []route) http.Handler {
 	r := chi.NewRouter()
-	r.Use(requestID, s.logRequests, s.recoverer)
+	r.Use(requestID, origin, s.logRequests, s.recoverer)
 	r.NotFound(func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, domain.Errorf(domain.CodeNotFound, "адреса %s нет; список — в /api/v1/openapi.json", r.URL.Path))
 	})

@@ -60,6 +60,10 @@ type Changes struct {
 	Idempotency  []IdempotencyKey
 	Settings     map[string]string
 	Deletions    []Deletion
+	// Journal continues the audit chains; JournalHeads keeps the heads of
+	// days that ended.
+	Journal      []JournalRecord
+	JournalHeads []JournalHead
 }
 
 // Empty reports whether committing c would write nothing.
@@ -67,7 +71,8 @@ func (c *Changes) Empty() bool {
 	return len(c.Events) == 0 && len(c.Offices) == 0 && len(c.Services) == 0 && len(c.Windows) == 0 &&
 		len(c.Operators) == 0 && len(c.Devices) == 0 && len(c.Categories) == 0 && len(c.Accounts) == 0 &&
 		len(c.Tickets) == 0 && len(c.Appointments) == 0 && len(c.Sessions) == 0 && len(c.Counters) == 0 &&
-		len(c.Idempotency) == 0 && len(c.Settings) == 0 && len(c.Deletions) == 0
+		len(c.Idempotency) == 0 && len(c.Settings) == 0 && len(c.Deletions) == 0 &&
+		len(c.Journal) == 0 && len(c.JournalHeads) == 0
 }
 
 // Merge appends o to c, so that several operations commit together. A store
@@ -98,6 +103,8 @@ func (c *Changes) Merge(o Changes) {
 	c.Counters = append(c.Counters, o.Counters...)
 	c.Idempotency = append(c.Idempotency, o.Idempotency...)
 	c.Deletions = append(c.Deletions, o.Deletions...)
+	c.Journal = append(c.Journal, o.Journal...)
+	c.JournalHeads = append(c.JournalHeads, o.JournalHeads...)
 	for k, v := range o.Settings {
 		if c.Settings == nil {
 			c.Settings = map[string]string{}
@@ -150,6 +157,9 @@ type State struct {
 	Settings     map[string]string
 	// OfficeSeq is the last event sequence number per office.
 	OfficeSeq map[string]uint64
+	// JournalLast is the last journal record of each chain, by chain, so
+	// the chains continue after a restart.
+	JournalLast map[string]JournalRecord
 }
 
 // Store is the durable home of the event log and the state. Commit is one
@@ -167,6 +177,13 @@ type Store interface {
 	// PersonalData returns the appointments of UTC days from fromDay up to,
 	// not including, beforeDay that still hold a name or a phone.
 	PersonalData(ctx context.Context, fromDay, beforeDay string) ([]Appointment, error)
+	// Journal returns records of a chain in order; see JournalQuery.
+	Journal(ctx context.Context, chain string, q JournalQuery) ([]JournalRecord, error)
+	// JournalHeads returns the kept daily heads of a chain, oldest first.
+	JournalHeads(ctx context.Context, chain string) ([]JournalHead, error)
+	// EachJournal calls fn for every record of every chain, each chain in
+	// order, for verification; it stops at fn's first error.
+	EachJournal(ctx context.Context, fn func(JournalRecord) error) error
 	// Backup writes a consistent copy of the whole database while it is in use.
 	Backup(ctx context.Context, w io.Writer) (int64, error)
 	Close() error

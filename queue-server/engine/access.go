@@ -20,6 +20,7 @@ const (
 	permOperators                 // the operators of the office, e.g. to redirect to one
 	permStaffView                 // devices
 	permConfigure                 // change the office configuration and its accounts
+	permJournal                   // read and export the audit journal
 )
 
 // The rule table of docs/access.md; TestAccessRules checks every route against it.
@@ -38,6 +39,7 @@ var permRoles = map[perm][]domain.Role{
 	permOperators:     {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleOperator},
 	permStaffView:     {domain.RoleAdmin, domain.RoleManager, domain.RoleHall},
 	permConfigure:     {domain.RoleAdmin},
+	permJournal:       {domain.RoleAdmin, domain.RoleManager},
 }
 
 // devicePerms narrows what each kind of device may do: a hall display and a

@@ -24,7 +24,7 @@ func (s *Service) ListServices(ctx context.Context, officeID string) ([]domain.S
 }
 
 func (s *Service) IssueTicket(ctx context.Context, officeID string, req domain.IssueRequest) (domain.Ticket, error) {
-	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
+	return write(ctx, s, &entry{action: "issueTicket", officeID: officeID, object: "service/" + req.ServiceID}, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
 		return e.IssueTicket(actor(ctx), officeID, req, ch)
 	})
 }
@@ -42,61 +42,61 @@ func (s *Service) GetTicket(ctx context.Context, officeID, ticketID string) (dom
 }
 
 func (s *Service) CancelTicket(ctx context.Context, officeID, ticketID string) (domain.Ticket, error) {
-	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
+	return write(ctx, s, &entry{action: "cancelTicket", officeID: officeID, ticketID: ticketID}, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
 		return e.CancelTicket(actor(ctx), officeID, ticketID, ch)
 	})
 }
 
 func (s *Service) CheckInAppointment(ctx context.Context, officeID, code string) (domain.Ticket, error) {
-	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
+	return write(ctx, s, &entry{action: "checkInAppointment", officeID: officeID}, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
 		return e.CheckInAppointment(actor(ctx), officeID, code, ch)
 	})
 }
 
 func (s *Service) CallNext(ctx context.Context, officeID, windowID string, finishCurrent bool) (domain.Ticket, error) {
-	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
+	return write(ctx, s, &entry{action: "callNext", officeID: officeID, object: "window/" + windowID}, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
 		return e.CallNext(actor(ctx), officeID, windowID, finishCurrent, ch)
 	})
 }
 
 func (s *Service) CallTicket(ctx context.Context, officeID, windowID string, req domain.CallRequest) (domain.Ticket, error) {
-	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
+	return write(ctx, s, &entry{action: "callTicket", officeID: officeID, object: "window/" + windowID}, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
 		return e.CallTicket(actor(ctx), officeID, windowID, req, ch)
 	})
 }
 
 func (s *Service) RecallTicket(ctx context.Context, officeID, ticketID string) (domain.Ticket, error) {
-	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
+	return write(ctx, s, &entry{action: "recallTicket", officeID: officeID, ticketID: ticketID}, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
 		return e.RecallTicket(actor(ctx), officeID, ticketID, ch)
 	})
 }
 
 func (s *Service) StartService(ctx context.Context, officeID, ticketID string) (domain.Ticket, error) {
-	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
+	return write(ctx, s, &entry{action: "startService", officeID: officeID, ticketID: ticketID}, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
 		return e.StartService(actor(ctx), officeID, ticketID, ch)
 	})
 }
 
 func (s *Service) FinishTicket(ctx context.Context, officeID, ticketID string) (domain.Ticket, error) {
-	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
+	return write(ctx, s, &entry{action: "finishTicket", officeID: officeID, ticketID: ticketID}, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
 		return e.FinishTicket(actor(ctx), officeID, ticketID, ch)
 	})
 }
 
 func (s *Service) PostponeTicket(ctx context.Context, officeID, ticketID string, d time.Duration) (domain.Ticket, error) {
-	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
+	return write(ctx, s, &entry{action: "postponeTicket", officeID: officeID, ticketID: ticketID}, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
 		return e.PostponeTicket(actor(ctx), officeID, ticketID, d, ch)
 	})
 }
 
 func (s *Service) RedirectTicket(ctx context.Context, officeID, ticketID string, r domain.Redirect) (domain.Ticket, error) {
-	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
+	return write(ctx, s, &entry{action: "redirectTicket", officeID: officeID, ticketID: ticketID}, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
 		return e.RedirectTicket(actor(ctx), officeID, ticketID, r, ch)
 	})
 }
 
 func (s *Service) MarkNoShow(ctx context.Context, officeID, ticketID string) (domain.Ticket, error) {
-	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
+	return write(ctx, s, &entry{action: "markNoShow", officeID: officeID, ticketID: ticketID}, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
 		return e.MarkNoShow(actor(ctx), officeID, ticketID, ch)
 	})
 }
@@ -118,31 +118,31 @@ func (s *Service) ListWindows(ctx context.Context, officeID string) ([]domain.Wi
 }
 
 func (s *Service) OpenWindowSession(ctx context.Context, officeID, windowID string) (domain.WindowState, error) {
-	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.WindowState, error) {
+	return write(ctx, s, &entry{action: "openWindowSession", officeID: officeID, object: "window/" + windowID}, func(e *engine.Engine, ch *domain.Changes) (domain.WindowState, error) {
 		return e.OpenWindowSession(actor(ctx), officeID, windowID, ch)
 	})
 }
 
 func (s *Service) CloseWindowSession(ctx context.Context, officeID, windowID string) (domain.WindowState, error) {
-	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.WindowState, error) {
+	return write(ctx, s, &entry{action: "closeWindowSession", officeID: officeID, object: "window/" + windowID}, func(e *engine.Engine, ch *domain.Changes) (domain.WindowState, error) {
 		return e.CloseWindowSession(actor(ctx), officeID, windowID, ch)
 	})
 }
 
 func (s *Service) PauseWindow(ctx context.Context, officeID, windowID string, paused bool, reason string) (domain.WindowState, error) {
-	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.WindowState, error) {
+	return write(ctx, s, &entry{action: "pauseWindow", officeID: officeID, object: "window/" + windowID}, func(e *engine.Engine, ch *domain.Changes) (domain.WindowState, error) {
 		return e.PauseWindow(actor(ctx), officeID, windowID, paused, reason, ch)
 	})
 }
 
 func (s *Service) CreateAppointment(ctx context.Context, officeID string, a domain.NewAppointment) (domain.Appointment, error) {
-	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Appointment, error) {
+	return write(ctx, s, &entry{action: "createAppointment", officeID: officeID}, func(e *engine.Engine, ch *domain.Changes) (domain.Appointment, error) {
 		return e.CreateAppointment(actor(ctx), officeID, a, ch)
 	})
 }
 
 func (s *Service) CancelAppointment(ctx context.Context, officeID, appointmentID string) (domain.Appointment, error) {
-	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Appointment, error) {
+	return write(ctx, s, &entry{action: "cancelAppointment", officeID: officeID, object: "appointment/" + appointmentID}, func(e *engine.Engine, ch *domain.Changes) (domain.Appointment, error) {
 		return e.CancelAppointment(actor(ctx), officeID, appointmentID, ch)
 	})
 }
@@ -168,32 +168,36 @@ func (s *Service) GetOffice(ctx context.Context, officeID string) (domain.Office
 }
 
 func (s *Service) PutOffice(ctx context.Context, o domain.Office) (domain.Office, error) {
-	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Office, error) {
+	// A new office is region-wide administration; a change of one is the office's.
+	en := &entry{action: "putOffice", officeID: o.ID, object: "office/" + o.ID}
+	return write(ctx, s, en, func(e *engine.Engine, ch *domain.Changes) (domain.Office, error) {
+		_, err := e.GetOffice(domain.System, o.ID)
+		en.region = err != nil
 		return e.PutOffice(actor(ctx), o, ch)
 	})
 }
 
 func (s *Service) PutService(ctx context.Context, sv domain.Service) (domain.Service, error) {
-	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Service, error) {
+	return write(ctx, s, &entry{action: "putService", officeID: sv.OfficeID, object: "service/" + sv.ID}, func(e *engine.Engine, ch *domain.Changes) (domain.Service, error) {
 		return e.PutService(actor(ctx), sv, ch)
 	})
 }
 
 func (s *Service) DeleteService(ctx context.Context, officeID, serviceID string) error {
-	_, err := write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
+	_, err := write(ctx, s, &entry{action: "deleteService", officeID: officeID, object: "service/" + serviceID}, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
 		return struct{}{}, e.DeleteService(actor(ctx), officeID, serviceID, ch)
 	})
 	return err
 }
 
 func (s *Service) PutWindow(ctx context.Context, w domain.Window) (domain.Window, error) {
-	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Window, error) {
+	return write(ctx, s, &entry{action: "putWindow", officeID: w.OfficeID, object: "window/" + w.ID}, func(e *engine.Engine, ch *domain.Changes) (domain.Window, error) {
 		return e.PutWindow(actor(ctx), w, ch)
 	})
 }
 
 func (s *Service) DeleteWindow(ctx context.Context, officeID, windowID string) error {
-	_, err := write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
+	_, err := write(ctx, s, &entry{action: "deleteWindow", officeID: officeID, object: "window/" + windowID}, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
 		return struct{}{}, e.DeleteWindow(actor(ctx), officeID, windowID, ch)
 	})
 	return err
@@ -204,13 +208,13 @@ func (s *Service) ListOperators(ctx context.Context, officeID string) ([]domain.
 }
 
 func (s *Service) PutOperator(ctx context.Context, o domain.Operator) (domain.Operator, error) {
-	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Operator, error) {
+	return write(ctx, s, &entry{action: "putOperator", officeID: o.OfficeID, object: "operator/" + o.ID}, func(e *engine.Engine, ch *domain.Changes) (domain.Operator, error) {
 		return e.PutOperator(actor(ctx), o, ch)
 	})
 }
 
 func (s *Service) DeleteOperator(ctx context.Context, officeID, operatorID string) error {
-	_, err := write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
+	_, err := write(ctx, s, &entry{action: "deleteOperator", officeID: officeID, object: "operator/" + operatorID}, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
 		return struct{}{}, e.DeleteOperator(actor(ctx), officeID, operatorID, ch)
 	})
 	return err
@@ -221,13 +225,13 @@ func (s *Service) ListDevices(ctx context.Context, officeID string) ([]domain.De
 }
 
 func (s *Service) PutDevice(ctx context.Context, d domain.Device) (domain.Device, error) {
-	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Device, error) {
+	return write(ctx, s, &entry{action: "putDevice", officeID: d.OfficeID, object: "device/" + d.ID}, func(e *engine.Engine, ch *domain.Changes) (domain.Device, error) {
 		return e.PutDevice(actor(ctx), d, ch)
 	})
 }
 
 func (s *Service) DeleteDevice(ctx context.Context, officeID, deviceID string) error {
-	_, err := write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
+	_, err := write(ctx, s, &entry{action: "deleteDevice", officeID: officeID, object: "device/" + deviceID}, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
 		return struct{}{}, e.DeleteDevice(actor(ctx), officeID, deviceID, ch)
 	})
 	return err
@@ -240,13 +244,13 @@ func (s *Service) ListPriorityCategories(ctx context.Context, officeID string) (
 }
 
 func (s *Service) PutPriorityCategory(ctx context.Context, c domain.PriorityCategory) (domain.PriorityCategory, error) {
-	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.PriorityCategory, error) {
+	return write(ctx, s, &entry{action: "putPriorityCategory", officeID: c.OfficeID, object: "category/" + c.ID}, func(e *engine.Engine, ch *domain.Changes) (domain.PriorityCategory, error) {
 		return e.PutPriorityCategory(actor(ctx), c, ch)
 	})
 }
 
 func (s *Service) DeletePriorityCategory(ctx context.Context, officeID, categoryID string) error {
-	_, err := write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
+	_, err := write(ctx, s, &entry{action: "deletePriorityCategory", officeID: officeID, object: "category/" + categoryID}, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
 		return struct{}{}, e.DeletePriorityCategory(actor(ctx), officeID, categoryID, ch)
 	})
 	return err
@@ -275,7 +279,7 @@ func (s *Service) PutAccount(ctx context.Context, in domain.AccountInput) (domai
 		}
 		acc.PasswordHash = string(h)
 	}
-	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Account, error) {
+	return write(ctx, s, &entry{action: "putAccount", officeID: acc.OfficeID, object: "account/" + acc.Login}, func(e *engine.Engine, ch *domain.Changes) (domain.Account, error) {
 		return e.PutAccount(actor(ctx), acc, ch)
 	})
 }
@@ -361,27 +365,35 @@ func (s *Service) CheckDevice(ctx context.Context, credential string) (domain.Ac
 // EndSession remembers the logout for as long as the session could last.
 func (s *Service) EndSession(ctx context.Context) error {
 	a := actor(ctx)
-	_, err := write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
+	en := &entry{action: "logout", officeID: a.OfficeID, object: "account/" + a.Login}
+	_, err := write(ctx, s, en, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
 		return struct{}{}, e.EndSession(a, a.SessionStarted.Add(s.opts.SessionMax), ch)
 	})
 	return err
 }
 
-// PairDevice exchanges a pairing code for a device credential.
+// PairDevice exchanges a pairing code for a device credential. Which device
+// (and so which office's journal) is known once the engine found the code.
 func (s *Service) PairDevice(ctx context.Context, code string) (domain.DevicePairing, error) {
-	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.DevicePairing, error) {
-		return e.PairDevice(code, ch)
+	en := &entry{action: "pairDevice", region: true}
+	return write(ctx, s, en, func(e *engine.Engine, ch *domain.Changes) (domain.DevicePairing, error) {
+		p, err := e.PairDevice(code, ch)
+		if err == nil {
+			en.officeID, en.object, en.region = p.Device.OfficeID, "device/"+p.Device.ID, false
+			en.as = &domain.Actor{Login: domain.DeviceLogin(p.Device.OfficeID, p.Device.ID), Role: domain.RoleDevice, DeviceID: p.Device.ID}
+		}
+		return p, err
 	})
 }
 
 func (s *Service) CreatePairingCode(ctx context.Context, officeID, deviceID string) (domain.PairingCode, error) {
-	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.PairingCode, error) {
+	return write(ctx, s, &entry{action: "createPairingCode", officeID: officeID, object: "device/" + deviceID}, func(e *engine.Engine, ch *domain.Changes) (domain.PairingCode, error) {
 		return e.CreatePairingCode(actor(ctx), officeID, deviceID, ch)
 	})
 }
 
 func (s *Service) RevokeDevice(ctx context.Context, officeID, deviceID string) (domain.Device, error) {
-	return write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (domain.Device, error) {
+	return write(ctx, s, &entry{action: "revokeDevice", officeID: officeID, object: "device/" + deviceID}, func(e *engine.Engine, ch *domain.Changes) (domain.Device, error) {
 		return e.RevokeDevice(actor(ctx), officeID, deviceID, ch)
 	})
 }

@@ -45,6 +45,9 @@ type Options struct {
 	// TickEvery is how often postponed tickets and day ends are checked.
 	TickEvery time.Duration
 	Logger    *slog.Logger
+	// NoJournal turns the audit journal off. It exists only to measure what
+	// the journal costs; a real server always keeps it.
+	NoJournal bool
 }
 
 // Service is the queue server's implementation of domain.Backend.
@@ -56,7 +59,8 @@ type Service struct {
 
 	mu     sync.RWMutex // guards eng; the writer holds it across apply and commit
 	eng    *engine.Engine
-	broken error // set when the state could not be reloaded after a failed commit
+	broken error  // set when the state could not be reloaded after a failed commit
+	chains chains // the journal's heads, written by the writer under mu
 
 	// access answers token and credential checks without the lock the
 	// writer holds through every fsync; it is replaced after commits that
@@ -78,6 +82,8 @@ type Service struct {
 var _ domain.Backend = (*Service)(nil)
 
 type op struct {
+	ctx   context.Context
+	en    *entry
 	apply func(e *engine.Engine, ch *domain.Changes) (any, error)
 	res   chan result
 }
@@ -123,7 +129,8 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	// Servers before the key file kept the token key in the database, and
 	// so in every backup: it is dropped (its tokens stop working).
 	if s.eng.Setting(legacySecretSetting) != "" {
-		_, err := write(ctx, s, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
+		en := &entry{action: "putSetting", object: "setting/" + legacySecretSetting}
+		_, err := write(domain.WithActor(ctx, domain.System), s, en, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
 			e.PutSetting(legacySecretSetting, "", ch)
 			return struct{}{}, nil
 		})
@@ -147,6 +154,7 @@ func (s *Service) reload(ctx context.Context) error {
 		return fmt.Errorf("rebuild state: %w", err)
 	}
 	s.eng = eng
+	s.loadChains(st.JournalLast)
 	s.refreshActors()
 	return nil
 }
@@ -208,9 +216,11 @@ func (s *Service) Close() {
 // write submits an operation to the writer and waits for its commit. Once
 // accepted, the operation's fate no longer depends on ctx: the caller learns
 // the outcome even if it stopped waiting, so nothing acknowledged is lost.
-func write[T any](ctx context.Context, s *Service, f func(e *engine.Engine, ch *domain.Changes) (T, error)) (T, error) {
+// en names the operation for the journal; f may fill in what it learns.
+func write[T any](ctx context.Context, s *Service, en *entry, f func(e *engine.Engine, ch *domain.Changes) (T, error)) (T, error) {
 	var zero T
 	o := op{
+		ctx: ctx, en: en,
 		apply: func(e *engine.Engine, ch *domain.Changes) (any, error) { return f(e, ch) },
 		res:   make(chan result, 1),
 	}
@@ -281,8 +291,14 @@ func (s *Service) commit(batch []op) {
 			var ch domain.Changes
 			v, err := o.apply(s.eng, &ch)
 			results[i] = result{v, err}
-			if err == nil {
+			switch {
+			case err == nil:
+				s.journal(o, v, nil, &ch)
 				all.Merge(ch)
+			case journaledRefusal(err):
+				var refusal domain.Changes
+				s.journal(o, nil, err, &refusal)
+				all.Merge(refusal)
 			}
 		}
 		if !all.Empty() {
@@ -292,6 +308,7 @@ func (s *Service) commit(batch []op) {
 			} else {
 				s.commits.Add(1)
 				s.committed.Add(uint64(len(batch)))
+				s.logHeads(all.JournalHeads)
 				if changesActors(&all) {
 					s.refreshActors()
 					if f := s.onAccess.Load(); f != nil {
@@ -341,7 +358,9 @@ func (s *Service) tick() {
 		case <-s.quit:
 			return
 		case <-t.C:
-			_, err := write(context.Background(), s, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
+			ctx := domain.WithActor(context.Background(), domain.System)
+			_, err := write(ctx, s, &entry{tick: true}, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
+				s.keepHeads(ch)
 				e.Tick(ch)
 				return struct{}{}, nil
 			})
@@ -372,8 +391,12 @@ func (s *Service) PurgePersonalData(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, err := write(domain.WithActor(ctx, domain.System), s, func(e *engine.Engine, ch *domain.Changes) (int, error) {
-		return e.PurgePersonalData(found, before, ch), nil
+	// One record in the region's chain per purge: how many bookings, up to which day.
+	en := &entry{action: "purgePersonalData", region: true}
+	n, err := write(domain.WithActor(ctx, domain.System), s, en, func(e *engine.Engine, ch *domain.Changes) (int, error) {
+		n := e.PurgePersonalData(found, before, ch)
+		en.object = fmt.Sprintf("appointments/%d/before/%s", n, before)
+		return n, nil
 	})
 	if err == nil && n > 0 {
 		s.log.Info("personal data purged", "bookings", n, "visits_before", before)

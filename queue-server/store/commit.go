@@ -149,6 +149,9 @@ func checkChanges(c *domain.Changes) error {
 				x.OfficeID, x.Key, x.TicketID, x.Day)
 		}
 	}
+	if err := checkJournal(c); err != nil {
+		return err
+	}
 	for k := range c.Settings {
 		if k == "" {
 			return refused("setting with an empty key")
@@ -192,6 +195,9 @@ func apply(tx *bolt.Tx, c *domain.Changes) error {
 		return err
 	}
 	if err := checkCounters(tx, c.Counters); err != nil {
+		return err
+	}
+	if err := checkChains(tx, c.Journal); err != nil {
 		return err
 	}
 	for _, o := range c.Offices {
@@ -255,6 +261,12 @@ func apply(tx *bolt.Tx, c *domain.Changes) error {
 		}
 	}
 	if err := putEvents(tx, c.Events); err != nil {
+		return err
+	}
+	if err := putJournal(tx, c.Journal); err != nil {
+		return err
+	}
+	if err := putJournalHeads(tx, c.JournalHeads); err != nil {
 		return err
 	}
 	if err := putSettings(tx, c.Settings); err != nil {

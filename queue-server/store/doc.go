@@ -28,11 +28,18 @@
 //	counters/<office>/<day>/<prefix> -> Counter
 //	idempotency/<office>/<day>/<key> -> IdempotencyKey
 //	events/<office>/<seq>         -> Event             (seq: uint64 big-endian)
+//	journal/<chain>/<seq>         -> JournalRecord     (chain: office id, "*" for the region)
+//	journal_day/<chain>/<day>     -> seq, 8 bytes      (first record of a UTC day)
+//	journal_ticket/<chain>/<ticket>\x00<seq> -> empty  (a ticket's records)
+//	journal_head/<chain>/<day>    -> JournalHead       (day = office-local, kept at its midnight)
 //
 // Days are YYYY-MM-DD, so their byte order is their date order and Load skips
 // old days by seeking, without reading them. The *_open and *_booked indexes
 // exist for the same reason: the few tickets and appointments of past days
 // that are still alive are found without decoding history.
+//
+// The journal's indexes let a period query seek to its first day and a
+// ticket's history be read without scanning the chain.
 //
 // The schema version counts the migrations applied; Open runs the missing ones
 // in one transaction and refuses a file written by a newer Talon.

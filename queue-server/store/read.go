@@ -88,6 +88,9 @@ func (s *Store) Load(ctx context.Context, sinceDay string) (domain.State, error)
 				return err
 			}
 		}
+		if st.JournalLast, err = loadJournalLast(tx); err != nil {
+			return err
+		}
 		return eachBucket(tx.Bucket(bucketEvents), func(office string, b *bolt.Bucket) error {
 			seq, err := lastSeq(tx, office)
 			st.OfficeSeq[office] = seq

@@ -29,6 +29,10 @@ var (
 	bucketCounters          = []byte("counters")
 	bucketIdempotency       = []byte("idempotency")
 	bucketEvents            = []byte("events")
+	bucketJournal           = []byte("journal")
+	bucketJournalDay        = []byte("journal_day")
+	bucketJournalTicket     = []byte("journal_ticket")
+	bucketJournalHead       = []byte("journal_head")
 
 	keySchema = []byte("schema")
 )
@@ -43,6 +47,7 @@ type migration struct {
 
 var migrations = []migration{
 	{name: "create the bucket tree", up: createBuckets},
+	{name: "add the audit journal", up: migrateJournal},
 }
 
 func createBuckets(tx *bolt.Tx) error {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"path/filepath"
 	"strings"
@@ -186,4 +187,42 @@ func TestRestoreMigratesAnOlderBackup(t *testing.T) {
 	if v := schemaOf(t, backup); v != len(migrations) {
 		t.Errorf("the backup itself changed to schema %d", v)
 	}
+}
+
+func TestMigration2AddsTheJournal(t *testing.T) {
+	path := fileAt(t, 1)
+	old, err := open(path, Options{}, migrations[:1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := ticket("t1", "2026-11-23", domain.StatusWaiting)
+	if err := old.Commit(context.Background(), issue(1, tk, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := open(path, Options{}, migrations[:2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := load(t, s, "")
+	if len(st.Tickets) != 1 || st.OfficeSeq[testOffice] != 1 || len(st.JournalLast) != 0 {
+		t.Errorf("after the migration: %d tickets, event seq %d, %d chains; want 1, 1, 0", len(st.Tickets), st.OfficeSeq[testOffice], len(st.JournalLast))
+	}
+	commit(t, s, domain.Changes{Journal: chain(testOffice, domain.JournalRecord{}, "09:00")})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if v := schemaOf(t, path); v != 2 {
+		t.Errorf("schema %d, want 2", v)
+	}
+	inspect(t, path, func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketJournal, bucketJournalDay, bucketJournalTicket, bucketJournalHead} {
+			if tx.Bucket(b) == nil {
+				t.Errorf("bucket %s missing", b)
+			}
+		}
+		return nil
+	})
 }

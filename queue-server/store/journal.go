@@ -1,0 +1,293 @@
+package store
+
+import (
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+
+	"github.com/talonqueue/talon/queue-server/domain"
+	"github.com/talonqueue/talon/queue-server/journal"
+	bolt "go.etcd.io/bbolt"
+)
+
+// regionKey names the region chain's buckets: "" cannot be a bucket name,
+// and "*" cannot be an office id.
+const regionKey = "*"
+
+func chainKey(chain string) string {
+	if chain == domain.RegionChain {
+		return regionKey
+	}
+	return chain
+}
+
+func chainOf(key string) string {
+	if key == regionKey {
+		return domain.RegionChain
+	}
+	return key
+}
+
+// MaxJournalPage caps one Journal call.
+const MaxJournalPage = journal.MaxLimit
+
+func checkJournal(c *domain.Changes) error {
+	for _, r := range c.Journal {
+		if r.Seq == 0 || r.Action == "" || r.Hash == "" || r.At.IsZero() {
+			return refused("journal record without sequence, action, hash or time (chain %q, seq %d, action %q)", r.Chain, r.Seq, r.Action)
+		}
+	}
+	for _, h := range c.JournalHeads {
+		if !validDay(h.Day) {
+			return refused("journal head of chain %q has day %q, want YYYY-MM-DD", h.Chain, h.Day)
+		}
+	}
+	return nil
+}
+
+// checkChains keeps every chain gap-free and linked: each record continues
+// exactly from the last stored one of its chain.
+func checkChains(tx *bolt.Tx, records []domain.JournalRecord) error {
+	last := map[string]domain.JournalRecord{}
+	for _, r := range records {
+		prev, ok := last[r.Chain]
+		if !ok {
+			var err error
+			if prev, _, err = lastRecord(tx, r.Chain); err != nil {
+				return err
+			}
+		}
+		if r.Seq != prev.Seq+1 || r.PrevHash != prev.Hash {
+			return refused("journal record %d of chain %q does not continue the chain: the next is %d after hash %q",
+				r.Seq, r.Chain, prev.Seq+1, prev.Hash)
+		}
+		last[r.Chain] = r
+	}
+	return nil
+}
+
+// lastRecord returns a chain's last record; ok is false for an empty chain.
+func lastRecord(tx *bolt.Tx, chain string) (domain.JournalRecord, bool, error) {
+	b := lookup(tx, bucketJournal, chainKey(chain))
+	if b == nil {
+		return domain.JournalRecord{}, false, nil
+	}
+	k, v := b.Cursor().Last()
+	if k == nil {
+		return domain.JournalRecord{}, false, nil
+	}
+	r, err := decode[domain.JournalRecord](v)
+	if err != nil {
+		return r, false, fmt.Errorf("journal record %d of chain %q: %w", binary.BigEndian.Uint64(k), chain, err)
+	}
+	return r, true, nil
+}
+
+// putJournal appends records with their indexes: the first seq of each UTC
+// day, so a period is found by seeking, and each ticket's records.
+func putJournal(tx *bolt.Tx, records []domain.JournalRecord) error {
+	for _, r := range records {
+		key := chainKey(r.Chain)
+		b, err := create(tx, bucketJournal, key)
+		if err != nil {
+			return err
+		}
+		b.FillPercent = eventsFill
+		data, err := json.Marshal(r)
+		if err != nil {
+			return fmt.Errorf("encode journal record %d of chain %q: %w", r.Seq, r.Chain, err)
+		}
+		if err := b.Put(seqKey(r.Seq), data); err != nil {
+			return fmt.Errorf("put journal record %d of chain %q: %w", r.Seq, r.Chain, err)
+		}
+		days, err := create(tx, bucketJournalDay, key)
+		if err != nil {
+			return err
+		}
+		if day := []byte(utcDay(r.At)); days.Get(day) == nil {
+			if err := days.Put(day, seqKey(r.Seq)); err != nil {
+				return fmt.Errorf("index journal day %s of chain %q: %w", day, r.Chain, err)
+			}
+		}
+		if r.TicketID != "" {
+			tickets, err := create(tx, bucketJournalTicket, key)
+			if err != nil {
+				return err
+			}
+			if err := tickets.Put(ticketKey(r.TicketID, r.Seq), nil); err != nil {
+				return fmt.Errorf("index journal ticket %s of chain %q: %w", r.TicketID, r.Chain, err)
+			}
+		}
+	}
+	return nil
+}
+
+func putJournalHeads(tx *bolt.Tx, heads []domain.JournalHead) error {
+	for _, h := range heads {
+		if err := put(tx, h, bucketJournalHead, chainKey(h.Chain), h.Day); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ticketKey is the ticket id, a zero byte (never part of an id) and the seq.
+func ticketKey(ticketID string, seq uint64) []byte {
+	return append(append([]byte(ticketID), 0), seqKey(seq)...)
+}
+
+// Journal returns records of a chain in order. A ticket is read through its
+// index; a period starts at the first record of From's UTC day; the scan
+// stops at the first record at or after To, so a clock stepping back within
+// a period may hide records at its very end.
+func (s *Store) Journal(ctx context.Context, chain string, q domain.JournalQuery) ([]domain.JournalRecord, error) {
+	limit := q.Limit
+	if limit <= 0 || limit > MaxJournalPage {
+		limit = MaxJournalPage
+	}
+	out := []domain.JournalRecord{}
+	key := chainKey(chain)
+	err := s.db.View(func(tx *bolt.Tx) error {
+		records := lookup(tx, bucketJournal, key)
+		if records == nil {
+			return nil
+		}
+		take := func(k, v []byte) (bool, error) {
+			r, err := decode[domain.JournalRecord](v)
+			if err != nil {
+				return false, fmt.Errorf("journal record %d of chain %q: %w", binary.BigEndian.Uint64(k), chain, err)
+			}
+			if !q.To.IsZero() && !r.At.Before(q.To) {
+				return false, nil
+			}
+			if journal.Matches(q, r) {
+				out = append(out, r)
+			}
+			return len(out) < limit, ctx.Err()
+		}
+		if q.TicketID != "" {
+			idx := lookup(tx, bucketJournalTicket, key)
+			if idx == nil {
+				return nil
+			}
+			prefix := append([]byte(q.TicketID), 0)
+			c := idx.Cursor()
+			for k, _ := c.Seek(prefix); len(k) == len(prefix)+8 && string(k[:len(prefix)]) == string(prefix); k, _ = c.Next() {
+				seq := k[len(prefix):]
+				more, err := take(seq, records.Get(seq))
+				if err != nil || !more {
+					return err
+				}
+			}
+			return nil
+		}
+		start := seqKey(1)
+		if !q.From.IsZero() {
+			days := lookup(tx, bucketJournalDay, key)
+			if days == nil {
+				return nil
+			}
+			_, first := days.Cursor().Seek([]byte(utcDay(q.From)))
+			if first == nil {
+				return nil
+			}
+			start = first
+		}
+		c := records.Cursor()
+		for k, v := c.Seek(start); k != nil; k, v = c.Next() {
+			more, err := take(k, v)
+			if err != nil || !more {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrap("journal", err)
+	}
+	return out, nil
+}
+
+// JournalHeads returns the kept daily heads of a chain, oldest first.
+func (s *Store) JournalHeads(ctx context.Context, chain string) ([]domain.JournalHead, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("store: journal heads: %w", err)
+	}
+	var heads []domain.JournalHead
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := lookup(tx, bucketJournalHead, chainKey(chain))
+		if b == nil {
+			return nil
+		}
+		var err error
+		heads, err = loadBucket[domain.JournalHead](b)
+		return err
+	})
+	if err != nil {
+		return nil, wrap("journal heads", err)
+	}
+	return heads, nil
+}
+
+// EachJournal calls fn for every record of every chain, each chain in order.
+// A record stored under another chain or seq than it names, or one that
+// cannot be decoded, ends the walk with an error naming it.
+func (s *Store) EachJournal(ctx context.Context, fn func(domain.JournalRecord) error) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		return eachBucket(tx.Bucket(bucketJournal), func(key string, b *bolt.Bucket) error {
+			chain := chainOf(key)
+			return b.ForEach(func(k, v []byte) error {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
+				seq := binary.BigEndian.Uint64(k)
+				r, err := decode[domain.JournalRecord](v)
+				if err != nil {
+					return fmt.Errorf("журнал %s: запись №%d не читается (%v) — файл изменён или повреждён", journal.ChainName(chain), seq, err)
+				}
+				if r.Seq != seq || r.Chain != chain {
+					return fmt.Errorf("журнал %s: запись №%d называет себя записью №%d журнала %s — файл изменён",
+						journal.ChainName(chain), seq, r.Seq, journal.ChainName(r.Chain))
+				}
+				return fn(r)
+			})
+		})
+	})
+}
+
+// loadJournalLast reads the last record of every chain.
+func loadJournalLast(tx *bolt.Tx) (map[string]domain.JournalRecord, error) {
+	out := map[string]domain.JournalRecord{}
+	err := eachBucket(tx.Bucket(bucketJournal), func(key string, _ *bolt.Bucket) error {
+		r, ok, err := lastRecord(tx, chainOf(key))
+		if ok {
+			out[r.Chain] = r
+		}
+		return err
+	})
+	return out, err
+}
+
+func loadBucket[T any](b *bolt.Bucket) ([]T, error) {
+	var out []T
+	err := b.ForEach(func(k, v []byte) error {
+		x, err := decode[T](v)
+		if err != nil {
+			return fmt.Errorf("%s: %w", k, err)
+		}
+		out = append(out, x)
+		return nil
+	})
+	return out, err
+}
+
+// migrateJournal adds the journal's buckets (schema 2).
+func migrateJournal(tx *bolt.Tx) error {
+	for _, name := range [][]byte{bucketJournal, bucketJournalDay, bucketJournalTicket, bucketJournalHead} {
+		if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+			return fmt.Errorf("create bucket %s: %w", name, err)
+		}
+	}
+	return nil
+}
