@@ -45,7 +45,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		case "create-admin":
 			return createAdmin(ctx, args[1:], getenv, stdout, stderr)
 		case "restore":
-			return restore(args[1:], getenv, stdout, stderr)
+			return restore(ctx, args[1:], getenv, stdout, stderr)
 		case "journal":
 			return journalCommand(ctx, args[1:], getenv, stdout, stderr)
 		}

@@ -142,6 +142,25 @@ func TestBackupCarriesNoSigningKey(t *testing.T) {
 	if status, msg := httpCall(t, "GET", url+"/api/v1/me", token, ""); status != http.StatusOK {
 		t.Fatalf("a token from before the restore: %d %s", status, msg)
 	}
+	// The backup was journaled before the copy, the restore into the copy.
+	req, _ := http.NewRequest("GET", url+"/api/v1/journal", nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var region []domain.JournalRecord
+	if err := json.NewDecoder(resp.Body).Decode(&region); err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	for _, r := range region {
+		actions = append(actions, r.Action)
+	}
+	if n := len(actions); n < 2 || actions[n-2] != "backup" || actions[n-1] != "restore" || region[n-1].Object != "backup/backup.db" {
+		t.Fatalf("the region journal ends with %q", actions)
+	}
 }
 
 // A device is registered, paired with a one-time code, works, and is refused

@@ -346,7 +346,7 @@ func createAdmin(ctx context.Context, args []string, getenv func(string) string,
 }
 
 // restore replaces a stopped server's database with a backup.
-func restore(args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func restore(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	from := fs.String("from", "", "backup file made by GET /api/v1/backup")
@@ -363,6 +363,25 @@ func restore(args []string, getenv func(string) string, stdout, stderr io.Writer
 	if err := store.Restore(*from, filepath.Join(*data, dbFile)); err != nil {
 		return err
 	}
+	if err := journalRestore(ctx, *data, *from, stderr); err != nil {
+		return err
+	}
 	fmt.Fprintf(stdout, "База восстановлена из %s в %s. Запустите сервер.\n", *from, *data)
+	return nil
+}
+
+// journalRestore records the restore in the restored database's region
+// chain, so the journal tells that the history before it came from a backup.
+func journalRestore(ctx context.Context, data, from string, stderr io.Writer) error {
+	st, svc, err := openService(ctx, data, queue.Options{Logger: slog.New(slog.NewTextHandler(stderr, nil))})
+	if err != nil {
+		return fmt.Errorf("open the restored database: %w", err)
+	}
+	defer st.Close()
+	defer svc.Close()
+	entry := domain.JournalEntry{Action: "restore", Object: "backup/" + filepath.Base(from)}
+	if err := svc.Record(domain.WithOrigin(domain.WithActor(ctx, domain.System), "командная строка"), entry); err != nil {
+		return fmt.Errorf("journal the restore: %s", domain.ErrorMessage(err))
+	}
 	return nil
 }
