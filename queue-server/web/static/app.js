@@ -28,7 +28,8 @@ function showError(msg) {
 
 async function call(method, path, body) {
   const opts = { method, headers: {} };
-  if (token) opts.headers["Authorization"] = "Bearer " + token;
+  const sent = token;
+  if (sent) opts.headers["Authorization"] = "Bearer " + sent;
   if (body !== undefined) {
     opts.headers["Content-Type"] = "application/json";
     opts.body = JSON.stringify(body);
@@ -41,7 +42,8 @@ async function call(method, path, body) {
   }
   const data = resp.status === 204 ? null : await resp.json().catch(() => null);
   if (!resp.ok) {
-    if (resp.status === 401 && path !== "/login") logout();
+    // A refusal of a token already given up must not end the next login.
+    if (resp.status === 401 && path !== "/login" && sent === token) logout();
     throw new Error((data && data.error && data.error.message) || "Сервер ответил ошибкой " + resp.status + ".");
   }
   return data;
@@ -247,6 +249,9 @@ function logout() {
   sessionStorage.removeItem("talon.token");
   sessionStorage.removeItem("talon.actor");
   if (socket) { const s = socket; socket = null; s.close(); }
+  clearTimeout(refreshTimer);
+  refreshTimer = null;
+  clearTimeout(reconnectTimer);
   $("board").hidden = true;
   $("login").hidden = false;
   $("logout").hidden = true;
