@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,9 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
+	"github.com/talonqueue/talon/queue-server/client"
 	"github.com/talonqueue/talon/queue-server/demo"
 	"github.com/talonqueue/talon/queue-server/domain"
 )
@@ -41,69 +45,145 @@ func browser(t *testing.T) context.Context {
 	return ctx
 }
 
-// TestOfficePage logs in to the office page as the hall administrator and
-// watches a ticket go from the queue to a window.
-func TestOfficePage(t *testing.T) {
-	url, _ := startServer(t, t.TempDir(), "--demo")
-	ctx := browser(t)
-	var mu sync.Mutex
-	var jsErrors []string
-	err := chromedp.Listen(ctx, func(ev any) {
-		if e, ok := ev.(*runtime.EventExceptionThrown); ok {
-			mu.Lock()
-			jsErrors = append(jsErrors, e.ExceptionDetails.Text)
-			mu.Unlock()
+// officePage is the office page in headless Chromium, with the troubles it
+// reported: exceptions, console.error calls and refused device requests.
+type officePage struct {
+	t        *testing.T
+	ctx      context.Context
+	mu       sync.Mutex
+	troubles []string
+}
+
+func openOfficePage(t *testing.T) *officePage {
+	t.Helper()
+	p := &officePage{t: t, ctx: browser(t)}
+	err := chromedp.Listen(p.ctx, func(ev any) {
+		var trouble string
+		switch e := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			trouble = "exception: " + e.ExceptionDetails.Text
+			if e.ExceptionDetails.Exception != nil {
+				trouble += " " + e.ExceptionDetails.Exception.Description
+			}
+		case *runtime.EventConsoleAPICalled:
+			if e.Type == runtime.ConsoleAPICalledTypeError {
+				trouble = "console.error"
+			}
+		case *log.EventEntryAdded:
+			// A wrong password is refused on purpose; roles without devices
+			// must not even ask for them; nothing may break the CSP.
+			if e.Entry.Level == log.EntryLevelError && (strings.Contains(e.Entry.URL, "/devices") || e.Entry.Source == log.EntrySourceSecurity) {
+				trouble = e.Entry.Text + " " + e.Entry.URL
+			}
+		}
+		if trouble != "" {
+			p.mu.Lock()
+			p.troubles = append(p.troubles, trouble)
+			p.mu.Unlock()
 		}
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
 
-	steps := func(actions ...chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if err := chromedp.Do(ctx, actions...); err != nil {
-			t.Fatal(err)
-		}
+func (p *officePage) do(actions ...chromedp.Action[chromedp.Void]) {
+	p.t.Helper()
+	if err := chromedp.Do(p.ctx, actions...); err != nil {
+		p.t.Fatal(err)
 	}
-	text := func(sel string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(sel))
-		if err != nil {
-			t.Fatalf("text of %s: %v", sel, err)
-		}
-		return s
-	}
+}
 
-	steps(chromedp.Navigate(url+"/"),
+func (p *officePage) text(sel string) string {
+	p.t.Helper()
+	s, err := chromedp.Run(p.ctx, chromedp.Text(sel))
+	if err != nil {
+		p.t.Fatalf("text of %s: %v", sel, err)
+	}
+	return s
+}
+
+func (p *officePage) count(sel string) int {
+	p.t.Helper()
+	n, err := chromedp.Run(p.ctx, chromedp.Evaluate[int](fmt.Sprintf("document.querySelectorAll(%q).length", sel)))
+	if err != nil {
+		p.t.Fatalf("count of %s: %v", sel, err)
+	}
+	return n
+}
+
+// login signs in with the demo password and waits for the live board.
+func (p *officePage) login(who string) {
+	p.t.Helper()
+	p.do(chromedp.WaitVisible("#login"),
+		chromedp.SetValue("#login-name", who),
+		chromedp.SetValue("#login-password", "demo"),
+		chromedp.Click("#login-submit"),
+		chromedp.WaitVisible("#board"),
+		chromedp.WaitVisible(`#conn[data-state="online"]`))
+}
+
+// screenshot saves the whole page into $TALON_SCREENSHOTS, when it is set.
+func (p *officePage) screenshot(name string) {
+	p.t.Helper()
+	dir := os.Getenv("TALON_SCREENSHOTS")
+	if dir == "" {
+		return
+	}
+	shot, err := chromedp.Run(p.ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name), shot, 0o644); err != nil {
+		p.t.Fatal(err)
+	}
+}
+
+func (p *officePage) noTroubles() {
+	p.t.Helper()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.troubles) > 0 {
+		p.t.Fatalf("the page reported: %v", p.troubles)
+	}
+}
+
+// TestOfficePage logs in to the office page as the hall administrator and
+// watches a ticket go from the queue to a window.
+func TestOfficePage(t *testing.T) {
+	url, _ := startServer(t, t.TempDir(), "--demo")
+	p := openOfficePage(t)
+
+	p.do(chromedp.Navigate(url+"/"),
 		chromedp.WaitVisible("#login"),
 		chromedp.SendKeys("#login-name", "hall"),
 		chromedp.SendKeys("#login-password", "wrong"),
 		chromedp.Click("#login-submit"),
 		chromedp.WaitVisible("#error"))
-	if e := text("#error"); !strings.Contains(e, "неверный логин или пароль") {
+	if e := p.text("#error"); !strings.Contains(e, "неверный логин или пароль") {
 		t.Fatalf("wrong password shows %q", e)
 	}
 
-	steps(chromedp.SetValue("#login-password", "demo"),
+	p.do(chromedp.SetValue("#login-password", "demo"),
 		chromedp.Click("#login-submit"),
 		chromedp.WaitVisible("#board"),
 		chromedp.WaitNotVisible("#login"),
 		chromedp.WaitVisible(`#conn[data-state="online"]`),
 		chromedp.WaitVisible("#queue-empty"))
-	if title, conn := text("#title"), text("#conn"); !strings.Contains(title, "Мои документы") || conn != "В сети" {
+	if title, conn := p.text("#title"), p.text("#conn"); !strings.Contains(title, "Мои документы") || conn != "В сети" {
 		t.Fatalf("board title %q, connection %q", title, conn)
 	}
 
 	// A kiosk issues a ticket: it appears in the queue without a reload.
 	kiosk, op := login(t, url, "kiosk1"), login(t, url, "operator1")
 	bg := context.Background()
-	var tk domain.Ticket
-	tk, err = kiosk.IssueTicket(bg, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"})
+	tk, err := kiosk.IssueTicket(bg, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	steps(chromedp.WaitVisible(`#queue tr[data-number="` + tk.Number + `"]`))
-	if queue := text("#queue"); !strings.Contains(queue, "Паспорт гражданина РФ") || !strings.Contains(queue, "ожидает") {
+	p.do(chromedp.WaitVisible(`#queue tr[data-number="` + tk.Number + `"]`))
+	if queue := p.text("#queue"); !strings.Contains(queue, "Паспорт гражданина РФ") || !strings.Contains(queue, "ожидает") {
 		t.Fatalf("queue shows %q", queue)
 	}
 
@@ -114,23 +194,121 @@ func TestOfficePage(t *testing.T) {
 	if _, err := op.CallNext(bg, demo.OfficeID, "w1", false); err != nil {
 		t.Fatal(err)
 	}
-	steps(chromedp.WaitVisible("#calls li"), chromedp.WaitVisible("#queue-empty"))
-	if calls, windows := text("#calls"), text("#windows"); !strings.Contains(calls, tk.Number+" → окно 1") ||
+	p.do(chromedp.WaitVisible("#calls li"), chromedp.WaitVisible("#queue-empty"))
+	if calls, windows := p.text("#calls"), p.text("#windows"); !strings.Contains(calls, tk.Number+" → окно 1") ||
 		!strings.Contains(windows, "Иванова Мария Петровна") || !strings.Contains(windows, tk.Number) {
 		t.Fatalf("calls %q, windows %q", calls, windows)
 	}
-	if dir := os.Getenv("TALON_SCREENSHOTS"); dir != "" {
-		shot, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, "office-page.png"), shot, 0o644); err != nil {
-			t.Fatal(err)
-		}
+	p.screenshot("office-page.png")
+	p.noTroubles()
+}
+
+// TestOfficePageDevices registers a kiosk on the office page as the
+// administrator, pairs it with the code the page shows, revokes it there and
+// sees its credential refused; the hall administrator sees the list only, an
+// operator not at all.
+func TestOfficePageDevices(t *testing.T) {
+	url, _ := startServer(t, t.TempDir(), "--demo")
+	p := openOfficePage(t)
+	row := func(device, state string) string {
+		return `#devices-list tr[data-device="` + device + `"][data-state="` + state + `"]`
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(jsErrors) > 0 {
-		t.Fatalf("the page threw: %v", jsErrors)
+
+	p.do(chromedp.EmulateViewport(1366, 768), chromedp.Navigate(url+"/"))
+	p.login("admin")
+	p.do(chromedp.WaitVisible(row("kiosk1", "paired")), chromedp.WaitVisible(row("rating6", "paired")))
+	if n := p.count("#devices-list tbody tr"); n != 2+demo.Windows {
+		t.Fatalf("the page lists %d demo devices, want %d", n, 2+demo.Windows)
 	}
+	if list := p.text("#devices-list"); !strings.Contains(list, "Киоск у входа") || !strings.Contains(list, "Табло") ||
+		!strings.Contains(list, "Терминал оценки — Окно 3") || !strings.Contains(list, "привязано с ") {
+		t.Fatalf("device list shows %q", list)
+	}
+
+	// Register a kiosk through the form; an id already taken is refused first.
+	p.do(chromedp.SendKeys("#device-id", "kiosk1"),
+		chromedp.SendKeys("#device-name", "Киоск у окна 3"),
+		chromedp.Click("#device-submit"),
+		chromedp.WaitVisible("#devices-error"))
+	if e := p.text("#devices-error"); !strings.Contains(e, "«kiosk1» уже есть") {
+		t.Fatalf("a taken id shows %q", e)
+	}
+	p.do(chromedp.SetValue("#device-id", "kiosk2"),
+		chromedp.Click("#device-submit"),
+		chromedp.WaitVisible(row("kiosk2", "unpaired")),
+		chromedp.WaitNotVisible("#devices-error"))
+
+	// Its pairing code is shown once, large, with what to do with it.
+	p.do(chromedp.Click(`#devices-list tr[data-device="kiosk2"] button[data-action="code"]`),
+		chromedp.WaitVisible("#pairing"),
+		chromedp.WaitVisible(row("kiosk2", "waiting")))
+	code, hint := p.text("#pairing-code"), p.text("#pairing-hint")
+	if len(code) != 9 || !strings.Contains(hint, "15 минут") || !strings.Contains(hint, "один раз") {
+		t.Fatalf("pairing code %q, hint %q", code, hint)
+	}
+	if state := p.text(`#devices-list tr[data-device="kiosk2"]`); !strings.Contains(state, "ожидает привязки до ") {
+		t.Fatalf("a device waiting for its code shows %q", state)
+	}
+	p.screenshot("office-page-devices.png")
+
+	// The device pairs with that code; the stream tells the page.
+	anon, err := client.New(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	paired, err := anon.PairDevice(context.Background(), code)
+	if err != nil {
+		t.Fatalf("pair with the code from the page: %v", err)
+	}
+	p.do(chromedp.WaitVisible(row("kiosk2", "paired")))
+	if status := meStatus(t, url, paired.Credential); status != http.StatusOK {
+		t.Fatalf("a paired device's credential answers %d", status)
+	}
+
+	// Revoking takes two clicks, and the credential is refused at once.
+	revoke := `#devices-list tr[data-device="kiosk2"] button[data-action="revoke"]`
+	p.do(chromedp.Click("#pairing-done"),
+		chromedp.WaitNotVisible("#pairing"),
+		chromedp.Click(revoke),
+		chromedp.WaitVisible(revoke+".danger"))
+	if state := p.count(row("kiosk2", "paired")); state != 1 {
+		t.Fatal("the first click on «Отозвать» revoked the device")
+	}
+	p.do(chromedp.Click(revoke+".danger"), chromedp.WaitVisible(row("kiosk2", "revoked")))
+	if state := p.text(`#devices-list tr[data-device="kiosk2"]`); !strings.Contains(state, "отозвано ") {
+		t.Fatalf("a revoked device shows %q", state)
+	}
+	if status := meStatus(t, url, paired.Credential); status != http.StatusUnauthorized {
+		t.Fatalf("a revoked device's credential answers %d, want 401", status)
+	}
+
+	// The hall administrator sees the same list without the admin's controls.
+	p.do(chromedp.Click("#logout"))
+	p.login("hall")
+	p.do(chromedp.WaitVisible(row("kiosk2", "revoked")), chromedp.WaitNotVisible("#device-form"))
+	if n := p.count("#devices-list button"); n != 0 {
+		t.Fatalf("the hall administrator has %d device buttons", n)
+	}
+
+	// An operator may not list devices: no section, no refused request.
+	p.do(chromedp.Click("#logout"))
+	p.login("operator1")
+	p.do(chromedp.WaitVisible("#windows tbody tr"), chromedp.WaitNotVisible("#devices"))
+	p.noTroubles()
+}
+
+// meStatus is the status GET /api/v1/me answers a bearer credential with.
+func meStatus(t *testing.T, url, credential string) int {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url+"/api/v1/me", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+credential)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
 }

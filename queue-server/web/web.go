@@ -1,6 +1,7 @@
 // Package web serves the office page: a live view of one office's load,
-// queue, windows and calls for the hall administrator and the manager, built
-// on the public HTTP API and the live stream. Static files only, embedded in
+// queue, windows, calls and devices for the hall administrator and the
+// manager, where an administrator also registers, pairs and revokes devices;
+// built on the public HTTP API and the live stream. Static files only, embedded in
 // the binary; no build step.
 package web
 

@@ -1,4 +1,5 @@
-// Talon office page: live load, queue, windows and calls of one office.
+// Talon office page: live load, queue, windows and calls of one office, and
+// its devices (kiosks, boards, rating terminals) with their pairing.
 // State comes from the REST API; the WebSocket stream says when it changed
 // (the page then reloads the state, so it never has to merge events itself).
 "use strict";
@@ -11,6 +12,12 @@ let office = "";
 let zone; // the office's time zone: times are shown as the office lives them
 let services = {};
 let operators = {};
+let windows = []; // the office's windows from the snapshot: names and the device form
+let devices = [];
+let devicesStale = false; // reload the device list with the next refresh
+let devicesGen = 0; // only the latest device list is drawn
+let confirmRevoke = ""; // the device whose «Отозвать» was clicked once
+let confirmTimer = null;
 let socket = null;
 let lastSeq = null;
 let backoff = 500;
@@ -19,6 +26,10 @@ let reconnectTimer = null;
 
 const statusRu = { waiting: "ожидает", postponed: "отложен", called: "вызван", serving: "обслуживается" };
 const windowRu = { open: "работает", paused: "перерыв", closed: "закрыто" };
+const kindRu = { kiosk: "Киоск", display: "Табло", rating: "Терминал оценки" };
+// Roles that may list devices (docs/access.md): others never ask, so they see
+// neither the section nor a refused request in the console.
+const deviceRoles = ["admin", "manager", "hall"];
 
 function showError(msg) {
   const el = $("error");
@@ -28,7 +39,8 @@ function showError(msg) {
 
 async function call(method, path, body) {
   const opts = { method, headers: {} };
-  if (token) opts.headers["Authorization"] = "Bearer " + token;
+  const sent = token;
+  if (sent) opts.headers["Authorization"] = "Bearer " + sent;
   if (body !== undefined) {
     opts.headers["Content-Type"] = "application/json";
     opts.body = JSON.stringify(body);
@@ -41,8 +53,11 @@ async function call(method, path, body) {
   }
   const data = resp.status === 204 ? null : await resp.json().catch(() => null);
   if (!resp.ok) {
-    if (resp.status === 401 && path !== "/login") logout();
-    throw new Error((data && data.error && data.error.message) || "Сервер ответил ошибкой " + resp.status + ".");
+    // A refusal of a token already given up must not end the next login.
+    if (resp.status === 401 && path !== "/login" && sent === token) logout();
+    const err = new Error((data && data.error && data.error.message) || "Сервер ответил ошибкой " + resp.status + ".");
+    err.status = resp.status;
+    throw err;
   }
   return data;
 }
@@ -93,6 +108,18 @@ function clock(d) {
   return d.toLocaleTimeString("ru-RU", { hour: "2-digit", minute: "2-digit", second: "2-digit", timeZone: zone });
 }
 
+function hhmm(iso) {
+  return new Date(iso).toLocaleTimeString("ru-RU", { hour: "2-digit", minute: "2-digit", timeZone: zone });
+}
+
+function dateTime(iso) {
+  return new Date(iso).toLocaleString("ru-RU", { day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit", timeZone: zone });
+}
+
+function windowName(w) {
+  return w.name || "Окно " + w.number;
+}
+
 function renderSnapshot(s) {
   $("title").textContent = s.office.name;
   zone = s.office.time_zone || undefined;
@@ -115,11 +142,13 @@ function renderSnapshot(s) {
   }
   $("queue-empty").hidden = s.queue.length > 0;
 
+  windows = s.windows.map((ws) => ws.window);
+  renderWindowChoice();
   const w = $("windows").tBodies[0];
   w.replaceChildren();
   for (const ws of s.windows) {
     const r = w.insertRow();
-    cell(r, ws.window.name || "Окно " + ws.window.number);
+    cell(r, windowName(ws.window));
     let state = windowRu[ws.session.status] || ws.session.status;
     const op = operators[ws.session.operator_id];
     if (ws.session.status !== "closed" && op) state += " — " + op.full_name;
@@ -135,15 +164,203 @@ function renderSnapshot(s) {
     const num = document.createElement("span");
     num.className = "num";
     num.textContent = t.number;
-    const at = new Date(t.called_at).toLocaleTimeString("ru-RU", { hour: "2-digit", minute: "2-digit", timeZone: zone });
-    li.append(num, " → окно " + t.window_number + ", " + at);
+    li.append(num, " → окно " + t.window_number + ", " + hhmm(t.called_at));
     calls.append(li);
   }
   $("updated").textContent = "Обновлено в " + clock(new Date());
 }
 
+// Devices: the list for every role that may see it; registering, pairing
+// codes and revoking for administrators.
+
+function canListDevices() {
+  return !!actor && deviceRoles.includes(actor.role);
+}
+
+function isAdmin() {
+  return !!actor && actor.role === "admin";
+}
+
+function devicePath(id) {
+  return "/offices/" + office + "/devices/" + encodeURIComponent(id);
+}
+
+function showDevicesError(msg) {
+  const el = $("devices-error");
+  el.textContent = msg || "";
+  el.hidden = !msg;
+}
+
+function deviceKind(d) {
+  const kind = kindRu[d.kind] || d.kind;
+  if (d.kind !== "rating") return kind;
+  const w = windows.find((x) => x.id === d.window_id);
+  return kind + " — " + (w ? windowName(w) : d.window_id);
+}
+
+// deviceState names where the device stands (data-state, for styles and
+// tests) and says it in words.
+function deviceState(d) {
+  // A code that ran out is worthless: no need to wait for the server to say so.
+  const waiting = d.pairing_expires_at && Date.parse(d.pairing_expires_at) > Date.now()
+    ? "ожидает привязки до " + hhmm(d.pairing_expires_at) : "";
+  if (d.revoked_at) return ["revoked", "отозвано " + dateTime(d.revoked_at) + (waiting ? "; " + waiting : "")];
+  if (d.paired_at) return ["paired", "привязано с " + dateTime(d.paired_at) + (waiting ? "; новый код действует до " + hhmm(d.pairing_expires_at) : "")];
+  if (waiting) return ["waiting", waiting];
+  return ["unpaired", "не привязано"];
+}
+
+function actionButton(label, action, onClick) {
+  const b = document.createElement("button");
+  b.type = "button";
+  b.textContent = label;
+  b.dataset.action = action;
+  b.addEventListener("click", onClick);
+  return b;
+}
+
+function renderDevices() {
+  const admin = isAdmin();
+  $("devices-actions").hidden = !admin;
+  const body = $("devices-list").tBodies[0];
+  body.replaceChildren();
+  for (const d of devices) {
+    const r = body.insertRow();
+    const [state, words] = deviceState(d);
+    r.dataset.device = d.id;
+    r.dataset.state = state;
+    const name = cell(r, d.name || d.id);
+    if (d.name) {
+      const id = document.createElement("div");
+      id.className = "muted";
+      id.textContent = d.id;
+      name.append(id);
+    }
+    cell(r, deviceKind(d));
+    cell(r, words, state === "revoked" ? "late" : "");
+    if (!admin) continue;
+    const td = cell(r, "", "actions");
+    td.append(actionButton("Код привязки", "code", () => pairingCode(d)));
+    // Revoking means something only while there is a credential or a code.
+    if ((d.paired_at && !d.revoked_at) || d.pairing_expires_at) {
+      const sure = confirmRevoke === d.id;
+      const b = actionButton(sure ? "Точно отозвать?" : "Отозвать", "revoke", () => revokeDevice(d, sure));
+      if (sure) b.className = "danger";
+      td.append(b);
+    }
+  }
+  $("devices-empty").hidden = devices.length > 0;
+}
+
+// renderWindowChoice offers the snapshot's windows to a new rating terminal,
+// keeping what the administrator already picked.
+function renderWindowChoice() {
+  const pick = $("device-window");
+  const was = pick.value;
+  pick.replaceChildren(...windows.map((w) => new Option(windowName(w), w.id)));
+  if (windows.some((w) => w.id === was)) pick.value = was;
+}
+
+async function loadDevices() {
+  const gen = ++devicesGen;
+  try {
+    const list = await call("GET", "/offices/" + office + "/devices");
+    if (gen !== devicesGen) return;
+    devices = list;
+    renderDevices();
+  } catch (e) {
+    if (gen !== devicesGen) return;
+    if (e.status === 403) $("devices").hidden = true;
+    else showDevicesError(e.message);
+  }
+}
+
+// deviceChanged draws the device the API answered with at once, without
+// waiting for the stream; a list already on its way is older, so it is dropped.
+function deviceChanged(d) {
+  devicesGen++;
+  const i = devices.findIndex((x) => x.id === d.id);
+  if (i >= 0) devices[i] = d;
+  else devices.push(d);
+  showDevicesError("");
+  renderDevices();
+}
+
+async function registerDevice(ev) {
+  ev.preventDefault();
+  const id = $("device-id").value.trim();
+  // A PUT of an existing id would quietly rename or retype a working terminal.
+  if (devices.some((d) => d.id === id)) {
+    showDevicesError("Устройство «" + id + "» уже есть: выберите другой идентификатор.");
+    return;
+  }
+  const body = { kind: $("device-kind").value, name: $("device-name").value.trim() };
+  if (body.kind === "rating") body.window_id = $("device-window").value;
+  try {
+    deviceChanged(await call("PUT", devicePath(id), body));
+    $("device-id").value = "";
+    $("device-name").value = "";
+  } catch (e) {
+    showDevicesError(e.message);
+  }
+}
+
+async function pairingCode(d) {
+  try {
+    const c = await call("POST", devicePath(d.id) + "/pairing-code");
+    $("pairing-device").textContent = d.name || d.id;
+    $("pairing-code").textContent = c.code;
+    let hint = "Введите этот код на устройстве до " + hhmm(c.expires_at) +
+      " (15 минут): устройство получит свой ключ, и код больше не подойдёт. " +
+      "Код показан только один раз; если не успеете, выдайте новый.";
+    if (d.paired_at && !d.revoked_at) hint += " Пока код не введён, устройство работает со старым ключом.";
+    $("pairing-hint").textContent = hint;
+    $("pairing").hidden = false;
+    deviceChanged({ ...d, pairing_expires_at: c.expires_at });
+  } catch (e) {
+    showDevicesError(e.message);
+  }
+}
+
+function hidePairing() {
+  $("pairing").hidden = true;
+  $("pairing-code").textContent = ""; // the code is not left in the page
+}
+
+async function revokeDevice(d, sure) {
+  clearTimeout(confirmTimer);
+  if (!sure) {
+    // The first click only arms the button: a revoked terminal stops at once.
+    confirmRevoke = d.id;
+    confirmTimer = setTimeout(() => { confirmRevoke = ""; renderDevices(); }, 5000);
+    renderDevices();
+    return;
+  }
+  confirmRevoke = "";
+  try {
+    deviceChanged(await call("POST", devicePath(d.id) + "/revoke"));
+  } catch (e) {
+    showDevicesError(e.message);
+    renderDevices();
+  }
+}
+
+function resetDevices() {
+  devices = [];
+  devicesGen++;
+  confirmRevoke = "";
+  clearTimeout(confirmTimer);
+  hidePairing();
+  showDevicesError("");
+  renderDevices();
+  $("devices").hidden = !canListDevices();
+  $("device-form").hidden = !isAdmin();
+}
+
 async function refresh() {
   refreshTimer = null;
+  const withDevices = devicesStale;
+  devicesStale = false;
   try {
     const [snap, load] = await Promise.all([
       call("GET", "/offices/" + office + "/snapshot"),
@@ -155,9 +372,13 @@ async function refresh() {
   } catch (e) {
     showError(e.message);
   }
+  // After the snapshot, which names the windows; and only if whoever is
+  // logged in by now may list devices.
+  if (withDevices && canListDevices()) await loadDevices();
 }
 
-function scheduleRefresh() {
+function scheduleRefresh(withDevices) {
+  if (withDevices) devicesStale = true;
   if (!refreshTimer) refreshTimer = setTimeout(refresh, 200);
 }
 
@@ -191,7 +412,10 @@ function connect() {
         return;
       }
       lastSeq = msg.seq;
-      scheduleRefresh();
+      // Only a device's config event (or a fresh snapshot) changes the device
+      // list; the stream names the kind, "device", and keeps which one to staff.
+      const ev = msg.event;
+      scheduleRefresh(msg.type === "snapshot" || (ev && ev.type === "config.changed" && (ev.config || "").split("/")[0] === "device"));
     }
   };
   ws.onclose = () => {
@@ -210,6 +434,8 @@ async function openOffice(id) {
   lastSeq = null;
   if (socket) { const s = socket; socket = null; s.close(); }
   operators = {};
+  resetDevices();
+  devicesStale = true;
   try {
     for (const op of await call("GET", "/offices/" + office + "/operators")) operators[op.id] = op;
   } catch (e) {
@@ -247,6 +473,10 @@ function logout() {
   sessionStorage.removeItem("talon.token");
   sessionStorage.removeItem("talon.actor");
   if (socket) { const s = socket; socket = null; s.close(); }
+  clearTimeout(refreshTimer);
+  refreshTimer = null;
+  clearTimeout(reconnectTimer);
+  resetDevices();
   $("board").hidden = true;
   $("login").hidden = false;
   $("logout").hidden = true;
@@ -273,5 +503,8 @@ document.addEventListener("DOMContentLoaded", () => {
   });
   $("logout").addEventListener("click", logout);
   $("office").addEventListener("change", (ev) => openOffice(ev.target.value));
+  $("device-form").addEventListener("submit", registerDevice);
+  $("device-kind").addEventListener("change", (ev) => { $("device-window-pick").hidden = ev.target.value !== "rating"; });
+  $("pairing-done").addEventListener("click", hidePairing);
   if (token) start();
 });
