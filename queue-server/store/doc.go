@@ -30,7 +30,6 @@
 //	events/<office>/<seq>         -> Event             (seq: uint64 big-endian)
 //	journal/<chain>/<seq>         -> JournalRecord     (chain: office id, "*" for the region)
 //	journal_day/<chain>/<day>     -> seq, 8 bytes      (first record of a UTC day)
-//	journal_ticket/<chain>/<ticket>\x00<seq> -> empty  (a ticket's records)
 //	journal_head/<chain>/<day>    -> JournalHead       (day = office-local, kept at its midnight)
 //
 // Days are YYYY-MM-DD, so their byte order is their date order and Load skips

@@ -79,7 +79,13 @@ func TestJournalQueries(t *testing.T) {
 	// A record of the next day, to see the period seek past the first day.
 	next := domain.JournalRecord{Chain: testOffice, At: at("2026-11-24", "09:00"), Actor: "admin", Action: "putWindow", Result: domain.JournalOK}
 	recs = append(recs, journal.Link(recs[3], next))
-	commit(t, s, domain.Changes{Journal: recs})
+	// A ticket's records are looked for from its issue to 48 h after it
+	// ended: this one's record three days on is left out.
+	late := domain.JournalRecord{Chain: testOffice, At: at("2026-11-26", "09:00"), Actor: "hall", Action: "cancelTicket", TicketID: "t1", Result: domain.JournalOK}
+	recs = append(recs, journal.Link(recs[4], late))
+	t1 := ticket("t1", "2026-11-23", domain.StatusDone)
+	t1.FinishedAt = ptr(at("2026-11-23", "09:02"))
+	commit(t, s, domain.Changes{Journal: recs, Tickets: []domain.Ticket{t1}})
 	ctx := context.Background()
 	seqs := func(q domain.JournalQuery) []uint64 {
 		t.Helper()
@@ -97,13 +103,15 @@ func TestJournalQueries(t *testing.T) {
 		q    domain.JournalQuery
 		want []uint64
 	}{
-		"all":          {domain.JournalQuery{}, []uint64{1, 2, 3, 4, 5}},
+		"all":          {domain.JournalQuery{}, []uint64{1, 2, 3, 4, 5, 6}},
 		"ticket":       {domain.JournalQuery{TicketID: "t1"}, []uint64{1, 3}},
+		"no ticket":    {domain.JournalQuery{TicketID: "t404"}, nil},
 		"period":       {domain.JournalQuery{From: at("2026-11-23", "09:01"), To: at("2026-11-23", "09:03")}, []uint64{2, 3}},
-		"next day":     {domain.JournalQuery{From: at("2026-11-24", "00:00")}, []uint64{5}},
+		"next day":     {domain.JournalQuery{From: at("2026-11-24", "00:00"), To: at("2026-11-25", "00:00")}, []uint64{5}},
 		"actor":        {domain.JournalQuery{Actor: "admin"}, []uint64{5}},
+		"actor, later": {domain.JournalQuery{Actor: "hall", From: at("2026-11-24", "00:00")}, []uint64{6}},
 		"limit":        {domain.JournalQuery{Limit: 2}, []uint64{1, 2}},
-		"after it all": {domain.JournalQuery{From: at("2026-11-25", "00:00")}, nil},
+		"after it all": {domain.JournalQuery{From: at("2026-11-27", "00:00")}, nil},
 	} {
 		if got := seqs(tc.q); !equal(got, tc.want) {
 			t.Errorf("%s: seqs %v, want %v", name, got, tc.want)

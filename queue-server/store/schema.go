@@ -31,7 +31,6 @@ var (
 	bucketEvents            = []byte("events")
 	bucketJournal           = []byte("journal")
 	bucketJournalDay        = []byte("journal_day")
-	bucketJournalTicket     = []byte("journal_ticket")
 	bucketJournalHead       = []byte("journal_head")
 
 	keySchema = []byte("schema")

@@ -218,7 +218,7 @@ func TestMigration2AddsTheJournal(t *testing.T) {
 		t.Errorf("schema %d, want 2", v)
 	}
 	inspect(t, path, func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketJournal, bucketJournalDay, bucketJournalTicket, bucketJournalHead} {
+		for _, b := range [][]byte{bucketJournal, bucketJournalDay, bucketJournalHead} {
 			if tx.Bucket(b) == nil {
 				t.Errorf("bucket %s missing", b)
 			}
