@@ -18,6 +18,7 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"github.com/talonqueue/talon/internal/outbuf"
 	"github.com/talonqueue/talon/queue-server/client"
 	"github.com/talonqueue/talon/queue-server/demo"
 	"github.com/talonqueue/talon/queue-server/domain"
@@ -51,10 +52,20 @@ func startProcessAt(t *testing.T, bin, dir, addr string) (*exec.Cmd, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The server's log, shown when the test fails: what it did with the
+	// clients is often the only clue.
+	logs := &outbuf.Buffer{}
+	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("log of the server at %s:\n%s", addr, logs)
+		}
+	})
 	url, err := scanURL(stdout)
 	if err != nil {
 		t.Fatal(err)
