@@ -186,6 +186,10 @@ const (
 	DeviceKiosk   DeviceKind = "kiosk"
 	DeviceDisplay DeviceKind = "display"
 	DeviceRating  DeviceKind = "rating"
+	// DevicePanel is the computer at an operator's window: the operator logs
+	// in on it as a person, and the machine itself, paired, drives the
+	// window's call-button pad and LED board.
+	DevicePanel DeviceKind = "panel"
 )
 
 // Device is a terminal that works unattended: kiosk, hall display, rating
@@ -216,12 +220,12 @@ func (d Device) Validate() error {
 	}
 	switch d.Kind {
 	case DeviceKiosk, DeviceDisplay:
-	case DeviceRating:
+	case DeviceRating, DevicePanel:
 		if d.WindowID == "" {
-			return Errorf(CodeInvalid, "терминал оценки должен быть привязан к окну")
+			return Errorf(CodeInvalid, "терминал оценки и место оператора должны быть привязаны к окну")
 		}
 	default:
-		return Errorf(CodeInvalid, "тип устройства %q неизвестен: kiosk, display или rating", d.Kind)
+		return Errorf(CodeInvalid, "тип устройства %q неизвестен: kiosk, display, rating или panel", d.Kind)
 	}
 	return nil
 }

@@ -42,12 +42,14 @@ var permRoles = map[perm][]domain.Role{
 	permJournal:       {domain.RoleAdmin, domain.RoleManager},
 }
 
-// devicePerms narrows what each kind of device may do: a hall display and a
-// rating terminal only watch, a kiosk issues tickets and books.
+// devicePerms narrows what each kind of device may do: a hall display, a
+// rating terminal and an operator's computer only watch (the operator acts
+// as a person), a kiosk issues tickets and books.
 var devicePerms = map[domain.DeviceKind][]perm{
 	domain.DeviceKiosk:   {permView, permCategories, permIssue, permCheckIn, permBook, permSlots},
 	domain.DeviceDisplay: {permView},
 	domain.DeviceRating:  {permView},
+	domain.DevicePanel:   {permView},
 }
 
 // authorize checks that the actor may do p in the office.

@@ -151,3 +151,19 @@ func TestPurgePersonalData(t *testing.T) {
 		t.Fatalf("a second purge changed %d bookings: %+v", n, ch)
 	}
 }
+
+// The computer at an operator's window pairs like any device and only
+// watches: the operator acts as a person.
+func TestOperatorPanelDeviceOnlyWatches(t *testing.T) {
+	f := newFixture(t)
+	if err := (domain.Device{ID: "p1", OfficeID: "o1", Kind: domain.DevicePanel}).Validate(); domain.ErrorCode(err) != domain.CodeInvalid {
+		t.Fatalf("a panel without a window: %v", err)
+	}
+	f.must(f.e.PutDevice(domain.System, domain.Device{ID: "p1", OfficeID: "o1", Kind: domain.DevicePanel, WindowID: "w1"}, &f.log))
+	panel := domain.Actor{Login: domain.DeviceLogin("o1", "p1"), Role: domain.RoleDevice, OfficeID: "o1", DeviceID: "p1", DeviceKind: domain.DevicePanel, WindowID: "w1"}
+	must(f.e.GetSnapshot(panel, "o1"))
+	_, err := f.e.IssueTicket(panel, "o1", domain.IssueRequest{ServiceID: "pass"}, &f.log)
+	wantCode(t, err, domain.CodeForbidden)
+	_, err = f.e.CallNext(panel, "o1", "w1", false, &f.log)
+	wantCode(t, err, domain.CodeForbidden)
+}

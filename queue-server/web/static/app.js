@@ -26,7 +26,9 @@ let reconnectTimer = null;
 
 const statusRu = { waiting: "ожидает", postponed: "отложен", called: "вызван", serving: "обслуживается" };
 const windowRu = { open: "работает", paused: "перерыв", closed: "закрыто" };
-const kindRu = { kiosk: "Киоск", display: "Табло", rating: "Терминал оценки" };
+const kindRu = { kiosk: "Киоск", display: "Табло", rating: "Терминал оценки", panel: "Место оператора" };
+// atWindow are the kinds of device that belong to a window.
+const atWindow = ["rating", "panel"];
 // Roles that may list devices (docs/access.md): others never ask, so they see
 // neither the section nor a refused request in the console.
 const deviceRoles = ["admin", "manager", "hall"];
@@ -193,7 +195,7 @@ function showDevicesError(msg) {
 
 function deviceKind(d) {
   const kind = kindRu[d.kind] || d.kind;
-  if (d.kind !== "rating") return kind;
+  if (!atWindow.includes(d.kind)) return kind;
   const w = windows.find((x) => x.id === d.window_id);
   return kind + " — " + (w ? windowName(w) : d.window_id);
 }
@@ -295,7 +297,7 @@ async function registerDevice(ev) {
     return;
   }
   const body = { kind: $("device-kind").value, name: $("device-name").value.trim() };
-  if (body.kind === "rating") body.window_id = $("device-window").value;
+  if (atWindow.includes(body.kind)) body.window_id = $("device-window").value;
   try {
     deviceChanged(await call("PUT", devicePath(id), body));
     $("device-id").value = "";
@@ -504,7 +506,7 @@ document.addEventListener("DOMContentLoaded", () => {
   $("logout").addEventListener("click", logout);
   $("office").addEventListener("change", (ev) => openOffice(ev.target.value));
   $("device-form").addEventListener("submit", registerDevice);
-  $("device-kind").addEventListener("change", (ev) => { $("device-window-pick").hidden = ev.target.value !== "rating"; });
+  $("device-kind").addEventListener("change", (ev) => { $("device-window-pick").hidden = !atWindow.includes(ev.target.value); });
   $("pairing-done").addEventListener("click", hidePairing);
   if (token) start();
 });
