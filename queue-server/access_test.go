@@ -655,9 +655,7 @@ func (s *accessSuite) send(t *testing.T, op operation, smp sample, c caller, o *
 		token = freshToken(t, s, c)
 	}
 	status, out := call(t, op.method, s.url+path, token, body, nil)
-	e, _ := out["error"].(map[string]any)
-	msg, _ := e["message"].(string)
-	return status, msg
+	return status, errorMessage(out)
 }
 
 // dialStream opens the WebSocket: a plain GET is refused as not an upgrade

@@ -410,6 +410,13 @@ func scanURL(r io.Reader) (string, error) {
 	return "", fmt.Errorf("server exited without listening: %v", sc.Err())
 }
 
+// errorMessage is the sentence of an API error answer decoded by call.
+func errorMessage(out map[string]any) string {
+	e, _ := out["error"].(map[string]any)
+	msg, _ := e["message"].(string)
+	return msg
+}
+
 // call sends a raw request and decodes the JSON answer.
 func call(t *testing.T, method, url, token, body string, header map[string]string) (int, map[string]any) {
 	t.Helper()

@@ -23,28 +23,12 @@ import (
 	"github.com/talonqueue/talon/queue-server/store"
 )
 
-// httpCall sends a JSON request with an optional bearer and returns the
-// status and the error message, if any.
+// httpCall is call for a test that needs the status and the sentence of
+// the error, if any.
 func httpCall(t *testing.T, method, url, bearer, body string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(method, url, strings.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if bearer != "" {
-		req.Header.Set("Authorization", "Bearer "+bearer)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var e struct {
-		Error struct{ Message string } `json:"error"`
-	}
-	raw, _ := io.ReadAll(resp.Body)
-	_ = json.Unmarshal(raw, &e)
-	return resp.StatusCode, e.Error.Message
+	status, out := call(t, method, url, bearer, body, nil)
+	return status, errorMessage(out)
 }
 
 // Regression: an administrator of one office set the password of a region
