@@ -55,6 +55,9 @@ type office struct {
 	idem      map[string]idemEntry // day+"/"+key
 	appts     map[string]*domain.Appointment
 	codes     map[string]string // code of a booked appointment → id
+	// spent maps the code of a checked-in or cancelled booking to its id, so
+	// a second check-in hears why, not "not found"; see spentAppointment.
+	spent map[string]string
 	// serviceTimes keeps recent service durations per service for the wait estimate.
 	serviceTimes map[string][]time.Duration
 	swept        string // the day memory was last trimmed on
@@ -180,7 +183,7 @@ func (e *Engine) addOffice(info domain.Office) (*office, error) {
 			categories: map[string]*domain.PriorityCategory{}, sessions: map[string]*domain.WindowSession{},
 			tickets: map[string]*domain.Ticket{}, live: map[string]*domain.Ticket{},
 			byService: map[string]map[string]*domain.Ticket{}, liveIn: map[string]string{}, byNumber: map[string]string{}, counters: map[string]int{},
-			idem: map[string]idemEntry{}, appts: map[string]*domain.Appointment{}, codes: map[string]string{},
+			idem: map[string]idemEntry{}, appts: map[string]*domain.Appointment{}, codes: map[string]string{}, spent: map[string]string{},
 			serviceTimes: map[string][]time.Duration{},
 		}
 		e.offices[info.ID] = o
@@ -283,9 +286,12 @@ func (o *office) putAppointment(a *domain.Appointment) {
 	o.appts[a.ID] = a
 	if a.Status == domain.AppointmentBooked {
 		o.codes[a.Code] = a.ID
-	} else if o.codes[a.Code] == a.ID {
+		return
+	}
+	if o.codes[a.Code] == a.ID {
 		delete(o.codes, a.Code)
 	}
+	o.spent[a.Code] = a.ID
 }
 
 // servedSpan is one service given to a ticket, from its history.

@@ -61,6 +61,9 @@ func (o *office) forgetBefore(day string) {
 	for id, a := range o.appts {
 		if a.Status != domain.AppointmentBooked && o.day(a.Start) < day {
 			delete(o.appts, id)
+			if o.spent[a.Code] == id {
+				delete(o.spent, a.Code)
+			}
 		}
 	}
 }

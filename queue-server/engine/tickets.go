@@ -45,13 +45,62 @@ func (o *office) issuable(serviceID string, now time.Time) (*domain.Service, err
 		return nil, domain.Errorf(domain.CodeNotFound, "услуга %q не найдена", serviceID)
 	case s.IsGroup:
 		return nil, domain.Errorf(domain.CodeInvalid, "«%s» — раздел меню: выберите услугу в нём", s.Name)
-	case s.Disabled:
-		return nil, domain.Errorf(domain.CodeConflict, "услуга «%s» сейчас не предоставляется", s.Name)
 	}
-	if err := o.openNow(s, now); err != nil {
+	if err := o.refusal(s, now); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// refusal says why IssueTicket refuses a live ticket for the service now:
+// disabled, outside its or the office's hours, or out of tickets for today.
+// The kiosk menu shows the same sentence (availability).
+func (o *office) refusal(s *domain.Service, now time.Time) error {
+	if s.Disabled {
+		return domain.Errorf(domain.CodeConflict, "услуга «%s» сейчас не предоставляется", s.Name)
+	}
+	if err := o.openNow(s, now); err != nil {
+		return err
+	}
+	if s.DailyLimit > 0 && o.liveIssued(s.ID, o.day(now)) >= s.DailyLimit {
+		return domain.Errorf(domain.CodeConflict, "талоны на услугу «%s» на сегодня закончились", s.Name)
+	}
+	return nil
+}
+
+// liveIssued counts the live tickets (not check-ins) issued for the service on day.
+func (o *office) liveIssued(serviceID, day string) int {
+	n := 0
+	for _, t := range o.tickets {
+		if t.Day == day && t.OriginalServiceID == serviceID && t.AppointmentID == "" {
+			n++
+		}
+	}
+	return n
+}
+
+// availability is what the kiosk menu says of a service: IssueTicket's
+// refusal, and besides it that no window could call the ticket now (no
+// session open at a window that serves it and whose operator may; a break
+// counts as open, the operator comes back). That last one only disables
+// the menu button: IssueTicket still issues, since windows open and close
+// minute by minute (operators log in at opening time) and a ticket taken
+// then simply waits, while the menu keeps applicants from taking tickets
+// nobody is there to call.
+func (o *office) availability(s *domain.Service, now time.Time) error {
+	if err := o.refusal(s, now); err != nil {
+		return err
+	}
+	for _, w := range o.windows {
+		ses := o.sessions[w.ID]
+		if ses == nil || ses.Status == domain.WindowClosed {
+			continue
+		}
+		if op := o.operators[ses.OperatorID]; op != nil && o.weight(w, op, s.ID) > 0 {
+			return nil
+		}
+	}
+	return domain.Errorf(domain.CodeConflict, "сейчас ни одно окно не принимает по услуге «%s»", s.Name)
 }
 
 // newTicket allocates the next number of the prefix for today and records the counter.
@@ -99,17 +148,6 @@ func (e *Engine) IssueTicket(a domain.Actor, officeID string, req domain.IssueRe
 	if req.PriorityCategoryID != "" {
 		if cat = o.categories[req.PriorityCategoryID]; cat == nil {
 			return domain.Ticket{}, domain.Errorf(domain.CodeNotFound, "льготная категория %q не найдена", req.PriorityCategoryID)
-		}
-	}
-	if s.DailyLimit > 0 {
-		issued := 0
-		for _, t := range o.tickets {
-			if t.Day == day && t.OriginalServiceID == s.ID && t.AppointmentID == "" {
-				issued++
-			}
-		}
-		if issued >= s.DailyLimit {
-			return domain.Ticket{}, domain.Errorf(domain.CodeConflict, "талоны на услугу «%s» на сегодня закончились", s.Name)
 		}
 	}
 	t := e.newTicket(o, s, now, ch)
