@@ -491,7 +491,12 @@ var samples = map[string]sample{
 	"putDevice":         {prepare: spare("device", "devices", false), body: spareBody("devices")},
 	"createPairingCode": {prepare: spare("device", "devices", true)},
 	"revokeDevice":      {prepare: spare("device", "devices", true)},
-	"logout":            {spendsToken: true},
+	// A kiosk reports its own state: the target office's kiosk is the
+	// kiosk caller's own device in its own office.
+	"reportDeviceState": {prepare: func(_ *accessSuite, _ *testing.T, o *accessOffice) map[string]string {
+		return map[string]string{"device": o.devices[roleKiosk]}
+	}, body: func(*accessOffice, map[string]string) any { return map[string]string{"printer": "ok"} }},
+	"logout": {spendsToken: true},
 	"pairDevice": {body: func(*accessOffice, map[string]string) any {
 		return map[string]string{"code": "0000-0000"} // no such code: allowed callers get 404
 	}},

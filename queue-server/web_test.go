@@ -312,3 +312,43 @@ func meStatus(t *testing.T, url, credential string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// TestOfficePageDeviceAlert: a kiosk reports its printer out of paper with
+// its own credential; the hall administrator's page raises an alert in
+// words at once, and drops it when the kiosk reports ok. Staff cannot
+// report for the kiosk.
+func TestOfficePageDeviceAlert(t *testing.T) {
+	url, _ := startServer(t, t.TempDir(), "--demo")
+	ctx := context.Background()
+	p := openOfficePage(t)
+	p.do(chromedp.EmulateViewport(1366, 768), chromedp.Navigate(url+"/"))
+	p.login("hall")
+	p.do(chromedp.WaitVisible(`#devices-list tr[data-device="kiosk1"]`))
+	if n := p.count("#alerts li"); n != 0 {
+		t.Fatalf("%d alerts before any report", n)
+	}
+
+	kiosk := login(t, url, "kiosk1")
+	st, err := kiosk.ReportDeviceState(ctx, demo.OfficeID, "kiosk1", domain.DeviceState{Printer: domain.PrinterPaperOut, Detail: "датчик бумаги"})
+	if err != nil || st.Printer != domain.PrinterPaperOut || st.At.IsZero() {
+		t.Fatalf("report paper out: %+v, %v", st, err)
+	}
+	alert := `#alerts li[data-device="kiosk1"][data-printer="paper_out"]`
+	p.do(chromedp.WaitVisible(alert))
+	if text := p.text(alert); !strings.Contains(text, "Киоск у входа: закончилась бумага — замените рулон") || !strings.Contains(text, "с ") {
+		t.Fatalf("the alert says %q", text)
+	}
+
+	if _, err := login(t, url, "hall").ReportDeviceState(ctx, demo.OfficeID, "kiosk1", domain.DeviceState{Printer: domain.PrinterOK}); domain.ErrorCode(err) != domain.CodeForbidden {
+		t.Fatalf("the hall administrator reported for the kiosk: %v", err)
+	}
+	if _, err := kiosk.ReportDeviceState(ctx, demo.OfficeID, "display1", domain.DeviceState{Printer: domain.PrinterOK}); domain.ErrorCode(err) != domain.CodeForbidden {
+		t.Fatalf("the kiosk reported for the display: %v", err)
+	}
+
+	if _, err := kiosk.ReportDeviceState(ctx, demo.OfficeID, "kiosk1", domain.DeviceState{Printer: domain.PrinterOK}); err != nil {
+		t.Fatal(err)
+	}
+	p.do(chromedp.WaitNotVisible("#alerts"))
+	p.noTroubles()
+}

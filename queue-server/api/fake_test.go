@@ -117,6 +117,10 @@ func (f *fake) CreatePairingCode(ctx context.Context, o, id string) (domain.Pair
 func (f *fake) RevokeDevice(ctx context.Context, o, id string) (domain.Device, error) {
 	return ret[domain.Device](f, ctx, "RevokeDevice", o, id)
 }
+
+func (f *fake) ReportDeviceState(ctx context.Context, o, id string, st domain.DeviceState) (domain.DeviceState, error) {
+	return ret[domain.DeviceState](f, ctx, "ReportDeviceState", o, id, st)
+}
 func (f *fake) Login(ctx context.Context, login, password string) (domain.Actor, error) {
 	return ret[domain.Actor](f, ctx, "Login", login, password)
 }

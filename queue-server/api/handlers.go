@@ -199,6 +199,20 @@ func deviceAction[T any](act func(ctx context.Context, officeID, deviceID string
 	}
 }
 
+func reportDeviceState(b domain.Admin) endpoint {
+	return func(r *http.Request) (any, error) {
+		p, err := params(r, "office", "device")
+		if err != nil {
+			return nil, err
+		}
+		st, err := parseDeviceState(r.Body)
+		if err != nil {
+			return nil, err
+		}
+		return result(b.ReportDeviceState(durable(r), p[0], p[1], st))
+	}
+}
+
 // loginRefused journals a refused login and returns the refusal; a journal
 // that cannot be written does not change the answer.
 func loginRefused(ctx context.Context, j domain.Journal, login string, refusal error) error {

@@ -77,6 +77,7 @@ func (s *server) routes() []route {
 			ep: putIn("device", func(v *domain.Device) (*string, *string) { return &v.OfficeID, &v.ID }, b.PutDevice)},
 		{method: "POST", path: office + "/devices/{device}/pairing-code", op: "createPairingCode", access: accessBearer, summary: "Одноразовый код привязки устройства (15 минут)", result: domain.PairingCode{}, status: http.StatusCreated, ep: deviceAction(b.CreatePairingCode)},
 		{method: "POST", path: office + "/devices/{device}/revoke", op: "revokeDevice", access: accessBearer, summary: "Отозвать ключ устройства: оно сразу теряет доступ", result: domain.Device{}, ep: deviceAction(b.RevokeDevice)},
+		{method: "PUT", path: office + "/devices/{device}/state", op: "reportDeviceState", access: accessBearer, summary: "Устройство сообщает состояние своего принтера", body: deviceStateRequest{}, result: domain.DeviceState{}, ep: reportDeviceState(b)},
 		{method: "DELETE", path: office + "/devices/{device}", op: "deleteDevice", access: accessBearer, summary: "Удалить устройство", ep: deleteIn("device", b.DeleteDevice)},
 		{method: "GET", path: office + "/priority-categories", op: "listPriorityCategories", access: accessBearer, summary: "Льготные категории", result: []domain.PriorityCategory{}, ep: listOf(b.ListPriorityCategories)},
 		{method: "PUT", path: office + "/priority-categories/{category}", op: "putPriorityCategory", access: accessBearer, summary: "Создать или изменить льготную категорию", body: domain.PriorityCategory{}, result: domain.PriorityCategory{},

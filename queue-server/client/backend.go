@@ -305,6 +305,21 @@ func (c *Client) RevokeDevice(ctx context.Context, officeID, deviceID string) (d
 	return post[domain.Device](ctx, c, office(officeID, "devices", deviceID, "revoke"), nil)
 }
 
+// ReportDeviceState tells the server the state of this device's printer; a
+// device reports only its own. At in st is ignored: the server sets it.
+func (c *Client) ReportDeviceState(ctx context.Context, officeID, deviceID string, st domain.DeviceState) (domain.DeviceState, error) {
+	var v domain.DeviceState
+	err := c.do(ctx, http.MethodPut, office(officeID, "devices", deviceID, "state"), deviceStateRequest{Printer: st.Printer, Detail: st.Detail}, &v)
+	return v, err
+}
+
+// deviceStateRequest is the body of ReportDeviceState: the server refuses
+// unknown fields, at among them.
+type deviceStateRequest struct {
+	Printer domain.PrinterState `json:"printer"`
+	Detail  string              `json:"detail,omitempty"`
+}
+
 // PairDevice exchanges a pairing code for the device's credential and makes
 // this client that device: its calls carry the credential from now on. Keep
 // the credential in the device's configuration file (mode 0600) and start

@@ -104,6 +104,9 @@ type Admin interface {
 	CreatePairingCode(ctx context.Context, officeID, deviceID string) (PairingCode, error)
 	// RevokeDevice makes the device's credential worthless at once.
 	RevokeDevice(ctx context.Context, officeID, deviceID string) (Device, error)
+	// ReportDeviceState is a device telling the state of its hardware; only
+	// the device itself may.
+	ReportDeviceState(ctx context.Context, officeID, deviceID string, st DeviceState) (DeviceState, error)
 	ListPriorityCategories(ctx context.Context, officeID string) ([]PriorityCategory, error)
 	PutPriorityCategory(ctx context.Context, c PriorityCategory) (PriorityCategory, error)
 	DeletePriorityCategory(ctx context.Context, officeID, categoryID string) error

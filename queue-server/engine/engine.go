@@ -60,7 +60,10 @@ type office struct {
 	spent map[string]string
 	// serviceTimes keeps recent service durations per service for the wait estimate.
 	serviceTimes map[string][]time.Duration
-	swept        string // the day memory was last trimmed on
+	// states are the devices' last hardware reports, by device id: live
+	// facts, not stored, unknown after a restart until each reports again.
+	states map[string]domain.DeviceState
+	swept  string // the day memory was last trimmed on
 }
 
 type idemEntry struct {
@@ -184,7 +187,7 @@ func (e *Engine) addOffice(info domain.Office) (*office, error) {
 			tickets: map[string]*domain.Ticket{}, live: map[string]*domain.Ticket{},
 			byService: map[string]map[string]*domain.Ticket{}, liveIn: map[string]string{}, byNumber: map[string]string{}, counters: map[string]int{},
 			idem: map[string]idemEntry{}, appts: map[string]*domain.Appointment{}, codes: map[string]string{}, spent: map[string]string{},
-			serviceTimes: map[string][]time.Duration{},
+			serviceTimes: map[string][]time.Duration{}, states: map[string]domain.DeviceState{},
 		}
 		e.offices[info.ID] = o
 	}

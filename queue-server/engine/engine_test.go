@@ -526,3 +526,63 @@ func TestServiceAvailability(t *testing.T) {
 		})
 	}
 }
+
+func TestReportDeviceState(t *testing.T) {
+	f := newFixture(t)
+	f.must(f.e.PutDevice(domain.System, domain.Device{ID: "k2", OfficeID: "o1", Kind: domain.DeviceKiosk}, &f.log))
+	f.must(f.e.PutDevice(domain.System, domain.Device{ID: "d1", OfficeID: "o1", Kind: domain.DeviceDisplay}, &f.log))
+	paperOut := domain.DeviceState{Printer: domain.PrinterPaperOut, Detail: "DLE EOT 4 → 0x60"}
+	display := domain.Actor{Login: "d1@o1", Role: domain.RoleDevice, OfficeID: "o1", DeviceID: "d1", DeviceKind: domain.DeviceDisplay}
+	tests := []struct {
+		name   string
+		actor  domain.Actor
+		device string
+		st     domain.DeviceState
+		code   domain.Code
+	}{
+		{"another kiosk", f.kiosk, "k2", paperOut, domain.CodeForbidden},
+		{"hall administrator", f.hall, "k1", paperOut, domain.CodeForbidden},
+		{"administrator", domain.System, "k1", paperOut, domain.CodeForbidden},
+		{"a display", display, "d1", paperOut, domain.CodeForbidden},
+		{"unknown state", f.kiosk, "k1", domain.DeviceState{Printer: "jammed"}, domain.CodeInvalid},
+		{"control characters", f.kiosk, "k1", domain.DeviceState{Printer: domain.PrinterError, Detail: "a\nb"}, domain.CodeInvalid},
+		{"too long", f.kiosk, "k1", domain.DeviceState{Printer: domain.PrinterError, Detail: strings.Repeat("я", domain.MaxDeviceDetail+1)}, domain.CodeInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.e.ReportDeviceState(tt.actor, "o1", tt.device, tt.st, &f.log)
+			wantCode(t, err, tt.code)
+		})
+	}
+
+	var ch domain.Changes
+	got := must(f.e.ReportDeviceState(f.kiosk, "o1", "k1", paperOut, &ch))
+	if !got.At.Equal(f.now) || len(ch.Events) != 1 || ch.Events[0].Type != domain.EventDeviceState || ch.Events[0].DeviceID != "k1" {
+		t.Fatalf("report = %+v, events %+v", got, ch.Events)
+	}
+	if pub := ch.Events[0].Public(); pub.DeviceState.Detail != "" || pub.DeviceState.Printer != domain.PrinterPaperOut {
+		t.Fatalf("public event carries %+v", pub.DeviceState)
+	}
+	if ch.Events[0].DeviceState.Detail == "" {
+		t.Fatalf("the staff's copy lost the detail")
+	}
+	// The same report again changes nothing and says nothing.
+	ch = domain.Changes{}
+	must(f.e.ReportDeviceState(f.kiosk, "o1", "k1", paperOut, &ch))
+	if len(ch.Events) != 0 {
+		t.Fatalf("a repeated report emitted %+v", ch.Events)
+	}
+	for _, d := range must(f.e.ListDevices(f.hall, "o1")) {
+		if (d.ID == "k1") != (d.State != nil) || d.ID == "k1" && d.State.Printer != domain.PrinterPaperOut {
+			t.Fatalf("device %s has state %+v", d.ID, d.State)
+		}
+	}
+	// An administrator's PUT cannot forge a state, and a restart forgets it.
+	f.must(f.e.PutDevice(domain.System, domain.Device{ID: "k2", OfficeID: "o1", Kind: domain.DeviceKiosk, State: &domain.DeviceState{Printer: domain.PrinterOK}}, &f.log))
+	reloaded := must(Load(f.config(), fold(f.log)))
+	for _, d := range must(reloaded.ListDevices(f.hall, "o1")) {
+		if d.State != nil {
+			t.Fatalf("after reload device %s has state %+v", d.ID, d.State)
+		}
+	}
+}

@@ -398,6 +398,12 @@ func (s *Service) RevokeDevice(ctx context.Context, officeID, deviceID string) (
 	})
 }
 
+func (s *Service) ReportDeviceState(ctx context.Context, officeID, deviceID string, st domain.DeviceState) (domain.DeviceState, error) {
+	return write(ctx, s, &entry{action: "reportDeviceState", officeID: officeID, object: "device/" + deviceID}, func(e *engine.Engine, ch *domain.Changes) (domain.DeviceState, error) {
+		return e.ReportDeviceState(actor(ctx), officeID, deviceID, st, ch)
+	})
+}
+
 // HasAccounts reports whether any login exists, so a fresh server can say how
 // to create the first administrator.
 func (s *Service) HasAccounts() bool {
