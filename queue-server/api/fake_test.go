@@ -172,6 +172,10 @@ func (f *fake) GetLiveLoad(ctx context.Context, o string) (domain.LiveLoad, erro
 func (f *fake) GetSnapshot(ctx context.Context, o string) (domain.OfficeSnapshot, error) {
 	return ret[domain.OfficeSnapshot](f, ctx, "GetSnapshot", o)
 }
+
+func (f *fake) GetTicketStatus(ctx context.Context, token string) (domain.TicketStatus, error) {
+	return ret[domain.TicketStatus](f, ctx, "GetTicketStatus", token)
+}
 func (f *fake) ListWindows(ctx context.Context, o string) ([]domain.WindowState, error) {
 	return ret[[]domain.WindowState](f, ctx, "ListWindows", o)
 }

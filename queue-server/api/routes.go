@@ -113,6 +113,8 @@ func (s *server) routes() []route {
 		{method: "GET", path: office + "/appointments/{appointment}", op: "getAppointment", access: accessBearer, summary: "Запись", result: domain.Appointment{}, ep: getAppointment(b)},
 		{method: "DELETE", path: office + "/appointments/{appointment}", op: "cancelAppointment", access: accessBearer, summary: "Отменить запись", result: domain.Appointment{}, ep: cancelAppointment(b)},
 		{method: "GET", path: office + "/slots", op: "listAppointmentSlots", access: accessBearer, summary: "Свободное время для записи на день", query: []string{"service_id", "day"}, result: []domain.Slot{}, ep: listAppointmentSlots(b)},
+		{method: "GET", path: "/t/{token}", op: "ticketStatusPage", access: accessPublic, summary: "Страница талона для телефона заявителя (HTML, без входа; ключ — токен талона)", result: htmlPage{}, raw: ticketStatusPage(b, s.ticket, s.fail)},
+		{method: "GET", path: "/t/{token}/status", op: "getTicketStatus", access: accessPublic, summary: "Состояние талона для его страницы (без входа; ключ — токен талона)", result: domain.TicketStatus{}, ep: getTicketStatus(b)},
 		{method: "GET", path: office + "/stream", op: "streamOffice", access: accessStream, summary: "WebSocket: снимок, затем события по порядку (см. docs/api-routes.md)", query: []string{"since", "token"}, raw: stream(b, s.hub, s.fail)},
 	}
 }

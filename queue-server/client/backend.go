@@ -233,6 +233,14 @@ func (c *Client) GetSnapshot(ctx context.Context, officeID string) (domain.Offic
 	return get[domain.OfficeSnapshot](ctx, c, office(officeID, "snapshot"))
 }
 
+// GetTicketStatus reads a ticket's public status by its status token, as the
+// applicant's phone does: no login, outside /api/v1.
+func (c *Client) GetTicketStatus(ctx context.Context, token string) (domain.TicketStatus, error) {
+	var v domain.TicketStatus
+	err := c.send(ctx, request{method: http.MethodGet, path: domain.StatusPath(url.PathEscape(token)) + "/status", root: true, anonymous: true, out: &v})
+	return v, err
+}
+
 type checkInBody struct {
 	Code string `json:"code"`
 }

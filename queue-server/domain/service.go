@@ -56,6 +56,9 @@ type Tickets interface {
 	ListQueue(ctx context.Context, officeID string, f QueueFilter) ([]Ticket, error)
 	GetLiveLoad(ctx context.Context, officeID string) (LiveLoad, error)
 	GetSnapshot(ctx context.Context, officeID string) (OfficeSnapshot, error)
+	// GetTicketStatus is a ticket's public status by its status token; it
+	// needs no login, the token is the key.
+	GetTicketStatus(ctx context.Context, token string) (TicketStatus, error)
 }
 
 // Windows is operators at windows.

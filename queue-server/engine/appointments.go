@@ -240,7 +240,7 @@ func (e *Engine) CheckInAppointment(a domain.Actor, officeID, code string, ch *d
 	o.putAppointment(ap)
 	o.ticketEvent(ch, a, t, domain.EventTicketIssued, domain.ActionIssue, now)
 	e.appointmentEvent(o, a, ap, domain.EventAppointmentCheckedIn, now, ch)
-	return shown(a, o.view(t, now)), nil
+	return issued(a, o.view(t, now)), nil
 }
 
 // spentAppointment explains why a code that is not booked does not check in:

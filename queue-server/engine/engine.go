@@ -22,6 +22,9 @@ type Config struct {
 	// NewSecret the secrets of device credentials (at least 32 characters).
 	NewPairingCode func() string
 	NewSecret      func() string
+	// NewStatusToken makes tickets' status tokens: at least 128 random
+	// bits, for the public status page anyone holding the ticket may open.
+	NewStatusToken func() string
 	TZ             func(name string) (*time.Location, error)
 }
 
@@ -51,6 +54,7 @@ type office struct {
 	byService map[string]map[string]*domain.Ticket
 	liveIn    map[string]string
 	byNumber  map[string]string    // day+"/"+number → ticket id
+	byToken   map[string]string    // status token → ticket id
 	counters  map[string]int       // day+"/"+prefix → last number
 	idem      map[string]idemEntry // day+"/"+key
 	appts     map[string]*domain.Appointment
@@ -185,7 +189,7 @@ func (e *Engine) addOffice(info domain.Office) (*office, error) {
 			operators: map[string]*domain.Operator{}, devices: map[string]*domain.Device{},
 			categories: map[string]*domain.PriorityCategory{}, sessions: map[string]*domain.WindowSession{},
 			tickets: map[string]*domain.Ticket{}, live: map[string]*domain.Ticket{},
-			byService: map[string]map[string]*domain.Ticket{}, liveIn: map[string]string{}, byNumber: map[string]string{}, counters: map[string]int{},
+			byService: map[string]map[string]*domain.Ticket{}, liveIn: map[string]string{}, byNumber: map[string]string{}, byToken: map[string]string{}, counters: map[string]int{},
 			idem: map[string]idemEntry{}, appts: map[string]*domain.Appointment{}, codes: map[string]string{}, spent: map[string]string{},
 			serviceTimes: map[string][]time.Duration{}, states: map[string]domain.DeviceState{},
 		}
@@ -264,6 +268,9 @@ func (o *office) day(t time.Time) string { return t.In(o.loc).Format(time.DateOn
 func (o *office) putTicket(t *domain.Ticket) {
 	o.tickets[t.ID] = t
 	o.byNumber[t.Day+"/"+t.Number] = t.ID
+	if t.StatusToken != "" {
+		o.byToken[t.StatusToken] = t.ID
+	}
 	o.track(t)
 }
 

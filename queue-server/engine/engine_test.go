@@ -48,10 +48,11 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) config() Config {
 	return Config{
-		Now:     func() time.Time { return f.now },
-		NewID:   func() string { f.ids++; return fmt.Sprintf("id%d", f.ids) },
-		NewCode: func() string { return fmt.Sprintf("%06d", 100000+f.ids) },
-		TZ:      func(string) (*time.Location, error) { return moscow, nil },
+		Now:            func() time.Time { return f.now },
+		NewID:          func() string { f.ids++; return fmt.Sprintf("id%d", f.ids) },
+		NewCode:        func() string { return fmt.Sprintf("%06d", 100000+f.ids) },
+		TZ:             func(string) (*time.Location, error) { return moscow, nil },
+		NewStatusToken: func() string { f.ids++; return fmt.Sprintf("token%032d", f.ids) },
 	}
 }
 
@@ -585,4 +586,56 @@ func TestReportDeviceState(t *testing.T) {
 			t.Fatalf("after reload device %s has state %+v", d.ID, d.State)
 		}
 	}
+}
+
+// A ticket's status token goes to the kiosk that issued it and to staff,
+// never to the stream; the public status follows the ticket to its window.
+func TestTicketStatus(t *testing.T) {
+	f := newFixture(t)
+	f.issue("pass")
+	var ch domain.Changes
+	tk := must(f.e.IssueTicket(f.kiosk, "o1", domain.IssueRequest{ServiceID: "pass"}, &ch))
+	if len(tk.StatusToken) < 32 {
+		t.Fatalf("the issuing kiosk got token %q", tk.StatusToken)
+	}
+	if pub := ch.Events[0].Public(); pub.Ticket.StatusToken != "" {
+		t.Fatalf("the stream carries the token")
+	}
+	if got := must(f.e.GetTicket(f.kiosk, "o1", tk.ID)); got.StatusToken != "" {
+		t.Fatalf("another read by a device got the token")
+	}
+	if got := must(f.e.GetTicket(f.hall, "o1", tk.ID)); got.StatusToken != tk.StatusToken {
+		t.Fatalf("staff see token %q", got.StatusToken)
+	}
+
+	st := must(f.e.GetTicketStatus(tk.StatusToken))
+	if st.Number != "А002" || st.Service != "Паспорт" || st.Office != "Офис" || st.Status != domain.StatusWaiting || st.Position != 2 || st.WindowNumber != 0 {
+		t.Fatalf("status while waiting = %+v", st)
+	}
+	f.callNext(f.op1, "w1")
+	if st := must(f.e.GetTicketStatus(tk.StatusToken)); st.Position != 1 {
+		t.Fatalf("after the first call = %+v", st)
+	}
+	called := must(f.e.CallNext(f.op1, "o1", "w1", true, &f.log))
+	if called.ID != tk.ID {
+		t.Fatalf("called %s", called.Number)
+	}
+	if st := must(f.e.GetTicketStatus(tk.StatusToken)); st.Status != domain.StatusCalled || st.WindowNumber != 1 || st.Position != 0 {
+		t.Fatalf("status when called = %+v", st)
+	}
+	must(f.e.FinishTicket(f.op1, "o1", tk.ID, &f.log))
+	if st := must(f.e.GetTicketStatus(tk.StatusToken)); st.Status != domain.StatusDone || st.WindowNumber != 0 {
+		t.Fatalf("status when done = %+v", st)
+	}
+	for _, token := range []string{"", "nope", tk.StatusToken + "x"} {
+		_, err := f.e.GetTicketStatus(token)
+		wantCode(t, err, domain.CodeNotFound)
+	}
+	// The token survives a reload; days later it is forgotten.
+	reloaded := must(Load(f.config(), fold(f.log)))
+	must(reloaded.GetTicketStatus(tk.StatusToken))
+	f.now = f.now.Add(72 * time.Hour)
+	f.e.Tick(&f.log)
+	_, err := f.e.GetTicketStatus(tk.StatusToken)
+	wantCode(t, err, domain.CodeNotFound)
 }

@@ -46,6 +46,7 @@ func (o *office) forgetBefore(day string) {
 		if t.Day < day && t.Status.Terminal() {
 			delete(o.tickets, id)
 			delete(o.byNumber, t.Day+"/"+t.Number)
+			delete(o.byToken, t.StatusToken)
 		}
 	}
 	for k := range o.counters {

@@ -113,6 +113,7 @@ func (e *Engine) newTicket(o *office, s *domain.Service, now time.Time, ch *doma
 	t := &domain.Ticket{
 		ID: e.cfg.NewID(), OfficeID: o.info.ID, Number: fmt.Sprintf("%s%03d", s.Prefix, n), Day: day,
 		ServiceID: s.ID, OriginalServiceID: s.ID, Status: domain.StatusWaiting, CreatedAt: now, QueuedAt: now,
+		StatusToken: e.cfg.NewStatusToken(),
 	}
 	o.putTicket(t)
 	return t
@@ -136,7 +137,7 @@ func (e *Engine) IssueTicket(a domain.Actor, officeID string, req domain.IssueRe
 				return domain.Ticket{}, domain.Errorf(domain.CodeConflict, "ключ повтора запроса уже использован для другой услуги")
 			}
 			if t := o.tickets[prev.ticketID]; t != nil {
-				return shown(a, o.view(t, now)), nil
+				return issued(a, o.view(t, now)), nil
 			}
 		}
 	}
@@ -159,7 +160,43 @@ func (e *Engine) IssueTicket(a domain.Actor, officeID string, req domain.IssueRe
 		ch.Idempotency = append(ch.Idempotency, domain.IdempotencyKey{OfficeID: officeID, Key: req.IdempotencyKey, Day: day, TicketID: t.ID})
 	}
 	o.ticketEvent(ch, a, t, domain.EventTicketIssued, domain.ActionIssue, now)
-	return shown(a, o.view(t, now)), nil
+	return issued(a, o.view(t, now)), nil
+}
+
+// issued is a new ticket as the terminal that issued it sees it: what it
+// may see (shown) and the status token, which it prints as the QR.
+func issued(a domain.Actor, t domain.Ticket) domain.Ticket {
+	v := shown(a, t)
+	v.StatusToken = t.StatusToken
+	return v
+}
+
+// GetTicketStatus is the public status page's view of a ticket. Nobody is
+// logged in: the token is the key. Tickets of days forgotten from memory
+// (see forgetBefore) are not found.
+func (e *Engine) GetTicketStatus(token string) (domain.TicketStatus, error) {
+	for _, o := range e.offices {
+		if t := o.tickets[o.byToken[token]]; t != nil && token != "" {
+			return o.status(t, e.cfg.Now()), nil
+		}
+	}
+	return domain.TicketStatus{}, domain.Errorf(domain.CodeNotFound, "талон не найден: ссылка устарела или набрана с ошибкой")
+}
+
+func (o *office) status(t *domain.Ticket, now time.Time) domain.TicketStatus {
+	v := o.view(t, now)
+	st := domain.TicketStatus{Number: t.Number, Office: o.info.Name, Status: t.Status, At: now,
+		Position: v.Position, EstimatedWaitSeconds: v.EstimatedWaitSeconds}
+	if s := o.services[t.ServiceID]; s != nil {
+		st.Service = s.Name
+	}
+	if t.Status == domain.StatusCalled || t.Status == domain.StatusServing {
+		st.WindowNumber = t.WindowNumber
+		if w := o.windows[t.WindowID]; w != nil {
+			st.Window = w.Name
+		}
+	}
+	return st
 }
 
 // GetTicket returns a ticket of the recent days; older ones come from the store.

@@ -113,6 +113,11 @@ func (s *Service) GetSnapshot(ctx context.Context, officeID string) (domain.Offi
 	return read(s, func(e *engine.Engine) (domain.OfficeSnapshot, error) { return e.GetSnapshot(actor(ctx), officeID) })
 }
 
+// GetTicketStatus reads memory only: the public page must stay cheap.
+func (s *Service) GetTicketStatus(ctx context.Context, token string) (domain.TicketStatus, error) {
+	return read(s, func(e *engine.Engine) (domain.TicketStatus, error) { return e.GetTicketStatus(token) })
+}
+
 func (s *Service) ListWindows(ctx context.Context, officeID string) ([]domain.WindowState, error) {
 	return read(s, func(e *engine.Engine) ([]domain.WindowState, error) { return e.ListWindows(actor(ctx), officeID) })
 }
