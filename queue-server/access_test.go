@@ -491,7 +491,15 @@ var samples = map[string]sample{
 	"putDevice":         {prepare: spare("device", "devices", false), body: spareBody("devices")},
 	"createPairingCode": {prepare: spare("device", "devices", true)},
 	"revokeDevice":      {prepare: spare("device", "devices", true)},
-	"logout":            {spendsToken: true},
+	// A kiosk reports its own state: the target office's kiosk is the
+	// kiosk caller's own device in its own office.
+	"reportDeviceState": {prepare: func(_ *accessSuite, _ *testing.T, o *accessOffice) map[string]string {
+		return map[string]string{"device": o.devices[roleKiosk]}
+	}, body: func(*accessOffice, map[string]string) any { return map[string]string{"printer": "ok"} }},
+	"logout": {spendsToken: true},
+	// The public ticket pages take the status token of the office's ticket.
+	"ticketStatusPage": {prepare: (*accessSuite).statusToken},
+	"getTicketStatus":  {prepare: (*accessSuite).statusToken},
 	"pairDevice": {body: func(*accessOffice, map[string]string) any {
 		return map[string]string{"code": "0000-0000"} // no such code: allowed callers get 404
 	}},
@@ -534,6 +542,16 @@ var samples = map[string]sample{
 	"listAppointmentSlots": {query: func(o *accessOffice) string {
 		return url.Values{"service_id": {o.bookable}, "day": {o.day}}.Encode()
 	}},
+}
+
+// statusToken is the status token of the office's ticket, for the public pages.
+func (s *accessSuite) statusToken(t *testing.T, o *accessOffice) map[string]string {
+	t.Helper()
+	var tk struct {
+		StatusToken string `json:"status_token"`
+	}
+	decode(t, s.do(t, "GET", "/api/v1/offices/"+o.id+"/tickets/"+o.ticket, nil), &tk)
+	return map[string]string{"token": tk.StatusToken}
 }
 
 // sampleFits reports whether the sample gives what the document requires.

@@ -270,7 +270,7 @@ func TestOfficeDay(t *testing.T) {
 		t.Fatalf("the hall administrator sees check-in ticket %+v", staff)
 	}
 	_, err = kiosk.CheckInAppointment(ctx, office, ap.Code)
-	if domain.ErrorCode(err) != domain.CodeNotFound {
+	if domain.ErrorCode(err) != domain.CodeConflict || !strings.Contains(domain.ErrorMessage(err), "уже выдан талон "+k1.Number) {
 		t.Fatalf("second check-in with the same code: %v", err)
 	}
 

@@ -199,7 +199,7 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 	hub := push.NewHub(svc.GetSnapshot, push.Options{Logger: log})
 	svc.SetPublisher(hub)
 	svc.OnAccessChanged(hub.Recheck)
-	handler, err := api.New(api.Config{Backend: svc, Journal: svc, Tokens: tokens, Hub: hub, Backup: st.Backup, Ready: svc.Ready, Logger: log, Pages: web.Handler()})
+	handler, err := api.New(api.Config{Backend: svc, Journal: svc, Tokens: tokens, Hub: hub, Backup: st.Backup, Ready: svc.Ready, Logger: log, Pages: web.Handler(), TicketPage: web.TicketPage})
 	if err != nil {
 		hub.Close()
 		return err

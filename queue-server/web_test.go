@@ -312,3 +312,85 @@ func meStatus(t *testing.T, url, credential string) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// TestOfficePageDeviceAlert: a kiosk reports its printer out of paper with
+// its own credential; the hall administrator's page raises an alert in
+// words at once, and drops it when the kiosk reports ok. Staff cannot
+// report for the kiosk.
+func TestOfficePageDeviceAlert(t *testing.T) {
+	url, _ := startServer(t, t.TempDir(), "--demo")
+	ctx := context.Background()
+	p := openOfficePage(t)
+	p.do(chromedp.EmulateViewport(1366, 768), chromedp.Navigate(url+"/"))
+	p.login("hall")
+	p.do(chromedp.WaitVisible(`#devices-list tr[data-device="kiosk1"]`))
+	if n := p.count("#alerts li"); n != 0 {
+		t.Fatalf("%d alerts before any report", n)
+	}
+
+	kiosk := login(t, url, "kiosk1")
+	st, err := kiosk.ReportDeviceState(ctx, demo.OfficeID, "kiosk1", domain.DeviceState{Printer: domain.PrinterPaperOut, Detail: "датчик бумаги"})
+	if err != nil || st.Printer != domain.PrinterPaperOut || st.At.IsZero() {
+		t.Fatalf("report paper out: %+v, %v", st, err)
+	}
+	alert := `#alerts li[data-device="kiosk1"][data-printer="paper_out"]`
+	p.do(chromedp.WaitVisible(alert))
+	if text := p.text(alert); !strings.Contains(text, "Киоск у входа: закончилась бумага — замените рулон") || !strings.Contains(text, "с ") {
+		t.Fatalf("the alert says %q", text)
+	}
+
+	if _, err := login(t, url, "hall").ReportDeviceState(ctx, demo.OfficeID, "kiosk1", domain.DeviceState{Printer: domain.PrinterOK}); domain.ErrorCode(err) != domain.CodeForbidden {
+		t.Fatalf("the hall administrator reported for the kiosk: %v", err)
+	}
+	if _, err := kiosk.ReportDeviceState(ctx, demo.OfficeID, "display1", domain.DeviceState{Printer: domain.PrinterOK}); domain.ErrorCode(err) != domain.CodeForbidden {
+		t.Fatalf("the kiosk reported for the display: %v", err)
+	}
+
+	if _, err := kiosk.ReportDeviceState(ctx, demo.OfficeID, "kiosk1", domain.DeviceState{Printer: domain.PrinterOK}); err != nil {
+		t.Fatal(err)
+	}
+	p.do(chromedp.WaitNotVisible("#alerts"))
+	p.noTroubles()
+}
+
+// TestTicketStatusPage opens a ticket's status page as the applicant's phone
+// would, sees its number and place, and then, without a reload, the call to
+// its window.
+func TestTicketStatusPage(t *testing.T) {
+	url, _ := startServer(t, t.TempDir(), "--demo")
+	ctx := context.Background()
+	kiosk := login(t, url, "kiosk1")
+	ahead := must[domain.Ticket](t)(kiosk.IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"}))
+	tk := must[domain.Ticket](t)(kiosk.IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"}))
+	if tk.StatusToken == "" || ahead.StatusToken == tk.StatusToken {
+		t.Fatalf("tokens %q and %q", ahead.StatusToken, tk.StatusToken)
+	}
+
+	p := openOfficePage(t)
+	p.do(chromedp.EmulateViewport(390, 844), chromedp.Navigate(url+domain.StatusPath(tk.StatusToken)), chromedp.WaitVisible("#number"))
+	if n, head, detail := p.text("#number"), p.text("#headline"), p.text("#detail"); n != tk.Number || head != "Место в очереди: 2" || !strings.HasPrefix(detail, "Ожидание ≈ ") || !strings.HasSuffix(detail, " мин") {
+		t.Fatalf("the page shows %q, %q, %q", n, head, detail)
+	}
+	if svc := p.text("#service"); svc == "" {
+		t.Fatal("the page names no service")
+	}
+
+	op := login(t, url, "operator1")
+	must[domain.WindowState](t)(op.OpenWindowSession(ctx, demo.OfficeID, "w1"))
+	must[domain.Ticket](t)(op.CallNext(ctx, demo.OfficeID, "w1", false))
+	if got := must[domain.Ticket](t)(op.CallNext(ctx, demo.OfficeID, "w1", true)); got.ID != tk.ID {
+		t.Fatalf("called %s, want %s", got.Number, tk.Number)
+	}
+	p.do(chromedp.WaitVisible(`#ticket[data-status="called"]`))
+	if head := p.text("#headline"); head != "Вас вызывают к окну 1" {
+		t.Fatalf("when called the page says %q", head)
+	}
+	p.screenshot("ticket-page.png")
+
+	must[domain.Ticket](t)(op.FinishTicket(ctx, demo.OfficeID, tk.ID))
+	p.do(chromedp.WaitVisible(`#ticket[data-status="done"]`))
+	if head := p.text("#headline"); head != "Обслужен" {
+		t.Fatalf("when done the page says %q", head)
+	}
+	p.noTroubles()
+}

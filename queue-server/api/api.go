@@ -59,6 +59,9 @@ type Config struct {
 	// Pages serves the web pages at / and /static/*; nil serves none. They
 	// are not API operations, so the OpenAPI document leaves them out.
 	Pages http.Handler
+	// TicketPage writes a ticket's public status page, or the 404 page when
+	// the status is nil (web.TicketPage); nil answers JSON alone.
+	TicketPage func(w http.ResponseWriter, st *domain.TicketStatus)
 }
 
 type server struct {
@@ -71,6 +74,7 @@ type server struct {
 	log     *slog.Logger
 	maxBody int64
 	pages   http.Handler
+	ticket  func(w http.ResponseWriter, st *domain.TicketStatus)
 	guard   *loginGuard
 	openAPI []byte
 }
@@ -82,7 +86,7 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	s := &server{
 		backend: cfg.Backend, journal: cfg.Journal, tokens: cfg.Tokens, hub: cfg.Hub, backup: cfg.Backup, ready: cfg.Ready,
-		log: cfg.Logger, maxBody: cfg.MaxBodyBytes, pages: cfg.Pages,
+		log: cfg.Logger, maxBody: cfg.MaxBodyBytes, pages: cfg.Pages, ticket: cfg.TicketPage,
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

@@ -223,6 +223,20 @@ func parsePause(body io.Reader) (pauseRequest, error) {
 	return p, checkText("reason", p.Reason, 200)
 }
 
+type deviceStateRequest struct {
+	Printer domain.PrinterState `json:"printer"`
+	Detail  string              `json:"detail,omitempty"`
+}
+
+func parseDeviceState(body io.Reader) (domain.DeviceState, error) {
+	var req deviceStateRequest
+	if err := decodeJSON(body, &req, false); err != nil {
+		return domain.DeviceState{}, err
+	}
+	st := domain.DeviceState{Printer: req.Printer, Detail: req.Detail}
+	return st, st.Validate()
+}
+
 type checkInRequest struct {
 	Code string `json:"code"`
 }

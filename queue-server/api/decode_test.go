@@ -65,6 +65,11 @@ func FuzzParseNewAppointment(f *testing.F) {
 		`{"service_id":"passport","start":"2026-11-24"}`)
 }
 
+func FuzzParseDeviceState(f *testing.F) {
+	fuzzParser(f, parseDeviceState, func(s domain.DeviceState) bool { return s.Validate() == nil && s.At.IsZero() },
+		`{"printer":"paper_out","detail":"DLE EOT 4: 0x60"}`, `{"printer":"ok"}`, `{"printer":"jammed"}`, `{"printer":"ok","at":"2026-01-01T00:00:00Z"}`)
+}
+
 func TestParseCallNextBodyIsOptional(t *testing.T) {
 	for _, tc := range []struct {
 		body string

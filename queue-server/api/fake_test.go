@@ -117,6 +117,10 @@ func (f *fake) CreatePairingCode(ctx context.Context, o, id string) (domain.Pair
 func (f *fake) RevokeDevice(ctx context.Context, o, id string) (domain.Device, error) {
 	return ret[domain.Device](f, ctx, "RevokeDevice", o, id)
 }
+
+func (f *fake) ReportDeviceState(ctx context.Context, o, id string, st domain.DeviceState) (domain.DeviceState, error) {
+	return ret[domain.DeviceState](f, ctx, "ReportDeviceState", o, id, st)
+}
 func (f *fake) Login(ctx context.Context, login, password string) (domain.Actor, error) {
 	return ret[domain.Actor](f, ctx, "Login", login, password)
 }
@@ -167,6 +171,10 @@ func (f *fake) GetLiveLoad(ctx context.Context, o string) (domain.LiveLoad, erro
 }
 func (f *fake) GetSnapshot(ctx context.Context, o string) (domain.OfficeSnapshot, error) {
 	return ret[domain.OfficeSnapshot](f, ctx, "GetSnapshot", o)
+}
+
+func (f *fake) GetTicketStatus(ctx context.Context, token string) (domain.TicketStatus, error) {
+	return ret[domain.TicketStatus](f, ctx, "GetTicketStatus", token)
 }
 func (f *fake) ListWindows(ctx context.Context, o string) ([]domain.WindowState, error) {
 	return ret[[]domain.WindowState](f, ctx, "ListWindows", o)

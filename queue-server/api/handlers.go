@@ -49,7 +49,7 @@ func durable(r *http.Request) context.Context { return context.WithoutCancel(r.C
 
 var paramRu = map[string]string{
 	"office": "офиса", "service": "услуги", "window": "окна", "operator": "оператора", "device": "устройства",
-	"category": "категории", "login": "учётной записи", "ticket": "талона", "appointment": "записи",
+	"category": "категории", "login": "учётной записи", "ticket": "талона", "appointment": "записи", "token": "талона",
 }
 
 // params returns validated path parameters in the order asked.
@@ -197,6 +197,53 @@ func deviceAction[T any](act func(ctx context.Context, officeID, deviceID string
 		}
 		return result(act(durable(r), p[0], p[1]))
 	}
+}
+
+func reportDeviceState(b domain.Admin) endpoint {
+	return func(r *http.Request) (any, error) {
+		p, err := params(r, "office", "device")
+		if err != nil {
+			return nil, err
+		}
+		st, err := parseDeviceState(r.Body)
+		if err != nil {
+			return nil, err
+		}
+		return result(b.ReportDeviceState(durable(r), p[0], p[1], st))
+	}
+}
+
+// getTicketStatus and ticketStatusPage serve the applicant's phone: no
+// login, the token is the key; a read of memory, never the writer.
+func getTicketStatus(b domain.Tickets) endpoint {
+	return func(r *http.Request) (any, error) {
+		p, err := params(r, "token")
+		if err != nil {
+			return nil, err
+		}
+		return result(b.GetTicketStatus(r.Context(), p[0]))
+	}
+}
+
+func ticketStatusPage(b domain.Tickets, page func(http.ResponseWriter, *domain.TicketStatus), fail func(http.ResponseWriter, *http.Request, error)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var st *domain.TicketStatus
+		p, err := params(r, "token")
+		if err == nil {
+			var s domain.TicketStatus
+			if s, err = b.GetTicketStatus(r.Context(), p[0]); err == nil {
+				st = &s
+			}
+		}
+		switch {
+		case page == nil:
+			fail(w, r, domain.Errorf(domain.CodeNotFound, "страницы талонов на этом сервере не подключены"))
+		case err != nil && domain.ErrorCode(err) != domain.CodeNotFound && domain.ErrorCode(err) != domain.CodeInvalid:
+			fail(w, r, err)
+		default:
+			page(w, st)
+		}
+	})
 }
 
 // loginRefused journals a refused login and returns the refusal; a journal

@@ -19,6 +19,7 @@ import (
 type (
 	openAPIDocument struct{}
 	binaryFile      struct{}
+	htmlPage        struct{}
 )
 
 // streamMessage documents the WebSocket's messages; push writes them.
@@ -124,6 +125,8 @@ func openAPI(table []route) ([]byte, error) {
 			}
 		case binaryFile:
 			resp["content"] = map[string]any{"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}
+		case htmlPage:
+			resp["content"] = map[string]any{"text/html": map[string]any{"schema": map[string]any{"type": "string"}}}
 		case openAPIDocument:
 			resp["content"] = map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}
 		default:

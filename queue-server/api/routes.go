@@ -77,6 +77,7 @@ func (s *server) routes() []route {
 			ep: putIn("device", func(v *domain.Device) (*string, *string) { return &v.OfficeID, &v.ID }, b.PutDevice)},
 		{method: "POST", path: office + "/devices/{device}/pairing-code", op: "createPairingCode", access: accessBearer, summary: "Одноразовый код привязки устройства (15 минут)", result: domain.PairingCode{}, status: http.StatusCreated, ep: deviceAction(b.CreatePairingCode)},
 		{method: "POST", path: office + "/devices/{device}/revoke", op: "revokeDevice", access: accessBearer, summary: "Отозвать ключ устройства: оно сразу теряет доступ", result: domain.Device{}, ep: deviceAction(b.RevokeDevice)},
+		{method: "PUT", path: office + "/devices/{device}/state", op: "reportDeviceState", access: accessBearer, summary: "Устройство сообщает состояние своего принтера", body: deviceStateRequest{}, result: domain.DeviceState{}, ep: reportDeviceState(b)},
 		{method: "DELETE", path: office + "/devices/{device}", op: "deleteDevice", access: accessBearer, summary: "Удалить устройство", ep: deleteIn("device", b.DeleteDevice)},
 		{method: "GET", path: office + "/priority-categories", op: "listPriorityCategories", access: accessBearer, summary: "Льготные категории", result: []domain.PriorityCategory{}, ep: listOf(b.ListPriorityCategories)},
 		{method: "PUT", path: office + "/priority-categories/{category}", op: "putPriorityCategory", access: accessBearer, summary: "Создать или изменить льготную категорию", body: domain.PriorityCategory{}, result: domain.PriorityCategory{},
@@ -112,6 +113,8 @@ func (s *server) routes() []route {
 		{method: "GET", path: office + "/appointments/{appointment}", op: "getAppointment", access: accessBearer, summary: "Запись", result: domain.Appointment{}, ep: getAppointment(b)},
 		{method: "DELETE", path: office + "/appointments/{appointment}", op: "cancelAppointment", access: accessBearer, summary: "Отменить запись", result: domain.Appointment{}, ep: cancelAppointment(b)},
 		{method: "GET", path: office + "/slots", op: "listAppointmentSlots", access: accessBearer, summary: "Свободное время для записи на день", query: []string{"service_id", "day"}, result: []domain.Slot{}, ep: listAppointmentSlots(b)},
+		{method: "GET", path: "/t/{token}", op: "ticketStatusPage", access: accessPublic, summary: "Страница талона для телефона заявителя (HTML, без входа; ключ — токен талона)", result: htmlPage{}, raw: ticketStatusPage(b, s.ticket, s.fail)},
+		{method: "GET", path: "/t/{token}/status", op: "getTicketStatus", access: accessPublic, summary: "Состояние талона для его страницы (без входа; ключ — токен талона)", result: domain.TicketStatus{}, ep: getTicketStatus(b)},
 		{method: "GET", path: office + "/stream", op: "streamOffice", access: accessStream, summary: "WebSocket: снимок, затем события по порядку (см. docs/api-routes.md)", query: []string{"since", "token"}, raw: stream(b, s.hub, s.fail)},
 	}
 }

@@ -233,6 +233,14 @@ func (c *Client) GetSnapshot(ctx context.Context, officeID string) (domain.Offic
 	return get[domain.OfficeSnapshot](ctx, c, office(officeID, "snapshot"))
 }
 
+// GetTicketStatus reads a ticket's public status by its status token, as the
+// applicant's phone does: no login, outside /api/v1.
+func (c *Client) GetTicketStatus(ctx context.Context, token string) (domain.TicketStatus, error) {
+	var v domain.TicketStatus
+	err := c.send(ctx, request{method: http.MethodGet, path: domain.StatusPath(url.PathEscape(token)) + "/status", root: true, anonymous: true, out: &v})
+	return v, err
+}
+
 type checkInBody struct {
 	Code string `json:"code"`
 }
@@ -303,6 +311,21 @@ func (c *Client) CreatePairingCode(ctx context.Context, officeID, deviceID strin
 
 func (c *Client) RevokeDevice(ctx context.Context, officeID, deviceID string) (domain.Device, error) {
 	return post[domain.Device](ctx, c, office(officeID, "devices", deviceID, "revoke"), nil)
+}
+
+// ReportDeviceState tells the server the state of this device's printer; a
+// device reports only its own. At in st is ignored: the server sets it.
+func (c *Client) ReportDeviceState(ctx context.Context, officeID, deviceID string, st domain.DeviceState) (domain.DeviceState, error) {
+	var v domain.DeviceState
+	err := c.do(ctx, http.MethodPut, office(officeID, "devices", deviceID, "state"), deviceStateRequest{Printer: st.Printer, Detail: st.Detail}, &v)
+	return v, err
+}
+
+// deviceStateRequest is the body of ReportDeviceState: the server refuses
+// unknown fields, at among them.
+type deviceStateRequest struct {
+	Printer domain.PrinterState `json:"printer"`
+	Detail  string              `json:"detail,omitempty"`
 }
 
 // PairDevice exchanges a pairing code for the device's credential and makes

@@ -208,6 +208,9 @@ type Device struct {
 	// Hashes of the pending code and of the credential's secret; never sent.
 	PairingCodeHash string `json:"-"`
 	CredentialHash  string `json:"-"`
+	// State is the device's last report, filled in when devices are listed;
+	// nil until it reports (and after a server restart). Never stored.
+	State *DeviceState `json:"state,omitempty"`
 }
 
 // Paired reports whether the device holds a working credential.

@@ -186,3 +186,47 @@ func TestPublicSnapshot(t *testing.T) {
 		t.Fatal("Public changed the original snapshot")
 	}
 }
+
+func TestTicketQR(t *testing.T) {
+	tk := Ticket{ID: "t-1", StatusToken: "0123456789abcdef0123456789abcdef"}
+	tests := []struct {
+		publicURL string
+		ticket    Ticket
+		want      string
+	}{
+		{"", tk, "t-1"},
+		{"https://mfc.example.ru", tk, "https://mfc.example.ru/t/0123456789abcdef0123456789abcdef"},
+		{"https://mfc.example.ru/queue/", tk, "https://mfc.example.ru/queue/t/0123456789abcdef0123456789abcdef"},
+		{"https://mfc.example.ru", Ticket{ID: "t-2"}, "t-2"}, // a ticket from before tokens
+	}
+	for _, tt := range tests {
+		if got := TicketQR(Office{PublicURL: tt.publicURL}, tt.ticket); got != tt.want {
+			t.Errorf("TicketQR(%q) = %q, want %q", tt.publicURL, got, tt.want)
+		}
+	}
+}
+
+func TestOfficePublicURL(t *testing.T) {
+	tests := []struct {
+		url string
+		ok  bool
+	}{
+		{"", true},
+		{"https://mfc.example.ru", true},
+		{"http://10.0.0.5:8080/talon", true},
+		{"ftp://mfc.example.ru", false},
+		{"mfc.example.ru", false},
+		{"https://", false},
+		{"https://mfc.example.ru/?a=1", false},
+		{"https://mfc.example.ru/?", false},
+		{"https://mfc.example.ru/#top", false},
+		{"https://user:pw@mfc.example.ru", false},
+		{"https://mfc.example.ru/a b", false},
+	}
+	for _, tt := range tests {
+		o := Office{ID: "o1", Name: "Офис", TimeZone: "Europe/Moscow", PublicURL: tt.url}
+		if err := o.Validate(); (err == nil) != tt.ok {
+			t.Errorf("public_url %q: %v, want ok %v", tt.url, err, tt.ok)
+		}
+	}
+}

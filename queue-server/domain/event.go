@@ -31,6 +31,10 @@ const (
 	EventAppointmentCheckedIn EventType = "appointment.checked_in"
 
 	EventConfigChanged EventType = "config.changed"
+
+	// EventDeviceState is a terminal reporting its hardware (a kiosk's
+	// printer out of paper), so the office page can raise an alert.
+	EventDeviceState EventType = "device.state"
 )
 
 // Event is one recorded change, appended in the same transaction as the state
@@ -55,6 +59,9 @@ type Event struct {
 	Appointment *Appointment   `json:"appointment,omitempty"`
 	// Config names the kind and id of a changed setting, e.g. "service/passport".
 	Config string `json:"config,omitempty"`
+	// DeviceID and DeviceState are a device's report (EventDeviceState).
+	DeviceID    string       `json:"device_id,omitempty"`
+	DeviceState *DeviceState `json:"device_state,omitempty"`
 }
 
 // Public is the event as the office's stream carries it to every
@@ -72,6 +79,10 @@ func (e Event) Public() Event {
 		e.Session = &s
 	}
 	e.Appointment = nil
+	if e.DeviceState != nil {
+		st := e.DeviceState.Public()
+		e.DeviceState = &st
+	}
 	// Which login or device changed is staff business; that something of
 	// the kind changed is enough to make terminals refresh.
 	if kind, _, ok := strings.Cut(e.Config, "/"); ok && (Kind(kind) == KindAccount || Kind(kind) == KindDevice) {

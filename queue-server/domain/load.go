@@ -36,6 +36,11 @@ type ServiceLoad struct {
 	Waiting              int    `json:"waiting"`
 	MaxWaitSeconds       int    `json:"max_wait_seconds"`
 	EstimatedWaitSeconds int    `json:"estimated_wait_seconds"` // for a ticket issued now
+	// Available says whether the kiosk offers the service now; if not,
+	// Unavailable says why in a sentence for the applicant (outside hours,
+	// no window open for it, today's tickets are over, not provided).
+	Available   bool   `json:"available"`
+	Unavailable string `json:"unavailable,omitempty"`
 }
 
 // OfficeSnapshot is the full state a terminal starts from before it follows

@@ -22,6 +22,10 @@ type Office struct {
 	CheckInLateMinutes  int `json:"check_in_late_minutes"`
 	// Used for the wait estimate until a service has finished tickets today.
 	DefaultServiceMinutes int `json:"default_service_minutes"`
+	// PublicURL is where applicants' phones reach this server, e.g.
+	// https://mfc.example.ru; tickets then carry a QR to their status page
+	// (TicketQR). Empty: the QR carries the ticket id.
+	PublicURL string `json:"public_url,omitempty"`
 }
 
 // Week holds opening hours by weekday, Sunday first (time.Weekday order).
@@ -97,6 +101,11 @@ func (o Office) Validate() error {
 	}
 	if o.CheckInEarlyMinutes < 0 || o.CheckInLateMinutes < 0 {
 		return Errorf(CodeInvalid, "окно регистрации по записи не может быть отрицательным")
+	}
+	if o.PublicURL != "" {
+		if err := validPublicURL(o.PublicURL); err != nil {
+			return err
+		}
 	}
 	if o.DefaultServiceMinutes < 0 {
 		return Errorf(CodeInvalid, "время обслуживания по умолчанию не может быть отрицательным")

@@ -56,6 +56,9 @@ type Tickets interface {
 	ListQueue(ctx context.Context, officeID string, f QueueFilter) ([]Ticket, error)
 	GetLiveLoad(ctx context.Context, officeID string) (LiveLoad, error)
 	GetSnapshot(ctx context.Context, officeID string) (OfficeSnapshot, error)
+	// GetTicketStatus is a ticket's public status by its status token; it
+	// needs no login, the token is the key.
+	GetTicketStatus(ctx context.Context, token string) (TicketStatus, error)
 }
 
 // Windows is operators at windows.
@@ -104,6 +107,9 @@ type Admin interface {
 	CreatePairingCode(ctx context.Context, officeID, deviceID string) (PairingCode, error)
 	// RevokeDevice makes the device's credential worthless at once.
 	RevokeDevice(ctx context.Context, officeID, deviceID string) (Device, error)
+	// ReportDeviceState is a device telling the state of its hardware; only
+	// the device itself may.
+	ReportDeviceState(ctx context.Context, officeID, deviceID string, st DeviceState) (DeviceState, error)
 	ListPriorityCategories(ctx context.Context, officeID string) ([]PriorityCategory, error)
 	PutPriorityCategory(ctx context.Context, c PriorityCategory) (PriorityCategory, error)
 	DeletePriorityCategory(ctx context.Context, officeID, categoryID string) error

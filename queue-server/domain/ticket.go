@@ -138,17 +138,22 @@ type Ticket struct {
 	EstimatedWaitSeconds int `json:"estimated_wait_seconds"`
 
 	History []Step `json:"history,omitempty"`
+
+	// StatusToken opens the ticket's public status page (StatusPath). Only
+	// the terminal that issued the ticket and staff get it; the stream and
+	// other devices never do.
+	StatusToken string `json:"status_token,omitempty"`
 }
 
 // Public is the ticket as a device or the public stream may see it: no
-// history, no staff identity, no appointment record and no priority category
-// (a category such as a disability group is personal data), only whether it
-// is served out of turn.
+// history, no staff identity, no appointment record, no status token and no
+// priority category (a category such as a disability group is personal
+// data), only whether it is served out of turn.
 func (t Ticket) Public() Ticket {
 	t.Priority = t.PriorityLevel > 0
 	t.History = nil
 	t.PriorityCategoryID, t.PriorityLevel, t.VerifiedBy = "", 0, ""
-	t.OperatorID, t.TargetOperatorID, t.AppointmentID = "", "", ""
+	t.OperatorID, t.TargetOperatorID, t.AppointmentID, t.StatusToken = "", "", "", ""
 	if t.ReturnTo != nil {
 		r := *t.ReturnTo
 		r.OperatorID = ""

@@ -21,6 +21,7 @@ const (
 	permStaffView                 // devices
 	permConfigure                 // change the office configuration and its accounts
 	permJournal                   // read and export the audit journal
+	permReportState               // a device reports its own hardware state
 )
 
 // The rule table of docs/access.md; TestAccessRules checks every route against it.
@@ -40,13 +41,15 @@ var permRoles = map[perm][]domain.Role{
 	permStaffView:     {domain.RoleAdmin, domain.RoleManager, domain.RoleHall},
 	permConfigure:     {domain.RoleAdmin},
 	permJournal:       {domain.RoleAdmin, domain.RoleManager},
+	permReportState:   {domain.RoleDevice},
 }
 
 // devicePerms narrows what each kind of device may do: a hall display, a
 // rating terminal and an operator's computer only watch (the operator acts
-// as a person), a kiosk issues tickets and books.
+// as a person), a kiosk issues tickets, books and reports its printer, the
+// only device hardware the server tracks so far.
 var devicePerms = map[domain.DeviceKind][]perm{
-	domain.DeviceKiosk:   {permView, permCategories, permIssue, permCheckIn, permBook, permSlots},
+	domain.DeviceKiosk:   {permView, permCategories, permIssue, permCheckIn, permBook, permSlots, permReportState},
 	domain.DeviceDisplay: {permView},
 	domain.DeviceRating:  {permView},
 	domain.DevicePanel:   {permView},

@@ -133,7 +133,9 @@ func (e *Engine) CreateAppointment(a domain.Actor, officeID string, in domain.Ne
 	}
 	code := ""
 	for i := 0; i < 20 && code == ""; i++ {
-		if c := e.cfg.NewCode(); o.codes[c] == "" {
+		// A remembered spent code is not given again while it would still
+		// be explained as spent.
+		if c := e.cfg.NewCode(); o.codes[c] == "" && o.spent[c] == "" {
 			code = c
 		}
 	}
@@ -207,11 +209,11 @@ func (e *Engine) CheckInAppointment(a domain.Actor, officeID, code string, ch *d
 		return domain.Ticket{}, err
 	}
 	code = strings.TrimSpace(code)
+	now := e.cfg.Now()
 	ap := o.appts[o.codes[code]]
 	if code == "" || ap == nil {
-		return domain.Ticket{}, domain.Errorf(domain.CodeNotFound, "запись с кодом %q не найдена: проверьте код или возьмите талон в живую очередь", code)
+		return domain.Ticket{}, o.spentAppointment(code, now)
 	}
-	now := e.cfg.Now()
 	early, late := defaultCheckInEarly, defaultCheckInLate
 	if o.info.CheckInEarlyMinutes > 0 {
 		early = time.Duration(o.info.CheckInEarlyMinutes) * time.Minute
@@ -238,7 +240,27 @@ func (e *Engine) CheckInAppointment(a domain.Actor, officeID, code string, ch *d
 	o.putAppointment(ap)
 	o.ticketEvent(ch, a, t, domain.EventTicketIssued, domain.ActionIssue, now)
 	e.appointmentEvent(o, a, ap, domain.EventAppointmentCheckedIn, now, ch)
-	return shown(a, o.view(t, now)), nil
+	return issued(a, o.view(t, now)), nil
+}
+
+// spentAppointment explains why a code that is not booked does not check in:
+// its booking was cancelled or already gave a ticket. That is said only until
+// the booking's day is over; after it, and for codes never issued, the code
+// is unknown, so old slips do not keep telling stories.
+func (o *office) spentAppointment(code string, now time.Time) error {
+	ap := o.appts[o.spent[code]]
+	if code == "" || ap == nil || o.day(ap.Start) < o.day(now) {
+		return domain.Errorf(domain.CodeNotFound, "запись с кодом %q не найдена: проверьте код или возьмите талон в живую очередь", code)
+	}
+	at := ap.Start.In(o.loc)
+	if ap.Status == domain.AppointmentCancelled {
+		return domain.Errorf(domain.CodeConflict, "запись на %s в %s отменена: возьмите талон в живую очередь или запишитесь снова",
+			at.Format("02.01"), at.Format("15:04"))
+	}
+	if t := o.tickets[ap.TicketID]; t != nil {
+		return domain.Errorf(domain.CodeConflict, "по этому коду уже выдан талон %s: ожидайте его вызова на табло. Если нужна другая услуга, возьмите талон в живую очередь", t.Number)
+	}
+	return domain.Errorf(domain.CodeConflict, "по этому коду уже выдан талон: ожидайте его вызова на табло. Если нужна другая услуга, возьмите талон в живую очередь")
 }
 
 // purgedThroughSetting remembers the UTC day before which personal data is

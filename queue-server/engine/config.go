@@ -277,7 +277,13 @@ func (e *Engine) ListDevices(a domain.Actor, officeID string) ([]domain.Device, 
 	if err != nil {
 		return nil, err
 	}
-	return sortedValues(o.devices, func(x, y *domain.Device) bool { return x.ID < y.ID }), nil
+	ds := sortedValues(o.devices, func(x, y *domain.Device) bool { return x.ID < y.ID })
+	for i := range ds {
+		if st, ok := o.states[ds[i].ID]; ok {
+			ds[i].State = &st
+		}
+	}
+	return ds, nil
 }
 
 // PutDevice creates or changes a terminal.
@@ -292,7 +298,7 @@ func (e *Engine) PutDevice(a domain.Actor, d domain.Device, ch *domain.Changes) 
 	if d.WindowID != "" && o.windows[d.WindowID] == nil {
 		return domain.Device{}, domain.Errorf(domain.CodeInvalid, "окно %q не найдено", d.WindowID)
 	}
-	d.PairingExpiresAt, d.PairedAt, d.RevokedAt, d.PairingCodeHash, d.CredentialHash = nil, nil, nil, "", ""
+	d.PairingExpiresAt, d.PairedAt, d.RevokedAt, d.PairingCodeHash, d.CredentialHash, d.State = nil, nil, nil, "", "", nil
 	if old := o.devices[d.ID]; old != nil {
 		// Pairing is the server's business: a PUT changes the description only.
 		d.PairingExpiresAt, d.PairedAt, d.RevokedAt = old.PairingExpiresAt, old.PairedAt, old.RevokedAt
@@ -314,6 +320,7 @@ func (e *Engine) DeleteDevice(a domain.Actor, officeID, id string, ch *domain.Ch
 		return domain.Errorf(domain.CodeNotFound, "устройство %q не найдено", id)
 	}
 	delete(o.devices, id)
+	delete(o.states, id)
 	ch.Deletions = append(ch.Deletions, domain.Deletion{Kind: domain.KindDevice, OfficeID: officeID, ID: id})
 	e.configEvent(o, a, ch, domain.KindDevice, id)
 	return nil

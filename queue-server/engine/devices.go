@@ -122,6 +122,34 @@ func (e *Engine) DeviceCredentials() map[string]DeviceCredential {
 	return out
 }
 
+// ReportDeviceState records what a device says of its hardware. Only the
+// device itself may report, so neither staff nor another terminal can hide
+// or fake an alert. A report that changes nothing emits nothing: kiosks
+// repeat theirs on every reconnect.
+func (e *Engine) ReportDeviceState(a domain.Actor, officeID, deviceID string, st domain.DeviceState, ch *domain.Changes) (domain.DeviceState, error) {
+	o, err := e.officeAs(a, officeID, permReportState)
+	if err != nil {
+		return domain.DeviceState{}, err
+	}
+	if a.DeviceID != deviceID {
+		return domain.DeviceState{}, domain.Errorf(domain.CodeForbidden, "устройство может сообщать только о своём состоянии")
+	}
+	if o.devices[deviceID] == nil {
+		return domain.DeviceState{}, domain.Errorf(domain.CodeNotFound, "устройство %q не найдено", deviceID)
+	}
+	if err := st.Validate(); err != nil {
+		return domain.DeviceState{}, err
+	}
+	if old, ok := o.states[deviceID]; ok && old.Printer == st.Printer && old.Detail == st.Detail {
+		return old, nil
+	}
+	now := e.cfg.Now()
+	st.At = now
+	o.states[deviceID] = st
+	o.emit(ch, a, domain.Event{Type: domain.EventDeviceState, At: now, DeviceID: deviceID, DeviceState: &st})
+	return st, nil
+}
+
 // Sessions end early (logout) by a revocation kept until the session would
 // have ended anyway, as a setting: settings are loaded whole at start, so the
 // revocation survives a restart without a table of its own.

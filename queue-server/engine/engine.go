@@ -22,6 +22,9 @@ type Config struct {
 	// NewSecret the secrets of device credentials (at least 32 characters).
 	NewPairingCode func() string
 	NewSecret      func() string
+	// NewStatusToken makes tickets' status tokens: at least 128 random
+	// bits, for the public status page anyone holding the ticket may open.
+	NewStatusToken func() string
 	TZ             func(name string) (*time.Location, error)
 }
 
@@ -51,13 +54,20 @@ type office struct {
 	byService map[string]map[string]*domain.Ticket
 	liveIn    map[string]string
 	byNumber  map[string]string    // day+"/"+number → ticket id
+	byToken   map[string]string    // status token → ticket id
 	counters  map[string]int       // day+"/"+prefix → last number
 	idem      map[string]idemEntry // day+"/"+key
 	appts     map[string]*domain.Appointment
 	codes     map[string]string // code of a booked appointment → id
+	// spent maps the code of a checked-in or cancelled booking to its id, so
+	// a second check-in hears why, not "not found"; see spentAppointment.
+	spent map[string]string
 	// serviceTimes keeps recent service durations per service for the wait estimate.
 	serviceTimes map[string][]time.Duration
-	swept        string // the day memory was last trimmed on
+	// states are the devices' last hardware reports, by device id: live
+	// facts, not stored, unknown after a restart until each reports again.
+	states map[string]domain.DeviceState
+	swept  string // the day memory was last trimmed on
 }
 
 type idemEntry struct {
@@ -179,9 +189,9 @@ func (e *Engine) addOffice(info domain.Office) (*office, error) {
 			operators: map[string]*domain.Operator{}, devices: map[string]*domain.Device{},
 			categories: map[string]*domain.PriorityCategory{}, sessions: map[string]*domain.WindowSession{},
 			tickets: map[string]*domain.Ticket{}, live: map[string]*domain.Ticket{},
-			byService: map[string]map[string]*domain.Ticket{}, liveIn: map[string]string{}, byNumber: map[string]string{}, counters: map[string]int{},
-			idem: map[string]idemEntry{}, appts: map[string]*domain.Appointment{}, codes: map[string]string{},
-			serviceTimes: map[string][]time.Duration{},
+			byService: map[string]map[string]*domain.Ticket{}, liveIn: map[string]string{}, byNumber: map[string]string{}, byToken: map[string]string{}, counters: map[string]int{},
+			idem: map[string]idemEntry{}, appts: map[string]*domain.Appointment{}, codes: map[string]string{}, spent: map[string]string{},
+			serviceTimes: map[string][]time.Duration{}, states: map[string]domain.DeviceState{},
 		}
 		e.offices[info.ID] = o
 	}
@@ -258,6 +268,9 @@ func (o *office) day(t time.Time) string { return t.In(o.loc).Format(time.DateOn
 func (o *office) putTicket(t *domain.Ticket) {
 	o.tickets[t.ID] = t
 	o.byNumber[t.Day+"/"+t.Number] = t.ID
+	if t.StatusToken != "" {
+		o.byToken[t.StatusToken] = t.ID
+	}
 	o.track(t)
 }
 
@@ -283,9 +296,12 @@ func (o *office) putAppointment(a *domain.Appointment) {
 	o.appts[a.ID] = a
 	if a.Status == domain.AppointmentBooked {
 		o.codes[a.Code] = a.ID
-	} else if o.codes[a.Code] == a.ID {
+		return
+	}
+	if o.codes[a.Code] == a.ID {
 		delete(o.codes, a.Code)
 	}
+	o.spent[a.Code] = a.ID
 }
 
 // servedSpan is one service given to a ticket, from its history.

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,10 +48,11 @@ func newFixture(t *testing.T) *fixture {
 
 func (f *fixture) config() Config {
 	return Config{
-		Now:     func() time.Time { return f.now },
-		NewID:   func() string { f.ids++; return fmt.Sprintf("id%d", f.ids) },
-		NewCode: func() string { return fmt.Sprintf("%06d", 100000+f.ids) },
-		TZ:      func(string) (*time.Location, error) { return moscow, nil },
+		Now:            func() time.Time { return f.now },
+		NewID:          func() string { f.ids++; return fmt.Sprintf("id%d", f.ids) },
+		NewCode:        func() string { return fmt.Sprintf("%06d", 100000+f.ids) },
+		TZ:             func(string) (*time.Location, error) { return moscow, nil },
+		NewStatusToken: func() string { f.ids++; return fmt.Sprintf("token%032d", f.ids) },
 	}
 }
 
@@ -327,7 +329,7 @@ func TestAppointmentCheckIn(t *testing.T) {
 		t.Fatalf("the kiosk learned the appointment id %q", tk.AppointmentID)
 	}
 	_, err = f.e.CheckInAppointment(f.kiosk, "o1", ap.Code, &f.log)
-	wantCode(t, err, domain.CodeNotFound) // a code works once
+	wantCode(t, err, domain.CodeConflict) // a code works once
 
 	// Before its time the appointment waits like anyone; once due it goes first.
 	f.now = slot
@@ -340,13 +342,69 @@ func TestAppointmentCheckIn(t *testing.T) {
 	}
 }
 
-func TestAppointmentTooLate(t *testing.T) {
+// Each refusal of a check-in has its own sentence, and each offers a live ticket.
+func TestCheckInRefusals(t *testing.T) {
+	slot := time.Date(2026, 11, 23, 12, 0, 0, 0, moscow)
+	tests := []struct {
+		name    string
+		prepare func(f *fixture, ap domain.Appointment) string // returns the code to present
+		at      time.Time
+		code    domain.Code
+		say     string
+	}{
+		{"unknown code", func(*fixture, domain.Appointment) string { return "999999" }, slot, domain.CodeNotFound, "запись с кодом \"999999\" не найдена: проверьте код или возьмите талон в живую очередь"},
+		{"empty code", func(*fixture, domain.Appointment) string { return " " }, slot, domain.CodeNotFound, "запись с кодом \"\" не найдена"},
+		{"too early", func(_ *fixture, ap domain.Appointment) string { return ap.Code }, slot.Add(-61 * time.Minute), domain.CodeConflict,
+			"вы записаны на 23.11 в 12:00: регистрация откроется в 11:00. Сейчас можно взять талон в живую очередь"},
+		{"too late", func(_ *fixture, ap domain.Appointment) string { return ap.Code }, slot.Add(21 * time.Minute), domain.CodeConflict,
+			"время записи (23.11 в 12:00) прошло: возьмите талон в живую очередь"},
+		{"cancelled", func(f *fixture, ap domain.Appointment) string {
+			must(f.e.CancelAppointment(f.hall, "o1", ap.ID, &f.log))
+			return ap.Code
+		}, slot, domain.CodeConflict, "запись на 23.11 в 12:00 отменена: возьмите талон в живую очередь или запишитесь снова"},
+		{"already used", func(f *fixture, ap domain.Appointment) string {
+			f.now = slot
+			must(f.e.CheckInAppointment(f.kiosk, "o1", ap.Code, &f.log))
+			return ap.Code
+		}, slot.Add(5 * time.Minute), domain.CodeConflict, "по этому коду уже выдан талон А001: ожидайте его вызова на табло. Если нужна другая услуга, возьмите талон в живую очередь"},
+		{"used yesterday is unknown", func(f *fixture, ap domain.Appointment) string {
+			f.now = slot
+			must(f.e.CheckInAppointment(f.kiosk, "o1", ap.Code, &f.log))
+			return ap.Code
+		}, slot.Add(24 * time.Hour), domain.CodeNotFound, "не найдена"},
+		{"cancelled yesterday is unknown", func(f *fixture, ap domain.Appointment) string {
+			must(f.e.CancelAppointment(f.hall, "o1", ap.ID, &f.log))
+			return ap.Code
+		}, slot.Add(24 * time.Hour), domain.CodeNotFound, "не найдена"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			ap := must(f.e.CreateAppointment(f.hall, "o1", domain.NewAppointment{ServiceID: "pass", Start: slot}, &f.log))
+			code := tt.prepare(f, ap)
+			f.now = tt.at
+			_, err := f.e.CheckInAppointment(f.kiosk, "o1", code, &f.log)
+			wantCode(t, err, tt.code)
+			if msg := domain.ErrorMessage(err); !strings.Contains(msg, tt.say) {
+				t.Fatalf("message %q, want it to contain %q", msg, tt.say)
+			}
+		})
+	}
+}
+
+// A spent code survives a reload from the store: the refusal does not
+// depend on the server having stayed up.
+func TestCheckInUsedCodeAfterReload(t *testing.T) {
 	f := newFixture(t)
 	slot := time.Date(2026, 11, 23, 12, 0, 0, 0, moscow)
 	ap := must(f.e.CreateAppointment(f.hall, "o1", domain.NewAppointment{ServiceID: "pass", Start: slot}, &f.log))
-	f.now = slot.Add(21 * time.Minute)
-	_, err := f.e.CheckInAppointment(f.kiosk, "o1", ap.Code, &f.log)
-	wantCode(t, err, domain.CodeConflict)
+	f.now = slot
+	tk := must(f.e.CheckInAppointment(f.kiosk, "o1", ap.Code, &f.log))
+	reloaded := must(Load(f.config(), fold(f.log)))
+	_, err := reloaded.CheckInAppointment(f.kiosk, "o1", ap.Code, &f.log)
+	if !strings.Contains(domain.ErrorMessage(err), "уже выдан талон "+tk.Number) {
+		t.Fatalf("after reload: %v", err)
+	}
 }
 
 func TestPositionAndEstimate(t *testing.T) {
@@ -406,4 +464,178 @@ func TestOpenTillMidnight(t *testing.T) {
 	if tk := f.issue("pass"); tk.Number != "А001" {
 		t.Fatalf("issued %s", tk.Number)
 	}
+}
+
+// The kiosk menu disables a service with the reason in words, by the same
+// rules IssueTicket refuses by.
+func TestServiceAvailability(t *testing.T) {
+	tests := []struct {
+		name    string
+		prepare func(f *fixture)
+		say     string // "" means available
+		issues  bool   // IssueTicket still issues
+	}{
+		{"available", func(*fixture) {}, "", true},
+		{"paused window still serves", func(f *fixture) {
+			f.must(f.e.PauseWindow(f.op1, "o1", "w1", true, "обед", &f.log))
+		}, "", true},
+		{"disabled", func(f *fixture) {
+			f.must(f.e.PutService(domain.System, domain.Service{ID: "pass", OfficeID: "o1", Name: "Паспорт", Prefix: "А", Disabled: true}, &f.log))
+		}, "услуга «Паспорт» сейчас не предоставляется", false},
+		{"office closed today", func(f *fixture) { f.now = time.Date(2026, 11, 22, 12, 0, 0, 0, moscow) }, "Офис сегодня не работает", false},
+		{"after office hours", func(f *fixture) { f.now = time.Date(2026, 11, 23, 20, 30, 0, 0, moscow) }, "Офис сегодня работает с 08:00 до 20:00", false},
+		{"outside service hours", func(f *fixture) {
+			h := domain.DayHours{Open: "14:00", Close: "18:00"}
+			f.must(f.e.PutService(domain.System, domain.Service{ID: "pass", OfficeID: "o1", Name: "Паспорт", Prefix: "А", Hours: &domain.Week{{}, h, h, h, h, h, h}}, &f.log))
+		}, "Услуга «Паспорт» сегодня работает с 14:00 до 18:00", false},
+		{"daily limit reached", func(f *fixture) {
+			f.must(f.e.PutService(domain.System, domain.Service{ID: "pass", OfficeID: "o1", Name: "Паспорт", Prefix: "А", DailyLimit: 1}, &f.log))
+			f.issue("pass")
+		}, "талоны на услугу «Паспорт» на сегодня закончились", false},
+		{"no open window", func(f *fixture) {
+			f.must(f.e.CloseWindowSession(f.op1, "o1", "w1", &f.log))
+		}, "сейчас ни одно окно не принимает по услуге «Паспорт»", true},
+		{"operator without the skill", func(f *fixture) {
+			f.must(f.e.CloseWindowSession(f.op1, "o1", "w1", &f.log))
+			f.must(f.e.CloseWindowSession(f.op2, "o1", "w2", &f.log))
+			f.must(f.e.PutOperator(domain.System, domain.Operator{ID: "op2", OfficeID: "o1", Login: "op2", FullName: "Петров", Skills: []domain.Skill{{ServiceID: "realty", Weight: 1}}}, &f.log))
+			f.must(f.e.PutWindow(domain.System, domain.Window{ID: "w2", OfficeID: "o1", Number: 2}, &f.log))
+			f.must(f.e.OpenWindowSession(f.op2, "o1", "w2", &f.log))
+		}, "сейчас ни одно окно не принимает по услуге «Паспорт»", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			tt.prepare(f)
+			var got *domain.ServiceLoad
+			load := must(f.e.GetLiveLoad(f.kiosk, "o1"))
+			for i := range load.Services {
+				if load.Services[i].ServiceID == "pass" {
+					got = &load.Services[i]
+				}
+			}
+			if got == nil || got.Available != (tt.say == "") || got.Unavailable != tt.say {
+				t.Fatalf("pass in the load = %+v, want unavailable %q", got, tt.say)
+			}
+			_, err := f.e.IssueTicket(f.kiosk, "o1", domain.IssueRequest{ServiceID: "pass"}, &f.log)
+			if (err == nil) != tt.issues {
+				t.Fatalf("IssueTicket: %v, want issued %v", err, tt.issues)
+			}
+			if err != nil && domain.ErrorMessage(err) != tt.say {
+				t.Fatalf("IssueTicket says %q, the menu %q", domain.ErrorMessage(err), tt.say)
+			}
+		})
+	}
+}
+
+func TestReportDeviceState(t *testing.T) {
+	f := newFixture(t)
+	f.must(f.e.PutDevice(domain.System, domain.Device{ID: "k2", OfficeID: "o1", Kind: domain.DeviceKiosk}, &f.log))
+	f.must(f.e.PutDevice(domain.System, domain.Device{ID: "d1", OfficeID: "o1", Kind: domain.DeviceDisplay}, &f.log))
+	paperOut := domain.DeviceState{Printer: domain.PrinterPaperOut, Detail: "DLE EOT 4 → 0x60"}
+	display := domain.Actor{Login: "d1@o1", Role: domain.RoleDevice, OfficeID: "o1", DeviceID: "d1", DeviceKind: domain.DeviceDisplay}
+	tests := []struct {
+		name   string
+		actor  domain.Actor
+		device string
+		st     domain.DeviceState
+		code   domain.Code
+	}{
+		{"another kiosk", f.kiosk, "k2", paperOut, domain.CodeForbidden},
+		{"hall administrator", f.hall, "k1", paperOut, domain.CodeForbidden},
+		{"administrator", domain.System, "k1", paperOut, domain.CodeForbidden},
+		{"a display", display, "d1", paperOut, domain.CodeForbidden},
+		{"unknown state", f.kiosk, "k1", domain.DeviceState{Printer: "jammed"}, domain.CodeInvalid},
+		{"control characters", f.kiosk, "k1", domain.DeviceState{Printer: domain.PrinterError, Detail: "a\nb"}, domain.CodeInvalid},
+		{"too long", f.kiosk, "k1", domain.DeviceState{Printer: domain.PrinterError, Detail: strings.Repeat("я", domain.MaxDeviceDetail+1)}, domain.CodeInvalid},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := f.e.ReportDeviceState(tt.actor, "o1", tt.device, tt.st, &f.log)
+			wantCode(t, err, tt.code)
+		})
+	}
+
+	var ch domain.Changes
+	got := must(f.e.ReportDeviceState(f.kiosk, "o1", "k1", paperOut, &ch))
+	if !got.At.Equal(f.now) || len(ch.Events) != 1 || ch.Events[0].Type != domain.EventDeviceState || ch.Events[0].DeviceID != "k1" {
+		t.Fatalf("report = %+v, events %+v", got, ch.Events)
+	}
+	if pub := ch.Events[0].Public(); pub.DeviceState.Detail != "" || pub.DeviceState.Printer != domain.PrinterPaperOut {
+		t.Fatalf("public event carries %+v", pub.DeviceState)
+	}
+	if ch.Events[0].DeviceState.Detail == "" {
+		t.Fatalf("the staff's copy lost the detail")
+	}
+	// The same report again changes nothing and says nothing.
+	ch = domain.Changes{}
+	must(f.e.ReportDeviceState(f.kiosk, "o1", "k1", paperOut, &ch))
+	if len(ch.Events) != 0 {
+		t.Fatalf("a repeated report emitted %+v", ch.Events)
+	}
+	for _, d := range must(f.e.ListDevices(f.hall, "o1")) {
+		if (d.ID == "k1") != (d.State != nil) || d.ID == "k1" && d.State.Printer != domain.PrinterPaperOut {
+			t.Fatalf("device %s has state %+v", d.ID, d.State)
+		}
+	}
+	// An administrator's PUT cannot forge a state, and a restart forgets it.
+	f.must(f.e.PutDevice(domain.System, domain.Device{ID: "k2", OfficeID: "o1", Kind: domain.DeviceKiosk, State: &domain.DeviceState{Printer: domain.PrinterOK}}, &f.log))
+	reloaded := must(Load(f.config(), fold(f.log)))
+	for _, d := range must(reloaded.ListDevices(f.hall, "o1")) {
+		if d.State != nil {
+			t.Fatalf("after reload device %s has state %+v", d.ID, d.State)
+		}
+	}
+}
+
+// A ticket's status token goes to the kiosk that issued it and to staff,
+// never to the stream; the public status follows the ticket to its window.
+func TestTicketStatus(t *testing.T) {
+	f := newFixture(t)
+	f.issue("pass")
+	var ch domain.Changes
+	tk := must(f.e.IssueTicket(f.kiosk, "o1", domain.IssueRequest{ServiceID: "pass"}, &ch))
+	if len(tk.StatusToken) < 32 {
+		t.Fatalf("the issuing kiosk got token %q", tk.StatusToken)
+	}
+	if pub := ch.Events[0].Public(); pub.Ticket.StatusToken != "" {
+		t.Fatalf("the stream carries the token")
+	}
+	if got := must(f.e.GetTicket(f.kiosk, "o1", tk.ID)); got.StatusToken != "" {
+		t.Fatalf("another read by a device got the token")
+	}
+	if got := must(f.e.GetTicket(f.hall, "o1", tk.ID)); got.StatusToken != tk.StatusToken {
+		t.Fatalf("staff see token %q", got.StatusToken)
+	}
+
+	st := must(f.e.GetTicketStatus(tk.StatusToken))
+	if st.Number != "А002" || st.Service != "Паспорт" || st.Office != "Офис" || st.Status != domain.StatusWaiting || st.Position != 2 || st.WindowNumber != 0 {
+		t.Fatalf("status while waiting = %+v", st)
+	}
+	f.callNext(f.op1, "w1")
+	if st := must(f.e.GetTicketStatus(tk.StatusToken)); st.Position != 1 {
+		t.Fatalf("after the first call = %+v", st)
+	}
+	called := must(f.e.CallNext(f.op1, "o1", "w1", true, &f.log))
+	if called.ID != tk.ID {
+		t.Fatalf("called %s", called.Number)
+	}
+	if st := must(f.e.GetTicketStatus(tk.StatusToken)); st.Status != domain.StatusCalled || st.WindowNumber != 1 || st.Position != 0 {
+		t.Fatalf("status when called = %+v", st)
+	}
+	must(f.e.FinishTicket(f.op1, "o1", tk.ID, &f.log))
+	if st := must(f.e.GetTicketStatus(tk.StatusToken)); st.Status != domain.StatusDone || st.WindowNumber != 0 {
+		t.Fatalf("status when done = %+v", st)
+	}
+	for _, token := range []string{"", "nope", tk.StatusToken + "x"} {
+		_, err := f.e.GetTicketStatus(token)
+		wantCode(t, err, domain.CodeNotFound)
+	}
+	// The token survives a reload; days later it is forgotten.
+	reloaded := must(Load(f.config(), fold(f.log)))
+	must(reloaded.GetTicketStatus(tk.StatusToken))
+	f.now = f.now.Add(72 * time.Hour)
+	f.e.Tick(&f.log)
+	_, err := f.e.GetTicketStatus(tk.StatusToken)
+	wantCode(t, err, domain.CodeNotFound)
 }

@@ -167,6 +167,10 @@ func (o *office) load(now time.Time) domain.LiveLoad {
 			sl = &domain.ServiceLoad{ServiceID: s.ID}
 		}
 		sl.EstimatedWaitSeconds = int(o.estimate(s.ID, o.queueLength(s.ID, now)+1) / time.Second)
+		sl.Available = true
+		if err := o.availability(&s, now); err != nil {
+			sl.Available, sl.Unavailable = false, domain.ErrorMessage(err)
+		}
 		l.Services = append(l.Services, *sl)
 	}
 	return l

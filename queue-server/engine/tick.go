@@ -46,6 +46,7 @@ func (o *office) forgetBefore(day string) {
 		if t.Day < day && t.Status.Terminal() {
 			delete(o.tickets, id)
 			delete(o.byNumber, t.Day+"/"+t.Number)
+			delete(o.byToken, t.StatusToken)
 		}
 	}
 	for k := range o.counters {
@@ -61,6 +62,9 @@ func (o *office) forgetBefore(day string) {
 	for id, a := range o.appts {
 		if a.Status != domain.AppointmentBooked && o.day(a.Start) < day {
 			delete(o.appts, id)
+			if o.spent[a.Code] == id {
+				delete(o.spent, a.Code)
+			}
 		}
 	}
 }

@@ -45,13 +45,62 @@ func (o *office) issuable(serviceID string, now time.Time) (*domain.Service, err
 		return nil, domain.Errorf(domain.CodeNotFound, "услуга %q не найдена", serviceID)
 	case s.IsGroup:
 		return nil, domain.Errorf(domain.CodeInvalid, "«%s» — раздел меню: выберите услугу в нём", s.Name)
-	case s.Disabled:
-		return nil, domain.Errorf(domain.CodeConflict, "услуга «%s» сейчас не предоставляется", s.Name)
 	}
-	if err := o.openNow(s, now); err != nil {
+	if err := o.refusal(s, now); err != nil {
 		return nil, err
 	}
 	return s, nil
+}
+
+// refusal says why IssueTicket refuses a live ticket for the service now:
+// disabled, outside its or the office's hours, or out of tickets for today.
+// The kiosk menu shows the same sentence (availability).
+func (o *office) refusal(s *domain.Service, now time.Time) error {
+	if s.Disabled {
+		return domain.Errorf(domain.CodeConflict, "услуга «%s» сейчас не предоставляется", s.Name)
+	}
+	if err := o.openNow(s, now); err != nil {
+		return err
+	}
+	if s.DailyLimit > 0 && o.liveIssued(s.ID, o.day(now)) >= s.DailyLimit {
+		return domain.Errorf(domain.CodeConflict, "талоны на услугу «%s» на сегодня закончились", s.Name)
+	}
+	return nil
+}
+
+// liveIssued counts the live tickets (not check-ins) issued for the service on day.
+func (o *office) liveIssued(serviceID, day string) int {
+	n := 0
+	for _, t := range o.tickets {
+		if t.Day == day && t.OriginalServiceID == serviceID && t.AppointmentID == "" {
+			n++
+		}
+	}
+	return n
+}
+
+// availability is what the kiosk menu says of a service: IssueTicket's
+// refusal, and besides it that no window could call the ticket now (no
+// session open at a window that serves it and whose operator may; a break
+// counts as open, the operator comes back). That last one only disables
+// the menu button: IssueTicket still issues, since windows open and close
+// minute by minute (operators log in at opening time) and a ticket taken
+// then simply waits, while the menu keeps applicants from taking tickets
+// nobody is there to call.
+func (o *office) availability(s *domain.Service, now time.Time) error {
+	if err := o.refusal(s, now); err != nil {
+		return err
+	}
+	for _, w := range o.windows {
+		ses := o.sessions[w.ID]
+		if ses == nil || ses.Status == domain.WindowClosed {
+			continue
+		}
+		if op := o.operators[ses.OperatorID]; op != nil && o.weight(w, op, s.ID) > 0 {
+			return nil
+		}
+	}
+	return domain.Errorf(domain.CodeConflict, "сейчас ни одно окно не принимает по услуге «%s»", s.Name)
 }
 
 // newTicket allocates the next number of the prefix for today and records the counter.
@@ -64,6 +113,7 @@ func (e *Engine) newTicket(o *office, s *domain.Service, now time.Time, ch *doma
 	t := &domain.Ticket{
 		ID: e.cfg.NewID(), OfficeID: o.info.ID, Number: fmt.Sprintf("%s%03d", s.Prefix, n), Day: day,
 		ServiceID: s.ID, OriginalServiceID: s.ID, Status: domain.StatusWaiting, CreatedAt: now, QueuedAt: now,
+		StatusToken: e.cfg.NewStatusToken(),
 	}
 	o.putTicket(t)
 	return t
@@ -87,7 +137,7 @@ func (e *Engine) IssueTicket(a domain.Actor, officeID string, req domain.IssueRe
 				return domain.Ticket{}, domain.Errorf(domain.CodeConflict, "ключ повтора запроса уже использован для другой услуги")
 			}
 			if t := o.tickets[prev.ticketID]; t != nil {
-				return shown(a, o.view(t, now)), nil
+				return issued(a, o.view(t, now)), nil
 			}
 		}
 	}
@@ -101,17 +151,6 @@ func (e *Engine) IssueTicket(a domain.Actor, officeID string, req domain.IssueRe
 			return domain.Ticket{}, domain.Errorf(domain.CodeNotFound, "льготная категория %q не найдена", req.PriorityCategoryID)
 		}
 	}
-	if s.DailyLimit > 0 {
-		issued := 0
-		for _, t := range o.tickets {
-			if t.Day == day && t.OriginalServiceID == s.ID && t.AppointmentID == "" {
-				issued++
-			}
-		}
-		if issued >= s.DailyLimit {
-			return domain.Ticket{}, domain.Errorf(domain.CodeConflict, "талоны на услугу «%s» на сегодня закончились", s.Name)
-		}
-	}
 	t := e.newTicket(o, s, now, ch)
 	if cat != nil {
 		t.PriorityCategoryID, t.PriorityLevel, t.VerifiedBy = cat.ID, cat.Level, a.Login
@@ -121,7 +160,43 @@ func (e *Engine) IssueTicket(a domain.Actor, officeID string, req domain.IssueRe
 		ch.Idempotency = append(ch.Idempotency, domain.IdempotencyKey{OfficeID: officeID, Key: req.IdempotencyKey, Day: day, TicketID: t.ID})
 	}
 	o.ticketEvent(ch, a, t, domain.EventTicketIssued, domain.ActionIssue, now)
-	return shown(a, o.view(t, now)), nil
+	return issued(a, o.view(t, now)), nil
+}
+
+// issued is a new ticket as the terminal that issued it sees it: what it
+// may see (shown) and the status token, which it prints as the QR.
+func issued(a domain.Actor, t domain.Ticket) domain.Ticket {
+	v := shown(a, t)
+	v.StatusToken = t.StatusToken
+	return v
+}
+
+// GetTicketStatus is the public status page's view of a ticket. Nobody is
+// logged in: the token is the key. Tickets of days forgotten from memory
+// (see forgetBefore) are not found.
+func (e *Engine) GetTicketStatus(token string) (domain.TicketStatus, error) {
+	for _, o := range e.offices {
+		if t := o.tickets[o.byToken[token]]; t != nil && token != "" {
+			return o.status(t, e.cfg.Now()), nil
+		}
+	}
+	return domain.TicketStatus{}, domain.Errorf(domain.CodeNotFound, "талон не найден: ссылка устарела или набрана с ошибкой")
+}
+
+func (o *office) status(t *domain.Ticket, now time.Time) domain.TicketStatus {
+	v := o.view(t, now)
+	st := domain.TicketStatus{Number: t.Number, Office: o.info.Name, Status: t.Status, At: now,
+		Position: v.Position, EstimatedWaitSeconds: v.EstimatedWaitSeconds}
+	if s := o.services[t.ServiceID]; s != nil {
+		st.Service = s.Name
+	}
+	if t.Status == domain.StatusCalled || t.Status == domain.StatusServing {
+		st.WindowNumber = t.WindowNumber
+		if w := o.windows[t.WindowID]; w != nil {
+			st.Window = w.Name
+		}
+	}
+	return st
 }
 
 // GetTicket returns a ticket of the recent days; older ones come from the store.

@@ -113,6 +113,11 @@ func (s *Service) GetSnapshot(ctx context.Context, officeID string) (domain.Offi
 	return read(s, func(e *engine.Engine) (domain.OfficeSnapshot, error) { return e.GetSnapshot(actor(ctx), officeID) })
 }
 
+// GetTicketStatus reads memory only: the public page must stay cheap.
+func (s *Service) GetTicketStatus(ctx context.Context, token string) (domain.TicketStatus, error) {
+	return read(s, func(e *engine.Engine) (domain.TicketStatus, error) { return e.GetTicketStatus(token) })
+}
+
 func (s *Service) ListWindows(ctx context.Context, officeID string) ([]domain.WindowState, error) {
 	return read(s, func(e *engine.Engine) ([]domain.WindowState, error) { return e.ListWindows(actor(ctx), officeID) })
 }
@@ -395,6 +400,12 @@ func (s *Service) CreatePairingCode(ctx context.Context, officeID, deviceID stri
 func (s *Service) RevokeDevice(ctx context.Context, officeID, deviceID string) (domain.Device, error) {
 	return write(ctx, s, &entry{action: "revokeDevice", officeID: officeID, object: "device/" + deviceID}, func(e *engine.Engine, ch *domain.Changes) (domain.Device, error) {
 		return e.RevokeDevice(actor(ctx), officeID, deviceID, ch)
+	})
+}
+
+func (s *Service) ReportDeviceState(ctx context.Context, officeID, deviceID string, st domain.DeviceState) (domain.DeviceState, error) {
+	return write(ctx, s, &entry{action: "reportDeviceState", officeID: officeID, object: "device/" + deviceID}, func(e *engine.Engine, ch *domain.Changes) (domain.DeviceState, error) {
+		return e.ReportDeviceState(actor(ctx), officeID, deviceID, st, ch)
 	})
 }
 

@@ -118,7 +118,7 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 	}
 	s := &Service{
 		opts: opts, store: opts.Store, log: opts.Logger,
-		cfg: engine.Config{Now: opts.Now, NewID: newID, NewCode: newCode, NewPairingCode: newPairingCode, NewSecret: newSecret, TZ: time.LoadLocation},
+		cfg: engine.Config{Now: opts.Now, NewID: newID, NewCode: newCode, NewPairingCode: newPairingCode, NewSecret: newSecret, NewStatusToken: newStatusToken, TZ: time.LoadLocation},
 		ops: make(chan op), quit: make(chan struct{}), done: make(chan struct{}),
 	}
 	if err := s.reload(ctx); err != nil {
@@ -425,6 +425,13 @@ func newPairingCode() string {
 
 func newSecret() string {
 	var b [32]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// newStatusToken is 128 random bits: the key to a ticket's public page.
+func newStatusToken() string {
+	var b [16]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
 }

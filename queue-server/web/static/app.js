@@ -27,6 +27,14 @@ let reconnectTimer = null;
 const statusRu = { waiting: "ожидает", postponed: "отложен", called: "вызван", serving: "обслуживается" };
 const windowRu = { open: "работает", paused: "перерыв", closed: "закрыто" };
 const kindRu = { kiosk: "Киоск", display: "Табло", rating: "Терминал оценки", panel: "Место оператора" };
+// printerRu is domain.PrinterState.Words: what the hall administrator should do.
+const printerRu = {
+  paper_near_end: "бумага заканчивается — приготовьте новый рулон",
+  paper_out: "закончилась бумага — замените рулон",
+  cover_open: "открыта крышка принтера — закройте её",
+  offline: "принтер не отвечает — проверьте питание и кабель",
+  error: "ошибка принтера — проверьте отрезчик и замятие бумаги",
+};
 // atWindow are the kinds of device that belong to a window.
 const atWindow = ["rating", "panel"];
 // Roles that may list devices (docs/access.md): others never ask, so they see
@@ -252,6 +260,29 @@ function renderDevices() {
     }
   }
   $("devices-empty").hidden = devices.length > 0;
+  renderAlerts();
+}
+
+// renderAlerts raises a banner for every device whose hardware needs a
+// person, with the time it said so. A state is known only since the device
+// last reported: after a server restart until it reports again.
+function renderAlerts() {
+  const list = $("alerts");
+  list.replaceChildren();
+  for (const d of devices) {
+    const st = d.state;
+    if (!st || st.printer === "ok") continue;
+    const li = document.createElement("li");
+    li.dataset.device = d.id;
+    li.dataset.printer = st.printer;
+    li.textContent = (d.name || kindRu[d.kind] + " " + d.id) + ": " + (printerRu[st.printer] || st.printer);
+    const at = document.createElement("span");
+    at.className = "muted";
+    at.textContent = "с " + hhmm(st.at) + (st.detail ? " (" + st.detail + ")" : "");
+    li.append(at);
+    list.append(li);
+  }
+  list.hidden = list.children.length === 0;
 }
 
 // renderWindowChoice offers the snapshot's windows to a new rating terminal,
@@ -414,10 +445,12 @@ function connect() {
         return;
       }
       lastSeq = msg.seq;
-      // Only a device's config event (or a fresh snapshot) changes the device
-      // list; the stream names the kind, "device", and keeps which one to staff.
+      // Only a device's config or state event (or a fresh snapshot) changes
+      // the device list; the stream names the kind, "device", and keeps which
+      // one to staff.
       const ev = msg.event;
-      scheduleRefresh(msg.type === "snapshot" || (ev && ev.type === "config.changed" && (ev.config || "").split("/")[0] === "device"));
+      scheduleRefresh(msg.type === "snapshot" || (ev && (ev.type === "device.state" ||
+        (ev.type === "config.changed" && (ev.config || "").split("/")[0] === "device"))));
     }
   };
   ws.onclose = () => {
