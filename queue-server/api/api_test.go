@@ -775,3 +775,17 @@ func TestLoginGuardPerAddress(t *testing.T) {
 		t.Fatalf("after the window: %d %s", w.Code, w.Body)
 	}
 }
+
+func TestStatusTokensStayOutOfTheLog(t *testing.T) {
+	for in, want := range map[string]string{
+		"/t/abc123":             "/t/…",
+		"/t/abc123/status":      "/t/…/status",
+		"/api/v1/offices/mfc-1": "/api/v1/offices/mfc-1",
+		"/t/":                   "/t/",
+		"/static/ticket.js":     "/static/ticket.js",
+	} {
+		if got := loggedPath(in); got != want {
+			t.Errorf("loggedPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -108,7 +108,8 @@ func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // logRequests writes one line per request. Only the path is logged: the
-// stream's query may carry a token.
+// stream's query may carry a token. A ticket's status page is logged without
+// its token, which is the key to that applicant's page.
 func (s *server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -119,7 +120,7 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 			level = slog.LevelError
 		}
 		i := info(r.Context())
-		s.log.LogAttrs(r.Context(), level, "http", slog.String("method", r.Method), slog.String("path", r.URL.Path),
+		s.log.LogAttrs(r.Context(), level, "http", slog.String("method", r.Method), slog.String("path", loggedPath(r.URL.Path)),
 			slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)), slog.Int64("bytes", sw.bytes),
 			slog.String("request_id", i.id), slog.String("login", i.login), slog.String("remote", r.RemoteAddr))
 	})
@@ -222,4 +223,15 @@ func bearer(r *http.Request, queryToken bool) (string, error) {
 		}
 	}
 	return "", domain.Errorf(domain.CodeUnauthorized, "требуется вход: передайте токен из /api/v1/login в заголовке Authorization: Bearer")
+}
+
+// loggedPath hides the token of a ticket's status page.
+func loggedPath(p string) string {
+	if rest, ok := strings.CutPrefix(p, domain.StatusPath("")); ok && rest != "" {
+		if _, tail, found := strings.Cut(rest, "/"); found {
+			return domain.StatusPath("…/" + tail)
+		}
+		return domain.StatusPath("…")
+	}
+	return p
 }
