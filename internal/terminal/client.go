@@ -8,12 +8,15 @@ import (
 
 // NewClient is the SDK client of the terminal's device: its credential,
 // the pinned certificate when one is set, and a user agent that names the
-// device in the server's logs. app is the program, e.g. "talon-kiosk".
+// device in the server's logs. app is the program, e.g. "talon-kiosk";
+// log, when not nil, gets the client's reconnects and retries.
 func (c Config) NewClient(app string, log *slog.Logger, opts ...client.Option) (*client.Client, error) {
 	all := []client.Option{
 		client.WithDeviceCredential(c.Credential),
 		client.WithUserAgent(app + " " + c.DeviceID),
-		client.WithLogger(log),
+	}
+	if log != nil {
+		all = append(all, client.WithLogger(log))
 	}
 	if c.CertFingerprint != "" {
 		all = append(all, client.WithPinnedCertificate(c.CertFingerprint))
