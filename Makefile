@@ -10,7 +10,7 @@ PKGS    := ./...
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 RACE    := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && echo -race)
 
-.PHONY: help modules setup run vprinter devices build test bench fuzz vet lint fmt-check depcheck clean
+.PHONY: help modules setup run vprinter devices kiosk build test bench fuzz vet lint fmt-check depcheck clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -32,9 +32,13 @@ devices: modules ## run the scanner, window-board and call-pad emulators on pseu
 	@mkdir -p $(DATA)/devices
 	$(GO) run ./hardware/cmd/talon-devices -dir $(DATA)/devices
 
+kiosk: modules ## run the kiosk in a window against `make run`'s server and `make vprinter`'s printer
+	$(GO) run ./kiosk -config $(DATA)/terminals/kiosk1.json -printer $(DATA)/devices/printer -windowed
+
 build: modules ## build every binary into ./bin
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/ ./queue-server ./printer/cmd/talon-vprinter ./hardware/cmd/talon-devices
+	$(GO) build -o $(BIN)/talon-kiosk ./kiosk
 
 test: setup vet lint fmt-check depcheck ## vet, staticcheck, format and import-direction checks, all tests
 	$(GO) test $(RACE) -count=1 -timeout 20m $(PKGS)

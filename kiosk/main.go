@@ -1,0 +1,95 @@
+// Command talon-kiosk is the applicant's touch terminal: it shows the
+// office's service menu with the live queue, issues a ticket with one tap
+// and prints it on the kiosk's ticket printer.
+//
+//	talon-kiosk -config data/terminals/kiosk1.json -printer data/devices/printer
+//
+// Settings come from the configuration file, TALON_* variables and flags
+// (see internal/terminal and README.md).
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+	_ "time/tzdata" // tickets show the office's local time; the kiosk must not depend on the host's tzdata
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/app"
+
+	"github.com/talonqueue/talon/hardware/serialport"
+	"github.com/talonqueue/talon/internal/terminal"
+	"github.com/talonqueue/talon/kiosk/ui"
+	"github.com/talonqueue/talon/printer"
+	"github.com/talonqueue/talon/printer/escpos"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "talon-kiosk:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	cfg, err := terminal.Load("talon-kiosk", args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	cl, err := cfg.NewClient("talon-kiosk", log)
+	if err != nil {
+		return err
+	}
+	var prn ui.Printer
+	if cfg.Printer.Port != "" {
+		prof, err := escpos.ProfileByName(cfg.Printer.Profile)
+		if err != nil {
+			return err
+		}
+		// A printer that is off at start is not fatal: the port reopens
+		// by itself, and the kiosk shows tickets on screen meanwhile.
+		port, err := serialport.OpenReopening(
+			serialport.Config{Path: cfg.Printer.Port, Baud: cfg.Printer.Baud, ReadTimeout: 100 * time.Millisecond},
+			serialport.ReopenOptions{Logger: log})
+		if err != nil {
+			return err
+		}
+		defer port.Close()
+		prn = printer.New(port, prof, printer.Options{Log: log})
+	}
+
+	a := app.NewWithID("ru.talonqueue.kiosk")
+	w := a.NewWindow("Talon — киоск")
+	k := ui.New(ui.Config{
+		App: a, OfficeID: cfg.OfficeID, Queue: cl, Printer: prn,
+		Language: cfg.Language, LargeText: cfg.LargeText, IdleTimeout: cfg.IdleTimeout(), Log: log,
+	})
+	w.SetContent(k.Content())
+	if cfg.Windowed {
+		w.Resize(fyne.NewSize(1280, 800))
+	} else {
+		w.SetFullScreen(true)
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// The stream hands snapshots, events and its state to the screens.
+	cl.Subscribe(ctx, cfg.OfficeID, k)
+	go k.Run(ctx)
+	go func() {
+		<-ctx.Done()
+		fyne.Do(a.Quit)
+	}()
+	// When the window closes the process ends: the background work stops
+	// with it rather than waiting for a UI loop that no longer runs.
+	w.ShowAndRun()
+	return nil
+}

@@ -1,0 +1,131 @@
+package ui
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/talonqueue/talon/internal/terminal"
+	"github.com/talonqueue/talon/printer/ticket"
+)
+
+// Strings is what the kiosk says, one value per language (see
+// terminal.Strings); TestStringsComplete finds a missing translation.
+type Strings struct {
+	*terminal.Strings
+
+	ChooseService string
+	Back          string
+	Waiting       func(n int) string // people in a service's queue
+	NoQueue       string
+	Services      func(n int) string // how many services a group holds
+	Unavailable   string             // a service the office turned off
+
+	PrinterDown string // on the menu while no paper is offered
+
+	YourTicket   string
+	Issuing      string
+	Printing     string
+	TakeTicket   string
+	Ahead        func(n int) string
+	ExpectedWait func(time.Duration) string
+	OnScreen     string // how to keep a ticket that was not printed
+
+	PaperOut       string
+	CoverOpen      string
+	PrinterOffline string
+	PrinterBroken  string
+	PrintFailed    string
+	NoPrinter      string
+
+	IssueFailed string
+	ServerDown  string
+	TryAgain    string
+	Done        string
+}
+
+var russian = Strings{
+	Strings:       terminal.StringsFor(terminal.Russian),
+	ChooseService: "Выберите услугу",
+	Back:          "← Назад",
+	Waiting:       func(n int) string { return fmt.Sprintf("Ожидают: %d", n) },
+	NoQueue:       "Очереди нет",
+	Services: func(n int) string {
+		return fmt.Sprintf("%d %s", n, ticket.Plural(n, "услуга", "услуги", "услуг"))
+	},
+	Unavailable: "Сейчас не предоставляется",
+	PrinterDown: "Принтер талонов не работает: номер талона будет показан на экране",
+	YourTicket:  "Ваш талон",
+	Issuing:     "Получаем талон…",
+	Printing:    "Печатаем талон…",
+	TakeTicket:  "Возьмите талон",
+	Ahead: func(n int) string {
+		if n <= 0 {
+			return "Перед вами никого нет"
+		}
+		return fmt.Sprintf("Перед вами %d %s", n, ticket.Plural(n, "человек", "человека", "человек"))
+	},
+	ExpectedWait: func(d time.Duration) string {
+		return "Ожидаемое время: " + terminal.StringsFor(terminal.Russian).Minutes(d)
+	},
+	OnScreen:       "Сфотографируйте талон с экрана или запомните номер и ждите вызова на табло.",
+	PaperOut:       "Талон не напечатан: в принтере закончилась бумага.",
+	CoverOpen:      "Талон не напечатан: открыта крышка принтера.",
+	PrinterOffline: "Талон не напечатан: принтер не отвечает.",
+	PrinterBroken:  "Талон не напечатан: принтер неисправен.",
+	PrintFailed:    "Талон не удалось напечатать.",
+	NoPrinter:      "Этот терминал не печатает талоны.",
+	IssueFailed:    "Не удалось получить талон",
+	ServerDown:     "Нет связи с сервером очереди. Попробуйте ещё раз через минуту.",
+	TryAgain:       "Повторить",
+	Done:           "Готово",
+}
+
+var english = Strings{
+	Strings:       terminal.StringsFor(terminal.English),
+	ChooseService: "Choose a service",
+	Back:          "← Back",
+	Waiting:       func(n int) string { return fmt.Sprintf("Waiting: %d", n) },
+	NoQueue:       "No queue",
+	Services: func(n int) string {
+		if n == 1 {
+			return "1 service"
+		}
+		return fmt.Sprintf("%d services", n)
+	},
+	Unavailable: "Not available now",
+	PrinterDown: "The ticket printer is out of order: your ticket number will be shown on the screen",
+	YourTicket:  "Your ticket",
+	Issuing:     "Getting your ticket…",
+	Printing:    "Printing your ticket…",
+	TakeTicket:  "Please take your ticket",
+	Ahead: func(n int) string {
+		switch {
+		case n <= 0:
+			return "Nobody is ahead of you"
+		case n == 1:
+			return "1 person ahead of you"
+		}
+		return fmt.Sprintf("%d people ahead of you", n)
+	},
+	ExpectedWait: func(d time.Duration) string {
+		return "Expected wait: " + terminal.StringsFor(terminal.English).Minutes(d)
+	},
+	OnScreen:       "Take a photo of the ticket on the screen or remember the number, and watch the board for your call.",
+	PaperOut:       "The ticket was not printed: the printer is out of paper.",
+	CoverOpen:      "The ticket was not printed: the printer cover is open.",
+	PrinterOffline: "The ticket was not printed: the printer does not answer.",
+	PrinterBroken:  "The ticket was not printed: the printer is broken.",
+	PrintFailed:    "The ticket could not be printed.",
+	NoPrinter:      "This terminal does not print tickets.",
+	IssueFailed:    "Could not get a ticket",
+	ServerDown:     "No connection to the queue server. Please try again in a minute.",
+	TryAgain:       "Try again",
+	Done:           "Done",
+}
+
+func stringsFor(l terminal.Language) *Strings {
+	if l == terminal.English {
+		return &english
+	}
+	return &russian
+}

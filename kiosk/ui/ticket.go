@@ -1,0 +1,334 @@
+package ui
+
+import (
+	"context"
+	"errors"
+	"image"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+	"github.com/boombuler/barcode"
+	"github.com/boombuler/barcode/qr"
+
+	"github.com/talonqueue/talon/printer"
+	"github.com/talonqueue/talon/printer/ticket"
+	"github.com/talonqueue/talon/queue-server/domain"
+)
+
+// stage is where a ticket is between the tap and the applicant's hand.
+type stage int
+
+const (
+	stageIssuing  stage = iota // asking the server
+	stagePrinting              // the server gave it, the printer has it
+	stagePrinted               // on paper
+	stageOnScreen              // not on paper: shown to photograph
+)
+
+type ticketState struct {
+	t       domain.Ticket
+	service domain.Service
+	stage   stage
+	fault   fault
+}
+
+// take starts issuing a ticket for s; the screen shows it at once so the
+// applicant sees the tap worked, and further taps do nothing until it is
+// printed or shown.
+func (k *Kiosk) take(s domain.Service) {
+	if k.pending.service != s.ID {
+		k.pending.service, k.pending.key = s.ID, newKey()
+	}
+	k.busy = true
+	k.ticket = ticketState{service: s, stage: stageIssuing}
+	k.screen = ScreenTicket
+	k.render()
+	key, office, paper := k.pending.key, k.office, k.paper
+	k.work.Go(func() { k.issue(s, key, office, paper) })
+}
+
+// issue gets the ticket from the server and prints it; it runs off the UI
+// goroutine because both wait on the network or the serial line.
+func (k *Kiosk) issue(s domain.Service, key string, office domain.Office, paper fault) {
+	ctx, cancel := context.WithTimeout(k.ctx, 30*time.Second)
+	defer cancel()
+	t, err := k.cfg.Queue.IssueTicket(ctx, k.cfg.OfficeID, domain.IssueRequest{ServiceID: s.ID, IdempotencyKey: key})
+	if err != nil {
+		k.cfg.Log.Warn("kiosk: ticket not issued", "service", s.ID, "err", err)
+		k.ui(func() {
+			k.busy = false
+			k.failure = err
+			k.screen = ScreenError
+			k.render()
+			k.poke()
+		})
+		return
+	}
+	k.ui(func() {
+		k.pending.service, k.pending.key = "", ""
+		k.ticket.t, k.ticket.stage = t, stagePrinting
+		k.render()
+	})
+	f := k.print(ctx, t, s, office, paper)
+	k.ui(func() {
+		k.busy = false
+		k.ticket.fault = f
+		k.ticket.stage = stagePrinted
+		if f != faultNone {
+			k.ticket.stage = stageOnScreen
+		}
+		k.paper = f
+		k.render()
+		k.poke()
+	})
+}
+
+// print puts the ticket on paper and says why not when it could not. A
+// printer known to be down is asked first, so a fixed printer prints at
+// the next ticket without waiting for the poll.
+func (k *Kiosk) print(ctx context.Context, t domain.Ticket, s domain.Service, office domain.Office, paper fault) fault {
+	p := k.cfg.Printer
+	if p == nil {
+		return faultNoPrinter
+	}
+	if paper != faultNone {
+		st, err := p.Status(ctx)
+		if f := faultOfStatus(st, err); f != faultNone {
+			return f
+		}
+	}
+	loc, err := time.LoadLocation(office.TimeZone)
+	if err != nil {
+		loc = time.Local
+	}
+	job, err := ticket.BuildLive(p.Profile(), ticket.Live{
+		Office: office.Name, Address: office.Address,
+		Number: t.Number, Service: s.Name, Issued: t.CreatedAt.In(loc),
+		Ahead: max(t.Position-1, 0), Wait: time.Duration(t.EstimatedWaitSeconds) * time.Second,
+		Note: s.TicketNote, ID: t.ID,
+	})
+	if err != nil {
+		k.cfg.Log.Error("kiosk: ticket layout failed", "ticket", t.ID, "err", err)
+		return faultFailed
+	}
+	if len(job.Replaced) > 0 {
+		k.cfg.Log.Warn("kiosk: the printer cannot print some characters", "runes", string(job.Replaced))
+	}
+	res, err := p.Print(ctx, job.Bytes)
+	var np *printer.NotPrintedError
+	switch {
+	case errors.As(err, &np):
+		k.cfg.Log.Warn("kiosk: ticket not printed", "ticket", t.Number, "reason", np.Reason.String(), "sent", np.Sent)
+		return faultOfReason(np.Reason)
+	case err != nil:
+		k.cfg.Log.Warn("kiosk: ticket not printed", "ticket", t.Number, "err", err)
+		return faultFailed
+	}
+	if res.Status.PaperNearEnd {
+		k.cfg.Log.Warn("kiosk: printer paper near end")
+	}
+	return faultNone
+}
+
+// CheckPrinter asks the printer for its state and offers paper again when
+// it is back. Run calls it regularly; it waits on the serial line, so call
+// it off the UI goroutine.
+func (k *Kiosk) CheckPrinter(ctx context.Context) {
+	p := k.cfg.Printer
+	if p == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	st, err := p.Status(ctx)
+	f := faultOfStatus(st, err)
+	k.ui(func() {
+		if f == k.paper {
+			return
+		}
+		k.cfg.Log.Info("kiosk: printer state changed", "ok", f == faultNone, "status", st.Condition().String(), "err", err)
+		k.paper = f
+		if k.screen == ScreenMenu {
+			k.render()
+		}
+	})
+}
+
+// ticketView is the ticket screen: the number large, the queue ahead, and
+// what became of the paper.
+type ticketView struct {
+	k       *Kiosk
+	title   *widget.Label
+	number  *canvas.Text
+	service *widget.Label
+	ahead   *widget.Label
+	wait    *widget.Label
+	status  *widget.Label
+	hint    *widget.Label
+	qr      *canvas.Image
+	Done    *widget.Button
+}
+
+func newTicketView(k *Kiosk) ticketView {
+	v := ticketView{
+		k:       k,
+		title:   widget.NewLabel(""),
+		number:  canvas.NewText("", nil),
+		service: widget.NewLabel(""),
+		ahead:   widget.NewLabel(""),
+		wait:    widget.NewLabel(""),
+		status:  widget.NewLabel(""),
+		hint:    widget.NewLabel(""),
+		qr:      canvas.NewImageFromImage(nil),
+	}
+	v.number.TextStyle.Bold = true
+	v.number.Alignment = fyne.TextAlignCenter
+	for _, l := range []*widget.Label{v.title, v.service, v.ahead, v.wait, v.status, v.hint} {
+		l.Alignment = fyne.TextAlignCenter
+		l.Wrapping = fyne.TextWrapWord
+	}
+	v.status.TextStyle.Bold = true
+	v.status.SizeName = theme.SizeNameHeadingText
+	v.qr.FillMode = canvas.ImageFillContain
+	v.qr.ScaleMode = canvas.ImageScalePixels
+	v.qr.SetMinSize(fyne.NewSize(260, 260))
+	v.Done = widget.NewButton("", func() {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		defer k.poke()
+		if k.busy {
+			return
+		}
+		k.screen, k.path = ScreenMenu, nil
+		k.render()
+	})
+	v.Done.Importance = widget.HighImportance
+	return v
+}
+
+func (v *ticketView) render() fyne.CanvasObject {
+	k, str, ts := v.k, v.k.str, v.k.ticket
+	v.title.SetText(str.YourTicket)
+	v.number.Text = ts.t.Number
+	v.number.TextSize = theme.TextSize() * 5
+	v.number.Color = theme.Color(theme.ColorNameForeground)
+	v.number.Refresh()
+	v.service.SetText(ts.service.Name)
+	v.ahead.SetText("")
+	v.wait.SetText("")
+	if ts.stage != stageIssuing {
+		v.ahead.SetText(str.Ahead(ts.t.Position - 1))
+		if ts.t.EstimatedWaitSeconds > 0 {
+			v.wait.SetText(str.ExpectedWait(time.Duration(ts.t.EstimatedWaitSeconds) * time.Second))
+		}
+	}
+	v.hint.SetText("")
+	v.status.Importance = widget.MediumImportance
+	showQR := false
+	switch ts.stage {
+	case stageIssuing:
+		v.status.SetText(str.Issuing)
+	case stagePrinting:
+		v.status.SetText(str.Printing)
+	case stagePrinted:
+		v.status.Importance = widget.SuccessImportance
+		v.status.SetText(str.TakeTicket)
+	case stageOnScreen:
+		v.status.Importance = widget.DangerImportance
+		v.status.SetText(ts.fault.text(str))
+		v.hint.SetText(str.OnScreen)
+		showQR = v.setQR(ts.t.ID)
+	}
+	v.status.Refresh()
+	v.Done.SetText(str.Done)
+	if k.busy {
+		v.Done.Disable()
+	} else {
+		v.Done.Enable()
+	}
+	parts := []fyne.CanvasObject{v.title, v.number, v.service, v.ahead, v.wait, v.status, v.hint}
+	if showQR {
+		parts = append(parts, container.NewCenter(v.qr))
+	}
+	parts = append(parts, container.NewCenter(touchTarget(v.Done)))
+	return container.NewVScroll(container.NewVBox(parts...))
+}
+
+// setQR draws the ticket's id as the paper would carry it, for the
+// applicant to photograph; it reports whether there is one to show.
+func (v *ticketView) setQR(id string) bool {
+	img, err := qrImage(id)
+	if err != nil {
+		v.k.cfg.Log.Error("kiosk: QR of the ticket", "ticket", id, "err", err)
+		return false
+	}
+	v.qr.Image = img
+	v.qr.Refresh()
+	return true
+}
+
+// qrImage is the QR code of data at the same error correction as on paper.
+func qrImage(data string) (image.Image, error) {
+	code, err := qr.Encode(data, qr.M, qr.Auto)
+	if err != nil {
+		return nil, err
+	}
+	return barcode.Scale(code, 260, 260)
+}
+
+// errorView says a ticket could not be issued and offers to try again with
+// the same idempotency key.
+type errorView struct {
+	k       *Kiosk
+	title   *widget.Label
+	message *widget.Label
+	Retry   *widget.Button
+	Done    *widget.Button
+}
+
+func newErrorView(k *Kiosk) errorView {
+	v := errorView{k: k, title: widget.NewLabel(""), message: widget.NewLabel("")}
+	v.title.TextStyle.Bold = true
+	v.title.SizeName = theme.SizeNameHeadingText
+	v.title.Alignment = fyne.TextAlignCenter
+	v.message.Alignment = fyne.TextAlignCenter
+	v.message.Wrapping = fyne.TextWrapWord
+	v.Retry = widget.NewButton("", func() {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		defer k.poke()
+		s, ok := k.services[k.pending.service]
+		if k.busy || k.screen != ScreenError || !ok {
+			return
+		}
+		k.take(s)
+	})
+	v.Retry.Importance = widget.HighImportance
+	v.Done = widget.NewButton("", func() {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		defer k.poke()
+		k.screen, k.path = ScreenMenu, nil
+		k.render()
+	})
+	return v
+}
+
+func (v *errorView) render() fyne.CanvasObject {
+	str := v.k.str
+	v.title.SetText(str.IssueFailed)
+	msg := str.ServerDown
+	if domain.ErrorCode(v.k.failure) != domain.CodeUnavailable {
+		// The server's own sentence: the service closed, the limit reached.
+		msg = domain.ErrorMessage(v.k.failure)
+	}
+	v.message.SetText(msg)
+	v.Retry.SetText(str.TryAgain)
+	v.Done.SetText(str.Done)
+	return container.NewVBox(v.title, v.message,
+		container.NewCenter(container.NewHBox(touchTarget(v.Retry), touchTarget(v.Done))))
+}
