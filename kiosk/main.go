@@ -69,7 +69,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	a := app.NewWithID("ru.talonqueue.kiosk")
 	w := a.NewWindow("Talon — киоск")
 	k := ui.New(ui.Config{
-		App: a, OfficeID: cfg.OfficeID, Queue: cl, Printer: prn,
+		App: a, OfficeID: cfg.OfficeID, Queue: cl, Printer: prn, DeviceID: cfg.DeviceID, Reporter: cl,
 		Language: cfg.Language, LargeText: cfg.LargeText, IdleTimeout: cfg.IdleTimeout(), Log: log,
 	})
 	w.SetContent(k.Content())

@@ -28,8 +28,12 @@ type Config struct {
 	// Printer is nil on a kiosk without one: tickets are shown on screen.
 	Printer      Printer
 	Availability Availability // nil means FromServer
-	Language     terminal.Language
-	LargeText    bool
+	// DeviceID and Reporter tell the server the printer's state; a nil
+	// Reporter tells nobody.
+	DeviceID  string
+	Reporter  Reporter
+	Language  terminal.Language
+	LargeText bool
 	// IdleTimeout sends the screen back to the start (default 30 s).
 	IdleTimeout time.Duration
 	// PrinterPoll is how often Run re-checks the printer (default 15 s).
@@ -69,14 +73,20 @@ type Kiosk struct {
 	large bool
 	str   *Strings
 
-	office   domain.Office
-	services map[string]domain.Service
-	children map[string][]domain.Service // by parent id, "" is the top
-	synced   bool                        // a snapshot arrived
-	load     map[string]domain.ServiceLoad
-	loadOK   bool // load is from the live stream's time, not stale
-	loading  bool // a load request is in flight
-	again    bool // the load changed while it was in flight
+	office domain.Office
+	// nearEnd is the printer's paper sensor; reported is the printer state
+	// the server last accepted, "" when it must be told again; a state that
+	// changes while a report is out is told at the next check.
+	nearEnd   bool
+	reported  domain.PrinterState
+	reporting bool // a report is on its way: one at a time
+	services  map[string]domain.Service
+	children  map[string][]domain.Service // by parent id, "" is the top
+	synced    bool                        // a snapshot arrived
+	load      map[string]domain.ServiceLoad
+	loadOK    bool // load is from the live stream's time, not stale
+	loading   bool // a load request is in flight
+	again     bool // the load changed while it was in flight
 
 	screen Screen
 	path   []string // the groups entered, from the top
@@ -154,6 +164,10 @@ func (k *Kiosk) Run(ctx context.Context) {
 	defer clock.Stop()
 	poll := time.NewTicker(k.cfg.PrinterPoll)
 	defer poll.Stop()
+	// Waits grow and services open and close with the clock, which no
+	// event tells: the load is read again now and then.
+	reload := time.NewTicker(loadEvery)
+	defer reload.Stop()
 	for {
 		select {
 		case <-ctx.Done():
@@ -162,9 +176,14 @@ func (k *Kiosk) Run(ctx context.Context) {
 			k.ui(k.showClock)
 		case <-poll.C:
 			k.CheckPrinter(ctx)
+		case <-reload.C:
+			k.ui(k.wantLoad)
 		}
 	}
 }
+
+// loadEvery is how often Run reads the live load without an event.
+const loadEvery = time.Minute
 
 // ui runs f on the UI goroutine under the lock; for background goroutines
 // only, never from a handler (the lock is not reentrant).
@@ -200,6 +219,10 @@ func (k *Kiosk) OnState(s client.ConnState) {
 			// A resumed stream sends only what was missed: the load may
 			// have moved meanwhile in ways no event shows (waits grow).
 			k.wantLoad()
+			// The server keeps device states in memory: after its restart
+			// it knows the printer only when told again.
+			k.reported = ""
+			k.reportPrinter()
 		} else {
 			k.loadOK = false
 		}
@@ -251,6 +274,31 @@ func (k *Kiosk) fetchSnapshot() {
 
 // wantLoad asks for the live load once more; requests that come while one
 // is in flight fold into a single follow-up.
+// reportPrinter tells the server the printer's state when it changed since
+// the server last accepted it; a failed report is tried again at the next
+// check. Call it under mu.
+func (k *Kiosk) reportPrinter() {
+	st := k.paper.printerState(k.nearEnd)
+	if k.cfg.Reporter == nil || st == k.reported || k.reporting {
+		return
+	}
+	k.reporting = true
+	k.work.Go(func() {
+		ctx, cancel := context.WithTimeout(k.ctx, 10*time.Second)
+		defer cancel()
+		_, err := k.cfg.Reporter.ReportDeviceState(ctx, k.cfg.OfficeID, k.cfg.DeviceID, domain.DeviceState{Printer: st})
+		if err != nil {
+			k.cfg.Log.Warn("kiosk: printer state not reported", "state", st, "err", err)
+		}
+		k.ui(func() {
+			k.reporting = false
+			if err == nil {
+				k.reported = st
+			}
+		})
+	})
+}
+
 func (k *Kiosk) wantLoad() {
 	if k.loading {
 		k.again = true

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -344,4 +345,78 @@ func TestLargeText(t *testing.T) {
 	if th := h.app.Settings().Theme().(terminal.Theme); th.Large {
 		t.Error("large text stays on")
 	}
+}
+
+// fakeReporter is the server's device-state route.
+type fakeReporter struct {
+	mu     sync.Mutex
+	states []domain.PrinterState
+	fail   bool
+	tries  int
+}
+
+func (r *fakeReporter) ReportDeviceState(_ context.Context, office, device string, st domain.DeviceState) (domain.DeviceState, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.tries++
+	if r.fail {
+		return domain.DeviceState{}, domain.Errorf(domain.CodeUnavailable, "нет связи с сервером очереди")
+	}
+	if office != "demo" || device != "kiosk1" {
+		return domain.DeviceState{}, domain.Errorf(domain.CodeForbidden, "не своё устройство")
+	}
+	r.states = append(r.states, st.Printer)
+	return st, nil
+}
+
+func (r *fakeReporter) got() []domain.PrinterState {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]domain.PrinterState(nil), r.states...)
+}
+
+// The kiosk tells the server each change of its printer (paper near end
+// before it runs out), retries a report that failed, and tells it again
+// when the stream comes back, since the server forgets after a restart.
+func TestPrinterStateReported(t *testing.T) {
+	rep := &fakeReporter{}
+	h := start(t, func(c *Config) { c.DeviceID, c.Reporter = "kiosk1", rep })
+	waitFor(t, "ok reported on connecting", func() bool { return slices.Equal(rep.got(), []domain.PrinterState{domain.PrinterOK}) })
+
+	h.p.set(func(p *fakePrinter) { p.status = escpos.Status{PaperNearEnd: true} })
+	h.k.CheckPrinter(context.Background())
+	waitFor(t, "near end reported", func() bool { return len(rep.got()) == 2 && rep.got()[1] == domain.PrinterPaperNearEnd })
+	if v := h.k.View(); v.Notice != "" {
+		t.Errorf("paper near end stops paper: %q", v.Notice)
+	}
+
+	rep.mu.Lock()
+	rep.fail = true
+	rep.mu.Unlock()
+	h.p.set(func(p *fakePrinter) { p.status = escpos.Status{Offline: true, PaperOut: true} })
+	h.k.CheckPrinter(context.Background())
+	waitFor(t, "a report that fails", func() bool {
+		rep.mu.Lock()
+		defer rep.mu.Unlock()
+		return rep.tries == 3
+	})
+	rep.mu.Lock()
+	rep.fail = false
+	rep.mu.Unlock()
+	waitFor(t, "the failed report over", func() bool {
+		var busy bool
+		h.k.ui(func() { busy = h.k.reporting })
+		return !busy
+	})
+	h.k.CheckPrinter(context.Background())
+	waitFor(t, "paper out reported after a failed try", func() bool {
+		got := rep.got()
+		return len(got) == 3 && got[2] == domain.PrinterPaperOut
+	})
+	h.k.CheckPrinter(context.Background())
+	h.k.OnState(client.ConnState{Status: client.Online})
+	waitFor(t, "the state told again after reconnecting", func() bool {
+		got := rep.got()
+		return len(got) == 4 && got[3] == domain.PrinterPaperOut
+	})
 }

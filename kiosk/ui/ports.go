@@ -33,15 +33,47 @@ type Availability interface {
 	Available(s domain.Service, load domain.ServiceLoad, lang terminal.Language) (ok bool, reason string)
 }
 
-// FromServer is the availability today's server data gives: a service the
-// office turned off takes no tickets.
+// FromServer is the availability the server gives: a service turned off,
+// or one the live load says cannot take tickets now (outside its hours, no
+// open window for it, its daily limit reached), with the server's reason.
+// The reason is a Russian sentence; in English the kiosk says it generally.
 type FromServer struct{}
 
-func (FromServer) Available(s domain.Service, _ domain.ServiceLoad, lang terminal.Language) (bool, string) {
-	if s.Disabled {
+func (FromServer) Available(s domain.Service, l domain.ServiceLoad, lang terminal.Language) (bool, string) {
+	switch {
+	case s.Disabled:
+		return false, stringsFor(lang).Unavailable
+	case l.Unavailable != "" && lang == terminal.Russian:
+		return false, l.Unavailable
+	case l.Unavailable != "":
 		return false, stringsFor(lang).Unavailable
 	}
 	return true, ""
+}
+
+// Reporter tells the server the kiosk's printer state, so the hall
+// administrator's page raises an alert; the SDK client is one.
+type Reporter interface {
+	ReportDeviceState(ctx context.Context, officeID, deviceID string, st domain.DeviceState) (domain.DeviceState, error)
+}
+
+// printerState is what the server is told of a fault; nearEnd matters only
+// while the printer still prints.
+func (f fault) printerState(nearEnd bool) domain.PrinterState {
+	switch f {
+	case faultNone:
+		if nearEnd {
+			return domain.PrinterPaperNearEnd
+		}
+		return domain.PrinterOK
+	case faultPaperOut:
+		return domain.PrinterPaperOut
+	case faultCoverOpen:
+		return domain.PrinterCoverOpen
+	case faultOffline, faultNoPrinter:
+		return domain.PrinterOffline
+	}
+	return domain.PrinterError
 }
 
 // fault is why the kiosk is not giving paper, from a failed print or a

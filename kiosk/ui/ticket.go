@@ -15,6 +15,7 @@ import (
 	"github.com/boombuler/barcode/qr"
 
 	"github.com/talonqueue/talon/printer"
+	"github.com/talonqueue/talon/printer/escpos"
 	"github.com/talonqueue/talon/printer/ticket"
 	"github.com/talonqueue/talon/queue-server/domain"
 )
@@ -73,7 +74,7 @@ func (k *Kiosk) issue(s domain.Service, key string, office domain.Office, paper 
 		k.ticket.t, k.ticket.stage = t, stagePrinting
 		k.render()
 	})
-	f := k.print(ctx, t, s, office, paper)
+	f, nearEnd := k.print(ctx, t, s, office, paper)
 	k.ui(func() {
 		k.busy = false
 		k.ticket.fault = f
@@ -81,24 +82,26 @@ func (k *Kiosk) issue(s domain.Service, key string, office domain.Office, paper 
 		if f != faultNone {
 			k.ticket.stage = stageOnScreen
 		}
-		k.paper = f
+		k.paper, k.nearEnd = f, nearEnd
+		k.reportPrinter()
 		k.render()
 		k.poke()
 	})
 }
 
-// print puts the ticket on paper and says why not when it could not. A
-// printer known to be down is asked first, so a fixed printer prints at
-// the next ticket without waiting for the poll.
-func (k *Kiosk) print(ctx context.Context, t domain.Ticket, s domain.Service, office domain.Office, paper fault) fault {
+// print puts the ticket on paper and says why not when it could not, and
+// whether the paper is running out. A printer known to be down is asked
+// first, so a fixed printer prints at the next ticket without waiting for
+// the poll.
+func (k *Kiosk) print(ctx context.Context, t domain.Ticket, s domain.Service, office domain.Office, paper fault) (fault, bool) {
 	p := k.cfg.Printer
 	if p == nil {
-		return faultNoPrinter
+		return faultNoPrinter, false
 	}
 	if paper != faultNone {
 		st, err := p.Status(ctx)
 		if f := faultOfStatus(st, err); f != faultNone {
-			return f
+			return f, false
 		}
 	}
 	loc, err := time.LoadLocation(office.TimeZone)
@@ -109,11 +112,11 @@ func (k *Kiosk) print(ctx context.Context, t domain.Ticket, s domain.Service, of
 		Office: office.Name, Address: office.Address,
 		Number: t.Number, Service: s.Name, Issued: t.CreatedAt.In(loc),
 		Ahead: max(t.Position-1, 0), Wait: time.Duration(t.EstimatedWaitSeconds) * time.Second,
-		Note: s.TicketNote, ID: t.ID,
+		Note: s.TicketNote, ID: domain.TicketQR(office, t),
 	})
 	if err != nil {
 		k.cfg.Log.Error("kiosk: ticket layout failed", "ticket", t.ID, "err", err)
-		return faultFailed
+		return faultFailed, false
 	}
 	if len(job.Replaced) > 0 {
 		k.cfg.Log.Warn("kiosk: the printer cannot print some characters", "runes", string(job.Replaced))
@@ -123,15 +126,12 @@ func (k *Kiosk) print(ctx context.Context, t domain.Ticket, s domain.Service, of
 	switch {
 	case errors.As(err, &np):
 		k.cfg.Log.Warn("kiosk: ticket not printed", "ticket", t.Number, "reason", np.Reason.String(), "sent", np.Sent)
-		return faultOfReason(np.Reason)
+		return faultOfReason(np.Reason), false
 	case err != nil:
 		k.cfg.Log.Warn("kiosk: ticket not printed", "ticket", t.Number, "err", err)
-		return faultFailed
+		return faultFailed, false
 	}
-	if res.Status.PaperNearEnd {
-		k.cfg.Log.Warn("kiosk: printer paper near end")
-	}
-	return faultNone
+	return faultNone, res.Status.PaperNearEnd
 }
 
 // CheckPrinter asks the printer for its state and offers paper again when
@@ -145,8 +145,10 @@ func (k *Kiosk) CheckPrinter(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	st, err := p.Status(ctx)
-	f := faultOfStatus(st, err)
+	f, nearEnd := faultOfStatus(st, err), err == nil && st.Condition() == escpos.PaperNearEnd
 	k.ui(func() {
+		k.nearEnd = nearEnd
+		defer k.reportPrinter() // also retries a report that failed
 		if f == k.paper {
 			return
 		}
@@ -241,7 +243,7 @@ func (v *ticketView) render() fyne.CanvasObject {
 		v.status.Importance = widget.DangerImportance
 		v.status.SetText(ts.fault.text(str))
 		v.hint.SetText(str.OnScreen)
-		showQR = v.setQR(ts.t.ID)
+		showQR = v.setQR(domain.TicketQR(k.office, ts.t))
 	}
 	v.status.Refresh()
 	v.Done.SetText(str.Done)
