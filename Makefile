@@ -3,7 +3,7 @@
 
 GO      ?= go
 DATA    ?= ./data
-ADDR    ?= 127.0.0.1:8080
+ADDR    ?= $(or $(TALON_ADDR),127.0.0.1:8080)
 BIN     := bin
 PKGS    := ./...
 # -race needs cgo; fall back to a plain run where cgo is off.
@@ -21,8 +21,8 @@ modules: ## download the Go modules
 setup: modules ## install the Debian packages the tests need (gcc, zbar-tools, chromium) and the Go modules
 	@./deploy/debian-deps
 
-run: modules ## start queue-server with the demo office on $(ADDR), data in $(DATA)
-	$(GO) run ./queue-server --demo --addr $(ADDR) --data $(DATA)
+run: setup ## the demo office: queue-server on $(ADDR), data in $(DATA), device emulators, and the kiosk window when there is a display
+	@GO=$(GO) DATA=$(DATA) ADDR=$(ADDR) ./deploy/run
 
 vprinter: modules ## run the virtual ticket printer on a pseudo-terminal; tickets land in $(DATA)/tickets as PNG
 	@mkdir -p $(DATA)/devices $(DATA)/tickets
