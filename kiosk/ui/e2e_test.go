@@ -34,7 +34,7 @@ var listening = regexp.MustCompile(`слушает (https?://\S+)`)
 
 // startServer builds and runs the real queue server with the demo office,
 // as an office runs it: the kiosk cannot link the server's main package.
-func startServer(t *testing.T) string {
+func startServer(t testing.TB) string {
 	t.Helper()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "queue-server")
@@ -70,7 +70,7 @@ func startServer(t *testing.T) string {
 	return ""
 }
 
-func waitHealthy(t *testing.T, url string) {
+func waitHealthy(t testing.TB, url string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -90,7 +90,7 @@ func waitHealthy(t *testing.T, url string) {
 
 // pairKiosk pairs kiosk1 as an administrator would and writes the file the
 // kiosk starts from.
-func pairKiosk(t *testing.T, url string) (admin *client.Client, cfg terminal.Config) {
+func pairKiosk(t testing.TB, url string) (admin *client.Client, cfg terminal.Config) {
 	t.Helper()
 	ctx := context.Background()
 	admin, err := client.New(url, client.WithCredentials("admin", "demo"))
@@ -257,7 +257,7 @@ func containsLine(text, want string) bool {
 	return false
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for !cond() {

@@ -247,6 +247,7 @@ func (k *Kiosk) takeSnapshot(s domain.OfficeSnapshot) {
 		k.children[parent] = append(k.children[parent], sv)
 	}
 	k.synced = true
+	k.menu.forget()
 	// A group that is gone takes the applicant back to the top.
 	for i, id := range k.path {
 		if g, ok := k.services[id]; !ok || !g.IsGroup {

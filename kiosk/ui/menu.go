@@ -30,10 +30,22 @@ type menuView struct {
 	Back  *widget.Button
 	items map[string]*MenuItem
 	order []*MenuItem
+	// levels keeps each level of the menu once built, by parent id: the
+	// kiosk comes back to the menu after every ticket, and widgets built
+	// anew each time would pile up in Fyne's renderer cache (37 MB over
+	// 500 tickets before). A new menu from the server forgets them.
+	levels map[string]*menuLevel
+}
+
+// menuLevel is one built level of the menu.
+type menuLevel struct {
+	obj   fyne.CanvasObject
+	items map[string]*MenuItem
+	order []*MenuItem
 }
 
 func newMenuView(k *Kiosk) menuView {
-	m := menuView{k: k, title: widget.NewLabel(""), items: map[string]*MenuItem{}}
+	m := menuView{k: k, title: widget.NewLabel(""), items: map[string]*MenuItem{}, levels: map[string]*menuLevel{}}
 	m.title.TextStyle.Bold = true
 	m.title.SizeName = theme.SizeNameSubHeadingText
 	m.Back = widget.NewButton("", func() {
@@ -55,11 +67,9 @@ func touchTarget(o fyne.CanvasObject) fyne.CanvasObject {
 	return container.NewStack(r, o)
 }
 
-// render builds the current level of the menu.
+// render shows the current level of the menu, built the first time.
 func (m *menuView) render() fyne.CanvasObject {
 	k := m.k
-	m.items = map[string]*MenuItem{}
-	m.order = nil
 	parent := ""
 	if n := len(k.path); n > 0 {
 		parent = k.path[n-1]
@@ -70,20 +80,36 @@ func (m *menuView) render() fyne.CanvasObject {
 		m.title.SetText(k.services[parent].Name)
 	}
 	m.Back.SetText(k.str.Back)
+	lv := m.levels[parent]
+	if lv == nil {
+		lv = m.build(parent)
+		m.levels[parent] = lv
+	}
+	m.items, m.order = lv.items, lv.order
+	m.update()
+	return lv.obj
+}
+
+// build makes the widgets of one level of the menu.
+func (m *menuView) build(parent string) *menuLevel {
+	lv := &menuLevel{items: map[string]*MenuItem{}}
 	grid := container.NewGridWithColumns(2)
-	for _, s := range k.children[parent] {
+	for _, s := range m.k.children[parent] {
 		it := m.newItem(s)
-		m.items[s.ID] = it
-		m.order = append(m.order, it)
+		lv.items[s.ID] = it
+		lv.order = append(lv.order, it)
 		grid.Add(it.obj)
 	}
-	m.update()
 	top := []fyne.CanvasObject{m.title}
 	if parent != "" {
 		top = []fyne.CanvasObject{container.NewHBox(touchTarget(m.Back), m.title)}
 	}
-	return container.NewBorder(container.NewVBox(top...), nil, nil, nil, container.NewVScroll(grid))
+	lv.obj = container.NewBorder(container.NewVBox(top...), nil, nil, nil, container.NewVScroll(grid))
+	return lv
 }
+
+// forget drops the built levels: the server's menu changed.
+func (m *menuView) forget() { m.levels = map[string]*menuLevel{} }
 
 func (m *menuView) newItem(s domain.Service) *MenuItem {
 	it := &MenuItem{node: s, Name: widget.NewLabel(s.Name), Info: widget.NewLabel("")}

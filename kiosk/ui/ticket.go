@@ -172,7 +172,11 @@ type ticketView struct {
 	status  *widget.Label
 	hint    *widget.Label
 	qr      *canvas.Image
+	qrBox   *fyne.Container
 	Done    *widget.Button
+	// obj is the screen, built once: the kiosk shows it for every ticket,
+	// and a layout built anew each time would pile up renderers.
+	obj fyne.CanvasObject
 }
 
 func newTicketView(k *Kiosk) ticketView {
@@ -209,6 +213,9 @@ func newTicketView(k *Kiosk) ticketView {
 		k.render()
 	})
 	v.Done.Importance = widget.HighImportance
+	v.qrBox = container.NewCenter(v.qr)
+	v.obj = container.NewVScroll(container.NewVBox(v.title, v.number, v.service, v.ahead, v.wait, v.status, v.hint,
+		v.qrBox, container.NewCenter(touchTarget(v.Done))))
 	return v
 }
 
@@ -252,12 +259,12 @@ func (v *ticketView) render() fyne.CanvasObject {
 	} else {
 		v.Done.Enable()
 	}
-	parts := []fyne.CanvasObject{v.title, v.number, v.service, v.ahead, v.wait, v.status, v.hint}
 	if showQR {
-		parts = append(parts, container.NewCenter(v.qr))
+		v.qrBox.Show()
+	} else {
+		v.qrBox.Hide()
 	}
-	parts = append(parts, container.NewCenter(touchTarget(v.Done)))
-	return container.NewVScroll(container.NewVBox(parts...))
+	return v.obj
 }
 
 // setQR draws the ticket's id as the paper would carry it, for the
@@ -290,6 +297,7 @@ type errorView struct {
 	message *widget.Label
 	Retry   *widget.Button
 	Done    *widget.Button
+	obj     fyne.CanvasObject // built once, like the ticket screen
 }
 
 func newErrorView(k *Kiosk) errorView {
@@ -317,6 +325,8 @@ func newErrorView(k *Kiosk) errorView {
 		k.screen, k.path = ScreenMenu, nil
 		k.render()
 	})
+	v.obj = container.NewVBox(v.title, v.message,
+		container.NewCenter(container.NewHBox(touchTarget(v.Retry), touchTarget(v.Done))))
 	return v
 }
 
@@ -331,6 +341,5 @@ func (v *errorView) render() fyne.CanvasObject {
 	v.message.SetText(msg)
 	v.Retry.SetText(str.TryAgain)
 	v.Done.SetText(str.Done)
-	return container.NewVBox(v.title, v.message,
-		container.NewCenter(container.NewHBox(touchTarget(v.Retry), touchTarget(v.Done))))
+	return v.obj
 }
