@@ -28,8 +28,10 @@ type menuView struct {
 	k     *Kiosk
 	title *widget.Label
 	Back  *widget.Button
-	items map[string]*MenuItem
-	order []*MenuItem
+	// CheckIn opens the keypad for an appointment's code.
+	CheckIn *widget.Button
+	items   map[string]*MenuItem
+	order   []*MenuItem
 }
 
 func newMenuView(k *Kiosk) menuView {
@@ -45,13 +47,20 @@ func newMenuView(k *Kiosk) menuView {
 		}
 		k.poke()
 	})
+	m.CheckIn = widget.NewButton("", k.openCheckIn)
+	m.CheckIn.Importance = widget.HighImportance
 	return m
 }
 
 // touchTarget keeps a control at least MinTouchHeight high.
 func touchTarget(o fyne.CanvasObject) fyne.CanvasObject {
+	return sized(o, terminal.MinTouchHeight, terminal.MinTouchHeight)
+}
+
+// sized keeps o at least w×h.
+func sized(o fyne.CanvasObject, w, h float32) fyne.CanvasObject {
 	r := canvas.NewRectangle(color.Transparent)
-	r.SetMinSize(fyne.NewSize(terminal.MinTouchHeight, terminal.MinTouchHeight))
+	r.SetMinSize(fyne.NewSize(w, h))
 	return container.NewStack(r, o)
 }
 
@@ -70,6 +79,7 @@ func (m *menuView) render() fyne.CanvasObject {
 		m.title.SetText(k.services[parent].Name)
 	}
 	m.Back.SetText(k.str.Back)
+	m.CheckIn.SetText(k.str.CheckInEntry)
 	grid := container.NewGridWithColumns(2)
 	for _, s := range k.children[parent] {
 		it := m.newItem(s)
@@ -78,7 +88,7 @@ func (m *menuView) render() fyne.CanvasObject {
 		grid.Add(it.obj)
 	}
 	m.update()
-	top := []fyne.CanvasObject{m.title}
+	top := []fyne.CanvasObject{container.NewBorder(nil, nil, nil, sized(m.CheckIn, 320, terminal.MinTouchHeight), m.title)}
 	if parent != "" {
 		top = []fyne.CanvasObject{container.NewHBox(touchTarget(m.Back), m.title)}
 	}
@@ -107,6 +117,7 @@ func (m *menuView) newItem(s domain.Service) *MenuItem {
 func (m *menuView) update() {
 	k := m.k
 	live := k.synced && k.Banner.Live()
+	enable(m.CheckIn, live)
 	for _, it := range m.order {
 		s := it.node
 		info, enabled := "", live

@@ -16,6 +16,9 @@ type Queue interface {
 	GetSnapshot(ctx context.Context, officeID string) (domain.OfficeSnapshot, error)
 	GetLiveLoad(ctx context.Context, officeID string) (domain.LiveLoad, error)
 	IssueTicket(ctx context.Context, officeID string, req domain.IssueRequest) (domain.Ticket, error)
+	// CheckInAppointment turns an appointment's code into its ticket, with
+	// the appointment's priority; a refusal carries the server's sentence.
+	CheckInAppointment(ctx context.Context, officeID, code string) (domain.Ticket, error)
 }
 
 // Printer prints tickets and says whether it can; *printer.Printer is one.

@@ -41,6 +41,16 @@ type Strings struct {
 	ServerDown  string
 	TryAgain    string
 	Done        string
+
+	CheckInEntry  string // the start screen's way to the keypad
+	CheckInTitle  string
+	CheckInHint   string // the scanner reads the code too
+	CheckInSubmit string
+	Erase         string
+	CheckingIn    string
+	CheckInFailed string // above the server's sentence
+	LiveQueue     string
+	OtherCode     string
 }
 
 var russian = Strings{
@@ -78,6 +88,15 @@ var russian = Strings{
 	ServerDown:     "Нет связи с сервером очереди. Попробуйте ещё раз через минуту.",
 	TryAgain:       "Повторить",
 	Done:           "Готово",
+	CheckInEntry:   "Записан заранее",
+	CheckInTitle:   "Введите код записи",
+	CheckInHint:    "Код можно не вводить: поднесите к сканеру подтверждение записи или экран телефона с кодом.",
+	CheckInSubmit:  "Получить талон",
+	Erase:          "Стереть",
+	CheckingIn:     "Проверяем код…",
+	CheckInFailed:  "Не удалось получить талон по записи",
+	LiveQueue:      "Взять талон в живую очередь",
+	OtherCode:      "Ввести другой код",
 }
 
 var english = Strings{
@@ -121,6 +140,15 @@ var english = Strings{
 	ServerDown:     "No connection to the queue server. Please try again in a minute.",
 	TryAgain:       "Try again",
 	Done:           "Done",
+	CheckInEntry:   "I have an appointment",
+	CheckInTitle:   "Enter your appointment code",
+	CheckInHint:    "Or hold the confirmation slip or your phone's screen with the code under the scanner.",
+	CheckInSubmit:  "Get my ticket",
+	Erase:          "Delete",
+	CheckingIn:     "Checking the code…",
+	CheckInFailed:  "Could not give a ticket for this appointment",
+	LiveQueue:      "Take a ticket for the live queue",
+	OtherCode:      "Enter another code",
 }
 
 func stringsFor(l terminal.Language) *Strings {

@@ -37,41 +37,86 @@ type ticketState struct {
 	fault   fault
 }
 
+// order is what a ticket is asked for with: a service from the menu, or an
+// appointment's code, whose service the server names in its answer.
+type order struct {
+	service domain.Service
+	key     string // idempotency key of a menu ticket
+	code    string // an appointment's check-in code
+}
+
 // take starts issuing a ticket for s; the screen shows it at once so the
 // applicant sees the tap worked, and further taps do nothing until it is
 // printed or shown.
 func (k *Kiosk) take(s domain.Service) {
-	if k.pending.service != s.ID {
-		k.pending.service, k.pending.key = s.ID, newKey()
+	if k.pending.service.ID != s.ID {
+		k.pending = order{service: s, key: newKey()}
 	}
 	k.busy = true
 	k.ticket = ticketState{service: s, stage: stageIssuing}
 	k.screen = ScreenTicket
 	k.render()
-	key, office, paper := k.pending.key, k.office, k.paper
-	k.work.Go(func() { k.issue(s, key, office, paper) })
+	k.start(k.pending)
+}
+
+// checkIn asks the server for the ticket of an appointment's code; the
+// check-in screen says it is checking until the ticket or the refusal.
+func (k *Kiosk) checkIn(code string) {
+	k.busy = true
+	k.ticket = ticketState{stage: stageIssuing}
+	k.screen = ScreenCheckIn
+	k.render()
+	k.start(order{code: code})
+}
+
+// start hands the order to the background; call it under mu.
+func (k *Kiosk) start(o order) {
+	office, services, paper := k.office, k.services, k.paper
+	k.work.Go(func() { k.issue(o, office, services, paper) })
 }
 
 // issue gets the ticket from the server and prints it; it runs off the UI
-// goroutine because both wait on the network or the serial line.
-func (k *Kiosk) issue(s domain.Service, key string, office domain.Office, paper fault) {
+// goroutine because both wait on the network or the serial line. A ticket
+// from a check-in goes the same way as one from the menu: one ticket screen,
+// one printing path. services is the menu as it was at the order: a
+// snapshot replaces the map rather than changing it.
+func (k *Kiosk) issue(o order, office domain.Office, services map[string]domain.Service, paper fault) {
 	ctx, cancel := context.WithTimeout(k.ctx, 30*time.Second)
 	defer cancel()
-	t, err := k.cfg.Queue.IssueTicket(ctx, k.cfg.OfficeID, domain.IssueRequest{ServiceID: s.ID, IdempotencyKey: key})
+	var t domain.Ticket
+	var err error
+	if o.code != "" {
+		t, err = k.cfg.Queue.CheckInAppointment(ctx, k.cfg.OfficeID, o.code)
+	} else {
+		t, err = k.cfg.Queue.IssueTicket(ctx, k.cfg.OfficeID, domain.IssueRequest{ServiceID: o.service.ID, IdempotencyKey: o.key})
+	}
 	if err != nil {
-		k.cfg.Log.Warn("kiosk: ticket not issued", "service", s.ID, "err", err)
+		// The code stays out of the log: it is the applicant's key to a
+		// booking with a name and a phone.
+		k.cfg.Log.Warn("kiosk: ticket not issued", "service", o.service.ID, "check-in", o.code != "", "err", err)
 		k.ui(func() {
 			k.busy = false
 			k.failure = err
 			k.screen = ScreenError
+			if o.code != "" {
+				k.screen = ScreenRefused
+			}
 			k.render()
 			k.poke()
 		})
 		return
 	}
+	s := o.service
+	if o.code != "" {
+		s = services[t.ServiceID]
+	}
 	k.ui(func() {
-		k.pending.service, k.pending.key = "", ""
-		k.ticket.t, k.ticket.stage = t, stagePrinting
+		if o.code == "" {
+			k.pending = order{}
+		}
+		k.entry = ""
+		k.ticket.t, k.ticket.service, k.ticket.stage = t, s, stagePrinting
+		k.screen = ScreenTicket
 		k.render()
 	})
 	f, nearEnd := k.print(ctx, t, s, office, paper)
@@ -303,7 +348,7 @@ func newErrorView(k *Kiosk) errorView {
 		k.mu.Lock()
 		defer k.mu.Unlock()
 		defer k.poke()
-		s, ok := k.services[k.pending.service]
+		s, ok := k.services[k.pending.service.ID]
 		if k.busy || k.screen != ScreenError || !ok {
 			return
 		}

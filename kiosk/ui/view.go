@@ -16,7 +16,8 @@ type View struct {
 	Status  string // "Возьмите талон", or why the ticket is not on paper
 	Hint    string
 	QR      bool   // the ticket's QR code is on screen
-	Error   string // why a ticket could not be issued
+	Error   string // why a ticket could not be issued or a code checked in
+	Code    string // the code typed on the check-in keypad
 	Busy    bool   // issuing or printing: taps do nothing
 }
 
@@ -38,6 +39,10 @@ func (k *Kiosk) View() View {
 		v.QR = k.ticket.stage == stageOnScreen && tv.qr.Image != nil
 	case ScreenError:
 		v.Title, v.Error = k.ev.title.Text, k.ev.message.Text
+	case ScreenCheckIn:
+		v.Title, v.Code, v.Status, v.Hint = k.cv.title.Text, k.entry, k.cv.status.Text, k.cv.hint.Text
+	case ScreenRefused:
+		v.Title, v.Error = k.rv.title.Text, k.rv.message.Text
 	}
 	return v
 }
@@ -84,3 +89,21 @@ func (k *Kiosk) ItemInfo(id string) (info string, enabled bool) {
 	}
 	return it.Info.Text, !it.Button.Disabled()
 }
+
+// CheckInButton opens the check-in keypad from the start screen.
+func (k *Kiosk) CheckInButton() *widget.Button { return k.menu.CheckIn }
+
+// KeypadKey is the check-in keypad's key for a digit.
+func (k *Kiosk) KeypadKey(digit int) *widget.Button { return k.cv.Keys[digit] }
+
+// EraseButton erases the last digit typed.
+func (k *Kiosk) EraseButton() *widget.Button { return k.cv.Erase }
+
+// SubmitButton checks the typed code in.
+func (k *Kiosk) SubmitButton() *widget.Button { return k.cv.Submit }
+
+// LiveQueueButton leaves a refused check-in for the menu.
+func (k *Kiosk) LiveQueueButton() *widget.Button { return k.rv.LiveQueue }
+
+// OtherCodeButton leaves a refused check-in for the keypad.
+func (k *Kiosk) OtherCodeButton() *widget.Button { return k.rv.OtherCode }
