@@ -29,6 +29,8 @@ import (
 	"github.com/talonqueue/talon/kiosk/ui"
 	"github.com/talonqueue/talon/printer"
 	"github.com/talonqueue/talon/printer/escpos"
+	"github.com/talonqueue/talon/queue-server/client"
+	"github.com/talonqueue/talon/queue-server/domain"
 )
 
 func main() {
@@ -88,6 +90,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	w := a.NewWindow("Talon — киоск")
 	k := ui.New(ui.Config{
 		App: a, OfficeID: cfg.OfficeID, Queue: cl, Printer: prn, DeviceID: cfg.DeviceID, Reporter: cl, Codes: codes,
+		Staff:    staffLogin{cfg: cfg, log: log},
 		Language: cfg.Language, LargeText: cfg.LargeText, IdleTimeout: cfg.IdleTimeout(), Log: log,
 	})
 	w.SetContent(k.Content())
@@ -146,4 +149,28 @@ func readScanner(ctx context.Context, sc terminal.ScannerConfig, log *slog.Logge
 		}
 	}()
 	return codes, port.Close, nil
+}
+
+// staffLogin gives each hall administrator's login on the kiosk an SDK
+// client of its own, without the device's credential, so what they do is
+// recorded as theirs.
+type staffLogin struct {
+	cfg terminal.Config
+	log *slog.Logger
+}
+
+func (s staffLogin) Login(ctx context.Context, login, password string) (ui.StaffSession, domain.Actor, error) {
+	opts := []client.Option{client.WithUserAgent("talon-kiosk " + s.cfg.DeviceID + " hall"), client.WithLogger(s.log)}
+	if s.cfg.CertFingerprint != "" {
+		opts = append(opts, client.WithPinnedCertificate(s.cfg.CertFingerprint))
+	}
+	cl, err := client.New(s.cfg.Server, opts...)
+	if err != nil {
+		return nil, domain.Actor{}, err
+	}
+	a, err := cl.Login(ctx, login, password)
+	if err != nil {
+		return nil, domain.Actor{}, err
+	}
+	return cl, a, nil
 }

@@ -34,6 +34,9 @@ type Config struct {
 	// Reporter tells nobody.
 	DeviceID string
 	Reporter Reporter
+	// Staff logs staff in for the hall administrator's mode; nil offers
+	// no such mode.
+	Staff Staff
 	// Codes are what the barcode scanner read; nil on a kiosk without one.
 	Codes     <-chan string
 	Language  terminal.Language
@@ -49,11 +52,13 @@ type Config struct {
 type Screen int
 
 const (
-	ScreenMenu    Screen = iota // the service menu
-	ScreenTicket                // a ticket being issued, printed or shown
-	ScreenError                 // a ticket could not be issued
-	ScreenCheckIn               // the keypad for an appointment's code
-	ScreenRefused               // the server refused a check-in
+	ScreenMenu       Screen = iota // the service menu
+	ScreenTicket                   // a ticket being issued, printed or shown
+	ScreenError                    // a ticket could not be issued
+	ScreenCheckIn                  // the keypad for an appointment's code
+	ScreenRefused                  // the server refused a check-in
+	ScreenStaffLogin               // a staff member logs in for hall mode
+	ScreenHall                     // the hall administrator's mode
 )
 
 // Kiosk is the applicant's touch terminal. Its stream methods (OnSnapshot,
@@ -73,6 +78,9 @@ type Kiosk struct {
 	Banner          *terminal.Banner
 	LanguageButton  *widget.Button
 	LargeTextButton *widget.Button
+	// StaffButton opens the hall administrator's login; hidden without
+	// Config.Staff.
+	StaffButton *widget.Button
 
 	mu    sync.Mutex
 	lang  terminal.Language
@@ -103,7 +111,11 @@ type Kiosk struct {
 	ticket  ticketState
 	failure error  // why the last ticket or check-in could not be issued
 	entry   string // the code typed on the check-in keypad
-	paper   fault  // faultNone while paper tickets are offered
+	// hall is the hall administrator's mode, nil when it is off; history
+	// is what this kiosk printed lately, for reprints.
+	hall    *hallState
+	history []issued
+	paper   fault // faultNone while paper tickets are offered
 
 	idle    *time.Timer
 	idleGen int
@@ -118,6 +130,8 @@ type Kiosk struct {
 	ev         errorView
 	cv         checkInView
 	rv         refusedView
+	lv         staffLoginView
+	hv         hallView
 	root       fyne.CanvasObject
 }
 
@@ -382,8 +396,15 @@ func (k *Kiosk) build() {
 	k.ev = newErrorView(k)
 	k.cv = newCheckInView(k)
 	k.rv = newRefusedView(k)
+	k.lv = newStaffLoginView(k)
+	k.hv = newHallView(k)
+	k.StaffButton = widget.NewButton("", k.openStaffLogin)
+	staff := touchTarget(k.StaffButton)
+	if k.cfg.Staff == nil {
+		staff.Hide()
+	}
 	header := container.NewBorder(nil, nil, nil,
-		container.NewHBox(k.clock, touchTarget(k.LanguageButton), touchTarget(k.LargeTextButton)),
+		container.NewHBox(k.clock, touchTarget(k.LanguageButton), touchTarget(k.LargeTextButton), staff),
 		k.officeName)
 	k.root = container.NewBorder(container.NewVBox(header, k.Banner, k.notice), nil, nil, nil, k.body)
 	k.showClock()
@@ -407,6 +428,7 @@ func (k *Kiosk) applyTheme() {
 // render redraws the current screen and the header's texts.
 func (k *Kiosk) render() {
 	k.LanguageButton.SetText(k.str.LanguageSwitch)
+	k.StaffButton.SetText(k.str.StaffEntry)
 	if k.large {
 		k.LargeTextButton.SetText(k.str.LargeTextOff)
 	} else {
@@ -425,6 +447,10 @@ func (k *Kiosk) render() {
 		screen = k.cv.render()
 	case ScreenRefused:
 		screen = k.rv.render()
+	case ScreenStaffLogin:
+		screen = k.lv.render()
+	case ScreenHall:
+		screen = k.hv.render()
 	}
 	k.body.Objects = []fyne.CanvasObject{screen}
 	k.body.Refresh()
@@ -475,6 +501,8 @@ func (k *Kiosk) goIdle() {
 	}
 	k.screen, k.path, k.entry = ScreenMenu, nil, ""
 	k.pending = order{}
+	k.endHall()
+	k.lv.clear()
 	if k.large != k.cfg.LargeText {
 		k.large = k.cfg.LargeText
 		k.applyTheme()
