@@ -32,8 +32,8 @@ devices: modules ## run the scanner, window-board and call-pad emulators on pseu
 	@mkdir -p $(DATA)/devices
 	$(GO) run ./hardware/cmd/talon-devices -dir $(DATA)/devices
 
-kiosk: modules ## run the kiosk in a window against `make run`'s server and `make vprinter`'s printer
-	$(GO) run ./kiosk -config $(DATA)/terminals/kiosk1.json -printer $(DATA)/devices/printer -windowed
+kiosk: modules ## run the kiosk in a window against `make run`'s server, `make vprinter`'s printer and `make devices`' scanner
+	$(GO) run ./kiosk -config $(DATA)/terminals/kiosk1.json -printer $(DATA)/devices/printer -scanner $(DATA)/devices/scanner -windowed
 
 build: modules ## build every binary into ./bin
 	@mkdir -p $(BIN)

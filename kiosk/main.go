@@ -1,8 +1,9 @@
 // Command talon-kiosk is the applicant's touch terminal: it shows the
-// office's service menu with the live queue, issues a ticket with one tap
-// and prints it on the kiosk's ticket printer.
+// office's service menu with the live queue, issues a ticket with one tap,
+// checks appointments in by a code typed or scanned, and prints the ticket on
+// the kiosk's ticket printer.
 //
-//	talon-kiosk -config data/terminals/kiosk1.json -printer data/devices/printer
+//	talon-kiosk -config data/terminals/kiosk1.json -printer data/devices/printer -scanner data/devices/scanner
 //
 // Settings come from the configuration file, TALON_* variables and flags
 // (see internal/terminal and README.md).
@@ -22,11 +23,14 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
+	"github.com/talonqueue/talon/hardware/scanner"
 	"github.com/talonqueue/talon/hardware/serialport"
 	"github.com/talonqueue/talon/internal/terminal"
 	"github.com/talonqueue/talon/kiosk/ui"
 	"github.com/talonqueue/talon/printer"
 	"github.com/talonqueue/talon/printer/escpos"
+	"github.com/talonqueue/talon/queue-server/client"
+	"github.com/talonqueue/talon/queue-server/domain"
 )
 
 func main() {
@@ -66,10 +70,27 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		prn = printer.New(port, prof, printer.Options{Log: log})
 	}
 
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var codes <-chan string
+	if cfg.Scanner.Port != "" || cfg.Scanner.USB != "" {
+		var closeScanner func() error
+		if codes, closeScanner, err = readScanner(ctx, cfg.Scanner, log); err != nil {
+			return err
+		}
+		// The reader stops on ctx before its port goes, or it would log
+		// the closed port as a failure.
+		defer func() {
+			cancel()
+			_ = closeScanner()
+		}()
+	}
+
 	a := app.NewWithID("ru.talonqueue.kiosk")
 	w := a.NewWindow("Talon — киоск")
 	k := ui.New(ui.Config{
-		App: a, OfficeID: cfg.OfficeID, Queue: cl, Printer: prn, DeviceID: cfg.DeviceID, Reporter: cl,
+		App: a, OfficeID: cfg.OfficeID, Queue: cl, Printer: prn, DeviceID: cfg.DeviceID, Reporter: cl, Codes: codes,
+		Staff:    staffLogin{cfg: cfg, log: log},
 		Language: cfg.Language, LargeText: cfg.LargeText, IdleTimeout: cfg.IdleTimeout(), Log: log,
 	})
 	w.SetContent(k.Content())
@@ -79,8 +100,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		w.SetFullScreen(true)
 	}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	// The stream hands snapshots, events and its state to the screens.
 	cl.Subscribe(ctx, cfg.OfficeID, k)
 	go k.Run(ctx)
@@ -92,4 +111,66 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	// with it rather than waiting for a UI loop that no longer runs.
 	w.ShowAndRun()
 	return nil
+}
+
+// readScanner reads the barcode scanner on its serial line, by path or by
+// USB ids, and hands each code to the kiosk until ctx ends. A scanner that
+// is unplugged at start is not fatal: the port reopens by itself.
+func readScanner(ctx context.Context, sc terminal.ScannerConfig, log *slog.Logger) (<-chan string, func() error, error) {
+	suffix := scanner.DefaultSuffix
+	if sc.Suffix != "" {
+		var err error
+		if suffix, err = scanner.ParseSuffix(sc.Suffix); err != nil {
+			return nil, nil, err
+		}
+	}
+	vid, pid, _ := sc.VIDPID()
+	port, err := serialport.OpenReopening(
+		serialport.Config{Path: sc.Port, VID: vid, PID: pid, Baud: sc.Baud, ReadTimeout: 100 * time.Millisecond},
+		serialport.ReopenOptions{Logger: log})
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := scanner.NewReader(port, scanner.Config{ParserConfig: scanner.ParserConfig{Suffix: suffix}, Logger: log})
+	if err != nil {
+		port.Close()
+		return nil, nil, err
+	}
+	codes := make(chan string)
+	go func() {
+		err := r.Run(ctx, func(s scanner.Scan) {
+			select {
+			case codes <- s.Code:
+			case <-ctx.Done():
+			}
+		})
+		if err != nil && ctx.Err() == nil {
+			log.Error("kiosk: the scanner stopped; codes can still be typed", "err", err)
+		}
+	}()
+	return codes, port.Close, nil
+}
+
+// staffLogin gives each hall administrator's login on the kiosk an SDK
+// client of its own, without the device's credential, so what they do is
+// recorded as theirs.
+type staffLogin struct {
+	cfg terminal.Config
+	log *slog.Logger
+}
+
+func (s staffLogin) Login(ctx context.Context, login, password string) (ui.StaffSession, domain.Actor, error) {
+	opts := []client.Option{client.WithUserAgent("talon-kiosk " + s.cfg.DeviceID + " hall"), client.WithLogger(s.log)}
+	if s.cfg.CertFingerprint != "" {
+		opts = append(opts, client.WithPinnedCertificate(s.cfg.CertFingerprint))
+	}
+	cl, err := client.New(s.cfg.Server, opts...)
+	if err != nil {
+		return nil, domain.Actor{}, err
+	}
+	a, err := cl.Login(ctx, login, password)
+	if err != nil {
+		return nil, domain.Actor{}, err
+	}
+	return cl, a, nil
 }

@@ -18,7 +18,9 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/talonqueue/talon/hardware/emulator"
 	"github.com/talonqueue/talon/hardware/pseudoterm"
+	"github.com/talonqueue/talon/hardware/scanner"
 	"github.com/talonqueue/talon/hardware/serialport"
 	"github.com/talonqueue/talon/internal/outbuf"
 	"github.com/talonqueue/talon/internal/terminal"
@@ -246,6 +248,200 @@ func TestEndToEnd(t *testing.T) {
 		info, _ := k.ItemInfo("results")
 		return strings.HasPrefix(info, "Ожидают: 1")
 	})
+}
+
+// scannerCodes is the scanner emulator on a pseudo-terminal and the real
+// reader on the serial port at its other end, wired as main wires them.
+func scannerCodes(t *testing.T, ctx context.Context) (*emulator.Scanner, <-chan string) {
+	t.Helper()
+	sc, err := emulator.NewScanner(filepath.Join(t.TempDir(), "scanner"), scanner.SuffixCR)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, err := serialport.OpenReopening(serialport.Config{Path: sc.Path(), ReadTimeout: 50 * time.Millisecond},
+		serialport.ReopenOptions{RetryEvery: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Repeats are not suppressed: the test scans one slip twice on
+	// purpose, sooner than a person could.
+	r, err := scanner.NewReader(port, scanner.Config{ParserConfig: scanner.ParserConfig{Suffix: scanner.SuffixCR, RepeatWindow: -1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	codes := make(chan string)
+	ctx, cancel := context.WithCancel(ctx)
+	stopped := make(chan error, 1)
+	go func() {
+		stopped <- r.Run(ctx, func(s scanner.Scan) {
+			select {
+			case codes <- s.Code:
+			case <-ctx.Done():
+			}
+		})
+	}()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-stopped; !errors.Is(err, context.Canceled) {
+			t.Errorf("scanner reader: %v", err)
+		}
+		port.Close()
+		sc.Close()
+	})
+	return sc, codes
+}
+
+// An appointment booked by the hall administrator for the next free
+// consultation slot is checked in by its code on the scanner emulator,
+// read by the real scanner driver over a pseudo-terminal, and its ticket
+// printed; a slot beyond the check-in window is refused in the server's
+// words with the live queue offered instead.
+func TestEndToEndCheckInByScan(t *testing.T) {
+	url := startServer(t)
+	admin, cfg := pairKiosk(t, url)
+	ctx := context.Background()
+	cl, err := cfg.NewClient("talon-kiosk-test", nil,
+		client.WithStreamTiming(client.StreamTiming{MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	drv, tickets := virtualPrinter(t)
+	sc, codes := scannerCodes(t, ctx)
+
+	hall, err := client.New(url, client.WithCredentials("hall", "demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	office, err := hall.GetOffice(ctx, "demo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	loc, err := time.LoadLocation(office.TimeZone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var free []domain.Slot
+	for _, day := range []time.Time{time.Now(), time.Now().AddDate(0, 0, 1)} {
+		slots, err := hall.ListAppointmentSlots(ctx, "demo", "consultation", day.In(loc).Format(time.DateOnly))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, sl := range slots {
+			if sl.Free > 0 {
+				free = append(free, sl)
+			}
+		}
+	}
+	if len(free) == 0 {
+		t.Fatal("no free consultation slot today or tomorrow")
+	}
+	book := func(sl domain.Slot) domain.Appointment {
+		t.Helper()
+		ap, err := hall.CreateAppointment(ctx, "demo", domain.NewAppointment{ServiceID: "consultation", Start: sl.Start, Name: "Иванов И. И.", Source: "phone"})
+		if err != nil {
+			t.Fatalf("book %s: %v", sl.Start, err)
+		}
+		return ap
+	}
+	ap := book(free[0])
+	// The server opens check-in 60 minutes before the slot; a minute's
+	// margin keeps the branch taken from depending on the test's speed.
+	inWindow := time.Until(ap.Start) < 59*time.Minute
+	t.Logf("booked %s for %s (in the check-in window: %v)", ap.Code, ap.Start.In(loc).Format("02.01 15:04"), inWindow)
+	// A later slot, well outside the window, for the too-early sentence
+	// whatever the time of day.
+	var later *domain.Appointment
+	for _, sl := range free[1:] {
+		if time.Until(sl.Start) > 75*time.Minute {
+			a := book(sl)
+			later = &a
+			break
+		}
+	}
+
+	test.NewTempApp(t)
+	k := ui.New(ui.Config{OfficeID: cfg.OfficeID, Queue: cl, Printer: drv, Codes: codes})
+	w := test.NewWindow(k.Content())
+	w.Resize(fyne.NewSize(1920, 1080))
+	sctx, cancel := context.WithCancel(ctx)
+	sub := cl.Subscribe(sctx, cfg.OfficeID, k)
+	t.Cleanup(func() {
+		cancel()
+		sub.Close()
+		k.Close()
+		w.Close()
+	})
+	waitFor(t, "the menu live from the server", func() bool { return k.Item("consultation") != nil && k.View().Banner == "" })
+
+	var v ui.View
+	outcome := func() ui.View {
+		waitFor(t, "the check-in's outcome", func() bool {
+			v = k.View()
+			return (v.Screen == ui.ScreenTicket || v.Screen == ui.ScreenRefused) && !v.Busy
+		})
+		return v
+	}
+	tooEarly := func(ap domain.Appointment) {
+		t.Helper()
+		if v := outcome(); v.Screen != ui.ScreenRefused || !strings.Contains(v.Error, "регистрация откроется в") {
+			t.Fatalf("a slot at %s checked in early: %+v", ap.Start, v)
+		}
+		test.Tap(k.LiveQueueButton())
+		if v := k.View(); v.Screen != ui.ScreenMenu || k.Item("consultation") == nil {
+			t.Errorf("the live queue offer leads to %+v", v)
+		}
+	}
+	if later != nil {
+		if err := sc.Scan(later.Code); err != nil {
+			t.Fatal(err)
+		}
+		tooEarly(*later)
+	}
+	if err := sc.Scan(ap.Code); err != nil {
+		t.Fatal(err)
+	}
+	if !inWindow {
+		tooEarly(ap)
+		return
+	}
+	v = outcome()
+	if v.Screen != ui.ScreenTicket || v.Status != "Возьмите талон" || v.Service != "Консультация" {
+		t.Fatalf("check-in screen: %+v", v)
+	}
+	var paper virtual.Ticket
+	select {
+	case paper = <-tickets:
+	case <-time.After(10 * time.Second):
+		t.Fatal("nothing came out of the virtual printer")
+	}
+	queue, err := admin.ListQueue(ctx, "demo", domain.QueueFilter{ServiceID: "consultation"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(queue) != 1 || queue[0].AppointmentID != ap.ID || queue[0].Number != v.Number {
+		t.Fatalf("the server's consultation queue %+v, the screen shows %s for appointment %s", queue, v.Number, ap.ID)
+	}
+	txt, err := os.ReadFile(strings.TrimSuffix(paper.Path, ".png") + ".txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !containsLine(string(txt), v.Number) {
+		t.Errorf("the paper does not carry %s:\n%s", v.Number, txt)
+	}
+
+	// The same slip again, from the start screen: the server says which
+	// ticket it already gave, and the kiosk offers both ways on.
+	test.Tap(k.DoneButton())
+	if err := sc.Scan(ap.Code); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the used code refused", func() bool {
+		v = k.View()
+		return v.Screen == ui.ScreenRefused
+	})
+	if want := "по этому коду уже выдан талон " + queue[0].Number + ":"; !strings.HasPrefix(v.Error, want) {
+		t.Errorf("refusal %q, want it to start %q", v.Error, want)
+	}
 }
 
 func containsLine(text, want string) bool {

@@ -26,6 +26,15 @@ type fakeQueue struct {
 	keys     []string      // idempotency keys of every IssueTicket call
 	issued   map[string]domain.Ticket
 	number   int
+	// appts are the bookings by code: the service each checks in to, or
+	// the server's refusal.
+	appts    map[string]appt
+	checkIns []string // codes of every CheckInAppointment call
+}
+
+type appt struct {
+	service string
+	refusal error
 }
 
 func newFakeQueue() *fakeQueue {
@@ -49,6 +58,7 @@ func newFakeQueue() *fakeQueue {
 			{ServiceID: "status"},
 		}},
 		issued: map[string]domain.Ticket{},
+		appts:  map[string]appt{"123456": {service: "results"}},
 	}
 }
 
@@ -103,6 +113,40 @@ func (q *fakeQueue) IssueTicket(ctx context.Context, _ string, req domain.IssueR
 		Status: domain.StatusWaiting, CreatedAt: time.Now(), Position: 4, EstimatedWaitSeconds: 12 * 60}
 	q.issued[req.IdempotencyKey] = t
 	return t, nil
+}
+
+func (q *fakeQueue) CheckInAppointment(ctx context.Context, _, code string) (domain.Ticket, error) {
+	q.mu.Lock()
+	q.checkIns = append(q.checkIns, code)
+	gate := q.gate
+	q.mu.Unlock()
+	if gate != nil {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+			return domain.Ticket{}, ctx.Err()
+		}
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	a, ok := q.appts[code]
+	switch {
+	case !ok:
+		return domain.Ticket{}, domain.Errorf(domain.CodeNotFound, "запись с кодом %q не найдена: проверьте код или возьмите талон в живую очередь", code)
+	case a.refusal != nil:
+		return domain.Ticket{}, a.refusal
+	}
+	q.number++
+	t := domain.Ticket{ID: fmt.Sprintf("T-%d", q.number), Number: fmt.Sprintf("П%03d", q.number), ServiceID: a.service,
+		Status: domain.StatusWaiting, CreatedAt: time.Now(), Position: 1, Priority: true}
+	q.appts[code] = appt{refusal: domain.Errorf(domain.CodeConflict, "по этому коду уже выдан талон %s: ожидайте его вызова на табло", t.Number)}
+	return t, nil
+}
+
+func (q *fakeQueue) checkInCalls() []string {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return append([]string(nil), q.checkIns...)
 }
 
 func (q *fakeQueue) issueCalls() []string {

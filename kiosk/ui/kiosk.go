@@ -1,7 +1,9 @@
 // Package ui holds the kiosk's screens: the office's service menu with the
-// live queue, taking a ticket, printing it or, when the printer cannot,
+// live queue, taking a ticket, checking in an appointment by its code
+// (typed or scanned), printing the ticket or, when the printer cannot,
 // showing it on screen. It takes interfaces (Queue, Printer, Availability)
-// and never opens the real app, so tests drive it headless with fyne/test.
+// and a channel of scanned codes, and never opens the real app, so tests
+// drive it headless with fyne/test.
 package ui
 
 import (
@@ -30,8 +32,13 @@ type Config struct {
 	Availability Availability // nil means FromServer
 	// DeviceID and Reporter tell the server the printer's state; a nil
 	// Reporter tells nobody.
-	DeviceID  string
-	Reporter  Reporter
+	DeviceID string
+	Reporter Reporter
+	// Staff logs staff in for the hall administrator's mode; nil offers
+	// no such mode.
+	Staff Staff
+	// Codes are what the barcode scanner read; nil on a kiosk without one.
+	Codes     <-chan string
 	Language  terminal.Language
 	LargeText bool
 	// IdleTimeout sends the screen back to the start (default 30 s).
@@ -45,9 +52,13 @@ type Config struct {
 type Screen int
 
 const (
-	ScreenMenu   Screen = iota // the service menu
-	ScreenTicket               // a ticket being issued, printed or shown
-	ScreenError                // a ticket could not be issued
+	ScreenMenu       Screen = iota // the service menu
+	ScreenTicket                   // a ticket being issued, printed or shown
+	ScreenError                    // a ticket could not be issued
+	ScreenCheckIn                  // the keypad for an appointment's code
+	ScreenRefused                  // the server refused a check-in
+	ScreenStaffLogin               // a staff member logs in for hall mode
+	ScreenHall                     // the hall administrator's mode
 )
 
 // Kiosk is the applicant's touch terminal. Its stream methods (OnSnapshot,
@@ -67,6 +78,9 @@ type Kiosk struct {
 	Banner          *terminal.Banner
 	LanguageButton  *widget.Button
 	LargeTextButton *widget.Button
+	// StaffButton opens the hall administrator's login; hidden without
+	// Config.Staff.
+	StaffButton *widget.Button
 
 	mu    sync.Mutex
 	lang  terminal.Language
@@ -93,9 +107,14 @@ type Kiosk struct {
 	busy   bool     // issuing or printing: taps do nothing
 	// pending keeps the idempotency key of a ticket that failed to come
 	// back, so that trying again cannot make a second ticket.
-	pending struct{ service, key string }
+	pending order
 	ticket  ticketState
-	failure error // why the last ticket could not be issued
+	failure error  // why the last ticket or check-in could not be issued
+	entry   string // the code typed on the check-in keypad
+	// hall is the hall administrator's mode, nil when it is off; history
+	// is what this kiosk printed lately, for reprints.
+	hall    *hallState
+	history []issued
 	paper   fault // faultNone while paper tickets are offered
 
 	idle    *time.Timer
@@ -109,6 +128,10 @@ type Kiosk struct {
 	menu       menuView
 	tv         ticketView
 	ev         errorView
+	cv         checkInView
+	rv         refusedView
+	lv         staffLoginView
+	hv         hallView
 	root       fyne.CanvasObject
 }
 
@@ -139,6 +162,9 @@ func New(cfg Config) *Kiosk {
 	k.build()
 	k.applyTheme()
 	k.render()
+	if cfg.Codes != nil {
+		k.work.Go(k.readCodes)
+	}
 	return k
 }
 
@@ -369,8 +395,17 @@ func (k *Kiosk) build() {
 	k.menu = newMenuView(k)
 	k.tv = newTicketView(k)
 	k.ev = newErrorView(k)
+	k.cv = newCheckInView(k)
+	k.rv = newRefusedView(k)
+	k.lv = newStaffLoginView(k)
+	k.hv = newHallView(k)
+	k.StaffButton = widget.NewButton("", k.openStaffLogin)
+	staff := touchTarget(k.StaffButton)
+	if k.cfg.Staff == nil {
+		staff.Hide()
+	}
 	header := container.NewBorder(nil, nil, nil,
-		container.NewHBox(k.clock, touchTarget(k.LanguageButton), touchTarget(k.LargeTextButton)),
+		container.NewHBox(k.clock, touchTarget(k.LanguageButton), touchTarget(k.LargeTextButton), staff),
 		k.officeName)
 	k.root = container.NewBorder(container.NewVBox(header, k.Banner, k.notice), nil, nil, nil, k.body)
 	k.showClock()
@@ -394,6 +429,7 @@ func (k *Kiosk) applyTheme() {
 // render redraws the current screen and the header's texts.
 func (k *Kiosk) render() {
 	k.LanguageButton.SetText(k.str.LanguageSwitch)
+	k.StaffButton.SetText(k.str.StaffEntry)
 	if k.large {
 		k.LargeTextButton.SetText(k.str.LargeTextOff)
 	} else {
@@ -408,6 +444,14 @@ func (k *Kiosk) render() {
 		screen = k.tv.render()
 	case ScreenError:
 		screen = k.ev.render()
+	case ScreenCheckIn:
+		screen = k.cv.render()
+	case ScreenRefused:
+		screen = k.rv.render()
+	case ScreenStaffLogin:
+		screen = k.lv.render()
+	case ScreenHall:
+		screen = k.hv.render()
 	}
 	k.body.Objects = []fyne.CanvasObject{screen}
 	k.body.Refresh()
@@ -456,8 +500,10 @@ func (k *Kiosk) goIdle() {
 		k.poke() // never cut a ticket off halfway: wait for it
 		return
 	}
-	k.screen, k.path = ScreenMenu, nil
-	k.pending.service, k.pending.key = "", ""
+	k.screen, k.path, k.entry = ScreenMenu, nil, ""
+	k.pending = order{}
+	k.endHall()
+	k.lv.clear()
 	if k.large != k.cfg.LargeText {
 		k.large = k.cfg.LargeText
 		k.applyTheme()

@@ -28,8 +28,10 @@ type menuView struct {
 	k     *Kiosk
 	title *widget.Label
 	Back  *widget.Button
-	items map[string]*MenuItem
-	order []*MenuItem
+	// CheckIn opens the keypad for an appointment's code.
+	CheckIn *widget.Button
+	items   map[string]*MenuItem
+	order   []*MenuItem
 	// levels keeps each level of the menu once built, by parent id: the
 	// kiosk comes back to the menu after every ticket, and widgets built
 	// anew each time would pile up in Fyne's renderer cache (37 MB over
@@ -57,13 +59,20 @@ func newMenuView(k *Kiosk) menuView {
 		}
 		k.poke()
 	})
+	m.CheckIn = widget.NewButton("", k.openCheckIn)
+	m.CheckIn.Importance = widget.HighImportance
 	return m
 }
 
 // touchTarget keeps a control at least MinTouchHeight high.
 func touchTarget(o fyne.CanvasObject) fyne.CanvasObject {
+	return sized(o, terminal.MinTouchHeight, terminal.MinTouchHeight)
+}
+
+// sized keeps o at least w×h.
+func sized(o fyne.CanvasObject, w, h float32) fyne.CanvasObject {
 	r := canvas.NewRectangle(color.Transparent)
-	r.SetMinSize(fyne.NewSize(terminal.MinTouchHeight, terminal.MinTouchHeight))
+	r.SetMinSize(fyne.NewSize(w, h))
 	return container.NewStack(r, o)
 }
 
@@ -80,6 +89,7 @@ func (m *menuView) render() fyne.CanvasObject {
 		m.title.SetText(k.services[parent].Name)
 	}
 	m.Back.SetText(k.str.Back)
+	m.CheckIn.SetText(k.str.CheckInEntry)
 	lv := m.levels[parent]
 	if lv == nil {
 		lv = m.build(parent)
@@ -100,7 +110,7 @@ func (m *menuView) build(parent string) *menuLevel {
 		lv.order = append(lv.order, it)
 		grid.Add(it.obj)
 	}
-	top := []fyne.CanvasObject{m.title}
+	top := []fyne.CanvasObject{container.NewBorder(nil, nil, nil, sized(m.CheckIn, 320, terminal.MinTouchHeight), m.title)}
 	if parent != "" {
 		top = []fyne.CanvasObject{container.NewHBox(touchTarget(m.Back), m.title)}
 	}
@@ -133,6 +143,7 @@ func (m *menuView) newItem(s domain.Service) *MenuItem {
 func (m *menuView) update() {
 	k := m.k
 	live := k.synced && k.Banner.Live()
+	enable(m.CheckIn, live)
 	for _, it := range m.order {
 		s := it.node
 		info, enabled := "", live

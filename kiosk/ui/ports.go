@@ -16,6 +16,9 @@ type Queue interface {
 	GetSnapshot(ctx context.Context, officeID string) (domain.OfficeSnapshot, error)
 	GetLiveLoad(ctx context.Context, officeID string) (domain.LiveLoad, error)
 	IssueTicket(ctx context.Context, officeID string, req domain.IssueRequest) (domain.Ticket, error)
+	// CheckInAppointment turns an appointment's code into its ticket, with
+	// the appointment's priority; a refusal carries the server's sentence.
+	CheckInAppointment(ctx context.Context, officeID, code string) (domain.Ticket, error)
 }
 
 // Printer prints tickets and says whether it can; *printer.Printer is one.
@@ -142,4 +145,19 @@ func faultOfStatus(st escpos.Status, err error) fault {
 		return faultOffline
 	}
 	return faultBroken
+}
+
+// Staff logs a staff member in on the kiosk for the hall administrator's
+// mode. Each login is a client of its own, apart from the device's, so the
+// server knows who issued a priority ticket and verified its document.
+type Staff interface {
+	Login(ctx context.Context, login, password string) (StaffSession, domain.Actor, error)
+}
+
+// StaffSession is what the hall administrator's mode does as that person;
+// the SDK client logged in as them is one.
+type StaffSession interface {
+	ListPriorityCategories(ctx context.Context, officeID string) ([]domain.PriorityCategory, error)
+	IssueTicket(ctx context.Context, officeID string, req domain.IssueRequest) (domain.Ticket, error)
+	EndSession(ctx context.Context) error
 }

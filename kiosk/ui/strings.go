@@ -41,6 +41,43 @@ type Strings struct {
 	ServerDown  string
 	TryAgain    string
 	Done        string
+
+	CheckInEntry  string // the start screen's way to the keypad
+	CheckInTitle  string
+	CheckInHint   string // the scanner reads the code too
+	CheckInSubmit string
+	Erase         string
+	CheckingIn    string
+	CheckInFailed string // above the server's sentence
+	LiveQueue     string
+	OtherCode     string
+
+	StaffEntry       string // the header's way into hall mode
+	StaffTitle       string
+	StaffHint        string
+	StaffLogin       string
+	StaffPassword    string
+	StaffSubmit      string
+	StaffLoggingIn   string
+	StaffRoleRefused string
+	HallTitle        string
+	HallPriority     string
+	HallCategory     string
+	HallService      string
+	HallIssue        string
+	HallChoose       string
+	HallReprints     string
+	HallNoTickets    string
+	HallExit         string
+	Reprint          string
+	Reprinting       func(number string) string
+	Reprinted        func(number string) string
+	PrinterReady     string // the printer's state in hall mode
+	PrinterNearEnd   string
+	PrinterPaperOut  string
+	PrinterCoverOpen string
+	PrinterNoAnswer  string
+	PrinterFaulty    string
 }
 
 var russian = Strings{
@@ -78,6 +115,42 @@ var russian = Strings{
 	ServerDown:     "Нет связи с сервером очереди. Попробуйте ещё раз через минуту.",
 	TryAgain:       "Повторить",
 	Done:           "Готово",
+	CheckInEntry:   "Записан заранее",
+	CheckInTitle:   "Введите код записи",
+	CheckInHint:    "Код можно не вводить: поднесите к сканеру подтверждение записи или экран телефона с кодом.",
+	CheckInSubmit:  "Получить талон",
+	Erase:          "Стереть",
+	CheckingIn:     "Проверяем код…",
+	CheckInFailed:  "Не удалось получить талон по записи",
+	LiveQueue:      "Взять талон в живую очередь",
+	OtherCode:      "Ввести другой код",
+
+	StaffEntry:       "Администратор",
+	StaffTitle:       "Режим администратора зала",
+	StaffHint:        "Войдите под своей учётной записью Talon. Режим закроется по кнопке «Выйти» или через полминуты без касаний.",
+	StaffLogin:       "Логин",
+	StaffPassword:    "Пароль",
+	StaffSubmit:      "Войти",
+	StaffLoggingIn:   "Входим…",
+	StaffRoleRefused: "Этот режим доступен только администратору зала и администратору.",
+	HallTitle:        "Администратор зала",
+	HallPriority:     "Льготный талон (после проверки документа)",
+	HallCategory:     "Льготная категория",
+	HallService:      "Услуга",
+	HallIssue:        "Выдать льготный талон",
+	HallChoose:       "Выберите категорию и услугу.",
+	HallReprints:     "Последние талоны этого киоска",
+	HallNoTickets:    "Талонов ещё не было.",
+	HallExit:         "Выйти",
+	Reprint:          "Напечатать снова",
+	Reprinting:       func(n string) string { return "Печатаем талон " + n + " снова…" },
+	Reprinted:        func(n string) string { return "Талон " + n + " напечатан снова." },
+	PrinterReady:     "Принтер: готов.",
+	PrinterNearEnd:   "Принтер: бумага заканчивается, замените рулон.",
+	PrinterPaperOut:  "Принтер: закончилась бумага.",
+	PrinterCoverOpen: "Принтер: открыта крышка.",
+	PrinterNoAnswer:  "Принтер: не отвечает.",
+	PrinterFaulty:    "Принтер: неисправен или последний талон не напечатан.",
 }
 
 var english = Strings{
@@ -121,6 +194,42 @@ var english = Strings{
 	ServerDown:     "No connection to the queue server. Please try again in a minute.",
 	TryAgain:       "Try again",
 	Done:           "Done",
+	CheckInEntry:   "I have an appointment",
+	CheckInTitle:   "Enter your appointment code",
+	CheckInHint:    "Or hold the confirmation slip or your phone's screen with the code under the scanner.",
+	CheckInSubmit:  "Get my ticket",
+	Erase:          "Delete",
+	CheckingIn:     "Checking the code…",
+	CheckInFailed:  "Could not give a ticket for this appointment",
+	LiveQueue:      "Take a ticket for the live queue",
+	OtherCode:      "Enter another code",
+
+	StaffEntry:       "Staff",
+	StaffTitle:       "Hall administrator mode",
+	StaffHint:        "Log in with your own Talon account. The mode closes on «Log out» or after half a minute without a touch.",
+	StaffLogin:       "Login",
+	StaffPassword:    "Password",
+	StaffSubmit:      "Log in",
+	StaffLoggingIn:   "Logging in…",
+	StaffRoleRefused: "Only hall administrators and administrators may use this mode.",
+	HallTitle:        "Hall administrator",
+	HallPriority:     "Priority ticket (after checking a document)",
+	HallCategory:     "Priority category",
+	HallService:      "Service",
+	HallIssue:        "Issue a priority ticket",
+	HallChoose:       "Choose a category and a service.",
+	HallReprints:     "This kiosk's latest tickets",
+	HallNoTickets:    "No tickets yet.",
+	HallExit:         "Log out",
+	Reprint:          "Print again",
+	Reprinting:       func(n string) string { return "Printing ticket " + n + " again…" },
+	Reprinted:        func(n string) string { return "Ticket " + n + " printed again." },
+	PrinterReady:     "Printer: ready.",
+	PrinterNearEnd:   "Printer: paper running out, replace the roll.",
+	PrinterPaperOut:  "Printer: out of paper.",
+	PrinterCoverOpen: "Printer: cover open.",
+	PrinterNoAnswer:  "Printer: not answering.",
+	PrinterFaulty:    "Printer: broken, or the last ticket did not print.",
 }
 
 func stringsFor(l terminal.Language) *Strings {

@@ -37,45 +37,110 @@ type ticketState struct {
 	fault   fault
 }
 
+// order is what a ticket is asked for with: a service from the menu, an
+// appointment's code, whose service the server names in its answer, or a
+// priority category the hall administrator checked the document of.
+type order struct {
+	service  domain.Service
+	key      string // idempotency key of a menu or priority ticket
+	code     string // an appointment's check-in code
+	category domain.PriorityCategory
+	staff    StaffSession // who issues a priority ticket
+}
+
 // take starts issuing a ticket for s; the screen shows it at once so the
 // applicant sees the tap worked, and further taps do nothing until it is
 // printed or shown.
 func (k *Kiosk) take(s domain.Service) {
-	if k.pending.service != s.ID {
-		k.pending.service, k.pending.key = s.ID, newKey()
+	if k.pending.service.ID != s.ID || k.pending.staff != nil {
+		k.pending = order{service: s, key: newKey()}
 	}
+	k.begin(k.pending)
+}
+
+// begin shows the ticket screen for an order and starts it.
+func (k *Kiosk) begin(o order) {
 	k.busy = true
-	k.ticket = ticketState{service: s, stage: stageIssuing}
+	k.ticket = ticketState{service: o.service, stage: stageIssuing}
 	k.screen = ScreenTicket
 	k.render()
-	key, office, paper := k.pending.key, k.office, k.paper
-	k.work.Go(func() { k.issue(s, key, office, paper) })
+	k.start(o)
+}
+
+// checkIn asks the server for the ticket of an appointment's code; the
+// check-in screen says it is checking until the ticket or the refusal.
+func (k *Kiosk) checkIn(code string) {
+	k.busy = true
+	k.ticket = ticketState{stage: stageIssuing}
+	k.screen = ScreenCheckIn
+	k.render()
+	k.start(order{code: code})
+}
+
+// start hands the order to the background; call it under mu.
+func (k *Kiosk) start(o order) {
+	office, services, paper := k.office, k.services, k.paper
+	k.work.Go(func() { k.issue(o, office, services, paper) })
 }
 
 // issue gets the ticket from the server and prints it; it runs off the UI
-// goroutine because both wait on the network or the serial line.
-func (k *Kiosk) issue(s domain.Service, key string, office domain.Office, paper fault) {
+// goroutine because both wait on the network or the serial line. A ticket
+// from a check-in goes the same way as one from the menu: one ticket screen,
+// one printing path. services is the menu as it was at the order: a
+// snapshot replaces the map rather than changing it.
+func (k *Kiosk) issue(o order, office domain.Office, services map[string]domain.Service, paper fault) {
 	ctx, cancel := context.WithTimeout(k.ctx, 30*time.Second)
 	defer cancel()
-	t, err := k.cfg.Queue.IssueTicket(ctx, k.cfg.OfficeID, domain.IssueRequest{ServiceID: s.ID, IdempotencyKey: key})
+	var t domain.Ticket
+	var err error
+	switch {
+	case o.code != "":
+		t, err = k.cfg.Queue.CheckInAppointment(ctx, k.cfg.OfficeID, o.code)
+	case o.staff != nil:
+		// As the staff member, not the device: the server records who
+		// verified the document, and refuses anyone who may not.
+		t, err = o.staff.IssueTicket(ctx, k.cfg.OfficeID, domain.IssueRequest{ServiceID: o.service.ID, PriorityCategoryID: o.category.ID, IdempotencyKey: o.key})
+	default:
+		t, err = k.cfg.Queue.IssueTicket(ctx, k.cfg.OfficeID, domain.IssueRequest{ServiceID: o.service.ID, IdempotencyKey: o.key})
+	}
 	if err != nil {
-		k.cfg.Log.Warn("kiosk: ticket not issued", "service", s.ID, "err", err)
+		// The code stays out of the log: it is the applicant's key to a
+		// booking with a name and a phone.
+		k.cfg.Log.Warn("kiosk: ticket not issued", "service", o.service.ID, "check-in", o.code != "", "err", err)
 		k.ui(func() {
 			k.busy = false
 			k.failure = err
 			k.screen = ScreenError
+			if o.code != "" {
+				k.screen = ScreenRefused
+			}
 			k.render()
 			k.poke()
 		})
 		return
 	}
+	s := o.service
+	if o.code != "" {
+		s = services[t.ServiceID]
+	}
 	k.ui(func() {
-		k.pending.service, k.pending.key = "", ""
-		k.ticket.t, k.ticket.stage = t, stagePrinting
+		if o.code == "" {
+			k.pending = order{}
+		}
+		k.entry = ""
+		k.ticket.t, k.ticket.service, k.ticket.stage = t, s, stagePrinting
+		k.screen = ScreenTicket
 		k.render()
 	})
-	f, nearEnd := k.print(ctx, t, s, office, paper)
+	job, err := k.layout(t, s, office)
+	f, nearEnd := faultFailed, false
+	if err == nil {
+		f, nearEnd = k.print(ctx, t.Number, job, paper)
+	}
 	k.ui(func() {
+		if err == nil {
+			k.remember(t, s, job)
+		}
 		k.busy = false
 		k.ticket.fault = f
 		k.ticket.stage = stagePrinted
@@ -89,20 +154,12 @@ func (k *Kiosk) issue(s domain.Service, key string, office domain.Office, paper 
 	})
 }
 
-// print puts the ticket on paper and says why not when it could not, and
-// whether the paper is running out. A printer known to be down is asked
-// first, so a fixed printer prints at the next ticket without waiting for
-// the poll.
-func (k *Kiosk) print(ctx context.Context, t domain.Ticket, s domain.Service, office domain.Office, paper fault) (fault, bool) {
+// layout is the ticket's print job for the kiosk's printer, nil without
+// one.
+func (k *Kiosk) layout(t domain.Ticket, s domain.Service, office domain.Office) ([]byte, error) {
 	p := k.cfg.Printer
 	if p == nil {
-		return faultNoPrinter, false
-	}
-	if paper != faultNone {
-		st, err := p.Status(ctx)
-		if f := faultOfStatus(st, err); f != faultNone {
-			return f, false
-		}
+		return nil, nil
 	}
 	loc, err := time.LoadLocation(office.TimeZone)
 	if err != nil {
@@ -116,19 +173,37 @@ func (k *Kiosk) print(ctx context.Context, t domain.Ticket, s domain.Service, of
 	})
 	if err != nil {
 		k.cfg.Log.Error("kiosk: ticket layout failed", "ticket", t.ID, "err", err)
-		return faultFailed, false
+		return nil, err
 	}
 	if len(job.Replaced) > 0 {
 		k.cfg.Log.Warn("kiosk: the printer cannot print some characters", "runes", string(job.Replaced))
 	}
-	res, err := p.Print(ctx, job.Bytes)
+	return job.Bytes, nil
+}
+
+// print puts a ticket's job on paper and says why not when it could not,
+// and whether the paper is running out; a reprint goes the same way. A
+// printer known to be down is asked first, so a fixed printer prints at the
+// next ticket without waiting for the poll.
+func (k *Kiosk) print(ctx context.Context, number string, job []byte, paper fault) (fault, bool) {
+	p := k.cfg.Printer
+	if p == nil {
+		return faultNoPrinter, false
+	}
+	if paper != faultNone {
+		st, err := p.Status(ctx)
+		if f := faultOfStatus(st, err); f != faultNone {
+			return f, false
+		}
+	}
+	res, err := p.Print(ctx, job)
 	var np *printer.NotPrintedError
 	switch {
 	case errors.As(err, &np):
-		k.cfg.Log.Warn("kiosk: ticket not printed", "ticket", t.Number, "reason", np.Reason.String(), "sent", np.Sent)
+		k.cfg.Log.Warn("kiosk: ticket not printed", "ticket", number, "reason", np.Reason.String(), "sent", np.Sent)
 		return faultOfReason(np.Reason), false
 	case err != nil:
-		k.cfg.Log.Warn("kiosk: ticket not printed", "ticket", t.Number, "err", err)
+		k.cfg.Log.Warn("kiosk: ticket not printed", "ticket", number, "err", err)
 		return faultFailed, false
 	}
 	return faultNone, res.Status.PaperNearEnd
@@ -154,7 +229,7 @@ func (k *Kiosk) CheckPrinter(ctx context.Context) {
 		}
 		k.cfg.Log.Info("kiosk: printer state changed", "ok", f == faultNone, "status", st.Condition().String(), "err", err)
 		k.paper = f
-		if k.screen == ScreenMenu {
+		if k.screen == ScreenMenu || k.screen == ScreenHall {
 			k.render()
 		}
 	})
@@ -209,7 +284,7 @@ func newTicketView(k *Kiosk) ticketView {
 		if k.busy {
 			return
 		}
-		k.screen, k.path = ScreenMenu, nil
+		k.screen, k.path = k.home(), nil
 		k.render()
 	})
 	v.Done.Importance = widget.HighImportance
@@ -311,18 +386,17 @@ func newErrorView(k *Kiosk) errorView {
 		k.mu.Lock()
 		defer k.mu.Unlock()
 		defer k.poke()
-		s, ok := k.services[k.pending.service]
-		if k.busy || k.screen != ScreenError || !ok {
+		if k.busy || k.screen != ScreenError || k.pending.service.ID == "" {
 			return
 		}
-		k.take(s)
+		k.begin(k.pending)
 	})
 	v.Retry.Importance = widget.HighImportance
 	v.Done = widget.NewButton("", func() {
 		k.mu.Lock()
 		defer k.mu.Unlock()
 		defer k.poke()
-		k.screen, k.path = ScreenMenu, nil
+		k.screen, k.path = k.home(), nil
 		k.render()
 	})
 	v.obj = container.NewVBox(v.title, v.message,

@@ -1,6 +1,10 @@
 package ui
 
-import "fyne.io/fyne/v2/widget"
+import (
+	"slices"
+
+	"fyne.io/fyne/v2/widget"
+)
 
 // View is what the kiosk shows, in words: tests and the end-to-end run
 // read it instead of walking the widget tree.
@@ -16,7 +20,9 @@ type View struct {
 	Status  string // "Возьмите талон", or why the ticket is not on paper
 	Hint    string
 	QR      bool   // the ticket's QR code is on screen
-	Error   string // why a ticket could not be issued
+	Error   string // why a ticket could not be issued or a code checked in
+	Code    string // the code typed on the check-in keypad
+	Printer string // the printer's state in hall mode
 	Busy    bool   // issuing or printing: taps do nothing
 }
 
@@ -38,6 +44,14 @@ func (k *Kiosk) View() View {
 		v.QR = k.ticket.stage == stageOnScreen && tv.qr.Image != nil
 	case ScreenError:
 		v.Title, v.Error = k.ev.title.Text, k.ev.message.Text
+	case ScreenCheckIn:
+		v.Title, v.Code, v.Status, v.Hint = k.cv.title.Text, k.entry, k.cv.status.Text, k.cv.hint.Text
+	case ScreenRefused:
+		v.Title, v.Error = k.rv.title.Text, k.rv.message.Text
+	case ScreenStaffLogin:
+		v.Title, v.Error = k.lv.title.Text, k.lv.message.Text
+	case ScreenHall:
+		v.Title, v.Status, v.Printer = k.hv.title.Text, k.hv.status.Text, k.hv.printer.Text
 	}
 	return v
 }
@@ -84,3 +98,42 @@ func (k *Kiosk) ItemInfo(id string) (info string, enabled bool) {
 	}
 	return it.Info.Text, !it.Button.Disabled()
 }
+
+// CheckInButton opens the check-in keypad from the start screen.
+func (k *Kiosk) CheckInButton() *widget.Button { return k.menu.CheckIn }
+
+// KeypadKey is the check-in keypad's key for a digit.
+func (k *Kiosk) KeypadKey(digit int) *widget.Button { return k.cv.Keys[digit] }
+
+// EraseButton erases the last digit typed.
+func (k *Kiosk) EraseButton() *widget.Button { return k.cv.Erase }
+
+// SubmitButton checks the typed code in.
+func (k *Kiosk) SubmitButton() *widget.Button { return k.cv.Submit }
+
+// LiveQueueButton leaves a refused check-in for the menu.
+func (k *Kiosk) LiveQueueButton() *widget.Button { return k.rv.LiveQueue }
+
+// OtherCodeButton leaves a refused check-in for the keypad.
+func (k *Kiosk) OtherCodeButton() *widget.Button { return k.rv.OtherCode }
+
+// StaffForm is the hall administrator's login form.
+func (k *Kiosk) StaffForm() (login, password *widget.Entry, submit *widget.Button) {
+	return k.lv.Login, k.lv.Password, k.lv.Submit
+}
+
+// HallChoices are hall mode's priority category and service.
+func (k *Kiosk) HallChoices() (category, service *widget.Select) { return k.hv.Category, k.hv.Service }
+
+// PriorityButton issues a priority ticket in hall mode.
+func (k *Kiosk) PriorityButton() *widget.Button { return k.hv.Issue }
+
+// ReprintButtons reprint the kiosk's latest tickets, newest first.
+func (k *Kiosk) ReprintButtons() []*widget.Button {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return slices.Clone(k.hv.Reprint)
+}
+
+// ExitButton leaves hall mode.
+func (k *Kiosk) ExitButton() *widget.Button { return k.hv.Exit }
