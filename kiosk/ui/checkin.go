@@ -11,7 +11,6 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/talonqueue/talon/internal/terminal"
-	"github.com/talonqueue/talon/queue-server/domain"
 )
 
 // maxCodeDigits bounds what the keypad takes: the demo's codes have six
@@ -57,26 +56,20 @@ func newCheckInView(k *Kiosk) checkInView {
 		v.Keys[d] = widget.NewButton(digit, func() { k.typed(digit) })
 	}
 	v.Erase = widget.NewButton("", func() { k.typed("") })
-	v.Submit = widget.NewButton("", func() {
-		k.mu.Lock()
-		defer k.mu.Unlock()
-		defer k.poke()
+	v.Submit = widget.NewButton("", k.tap(func() {
 		if k.busy || k.screen != ScreenCheckIn || k.entry == "" {
 			return
 		}
 		k.checkIn(k.entry)
-	})
+	}))
 	v.Submit.Importance = widget.HighImportance
-	v.Back = widget.NewButton("", func() {
-		k.mu.Lock()
-		defer k.mu.Unlock()
-		defer k.poke()
+	v.Back = widget.NewButton("", k.tap(func() {
 		if k.busy {
 			return
 		}
 		k.screen, k.path, k.entry = ScreenMenu, nil, ""
 		k.render()
-	})
+	}))
 
 	key := func(b *widget.Button) fyne.CanvasObject { return sized(b, 160, terminal.MinTouchHeight) }
 	pad := container.NewGridWithColumns(3)
@@ -214,27 +207,21 @@ func newRefusedView(k *Kiosk) refusedView {
 	v.message.SizeName = theme.SizeNameHeadingText
 	v.message.Alignment = fyne.TextAlignCenter
 	v.message.Wrapping = fyne.TextWrapWord
-	v.LiveQueue = widget.NewButton("", func() {
-		k.mu.Lock()
-		defer k.mu.Unlock()
-		defer k.poke()
+	v.LiveQueue = widget.NewButton("", k.tap(func() {
 		if k.busy {
 			return
 		}
 		k.screen, k.path, k.entry = ScreenMenu, nil, ""
 		k.render()
-	})
+	}))
 	v.LiveQueue.Importance = widget.HighImportance
-	v.OtherCode = widget.NewButton("", func() {
-		k.mu.Lock()
-		defer k.mu.Unlock()
-		defer k.poke()
+	v.OtherCode = widget.NewButton("", k.tap(func() {
 		if k.busy {
 			return
 		}
 		k.screen, k.entry = ScreenCheckIn, ""
 		k.render()
-	})
+	}))
 	v.obj = container.NewVBox(v.title, v.message,
 		container.NewCenter(container.NewHBox(touchTarget(v.LiveQueue), touchTarget(v.OtherCode))))
 	return v
@@ -243,13 +230,7 @@ func newRefusedView(k *Kiosk) refusedView {
 func (v *refusedView) render() fyne.CanvasObject {
 	str := v.k.str
 	v.title.SetText(str.CheckInFailed)
-	msg := str.ServerDown
-	if domain.ErrorCode(v.k.failure) != domain.CodeUnavailable {
-		// The server's own sentence: it knows the times and the ticket a
-		// used code already gave, which no kiosk string could say.
-		msg = domain.ErrorMessage(v.k.failure)
-	}
-	v.message.SetText(msg)
+	v.message.SetText(failureMessage(str, v.k.failure))
 	v.LiveQueue.SetText(str.LiveQueue)
 	v.OtherCode.SetText(str.OtherCode)
 	return v.obj

@@ -112,17 +112,14 @@ func newStaffLoginView(k *Kiosk) staffLoginView {
 	v.Password.OnSubmitted = func(string) { k.staffLogin() }
 	v.Submit = widget.NewButton("", k.staffLogin)
 	v.Submit.Importance = widget.HighImportance
-	v.Back = widget.NewButton("", func() {
-		k.mu.Lock()
-		defer k.mu.Unlock()
-		defer k.poke()
+	v.Back = widget.NewButton("", k.tap(func() {
 		if k.busy {
 			return
 		}
 		k.lv.clear()
 		k.screen = ScreenMenu
 		k.render()
-	})
+	}))
 	form := container.NewVBox(v.title, v.hint, sized(v.Login, 480, 0), sized(v.Password, 480, 0), v.message,
 		container.NewHBox(touchTarget(v.Submit), touchTarget(v.Back)))
 	v.obj = container.NewCenter(form)
@@ -237,17 +234,14 @@ func newHallView(k *Kiosk) hallView {
 	v.Service = widget.NewSelect(nil, touched)
 	v.Issue = widget.NewButton("", k.issuePriority)
 	v.Issue.Importance = widget.HighImportance
-	v.Exit = widget.NewButton("", func() {
-		k.mu.Lock()
-		defer k.mu.Unlock()
-		defer k.poke()
+	v.Exit = widget.NewButton("", k.tap(func() {
 		if k.busy {
 			return
 		}
 		k.endHall()
 		k.screen = ScreenMenu
 		k.render()
-	})
+	}))
 	return v
 }
 

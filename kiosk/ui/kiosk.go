@@ -211,6 +211,17 @@ func (k *Kiosk) Run(ctx context.Context) {
 // loadEvery is how often Run reads the live load without an event.
 const loadEvery = time.Minute
 
+// tap makes the handler of a button: under the lock, and the idle countdown
+// starts again after it, as after any touch.
+func (k *Kiosk) tap(f func()) func() {
+	return func() {
+		k.mu.Lock()
+		defer k.mu.Unlock()
+		defer k.poke()
+		f()
+	}
+}
+
 // ui runs f on the UI goroutine under the lock; for background goroutines
 // only, never from a handler (the lock is not reentrant).
 func (k *Kiosk) ui(f func()) {

@@ -277,16 +277,13 @@ func newTicketView(k *Kiosk) ticketView {
 	v.qr.FillMode = canvas.ImageFillContain
 	v.qr.ScaleMode = canvas.ImageScalePixels
 	v.qr.SetMinSize(fyne.NewSize(260, 260))
-	v.Done = widget.NewButton("", func() {
-		k.mu.Lock()
-		defer k.mu.Unlock()
-		defer k.poke()
+	v.Done = widget.NewButton("", k.tap(func() {
 		if k.busy {
 			return
 		}
 		k.screen, k.path = k.home(), nil
 		k.render()
-	})
+	}))
 	v.Done.Importance = widget.HighImportance
 	v.qrBox = container.NewCenter(v.qr)
 	v.obj = container.NewVScroll(container.NewVBox(v.title, v.number, v.service, v.ahead, v.wait, v.status, v.hint,
@@ -382,23 +379,17 @@ func newErrorView(k *Kiosk) errorView {
 	v.title.Alignment = fyne.TextAlignCenter
 	v.message.Alignment = fyne.TextAlignCenter
 	v.message.Wrapping = fyne.TextWrapWord
-	v.Retry = widget.NewButton("", func() {
-		k.mu.Lock()
-		defer k.mu.Unlock()
-		defer k.poke()
+	v.Retry = widget.NewButton("", k.tap(func() {
 		if k.busy || k.screen != ScreenError || k.pending.service.ID == "" {
 			return
 		}
 		k.begin(k.pending)
-	})
+	}))
 	v.Retry.Importance = widget.HighImportance
-	v.Done = widget.NewButton("", func() {
-		k.mu.Lock()
-		defer k.mu.Unlock()
-		defer k.poke()
+	v.Done = widget.NewButton("", k.tap(func() {
 		k.screen, k.path = k.home(), nil
 		k.render()
-	})
+	}))
 	v.obj = container.NewVBox(v.title, v.message,
 		container.NewCenter(container.NewHBox(touchTarget(v.Retry), touchTarget(v.Done))))
 	return v
@@ -407,13 +398,19 @@ func newErrorView(k *Kiosk) errorView {
 func (v *errorView) render() fyne.CanvasObject {
 	str := v.k.str
 	v.title.SetText(str.IssueFailed)
-	msg := str.ServerDown
-	if domain.ErrorCode(v.k.failure) != domain.CodeUnavailable {
-		// The server's own sentence: the service closed, the limit reached.
-		msg = domain.ErrorMessage(v.k.failure)
-	}
-	v.message.SetText(msg)
+	v.message.SetText(failureMessage(str, v.k.failure))
 	v.Retry.SetText(str.TryAgain)
 	v.Done.SetText(str.Done)
 	return v.obj
+}
+
+// failureMessage is what the applicant is told of a refused ticket or
+// check-in: the server's own sentence (the service closed, the limit
+// reached, the ticket a code already gave — things no kiosk string could
+// say), or that the server cannot be reached.
+func failureMessage(str *Strings, err error) string {
+	if domain.ErrorCode(err) == domain.CodeUnavailable {
+		return str.ServerDown
+	}
+	return domain.ErrorMessage(err)
 }
