@@ -3,11 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -18,72 +16,18 @@ import (
 
 	"github.com/gorilla/websocket"
 
-	"github.com/talonqueue/talon/internal/outbuf"
+	"github.com/talonqueue/talon/internal/testserver"
 	"github.com/talonqueue/talon/queue-server/client"
 	"github.com/talonqueue/talon/queue-server/demo"
 	"github.com/talonqueue/talon/queue-server/domain"
 )
 
-// buildServer compiles this program once per test binary run.
-var buildServer = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "talon-build-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "queue-server")
-	out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	return bin, nil
-})
-
-// startProcess runs the server binary and returns its URL.
-func startProcess(t *testing.T, bin, dir string) (*exec.Cmd, string) {
-	t.Helper()
-	return startProcessAt(t, bin, dir, "127.0.0.1:0")
-}
-
-// startProcessAt runs the server binary on addr.
-func startProcessAt(t *testing.T, bin, dir, addr string) (*exec.Cmd, string) {
-	t.Helper()
-	cmd := exec.Command(bin, "--demo", "--addr", addr, "--data", dir, "--bcrypt-cost", "4")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The server's log, shown when the test fails: what it did with the
-	// clients is often the only clue.
-	logs := &outbuf.Buffer{}
-	cmd.Stderr = logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("log of the server at %s:\n%s", addr, logs)
-		}
-	})
-	url, err := scanURL(stdout)
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitHealthy(t, url)
-	return cmd, url
-}
-
 // TestSIGKILLLosesNothingAcknowledged kills the server while kiosks issue
 // tickets; after a restart every acknowledged ticket exists and numbering
 // goes on past the highest acknowledged number.
 func TestSIGKILLLosesNothingAcknowledged(t *testing.T) {
-	bin, err := buildServer()
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
-	cmd, url := startProcess(t, bin, dir)
+	cmd, url := testserver.Start(t, dir, "127.0.0.1:0")
 
 	var mu sync.Mutex
 	acked := map[string]domain.Ticket{}
@@ -132,7 +76,7 @@ func TestSIGKILLLosesNothingAcknowledged(t *testing.T) {
 		t.Fatalf("only %d tickets acknowledged before the kill", len(acked))
 	}
 
-	_, url = startProcess(t, bin, dir)
+	_, url = testserver.Start(t, dir, "127.0.0.1:0")
 	hall := login(t, url, "hall")
 	ctx := context.Background()
 	highest := 0
@@ -163,12 +107,8 @@ func TestSIGKILLLosesNothingAcknowledged(t *testing.T) {
 // stream clients are told bye, the process exits 0, and the data folder opens
 // again at once (the store was closed, its lock released).
 func TestSIGTERMSaysByeAndClosesTheStore(t *testing.T) {
-	bin, err := buildServer()
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
-	cmd, url := startProcess(t, bin, dir)
+	cmd, url := testserver.Start(t, dir, "127.0.0.1:0")
 	display := login(t, url, "display1")
 	token := display.Token()
 	ws, _, err := websocket.DefaultDialer.Dial(strings.Replace(url, "http", "ws", 1)+"/api/v1/offices/demo/stream?token="+token, nil)
@@ -197,8 +137,8 @@ func TestSIGTERMSaysByeAndClosesTheStore(t *testing.T) {
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("server exited with %v after SIGTERM", err)
 	}
-	_, url = startProcess(t, bin, dir)
-	waitHealthy(t, url)
+	_, url = testserver.Start(t, dir, "127.0.0.1:0")
+	testserver.WaitHealthy(t, url)
 }
 
 // TestBackupAndRestore takes a hot backup over HTTP, restores it into a new
@@ -247,10 +187,6 @@ func TestBackupAndRestore(t *testing.T) {
 // server restarts: the board goes offline, comes back by itself, and sees the
 // calls made after the restart with sequence numbers that go on from before.
 func TestBoardStreamSurvivesRestart(t *testing.T) {
-	bin, err := buildServer()
-	if err != nil {
-		t.Fatal(err)
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -258,7 +194,7 @@ func TestBoardStreamSurvivesRestart(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	dir := t.TempDir()
-	cmd, url := startProcessAt(t, bin, dir, addr)
+	cmd, url := testserver.Start(t, dir, addr)
 
 	board, err := client.New(url, client.WithDeviceCredential(deviceCredential(t, url, "display1")),
 		client.WithStreamTiming(client.StreamTiming{MinBackoff: 50 * time.Millisecond, MaxBackoff: 300 * time.Millisecond}))
@@ -301,7 +237,7 @@ func TestBoardStreamSurvivesRestart(t *testing.T) {
 	}
 	_ = cmd.Wait()
 	waitState(t, states, client.Connecting, client.Offline)
-	startProcessAt(t, bin, dir, addr)
+	testserver.Start(t, dir, addr)
 	waitState(t, states, client.Online)
 
 	after, err := login(t, url, "kiosk1").IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"})

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/talonqueue/talon/internal/outbuf"
+	"github.com/talonqueue/talon/internal/testserver"
 	"github.com/talonqueue/talon/queue-server/client"
 	"github.com/talonqueue/talon/queue-server/demo"
 	"github.com/talonqueue/talon/queue-server/domain"
@@ -56,7 +56,7 @@ func startWith(t testing.TB, serveFn func(ctx context.Context, out io.Writer) er
 			t.Fatalf("server did not start:\n%s", out)
 		}
 	}
-	waitHealthy(t, url)
+	testserver.WaitHealthy(t, url)
 	var once sync.Once
 	stop = func() {
 		once.Do(func() {
@@ -68,24 +68,6 @@ func startWith(t testing.TB, serveFn func(ctx context.Context, out io.Writer) er
 	}
 	t.Cleanup(stop)
 	return url, stop
-}
-
-func waitHealthy(t testing.TB, url string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(url + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s/healthz never answered 200 (last error %v)", url, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // login returns an SDK client signed in as a demo account, or working as a
@@ -396,18 +378,6 @@ func TestManyKiosksAndOperators(t *testing.T) {
 	if len(numbers) != kiosks*perKiosk || len(calledAt) != kiosks*perKiosk {
 		t.Fatalf("issued %d, served %d, want %d each", len(numbers), len(calledAt), kiosks*perKiosk)
 	}
-}
-
-// scanURL reads a server's stdout until it says where it listens.
-func scanURL(r io.Reader) (string, error) {
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		if m := listening.FindStringSubmatch(sc.Text()); m != nil {
-			go func() { _, _ = io.Copy(io.Discard, r) }()
-			return m[1], nil
-		}
-	}
-	return "", fmt.Errorf("server exited without listening: %v", sc.Err())
 }
 
 // errorMessage is the sentence of an API error answer decoded by call.

@@ -1,16 +1,12 @@
 package ui_test
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -22,8 +18,8 @@ import (
 	"github.com/talonqueue/talon/hardware/pseudoterm"
 	"github.com/talonqueue/talon/hardware/scanner"
 	"github.com/talonqueue/talon/hardware/serialport"
-	"github.com/talonqueue/talon/internal/outbuf"
 	"github.com/talonqueue/talon/internal/terminal"
+	"github.com/talonqueue/talon/internal/testserver"
 	"github.com/talonqueue/talon/kiosk/ui"
 	"github.com/talonqueue/talon/printer"
 	"github.com/talonqueue/talon/printer/escpos"
@@ -32,62 +28,11 @@ import (
 	"github.com/talonqueue/talon/queue-server/domain"
 )
 
-var listening = regexp.MustCompile(`слушает (https?://\S+)`)
-
-// startServer builds and runs the real queue server with the demo office,
-// as an office runs it: the kiosk cannot link the server's main package.
+// startServer runs the real queue server with the demo office.
 func startServer(t testing.TB) string {
 	t.Helper()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "queue-server")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../queue-server").CombinedOutput(); err != nil {
-		t.Fatalf("go build queue-server: %v\n%s", err, out)
-	}
-	cmd := exec.Command(bin, "--demo", "--addr", "127.0.0.1:0", "--data", filepath.Join(dir, "data"), "--bcrypt-cost", "4")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	logs := &outbuf.Buffer{}
-	cmd.Stderr = logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-		if t.Failed() {
-			t.Logf("server log:\n%s", logs)
-		}
-	})
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		if m := listening.FindStringSubmatch(sc.Text()); m != nil {
-			go func() { _, _ = io.Copy(io.Discard, stdout) }()
-			waitHealthy(t, m[1])
-			return m[1]
-		}
-	}
-	t.Fatalf("the server exited without listening: %v", sc.Err())
-	return ""
-}
-
-func waitHealthy(t testing.TB, url string) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(url + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s/healthz never answered (last error %v)", url, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	_, url := testserver.Start(t, t.TempDir(), "127.0.0.1:0")
+	return url
 }
 
 // pairKiosk pairs kiosk1 as an administrator would and writes the file the

@@ -386,6 +386,15 @@ func TestPrinterStateReported(t *testing.T) {
 	h.p.set(func(p *fakePrinter) { p.status = escpos.Status{PaperNearEnd: true} })
 	h.k.CheckPrinter(context.Background())
 	waitFor(t, "near end reported", func() bool { return len(rep.got()) == 2 && rep.got()[1] == domain.PrinterPaperNearEnd })
+	// One report at a time: a change while one is out waits for the next check.
+	settled := func() {
+		waitFor(t, "the report over", func() bool {
+			var busy bool
+			h.k.ui(func() { busy = h.k.reporting })
+			return !busy
+		})
+	}
+	settled()
 	if v := h.k.View(); v.Notice != "" {
 		t.Errorf("paper near end stops paper: %q", v.Notice)
 	}
@@ -403,17 +412,14 @@ func TestPrinterStateReported(t *testing.T) {
 	rep.mu.Lock()
 	rep.fail = false
 	rep.mu.Unlock()
-	waitFor(t, "the failed report over", func() bool {
-		var busy bool
-		h.k.ui(func() { busy = h.k.reporting })
-		return !busy
-	})
+	settled()
 	h.k.CheckPrinter(context.Background())
 	waitFor(t, "paper out reported after a failed try", func() bool {
 		got := rep.got()
 		return len(got) == 3 && got[2] == domain.PrinterPaperOut
 	})
-	h.k.CheckPrinter(context.Background())
+	settled()
+	h.k.CheckPrinter(context.Background()) // nothing new to tell
 	h.k.OnState(client.ConnState{Status: client.Online})
 	waitFor(t, "the state told again after reconnecting", func() bool {
 		got := rep.got()
