@@ -2,7 +2,6 @@ package ui_test
 
 import (
 	"bufio"
-	"context"
 	"io"
 	"os"
 	"os/exec"
@@ -15,14 +14,12 @@ import (
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/talonqueue/talon/hardware/serialport"
 	"github.com/talonqueue/talon/kiosk/ui"
 	"github.com/talonqueue/talon/printer"
 	"github.com/talonqueue/talon/printer/escpos"
-	"github.com/talonqueue/talon/queue-server/client"
 )
 
 // lastWrite passes a serial port through and remembers when the last write
@@ -101,17 +98,7 @@ func residentMB(b *testing.B) float64 {
 func BenchmarkKiosk(b *testing.B) {
 	url := startServer(b)
 	_, cfg := pairKiosk(b, url)
-	ctx := context.Background()
-	op, err := client.New(url)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := op.Login(ctx, "operator2", "demo"); err != nil {
-		b.Fatal(err)
-	}
-	if _, err := op.OpenWindowSession(ctx, cfg.OfficeID, "w2"); err != nil {
-		b.Fatal(err)
-	}
+	openWindow(b, url, cfg.OfficeID)
 	port, err := serialport.OpenReopening(serialport.Config{Path: vprinterProcess(b), Baud: 115200, ReadTimeout: 50 * time.Millisecond},
 		serialport.ReopenOptions{RetryEvery: 50 * time.Millisecond})
 	if err != nil {
@@ -128,18 +115,7 @@ func BenchmarkKiosk(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	test.NewTempApp(b)
-	k := ui.New(ui.Config{OfficeID: cfg.OfficeID, Queue: cl, Printer: drv, IdleTimeout: time.Hour})
-	w := test.NewWindow(k.Content())
-	w.Resize(fyne.NewSize(1920, 1080))
-	subCtx, cancel := context.WithCancel(ctx)
-	sub := cl.Subscribe(subCtx, cfg.OfficeID, k)
-	b.Cleanup(func() {
-		cancel()
-		sub.Close()
-		k.Close()
-		w.Close()
-	})
+	k := liveKiosk(b, cl, ui.Config{OfficeID: cfg.OfficeID, Printer: drv, IdleTimeout: time.Hour})
 	waitFor(b, "results open", func() bool { _, enabled := k.ItemInfo("results"); return enabled })
 
 	b.ResetTimer()

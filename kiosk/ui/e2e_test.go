@@ -68,6 +68,43 @@ func pairKiosk(t testing.TB, url string) (admin *client.Client, cfg terminal.Con
 	return admin, cfg
 }
 
+// liveKiosk runs the kiosk's screens headless on the real SDK client and
+// its stream, as main does, until the test ends.
+func liveKiosk(t testing.TB, cl *client.Client, c ui.Config) *ui.Kiosk {
+	t.Helper()
+	test.NewTempApp(t)
+	c.Queue = cl
+	k := ui.New(c)
+	w := test.NewWindow(k.Content())
+	w.Resize(fyne.NewSize(1920, 1080))
+	ctx, cancel := context.WithCancel(context.Background())
+	sub := cl.Subscribe(ctx, c.OfficeID, k)
+	t.Cleanup(func() {
+		cancel()
+		sub.Close()
+		k.Close()
+		w.Close()
+	})
+	return k
+}
+
+// openWindow logs operator2 in and opens window 2, which serves results
+// and consultations: until a window works, the menu offers nothing.
+func openWindow(t testing.TB, url, officeID string) *client.Client {
+	t.Helper()
+	op, err := client.New(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := op.Login(context.Background(), "operator2", "demo"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := op.OpenWindowSession(context.Background(), officeID, "w2"); err != nil {
+		t.Fatal(err)
+	}
+	return op
+}
+
 // virtualPrinter is the virtual printer on a pseudo-terminal and the real
 // driver on the serial port at its other end.
 func virtualPrinter(t *testing.T) (*printer.Printer, chan virtual.Ticket) {
@@ -115,34 +152,14 @@ func TestEndToEnd(t *testing.T) {
 	}
 	drv, tickets := virtualPrinter(t)
 
-	test.NewTempApp(t)
-	k := ui.New(ui.Config{OfficeID: cfg.OfficeID, Queue: cl, Printer: drv})
-	w := test.NewWindow(k.Content())
-	w.Resize(fyne.NewSize(1920, 1080))
-	ctx, cancel := context.WithCancel(context.Background())
-	sub := cl.Subscribe(ctx, cfg.OfficeID, k)
-	t.Cleanup(func() {
-		cancel()
-		sub.Close()
-		k.Close()
-		w.Close()
-	})
+	k := liveKiosk(t, cl, ui.Config{OfficeID: cfg.OfficeID, Printer: drv})
 
 	// Nobody works yet: the server says why the service takes no tickets.
 	waitFor(t, "the menu live from the server, results closed", func() bool {
 		info, enabled := k.ItemInfo("results")
 		return !enabled && strings.Contains(info, "ни одно окно не принимает")
 	})
-	op, err := client.New(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := op.Login(context.Background(), "operator2", "demo"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := op.OpenWindowSession(context.Background(), cfg.OfficeID, "w2"); err != nil {
-		t.Fatal(err)
-	}
+	openWindow(t, url, cfg.OfficeID)
 	waitFor(t, "results open once window 2 works", func() bool {
 		_, enabled := k.ItemInfo("results")
 		return enabled
@@ -304,18 +321,7 @@ func TestEndToEndCheckInByScan(t *testing.T) {
 		}
 	}
 
-	test.NewTempApp(t)
-	k := ui.New(ui.Config{OfficeID: cfg.OfficeID, Queue: cl, Printer: drv, Codes: codes})
-	w := test.NewWindow(k.Content())
-	w.Resize(fyne.NewSize(1920, 1080))
-	sctx, cancel := context.WithCancel(ctx)
-	sub := cl.Subscribe(sctx, cfg.OfficeID, k)
-	t.Cleanup(func() {
-		cancel()
-		sub.Close()
-		k.Close()
-		w.Close()
-	})
+	k := liveKiosk(t, cl, ui.Config{OfficeID: cfg.OfficeID, Printer: drv, Codes: codes})
 	waitFor(t, "the menu live from the server", func() bool { return k.Item("consultation") != nil && k.View().Banner == "" })
 
 	var v ui.View

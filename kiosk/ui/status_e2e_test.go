@@ -8,13 +8,11 @@ import (
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 	"github.com/chromedp/chromedp"
 
 	"github.com/talonqueue/talon/kiosk/ui"
 	"github.com/talonqueue/talon/printer/virtual"
-	"github.com/talonqueue/talon/queue-server/client"
 )
 
 // A ticket taken at the kiosk of an office with a public address carries
@@ -41,34 +39,14 @@ func TestPrintedQROpensTheStatusPage(t *testing.T) {
 	if _, err := admin.PutOffice(ctx, office); err != nil {
 		t.Fatal(err)
 	}
-	op, err := client.New(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := op.Login(ctx, "operator2", "demo"); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := op.OpenWindowSession(ctx, cfg.OfficeID, "w2"); err != nil {
-		t.Fatal(err)
-	}
+	op := openWindow(t, url, cfg.OfficeID)
 
 	cl, err := cfg.NewClient("talon-kiosk-test", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	drv, tickets := virtualPrinter(t)
-	test.NewTempApp(t)
-	k := ui.New(ui.Config{OfficeID: cfg.OfficeID, Queue: cl, Printer: drv})
-	w := test.NewWindow(k.Content())
-	w.Resize(fyne.NewSize(1920, 1080))
-	subCtx, cancel := context.WithCancel(ctx)
-	sub := cl.Subscribe(subCtx, cfg.OfficeID, k)
-	t.Cleanup(func() {
-		cancel()
-		sub.Close()
-		k.Close()
-		w.Close()
-	})
+	k := liveKiosk(t, cl, ui.Config{OfficeID: cfg.OfficeID, Printer: drv})
 	waitFor(t, "results open", func() bool { _, enabled := k.ItemInfo("results"); return enabled })
 	test.Tap(k.Item("results").Button)
 	var v ui.View
