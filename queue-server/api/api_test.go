@@ -300,6 +300,7 @@ func TestErrorStatusMapping(t *testing.T) {
 		{domain.Errorf(domain.CodeUnauthorized, "войдите"), 401, domain.CodeUnauthorized, "войдите"},
 		{domain.Errorf(domain.CodeForbidden, "нельзя"), 403, domain.CodeForbidden, "нельзя"},
 		{domain.Errorf(domain.CodeNotFound, "нет такого офиса"), 404, domain.CodeNotFound, "нет такого офиса"},
+		{domain.Errorf(domain.CodeEmpty, "в очереди нет талонов для окна 1"), 404, domain.CodeEmpty, "в очереди нет талонов для окна 1"},
 		{domain.Errorf(domain.CodeConflict, "талон уже вызван"), 409, domain.CodeConflict, "талон уже вызван"},
 		{domain.Errorf(domain.CodeUnavailable, "база недоступна"), 503, domain.CodeUnavailable, "база недоступна"},
 		{domain.Internal(errors.New("disk on fire"), "commit"), 500, domain.CodeInternal, "внутренняя ошибка сервера"},

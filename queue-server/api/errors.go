@@ -26,7 +26,7 @@ func statusOf(c domain.Code) int {
 		return http.StatusUnauthorized
 	case domain.CodeForbidden:
 		return http.StatusForbidden
-	case domain.CodeNotFound:
+	case domain.CodeNotFound, domain.CodeEmpty:
 		return http.StatusNotFound
 	case domain.CodeConflict:
 		return http.StatusConflict

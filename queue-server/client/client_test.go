@@ -279,6 +279,8 @@ func TestErrorsBecomeDomainErrors(t *testing.T) {
 		{"unauthorized", 401, "application/json", `{"error":{"code":"unauthorized","message":"войдите снова"}}`, domain.CodeUnauthorized, "войдите снова"},
 		{"forbidden", 403, "application/json", `{"error":{"code":"forbidden","message":"только для администратора"}}`, domain.CodeForbidden, "только для администратора"},
 		{"not found", 404, "application/json", `{"error":{"code":"not_found","message":"талон не найден"}}`, domain.CodeNotFound, "талон не найден"},
+		{"queue empty", 404, "application/json", `{"error":{"code":"queue_empty","message":"в очереди нет талонов для окна 1"}}`, domain.CodeEmpty, "в очереди нет талонов для окна 1"},
+		{"queue empty without message", 404, "application/json", `{"error":{"code":"queue_empty"}}`, domain.CodeEmpty, "в очереди никого нет"},
 		{"conflict", 409, "application/json", `{"error":{"code":"conflict","message":"нельзя вызвать талон А001: он обслужен"}}`, domain.CodeConflict, "нельзя вызвать талон А001: он обслужен"},
 		{"unavailable", 503, "application/json", `{"error":{"code":"unavailable","message":"сервер останавливается"}}`, domain.CodeUnavailable, "сервер останавливается"},
 		{"internal", 500, "application/json", `{"error":{"code":"internal","message":"внутренняя ошибка сервера"}}`, domain.CodeInternal, "внутренняя ошибка сервера"},

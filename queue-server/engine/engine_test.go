@@ -212,8 +212,31 @@ func TestRoutingOrder(t *testing.T) {
 	if got.Status != domain.StatusCalled {
 		t.Fatalf("plain ticket %s, want called", got.Status)
 	}
-	_, err := f.e.CallNext(f.op2, "o1", "w2", true, &f.log)
-	wantCode(t, err, domain.CodeNotFound)
+	_, err := f.e.CallNext(f.op2, "o1", "w2", false, &f.log)
+	wantCode(t, err, domain.CodeConflict) // still serving the realty ticket
+	must(f.e.FinishTicket(f.op2, "o1", realty.ID, &f.log))
+	_, err = f.e.CallNext(f.op2, "o1", "w2", false, &f.log)
+	wantCode(t, err, domain.CodeEmpty)
+}
+
+// Nobody waiting is a moment of the day; an unknown window is a mistake.
+// Panels tell them apart by the code, not by the sentence.
+func TestEmptyQueueIsNotNotFound(t *testing.T) {
+	for _, tc := range []struct {
+		name, window string
+		want         domain.Code
+	}{
+		{"empty queue", "w1", domain.CodeEmpty},
+		{"unknown window", "w9", domain.CodeNotFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			_, err := f.e.CallNext(f.op1, "o1", tc.window, false, &f.log)
+			wantCode(t, err, tc.want)
+			_, err = f.e.CallTicket(f.op1, "o1", tc.window, domain.CallRequest{}, &f.log)
+			wantCode(t, err, tc.want)
+		})
+	}
 }
 
 func TestWeightsPreferServices(t *testing.T) {
@@ -304,7 +327,7 @@ func TestNoShowAndCancel(t *testing.T) {
 		t.Fatalf("status %s", c.Status)
 	}
 	_, err = f.e.CallNext(f.op1, "o1", "w1", false, &f.log)
-	wantCode(t, err, domain.CodeNotFound)
+	wantCode(t, err, domain.CodeEmpty)
 }
 
 func TestAppointmentCheckIn(t *testing.T) {

@@ -324,7 +324,7 @@ func (e *Engine) CallNext(a domain.Actor, officeID, windowID string, finishCurre
 	now := e.cfg.Now()
 	t := o.next(w, op, now)
 	if t == nil {
-		return domain.Ticket{}, domain.Errorf(domain.CodeNotFound, "в очереди нет талонов для окна %d", w.Number)
+		return domain.Ticket{}, domain.Errorf(domain.CodeEmpty, "в очереди нет талонов для окна %d", w.Number)
 	}
 	if err := e.freeWindow(a, o, w, s, finishCurrent, now, ch); err != nil {
 		return domain.Ticket{}, err
