@@ -323,6 +323,44 @@ func TestErrorStatusMapping(t *testing.T) {
 	}
 }
 
+// A call-next that finished the window's ticket and then found nobody
+// waiting answers queue_empty with that ticket, so the panel can say both.
+func TestEmptyQueueCarriesTheFinishedTicket(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		finished *domain.Ticket
+		want     string // the finished ticket's number in the body; "" for none
+	}{
+		{"finished first", &domain.Ticket{ID: "t1", Number: "А015", Status: domain.StatusDone}, "А015"},
+		{"nothing to finish", nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.fake.errs["CallNext"] = &domain.Error{Code: domain.CodeEmpty, Message: "в очереди нет талонов для окна 1", Finished: tc.finished}
+			w := h.do(t, "POST", "/api/v1/offices/mfc-1/windows/w1/call-next", `{"finish_current":true}`)
+			if w.Code != 404 {
+				t.Fatalf("status %d, want 404", w.Code)
+			}
+			var body struct {
+				Error struct {
+					Code     domain.Code    `json:"code"`
+					Finished *domain.Ticket `json:"finished"`
+				} `json:"error"`
+			}
+			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if body.Error.Finished != nil {
+				got = body.Error.Finished.Number
+			}
+			if body.Error.Code != domain.CodeEmpty || got != tc.want {
+				t.Fatalf("body %s, want queue_empty with finished %q", w.Body, tc.want)
+			}
+		})
+	}
+}
+
 func TestUnknownRoutesAndPanics(t *testing.T) {
 	h := newHarness(t)
 	wantError(t, h.do(t, "GET", "/api/v1/nowhere", ""), 404, domain.CodeNotFound, "/api/v1/nowhere")

@@ -280,6 +280,7 @@ func TestErrorsBecomeDomainErrors(t *testing.T) {
 		{"forbidden", 403, "application/json", `{"error":{"code":"forbidden","message":"только для администратора"}}`, domain.CodeForbidden, "только для администратора"},
 		{"not found", 404, "application/json", `{"error":{"code":"not_found","message":"талон не найден"}}`, domain.CodeNotFound, "талон не найден"},
 		{"queue empty", 404, "application/json", `{"error":{"code":"queue_empty","message":"в очереди нет талонов для окна 1"}}`, domain.CodeEmpty, "в очереди нет талонов для окна 1"},
+		{"queue empty after a finish", 404, "application/json", `{"error":{"code":"queue_empty","message":"талон А015 завершён, в очереди нет талонов для окна 1","finished":{"id":"t1","number":"А015","status":"done"}}}`, domain.CodeEmpty, "талон А015 завершён, в очереди нет талонов для окна 1"},
 		{"queue empty without message", 404, "application/json", `{"error":{"code":"queue_empty"}}`, domain.CodeEmpty, "в очереди никого нет"},
 		{"conflict", 409, "application/json", `{"error":{"code":"conflict","message":"нельзя вызвать талон А001: он обслужен"}}`, domain.CodeConflict, "нельзя вызвать талон А001: он обслужен"},
 		{"unavailable", 503, "application/json", `{"error":{"code":"unavailable","message":"сервер останавливается"}}`, domain.CodeUnavailable, "сервер останавливается"},

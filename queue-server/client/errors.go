@@ -34,8 +34,9 @@ func unexpected(method, path string, err error) *domain.Error {
 // errorBody is the one error shape of the API.
 type errorBody struct {
 	Error struct {
-		Code    domain.Code `json:"code"`
-		Message string      `json:"message"`
+		Code     domain.Code    `json:"code"`
+		Message  string         `json:"message"`
+		Finished *domain.Ticket `json:"finished"`
 	} `json:"error"`
 }
 
@@ -83,7 +84,7 @@ func decodeError(method, path string, status int, body []byte) *domain.Error {
 		if msg == "" {
 			msg = fallbackMessage[eb.Error.Code]
 		}
-		return &domain.Error{Code: eb.Error.Code, Message: msg, Err: cause}
+		return &domain.Error{Code: eb.Error.Code, Message: msg, Err: cause, Finished: eb.Error.Finished}
 	}
 	code := statusCode(status)
 	if len(body) > 0 {

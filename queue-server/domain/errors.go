@@ -28,6 +28,10 @@ type Error struct {
 	Code    Code
 	Message string
 	Err     error
+	// Finished is the window's ticket that a call with finish_current
+	// finished before it found nobody waiting (CodeEmpty): the refusal is of
+	// the call only, the finish is committed.
+	Finished *Ticket
 }
 
 func (e *Error) Error() string {

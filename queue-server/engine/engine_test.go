@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -217,6 +218,59 @@ func TestRoutingOrder(t *testing.T) {
 	must(f.e.FinishTicket(f.op2, "o1", realty.ID, &f.log))
 	_, err = f.e.CallNext(f.op2, "o1", "w2", false, &f.log)
 	wantCode(t, err, domain.CodeEmpty)
+}
+
+// Call-next on an empty queue: finish_current still finishes the window's
+// ticket, and the refusal says so; without it a busy window refuses first.
+func TestCallNextOnEmptyQueue(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		serving       bool // window 1 serves a ticket when it calls
+		finishCurrent bool
+		want          domain.Code
+		finished      bool // the error carries the finished ticket
+		msg           string
+	}{
+		{"finish and nobody waiting", true, true, domain.CodeEmpty, true, "талон А001 завершён, в очереди нет талонов для окна 1"},
+		{"busy window without finish", true, false, domain.CodeConflict, false, ""},
+		{"idle window", false, true, domain.CodeEmpty, false, "в очереди нет талонов для окна 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			var cur domain.Ticket
+			if tc.serving {
+				cur = f.issue("pass")
+				f.callNext(f.op1, "w1")
+				must(f.e.StartService(f.op1, "o1", cur.ID, &f.log))
+			}
+			var ch domain.Changes
+			_, err := f.e.CallNext(f.op1, "o1", "w1", tc.finishCurrent, &ch)
+			wantCode(t, err, tc.want)
+			var de *domain.Error
+			errors.As(err, &de)
+			if (de.Finished != nil) != tc.finished || (tc.msg != "" && de.Message != tc.msg) {
+				t.Fatalf("error = %q, finished %v; want %q, finished %v", de.Message, de.Finished != nil, tc.msg, tc.finished)
+			}
+			if !tc.finished {
+				if !ch.Empty() {
+					t.Fatalf("a refusal changed state: %+v", ch)
+				}
+				return
+			}
+			if de.Finished.ID != cur.ID || de.Finished.Status != domain.StatusDone {
+				t.Fatalf("finished = %+v, want %s done", de.Finished, cur.Number)
+			}
+			if len(ch.Events) != 1 || ch.Events[0].Type != domain.EventTicketFinished {
+				t.Fatalf("events = %+v, want one ticket.finished", ch.Events)
+			}
+			ws := must(f.e.ListWindows(f.hall, "o1"))
+			for _, w := range ws {
+				if w.Window.ID == "w1" && w.Session.CurrentTicketID != "" {
+					t.Fatalf("window 1 still holds %s", w.Session.CurrentTicketID)
+				}
+			}
+		})
+	}
 }
 
 // Nobody waiting is a moment of the day; an unknown window is a mistake.

@@ -292,42 +292,48 @@ func (e *Engine) windowAtWork(a domain.Actor, officeID, windowID string) (*offic
 }
 
 // freeWindow makes sure the window serves nobody before a call: a busy
-// window refuses, unless finishCurrent asks to finish what it serves.
-func (e *Engine) freeWindow(a domain.Actor, o *office, w *domain.Window, s *domain.WindowSession, finishCurrent bool, now time.Time, ch *domain.Changes) error {
+// window refuses, unless finishCurrent asks to finish what it serves. It
+// returns the ticket it finished, if any.
+func (e *Engine) freeWindow(a domain.Actor, o *office, w *domain.Window, s *domain.WindowSession, finishCurrent bool, now time.Time, ch *domain.Changes) (*domain.Ticket, error) {
 	if !finishCurrent {
-		return o.busy(w, s)
+		return nil, o.busy(w, s)
 	}
 	cur := o.tickets[s.CurrentTicketID]
 	if cur == nil || cur.Status.Terminal() {
-		return nil
+		return nil, nil
 	}
 	if err := domain.CheckTransition(*cur, domain.ActionFinish); err != nil {
-		return err
+		return nil, err
 	}
 	e.finish(a, o, cur, now, ch)
-	return nil
+	return cur, nil
 }
 
-// CallNext calls the ticket routing picks for the window.
+// CallNext calls the ticket routing picks for the window. With nobody
+// waiting it answers CodeEmpty; finishCurrent still finishes the window's
+// ticket first, since the operator is done with it either way, and the
+// error carries that ticket in Finished.
 func (e *Engine) CallNext(a domain.Actor, officeID, windowID string, finishCurrent bool, ch *domain.Changes) (domain.Ticket, error) {
 	o, w, s, op, err := e.windowAtWork(a, officeID, windowID)
 	if err != nil {
 		return domain.Ticket{}, err
 	}
-	// A busy window refuses before anything else; finishing its ticket waits
-	// until there is a next one, so an empty queue changes nothing.
-	if !finishCurrent {
-		if err := o.busy(w, s); err != nil {
-			return domain.Ticket{}, err
-		}
-	}
 	now := e.cfg.Now()
+	// Routing looks before the finish: a ticket redirected with return goes
+	// back to its own window, not to this one's next call.
 	t := o.next(w, op, now)
-	if t == nil {
-		return domain.Ticket{}, domain.Errorf(domain.CodeEmpty, "в очереди нет талонов для окна %d", w.Number)
-	}
-	if err := e.freeWindow(a, o, w, s, finishCurrent, now, ch); err != nil {
+	done, err := e.freeWindow(a, o, w, s, finishCurrent, now, ch)
+	if err != nil {
 		return domain.Ticket{}, err
+	}
+	if t == nil {
+		empty := domain.Errorf(domain.CodeEmpty, "в очереди нет талонов для окна %d", w.Number)
+		if done != nil {
+			v := o.view(done, now)
+			empty.Message = fmt.Sprintf("талон %s завершён, %s", done.Number, empty.Message)
+			empty.Finished = &v
+		}
+		return domain.Ticket{}, empty
 	}
 	e.call(a, o, w, s, t, now, ch)
 	return o.view(t, now), nil
@@ -353,7 +359,7 @@ func (e *Engine) CallTicket(a domain.Actor, officeID, windowID string, req domai
 	if err := domain.CheckTransition(*t, domain.ActionCall); err != nil {
 		return domain.Ticket{}, err
 	}
-	if err := e.freeWindow(a, o, w, s, req.FinishCurrent, now, ch); err != nil {
+	if _, err := e.freeWindow(a, o, w, s, req.FinishCurrent, now, ch); err != nil {
 		return domain.Ticket{}, err
 	}
 	e.call(a, o, w, s, t, now, ch)
