@@ -65,7 +65,7 @@ var enums = map[reflect.Type][]string{
 	reflect.TypeFor[streamType]():  {"snapshot", "event", "bye"},
 	reflect.TypeFor[domain.Code](): {"invalid", "not_found", "queue_empty", "conflict", "unauthorized", "forbidden", "unavailable", "internal"},
 	reflect.TypeFor[domain.EventType](): {"ticket.issued", "ticket.called", "ticket.recalled", "ticket.started",
-		"ticket.finished", "ticket.postponed", "ticket.returned", "ticket.redirected", "ticket.no_show",
+		"ticket.finished", "ticket.postponed", "ticket.returned", "ticket.redirected", "ticket.returned_to_origin", "ticket.no_show",
 		"ticket.cancelled", "window.opened", "window.closed", "window.paused", "window.resumed",
 		"appointment.booked", "appointment.cancelled", "appointment.checked_in", "config.changed"},
 }

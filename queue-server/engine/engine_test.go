@@ -353,9 +353,24 @@ func TestRedirectWithReturn(t *testing.T) {
 	if got := f.callNext(f.op2, "w2"); got.ID != tk.ID {
 		t.Fatalf("window 2 called %s", got.Number)
 	}
-	back := must(f.e.FinishTicket(f.op2, "o1", tk.ID, &f.log))
+	f.now = f.now.Add(7 * time.Minute)
+	var ch domain.Changes
+	back := must(f.e.FinishTicket(f.op2, "o1", tk.ID, &ch))
+	f.log.Merge(ch)
 	if back.Status != domain.StatusWaiting || back.ServiceID != "pass" || back.TargetWindowID != "w1" {
 		t.Fatalf("after the redirect it should wait for window 1 again: %+v", back)
+	}
+	// The event says what happened, and its ticket where it went.
+	if len(ch.Events) != 1 || ch.Events[0].Type != domain.EventTicketReturnedToOrigin ||
+		ch.Events[0].Ticket.ServiceID != "pass" || ch.Events[0].Ticket.TargetWindowID != "w1" || ch.Events[0].WindowID != "w2" {
+		t.Fatalf("events of the finish = %+v, want one ticket.returned_to_origin from w2 back to pass/w1", ch.Events)
+	}
+	// The 7 minutes served at window 2 count for realty, live and after a reload.
+	reloaded := must(Load(f.config(), fold(f.log)))
+	for name, e := range map[string]*Engine{"live": f.e, "reloaded": reloaded} {
+		if got := e.offices["o1"].serviceTimes["realty"]; len(got) != 1 || got[0] != 7*time.Minute {
+			t.Fatalf("%s: realty service times %v, want [7m]", name, got)
+		}
 	}
 	if got := f.callNext(f.op1, "w1"); got.ID != tk.ID {
 		t.Fatalf("window 1 called %s", got.Number)

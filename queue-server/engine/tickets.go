@@ -420,6 +420,9 @@ func (e *Engine) FinishTicket(a domain.Actor, officeID, ticketID string, ch *dom
 	return o.view(t, now), nil
 }
 
+// finish records the service time of the service given here, also for a
+// ticket that goes back to its origin: servedSpans rebuilds it on load from
+// the finish step, which both outcomes write.
 func (e *Engine) finish(a domain.Actor, o *office, t *domain.Ticket, now time.Time, ch *domain.Changes) {
 	if t.ServiceStartedAt == nil {
 		// Finished straight after the call: the service ran from the call.
@@ -431,7 +434,7 @@ func (e *Engine) finish(a domain.Actor, o *office, t *domain.Ticket, now time.Ti
 		t.Status, t.ServiceID, t.QueuedAt, t.Redirected = domain.StatusWaiting, r.ServiceID, now, true
 		t.TargetWindowID, t.TargetOperatorID, t.ReturnTo = r.WindowID, r.OperatorID, nil
 		t.ServiceStartedAt = nil
-		o.ticketEvent(ch, a, t, domain.EventTicketRedirected, domain.ActionFinish, now)
+		o.ticketEvent(ch, a, t, domain.EventTicketReturnedToOrigin, domain.ActionFinish, now)
 		return
 	}
 	t.Status, t.FinishedAt = domain.StatusDone, ptr(now)
