@@ -455,6 +455,40 @@ func TestBodyLimit(t *testing.T) {
 	}
 }
 
+// Ticket actions and calls read Idempotency-Key into the context the backend
+// gets (domain.IdempotencyKeyFrom), and refuse a malformed one.
+func TestActionIdempotencyKey(t *testing.T) {
+	o := "/api/v1/offices/mfc-1"
+	for _, tc := range []struct{ path, body, call string }{
+		{o + "/tickets/t1/cancel", "", "CancelTicket"},
+		{o + "/tickets/t1/recall", "", "RecallTicket"},
+		{o + "/tickets/t1/start", "", "StartService"},
+		{o + "/tickets/t1/finish", "", "FinishTicket"},
+		{o + "/tickets/t1/postpone", `{"minutes":5}`, "PostponeTicket"},
+		{o + "/tickets/t1/redirect", `{"window_id":"w2"}`, "RedirectTicket"},
+		{o + "/tickets/t1/no-show", "", "MarkNoShow"},
+		{o + "/windows/w1/call-next", "", "CallNext"},
+		{o + "/windows/w1/call", `{"ticket":"А015"}`, "CallTicket"},
+	} {
+		t.Run(tc.call, func(t *testing.T) {
+			for _, key := range []string{"", "panel1-000007"} {
+				h := newHarness(t)
+				if w := h.do(t, "POST", tc.path, tc.body, "Idempotency-Key", key); w.Code != 200 {
+					t.Fatalf("key %q: %d %s", key, w.Code, w.Body)
+				}
+				if c, _ := h.fake.last(); c.name != tc.call || domain.IdempotencyKeyFrom(c.ctx) != key {
+					t.Fatalf("%s got key %q, want %q", c.name, domain.IdempotencyKeyFrom(c.ctx), key)
+				}
+			}
+			h := newHarness(t)
+			wantError(t, h.do(t, "POST", tc.path, tc.body, "Idempotency-Key", "ключ"), 400, domain.CodeInvalid, "Idempotency-Key")
+			if h.fake.count() != 0 {
+				t.Fatal("a malformed key reached the backend")
+			}
+		})
+	}
+}
+
 func TestIdempotencyKeyReachesTheEngine(t *testing.T) {
 	for _, key := range []string{"", "kiosk1-2026-11-23-000042", "550e8400-e29b-41d4-a716-446655440000", strings.Repeat("k", 128)} {
 		h := newHarness(t)

@@ -148,6 +148,75 @@ func TestIdempotentIssue(t *testing.T) {
 	wantCode(t, err, domain.CodeConflict)
 }
 
+// A ticket action repeated with its key returns the first result and changes
+// nothing, also after a reload; the key cannot replay another request.
+func TestIdempotentActions(t *testing.T) {
+	type action func(e *Engine, f *fixture, tk domain.Ticket, ch *domain.Changes) (domain.Ticket, error)
+	for _, tc := range []struct {
+		name    string
+		request string
+		called  bool // the ticket is called at window 1 first
+		act     action
+	}{
+		{"call next", "callNext window/w1", false, func(e *Engine, f *fixture, _ domain.Ticket, ch *domain.Changes) (domain.Ticket, error) {
+			return e.CallNext(f.op1, "o1", "w1", true, ch)
+		}},
+		{"call ticket", "callTicket window/w1 А001", false, func(e *Engine, f *fixture, tk domain.Ticket, ch *domain.Changes) (domain.Ticket, error) {
+			return e.CallTicket(f.op1, "o1", "w1", domain.CallRequest{Ticket: tk.Number}, ch)
+		}},
+		{"recall", "recallTicket ticket/", true, func(e *Engine, f *fixture, tk domain.Ticket, ch *domain.Changes) (domain.Ticket, error) {
+			return e.RecallTicket(f.op1, "o1", tk.ID, ch)
+		}},
+		{"start", "startService ticket/", true, func(e *Engine, f *fixture, tk domain.Ticket, ch *domain.Changes) (domain.Ticket, error) {
+			return e.StartService(f.op1, "o1", tk.ID, ch)
+		}},
+		{"finish", "finishTicket ticket/", true, func(e *Engine, f *fixture, tk domain.Ticket, ch *domain.Changes) (domain.Ticket, error) {
+			return e.FinishTicket(f.op1, "o1", tk.ID, ch)
+		}},
+		{"postpone", "postponeTicket ticket/", true, func(e *Engine, f *fixture, tk domain.Ticket, ch *domain.Changes) (domain.Ticket, error) {
+			return e.PostponeTicket(f.op1, "o1", tk.ID, 5*time.Minute, ch)
+		}},
+		{"redirect", "redirectTicket ticket/", true, func(e *Engine, f *fixture, tk domain.Ticket, ch *domain.Changes) (domain.Ticket, error) {
+			return e.RedirectTicket(f.op1, "o1", tk.ID, domain.Redirect{ServiceID: "realty"}, ch)
+		}},
+		{"no-show", "markNoShow ticket/", true, func(e *Engine, f *fixture, tk domain.Ticket, ch *domain.Changes) (domain.Ticket, error) {
+			return e.MarkNoShow(f.op1, "o1", tk.ID, ch)
+		}},
+		{"cancel", "cancelTicket ticket/", false, func(e *Engine, f *fixture, tk domain.Ticket, ch *domain.Changes) (domain.Ticket, error) {
+			return e.CancelTicket(f.hall, "o1", tk.ID, ch)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			tk := f.issue("pass")
+			f.issue("pass") // a second ticket a repeated call-next would call
+			if tc.called {
+				f.callNext(f.op1, "w1")
+			}
+			request := tc.request
+			if strings.HasSuffix(request, "/") {
+				request += tk.ID
+			}
+			do := func(e *Engine, key, request string, ch *domain.Changes) (domain.Ticket, error) {
+				return e.Idempotent(f.op1, "o1", key, request, ch, func() (domain.Ticket, error) { return tc.act(e, f, tk, ch) })
+			}
+			first := must(do(f.e, "k1", request, &f.log))
+			for name, e := range map[string]*Engine{"live": f.e, "reloaded": must(Load(f.config(), fold(f.log)))} {
+				var ch domain.Changes
+				again := must(do(e, "k1", request, &ch))
+				if again.ID != first.ID || again.Status != first.Status || !ch.Empty() {
+					t.Fatalf("%s: repeat gave %s %s (changes %v), want %s %s and no changes",
+						name, again.Number, again.Status, !ch.Empty(), first.Number, first.Status)
+				}
+				_, err := do(e, "k1", "finishTicket ticket/other", &ch)
+				wantCode(t, err, domain.CodeConflict)
+			}
+			_, err := f.e.IssueTicket(f.kiosk, "o1", domain.IssueRequest{ServiceID: "pass", IdempotencyKey: "k1"}, &f.log)
+			wantCode(t, err, domain.CodeConflict)
+		})
+	}
+}
+
 func TestIllegalTransitions(t *testing.T) {
 	f := newFixture(t)
 	waiting := f.issue("pass")

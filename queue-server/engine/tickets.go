@@ -133,7 +133,7 @@ func (e *Engine) IssueTicket(a domain.Actor, officeID string, req domain.IssueRe
 	day := o.day(now)
 	if req.IdempotencyKey != "" {
 		if prev, ok := o.idem[day+"/"+req.IdempotencyKey]; ok {
-			if prev.serviceID != req.ServiceID {
+			if prev.request != "" || prev.serviceID != req.ServiceID {
 				return domain.Ticket{}, domain.Errorf(domain.CodeConflict, "ключ повтора запроса уже использован для другой услуги")
 			}
 			if t := o.tickets[prev.ticketID]; t != nil {
@@ -161,6 +161,40 @@ func (e *Engine) IssueTicket(a domain.Actor, officeID string, req domain.IssueRe
 	}
 	o.ticketEvent(ch, a, t, domain.EventTicketIssued, domain.ActionIssue, now)
 	return issued(a, o.view(t, now)), nil
+}
+
+// Idempotent runs act, a ticket action, once per request key and office
+// day: a repeat of the key (a client retrying after a lost answer) gets the
+// ticket the first one acted on, as it is now, with no second change. It
+// shares the issue's keys and their store. request names the action and its
+// target; the same key with another request is refused. An empty key, and
+// an action that fails, leave nothing to repeat.
+func (e *Engine) Idempotent(a domain.Actor, officeID, key, request string, ch *domain.Changes, act func() (domain.Ticket, error)) (domain.Ticket, error) {
+	o, err := e.office(officeID)
+	if key == "" || err != nil {
+		// The action itself refuses an unknown office, in its own words.
+		return act()
+	}
+	now := e.cfg.Now()
+	day := o.day(now)
+	if prev, ok := o.idem[day+"/"+key]; ok {
+		if err := authorize(a, officeID, permView); err != nil {
+			return domain.Ticket{}, err
+		}
+		if prev.request != request {
+			return domain.Ticket{}, domain.Errorf(domain.CodeConflict, "ключ повтора запроса уже использован для другого действия")
+		}
+		if t := o.tickets[prev.ticketID]; t != nil {
+			return shown(a, o.view(t, now)), nil
+		}
+	}
+	t, err := act()
+	if err != nil {
+		return t, err
+	}
+	o.idem[day+"/"+key] = idemEntry{ticketID: t.ID, request: request}
+	ch.Idempotency = append(ch.Idempotency, domain.IdempotencyKey{OfficeID: officeID, Key: key, Day: day, TicketID: t.ID, Request: request})
+	return t, nil
 }
 
 // issued is a new ticket as the terminal that issued it sees it: what it
