@@ -330,7 +330,7 @@ func TestManyKiosksAndOperators(t *testing.T) {
 			idle := 0
 			for idle < 3 {
 				tk, err := c.CallNext(ctx, demo.OfficeID, window, false)
-				if domain.ErrorCode(err) == domain.CodeNotFound {
+				if domain.ErrorCode(err) == domain.CodeEmpty {
 					select {
 					case <-allIssued:
 						idle++

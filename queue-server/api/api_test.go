@@ -300,6 +300,7 @@ func TestErrorStatusMapping(t *testing.T) {
 		{domain.Errorf(domain.CodeUnauthorized, "войдите"), 401, domain.CodeUnauthorized, "войдите"},
 		{domain.Errorf(domain.CodeForbidden, "нельзя"), 403, domain.CodeForbidden, "нельзя"},
 		{domain.Errorf(domain.CodeNotFound, "нет такого офиса"), 404, domain.CodeNotFound, "нет такого офиса"},
+		{domain.Errorf(domain.CodeEmpty, "в очереди нет талонов для окна 1"), 404, domain.CodeEmpty, "в очереди нет талонов для окна 1"},
 		{domain.Errorf(domain.CodeConflict, "талон уже вызван"), 409, domain.CodeConflict, "талон уже вызван"},
 		{domain.Errorf(domain.CodeUnavailable, "база недоступна"), 503, domain.CodeUnavailable, "база недоступна"},
 		{domain.Internal(errors.New("disk on fire"), "commit"), 500, domain.CodeInternal, "внутренняя ошибка сервера"},
@@ -317,6 +318,44 @@ func TestErrorStatusMapping(t *testing.T) {
 				if !strings.Contains(h.logs.String(), tc.err.Error()) {
 					t.Errorf("internal detail not logged; log:\n%s", h.logs)
 				}
+			}
+		})
+	}
+}
+
+// A call-next that finished the window's ticket and then found nobody
+// waiting answers queue_empty with that ticket, so the panel can say both.
+func TestEmptyQueueCarriesTheFinishedTicket(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		finished *domain.Ticket
+		want     string // the finished ticket's number in the body; "" for none
+	}{
+		{"finished first", &domain.Ticket{ID: "t1", Number: "А015", Status: domain.StatusDone}, "А015"},
+		{"nothing to finish", nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.fake.errs["CallNext"] = &domain.Error{Code: domain.CodeEmpty, Message: "в очереди нет талонов для окна 1", Finished: tc.finished}
+			w := h.do(t, "POST", "/api/v1/offices/mfc-1/windows/w1/call-next", `{"finish_current":true}`)
+			if w.Code != 404 {
+				t.Fatalf("status %d, want 404", w.Code)
+			}
+			var body struct {
+				Error struct {
+					Code     domain.Code    `json:"code"`
+					Finished *domain.Ticket `json:"finished"`
+				} `json:"error"`
+			}
+			if err := json.Unmarshal(w.Body.Bytes(), &body); err != nil {
+				t.Fatal(err)
+			}
+			got := ""
+			if body.Error.Finished != nil {
+				got = body.Error.Finished.Number
+			}
+			if body.Error.Code != domain.CodeEmpty || got != tc.want {
+				t.Fatalf("body %s, want queue_empty with finished %q", w.Body, tc.want)
 			}
 		})
 	}
@@ -413,6 +452,40 @@ func TestBodyLimit(t *testing.T) {
 	wantError(t, h.do(t, "POST", "/api/v1/offices/mfc-1/tickets", body), 400, domain.CodeInvalid, "тело запроса больше 1048576 байт")
 	if h.fake.count() != 0 {
 		t.Fatal("oversized body reached the engine")
+	}
+}
+
+// Ticket actions and calls read Idempotency-Key into the context the backend
+// gets (domain.IdempotencyKeyFrom), and refuse a malformed one.
+func TestActionIdempotencyKey(t *testing.T) {
+	o := "/api/v1/offices/mfc-1"
+	for _, tc := range []struct{ path, body, call string }{
+		{o + "/tickets/t1/cancel", "", "CancelTicket"},
+		{o + "/tickets/t1/recall", "", "RecallTicket"},
+		{o + "/tickets/t1/start", "", "StartService"},
+		{o + "/tickets/t1/finish", "", "FinishTicket"},
+		{o + "/tickets/t1/postpone", `{"minutes":5}`, "PostponeTicket"},
+		{o + "/tickets/t1/redirect", `{"window_id":"w2"}`, "RedirectTicket"},
+		{o + "/tickets/t1/no-show", "", "MarkNoShow"},
+		{o + "/windows/w1/call-next", "", "CallNext"},
+		{o + "/windows/w1/call", `{"ticket":"А015"}`, "CallTicket"},
+	} {
+		t.Run(tc.call, func(t *testing.T) {
+			for _, key := range []string{"", "panel1-000007"} {
+				h := newHarness(t)
+				if w := h.do(t, "POST", tc.path, tc.body, "Idempotency-Key", key); w.Code != 200 {
+					t.Fatalf("key %q: %d %s", key, w.Code, w.Body)
+				}
+				if c, _ := h.fake.last(); c.name != tc.call || domain.IdempotencyKeyFrom(c.ctx) != key {
+					t.Fatalf("%s got key %q, want %q", c.name, domain.IdempotencyKeyFrom(c.ctx), key)
+				}
+			}
+			h := newHarness(t)
+			wantError(t, h.do(t, "POST", tc.path, tc.body, "Idempotency-Key", "ключ"), 400, domain.CodeInvalid, "Idempotency-Key")
+			if h.fake.count() != 0 {
+				t.Fatal("a malformed key reached the backend")
+			}
+		})
 	}
 }
 

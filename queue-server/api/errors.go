@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 
 	"github.com/talonqueue/talon/queue-server/domain"
@@ -15,6 +16,9 @@ type errorBody struct {
 type errorDetail struct {
 	Code    domain.Code `json:"code"`
 	Message string      `json:"message"`
+	// Finished is the ticket a call-next with finish_current finished before
+	// it found nobody waiting (queue_empty): that finish stands.
+	Finished *domain.Ticket `json:"finished,omitempty"`
 }
 
 // statusOf is the only place a domain.Code becomes an HTTP status.
@@ -26,7 +30,7 @@ func statusOf(c domain.Code) int {
 		return http.StatusUnauthorized
 	case domain.CodeForbidden:
 		return http.StatusForbidden
-	case domain.CodeNotFound:
+	case domain.CodeNotFound, domain.CodeEmpty:
 		return http.StatusNotFound
 	case domain.CodeConflict:
 		return http.StatusConflict
@@ -48,7 +52,11 @@ func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if code == domain.CodeUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="talon"`)
 	}
-	body, _ := json.Marshal(errorBody{Error: errorDetail{Code: code, Message: domain.ErrorMessage(err)}})
+	detail := errorDetail{Code: code, Message: domain.ErrorMessage(err)}
+	if de := (*domain.Error)(nil); errors.As(err, &de) {
+		detail.Finished = de.Finished
+	}
+	body, _ := json.Marshal(errorBody{Error: detail})
 	writeBody(w, statusOf(code), "application/json; charset=utf-8", body)
 }
 

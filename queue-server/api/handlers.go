@@ -360,15 +360,11 @@ func issueTicket(b domain.Tickets) endpoint {
 		if err != nil {
 			return nil, err
 		}
-		key := r.Header.Get("Idempotency-Key")
-		if err := checkIdempotencyKey(key); err != nil {
-			return nil, err
-		}
 		req, err := parseIssue(r.Body)
 		if err != nil {
 			return nil, err
 		}
-		req.IdempotencyKey = key
+		req.IdempotencyKey = domain.IdempotencyKeyFrom(r.Context())
 		return result(b.IssueTicket(durable(r), p[0], req))
 	}
 }

@@ -63,9 +63,9 @@ var enums = map[reflect.Type][]string{
 	reflect.TypeFor[domain.Action](): {"issue", "call", "recall", "start", "finish", "postpone", "return",
 		"redirect", "no_show", "cancel"},
 	reflect.TypeFor[streamType]():  {"snapshot", "event", "bye"},
-	reflect.TypeFor[domain.Code](): {"invalid", "not_found", "conflict", "unauthorized", "forbidden", "unavailable", "internal"},
+	reflect.TypeFor[domain.Code](): {"invalid", "not_found", "queue_empty", "conflict", "unauthorized", "forbidden", "unavailable", "internal"},
 	reflect.TypeFor[domain.EventType](): {"ticket.issued", "ticket.called", "ticket.recalled", "ticket.started",
-		"ticket.finished", "ticket.postponed", "ticket.returned", "ticket.redirected", "ticket.no_show",
+		"ticket.finished", "ticket.postponed", "ticket.returned", "ticket.redirected", "ticket.returned_to_origin", "ticket.no_show",
 		"ticket.cancelled", "window.opened", "window.closed", "window.paused", "window.resumed",
 		"appointment.booked", "appointment.cancelled", "appointment.checked_in", "config.changed"},
 }
@@ -151,7 +151,7 @@ func openAPI(table []route) ([]byte, error) {
 	doc := map[string]any{
 		"openapi": "3.0.3",
 		"info": map[string]any{"title": "Talon queue server", "version": "1",
-			"description": "Электронная очередь МФЦ. Ошибки: {\"error\":{\"code\",\"message\"}}; коды invalid 400, unauthorized 401, forbidden 403, not_found 404, conflict 409, unavailable 503, internal 500."},
+			"description": "Электронная очередь МФЦ. Ошибки: {\"error\":{\"code\",\"message\"}}; коды invalid 400, unauthorized 401, forbidden 403, not_found 404, queue_empty 404 (в очереди никого нет), conflict 409, unavailable 503, internal 500."},
 		"servers":  []any{map[string]any{"url": "/"}},
 		"security": []any{map[string]any{"bearer": []any{}}},
 		"paths":    paths,

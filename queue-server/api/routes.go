@@ -91,13 +91,13 @@ func (s *server) routes() []route {
 
 		{method: "POST", path: office + "/tickets", op: "issueTicket", access: accessBearer, summary: "Выдать талон; повтор с тем же Idempotency-Key возвращает тот же талон", body: domain.IssueRequest{}, result: domain.Ticket{}, status: http.StatusCreated, idempotency: true, ep: issueTicket(b)},
 		{method: "GET", path: ticket, op: "getTicket", access: accessBearer, summary: "Талон", result: domain.Ticket{}, ep: getTicket(b)},
-		{method: "POST", path: ticket + "/cancel", op: "cancelTicket", access: accessBearer, summary: "Отменить талон", result: domain.Ticket{}, ep: ticketAction(b.CancelTicket)},
-		{method: "POST", path: ticket + "/recall", op: "recallTicket", access: accessBearer, summary: "Повторный вызов", result: domain.Ticket{}, ep: ticketAction(b.RecallTicket)},
-		{method: "POST", path: ticket + "/start", op: "startService", access: accessBearer, summary: "Заявитель подошёл: начать обслуживание", result: domain.Ticket{}, ep: ticketAction(b.StartService)},
-		{method: "POST", path: ticket + "/finish", op: "finishTicket", access: accessBearer, summary: "Завершить обслуживание", result: domain.Ticket{}, ep: ticketAction(b.FinishTicket)},
-		{method: "POST", path: ticket + "/postpone", op: "postponeTicket", access: accessBearer, summary: "Отложить талон на 1–240 минут", body: postponeRequest{}, result: domain.Ticket{}, ep: postponeTicket(b)},
-		{method: "POST", path: ticket + "/redirect", op: "redirectTicket", access: accessBearer, summary: "Перенаправить в услугу, окно или к оператору", body: domain.Redirect{}, result: domain.Ticket{}, ep: redirectTicket(b)},
-		{method: "POST", path: ticket + "/no-show", op: "markNoShow", access: accessBearer, summary: "Заявитель не явился", result: domain.Ticket{}, ep: ticketAction(b.MarkNoShow)},
+		{method: "POST", path: ticket + "/cancel", op: "cancelTicket", access: accessBearer, summary: "Отменить талон", result: domain.Ticket{}, idempotency: true, ep: ticketAction(b.CancelTicket)},
+		{method: "POST", path: ticket + "/recall", op: "recallTicket", access: accessBearer, summary: "Повторный вызов", result: domain.Ticket{}, idempotency: true, ep: ticketAction(b.RecallTicket)},
+		{method: "POST", path: ticket + "/start", op: "startService", access: accessBearer, summary: "Заявитель подошёл: начать обслуживание", result: domain.Ticket{}, idempotency: true, ep: ticketAction(b.StartService)},
+		{method: "POST", path: ticket + "/finish", op: "finishTicket", access: accessBearer, summary: "Завершить обслуживание", result: domain.Ticket{}, idempotency: true, ep: ticketAction(b.FinishTicket)},
+		{method: "POST", path: ticket + "/postpone", op: "postponeTicket", access: accessBearer, summary: "Отложить талон на 1–240 минут", body: postponeRequest{}, result: domain.Ticket{}, idempotency: true, ep: postponeTicket(b)},
+		{method: "POST", path: ticket + "/redirect", op: "redirectTicket", access: accessBearer, summary: "Перенаправить в услугу, окно или к оператору", body: domain.Redirect{}, result: domain.Ticket{}, idempotency: true, ep: redirectTicket(b)},
+		{method: "POST", path: ticket + "/no-show", op: "markNoShow", access: accessBearer, summary: "Заявитель не явился", result: domain.Ticket{}, idempotency: true, ep: ticketAction(b.MarkNoShow)},
 		{method: "GET", path: office + "/queue", op: "listQueue", access: accessBearer, summary: "Очередь", query: []string{"service_id", "window_id", "status"}, result: []domain.Ticket{}, ep: listQueue(b)},
 		{method: "GET", path: office + "/load", op: "getLiveLoad", access: accessBearer, summary: "Загрузка офиса сейчас", result: domain.LiveLoad{}, ep: ofOffice(b.GetLiveLoad)},
 		{method: "GET", path: office + "/snapshot", op: "getSnapshot", access: accessBearer, summary: "Полное состояние офиса", result: domain.OfficeSnapshot{}, ep: ofOffice(b.GetSnapshot)},
@@ -106,8 +106,8 @@ func (s *server) routes() []route {
 		{method: "POST", path: window + "/session", op: "openWindowSession", access: accessBearer, summary: "Оператор начинает работу в окне", result: domain.WindowState{}, ep: windowAction(b.OpenWindowSession)},
 		{method: "DELETE", path: window + "/session", op: "closeWindowSession", access: accessBearer, summary: "Оператор заканчивает работу в окне", result: domain.WindowState{}, ep: windowAction(b.CloseWindowSession)},
 		{method: "POST", path: window + "/pause", op: "pauseWindow", access: accessBearer, summary: "Перерыв или его конец", body: pauseRequest{}, result: domain.WindowState{}, ep: pauseWindow(b)},
-		{method: "POST", path: window + "/call-next", op: "callNext", access: accessBearer, summary: "Вызвать следующего", body: callNextRequest{}, optional: true, result: domain.Ticket{}, ep: callNext(b)},
-		{method: "POST", path: window + "/call", op: "callTicket", access: accessBearer, summary: "Вызвать талон вне очереди", body: domain.CallRequest{}, result: domain.Ticket{}, ep: callTicket(b)},
+		{method: "POST", path: window + "/call-next", op: "callNext", access: accessBearer, summary: "Вызвать следующего", body: callNextRequest{}, optional: true, result: domain.Ticket{}, idempotency: true, ep: callNext(b)},
+		{method: "POST", path: window + "/call", op: "callTicket", access: accessBearer, summary: "Вызвать талон вне очереди", body: domain.CallRequest{}, result: domain.Ticket{}, idempotency: true, ep: callTicket(b)},
 
 		{method: "POST", path: office + "/appointments", op: "createAppointment", access: accessBearer, summary: "Предварительная запись", body: domain.NewAppointment{}, result: domain.Appointment{}, status: http.StatusCreated, ep: createAppointment(b)},
 		{method: "GET", path: office + "/appointments/{appointment}", op: "getAppointment", access: accessBearer, summary: "Запись", result: domain.Appointment{}, ep: getAppointment(b)},
@@ -159,6 +159,14 @@ func (s *server) handler(rt route) http.Handler {
 		status = http.StatusOK
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if rt.idempotency {
+			key := r.Header.Get("Idempotency-Key")
+			if err := checkIdempotencyKey(key); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			r = r.WithContext(domain.WithIdempotencyKey(r.Context(), key))
+		}
 		v, err := rt.ep(r)
 		switch {
 		case err != nil:

@@ -156,12 +156,26 @@ func (c *Client) GetTicket(ctx context.Context, officeID, ticketID string) (doma
 	return get[domain.Ticket](ctx, c, office(officeID, "tickets", ticketID))
 }
 
-// The ticket actions below are not repeated after a lost answer: the server
-// may have acted, and repeating could, for example, call the next ticket too.
-// The caller reads the state (GetTicket, ListWindows) and decides.
+// The ticket actions below and the calls (CallNext, CallTicket) send an
+// Idempotency-Key, the caller's (domain.WithIdempotencyKey) or a fresh
+// random one, and repeat the request with it after a lost connection or a
+// 503: the server acts once and answers the repeat with the first result,
+// so a retry never finishes twice or calls a second ticket. A panel that
+// repeats an action by itself later should set its own key in ctx.
+
+// act posts a ticket action under its request key.
+func (c *Client) act(ctx context.Context, p string, in any) (domain.Ticket, error) {
+	key := domain.IdempotencyKeyFrom(ctx)
+	if key == "" {
+		key = rand.Text()
+	}
+	var t domain.Ticket
+	err := c.send(ctx, request{method: http.MethodPost, path: p, in: in, out: &t, idempotencyKey: key})
+	return t, err
+}
 
 func (c *Client) ticketAction(ctx context.Context, officeID, ticketID, action string, in any) (domain.Ticket, error) {
-	return post[domain.Ticket](ctx, c, office(officeID, "tickets", ticketID, action), in)
+	return c.act(ctx, office(officeID, "tickets", ticketID, action), in)
 }
 
 func (c *Client) CancelTicket(ctx context.Context, officeID, ticketID string) (domain.Ticket, error) {
@@ -275,11 +289,11 @@ type callNextBody struct {
 }
 
 func (c *Client) CallNext(ctx context.Context, officeID, windowID string, finishCurrent bool) (domain.Ticket, error) {
-	return post[domain.Ticket](ctx, c, office(officeID, "windows", windowID, "call-next"), callNextBody{finishCurrent})
+	return c.act(ctx, office(officeID, "windows", windowID, "call-next"), callNextBody{finishCurrent})
 }
 
 func (c *Client) CallTicket(ctx context.Context, officeID, windowID string, req domain.CallRequest) (domain.Ticket, error) {
-	return post[domain.Ticket](ctx, c, office(officeID, "windows", windowID, "call"), req)
+	return c.act(ctx, office(officeID, "windows", windowID, "call"), req)
 }
 
 // Appointments.

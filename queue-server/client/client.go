@@ -272,10 +272,11 @@ const (
 	retryBackoff    = 300 * time.Millisecond
 )
 
-// send performs r. Only requests with an idempotency key are repeated after
-// a transport failure or 503: the server may have acted before the answer was
-// lost, and repeating call-next, check-in or finish could call a second ticket
-// or act twice. The key makes the server return the first result instead.
+// send performs r. Only requests with an idempotency key (the issue of a
+// ticket, the ticket actions and the calls) are repeated after a transport
+// failure or 503: the server may have acted before the answer was lost, and
+// repeating, say, a check-in could act twice. The key makes the server
+// return the first result instead.
 func (c *Client) send(ctx context.Context, r request) error {
 	var body []byte
 	if r.in != nil {

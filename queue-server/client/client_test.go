@@ -279,6 +279,9 @@ func TestErrorsBecomeDomainErrors(t *testing.T) {
 		{"unauthorized", 401, "application/json", `{"error":{"code":"unauthorized","message":"войдите снова"}}`, domain.CodeUnauthorized, "войдите снова"},
 		{"forbidden", 403, "application/json", `{"error":{"code":"forbidden","message":"только для администратора"}}`, domain.CodeForbidden, "только для администратора"},
 		{"not found", 404, "application/json", `{"error":{"code":"not_found","message":"талон не найден"}}`, domain.CodeNotFound, "талон не найден"},
+		{"queue empty", 404, "application/json", `{"error":{"code":"queue_empty","message":"в очереди нет талонов для окна 1"}}`, domain.CodeEmpty, "в очереди нет талонов для окна 1"},
+		{"queue empty after a finish", 404, "application/json", `{"error":{"code":"queue_empty","message":"талон А015 завершён, в очереди нет талонов для окна 1","finished":{"id":"t1","number":"А015","status":"done"}}}`, domain.CodeEmpty, "талон А015 завершён, в очереди нет талонов для окна 1"},
+		{"queue empty without message", 404, "application/json", `{"error":{"code":"queue_empty"}}`, domain.CodeEmpty, "в очереди никого нет"},
 		{"conflict", 409, "application/json", `{"error":{"code":"conflict","message":"нельзя вызвать талон А001: он обслужен"}}`, domain.CodeConflict, "нельзя вызвать талон А001: он обслужен"},
 		{"unavailable", 503, "application/json", `{"error":{"code":"unavailable","message":"сервер останавливается"}}`, domain.CodeUnavailable, "сервер останавливается"},
 		{"internal", 500, "application/json", `{"error":{"code":"internal","message":"внутренняя ошибка сервера"}}`, domain.CodeInternal, "внутренняя ошибка сервера"},
@@ -465,8 +468,87 @@ func TestIssueTicketKeysDifferPerCall(t *testing.T) {
 	}
 }
 
-// TestOtherCallsAreNotRetried: a call-next whose answer was lost may have
-// called a ticket; repeating it would call a second one.
+// actingServer acts on a ticket action once per Idempotency-Key, as the
+// queue server does, and breaks the connection after acting on the first
+// request, so its answer is lost.
+type actingServer struct {
+	t    *testing.T
+	mu   sync.Mutex
+	acts int            // actions carried out
+	seen map[string]int // requests per key
+}
+
+func (s *actingServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	io.Copy(io.Discard, r.Body)
+	key := r.Header.Get("Idempotency-Key")
+	s.mu.Lock()
+	if key == "" {
+		s.t.Errorf("%s %s without an Idempotency-Key", r.Method, r.URL.Path)
+	}
+	s.seen[key]++
+	if s.seen[key] == 1 {
+		s.acts++
+	}
+	first := s.acts == 1 && s.seen[key] == 1
+	s.mu.Unlock()
+	if first {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			s.t.Errorf("hijack: %v", err)
+			return
+		}
+		conn.Close()
+		return
+	}
+	writeJSON(s.t, w, 200, domain.Ticket{ID: "t1", Number: "А001", Status: domain.StatusCalled})
+}
+
+// Every ticket action and call survives a connection dropped after the
+// server acted: the SDK repeats it with the same key, and it is done once.
+func TestTicketActionsRetryWithTheSameKey(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name string
+		call func(c *Client) (domain.Ticket, error)
+	}{
+		{"cancel", func(c *Client) (domain.Ticket, error) { return c.CancelTicket(ctx, "o1", "t1") }},
+		{"recall", func(c *Client) (domain.Ticket, error) { return c.RecallTicket(ctx, "o1", "t1") }},
+		{"start", func(c *Client) (domain.Ticket, error) { return c.StartService(ctx, "o1", "t1") }},
+		{"finish", func(c *Client) (domain.Ticket, error) { return c.FinishTicket(ctx, "o1", "t1") }},
+		{"postpone", func(c *Client) (domain.Ticket, error) { return c.PostponeTicket(ctx, "o1", "t1", 5*time.Minute) }},
+		{"redirect", func(c *Client) (domain.Ticket, error) {
+			return c.RedirectTicket(ctx, "o1", "t1", domain.Redirect{WindowID: "w2"})
+		}},
+		{"no-show", func(c *Client) (domain.Ticket, error) { return c.MarkNoShow(ctx, "o1", "t1") }},
+		{"call-next", func(c *Client) (domain.Ticket, error) { return c.CallNext(ctx, "o1", "w1", true) }},
+		{"call", func(c *Client) (domain.Ticket, error) {
+			return c.CallTicket(ctx, "o1", "w1", domain.CallRequest{Ticket: "А001"})
+		}},
+		{"caller's key", func(c *Client) (domain.Ticket, error) {
+			return c.FinishTicket(domain.WithIdempotencyKey(ctx, "panel1-000007"), "o1", "t1")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := &actingServer{t: t, seen: map[string]int{}}
+			c := newTestClient(t, s, WithToken("tok"))
+			tk, err := tc.call(c)
+			if err != nil || tk.Number != "А001" {
+				t.Fatalf("got %+v, %v; want the first result after a retry", tk, err)
+			}
+			s.mu.Lock()
+			defer s.mu.Unlock()
+			if s.acts != 1 || len(s.seen) != 1 {
+				t.Fatalf("acted %d times under keys %v, want once under one key", s.acts, s.seen)
+			}
+			if _, ok := s.seen["panel1-000007"]; tc.name == "caller's key" && !ok {
+				t.Fatalf("keys %v, want the caller's", s.seen)
+			}
+		})
+	}
+}
+
+// TestOtherCallsAreNotRetried: a check-in whose answer was lost may have
+// issued the ticket; without a key, repeating it could not be told apart.
 func TestOtherCallsAreNotRetried(t *testing.T) {
 	var mu sync.Mutex
 	n := 0
@@ -481,14 +563,14 @@ func TestOtherCallsAreNotRetried(t *testing.T) {
 		}
 		conn.Close()
 	}), WithToken("tok"))
-	_, err := c.CallNext(context.Background(), "o1", "w1", false)
+	_, err := c.CheckInAppointment(context.Background(), "o1", "123456")
 	if domain.ErrorCode(err) != domain.CodeUnavailable {
 		t.Errorf("err %v, want unavailable", err)
 	}
 	mu.Lock()
 	defer mu.Unlock()
 	if n != 1 {
-		t.Errorf("call-next sent %d times, want once", n)
+		t.Errorf("check-in sent %d times, want once", n)
 	}
 }
 

@@ -34,8 +34,9 @@ func unexpected(method, path string, err error) *domain.Error {
 // errorBody is the one error shape of the API.
 type errorBody struct {
 	Error struct {
-		Code    domain.Code `json:"code"`
-		Message string      `json:"message"`
+		Code     domain.Code    `json:"code"`
+		Message  string         `json:"message"`
+		Finished *domain.Ticket `json:"finished"`
 	} `json:"error"`
 }
 
@@ -65,18 +66,25 @@ var fallbackMessage = map[domain.Code]string{
 	domain.CodeUnauthorized: "требуется вход в систему",
 	domain.CodeForbidden:    "недостаточно прав",
 	domain.CodeNotFound:     "не найдено",
+	domain.CodeEmpty:        "в очереди никого нет",
 	domain.CodeConflict:     "действие невозможно в текущем состоянии",
 	domain.CodeUnavailable:  msgUnavailable,
 	domain.CodeInternal:     "внутренняя ошибка сервера",
 }
 
 // decodeError turns an error answer into a *domain.Error with the server's
-// code and message; anything else in the body falls back to the status.
+// code and message; a known code keeps its meaning without a message (a
+// status alone cannot tell queue_empty from not_found), and anything else
+// falls back to the status.
 func decodeError(method, path string, status int, body []byte) *domain.Error {
 	cause := fmt.Errorf("%s %s: status %d", method, path, status)
 	var eb errorBody
-	if err := json.Unmarshal(body, &eb); err == nil && eb.Error.Message != "" && knownCode(eb.Error.Code) {
-		return &domain.Error{Code: eb.Error.Code, Message: eb.Error.Message, Err: cause}
+	if err := json.Unmarshal(body, &eb); err == nil && knownCode(eb.Error.Code) {
+		msg := eb.Error.Message
+		if msg == "" {
+			msg = fallbackMessage[eb.Error.Code]
+		}
+		return &domain.Error{Code: eb.Error.Code, Message: msg, Err: cause, Finished: eb.Error.Finished}
 	}
 	code := statusCode(status)
 	if len(body) > 0 {

@@ -94,6 +94,21 @@ func WithActor(ctx context.Context, a Actor) context.Context {
 	return context.WithValue(ctx, actorKey{}, a)
 }
 
+type idempotencyKey struct{}
+
+// WithIdempotencyKey carries a client's request key (the Idempotency-Key
+// header) to a ticket action, whose signature has no room for it: a repeat
+// with the same key on the same office day returns the first result.
+func WithIdempotencyKey(ctx context.Context, key string) context.Context {
+	return context.WithValue(ctx, idempotencyKey{}, key)
+}
+
+// IdempotencyKeyFrom returns the request key in ctx, "" when there is none.
+func IdempotencyKeyFrom(ctx context.Context) string {
+	k, _ := ctx.Value(idempotencyKey{}).(string)
+	return k
+}
+
 // ActorFrom returns the actor in ctx; ok is false for anonymous calls.
 func ActorFrom(ctx context.Context) (Actor, bool) {
 	a, ok := ctx.Value(actorKey{}).(Actor)

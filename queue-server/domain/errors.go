@@ -10,8 +10,11 @@ import (
 type Code string
 
 const (
-	CodeInvalid      Code = "invalid"
-	CodeNotFound     Code = "not_found"
+	CodeInvalid  Code = "invalid"
+	CodeNotFound Code = "not_found"
+	// CodeEmpty says nobody is waiting for the window: a normal moment of
+	// the day, not a mistake such as an unknown window (CodeNotFound).
+	CodeEmpty        Code = "queue_empty"
 	CodeConflict     Code = "conflict"
 	CodeUnauthorized Code = "unauthorized"
 	CodeForbidden    Code = "forbidden"
@@ -25,6 +28,10 @@ type Error struct {
 	Code    Code
 	Message string
 	Err     error
+	// Finished is the window's ticket that a call with finish_current
+	// finished before it found nobody waiting (CodeEmpty): the refusal is of
+	// the call only, the finish is committed.
+	Finished *Ticket
 }
 
 func (e *Error) Error() string {

@@ -18,8 +18,12 @@ const (
 	EventTicketPostponed  EventType = "ticket.postponed"
 	EventTicketReturned   EventType = "ticket.returned" // postponed ticket back in the queue
 	EventTicketRedirected EventType = "ticket.redirected"
-	EventTicketNoShow     EventType = "ticket.no_show"
-	EventTicketCancelled  EventType = "ticket.cancelled"
+	// EventTicketReturnedToOrigin is the finish of a ticket redirected with
+	// return: served here, it waits again in the service (and for the
+	// window and operator) it was redirected from.
+	EventTicketReturnedToOrigin EventType = "ticket.returned_to_origin"
+	EventTicketNoShow           EventType = "ticket.no_show"
+	EventTicketCancelled        EventType = "ticket.cancelled"
 
 	EventWindowOpened  EventType = "window.opened"
 	EventWindowClosed  EventType = "window.closed"

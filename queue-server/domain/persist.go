@@ -13,13 +13,17 @@ type Counter struct {
 	Last     int    `json:"last"`
 }
 
-// IdempotencyKey remembers which ticket a kiosk's request key produced, so a
-// retry after a timeout returns the same ticket.
+// IdempotencyKey remembers which ticket a request key produced or acted on,
+// so a retry after a timeout returns the same ticket instead of acting again.
 type IdempotencyKey struct {
 	OfficeID string `json:"office_id"`
 	Key      string `json:"key"`
 	Day      string `json:"day"`
 	TicketID string `json:"ticket_id"`
+	// Request names a ticket action and its target ("finishTicket ticket/…",
+	// "callNext window/w1"), so a key cannot replay another request; empty
+	// for the issue of a ticket.
+	Request string `json:"request,omitempty"`
 }
 
 // Kind names a kind of configuration record, for deletions and events.

@@ -72,7 +72,8 @@ type office struct {
 
 type idemEntry struct {
 	ticketID  string
-	serviceID string
+	serviceID string // of an issue
+	request   string // of a ticket action: domain.IdempotencyKey.Request
 }
 
 // recentServiceTimes is how many finished tickets the wait estimate averages.
@@ -166,7 +167,7 @@ func Load(cfg Config, st domain.State) (*Engine, error) {
 			if t := o.tickets[k.TicketID]; t != nil {
 				sid = t.OriginalServiceID
 			}
-			o.idem[k.Day+"/"+k.Key] = idemEntry{ticketID: k.TicketID, serviceID: sid}
+			o.idem[k.Day+"/"+k.Key] = idemEntry{ticketID: k.TicketID, serviceID: sid, request: k.Request}
 		}
 	}
 	for id, seq := range st.OfficeSeq {

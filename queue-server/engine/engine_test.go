@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -147,6 +148,75 @@ func TestIdempotentIssue(t *testing.T) {
 	wantCode(t, err, domain.CodeConflict)
 }
 
+// A ticket action repeated with its key returns the first result and changes
+// nothing, also after a reload; the key cannot replay another request.
+func TestIdempotentActions(t *testing.T) {
+	type action func(e *Engine, f *fixture, tk domain.Ticket, ch *domain.Changes) (domain.Ticket, error)
+	for _, tc := range []struct {
+		name    string
+		request string
+		called  bool // the ticket is called at window 1 first
+		act     action
+	}{
+		{"call next", "callNext window/w1", false, func(e *Engine, f *fixture, _ domain.Ticket, ch *domain.Changes) (domain.Ticket, error) {
+			return e.CallNext(f.op1, "o1", "w1", true, ch)
+		}},
+		{"call ticket", "callTicket window/w1 А001", false, func(e *Engine, f *fixture, tk domain.Ticket, ch *domain.Changes) (domain.Ticket, error) {
+			return e.CallTicket(f.op1, "o1", "w1", domain.CallRequest{Ticket: tk.Number}, ch)
+		}},
+		{"recall", "recallTicket ticket/", true, func(e *Engine, f *fixture, tk domain.Ticket, ch *domain.Changes) (domain.Ticket, error) {
+			return e.RecallTicket(f.op1, "o1", tk.ID, ch)
+		}},
+		{"start", "startService ticket/", true, func(e *Engine, f *fixture, tk domain.Ticket, ch *domain.Changes) (domain.Ticket, error) {
+			return e.StartService(f.op1, "o1", tk.ID, ch)
+		}},
+		{"finish", "finishTicket ticket/", true, func(e *Engine, f *fixture, tk domain.Ticket, ch *domain.Changes) (domain.Ticket, error) {
+			return e.FinishTicket(f.op1, "o1", tk.ID, ch)
+		}},
+		{"postpone", "postponeTicket ticket/", true, func(e *Engine, f *fixture, tk domain.Ticket, ch *domain.Changes) (domain.Ticket, error) {
+			return e.PostponeTicket(f.op1, "o1", tk.ID, 5*time.Minute, ch)
+		}},
+		{"redirect", "redirectTicket ticket/", true, func(e *Engine, f *fixture, tk domain.Ticket, ch *domain.Changes) (domain.Ticket, error) {
+			return e.RedirectTicket(f.op1, "o1", tk.ID, domain.Redirect{ServiceID: "realty"}, ch)
+		}},
+		{"no-show", "markNoShow ticket/", true, func(e *Engine, f *fixture, tk domain.Ticket, ch *domain.Changes) (domain.Ticket, error) {
+			return e.MarkNoShow(f.op1, "o1", tk.ID, ch)
+		}},
+		{"cancel", "cancelTicket ticket/", false, func(e *Engine, f *fixture, tk domain.Ticket, ch *domain.Changes) (domain.Ticket, error) {
+			return e.CancelTicket(f.hall, "o1", tk.ID, ch)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			tk := f.issue("pass")
+			f.issue("pass") // a second ticket a repeated call-next would call
+			if tc.called {
+				f.callNext(f.op1, "w1")
+			}
+			request := tc.request
+			if strings.HasSuffix(request, "/") {
+				request += tk.ID
+			}
+			do := func(e *Engine, key, request string, ch *domain.Changes) (domain.Ticket, error) {
+				return e.Idempotent(f.op1, "o1", key, request, ch, func() (domain.Ticket, error) { return tc.act(e, f, tk, ch) })
+			}
+			first := must(do(f.e, "k1", request, &f.log))
+			for name, e := range map[string]*Engine{"live": f.e, "reloaded": must(Load(f.config(), fold(f.log)))} {
+				var ch domain.Changes
+				again := must(do(e, "k1", request, &ch))
+				if again.ID != first.ID || again.Status != first.Status || !ch.Empty() {
+					t.Fatalf("%s: repeat gave %s %s (changes %v), want %s %s and no changes",
+						name, again.Number, again.Status, !ch.Empty(), first.Number, first.Status)
+				}
+				_, err := do(e, "k1", "finishTicket ticket/other", &ch)
+				wantCode(t, err, domain.CodeConflict)
+			}
+			_, err := f.e.IssueTicket(f.kiosk, "o1", domain.IssueRequest{ServiceID: "pass", IdempotencyKey: "k1"}, &f.log)
+			wantCode(t, err, domain.CodeConflict)
+		})
+	}
+}
+
 func TestIllegalTransitions(t *testing.T) {
 	f := newFixture(t)
 	waiting := f.issue("pass")
@@ -212,8 +282,84 @@ func TestRoutingOrder(t *testing.T) {
 	if got.Status != domain.StatusCalled {
 		t.Fatalf("plain ticket %s, want called", got.Status)
 	}
-	_, err := f.e.CallNext(f.op2, "o1", "w2", true, &f.log)
-	wantCode(t, err, domain.CodeNotFound)
+	_, err := f.e.CallNext(f.op2, "o1", "w2", false, &f.log)
+	wantCode(t, err, domain.CodeConflict) // still serving the realty ticket
+	must(f.e.FinishTicket(f.op2, "o1", realty.ID, &f.log))
+	_, err = f.e.CallNext(f.op2, "o1", "w2", false, &f.log)
+	wantCode(t, err, domain.CodeEmpty)
+}
+
+// Call-next on an empty queue: finish_current still finishes the window's
+// ticket, and the refusal says so; without it a busy window refuses first.
+func TestCallNextOnEmptyQueue(t *testing.T) {
+	for _, tc := range []struct {
+		name          string
+		serving       bool // window 1 serves a ticket when it calls
+		finishCurrent bool
+		want          domain.Code
+		finished      bool // the error carries the finished ticket
+		msg           string
+	}{
+		{"finish and nobody waiting", true, true, domain.CodeEmpty, true, "талон А001 завершён, в очереди нет талонов для окна 1"},
+		{"busy window without finish", true, false, domain.CodeConflict, false, ""},
+		{"idle window", false, true, domain.CodeEmpty, false, "в очереди нет талонов для окна 1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			var cur domain.Ticket
+			if tc.serving {
+				cur = f.issue("pass")
+				f.callNext(f.op1, "w1")
+				must(f.e.StartService(f.op1, "o1", cur.ID, &f.log))
+			}
+			var ch domain.Changes
+			_, err := f.e.CallNext(f.op1, "o1", "w1", tc.finishCurrent, &ch)
+			wantCode(t, err, tc.want)
+			var de *domain.Error
+			errors.As(err, &de)
+			if (de.Finished != nil) != tc.finished || (tc.msg != "" && de.Message != tc.msg) {
+				t.Fatalf("error = %q, finished %v; want %q, finished %v", de.Message, de.Finished != nil, tc.msg, tc.finished)
+			}
+			if !tc.finished {
+				if !ch.Empty() {
+					t.Fatalf("a refusal changed state: %+v", ch)
+				}
+				return
+			}
+			if de.Finished.ID != cur.ID || de.Finished.Status != domain.StatusDone {
+				t.Fatalf("finished = %+v, want %s done", de.Finished, cur.Number)
+			}
+			if len(ch.Events) != 1 || ch.Events[0].Type != domain.EventTicketFinished {
+				t.Fatalf("events = %+v, want one ticket.finished", ch.Events)
+			}
+			ws := must(f.e.ListWindows(f.hall, "o1"))
+			for _, w := range ws {
+				if w.Window.ID == "w1" && w.Session.CurrentTicketID != "" {
+					t.Fatalf("window 1 still holds %s", w.Session.CurrentTicketID)
+				}
+			}
+		})
+	}
+}
+
+// Nobody waiting is a moment of the day; an unknown window is a mistake.
+// Panels tell them apart by the code, not by the sentence.
+func TestEmptyQueueIsNotNotFound(t *testing.T) {
+	for _, tc := range []struct {
+		name, window string
+		want         domain.Code
+	}{
+		{"empty queue", "w1", domain.CodeEmpty},
+		{"unknown window", "w9", domain.CodeNotFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			_, err := f.e.CallNext(f.op1, "o1", tc.window, false, &f.log)
+			wantCode(t, err, tc.want)
+			_, err = f.e.CallTicket(f.op1, "o1", tc.window, domain.CallRequest{}, &f.log)
+			wantCode(t, err, tc.want)
+		})
+	}
 }
 
 func TestWeightsPreferServices(t *testing.T) {
@@ -276,9 +422,24 @@ func TestRedirectWithReturn(t *testing.T) {
 	if got := f.callNext(f.op2, "w2"); got.ID != tk.ID {
 		t.Fatalf("window 2 called %s", got.Number)
 	}
-	back := must(f.e.FinishTicket(f.op2, "o1", tk.ID, &f.log))
+	f.now = f.now.Add(7 * time.Minute)
+	var ch domain.Changes
+	back := must(f.e.FinishTicket(f.op2, "o1", tk.ID, &ch))
+	f.log.Merge(ch)
 	if back.Status != domain.StatusWaiting || back.ServiceID != "pass" || back.TargetWindowID != "w1" {
 		t.Fatalf("after the redirect it should wait for window 1 again: %+v", back)
+	}
+	// The event says what happened, and its ticket where it went.
+	if len(ch.Events) != 1 || ch.Events[0].Type != domain.EventTicketReturnedToOrigin ||
+		ch.Events[0].Ticket.ServiceID != "pass" || ch.Events[0].Ticket.TargetWindowID != "w1" || ch.Events[0].WindowID != "w2" {
+		t.Fatalf("events of the finish = %+v, want one ticket.returned_to_origin from w2 back to pass/w1", ch.Events)
+	}
+	// The 7 minutes served at window 2 count for realty, live and after a reload.
+	reloaded := must(Load(f.config(), fold(f.log)))
+	for name, e := range map[string]*Engine{"live": f.e, "reloaded": reloaded} {
+		if got := e.offices["o1"].serviceTimes["realty"]; len(got) != 1 || got[0] != 7*time.Minute {
+			t.Fatalf("%s: realty service times %v, want [7m]", name, got)
+		}
 	}
 	if got := f.callNext(f.op1, "w1"); got.ID != tk.ID {
 		t.Fatalf("window 1 called %s", got.Number)
@@ -304,7 +465,7 @@ func TestNoShowAndCancel(t *testing.T) {
 		t.Fatalf("status %s", c.Status)
 	}
 	_, err = f.e.CallNext(f.op1, "o1", "w1", false, &f.log)
-	wantCode(t, err, domain.CodeNotFound)
+	wantCode(t, err, domain.CodeEmpty)
 }
 
 func TestAppointmentCheckIn(t *testing.T) {

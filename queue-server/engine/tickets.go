@@ -133,7 +133,7 @@ func (e *Engine) IssueTicket(a domain.Actor, officeID string, req domain.IssueRe
 	day := o.day(now)
 	if req.IdempotencyKey != "" {
 		if prev, ok := o.idem[day+"/"+req.IdempotencyKey]; ok {
-			if prev.serviceID != req.ServiceID {
+			if prev.request != "" || prev.serviceID != req.ServiceID {
 				return domain.Ticket{}, domain.Errorf(domain.CodeConflict, "ключ повтора запроса уже использован для другой услуги")
 			}
 			if t := o.tickets[prev.ticketID]; t != nil {
@@ -161,6 +161,40 @@ func (e *Engine) IssueTicket(a domain.Actor, officeID string, req domain.IssueRe
 	}
 	o.ticketEvent(ch, a, t, domain.EventTicketIssued, domain.ActionIssue, now)
 	return issued(a, o.view(t, now)), nil
+}
+
+// Idempotent runs act, a ticket action, once per request key and office
+// day: a repeat of the key (a client retrying after a lost answer) gets the
+// ticket the first one acted on, as it is now, with no second change. It
+// shares the issue's keys and their store. request names the action and its
+// target; the same key with another request is refused. An empty key, and
+// an action that fails, leave nothing to repeat.
+func (e *Engine) Idempotent(a domain.Actor, officeID, key, request string, ch *domain.Changes, act func() (domain.Ticket, error)) (domain.Ticket, error) {
+	o, err := e.office(officeID)
+	if key == "" || err != nil {
+		// The action itself refuses an unknown office, in its own words.
+		return act()
+	}
+	now := e.cfg.Now()
+	day := o.day(now)
+	if prev, ok := o.idem[day+"/"+key]; ok {
+		if err := authorize(a, officeID, permView); err != nil {
+			return domain.Ticket{}, err
+		}
+		if prev.request != request {
+			return domain.Ticket{}, domain.Errorf(domain.CodeConflict, "ключ повтора запроса уже использован для другого действия")
+		}
+		if t := o.tickets[prev.ticketID]; t != nil {
+			return shown(a, o.view(t, now)), nil
+		}
+	}
+	t, err := act()
+	if err != nil {
+		return t, err
+	}
+	o.idem[day+"/"+key] = idemEntry{ticketID: t.ID, request: request}
+	ch.Idempotency = append(ch.Idempotency, domain.IdempotencyKey{OfficeID: officeID, Key: key, Day: day, TicketID: t.ID, Request: request})
+	return t, nil
 }
 
 // issued is a new ticket as the terminal that issued it sees it: what it
@@ -292,42 +326,48 @@ func (e *Engine) windowAtWork(a domain.Actor, officeID, windowID string) (*offic
 }
 
 // freeWindow makes sure the window serves nobody before a call: a busy
-// window refuses, unless finishCurrent asks to finish what it serves.
-func (e *Engine) freeWindow(a domain.Actor, o *office, w *domain.Window, s *domain.WindowSession, finishCurrent bool, now time.Time, ch *domain.Changes) error {
+// window refuses, unless finishCurrent asks to finish what it serves. It
+// returns the ticket it finished, if any.
+func (e *Engine) freeWindow(a domain.Actor, o *office, w *domain.Window, s *domain.WindowSession, finishCurrent bool, now time.Time, ch *domain.Changes) (*domain.Ticket, error) {
 	if !finishCurrent {
-		return o.busy(w, s)
+		return nil, o.busy(w, s)
 	}
 	cur := o.tickets[s.CurrentTicketID]
 	if cur == nil || cur.Status.Terminal() {
-		return nil
+		return nil, nil
 	}
 	if err := domain.CheckTransition(*cur, domain.ActionFinish); err != nil {
-		return err
+		return nil, err
 	}
 	e.finish(a, o, cur, now, ch)
-	return nil
+	return cur, nil
 }
 
-// CallNext calls the ticket routing picks for the window.
+// CallNext calls the ticket routing picks for the window. With nobody
+// waiting it answers CodeEmpty; finishCurrent still finishes the window's
+// ticket first, since the operator is done with it either way, and the
+// error carries that ticket in Finished.
 func (e *Engine) CallNext(a domain.Actor, officeID, windowID string, finishCurrent bool, ch *domain.Changes) (domain.Ticket, error) {
 	o, w, s, op, err := e.windowAtWork(a, officeID, windowID)
 	if err != nil {
 		return domain.Ticket{}, err
 	}
-	// A busy window refuses before anything else; finishing its ticket waits
-	// until there is a next one, so an empty queue changes nothing.
-	if !finishCurrent {
-		if err := o.busy(w, s); err != nil {
-			return domain.Ticket{}, err
-		}
-	}
 	now := e.cfg.Now()
+	// Routing looks before the finish: a ticket redirected with return goes
+	// back to its own window, not to this one's next call.
 	t := o.next(w, op, now)
-	if t == nil {
-		return domain.Ticket{}, domain.Errorf(domain.CodeNotFound, "в очереди нет талонов для окна %d", w.Number)
-	}
-	if err := e.freeWindow(a, o, w, s, finishCurrent, now, ch); err != nil {
+	done, err := e.freeWindow(a, o, w, s, finishCurrent, now, ch)
+	if err != nil {
 		return domain.Ticket{}, err
+	}
+	if t == nil {
+		empty := domain.Errorf(domain.CodeEmpty, "в очереди нет талонов для окна %d", w.Number)
+		if done != nil {
+			v := o.view(done, now)
+			empty.Message = fmt.Sprintf("талон %s завершён, %s", done.Number, empty.Message)
+			empty.Finished = &v
+		}
+		return domain.Ticket{}, empty
 	}
 	e.call(a, o, w, s, t, now, ch)
 	return o.view(t, now), nil
@@ -353,7 +393,7 @@ func (e *Engine) CallTicket(a domain.Actor, officeID, windowID string, req domai
 	if err := domain.CheckTransition(*t, domain.ActionCall); err != nil {
 		return domain.Ticket{}, err
 	}
-	if err := e.freeWindow(a, o, w, s, req.FinishCurrent, now, ch); err != nil {
+	if _, err := e.freeWindow(a, o, w, s, req.FinishCurrent, now, ch); err != nil {
 		return domain.Ticket{}, err
 	}
 	e.call(a, o, w, s, t, now, ch)
@@ -414,6 +454,9 @@ func (e *Engine) FinishTicket(a domain.Actor, officeID, ticketID string, ch *dom
 	return o.view(t, now), nil
 }
 
+// finish records the service time of the service given here, also for a
+// ticket that goes back to its origin: servedSpans rebuilds it on load from
+// the finish step, which both outcomes write.
 func (e *Engine) finish(a domain.Actor, o *office, t *domain.Ticket, now time.Time, ch *domain.Changes) {
 	if t.ServiceStartedAt == nil {
 		// Finished straight after the call: the service ran from the call.
@@ -425,7 +468,7 @@ func (e *Engine) finish(a domain.Actor, o *office, t *domain.Ticket, now time.Ti
 		t.Status, t.ServiceID, t.QueuedAt, t.Redirected = domain.StatusWaiting, r.ServiceID, now, true
 		t.TargetWindowID, t.TargetOperatorID, t.ReturnTo = r.WindowID, r.OperatorID, nil
 		t.ServiceStartedAt = nil
-		o.ticketEvent(ch, a, t, domain.EventTicketRedirected, domain.ActionFinish, now)
+		o.ticketEvent(ch, a, t, domain.EventTicketReturnedToOrigin, domain.ActionFinish, now)
 		return
 	}
 	t.Status, t.FinishedAt = domain.StatusDone, ptr(now)

@@ -43,7 +43,9 @@ func (s *Service) GetTicket(ctx context.Context, officeID, ticketID string) (dom
 
 func (s *Service) CancelTicket(ctx context.Context, officeID, ticketID string) (domain.Ticket, error) {
 	return write(ctx, s, &entry{action: "cancelTicket", officeID: officeID, ticketID: ticketID}, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
-		return e.CancelTicket(actor(ctx), officeID, ticketID, ch)
+		return idempotent(ctx, e, officeID, "cancelTicket ticket/"+ticketID, ch, func() (domain.Ticket, error) {
+			return e.CancelTicket(actor(ctx), officeID, ticketID, ch)
+		})
 	})
 }
 
@@ -55,50 +57,72 @@ func (s *Service) CheckInAppointment(ctx context.Context, officeID, code string)
 
 func (s *Service) CallNext(ctx context.Context, officeID, windowID string, finishCurrent bool) (domain.Ticket, error) {
 	return write(ctx, s, &entry{action: "callNext", officeID: officeID, object: "window/" + windowID}, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
-		return e.CallNext(actor(ctx), officeID, windowID, finishCurrent, ch)
+		return idempotent(ctx, e, officeID, "callNext window/"+windowID, ch, func() (domain.Ticket, error) {
+			return e.CallNext(actor(ctx), officeID, windowID, finishCurrent, ch)
+		})
 	})
 }
 
 func (s *Service) CallTicket(ctx context.Context, officeID, windowID string, req domain.CallRequest) (domain.Ticket, error) {
 	return write(ctx, s, &entry{action: "callTicket", officeID: officeID, object: "window/" + windowID}, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
-		return e.CallTicket(actor(ctx), officeID, windowID, req, ch)
+		return idempotent(ctx, e, officeID, "callTicket window/"+windowID+" "+req.Ticket, ch, func() (domain.Ticket, error) {
+			return e.CallTicket(actor(ctx), officeID, windowID, req, ch)
+		})
 	})
 }
 
 func (s *Service) RecallTicket(ctx context.Context, officeID, ticketID string) (domain.Ticket, error) {
 	return write(ctx, s, &entry{action: "recallTicket", officeID: officeID, ticketID: ticketID}, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
-		return e.RecallTicket(actor(ctx), officeID, ticketID, ch)
+		return idempotent(ctx, e, officeID, "recallTicket ticket/"+ticketID, ch, func() (domain.Ticket, error) {
+			return e.RecallTicket(actor(ctx), officeID, ticketID, ch)
+		})
 	})
 }
 
 func (s *Service) StartService(ctx context.Context, officeID, ticketID string) (domain.Ticket, error) {
 	return write(ctx, s, &entry{action: "startService", officeID: officeID, ticketID: ticketID}, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
-		return e.StartService(actor(ctx), officeID, ticketID, ch)
+		return idempotent(ctx, e, officeID, "startService ticket/"+ticketID, ch, func() (domain.Ticket, error) {
+			return e.StartService(actor(ctx), officeID, ticketID, ch)
+		})
 	})
 }
 
 func (s *Service) FinishTicket(ctx context.Context, officeID, ticketID string) (domain.Ticket, error) {
 	return write(ctx, s, &entry{action: "finishTicket", officeID: officeID, ticketID: ticketID}, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
-		return e.FinishTicket(actor(ctx), officeID, ticketID, ch)
+		return idempotent(ctx, e, officeID, "finishTicket ticket/"+ticketID, ch, func() (domain.Ticket, error) {
+			return e.FinishTicket(actor(ctx), officeID, ticketID, ch)
+		})
 	})
 }
 
 func (s *Service) PostponeTicket(ctx context.Context, officeID, ticketID string, d time.Duration) (domain.Ticket, error) {
 	return write(ctx, s, &entry{action: "postponeTicket", officeID: officeID, ticketID: ticketID}, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
-		return e.PostponeTicket(actor(ctx), officeID, ticketID, d, ch)
+		return idempotent(ctx, e, officeID, "postponeTicket ticket/"+ticketID, ch, func() (domain.Ticket, error) {
+			return e.PostponeTicket(actor(ctx), officeID, ticketID, d, ch)
+		})
 	})
 }
 
 func (s *Service) RedirectTicket(ctx context.Context, officeID, ticketID string, r domain.Redirect) (domain.Ticket, error) {
 	return write(ctx, s, &entry{action: "redirectTicket", officeID: officeID, ticketID: ticketID}, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
-		return e.RedirectTicket(actor(ctx), officeID, ticketID, r, ch)
+		return idempotent(ctx, e, officeID, "redirectTicket ticket/"+ticketID, ch, func() (domain.Ticket, error) {
+			return e.RedirectTicket(actor(ctx), officeID, ticketID, r, ch)
+		})
 	})
 }
 
 func (s *Service) MarkNoShow(ctx context.Context, officeID, ticketID string) (domain.Ticket, error) {
 	return write(ctx, s, &entry{action: "markNoShow", officeID: officeID, ticketID: ticketID}, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
-		return e.MarkNoShow(actor(ctx), officeID, ticketID, ch)
+		return idempotent(ctx, e, officeID, "markNoShow ticket/"+ticketID, ch, func() (domain.Ticket, error) {
+			return e.MarkNoShow(actor(ctx), officeID, ticketID, ch)
+		})
 	})
+}
+
+// idempotent runs a ticket action under the request key the client sent, if
+// any (domain.WithIdempotencyKey), so that a retry returns the first result.
+func idempotent(ctx context.Context, e *engine.Engine, officeID, request string, ch *domain.Changes, act func() (domain.Ticket, error)) (domain.Ticket, error) {
+	return e.Idempotent(actor(ctx), officeID, domain.IdempotencyKeyFrom(ctx), request, ch, act)
 }
 
 func (s *Service) ListQueue(ctx context.Context, officeID string, f domain.QueueFilter) ([]domain.Ticket, error) {

@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/talonqueue/talon/queue-server/domain"
@@ -110,6 +111,9 @@ func (s *Service) journal(o op, v any, err error, ch *domain.Changes) {
 	}
 	if en.outcome != nil {
 		err = en.outcome
+	}
+	if de := (*domain.Error)(nil); errors.As(err, &de) && de.Finished != nil && en.ticketID == "" {
+		en.ticketID = de.Finished.ID
 	}
 	r := base
 	r.Chain, r.Action, r.OfficeID, r.TicketID, r.Object = en.officeID, en.action, en.officeID, en.ticketID, en.object

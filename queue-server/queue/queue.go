@@ -292,8 +292,8 @@ func (s *Service) commit(batch []op) {
 			v, err := o.apply(s.eng, &ch)
 			results[i] = result{v, err}
 			switch {
-			case err == nil:
-				s.journal(o, v, nil, &ch)
+			case err == nil, partlyDone(err):
+				s.journal(o, v, err, &ch)
 				all.Merge(ch)
 			case journaledRefusal(err):
 				var refusal domain.Changes
@@ -327,6 +327,14 @@ func (s *Service) commit(batch []op) {
 	}
 }
 
+// partlyDone reports whether a refused operation changed state before it
+// was refused (domain.Error.Finished): its changes are committed like a
+// success's, or the memory would hold what the disk does not.
+func partlyDone(err error) bool {
+	var e *domain.Error
+	return errors.As(err, &e) && e.Finished != nil
+}
+
 // failed handles a commit that did not reach the disk: every operation of the
 // batch is refused and the state goes back to what the disk holds.
 func (s *Service) failed(err error, results []result) {
@@ -337,7 +345,7 @@ func (s *Service) failed(err error, results []result) {
 		refusal = err
 	}
 	for i := range results {
-		if results[i].err == nil {
+		if results[i].err == nil || partlyDone(results[i].err) {
 			results[i] = result{err: refusal}
 		}
 	}

@@ -559,3 +559,32 @@ func TestPersonalDataPurge(t *testing.T) {
 		t.Fatalf("personal data left in the store: %+v, %v", left, err)
 	}
 }
+
+// A call-next with finish_current on an empty queue is refused, but its
+// finish is committed: it is there after a restart, and the refusal says so.
+func TestFinishOnEmptyQueueIsCommitted(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "talon.db"))
+	svc := openDemo(t, st, Options{})
+	kiosk, op := as("kiosk1", svc, t), as("operator1", svc, t)
+	tk, err := svc.IssueTicket(kiosk, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.OpenWindowSession(op, demo.OfficeID, "w1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CallNext(op, demo.OfficeID, "w1", false); err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.CallNext(op, demo.OfficeID, "w1", true)
+	var de *domain.Error
+	if !errors.As(err, &de) || de.Code != domain.CodeEmpty || de.Finished == nil || de.Finished.ID != tk.ID {
+		t.Fatalf("call-next on an empty queue: %v, want queue_empty with %s finished", err, tk.Number)
+	}
+	svc.Close()
+	again := openDemo(t, st, Options{})
+	got, err := again.GetTicket(as("operator1", again, t), demo.OfficeID, tk.ID)
+	if err != nil || got.Status != domain.StatusDone {
+		t.Fatalf("after a restart the ticket is %s (%v), want done", got.Status, err)
+	}
+}
