@@ -216,10 +216,11 @@ func (f *fakeServer) MarkNoShow(context.Context, string, string) (domain.Ticket,
 	return f.act("MarkNoShow", domain.StatusNoShow)
 }
 
-func (f *fakeServer) Follow(_ context.Context, _ string, h client.Handler) {
+func (f *fakeServer) Follow(ctx context.Context, _ string, h client.Handler) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.handler = h
+	f.mu.Unlock()
+	<-ctx.Done()
 }
 
 func (f *fakeServer) EndSession(context.Context) error {
@@ -292,4 +293,22 @@ func (h *harness) atWork() {
 
 func (h *harness) key(k fyne.KeyName) {
 	h.w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: k})
+}
+
+// stream is the panel's handler of the office's stream, once it follows.
+func (h *harness) stream() client.Handler {
+	h.t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		h.f.mu.Lock()
+		hd := h.f.handler
+		h.f.mu.Unlock()
+		if hd != nil {
+			return hd
+		}
+		if time.Now().After(deadline) {
+			h.t.Fatal("the panel never followed the stream")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }

@@ -85,7 +85,8 @@ func (p *Panel) startSession(s Session, a domain.Actor) {
 	ctx, cancel := context.WithCancel(p.ctx)
 	p.unfollow = cancel
 	p.Banner.Show()
-	s.Follow(ctx, a.OfficeID, p)
+	office := a.OfficeID
+	p.work.Go(func() { s.Follow(ctx, office, p) })
 	p.loadCatalog()
 	p.resync()
 }

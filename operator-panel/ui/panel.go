@@ -84,7 +84,6 @@ type Panel struct {
 	login  loginView
 	choose windowsView
 	wv     workView
-	canvas fyne.Canvas
 }
 
 // New builds the panel's screens, starting at the login.
@@ -123,8 +122,7 @@ func (p *Panel) Content() fyne.CanvasObject {
 // Attach takes the keyboard of the canvas the panel is shown on: the
 // function keys on the buttons.
 func (p *Panel) Attach(c fyne.Canvas) {
-	p.canvas = c
-	c.SetOnTypedKey(p.typedKey)
+	c.SetOnTypedKey(func(ev *fyne.KeyEvent) { p.typedKey(ev) })
 }
 
 // Close stops the stream and the background work and waits for it; call it

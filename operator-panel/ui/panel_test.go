@@ -275,6 +275,26 @@ func TestFunctionKeys(t *testing.T) {
 	}
 }
 
+// The driver hands a focused field every key: the function keys still
+// reach the panel while the cursor is in the number or reason field.
+func TestFunctionKeysInAField(t *testing.T) {
+	h := start(t)
+	h.atWork()
+	h.w.Canvas().Focus(h.p.wv.NumberEntry)
+	test.Type(h.p.wv.NumberEntry, "Р001")
+	h.w.Canvas().Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeyF8})
+	h.eventually("called from the field", func() bool { return h.current() == "Р001 called" })
+	if h.p.wv.NumberEntry.Text != "" {
+		t.Errorf("the field keeps %q", h.p.wv.NumberEntry.Text)
+	}
+	h.w.Canvas().Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeyF4})
+	h.eventually("finished from the field", func() bool { return h.f.called("FinishTicket") == 1 && h.current() == "" })
+	h.w.Canvas().Focus(h.p.wv.Reason)
+	test.Type(h.p.wv.Reason, "обед")
+	h.w.Canvas().Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeyF9})
+	h.eventually("paused from the field", func() bool { return h.f.called("PauseWindow:обед") == 1 })
+}
+
 func TestRefusalsAreSentencesAndStateIsReread(t *testing.T) {
 	for _, c := range []struct {
 		method string
@@ -363,7 +383,7 @@ func TestQueueFollowsTheStream(t *testing.T) {
 	h.f.mu.Lock()
 	h.f.queue = h.f.queue[:1]
 	h.f.mu.Unlock()
-	h.f.handler.OnEvent(domain.Event{Type: domain.EventTicketCalled})
+	h.stream().OnEvent(domain.Event{Type: domain.EventTicketCalled})
 	h.eventually("the queue re-read", func() bool { return len(h.p.queue) == 1 })
 	if rows := h.p.QueueRows(); len(rows) != 2 {
 		t.Errorf("rows %+v", rows)
@@ -373,9 +393,9 @@ func TestQueueFollowsTheStream(t *testing.T) {
 func TestReconnectRereadsTheState(t *testing.T) {
 	h := start(t)
 	h.atWork()
-	h.f.handler.OnState(client.ConnState{Status: client.Online})
+	h.stream().OnState(client.ConnState{Status: client.Online})
 	h.eventually("online", func() bool { return !h.p.Banner.Visible() })
-	h.f.handler.OnState(client.ConnState{Status: client.Offline, Since: h.now})
+	h.stream().OnState(client.ConnState{Status: client.Offline, Since: h.now})
 	if h.p.Banner.Text() == "" {
 		t.Fatal("no banner while offline")
 	}
@@ -383,7 +403,7 @@ func TestReconnectRereadsTheState(t *testing.T) {
 	h.f.mu.Lock()
 	h.f.current = &domain.Ticket{ID: "t9", Number: "Б007", ServiceID: "passport", Status: domain.StatusServing, WindowID: "w1"}
 	h.f.mu.Unlock()
-	h.f.handler.OnState(client.ConnState{Status: client.Online})
+	h.stream().OnState(client.ConnState{Status: client.Online})
 	h.eventually("the server's ticket", func() bool { return h.current() == "Б007 serving" })
 	if h.p.Banner.Text() != "" || h.p.wv.Number.Text != "Б007" {
 		t.Errorf("banner %q, number %q", h.p.Banner.Text(), h.p.wv.Number.Text)
@@ -397,7 +417,7 @@ func TestSessionClosedElsewhere(t *testing.T) {
 	h.f.mu.Lock()
 	h.f.windows[0].Session = domain.WindowSession{Status: domain.WindowClosed}
 	h.f.mu.Unlock()
-	h.f.handler.OnEvent(domain.Event{Type: domain.EventWindowClosed})
+	h.stream().OnEvent(domain.Event{Type: domain.EventWindowClosed})
 	h.eventually("back to the choice", func() bool { return h.p.screen == ScreenWindows })
 	if h.p.Refusal.Text != russian.WindowLost {
 		t.Errorf("refusal %q", h.p.Refusal.Text)

@@ -37,7 +37,8 @@ type Session interface {
 	MarkNoShow(ctx context.Context, officeID, ticketID string) (domain.Ticket, error)
 
 	// Follow hands the office's stream to h until ctx ends: snapshots,
-	// events and the connection's state, reconnecting by itself.
+	// events and the connection's state, reconnecting by itself. It
+	// returns when the last call of h has returned.
 	Follow(ctx context.Context, officeID string, h client.Handler)
 	EndSession(ctx context.Context) error
 }
@@ -48,5 +49,5 @@ type Follower struct{ *client.Client }
 var _ Session = Follower{}
 
 func (f Follower) Follow(ctx context.Context, officeID string, h client.Handler) {
-	f.Subscribe(ctx, officeID, h)
+	<-f.Subscribe(ctx, officeID, h).Done()
 }

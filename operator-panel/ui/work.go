@@ -31,9 +31,9 @@ type workView struct {
 
 	CallNext, Recall, Start, Finish, Postpone, Redirect, NoShow, CallNumber, Pause, Close, Logout *widget.Button
 
-	NumberEntry *widget.Entry
+	NumberEntry *fkeyEntry
 	Minutes     *widget.Select
-	Reason      *widget.Entry
+	Reason      *fkeyEntry
 
 	// The redirect side panel: three lists, any of which may stay "any".
 	RedirectPanel    *fyne.Container
@@ -88,7 +88,7 @@ func newWorkView(p *Panel) workView {
 	v.Close = widget.NewButton("", p.tap(p.closeWindow))
 	v.Logout = widget.NewButton("", p.tap(p.logOut))
 
-	v.NumberEntry = widget.NewEntry()
+	v.NumberEntry = newFKeyEntry(p)
 	// The entry's handlers run inside Fyne's own calls, where the panel's
 	// lock may already be held: they touch only widgets.
 	v.NumberEntry.OnChanged = func(string) { v.updateCallNumber() }
@@ -98,7 +98,7 @@ func newWorkView(p *Panel) workView {
 		}
 	}
 	v.Minutes = widget.NewSelect(nil, nil)
-	v.Reason = widget.NewEntry()
+	v.Reason = newFKeyEntry(p)
 	v.Reason.OnSubmitted = func(string) {
 		if !v.Pause.Disabled() {
 			v.Pause.OnTapped()
@@ -344,19 +344,41 @@ func enable(b *widget.Button, on bool) {
 }
 
 // typedKey presses the button of a function key, when it is enabled: a
-// key does what a click does, and nothing a click could not.
-func (p *Panel) typedKey(ev *fyne.KeyEvent) {
+// key does what a click does, and nothing a click could not. It reports
+// whether the key is one of the panel's.
+func (p *Panel) typedKey(ev *fyne.KeyEvent) bool {
 	p.mu.Lock()
 	working := p.screen == ScreenWork
 	p.mu.Unlock()
-	if !working {
-		return
-	}
 	for _, k := range p.wv.keys {
-		if k.key == ev.Name && !k.button.Disabled() {
-			k.button.OnTapped()
-			return
+		if k.key != ev.Name {
+			continue
 		}
+		if working && !k.button.Disabled() {
+			k.button.OnTapped()
+		}
+		return true
+	}
+	return false
+}
+
+// fkeyEntry is a text field that leaves the function keys to the panel:
+// Fyne hands a focused widget every key, so in a plain entry F1 would do
+// nothing while the cursor is in the field.
+type fkeyEntry struct {
+	widget.Entry
+	panel *Panel
+}
+
+func newFKeyEntry(p *Panel) *fkeyEntry {
+	e := &fkeyEntry{panel: p}
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+func (e *fkeyEntry) TypedKey(ev *fyne.KeyEvent) {
+	if !e.panel.typedKey(ev) {
+		e.Entry.TypedKey(ev)
 	}
 }
 
@@ -377,9 +399,6 @@ func (p *Panel) callNumber() {
 	p.ticketRequest(func(ctx context.Context, s Session) (domain.Ticket, error) {
 		return s.CallTicket(ctx, office, window, domain.CallRequest{Ticket: number})
 	}, func(domain.Ticket) { p.wv.NumberEntry.SetText("") })
-	if p.canvas != nil {
-		p.canvas.Unfocus() // the function keys work again
-	}
 }
 
 func (p *Panel) recall() { p.onCurrent(Session.RecallTicket, nil) }
@@ -480,9 +499,6 @@ func (p *Panel) pause() {
 		p.wv.Reason.SetText("")
 		p.setWindow(ws)
 	})
-	if p.canvas != nil {
-		p.canvas.Unfocus()
-	}
 }
 
 func (p *Panel) closeWindow() {
