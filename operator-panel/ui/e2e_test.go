@@ -2,6 +2,8 @@ package ui
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/talonqueue/talon/internal/terminal"
 	"github.com/talonqueue/talon/internal/testserver"
 	"github.com/talonqueue/talon/queue-server/client"
 	"github.com/talonqueue/talon/queue-server/domain"
@@ -88,17 +91,40 @@ func TestEndToEnd(t *testing.T) {
 	if p.wv.Number.Text != issued.Number || !strings.Contains(p.wv.Details.Text, "Паспорт гражданина РФ") {
 		t.Errorf("card %q\n%s", p.wv.Number.Text, p.wv.Details.Text)
 	}
+	// More applicants come: the queue shows them by service, live.
+	var more []string
+	for _, svc := range []string{"passport", "registration"} {
+		tk, err := hall.IssueTicket(ctx, "demo", domain.IssueRequest{ServiceID: svc})
+		if err != nil {
+			t.Fatal(err)
+		}
+		more = append(more, tk.Number)
+	}
+	h.eventually("both in the queue", func() bool {
+		var text strings.Builder
+		for _, r := range p.wv.rows {
+			text.WriteString(r.Text + "\n")
+		}
+		return strings.Contains(text.String(), more[0]+" ") && strings.Contains(text.String(), more[1]+" ")
+	})
+	for _, r := range p.wv.rows {
+		if strings.HasPrefix(r.Text, issued.Number+" ") {
+			t.Errorf("the called ticket is still listed as waiting: %q", r.Text)
+		}
+	}
+	// TALON_SCREENSHOTS=docs makes the README's picture from this screen.
+	if dir := os.Getenv("TALON_SCREENSHOTS"); dir != "" {
+		// The test canvas lays out on resize only, unlike a real window.
+		w.Resize(fyne.NewSize(1280, 801))
+		w.Resize(fyne.NewSize(1280, 800))
+		if err := terminal.Screenshot(w.Canvas(), filepath.Join(dir, "operator-panel.png")); err != nil {
+			t.Error(err)
+		}
+	}
 	test.Tap(p.wv.Finish)
 	h.eventually("finished", func() bool { return h.current() == "" })
 	got, err := hall.GetTicket(ctx, "demo", issued.ID)
 	if err != nil || got.Status != domain.StatusDone {
 		t.Errorf("on the server: %s, %v", got.Status, err)
-	}
-
-	// Nobody waits now: the server's sentence, not a code.
-	test.Tap(p.wv.CallNext)
-	h.eventually("the empty queue refused", func() bool { return p.Refusal.Visible() })
-	if !strings.Contains(p.Refusal.Text, "нет талонов") {
-		t.Errorf("refusal %q", p.Refusal.Text)
 	}
 }

@@ -246,7 +246,9 @@ func (p *Panel) resync() {
 			var q []domain.Ticket
 			var qerr error
 			if window != "" {
-				q, qerr = s.ListQueue(ctx, office, domain.QueueFilter{WindowID: window})
+				// Who waits: the server's default list has the called and
+				// served tickets of every window too.
+				q, qerr = s.ListQueue(ctx, office, domain.QueueFilter{WindowID: window, Statuses: []domain.Status{domain.StatusWaiting, domain.StatusPostponed}})
 			}
 			cancel()
 			again := false

@@ -47,7 +47,9 @@ type workView struct {
 	svcIDs, winIDs   []string // behind the options after "any"
 	opIDs            []string
 
-	Queue      *widget.List
+	// Queue holds one label per row, reused from render to render and
+	// grown when the queue is longer than ever before.
+	Queue      *fyne.Container
 	QueueTitle *widget.Label
 	rows       []QueueRow
 	DayTitle   *widget.Label
@@ -71,7 +73,6 @@ func newWorkView(p *Panel) workView {
 	v.Number.TextSize = 72
 	v.Number.TextStyle.Bold = true
 	v.Status.TextStyle.Bold = true
-	v.Details.Wrapping = fyne.TextWrapWord
 
 	v.CallNext = widget.NewButton("", p.tap(p.callNext))
 	v.CallNext.Importance = widget.HighImportance
@@ -135,21 +136,7 @@ func newWorkView(p *Panel) workView {
 
 	v.QueueTitle = widget.NewLabel("")
 	v.QueueTitle.TextStyle.Bold = true
-	v.Queue = widget.NewList(func() int { return len(v.rows) },
-		func() fyne.CanvasObject { return widget.NewLabel("") },
-		func(i widget.ListItemID, o fyne.CanvasObject) {
-			if i >= len(v.rows) {
-				return
-			}
-			r, l := v.rows[i], o.(*widget.Label)
-			l.Text = r.Text
-			l.TextStyle.Bold = r.Header || r.Over
-			l.Importance = widget.MediumImportance
-			if r.Over {
-				l.Importance = widget.DangerImportance
-			}
-			l.Refresh()
-		})
+	v.Queue = container.NewVBox()
 	v.DayTitle = widget.NewLabel("")
 	v.DayTitle.TextStyle.Bold = true
 	v.DayText = widget.NewLabel("")
@@ -163,7 +150,7 @@ func newWorkView(p *Panel) workView {
 		v.Close,
 	)
 	left := container.NewVScroll(container.NewVBox(card, widget.NewSeparator(), actions, rows, v.RedirectPanel))
-	right := container.NewBorder(v.QueueTitle, container.NewVBox(widget.NewSeparator(), v.DayTitle, v.DayText), nil, nil, v.Queue)
+	right := container.NewBorder(v.QueueTitle, container.NewVBox(widget.NewSeparator(), v.DayTitle, v.DayText), nil, nil, container.NewVScroll(v.Queue))
 	split := container.NewHSplit(left, right)
 	split.Offset = 0.58
 	v.root = container.NewBorder(container.NewBorder(nil, nil, nil, v.Logout, v.Header), nil, nil, nil, split)
@@ -219,13 +206,38 @@ func (v *workView) render() fyne.CanvasObject {
 
 	v.rows = queueRows(p.queue, p.services, p.order, p.cfg.Now(), s)
 	v.QueueTitle.SetText(s.QueueTitle)
-	v.Queue.Refresh()
+	v.showQueue()
 	v.DayTitle.SetText(s.DayTitle + " (" + s.DayNote + ")")
 	now := p.cfg.Now()
 	v.DayText.SetText(strings.Join([]string{
 		s.DayServed(p.day.Served), s.DayAverage(p.day.Average()), s.DayNoShows(p.day.NoShows), s.DayPause(p.day.OnPause(now)),
 	}, "\n"))
 	return v.root
+}
+
+// showQueue puts the rows into the reused labels; the over-norm waits in
+// red and bold.
+func (v *workView) showQueue() {
+	for len(v.Queue.Objects) < len(v.rows) {
+		v.Queue.Add(widget.NewLabel(""))
+	}
+	for i, o := range v.Queue.Objects {
+		l := o.(*widget.Label)
+		if i >= len(v.rows) {
+			l.Hide()
+			continue
+		}
+		r := v.rows[i]
+		l.Text = r.Text
+		l.TextStyle.Bold = r.Header || r.Over
+		l.Importance = widget.MediumImportance
+		if r.Over {
+			l.Importance = widget.DangerImportance
+		}
+		l.Show()
+		l.Refresh()
+	}
+	v.Queue.Refresh()
 }
 
 // showTicket fills the card from the ticket the server gave.
