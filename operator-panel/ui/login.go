@@ -102,6 +102,7 @@ func (p *Panel) logOut() {
 	p.screen = ScreenLogin
 	p.Banner.Hide()
 	p.refuse(nil)
+	p.render()
 	p.work.Go(func() {
 		ctx, cancel := context.WithTimeout(p.ctx, requestTimeout)
 		defer cancel()

@@ -54,6 +54,17 @@ func TestOnlyOperatorsWork(t *testing.T) {
 	}
 }
 
+func TestOwnOpenWindowCanBeTakenBack(t *testing.T) {
+	h := start(t)
+	h.f.windows[0].Session = domain.WindowSession{Status: domain.WindowPaused, OperatorID: "op1", PauseReason: "обед"}
+	h.logIn("demo")
+	h.eventually("the windows", func() bool { return h.p.choose.Button("w1") != nil })
+	b := h.p.choose.Button("w1")
+	if b.Text != "Окно 1 — открыто вами" || b.Disabled() {
+		t.Errorf("own window: %q disabled=%v", b.Text, b.Disabled())
+	}
+}
+
 func TestChooseWindow(t *testing.T) {
 	h := start(t)
 	h.logIn("demo")
@@ -429,6 +440,9 @@ func TestLogout(t *testing.T) {
 	h.atWork()
 	test.Tap(h.p.wv.Logout)
 	h.eventually("logged out", func() bool { return h.p.screen == ScreenLogin && h.p.sess == nil })
+	if h.p.body.Objects[0] != h.p.login.root {
+		t.Error("the login screen is not shown")
+	}
 	h.eventually("session ended", func() bool { h.f.mu.Lock(); defer h.f.mu.Unlock(); return h.f.ended })
 }
 
