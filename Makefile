@@ -10,7 +10,7 @@ PKGS    := ./...
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 RACE    := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && echo -race)
 
-.PHONY: help modules setup run vprinter devices kiosk build test bench fuzz vet lint fmt-check depcheck clean
+.PHONY: help modules setup run vprinter devices kiosk panel build test bench fuzz vet lint fmt-check depcheck clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,7 +21,7 @@ modules: ## download the Go modules
 setup: modules ## install the Debian packages the tests need (gcc, zbar-tools, chromium) and the Go modules
 	@./deploy/debian-deps
 
-run: setup ## the demo office: queue-server on $(ADDR), data in $(DATA), device emulators, and the kiosk window when there is a display
+run: setup ## the demo office: queue-server on $(ADDR), data in $(DATA), device emulators, and the kiosk and operator panel windows when there is a display
 	@GO=$(GO) DATA=$(DATA) ADDR=$(ADDR) ./deploy/run
 
 vprinter: modules ## run the virtual ticket printer on a pseudo-terminal; tickets land in $(DATA)/tickets as PNG
@@ -35,10 +35,14 @@ devices: modules ## run the scanner, window-board and call-pad emulators on pseu
 kiosk: modules ## run the kiosk in a window against `make run`'s server, `make vprinter`'s printer and `make devices`' scanner
 	$(GO) run ./kiosk -config $(DATA)/terminals/kiosk1.json -printer $(DATA)/devices/printer -scanner $(DATA)/devices/scanner -windowed
 
+panel: modules ## run the operator panel in a window against `make run`'s server; log in as operator1/demo
+	$(GO) run ./operator-panel -server http://$(ADDR)
+
 build: modules ## build every binary into ./bin
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/ ./queue-server ./printer/cmd/talon-vprinter ./hardware/cmd/talon-devices
 	$(GO) build -o $(BIN)/talon-kiosk ./kiosk
+	$(GO) build -o $(BIN)/talon-panel ./operator-panel
 
 test: setup vet lint fmt-check depcheck ## vet, staticcheck, format and import-direction checks, all tests
 	$(GO) test $(RACE) -count=1 -timeout 20m $(PKGS)

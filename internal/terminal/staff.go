@@ -1,0 +1,70 @@
+package terminal
+
+import (
+	"flag"
+	"io"
+	"net/url"
+	"strings"
+)
+
+// LoadStaff builds the configuration of a terminal a person logs in to
+// (the operator panel): only where the server is, its certificate pin and
+// the language, from a terminal's file (-config or TALON_CONFIG), the
+// environment and the flags, in rising precedence. A device credential in
+// the file is dropped: what a person does must be recorded as theirs.
+func LoadStaff(name string, args []string, getenv func(string) string, out io.Writer) (Config, error) {
+	fl := flag.NewFlagSet(name, flag.ContinueOnError)
+	fl.SetOutput(out)
+	file := fl.String("config", getenv(EnvConfig), "a terminal's configuration file to take the server's address from [$"+EnvConfig+"]")
+	server := fl.String("server", "", "queue server address, e.g. http://127.0.0.1:8080 [$"+EnvServer+"]")
+	pin := fl.String("cert-fingerprint", "", "SHA-256 fingerprint of the server's certificate to pin [$"+EnvCertPin+"]")
+	lang := fl.String("lang", "", "language of the screens: ru or en [$"+EnvLanguage+"]")
+	if err := fl.Parse(args); err != nil {
+		return Config{}, err
+	}
+	if fl.NArg() > 0 {
+		return Config{}, configErrorf(nil, "лишние аргументы: %s", strings.Join(fl.Args(), " "))
+	}
+	var c Config
+	if *file != "" {
+		var err error
+		if c, err = ReadConfigFile(*file); err != nil {
+			return Config{}, err
+		}
+	}
+	c = Config{Server: c.Server, OfficeID: c.OfficeID, CertFingerprint: c.CertFingerprint, Language: c.Language}
+	for _, o := range []struct {
+		dst      *string
+		env, flg string
+	}{{&c.Server, getenv(EnvServer), *server}, {&c.CertFingerprint, getenv(EnvCertPin), *pin}} {
+		if o.env != "" {
+			*o.dst = o.env
+		}
+		if o.flg != "" {
+			*o.dst = o.flg
+		}
+	}
+	if v := getenv(EnvLanguage); v != "" {
+		c.Language = Language(v)
+	}
+	if *lang != "" {
+		c.Language = Language(*lang)
+	}
+	if c.Language == "" {
+		c.Language = Russian
+	}
+	if strings.TrimSpace(c.Server) == "" {
+		return Config{}, configErrorf(nil, "не задан адрес сервера: флаг -server, переменная %s или файл -config", EnvServer)
+	}
+	u, err := url.Parse(c.Server)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return Config{}, configErrorf(err, "адрес сервера %q должен начинаться с http:// или https:// и содержать имя или адрес сервера", c.Server)
+	}
+	if c.CertFingerprint != "" && u.Scheme != "https" {
+		return Config{}, configErrorf(nil, "отпечаток сертификата задан, а адрес сервера %q не https://", c.Server)
+	}
+	if _, err := ParseLanguage(string(c.Language)); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}

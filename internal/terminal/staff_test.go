@@ -1,0 +1,35 @@
+package terminal
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestLoadStaff(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "kiosk1.json")
+	if err := os.WriteFile(file, []byte(`{"server":"http://10.0.0.5:8080","office_id":"demo","device_id":"kiosk1","credential":"secret"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+	c, err := LoadStaff("p", []string{"-config", file}, env(nil), io.Discard)
+	if err != nil || c.Server != "http://10.0.0.5:8080" || c.Credential != "" || c.DeviceID != "" || c.Language != Russian {
+		t.Errorf("from the file: %+v, %v; want the server only, no credential", c, err)
+	}
+	c, err = LoadStaff("p", []string{"-config", file, "-server", "http://127.0.0.1:8080", "-lang", "en"}, env(map[string]string{EnvServer: "http://x:1"}), io.Discard)
+	if err != nil || c.Server != "http://127.0.0.1:8080" || c.Language != English {
+		t.Errorf("the flag wins: %+v, %v", c, err)
+	}
+	c, err = LoadStaff("p", nil, env(map[string]string{EnvServer: "http://x:1"}), io.Discard)
+	if err != nil || c.Server != "http://x:1" {
+		t.Errorf("from the environment: %+v, %v", c, err)
+	}
+	for _, args := range [][]string{nil, {"-server", "ftp://x"}, {"-server", "http://x", "-cert-fingerprint", "ab"}, {"-server", "http://x", "-lang", "de"}, {"-server", "http://x", "extra"}} {
+		if _, err := LoadStaff("p", args, env(nil), io.Discard); err == nil {
+			t.Errorf("%q accepted", args)
+		}
+	}
+}

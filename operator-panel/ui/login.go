@@ -1,0 +1,215 @@
+package ui
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/talonqueue/talon/queue-server/domain"
+)
+
+// loginView asks for a login and password; nothing of them is kept but
+// what the session needs in memory.
+type loginView struct {
+	p        *Panel
+	Title    *widget.Label
+	Login    *widget.Entry
+	Password *widget.Entry
+	Submit   *widget.Button
+	root     fyne.CanvasObject
+}
+
+func newLoginView(p *Panel) loginView {
+	v := loginView{p: p, Title: widget.NewLabel(""), Login: widget.NewEntry(), Password: widget.NewPasswordEntry()}
+	v.Title.TextStyle.Bold = true
+	v.Submit = widget.NewButton("", p.tap(p.logIn))
+	v.Submit.Importance = widget.HighImportance
+	v.Password.OnSubmitted = func(string) { v.Submit.OnTapped() }
+	form := container.NewVBox(v.Title, v.Login, v.Password, v.Submit)
+	v.root = container.NewCenter(container.NewGridWrap(fyne.NewSize(420, form.MinSize().Height*1.2), form))
+	return v
+}
+
+func (v *loginView) render() fyne.CanvasObject {
+	s := v.p.str
+	v.Title.SetText(s.LoginTitle)
+	v.Login.SetPlaceHolder(s.Login)
+	v.Password.SetPlaceHolder(s.Password)
+	if v.p.busy {
+		v.Submit.SetText(s.LoggingIn)
+		v.Submit.Disable()
+	} else {
+		v.Submit.SetText(s.LoginSubmit)
+		v.Submit.Enable()
+	}
+	return v.root
+}
+
+// logIn asks the server who this is; only an operator may work here.
+func (p *Panel) logIn() {
+	if p.busy {
+		return
+	}
+	login, password := strings.TrimSpace(p.login.Login.Text), p.login.Password.Text
+	p.busy = true
+	p.render()
+	p.work.Go(func() {
+		ctx, cancel := context.WithTimeout(p.ctx, requestTimeout)
+		defer cancel()
+		s, a, err := p.cfg.Auth.Login(ctx, login, password)
+		if err == nil && a.Role != domain.RoleOperator {
+			_ = s.EndSession(ctx)
+			err = &domain.Error{Code: domain.CodeForbidden, Message: p.str.NotOperator}
+		}
+		p.ui(func() {
+			p.busy = false
+			p.refuse(err)
+			if err == nil {
+				p.login.Password.SetText("")
+				p.startSession(s, a)
+			}
+			p.render()
+		})
+	})
+}
+
+// startSession follows the office's stream as the operator and offers the
+// windows.
+func (p *Panel) startSession(s Session, a domain.Actor) {
+	p.sess, p.actor, p.day = s, a, Day{}
+	p.screen = ScreenWindows
+	ctx, cancel := context.WithCancel(p.ctx)
+	p.unfollow = cancel
+	p.Banner.Show()
+	office := a.OfficeID
+	p.work.Go(func() { s.Follow(ctx, office, p) })
+	p.loadCatalog()
+	p.resync()
+}
+
+// logOut ends the session on the server too, so its token is worthless.
+func (p *Panel) logOut() {
+	s := p.sess
+	p.unfollow()
+	p.sess, p.actor, p.unfollow = nil, domain.Actor{}, nil
+	p.reading, p.again = false, false
+	p.windows, p.services, p.operators = nil, nil, nil
+	p.leaveWindow()
+	p.screen = ScreenLogin
+	p.Banner.Hide()
+	p.refuse(nil)
+	p.render()
+	p.work.Go(func() {
+		ctx, cancel := context.WithTimeout(p.ctx, requestTimeout)
+		defer cancel()
+		if err := s.EndSession(ctx); err != nil {
+			p.cfg.Log.Warn("panel: logout not confirmed by the server", "err", err)
+		}
+	})
+}
+
+// windowsView lists the office's windows: free ones and the operator's own
+// open one can be chosen, the others say who works there.
+type windowsView struct {
+	p       *Panel
+	Title   *widget.Label
+	Logout  *widget.Button
+	buttons map[string]*widget.Button
+	list    *fyne.Container
+	shown   []string // window ids in the list's order
+	root    fyne.CanvasObject
+}
+
+func newWindowsView(p *Panel) windowsView {
+	v := windowsView{p: p, Title: widget.NewLabel(""), buttons: map[string]*widget.Button{}, list: container.NewVBox()}
+	v.Title.TextStyle.Bold = true
+	v.Logout = widget.NewButton("", p.tap(p.logOut))
+	v.root = container.NewBorder(container.NewBorder(nil, nil, nil, v.Logout, v.Title), nil, nil, nil,
+		container.NewVScroll(v.list))
+	return v
+}
+
+// render keeps one button per window across renders: windows come and go
+// rarely, and a button made anew each time would leak through the
+// renderer cache.
+func (v *windowsView) render() fyne.CanvasObject {
+	p := v.p
+	v.Title.SetText(p.str.ChooseWindow + " — " + p.actor.Login)
+	v.Logout.SetText(p.str.Logout)
+	var ids []string
+	for _, w := range p.windows {
+		id := w.Window.ID
+		ids = append(ids, id)
+		b, ok := v.buttons[id]
+		if !ok {
+			b = widget.NewButton("", p.tap(func() { p.openWindow(id) }))
+			v.buttons[id] = b
+		}
+		label, free := p.str.WindowFree, true
+		switch {
+		case !staffed(w):
+		case w.Session.OperatorID == p.actor.OperatorID:
+			label = p.str.WindowMine
+		default:
+			who := p.str.SomeoneElse
+			if o, ok := p.operators[w.Session.OperatorID]; ok {
+				who = o.FullName
+			}
+			label, free = p.str.WindowBusy(who), false
+		}
+		b.SetText(p.windowName(w.Window) + " — " + label)
+		if free && !p.busy {
+			b.Enable()
+		} else {
+			b.Disable()
+		}
+	}
+	if !slices.Equal(ids, v.shown) {
+		v.shown = ids
+		v.list.Objects = v.list.Objects[:0]
+		for _, id := range ids {
+			v.list.Objects = append(v.list.Objects, v.buttons[id])
+		}
+		for id := range v.buttons {
+			if !slices.Contains(ids, id) {
+				delete(v.buttons, id)
+			}
+		}
+		v.list.Refresh()
+	}
+	return v.root
+}
+
+// Button is the choice of a window, nil for a window not listed.
+func (v *windowsView) Button(windowID string) *widget.Button { return v.buttons[windowID] }
+
+// openWindow logs the operator in at the window; their own open window is
+// taken over as it is.
+func (p *Panel) openWindow(id string) {
+	if p.busy {
+		return
+	}
+	var ws domain.WindowState
+	office := p.actor.OfficeID
+	p.request(func(ctx context.Context, s Session) (err error) {
+		ws, err = s.OpenWindowSession(ctx, office, id)
+		return err
+	}, func(err error) {
+		p.refuse(err)
+		if err == nil {
+			p.windowID, p.queue = id, nil
+			p.setWindow(ws)
+			p.screen = ScreenWork
+		}
+		p.resync()
+	})
+}
+
+// staffed reports whether an operator works at the window, on a break or not.
+func staffed(w domain.WindowState) bool {
+	return w.Session.Status == domain.WindowOpen || w.Session.Status == domain.WindowPaused
+}
