@@ -62,6 +62,8 @@ bench: modules ## print the performance numbers the issues ask for
 	@$(BENCH) -bench . -benchtime 1x ./queue-server/push | grep -E '^(Benchmark|ok|FAIL)'
 	@echo "== kiosk: tap to the ticket's last byte on the serial line, resident memory after 100 and 500 tickets =="
 	@$(BENCH) -tags ci -bench . -benchtime 1x ./kiosk/... | grep -E '^(Benchmark|FAIL)'
+	@echo "== operator panel: click to the called ticket on screen, resident memory over a day of 300 tickets =="
+	@$(BENCH) -tags ci -bench . -benchtime 1x ./operator-panel/... | grep -E '^(Benchmark|FAIL)'
 	@echo "== ticket printing: bytes and wire time =="
 	@$(BENCH) -bench . -benchtime 1x ./printer/... | grep -E '^(Benchmark|FAIL)'
 

@@ -232,7 +232,7 @@ func (f *fakeServer) EndSession(context.Context) error {
 
 // harness is a panel on a test window with the fake server behind it.
 type harness struct {
-	t   *testing.T
+	t   testing.TB
 	p   *Panel
 	f   *fakeServer
 	w   fyne.Window
