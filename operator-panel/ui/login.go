@@ -91,9 +91,15 @@ func (p *Panel) startSession(s Session, a domain.Actor) {
 	p.resync()
 }
 
-// logOut ends the session on the server too, so its token is worthless.
+// logOut closes the operator's window, so no ticket is routed to a window
+// nobody works at and the kiosk stops offering its services, and ends the
+// session on the server too, so its token is worthless. Logout is offered
+// only while the window serves nobody.
 func (p *Panel) logOut() {
-	s := p.sess
+	s, office, window := p.sess, p.actor.OfficeID, ""
+	if p.screen == ScreenWork && p.window.Session.Status != domain.WindowClosed {
+		window = p.windowID
+	}
 	p.unfollow()
 	p.sess, p.actor, p.unfollow = nil, domain.Actor{}, nil
 	p.reading, p.again = false, false
@@ -106,6 +112,11 @@ func (p *Panel) logOut() {
 	p.work.Go(func() {
 		ctx, cancel := context.WithTimeout(p.ctx, requestTimeout)
 		defer cancel()
+		if window != "" {
+			if _, err := s.CloseWindowSession(ctx, office, window); err != nil {
+				p.cfg.Log.Warn("panel: the window was not closed at logout", "window", window, "err", err)
+			}
+		}
 		if err := s.EndSession(ctx); err != nil {
 			p.cfg.Log.Warn("panel: logout not confirmed by the server", "err", err)
 		}

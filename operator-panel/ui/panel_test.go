@@ -444,6 +444,9 @@ func TestLogout(t *testing.T) {
 		t.Error("the login screen is not shown")
 	}
 	h.eventually("session ended", func() bool { h.f.mu.Lock(); defer h.f.mu.Unlock(); return h.f.ended })
+	if n := h.f.called("CloseWindowSession"); n != 1 {
+		t.Errorf("logging out from the working screen closed the window %d times, want once", n)
+	}
 }
 
 func TestDay(t *testing.T) {
