@@ -513,12 +513,15 @@ var samples = map[string]sample{
 		body: func(o *accessOffice, _ map[string]string) any {
 			return map[string]string{"role": "manager", "office_id": o.id, "password": "access-secret"}
 		}},
-	"issueTicket":    {body: func(o *accessOffice, _ map[string]string) any { return map[string]string{"service_id": o.service} }},
-	"cancelTicket":   {prepare: (*accessSuite).called},
-	"recallTicket":   {prepare: (*accessSuite).called},
-	"startService":   {prepare: (*accessSuite).called},
-	"finishTicket":   {prepare: (*accessSuite).called},
-	"markNoShow":     {prepare: (*accessSuite).called},
+	"issueTicket":  {body: func(o *accessOffice, _ map[string]string) any { return map[string]string{"service_id": o.service} }},
+	"cancelTicket": {prepare: (*accessSuite).called},
+	"recallTicket": {prepare: (*accessSuite).called},
+	"startService": {prepare: (*accessSuite).called},
+	"finishTicket": {prepare: (*accessSuite).called},
+	"markNoShow":   {prepare: (*accessSuite).called},
+	"attachCaseNumber": {prepare: (*accessSuite).called, body: func(*accessOffice, map[string]string) any {
+		return map[string]string{"case_number": "АИС-2026-000123"}
+	}},
 	"postponeTicket": {prepare: (*accessSuite).called, body: func(*accessOffice, map[string]string) any { return map[string]int{"minutes": 5} }},
 	"redirectTicket": {prepare: (*accessSuite).called, body: func(o *accessOffice, _ map[string]string) any {
 		return map[string]string{"service_id": o.bookable}

@@ -200,6 +200,19 @@ func (f *fakeServer) FinishTicket(context.Context, string, string) (domain.Ticke
 	return f.act("FinishTicket", domain.StatusDone)
 }
 
+func (f *fakeServer) AttachCaseNumber(_ context.Context, _, _, number string) (domain.Ticket, error) {
+	if err := f.record("AttachCaseNumber:" + number); err != nil {
+		return domain.Ticket{}, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.current == nil {
+		return domain.Ticket{}, domain.Errorf(domain.CodeConflict, "в окне нет талона")
+	}
+	f.current.CaseNumber = number
+	return *f.current, nil
+}
+
 func (f *fakeServer) PostponeTicket(_ context.Context, _, _ string, d time.Duration) (domain.Ticket, error) {
 	return f.act("PostponeTicket:"+d.String(), domain.StatusPostponed)
 }

@@ -466,3 +466,34 @@ func TestDay(t *testing.T) {
 		t.Errorf("on pause %s", got)
 	}
 }
+
+// A case number typed before «Завершить» goes to the server first; a number
+// the server refuses stops the finish and stays in the field.
+func TestFinishWithACaseNumber(t *testing.T) {
+	h := start(t)
+	h.atWork()
+	if !h.p.wv.CaseEntry.Disabled() {
+		t.Error("the case number can be typed with no ticket at the window")
+	}
+	test.Tap(h.p.wv.CallNext)
+	h.eventually("called", func() bool { return strings.HasSuffix(h.current(), " called") })
+	if h.p.wv.CaseEntry.Disabled() {
+		t.Fatal("the case number cannot be typed for the called ticket")
+	}
+	h.f.mu.Lock()
+	h.f.fail["AttachCaseNumber:bad"] = domain.Errorf(domain.CodeInvalid, "номер дела не может содержать управляющие символы")
+	h.f.mu.Unlock()
+	test.Type(h.p.wv.CaseEntry, "bad")
+	test.Tap(h.p.wv.Finish)
+	h.eventually("the refusal", func() bool { return h.p.Refusal.Visible() })
+	if h.f.called("FinishTicket") != 0 || h.p.wv.CaseEntry.Text != "bad" {
+		t.Fatalf("a refused case number: finished %d times, field %q", h.f.called("FinishTicket"), h.p.wv.CaseEntry.Text)
+	}
+	h.p.wv.CaseEntry.SetText("")
+	test.Type(h.p.wv.CaseEntry, "АИС-2026-000123")
+	test.Tap(h.p.wv.Finish)
+	h.eventually("finished", func() bool { return h.current() == "" && h.f.called("FinishTicket") == 1 })
+	if h.f.called("AttachCaseNumber:АИС-2026-000123") != 1 || h.p.wv.CaseEntry.Text != "" {
+		t.Errorf("case number sent %d times, field %q", h.f.called("AttachCaseNumber:АИС-2026-000123"), h.p.wv.CaseEntry.Text)
+	}
+}

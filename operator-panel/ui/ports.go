@@ -32,6 +32,7 @@ type Session interface {
 	RecallTicket(ctx context.Context, officeID, ticketID string) (domain.Ticket, error)
 	StartService(ctx context.Context, officeID, ticketID string) (domain.Ticket, error)
 	FinishTicket(ctx context.Context, officeID, ticketID string) (domain.Ticket, error)
+	AttachCaseNumber(ctx context.Context, officeID, ticketID, caseNumber string) (domain.Ticket, error)
 	PostponeTicket(ctx context.Context, officeID, ticketID string, d time.Duration) (domain.Ticket, error)
 	RedirectTicket(ctx context.Context, officeID, ticketID string, r domain.Redirect) (domain.Ticket, error)
 	MarkNoShow(ctx context.Context, officeID, ticketID string) (domain.Ticket, error)

@@ -53,6 +53,7 @@ type Strings struct {
 	Pause       string
 	Resume      string
 	ReasonHint  string
+	CaseHint    string
 	CloseWindow string
 	MinutesOpt  func(n int) string
 
@@ -130,6 +131,7 @@ var russian = Strings{
 	Pause:       "Перерыв",
 	Resume:      "Вернуться к работе",
 	ReasonHint:  "Причина перерыва",
+	CaseHint:    "Номер дела в АИС (необязательно), отправится с «Завершить»",
 	CloseWindow: "Закрыть окно",
 	MinutesOpt:  func(n int) string { return fmt.Sprintf("на %d мин", n) },
 
@@ -205,6 +207,7 @@ var english = Strings{
 	Pause:       "Break",
 	Resume:      "Back to work",
 	ReasonHint:  "Reason for the break",
+	CaseHint:    "Case number in the case system (optional), sent with Finish",
 	CloseWindow: "Close the window",
 	MinutesOpt:  func(n int) string { return fmt.Sprintf("for %d min", n) },
 

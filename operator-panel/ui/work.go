@@ -34,6 +34,9 @@ type workView struct {
 	NumberEntry *fkeyEntry
 	Minutes     *widget.Select
 	Reason      *fkeyEntry
+	// CaseEntry takes the case number of the case-management system, sent
+	// with «Завершить» when filled in.
+	CaseEntry *fkeyEntry
 
 	// The redirect side panel: three lists, any of which may stay "any".
 	RedirectPanel    *fyne.Container
@@ -100,6 +103,7 @@ func newWorkView(p *Panel) workView {
 	}
 	v.Minutes = widget.NewSelect(nil, nil)
 	v.Reason = newFKeyEntry(p)
+	v.CaseEntry = newFKeyEntry(p)
 	v.Reason.OnSubmitted = func(string) {
 		if !v.Pause.Disabled() {
 			v.Pause.OnTapped()
@@ -144,6 +148,7 @@ func newWorkView(p *Panel) workView {
 	card := container.NewVBox(v.Number, v.Status, v.Details)
 	actions := container.NewGridWithColumns(2, v.CallNext, v.Recall, v.Start, v.Finish, v.NoShow, v.Redirect)
 	rows := container.NewVBox(
+		v.CaseEntry,
 		container.NewBorder(nil, nil, nil, v.Postpone, v.Minutes),
 		container.NewBorder(nil, nil, nil, v.CallNumber, v.NumberEntry),
 		container.NewBorder(nil, nil, nil, v.Pause, v.Reason),
@@ -180,6 +185,7 @@ func (v *workView) render() fyne.CanvasObject {
 	}
 	v.NumberEntry.SetPlaceHolder(s.NumberHint)
 	v.Reason.SetPlaceHolder(s.ReasonHint)
+	v.CaseEntry.SetPlaceHolder(s.CaseHint)
 	opts := make([]string, len(postponeMinutes))
 	for i, m := range postponeMinutes {
 		opts[i] = s.MinutesOpt(m)
@@ -318,6 +324,11 @@ func (v *workView) updateButtons() {
 	} else {
 		v.NumberEntry.Disable()
 	}
+	if active {
+		v.CaseEntry.Enable()
+	} else {
+		v.CaseEntry.Disable()
+	}
 	if free && !paused && w.Ticket == nil {
 		v.Reason.Enable()
 	} else {
@@ -416,8 +427,21 @@ func (p *Panel) callNumber() {
 func (p *Panel) recall() { p.onCurrent(Session.RecallTicket, nil) }
 func (p *Panel) start()  { p.onCurrent(Session.StartService, nil) }
 
+// finish ends the service, with the case number first when one is typed:
+// a number the server refuses stops the finish, so it is not lost.
 func (p *Panel) finish() {
-	p.onCurrent(Session.FinishTicket, func(t domain.Ticket) { p.day.finished(t, p.cfg.Now()) })
+	number := strings.TrimSpace(p.wv.CaseEntry.Text)
+	p.onCurrent(func(s Session, ctx context.Context, office, id string) (domain.Ticket, error) {
+		if number != "" {
+			if _, err := s.AttachCaseNumber(ctx, office, id, number); err != nil {
+				return domain.Ticket{}, err
+			}
+		}
+		return s.FinishTicket(ctx, office, id)
+	}, func(t domain.Ticket) {
+		p.day.finished(t, p.cfg.Now())
+		p.wv.CaseEntry.SetText("")
+	})
 }
 
 func (p *Panel) noShow() {

@@ -195,6 +195,7 @@ func TestRoutesReachTheBackend(t *testing.T) {
 		{"POST", o + "/tickets/t1/postpone", `{"minutes":15}`, 200, "PostponeTicket", []any{"mfc-1", "t1", 15 * time.Minute}},
 		{"POST", o + "/tickets/t1/redirect", `{"service_id":"tax","return":true}`, 200, "RedirectTicket", []any{"mfc-1", "t1", domain.Redirect{ServiceID: "tax", Return: true}}},
 		{"POST", o + "/tickets/t1/no-show", "", 200, "MarkNoShow", []any{"mfc-1", "t1"}},
+		{"PUT", o + "/tickets/t1/case-number", `{"case_number":"АИС-123"}`, 200, "AttachCaseNumber", []any{"mfc-1", "t1", "АИС-123"}},
 		{"GET", o + "/queue", "", 200, "ListQueue", []any{"mfc-1", domain.QueueFilter{}}},
 		{"GET", o + "/queue?service_id=passport&window_id=w1&status=waiting,postponed", "", 200, "ListQueue",
 			[]any{"mfc-1", domain.QueueFilter{ServiceID: "passport", WindowID: "w1", Statuses: []domain.Status{domain.StatusWaiting, domain.StatusPostponed}}}},

@@ -210,6 +210,18 @@ func parsePostpone(body io.Reader) (time.Duration, error) {
 	return time.Duration(p.Minutes) * time.Minute, nil
 }
 
+type caseNumberRequest struct {
+	CaseNumber string `json:"case_number"`
+}
+
+func parseCaseNumber(body io.Reader) (string, error) {
+	var c caseNumberRequest
+	if err := decodeJSON(body, &c, false); err != nil {
+		return "", err
+	}
+	return c.CaseNumber, domain.CheckCaseNumber(c.CaseNumber)
+}
+
 type pauseRequest struct {
 	Paused bool   `json:"paused"`
 	Reason string `json:"reason,omitempty"`

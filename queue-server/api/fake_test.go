@@ -121,6 +121,9 @@ func (f *fake) RevokeDevice(ctx context.Context, o, id string) (domain.Device, e
 func (f *fake) ReportDeviceState(ctx context.Context, o, id string, st domain.DeviceState) (domain.DeviceState, error) {
 	return ret[domain.DeviceState](f, ctx, "ReportDeviceState", o, id, st)
 }
+func (f *fake) AttachCaseNumber(ctx context.Context, o, t, n string) (domain.Ticket, error) {
+	return ret[domain.Ticket](f, ctx, "AttachCaseNumber", o, t, n)
+}
 func (f *fake) Login(ctx context.Context, login, password string) (domain.Actor, error) {
 	return ret[domain.Actor](f, ctx, "Login", login, password)
 }

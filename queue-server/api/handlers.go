@@ -394,6 +394,20 @@ func ticketAction(act func(ctx context.Context, officeID, ticketID string) (doma
 	}
 }
 
+func attachCaseNumber(b domain.Tickets) endpoint {
+	return func(r *http.Request) (any, error) {
+		p, err := params(r, "office", "ticket")
+		if err != nil {
+			return nil, err
+		}
+		n, err := parseCaseNumber(r.Body)
+		if err != nil {
+			return nil, err
+		}
+		return result(b.AttachCaseNumber(durable(r), p[0], p[1], n))
+	}
+}
+
 func postponeTicket(b domain.Tickets) endpoint {
 	return func(r *http.Request) (any, error) {
 		p, err := params(r, "office", "ticket")

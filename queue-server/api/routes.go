@@ -97,6 +97,7 @@ func (s *server) routes() []route {
 		{method: "POST", path: ticket + "/finish", op: "finishTicket", access: accessBearer, summary: "Завершить обслуживание", result: domain.Ticket{}, idempotency: true, ep: ticketAction(b.FinishTicket)},
 		{method: "POST", path: ticket + "/postpone", op: "postponeTicket", access: accessBearer, summary: "Отложить талон на 1–240 минут", body: postponeRequest{}, result: domain.Ticket{}, idempotency: true, ep: postponeTicket(b)},
 		{method: "POST", path: ticket + "/redirect", op: "redirectTicket", access: accessBearer, summary: "Перенаправить в услугу, окно или к оператору", body: domain.Redirect{}, result: domain.Ticket{}, idempotency: true, ep: redirectTicket(b)},
+		{method: "PUT", path: ticket + "/case-number", op: "attachCaseNumber", access: accessBearer, summary: "Номер дела в АИС МФЦ для талона", body: caseNumberRequest{}, result: domain.Ticket{}, ep: attachCaseNumber(b)},
 		{method: "POST", path: ticket + "/no-show", op: "markNoShow", access: accessBearer, summary: "Заявитель не явился", result: domain.Ticket{}, idempotency: true, ep: ticketAction(b.MarkNoShow)},
 		{method: "GET", path: office + "/queue", op: "listQueue", access: accessBearer, summary: "Очередь", query: []string{"service_id", "window_id", "status"}, result: []domain.Ticket{}, ep: listQueue(b)},
 		{method: "GET", path: office + "/load", op: "getLiveLoad", access: accessBearer, summary: "Загрузка офиса сейчас", result: domain.LiveLoad{}, ep: ofOffice(b.GetLiveLoad)},

@@ -288,6 +288,18 @@ type callNextBody struct {
 	FinishCurrent bool `json:"finish_current"`
 }
 
+// AttachCaseNumber records the case-management system's case number on a
+// ticket; repeating it sets the same number again, so it needs no key.
+func (c *Client) AttachCaseNumber(ctx context.Context, officeID, ticketID, caseNumber string) (domain.Ticket, error) {
+	var t domain.Ticket
+	err := c.do(ctx, http.MethodPut, office(officeID, "tickets", ticketID, "case-number"), caseNumberBody{caseNumber}, &t)
+	return t, err
+}
+
+type caseNumberBody struct {
+	CaseNumber string `json:"case_number"`
+}
+
 func (c *Client) CallNext(ctx context.Context, officeID, windowID string, finishCurrent bool) (domain.Ticket, error) {
 	return c.act(ctx, office(officeID, "windows", windowID, "call-next"), callNextBody{finishCurrent})
 }

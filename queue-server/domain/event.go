@@ -24,6 +24,9 @@ const (
 	EventTicketReturnedToOrigin EventType = "ticket.returned_to_origin"
 	EventTicketNoShow           EventType = "ticket.no_show"
 	EventTicketCancelled        EventType = "ticket.cancelled"
+	// EventTicketCaseAttached records the case-management system's case
+	// number attached to a ticket.
+	EventTicketCaseAttached EventType = "ticket.case_attached"
 
 	EventWindowOpened  EventType = "window.opened"
 	EventWindowClosed  EventType = "window.closed"

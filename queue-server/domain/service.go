@@ -52,6 +52,10 @@ type Tickets interface {
 	PostponeTicket(ctx context.Context, officeID, ticketID string, d time.Duration) (Ticket, error)
 	RedirectTicket(ctx context.Context, officeID, ticketID string, r Redirect) (Ticket, error)
 	MarkNoShow(ctx context.Context, officeID, ticketID string) (Ticket, error)
+	// AttachCaseNumber records the case-management system's case number on
+	// a ticket: the operator on the ticket at their window (before finishing
+	// it), a hall administrator or administrator on any ticket of the day.
+	AttachCaseNumber(ctx context.Context, officeID, ticketID, caseNumber string) (Ticket, error)
 
 	ListQueue(ctx context.Context, officeID string, f QueueFilter) ([]Ticket, error)
 	GetLiveLoad(ctx context.Context, officeID string) (LiveLoad, error)

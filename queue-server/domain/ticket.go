@@ -1,6 +1,10 @@
 package domain
 
-import "time"
+import (
+	"strings"
+	"time"
+	"unicode"
+)
 
 // Status is where a ticket is in its life.
 type Status string
@@ -106,6 +110,10 @@ type Ticket struct {
 	// and the public stream learn of its category.
 	Priority bool `json:"priority,omitempty"`
 
+	// CaseNumber is the case in the case-management system (АИС МФЦ)
+	// the visit opened, attached by the operator or the case system.
+	CaseNumber string `json:"case_number,omitempty"`
+
 	AppointmentID string     `json:"appointment_id,omitempty"`
 	AppointmentAt *time.Time `json:"appointment_at,omitempty"`
 
@@ -153,7 +161,7 @@ func (t Ticket) Public() Ticket {
 	t.Priority = t.PriorityLevel > 0
 	t.History = nil
 	t.PriorityCategoryID, t.PriorityLevel, t.VerifiedBy = "", 0, ""
-	t.OperatorID, t.TargetOperatorID, t.AppointmentID, t.StatusToken = "", "", "", ""
+	t.OperatorID, t.TargetOperatorID, t.AppointmentID, t.StatusToken, t.CaseNumber = "", "", "", "", ""
 	if t.ReturnTo != nil {
 		r := *t.ReturnTo
 		r.OperatorID = ""
@@ -230,4 +238,21 @@ func (w WindowState) Public() WindowState {
 		w.Ticket = &t
 	}
 	return w
+}
+
+// MaxCaseNumber bounds a case number; real ones are a few dozen characters.
+const MaxCaseNumber = 64
+
+// CheckCaseNumber refuses a case number a case system could not have made:
+// empty, too long, or with control characters.
+func CheckCaseNumber(n string) error {
+	if strings.TrimSpace(n) == "" || len(n) > MaxCaseNumber {
+		return Errorf(CodeInvalid, "номер дела — от 1 до %d символов", MaxCaseNumber)
+	}
+	for _, r := range n {
+		if unicode.IsControl(r) {
+			return Errorf(CodeInvalid, "номер дела не может содержать управляющие символы")
+		}
+	}
+	return nil
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -166,4 +167,37 @@ func TestOperatorPanelDeviceOnlyWatches(t *testing.T) {
 	wantCode(t, err, domain.CodeForbidden)
 	_, err = f.e.CallNext(panel, "o1", "w1", false, &f.log)
 	wantCode(t, err, domain.CodeForbidden)
+}
+
+// The operator attaches the case number to the ticket at their window, a
+// hall administrator to any; devices and the public stream never see it.
+func TestAttachCaseNumber(t *testing.T) {
+	f := newFixture(t)
+	tk := f.issue("pass")
+	f.callNext(f.op1, "w1")
+	_, err := f.e.AttachCaseNumber(f.op2, "o1", tk.ID, "АИС-1", &f.log)
+	wantCode(t, err, domain.CodeForbidden)
+	_, err = f.e.AttachCaseNumber(f.kiosk, "o1", tk.ID, "АИС-1", &f.log)
+	wantCode(t, err, domain.CodeForbidden)
+	for _, bad := range []string{"", "   ", strings.Repeat("1", domain.MaxCaseNumber+1), "АИС\n1"} {
+		_, err = f.e.AttachCaseNumber(f.op1, "o1", tk.ID, bad, &f.log)
+		wantCode(t, err, domain.CodeInvalid)
+	}
+	var ch domain.Changes
+	got := must(f.e.AttachCaseNumber(f.op1, "o1", tk.ID, " АИС-2026-000123 ", &ch))
+	if got.CaseNumber != "АИС-2026-000123" || len(ch.Events) != 1 || ch.Events[0].Type != domain.EventTicketCaseAttached {
+		t.Fatalf("attached %+v with %+v", got, ch.Events)
+	}
+	if ev := ch.Events[0].Public(); ev.Ticket.CaseNumber != "" {
+		t.Errorf("the public stream carries the case number %q", ev.Ticket.CaseNumber)
+	}
+	if seen := must(f.e.GetTicket(f.kiosk, "o1", tk.ID)); seen.CaseNumber != "" {
+		t.Errorf("the kiosk sees the case number %q", seen.CaseNumber)
+	}
+	must(f.e.FinishTicket(f.op1, "o1", tk.ID, &f.log))
+	_, err = f.e.AttachCaseNumber(f.op1, "o1", tk.ID, "АИС-2", &f.log)
+	wantCode(t, err, domain.CodeForbidden)
+	if got := must(f.e.AttachCaseNumber(f.hall, "o1", tk.ID, "АИС-2", &f.log)); got.CaseNumber != "АИС-2" {
+		t.Errorf("the hall administrator's correction gave %q", got.CaseNumber)
+	}
 }

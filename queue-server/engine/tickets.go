@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/talonqueue/talon/queue-server/domain"
@@ -542,5 +543,45 @@ func (e *Engine) MarkNoShow(a domain.Actor, officeID, ticketID string, ch *domai
 	o.release(t, ch)
 	t.Status, t.FinishedAt = domain.StatusNoShow, ptr(now)
 	o.ticketEvent(ch, a, t, domain.EventTicketNoShow, domain.ActionNoShow, now)
+	return o.view(t, now), nil
+}
+
+// AttachCaseNumber records a case number on a ticket. An operator attaches
+// it to the ticket at their own window; a hall administrator or an
+// administrator to any ticket of the office.
+func (e *Engine) AttachCaseNumber(a domain.Actor, officeID, ticketID, caseNumber string, ch *domain.Changes) (domain.Ticket, error) {
+	caseNumber = strings.TrimSpace(caseNumber)
+	if err := domain.CheckCaseNumber(caseNumber); err != nil {
+		return domain.Ticket{}, err
+	}
+	var err error
+	for _, p := range []perm{permServe, permMove} {
+		if err = authorize(a, officeID, p); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return domain.Ticket{}, err
+	}
+	o, err := e.office(officeID)
+	if err != nil {
+		return domain.Ticket{}, err
+	}
+	t := o.tickets[ticketID]
+	if t == nil {
+		return domain.Ticket{}, domain.Errorf(domain.CodeNotFound, "талон %q не найден", ticketID)
+	}
+	if a.Role == domain.RoleOperator {
+		s := o.sessions[t.WindowID]
+		if s == nil || s.CurrentTicketID != t.ID || s.OperatorID != a.OperatorID {
+			return domain.Ticket{}, domain.Errorf(domain.CodeForbidden, "талон %s вызван не в ваше окно", t.Number)
+		}
+	}
+	now := e.cfg.Now()
+	t.CaseNumber = caseNumber
+	ch.Tickets = append(ch.Tickets, *t)
+	snap := *t
+	snap.History = nil
+	o.emit(ch, a, domain.Event{Type: domain.EventTicketCaseAttached, At: now, WindowID: t.WindowID, OperatorID: t.OperatorID, TicketID: t.ID, ServiceID: t.ServiceID, Ticket: &snap})
 	return o.view(t, now), nil
 }

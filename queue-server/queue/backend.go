@@ -111,6 +111,12 @@ func (s *Service) RedirectTicket(ctx context.Context, officeID, ticketID string,
 	})
 }
 
+func (s *Service) AttachCaseNumber(ctx context.Context, officeID, ticketID, caseNumber string) (domain.Ticket, error) {
+	return write(ctx, s, &entry{action: "attachCaseNumber", officeID: officeID, ticketID: ticketID, object: "case/" + caseNumber}, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
+		return e.AttachCaseNumber(actor(ctx), officeID, ticketID, caseNumber, ch)
+	})
+}
+
 func (s *Service) MarkNoShow(ctx context.Context, officeID, ticketID string) (domain.Ticket, error) {
 	return write(ctx, s, &entry{action: "markNoShow", officeID: officeID, ticketID: ticketID}, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
 		return idempotent(ctx, e, officeID, "markNoShow ticket/"+ticketID, ch, func() (domain.Ticket, error) {
