@@ -28,6 +28,10 @@ type Config struct {
 	// Now is the clock for waits and the day's numbers (default time.Now).
 	Now func() time.Time
 	Log *slog.Logger
+	// Pad is the window's call-button pad, if it has one; PadCheck how
+	// often its health is looked at (default 2 s).
+	Pad      Pad
+	PadCheck time.Duration
 }
 
 // Screen is what the panel shows.
@@ -60,6 +64,8 @@ type Panel struct {
 	// sentence of refusal, hidden when the last action went through.
 	Banner  *terminal.Banner
 	Refusal *widget.Label
+	// PadWarning says the call-button pad does not answer.
+	PadWarning *widget.Label
 
 	mu     sync.Mutex
 	screen Screen
@@ -84,6 +90,10 @@ type Panel struct {
 	login  loginView
 	choose windowsView
 	wv     workView
+
+	padCh   chan padView // the latest view for the pad's writer
+	padLast padView
+	padSent bool
 }
 
 // New builds the panel's screens, starting at the login.
@@ -93,6 +103,9 @@ func New(cfg Config) *Panel {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.PadCheck <= 0 {
+		cfg.PadCheck = padCheckEvery
 	}
 	if cfg.Language == "" {
 		cfg.Language = terminal.Russian
@@ -106,17 +119,25 @@ func New(cfg Config) *Panel {
 	p.Refusal.TextStyle.Bold = true
 	p.Refusal.Wrapping = fyne.TextWrapWord
 	p.Refusal.Hide()
+	p.PadWarning = widget.NewLabel("")
+	p.PadWarning.Importance = widget.WarningImportance
+	p.PadWarning.TextStyle.Bold = true
+	p.PadWarning.Hide()
+	p.padCh = make(chan padView, 1)
 	p.body = container.NewStack()
 	p.login = newLoginView(p)
 	p.choose = newWindowsView(p)
 	p.wv = newWorkView(p)
 	p.render()
+	if cfg.Pad != nil {
+		p.startPad()
+	}
 	return p
 }
 
 // Content is the panel's whole screen, for the window.
 func (p *Panel) Content() fyne.CanvasObject {
-	return container.NewBorder(container.NewVBox(p.Banner, p.Refusal), nil, nil, nil, p.body)
+	return container.NewBorder(container.NewVBox(p.Banner, p.PadWarning, p.Refusal), nil, nil, nil, p.body)
 }
 
 // Attach takes the keyboard of the canvas the panel is shown on: the
@@ -362,6 +383,7 @@ func (p *Panel) render() {
 		p.body.Objects = []fyne.CanvasObject{screen}
 		p.body.Refresh()
 	}
+	p.showPad()
 }
 
 func (p *Panel) serviceName(id string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/talonqueue/talon/hardware/window"
 	"github.com/talonqueue/talon/queue-server/client"
 	"github.com/talonqueue/talon/queue-server/domain"
 )
@@ -51,4 +52,16 @@ var _ Session = Follower{}
 
 func (f Follower) Follow(ctx context.Context, officeID string, h client.Handler) {
 	<-f.Subscribe(ctx, officeID, h).Done()
+}
+
+// Pad is the window's call-button pad (hardware/rs485's Pad through a
+// small adapter): its presses, its lamp and display, and whether it still
+// answers on the line.
+type Pad interface {
+	Presses() <-chan window.Press
+	SetLamp(ctx context.Context, l window.Lamp) error
+	ShowNumber(ctx context.Context, text string, blinks int) error
+	// Answers reports whether the pad answered the last time the line
+	// spoke to it.
+	Answers() bool
 }

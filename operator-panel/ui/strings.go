@@ -26,6 +26,7 @@ type Strings struct {
 	WindowBusy    func(who string) string
 	SomeoneElse   string // an occupied window whose operator the panel does not know
 	WindowLost    string // the session was closed elsewhere
+	PadSilent     string // the call-button pad stopped answering
 	AtWindow      func(window, who string) string
 	PausedBecause func(reason string) string
 	Paused        string
@@ -99,6 +100,7 @@ var russian = Strings{
 	WindowBusy:    func(who string) string { return "занято: " + who },
 	SomeoneElse:   "другой оператор",
 	WindowLost:    "Ваша смена в окне закрыта на сервере. Выберите окно снова.",
+	PadSilent:     "Пульт вызова не отвечает",
 	AtWindow:      func(window, who string) string { return window + " — " + who },
 	PausedBecause: func(r string) string { return "Перерыв: " + r },
 	Paused:        "Перерыв",
@@ -177,6 +179,7 @@ var english = Strings{
 	WindowBusy:    func(who string) string { return "taken: " + who },
 	SomeoneElse:   "another operator",
 	WindowLost:    "Your session at the window was closed on the server. Choose a window again.",
+	PadSilent:     "The call-button pad does not answer",
 	AtWindow:      func(window, who string) string { return window + " — " + who },
 	PausedBecause: func(r string) string { return "On a break: " + r },
 	Paused:        "On a break",
