@@ -2,7 +2,10 @@
 // person, choose a window, then call, serve, postpone, redirect and finish
 // tickets, with the window's queue beside them.
 //
-//	talon-panel -server http://127.0.0.1:8080
+//	talon-panel -server http://127.0.0.1:8080 [-pad /dev/ttyUSB2 -pad-address 5]
+//
+// -pad (or TALON_PAD) is the RS-485 line of the call-button pads and
+// -pad-address the address of this window's pad on it (default 1).
 //
 // It keeps no credential: only the server's address, from -server,
 // TALON_SERVER or a terminal's configuration file (-config).
@@ -15,12 +18,16 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	_ "time/tzdata" // times are shown in the office's zone whatever the host has
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
 
+	"github.com/talonqueue/talon/hardware/rs485"
+	"github.com/talonqueue/talon/hardware/serialport"
 	"github.com/talonqueue/talon/internal/terminal"
 	"github.com/talonqueue/talon/operator-panel/ui"
 	"github.com/talonqueue/talon/queue-server/client"
@@ -37,14 +44,31 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	padPath, padAddr, args, err := padFlags(args, getenv)
+	if err != nil {
+		return err
+	}
 	cfg, err := terminal.LoadStaff("talon-panel", args, getenv, stderr)
 	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	var pad ui.Pad
+	if padPath != "" {
+		line, err := rs485.Open(serialport.Config{Path: padPath, Baud: 57600}, rs485.Options{Logger: log})
+		if err != nil {
+			return fmt.Errorf("pad line: %w", err)
+		}
+		defer line.Close()
+		rp, err := line.Pad(padAddr)
+		if err != nil {
+			return err
+		}
+		pad = rsPad{rp}
+	}
 	a := app.NewWithID("ru.talonqueue.panel")
 	w := a.NewWindow("Talon — пульт оператора")
-	p := ui.New(ui.Config{Auth: people{cfg: cfg, log: log}, Language: cfg.Language, Log: log})
+	p := ui.New(ui.Config{Auth: people{cfg: cfg, log: log}, Language: cfg.Language, Log: log, Pad: pad})
 	w.SetContent(p.Content())
 	p.Attach(w.Canvas())
 	w.Resize(fyne.NewSize(1280, 800))
@@ -55,6 +79,43 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	}()
 	w.ShowAndRun()
 	return nil
+}
+
+// rsPad is an RS-485 pad as the panel's Pad: it answers while the frames
+// to it go through.
+type rsPad struct{ *rs485.Pad }
+
+func (p rsPad) Answers() bool { return p.Health().OK() }
+
+// padFlags takes -pad and -pad-address out of args (the rest are the
+// staff terminal's flags): the line's path, also from TALON_PAD, and the
+// window's pad address on it.
+func padFlags(args []string, getenv func(string) string) (path string, addr byte, rest []string, err error) {
+	path, addrText := getenv("TALON_PAD"), "1"
+	for i := 0; i < len(args); i++ {
+		name, value, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
+		if !strings.HasPrefix(args[i], "-") || (name != "pad" && name != "pad-address") {
+			rest = append(rest, args[i])
+			continue
+		}
+		if !hasValue {
+			if i+1 >= len(args) {
+				return "", 0, nil, fmt.Errorf("-%s: a value is needed", name)
+			}
+			i++
+			value = args[i]
+		}
+		if name == "pad" {
+			path = value
+		} else {
+			addrText = value
+		}
+	}
+	n, err := strconv.ParseUint(addrText, 0, 8)
+	if err != nil {
+		return "", 0, nil, fmt.Errorf("-pad-address %q: %w", addrText, err)
+	}
+	return path, byte(n), rest, nil
 }
 
 // people logs each person in with an SDK client of their own, which logs
