@@ -5,7 +5,8 @@
 //	talon-panel -server http://127.0.0.1:8080 [-pad /dev/ttyUSB2 -pad-address 5]
 //
 // -pad (or TALON_PAD) is the RS-485 line of the call-button pads and
-// -pad-address the address of this window's pad on it (default 1).
+// -pad-address the address of this window's pad on it (default 5; 0x01
+// and 0x07 are the framing bytes, no pad has them).
 //
 // It keeps no credential: only the server's address, from -server,
 // TALON_SERVER or a terminal's configuration file (-config).
@@ -91,7 +92,7 @@ func (p rsPad) Answers() bool { return p.Health().OK() }
 // staff terminal's flags): the line's path, also from TALON_PAD, and the
 // window's pad address on it.
 func padFlags(args []string, getenv func(string) string) (path string, addr byte, rest []string, err error) {
-	path, addrText := getenv("TALON_PAD"), "1"
+	path, addrText := getenv("TALON_PAD"), "5"
 	for i := 0; i < len(args); i++ {
 		name, value, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
 		if !strings.HasPrefix(args[i], "-") || (name != "pad" && name != "pad-address") {
