@@ -132,14 +132,15 @@ func TestPadKeysDriveTheWindow(t *testing.T) {
 	h.key(fyne.KeyF9)
 	h.eventually("paused", func() bool { return h.f.called("PauseWindow:") == 1 })
 	h.padShows(pad, "blinking red on pause", lampPaused, "")
+	// A press on pause does nothing. It is taken on its own goroutine, so
+	// the window is left paused until after logout, where a late press is
+	// ignored too: resuming at once could let it land on an open window.
 	pad.press(window.Call)
-	h.key(fyne.KeyF9)
-	h.eventually("open", func() bool { return h.f.called("ResumeWindow") == 1 })
+	test.Tap(h.p.wv.Logout)
+	h.padShows(pad, "off after logout", window.Lamp{}, "")
 	if n := h.f.called("CallNext"); n != 2 {
 		t.Fatalf("a press on pause called: CallNext %d times, want 2", n)
 	}
-	test.Tap(h.p.wv.Logout)
-	h.padShows(pad, "off after logout", window.Lamp{}, "")
 }
 
 // A pad that stops answering is said on the panel, and the line goes when
