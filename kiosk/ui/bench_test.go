@@ -1,15 +1,11 @@
 package ui_test
 
 import (
-	"bufio"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime/debug"
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/talonqueue/talon/hardware/serialport"
+	"github.com/talonqueue/talon/internal/procmem"
 	"github.com/talonqueue/talon/kiosk/ui"
 	"github.com/talonqueue/talon/printer"
 	"github.com/talonqueue/talon/printer/escpos"
@@ -66,28 +63,14 @@ func vprinterProcess(b *testing.B) string {
 	return link
 }
 
-// residentMB is the process's resident memory after the garbage the kiosk
-// left is collected and returned.
+// residentMB is the process's resident memory; a bench cannot go on without it.
 func residentMB(b *testing.B) float64 {
 	b.Helper()
-	debug.FreeOSMemory()
-	f, err := os.Open("/proc/self/status")
+	mb, err := procmem.ResidentMB()
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
-			if err != nil {
-				b.Fatal(err)
-			}
-			return float64(kb) / 1024
-		}
-	}
-	b.Fatal("no VmRSS in /proc/self/status")
-	return 0
+	return mb
 }
 
 // BenchmarkKiosk issues 500 tickets by tapping the kiosk's screen, with the

@@ -1,44 +1,26 @@
 package ui
 
 import (
-	"bufio"
 	"context"
-	"os"
-	"runtime/debug"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2/test"
 
+	"github.com/talonqueue/talon/internal/procmem"
 	"github.com/talonqueue/talon/internal/testserver"
 	"github.com/talonqueue/talon/queue-server/domain"
 )
 
-// residentMB is the process's resident memory once the garbage is
-// collected and returned.
+// residentMB is the process's resident memory; a bench cannot go on without it.
 func residentMB(b *testing.B) float64 {
 	b.Helper()
-	debug.FreeOSMemory()
-	f, err := os.Open("/proc/self/status")
+	mb, err := procmem.ResidentMB()
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if rest, ok := strings.CutPrefix(sc.Text(), "VmRSS:"); ok {
-			kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
-			if err != nil {
-				b.Fatal(err)
-			}
-			return float64(kb) / 1024
-		}
-	}
-	b.Fatal("no VmRSS in /proc/self/status")
-	return 0
+	return mb
 }
 
 // BenchmarkPanel works a day of 300 tickets at window 1 through the panel

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/talonqueue/talon/hardware/emulator"
@@ -42,21 +41,8 @@ func TestPadOnTheEmulatedLine(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	p := New(Config{Auth: people{url}, Pad: linePad{rp}})
-	w := test.NewWindow(p.Content())
-	w.Resize(fyne.NewSize(1280, 800))
-	p.Attach(w.Canvas())
-	t.Cleanup(func() {
-		p.Close()
-		w.Close()
-	})
-	h := &harness{t: t, p: p, w: w}
-	test.Type(p.login.Login, "operator1")
-	test.Type(p.login.Password, "demo")
-	test.Tap(p.login.Submit)
-	h.eventually("the windows", func() bool { return p.screen == ScreenWindows && p.choose.Button("w1") != nil })
-	test.Tap(p.choose.Button("w1"))
-	h.eventually("at work, online", func() bool { return p.screen == ScreenWork && p.Banner.Live() })
+	h := livePanelWith(t, Config{Auth: people{url}, Pad: linePad{rp}}, "operator1", "w1")
+	p := h.p
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

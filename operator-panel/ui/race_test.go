@@ -17,7 +17,13 @@ import (
 // operator does on the screens, and returns the panel at work.
 func livePanel(t testing.TB, url, who, window string) *harness {
 	t.Helper()
-	p := New(Config{Auth: people{url}})
+	return livePanelWith(t, Config{Auth: people{url}}, who, window)
+}
+
+// livePanelWith is livePanel with more of the panel's configuration.
+func livePanelWith(t testing.TB, cfg Config, who, window string) *harness {
+	t.Helper()
+	p := New(cfg)
 	w := test.NewWindow(p.Content())
 	w.Resize(fyne.NewSize(1280, 800))
 	p.Attach(w.Canvas())
@@ -33,6 +39,14 @@ func livePanel(t testing.TB, url, who, window string) *harness {
 	test.Tap(p.choose.Button(window))
 	h.eventually("at work, online", func() bool { return p.screen == ScreenWork && p.Banner.Live() })
 	return h
+}
+
+// seen is the ticket at the window and the refusal shown, read under the
+// panel's lock: the panel may still be re-reading the server's state.
+func (h *harness) seen() (current, refusal string, refused bool) {
+	h.p.mu.Lock()
+	defer h.p.mu.Unlock()
+	return h.current(), h.p.Refusal.Text, h.p.Refusal.Visible()
 }
 
 // loggedIn is an SDK client of who, at work at window.
@@ -96,13 +110,14 @@ func TestTwoWindowsRaceForTheLastTicket(t *testing.T) {
 	test.Tap(panel.p.wv.CallNext)
 	rivalErr := <-rivalGot
 	panel.eventually("the panel's outcome", func() bool { return panel.current() != "" || panel.p.Refusal.Visible() })
-	panelGot := panel.current() == last.Number+" called"
+	cur, refusal, _ := panel.seen()
+	panelGot := cur == last.Number+" called"
 	if panelGot == (rivalErr == nil) {
 		t.Fatalf("panel got it: %v, rival got it: %v (%v); want exactly one", panelGot, rivalErr == nil, rivalErr)
 	}
 	if !panelGot {
-		if domain.ErrorCode(rivalErr) != "" || !strings.Contains(panel.p.Refusal.Text, "в очереди нет талонов") {
-			t.Errorf("the panel lost and says %q", panel.p.Refusal.Text)
+		if domain.ErrorCode(rivalErr) != "" || !strings.Contains(refusal, "в очереди нет талонов") {
+			t.Errorf("the panel lost and says %q", refusal)
 		}
 		finishRival(last)
 	} else {
@@ -121,7 +136,7 @@ func TestTwoWindowsRaceForTheLastTicket(t *testing.T) {
 	}
 	test.Tap(panel.p.wv.CallNext)
 	panel.eventually("the refusal", func() bool { return panel.p.Refusal.Visible() })
-	if !strings.Contains(panel.p.Refusal.Text, "в очереди нет талонов") || panel.current() != "" {
-		t.Errorf("the panel says %q with %q at its window", panel.p.Refusal.Text, panel.current())
+	if cur, refusal, _ := panel.seen(); !strings.Contains(refusal, "в очереди нет талонов") || cur != "" {
+		t.Errorf("the panel says %q with %q at its window", refusal, cur)
 	}
 }
