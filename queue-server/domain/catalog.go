@@ -105,8 +105,8 @@ func (s Service) Validate() error {
 	if s.IsGroup {
 		return nil
 	}
-	if n := utf8.RuneCountInString(s.Prefix); n < 1 || n > 2 {
-		return Errorf(CodeInvalid, "буква талона услуги «%s» должна быть из одного-двух символов", s.Name)
+	if n := utf8.RuneCountInString(s.Prefix); n < 1 || n > 2 || strings.Trim(s.Prefix, PrefixAlphabet) != "" {
+		return Errorf(CodeInvalid, "буква талона услуги «%s» — одна или две заглавные русские буквы", s.Name)
 	}
 	if s.Purpose != "" && !s.Purpose.valid() {
 		return Errorf(CodeInvalid, "цель визита %q неизвестна: submit, status, result или consultation", s.Purpose)
@@ -122,6 +122,10 @@ func (s Service) Validate() error {
 	}
 	return nil
 }
+
+// PrefixAlphabet is the letters a ticket prefix may use: the hall board's
+// voice has a recorded name for each of them, and nothing else.
+const PrefixAlphabet = "АБВГДЕЁЖЗИЙКЛМНОПРСТУФХЦЧШЩЪЫЬЭЮЯ"
 
 // Window is an operator workplace (окно, кабинет).
 type Window struct {
