@@ -20,6 +20,9 @@ type fakeServer struct {
 	mu       sync.Mutex
 	calls    []string
 	fail     map[string]error // the next call of the method is refused
+	// gate holds the next ListWindows after it read the windows, until
+	// closed: an answer still on its way while the panel acts.
+	gate chan struct{}
 	windows  []domain.WindowState
 	queue    []domain.Ticket
 	current  *domain.Ticket // at w1
@@ -86,6 +89,12 @@ func (f *fakeServer) ListWindows(context.Context, string) ([]domain.WindowState,
 	if f.current != nil {
 		t := *f.current
 		ws[0].Ticket = &t
+	}
+	if gate := f.gate; gate != nil {
+		f.gate = nil
+		f.mu.Unlock()
+		<-gate
+		f.mu.Lock()
 	}
 	return ws, nil
 }

@@ -76,6 +76,9 @@ type Panel struct {
 	unfollow context.CancelFunc
 	reading  bool // a resync is in flight
 	again    bool // something changed while it was
+	// answers counts the answers to the panel's own requests: a read begun
+	// before one is older than what the panel shows, and is read again.
+	answers int
 
 	services  map[string]domain.Service
 	order     []string // service ids in the server's menu order
@@ -196,6 +199,7 @@ func (p *Panel) request(call func(ctx context.Context, s Session) error, done fu
 		cancel()
 		p.ui(func() {
 			p.busy = false
+			p.answers++
 			if s != p.sess {
 				return // logged out meanwhile
 			}
@@ -259,7 +263,7 @@ func (p *Panel) resync() {
 		return
 	}
 	p.reading = true
-	s, office, window := p.sess, p.actor.OfficeID, p.windowID
+	s, office, window, answers := p.sess, p.actor.OfficeID, p.windowID, p.answers
 	p.work.Go(func() {
 		for {
 			ctx, cancel := context.WithTimeout(p.ctx, requestTimeout)
@@ -277,16 +281,13 @@ func (p *Panel) resync() {
 				if s != p.sess {
 					return
 				}
-				if werr != nil || qerr != nil {
-					p.cfg.Log.Warn("panel: state not re-read", "windows", werr, "queue", qerr)
+				if p.answers != answers {
+					// Our window may have opened after the list was read:
+					// taken now, it would say the server closed it.
+					answers, p.again = p.answers, true
+				} else {
+					p.take(ws, werr, q, qerr, window)
 				}
-				if werr == nil {
-					p.takeWindows(ws)
-				}
-				if qerr == nil && window == p.windowID {
-					p.queue = q
-				}
-				p.render()
 				again, p.again = p.again && p.ctx.Err() == nil, false
 				p.reading = again
 				window = p.windowID
@@ -296,6 +297,20 @@ func (p *Panel) resync() {
 			}
 		}
 	})
+}
+
+// take applies what a resync read. Call it under mu.
+func (p *Panel) take(ws []domain.WindowState, werr error, q []domain.Ticket, qerr error, window string) {
+	if werr != nil || qerr != nil {
+		p.cfg.Log.Warn("panel: state not re-read", "windows", werr, "queue", qerr)
+	}
+	if werr == nil {
+		p.takeWindows(ws)
+	}
+	if qerr == nil && window == p.windowID {
+		p.queue = q
+	}
+	p.render()
 }
 
 // takeWindows keeps the server's word on the windows; a session of ours

@@ -3,6 +3,7 @@ package ui
 import (
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -495,5 +496,37 @@ func TestFinishWithACaseNumber(t *testing.T) {
 	h.eventually("finished", func() bool { return h.current() == "" && h.f.called("FinishTicket") == 1 })
 	if h.f.called("AttachCaseNumber:АИС-2026-000123") != 1 || h.p.wv.CaseEntry.Text != "" {
 		t.Errorf("case number sent %d times, field %q", h.f.called("AttachCaseNumber:АИС-2026-000123"), h.p.wv.CaseEntry.Text)
+	}
+}
+
+// A list of windows read just before the operator's window opened arrives
+// after it did: the panel reads again rather than take the stale list for
+// the server closing the window.
+func TestStaleReadKeepsTheWindow(t *testing.T) {
+	h := start(t)
+	h.logIn("demo")
+	h.eventually("the windows listed", func() bool { return h.p.screen == ScreenWindows && h.p.choose.Button("w1") != nil })
+	gate := make(chan struct{})
+	released := sync.OnceFunc(func() { close(gate) })
+	t.Cleanup(released) // before the panel closes, which waits for the read
+	h.f.mu.Lock()
+	h.f.gate = gate
+	h.f.mu.Unlock()
+	before := h.f.called("ListWindows")
+	h.stream().OnEvent(domain.Event{Type: domain.EventTicketIssued})
+	for h.f.called("ListWindows") == before {
+		time.Sleep(time.Millisecond)
+	}
+	test.Tap(h.p.choose.Button("w1"))
+	// The read is still out, so h.eventually, which waits for it, can't.
+	for opened := false; !opened; time.Sleep(time.Millisecond) {
+		h.p.mu.Lock()
+		opened = h.p.screen == ScreenWork && !h.p.busy
+		h.p.mu.Unlock()
+	}
+	released()
+	h.eventually("the working screen", func() bool { return h.p.screen == ScreenWork })
+	if cur, refusal, refused := h.seen(); refused || h.p.CurrentScreen() != ScreenWork {
+		t.Errorf("the stale list closed the window: %q %q", cur, refusal)
 	}
 }
