@@ -7,6 +7,7 @@ package testserver
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/talonqueue/talon/internal/outbuf"
+	"github.com/talonqueue/talon/queue-server/client"
 )
 
 // binary builds queue-server once per test binary run.
@@ -115,4 +117,28 @@ func WaitHealthy(t testing.TB, url string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// Pair pairs the demo office's device as an administrator would, with a
+// pairing code, and returns the device's credential.
+func Pair(t testing.TB, url, device string) string {
+	t.Helper()
+	ctx := context.Background()
+	admin, err := client.New(url, client.WithCredentials("admin", "demo"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, err := admin.CreatePairingCode(ctx, "demo", device)
+	if err != nil {
+		t.Fatalf("pairing code for %s: %v", device, err)
+	}
+	anon, err := client.New(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := anon.PairDevice(ctx, code.Code)
+	if err != nil {
+		t.Fatalf("pair %s: %v", device, err)
+	}
+	return p.Credential
 }

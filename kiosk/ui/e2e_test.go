@@ -39,25 +39,13 @@ func startServer(t testing.TB) string {
 // kiosk starts from.
 func pairKiosk(t testing.TB, url string) (admin *client.Client, cfg terminal.Config) {
 	t.Helper()
-	ctx := context.Background()
 	admin, err := client.New(url, client.WithCredentials("admin", "demo"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	code, err := admin.CreatePairingCode(ctx, "demo", "kiosk1")
-	if err != nil {
-		t.Fatalf("pairing code: %v", err)
-	}
-	anon, err := client.New(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := anon.PairDevice(ctx, code.Code)
-	if err != nil {
-		t.Fatalf("pair: %v", err)
-	}
+	credential := testserver.Pair(t, url, "kiosk1")
 	file := filepath.Join(t.TempDir(), "kiosk1.json")
-	content := fmt.Sprintf(`{"server": %q, "office_id": "demo", "device_id": "kiosk1", "credential": %q}`, url, p.Credential)
+	content := fmt.Sprintf(`{"server": %q, "office_id": "demo", "device_id": "kiosk1", "credential": %q}`, url, credential)
 	if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
 		t.Fatal(err)
 	}
