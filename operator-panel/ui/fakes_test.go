@@ -17,12 +17,12 @@ import (
 // fakeServer is one office with window w1 and a small queue, enough to
 // answer the panel the way the server would.
 type fakeServer struct {
-	mu       sync.Mutex
-	calls    []string
-	fail     map[string]error // the next call of the method is refused
+	mu    sync.Mutex
+	calls []string
+	fail  map[string]error // the next call of the method is refused
 	// gate holds the next ListWindows after it read the windows, until
 	// closed: an answer still on its way while the panel acts.
-	gate chan struct{}
+	gate     chan struct{}
 	windows  []domain.WindowState
 	queue    []domain.Ticket
 	current  *domain.Ticket // at w1
