@@ -51,23 +51,22 @@ type Deletion struct {
 // Changes is what one durable commit writes: events and the records they
 // changed, all in one transaction. Records are whole values (upserts).
 type Changes struct {
-	Events       []Event
-	Offices      []Office
-	Services     []Service
-	Windows      []Window
-	Operators    []Operator
-	Devices      []Device
-	Categories   []PriorityCategory
-	Accounts     []Account
-	Tickets      []Ticket
-	Appointments []Appointment
-	Sessions     []WindowSession
-	Counters     []Counter
-	Idempotency  []IdempotencyKey
-	Settings     map[string]string
-	Deletions    []Deletion
-	// Announcements are the running line's texts.
+	Events        []Event
+	Offices       []Office
+	Services      []Service
+	Windows       []Window
+	Operators     []Operator
+	Devices       []Device
+	Categories    []PriorityCategory
+	Accounts      []Account
 	Announcements []Announcement
+	Tickets       []Ticket
+	Appointments  []Appointment
+	Sessions      []WindowSession
+	Counters      []Counter
+	Idempotency   []IdempotencyKey
+	Settings      map[string]string
+	Deletions     []Deletion
 	// Journal continues the audit chains; JournalHeads keeps the heads of
 	// days that ended.
 	Journal      []JournalRecord
