@@ -421,6 +421,9 @@ var spares = map[string]func(o *accessOffice) any{
 	"priority-categories": func(*accessOffice) any {
 		return map[string]any{"name": "Временная категория", "level": 1}
 	},
+	"announcements": func(*accessOffice) any {
+		return map[string]any{"text": "Временное объявление", "enabled": true}
+	},
 }
 
 // spare points the path parameter at the throw-away record of collection,
@@ -475,6 +478,7 @@ type sample struct {
 	body         func(o *accessOffice, v map[string]string) any
 	officeInBody bool // the office is named in the body, not in the path
 	spendsToken  bool // the operation ends the session it is sent with
+	ownDevice    bool // a device caller names itself as the {device}
 }
 
 var samples = map[string]sample{
@@ -491,12 +495,15 @@ var samples = map[string]sample{
 	"putDevice":         {prepare: spare("device", "devices", false), body: spareBody("devices")},
 	"createPairingCode": {prepare: spare("device", "devices", true)},
 	"revokeDevice":      {prepare: spare("device", "devices", true)},
-	// A kiosk reports its own state: the target office's kiosk is the
-	// kiosk caller's own device in its own office.
-	"reportDeviceState": {prepare: func(_ *accessSuite, _ *testing.T, o *accessOffice) map[string]string {
+	// A device reports its own state: a device caller names itself (in
+	// another office, that office's device of its kind); anyone else names
+	// the kiosk.
+	"reportDeviceState": {ownDevice: true, prepare: func(_ *accessSuite, _ *testing.T, o *accessOffice) map[string]string {
 		return map[string]string{"device": o.devices[roleKiosk]}
 	}, body: func(*accessOffice, map[string]string) any { return map[string]string{"printer": "ok"} }},
-	"logout": {spendsToken: true},
+	"putAnnouncement":    {prepare: spare("announcement", "announcements", false), body: spareBody("announcements")},
+	"deleteAnnouncement": {prepare: spare("announcement", "announcements", true)},
+	"logout":             {spendsToken: true},
 	// The public ticket pages take the status token of the office's ticket.
 	"ticketStatusPage": {prepare: (*accessSuite).statusToken},
 	"getTicketStatus":  {prepare: (*accessSuite).statusToken},
@@ -641,6 +648,9 @@ func (s *accessSuite) send(t *testing.T, op operation, smp sample, c caller, o *
 		for k, x := range smp.prepare(s, t, o) {
 			v[k] = x
 		}
+	}
+	if id, ok := o.devices[c.role]; ok && smp.ownDevice {
+		v["device"] = id
 	}
 	path := op.path
 	for strings.Contains(path, "{") {

@@ -350,6 +350,128 @@ func TestOfficePageDeviceAlert(t *testing.T) {
 		t.Fatal(err)
 	}
 	p.do(chromedp.WaitNotVisible("#alerts"))
+
+	// The hall display cannot reach window 3's board: the alert names the
+	// window by its number, the address, and the driver's words.
+	display := login(t, url, "display1")
+	boards := func(ok3 bool) domain.DeviceState {
+		return domain.DeviceState{Boards: []domain.BoardState{
+			{Address: 12, WindowID: "w3", OK: ok3, Detail: "нет ответа на /dev/ttyUSB0"},
+			{Address: 14, WindowID: "w4", OK: true},
+		}}
+	}
+	if _, err := display.ReportDeviceState(ctx, demo.OfficeID, "display1", boards(false)); err != nil {
+		t.Fatal(err)
+	}
+	board := `#alerts li[data-device="display1"][data-board="12"]`
+	p.do(chromedp.WaitVisible(board))
+	if text := p.text(board); !strings.Contains(text, "Табло окна 3 (адрес 12) не отвечает") || !strings.Contains(text, "Табло в зале, с ") ||
+		!strings.Contains(text, "/dev/ttyUSB0") {
+		t.Fatalf("the board alert says %q", text)
+	}
+	if n := p.count("#alerts li"); n != 1 {
+		t.Fatalf("%d alerts for one silent board", n)
+	}
+	p.screenshot("office-page-board-alert.png")
+	if _, err := display.ReportDeviceState(ctx, demo.OfficeID, "display1", boards(true)); err != nil {
+		t.Fatal(err)
+	}
+	p.do(chromedp.WaitNotVisible("#alerts"))
+	p.noTroubles()
+}
+
+// TestOfficePageAnnouncements: the hall administrator sees the demo's
+// running line, adds a text with a schedule through the form, edits it,
+// switches it off and deletes it; each step is what the API then holds.
+// A manager does not see the section.
+func TestOfficePageAnnouncements(t *testing.T) {
+	url, _ := startServer(t, t.TempDir(), "--demo")
+	ctx := context.Background()
+	hall := login(t, url, "hall")
+	p := openOfficePage(t)
+	row := func(id string) string { return `#announcements-list tr[data-announcement="` + id + `"]` }
+	p.do(chromedp.EmulateViewport(1366, 900), chromedp.Navigate(url+"/"))
+	p.login("hall")
+	p.do(chromedp.WaitVisible(row("results")), chromedp.WaitVisible(row("night")))
+	if text := p.text(row("night")); !strings.Contains(text, "каждый день; 22:00–06:00") || !strings.Contains(text, "включено") {
+		t.Fatalf("the night announcement shows %q", text)
+	}
+
+	// A daily window with only its start is refused with the server's sentence.
+	p.do(chromedp.Click("#announcement-new"),
+		chromedp.WaitVisible("#announcement-form"),
+		chromedp.SendKeys("#announcement-text", "Выдача готовых документов в окнах 2, 4 и 6"),
+		chromedp.SetValue("#announcement-daily-from", "09:00"),
+		chromedp.Click("#announcement-save"),
+		chromedp.WaitVisible("#announcements-error"))
+	if e := p.text("#announcements-error"); !strings.Contains(e, "укажите и начало, и конец") {
+		t.Fatalf("a half daily window shows %q", e)
+	}
+	p.do(chromedp.SetValue("#announcement-daily-until", "18:00"),
+		chromedp.SetValue("#announcement-from", "2026-12-01T09:30"),
+		chromedp.SetValue("#announcement-order", "3"),
+		chromedp.Click(`#announcement-weekdays input[value="1"]`),
+		chromedp.Click(`#announcement-weekdays input[value="5"]`))
+	p.screenshot("office-page-announcement-form.png")
+	p.do(chromedp.Click("#announcement-save"),
+		chromedp.WaitNotVisible("#announcement-form"),
+		chromedp.WaitNotVisible("#announcements-error"))
+
+	var added domain.Announcement
+	for _, a := range must[[]domain.Announcement](t)(hall.ListAnnouncements(ctx, demo.OfficeID)) {
+		if strings.HasPrefix(a.Text, "Выдача готовых документов") {
+			added = a
+		}
+	}
+	// 09:30 in Moscow, whatever the browser's own zone.
+	wantFrom := time.Date(2026, 12, 1, 6, 30, 0, 0, time.UTC)
+	if added.ID == "" || !added.Enabled || added.Order != 3 || added.DailyFrom != "09:00" || added.DailyUntil != "18:00" ||
+		fmt.Sprint(added.Weekdays) != "[1 5]" || added.From == nil || !added.From.Equal(wantFrom) || added.Until != nil {
+		t.Fatalf("the API holds %+v (from %v)", added, added.From)
+	}
+	p.do(chromedp.WaitVisible(row(added.ID)))
+	if text := p.text(row(added.ID)); !strings.Contains(text, "пн, пт; 09:00–18:00; с 01.12.2026, 09:30") {
+		t.Fatalf("the new row shows %q", text)
+	}
+	p.screenshot("office-page-announcements.png")
+
+	// Edit: the form comes back filled in as stored.
+	p.do(chromedp.Click(row(added.ID)+` button[data-action="edit"]`), chromedp.WaitVisible("#announcement-form"))
+	from, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](`document.getElementById("announcement-from").value`))
+	if err != nil || from != "2026-12-01T09:30" {
+		t.Fatalf("the form shows from %q (%v)", from, err)
+	}
+	p.do(chromedp.SetValue("#announcement-text", "Готовые документы — в окнах 2, 4 и 6"),
+		chromedp.Click("#announcement-save"),
+		chromedp.WaitNotVisible("#announcement-form"))
+	got := must[[]domain.Announcement](t)(hall.ListAnnouncements(ctx, demo.OfficeID))
+	if a := findAnnouncement(got, added.ID); a == nil || a.Text != "Готовые документы — в окнах 2, 4 и 6" || a.DailyFrom != "09:00" || !a.From.Equal(wantFrom) {
+		t.Fatalf("after the edit the API holds %+v", a)
+	}
+
+	// Switch it off, then delete it with two clicks.
+	p.do(chromedp.Click(row(added.ID)+` button[data-action="toggle"]`),
+		chromedp.WaitVisible(row(added.ID)+`[data-enabled="false"]`))
+	if a := findAnnouncement(must[[]domain.Announcement](t)(hall.ListAnnouncements(ctx, demo.OfficeID)), added.ID); a == nil || a.Enabled {
+		t.Fatalf("switched off, the API holds %+v", a)
+	}
+	del := row(added.ID) + ` button[data-action="delete"]`
+	p.do(chromedp.Click(del), chromedp.WaitVisible(del+".danger"))
+	if findAnnouncement(must[[]domain.Announcement](t)(hall.ListAnnouncements(ctx, demo.OfficeID)), added.ID) == nil {
+		t.Fatal("the first click on «Удалить» deleted it")
+	}
+	p.do(chromedp.Click(del+".danger"), chromedp.WaitNotPresent(row(added.ID)))
+	if findAnnouncement(must[[]domain.Announcement](t)(hall.ListAnnouncements(ctx, demo.OfficeID)), added.ID) != nil {
+		t.Fatal("deleted on the page, still in the API")
+	}
+
+	// A change made elsewhere arrives through the stream.
+	must[domain.Announcement](t)(hall.PutAnnouncement(ctx, domain.Announcement{ID: "from-api", OfficeID: demo.OfficeID, Text: "Из API", Enabled: true}))
+	p.do(chromedp.WaitVisible(row("from-api")))
+
+	p.do(chromedp.Click("#logout"))
+	p.login("manager")
+	p.do(chromedp.WaitVisible("#windows tbody tr"), chromedp.WaitNotVisible("#announcements"))
 	p.noTroubles()
 }
 

@@ -236,7 +236,8 @@ func parsePause(body io.Reader) (pauseRequest, error) {
 }
 
 type deviceStateRequest struct {
-	Printer domain.PrinterState `json:"printer"`
+	Printer domain.PrinterState `json:"printer,omitempty"`
+	Boards  []domain.BoardState `json:"boards,omitempty"`
 	Detail  string              `json:"detail,omitempty"`
 }
 
@@ -245,7 +246,7 @@ func parseDeviceState(body io.Reader) (domain.DeviceState, error) {
 	if err := decodeJSON(body, &req, false); err != nil {
 		return domain.DeviceState{}, err
 	}
-	st := domain.DeviceState{Printer: req.Printer, Detail: req.Detail}
+	st := domain.DeviceState{Printer: req.Printer, Boards: req.Boards, Detail: req.Detail}
 	return st, st.Validate()
 }
 

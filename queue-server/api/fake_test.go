@@ -248,6 +248,15 @@ func (f *fake) ListPriorityCategories(ctx context.Context, o string) ([]domain.P
 func (f *fake) PutPriorityCategory(ctx context.Context, c domain.PriorityCategory) (domain.PriorityCategory, error) {
 	return ret[domain.PriorityCategory](f, ctx, "PutPriorityCategory", c)
 }
+func (f *fake) ListAnnouncements(ctx context.Context, o string) ([]domain.Announcement, error) {
+	return ret[[]domain.Announcement](f, ctx, "ListAnnouncements", o)
+}
+func (f *fake) PutAnnouncement(ctx context.Context, a domain.Announcement) (domain.Announcement, error) {
+	return ret[domain.Announcement](f, ctx, "PutAnnouncement", a)
+}
+func (f *fake) DeleteAnnouncement(ctx context.Context, o, id string) error {
+	return f.err(ctx, "DeleteAnnouncement", o, id)
+}
 func (f *fake) DeletePriorityCategory(ctx context.Context, o, id string) error {
 	return f.err(ctx, "DeletePriorityCategory", o, id)
 }

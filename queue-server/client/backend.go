@@ -125,6 +125,20 @@ func (c *Client) DeletePriorityCategory(ctx context.Context, officeID, categoryI
 	return del(ctx, c, office(officeID, "priority-categories", categoryID))
 }
 
+// ListAnnouncements, PutAnnouncement and DeleteAnnouncement keep the hall
+// boards' running line; boards themselves read it in the snapshot.
+func (c *Client) ListAnnouncements(ctx context.Context, officeID string) ([]domain.Announcement, error) {
+	return get[[]domain.Announcement](ctx, c, office(officeID, "announcements"))
+}
+
+func (c *Client) PutAnnouncement(ctx context.Context, a domain.Announcement) (domain.Announcement, error) {
+	return put(ctx, c, office(a.OfficeID, "announcements", a.ID), a)
+}
+
+func (c *Client) DeleteAnnouncement(ctx context.Context, officeID, announcementID string) error {
+	return del(ctx, c, office(officeID, "announcements", announcementID))
+}
+
 func (c *Client) ListAccounts(ctx context.Context, officeID string) ([]domain.Account, error) {
 	return get[[]domain.Account](ctx, c, office(officeID, "accounts"))
 }
@@ -339,18 +353,20 @@ func (c *Client) RevokeDevice(ctx context.Context, officeID, deviceID string) (d
 	return post[domain.Device](ctx, c, office(officeID, "devices", deviceID, "revoke"), nil)
 }
 
-// ReportDeviceState tells the server the state of this device's printer; a
-// device reports only its own. At in st is ignored: the server sets it.
+// ReportDeviceState tells the server the state of this device's hardware:
+// a kiosk's printer, a hall display's window LED boards; a device reports
+// only its own. At in st is ignored: the server sets it.
 func (c *Client) ReportDeviceState(ctx context.Context, officeID, deviceID string, st domain.DeviceState) (domain.DeviceState, error) {
 	var v domain.DeviceState
-	err := c.do(ctx, http.MethodPut, office(officeID, "devices", deviceID, "state"), deviceStateRequest{Printer: st.Printer, Detail: st.Detail}, &v)
+	err := c.do(ctx, http.MethodPut, office(officeID, "devices", deviceID, "state"), deviceStateRequest{Printer: st.Printer, Boards: st.Boards, Detail: st.Detail}, &v)
 	return v, err
 }
 
 // deviceStateRequest is the body of ReportDeviceState: the server refuses
 // unknown fields, at among them.
 type deviceStateRequest struct {
-	Printer domain.PrinterState `json:"printer"`
+	Printer domain.PrinterState `json:"printer,omitempty"`
+	Boards  []domain.BoardState `json:"boards,omitempty"`
 	Detail  string              `json:"detail,omitempty"`
 }
 

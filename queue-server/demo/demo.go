@@ -1,7 +1,8 @@
 // Package demo seeds a realistic МФЦ office for demonstrations and tests:
 // a kiosk menu of common services, six windows with operators of different
 // skills, the federal priority categories, one account per role, and a
-// kiosk, a hall board and a rating terminal per window, paired at seeding.
+// kiosk, a hall board and a rating terminal per window, paired at seeding,
+// and the running line of the hall boards.
 package demo
 
 import (
@@ -86,6 +87,12 @@ func Seed(ctx context.Context, b domain.Backend, password string) (map[string]st
 		c.OfficeID = OfficeID
 		if _, err := b.PutPriorityCategory(ctx, c); err != nil {
 			return nil, fmt.Errorf("create priority category %s: %w", c.ID, err)
+		}
+	}
+	for _, a := range announcements() {
+		a.OfficeID = OfficeID
+		if _, err := b.PutAnnouncement(ctx, a); err != nil {
+			return nil, fmt.Errorf("create announcement %s: %w", a.ID, err)
 		}
 	}
 	credentials := map[string]string{}
@@ -182,5 +189,16 @@ func categories() []domain.PriorityCategory {
 		{ID: "disabled-children", Name: "Дети-инвалиды и сопровождающие их лица", Level: 2},
 		{ID: "svo", Name: "Участники специальной военной операции и члены их семей", Level: 2},
 		{ID: "age-80", Name: "Граждане старше 80 лет", Level: 1},
+	}
+}
+
+// announcements are the running line of the hall boards: one always, one
+// on a schedule that crosses midnight.
+func announcements() []domain.Announcement {
+	return []domain.Announcement{
+		{ID: "results", Order: 1, Enabled: true,
+			Text: "Уважаемые заявители! Получить готовые документы можно в окнах 5–6 без очереди."},
+		{ID: "night", Order: 2, Enabled: true, DailyFrom: "22:00", DailyUntil: "06:00",
+			Text: "С 22:00 до 06:00 приём ведут только окна 1 и 2."},
 	}
 }

@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"slices"
 	"time"
 	"unicode/utf8"
 )
@@ -33,26 +34,70 @@ func (p PrinterState) Words() string { return printerRu[p] }
 // MaxDeviceDetail bounds the free text a device adds to its state.
 const MaxDeviceDetail = 200
 
+// MaxDeviceBoards bounds the window LED boards one device drives: a hall
+// display serves at most a few dozen windows on its RS-485 lines.
+const MaxDeviceBoards = 64
+
 // DeviceState is a terminal's last report of its hardware. It is a live
 // fact kept in memory: after a server restart it is unknown until the
-// device reports again, which kiosks do on every change and on connecting.
+// device reports again, which devices do on every change and on connecting.
 type DeviceState struct {
-	Printer PrinterState `json:"printer"`
+	// Printer is a kiosk's ticket printer; empty for a device without one.
+	Printer PrinterState `json:"printer,omitempty"`
+	// Boards are the window LED boards a hall display drives.
+	Boards []BoardState `json:"boards,omitempty"`
 	// Detail is the device's own words for staff (a driver message); it
 	// never goes to the public stream.
 	Detail string    `json:"detail,omitempty"`
 	At     time.Time `json:"at"` // when the server received it
 }
 
+// BoardState is whether a window's LED board answers its display.
+type BoardState struct {
+	Address  int    `json:"address"` // on the RS-485 line
+	WindowID string `json:"window_id"`
+	OK       bool   `json:"ok"`
+	// Detail is the driver's words for staff; never on the public stream.
+	Detail string `json:"detail,omitempty"`
+}
+
 // Validate checks a report as a device sends it.
 func (s DeviceState) Validate() error {
-	if printerRu[s.Printer] == "" {
+	if s.Printer != "" && printerRu[s.Printer] == "" {
 		return Errorf(CodeInvalid, "состояние принтера %q неизвестно: ok, paper_near_end, paper_out, cover_open, offline или error", s.Printer)
 	}
-	if !utf8.ValidString(s.Detail) || utf8.RuneCountInString(s.Detail) > MaxDeviceDetail {
+	if err := checkDetail(s.Detail); err != nil {
+		return err
+	}
+	if len(s.Boards) > MaxDeviceBoards {
+		return Errorf(CodeInvalid, "устройство может сообщить о %d табло окон, не больше", MaxDeviceBoards)
+	}
+	seen := map[int]bool{}
+	for _, b := range s.Boards {
+		// The rule of hardware/rs485.CheckAddress: one byte other than the
+		// frame delimiters 0x01 and 0x07.
+		if b.Address < 0 || b.Address > 255 || b.Address == 1 || b.Address == 7 {
+			return Errorf(CodeInvalid, "адрес табло %d невозможен на линии RS-485: от 0 до 255, кроме 1 и 7", b.Address)
+		}
+		if seen[b.Address] {
+			return Errorf(CodeInvalid, "адрес табло %d указан дважды", b.Address)
+		}
+		seen[b.Address] = true
+		if err := validID("окна табло", b.WindowID); err != nil {
+			return err
+		}
+		if err := checkDetail(b.Detail); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkDetail(d string) error {
+	if !utf8.ValidString(d) || utf8.RuneCountInString(d) > MaxDeviceDetail {
 		return Errorf(CodeInvalid, "пояснение к состоянию устройства — текст до %d символов", MaxDeviceDetail)
 	}
-	for _, r := range s.Detail {
+	for _, r := range d {
 		if r < 0x20 || r == 0x7f {
 			return Errorf(CodeInvalid, "пояснение к состоянию устройства содержит управляющие символы")
 		}
@@ -61,10 +106,25 @@ func (s DeviceState) Validate() error {
 }
 
 // OK reports whether the device needs nobody's attention.
-func (s DeviceState) OK() bool { return s.Printer == PrinterOK }
+func (s DeviceState) OK() bool {
+	return (s.Printer == "" || s.Printer == PrinterOK) && !slices.ContainsFunc(s.Boards, func(b BoardState) bool { return !b.OK })
+}
 
-// Public is the state without the device's free text.
+// Same reports whether two reports say the same, whenever they arrived.
+func (s DeviceState) Same(o DeviceState) bool {
+	return s.Printer == o.Printer && s.Detail == o.Detail && slices.Equal(s.Boards, o.Boards)
+}
+
+// Public is the state without the device's and the drivers' free text.
 func (s DeviceState) Public() DeviceState {
 	s.Detail = ""
+	if s.Boards != nil {
+		bs := make([]BoardState, len(s.Boards))
+		for i, b := range s.Boards {
+			b.Detail = ""
+			bs[i] = b
+		}
+		s.Boards = bs
+	}
 	return s
 }

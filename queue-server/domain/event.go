@@ -42,6 +42,12 @@ const (
 	// EventDeviceState is a terminal reporting its hardware (a kiosk's
 	// printer out of paper), so the office page can raise an alert.
 	EventDeviceState EventType = "device.state"
+
+	// EventAnnouncementChanged and EventAnnouncementDeleted carry a text of
+	// the hall boards' running line as it is now, or the one removed (its
+	// ID and OfficeID at least).
+	EventAnnouncementChanged EventType = "announcement.changed"
+	EventAnnouncementDeleted EventType = "announcement.deleted"
 )
 
 // Event is one recorded change, appended in the same transaction as the state
@@ -69,6 +75,9 @@ type Event struct {
 	// DeviceID and DeviceState are a device's report (EventDeviceState).
 	DeviceID    string       `json:"device_id,omitempty"`
 	DeviceState *DeviceState `json:"device_state,omitempty"`
+	// Announcement is the running line's text (EventAnnouncementChanged,
+	// EventAnnouncementDeleted); public, like the boards that show it.
+	Announcement *Announcement `json:"announcement,omitempty"`
 }
 
 // Public is the event as the office's stream carries it to every

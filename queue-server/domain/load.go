@@ -53,6 +53,9 @@ type OfficeSnapshot struct {
 	Queue    []Ticket      `json:"queue"` // waiting and postponed tickets, in call order
 	// RecentCalls are today's last calls, newest first, for hall boards.
 	RecentCalls []Ticket `json:"recent_calls"`
+	// Announcements are all the running line's texts of the office, enabled
+	// or not, in SortAnnouncements order; a board shows those ActiveAt now.
+	Announcements []Announcement `json:"announcements"`
 }
 
 // Public is the snapshot as a device may see it (see Ticket.Public).

@@ -37,6 +37,8 @@ const (
 	KindDevice   Kind = "device"
 	KindCategory Kind = "category"
 	KindAccount  Kind = "account"
+	// KindAnnouncement is a text of the hall boards' running line.
+	KindAnnouncement Kind = "announcement"
 )
 
 // Deletion removes one configuration record.
@@ -49,21 +51,22 @@ type Deletion struct {
 // Changes is what one durable commit writes: events and the records they
 // changed, all in one transaction. Records are whole values (upserts).
 type Changes struct {
-	Events       []Event
-	Offices      []Office
-	Services     []Service
-	Windows      []Window
-	Operators    []Operator
-	Devices      []Device
-	Categories   []PriorityCategory
-	Accounts     []Account
-	Tickets      []Ticket
-	Appointments []Appointment
-	Sessions     []WindowSession
-	Counters     []Counter
-	Idempotency  []IdempotencyKey
-	Settings     map[string]string
-	Deletions    []Deletion
+	Events        []Event
+	Offices       []Office
+	Services      []Service
+	Windows       []Window
+	Operators     []Operator
+	Devices       []Device
+	Categories    []PriorityCategory
+	Accounts      []Account
+	Announcements []Announcement
+	Tickets       []Ticket
+	Appointments  []Appointment
+	Sessions      []WindowSession
+	Counters      []Counter
+	Idempotency   []IdempotencyKey
+	Settings      map[string]string
+	Deletions     []Deletion
 	// Journal continues the audit chains; JournalHeads keeps the heads of
 	// days that ended.
 	Journal      []JournalRecord
@@ -76,7 +79,7 @@ func (c *Changes) Empty() bool {
 		len(c.Operators) == 0 && len(c.Devices) == 0 && len(c.Categories) == 0 && len(c.Accounts) == 0 &&
 		len(c.Tickets) == 0 && len(c.Appointments) == 0 && len(c.Sessions) == 0 && len(c.Counters) == 0 &&
 		len(c.Idempotency) == 0 && len(c.Settings) == 0 && len(c.Deletions) == 0 &&
-		len(c.Journal) == 0 && len(c.JournalHeads) == 0
+		len(c.Journal) == 0 && len(c.JournalHeads) == 0 && len(c.Announcements) == 0
 }
 
 // Merge appends o to c, so that several operations commit together. A store
@@ -101,6 +104,7 @@ func (c *Changes) Merge(o Changes) {
 	c.Devices = append(c.Devices, o.Devices...)
 	c.Categories = append(c.Categories, o.Categories...)
 	c.Accounts = append(c.Accounts, o.Accounts...)
+	c.Announcements = append(c.Announcements, o.Announcements...)
 	c.Tickets = append(c.Tickets, o.Tickets...)
 	c.Appointments = append(c.Appointments, o.Appointments...)
 	c.Sessions = append(c.Sessions, o.Sessions...)
@@ -141,24 +145,28 @@ func (c *Changes) upserted() map[Deletion]bool {
 	for _, x := range c.Accounts {
 		m[Deletion{KindAccount, x.OfficeID, x.Login}] = true
 	}
+	for _, x := range c.Announcements {
+		m[Deletion{KindAnnouncement, x.OfficeID, x.ID}] = true
+	}
 	return m
 }
 
 // State is what the engine starts from after a restart.
 type State struct {
-	Offices      []Office
-	Services     []Service
-	Windows      []Window
-	Operators    []Operator
-	Devices      []Device
-	Categories   []PriorityCategory
-	Accounts     []Account
-	Tickets      []Ticket      // of days from the one asked for, plus every ticket not yet terminal
-	Appointments []Appointment // starting on or after that day, plus every one still booked
-	Sessions     []WindowSession
-	Counters     []Counter        // of days from the one asked for
-	Idempotency  []IdempotencyKey // of days from the one asked for
-	Settings     map[string]string
+	Offices       []Office
+	Services      []Service
+	Windows       []Window
+	Operators     []Operator
+	Devices       []Device
+	Categories    []PriorityCategory
+	Accounts      []Account
+	Announcements []Announcement
+	Tickets       []Ticket      // of days from the one asked for, plus every ticket not yet terminal
+	Appointments  []Appointment // starting on or after that day, plus every one still booked
+	Sessions      []WindowSession
+	Counters      []Counter        // of days from the one asked for
+	Idempotency   []IdempotencyKey // of days from the one asked for
+	Settings      map[string]string
 	// OfficeSeq is the last event sequence number per office.
 	OfficeSeq map[string]uint64
 	// JournalLast is the last journal record of each chain, by chain, so

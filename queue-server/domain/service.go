@@ -117,6 +117,11 @@ type Admin interface {
 	ListPriorityCategories(ctx context.Context, officeID string) ([]PriorityCategory, error)
 	PutPriorityCategory(ctx context.Context, c PriorityCategory) (PriorityCategory, error)
 	DeletePriorityCategory(ctx context.Context, officeID, categoryID string) error
+	// The running line of the hall boards: the office's administrators and
+	// hall administrator keep its texts; boards read them in the snapshot.
+	ListAnnouncements(ctx context.Context, officeID string) ([]Announcement, error)
+	PutAnnouncement(ctx context.Context, a Announcement) (Announcement, error)
+	DeleteAnnouncement(ctx context.Context, officeID, announcementID string) error
 
 	ListAccounts(ctx context.Context, officeID string) ([]Account, error)
 	PutAccount(ctx context.Context, a AccountInput) (Account, error)

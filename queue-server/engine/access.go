@@ -22,6 +22,7 @@ const (
 	permConfigure                 // change the office configuration and its accounts
 	permJournal                   // read and export the audit journal
 	permReportState               // a device reports its own hardware state
+	permAnnounce                  // the running line of the hall boards
 )
 
 // The rule table of docs/access.md; TestAccessRules checks every route against it.
@@ -42,15 +43,16 @@ var permRoles = map[perm][]domain.Role{
 	permConfigure:     {domain.RoleAdmin},
 	permJournal:       {domain.RoleAdmin, domain.RoleManager},
 	permReportState:   {domain.RoleDevice},
+	permAnnounce:      {domain.RoleAdmin, domain.RoleHall},
 }
 
-// devicePerms narrows what each kind of device may do: a hall display, a
-// rating terminal and an operator's computer only watch (the operator acts
-// as a person), a kiosk issues tickets, books and reports its printer, the
-// only device hardware the server tracks so far.
+// devicePerms narrows what each kind of device may do: a rating terminal
+// and an operator's computer only watch (the operator acts as a person), a
+// hall display watches and reports its window LED boards, a kiosk issues
+// tickets, books and reports its printer.
 var devicePerms = map[domain.DeviceKind][]perm{
 	domain.DeviceKiosk:   {permView, permCategories, permIssue, permCheckIn, permBook, permSlots, permReportState},
-	domain.DeviceDisplay: {permView},
+	domain.DeviceDisplay: {permView, permReportState},
 	domain.DeviceRating:  {permView},
 	domain.DevicePanel:   {permView},
 }

@@ -122,8 +122,9 @@ func (e *Engine) DeviceCredentials() map[string]DeviceCredential {
 	return out
 }
 
-// ReportDeviceState records what a device says of its hardware. Only the
-// device itself may report, so neither staff nor another terminal can hide
+// ReportDeviceState records what a device says of its hardware: a kiosk its
+// printer, a hall display its window LED boards. Only the device itself may
+// report, so neither staff nor another terminal can hide
 // or fake an alert. A report that changes nothing emits nothing: kiosks
 // repeat theirs on every reconnect.
 func (e *Engine) ReportDeviceState(a domain.Actor, officeID, deviceID string, st domain.DeviceState, ch *domain.Changes) (domain.DeviceState, error) {
@@ -140,7 +141,10 @@ func (e *Engine) ReportDeviceState(a domain.Actor, officeID, deviceID string, st
 	if err := st.Validate(); err != nil {
 		return domain.DeviceState{}, err
 	}
-	if old, ok := o.states[deviceID]; ok && old.Printer == st.Printer && old.Detail == st.Detail {
+	if a.DeviceKind == domain.DeviceKiosk && st.Printer == "" {
+		return domain.DeviceState{}, domain.Errorf(domain.CodeInvalid, "киоск должен сообщить состояние своего принтера")
+	}
+	if old, ok := o.states[deviceID]; ok && old.Same(st) {
 		return old, nil
 	}
 	now := e.cfg.Now()

@@ -46,6 +46,8 @@ type office struct {
 	devices    map[string]*domain.Device
 	categories map[string]*domain.PriorityCategory
 	sessions   map[string]*domain.WindowSession // by window id
+	// announcements are the running line's texts of the hall boards.
+	announcements map[string]*domain.Announcement
 
 	tickets map[string]*domain.Ticket // recent days and every active one
 	live    map[string]*domain.Ticket // the not yet terminal ones, which routing scans
@@ -130,6 +132,12 @@ func Load(cfg Config, st domain.State) (*Engine, error) {
 			o.categories[c.ID] = &c
 		}
 	}
+	for _, x := range st.Announcements {
+		if o := get(x.OfficeID); o != nil {
+			x := x
+			o.announcements[x.ID] = &x
+		}
+	}
 	for _, s := range st.Sessions {
 		if o := get(s.OfficeID); o != nil {
 			s := s
@@ -193,6 +201,7 @@ func (e *Engine) addOffice(info domain.Office) (*office, error) {
 			byService: map[string]map[string]*domain.Ticket{}, liveIn: map[string]string{}, byNumber: map[string]string{}, byToken: map[string]string{}, counters: map[string]int{},
 			idem: map[string]idemEntry{}, appts: map[string]*domain.Appointment{}, codes: map[string]string{}, spent: map[string]string{},
 			serviceTimes: map[string][]time.Duration{}, states: map[string]domain.DeviceState{},
+			announcements: map[string]*domain.Announcement{},
 		}
 		e.offices[info.ID] = o
 	}

@@ -200,7 +200,8 @@ func (e *Engine) GetSnapshot(a domain.Actor, officeID string) (domain.OfficeSnap
 	now := e.cfg.Now()
 	today := o.day(now)
 	pos := o.positions(now)
-	snap := domain.OfficeSnapshot{Seq: o.seq, Office: o.info, Services: o.serviceList(), Windows: o.windowStates(), Queue: []domain.Ticket{}, RecentCalls: []domain.Ticket{}}
+	snap := domain.OfficeSnapshot{Seq: o.seq, Office: o.info, Services: o.serviceList(), Windows: o.windowStates(), Queue: []domain.Ticket{}, RecentCalls: []domain.Ticket{},
+		Announcements: o.announcementList()}
 	for _, t := range o.tickets {
 		if t.Day != today {
 			continue

@@ -33,6 +33,7 @@ func fold(c domain.Changes) domain.State {
 	st.Devices = latest(c.Devices, func(d domain.Device) string { return d.ID })
 	st.Categories = latest(c.Categories, func(x domain.PriorityCategory) string { return x.ID })
 	st.Accounts = latest(c.Accounts, func(a domain.Account) string { return a.Login })
+	st.Announcements = latest(c.Announcements, func(a domain.Announcement) string { return a.ID })
 	st.Tickets = latest(c.Tickets, func(t domain.Ticket) string { return t.ID })
 	st.Sessions = latest(c.Sessions, func(s domain.WindowSession) string { return s.WindowID })
 	st.Appointments = latest(c.Appointments, func(a domain.Appointment) string { return a.ID })
@@ -52,6 +53,7 @@ func TestReloadGivesTheSameState(t *testing.T) {
 	must(f.e.PostponeTicket(f.op1, "o1", called.ID, 10*time.Minute, &f.log))
 	f.callNext(f.op2, "w2")
 	must(f.e.CreateAppointment(f.hall, "o1", domain.NewAppointment{ServiceID: "pass", Start: f.now.Add(time.Hour)}, &f.log))
+	must(f.e.PutAnnouncement(f.hall, domain.Announcement{ID: "a1", OfficeID: "o1", Text: "Объявление", Enabled: true, Weekdays: []int{1}}, &f.log))
 
 	before := must(f.e.GetSnapshot(f.hall, "o1"))
 	reloaded := must(Load(f.config(), fold(f.log)))

@@ -291,6 +291,25 @@ func (s *Service) DeletePriorityCategory(ctx context.Context, officeID, category
 	return err
 }
 
+func (s *Service) ListAnnouncements(ctx context.Context, officeID string) ([]domain.Announcement, error) {
+	return read(s, func(e *engine.Engine) ([]domain.Announcement, error) {
+		return e.ListAnnouncements(actor(ctx), officeID)
+	})
+}
+
+func (s *Service) PutAnnouncement(ctx context.Context, a domain.Announcement) (domain.Announcement, error) {
+	return write(ctx, s, &entry{action: "putAnnouncement", officeID: a.OfficeID, object: "announcement/" + a.ID}, func(e *engine.Engine, ch *domain.Changes) (domain.Announcement, error) {
+		return e.PutAnnouncement(actor(ctx), a, ch)
+	})
+}
+
+func (s *Service) DeleteAnnouncement(ctx context.Context, officeID, announcementID string) error {
+	_, err := write(ctx, s, &entry{action: "deleteAnnouncement", officeID: officeID, object: "announcement/" + announcementID}, func(e *engine.Engine, ch *domain.Changes) (struct{}, error) {
+		return struct{}{}, e.DeleteAnnouncement(actor(ctx), officeID, announcementID, ch)
+	})
+	return err
+}
+
 func (s *Service) ListAccounts(ctx context.Context, officeID string) ([]domain.Account, error) {
 	return read(s, func(e *engine.Engine) ([]domain.Account, error) { return e.ListAccounts(actor(ctx), officeID) })
 }

@@ -49,11 +49,12 @@ var (
 
 // scopedBuckets are the configuration kinds kept per office.
 var scopedBuckets = map[domain.Kind][]byte{
-	domain.KindService:  bucketServices,
-	domain.KindWindow:   bucketWindows,
-	domain.KindOperator: bucketOperators,
-	domain.KindDevice:   bucketDevices,
-	domain.KindCategory: bucketCategories,
+	domain.KindService:      bucketServices,
+	domain.KindWindow:       bucketWindows,
+	domain.KindOperator:     bucketOperators,
+	domain.KindDevice:       bucketDevices,
+	domain.KindCategory:     bucketCategories,
+	domain.KindAnnouncement: bucketAnnouncements,
 }
 
 // Commit writes c in one fsynced transaction: all of it or, on error, none.
@@ -117,6 +118,11 @@ func checkChanges(c *domain.Changes) error {
 	for _, a := range c.Accounts {
 		if a.Login == "" {
 			return refused("account without login")
+		}
+	}
+	for _, x := range c.Announcements {
+		if err := need(domain.KindAnnouncement, x.OfficeID, x.ID); err != nil {
+			return err
 		}
 	}
 	for _, t := range c.Tickets {
@@ -232,6 +238,11 @@ func apply(tx *bolt.Tx, c *domain.Changes) error {
 	}
 	for _, a := range c.Accounts {
 		if err := put(tx, accountRecord{Account: a, PasswordHash: a.PasswordHash}, bucketAccounts, a.Login); err != nil {
+			return err
+		}
+	}
+	for _, x := range c.Announcements {
+		if err := put(tx, x, bucketAnnouncements, x.OfficeID, x.ID); err != nil {
 			return err
 		}
 	}

@@ -18,6 +18,7 @@
 //	devices/<office>/<id>         -> Device
 //	categories/<office>/<id>      -> PriorityCategory
 //	accounts/<login>              -> Account with its password hash
+//	announcements/<office>/<id>   -> Announcement      (the hall boards' running line)
 //	tickets/<office>/<day>/<id>   -> Ticket            (day = Ticket.Day, office-local)
 //	ticket_day/<office>/<id>      -> day               (finds a ticket of any day)
 //	ticket_open/<office>/<id>     -> day               (tickets not yet terminal)

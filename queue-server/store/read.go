@@ -56,6 +56,9 @@ func (s *Store) Load(ctx context.Context, sinceDay string) (domain.State, error)
 		if st.Categories, err = loadScoped[domain.PriorityCategory](ctx, tx, bucketCategories); err != nil {
 			return err
 		}
+		if st.Announcements, err = loadScoped[domain.Announcement](ctx, tx, bucketAnnouncements); err != nil {
+			return err
+		}
 		records, err := loadFlat[accountRecord](tx, bucketAccounts)
 		if err != nil {
 			return err

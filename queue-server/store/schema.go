@@ -32,6 +32,7 @@ var (
 	bucketJournal           = []byte("journal")
 	bucketJournalDay        = []byte("journal_day")
 	bucketJournalHead       = []byte("journal_head")
+	bucketAnnouncements     = []byte("announcements")
 
 	keySchema = []byte("schema")
 )
@@ -47,6 +48,7 @@ type migration struct {
 var migrations = []migration{
 	{name: "create the bucket tree", up: createBuckets},
 	{name: "add the audit journal", up: migrateJournal},
+	{name: "add the hall boards' announcements", up: migrateAnnouncements},
 }
 
 func createBuckets(tx *bolt.Tx) error {
@@ -62,6 +64,14 @@ func createBuckets(tx *bolt.Tx) error {
 	}
 	if _, err := tx.Bucket(bucketMeta).CreateBucketIfNotExists(bucketSettings); err != nil {
 		return fmt.Errorf("create bucket meta/settings: %w", err)
+	}
+	return nil
+}
+
+// migrateAnnouncements adds the running line's texts (schema 3).
+func migrateAnnouncements(tx *bolt.Tx) error {
+	if _, err := tx.CreateBucketIfNotExists(bucketAnnouncements); err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucketAnnouncements, err)
 	}
 	return nil
 }

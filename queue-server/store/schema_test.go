@@ -202,7 +202,8 @@ func TestMigration2AddsTheJournal(t *testing.T) {
 	if err := old.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s, err := open(path, Options{}, migrations[:2])
+	// On to the newest schema: Load reads the newest layout.
+	s, err := open(path, Options{}, migrations)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,8 +215,8 @@ func TestMigration2AddsTheJournal(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if v := schemaOf(t, path); v != 2 {
-		t.Errorf("schema %d, want 2", v)
+	if v := schemaOf(t, path); v != len(migrations) {
+		t.Errorf("schema %d, want %d", v, len(migrations))
 	}
 	inspect(t, path, func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketJournal, bucketJournalDay, bucketJournalHead} {
@@ -225,4 +226,40 @@ func TestMigration2AddsTheJournal(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+func TestMigration3AddsTheAnnouncements(t *testing.T) {
+	path := fileAt(t, 2)
+	old, err := open(path, Options{}, migrations[:2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	tk := ticket("t1", "2026-11-23", domain.StatusWaiting)
+	if err := old.Commit(context.Background(), issue(1, tk, 1)); err != nil {
+		t.Fatal(err)
+	}
+	// Version 2 has nowhere to keep an announcement.
+	if err := old.Commit(context.Background(), domain.Changes{Announcements: []domain.Announcement{{ID: "a", OfficeID: testOffice, Text: "т"}}}); err == nil {
+		t.Error("a file at schema 2 took an announcement")
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := open(path, Options{}, migrations[:3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := load(t, s, "")
+	if len(st.Tickets) != 1 || st.OfficeSeq[testOffice] != 1 || len(st.Announcements) != 0 {
+		t.Errorf("after the migration: %d tickets, event seq %d, %d announcements; want 1, 1, 0", len(st.Tickets), st.OfficeSeq[testOffice], len(st.Announcements))
+	}
+	a := domain.Announcement{ID: "a", OfficeID: testOffice, Text: "Уважаемые заявители!", Enabled: true}
+	commit(t, s, domain.Changes{Announcements: []domain.Announcement{a}})
+	sameJSON(t, "announcements", load(t, s, "").Announcements, []domain.Announcement{a})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if v := schemaOf(t, path); v != 3 {
+		t.Errorf("schema %d, want 3", v)
+	}
 }

@@ -37,6 +37,8 @@ func everything() (domain.Changes, domain.State) {
 		Operators:  []domain.Operator{{ID: "op1", OfficeID: testOffice, Login: "operator1", FullName: "Петрова А. А.", Skills: []domain.Skill{{ServiceID: "passport", Weight: 2}}}},
 		Devices:    []domain.Device{{ID: "r1", OfficeID: testOffice, Kind: domain.DeviceRating, WindowID: "w1", CredentialHash: "c0ffee", PairingCodeHash: "beef"}},
 		Categories: []domain.PriorityCategory{{ID: "veteran", OfficeID: testOffice, Name: "Ветераны ВОВ", Level: 3}},
+		Announcements: []domain.Announcement{{ID: "night", OfficeID: testOffice, Text: "Ночью выдача документов не ведётся", Enabled: true,
+			Order: 2, From: ptr(at(day, "00:00")), Weekdays: []int{1, 7}, DailyFrom: "22:00", DailyUntil: "06:00", UpdatedAt: at(day, "07:00")}},
 		Accounts: []domain.Account{
 			{Login: "admin", Role: domain.RoleAdmin, PasswordHash: "$2a$10$hash", Version: 2},
 			{Login: "operator1", Role: domain.RoleOperator, OfficeID: testOffice, OperatorID: "op1", PasswordHash: "$2a$10$other", Version: 1},
@@ -54,7 +56,7 @@ func everything() (domain.Changes, domain.State) {
 	c.Journal = append(c.Journal, chain(domain.RegionChain, domain.JournalRecord{}, "08:00")...)
 	want := domain.State{
 		Offices: c.Offices, Services: c.Services, Windows: c.Windows, Operators: c.Operators, Devices: c.Devices,
-		Categories: c.Categories, Accounts: c.Accounts, Tickets: c.Tickets, Appointments: c.Appointments,
+		Categories: c.Categories, Accounts: c.Accounts, Announcements: c.Announcements, Tickets: c.Tickets, Appointments: c.Appointments,
 		Sessions: c.Sessions, Counters: c.Counters, Idempotency: c.Idempotency, Settings: c.Settings,
 		OfficeSeq:   map[string]uint64{testOffice: 2},
 		JournalLast: map[string]domain.JournalRecord{testOffice: c.Journal[1], domain.RegionChain: c.Journal[2]},
@@ -102,14 +104,15 @@ func TestLaterRecordsReplaceAndDeletionsRemove(t *testing.T) {
 			{Kind: domain.KindAccount, ID: "admin"},
 			{Kind: domain.KindDevice, OfficeID: testOffice, ID: "r1"},
 			{Kind: domain.KindCategory, OfficeID: testOffice, ID: "nonexistent"},
+			{Kind: domain.KindAnnouncement, OfficeID: testOffice, ID: "night"},
 		},
 	})
 	st := load(t, s, "")
 	sameJSON(t, "services", st.Services, []domain.Service{c.Services[0], renamed})
 	sameJSON(t, "appointments (moved to another day, stored once)", st.Appointments, []domain.Appointment{moved})
 	sameJSON(t, "settings", st.Settings, map[string]string{"region": "77"})
-	if len(st.Windows) != 0 || len(st.Devices) != 0 || len(st.Accounts) != 1 || st.Accounts[0].Login != "operator1" {
-		t.Errorf("after deletions: windows %v, devices %v, accounts %v", st.Windows, st.Devices, st.Accounts)
+	if len(st.Windows) != 0 || len(st.Devices) != 0 || len(st.Accounts) != 1 || st.Accounts[0].Login != "operator1" || len(st.Announcements) != 0 {
+		t.Errorf("after deletions: windows %v, devices %v, accounts %v, announcements %v", st.Windows, st.Devices, st.Accounts, st.Announcements)
 	}
 	commit(t, s, domain.Changes{Deletions: []domain.Deletion{{Kind: domain.KindOffice, OfficeID: testOffice}}})
 	if st := load(t, s, ""); len(st.Offices) != 0 {

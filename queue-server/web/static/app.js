@@ -1,5 +1,6 @@
-// Talon office page: live load, queue, windows and calls of one office, and
-// its devices (kiosks, boards, rating terminals) with their pairing.
+// Talon office page: live load, queue, windows and calls of one office, the
+// running line of its hall boards, and its devices (kiosks, boards, rating
+// terminals) with their pairing and hardware alerts.
 // State comes from the REST API; the WebSocket stream says when it changed
 // (the page then reloads the state, so it never has to merge events itself).
 "use strict";
@@ -18,6 +19,10 @@ let devicesStale = false; // reload the device list with the next refresh
 let devicesGen = 0; // only the latest device list is drawn
 let confirmRevoke = ""; // the device whose «Отозвать» was clicked once
 let confirmTimer = null;
+let announcements = []; // the running line, from the snapshot
+let editing = null; // the announcement in the form: its id, "" for a new one, null when closed
+let confirmDelete = ""; // the announcement whose «Удалить» was clicked once
+let deleteTimer = null;
 let socket = null;
 let lastSeq = null;
 let backoff = 500;
@@ -40,6 +45,9 @@ const atWindow = ["rating", "panel"];
 // Roles that may list devices (docs/access.md): others never ask, so they see
 // neither the section nor a refused request in the console.
 const deviceRoles = ["admin", "manager", "hall"];
+// Roles that keep the hall boards' running line.
+const announceRoles = ["admin", "hall"];
+const weekdayRu = ["пн", "вт", "ср", "чт", "пт", "сб", "вс"]; // ISO 1 (Monday) to 7
 
 function showError(msg) {
   const el = $("error");
@@ -177,7 +185,163 @@ function renderSnapshot(s) {
     li.append(num, " → окно " + t.window_number + ", " + hhmm(t.called_at));
     calls.append(li);
   }
+  announcements = s.announcements || [];
+  renderAnnouncements();
   $("updated").textContent = "Обновлено в " + clock(new Date());
+}
+
+// The running line of the hall boards: the snapshot carries it, the hall
+// administrator and the administrators keep it. Boards apply the schedule
+// themselves; the page says it in words.
+
+function canAnnounce() {
+  return !!actor && announceRoles.includes(actor.role);
+}
+
+function announcementPath(id) {
+  return "/offices/" + office + "/announcements/" + encodeURIComponent(id);
+}
+
+function showAnnouncementsError(msg) {
+  const el = $("announcements-error");
+  el.textContent = msg || "";
+  el.hidden = !msg;
+}
+
+// officeWall is an instant as the office's wall clock, for datetime-local.
+function officeWall(iso) {
+  const p = {};
+  const f = new Intl.DateTimeFormat("en-GB", { timeZone: zone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  for (const x of f.formatToParts(new Date(iso))) p[x.type] = x.value;
+  return p.year + "-" + p.month + "-" + p.day + "T" + p.hour + ":" + p.minute;
+}
+
+// officeInstant reads a datetime-local value as the office's wall clock:
+// the instant whose office wall clock it is (two steps settle any offset).
+function officeInstant(wall) {
+  const asUTC = (w) => Date.parse(w + ":00Z");
+  const want = asUTC(wall);
+  let t = want;
+  for (let i = 0; i < 2; i++) t = want - (asUTC(officeWall(new Date(t).toISOString())) - t);
+  return new Date(t).toISOString();
+}
+
+function scheduleWords(a) {
+  const parts = [a.weekdays && a.weekdays.length ? a.weekdays.map((d) => weekdayRu[d - 1]).join(", ") : "каждый день"];
+  if (a.daily_from) parts.push(a.daily_from + "–" + a.daily_until);
+  if (a.from) parts.push("с " + dateTime(a.from));
+  if (a.until) parts.push("до " + dateTime(a.until));
+  return parts.join("; ");
+}
+
+function renderAnnouncements() {
+  const body = $("announcements-list").tBodies[0];
+  body.replaceChildren();
+  for (const a of announcements) {
+    const r = body.insertRow();
+    r.dataset.announcement = a.id;
+    r.dataset.enabled = String(a.enabled);
+    cell(r, a.text);
+    cell(r, scheduleWords(a));
+    cell(r, a.enabled ? "включено" : "выключено");
+    const td = cell(r, "", "actions");
+    td.append(actionButton("Изменить", "edit", () => editAnnouncement(a)));
+    td.append(actionButton(a.enabled ? "Выключить" : "Включить", "toggle", () => saveAnnouncement({ ...a, enabled: !a.enabled })));
+    const sure = confirmDelete === a.id;
+    const b = actionButton(sure ? "Точно удалить?" : "Удалить", "delete", () => deleteAnnouncement(a, sure));
+    if (sure) b.className = "danger";
+    td.append(b);
+  }
+  $("announcements-empty").hidden = announcements.length > 0;
+}
+
+// editAnnouncement opens the form with a, or empty for a new one.
+function editAnnouncement(a) {
+  editing = a ? a.id : "";
+  $("announcement-form-title").textContent = a ? "Изменить объявление" : "Новое объявление";
+  $("announcement-text").value = a ? a.text : "";
+  $("announcement-enabled").checked = a ? a.enabled : true;
+  $("announcement-order").value = (a && a.order) || 0;
+  $("announcement-from").value = a && a.from ? officeWall(a.from) : "";
+  $("announcement-until").value = a && a.until ? officeWall(a.until) : "";
+  for (const box of $("announcement-weekdays").querySelectorAll("input")) {
+    box.checked = !!a && (a.weekdays || []).includes(Number(box.value));
+  }
+  $("announcement-daily-from").value = (a && a.daily_from) || "";
+  $("announcement-daily-until").value = (a && a.daily_until) || "";
+  showAnnouncementsError("");
+  $("announcement-form").hidden = false;
+  $("announcement-new").hidden = true;
+  $("announcement-text").focus();
+}
+
+function closeAnnouncementForm() {
+  editing = null;
+  $("announcement-form").hidden = true;
+  $("announcement-new").hidden = false;
+}
+
+async function submitAnnouncement(ev) {
+  ev.preventDefault();
+  // A new text gets an id of its own: nobody needs to invent one.
+  const id = editing || "a-" + Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
+  const a = { id, text: $("announcement-text").value.trim(), enabled: $("announcement-enabled").checked };
+  const order = parseInt($("announcement-order").value, 10);
+  if (order) a.order = order;
+  if ($("announcement-from").value) a.from = officeInstant($("announcement-from").value);
+  if ($("announcement-until").value) a.until = officeInstant($("announcement-until").value);
+  const days = [...$("announcement-weekdays").querySelectorAll("input:checked")].map((b) => Number(b.value));
+  if (days.length) a.weekdays = days;
+  if ($("announcement-daily-from").value) a.daily_from = $("announcement-daily-from").value;
+  if ($("announcement-daily-until").value) a.daily_until = $("announcement-daily-until").value;
+  if (await saveAnnouncement(a)) closeAnnouncementForm();
+}
+
+// saveAnnouncement draws what the server answered at once, without waiting
+// for the stream.
+async function saveAnnouncement(a) {
+  try {
+    const saved = await call("PUT", announcementPath(a.id), a);
+    announcements = announcements.filter((x) => x.id !== saved.id).concat(saved);
+    announcements.sort((x, y) => (x.order || 0) - (y.order || 0) || (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+    showAnnouncementsError("");
+    renderAnnouncements();
+    return true;
+  } catch (e) {
+    showAnnouncementsError(e.message);
+    return false;
+  }
+}
+
+async function deleteAnnouncement(a, sure) {
+  clearTimeout(deleteTimer);
+  if (!sure) {
+    // The first click only arms the button: the boards drop the text at once.
+    confirmDelete = a.id;
+    deleteTimer = setTimeout(() => { confirmDelete = ""; renderAnnouncements(); }, 5000);
+    renderAnnouncements();
+    return;
+  }
+  confirmDelete = "";
+  try {
+    await call("DELETE", announcementPath(a.id));
+    announcements = announcements.filter((x) => x.id !== a.id);
+    if (editing === a.id) closeAnnouncementForm();
+    showAnnouncementsError("");
+  } catch (e) {
+    showAnnouncementsError(e.message);
+  }
+  renderAnnouncements();
+}
+
+function resetAnnouncements() {
+  announcements = [];
+  confirmDelete = "";
+  clearTimeout(deleteTimer);
+  closeAnnouncementForm();
+  showAnnouncementsError("");
+  renderAnnouncements();
+  $("announcements").hidden = !canAnnounce();
 }
 
 // Devices: the list for every role that may see it; registering, pairing
@@ -263,24 +427,39 @@ function renderDevices() {
   renderAlerts();
 }
 
-// renderAlerts raises a banner for every device whose hardware needs a
-// person, with the time it said so. A state is known only since the device
-// last reported: after a server restart until it reports again.
+// renderAlerts raises a banner for every piece of hardware that needs a
+// person (a kiosk's printer, a window board a display cannot reach), with
+// the time it said so. A state is known only since the device last
+// reported: after a server restart until it reports again.
 function renderAlerts() {
   const list = $("alerts");
   list.replaceChildren();
-  for (const d of devices) {
-    const st = d.state;
-    if (!st || st.printer === "ok") continue;
+  const alert = (d, text, note) => {
     const li = document.createElement("li");
     li.dataset.device = d.id;
-    li.dataset.printer = st.printer;
-    li.textContent = (d.name || kindRu[d.kind] + " " + d.id) + ": " + (printerRu[st.printer] || st.printer);
+    li.textContent = text;
     const at = document.createElement("span");
     at.className = "muted";
-    at.textContent = "с " + hhmm(st.at) + (st.detail ? " (" + st.detail + ")" : "");
+    at.textContent = note;
     li.append(at);
     list.append(li);
+    return li;
+  };
+  for (const d of devices) {
+    const st = d.state;
+    if (!st) continue;
+    const name = d.name || kindRu[d.kind] + " " + d.id;
+    if (st.printer && st.printer !== "ok") {
+      const li = alert(d, name + ": " + (printerRu[st.printer] || st.printer), "с " + hhmm(st.at) + (st.detail ? " (" + st.detail + ")" : ""));
+      li.dataset.printer = st.printer;
+    }
+    for (const b of st.boards || []) {
+      if (b.ok) continue;
+      const w = windows.find((x) => x.id === b.window_id);
+      const li = alert(d, "Табло окна " + (w ? w.number : "«" + b.window_id + "»") + " (адрес " + b.address + ") не отвечает — проверьте питание и кабель",
+        name + ", с " + hhmm(st.at) + (b.detail ? " (" + b.detail + ")" : ""));
+      li.dataset.board = b.address;
+    }
   }
   list.hidden = list.children.length === 0;
 }
@@ -470,6 +649,7 @@ async function openOffice(id) {
   if (socket) { const s = socket; socket = null; s.close(); }
   operators = {};
   resetDevices();
+  resetAnnouncements();
   devicesStale = true;
   try {
     for (const op of await call("GET", "/offices/" + office + "/operators")) operators[op.id] = op;
@@ -512,6 +692,7 @@ function logout() {
   refreshTimer = null;
   clearTimeout(reconnectTimer);
   resetDevices();
+  resetAnnouncements();
   $("board").hidden = true;
   $("login").hidden = false;
   $("logout").hidden = true;
@@ -541,5 +722,17 @@ document.addEventListener("DOMContentLoaded", () => {
   $("device-form").addEventListener("submit", registerDevice);
   $("device-kind").addEventListener("change", (ev) => { $("device-window-pick").hidden = !atWindow.includes(ev.target.value); });
   $("pairing-done").addEventListener("click", hidePairing);
+  const days = $("announcement-weekdays");
+  weekdayRu.forEach((name, i) => {
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.value = String(i + 1);
+    const label = document.createElement("label");
+    label.append(box, " " + name);
+    days.append(label);
+  });
+  $("announcement-new").addEventListener("click", () => editAnnouncement(null));
+  $("announcement-cancel").addEventListener("click", closeAnnouncementForm);
+  $("announcement-form").addEventListener("submit", submitAnnouncement);
   if (token) start();
 });
