@@ -95,6 +95,26 @@ func (p *officePage) do(actions ...chromedp.Action[chromedp.Void]) {
 	}
 }
 
+// click clicks sel from the page's own script: a list the stream redraws
+// may replace the node between chromedp's query and its click, which then
+// fails with "Could not find node with given id".
+func (p *officePage) click(sel string) {
+	p.t.Helper()
+	script := fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (e) e.click(); return !!e })()`, sel)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		found, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](script))
+		if err != nil {
+			p.t.Fatalf("click %s: %v", sel, err)
+		}
+		if found {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("nothing to click at %s", sel)
+		}
+	}
+}
+
 func (p *officePage) text(sel string) string {
 	p.t.Helper()
 	s, err := chromedp.Run(p.ctx, chromedp.Text(sel))
@@ -239,8 +259,8 @@ func TestOfficePageDevices(t *testing.T) {
 		chromedp.WaitNotVisible("#devices-error"))
 
 	// Its pairing code is shown once, large, with what to do with it.
-	p.do(chromedp.Click(`#devices-list tr[data-device="kiosk2"] button[data-action="code"]`),
-		chromedp.WaitVisible("#pairing"),
+	p.click(`#devices-list tr[data-device="kiosk2"] button[data-action="code"]`)
+	p.do(chromedp.WaitVisible("#pairing"),
 		chromedp.WaitVisible(row("kiosk2", "waiting")))
 	code, hint := p.text("#pairing-code"), p.text("#pairing-hint")
 	if len(code) != 9 || !strings.Contains(hint, "15 минут") || !strings.Contains(hint, "один раз") {
@@ -267,14 +287,14 @@ func TestOfficePageDevices(t *testing.T) {
 
 	// Revoking takes two clicks, and the credential is refused at once.
 	revoke := `#devices-list tr[data-device="kiosk2"] button[data-action="revoke"]`
-	p.do(chromedp.Click("#pairing-done"),
-		chromedp.WaitNotVisible("#pairing"),
-		chromedp.Click(revoke),
-		chromedp.WaitVisible(revoke+".danger"))
+	p.do(chromedp.Click("#pairing-done"), chromedp.WaitNotVisible("#pairing"))
+	p.click(revoke)
+	p.do(chromedp.WaitVisible(revoke + ".danger"))
 	if state := p.count(row("kiosk2", "paired")); state != 1 {
 		t.Fatal("the first click on «Отозвать» revoked the device")
 	}
-	p.do(chromedp.Click(revoke+".danger"), chromedp.WaitVisible(row("kiosk2", "revoked")))
+	p.click(revoke + ".danger")
+	p.do(chromedp.WaitVisible(row("kiosk2", "revoked")))
 	if state := p.text(`#devices-list tr[data-device="kiosk2"]`); !strings.Contains(state, "отозвано ") {
 		t.Fatalf("a revoked device shows %q", state)
 	}
@@ -436,7 +456,8 @@ func TestOfficePageAnnouncements(t *testing.T) {
 	p.screenshot("office-page-announcements.png")
 
 	// Edit: the form comes back filled in as stored.
-	p.do(chromedp.Click(row(added.ID)+` button[data-action="edit"]`), chromedp.WaitVisible("#announcement-form"))
+	p.click(row(added.ID) + ` button[data-action="edit"]`)
+	p.do(chromedp.WaitVisible("#announcement-form"))
 	from, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](`document.getElementById("announcement-from").value`))
 	if err != nil || from != "2026-12-01T09:30" {
 		t.Fatalf("the form shows from %q (%v)", from, err)
@@ -450,17 +471,19 @@ func TestOfficePageAnnouncements(t *testing.T) {
 	}
 
 	// Switch it off, then delete it with two clicks.
-	p.do(chromedp.Click(row(added.ID)+` button[data-action="toggle"]`),
-		chromedp.WaitVisible(row(added.ID)+`[data-enabled="false"]`))
+	p.click(row(added.ID) + ` button[data-action="toggle"]`)
+	p.do(chromedp.WaitVisible(row(added.ID) + `[data-enabled="false"]`))
 	if a := findAnnouncement(must[[]domain.Announcement](t)(hall.ListAnnouncements(ctx, demo.OfficeID)), added.ID); a == nil || a.Enabled {
 		t.Fatalf("switched off, the API holds %+v", a)
 	}
 	del := row(added.ID) + ` button[data-action="delete"]`
-	p.do(chromedp.Click(del), chromedp.WaitVisible(del+".danger"))
+	p.click(del)
+	p.do(chromedp.WaitVisible(del + ".danger"))
 	if findAnnouncement(must[[]domain.Announcement](t)(hall.ListAnnouncements(ctx, demo.OfficeID)), added.ID) == nil {
 		t.Fatal("the first click on «Удалить» deleted it")
 	}
-	p.do(chromedp.Click(del+".danger"), chromedp.WaitNotPresent(row(added.ID)))
+	p.click(del + ".danger")
+	p.do(chromedp.WaitNotPresent(row(added.ID)))
 	if findAnnouncement(must[[]domain.Announcement](t)(hall.ListAnnouncements(ctx, demo.OfficeID)), added.ID) != nil {
 		t.Fatal("deleted on the page, still in the API")
 	}
