@@ -197,7 +197,7 @@ func categories() []domain.PriorityCategory {
 func announcements() []domain.Announcement {
 	return []domain.Announcement{
 		{ID: "results", Order: 1, Enabled: true,
-			Text: "Уважаемые заявители! Получить готовые документы можно в окнах 5–6 без очереди."},
+			Text: "Уважаемые заявители! Получить готовые документы можно в окнах 2, 4 и 6."},
 		{ID: "night", Order: 2, Enabled: true, DailyFrom: "22:00", DailyUntil: "06:00",
 			Text: "С 22:00 до 06:00 приём ведут только окна 1 и 2."},
 	}
