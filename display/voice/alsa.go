@@ -84,8 +84,7 @@ func sharedContext() *oto.Context {
 
 func (alsaDevice) play(pcm []byte) error {
 	ctx := sharedContext()
-	p := ctx.NewPlayer(bytes.NewReader(pcm))
-	defer p.Close()
+	p := ctx.NewPlayer(bytes.NewReader(pcm)) // oto frees it once unreachable
 	// The whole announcement goes into oto's buffer before it starts, so a
 	// busy board cannot starve the device in the middle of a call (oto
 	// otherwise refills half a second at a time from its own goroutine).

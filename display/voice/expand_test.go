@@ -170,3 +170,29 @@ func TestText(t *testing.T) {
 		t.Error("Text of a number the voice cannot say: no error")
 	}
 }
+
+// FuzzExpand: a ticket number comes from the server; whatever it is, the
+// voice either refuses it with a sentence or says it with recorded segments
+// only, and the text on screen is the same call.
+func FuzzExpand(f *testing.F) {
+	for _, s := range []string{"А115", "ЗЯ007", "А", "115", "Й0", "АБВ1", "A1", "А1000", "Ъ\x00"} {
+		f.Add(s, 3)
+	}
+	set := testSet(f)
+	f.Fuzz(func(t *testing.T, ticket string, window int) {
+		segs, err := Expand(ticket, window)
+		if err != nil {
+			if _, terr := Text(ticket, window); terr == nil {
+				t.Errorf("%q: Expand refuses (%v), Text does not", ticket, err)
+			}
+			return
+		}
+		if _, err := set.assemble(segs); err != nil {
+			t.Errorf("%q to %d: %v", ticket, window, err)
+		}
+		text, err := Text(ticket, window)
+		if err != nil || !strings.HasPrefix(text, "Талон ") {
+			t.Errorf("%q to %d: text %q, %v", ticket, window, text, err)
+		}
+	})
+}
