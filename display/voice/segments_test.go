@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"io/fs"
+	"math"
 	"path"
 	"strings"
 	"testing"
@@ -52,6 +53,10 @@ func TestSetHoldsEverySegmentWithItsWords(t *testing.T) {
 		if d := duration(len(pcm)); d < 100*time.Millisecond || d > 2*time.Second || silentPCM(pcm) {
 			t.Errorf("%s: %v of sound, silent: %v", s.ID, d, silentPCM(pcm))
 		}
+		// One loudness: segments/generate brings each to -20 dBFS RMS.
+		if db := rmsDB(pcm); db < -21.5 || db > -18.5 {
+			t.Errorf("%s: %.1f dBFS RMS, want -20 ± 1.5", s.ID, db)
+		}
 	}
 	for id := range set.pcm {
 		if !used[id] {
@@ -75,6 +80,17 @@ func TestSetHoldsEverySegmentWithItsWords(t *testing.T) {
 
 func duration(pcmBytes int) time.Duration {
 	return time.Duration(pcmBytes/bytesPerSample) * time.Second / sampleRate
+}
+
+// rmsDB is the RMS level of pcm in dBFS.
+func rmsDB(pcm []byte) float64 {
+	var sum float64
+	n := len(pcm) / 2
+	for i := range n {
+		v := float64(int16(binary.LittleEndian.Uint16(pcm[2*i:]))) / (1 << 15)
+		sum += v * v
+	}
+	return 10 * math.Log10(sum/float64(n))
 }
 
 // silentPCM says whether no sample rises above -40 dBFS.
