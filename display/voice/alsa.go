@@ -65,8 +65,7 @@ func (alsaDevice) open() error {
 		otoContext.err = fmt.Errorf("звуковое устройство не открылось (%v); звук вернётся после перезапуска табло", err)
 		return otoContext.err
 	}
-	// Suspended between announcements, oto writes no silence to the device
-	// and takes no CPU on an idle board.
+	// Suspended until the first call (see play).
 	if err := ctx.Suspend(); err != nil {
 		otoContext.err = fmt.Errorf("звуковое устройство не отвечает (%v); звук вернётся после перезапуска табло", err)
 		return otoContext.err
@@ -82,8 +81,18 @@ func sharedContext() *oto.Context {
 	return otoContext.ctx
 }
 
+// playing keeps two Players in one process (there should be one per board)
+// from mixing their calls on the one device.
+var playing sync.Mutex
+
 func (alsaDevice) play(pcm []byte) error {
+	playing.Lock()
+	defer playing.Unlock()
 	ctx := sharedContext()
+	// Suspended between announcements, oto writes no silence to the device
+	// and takes no CPU on an idle board. An error here is the device's, and
+	// the next play reports it.
+	defer func() { _ = ctx.Suspend() }()
 	p := ctx.NewPlayer(bytes.NewReader(pcm)) // oto frees it once unreachable
 	// The whole announcement goes into oto's buffer before it starts, so a
 	// busy board cannot starve the device in the middle of a call (oto
@@ -103,12 +112,6 @@ func (alsaDevice) play(pcm []byte) error {
 		return lost(err)
 	}
 	return nil
-}
-
-func (alsaDevice) idle() {
-	if ctx := sharedContext(); ctx != nil {
-		_ = ctx.Suspend() // an error here is the device's, and play reports it next time
-	}
 }
 
 // lost marks the context failed for good (see alsaDevice).

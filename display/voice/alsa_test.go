@@ -208,6 +208,37 @@ func TestPlaysIntoALSAFileSink(t *testing.T) {
 	}
 }
 
+// There is one Player per board, but two in one process still take turns
+// on the one device instead of mixing.
+func TestTwoPlayersTakeTurns(t *testing.T) {
+	sink.keep()
+	var ps [2]*Player
+	for i := range ps {
+		p, err := New(Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer p.Close()
+		ps[i] = p
+	}
+	a, b := asFloat32(assembled(t, "А1", 1)), asFloat32(assembled(t, "Б2", 2))
+	if err := ps[0].Say("А1", 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := ps[1].Say("Б2", 2); err != nil {
+		t.Fatal(err)
+	}
+	var ia, ib int
+	waitFor(t, "both calls whole in the sink", func() bool {
+		played := sink.played()
+		ia, ib = bytes.Index(played, a), bytes.Index(played, b)
+		return ia >= 0 && ib >= 0
+	})
+	if ia < ib+len(b) && ib < ia+len(a) {
+		t.Errorf("the calls overlap: %d+%d and %d+%d", ia, len(a), ib, len(b))
+	}
+}
+
 func TestMissingSoundCard(t *testing.T) {
 	conf := filepath.Join(t.TempDir(), "asound.conf")
 	if err := os.WriteFile(conf, []byte(missingCardConfig), 0o600); err != nil {

@@ -13,4 +13,3 @@ func (noALSA) open() error {
 	return errors.New("табло собрано без поддержки звука (нужны Linux и cgo с libasound2-dev)")
 }
 func (noALSA) play([]byte) error { return noALSA{}.open() }
-func (noALSA) idle()             {}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 )
 
 // fakeDevice records what is played and can refuse to open or to play.
@@ -57,8 +58,6 @@ func (d *fakeDevice) play(pcm []byte) error {
 	}
 	return err
 }
-
-func (d *fakeDevice) idle() {}
 
 func (d *fakeDevice) set(openErr, playErr error) {
 	d.mu.Lock()
@@ -195,7 +194,7 @@ func TestDeviceIsRetriedBetweenCalls(t *testing.T) {
 	dev.set(errors.New("звуковое устройство «default» занято другой программой"), nil)
 	st := make(states, 10)
 	opened := make(chan struct{})
-	p := startPlayer(t, dev, Options{RetryEvery: 1, OnState: func(ok bool, problem string) {
+	p := startPlayer(t, dev, Options{RetryEvery: time.Millisecond, OnState: func(ok bool, problem string) {
 		st.record(ok, problem)
 		if ok {
 			close(opened)

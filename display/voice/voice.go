@@ -62,8 +62,6 @@ type device interface {
 	// play hands pcm (the set's format) to the device and returns when
 	// it has all been played.
 	play(pcm []byte) error
-	// idle releases what play holds between announcements.
-	idle()
 }
 
 // Player is the Speaker: one goroutine takes calls off a queue and plays
@@ -198,9 +196,7 @@ func (p *Player) speak(segs []Segment) {
 		p.log.Error("вызов не озвучен", "call", words(segs), "err", err)
 		return
 	}
-	err = p.dev.play(pcm)
-	p.dev.idle()
-	if err != nil {
+	if err := p.dev.play(pcm); err != nil {
 		p.setState(false, "звук недоступен: "+err.Error())
 	}
 }
@@ -238,4 +234,3 @@ type silent struct{}
 
 func (silent) open() error       { return nil }
 func (silent) play([]byte) error { return nil }
-func (silent) idle()             {}
