@@ -64,6 +64,8 @@ bench: modules ## print the performance numbers the issues ask for
 	@$(BENCH) -tags ci -bench . -benchtime 1x ./kiosk/... | grep -E '^(Benchmark|FAIL)'
 	@echo "== operator panel: click to the called ticket on screen, resident memory over a day of 300 tickets =="
 	@$(BENCH) -tags ci -bench . -benchtime 1x ./operator-panel/... | grep -E '^(Benchmark|FAIL)'
+	@echo "== hall voice: call to its first sample out of the sound device (ALSA file sink), assembly per call =="
+	@$(BENCH) -bench . -benchtime 1x ./display/voice | grep -E '^(Benchmark|FAIL)'
 	@echo "== ticket printing: bytes and wire time =="
 	@$(BENCH) -bench . -benchtime 1x ./printer/... | grep -E '^(Benchmark|FAIL)'
 
