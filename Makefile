@@ -28,7 +28,7 @@ vprinter: modules ## run the virtual ticket printer on a pseudo-terminal; ticket
 	@mkdir -p $(DATA)/devices $(DATA)/tickets
 	$(GO) run ./printer/cmd/talon-vprinter -link $(DATA)/devices/printer -out $(DATA)/tickets
 
-devices: modules ## run the scanner, window-board and call-pad emulators on pseudo-terminals in $(DATA)/devices
+devices: modules ## run the kiosk's and the window's scanner, window-board and call-pad emulators on pseudo-terminals in $(DATA)/devices
 	@mkdir -p $(DATA)/devices
 	$(GO) run ./hardware/cmd/talon-devices -dir $(DATA)/devices
 
@@ -36,7 +36,7 @@ kiosk: modules ## run the kiosk in a window against `make run`'s server, `make v
 	$(GO) run ./kiosk -config $(DATA)/terminals/kiosk1.json -printer $(DATA)/devices/printer -scanner $(DATA)/devices/scanner -windowed
 
 panel: modules ## run the operator panel in a window against `make run`'s server; log in as operator1/demo
-	$(GO) run ./operator-panel -server http://$(ADDR)
+	$(GO) run ./operator-panel -server http://$(ADDR) -scanner $(DATA)/devices/panel-scanner
 
 build: modules ## build every binary into ./bin
 	@mkdir -p $(BIN)

@@ -73,17 +73,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var codes <-chan string
-	if cfg.Scanner.Port != "" || cfg.Scanner.USB != "" {
-		var closeScanner func() error
-		if codes, closeScanner, err = readScanner(ctx, cfg.Scanner, log); err != nil {
+	if sc := cfg.Scanner; sc.Configured() {
+		vid, pid, _ := sc.VIDPID()
+		if codes, err = scanner.Codes(ctx, scanner.Port{Path: sc.Port, VID: vid, PID: pid, Baud: sc.Baud, Suffix: sc.Suffix}, log); err != nil {
 			return err
 		}
-		// The reader stops on ctx before its port goes, or it would log
-		// the closed port as a failure.
-		defer func() {
-			cancel()
-			_ = closeScanner()
-		}()
 	}
 
 	a := app.NewWithID("ru.talonqueue.kiosk")
@@ -111,44 +105,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	// with it rather than waiting for a UI loop that no longer runs.
 	w.ShowAndRun()
 	return nil
-}
-
-// readScanner reads the barcode scanner on its serial line, by path or by
-// USB ids, and hands each code to the kiosk until ctx ends. A scanner that
-// is unplugged at start is not fatal: the port reopens by itself.
-func readScanner(ctx context.Context, sc terminal.ScannerConfig, log *slog.Logger) (<-chan string, func() error, error) {
-	suffix := scanner.DefaultSuffix
-	if sc.Suffix != "" {
-		var err error
-		if suffix, err = scanner.ParseSuffix(sc.Suffix); err != nil {
-			return nil, nil, err
-		}
-	}
-	vid, pid, _ := sc.VIDPID()
-	port, err := serialport.OpenReopening(
-		serialport.Config{Path: sc.Port, VID: vid, PID: pid, Baud: sc.Baud, ReadTimeout: 100 * time.Millisecond},
-		serialport.ReopenOptions{Logger: log})
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := scanner.NewReader(port, scanner.Config{ParserConfig: scanner.ParserConfig{Suffix: suffix}, Logger: log})
-	if err != nil {
-		port.Close()
-		return nil, nil, err
-	}
-	codes := make(chan string)
-	go func() {
-		err := r.Run(ctx, func(s scanner.Scan) {
-			select {
-			case codes <- s.Code:
-			case <-ctx.Done():
-			}
-		})
-		if err != nil && ctx.Err() == nil {
-			log.Error("kiosk: the scanner stopped; codes can still be typed", "err", err)
-		}
-	}()
-	return codes, port.Close, nil
 }
 
 // staffLogin gives each hall administrator's login on the kiosk an SDK

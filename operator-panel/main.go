@@ -2,11 +2,14 @@
 // person, choose a window, then call, serve, postpone, redirect and finish
 // tickets, with the window's queue beside them.
 //
-//	talon-panel -server http://127.0.0.1:8080 [-pad /dev/ttyUSB2 -pad-address 5]
+//	talon-panel -server http://127.0.0.1:8080 [-pad /dev/ttyUSB2 -pad-address 5] [-scanner /dev/ttyACM0]
 //
 // -pad (or TALON_PAD) is the RS-485 line of the call-button pads and
 // -pad-address the address of this window's pad on it (default 5; 0x01
-// and 0x07 are the framing bytes, no pad has them).
+// and 0x07 are the framing bytes, no pad has them). -scanner (or
+// -scanner-usb, with -scanner-suffix and -scanner-baud, as the kiosk's) is
+// the window's barcode scanner: an operator logs in by showing their staff
+// card to it.
 //
 // It keeps no credential: only the server's address, from -server,
 // TALON_SERVER or a terminal's configuration file (-config).
@@ -28,6 +31,7 @@ import (
 	"fyne.io/fyne/v2/app"
 
 	"github.com/talonqueue/talon/hardware/rs485"
+	"github.com/talonqueue/talon/hardware/scanner"
 	"github.com/talonqueue/talon/hardware/serialport"
 	"github.com/talonqueue/talon/internal/terminal"
 	"github.com/talonqueue/talon/operator-panel/ui"
@@ -67,9 +71,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		}
 		pad = rsPad{rp}
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var codes <-chan string
+	if sc := cfg.Scanner; sc.Configured() {
+		vid, pid, _ := sc.VIDPID()
+		if codes, err = scanner.Codes(ctx, scanner.Port{Path: sc.Port, VID: vid, PID: pid, Baud: sc.Baud, Suffix: sc.Suffix}, log); err != nil {
+			return fmt.Errorf("scanner: %w", err)
+		}
+	}
 	a := app.NewWithID("ru.talonqueue.panel")
 	w := a.NewWindow("Talon — пульт оператора")
-	p := ui.New(ui.Config{Auth: people{cfg: cfg, log: log}, Language: cfg.Language, Log: log, Pad: pad})
+	p := ui.New(ui.Config{Auth: people{cfg: cfg, log: log}, Language: cfg.Language, Log: log, Pad: pad, Codes: codes})
 	w.SetContent(p.Content())
 	p.Attach(w.Canvas())
 	w.Resize(fyne.NewSize(1280, 800))
@@ -127,7 +140,17 @@ type people struct {
 }
 
 func (pp people) Login(ctx context.Context, login, password string) (ui.Session, domain.Actor, error) {
-	opts := []client.Option{client.WithUserAgent("talon-panel " + login), client.WithLogger(pp.log), client.WithAutoRelogin()}
+	return pp.session("talon-panel "+login, func(cl *client.Client) (domain.Actor, error) { return cl.Login(ctx, login, password) })
+}
+
+// LoginCard logs in by a staff card; the client logs in again by the card
+// when the token expires.
+func (pp people) LoginCard(ctx context.Context, card string) (ui.Session, domain.Actor, error) {
+	return pp.session("talon-panel staff-card", func(cl *client.Client) (domain.Actor, error) { return cl.LoginCard(ctx, card) })
+}
+
+func (pp people) session(userAgent string, login func(*client.Client) (domain.Actor, error)) (ui.Session, domain.Actor, error) {
+	opts := []client.Option{client.WithUserAgent(userAgent), client.WithLogger(pp.log), client.WithAutoRelogin()}
 	if pp.cfg.CertFingerprint != "" {
 		opts = append(opts, client.WithPinnedCertificate(pp.cfg.CertFingerprint))
 	}
@@ -135,7 +158,7 @@ func (pp people) Login(ctx context.Context, login, password string) (ui.Session,
 	if err != nil {
 		return nil, domain.Actor{}, err
 	}
-	act, err := cl.Login(ctx, login, password)
+	act, err := login(cl)
 	if err != nil {
 		return nil, domain.Actor{}, err
 	}

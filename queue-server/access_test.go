@@ -438,6 +438,20 @@ func spare(param, collection string, exists bool) func(*accessSuite, *testing.T,
 	}
 }
 
+// spareAccount makes a throw-away account of the office, with a staff
+// card when withCard, and names it as the {login}.
+func spareAccount(withCard bool) func(*accessSuite, *testing.T, *accessOffice) map[string]string {
+	return func(s *accessSuite, t *testing.T, o *accessOffice) map[string]string {
+		t.Helper()
+		login := spareID + "-card-" + o.id
+		s.do(t, "PUT", "/api/v1/accounts/"+login, map[string]string{"role": "manager", "office_id": o.id, "password": "access-secret"})
+		if withCard {
+			s.do(t, "POST", "/api/v1/accounts/"+login+"/staff-card", nil)
+		}
+		return map[string]string{"login": login}
+	}
+}
+
 // spareBody is the PUT body of the throw-away record of collection.
 func spareBody(collection string) func(*accessOffice, map[string]string) any {
 	return func(o *accessOffice, _ map[string]string) any { return spares[collection](o) }
@@ -520,12 +534,14 @@ var samples = map[string]sample{
 		body: func(o *accessOffice, _ map[string]string) any {
 			return map[string]string{"role": "manager", "office_id": o.id, "password": "access-secret"}
 		}},
-	"issueTicket":  {body: func(o *accessOffice, _ map[string]string) any { return map[string]string{"service_id": o.service} }},
-	"cancelTicket": {prepare: (*accessSuite).called},
-	"recallTicket": {prepare: (*accessSuite).called},
-	"startService": {prepare: (*accessSuite).called},
-	"finishTicket": {prepare: (*accessSuite).called},
-	"markNoShow":   {prepare: (*accessSuite).called},
+	"issueStaffCard":  {officeInBody: true, prepare: spareAccount(false)},
+	"revokeStaffCard": {officeInBody: true, prepare: spareAccount(true)},
+	"issueTicket":     {body: func(o *accessOffice, _ map[string]string) any { return map[string]string{"service_id": o.service} }},
+	"cancelTicket":    {prepare: (*accessSuite).called},
+	"recallTicket":    {prepare: (*accessSuite).called},
+	"startService":    {prepare: (*accessSuite).called},
+	"finishTicket":    {prepare: (*accessSuite).called},
+	"markNoShow":      {prepare: (*accessSuite).called},
 	"attachCaseNumber": {prepare: (*accessSuite).called, body: func(*accessOffice, map[string]string) any {
 		return map[string]string{"case_number": "АИС-2026-000123"}
 	}},

@@ -179,10 +179,13 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 	defer st.Close()
 	defer svc.Close()
 
-	var demoDevices map[string]string
+	var demoDevices, demoCards map[string]string
 	if f.demo && !demo.Seeded(ctx, svc) {
 		fmt.Fprintln(stdout, "Создаю демонстрационный офис…")
 		if demoDevices, err = demo.Seed(ctx, svc, f.demoPassword); err != nil {
+			return fmt.Errorf("seed demo office: %w", err)
+		}
+		if demoCards, err = demo.IssueCards(ctx, svc); err != nil {
 			return fmt.Errorf("seed demo office: %w", err)
 		}
 	}
@@ -231,6 +234,10 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 	}
 	if len(demoDevices) > 0 {
 		if err := writeTerminalConfigs(filepath.Join(f.data, terminalsDir), url, demo.OfficeID, demoDevices); err != nil {
+			hub.Close()
+			return err
+		}
+		if err := writeStaffCards(filepath.Join(f.data, terminalsDir), demoCards); err != nil {
 			hub.Close()
 			return err
 		}
@@ -306,6 +313,7 @@ func greet(w io.Writer, url string, f serveFlags, svc *queue.Service) {
 		fmt.Fprintf(w, "Откройте %s/ и войдите как hall с паролем %q — страница офиса с очередью и окнами.\n", url, f.demoPassword)
 		fmt.Fprintf(w, "Демо-офис %q, учётные записи (у всех пароль %q): %s\n", demo.OfficeID, f.demoPassword, strings.Join(demo.Accounts(), ", "))
 		fmt.Fprintf(w, "Киоск, табло и терминалы оценки привязаны; их ключи — в %s\n", filepath.Join(f.data, terminalsDir))
+		fmt.Fprintf(w, "Карты сотрудников (%s) — в %s/<логин>.card\n", strings.Join(demo.CardHolders, ", "), filepath.Join(f.data, terminalsDir))
 	} else {
 		fmt.Fprintf(w, "Страница офиса: %s/\n", url)
 	}

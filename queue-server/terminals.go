@@ -39,3 +39,19 @@ func writeTerminalConfigs(dir, server, officeID string, credentials map[string]s
 	}
 	return nil
 }
+
+// writeStaffCards writes DIR/<login>.card with the code of each demo staff
+// card, mode 0600 as it logs in as its holder: the demo's stand-in for the
+// badge a scanner would read.
+func writeStaffCards(dir string, cards map[string]string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create %s: %w", dir, err)
+	}
+	for login, code := range cards {
+		path := filepath.Join(dir, login+".card")
+		if err := os.WriteFile(path, []byte(code+"\n"), 0o600); err != nil {
+			return fmt.Errorf("write staff card %s: %w", path, err)
+		}
+	}
+	return nil
+}

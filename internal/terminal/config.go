@@ -214,9 +214,7 @@ func Load(name string, args []string, getenv func(string) string, out io.Writer)
 	fl.StringVar(&f.Printer.Port, "printer", "", "ticket printer's serial port, e.g. /dev/ttyUSB0 or data/devices/printer")
 	fl.StringVar(&f.Printer.Profile, "printer-profile", "", "printer profile: epson-80, epson-58, epson-80-cp1251, star-80, raster-80, raster-58 (default epson-80)")
 	fl.IntVar(&f.Printer.Baud, "printer-baud", 0, "printer's baud rate (default 115200)")
-	fl.StringVar(&f.Scanner.Port, "scanner", "", "barcode scanner's serial port, e.g. data/devices/scanner")
-	fl.StringVar(&f.Scanner.USB, "scanner-usb", "", "barcode scanner's USB VID:PID in hex, when it has no fixed port")
-	fl.StringVar(&f.Scanner.Suffix, "scanner-suffix", "", "what the scanner sends after a code: CR, CRLF, LF or TAB (default CR)")
+	scannerFlags := defineScannerFlags(fl)
 	if err := fl.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -270,14 +268,9 @@ func Load(name string, args []string, getenv func(string) string, out io.Writer)
 			c.Printer.Profile = f.Printer.Profile
 		case "printer-baud":
 			c.Printer.Baud = f.Printer.Baud
-		case "scanner":
-			c.Scanner.Port = f.Scanner.Port
-		case "scanner-usb":
-			c.Scanner.USB = f.Scanner.USB
-		case "scanner-suffix":
-			c.Scanner.Suffix = f.Scanner.Suffix
 		}
 	})
+	scannerFlags(&c.Scanner)
 	c = c.withDefaults()
 	if err := c.Validate(); err != nil {
 		return Config{}, err
@@ -297,7 +290,7 @@ func (c Config) withDefaults() Config {
 			c.Printer.Baud = DefaultPrinterBaud
 		}
 	}
-	if (c.Scanner.Port != "" || c.Scanner.USB != "") && c.Scanner.Baud == 0 {
+	if c.Scanner.Configured() && c.Scanner.Baud == 0 {
 		c.Scanner.Baud = DefaultScannerBaud
 	}
 	return c
@@ -332,16 +325,51 @@ func (c Config) Validate() error {
 	if c.IdleSeconds < 0 {
 		return configErrorf(nil, "время бездействия не может быть отрицательным")
 	}
-	if c.Printer.Baud < 0 || c.Scanner.Baud < 0 {
+	if c.Printer.Baud < 0 {
 		return configErrorf(nil, "скорость порта не может быть отрицательной")
 	}
-	if c.Scanner.USB != "" {
-		if _, _, ok := c.Scanner.VIDPID(); !ok {
-			return configErrorf(nil, "USB-код сканера %q должен быть в виде VID:PID, например 0c2e:0b61", c.Scanner.USB)
+	return c.Scanner.validate()
+}
+
+func (s ScannerConfig) validate() error {
+	if s.Baud < 0 {
+		return configErrorf(nil, "скорость порта не может быть отрицательной")
+	}
+	if s.USB != "" {
+		if _, _, ok := s.VIDPID(); !ok {
+			return configErrorf(nil, "USB-код сканера %q должен быть в виде VID:PID, например 0c2e:0b61", s.USB)
 		}
 	}
 	return nil
 }
+
+// defineScannerFlags defines the scanner's flags, which the kiosk and the
+// operator panel share; the function returned overlays the ones given on
+// the command line, after the file and the environment.
+func defineScannerFlags(fl *flag.FlagSet) func(*ScannerConfig) {
+	var f ScannerConfig
+	fl.StringVar(&f.Port, "scanner", "", "barcode scanner's serial port, e.g. data/devices/scanner")
+	fl.StringVar(&f.USB, "scanner-usb", "", "barcode scanner's USB VID:PID in hex, when it has no fixed port")
+	fl.StringVar(&f.Suffix, "scanner-suffix", "", "what the scanner sends after a code: CR, CRLF, LF or TAB (default CR)")
+	fl.IntVar(&f.Baud, "scanner-baud", 0, "barcode scanner's baud rate (default 9600)")
+	return func(c *ScannerConfig) {
+		fl.Visit(func(fv *flag.Flag) {
+			switch fv.Name {
+			case "scanner":
+				c.Port = f.Port
+			case "scanner-usb":
+				c.USB = f.USB
+			case "scanner-suffix":
+				c.Suffix = f.Suffix
+			case "scanner-baud":
+				c.Baud = f.Baud
+			}
+		})
+	}
+}
+
+// Configured reports whether the terminal has a scanner.
+func (s ScannerConfig) Configured() bool { return s.Port != "" || s.USB != "" }
 
 // VIDPID splits the USB setting into vendor and product ids.
 func (s ScannerConfig) VIDPID() (vid, pid string, ok bool) {

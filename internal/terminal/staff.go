@@ -8,10 +8,11 @@ import (
 )
 
 // LoadStaff builds the configuration of a terminal a person logs in to
-// (the operator panel): only where the server is, its certificate pin and
-// the language, from a terminal's file (-config or TALON_CONFIG), the
-// environment and the flags, in rising precedence. A device credential in
-// the file is dropped: what a person does must be recorded as theirs.
+// (the operator panel): only where the server is, its certificate pin, the
+// language and the barcode scanner staff cards are read with, from a
+// terminal's file (-config or TALON_CONFIG), the environment and the flags,
+// in rising precedence. A device credential in the file is dropped: what a
+// person does must be recorded as theirs.
 func LoadStaff(name string, args []string, getenv func(string) string, out io.Writer) (Config, error) {
 	fl := flag.NewFlagSet(name, flag.ContinueOnError)
 	fl.SetOutput(out)
@@ -19,6 +20,7 @@ func LoadStaff(name string, args []string, getenv func(string) string, out io.Wr
 	server := fl.String("server", "", "queue server address, e.g. http://127.0.0.1:8080 [$"+EnvServer+"]")
 	pin := fl.String("cert-fingerprint", "", "SHA-256 fingerprint of the server's certificate to pin [$"+EnvCertPin+"]")
 	lang := fl.String("lang", "", "language of the screens: ru or en [$"+EnvLanguage+"]")
+	scannerFlags := defineScannerFlags(fl)
 	if err := fl.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -32,7 +34,11 @@ func LoadStaff(name string, args []string, getenv func(string) string, out io.Wr
 			return Config{}, err
 		}
 	}
-	c = Config{Server: c.Server, OfficeID: c.OfficeID, CertFingerprint: c.CertFingerprint, Language: c.Language}
+	c = Config{Server: c.Server, OfficeID: c.OfficeID, CertFingerprint: c.CertFingerprint, Language: c.Language, Scanner: c.Scanner}
+	scannerFlags(&c.Scanner)
+	if c.Scanner.Configured() && c.Scanner.Baud == 0 {
+		c.Scanner.Baud = DefaultScannerBaud
+	}
 	for _, o := range []struct {
 		dst      *string
 		env, flg string
@@ -64,6 +70,9 @@ func LoadStaff(name string, args []string, getenv func(string) string, out io.Wr
 		return Config{}, configErrorf(nil, "отпечаток сертификата задан, а адрес сервера %q не https://", c.Server)
 	}
 	if _, err := ParseLanguage(string(c.Language)); err != nil {
+		return Config{}, err
+	}
+	if err := c.Scanner.validate(); err != nil {
 		return Config{}, err
 	}
 	return c, nil

@@ -27,7 +27,25 @@ func TestLoadStaff(t *testing.T) {
 	if err != nil || c.Server != "http://x:1" {
 		t.Errorf("from the environment: %+v, %v", c, err)
 	}
-	for _, args := range [][]string{nil, {"-server", "ftp://x"}, {"-server", "http://x", "-cert-fingerprint", "ab"}, {"-server", "http://x", "-lang", "de"}, {"-server", "http://x", "extra"}} {
+	// The staff card scanner: from the file, its flags over it.
+	panel := filepath.Join(dir, "panel.json")
+	if err := os.WriteFile(panel, []byte(`{"server":"http://10.0.0.5:8080","scanner":{"port":"/dev/ttyACM0","suffix":"CRLF","baud":115200}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err = LoadStaff("p", []string{"-config", panel}, env(nil), io.Discard)
+	if err != nil || c.Scanner != (ScannerConfig{Port: "/dev/ttyACM0", Suffix: "CRLF", Baud: 115200}) {
+		t.Errorf("scanner from the file: %+v, %v", c.Scanner, err)
+	}
+	c, err = LoadStaff("p", []string{"-config", panel, "-scanner", "data/devices/panel-scanner", "-scanner-suffix", "CR", "-scanner-baud", "9600"}, env(nil), io.Discard)
+	if err != nil || c.Scanner != (ScannerConfig{Port: "data/devices/panel-scanner", Suffix: "CR", Baud: 9600}) {
+		t.Errorf("scanner flags over the file: %+v, %v", c.Scanner, err)
+	}
+	c, err = LoadStaff("p", []string{"-server", "http://x", "-scanner-usb", "0c2e:0b61"}, env(nil), io.Discard)
+	if err != nil || c.Scanner != (ScannerConfig{USB: "0c2e:0b61", Baud: DefaultScannerBaud}) {
+		t.Errorf("scanner by USB: %+v, %v", c.Scanner, err)
+	}
+	for _, args := range [][]string{nil, {"-server", "ftp://x"}, {"-server", "http://x", "-cert-fingerprint", "ab"}, {"-server", "http://x", "-lang", "de"}, {"-server", "http://x", "extra"},
+		{"-server", "http://x", "-scanner-usb", "zz"}, {"-server", "http://x", "-scanner", "/dev/x", "-scanner-baud", "-1"}} {
 		if _, err := LoadStaff("p", args, env(nil), io.Discard); err == nil {
 			t.Errorf("%q accepted", args)
 		}

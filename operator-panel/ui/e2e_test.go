@@ -21,12 +21,20 @@ import (
 type people struct{ url string }
 
 func (pp people) Login(ctx context.Context, login, password string) (Session, domain.Actor, error) {
+	return pp.session(func(cl *client.Client) (domain.Actor, error) { return cl.Login(ctx, login, password) })
+}
+
+func (pp people) LoginCard(ctx context.Context, card string) (Session, domain.Actor, error) {
+	return pp.session(func(cl *client.Client) (domain.Actor, error) { return cl.LoginCard(ctx, card) })
+}
+
+func (pp people) session(login func(*client.Client) (domain.Actor, error)) (Session, domain.Actor, error) {
 	cl, err := client.New(pp.url, client.WithAutoRelogin(),
 		client.WithStreamTiming(client.StreamTiming{MinBackoff: 50 * time.Millisecond, MaxBackoff: 200 * time.Millisecond}))
 	if err != nil {
 		return nil, domain.Actor{}, err
 	}
-	a, err := cl.Login(ctx, login, password)
+	a, err := login(cl)
 	if err != nil {
 		return nil, domain.Actor{}, err
 	}

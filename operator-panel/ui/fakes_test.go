@@ -29,13 +29,14 @@ type fakeServer struct {
 	handler  client.Handler
 	ended    bool
 	password string
+	card     string // operator1's staff card
 	role     domain.Role
 }
 
 func newFakeServer() *fakeServer {
 	q := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
 	return &fakeServer{
-		fail: map[string]error{}, password: "demo", role: domain.RoleOperator,
+		fail: map[string]error{}, password: "demo", card: "TSC1-OPERATOR1OPERATOR1OPERAT", role: domain.RoleOperator,
 		windows: []domain.WindowState{
 			{Window: domain.Window{ID: "w1", Number: 1, Name: "Окно 1"}},
 			{Window: domain.Window{ID: "w2", Number: 2, Name: "Окно 2"}, Session: domain.WindowSession{Status: domain.WindowOpen, OperatorID: "op2"}},
@@ -77,6 +78,16 @@ func (f *fakeServer) Login(_ context.Context, login, password string) (Session, 
 		return nil, domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "неверный логин или пароль")
 	}
 	return f, domain.Actor{Login: login, Role: f.role, OfficeID: "demo", OperatorID: "op1"}, nil
+}
+
+func (f *fakeServer) LoginCard(_ context.Context, card string) (Session, domain.Actor, error) {
+	if err := f.record("LoginCard"); err != nil {
+		return nil, domain.Actor{}, err
+	}
+	if card != f.card {
+		return nil, domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "карта сотрудника не распознана")
+	}
+	return f, domain.Actor{Login: "operator1", Role: f.role, OfficeID: "demo", OperatorID: "op1"}, nil
 }
 
 func (f *fakeServer) ListWindows(context.Context, string) ([]domain.WindowState, error) {
@@ -261,12 +272,16 @@ type harness struct {
 	now time.Time
 }
 
-func start(t *testing.T) *harness {
+func start(t *testing.T) *harness { return startConfig(t, Config{}) }
+
+// startConfig starts a panel with cfg against a fake server.
+func startConfig(t *testing.T, cfg Config) *harness {
 	t.Helper()
 	test.NewTempApp(t)
 	f := newFakeServer()
 	now := time.Date(2026, 12, 2, 10, 30, 0, 0, time.UTC)
-	p := New(Config{Auth: f, Now: func() time.Time { return now }})
+	cfg.Auth, cfg.Now = f, func() time.Time { return now }
+	p := New(cfg)
 	w := test.NewWindow(p.Content())
 	w.Resize(fyne.NewSize(1280, 800))
 	p.Attach(w.Canvas())

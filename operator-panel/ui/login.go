@@ -12,24 +12,30 @@ import (
 	"github.com/talonqueue/talon/queue-server/domain"
 )
 
-// loginView asks for a login and password; nothing of them is kept but
-// what the session needs in memory.
+// loginView asks for a login and password, or a staff card at the
+// scanner; nothing of them is kept but what the session needs in memory.
 type loginView struct {
 	p        *Panel
 	Title    *widget.Label
 	Login    *widget.Entry
 	Password *widget.Entry
 	Submit   *widget.Button
+	// CardHint offers the staff card, at a window with a scanner only.
+	CardHint *widget.Label
 	root     fyne.CanvasObject
 }
 
 func newLoginView(p *Panel) loginView {
-	v := loginView{p: p, Title: widget.NewLabel(""), Login: widget.NewEntry(), Password: widget.NewPasswordEntry()}
+	v := loginView{p: p, Title: widget.NewLabel(""), Login: widget.NewEntry(), Password: widget.NewPasswordEntry(), CardHint: widget.NewLabel("")}
 	v.Title.TextStyle.Bold = true
 	v.Submit = widget.NewButton("", p.tap(p.logIn))
 	v.Submit.Importance = widget.HighImportance
 	v.Password.OnSubmitted = func(string) { v.Submit.OnTapped() }
-	form := container.NewVBox(v.Title, v.Login, v.Password, v.Submit)
+	v.CardHint.Alignment = fyne.TextAlignCenter
+	if p.cfg.Codes == nil {
+		v.CardHint.Hide()
+	}
+	form := container.NewVBox(v.Title, v.Login, v.Password, v.Submit, v.CardHint)
 	v.root = container.NewCenter(container.NewGridWrap(fyne.NewSize(420, form.MinSize().Height*1.2), form))
 	return v
 }
@@ -39,6 +45,7 @@ func (v *loginView) render() fyne.CanvasObject {
 	v.Title.SetText(s.LoginTitle)
 	v.Login.SetPlaceHolder(s.Login)
 	v.Password.SetPlaceHolder(s.Password)
+	v.CardHint.SetText(s.CardHint)
 	if v.p.busy {
 		v.Submit.SetText(s.LoggingIn)
 		v.Submit.Disable()
@@ -49,18 +56,61 @@ func (v *loginView) render() fyne.CanvasObject {
 	return v.root
 }
 
-// logIn asks the server who this is; only an operator may work here.
+// logIn asks the server who the login and password are.
 func (p *Panel) logIn() {
+	login, password := strings.TrimSpace(p.login.Login.Text), p.login.Password.Text
+	p.authenticate(func(ctx context.Context) (Session, domain.Actor, error) {
+		return p.cfg.Auth.Login(ctx, login, password)
+	})
+}
+
+// readCodes hands the scanner's codes to the panel until it closes.
+func (p *Panel) readCodes() {
+	for {
+		select {
+		case <-p.ctx.Done():
+			return
+		case code, ok := <-p.cfg.Codes:
+			if !ok {
+				return
+			}
+			p.ui(func() { p.scanned(code) })
+		}
+	}
+}
+
+// scanned logs in by a staff card shown at the login screen. Elsewhere a
+// scan is ignored: a colleague's card shown while someone works could mean
+// a handover, which the panel does not do; the scanner is for logging in.
+func (p *Panel) scanned(code string) {
+	code = strings.TrimSpace(code)
+	switch {
+	case code == "":
+		return
+	case p.busy || p.screen != ScreenLogin:
+		p.cfg.Log.Info("panel: scan ignored", "screen", p.screen, "busy", p.busy)
+		return
+	case !domain.IsStaffCard(code):
+		p.refuse(&domain.Error{Code: domain.CodeInvalid, Message: p.str.NotACard})
+		return
+	}
+	p.authenticate(func(ctx context.Context) (Session, domain.Actor, error) {
+		return p.cfg.Auth.LoginCard(ctx, code)
+	})
+}
+
+// authenticate asks the server who this is; only an operator may work
+// here. Call it under mu.
+func (p *Panel) authenticate(login func(ctx context.Context) (Session, domain.Actor, error)) {
 	if p.busy {
 		return
 	}
-	login, password := strings.TrimSpace(p.login.Login.Text), p.login.Password.Text
 	p.busy = true
 	p.render()
 	p.work.Go(func() {
 		ctx, cancel := context.WithTimeout(p.ctx, requestTimeout)
 		defer cancel()
-		s, a, err := p.cfg.Auth.Login(ctx, login, password)
+		s, a, err := login(ctx)
 		if err == nil && a.Role != domain.RoleOperator {
 			_ = s.EndSession(ctx)
 			err = &domain.Error{Code: domain.CodeForbidden, Message: p.str.NotOperator}

@@ -59,18 +59,8 @@ func (f *fakePad) shows() (window.Lamp, string) {
 // startWithPad is start with a pad on the window, looked at often.
 func startWithPad(t *testing.T) (*harness, *fakePad) {
 	t.Helper()
-	test.NewTempApp(t)
-	f, pad := newFakeServer(), newFakePad()
-	now := time.Date(2026, 12, 2, 10, 30, 0, 0, time.UTC)
-	p := New(Config{Auth: f, Now: func() time.Time { return now }, Pad: pad, PadCheck: 10 * time.Millisecond})
-	w := test.NewWindow(p.Content())
-	w.Resize(fyne.NewSize(1280, 800))
-	p.Attach(w.Canvas())
-	t.Cleanup(func() {
-		p.Close()
-		w.Close()
-	})
-	return &harness{t: t, p: p, f: f, w: w, now: now}, pad
+	pad := newFakePad()
+	return startConfig(t, Config{Pad: pad, PadCheck: 10 * time.Millisecond}), pad
 }
 
 func (h *harness) padShows(pad *fakePad, what string, lamp window.Lamp, text string) {

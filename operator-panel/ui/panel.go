@@ -32,13 +32,16 @@ type Config struct {
 	// often its health is looked at (default 2 s).
 	Pad      Pad
 	PadCheck time.Duration
+	// Codes are what the window's barcode scanner read, staff cards among
+	// them; nil at a window without a scanner.
+	Codes <-chan string
 }
 
 // Screen is what the panel shows.
 type Screen int
 
 const (
-	ScreenLogin   Screen = iota // login and password
+	ScreenLogin   Screen = iota // login and password, or a staff card
 	ScreenWindows               // choose a window
 	ScreenWork                  // the current ticket, the actions, the queue
 )
@@ -134,6 +137,9 @@ func New(cfg Config) *Panel {
 	p.render()
 	if cfg.Pad != nil {
 		p.startPad()
+	}
+	if cfg.Codes != nil {
+		p.work.Go(p.readCodes)
 	}
 	return p
 }

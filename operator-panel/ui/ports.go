@@ -13,6 +13,8 @@ import (
 // operator does is recorded as theirs and nothing of it outlives the logout.
 type Auth interface {
 	Login(ctx context.Context, login, password string) (Session, domain.Actor, error)
+	// LoginCard logs in by a staff card's code, as the scanner read it.
+	LoginCard(ctx context.Context, card string) (Session, domain.Actor, error)
 }
 
 // Session is what the panel asks of the queue server as the logged-in

@@ -19,6 +19,8 @@ type Strings struct {
 	LoginSubmit   string
 	LoggingIn     string
 	NotOperator   string // a login that is not an operator's
+	CardHint      string // the staff card at the scanner, besides the password
+	NotACard      string // a scanned code that is no staff card
 	Logout        string
 	ChooseWindow  string
 	WindowFree    string
@@ -93,6 +95,8 @@ var russian = Strings{
 	LoginSubmit:   "Войти",
 	LoggingIn:     "Входим…",
 	NotOperator:   "Эта учётная запись не оператора: войдите под своим логином оператора.",
+	CardHint:      "или приложите карту сотрудника к сканеру",
+	NotACard:      "Это не карта сотрудника: приложите к сканеру свой бейдж или войдите по логину и паролю.",
 	Logout:        "Выйти",
 	ChooseWindow:  "Выберите окно",
 	WindowFree:    "свободно",
@@ -172,6 +176,8 @@ var english = Strings{
 	LoginSubmit:   "Log in",
 	LoggingIn:     "Logging in…",
 	NotOperator:   "This account is not an operator's: log in with your operator login.",
+	CardHint:      "or hold your staff card to the scanner",
+	NotACard:      "This is not a staff card: hold your badge to the scanner or log in with your password.",
 	Logout:        "Log out",
 	ChooseWindow:  "Choose a window",
 	WindowFree:    "free",

@@ -265,9 +265,12 @@ func parseCheckIn(body io.Reader) (string, error) {
 	return c.Code, checkText("code", c.Code, 32)
 }
 
+// loginRequest is a login and password, or a staff card's code as the
+// scanner read it from the badge.
 type loginRequest struct {
-	Login    string `json:"login"`
-	Password string `json:"password"`
+	Login    string `json:"login,omitempty"`
+	Password string `json:"password,omitempty"`
+	Card     string `json:"card,omitempty"`
 }
 
 func parseLogin(body io.Reader) (loginRequest, error) {
@@ -275,8 +278,18 @@ func parseLogin(body io.Reader) (loginRequest, error) {
 	if err := decodeJSON(body, &l, false); err != nil {
 		return l, err
 	}
-	if l.Login == "" || l.Password == "" {
-		return l, invalid("укажите логин и пароль")
+	switch {
+	case l.Card != "" && (l.Login != "" || l.Password != ""):
+		return l, invalid("войдите либо по логину и паролю, либо по карте сотрудника, а не тем и другим сразу")
+	case l.Card != "":
+		// The code itself is checked by the backend, which answers every
+		// card that opens nothing alike.
+		if len(l.Card) > 256 {
+			return l, invalid("код карты сотрудника слишком длинный")
+		}
+		return l, nil
+	case l.Login == "" || l.Password == "":
+		return l, invalid("укажите логин и пароль или код карты сотрудника")
 	}
 	if err := checkText("login", l.Login, 64); err != nil {
 		return l, err

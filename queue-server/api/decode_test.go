@@ -55,8 +55,9 @@ func FuzzParsePostpone(f *testing.F) {
 }
 
 func FuzzParseLogin(f *testing.F) {
-	fuzzParser(f, parseLogin, func(l loginRequest) bool { return l.Login != "" && l.Password != "" },
-		`{"login":"admin","password":"demo"}`, `{"login":"","password":""}`)
+	fuzzParser(f, parseLogin, func(l loginRequest) bool {
+		return l.Card != "" && l.Login == "" && l.Password == "" || l.Card == "" && l.Login != "" && l.Password != ""
+	}, `{"login":"admin","password":"demo"}`, `{"login":"","password":""}`, `{"card":"TSC1-AAAAAAAAAAAAAAAAAAAAAAAAAA"}`, `{"login":"admin","card":"TSC1-x"}`)
 }
 
 func FuzzParseNewAppointment(f *testing.F) {

@@ -127,6 +127,9 @@ func (f *fake) AttachCaseNumber(ctx context.Context, o, t, n string) (domain.Tic
 func (f *fake) Login(ctx context.Context, login, password string) (domain.Actor, error) {
 	return ret[domain.Actor](f, ctx, "Login", login, password)
 }
+func (f *fake) LoginCard(ctx context.Context, card string) (domain.Actor, error) {
+	return ret[domain.Actor](f, ctx, "LoginCard", card)
+}
 func (f *fake) ListServices(ctx context.Context, o string) ([]domain.Service, error) {
 	return ret[[]domain.Service](f, ctx, "ListServices", o)
 }
@@ -265,6 +268,13 @@ func (f *fake) ListAccounts(ctx context.Context, o string) ([]domain.Account, er
 }
 func (f *fake) PutAccount(ctx context.Context, a domain.AccountInput) (domain.Account, error) {
 	return ret[domain.Account](f, ctx, "PutAccount", a)
+}
+
+func (f *fake) IssueStaffCard(ctx context.Context, login string) (domain.StaffCard, error) {
+	return ret[domain.StaffCard](f, ctx, "IssueStaffCard", login)
+}
+func (f *fake) RevokeStaffCard(ctx context.Context, login string) (domain.Account, error) {
+	return ret[domain.Account](f, ctx, "RevokeStaffCard", login)
 }
 
 var _ domain.Backend = (*fake)(nil)

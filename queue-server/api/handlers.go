@@ -93,29 +93,40 @@ type loginResponse struct {
 	Actor     domain.Actor `json:"actor"`
 }
 
-// login journals every attempt that gets as far as a password check, with
-// the login tried and never the password.
+// login journals every attempt that gets as far as a password or card
+// check, with the login tried and never the password or the card's code.
+// Card attempts are counted against the address alone: a card carries no
+// login to count them by.
 func login(b domain.Auth, j domain.Journal, tokens *auth.Issuer, guard *loginGuard) endpoint {
 	return func(r *http.Request) (any, error) {
 		req, err := parseLogin(r.Body)
 		if err != nil {
 			return nil, err
 		}
+		object := "account/" + req.Login
+		if req.Card != "" {
+			object = "staff-card"
+		}
 		tried := domain.WithActor(r.Context(), domain.Actor{Login: req.Login})
 		if err := guard.check(r, req.Login); err != nil {
-			return nil, loginRefused(tried, j, req.Login, err)
+			return nil, loginRefused(tried, j, object, err)
 		}
-		a, err := b.Login(r.Context(), req.Login, req.Password)
+		var a domain.Actor
+		if req.Card != "" {
+			a, err = b.LoginCard(r.Context(), req.Card)
+		} else {
+			a, err = b.Login(r.Context(), req.Login, req.Password)
+		}
 		if domain.ErrorCode(err) == domain.CodeUnauthorized || err == nil {
 			guard.record(r, req.Login, err == nil)
 		}
 		if err != nil {
-			return nil, loginRefused(tried, j, req.Login, err)
+			return nil, loginRefused(tried, j, object, err)
 		}
 		if err := record(domain.WithActor(r.Context(), a), j, "login", "account/"+a.Login, nil); err != nil {
 			return nil, err
 		}
-		// A password starts a new session, whatever the actor carried.
+		// A password or a card starts a new session, whatever the actor carried.
 		a.SessionID, a.SessionStarted = "", time.Time{}
 		token, exp, err := tokens.Issue(a)
 		if err != nil {
@@ -248,8 +259,8 @@ func ticketStatusPage(b domain.Tickets, page func(http.ResponseWriter, *domain.T
 
 // loginRefused journals a refused login and returns the refusal; a journal
 // that cannot be written does not change the answer.
-func loginRefused(ctx context.Context, j domain.Journal, login string, refusal error) error {
-	_ = record(ctx, j, "login", "account/"+login, refusal)
+func loginRefused(ctx context.Context, j domain.Journal, object string, refusal error) error {
+	_ = record(ctx, j, "login", object, refusal)
 	return refusal
 }
 
@@ -729,5 +740,19 @@ func putAccount(b domain.Admin) endpoint {
 			return nil, invalid("пароль слишком длинный")
 		}
 		return result(b.PutAccount(durable(r), a))
+	}
+}
+
+// staffCard issues or revokes an account's staff card; the body is empty.
+func staffCard[T any](act func(ctx context.Context, login string) (T, error)) endpoint {
+	return func(r *http.Request) (any, error) {
+		p, err := params(r, "login")
+		if err != nil {
+			return nil, err
+		}
+		if err := decodeJSON(r.Body, &struct{}{}, true); err != nil {
+			return nil, err
+		}
+		return result(act(durable(r), p[0]))
 	}
 }

@@ -47,7 +47,7 @@ func (s *server) routes() []route {
 	return []route{
 		{method: "GET", path: "/healthz", op: "healthz", access: accessPublic, summary: "Готов ли сервер", result: health{}, ep: healthz(s.ready)},
 		{method: "GET", path: v1 + "/openapi.json", op: "getOpenAPI", access: accessPublic, summary: "Этот документ OpenAPI", result: openAPIDocument{}, ep: document(&s.openAPI)},
-		{method: "POST", path: v1 + "/login", op: "login", access: accessPublic, summary: "Вход: токен для Authorization: Bearer", body: loginRequest{}, result: loginResponse{}, ep: login(b, j, s.tokens, s.guard)},
+		{method: "POST", path: v1 + "/login", op: "login", access: accessPublic, summary: "Вход по логину и паролю или по карте сотрудника: токен для Authorization: Bearer", body: loginRequest{}, result: loginResponse{}, ep: login(b, j, s.tokens, s.guard)},
 		{method: "POST", path: v1 + "/refresh", op: "refreshToken", access: accessBearer, summary: "Новый токен того же сеанса без пароля", result: loginResponse{}, ep: refreshToken(s.tokens)},
 		{method: "POST", path: v1 + "/logout", op: "logout", access: accessBearer, summary: "Выход: токены этого сеанса перестают действовать", ep: logout(b)},
 		{method: "POST", path: v1 + "/pair", op: "pairDevice", access: accessPublic, summary: "Привязка устройства: одноразовый код в обмен на ключ устройства", body: pairRequest{}, result: domain.DevicePairing{}, ep: pairDevice(b, s.guard)},
@@ -92,6 +92,8 @@ func (s *server) routes() []route {
 		{method: "GET", path: office + "/journal/heads", op: "getJournalHeads", access: accessBearer, summary: "Хеши конца дня журнала офиса и текущий", result: domain.JournalHeads{}, ep: journalHeads(j, true)},
 		{method: "GET", path: office + "/accounts", op: "listAccounts", access: accessBearer, summary: "Учётные записи офиса", result: []domain.Account{}, ep: listOf(b.ListAccounts)},
 		{method: "PUT", path: v1 + "/accounts/{login}", op: "putAccount", access: accessBearer, summary: "Создать или изменить учётную запись; пустой пароль оставляет прежний", body: domain.AccountInput{}, result: domain.Account{}, ep: putAccount(b)},
+		{method: "POST", path: v1 + "/accounts/{login}/staff-card", op: "issueStaffCard", access: accessBearer, summary: "Новая карта сотрудника взамен прежней; код карты показывается только в этом ответе", result: domain.StaffCard{}, status: http.StatusCreated, ep: staffCard(b.IssueStaffCard)},
+		{method: "DELETE", path: v1 + "/accounts/{login}/staff-card", op: "revokeStaffCard", access: accessBearer, summary: "Отозвать карту сотрудника (утеряна): она сразу перестаёт действовать, сеансы учётной записи завершаются", result: domain.Account{}, ep: staffCard(b.RevokeStaffCard)},
 
 		{method: "POST", path: office + "/tickets", op: "issueTicket", access: accessBearer, summary: "Выдать талон; повтор с тем же Idempotency-Key возвращает тот же талон", body: domain.IssueRequest{}, result: domain.Ticket{}, status: http.StatusCreated, idempotency: true, ep: issueTicket(b)},
 		{method: "GET", path: ticket, op: "getTicket", access: accessBearer, summary: "Талон", result: domain.Ticket{}, ep: getTicket(b)},

@@ -149,6 +149,22 @@ func (c *Client) PutAccount(ctx context.Context, a domain.AccountInput) (domain.
 	return v, err
 }
 
+// IssueStaffCard gives the account a new staff card (POST
+// /accounts/{login}/staff-card); the code in the answer is shown only
+// this once.
+func (c *Client) IssueStaffCard(ctx context.Context, login string) (domain.StaffCard, error) {
+	var v domain.StaffCard
+	err := c.do(ctx, http.MethodPost, path("accounts", login, "staff-card"), nil, &v)
+	return v, err
+}
+
+// RevokeStaffCard takes the account's card away and ends its sessions.
+func (c *Client) RevokeStaffCard(ctx context.Context, login string) (domain.Account, error) {
+	var v domain.Account
+	err := c.do(ctx, http.MethodDelete, path("accounts", login, "staff-card"), nil, &v)
+	return v, err
+}
+
 // Tickets.
 
 // IssueTicket sends req.IdempotencyKey, or a fresh random key when it is

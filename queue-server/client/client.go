@@ -53,6 +53,7 @@ type Client struct {
 	token    string
 	login    string
 	password string
+	card     string // a staff card's code, instead of login and password
 	relogin  bool
 	// loginMu makes concurrent requests that hit the same expired token
 	// log in once instead of once each.
@@ -97,8 +98,9 @@ func WithCredentials(login, password string) Option {
 	return func(c *Client) { c.login, c.password, c.relogin = login, password, true }
 }
 
-// WithAutoRelogin makes Login remember the credentials it succeeded with and
-// use them again when the server answers 401, as WithCredentials does.
+// WithAutoRelogin makes Login and LoginCard remember the credentials they
+// succeeded with and use them again when the server answers 401, as
+// WithCredentials does.
 func WithAutoRelogin() Option { return func(c *Client) { c.relogin = true } }
 
 // New returns a client of the server at baseURL, e.g. "http://10.0.0.5:8080".
@@ -172,8 +174,9 @@ func (c *Client) Token() string {
 }
 
 type loginRequest struct {
-	Login    string `json:"login"`
-	Password string `json:"password"`
+	Login    string `json:"login,omitempty"`
+	Password string `json:"password,omitempty"`
+	Card     string `json:"card,omitempty"`
 }
 
 // LoginResult is the answer of POST /api/v1/login.
@@ -192,8 +195,24 @@ func (c *Client) Login(ctx context.Context, login, password string) (domain.Acto
 
 // LoginToken is Login that also returns the token and its expiry.
 func (c *Client) LoginToken(ctx context.Context, login, password string) (LoginResult, error) {
+	return c.loginWith(ctx, loginRequest{Login: login, Password: password})
+}
+
+// LoginCard logs in with a staff card's code, as scanned from the badge,
+// and keeps the token as Login does.
+func (c *Client) LoginCard(ctx context.Context, card string) (domain.Actor, error) {
+	res, err := c.LoginCardToken(ctx, card)
+	return res.Actor, err
+}
+
+// LoginCardToken is LoginCard that also returns the token and its expiry.
+func (c *Client) LoginCardToken(ctx context.Context, card string) (LoginResult, error) {
+	return c.loginWith(ctx, loginRequest{Card: card})
+}
+
+func (c *Client) loginWith(ctx context.Context, in loginRequest) (LoginResult, error) {
 	var res LoginResult
-	err := c.send(ctx, request{method: http.MethodPost, path: "/login", in: loginRequest{login, password}, out: &res, anonymous: true})
+	err := c.send(ctx, request{method: http.MethodPost, path: "/login", in: in, out: &res, anonymous: true})
 	if err != nil {
 		return LoginResult{}, err
 	}
@@ -203,7 +222,7 @@ func (c *Client) LoginToken(ctx context.Context, login, password string) (LoginR
 	c.mu.Lock()
 	c.token = res.Token
 	if c.relogin {
-		c.login, c.password = login, password
+		c.login, c.password, c.card = in.Login, in.Password, in.Card
 	}
 	c.mu.Unlock()
 	return res, nil
@@ -321,7 +340,7 @@ func (c *Client) sendAuthed(ctx context.Context, r request, body []byte) error {
 func (c *Client) canRelogin() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.relogin && c.login != ""
+	return c.relogin && (c.login != "" || c.card != "")
 }
 
 // currentToken returns the token, logging in first if there is none yet and
@@ -342,13 +361,13 @@ func (c *Client) refreshToken(ctx context.Context, refused string) (string, erro
 	c.loginMu.Lock()
 	defer c.loginMu.Unlock()
 	c.mu.Lock()
-	token, login, password := c.token, c.login, c.password
+	token, in := c.token, loginRequest{Login: c.login, Password: c.password, Card: c.card}
 	c.mu.Unlock()
 	if token != refused {
 		return token, nil
 	}
-	c.log.Info("logging in again", "login", login)
-	res, err := c.LoginToken(ctx, login, password)
+	c.log.Info("logging in again", "login", in.Login, "staff_card", in.Card != "")
+	res, err := c.loginWith(ctx, in)
 	if err != nil {
 		return "", err
 	}

@@ -580,6 +580,7 @@ func TestOtherCallsAreNotRetried(t *testing.T) {
 type authServer struct {
 	t        *testing.T
 	password string
+	card     string // a staff card's code that logs in, besides the password
 	mu       sync.Mutex
 	logins   int
 	valid    map[string]bool
@@ -601,7 +602,7 @@ func (s *authServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		s.mu.Lock()
 		s.logins++
-		ok := in.Password == s.password
+		ok := in.Password == s.password && in.Card == "" || in.Card != "" && in.Card == s.card && in.Login == "" && in.Password == ""
 		tok := "tok-" + string(rune('0'+s.logins))
 		if ok {
 			s.valid[tok] = true
@@ -707,6 +708,28 @@ func TestRelogin(t *testing.T) {
 				t.Errorf("%d logins, want %d", n, tc.wantLogins)
 			}
 		})
+	}
+}
+
+// A panel whose operator logged in by a staff card logs in again by the
+// card: it has no password to use.
+func TestReloginWithCard(t *testing.T) {
+	s := newAuthServer(t)
+	s.card = "TSC1-GOODCARD"
+	c := newTestClient(t, s, WithAutoRelogin())
+	ctx := context.Background()
+	if _, err := c.LoginCard(ctx, "TSC1-WRONG"); domain.ErrorCode(err) != domain.CodeUnauthorized {
+		t.Fatalf("a wrong card: %v", err)
+	}
+	if _, err := c.LoginCard(ctx, s.card); err != nil {
+		t.Fatal(err)
+	}
+	s.revoke()
+	if _, err := c.ListServices(ctx, "o1"); err != nil {
+		t.Fatalf("after the token expired: %v", err)
+	}
+	if n := s.loginCount(); n != 3 {
+		t.Errorf("%d logins, want 3 (wrong card, card, again by the card)", n)
 	}
 }
 

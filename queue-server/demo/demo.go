@@ -127,6 +127,25 @@ func Seed(ctx context.Context, b domain.Backend, password string) (map[string]st
 	return credentials, nil
 }
 
+// CardHolders are the demo accounts that get a staff card, so the operator
+// panel's scanner login can be tried.
+var CardHolders = []string{"operator1"}
+
+// IssueCards gives each of CardHolders a staff card through b and returns
+// the codes by login, for the badges the demo cannot print.
+func IssueCards(ctx context.Context, b domain.Backend) (map[string]string, error) {
+	ctx = domain.WithActor(ctx, domain.System)
+	cards := map[string]string{}
+	for _, login := range CardHolders {
+		c, err := b.IssueStaffCard(ctx, login)
+		if err != nil {
+			return nil, fmt.Errorf("staff card for %s: %w", login, err)
+		}
+		cards[login] = c.Card
+	}
+	return cards, nil
+}
+
 func services() []domain.Service {
 	return []domain.Service{
 		{ID: "passports", IsGroup: true, Name: "Паспорта, регистрация", Order: 1},

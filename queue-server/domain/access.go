@@ -35,7 +35,12 @@ type Account struct {
 	DeviceID     string `json:"device_id,omitempty"`
 	FullName     string `json:"full_name,omitempty"`
 	PasswordHash string `json:"-"`
-	// Version changes with the password, which invalidates tokens issued before.
+	// CardHash is the hash of the staff card's code (HashSecret); the
+	// account shows only since when it has a card.
+	CardHash     string     `json:"-"`
+	CardIssuedAt *time.Time `json:"card_issued_at,omitempty"`
+	// Version changes with the password and when a card is revoked, which
+	// invalidates tokens issued before.
 	Version  int  `json:"version"`
 	Disabled bool `json:"disabled,omitempty"`
 }

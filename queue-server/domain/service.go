@@ -125,12 +125,19 @@ type Admin interface {
 
 	ListAccounts(ctx context.Context, officeID string) ([]Account, error)
 	PutAccount(ctx context.Context, a AccountInput) (Account, error)
+	// IssueStaffCard gives the account a new staff card, which replaces
+	// the old one; its code is in the answer and nowhere else.
+	IssueStaffCard(ctx context.Context, login string) (StaffCard, error)
+	// RevokeStaffCard takes the account's card away and ends its sessions.
+	RevokeStaffCard(ctx context.Context, login string) (Account, error)
 }
 
 // Auth turns credentials into an actor.
 type Auth interface {
 	// Login checks a password and returns who it belongs to.
 	Login(ctx context.Context, login, password string) (Actor, error)
+	// LoginCard finds the account by its staff card's code.
+	LoginCard(ctx context.Context, card string) (Actor, error)
 	// CheckActor confirms that the account behind a token still exists, is
 	// enabled and has the token's version, and that its session was not
 	// ended, and returns its current actor.

@@ -378,7 +378,7 @@ func (e *Engine) ListAccounts(a domain.Actor, officeID string) ([]domain.Account
 	out := []domain.Account{}
 	for _, acc := range sortedValues(e.accounts, func(x, y *domain.Account) bool { return x.Login < y.Login }) {
 		if acc.OfficeID == officeID {
-			acc.PasswordHash = ""
+			acc.PasswordHash, acc.CardHash = "", ""
 			out = append(out, acc)
 		}
 	}
@@ -444,6 +444,11 @@ func (e *Engine) PutAccount(a domain.Actor, in domain.Account, ch *domain.Change
 		}
 	}
 	old := e.accounts[in.Login]
+	// The card is given and taken by its own actions, never by a PUT.
+	in.CardHash, in.CardIssuedAt = "", nil
+	if old != nil {
+		in.CardHash, in.CardIssuedAt = old.CardHash, old.CardIssuedAt
+	}
 	switch {
 	case old == nil && in.PasswordHash == "":
 		return domain.Account{}, domain.Errorf(domain.CodeInvalid, "задайте пароль для новой учётной записи %q", in.Login)
@@ -465,6 +470,6 @@ func (e *Engine) PutAccount(a domain.Actor, in domain.Account, ch *domain.Change
 		e.configEvent(o, a, ch, domain.KindAccount, in.Login)
 	}
 	out := in
-	out.PasswordHash = ""
+	out.PasswordHash, out.CardHash = "", ""
 	return out, nil
 }

@@ -437,6 +437,13 @@ func newSecret() string {
 	return hex.EncodeToString(b[:])
 }
 
+// newStaffCard is a staff card's code: 128 random bits.
+func newStaffCard() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return domain.StaffCardFrom(b)
+}
+
 // newStatusToken is 128 random bits: the key to a ticket's public page.
 func newStatusToken() string {
 	var b [16]byte

@@ -22,10 +22,13 @@ var ErrRefused = errors.New("changes refused")
 // room bbolt leaves for inserts by default would be wasted.
 const eventsFill = 0.95
 
-// accountRecord stores the password hash, which domain.Account keeps out of JSON.
+// accountRecord stores the hashes of the password and the staff card, which
+// domain.Account keeps out of JSON. An account stored before cards existed
+// reads as one without a card.
 type accountRecord struct {
 	domain.Account
 	PasswordHash string `json:"password_hash,omitempty"`
+	CardHash     string `json:"card_hash,omitempty"`
 }
 
 // deviceRecord stores the hashes of a device's pairing code and credential,
@@ -237,7 +240,7 @@ func apply(tx *bolt.Tx, c *domain.Changes) error {
 		}
 	}
 	for _, a := range c.Accounts {
-		if err := put(tx, accountRecord{Account: a, PasswordHash: a.PasswordHash}, bucketAccounts, a.Login); err != nil {
+		if err := put(tx, accountRecord{Account: a, PasswordHash: a.PasswordHash, CardHash: a.CardHash}, bucketAccounts, a.Login); err != nil {
 			return err
 		}
 	}

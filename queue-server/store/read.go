@@ -65,7 +65,7 @@ func (s *Store) Load(ctx context.Context, sinceDay string) (domain.State, error)
 		}
 		for _, r := range records {
 			a := r.Account
-			a.PasswordHash = r.PasswordHash
+			a.PasswordHash, a.CardHash = r.PasswordHash, r.CardHash
 			st.Accounts = append(st.Accounts, a)
 		}
 		if st.Tickets, err = loadDayed[domain.Ticket](ctx, tx, ticketBuckets, sinceDay); err != nil {

@@ -41,7 +41,8 @@ func everything() (domain.Changes, domain.State) {
 			Order: 2, From: ptr(at(day, "00:00")), Weekdays: []int{1, 7}, DailyFrom: "22:00", DailyUntil: "06:00", UpdatedAt: at(day, "07:00")}},
 		Accounts: []domain.Account{
 			{Login: "admin", Role: domain.RoleAdmin, PasswordHash: "$2a$10$hash", Version: 2},
-			{Login: "operator1", Role: domain.RoleOperator, OfficeID: testOffice, OperatorID: "op1", PasswordHash: "$2a$10$other", Version: 1},
+			{Login: "operator1", Role: domain.RoleOperator, OfficeID: testOffice, OperatorID: "op1", PasswordHash: "$2a$10$other", Version: 1,
+				CardHash: domain.HashSecret("TSC1-CARD"), CardIssuedAt: ptr(at(day, "07:30"))},
 		},
 		Tickets:      []domain.Ticket{t1, t2},
 		Appointments: []domain.Appointment{appointment("a1", at(day, "10:00"), domain.AppointmentBooked)},
@@ -72,6 +73,10 @@ func TestRoundTripEveryKind(t *testing.T) {
 	// The password hash is not part of the Account JSON; it must survive anyway.
 	if got := load(t, s, "").Accounts[0].PasswordHash; got != "$2a$10$hash" {
 		t.Errorf("password hash = %q after a round trip", got)
+	}
+	// So is the staff card's; an account without a card reads without one.
+	if got := load(t, s, "").Accounts; got[1].CardHash != domain.HashSecret("TSC1-CARD") || got[0].CardHash != "" || got[0].CardIssuedAt != nil {
+		t.Errorf("card hashes after a round trip: %q, %q", got[0].CardHash, got[1].CardHash)
 	}
 	events, err := s.Events(context.Background(), testOffice, 0, 10)
 	if err != nil {

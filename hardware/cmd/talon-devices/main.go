@@ -1,13 +1,15 @@
 // Command talon-devices runs device emulators on pseudo-terminals so the
-// kiosk, display and operator panel can be demonstrated on one machine: a
-// barcode scanner, a line of window LED boards and a line of call-button
-// pads. It prints the path of each emulator's port (point the apps'
-// configuration at them) and reads commands from stdin:
+// kiosk, display and operator panel can be demonstrated on one machine: the
+// kiosk's barcode scanner, the scanner at an operator's window (staff
+// cards), a line of window LED boards and a line of call-button pads. It
+// prints the path of each emulator's port (point the apps' configuration at
+// them) and reads commands from stdin:
 //
-//	scan CODE                 the scanner reads CODE
+//	scan CODE                 the kiosk's scanner reads CODE
+//	scan-panel CODE           the window's scanner reads CODE, e.g. a staff card
 //	press ADDR call|start     the pad at ADDR sends a key
 //	status                    what the boards and pads show
-//	unplug|replug NAME        pull or put back a cable (scanner, boards, pads)
+//	unplug|replug NAME        pull or put back a cable (scanner, panel-scanner, boards, pads)
 //	quit
 package main
 
@@ -44,14 +46,17 @@ func main() {
 
 // devices is what run started.
 type devices struct {
-	scanner *emulator.Scanner
-	boards  *emulator.BoardLine
-	pads    *emulator.PadLine
+	scanner      *emulator.Scanner
+	panelScanner *emulator.Scanner
+	boards       *emulator.BoardLine
+	pads         *emulator.PadLine
 }
 
 func (d *devices) close() {
-	if d.scanner != nil {
-		d.scanner.Close()
+	for _, s := range []*emulator.Scanner{d.scanner, d.panelScanner} {
+		if s != nil {
+			s.Close()
+		}
 	}
 	if d.boards != nil {
 		d.boards.Close()
@@ -65,6 +70,8 @@ func (d *devices) pair(name string) (*pseudoterm.Pair, error) {
 	switch {
 	case name == "scanner" && d.scanner != nil:
 		return d.scanner.Pair(), nil
+	case name == "panel-scanner" && d.panelScanner != nil:
+		return d.panelScanner.Pair(), nil
 	case name == "boards" && d.boards != nil:
 		return d.boards.Pair(), nil
 	case name == "pads" && d.pads != nil:
@@ -77,7 +84,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	fs := flag.NewFlagSet("talon-devices", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	dir := fs.String("dir", filepath.Join(os.TempDir(), "talon-devices"), "folder for the port links")
-	withScanner := fs.Bool("scanner", true, "run the barcode scanner emulator (link DIR/scanner)")
+	withScanner := fs.Bool("scanner", true, "run the kiosk's barcode scanner emulator (link DIR/scanner)")
+	withPanelScanner := fs.Bool("panel-scanner", true, "run the operator window's barcode scanner emulator, for staff cards (link DIR/panel-scanner)")
 	suffixName := fs.String("scanner-suffix", "CR", "scanner suffix: CR, CRLF, LF or TAB")
 	withBoards := fs.Bool("boards", true, "run the window LED board line (link DIR/boards)")
 	withPads := fs.Bool("pads", true, "run the call-button pad line (link DIR/pads)")
@@ -101,6 +109,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		}
 		fmt.Fprintf(stdout, "scanner %s (suffix %s)\n", d.scanner.Path(), *suffixName)
 	}
+	if *withPanelScanner {
+		if d.panelScanner, err = emulator.NewScanner(filepath.Join(*dir, "panel-scanner"), suffix); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "panel-scanner %s (suffix %s)\n", d.panelScanner.Path(), *suffixName)
+	}
 	if *withBoards {
 		if d.boards, err = emulator.NewBoardLine(filepath.Join(*dir, "boards"), emulator.BoardOptions{Echo: *echo}); err != nil {
 			return err
@@ -113,7 +127,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		}
 		fmt.Fprintf(stdout, "pads %s\n", d.pads.Path())
 	}
-	fmt.Fprintln(stdout, "ready; commands: scan CODE | press ADDR call|start | status | unplug NAME | replug NAME | quit")
+	fmt.Fprintln(stdout, "ready; commands: scan CODE | scan-panel CODE | press ADDR call|start | status | unplug NAME | replug NAME | quit")
 
 	lines := make(chan string)
 	go func() {
@@ -156,15 +170,16 @@ func (d *devices) command(line string, out io.Writer) (bool, error) {
 	switch f[0] {
 	case "quit", "exit":
 		return true, nil
-	case "scan":
-		if d.scanner == nil {
-			return false, errors.New("the scanner is not running")
+	case "scan", "scan-panel":
+		s := map[string]*emulator.Scanner{"scan": d.scanner, "scan-panel": d.panelScanner}[f[0]]
+		if s == nil {
+			return false, fmt.Errorf("the scanner of %s is not running", f[0])
 		}
-		code := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "scan"))
+		code := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), f[0]))
 		if code == "" {
-			return false, errors.New("usage: scan CODE")
+			return false, fmt.Errorf("usage: %s CODE", f[0])
 		}
-		return false, d.scanner.Scan(code)
+		return false, s.Scan(code)
 	case "press":
 		if d.pads == nil {
 			return false, errors.New("the pads are not running")
@@ -187,7 +202,7 @@ func (d *devices) command(line string, out io.Writer) (bool, error) {
 		return false, nil
 	case "unplug", "replug":
 		if len(f) != 2 {
-			return false, fmt.Errorf("usage: %s scanner|boards|pads", f[0])
+			return false, fmt.Errorf("usage: %s scanner|panel-scanner|boards|pads", f[0])
 		}
 		p, err := d.pair(f[1])
 		if err != nil {

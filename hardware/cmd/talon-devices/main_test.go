@@ -44,7 +44,7 @@ func TestRunDrivesTheEmulators(t *testing.T) {
 		}
 	}
 	waitOutput(t, out, "ready")
-	for _, name := range []string{"scanner", "boards", "pads"} {
+	for _, name := range []string{"scanner", "panel-scanner", "boards", "pads"} {
 		waitOutput(t, out, filepath.Join(dir, name))
 	}
 
@@ -58,6 +58,18 @@ func TestRunDrivesTheEmulators(t *testing.T) {
 	got := make([]byte, 7)
 	if _, err := io.ReadFull(scan, got); err != nil || string(got) != "A 015\r\n" {
 		t.Fatalf("scanner port read %q, %v", got, err)
+	}
+	// The window's scanner is another port: a staff card shown there
+	// reaches the panel, not the kiosk.
+	panelScan, err := serialport.Open(serialport.Config{Path: filepath.Join(dir, "panel-scanner"), ReadTimeout: wait})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer panelScan.Close()
+	send("scan-panel TSC1-CARD")
+	got = make([]byte, 11)
+	if _, err := io.ReadFull(panelScan, got); err != nil || string(got) != "TSC1-CARD\r\n" {
+		t.Fatalf("panel scanner port read %q, %v", got, err)
 	}
 
 	// A board shown by the driver appears in status; a key press typed on
