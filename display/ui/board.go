@@ -87,7 +87,7 @@ func New(cfg Config) *Board {
 	}
 	b := &Board{cfg: cfg, speaker: cfg.Speaker, str: stringsFor(cfg.Language), soundOK: true}
 	b.hall.loc = time.Local
-	b.leds = newLEDs(cfg.LEDs, cfg.Reporter, cfg.Log)
+	b.leds = newLEDs(cfg.LEDs, cfg.BlinkFor, cfg.Reporter, cfg.Log)
 	b.build()
 	ok, problem := b.speaker.State()
 	b.setSound(ok, problem)
@@ -158,7 +158,7 @@ func (b *Board) OnSnapshot(s domain.OfficeSnapshot) {
 			b.highlight = ""
 		}
 		b.v.office.Text = s.Office.Name
-		b.leds.show(b.hall.calls, "", b.cfg.Now(), b.cfg.BlinkFor)
+		b.leds.show(b.hall.calls, "")
 		b.beat()
 		b.render()
 	})
@@ -183,7 +183,7 @@ func (b *Board) OnEvent(e domain.Event) {
 				b.setSound(false, err.Error())
 			}
 		}
-		b.leds.show(b.hall.calls, blink, b.cfg.Now(), b.cfg.BlinkFor)
+		b.leds.show(b.hall.calls, blink)
 		b.render()
 	})
 }

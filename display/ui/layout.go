@@ -22,18 +22,22 @@ func place(o fyne.CanvasObject, r box) {
 	o.Resize(fyne.NewSize(r.w, r.h))
 }
 
-// fit is the largest text size, at most max, at which s fits in w: text
-// size and width go in proportion.
+// fit is the largest text size, at most max, at which s fits in w. Width
+// grows nearly in proportion to size; hinting makes it not quite, so the
+// guess is checked and shrunk.
 func fit(s string, style fyne.TextStyle, w, max float32) float32 {
 	if s == "" || w <= 0 {
 		return max
 	}
-	const probe = 100
-	m := fyne.MeasureText(s, probe, style)
-	if m.Width <= 0 {
-		return max
+	size := max
+	for range 4 {
+		got := fyne.MeasureText(s, size, style).Width
+		if got <= w {
+			return size
+		}
+		size *= w / got * 0.99
 	}
-	return min(max, probe*w/m.Width*0.98)
+	return size
 }
 
 // layout is run on the UI goroutine (by Fyne, or under the lock by the

@@ -57,21 +57,22 @@ type ledBoard struct {
 // frame waits its turn on the shared line and a blinking board must not
 // hold the others back. The count is fixed, so nothing grows with calls.
 type leds struct {
-	boards []*ledBoard
-	rep    BoardReporter
-	log    *slog.Logger
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	dirty  chan struct{} // the health changed: tell the server
+	boards   []*ledBoard
+	blinkFor time.Duration
+	rep      BoardReporter
+	log      *slog.Logger
+	ctx      context.Context
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	dirty    chan struct{} // the health changed: tell the server
 
 	mu     sync.Mutex
 	health []BoardHealth
 	known  []bool
 }
 
-func newLEDs(list []WindowLED, rep BoardReporter, log *slog.Logger) *leds {
-	l := &leds{rep: rep, log: log, dirty: make(chan struct{}, 1),
+func newLEDs(list []WindowLED, blinkFor time.Duration, rep BoardReporter, log *slog.Logger) *leds {
+	l := &leds{blinkFor: blinkFor, rep: rep, log: log, dirty: make(chan struct{}, 1),
 		health: make([]BoardHealth, len(list)), known: make([]bool, len(list))}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	for i, c := range list {
@@ -94,8 +95,10 @@ func (l *leds) close() {
 
 // show sets each board to its window's current ticket, blank for a window
 // with none, and makes the board of a window just called blink. Call it
-// from one goroutine (the UI's).
-func (l *leds) show(calls []Call, blinkWindow string, now time.Time, blinkFor time.Duration) {
+// from one goroutine (the UI's). The boards blink by the wall clock, not
+// the screen's: their goroutines keep time with real tickers.
+func (l *leds) show(calls []Call, blinkWindow string) {
+	now := time.Now()
 	for _, lb := range l.boards {
 		text := ""
 		for _, c := range calls {
@@ -111,7 +114,7 @@ func (l *leds) show(calls []Call, blinkWindow string, now time.Time, blinkFor ti
 		lb.sent = text
 		w := ledWant{text: text}
 		if blink && text != "" {
-			w.blinkFrom, w.blinkTo = now, now.Add(blinkFor)
+			w.blinkFrom, w.blinkTo = now, now.Add(l.blinkFor)
 		}
 		select { // drop a want not yet taken: only the latest matters
 		case <-lb.want:
@@ -137,7 +140,7 @@ func (l *leds) drive(i int, lb *ledBoard) {
 	defer tick.Stop()
 	var want ledWant
 	var shown string
-	synced := false
+	started, synced := false, false
 	var retryAt time.Time
 	for {
 		fresh := false
@@ -145,8 +148,11 @@ func (l *leds) drive(i int, lb *ledBoard) {
 		case <-l.ctx.Done():
 			return
 		case want = <-lb.want:
-			fresh = true
+			started, fresh = true, true
 		case <-tick.C:
+		}
+		if !started {
+			continue // nothing to show before the office is known
 		}
 		now := time.Now()
 		text := want.text
