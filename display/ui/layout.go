@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"strings"
+
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 )
@@ -112,12 +114,25 @@ func placeText(t fyne.CanvasObject, r box) {
 	place(t, box{r.x, r.y + (r.h-h)/2, r.w, h})
 }
 
-// ticketSample and windowSample are wider than any ticket or window
-// number in practice, so the calls' size does not jump with the numbers.
-const (
-	ticketSample = "ЖЖ888"
-	windowSample = "88"
-)
+// sample is a text at least as wide as every one in texts, in a font
+// where Ж and 8 are the widest letter and digit: the calls are sized by it
+// so their size does not jump with the numbers, and sizing measures a
+// handful of samples rather than every number of the day (Fyne keeps each
+// text measured in a cache for a minute).
+func sample(texts []string, letters, digits int) string {
+	for _, t := range texts {
+		l, d := 0, 0
+		for _, r := range t {
+			if r >= '0' && r <= '9' {
+				d++
+			} else {
+				l++
+			}
+		}
+		letters, digits = max(letters, l), max(digits, d)
+	}
+	return strings.Repeat("Ж", letters) + strings.Repeat("8", digits)
+}
 
 func (b *Board) layoutCalls(r box, rows int, pad float32) {
 	v := &b.v
@@ -126,15 +141,15 @@ func (b *Board) layoutCalls(r box, rows int, pad float32) {
 	ticketW, arrowW := r.w*0.5, r.w*0.15
 	windowW := r.w - ticketW - arrowW
 	style := fyne.TextStyle{Bold: true}
-	size := min(rowH*0.62, fit(ticketSample, style, ticketW-2*pad, rowH), fit(windowSample, style, windowW-2*pad, rowH))
+	tickets, windows := make([]string, 0, maxRows), make([]string, 0, maxRows)
 	for i := range v.calls {
-		if s := fit(v.calls[i].ticket.Text, style, ticketW-2*pad, size); s < size {
-			size = s
-		}
-		if s := fit(v.calls[i].window.Text, style, windowW-2*pad, size); s < size {
-			size = s
+		if v.calls[i].ticket.Visible() {
+			tickets, windows = append(tickets, v.calls[i].ticket.Text), append(windows, v.calls[i].window.Text)
 		}
 	}
+	ticketSample, windowSample := sample(tickets, 2, 3), sample(windows, 0, 2)
+	size := min(rowH*0.62, fit(ticketSample, style, ticketW-2*pad, rowH), fit(windowSample, style, windowW-2*pad, rowH))
+	textH := fyne.MeasureText(ticketSample, size, style).Height
 	v.headTicket.TextSize = headH * 0.55
 	v.headWindow.TextSize = headH * 0.55
 	placeText(v.headTicket, box{r.x + pad, r.y, ticketW - pad, headH})
@@ -145,12 +160,13 @@ func (b *Board) layoutCalls(r box, rows int, pad float32) {
 		c := &v.calls[i]
 		y := r.y + headH + float32(i)*rowH
 		place(c.bg, box{r.x, y + rowH*0.04, r.w, rowH * 0.92})
+		ty := y + (rowH-textH)/2
 		for _, t := range []*canvas.Text{c.ticket, c.arrow, c.window} {
 			t.TextSize = size
 		}
-		placeText(c.ticket, box{r.x + pad, y, ticketW - pad, rowH})
-		placeText(c.arrow, box{r.x + ticketW, y, arrowW, rowH})
-		placeText(c.window, box{r.x + ticketW + arrowW, y, windowW, rowH})
+		place(c.ticket, box{r.x + pad, ty, ticketW - pad, textH})
+		place(c.arrow, box{r.x + ticketW, ty, arrowW, textH})
+		place(c.window, box{r.x + ticketW + arrowW, ty, windowW, textH})
 	}
 }
 
