@@ -2,8 +2,8 @@ package ui
 
 import (
 	"context"
-	"path/filepath"
 	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"testing"
