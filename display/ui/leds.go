@@ -51,6 +51,7 @@ type ledBoard struct {
 	cfg  WindowLED
 	want chan ledWant // the latest only
 	sent string       // what the UI last asked for; "\x00" before the first time
+	bad  string       // the last ticket it could not show, said once in the log
 }
 
 // leds drives the window boards: one goroutine each, because a board's
@@ -185,6 +186,10 @@ func (l *leds) put(lb *ledBoard, text string) error {
 		if err == nil && len(ascii) <= lb.cfg.Width {
 			return lb.cfg.Board.Show(ctx, text)
 		}
+		if lb.bad == text {
+			return lb.cfg.Board.Clear(ctx)
+		}
+		lb.bad = text
 		l.log.Warn("display: the window's LED board cannot show this ticket, left blank", "window", lb.cfg.WindowID, "ticket", text, "width", lb.cfg.Width, "err", err)
 	}
 	return lb.cfg.Board.Clear(ctx)
