@@ -86,7 +86,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	// banner's text, read from across the hall.
 	a.Settings().SetTheme(terminal.NewTheme(true))
 	w := a.NewWindow("Talon — табло")
-	b := ui.New(ui.Config{Speaker: speaker, LEDs: leds, Language: cfg.Language, Log: log})
+	b := ui.New(ui.Config{OfficeID: cfg.OfficeID, Snapshots: cl, Speaker: speaker, LEDs: leds, Language: cfg.Language, Log: log})
 	board.Store(b)
 	defer b.Close()
 	w.SetContent(b.Content())

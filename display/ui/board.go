@@ -21,8 +21,18 @@ import (
 	"github.com/talonqueue/talon/queue-server/domain"
 )
 
+// Snapshots reads the office's state again; the SDK client is one.
+type Snapshots interface {
+	GetSnapshot(ctx context.Context, officeID string) (domain.OfficeSnapshot, error)
+}
+
 // Config is what a Board works with.
 type Config struct {
+	OfficeID string
+	// Snapshots is asked again when the office's settings change (a
+	// window renumbered, a group renamed), which no event spells out; nil
+	// waits for the stream's next snapshot.
+	Snapshots Snapshots
 	// Speaker says the calls aloud; nil is Silent.
 	Speaker Speaker
 	// LEDs are the windows' LED boards; none on a board without a line.
@@ -52,11 +62,18 @@ type Board struct {
 	cfg     Config
 	speaker Speaker
 	leds    *leds
+	ctx     context.Context
+	cancel  context.CancelFunc
+	work    sync.WaitGroup // refreshes after a change of settings
 
 	mu     sync.Mutex
 	str    *Strings
 	hall   hall
-	synced bool // a snapshot arrived
+	synced bool   // a snapshot arrived
+	seq    uint64 // the last event or snapshot applied
+	// refreshing: a refresh is under way; again: settings changed once
+	// more meanwhile.
+	refreshing, again bool
 	// highlight is the call that blinks, from when until when.
 	highlight          string
 	blinkFrom, blinkTo time.Time
@@ -87,6 +104,7 @@ func New(cfg Config) *Board {
 	}
 	b := &Board{cfg: cfg, speaker: cfg.Speaker, str: stringsFor(cfg.Language), soundOK: true}
 	b.hall.loc = time.Local
+	b.ctx, b.cancel = context.WithCancel(context.Background())
 	b.leds = newLEDs(cfg.LEDs, cfg.BlinkFor, cfg.Reporter, cfg.Log)
 	b.build()
 	ok, problem := b.speaker.State()
@@ -98,8 +116,13 @@ func New(cfg Config) *Board {
 // Content is the board's whole screen, for the window.
 func (b *Board) Content() fyne.CanvasObject { return b.v.root }
 
-// Close stops driving the LED boards; the speaker is its maker's to close.
-func (b *Board) Close() { b.leds.close() }
+// Close stops driving the LED boards and any refresh; the speaker is its
+// maker's to close. Call it while the app still runs.
+func (b *Board) Close() {
+	b.cancel()
+	b.work.Wait()
+	b.leds.close()
+}
 
 // Run keeps the clock, the blinking, the announcements' schedule and the
 // running line going until ctx ends.
@@ -150,24 +173,32 @@ func (b *Board) ui(f func()) {
 // a start, a reconnect or a gap in the events. Its calls are old news and
 // are not spoken or blinked.
 func (b *Board) OnSnapshot(s domain.OfficeSnapshot) {
-	b.ui(func() {
-		b.hall.takeSnapshot(s)
-		b.ann.replace(snapshotAnnouncements(s))
-		b.synced = true
-		if !slices.ContainsFunc(b.hall.calls, func(c Call) bool { return c.TicketID == b.highlight }) {
-			b.highlight = ""
-		}
-		b.v.office.Text = s.Office.Name
-		b.leds.show(b.hall.calls, "")
-		b.beat()
-		b.render()
-	})
+	b.ui(func() { b.takeSnapshot(s) })
+}
+
+func (b *Board) takeSnapshot(s domain.OfficeSnapshot) {
+	b.seq = s.Seq
+	b.hall.takeSnapshot(s)
+	b.ann.replace(snapshotAnnouncements(s))
+	b.synced = true
+	if !slices.ContainsFunc(b.hall.calls, func(c Call) bool { return c.TicketID == b.highlight }) {
+		b.highlight = ""
+	}
+	setText(b.v.office, s.Office.Name)
+	b.leds.show(b.hall.calls, "")
+	b.beat()
+	b.render()
 }
 
 // OnEvent applies one change; a call or recall is spoken, blinks, and
 // blinks on its window's LED board.
 func (b *Board) OnEvent(e domain.Event) {
 	b.ui(func() {
+		b.seq = e.Seq
+		if e.Type == domain.EventConfigChanged {
+			b.refresh()
+			return
+		}
 		if b.ann.apply(e) {
 			b.beat()
 			return
@@ -185,6 +216,44 @@ func (b *Board) OnEvent(e domain.Event) {
 		}
 		b.leds.show(b.hall.calls, blink)
 		b.render()
+	})
+}
+
+// refresh reads the snapshot again after a change of settings; changes
+// while one is under way fold into one more. Call it under mu.
+func (b *Board) refresh() {
+	if b.cfg.Snapshots == nil {
+		return
+	}
+	if b.refreshing {
+		b.again = true
+		return
+	}
+	b.refreshing = true
+	b.work.Go(func() {
+		for {
+			ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
+			s, err := b.cfg.Snapshots.GetSnapshot(ctx, b.cfg.OfficeID)
+			cancel()
+			if err != nil && b.ctx.Err() == nil {
+				b.cfg.Log.Warn("display: settings not refreshed; the stream's next snapshot will bring them", "err", err)
+			}
+			again := false
+			fyne.DoAndWait(func() {
+				b.mu.Lock()
+				defer b.mu.Unlock()
+				// A snapshot older than an event already applied would
+				// undo it: read once more instead.
+				if err == nil && s.Seq >= b.seq {
+					b.takeSnapshot(s)
+				}
+				again = b.ctx.Err() == nil && (b.again || (err == nil && s.Seq < b.seq))
+				b.again, b.refreshing = false, again
+			})
+			if !again {
+				return
+			}
+		}
 	})
 }
 

@@ -1,9 +1,11 @@
 package ui
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -387,5 +389,53 @@ func (tb *testBoard) assertFits(size fyne.Size) {
 	// The banner is a widget: its texts are its own, its box is checked.
 	if bn := tb.b.v.banner; bn.Visible() && (bn.Size().Height < bn.MinSize().Height || bn.Size().Width > size.Width) {
 		tb.t.Errorf("the banner has %v, needs %v", bn.Size(), bn.MinSize())
+	}
+}
+
+// fakeSnapshots answers GetSnapshot from a list, the last one again and
+// again.
+type fakeSnapshots struct {
+	mu    sync.Mutex
+	snaps []domain.OfficeSnapshot
+	asked int
+}
+
+func (f *fakeSnapshots) GetSnapshot(context.Context, string) (domain.OfficeSnapshot, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.asked++
+	s := f.snaps[0]
+	if len(f.snaps) > 1 {
+		f.snaps = f.snaps[1:]
+	}
+	return s, nil
+}
+
+func (f *fakeSnapshots) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.asked
+}
+
+// A change of the office's settings is read from a fresh snapshot; one
+// older than the events already shown is not taken but read again.
+func TestSettingsChange(t *testing.T) {
+	stale, fresh := office(), office()
+	stale.Seq = 11
+	fresh.Seq = 12
+	fresh.Services[3].Name = "Недвижимость и земля"
+	fresh.RecentCalls = append([]domain.Ticket{ticket("q1", "А010", domain.StatusCalled, "w3", 3)}, fresh.RecentCalls...)
+	fresh.Queue = fresh.Queue[1:]
+	src := &fakeSnapshots{snaps: []domain.OfficeSnapshot{stale, fresh}}
+	tb := newTestBoard(t, fullHD, Config{OfficeID: "demo", Snapshots: src})
+	tb.b.OnSnapshot(office())
+	tb.b.OnEvent(event(11, domain.EventTicketCalled, ticket("q1", "А010", domain.StatusCalled, "w3", 3)))
+	tb.b.OnEvent(domain.Event{Seq: 12, Type: domain.EventConfigChanged, Config: "service/realty"})
+	eventually(t, "the renamed group", func() bool { _, ok := tb.waiting()["Недвижимость и земля"]; return ok })
+	if src.count() != 2 {
+		t.Errorf("asked for %d snapshots, want 2 (the first was older than the call shown)", src.count())
+	}
+	if got := tb.b.shown(); !slices.Equal(got, []string{"А010 → 3", "А002 → 2", "А001 → 1"}) {
+		t.Errorf("after the refresh %q", got)
 	}
 }
