@@ -229,31 +229,29 @@ func (b *Board) refresh() {
 		b.again = true
 		return
 	}
-	b.refreshing = true
+	b.refreshing, b.again = true, false
 	b.work.Go(func() {
-		for {
-			ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
-			s, err := b.cfg.Snapshots.GetSnapshot(ctx, b.cfg.OfficeID)
-			cancel()
-			if err != nil && b.ctx.Err() == nil {
-				b.cfg.Log.Warn("display: settings not refreshed; the stream's next snapshot will bring them", "err", err)
-			}
-			again := false
-			fyne.DoAndWait(func() {
-				b.mu.Lock()
-				defer b.mu.Unlock()
-				// A snapshot older than an event already applied would
-				// undo it: read once more instead.
-				if err == nil && s.Seq >= b.seq {
-					b.takeSnapshot(s)
-				}
-				again = b.ctx.Err() == nil && (b.again || (err == nil && s.Seq < b.seq))
-				b.again, b.refreshing = false, again
-			})
-			if !again {
-				return
-			}
+		ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
+		s, err := b.cfg.Snapshots.GetSnapshot(ctx, b.cfg.OfficeID)
+		cancel()
+		if b.ctx.Err() != nil {
+			return
 		}
+		if err != nil {
+			b.cfg.Log.Warn("display: settings not refreshed; the stream's next snapshot will bring them", "err", err)
+		}
+		b.ui(func() {
+			b.refreshing = false
+			// A snapshot older than an event already applied would undo
+			// it: read once more instead.
+			fresh := err == nil && s.Seq >= b.seq
+			if fresh {
+				b.takeSnapshot(s)
+			}
+			if b.again || (err == nil && !fresh) {
+				b.refresh()
+			}
+		})
 	})
 }
 
