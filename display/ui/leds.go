@@ -8,6 +8,7 @@ import (
 
 	"github.com/talonqueue/talon/hardware/rs485"
 	"github.com/talonqueue/talon/hardware/window"
+	"github.com/talonqueue/talon/queue-server/domain"
 )
 
 // WindowLED is one window's LED board on the RS-485 line.
@@ -200,7 +201,11 @@ func (l *leds) setHealth(i int, err error) {
 	h := l.health[i]
 	ok, detail := err == nil, ""
 	if err != nil {
+		// The server takes a device's own words up to a bound.
 		detail = err.Error()
+		if r := []rune(detail); len(r) > domain.MaxDeviceDetail {
+			detail = string(r[:domain.MaxDeviceDetail])
+		}
 	}
 	changed := !l.known[i] || h.OK != ok
 	l.known[i] = true
