@@ -117,7 +117,7 @@ func New(cfg Config) *Board {
 func (b *Board) Content() fyne.CanvasObject { return b.v.root }
 
 // Close stops driving the LED boards and any refresh; the speaker is its
-// maker's to close. Call it while the app still runs.
+// maker's to close.
 func (b *Board) Close() {
 	b.cancel()
 	b.work.Wait()
@@ -129,7 +129,7 @@ func (b *Board) Close() {
 func (b *Board) Run(ctx context.Context) {
 	beat := time.NewTicker(blinkPeriod)
 	defer beat.Stop()
-	// The running line moves at frameRate while it has something to show
+	// The running line moves every frameEvery while it has something to show
 	// and not at all otherwise.
 	frames := time.NewTicker(frameEvery)
 	defer frames.Stop()
