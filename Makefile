@@ -8,9 +8,12 @@ BIN     := bin
 PKGS    := ./...
 # -race needs cgo; fall back to a plain run where cgo is off.
 STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+# The demo windows' LED boards on the emulated line: addresses 2 to 8, 7
+# being the protocol's end-of-frame byte.
+DEMO_BOARDS := w1=2,w2=3,w3=4,w4=5,w5=6,w6=8
 RACE    := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && echo -race)
 
-.PHONY: help modules setup run vprinter devices kiosk panel build test bench fuzz vet lint fmt-check depcheck clean
+.PHONY: help modules setup run vprinter devices kiosk panel display build test bench fuzz vet lint fmt-check depcheck clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -21,7 +24,7 @@ modules: ## download the Go modules
 setup: modules ## install the Debian packages the tests need (gcc, zbar-tools, chromium) and the Go modules
 	@./deploy/debian-deps
 
-run: setup ## the demo office: queue-server on $(ADDR), data in $(DATA), device emulators, and the kiosk and operator panel windows when there is a display
+run: setup ## the demo office: queue-server on $(ADDR), data in $(DATA), device emulators, and the kiosk, operator panel and hall board windows when there is a display
 	@GO=$(GO) DATA=$(DATA) ADDR=$(ADDR) ./deploy/run
 
 vprinter: modules ## run the virtual ticket printer on a pseudo-terminal; tickets land in $(DATA)/tickets as PNG
@@ -38,11 +41,15 @@ kiosk: modules ## run the kiosk in a window against `make run`'s server, `make v
 panel: modules ## run the operator panel in a window against `make run`'s server; log in as operator1/demo
 	$(GO) run ./operator-panel -server http://$(ADDR) -scanner $(DATA)/devices/panel-scanner
 
+display: modules ## run the hall board in a window against `make run`'s server, with `make devices`' window LED boards
+	$(GO) run ./display -config $(DATA)/terminals/display1.json -boards $(DATA)/devices/boards -board $(DEMO_BOARDS) -windowed
+
 build: modules ## build every binary into ./bin
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/ ./queue-server ./printer/cmd/talon-vprinter ./hardware/cmd/talon-devices
 	$(GO) build -o $(BIN)/talon-kiosk ./kiosk
 	$(GO) build -o $(BIN)/talon-panel ./operator-panel
+	$(GO) build -o $(BIN)/talon-display ./display
 
 test: setup vet lint fmt-check depcheck ## vet, staticcheck, format and import-direction checks, all tests
 	$(GO) test $(RACE) -count=1 -timeout 20m $(PKGS)
@@ -66,6 +73,8 @@ bench: modules ## print the performance numbers the issues ask for
 	@$(BENCH) -tags ci -bench . -benchtime 1x ./operator-panel/... | grep -E '^(Benchmark|FAIL)'
 	@echo "== hall voice: call to its first sample out of the sound device (ALSA file sink), assembly per call =="
 	@$(BENCH) -bench . -benchtime 1x ./display/voice | grep -E '^(Benchmark|FAIL)'
+	@echo "== hall board: callNext to the call on screen, resident memory and goroutines over 10,000 calls =="
+	@$(BENCH) -tags ci -bench . -benchtime 1x ./display/ui | grep -E '^(Benchmark|FAIL)'
 	@echo "== ticket printing: bytes and wire time =="
 	@$(BENCH) -bench . -benchtime 1x ./printer/... | grep -E '^(Benchmark|FAIL)'
 

@@ -33,11 +33,16 @@ const sinkConfig = `pcm.!default {
 }
 `
 
-// A board whose default device is a sound card that is not there.
-const missingCardConfig = `pcm.!default { type hw card 9 }
+// A board whose default device is a sound card that is not there: card 9,
+// or the card ALSA_CARD names, as the system's default device follows it.
+const missingCardConfig = `pcm.!default {
+	type hw
+	card { @func getenv vars [ ALSA_CARD ] default 9 }
+}
 `
 
-// childEnv makes the test binary run missingCardChild instead of the tests.
+// childEnv makes the test binary run missingCardChild instead of the tests,
+// with its value as the -audio setting.
 const childEnv = "TALON_VOICE_MISSING_CARD_CHILD"
 
 // sink is what the test process's default ALSA device plays into.
@@ -45,7 +50,7 @@ var sink = &fifoSink{}
 
 func TestMain(m *testing.M) {
 	if os.Getenv(childEnv) != "" {
-		os.Exit(missingCardChild())
+		os.Exit(missingCardChild(os.Getenv(childEnv)))
 	}
 	dir, err := os.MkdirTemp("", "talon-voice-alsa")
 	if err == nil {
@@ -240,12 +245,18 @@ func TestTwoPlayersTakeTurns(t *testing.T) {
 }
 
 func TestMissingSoundCard(t *testing.T) {
+	for _, audio := range []string{AudioDefault, "8"} {
+		t.Run(audio, func(t *testing.T) { testMissingSoundCard(t, audio) })
+	}
+}
+
+func testMissingSoundCard(t *testing.T, audio string) {
 	conf := filepath.Join(t.TempDir(), "asound.conf")
 	if err := os.WriteFile(conf, []byte(missingCardConfig), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"=1", "ALSA_CONFIG_PATH="+conf)
+	cmd.Env = append(os.Environ(), childEnv+"="+audio, "ALSA_CONFIG_PATH="+conf)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -263,12 +274,16 @@ func TestMissingSoundCard(t *testing.T) {
 // missingCardChild is a board on a machine whose default sound card is
 // missing: it reports the state, takes calls and drops them (logging
 // each), and closes cleanly.
-func missingCardChild() int {
+func missingCardChild(audio string) int {
 	dropped := make(chan struct{}, 3)
 	log := slog.New(notifying{slog.NewTextHandler(os.Stderr, nil), "вызов не озвучен", dropped})
-	p, err := New(Options{Log: log})
+	p, err := New(Options{Audio: audio, Log: log})
 	if err != nil {
 		fmt.Println(err)
+		return 1
+	}
+	if card := os.Getenv("ALSA_CARD"); audio != AudioDefault && card != audio {
+		fmt.Printf("ALSA_CARD is %q, not the card asked for\n", card)
 		return 1
 	}
 	ok, problem := p.State()

@@ -265,7 +265,7 @@ func TestAudioModes(t *testing.T) {
 	if err := p.Close(); err != nil {
 		t.Error(err)
 	}
-	if _, err := New(Options{Audio: "hdmi"}); err == nil || !strings.Contains(err.Error(), "«hdmi» неизвестен") {
-		t.Errorf("an unknown mode: %v", err)
+	if _, err := New(Options{Audio: "hw:1,0"}); err == nil || !strings.Contains(err.Error(), "«hw:1,0» задана неверно") {
+		t.Errorf("a device name where a card is due: %v", err)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"strings"
 	"sync"
 	"time"
 )
@@ -38,7 +40,11 @@ const (
 
 // Options configure New.
 type Options struct {
-	// Audio is AudioDefault (also when empty) or AudioNone.
+	// Audio is AudioDefault (also when empty), AudioNone, or the ALSA
+	// sound card to speak on, by number or name as `aplay -l` lists it
+	// ("1", "PCH"). oto always opens ALSA's default device, so a card is
+	// chosen through ALSA_CARD, which the default device follows: New sets
+	// it for the whole process.
 	Audio string
 	// Log receives state changes and dropped calls; nil discards.
 	Log *slog.Logger
@@ -95,7 +101,13 @@ func New(opts Options) (*Player, error) {
 	case AudioNone:
 		dev = silent{}
 	default:
-		return nil, fmt.Errorf("режим звука «%s» неизвестен: нужен %s или %s", opts.Audio, AudioDefault, AudioNone)
+		if strings.ContainsAny(opts.Audio, " \t\n:,=") {
+			return nil, fmt.Errorf("звуковая карта «%s» задана неверно: укажите %s, %s или номер либо имя карты из aplay -l, например 1 или PCH", opts.Audio, AudioDefault, AudioNone)
+		}
+		if err := os.Setenv("ALSA_CARD", opts.Audio); err != nil {
+			return nil, fmt.Errorf("звуковая карта «%s»: %w", opts.Audio, err)
+		}
+		dev = newALSADevice()
 	}
 	return newPlayer(dev, opts)
 }

@@ -15,6 +15,7 @@ import (
 	"io/fs"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -42,6 +43,13 @@ type Config struct {
 
 	Printer PrinterConfig `json:"printer,omitzero"`
 	Scanner ScannerConfig `json:"scanner,omitzero"`
+
+	// Audio is where a hall board speaks its calls: "" or "default" (the
+	// system's sound device), "none" for a silent board, or an ALSA sound
+	// card by number or name as `aplay -l` lists it, such as "1" or "PCH".
+	Audio string `json:"audio,omitempty"`
+	// Boards is the RS-485 line of window LED boards a hall board drives.
+	Boards BoardsConfig `json:"boards,omitzero"`
 }
 
 // PrinterConfig is a ticket printer on a serial line.
@@ -59,12 +67,31 @@ type ScannerConfig struct {
 	Baud   int    `json:"baud,omitempty"`
 }
 
+// BoardsConfig is the RS-485 line of the window LED boards and which
+// window's board sits at which address.
+type BoardsConfig struct {
+	Port    string        `json:"port,omitempty"` // e.g. /dev/ttyUSB1 or the emulator's data/devices/boards
+	Baud    int           `json:"baud,omitempty"`
+	Windows []WindowBoard `json:"windows,omitempty"`
+}
+
+// WindowBoard is one window's LED board on the line.
+type WindowBoard struct {
+	WindowID string `json:"window_id"`
+	Address  int    `json:"address"`
+	Width    int    `json:"width,omitempty"` // characters; default DefaultBoardWidth
+}
+
 // Defaults for the settings a file may leave out.
 const (
 	DefaultIdleTimeout    = 30 * time.Second
 	DefaultPrinterProfile = "epson-80"
 	DefaultPrinterBaud    = 115200
 	DefaultScannerBaud    = 9600
+	AudioNone             = "none"
+	DefaultBoardBaud      = 9600
+	// DefaultBoardWidth fits a ticket with a two-letter series, "АБ123".
+	DefaultBoardWidth = 5
 )
 
 // IdleTimeout is how long a screen waits for a touch before it goes back to
@@ -215,6 +242,11 @@ func Load(name string, args []string, getenv func(string) string, out io.Writer)
 	fl.StringVar(&f.Printer.Profile, "printer-profile", "", "printer profile: epson-80, epson-58, epson-80-cp1251, star-80, raster-80, raster-58 (default epson-80)")
 	fl.IntVar(&f.Printer.Baud, "printer-baud", 0, "printer's baud rate (default 115200)")
 	scannerFlags := defineScannerFlags(fl)
+	fl.StringVar(&f.Audio, "audio", "", "hall board's sound: default, none (a silent board) or an ALSA sound card by number or name from aplay -l, e.g. 1 or PCH")
+	fl.StringVar(&f.Boards.Port, "boards", "", "serial port of the window LED boards' RS-485 line, e.g. /dev/ttyUSB1 or data/devices/boards")
+	fl.IntVar(&f.Boards.Baud, "boards-baud", 0, "baud rate of the LED boards' line (default 9600)")
+	var boardList string
+	fl.StringVar(&boardList, "board", "", "window LED boards as WINDOW=ADDRESS[:WIDTH], comma-separated, e.g. w1=2,w2=3:6")
 	if err := fl.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -268,9 +300,22 @@ func Load(name string, args []string, getenv func(string) string, out io.Writer)
 			c.Printer.Profile = f.Printer.Profile
 		case "printer-baud":
 			c.Printer.Baud = f.Printer.Baud
+		case "audio":
+			c.Audio = f.Audio
+		case "boards":
+			c.Boards.Port = f.Boards.Port
+		case "boards-baud":
+			c.Boards.Baud = f.Boards.Baud
 		}
 	})
 	scannerFlags(&c.Scanner)
+	if boardList != "" {
+		list, err := ParseBoardList(boardList)
+		if err != nil {
+			return Config{}, err
+		}
+		c.Boards.Windows = list
+	}
 	c = c.withDefaults()
 	if err := c.Validate(); err != nil {
 		return Config{}, err
@@ -293,7 +338,71 @@ func (c Config) withDefaults() Config {
 	if c.Scanner.Configured() && c.Scanner.Baud == 0 {
 		c.Scanner.Baud = DefaultScannerBaud
 	}
+	if c.Boards.Port != "" && c.Boards.Baud == 0 {
+		c.Boards.Baud = DefaultBoardBaud
+	}
+	if len(c.Boards.Windows) > 0 {
+		// A copy: the file's list must not change under its reader.
+		ws := make([]WindowBoard, len(c.Boards.Windows))
+		for i, w := range c.Boards.Windows {
+			if w.Width == 0 {
+				w.Width = DefaultBoardWidth
+			}
+			ws[i] = w
+		}
+		c.Boards.Windows = ws
+	}
 	return c
+}
+
+// ParseBoardList reads the -board flag: WINDOW=ADDRESS[:WIDTH], separated
+// by commas.
+func ParseBoardList(s string) ([]WindowBoard, error) {
+	var out []WindowBoard
+	for item := range strings.SplitSeq(s, ",") {
+		item = strings.TrimSpace(item)
+		id, rest, ok := strings.Cut(item, "=")
+		addr, width, hasWidth := strings.Cut(rest, ":")
+		w := WindowBoard{WindowID: strings.TrimSpace(id)}
+		var err error
+		if ok {
+			w.Address, err = strconv.Atoi(addr)
+		}
+		if err == nil && hasWidth {
+			w.Width, err = strconv.Atoi(width)
+		}
+		if !ok || err != nil || w.WindowID == "" {
+			return nil, configErrorf(err, "табло окна %q задано неверно: нужно ОКНО=АДРЕС или ОКНО=АДРЕС:ШИРИНА, например w1=2", item)
+		}
+		out = append(out, w)
+	}
+	return out, nil
+}
+
+// validate checks the LED boards' line: every address fits the
+// protocol and belongs to one window.
+func (b BoardsConfig) validate() error {
+	if b.Baud < 0 {
+		return configErrorf(nil, "скорость порта не может быть отрицательной")
+	}
+	if len(b.Windows) > 0 && b.Port == "" {
+		return configErrorf(nil, "табло окон заданы, а порт их линии нет (boards.port, -boards)")
+	}
+	addrs, windows := map[int]bool{}, map[string]bool{}
+	for _, w := range b.Windows {
+		switch {
+		case w.Address < 0 || w.Address > 255 || w.Address == 1 || w.Address == 7:
+			return configErrorf(nil, "адрес табло окна %s — %d: нужен от 0 до 255, кроме 1 и 7 (это байты начала и конца кадра)", w.WindowID, w.Address)
+		case w.Width < 1 || w.Width > 64:
+			return configErrorf(nil, "ширина табло окна %s — %d знаков: нужна от 1 до 64", w.WindowID, w.Width)
+		case addrs[w.Address]:
+			return configErrorf(nil, "адрес табло %d указан дважды", w.Address)
+		case windows[w.WindowID]:
+			return configErrorf(nil, "табло окна %s указано дважды", w.WindowID)
+		}
+		addrs[w.Address], windows[w.WindowID] = true, true
+	}
+	return nil
 }
 
 // Validate checks that the terminal can reach its server as its device.
@@ -327,6 +436,9 @@ func (c Config) Validate() error {
 	}
 	if c.Printer.Baud < 0 {
 		return configErrorf(nil, "скорость порта не может быть отрицательной")
+	}
+	if err := c.Boards.validate(); err != nil {
+		return err
 	}
 	return c.Scanner.validate()
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -41,7 +42,7 @@ func TestReadServerWrittenFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{Server: "http://127.0.0.1:8080", OfficeID: "demo", DeviceID: "kiosk1", Credential: "dev_kiosk1.secret", Language: Russian}
-	if c != want {
+	if !reflect.DeepEqual(c, want) {
 		t.Errorf("got %+v\nwant %+v", c, want)
 	}
 	if c.IdleTimeout() != 30*time.Second {
@@ -65,6 +66,49 @@ func TestKioskSettingsAndDefaults(t *testing.T) {
 	}
 	if vid, pid, ok := c.Scanner.VIDPID(); !ok || vid != "0c2e" || pid != "0b61" || c.Scanner.Baud != DefaultScannerBaud {
 		t.Errorf("scanner %+v", c.Scanner)
+	}
+}
+
+// A hall board's sound and LED boards come from the file; -board replaces
+// the file's list of boards.
+func TestBoardSettings(t *testing.T) {
+	file := strings.Replace(serverFile, `"credential"`, `"audio": "none",
+  "boards": {"port": "/dev/ttyUSB1", "windows": [{"window_id": "w1", "address": 2}, {"window_id": "w2", "address": 3, "width": 6}]},
+  "credential"`, 1)
+	path := writeFile(t, file, 0o600)
+	c, err := Load("talon-display", []string{"-config", path}, noEnv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := BoardsConfig{Port: "/dev/ttyUSB1", Baud: DefaultBoardBaud, Windows: []WindowBoard{
+		{WindowID: "w1", Address: 2, Width: DefaultBoardWidth}, {WindowID: "w2", Address: 3, Width: 6}}}
+	if c.Audio != AudioNone || !reflect.DeepEqual(c.Boards, want) {
+		t.Errorf("audio %q boards %+v", c.Audio, c.Boards)
+	}
+	c, err = Load("talon-display", []string{"-config", path, "-audio", "PCH", "-boards", "data/devices/boards", "-board", "w3=4, w4=5:8"}, noEnv, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = BoardsConfig{Port: "data/devices/boards", Baud: DefaultBoardBaud, Windows: []WindowBoard{
+		{WindowID: "w3", Address: 4, Width: DefaultBoardWidth}, {WindowID: "w4", Address: 5, Width: 8}}}
+	if c.Audio != "PCH" || !reflect.DeepEqual(c.Boards, want) {
+		t.Errorf("audio %q boards %+v", c.Audio, c.Boards)
+	}
+	plain := writeFile(t, serverFile, 0o600)
+	for _, tc := range []struct{ args, want string }{
+		{"-board w1", "ОКНО=АДРЕС"},
+		{"-board w1=x", "ОКНО=АДРЕС"},
+		{"-board w1=7 -boards p", "кроме 1 и 7"},
+		{"-board w1=2,w2=2 -boards p", "адрес табло 2 указан дважды"},
+		{"-board w1=2,w1=3 -boards p", "окна w1 указано дважды"},
+		{"-board w1=2:99 -boards p", "ширина табло"},
+		{"-board w1=2", "порт их линии нет"},
+	} {
+		_, err := Load("talon-display", append([]string{"-config", plain}, strings.Fields(tc.args)...), noEnv, io.Discard)
+		var ce *ConfigError
+		if !errors.As(err, &ce) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want it to say %q", tc.args, err, tc.want)
+		}
 	}
 }
 

@@ -1,0 +1,205 @@
+package ui
+
+import (
+	"context"
+	"net"
+	"path/filepath"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2/test"
+
+	"github.com/talonqueue/talon/hardware/emulator"
+	"github.com/talonqueue/talon/hardware/rs485"
+	"github.com/talonqueue/talon/hardware/serialport"
+	"github.com/talonqueue/talon/internal/testserver"
+	"github.com/talonqueue/talon/queue-server/client"
+	"github.com/talonqueue/talon/queue-server/domain"
+)
+
+// freeAddr is a loopback address a restarted server can listen on again.
+func freeAddr(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// loggedIn is a person's SDK client.
+func loggedIn(t testing.TB, url, login string) *client.Client {
+	t.Helper()
+	c, err := client.New(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Login(context.Background(), login, "demo"); err != nil {
+		t.Fatalf("login %s: %v", login, err)
+	}
+	return c
+}
+
+// displayClient is display1's SDK client, reconnecting quickly for tests.
+func displayClient(t testing.TB, url, credential string) *client.Client {
+	t.Helper()
+	cl, err := client.New(url, client.WithDeviceCredential(credential), client.WithUserAgent("talon-display-test display1"),
+		client.WithStreamTiming(client.StreamTiming{MinBackoff: 50 * time.Millisecond, MaxBackoff: 300 * time.Millisecond}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cl
+}
+
+// liveBoard runs the board's screen headless on the SDK's stream, as main
+// does, until the test ends or stop is called; the test makes the app. One
+// board at a time: the test driver runs each board's UI work on its
+// stream's goroutine, and Fyne's caches expect one UI goroutine.
+func liveBoard(t testing.TB, cl *client.Client, cfg Config) (b *Board, stop func()) {
+	t.Helper()
+	b = New(cfg)
+	w := test.NewWindow(b.Content())
+	b.mu.Lock()
+	w.Resize(fullHD)
+	b.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	sub := cl.Subscribe(ctx, "demo", b)
+	stop = sync.OnceFunc(func() {
+		cancel()
+		sub.Close()
+		b.Close()
+		w.Close()
+	})
+	t.Cleanup(stop)
+	return b, stop
+}
+
+// runningTexts is what the running line shows now.
+func (b *Board) runningTexts() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.beat()
+	return slices.Clone(b.v.marquee.texts)
+}
+
+func (b *Board) live() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.v.banner.Live()
+}
+
+// An operator's call reaches the hall board and window 1's LED board; the
+// server is killed and started again, and the board shows the same calls
+// and the next call after it.
+func TestBoardEndToEnd(t *testing.T) {
+	dir, addr := t.TempDir(), freeAddr(t)
+	cmd, url := testserver.Start(t, dir, addr)
+	emu, err := emulator.NewBoardLine(filepath.Join(t.TempDir(), "boards"), emulator.BoardOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { emu.Close() })
+	line, err := rs485.Open(serialport.Config{Path: emu.Path(), Baud: 9600}, rs485.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { line.Close() })
+	led1, err := line.Board(2, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	led2, err := line.Board(3, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sp := &fakeSpeaker{ok: true}
+	test.NewTempApp(t)
+	cred := testserver.Pair(t, url, "display1")
+	b, stop := liveBoard(t, displayClient(t, url, cred), Config{Speaker: sp, LEDs: []WindowLED{
+		{WindowID: "w1", Address: 2, Width: 5, Board: led1}, {WindowID: "w2", Address: 3, Width: 5, Board: led2}}})
+	eventually(t, "the board online", b.live)
+
+	ctx := context.Background()
+	op := loggedIn(t, url, "operator1")
+	if _, err := op.OpenWindowSession(ctx, "demo", "w1"); err != nil {
+		t.Fatal(err)
+	}
+	hall := loggedIn(t, url, "hall")
+	for range 2 {
+		if _, err := hall.IssueTicket(ctx, "demo", domain.IssueRequest{ServiceID: "passport"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	first, err := op.CallNext(ctx, "demo", "w1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Number != "А001" {
+		t.Fatalf("called %s", first.Number)
+	}
+	eventually(t, "А001 → 1 on the board", func() bool { return slices.Equal(b.shown(), []string{"А001 → 1"}) })
+	if !b.lit() {
+		t.Error("the new call is not highlighted")
+	}
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := emu.WaitText(wctx, 2, "A001"); err != nil {
+		t.Fatalf("window 1's LED board (address 2): %v; the line shows %v", err, emu.Snapshot())
+	}
+	if got := emu.Text(3); got != "" {
+		t.Errorf("window 2's LED board shows %q", got)
+	}
+	if got := sp.spoken(); !slices.Equal(got, []string{"А001 → 1"}) {
+		t.Errorf("said %q", got)
+	}
+
+	// The running line: the demo's text from the snapshot, then what the
+	// hall administrator adds and removes, through the stream.
+	const demoText = "Уважаемые заявители! Получить готовые документы можно в окнах 2, 4 и 6."
+	eventually(t, "the demo's announcement running", func() bool { return slices.Contains(b.runningTexts(), demoText) })
+	added, err := hall.PutAnnouncement(ctx, domain.Announcement{ID: "fee", OfficeID: "demo", Enabled: true, Order: 9, Text: "Госпошлину можно оплатить в терминале у входа"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the added announcement running", func() bool { return slices.Contains(b.runningTexts(), added.Text) })
+	if err := hall.DeleteAnnouncement(ctx, "demo", added.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the deleted announcement gone", func() bool { return !slices.Contains(b.runningTexts(), added.Text) })
+
+	// The server dies without a word and comes back on the same address
+	// and data.
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	eventually(t, "the board says it is not live", func() bool { return !b.live() })
+	if got := b.shown(); !slices.Equal(got, []string{"А001 → 1"}) {
+		t.Errorf("while the server is down the board shows %q", got)
+	}
+	testserver.Start(t, dir, addr)
+	eventually(t, "the board online again", b.live)
+	if got := b.shown(); !slices.Equal(got, []string{"А001 → 1"}) {
+		t.Errorf("after the restart the board shows %q", got)
+	}
+	op = loggedIn(t, url, "operator1")
+	second, err := op.CallNext(ctx, "demo", "w1", true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, second.Number+" → 1 on the board", func() bool { return slices.Equal(b.shown(), []string{second.Number + " → 1"}) })
+	if err := emu.WaitText(wctx, 2, "A002"); err != nil {
+		t.Fatalf("window 1's LED board after the restart: %v; the line shows %v", err, emu.Snapshot())
+	}
+	if got := sp.spoken(); !slices.Equal(got, []string{"А001 → 1", "А002 → 1"}) {
+		t.Errorf("said %q: a reconnect must not repeat a call", got)
+	}
+	// A board that starts now learns the same from the restarted
+	// server's snapshot.
+	stop()
+	fresh, _ := liveBoard(t, displayClient(t, url, cred), Config{})
+	eventually(t, "a new board's snapshot", func() bool { return slices.Equal(fresh.shown(), []string{second.Number + " → 1"}) })
+}
