@@ -30,8 +30,6 @@ import (
 	"github.com/talonqueue/talon/hardware/rs485"
 	"github.com/talonqueue/talon/hardware/serialport"
 	"github.com/talonqueue/talon/internal/terminal"
-	"github.com/talonqueue/talon/queue-server/client"
-	"github.com/talonqueue/talon/queue-server/domain"
 )
 
 func main() {
@@ -90,7 +88,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	a.Settings().SetTheme(terminal.NewTheme(true))
 	w := a.NewWindow("Talon — табло")
 	b := ui.New(ui.Config{OfficeID: cfg.OfficeID, Snapshots: cl, Speaker: speaker, LEDs: leds,
-		Reporter: serverBoards{cl: cl, office: cfg.OfficeID, device: cfg.DeviceID}, Language: cfg.Language, Log: log})
+		Reporter: ui.ServerBoards{Client: cl, OfficeID: cfg.OfficeID, DeviceID: cfg.DeviceID}, Language: cfg.Language, Log: log})
 	board.Store(b)
 	defer b.Close()
 	w.SetContent(b.Content())
@@ -121,16 +119,4 @@ func newSpeaker(audio string, log *slog.Logger, onState func(ok bool, problem st
 		return ui.Silent{}, nil
 	}
 	return voice.New(voice.Options{Audio: audio, Log: log, OnState: onState})
-}
-
-// serverBoards tells the server how the window LED boards are, as this
-// display's device state.
-type serverBoards struct {
-	cl             *client.Client
-	office, device string
-}
-
-func (s serverBoards) ReportBoards(ctx context.Context, boards []domain.BoardState) error {
-	_, err := s.cl.ReportDeviceState(ctx, s.office, s.device, domain.DeviceState{Boards: boards})
-	return err
 }

@@ -118,7 +118,8 @@ func TestBoardEndToEnd(t *testing.T) {
 	sp := &fakeSpeaker{ok: true}
 	test.NewTempApp(t)
 	cred := testserver.Pair(t, url, "display1")
-	b, stop := liveBoard(t, displayClient(t, url, cred), Config{Speaker: sp, LEDs: []WindowLED{
+	cl := displayClient(t, url, cred)
+	b, stop := liveBoard(t, cl, Config{Speaker: sp, Reporter: ServerBoards{Client: cl, OfficeID: "demo", DeviceID: "display1"}, LEDs: []WindowLED{
 		{WindowID: "w1", Address: 2, Width: 5, Board: led1}, {WindowID: "w2", Address: 3, Width: 5, Board: led2}}})
 	eventually(t, "the board online", b.live)
 
@@ -170,6 +171,41 @@ func TestBoardEndToEnd(t *testing.T) {
 	}
 	eventually(t, "the deleted announcement gone", func() bool { return !slices.Contains(b.runningTexts(), added.Text) })
 
+	// The LED line's cable is pulled: the office page learns it from the
+	// display's device state, and the hall sees nothing of it.
+	if err := emu.Pair().Unplug(); err != nil {
+		t.Fatal(err)
+	}
+	boards := func() []domain.BoardState {
+		ds, err := hall.ListDevices(ctx, "demo")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range ds {
+			if d.ID == "display1" && d.State != nil {
+				return d.State.Boards
+			}
+		}
+		return nil
+	}
+	if _, err := op.RecallTicket(ctx, "demo", first.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the silent board reported", func() bool {
+		bs := boards()
+		return len(bs) == 2 && bs[0].WindowID == "w1" && bs[0].Address == 2 && !bs[0].OK
+	})
+	if err := emu.Pair().Replug(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := op.RecallTicket(ctx, "demo", first.ID); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the board reported answering again", func() bool {
+		bs := boards()
+		return len(bs) == 2 && bs[0].OK
+	})
+
 	// The server dies without a word and comes back on the same address
 	// and data.
 	if err := cmd.Process.Kill(); err != nil {
@@ -194,7 +230,7 @@ func TestBoardEndToEnd(t *testing.T) {
 	if err := emu.WaitText(wctx, 2, "A002"); err != nil {
 		t.Fatalf("window 1's LED board after the restart: %v; the line shows %v", err, emu.Snapshot())
 	}
-	if got := sp.spoken(); !slices.Equal(got, []string{"А001 → 1", "А002 → 1"}) {
+	if got := sp.spoken(); !slices.Equal(got, []string{"А001 → 1", "А001 → 1", "А001 → 1", "А002 → 1"}) { // two recalls
 		t.Errorf("said %q: a reconnect must not repeat a call", got)
 	}
 	// A board that starts now learns the same from the restarted

@@ -8,6 +8,7 @@ import (
 
 	"github.com/talonqueue/talon/hardware/rs485"
 	"github.com/talonqueue/talon/hardware/window"
+	"github.com/talonqueue/talon/queue-server/client"
 	"github.com/talonqueue/talon/queue-server/domain"
 )
 
@@ -23,6 +24,17 @@ type WindowLED struct {
 // page can raise an alert: the hall itself never sees technical trouble.
 type BoardReporter interface {
 	ReportBoards(ctx context.Context, boards []domain.BoardState) error
+}
+
+// ServerBoards reports the boards as the display's device state.
+type ServerBoards struct {
+	Client             *client.Client
+	OfficeID, DeviceID string
+}
+
+func (s ServerBoards) ReportBoards(ctx context.Context, boards []domain.BoardState) error {
+	_, err := s.Client.ReportDeviceState(ctx, s.OfficeID, s.DeviceID, domain.DeviceState{Boards: boards})
+	return err
 }
 
 // blinkPeriod is how long a blinking board stays on, then off.
