@@ -3,8 +3,10 @@ package ui
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
 
 	"github.com/talonqueue/talon/hardware/rs485"
 	"github.com/talonqueue/talon/hardware/window"
@@ -180,16 +182,22 @@ func (l *leds) drive(i int, lb *ledBoard) {
 	}
 }
 
-// put shows text on a board, or blanks it. A number the board cannot spell
-// (a letter with no Latin twin, too long) blanks it rather than show a
-// wrong one; that is the board's limit, not a fault.
+// put shows text on a board, or blanks it. A board is ASCII: a prefix
+// letter with no Latin twin (Б, Г, П…) leaves the ticket's digits, which
+// still tell the applicant at this window it is them, and a text the board
+// cannot hold at all blanks it rather than show a wrong one.
 func (l *leds) put(lb *ledBoard, text string) error {
 	ctx, cancel := context.WithTimeout(l.ctx, 10*time.Second)
 	defer cancel()
 	if text != "" {
-		ascii, err := rs485.Latin(text)
-		if err == nil && len(ascii) <= lb.cfg.Width {
-			return lb.cfg.Board.Show(ctx, text)
+		show := text
+		ascii, err := rs485.Latin(show)
+		if err != nil {
+			show = strings.TrimLeftFunc(text, unicode.IsLetter)
+			ascii, err = rs485.Latin(show)
+		}
+		if err == nil && ascii != "" && len(ascii) <= lb.cfg.Width {
+			return lb.cfg.Board.Show(ctx, show)
 		}
 		if lb.bad == text {
 			return lb.cfg.Board.Clear(ctx)
