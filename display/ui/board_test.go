@@ -277,6 +277,11 @@ func TestRunningLine(t *testing.T) {
 	tb.clk.add(time.Second)
 	m.frame(tb.clk.Now())
 	x1 := m.text.Position().X
+	// A text of size zero is drawn at first, then culled once it moves
+	// past the left edge: seen under Xvfb, the line went blank mid-text.
+	if sz := m.text.Size(); sz.Width < m.textW || sz.Height <= 0 {
+		t.Errorf("the running text is %v, its content %v wide", sz, m.textW)
+	}
 	tb.clk.add(time.Minute)
 	m.frame(tb.clk.Now())
 	next := m.current()

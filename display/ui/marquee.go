@@ -81,8 +81,12 @@ func (m *marquee) show(i int, now time.Time) {
 	m.text.Move(fyne.NewPos(m.area.w, m.y()))
 }
 
+// measure sizes the text to itself: a text left at size zero is culled by
+// the painter as soon as its position leaves the line on the left.
 func (m *marquee) measure() {
-	m.textW = m.text.MinSize().Width
+	size := m.text.MinSize()
+	m.text.Resize(size)
+	m.textW = size.Width
 }
 
 func (m *marquee) y() float32 { return (m.area.h - m.text.MinSize().Height) / 2 }
