@@ -67,7 +67,9 @@ func (o *office) driver(t *testing.T, profile string) *printer.Printer {
 }
 
 func (o *office) driverFor(p escpos.Profile) *printer.Printer {
-	return printer.New(o.port, p, printer.Options{StatusTimeout: time.Second})
+	// Generous for a loaded CI machine; an unplugged printer fails at once
+	// with an I/O error, not by this timeout.
+	return printer.New(o.port, p, printer.Options{StatusTimeout: 3 * time.Second})
 }
 
 func profileNamed(t *testing.T, name string) escpos.Profile {
