@@ -6,7 +6,9 @@
 //
 // -pad (or TALON_PAD) is the RS-485 line of the call-button pads and
 // -pad-address the address of this window's pad on it (default 5; 0x01
-// and 0x07 are the framing bytes, no pad has them). -scanner (or
+// and 0x07 are the framing bytes, no pad has them); -pad-echo says the pads
+// echo every frame, so a pad that dies behind a working adapter is shown as
+// silent, not only a line that stops taking frames. -scanner (or
 // -scanner-usb, with -scanner-suffix and -scanner-baud, as the kiosk's) is
 // the window's barcode scanner: an operator logs in by showing their staff
 // card to it.
@@ -22,8 +24,6 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
-	"strconv"
-	"strings"
 	"syscall"
 	_ "time/tzdata" // times are shown in the office's zone whatever the host has
 
@@ -49,23 +49,23 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	padPath, padAddr, args, err := padFlags(args, getenv)
-	if err != nil {
-		return err
-	}
 	cfg, err := terminal.LoadStaff("talon-panel", args, getenv, stderr)
 	if err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
 	var pad ui.Pad
-	if padPath != "" {
-		line, err := rs485.Open(serialport.Config{Path: padPath, Baud: 57600}, rs485.Options{Logger: log})
+	if cfg.Pad.Port != "" {
+		opts := rs485.Options{Logger: log}
+		if cfg.Pad.Echo {
+			opts.Ack = rs485.AckEcho
+		}
+		line, err := rs485.Open(serialport.Config{Path: cfg.Pad.Port, Baud: 57600}, opts)
 		if err != nil {
 			return fmt.Errorf("pad line: %w", err)
 		}
 		defer line.Close()
-		rp, err := line.Pad(padAddr)
+		rp, err := line.Pad(byte(cfg.Pad.Address))
 		if err != nil {
 			return err
 		}
@@ -100,37 +100,6 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 type rsPad struct{ *rs485.Pad }
 
 func (p rsPad) Answers() bool { return p.Health().OK() }
-
-// padFlags takes -pad and -pad-address out of args (the rest are the
-// staff terminal's flags): the line's path, also from TALON_PAD, and the
-// window's pad address on it.
-func padFlags(args []string, getenv func(string) string) (path string, addr byte, rest []string, err error) {
-	path, addrText := getenv("TALON_PAD"), "5"
-	for i := 0; i < len(args); i++ {
-		name, value, hasValue := strings.Cut(strings.TrimLeft(args[i], "-"), "=")
-		if !strings.HasPrefix(args[i], "-") || (name != "pad" && name != "pad-address") {
-			rest = append(rest, args[i])
-			continue
-		}
-		if !hasValue {
-			if i+1 >= len(args) {
-				return "", 0, nil, fmt.Errorf("-%s: a value is needed", name)
-			}
-			i++
-			value = args[i]
-		}
-		if name == "pad" {
-			path = value
-		} else {
-			addrText = value
-		}
-	}
-	n, err := strconv.ParseUint(addrText, 0, 8)
-	if err != nil {
-		return "", 0, nil, fmt.Errorf("-pad-address %q: %w", addrText, err)
-	}
-	return path, byte(n), rest, nil
-}
 
 // people logs each person in with an SDK client of their own, which logs
 // in again by itself when the token expires during the day.

@@ -50,6 +50,8 @@ type Config struct {
 	Audio string `json:"audio,omitempty"`
 	// Boards is the RS-485 line of window LED boards a hall board drives.
 	Boards BoardsConfig `json:"boards,omitzero"`
+	// Pad is the call-button pad an operator panel drives.
+	Pad PadConfig `json:"pad,omitzero"`
 }
 
 // PrinterConfig is a ticket printer on a serial line.
@@ -75,6 +77,17 @@ type BoardsConfig struct {
 	Windows []WindowBoard `json:"windows,omitempty"`
 }
 
+// PadConfig is the RS-485 line of the operators' call-button pads and the
+// address of this window's pad on it.
+type PadConfig struct {
+	Port    string `json:"port,omitempty"`
+	Address int    `json:"address,omitempty"` // default DefaultPadAddress
+	// Echo says the pads (or the line's adapter) send every frame back:
+	// only then can a pad that died behind a working adapter be told from
+	// a live one.
+	Echo bool `json:"echo,omitempty"`
+}
+
 // WindowBoard is one window's LED board on the line.
 type WindowBoard struct {
 	WindowID string `json:"window_id"`
@@ -92,6 +105,9 @@ const (
 	DefaultBoardBaud      = 9600
 	// DefaultBoardWidth fits a ticket with a two-letter series, "АБ123".
 	DefaultBoardWidth = 5
+	// DefaultPadAddress is the pad's factory address; 0x01 and 0x07 are
+	// the line's framing bytes, which no pad has.
+	DefaultPadAddress = 5
 )
 
 // IdleTimeout is how long a screen waits for a touch before it goes back to
@@ -211,6 +227,7 @@ func ReadConfigFile(path string) (Config, error) {
 // flag because a command line is visible to every user of the machine.
 const (
 	EnvConfig     = "TALON_CONFIG"
+	EnvPad        = "TALON_PAD"
 	EnvServer     = "TALON_SERVER"
 	EnvOffice     = "TALON_OFFICE"
 	EnvDevice     = "TALON_DEVICE"

@@ -9,7 +9,8 @@ import (
 
 // LoadStaff builds the configuration of a terminal a person logs in to
 // (the operator panel): only where the server is, its certificate pin, the
-// language and the barcode scanner staff cards are read with, from a
+// language, the barcode scanner staff cards are read with and the window's
+// call-button pad, from a
 // terminal's file (-config or TALON_CONFIG), the environment and the flags,
 // in rising precedence. A device credential in the file is dropped: what a
 // person does must be recorded as theirs.
@@ -21,6 +22,9 @@ func LoadStaff(name string, args []string, getenv func(string) string, out io.Wr
 	pin := fl.String("cert-fingerprint", "", "SHA-256 fingerprint of the server's certificate to pin [$"+EnvCertPin+"]")
 	lang := fl.String("lang", "", "language of the screens: ru or en [$"+EnvLanguage+"]")
 	scannerFlags := defineScannerFlags(fl)
+	padPort := fl.String("pad", "", "RS-485 line of the call-button pads, e.g. /dev/ttyUSB2 or data/devices/pads [$"+EnvPad+"]")
+	padAddress := fl.Int("pad-address", 0, "this window's pad address on the line (default 5)")
+	padEcho := fl.Bool("pad-echo", false, "the pads echo every frame, so a dead pad is noticed")
 	if err := fl.Parse(args); err != nil {
 		return Config{}, err
 	}
@@ -34,8 +38,28 @@ func LoadStaff(name string, args []string, getenv func(string) string, out io.Wr
 			return Config{}, err
 		}
 	}
-	c = Config{Server: c.Server, OfficeID: c.OfficeID, CertFingerprint: c.CertFingerprint, Language: c.Language, Scanner: c.Scanner}
+	c = Config{Server: c.Server, OfficeID: c.OfficeID, CertFingerprint: c.CertFingerprint, Language: c.Language, Scanner: c.Scanner, Pad: c.Pad}
 	scannerFlags(&c.Scanner)
+	fl.Visit(func(f *flag.Flag) {
+		switch f.Name {
+		case "pad-address":
+			c.Pad.Address = *padAddress
+		case "pad-echo":
+			c.Pad.Echo = *padEcho
+		}
+	})
+	if v := getenv(EnvPad); v != "" {
+		c.Pad.Port = v
+	}
+	if *padPort != "" {
+		c.Pad.Port = *padPort
+	}
+	if c.Pad.Address == 0 {
+		c.Pad.Address = DefaultPadAddress
+	}
+	if c.Pad.Address < 0 || c.Pad.Address > 255 {
+		return Config{}, configErrorf(nil, "адрес пульта %d вне 0–255", c.Pad.Address)
+	}
 	if c.Scanner.Configured() && c.Scanner.Baud == 0 {
 		c.Scanner.Baud = DefaultScannerBaud
 	}

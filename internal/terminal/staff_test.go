@@ -4,6 +4,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -49,5 +50,29 @@ func TestLoadStaff(t *testing.T) {
 		if _, err := LoadStaff("p", args, env(nil), io.Discard); err == nil {
 			t.Errorf("%q accepted", args)
 		}
+	}
+}
+
+// The call-button pad: from the file, TALON_PAD and the flags over it.
+func TestLoadStaffPad(t *testing.T) {
+	panel := filepath.Join(t.TempDir(), "panel.json")
+	if err := os.WriteFile(panel, []byte(`{"server":"http://10.0.0.5:8080","pad":{"port":"/dev/ttyUSB2","address":9,"echo":true}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+	c, err := LoadStaff("p", []string{"-config", panel}, env(nil), io.Discard)
+	if err != nil || c.Pad != (PadConfig{Port: "/dev/ttyUSB2", Address: 9, Echo: true}) {
+		t.Errorf("pad from the file: %+v, %v", c.Pad, err)
+	}
+	c, err = LoadStaff("p", []string{"-config", panel, "-pad-address", "12", "-pad-echo=false"}, env(map[string]string{EnvPad: "data/devices/pads"}), io.Discard)
+	if err != nil || c.Pad != (PadConfig{Port: "data/devices/pads", Address: 12}) {
+		t.Errorf("pad from the environment and flags: %+v, %v", c.Pad, err)
+	}
+	c, err = LoadStaff("p", []string{"-server", "http://x:1", "-pad", "data/devices/pads"}, env(nil), io.Discard)
+	if err != nil || c.Pad != (PadConfig{Port: "data/devices/pads", Address: DefaultPadAddress}) {
+		t.Errorf("pad with the default address: %+v, %v", c.Pad, err)
+	}
+	if _, err := LoadStaff("p", []string{"-server", "http://x:1", "-pad-address", "300"}, env(nil), io.Discard); err == nil || !strings.Contains(err.Error(), "адрес пульта 300") {
+		t.Errorf("address 300: %v", err)
 	}
 }
