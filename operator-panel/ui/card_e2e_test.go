@@ -48,7 +48,12 @@ func TestEndToEndStaffCardAtTheScanner(t *testing.T) {
 	test.NewTempApp(t)
 	p := New(Config{Auth: people{url}, Codes: codes})
 	w := test.NewWindow(p.Content())
+	// Under the panel's lock: the scanner's codes reach the panel from
+	// their own goroutine from now on.
+	p.mu.Lock()
 	w.Resize(fyne.NewSize(1280, 800))
+	hint := p.login.CardHint.Visible()
+	p.mu.Unlock()
 	t.Cleanup(func() {
 		p.Close()
 		stopScanner()
@@ -57,7 +62,7 @@ func TestEndToEndStaffCardAtTheScanner(t *testing.T) {
 		w.Close()
 	})
 	h := &harness{t: t, p: p, w: w}
-	if !p.login.CardHint.Visible() {
+	if !hint {
 		t.Error("no hint of the staff card at a window with a scanner")
 	}
 
@@ -65,15 +70,18 @@ func TestEndToEndStaffCardAtTheScanner(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.eventually("a code that is no card refused", func() bool { return p.Refusal.Visible() })
-	if p.Refusal.Text != russian.NotACard {
-		t.Errorf("refusal %q", p.Refusal.Text)
+	if _, refusal, _ := h.seen(); refusal != russian.NotACard {
+		t.Errorf("refusal %q", refusal)
 	}
 
 	if err := emu.Scan(card.Card); err != nil {
 		t.Fatal(err)
 	}
 	h.eventually("the windows, by the card", func() bool { return p.screen == ScreenWindows && p.choose.Button("w1") != nil })
-	if p.actor.Login != "operator1" || p.Refusal.Visible() {
-		t.Errorf("logged in as %+v, refusal %q", p.actor, p.Refusal.Text)
+	p.mu.Lock()
+	actor := p.actor
+	p.mu.Unlock()
+	if _, refusal, refused := h.seen(); actor.Login != "operator1" || refused {
+		t.Errorf("logged in as %+v, refusal %q", actor, refusal)
 	}
 }
