@@ -1,6 +1,9 @@
 package domain
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestNormalizePhone(t *testing.T) {
 	for _, tt := range []struct{ in, want string }{
@@ -97,4 +100,27 @@ func TestOfficeRatingWindow(t *testing.T) {
 	if err := o.Validate(); ErrorCode(err) != CodeInvalid {
 		t.Errorf("negative rating time: %v", err)
 	}
+}
+
+// A phone from a terminal's keyboard either fails with the sentence or
+// becomes +79 and nine digits, which normalises to itself.
+func FuzzNormalizePhone(f *testing.F) {
+	for _, s := range []string{"+79161234567", "8 (916) 123-45-67", "9161234567", "+7 495 123 45 67", "", "+", "８９１６"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		p, err := NormalizePhone(s)
+		if err != nil {
+			return
+		}
+		if len(p) != 12 || p[:3] != "+79" || strings.Trim(p[1:], "0123456789") != "" {
+			t.Fatalf("NormalizePhone(%q) = %q", s, p)
+		}
+		if again, err := NormalizePhone(p); err != nil || again != p {
+			t.Fatalf("%q normalises to %q, %v", p, again, err)
+		}
+		if MaskPhone(p) == "" {
+			t.Fatalf("%q has no mask", p)
+		}
+	})
 }
