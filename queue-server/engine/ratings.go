@@ -154,6 +154,17 @@ func (o *office) ticketRef(ref string) *domain.Ticket {
 	return o.tickets[o.byToken[ref]]
 }
 
+// RatedTicketID is the id of the ticket a rating names by id or status
+// token, "" when there is none.
+func (e *Engine) RatedTicketID(officeID, ref string) string {
+	if o := e.offices[officeID]; o != nil {
+		if t := o.ticketRef(ref); t != nil {
+			return t.ID
+		}
+	}
+	return ""
+}
+
 // SubmitRating stores a rating of a ticket's latest service at a window.
 func (e *Engine) SubmitRating(a domain.Actor, officeID string, r domain.NewRating, ch *domain.Changes) (domain.Rating, error) {
 	o, err := e.officeAs(a, officeID, permRate)

@@ -13,9 +13,13 @@ func (s *Service) CurrentRatingForm(ctx context.Context, officeID string) (domai
 }
 
 // SubmitRating is journaled like every write: who, which ticket, the
-// outcome; never the answers or the phone.
+// outcome; never the answers or the phone. A ticket named by its status
+// token (a scanned QR) is journaled by its id: the token is the key to
+// its public page.
 func (s *Service) SubmitRating(ctx context.Context, officeID string, r domain.NewRating) (domain.Rating, error) {
-	return write(ctx, s, &entry{action: "submitRating", officeID: officeID, ticketID: r.TicketID}, func(e *engine.Engine, ch *domain.Changes) (domain.Rating, error) {
+	en := &entry{action: "submitRating", officeID: officeID}
+	return write(ctx, s, en, func(e *engine.Engine, ch *domain.Changes) (domain.Rating, error) {
+		en.ticketID = e.RatedTicketID(officeID, r.TicketID)
 		return e.SubmitRating(actor(ctx), officeID, r, ch)
 	})
 }

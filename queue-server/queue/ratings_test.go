@@ -31,10 +31,18 @@ func TestRatingSurvivesRestartAndItsPhoneIsPurged(t *testing.T) {
 	if _, err := svc.FinishTicket(op, demo.OfficeID, tk.ID); err != nil {
 		t.Fatal(err)
 	}
+	// Rated by the QR's status token, journaled by the ticket's id.
 	terminal := as("rating1", svc, t)
-	nr := domain.NewRating{TicketID: tk.ID, Phone: "+79161234567", PhoneConsent: true}
-	if _, err := svc.SubmitRating(terminal, demo.OfficeID, nr); err != nil {
+	nr := domain.NewRating{TicketID: tk.StatusToken, Phone: "+79161234567", PhoneConsent: true}
+	if r, err := svc.SubmitRating(terminal, demo.OfficeID, nr); err != nil || r.TicketID != tk.ID {
+		t.Fatalf("rating by the status token: %+v, %v", r, err)
+	}
+	office, err := svc.ListJournal(as("manager", svc, t), demo.OfficeID, domain.JournalQuery{})
+	if err != nil {
 		t.Fatal(err)
+	}
+	if last := office[len(office)-1]; last.Action != "submitRating" || last.TicketID != tk.ID {
+		t.Errorf("journaled as %s of ticket %q, want submitRating of %s", last.Action, last.TicketID, tk.ID)
 	}
 	svc.Close()
 	st.Close()
