@@ -85,20 +85,16 @@ type Rating struct {
 }
 
 // RatingRecord is a rating as the store keeps it: the full phone stays
-// here, and only here, for the SMS survey until it is purged (after
-// RatingPhoneRetention, or earlier by the МКГУ export once delivered). It
-// never goes into events, the journal or an answer.
+// here, and only here, for the SMS survey until it is purged (after the
+// server's personal-data retention time, as bookings' phones are, or
+// earlier by the МКГУ export once delivered). It never goes into events,
+// the journal or an answer.
 type RatingRecord struct {
 	Rating Rating `json:"rating"`
 	Phone  string `json:"phone,omitempty"` // +79XXXXXXXXX
 	// Day is the office-local day of the service, the store's key.
 	Day string `json:"day"`
 }
-
-// RatingPhoneRetention is how long a left phone is kept: the SMS survey
-// of МКГУ runs within days of the visit, and personal data is kept no
-// longer than its purpose needs (152-ФЗ), as bookings' phones are.
-const RatingPhoneRetention = 30 * 24 * time.Hour
 
 // DefaultRatingMinutes is how long after the finish a ticket may be rated
 // when the office sets no Office.RatingMinutes.

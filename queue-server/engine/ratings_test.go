@@ -224,11 +224,12 @@ func TestPurgeRatingPhones(t *testing.T) {
 	if n := f.e.PurgeRatingPhones(f.now.Add(-time.Hour), &ch); n != 0 || !ch.Empty() {
 		t.Fatalf("purged %d phones younger than asked", n)
 	}
-	f.now = f.now.Add(domain.RatingPhoneRetention + time.Minute)
-	if n := f.e.RatingPhonesDue(f.now.Add(-domain.RatingPhoneRetention)); n != 1 {
+	const retention = 30 * 24 * time.Hour
+	f.now = f.now.Add(retention + time.Minute)
+	if n := f.e.RatingPhonesDue(f.now.Add(-retention)); n != 1 {
 		t.Fatalf("%d phones due, want 1", n)
 	}
-	if n := f.e.PurgeRatingPhones(f.now.Add(-domain.RatingPhoneRetention), &ch); n != 1 {
+	if n := f.e.PurgeRatingPhones(f.now.Add(-retention), &ch); n != 1 {
 		t.Fatalf("purged %d, want 1", n)
 	}
 	if len(ch.Ratings) != 1 || ch.Ratings[0].Phone != "" || ch.Ratings[0].Rating.PhoneMasked == "" || ch.Ratings[0].Rating.TicketID != tk.ID {

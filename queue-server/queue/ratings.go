@@ -53,10 +53,11 @@ func (s *Service) GetRatingSummary(ctx context.Context, officeID string, q domai
 	})
 }
 
-// PurgeRatingPhones removes the phones left with ratings more than
-// domain.RatingPhoneRetention ago; the hourly purge of the tick runs it.
+// PurgeRatingPhones removes the phones left with ratings more than the
+// personal-data retention time ago (Options.PersonalDataRetention, as for
+// bookings); the hourly purge of the tick runs it.
 func (s *Service) PurgeRatingPhones(ctx context.Context) (int, error) {
-	before := s.opts.Now().Add(-domain.RatingPhoneRetention)
+	before := s.opts.Now().Add(-s.opts.PersonalDataRetention)
 	due, err := read(s, func(e *engine.Engine) (int, error) { return e.RatingPhonesDue(before), nil })
 	if err != nil || due == 0 {
 		return 0, err

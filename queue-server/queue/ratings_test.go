@@ -55,7 +55,7 @@ func TestRatingSurvivesRestartAndItsPhoneIsPurged(t *testing.T) {
 	if n, err := svc.PurgeRatingPhones(context.Background()); err != nil || n != 0 {
 		t.Fatalf("a purge within the retention: %d, %v", n, err)
 	}
-	clock.Advance(domain.RatingPhoneRetention + time.Hour)
+	clock.Advance(31 * 24 * time.Hour) // the default retention is 30 days
 	if n, err := svc.PurgeRatingPhones(context.Background()); err != nil || n != 1 {
 		t.Fatalf("purge after the retention: %d, %v; want 1", n, err)
 	}
