@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"sort"
 	"time"
 
@@ -318,9 +319,7 @@ func (e *Engine) RatingPeriod(a domain.Actor, officeID string, q *domain.RatingQ
 	if !q.From.Before(q.To) {
 		return "", "", domain.Errorf(domain.CodeInvalid, "начало периода (from) должно быть раньше его конца (to)")
 	}
-	switch q.GroupBy {
-	case "", "service", "operator", "window", "day":
-	default:
+	if q.GroupBy != "" && !slices.Contains(domain.RatingGroupings, q.GroupBy) {
 		return "", "", domain.Errorf(domain.CodeInvalid, "группировка %q неизвестна: service, operator, window или day", q.GroupBy)
 	}
 	return o.day(q.From), o.day(q.To.Add(-time.Nanosecond)), nil
