@@ -63,7 +63,7 @@ bench: modules ## print the performance numbers the issues ask for
 	@$(BENCH) -bench . -benchtime 1x ./queue-server | grep -E '^(Benchmark|ok|FAIL)'
 	@echo "== queue service in process (no HTTP) =="
 	@$(BENCH) -bench . -benchtime 2000x ./queue-server/queue | grep -E '^(Benchmark|ok|FAIL)'
-	@echo "== bbolt group commit and start-up load =="
+	@echo "== bbolt group commit, start-up load, a month read for the rating summary =="
 	@$(BENCH) -bench . ./queue-server/store | grep -E '^(Benchmark|ok|FAIL)'
 	@echo "== push hub alone: 1,000 WebSocket subscribers =="
 	@$(BENCH) -bench . -benchtime 1x ./queue-server/push | grep -E '^(Benchmark|ok|FAIL)'

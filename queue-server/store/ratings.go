@@ -54,8 +54,9 @@ func (s *Store) Ratings(ctx context.Context, officeID, fromDay, toDay string) ([
 }
 
 // Tickets returns the tickets of an office issued on the days fromDay to
-// toDay. Every one is decoded: a summary over a month of a large office
-// reads some 50,000 tickets (about a second); rollups would make it cheap.
+// toDay. Every one is decoded: a month of a large office is 45,000 tickets,
+// about 1.4 s on a 2-core machine (BenchmarkRatingSummaryRead); statistics
+// rollups would make the summary cheap.
 func (s *Store) Tickets(ctx context.Context, officeID, fromDay, toDay string) ([]domain.Ticket, error) {
 	out, err := daysOf[domain.Ticket](ctx, s, bucketTickets, officeID, fromDay, toDay)
 	return out, wrap("tickets", err)
