@@ -59,11 +59,11 @@ test: setup vet lint fmt-check depcheck ## vet, staticcheck, format and import-d
 BENCH := $(GO) test -run '^$$' -count 1 -timeout 30m
 
 bench: modules ## print the performance numbers the issues ask for
-	@echo "== queue-server end to end, fsync on: latency p50/p99, durable ops/s, call fan-out to 1,000 boards =="
+	@echo "== queue-server end to end, fsync on: latency p50/p99, durable ops/s, call fan-out to 1,000 boards, ratings stored/s =="
 	@$(BENCH) -bench . -benchtime 1x ./queue-server | grep -E '^(Benchmark|ok|FAIL)'
 	@echo "== queue service in process (no HTTP) =="
 	@$(BENCH) -bench . -benchtime 2000x ./queue-server/queue | grep -E '^(Benchmark|ok|FAIL)'
-	@echo "== bbolt group commit and start-up load =="
+	@echo "== bbolt group commit, start-up load, a month read for the rating summary =="
 	@$(BENCH) -bench . ./queue-server/store | grep -E '^(Benchmark|ok|FAIL)'
 	@echo "== push hub alone: 1,000 WebSocket subscribers =="
 	@$(BENCH) -bench . -benchtime 1x ./queue-server/push | grep -E '^(Benchmark|ok|FAIL)'

@@ -568,6 +568,21 @@ var samples = map[string]sample{
 	"listAppointmentSlots": {query: func(o *accessOffice) string {
 		return url.Values{"service_id": {o.bookable}, "day": {o.day}}.Encode()
 	}},
+	// Each caller rates a ticket just finished at the operator's window,
+	// which is the window of the office's rating terminal.
+	"submitRating": {prepare: (*accessSuite).finished, body: func(_ *accessOffice, v map[string]string) any {
+		return map[string]any{"ticket_id": v["finished"], "form_id": "mkgu", "form_version": "0.0.4",
+			"answers": []any{map[string]string{"indicator_id": "9", "value_id": "45"}}}
+	}},
+	"pendingRating": {query: func(o *accessOffice) string { return url.Values{"window": {o.window}}.Encode() }},
+}
+
+// finished serves a ticket at the operator's window to its finish.
+func (s *accessSuite) finished(t *testing.T, o *accessOffice) map[string]string {
+	t.Helper()
+	id := s.called(t, o)["ticket"]
+	s.doAs(t, o.operatorToken, "POST", "/api/v1/offices/"+o.id+"/tickets/"+id+"/finish", nil)
+	return map[string]string{"finished": id}
 }
 
 // statusToken is the status token of the office's ticket, for the public pages.

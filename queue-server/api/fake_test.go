@@ -277,6 +277,19 @@ func (f *fake) RevokeStaffCard(ctx context.Context, login string) (domain.Accoun
 	return ret[domain.Account](f, ctx, "RevokeStaffCard", login)
 }
 
+func (f *fake) CurrentRatingForm(ctx context.Context, o string) (domain.RatingForm, error) {
+	return ret[domain.RatingForm](f, ctx, "CurrentRatingForm", o)
+}
+func (f *fake) SubmitRating(ctx context.Context, o string, r domain.NewRating) (domain.Rating, error) {
+	return ret[domain.Rating](f, ctx, "SubmitRating", o, r)
+}
+func (f *fake) PendingRating(ctx context.Context, o string, q domain.PendingQuery) (domain.RatingRequest, error) {
+	return ret[domain.RatingRequest](f, ctx, "PendingRating", o, q)
+}
+func (f *fake) GetRatingSummary(ctx context.Context, o string, q domain.RatingQuery) (domain.RatingSummary, error) {
+	return ret[domain.RatingSummary](f, ctx, "GetRatingSummary", o, q)
+}
+
 var _ domain.Backend = (*fake)(nil)
 
 // The domain.Journal methods.

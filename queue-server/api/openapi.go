@@ -47,7 +47,11 @@ var queryDocs = map[string]struct {
 	"from":       {"начало периода: дата ГГГГ-ММ-ДД (по времени офиса) или время RFC 3339", map[string]any{"type": "string", "example": "2026-11-23"}},
 	"to":         {"конец периода: дата включительно или время RFC 3339 (не включая)", map[string]any{"type": "string", "example": "2026-11-23"}},
 	"actor":      {"логин того, кто действовал", idSchema()},
-	"ticket":     {"идентификатор талона: вся его история", idSchema()},
+	"ticket":     {"идентификатор талона: в журнале — вся его история, в оценках — талон по QR", idSchema()},
+	"window":     {"идентификатор окна", idSchema()},
+	"service":    {"только эта услуга", idSchema()},
+	"operator":   {"только этот оператор", idSchema()},
+	"group_by":   {"разбить сводку по услугам, операторам, окнам или дням", map[string]any{"type": "string", "enum": []any{"service", "operator", "window", "day"}}},
 	"format":     {"json (по умолчанию) или csv — файл для Excel (UTF-8 с BOM, разделитель «;»); выгрузка в csv записывается в журнал", map[string]any{"type": "string", "enum": []any{"json", "csv"}}},
 	"limit":      {"не больше стольких записей, от старых к новым (1–10000, по умолчанию 1000)", map[string]any{"type": "integer", "minimum": 1, "maximum": 10000}},
 }
@@ -67,7 +71,8 @@ var enums = map[reflect.Type][]string{
 	reflect.TypeFor[domain.EventType](): {"ticket.issued", "ticket.called", "ticket.recalled", "ticket.started",
 		"ticket.finished", "ticket.postponed", "ticket.returned", "ticket.redirected", "ticket.returned_to_origin", "ticket.no_show",
 		"ticket.cancelled", "window.opened", "window.closed", "window.paused", "window.resumed",
-		"appointment.booked", "appointment.cancelled", "appointment.checked_in", "config.changed"},
+		"appointment.booked", "appointment.cancelled", "appointment.checked_in", "config.changed",
+		"rating.requested", "ticket.rated"},
 }
 
 func idSchema() map[string]any {

@@ -48,6 +48,15 @@ const (
 	// ID and OfficeID at least).
 	EventAnnouncementChanged EventType = "announcement.changed"
 	EventAnnouncementDeleted EventType = "announcement.deleted"
+
+	// EventRatingRequested follows the finish of a ticket at a window (also
+	// a finish that returns it to its origin: the service at that window is
+	// over); the window's rating terminal asks the applicant. It carries
+	// RatingRequest, which holds no applicant data.
+	EventRatingRequested EventType = "rating.requested"
+	// EventTicketRated carries the stored Rating, its phone masked; the
+	// public stream keeps only the ticket and window ids.
+	EventTicketRated EventType = "ticket.rated"
 )
 
 // Event is one recorded change, appended in the same transaction as the state
@@ -78,6 +87,10 @@ type Event struct {
 	// Announcement is the running line's text (EventAnnouncementChanged,
 	// EventAnnouncementDeleted); public, like the boards that show it.
 	Announcement *Announcement `json:"announcement,omitempty"`
+	// RatingRequest asks the window's rating terminal for a rating
+	// (EventRatingRequested); Rating is a stored rating (EventTicketRated).
+	RatingRequest *RatingRequest `json:"rating_request,omitempty"`
+	Rating        *Rating        `json:"rating,omitempty"`
 }
 
 // Public is the event as the office's stream carries it to every
@@ -95,6 +108,9 @@ func (e Event) Public() Event {
 		e.Session = &s
 	}
 	e.Appointment = nil
+	// What an applicant answered is staff business; terminals only learn
+	// that the ticket was rated.
+	e.Rating = nil
 	if e.DeviceState != nil {
 		st := e.DeviceState.Public()
 		e.DeviceState = &st

@@ -26,6 +26,9 @@ type Office struct {
 	// https://mfc.example.ru; tickets then carry a QR to their status page
 	// (TicketQR). Empty: the QR carries the ticket id.
 	PublicURL string `json:"public_url,omitempty"`
+	// RatingMinutes is how long after the finish an applicant may rate the
+	// service at the window's rating terminal; DefaultRatingMinutes when 0.
+	RatingMinutes int `json:"rating_minutes,omitempty"`
 }
 
 // Week holds opening hours by weekday, Sunday first (time.Weekday order).
@@ -106,6 +109,9 @@ func (o Office) Validate() error {
 		if err := validPublicURL(o.PublicURL); err != nil {
 			return err
 		}
+	}
+	if o.RatingMinutes < 0 {
+		return Errorf(CodeInvalid, "время для оценки обслуживания не может быть отрицательным")
 	}
 	if o.DefaultServiceMinutes < 0 {
 		return Errorf(CodeInvalid, "время обслуживания по умолчанию не может быть отрицательным")

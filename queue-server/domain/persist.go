@@ -66,7 +66,10 @@ type Changes struct {
 	Counters      []Counter
 	Idempotency   []IdempotencyKey
 	Settings      map[string]string
-	Deletions     []Deletion
+	// Ratings are upserts by office and ticket: a new rating, or one whose
+	// phone was purged.
+	Ratings   []RatingRecord
+	Deletions []Deletion
 	// Journal continues the audit chains; JournalHeads keeps the heads of
 	// days that ended.
 	Journal      []JournalRecord
@@ -79,7 +82,7 @@ func (c *Changes) Empty() bool {
 		len(c.Operators) == 0 && len(c.Devices) == 0 && len(c.Categories) == 0 && len(c.Accounts) == 0 &&
 		len(c.Tickets) == 0 && len(c.Appointments) == 0 && len(c.Sessions) == 0 && len(c.Counters) == 0 &&
 		len(c.Idempotency) == 0 && len(c.Settings) == 0 && len(c.Deletions) == 0 &&
-		len(c.Journal) == 0 && len(c.JournalHeads) == 0 && len(c.Announcements) == 0
+		len(c.Journal) == 0 && len(c.JournalHeads) == 0 && len(c.Announcements) == 0 && len(c.Ratings) == 0
 }
 
 // Merge appends o to c, so that several operations commit together. A store
@@ -110,6 +113,7 @@ func (c *Changes) Merge(o Changes) {
 	c.Sessions = append(c.Sessions, o.Sessions...)
 	c.Counters = append(c.Counters, o.Counters...)
 	c.Idempotency = append(c.Idempotency, o.Idempotency...)
+	c.Ratings = append(c.Ratings, o.Ratings...)
 	c.Deletions = append(c.Deletions, o.Deletions...)
 	c.Journal = append(c.Journal, o.Journal...)
 	c.JournalHeads = append(c.JournalHeads, o.JournalHeads...)
@@ -167,6 +171,8 @@ type State struct {
 	Counters      []Counter        // of days from the one asked for
 	Idempotency   []IdempotencyKey // of days from the one asked for
 	Settings      map[string]string
+	Ratings       []RatingRecord // of days from the one asked for
+	RatingForms   []RatingForm
 	// OfficeSeq is the last event sequence number per office.
 	OfficeSeq map[string]uint64
 	// JournalLast is the last journal record of each chain, by chain, so
@@ -189,6 +195,12 @@ type Store interface {
 	// PersonalData returns the appointments of UTC days from fromDay up to,
 	// not including, beforeDay that still hold a name or a phone.
 	PersonalData(ctx context.Context, fromDay, beforeDay string) ([]Appointment, error)
+	// Ratings returns the ratings of an office for the office-local days
+	// fromDay to toDay, both included.
+	Ratings(ctx context.Context, officeID, fromDay, toDay string) ([]RatingRecord, error)
+	// Tickets returns the tickets of an office issued on the days fromDay
+	// to toDay, both included.
+	Tickets(ctx context.Context, officeID, fromDay, toDay string) ([]Ticket, error)
 	// Journal returns records of a chain in order; see JournalQuery.
 	Journal(ctx context.Context, chain string, q JournalQuery) ([]JournalRecord, error)
 	// JournalHeads returns the kept daily heads of a chain, oldest first.

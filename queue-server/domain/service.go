@@ -150,6 +150,27 @@ type Auth interface {
 	CheckDevice(ctx context.Context, credential string) (Actor, error)
 }
 
+// Ratings is applicants' ratings of the service and their summary.
+type Ratings interface {
+	// CurrentRatingForm is the МКГУ form terminals show now.
+	CurrentRatingForm(ctx context.Context, officeID string) (RatingForm, error)
+	// SubmitRating stores a rating of a ticket finished at a window; a
+	// rating terminal rates only tickets of its own window.
+	SubmitRating(ctx context.Context, officeID string, r NewRating) (Rating, error)
+	// PendingRating is the latest finished, unrated, unexpired ticket at
+	// the window, or the given ticket if it is rateable (q.TicketID); a
+	// terminal that restarts asks it. Nothing to rate is CodeEmpty.
+	PendingRating(ctx context.Context, officeID string, q PendingQuery) (RatingRequest, error)
+	// GetRatingSummary sums the ratings of a period for managers.
+	GetRatingSummary(ctx context.Context, officeID string, q RatingQuery) (RatingSummary, error)
+}
+
+// PendingQuery names the window, or the ticket (scanned QR), a terminal asks about.
+type PendingQuery struct {
+	WindowID string `json:"window_id,omitempty"`
+	TicketID string `json:"ticket_id,omitempty"`
+}
+
 // Backend is everything a terminal or integration can ask of the queue
 // server: the engine implements it in process, the client SDK over HTTP.
 type Backend interface {
@@ -158,4 +179,5 @@ type Backend interface {
 	Appointments
 	Admin
 	Auth
+	Ratings
 }

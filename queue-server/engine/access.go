@@ -23,6 +23,9 @@ const (
 	permJournal                   // read and export the audit journal
 	permReportState               // a device reports its own hardware state
 	permAnnounce                  // the running line of the hall boards
+	permRatingForm                // the current rating form and the rating pending at a window
+	permRate                      // submit a rating: the window's rating terminal, or staff for the applicant
+	permRatingSummary             // the summary of ratings
 )
 
 // The rule table of docs/access.md; TestAccessRules checks every route against it.
@@ -44,16 +47,20 @@ var permRoles = map[perm][]domain.Role{
 	permJournal:       {domain.RoleAdmin, domain.RoleManager},
 	permReportState:   {domain.RoleDevice},
 	permAnnounce:      {domain.RoleAdmin, domain.RoleHall},
+	permRatingForm:    {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleOperator, domain.RoleDevice},
+	permRate:          {domain.RoleAdmin, domain.RoleHall, domain.RoleDevice},
+	permRatingSummary: {domain.RoleAdmin, domain.RoleManager},
 }
 
 // devicePerms narrows what each kind of device may do: a rating terminal
-// and an operator's computer only watch (the operator acts as a person), a
+// watches and rates the tickets of its own window (SubmitRating checks
+// which), an operator's computer only watches (the operator acts as a person), a
 // hall display watches and reports its window LED boards, a kiosk issues
 // tickets, books and reports its printer.
 var devicePerms = map[domain.DeviceKind][]perm{
 	domain.DeviceKiosk:   {permView, permCategories, permIssue, permCheckIn, permBook, permSlots, permReportState},
 	domain.DeviceDisplay: {permView, permReportState},
-	domain.DeviceRating:  {permView},
+	domain.DeviceRating:  {permView, permRatingForm, permRate},
 	domain.DevicePanel:   {permView},
 }
 

@@ -34,6 +34,8 @@ type Engine struct {
 	offices  map[string]*office
 	accounts map[string]*domain.Account
 	settings map[string]string
+	// forms are the stored МКГУ rating forms, one of them current.
+	forms []domain.RatingForm
 }
 
 type office struct {
@@ -70,6 +72,9 @@ type office struct {
 	// facts, not stored, unknown after a restart until each reports again.
 	states map[string]domain.DeviceState
 	swept  string // the day memory was last trimmed on
+	// ratings are by ticket id: those of recent days, and every one still
+	// holding a phone, which the purge removes.
+	ratings map[string]*domain.RatingRecord
 }
 
 type idemEntry struct {
@@ -178,6 +183,13 @@ func Load(cfg Config, st domain.State) (*Engine, error) {
 			o.idem[k.Day+"/"+k.Key] = idemEntry{ticketID: k.TicketID, serviceID: sid, request: k.Request}
 		}
 	}
+	e.forms = append(e.forms, st.RatingForms...)
+	for _, r := range st.Ratings {
+		if o := get(r.Rating.OfficeID); o != nil {
+			r := r
+			o.ratings[r.Rating.TicketID] = &r
+		}
+	}
 	for id, seq := range st.OfficeSeq {
 		if o := get(id); o != nil {
 			o.seq = seq
@@ -201,7 +213,7 @@ func (e *Engine) addOffice(info domain.Office) (*office, error) {
 			byService: map[string]map[string]*domain.Ticket{}, liveIn: map[string]string{}, byNumber: map[string]string{}, byToken: map[string]string{}, counters: map[string]int{},
 			idem: map[string]idemEntry{}, appts: map[string]*domain.Appointment{}, codes: map[string]string{}, spent: map[string]string{},
 			serviceTimes: map[string][]time.Duration{}, states: map[string]domain.DeviceState{},
-			announcements: map[string]*domain.Announcement{},
+			announcements: map[string]*domain.Announcement{}, ratings: map[string]*domain.RatingRecord{},
 		}
 		e.offices[info.ID] = o
 	}

@@ -59,6 +59,11 @@ func (o *office) forgetBefore(day string) {
 			delete(o.idem, k)
 		}
 	}
+	for id, r := range o.ratings {
+		if r.Day < day && r.Phone == "" {
+			delete(o.ratings, id)
+		}
+	}
 	for id, a := range o.appts {
 		if a.Status != domain.AppointmentBooked && o.day(a.Start) < day {
 			delete(o.appts, id)

@@ -470,10 +470,12 @@ func (e *Engine) finish(a domain.Actor, o *office, t *domain.Ticket, now time.Ti
 		t.TargetWindowID, t.TargetOperatorID, t.ReturnTo = r.WindowID, r.OperatorID, nil
 		t.ServiceStartedAt = nil
 		o.ticketEvent(ch, a, t, domain.EventTicketReturnedToOrigin, domain.ActionFinish, now)
+		e.requestRating(a, o, t, now, ch)
 		return
 	}
 	t.Status, t.FinishedAt = domain.StatusDone, ptr(now)
 	o.ticketEvent(ch, a, t, domain.EventTicketFinished, domain.ActionFinish, now)
+	e.requestRating(a, o, t, now, ch)
 }
 
 // PostponeTicket sets a ticket aside; it returns to its queue when d is up.

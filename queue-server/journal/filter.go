@@ -42,14 +42,8 @@ func Parse(q url.Values, loc *time.Location) (Filter, error) {
 		}
 	}
 	var err error
-	if f.Query.From, err = parseTime("from", q.Get("from"), loc, false); err != nil {
+	if f.Query.From, f.Query.To, err = ParsePeriod(q, loc); err != nil {
 		return f, err
-	}
-	if f.Query.To, err = parseTime("to", q.Get("to"), loc, true); err != nil {
-		return f, err
-	}
-	if !f.Query.From.IsZero() && !f.Query.To.IsZero() && !f.Query.From.Before(f.Query.To) {
-		return f, domain.Errorf(domain.CodeInvalid, "начало периода (from) должно быть раньше его конца (to)")
 	}
 	f.Query.Actor = q.Get("actor")
 	if f.Query.Actor != "" && !domain.IsID(f.Query.Actor) {
@@ -74,6 +68,21 @@ func Parse(q url.Values, loc *time.Location) (Filter, error) {
 		f.Query.Limit = n
 	}
 	return f, nil
+}
+
+// ParsePeriod reads the period of the from and to parameters, as Parse
+// does; either may be empty (the zero time).
+func ParsePeriod(q url.Values, loc *time.Location) (from, to time.Time, err error) {
+	if from, err = parseTime("from", q.Get("from"), loc, false); err != nil {
+		return from, to, err
+	}
+	if to, err = parseTime("to", q.Get("to"), loc, true); err != nil {
+		return from, to, err
+	}
+	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
+		return from, to, domain.Errorf(domain.CodeInvalid, "начало периода (from) должно быть раньше его конца (to)")
+	}
+	return from, to, nil
 }
 
 // parseTime reads a date or an RFC 3339 time; a date as the end of a period

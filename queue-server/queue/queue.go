@@ -380,6 +380,9 @@ func (s *Service) tick() {
 				if _, err := s.PurgePersonalData(context.Background()); err != nil && domain.ErrorCode(err) != domain.CodeUnavailable {
 					s.log.Error("purge personal data", "err", err)
 				}
+				if _, err := s.PurgeRatingPhones(context.Background()); err != nil && domain.ErrorCode(err) != domain.CodeUnavailable {
+					s.log.Error("purge rating phones", "err", err)
+				}
 			}
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"testing"
+	"time"
 
 	"github.com/talonqueue/talon/queue-server/domain"
 )
@@ -65,4 +66,47 @@ func BenchmarkLoad(b *testing.B) {
 			b.Fatalf("loaded %d tickets, want 3000", len(st.Tickets))
 		}
 	}
+}
+
+// BenchmarkRatingSummaryRead reads what a month's rating summary of a large
+// office reads without rollups: 30 days of 1,500 served tickets each and a
+// rating for one in five.
+func BenchmarkRatingSummaryRead(b *testing.B) {
+	s, _ := openTest(b)
+	seq := uint64(0)
+	for d := 1; d <= 30; d++ {
+		day := fmt.Sprintf("2026-11-%02d", d)
+		for done := 0; done < 1500; {
+			var c domain.Changes
+			for range 250 {
+				seq++
+				done++
+				t := ticket(fmt.Sprintf("t%08d", seq), day, domain.StatusDone)
+				w := domain.Step{WindowID: "w1", OperatorID: "op1", ServiceID: "passport", By: "operator1"}
+				for i, act := range []domain.Action{domain.ActionCall, domain.ActionStart, domain.ActionFinish} {
+					st := w
+					st.At, st.Action = t.CreatedAt.Add(time.Duration(i+1)*time.Minute), act
+					t.History = append(t.History, st)
+				}
+				c.Merge(issue(seq, t, done))
+				if done%5 == 0 {
+					c.Ratings = append(c.Ratings, ratingRecord(t.ID, day, ""))
+				}
+			}
+			if err := s.Commit(context.Background(), c); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	for b.Loop() {
+		ts, err := s.Tickets(context.Background(), testOffice, "2026-11-01", "2026-11-30")
+		if err != nil || len(ts) != 45_000 {
+			b.Fatalf("%d tickets, %v", len(ts), err)
+		}
+		rs, err := s.Ratings(context.Background(), testOffice, "2026-11-01", "2026-11-30")
+		if err != nil || len(rs) != 9_000 {
+			b.Fatalf("%d ratings, %v", len(rs), err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/month")
 }

@@ -48,6 +48,9 @@ type dayed struct {
 var (
 	ticketBuckets      = dayed{records: bucketTickets, day: bucketTicketDay, live: bucketTicketOpen}
 	appointmentBuckets = dayed{records: bucketAppointments, day: bucketAppointmentDay, live: bucketAppointmentBooked}
+	// A rating is "live" while it holds a phone, so Load finds those of
+	// old days for the purge without reading the days.
+	ratingBuckets = dayed{records: bucketRatings, day: bucketRatingDay, live: bucketRatingPhone}
 )
 
 // scopedBuckets are the configuration kinds kept per office.
@@ -126,6 +129,11 @@ func checkChanges(c *domain.Changes) error {
 	for _, x := range c.Announcements {
 		if err := need(domain.KindAnnouncement, x.OfficeID, x.ID); err != nil {
 			return err
+		}
+	}
+	for _, r := range c.Ratings {
+		if r.Rating.OfficeID == "" || r.Rating.TicketID == "" || !validDay(r.Day) {
+			return refused("rating without office, ticket or day (office %q, ticket %q, day %q)", r.Rating.OfficeID, r.Rating.TicketID, r.Day)
 		}
 	}
 	for _, t := range c.Tickets {
@@ -256,6 +264,11 @@ func apply(tx *bolt.Tx, c *domain.Changes) error {
 	}
 	for _, a := range c.Appointments {
 		if err := putDayed(tx, appointmentBuckets, a.OfficeID, utcDay(a.Start), a.ID, a.Status == domain.AppointmentBooked, a); err != nil {
+			return err
+		}
+	}
+	for _, r := range c.Ratings {
+		if err := putDayed(tx, ratingBuckets, r.Rating.OfficeID, r.Day, r.Rating.TicketID, r.Phone != "", r); err != nil {
 			return err
 		}
 	}

@@ -25,6 +25,10 @@
 //	appointments/<office>/<day>/<id> -> Appointment    (day = Start in UTC)
 //	appointment_day/<office>/<id>    -> day
 //	appointment_booked/<office>/<id> -> day            (still booked)
+//	ratings/<office>/<day>/<ticket> -> RatingRecord    (day = the ticket's day; the full phone until purged)
+//	rating_day/<office>/<ticket>    -> day
+//	rating_phone/<office>/<ticket>  -> day             (ratings that still hold a phone)
+//	rating_forms/<form>/<version>   -> RatingForm      (the МКГУ forms; one is Current)
 //	sessions/<office>/<window>    -> WindowSession
 //	counters/<office>/<day>/<prefix> -> Counter
 //	idempotency/<office>/<day>/<key> -> IdempotencyKey

@@ -74,6 +74,12 @@ func (s *Store) Load(ctx context.Context, sinceDay string) (domain.State, error)
 		if st.Appointments, err = loadDayed[domain.Appointment](ctx, tx, appointmentBuckets, apptFrom); err != nil {
 			return err
 		}
+		if st.Ratings, err = loadDayed[domain.RatingRecord](ctx, tx, ratingBuckets, sinceDay); err != nil {
+			return err
+		}
+		if st.RatingForms, err = loadScoped[domain.RatingForm](ctx, tx, bucketRatingForms); err != nil {
+			return err
+		}
 		if st.Sessions, err = loadScoped[domain.WindowSession](ctx, tx, bucketSessions); err != nil {
 			return err
 		}

@@ -33,6 +33,10 @@ var (
 	bucketJournalDay        = []byte("journal_day")
 	bucketJournalHead       = []byte("journal_head")
 	bucketAnnouncements     = []byte("announcements")
+	bucketRatings           = []byte("ratings")
+	bucketRatingDay         = []byte("rating_day")
+	bucketRatingPhone       = []byte("rating_phone")
+	bucketRatingForms       = []byte("rating_forms")
 
 	keySchema = []byte("schema")
 )
@@ -49,6 +53,7 @@ var migrations = []migration{
 	{name: "create the bucket tree", up: createBuckets},
 	{name: "add the audit journal", up: migrateJournal},
 	{name: "add the hall boards' announcements", up: migrateAnnouncements},
+	{name: "add ratings and the МКГУ rating form 0.0.4", up: migrateRatings},
 }
 
 func createBuckets(tx *bolt.Tx) error {

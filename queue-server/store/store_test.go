@@ -53,12 +53,14 @@ func everything() (domain.Changes, domain.State) {
 		Settings:    map[string]string{"region": "77", "theme": "dark"},
 		Events:      []domain.Event{event(1, t1), event(2, t2)},
 		Journal:     chain(testOffice, domain.JournalRecord{}, "09:00", "09:05"),
+		Ratings:     []domain.RatingRecord{ratingRecord("t1", day, "+79161234567")},
 	}
 	c.Journal = append(c.Journal, chain(domain.RegionChain, domain.JournalRecord{}, "08:00")...)
 	want := domain.State{
 		Offices: c.Offices, Services: c.Services, Windows: c.Windows, Operators: c.Operators, Devices: c.Devices,
 		Categories: c.Categories, Accounts: c.Accounts, Announcements: c.Announcements, Tickets: c.Tickets, Appointments: c.Appointments,
 		Sessions: c.Sessions, Counters: c.Counters, Idempotency: c.Idempotency, Settings: c.Settings,
+		Ratings: c.Ratings, RatingForms: []domain.RatingForm{mkguForm004()},
 		OfficeSeq:   map[string]uint64{testOffice: 2},
 		JournalLast: map[string]domain.JournalRecord{testOffice: c.Journal[1], domain.RegionChain: c.Journal[2]},
 	}
