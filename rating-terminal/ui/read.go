@@ -10,8 +10,7 @@ type View struct {
 	Office   string
 	Window   string // at rest: «Окно 1»
 	Unbound  bool   // at rest: the device has no window
-	Ticket   string // «Талон А015»
-	Service  string
+	Ticket   string // «Талон А015 — Паспорт гражданина РФ»
 	Progress string // «Вопрос 2 из 5»
 	Question string
 	Values   []string // the answers offered, in the form's order
@@ -35,7 +34,7 @@ func (t *Terminal) View() View {
 	case ScreenIdle:
 		out.Window, out.Unbound = v.window.Text, v.unbound.Visible()
 	case ScreenRate:
-		out.Ticket, out.Service, out.Progress, out.Question = v.ticket.Text, v.service.Text, v.progress.Text, v.question.Text
+		out.Ticket, out.Progress, out.Question = v.ticket.Text, v.progress.Text, v.question.Text
 		for _, b := range v.Values {
 			if b.Visible() {
 				out.Values = append(out.Values, b.Text)

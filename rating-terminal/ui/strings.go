@@ -49,8 +49,8 @@ var russian = Strings{
 	Unbound:  "Терминал не привязан к окну: привяжите устройство к окну в настройках офиса.",
 	Ticket:   func(n string) string { return "Талон " + n },
 	Question: func(i, n int) string { return fmt.Sprintf("Вопрос %d из %d", i, n) },
-	Back:     "← Назад",
-	Next:     "Далее →",
+	Back:     "Назад",
+	Next:     "Далее",
 	Skip:     "Пропустить",
 	Send:     "Отправить",
 
@@ -80,8 +80,8 @@ var english = Strings{
 	Unbound:  "This terminal is not bound to a window: bind the device to a window in the office's settings.",
 	Ticket:   func(n string) string { return "Ticket " + n },
 	Question: func(i, n int) string { return fmt.Sprintf("Question %d of %d", i, n) },
-	Back:     "← Back",
-	Next:     "Next →",
+	Back:     "Back",
+	Next:     "Next",
 	Skip:     "Skip",
 	Send:     "Send",
 

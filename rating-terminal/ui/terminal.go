@@ -524,5 +524,9 @@ func (t *Terminal) setLanguage(l terminal.Language) {
 func (t *Terminal) applyTheme() {
 	if t.cfg.App != nil {
 		t.cfg.App.Settings().SetTheme(terminal.NewTheme(t.large))
+		// The app tells the windows of the new theme in its own time; the
+		// widgets that no render touches (the keypad's digits) would keep
+		// the old one's sizes and colours until then.
+		t.v.root.Refresh()
 	}
 }

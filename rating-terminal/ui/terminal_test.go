@@ -44,7 +44,7 @@ func TestPromptOnlyForItsWindow(t *testing.T) {
 	h.requested(request("t-1", "А015", "w1"))
 	v := h.view()
 	form := mkgu()
-	want := View{Screen: ScreenRate, Office: v.Office, Ticket: "Талон А015", Service: "Паспорт гражданина РФ",
+	want := View{Screen: ScreenRate, Office: v.Office, Ticket: "Талон А015 — Паспорт гражданина РФ",
 		Progress: "Вопрос 1 из 5", Question: form.Indicators[0].Name,
 		Values: []string{"Очень плохо", "Плохо", "Удовлетворительно", "Хорошо", "Отлично"}}
 	if !reflect.DeepEqual(v, want) {
@@ -281,7 +281,7 @@ func TestReconnectShowsPending(t *testing.T) {
 	}
 	h.term.OnState(client.ConnState{Status: client.Online})
 	h.settle()
-	if v := h.view(); v.Screen != ScreenRate || v.Ticket != "Талон А015" || v.Banner != "" {
+	if v := h.view(); v.Screen != ScreenRate || v.Ticket != "Талон А015 — Паспорт гражданина РФ" || v.Banner != "" {
 		t.Errorf("after the reconnect: %+v", v)
 	}
 	// Once more: the ticket on screen stays as the applicant left it.
@@ -298,7 +298,7 @@ func TestPendingAtStart(t *testing.T) {
 		r := request("t-1", "А015", "w1")
 		s.pending = &r
 	})
-	if v := h.view(); v.Screen != ScreenRate || v.Ticket != "Талон А015" {
+	if v := h.view(); v.Screen != ScreenRate || v.Ticket != "Талон А015 — Паспорт гражданина РФ" {
 		t.Errorf("at start: %+v", v)
 	}
 }
@@ -309,13 +309,13 @@ func TestNextWaitsItsTurn(t *testing.T) {
 	h.requested(request("t-1", "А015", "w1"))
 	h.answer("Отлично")
 	h.requested(request("t-2", "А016", "w1"))
-	if v := h.view(); v.Ticket != "Талон А015" || v.Progress != "Вопрос 2 из 5" {
+	if v := h.view(); v.Ticket != "Талон А015 — Паспорт гражданина РФ" || v.Progress != "Вопрос 2 из 5" {
 		t.Fatalf("the next ticket took over: %+v", v)
 	}
 	test.Tap(h.term.SkipButton())
 	h.settle()
 	h.clock.fire()
-	if v := h.view(); v.Screen != ScreenRate || v.Ticket != "Талон А016" || v.Progress != "Вопрос 1 из 5" {
+	if v := h.view(); v.Screen != ScreenRate || v.Ticket != "Талон А016 — Паспорт гражданина РФ" || v.Progress != "Вопрос 1 из 5" {
 		t.Errorf("after the thanks: %+v", v)
 	}
 }
@@ -340,13 +340,13 @@ func TestRateByQR(t *testing.T) {
 		s.refuse["t-79"] = domain.Errorf(domain.CodeForbidden, "этот терминал оценивает только окно 3")
 	})
 	codes <- "t-77"
-	waitFor(t, "the scanned ticket's form", func() bool { return h.view().Ticket == "Талон А077" })
+	waitFor(t, "the scanned ticket's form", func() bool { return h.view().Ticket == "Талон А077 — Паспорт гражданина РФ" })
 	codes <- "t-78" // someone is rating: a scan is not theirs
 	h.answer("Отлично")
 	test.Tap(h.term.SkipButton())
 	h.settle()
 	codes <- "https://mfc.example.ru/t/0123456789abcdef"
-	waitFor(t, "the form of the ticket with the status link", func() bool { return h.view().Ticket == "Талон А078" })
+	waitFor(t, "the form of the ticket with the status link", func() bool { return h.view().Ticket == "Талон А078 — Паспорт гражданина РФ" })
 	test.Tap(h.term.SkipButton())
 	h.settle()
 	codes <- "t-79"

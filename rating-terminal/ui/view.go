@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -30,10 +31,12 @@ type view struct {
 	unbound          *widget.Label
 
 	// A question.
-	ticket, service, progress, question *widget.Label
-	values                              *fyne.Container
-	Values                              []*widget.Button // grown to the longest scale seen
-	Back, Next, Skip, Send              *widget.Button
+	ticket, progress, question *widget.Label
+	values                     *fyne.Container
+	nav                        *fyne.Container // four buttons in a row, or two by two on a portrait screen
+	navCols                    int
+	Values                     []*widget.Button // grown to the longest scale seen
+	Back, Next, Skip, Send     *widget.Button
 
 	// The phone number.
 	phoneTitle, phoneHint, consentText, problem *widget.Label
@@ -99,15 +102,16 @@ func (t *Terminal) build() {
 	v.scanHint = wrapped(true)
 	v.unbound = wrapped(true)
 	v.unbound.Importance = widget.WarningImportance
-	v.idle = container.NewCenter(container.NewVBox(v.window, v.invite, v.scanHint, v.unbound))
+	v.idle = container.NewVBox(layout.NewSpacer(), v.window, v.invite, v.scanHint, v.unbound, layout.NewSpacer())
 
 	v.ticket = heading(wrapped(false))
-	v.service = wrapped(false)
 	v.progress = widget.NewLabel("")
 	v.question = heading(wrapped(false))
-	v.values = container.NewVBox()
-	v.Back = widget.NewButton("", t.tap(func() { t.move(-1) }))
-	v.Next = widget.NewButton("", t.tap(func() { t.move(1) }))
+	v.values = container.New(choices{})
+	// Arrows as icons: the bold font has no glyphs for them.
+	v.Back = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), t.tap(func() { t.move(-1) }))
+	v.Next = widget.NewButtonWithIcon("", theme.NavigateNextIcon(), t.tap(func() { t.move(1) }))
+	v.Next.IconPlacement = widget.ButtonIconTrailingText
 	v.Skip = widget.NewButton("", t.tap(func() { t.submit(false, false) }))
 	v.Send = widget.NewButton("", t.tap(func() {
 		if t.screen == ScreenRate && !t.busy {
@@ -116,12 +120,9 @@ func (t *Terminal) build() {
 		}
 	}))
 	v.Send.Importance = widget.HighImportance
-	v.rate = container.NewBorder(
-		container.NewVBox(v.ticket, v.service, v.progress, v.question),
-		container.NewVBox(
-			container.NewGridWithColumns(2, touchTarget(v.Back), touchTarget(v.Next)),
-			container.NewGridWithColumns(2, touchTarget(v.Skip), touchTarget(v.Send))),
-		nil, nil, v.values)
+	v.navCols = 4
+	v.nav = container.NewGridWithColumns(4, touchTarget(v.Back), touchTarget(v.Next), touchTarget(v.Skip), touchTarget(v.Send))
+	v.rate = container.NewBorder(container.NewVBox(v.ticket, v.progress, v.question), v.nav, nil, nil, v.values)
 
 	v.phoneTitle = heading(wrapped(false))
 	v.phoneHint = wrapped(false)
@@ -147,11 +148,11 @@ func (t *Terminal) build() {
 	for _, d := range []int{1, 2, 3, 4, 5, 6, 7, 8, 9} {
 		pad.Add(key(v.Keys[d]))
 	}
-	pad.Add(container.NewStack())
-	pad.Add(key(v.Keys[0]))
 	pad.Add(key(v.Erase))
+	pad.Add(key(v.Keys[0]))
 	v.SendPhone = widget.NewButton("", t.tap(t.sendPhone))
 	v.SendPhone.Importance = widget.HighImportance
+	pad.Add(key(v.SendPhone))
 	v.NoPhone = widget.NewButton("", t.tap(func() {
 		if t.screen == ScreenPhone {
 			t.submit(true, false)
@@ -159,9 +160,8 @@ func (t *Terminal) build() {
 	}))
 	info := container.NewVBox(v.phoneTitle, v.phoneHint, v.number,
 		container.NewBorder(nil, nil, touchTarget(v.Consent), nil, v.consentText), v.problem)
-	v.phone = container.NewBorder(nil,
-		container.NewGridWithColumns(2, touchTarget(v.NoPhone), touchTarget(v.SendPhone)), nil, nil,
-		container.New(besideOrBelow{}, info, container.NewCenter(pad)))
+	v.phone = container.New(besideOrBelow{}, info,
+		container.NewVBox(container.NewCenter(pad), touchTarget(v.NoPhone)))
 
 	v.thanksText = canvas.NewText("", nil)
 	v.thanksText.TextStyle.Bold = true
@@ -175,8 +175,8 @@ func (t *Terminal) build() {
 
 	header := container.NewBorder(nil, nil, nil,
 		container.NewHBox(touchTarget(t.LanguageButton), touchTarget(t.LargeTextButton)), v.office)
-	v.root = container.NewBorder(container.NewVBox(header, v.banner), v.status, nil, nil,
-		container.NewPadded(container.NewStack(v.idle, v.rate, v.phone, v.thanks, v.refused)))
+	v.root = container.New(orientation{v}, container.NewBorder(container.NewVBox(header, v.banner), v.status, nil, nil,
+		container.NewStack(v.idle, v.rate, v.phone, v.thanks, v.refused)))
 }
 
 // render shows the current screen and the header's texts.
@@ -197,6 +197,7 @@ func (t *Terminal) render() {
 	default:
 		v.status.SetText("")
 	}
+	showIf(v.status, v.status.Text != "")
 	for s, o := range map[Screen]fyne.CanvasObject{ScreenIdle: v.idle, ScreenRate: v.rate, ScreenPhone: v.phone, ScreenThanks: v.thanks, ScreenRefused: v.refused} {
 		if s == t.screen {
 			o.Show()
@@ -248,8 +249,7 @@ func (t *Terminal) renderIdle() {
 func (t *Terminal) renderRate() {
 	v, str, r := &t.v, t.str, t.req
 	inds := r.Form.Indicators
-	v.ticket.SetText(str.Ticket(r.TicketNumber))
-	v.service.SetText(r.ServiceName)
+	v.ticket.SetText(str.Ticket(r.TicketNumber) + " — " + r.ServiceName)
 	v.Back.SetText(str.Back)
 	v.Next.SetText(str.Next)
 	v.Skip.SetText(str.Skip)
@@ -274,7 +274,7 @@ func (t *Terminal) renderRate() {
 		i := len(v.Values)
 		b := widget.NewButton("", t.tap(func() { t.choose(i) }))
 		v.Values = append(v.Values, b)
-		v.values.Add(sized(b, 0, terminal.MinTouchHeight))
+		v.values.Add(b)
 	}
 	chosen := t.answers[ind.ID]
 	for i, b := range v.Values {
@@ -308,8 +308,11 @@ func (t *Terminal) renderPhone() {
 	} else {
 		v.Consent.SetIcon(theme.CheckButtonIcon())
 	}
+	// The problem takes the hint's place: a large-text landscape screen
+	// has no room for both beside the keypad.
 	v.problem.SetText(t.problem)
 	showIf(v.problem, t.problem != "")
+	showIf(v.phoneHint, t.problem == "")
 	v.Erase.SetText(str.Erase)
 	v.SendPhone.SetText(str.SendPhone)
 	v.NoPhone.SetText(str.NoPhone)
@@ -337,6 +340,67 @@ func showIf(o fyne.CanvasObject, on bool) {
 	} else {
 		o.Hide()
 	}
+}
+
+// choices lays an indicator's answers out in as few rows as let each
+// label fit its share of the width: one row on a landscape screen, one
+// under another on a narrow one; each a finger's height or more. Its
+// MinSize is one answer's: the rows are chosen from the size it gets.
+type choices struct{}
+
+func (choices) MinSize(objs []fyne.CanvasObject) fyne.Size {
+	var m fyne.Size
+	for _, o := range objs {
+		if o.Visible() {
+			m = m.Max(o.MinSize())
+		}
+	}
+	return m.Max(fyne.NewSize(0, terminal.MinTouchHeight))
+}
+
+func (c choices) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	var shown []fyne.CanvasObject
+	for _, o := range objs {
+		if o.Visible() {
+			shown = append(shown, o)
+		}
+	}
+	if len(shown) == 0 {
+		return
+	}
+	pad := theme.Padding()
+	one := c.MinSize(objs)
+	cols := len(shown)
+	for cols > 1 && (size.Width-pad*float32(cols-1))/float32(cols) < one.Width {
+		cols--
+	}
+	rows := (len(shown) + cols - 1) / cols
+	w := (size.Width - pad*float32(cols-1)) / float32(cols)
+	h := max(one.Height, min((size.Height-pad*float32(rows-1))/float32(rows), 1.5*terminal.MinTouchHeight))
+	for i, o := range shown {
+		o.Move(fyne.NewPos(float32(i%cols)*(w+pad), float32(i/cols)*(h+pad)))
+		o.Resize(fyne.NewSize(w, h))
+	}
+}
+
+// orientation fills the screen with its one object after fitting the
+// question screen's buttons to the screen's shape: four in a row are too
+// wide for a portrait screen in large text.
+type orientation struct{ v *view }
+
+func (o orientation) MinSize(objs []fyne.CanvasObject) fyne.Size { return objs[0].MinSize() }
+
+func (o orientation) Layout(objs []fyne.CanvasObject, size fyne.Size) {
+	cols := 4
+	if size.Width < size.Height {
+		cols = 2
+	}
+	if o.v.navCols != cols {
+		o.v.navCols = cols
+		o.v.nav.Layout = layout.NewGridLayoutWithColumns(cols)
+	}
+	objs[0].Move(fyne.NewPos(0, 0))
+	objs[0].Resize(size)
 }
 
 // besideOrBelow puts its second object beside the first on a landscape
