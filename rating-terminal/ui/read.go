@@ -75,6 +75,7 @@ func (t *Terminal) EraseButton() *widget.Button     { return t.v.Erase }
 func (t *Terminal) ConsentButton() *widget.Button   { return t.v.Consent }
 func (t *Terminal) SendPhoneButton() *widget.Button { return t.v.SendPhone }
 func (t *Terminal) NoPhoneButton() *widget.Button   { return t.v.NoPhone }
+func (t *Terminal) PhoneBackButton() *widget.Button { return t.v.PhoneBack }
 
 // DoneButton leaves a refusal.
 func (t *Terminal) DoneButton() *widget.Button { return t.v.Done }

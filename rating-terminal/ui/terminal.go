@@ -100,6 +100,7 @@ type Terminal struct {
 	screen           Screen
 	req              *domain.RatingRequest // the ticket being rated
 	next             *domain.RatingRequest // another that came meanwhile
+	sent             string                // the ticket last rated here
 	question         int                   // the form's indicator shown
 	answers          map[string]string     // indicator id → value id
 	phone            string                // the digits after +7
@@ -291,7 +292,9 @@ func (t *Terminal) requested(r domain.RatingRequest) {
 	case r.WindowID != t.window:
 		// The stream is the office's: other windows' requests pass by.
 		return
-	case t.req != nil && t.req.TicketID == r.TicketID:
+	case t.req != nil && t.req.TicketID == r.TicketID, r.TicketID == t.sent:
+		// Already on screen, or rated: a reconnect asks again, and the
+		// server may answer before it has the rating.
 		return
 	case t.busy || t.screen == ScreenRate || t.screen == ScreenPhone:
 		t.next = &r
@@ -321,7 +324,7 @@ func (t *Terminal) refuse(err error) {
 
 // choose answers the question shown with its i-th value and moves on.
 func (t *Terminal) choose(i int) {
-	if t.busy || t.screen != ScreenRate {
+	if t.busy || t.screen != ScreenRate || t.question >= len(t.req.Form.Indicators) {
 		return
 	}
 	ind := t.req.Form.Indicators[t.question]
@@ -407,7 +410,7 @@ func (t *Terminal) submit(answers, phone bool) {
 			if err != nil {
 				t.refuse(err)
 			} else {
-				t.req, t.screen = nil, ScreenThanks
+				t.sent, t.req, t.screen = r.TicketID, nil, ScreenThanks
 			}
 			t.render()
 			t.poke()

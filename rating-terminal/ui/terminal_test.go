@@ -99,6 +99,10 @@ func TestRateAll(t *testing.T) {
 	if sent := h.srv.submitted(); len(sent) != 1 || !reflect.DeepEqual(sent[0], want) {
 		t.Errorf("sent %+v\nwant %+v", sent, want)
 	}
+	h.requested(request("t-1", "А015", "w1")) // the event again, or a reconnect
+	if v := h.view(); v.Screen != ScreenThanks {
+		t.Errorf("a rated ticket asked again: %+v", v)
+	}
 	if d := h.clock.fire(); d != ThanksFor {
 		t.Errorf("the thanks stay %v, want %v", d, ThanksFor)
 	}
@@ -121,6 +125,11 @@ func TestRateSome(t *testing.T) {
 		t.Errorf("back at the third question: %+v", v)
 	}
 	h.answer("Плохо") // changes the answer
+	test.Tap(h.term.SendButton())
+	test.Tap(h.term.PhoneBackButton())
+	if v := h.view(); v.Screen != ScreenRate || v.Progress != "Вопрос 5 из 5" {
+		t.Fatalf("back from the phone: %+v", v)
+	}
 	test.Tap(h.term.SendButton())
 	if v := h.view(); v.Screen != ScreenPhone {
 		t.Fatalf("«Отправить» leads to the phone: %+v", v)

@@ -43,9 +43,9 @@ type view struct {
 	number                                      *canvas.Text
 	// Consent is a button, not a widget.Check: a check takes taps only on
 	// its small box, a button on its whole finger-sized area.
-	Consent                   *widget.Button
-	Keys                      [10]*widget.Button
-	Erase, SendPhone, NoPhone *widget.Button
+	Consent                              *widget.Button
+	Keys                                 [10]*widget.Button
+	Erase, SendPhone, NoPhone, PhoneBack *widget.Button
 
 	thanksText *canvas.Text
 
@@ -158,10 +158,16 @@ func (t *Terminal) build() {
 			t.submit(true, false)
 		}
 	}))
+	v.PhoneBack = widget.NewButtonWithIcon("", theme.NavigateBackIcon(), t.tap(func() {
+		if t.screen == ScreenPhone && !t.busy {
+			t.screen, t.question, t.problem = ScreenRate, max(0, len(t.req.Form.Indicators)-1), ""
+			t.render()
+		}
+	}))
 	info := container.NewVBox(v.phoneTitle, v.phoneHint, v.number,
 		container.NewBorder(nil, nil, touchTarget(v.Consent), nil, v.consentText), v.problem)
 	v.phone = container.New(besideOrBelow{}, info,
-		container.NewVBox(container.NewCenter(pad), touchTarget(v.NoPhone)))
+		container.NewVBox(container.NewCenter(pad), touchTarget(v.NoPhone), touchTarget(v.PhoneBack)))
 
 	v.thanksText = canvas.NewText("", nil)
 	v.thanksText.TextStyle.Bold = true
@@ -198,12 +204,9 @@ func (t *Terminal) render() {
 		v.status.SetText("")
 	}
 	showIf(v.status, v.status.Text != "")
-	for s, o := range map[Screen]fyne.CanvasObject{ScreenIdle: v.idle, ScreenRate: v.rate, ScreenPhone: v.phone, ScreenThanks: v.thanks, ScreenRefused: v.refused} {
-		if s == t.screen {
-			o.Show()
-		} else {
-			o.Hide()
-		}
+	// In Screen's order.
+	for s, o := range []fyne.CanvasObject{v.idle, v.rate, v.phone, v.thanks, v.refused} {
+		showIf(o, Screen(s) == t.screen)
 	}
 	switch t.screen {
 	case ScreenIdle:
@@ -316,6 +319,7 @@ func (t *Terminal) renderPhone() {
 	v.Erase.SetText(str.Erase)
 	v.SendPhone.SetText(str.SendPhone)
 	v.NoPhone.SetText(str.NoPhone)
+	v.PhoneBack.SetText(str.Back)
 	full := len(t.phone) >= phoneDigits
 	for _, b := range v.Keys {
 		enable(b, !t.busy && !full)
@@ -323,6 +327,7 @@ func (t *Terminal) renderPhone() {
 	enable(v.Erase, !t.busy && t.phone != "")
 	enable(v.SendPhone, !t.busy)
 	enable(v.NoPhone, !t.busy)
+	enable(v.PhoneBack, !t.busy)
 	enable(v.Consent, !t.busy)
 }
 
