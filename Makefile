@@ -13,7 +13,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DEMO_BOARDS := w1=2,w2=3,w3=4,w4=5,w5=6,w6=8
 RACE    := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && echo -race)
 
-.PHONY: help modules setup run vprinter devices kiosk panel display build test bench fuzz vet lint fmt-check depcheck clean
+.PHONY: help modules setup run vprinter devices kiosk panel display rating build test bench fuzz vet lint fmt-check depcheck clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -24,14 +24,14 @@ modules: ## download the Go modules
 setup: modules ## install the Debian packages the tests need (gcc, zbar-tools, chromium) and the Go modules
 	@./deploy/debian-deps
 
-run: setup ## the demo office: queue-server on $(ADDR), data in $(DATA), device emulators, and the kiosk, operator panel and hall board windows when there is a display
+run: setup ## the demo office: queue-server on $(ADDR), data in $(DATA), device emulators, and the kiosk, operator panel, hall board and window 1's rating terminal when there is a display
 	@GO=$(GO) DATA=$(DATA) ADDR=$(ADDR) ./deploy/run
 
 vprinter: modules ## run the virtual ticket printer on a pseudo-terminal; tickets land in $(DATA)/tickets as PNG
 	@mkdir -p $(DATA)/devices $(DATA)/tickets
 	$(GO) run ./printer/cmd/talon-vprinter -link $(DATA)/devices/printer -out $(DATA)/tickets
 
-devices: modules ## run the kiosk's and the window's scanner, window-board and call-pad emulators on pseudo-terminals in $(DATA)/devices
+devices: modules ## run the kiosk's, the window's and the rating terminal's scanners, window-board and call-pad emulators on pseudo-terminals in $(DATA)/devices
 	@mkdir -p $(DATA)/devices
 	$(GO) run ./hardware/cmd/talon-devices -dir $(DATA)/devices
 
@@ -44,12 +44,16 @@ panel: modules ## run the operator panel in a window against `make run`'s server
 display: modules ## run the hall board in a window against `make run`'s server, with `make devices`' window LED boards
 	$(GO) run ./display -config $(DATA)/terminals/display1.json -boards $(DATA)/devices/boards -board $(DEMO_BOARDS) -windowed
 
+rating: modules ## run window 1's rating terminal in a window against `make run`'s server, with `make devices`' rating scanner
+	$(GO) run ./rating-terminal -config $(DATA)/terminals/rating1.json -scanner $(DATA)/devices/rating-scanner -windowed
+
 build: modules ## build every binary into ./bin
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/ ./queue-server ./printer/cmd/talon-vprinter ./hardware/cmd/talon-devices
 	$(GO) build -o $(BIN)/talon-kiosk ./kiosk
 	$(GO) build -o $(BIN)/talon-panel ./operator-panel
 	$(GO) build -o $(BIN)/talon-display ./display
+	$(GO) build -o $(BIN)/talon-rating ./rating-terminal
 
 test: setup vet lint fmt-check depcheck ## vet, staticcheck, format and import-direction checks, all tests
 	$(GO) test $(RACE) -count=1 -timeout 20m $(PKGS)

@@ -1,15 +1,17 @@
 // Command talon-devices runs device emulators on pseudo-terminals so the
-// kiosk, display and operator panel can be demonstrated on one machine: the
-// kiosk's barcode scanner, the scanner at an operator's window (staff
-// cards), a line of window LED boards and a line of call-button pads. It
+// kiosk, display, operator panel and rating terminal can be demonstrated on
+// one machine: the kiosk's barcode scanner, the scanner at an operator's
+// window (staff cards), the rating terminal's (tickets' QR), a line of window
+// LED boards and a line of call-button pads. It
 // prints the path of each emulator's port (point the apps' configuration at
 // them) and reads commands from stdin:
 //
 //	scan CODE                 the kiosk's scanner reads CODE
 //	scan-panel CODE           the window's scanner reads CODE, e.g. a staff card
+//	scan-rating CODE          the rating terminal's scanner reads CODE, a ticket's QR
 //	press ADDR call|start     the pad at ADDR sends a key
 //	status                    what the boards and pads show
-//	unplug|replug NAME        pull or put back a cable (scanner, panel-scanner, boards, pads)
+//	unplug|replug NAME        pull or put back a cable (scanner, panel-scanner, rating-scanner, boards, pads)
 //	quit
 package main
 
@@ -46,14 +48,15 @@ func main() {
 
 // devices is what run started.
 type devices struct {
-	scanner      *emulator.Scanner
-	panelScanner *emulator.Scanner
-	boards       *emulator.BoardLine
-	pads         *emulator.PadLine
+	scanner       *emulator.Scanner
+	panelScanner  *emulator.Scanner
+	ratingScanner *emulator.Scanner
+	boards        *emulator.BoardLine
+	pads          *emulator.PadLine
 }
 
 func (d *devices) close() {
-	for _, s := range []*emulator.Scanner{d.scanner, d.panelScanner} {
+	for _, s := range []*emulator.Scanner{d.scanner, d.panelScanner, d.ratingScanner} {
 		if s != nil {
 			s.Close()
 		}
@@ -72,6 +75,8 @@ func (d *devices) pair(name string) (*pseudoterm.Pair, error) {
 		return d.scanner.Pair(), nil
 	case name == "panel-scanner" && d.panelScanner != nil:
 		return d.panelScanner.Pair(), nil
+	case name == "rating-scanner" && d.ratingScanner != nil:
+		return d.ratingScanner.Pair(), nil
 	case name == "boards" && d.boards != nil:
 		return d.boards.Pair(), nil
 	case name == "pads" && d.pads != nil:
@@ -86,6 +91,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	dir := fs.String("dir", filepath.Join(os.TempDir(), "talon-devices"), "folder for the port links")
 	withScanner := fs.Bool("scanner", true, "run the kiosk's barcode scanner emulator (link DIR/scanner)")
 	withPanelScanner := fs.Bool("panel-scanner", true, "run the operator window's barcode scanner emulator, for staff cards (link DIR/panel-scanner)")
+	withRatingScanner := fs.Bool("rating-scanner", true, "run the rating terminal's barcode scanner emulator, for tickets' QR (link DIR/rating-scanner)")
 	suffixName := fs.String("scanner-suffix", "CR", "scanner suffix: CR, CRLF, LF or TAB")
 	withBoards := fs.Bool("boards", true, "run the window LED board line (link DIR/boards)")
 	withPads := fs.Bool("pads", true, "run the call-button pad line (link DIR/pads)")
@@ -115,6 +121,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		}
 		fmt.Fprintf(stdout, "panel-scanner %s (suffix %s)\n", d.panelScanner.Path(), *suffixName)
 	}
+	if *withRatingScanner {
+		if d.ratingScanner, err = emulator.NewScanner(filepath.Join(*dir, "rating-scanner"), suffix); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "rating-scanner %s (suffix %s)\n", d.ratingScanner.Path(), *suffixName)
+	}
 	if *withBoards {
 		if d.boards, err = emulator.NewBoardLine(filepath.Join(*dir, "boards"), emulator.BoardOptions{Echo: *echo}); err != nil {
 			return err
@@ -127,7 +139,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		}
 		fmt.Fprintf(stdout, "pads %s\n", d.pads.Path())
 	}
-	fmt.Fprintln(stdout, "ready; commands: scan CODE | scan-panel CODE | press ADDR call|start | status | unplug NAME | replug NAME | quit")
+	fmt.Fprintln(stdout, "ready; commands: scan CODE | scan-panel CODE | scan-rating CODE | press ADDR call|start | status | unplug NAME | replug NAME | quit")
 
 	lines := make(chan string)
 	go func() {
@@ -170,8 +182,8 @@ func (d *devices) command(line string, out io.Writer) (bool, error) {
 	switch f[0] {
 	case "quit", "exit":
 		return true, nil
-	case "scan", "scan-panel":
-		s := map[string]*emulator.Scanner{"scan": d.scanner, "scan-panel": d.panelScanner}[f[0]]
+	case "scan", "scan-panel", "scan-rating":
+		s := map[string]*emulator.Scanner{"scan": d.scanner, "scan-panel": d.panelScanner, "scan-rating": d.ratingScanner}[f[0]]
 		if s == nil {
 			return false, fmt.Errorf("the scanner of %s is not running", f[0])
 		}
@@ -202,7 +214,7 @@ func (d *devices) command(line string, out io.Writer) (bool, error) {
 		return false, nil
 	case "unplug", "replug":
 		if len(f) != 2 {
-			return false, fmt.Errorf("usage: %s scanner|panel-scanner|boards|pads", f[0])
+			return false, fmt.Errorf("usage: %s scanner|panel-scanner|rating-scanner|boards|pads", f[0])
 		}
 		p, err := d.pair(f[1])
 		if err != nil {

@@ -44,7 +44,7 @@ func TestRunDrivesTheEmulators(t *testing.T) {
 		}
 	}
 	waitOutput(t, out, "ready")
-	for _, name := range []string{"scanner", "panel-scanner", "boards", "pads"} {
+	for _, name := range []string{"scanner", "panel-scanner", "rating-scanner", "boards", "pads"} {
 		waitOutput(t, out, filepath.Join(dir, name))
 	}
 
@@ -70,6 +70,17 @@ func TestRunDrivesTheEmulators(t *testing.T) {
 	got = make([]byte, 11)
 	if _, err := io.ReadFull(panelScan, got); err != nil || string(got) != "TSC1-CARD\r\n" {
 		t.Fatalf("panel scanner port read %q, %v", got, err)
+	}
+	// The rating terminal's scanner reads tickets' QR on its own port.
+	ratingScan, err := serialport.Open(serialport.Config{Path: filepath.Join(dir, "rating-scanner"), ReadTimeout: wait})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ratingScan.Close()
+	send("scan-rating t-015")
+	got = make([]byte, 7)
+	if _, err := io.ReadFull(ratingScan, got); err != nil || string(got) != "t-015\r\n" {
+		t.Fatalf("rating scanner port read %q, %v", got, err)
 	}
 
 	// A board shown by the driver appears in status; a key press typed on
