@@ -36,7 +36,13 @@ func livePanelWith(t testing.TB, cfg Config, who, window string) *harness {
 	test.Type(p.login.Password, "demo")
 	test.Tap(p.login.Submit)
 	h.eventually("the windows", func() bool { return p.screen == ScreenWindows && p.choose.Button(window) != nil })
-	test.Tap(p.choose.Button(window))
+	// The button's handler, as a click runs it: test.Tap would walk the
+	// widget tree outside the panel's lock while the stream, now live,
+	// redraws it.
+	p.mu.Lock()
+	choose := p.choose.Button(window).OnTapped
+	p.mu.Unlock()
+	choose()
 	h.eventually("at work, online", func() bool { return p.screen == ScreenWork && p.Banner.Live() })
 	return h
 }
