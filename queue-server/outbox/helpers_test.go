@@ -25,11 +25,7 @@ func openDB(t *testing.T, path string) (*bolt.DB, *Outbox) {
 	if err := db.Update(CreateBuckets); err != nil {
 		t.Fatal(err)
 	}
-	o, err := New(db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return db, o
+	return db, New(db)
 }
 
 func tempDB(t *testing.T) (*bolt.DB, *Outbox) {

@@ -70,8 +70,8 @@ func TestNewNeedsTheBuckets(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if _, err := New(db); err == nil {
-		t.Error("New took a file without the outbox buckets")
+	if err := New(db).Enqueue(msg("r-1", "c")); err == nil {
+		t.Error("a file without the outbox buckets took a message")
 	}
 }
 

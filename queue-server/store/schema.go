@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/talonqueue/talon/queue-server/domain"
+	"github.com/talonqueue/talon/queue-server/outbox"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -49,6 +50,7 @@ var migrations = []migration{
 	{name: "create the bucket tree", up: createBuckets},
 	{name: "add the audit journal", up: migrateJournal},
 	{name: "add the hall boards' announcements", up: migrateAnnouncements},
+	{name: "add the outbox", up: outbox.CreateBuckets},
 }
 
 func createBuckets(tx *bolt.Tx) error {
