@@ -287,7 +287,6 @@ func TestMigration4AddsTheOutbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s.Close()
 	commit(t, s, c)
 	if st := load(t, s, ""); len(st.Tickets) != 1 {
 		t.Errorf("%d tickets with the message, want 1", len(st.Tickets))
@@ -295,6 +294,9 @@ func TestMigration4AddsTheOutbox(t *testing.T) {
 	got, err := s.Outbox().Get(context.Background(), "rating-1")
 	if err != nil || string(got.Body) != "<mkgu:body/>" || got.State() != outbox.StatePending {
 		t.Errorf("the message committed with the ticket: %+v, %v", got, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
 	}
 	if v := schemaOf(t, path); v != 4 {
 		t.Errorf("schema %d, want 4", v)
