@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
-	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -45,7 +44,7 @@ type Config struct {
 	// Route names the sender of a channel; false leaves the channel's
 	// messages waiting (a webhook whose subscription is gone, say).
 	Route func(channel string) (Sender, bool)
-	// Concurrency is how many messages of one channel are in flight; 4 when zero.
+	// Concurrency is how many messages of one channel are in flight; 16 when zero.
 	Concurrency int
 	// MinBackoff and MaxBackoff bound the wait before a retry, which doubles
 	// with each attempt from MinBackoff and is jittered down to half so that
@@ -74,7 +73,7 @@ type Dispatcher struct {
 // NewDispatcher delivers o's messages as cfg says.
 func NewDispatcher(o *Outbox, cfg Config) *Dispatcher {
 	if cfg.Concurrency <= 0 {
-		cfg.Concurrency = 4
+		cfg.Concurrency = 16
 	}
 	if cfg.MinBackoff <= 0 {
 		cfg.MinBackoff = time.Second
@@ -152,9 +151,11 @@ func (o *Outbox) channels() ([]string, error) {
 
 // work sends a channel's due messages, up to Concurrency at a time, and
 // sleeps until the next one is due, a new one is notified or one finishes.
+// Attempts that finish together are recorded in one transaction, so a
+// backlog is not held to one fsync per message.
 func (d *Dispatcher) work(ctx context.Context, channel string, s Sender, wake <-chan struct{}) {
 	inflight := map[string]bool{}
-	done := make(chan string, d.cfg.Concurrency)
+	done := make(chan attempt, d.cfg.Concurrency)
 	for {
 		ready, next, err := d.o.due(channel, d.o.now(), d.cfg.Concurrency-len(inflight), inflight)
 		if err != nil {
@@ -162,10 +163,7 @@ func (d *Dispatcher) work(ctx context.Context, channel string, s Sender, wake <-
 		}
 		for _, m := range ready {
 			inflight[m.ID] = true
-			go func() {
-				d.deliver(ctx, s, m)
-				done <- m.ID
-			}()
+			go func() { done <- d.attempt(ctx, s, m) }()
 		}
 		var timer <-chan time.Time
 		var t *time.Timer
@@ -174,8 +172,20 @@ func (d *Dispatcher) work(ctx context.Context, channel string, s Sender, wake <-
 			timer = t.C
 		}
 		select {
-		case id := <-done:
-			delete(inflight, id)
+		case a := <-done:
+			finished := []attempt{a}
+			for more := true; more; {
+				select {
+				case a := <-done:
+					finished = append(finished, a)
+				default:
+					more = false
+				}
+			}
+			for _, a := range finished {
+				delete(inflight, a.m.ID)
+			}
+			d.record(finished)
 		case <-wake:
 		case <-timer:
 		case <-ctx.Done():
@@ -229,45 +239,71 @@ func (o *Outbox) due(channel string, now time.Time, n int, skip map[string]bool)
 	return ready, next, err
 }
 
-// deliver makes one attempt and records its outcome.
-func (d *Dispatcher) deliver(ctx context.Context, s Sender, m Message) {
+// attempt is one finished attempt: the message as it is to be stored, and
+// the due time it was stored with.
+type attempt struct {
+	m      Message
+	prevAt time.Time
+	cut    bool // cut short by shutdown: nothing to record
+}
+
+// attempt sends m once and works out its new state.
+func (d *Dispatcher) attempt(ctx context.Context, s Sender, m Message) attempt {
 	sctx, cancel := context.WithTimeout(ctx, d.cfg.SendTimeout)
 	err := s.Send(sctx, m)
 	cancel()
 	if ctx.Err() != nil {
-		return
+		return attempt{m: m, cut: true}
 	}
 	now := d.o.now()
-	prevAt := m.NextAt
-	m.Attempts++
+	a := attempt{m: m, prevAt: m.NextAt}
+	a.m.Attempts++
 	switch {
 	case err == nil:
 		// The body is forgotten once delivered: some hold personal data
 		// (an МКГУ events packet carries the applicant's phone).
-		m.DeliveredAt, m.LastError, m.Body = now, "", nil
+		a.m.DeliveredAt, a.m.LastError, a.m.Body = now, "", nil
 	case IsPermanent(err) || now.Sub(m.CreatedAt) >= d.cfg.DeadAfter:
-		m.DeadAt, m.LastError = now, err.Error()
+		a.m.DeadAt, a.m.LastError = now, err.Error()
 	default:
-		m.LastError = err.Error()
-		m.NextAt = now.Add(d.backoff(m.Attempts))
+		a.m.LastError = err.Error()
+		a.m.NextAt = now.Add(d.backoff(a.m.Attempts))
 	}
 	if err != nil {
-		d.log.Warn("outbox: attempt failed", "id", m.ID, "channel", m.Channel, "attempt", m.Attempts, "err", err)
+		d.log.Warn("outbox: attempt failed", "id", m.ID, "channel", m.Channel, "attempt", a.m.Attempts, "err", err)
 	}
-	werr := d.o.db.Update(func(tx *bolt.Tx) error {
+	return a
+}
+
+// record commits finished attempts, then reports the final ones.
+func (d *Dispatcher) record(finished []attempt) {
+	err := d.o.db.Update(func(tx *bolt.Tx) error {
 		msgs, due, err := buckets(tx)
 		if err != nil {
 			return err
 		}
-		return write(msgs, due, m, prevAt)
+		for _, a := range finished {
+			if a.cut {
+				continue
+			}
+			if err := write(msgs, due, a.m, a.prevAt); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
-	if werr != nil {
-		// The message stays as it was stored: pending, sent again later.
-		d.log.Error("outbox: record attempt", "id", m.ID, "err", fmt.Errorf("outbox: record %s: %w", m.ID, werr))
+	if err != nil {
+		// The messages stay as they were stored: pending, sent again later.
+		d.log.Error("outbox: record attempts", "err", err)
 		return
 	}
-	if m.State() != StatePending && d.cfg.OnState != nil {
-		d.cfg.OnState(m)
+	if d.cfg.OnState == nil {
+		return
+	}
+	for _, a := range finished {
+		if !a.cut && a.m.State() != StatePending {
+			d.cfg.OnState(a.m)
+		}
 	}
 }
 
