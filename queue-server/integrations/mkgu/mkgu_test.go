@@ -28,7 +28,7 @@ var (
 	office  = domain.Office{ID: "mfc-1", Name: "МФЦ Центральный", MKGUVendorID: "vendor-77", OKATO: "45286560000"}
 	service = domain.Service{ID: "s1", Name: "Паспорт", FRGU: domain.FRGU{AuthorityID: "10000001", ServiceID: "10000002", ProcedureID: "10000003"}}
 	rating  = domain.Rating{ID: "rt-1", OfficeID: "mfc-1", ServiceID: "s1", FormID: "mkgu", FormVersion: "0.0.4",
-		Answers: []domain.RatingAnswer{{IndicatorID: "9", ValueID: "45", Score: 5}, {IndicatorID: "11", ValueID: "51", Score: 1}},
+		Answers:  []domain.RatingAnswer{{IndicatorID: "9", ValueID: "45", Score: 5}, {IndicatorID: "11", ValueID: "51", Score: 1}},
 		ServedAt: time.Date(2026, 11, 23, 9, 15, 0, 0, time.UTC), RatedAt: time.Date(2026, 11, 23, 9, 16, 30, 0, time.UTC)}
 )
 
