@@ -216,6 +216,7 @@ func parse(body *etree.Element) (Packet, error) {
 	if p.RatedAt, err = time.Parse(dateLayout, text("rateDate")); err != nil {
 		return Packet{}, fmt.Errorf("mkgu: rateDate: %w", err)
 	}
+	p.ServedAt, p.RatedAt = p.ServedAt.UTC(), p.RatedAt.UTC()
 	for _, v := range item.SelectElements("value") {
 		p.Values = append(p.Values, Value{v.SelectAttrValue("indicator", ""), v.SelectAttrValue("value", "")})
 	}
