@@ -8,7 +8,8 @@ import "time"
 // idempotency key, unique across channels and the same on every attempt.
 type OutboxMessage struct {
 	ID          string            `json:"id"`
-	Channel     string            `json:"channel"` // e.g. mkgu.rates, mkgu.events, webhook:<id>
+	Channel     string            `json:"channel"`             // e.g. mkgu.rates, mkgu.events, webhook:<id>
+	OfficeID    string            `json:"office_id,omitempty"` // whose managers see it; its journal chain
 	Body        []byte            `json:"body,omitempty"`
 	ContentType string            `json:"content_type,omitempty"`
 	Headers     map[string]string `json:"headers,omitempty"`

@@ -210,10 +210,11 @@ func (o *Outbox) Get(ctx context.Context, id string) (Message, error) {
 
 // Query selects messages; zero fields match everything.
 type Query struct {
-	Channel string
-	State   string // StatePending, StateDelivered or StateDead
-	After   string // the last ID of the previous page
-	Limit   int    // 0: MaxList
+	OfficeID string
+	Channel  string
+	State    string // StatePending, StateDelivered or StateDead
+	After    string // the last ID of the previous page
+	Limit    int    // 0: MaxList
 }
 
 // MaxList caps one List call.
@@ -245,7 +246,8 @@ func (o *Outbox) List(ctx context.Context, q Query) ([]Message, error) {
 			if err := json.Unmarshal(v, &m); err != nil {
 				return fmt.Errorf("outbox: decode %s: %w", k, err)
 			}
-			if (q.Channel == "" || m.Channel == q.Channel) && (q.State == "" || m.State() == q.State) {
+			if (q.OfficeID == "" || m.OfficeID == q.OfficeID) && (q.Channel == "" || m.Channel == q.Channel) &&
+				(q.State == "" || m.State() == q.State) {
 				out = append(out, m)
 			}
 		}

@@ -12,13 +12,15 @@ import (
 
 	"github.com/talonqueue/talon/queue-server/domain"
 	"github.com/talonqueue/talon/queue-server/outbox"
+	"github.com/talonqueue/talon/queue-server/queue"
 	"github.com/talonqueue/talon/queue-server/store"
 )
 
 // TestRatingPacketsReachTheReceiverSigned goes the way the ratings code will:
 // the packets are committed with the change through the store's Commit, the
-// dispatcher wakes on the commit's notification and the receiver verifies
-// each signature and gets each foreign id once, after restarts of the file.
+// dispatcher wakes on the commit's notification, the receiver verifies each
+// signature and gets each foreign id once, after a reopen of the file, and
+// the deliveries are in the office's audit journal.
 func TestRatingPacketsReachTheReceiverSigned(t *testing.T) {
 	s, cert := signer(t)
 	var mu sync.Mutex
@@ -69,6 +71,12 @@ func TestRatingPacketsReachTheReceiverSigned(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	q, err := queue.Open(context.Background(), queue.Options{Store: st})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	journal := outbox.Journal(context.Background(), q, nil)
 	final := make(chan outbox.Message, 2)
 	snd := Sender{URL: srv.URL, Client: srv.Client(), Signer: s}
 	d := outbox.NewDispatcher(st.Outbox(), outbox.Config{
@@ -76,7 +84,7 @@ func TestRatingPacketsReachTheReceiverSigned(t *testing.T) {
 			return snd, ch == ChannelRates || ch == ChannelEvents
 		},
 		MinBackoff: time.Millisecond, MaxBackoff: 10 * time.Millisecond,
-		OnState: func(m outbox.Message) { final <- m },
+		OnState: func(m outbox.Message) { journal(m); final <- m },
 	})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
@@ -92,6 +100,19 @@ func TestRatingPacketsReachTheReceiverSigned(t *testing.T) {
 	}
 	if len(got) != 2 || got["rt-1"].Kind != KindRates || len(got["rt-1"].Values) != 2 || got["rt-1.phone"].Phone != "+79161234567" {
 		t.Errorf("the receiver got %+v", got)
+	}
+	recs, err := q.ListJournal(domain.WithActor(context.Background(), domain.System), office.ID, domain.JournalQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	journaled := map[string]string{}
+	for _, r := range recs {
+		if r.Action == outbox.JournalAction {
+			journaled[r.Object] = r.Result
+		}
+	}
+	if journaled["message/rt-1"] != domain.JournalOK || journaled["message/rt-1.phone"] != domain.JournalOK {
+		t.Errorf("journal of office %s: %v", office.ID, journaled)
 	}
 	// Once delivered, the stored message no longer holds the phone.
 	m, err := st.Outbox().Get(context.Background(), "rt-1.phone")

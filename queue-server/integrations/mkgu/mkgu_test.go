@@ -25,7 +25,7 @@ import (
 )
 
 var (
-	office  = domain.Office{ID: "mfc-1", Name: "МФЦ Центральный", MKGUVendorID: "vendor-77", OKATO: "45286560000"}
+	office  = domain.Office{ID: "mfc-1", Name: "МФЦ Центральный", TimeZone: "Europe/Moscow", MKGUVendorID: "vendor-77", OKATO: "45286560000"}
 	service = domain.Service{ID: "s1", Name: "Паспорт", FRGU: domain.FRGU{AuthorityID: "10000001", ServiceID: "10000002", ProcedureID: "10000003"}}
 	rating  = domain.Rating{ID: "rt-1", OfficeID: "mfc-1", ServiceID: "s1", FormID: "mkgu", FormVersion: "0.0.4",
 		Answers:  []domain.RatingAnswer{{IndicatorID: "9", ValueID: "45", Score: 5}, {IndicatorID: "11", ValueID: "51", Score: 1}},

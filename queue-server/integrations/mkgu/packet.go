@@ -131,7 +131,8 @@ func Messages(r domain.Rating, o domain.Office, s domain.Service, phone string, 
 		if p.Kind == KindEvents {
 			ch = ChannelEvents
 		}
-		out = append(out, domain.OutboxMessage{ID: p.ForeignID, Channel: ch, Body: body, ContentType: "application/xml", CreatedAt: now})
+		out = append(out, domain.OutboxMessage{ID: p.ForeignID, Channel: ch, OfficeID: r.OfficeID, Body: body,
+			ContentType: "application/xml", CreatedAt: now})
 	}
 	return out, nil
 }
