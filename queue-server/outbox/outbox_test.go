@@ -238,3 +238,25 @@ func TestPruneRemovesOldFinishedMessages(t *testing.T) {
 		t.Errorf("left %+v", left)
 	}
 }
+
+func TestShutdownLeavesAnAttemptInFlightPending(t *testing.T) {
+	_, o := tempDB(t)
+	started := make(chan struct{})
+	d := NewDispatcher(o, Config{Route: func(string) (Sender, bool) {
+		return SenderFunc(func(ctx context.Context, m Message) error {
+			close(started)
+			<-ctx.Done()
+			return ctx.Err()
+		}), true
+	}})
+	stop := run(t, d)
+	if err := o.Enqueue(msg("r-1", "c")); err != nil {
+		t.Fatal(err)
+	}
+	<-started
+	stop() // returns only after the attempt has ended
+	m, err := o.Get(context.Background(), "r-1")
+	if err != nil || m.State() != StatePending || m.Attempts != 0 || m.LastError != "" || len(m.Body) == 0 {
+		t.Errorf("after shutdown mid-attempt: %+v, %v", m, err)
+	}
+}
