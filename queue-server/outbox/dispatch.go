@@ -157,6 +157,17 @@ func (d *Dispatcher) work(ctx context.Context, channel string, s Sender, wake <-
 	inflight := map[string]bool{}
 	done := make(chan attempt, d.cfg.Concurrency)
 	for {
+		// An attempt cut short by the end may arrive before ctx.Done is
+		// chosen below; its message must not be picked up again. Attempts
+		// that finished before the end are still recorded.
+		if ctx.Err() != nil {
+			var rest []attempt
+			for range inflight {
+				rest = append(rest, <-done)
+			}
+			d.record(rest)
+			return
+		}
 		ready, next, err := d.o.due(channel, d.o.now(), d.cfg.Concurrency-len(inflight), inflight)
 		if err != nil {
 			d.log.Error("outbox: read due messages", "channel", channel, "err", err)
@@ -189,10 +200,6 @@ func (d *Dispatcher) work(ctx context.Context, channel string, s Sender, wake <-
 		case <-wake:
 		case <-timer:
 		case <-ctx.Done():
-			for range inflight {
-				<-done
-			}
-			return
 		}
 		if t != nil {
 			t.Stop()
