@@ -74,6 +74,8 @@ type Changes struct {
 	// days that ended.
 	Journal      []JournalRecord
 	JournalHeads []JournalHead
+	// Outbox holds messages to other systems, delivered after the commit.
+	Outbox []OutboxMessage
 }
 
 // Empty reports whether committing c would write nothing.
@@ -82,7 +84,7 @@ func (c *Changes) Empty() bool {
 		len(c.Operators) == 0 && len(c.Devices) == 0 && len(c.Categories) == 0 && len(c.Accounts) == 0 &&
 		len(c.Tickets) == 0 && len(c.Appointments) == 0 && len(c.Sessions) == 0 && len(c.Counters) == 0 &&
 		len(c.Idempotency) == 0 && len(c.Settings) == 0 && len(c.Deletions) == 0 &&
-		len(c.Journal) == 0 && len(c.JournalHeads) == 0 && len(c.Announcements) == 0 && len(c.Ratings) == 0
+		len(c.Journal) == 0 && len(c.JournalHeads) == 0 && len(c.Announcements) == 0 && len(c.Ratings) == 0 && len(c.Outbox) == 0
 }
 
 // Merge appends o to c, so that several operations commit together. A store
@@ -117,6 +119,7 @@ func (c *Changes) Merge(o Changes) {
 	c.Deletions = append(c.Deletions, o.Deletions...)
 	c.Journal = append(c.Journal, o.Journal...)
 	c.JournalHeads = append(c.JournalHeads, o.JournalHeads...)
+	c.Outbox = append(c.Outbox, o.Outbox...)
 	for k, v := range o.Settings {
 		if c.Settings == nil {
 			c.Settings = map[string]string{}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/talonqueue/talon/queue-server/domain"
+	"github.com/talonqueue/talon/queue-server/outbox"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -77,7 +78,13 @@ func (s *Store) Commit(ctx context.Context, c domain.Changes) error {
 	if err := checkChanges(&c); err != nil {
 		return err
 	}
-	return wrap("commit", s.db.Update(func(tx *bolt.Tx) error { return apply(tx, &c) }))
+	if err := s.db.Update(func(tx *bolt.Tx) error { return apply(tx, &c) }); err != nil {
+		return wrap("commit", err)
+	}
+	if len(c.Outbox) > 0 {
+		s.box.Notify()
+	}
+	return nil
 }
 
 func refused(format string, args ...any) error {
@@ -302,6 +309,11 @@ func apply(tx *bolt.Tx, c *domain.Changes) error {
 	for _, d := range c.Deletions {
 		if err := deleteRecord(tx, d); err != nil {
 			return err
+		}
+	}
+	for _, m := range c.Outbox {
+		if err := outbox.Put(tx, m); err != nil {
+			return refused("%v", err)
 		}
 	}
 	return nil

@@ -1,6 +1,7 @@
-// Package store keeps Talon's state and event log in one bbolt file. It is the
-// only package that imports bbolt: everything else sees domain.Store, and no
-// bbolt type or byte slice leaves a transaction here.
+// Package store keeps Talon's state and event log in one bbolt file. It and
+// the outbox, which writes inside the store's transactions, are the only
+// packages that import bbolt: everything else sees domain.Store, and no bbolt
+// type or byte slice leaves a transaction here.
 //
 // Every Commit is one fsynced write transaction, so a ticket, the counter that
 // gave it its number and the event that records it are on disk together or
@@ -36,6 +37,7 @@
 //	journal/<chain>/<seq>         -> JournalRecord     (chain: office id, "*" for the region)
 //	journal_day/<chain>/<day>     -> seq, 8 bytes      (first record of a UTC day)
 //	journal_head/<chain>/<day>    -> JournalHead       (day = office-local, kept at its midnight)
+//	outbox/...                    -> package outbox's tree: messages to other systems
 //
 // Days are YYYY-MM-DD, so their byte order is their date order and Load skips
 // old days by seeking, without reading them. The *_open and *_booked indexes

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/talonqueue/talon/queue-server/domain"
+	"github.com/talonqueue/talon/queue-server/outbox"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -54,6 +55,7 @@ var migrations = []migration{
 	{name: "add the audit journal", up: migrateJournal},
 	{name: "add the hall boards' announcements", up: migrateAnnouncements},
 	{name: "add ratings and the МКГУ rating form 0.0.4", up: migrateRatings},
+	{name: "add the outbox", up: outbox.CreateBuckets},
 }
 
 func createBuckets(tx *bolt.Tx) error {

@@ -6,8 +6,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/talonqueue/talon/queue-server/domain"
+	"github.com/talonqueue/talon/queue-server/outbox"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -262,5 +264,42 @@ func TestMigration3AddsTheAnnouncements(t *testing.T) {
 	}
 	if v := schemaOf(t, path); v != len(migrations) {
 		t.Errorf("schema %d, want %d", v, len(migrations))
+	}
+}
+
+func TestMigration5AddsTheOutbox(t *testing.T) {
+	path := fileAt(t, 4)
+	m := domain.OutboxMessage{ID: "rating-1", Channel: "mkgu.rates", Body: []byte("<mkgu:body/>"), CreatedAt: time.Now()}
+	old, err := open(path, Options{}, migrations[:4])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Version 4 has nowhere to keep a message, and refuses the whole change.
+	tk := ticket("t1", "2026-11-23", domain.StatusWaiting)
+	c := issue(1, tk, 1)
+	c.Outbox = []domain.OutboxMessage{m}
+	if err := old.Commit(context.Background(), c); err == nil {
+		t.Error("a file at schema 4 took an outbox message")
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := open(path, Options{}, migrations[:5])
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit(t, s, c)
+	if st := load(t, s, ""); len(st.Tickets) != 1 {
+		t.Errorf("%d tickets with the message, want 1", len(st.Tickets))
+	}
+	got, err := s.Outbox().Get(context.Background(), "rating-1")
+	if err != nil || string(got.Body) != "<mkgu:body/>" || got.State() != outbox.StatePending {
+		t.Errorf("the message committed with the ticket: %+v, %v", got, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if v := schemaOf(t, path); v != 5 {
+		t.Errorf("schema %d, want 5", v)
 	}
 }

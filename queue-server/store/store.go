@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/talonqueue/talon/queue-server/domain"
+	"github.com/talonqueue/talon/queue-server/outbox"
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 )
@@ -40,6 +41,7 @@ type Options struct {
 type Store struct {
 	db   *bolt.DB
 	path string
+	box  *outbox.Outbox
 }
 
 var _ domain.Store = (*Store)(nil)
@@ -90,7 +92,7 @@ func open(path string, opts Options, migs []migration) (*Store, error) {
 	if from != to {
 		log.Info("store: schema migrated", "path", path, "from", from, "to", to)
 	}
-	return &Store{db: db, path: path}, nil
+	return &Store{db: db, path: path, box: outbox.New(db)}, nil
 }
 
 // openLocked opens path with bbolt and makes sure the file it locked is still
@@ -168,6 +170,11 @@ func inUse(path string, err error) error {
 		Err: fmt.Errorf("%w: %s: %w", ErrInUse, path, err),
 	}
 }
+
+// Outbox is the outbox of this file: Commit puts Changes.Outbox into it in
+// the change's transaction and notifies it after the commit; a Dispatcher
+// built on it delivers.
+func (s *Store) Outbox() *outbox.Outbox { return s.box }
 
 // Close releases the file; in-flight transactions finish first.
 func (s *Store) Close() error {
