@@ -146,8 +146,11 @@ func IssueCards(ctx context.Context, b domain.Backend) (map[string]string, error
 	return cards, nil
 }
 
+// services are the demo menu. Every service has ФРГУ ids, so the demo's
+// ratings export to МКГУ; those not taken from the register are made up in
+// its format (11 digits for the authority, 19 for a service or procedure).
 func services() []domain.Service {
-	return []domain.Service{
+	list := []domain.Service{
 		{ID: "passports", IsGroup: true, Name: "Паспорта, регистрация", Order: 1},
 		{ID: "passport", ParentID: "passports", Name: "Паспорт гражданина РФ", Order: 1, Prefix: "А", Purpose: domain.PurposeSubmit,
 			SlotMinutes: 20, SlotCapacity: 2, AppointmentNormMinutes: 5,
@@ -168,6 +171,22 @@ func services() []domain.Service {
 		{ID: "consultation", Name: "Консультация", Order: 6, Prefix: "К", Purpose: domain.PurposeConsultation,
 			SlotMinutes: 15, SlotCapacity: 1, AppointmentNormMinutes: 5},
 	}
+	for i := range list {
+		f := &list[i].FRGU
+		if list[i].IsGroup {
+			continue
+		}
+		if f.AuthorityID == "" {
+			f.AuthorityID = "10000000001"
+		}
+		if f.ServiceID == "" {
+			f.ServiceID = fmt.Sprintf("77000000000000%05d", i)
+		}
+		if f.ProcedureID == "" {
+			f.ProcedureID = fmt.Sprintf("77000000001000%05d", i)
+		}
+	}
+	return list
 }
 
 func windows() []domain.Window {

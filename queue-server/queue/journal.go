@@ -27,6 +27,10 @@ type entry struct {
 	tick bool
 	// as is who acted when only the engine can tell: a device pairing itself.
 	as *domain.Actor
+	// also is a second record, by the same actor, of a part of the
+	// operation that failed without refusing it (a rating stored but not
+	// exported); its outcome is that failure.
+	also *entry
 }
 
 // chains are the journal's heads as the writer continues them.
@@ -122,6 +126,12 @@ func (s *Service) journal(o op, v any, err error, ch *domain.Changes) {
 	}
 	r.Result, r.Message = journal.Result(err)
 	s.link(ch, r)
+	if a := en.also; a != nil && err == nil {
+		r := base
+		r.Chain, r.Action, r.OfficeID, r.TicketID, r.Object = a.officeID, a.action, a.officeID, a.ticketID, a.object
+		r.Result, r.Message = journal.Result(a.outcome)
+		s.link(ch, r)
+	}
 }
 
 // link continues r's chain with it.

@@ -48,6 +48,11 @@ type Options struct {
 	// NoJournal turns the audit journal off. It exists only to measure what
 	// the journal costs; a real server always keeps it.
 	NoJournal bool
+	// Export makes the messages to other systems (the МКГУ packets) of a
+	// stored rating; they are committed in the rating's transaction, so a
+	// rating is exported if and only if it is stored. nil exports nothing.
+	// An error skips the export, never the rating: see Service.export.
+	Export func(rec domain.RatingRecord, office domain.Office, service domain.Service) ([]domain.OutboxMessage, error)
 }
 
 // Service is the queue server's implementation of domain.Backend.

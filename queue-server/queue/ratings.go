@@ -20,8 +20,48 @@ func (s *Service) SubmitRating(ctx context.Context, officeID string, r domain.Ne
 	en := &entry{action: "submitRating", officeID: officeID}
 	return write(ctx, s, en, func(e *engine.Engine, ch *domain.Changes) (domain.Rating, error) {
 		en.ticketID = e.RatedTicketID(officeID, r.TicketID)
-		return e.SubmitRating(actor(ctx), officeID, r, ch)
+		rt, err := e.SubmitRating(actor(ctx), officeID, r, ch)
+		if err == nil {
+			s.export(e, ch.Ratings[len(ch.Ratings)-1], ch, en)
+		}
+		return rt, err
 	})
+}
+
+// export adds a stored rating's messages to its commit. A rating the export
+// cannot describe (an office without its МКГУ vendor id or ОКАТО, a service
+// without its ФРГУ ids) is stored all the same and not exported: the
+// applicant's answer must not depend on the region's settings. The reason is
+// logged and journaled as the failed exportRating of that rating, so the
+// office's administrator sees what to fill in.
+func (s *Service) export(e *engine.Engine, rec domain.RatingRecord, ch *domain.Changes, en *entry) {
+	if s.opts.Export == nil {
+		return
+	}
+	msgs, err := s.exportMessages(e, rec)
+	if err != nil {
+		s.log.Warn("rating stored but not exported", "office", rec.Rating.OfficeID, "rating", rec.Rating.ID, "err", err)
+		en.also = &entry{action: "exportRating", officeID: rec.Rating.OfficeID, ticketID: rec.Rating.TicketID, object: "rating/" + rec.Rating.ID, outcome: err}
+		return
+	}
+	ch.Outbox = append(ch.Outbox, msgs...)
+}
+
+func (s *Service) exportMessages(e *engine.Engine, rec domain.RatingRecord) ([]domain.OutboxMessage, error) {
+	o, err := e.GetOffice(domain.System, rec.Rating.OfficeID)
+	if err != nil {
+		return nil, err
+	}
+	services, err := e.ListServices(domain.System, rec.Rating.OfficeID)
+	if err != nil {
+		return nil, err
+	}
+	for _, svc := range services {
+		if svc.ID == rec.Rating.ServiceID {
+			return s.opts.Export(rec, o, svc)
+		}
+	}
+	return nil, domain.Errorf(domain.CodeNotFound, "услуги %q, оказанной по оценке, больше нет в офисе %s", rec.Rating.ServiceID, o.Name)
 }
 
 func (s *Service) PendingRating(ctx context.Context, officeID string, q domain.PendingQuery) (domain.RatingRequest, error) {

@@ -83,3 +83,69 @@ func TestRatingSurvivesRestartAndItsPhoneIsPurged(t *testing.T) {
 		t.Errorf("%d purge records in the region's journal, want 1 (an empty purge leaves none)", purges)
 	}
 }
+
+// finishedTicket is a passport ticket served and finished at window 1.
+func finishedTicket(t *testing.T, svc *Service) domain.Ticket {
+	t.Helper()
+	op := as("operator1", svc, t)
+	if _, err := svc.OpenWindowSession(op, demo.OfficeID, "w1"); err != nil && domain.ErrorCode(err) != domain.CodeConflict {
+		t.Fatal(err)
+	}
+	tk, err := svc.IssueTicket(as("kiosk1", svc, t), demo.OfficeID, domain.IssueRequest{ServiceID: "passport"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CallNext(op, demo.OfficeID, "w1", false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.FinishTicket(op, demo.OfficeID, tk.ID); err != nil {
+		t.Fatal(err)
+	}
+	return tk
+}
+
+// The export's messages are committed with the rating; a rating the export
+// refuses is stored all the same, and the refusal is in the office's journal.
+func TestRatingExportCommitsWithTheRating(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "talon.db"))
+	refuse := domain.Errorf(domain.CodeInvalid, "у офиса не указан код ОКАТО из 11 цифр")
+	export := func(rec domain.RatingRecord, o domain.Office, s domain.Service) ([]domain.OutboxMessage, error) {
+		if rec.Phone == "" {
+			return nil, refuse
+		}
+		if o.ID != demo.OfficeID || s.ID != "passport" {
+			t.Errorf("exported with office %q, service %q", o.ID, s.ID)
+		}
+		return []domain.OutboxMessage{{ID: rec.Rating.ID, Channel: "test", OfficeID: o.ID, Body: []byte(rec.Phone), CreatedAt: rec.Rating.RatedAt}}, nil
+	}
+	svc := openDemo(t, st, Options{Export: export})
+	tk := finishedTicket(t, svc)
+	r, err := svc.SubmitRating(as("rating1", svc, t), demo.OfficeID, domain.NewRating{TicketID: tk.ID, Phone: "+79161234567", PhoneConsent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := st.Outbox().Get(context.Background(), r.ID)
+	if err != nil || string(m.Body) != "+79161234567" || m.State() != "pending" {
+		t.Fatalf("the rating's message: %+v, %v", m, err)
+	}
+
+	tk = finishedTicket(t, svc)
+	r, err = svc.SubmitRating(as("rating1", svc, t), demo.OfficeID, domain.NewRating{TicketID: tk.ID})
+	if err != nil {
+		t.Fatalf("a rating the export refuses is refused itself: %v", err)
+	}
+	if _, err := st.Outbox().Get(context.Background(), r.ID); domain.ErrorCode(err) != domain.CodeNotFound {
+		t.Fatalf("a refused export left a message: %v", err)
+	}
+	records, err := svc.ListJournal(as("manager", svc, t), demo.OfficeID, domain.JournalQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := records[len(records)-1]
+	if last.Action != "exportRating" || last.Object != "rating/"+r.ID || last.Result == domain.JournalOK || last.Message != domain.ErrorMessage(refuse) {
+		t.Fatalf("journal ends with %+v, want the failed export of rating %s", last, r.ID)
+	}
+	if prev := records[len(records)-2]; prev.Action != "submitRating" || prev.Result != domain.JournalOK {
+		t.Fatalf("before the export: %+v, want the stored rating", prev)
+	}
+}
