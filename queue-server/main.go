@@ -14,9 +14,13 @@
 //
 // Without any of them the server speaks plain HTTP, and only on a loopback
 // address (127.0.0.0/8, ::1, localhost); elsewhere it refuses to start.
+// The export of ratings to ИАС МКГУ is on with all three of
+//
+//	--mkgu-url URL --mkgu-cert FILE --mkgu-key FILE   (the signing certificate and RSA key, PEM)
+//
 // Every flag also has an environment variable: TALON_ADDR, TALON_DATA,
 // TALON_DEMO_PASSWORD, TALON_TLS_CERT, TALON_TLS_KEY, TALON_TLS_SELF_SIGNED,
-// TALON_INSECURE_HTTP.
+// TALON_INSECURE_HTTP, TALON_MKGU_URL, TALON_MKGU_CERT, TALON_MKGU_KEY.
 package main
 
 import (

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -20,6 +21,8 @@ import (
 	"github.com/talonqueue/talon/queue-server/auth"
 	"github.com/talonqueue/talon/queue-server/demo"
 	"github.com/talonqueue/talon/queue-server/domain"
+	"github.com/talonqueue/talon/queue-server/integrations/mkgu"
+	"github.com/talonqueue/talon/queue-server/outbox"
 	"github.com/talonqueue/talon/queue-server/push"
 	"github.com/talonqueue/talon/queue-server/queue"
 	"github.com/talonqueue/talon/queue-server/store"
@@ -42,6 +45,10 @@ type serveFlags struct {
 	// tlsCert is the pair from --tls-cert and --tls-key, read while parsing
 	// so that a wrong file stops the start before anything else happens.
 	tlsCert *tls.Certificate
+	// mkguURL, mkguCertFile and mkguKeyFile turn the МКГУ export on; the
+	// signer is read while parsing, like tlsCert.
+	mkguURL, mkguCertFile, mkguKeyFile string
+	mkguSigner                         mkgu.Signer
 	// noJournal is no flag: only the benchmark that measures the journal's
 	// cost sets it.
 	noJournal bool
@@ -71,6 +78,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&f.tlsKeyFile, "tls-key", getenv("TALON_TLS_KEY"), "private key of --tls-cert (PEM) (TALON_TLS_KEY)")
 	fs.BoolVar(&f.tlsSelfSigned, "tls-self-signed", selfSigned, "HTTPS with a self-signed certificate kept in DATA/"+tlsconf.Dir+" (TALON_TLS_SELF_SIGNED)")
 	fs.BoolVar(&f.plainHTTP, "insecure-http", plainHTTP, "plain HTTP on a non-loopback address, behind a proxy that terminates TLS (TALON_INSECURE_HTTP)")
+	fs.StringVar(&f.mkguURL, "mkgu-url", getenv("TALON_MKGU_URL"), "address ИАС МКГУ takes rating packets at, with --mkgu-cert and --mkgu-key (TALON_MKGU_URL)")
+	fs.StringVar(&f.mkguCertFile, "mkgu-cert", getenv("TALON_MKGU_CERT"), "certificate the МКГУ packets are signed with (PEM) (TALON_MKGU_CERT)")
+	fs.StringVar(&f.mkguKeyFile, "mkgu-key", getenv("TALON_MKGU_KEY"), "RSA key of --mkgu-cert (PEM) (TALON_MKGU_KEY)")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
@@ -80,7 +90,39 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	if err := f.checkTLS(); err != nil {
 		return f, err
 	}
+	if err := f.checkMKGU(); err != nil {
+		return f, err
+	}
 	return f, nil
+}
+
+// checkMKGU reads the signing key of the МКГУ export when it is configured:
+// all three flags or none, so that half a configuration does not start a
+// server that silently exports nothing.
+func (f *serveFlags) checkMKGU() error {
+	set := 0
+	for _, v := range []string{f.mkguURL, f.mkguCertFile, f.mkguKeyFile} {
+		if v != "" {
+			set++
+		}
+	}
+	switch set {
+	case 0:
+		return nil
+	case 3:
+	default:
+		return errors.New("выгрузка оценок в МКГУ включается тремя флагами вместе: --mkgu-url, --mkgu-cert и --mkgu-key")
+	}
+	u, err := url.Parse(f.mkguURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--mkgu-url %q: нужен адрес вида https://хост/путь", f.mkguURL)
+	}
+	signer, err := mkgu.LoadRSASigner(f.mkguCertFile, f.mkguKeyFile)
+	if err != nil {
+		return fmt.Errorf("ключ подписи пакетов МКГУ не прочитан: %w", err)
+	}
+	f.mkguSigner = signer
+	return nil
 }
 
 // checkTLS refuses flag combinations that cannot mean what was intended, and
@@ -172,12 +214,21 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 // serveWith runs the server until ctx ends.
 func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	st, svc, err := openService(ctx, f.data, queue.Options{BcryptCost: f.bcryptCost, SessionMax: f.sessionMax, PersonalDataRetention: f.pdRetention, Logger: log, NoJournal: f.noJournal})
+	opts := queue.Options{BcryptCost: f.bcryptCost, SessionMax: f.sessionMax, PersonalDataRetention: f.pdRetention, Logger: log, NoJournal: f.noJournal}
+	if f.mkguSigner != nil {
+		opts.Export = mkguMessages
+	}
+	st, svc, err := openService(ctx, f.data, opts)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	defer svc.Close()
+	if f.mkguSigner != nil {
+		// Deferred after the closes, so it runs before them: attempts end
+		// and are recorded while the store is open.
+		defer runMKGU(f, st.Outbox(), svc, log)()
+	}
 
 	var demoDevices, demoCards map[string]string
 	if f.demo && !demo.Seeded(ctx, svc) {
@@ -261,6 +312,45 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// mkguMessages are a rating's МКГУ packets, created when it was rated.
+func mkguMessages(rec domain.RatingRecord, o domain.Office, s domain.Service) ([]domain.OutboxMessage, error) {
+	return mkgu.Messages(rec.Rating, o, s, rec.Phone, rec.Rating.RatedAt)
+}
+
+// runMKGU delivers the outbox's МКГУ packets until the returned stop is
+// called. Each final state is journaled; a delivered events packet purges
+// the rating's phone, whose only purpose was that survey.
+func runMKGU(f serveFlags, box *outbox.Outbox, svc *queue.Service, log *slog.Logger) (stop func()) {
+	sender := mkgu.Sender{URL: f.mkguURL, Client: &http.Client{}, Signer: f.mkguSigner}
+	journal := outbox.Journal(context.Background(), svc, log)
+	d := outbox.NewDispatcher(box, outbox.Config{
+		Route: func(channel string) (outbox.Sender, bool) {
+			return sender, channel == mkgu.ChannelRates || channel == mkgu.ChannelEvents
+		},
+		OnState: func(m outbox.Message) {
+			journal(m)
+			if m.Channel == mkgu.ChannelEvents && m.State() == outbox.StateDelivered {
+				if err := svc.PurgeRatingPhone(context.Background(), m.OfficeID, mkgu.RatingID(m.ID)); err != nil {
+					log.Error("purge the phone of a delivered МКГУ events packet", "id", m.ID, "err", err)
+				}
+			}
+		},
+		Logger: log,
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			log.Error("МКГУ export stopped", "err", err)
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 // httpLimits bound how long a client may hold a connection without

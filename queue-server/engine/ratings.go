@@ -284,6 +284,39 @@ func (e *Engine) PurgeRatingPhones(before time.Time, ch *domain.Changes) int {
 	return len(due)
 }
 
+// PurgeRatingPhone removes the phone left with one rating, once the МКГУ
+// survey has it, and reports whether there was one to remove.
+func (e *Engine) PurgeRatingPhone(officeID, ratingID string, ch *domain.Changes) bool {
+	r := e.ratingByID(officeID, ratingID)
+	if r == nil || r.Phone == "" {
+		return false
+	}
+	r.Phone = ""
+	ch.Ratings = append(ch.Ratings, *r)
+	return true
+}
+
+// HasRatingPhone reports whether a rating still keeps its phone.
+func (e *Engine) HasRatingPhone(officeID, ratingID string) bool {
+	r := e.ratingByID(officeID, ratingID)
+	return r != nil && r.Phone != ""
+}
+
+// ratingByID finds a rating among those in memory, which hold every rating
+// that still keeps a phone.
+func (e *Engine) ratingByID(officeID, ratingID string) *domain.RatingRecord {
+	o := e.offices[officeID]
+	if o == nil {
+		return nil
+	}
+	for _, r := range o.ratings {
+		if r.Rating.ID == ratingID {
+			return r
+		}
+	}
+	return nil
+}
+
 // RatingPhonesDue counts the phones PurgeRatingPhones would remove, so
 // that an hour with none leaves no journal record.
 func (e *Engine) RatingPhonesDue(before time.Time) int { return len(e.phonesDue(before)) }

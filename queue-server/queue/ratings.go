@@ -113,3 +113,18 @@ func (s *Service) PurgeRatingPhones(ctx context.Context) (int, error) {
 	}
 	return n, err
 }
+
+// PurgeRatingPhone removes the phone of one rating once the МКГУ survey has
+// received it, so the full number does not outlive its delivery; a rating
+// without a phone (already purged) leaves no journal record.
+func (s *Service) PurgeRatingPhone(ctx context.Context, officeID, ratingID string) error {
+	has, err := read(s, func(e *engine.Engine) (bool, error) { return e.HasRatingPhone(officeID, ratingID), nil })
+	if err != nil || !has {
+		return err
+	}
+	en := &entry{action: "purgeRatingPhone", officeID: officeID, object: "rating/" + ratingID}
+	_, err = write(domain.WithActor(ctx, domain.System), s, en, func(e *engine.Engine, ch *domain.Changes) (bool, error) {
+		return e.PurgeRatingPhone(officeID, ratingID, ch), nil
+	})
+	return err
+}

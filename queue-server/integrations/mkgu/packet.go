@@ -78,12 +78,18 @@ func Events(r domain.Rating, o domain.Office, s domain.Service, phone string) (P
 	if err != nil {
 		return Packet{}, err
 	}
-	p.Kind, p.ForeignID, p.Values, p.Phone = KindEvents, r.ID+".phone", nil, phone
+	p.Kind, p.ForeignID, p.Values, p.Phone = KindEvents, r.ID+phoneSuffix, nil, phone
 	if !validPhone(phone) {
 		return Packet{}, domain.Errorf(domain.CodeInvalid, "номер для СМС-опроса должен быть в виде +79XXXXXXXXX")
 	}
 	return p, nil
 }
+
+// phoneSuffix makes an events packet's foreign id from its rating's id.
+const phoneSuffix = ".phone"
+
+// RatingID is the id of the rating a packet's foreign id (a message id) is of.
+func RatingID(foreignID string) string { return strings.TrimSuffix(foreignID, phoneSuffix) }
 
 func validPhone(s string) bool {
 	return len(s) == 12 && strings.HasPrefix(s, "+79") && strings.Trim(s[1:], "0123456789") == ""
