@@ -496,6 +496,10 @@ type sample struct {
 }
 
 var samples = map[string]sample{
+	// No message is delivered in the suite: allowed callers get not_found.
+	"redeliverMessage": {prepare: func(*accessSuite, *testing.T, *accessOffice) map[string]string {
+		return map[string]string{"message": "no-such-message"}
+	}},
 	"login": {body: func(*accessOffice, map[string]string) any {
 		return map[string]string{"login": "manager", "password": "demo"}
 	}},

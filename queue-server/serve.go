@@ -194,7 +194,7 @@ func openService(ctx context.Context, data string, opts queue.Options) (*store.S
 	if err != nil {
 		return nil, nil, err
 	}
-	opts.Store = st
+	opts.Store, opts.Outbox = st, st.Outbox()
 	svc, err := queue.Open(ctx, opts)
 	if err != nil {
 		st.Close()

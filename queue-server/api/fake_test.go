@@ -290,6 +290,14 @@ func (f *fake) GetRatingSummary(ctx context.Context, o string, q domain.RatingQu
 	return ret[domain.RatingSummary](f, ctx, "GetRatingSummary", o, q)
 }
 
+func (f *fake) ListOutbox(ctx context.Context, o string, q domain.DeliveryQuery) ([]domain.Delivery, error) {
+	return ret[[]domain.Delivery](f, ctx, "ListOutbox", o, q)
+}
+
+func (f *fake) RedeliverMessage(ctx context.Context, o, m string) (domain.Delivery, error) {
+	return ret[domain.Delivery](f, ctx, "RedeliverMessage", o, m)
+}
+
 var _ domain.Backend = (*fake)(nil)
 
 // The domain.Journal methods.

@@ -53,6 +53,9 @@ var queryDocs = map[string]struct {
 	"operator":   {"только этот оператор", idSchema()},
 	"group_by":   {"разбить сводку по услугам, операторам, окнам или дням", map[string]any{"type": "string", "enum": []any{"service", "operator", "window", "day"}}},
 	"format":     {"json (по умолчанию) или csv — файл для Excel (UTF-8 с BOM, разделитель «;»); выгрузка в csv записывается в журнал", map[string]any{"type": "string", "enum": []any{"json", "csv"}}},
+	"channel":    {"канал отправки, например mkgu.rates или mkgu.events", idSchema()},
+	"state":      {"состояние доставки", map[string]any{"type": "string", "enum": []any{"pending", "delivered", "dead"}}},
+	"after":      {"идентификатор последнего сообщения предыдущей страницы", idSchema()},
 	"limit":      {"не больше стольких записей, от старых к новым (1–10000, по умолчанию 1000)", map[string]any{"type": "integer", "minimum": 1, "maximum": 10000}},
 }
 

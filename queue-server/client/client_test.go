@@ -95,6 +95,7 @@ func TestRoutes(t *testing.T) {
 	appt := domain.Appointment{ID: "a1", OfficeID: "o1", ServiceID: "pass", Code: "1234", Start: day, Minutes: 15, Status: domain.AppointmentBooked, CreatedAt: day}
 	load := domain.LiveLoad{OfficeID: "o1", At: day, TicketsTotal: 10, Services: []domain.ServiceLoad{{ServiceID: "pass", Waiting: 4}}}
 	snap := domain.OfficeSnapshot{Seq: 42, Office: office1, Services: []domain.Service{service}, Windows: []domain.WindowState{ws}, Queue: []domain.Ticket{ticket}}
+	delivery := domain.Delivery{ID: "r1.phone", Channel: "mkgu.events", OfficeID: "o1", State: "dead", Attempts: 3, CreatedAt: day, LastError: "500", DeadAt: day}
 	actor := domain.Actor{Login: "operator1", Role: domain.RoleOperator, OfficeID: "o1", OperatorID: "op1", Version: 1}
 
 	type result = any
@@ -161,6 +162,11 @@ func TestRoutes(t *testing.T) {
 			"POST", "/api/v1/offices/o1/tickets/t1/recall", "", "", 200, ticket},
 		{"startService", func(ctx context.Context, c *Client) (result, error) { return c.StartService(ctx, "o1", "t1") },
 			"POST", "/api/v1/offices/o1/tickets/t1/start", "", "", 200, ticket},
+		{"listOutbox", func(ctx context.Context, c *Client) (result, error) {
+			return c.ListOutbox(ctx, "o1", domain.DeliveryQuery{Channel: "mkgu.rates", State: "dead", Limit: 10})
+		}, "GET", "/api/v1/offices/o1/outbox", "channel=mkgu.rates&limit=10&state=dead", "", 200, []domain.Delivery{delivery}},
+		{"redeliverMessage", func(ctx context.Context, c *Client) (result, error) { return c.RedeliverMessage(ctx, "o1", "r1.phone") },
+			"POST", "/api/v1/offices/o1/outbox/r1.phone/redeliver", "", "", 200, delivery},
 		{"finishTicket", func(ctx context.Context, c *Client) (result, error) { return c.FinishTicket(ctx, "o1", "t1") },
 			"POST", "/api/v1/offices/o1/tickets/t1/finish", "", "", 200, ticket},
 		{"postponeTicket", func(ctx context.Context, c *Client) (result, error) {

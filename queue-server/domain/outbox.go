@@ -15,3 +15,34 @@ type OutboxMessage struct {
 	Headers     map[string]string `json:"headers,omitempty"`
 	CreatedAt   time.Time         `json:"created_at"`
 }
+
+// Delivery states of an outbox message.
+const (
+	DeliveryPending   = "pending"
+	DeliveryDelivered = "delivered"
+	DeliveryDead      = "dead"
+)
+
+// Delivery is what managers see of an outbox message: its state, never its
+// body (an МКГУ events packet holds the applicant's phone).
+type Delivery struct {
+	ID          string    `json:"id"`
+	Channel     string    `json:"channel"`
+	OfficeID    string    `json:"office_id"`
+	State       string    `json:"state"` // DeliveryPending, DeliveryDelivered or DeliveryDead
+	Attempts    int       `json:"attempts"`
+	CreatedAt   time.Time `json:"created_at"`
+	NextAt      time.Time `json:"next_at,omitzero"` // the next attempt, while pending
+	LastError   string    `json:"last_error,omitempty"`
+	DeliveredAt time.Time `json:"delivered_at,omitzero"`
+	DeadAt      time.Time `json:"dead_at,omitzero"`
+}
+
+// DeliveryQuery narrows an office's delivery log: one channel, one state,
+// and at most Limit messages after the id After (a page).
+type DeliveryQuery struct {
+	Channel string `json:"channel,omitempty"`
+	State   string `json:"state,omitempty"`
+	After   string `json:"after,omitempty"`
+	Limit   int    `json:"limit,omitempty"`
+}

@@ -180,4 +180,15 @@ type Backend interface {
 	Admin
 	Auth
 	Ratings
+	Deliveries
+}
+
+// Deliveries is the delivery state of an office's messages to other systems
+// (the МКГУ packets), for its managers and administrators.
+type Deliveries interface {
+	// ListOutbox returns the office's messages in id order.
+	ListOutbox(ctx context.Context, officeID string, q DeliveryQuery) ([]Delivery, error)
+	// RedeliverMessage sends a dead message again, from its first attempt's
+	// backoff; other states are refused as a conflict.
+	RedeliverMessage(ctx context.Context, officeID, messageID string) (Delivery, error)
 }

@@ -26,6 +26,7 @@ const (
 	permRatingForm                // the current rating form and the rating pending at a window
 	permRate                      // submit a rating: the window's rating terminal, or staff for the applicant
 	permRatingSummary             // the summary of ratings
+	permOutbox                    // the delivery state of messages to other systems, and their redelivery
 )
 
 // The rule table of docs/access.md; TestAccessRules checks every route against it.
@@ -50,6 +51,7 @@ var permRoles = map[perm][]domain.Role{
 	permRatingForm:    {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleOperator, domain.RoleDevice},
 	permRate:          {domain.RoleAdmin, domain.RoleHall, domain.RoleDevice},
 	permRatingSummary: {domain.RoleAdmin, domain.RoleManager},
+	permOutbox:        {domain.RoleAdmin, domain.RoleManager},
 }
 
 // devicePerms narrows what each kind of device may do: a rating terminal

@@ -41,9 +41,9 @@ var (
 
 // States of a message.
 const (
-	StatePending   = "pending"
-	StateDelivered = "delivered"
-	StateDead      = "dead"
+	StatePending   = domain.DeliveryPending
+	StateDelivered = domain.DeliveryDelivered
+	StateDead      = domain.DeliveryDead
 )
 
 // Message is an outgoing message with its delivery state.
@@ -335,4 +335,10 @@ func (o *Outbox) Prune(ctx context.Context, before time.Time) (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// Delivery is m as managers see it: the state without the body.
+func (m Message) Delivery() domain.Delivery {
+	return domain.Delivery{ID: m.ID, Channel: m.Channel, OfficeID: m.OfficeID, State: m.State(), Attempts: m.Attempts,
+		CreatedAt: m.CreatedAt, NextAt: m.NextAt, LastError: m.LastError, DeliveredAt: m.DeliveredAt, DeadAt: m.DeadAt}
 }

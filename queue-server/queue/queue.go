@@ -19,6 +19,7 @@ import (
 
 	"github.com/talonqueue/talon/queue-server/domain"
 	"github.com/talonqueue/talon/queue-server/engine"
+	"github.com/talonqueue/talon/queue-server/outbox"
 )
 
 // Publisher receives the events of every successful commit, in order. It
@@ -53,6 +54,9 @@ type Options struct {
 	// rating is exported if and only if it is stored. nil exports nothing.
 	// An error skips the export, never the rating: see Service.export.
 	Export func(rec domain.RatingRecord, office domain.Office, service domain.Service) ([]domain.OutboxMessage, error)
+	// Outbox is the store's outbox, whose delivery state managers read;
+	// without it ListOutbox and RedeliverMessage answer unavailable.
+	Outbox *outbox.Outbox
 }
 
 // Service is the queue server's implementation of domain.Backend.
