@@ -29,7 +29,7 @@ import (
 
 // mkguKeyPair writes a fresh RSA key and self-signed certificate into dir as
 // PEM files, the way an office is given its МКГУ signing pair.
-func mkguKeyPair(t *testing.T, dir string) (certFile, keyFile string, cert *x509.Certificate) {
+func mkguKeyPair(t testing.TB, dir string) (certFile, keyFile string, cert *x509.Certificate) {
 	t.Helper()
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
