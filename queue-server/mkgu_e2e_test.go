@@ -68,6 +68,7 @@ type mkguReceiver struct {
 	accepted map[string]int // foreign id -> times taken in
 	wire     map[string]int // foreign id -> attempts seen
 	fail     int            // the next attempts answered 500
+	drop     int            // the next attempts taken in, then their connection dropped unanswered
 	hold     bool           // take in, then answer only when the caller has gone
 	changed  chan struct{}  // closed and replaced on every attempt
 }
@@ -92,10 +93,14 @@ func (rc *mkguReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	rc.mu.Lock()
 	rc.wire[p.ForeignID]++
-	fail, hold, seen := rc.fail > 0, rc.hold, rc.accepted[p.ForeignID] > 0
-	if fail {
+	fail, drop, hold, seen := rc.fail > 0, rc.drop > 0, rc.hold, rc.accepted[p.ForeignID] > 0
+	switch {
+	case fail:
 		rc.fail--
-	} else if !seen {
+	case drop:
+		rc.drop--
+	}
+	if !fail && !seen {
 		rc.accepted[p.ForeignID]++
 	}
 	close(rc.changed)
@@ -104,6 +109,13 @@ func (rc *mkguReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case fail:
 		http.Error(w, "временная ошибка", http.StatusInternalServerError)
+	case drop:
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			rc.t.Errorf("receiver: hijack: %v", err)
+			return
+		}
+		conn.Close()
 	case hold:
 		<-r.Context().Done()
 	case seen:
@@ -133,10 +145,21 @@ func (rc *mkguReceiver) waitAccepted(t *testing.T, ids ...string) {
 	}
 }
 
-func (rc *mkguReceiver) set(fail int, hold bool) {
+func (rc *mkguReceiver) set(fail, drop int, hold bool) {
 	rc.mu.Lock()
-	rc.fail, rc.hold = fail, hold
+	rc.fail, rc.drop, rc.hold = fail, drop, hold
 	rc.mu.Unlock()
+}
+
+// attempts is how many attempts of the ids reached the receiver.
+func (rc *mkguReceiver) attempts(ids []string) int {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	n := 0
+	for _, id := range ids {
+		n += rc.wire[id]
+	}
+	return n
 }
 
 // rateFinished has operator1 serve and finish a passport ticket at window
@@ -187,9 +210,10 @@ func waitDelivered(t *testing.T, manager *client.Client, ids ...string) {
 // A rating on the real server reaches a local МКГУ receiver as two signed
 // packets, rates and events, each taken in once; the manager sees both
 // delivered and the phone is purged after the events packet. A receiver
-// that answers 500 for a while still gets the next rating's packets, and so
-// does one that holds its answer while the server is killed with SIGKILL and
-// started again: every foreign id is taken in exactly once.
+// that answers 500 for a while still gets the next rating's packets, so does
+// one that drops connections mid-request, and one that holds its answer
+// while the server is killed with SIGKILL and started again: every foreign
+// id is taken in exactly once.
 func TestRatingsReachMKGUOnce(t *testing.T) {
 	dir := t.TempDir()
 	certFile, keyFile, cert := mkguKeyPair(t, t.TempDir())
@@ -221,14 +245,21 @@ func TestRatingsReachMKGUOnce(t *testing.T) {
 	}
 	all := slices.Clone(ids)
 
-	rc.set(3, false)
-	r = rateFinished(t, url)
-	ids = []string{r.ID, r.ID + ".phone"}
-	rc.waitAccepted(t, ids...)
-	waitDelivered(t, manager, ids...)
-	all = append(all, ids...)
+	// 500 for three attempts, then three dropped mid-request after the
+	// receiver took the packet in: five or more attempts for two packets.
+	for _, tc := range []struct{ fail, drop int }{{3, 0}, {0, 3}} {
+		rc.set(tc.fail, tc.drop, false)
+		r = rateFinished(t, url)
+		ids = []string{r.ID, r.ID + ".phone"}
+		rc.waitAccepted(t, ids...)
+		waitDelivered(t, manager, ids...)
+		if n := rc.attempts(ids); n < 5 {
+			t.Errorf("%d attempts on the wire with %d failing with 500 and %d dropped; want 5 or more", n, tc.fail, tc.drop)
+		}
+		all = append(all, ids...)
+	}
 
-	rc.set(0, true)
+	rc.set(0, 0, true)
 	r = rateFinished(t, url)
 	ids = []string{r.ID, r.ID + ".phone"}
 	rc.waitAccepted(t, ids...)
@@ -236,7 +267,7 @@ func TestRatingsReachMKGUOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
-	rc.set(0, false)
+	rc.set(0, 0, false)
 	_, url = testserver.Start(t, dir, addr, flags...)
 	manager = login(t, url, "manager")
 	waitDelivered(t, manager, ids...)
@@ -259,7 +290,7 @@ func TestRatingsReachMKGUOnce(t *testing.T) {
 	}
 	t.Logf("attempts on the wire per foreign id: %v", rc.wire)
 	list, err := manager.ListOutbox(ctx, demo.OfficeID, domain.DeliveryQuery{Channel: mkgu.ChannelEvents})
-	if err != nil || len(list) != 3 {
+	if err != nil || len(list) != 4 {
 		t.Fatalf("events packets the manager sees: %+v, %v", list, err)
 	}
 }

@@ -31,7 +31,9 @@ func TestManagerRedeliversADeadMessage(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	d := outbox.NewDispatcher(box, outbox.Config{
 		Route: func(string) (outbox.Sender, bool) {
-			return outbox.SenderFunc(func(context.Context, outbox.Message) error { return outbox.Permanent(errors.New("отказ приёмника")) }), true
+			return outbox.SenderFunc(func(context.Context, outbox.Message) error {
+				return outbox.Permanent(errors.New("отказ приёмника"))
+			}), true
 		},
 		OnState: func(m outbox.Message) { dead <- m.ID },
 	})
