@@ -25,6 +25,8 @@ import (
 	"github.com/talonqueue/talon/queue-server/demo"
 	"github.com/talonqueue/talon/queue-server/domain"
 	"github.com/talonqueue/talon/queue-server/integrations/mkgu"
+	"github.com/talonqueue/talon/queue-server/outbox"
+	"github.com/talonqueue/talon/queue-server/store"
 )
 
 // mkguKeyPair writes a fresh RSA key and self-signed certificate into dir as
@@ -268,13 +270,21 @@ func TestRatingsReachMKGUOnce(t *testing.T) {
 	}
 	_ = cmd.Wait()
 	rc.set(0, 0, false)
-	_, url = testserver.Start(t, dir, addr, flags...)
+	cmd, url = testserver.Start(t, dir, addr, flags...)
+	// stop ends the server as an administrator does, so its data can be read.
+	stop := func() {
+		if err := cmd.Process.Signal(os.Interrupt); err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Wait(); err != nil {
+			t.Fatalf("the server stopped with %v", err)
+		}
+	}
 	manager = login(t, url, "manager")
 	waitDelivered(t, manager, ids...)
 	all = append(all, ids...)
 
 	rc.mu.Lock()
-	defer rc.mu.Unlock()
 	for _, id := range all {
 		if rc.accepted[id] != 1 {
 			t.Errorf("foreign id %s taken in %d times", id, rc.accepted[id])
@@ -289,9 +299,47 @@ func TestRatingsReachMKGUOnce(t *testing.T) {
 		}
 	}
 	t.Logf("attempts on the wire per foreign id: %v", rc.wire)
+	rc.mu.Unlock()
 	list, err := manager.ListOutbox(ctx, demo.OfficeID, domain.DeliveryQuery{Channel: mkgu.ChannelEvents})
 	if err != nil || len(list) != 4 {
 		t.Fatalf("events packets the manager sees: %+v, %v", list, err)
+	}
+
+	// Once every purge is journaled, no full phone is left on disk: not
+	// with the ratings, not in the delivered packets.
+	for _, id := range all {
+		if mkgu.RatingID(id) != id {
+			continue
+		}
+		for deadline := time.Now().Add(60 * time.Second); !journaled(t, url, manager, "purgeRatingPhone", "rating/"+id); time.Sleep(50 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the phone of rating %s was never purged", id)
+			}
+		}
+	}
+	stop()
+	st, err := store.Open(filepath.Join(dir, dbFile), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	ratings, err := st.Ratings(ctx, demo.OfficeID, "2000-01-01", "9999-12-31")
+	if err != nil || len(ratings) != 4 {
+		t.Fatalf("ratings on disk: %d, %v", len(ratings), err)
+	}
+	for _, r := range ratings {
+		if r.Phone != "" {
+			t.Errorf("rating %s keeps the phone after its events packet was delivered", r.Rating.ID)
+		}
+	}
+	packets, err := st.Outbox().List(ctx, outbox.Query{Channel: mkgu.ChannelEvents})
+	if err != nil || len(packets) != 4 {
+		t.Fatalf("events packets on disk: %d, %v", len(packets), err)
+	}
+	for _, p := range packets {
+		if p.Body != nil {
+			t.Errorf("delivered events packet %s keeps its body with the phone", p.ID)
+		}
 	}
 }
 

@@ -331,25 +331,53 @@ func runMKGU(f serveFlags, box *outbox.Outbox, svc *queue.Service, log *slog.Log
 		},
 		OnState: func(m outbox.Message) {
 			journal(m)
-			if m.Channel == mkgu.ChannelEvents && m.State() == outbox.StateDelivered {
-				if err := svc.PurgeRatingPhone(context.Background(), m.OfficeID, mkgu.RatingID(m.ID)); err != nil {
-					log.Error("purge the phone of a delivered МКГУ events packet", "id", m.ID, "err", err)
-				}
+			if m.Channel != mkgu.ChannelEvents || m.State() != outbox.StateDelivered {
+				return
+			}
+			// The dispatcher has dropped the packet's body, its copy of the
+			// phone, when it recorded the delivery.
+			if err := svc.PurgeRatingPhone(context.Background(), m.OfficeID, mkgu.RatingID(m.ID)); err != nil {
+				log.Error("purge the phone of a delivered МКГУ events packet", "id", m.ID, "err", err)
 			}
 		},
 		Logger: log,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
+	done := make(chan struct{}, 2)
 	go func() {
-		defer close(done)
+		defer func() { done <- struct{}{} }()
 		if err := d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 			log.Error("МКГУ export stopped", "err", err)
 		}
 	}()
+	go func() {
+		defer func() { done <- struct{}{} }()
+		pruneOutbox(ctx, box, f.pdRetention, log)
+	}()
 	return func() {
 		cancel()
 		<-done
+		<-done
+	}
+}
+
+// pruneOutbox removes, once an hour, the delivered and dead messages that
+// reached that state more than the personal-data retention ago: a dead
+// events packet still holds its phone.
+func pruneOutbox(ctx context.Context, box *outbox.Outbox, retention time.Duration, log *slog.Logger) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := box.Prune(ctx, time.Now().Add(-retention)); err != nil && ctx.Err() == nil {
+			log.Error("prune the outbox", "err", err)
+		} else if n > 0 {
+			log.Info("outbox pruned", "messages", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
 	}
 }
 
