@@ -172,10 +172,10 @@ func services() []domain.Service {
 			SlotMinutes: 15, SlotCapacity: 1, AppointmentNormMinutes: 5},
 	}
 	for i := range list {
-		f := &list[i].FRGU
 		if list[i].IsGroup {
 			continue
 		}
+		f := &list[i].FRGU
 		if f.AuthorityID == "" {
 			f.AuthorityID = "10000000001"
 		}
