@@ -17,9 +17,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"sync/atomic"
-	"syscall"
 	_ "time/tzdata" // the clock shows the office's time whatever the host has
 
 	"fyne.io/fyne/v2"
@@ -32,22 +30,10 @@ import (
 	"github.com/talonqueue/talon/internal/terminal"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "talon-display:", err)
-		os.Exit(1)
-	}
-}
+func main() { os.Exit(terminal.Main("talon-display", run)) }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	cfg, err := terminal.Load("talon-display", args, getenv, stderr)
-	if err != nil {
-		return err
-	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	cl, err := cfg.NewClient("talon-display", log)
+	cfg, log, cl, err := terminal.Device("talon-display", args, getenv, stderr)
 	if err != nil {
 		return err
 	}

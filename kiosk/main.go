@@ -11,12 +11,9 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 	_ "time/tzdata" // tickets show the office's local time; the kiosk must not depend on the host's tzdata
 
@@ -33,22 +30,10 @@ import (
 	"github.com/talonqueue/talon/queue-server/domain"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "talon-kiosk:", err)
-		os.Exit(1)
-	}
-}
+func main() { os.Exit(terminal.Main("talon-kiosk", run)) }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	cfg, err := terminal.Load("talon-kiosk", args, getenv, stderr)
-	if err != nil {
-		return err
-	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	cl, err := cfg.NewClient("talon-kiosk", log)
+	cfg, log, cl, err := terminal.Device("talon-kiosk", args, getenv, stderr)
 	if err != nil {
 		return err
 	}

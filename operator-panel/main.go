@@ -23,8 +23,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 	_ "time/tzdata" // times are shown in the office's zone whatever the host has
 
 	"fyne.io/fyne/v2"
@@ -39,14 +37,7 @@ import (
 	"github.com/talonqueue/talon/queue-server/domain"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "talon-panel:", err)
-		os.Exit(1)
-	}
-}
+func main() { os.Exit(terminal.Main("talon-panel", run)) }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	cfg, err := terminal.LoadStaff("talon-panel", args, getenv, stderr)

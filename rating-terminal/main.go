@@ -13,12 +13,8 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"log/slog"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
@@ -28,22 +24,10 @@ import (
 	"github.com/talonqueue/talon/rating-terminal/ui"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "talon-rating:", err)
-		os.Exit(1)
-	}
-}
+func main() { os.Exit(terminal.Main("talon-rating", run)) }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	cfg, err := terminal.Load("talon-rating", args, getenv, stderr)
-	if err != nil {
-		return err
-	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
-	cl, err := cfg.NewClient("talon-rating", log)
+	cfg, log, cl, err := terminal.Device("talon-rating", args, getenv, stderr)
 	if err != nil {
 		return err
 	}

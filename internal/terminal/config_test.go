@@ -227,3 +227,18 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+// Device is Load and the device's SDK client in one.
+func TestDevice(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "display1.json")
+	if err := os.WriteFile(path, []byte(`{"server":"http://127.0.0.1:8080","office_id":"demo","device_id":"display1","credential":"tdc1:demo:display1:x"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, log, cl, err := Device("talon-display", []string{"-config", path}, noEnv, io.Discard)
+	if err != nil || cfg.DeviceID != "display1" || log == nil || cl == nil {
+		t.Fatalf("Device = %+v, %v, %v, %v", cfg, log, cl, err)
+	}
+	if _, _, _, err := Device("talon-display", []string{"-config", filepath.Join(t.TempDir(), "none.json")}, noEnv, io.Discard); err == nil {
+		t.Error("a missing file gave a device")
+	}
+}
