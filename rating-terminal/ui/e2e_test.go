@@ -3,12 +3,15 @@ package ui_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/talonqueue/talon/internal/terminal"
 	"github.com/talonqueue/talon/internal/testserver"
 	"github.com/talonqueue/talon/queue-server/client"
 	"github.com/talonqueue/talon/queue-server/domain"
@@ -63,8 +66,7 @@ func TestRatingEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	test.NewTempApp(t)
-	term := ui.New(ui.Config{OfficeID: "demo", Server: cl})
+	term := ui.New(ui.Config{App: test.NewTempApp(t), OfficeID: "demo", Server: cl})
 	w := test.NewWindow(term.Content())
 	w.Resize(fyne.NewSize(1280, 800))
 	sctx, cancel := context.WithCancel(ctx)
@@ -107,6 +109,15 @@ func TestRatingEndToEnd(t *testing.T) {
 		v := waitView(t, term, "a question", func(v ui.View) bool { return v.Progress == fmt.Sprintf("Вопрос %d из 5", q) })
 		if len(v.Values) != 5 || v.Values[4] != "Отлично" {
 			t.Fatalf("question %d offers %q", q, v.Values)
+		}
+		if dir := os.Getenv("TALON_SCREENSHOTS"); dir != "" && q == 2 {
+			// The README's picture, with the seeded МКГУ form. The test
+			// canvas lays out on resize only, unlike a real window.
+			w.Resize(fyne.NewSize(1281, 801))
+			w.Resize(fyne.NewSize(1280, 800))
+			if err := terminal.Screenshot(w.Canvas(), filepath.Join(dir, "rating-terminal.png")); err != nil {
+				t.Error(err)
+			}
 		}
 		term.ValueButton(4).OnTapped()
 	}

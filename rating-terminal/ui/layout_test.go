@@ -2,8 +2,6 @@ package ui
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"fyne.io/fyne/v2"
@@ -116,22 +114,4 @@ func (h *harness) assertFits(size fyne.Size) {
 		}
 	}
 	walk(h.term.v.root, fyne.Position{})
-}
-
-// TestScreenshot makes the README's picture: TALON_SCREENSHOTS=docs.
-func TestScreenshot(t *testing.T) {
-	dir := os.Getenv("TALON_SCREENSHOTS")
-	if dir == "" {
-		t.Skip("TALON_SCREENSHOTS is not set")
-	}
-	h := start(t)
-	h.requested(request("t-1", "А015", "w1"))
-	h.answer("Отлично")
-	h.answer("Хорошо")
-	test.Tap(h.term.BackButton())
-	h.w.Resize(fyne.NewSize(1281, 801))
-	h.w.Resize(fyne.NewSize(1280, 800))
-	if err := terminal.Screenshot(h.w.Canvas(), filepath.Join(dir, "rating-terminal.png")); err != nil {
-		t.Fatal(err)
-	}
 }
