@@ -5,6 +5,11 @@ package voice
 /*
 #cgo pkg-config: alsa
 #include <alsa/asoundlib.h>
+
+// alsa-lib prints its own errors on stderr, several lines at each try of a
+// missing card; the board says what is wrong in one sentence instead.
+static void talon_alsa_silent(const char *file, int line, const char *function, int err, const char *fmt, ...) {}
+static void talon_alsa_quiet(void) { snd_lib_error_set_handler(talon_alsa_silent); }
 */
 import "C"
 
@@ -125,6 +130,7 @@ func lost(err error) error {
 // probe opens and closes the ALSA playback device name without waiting
 // for it, and says in Russian why it cannot be opened.
 func probe(name string) error {
+	quietALSA()
 	cname := C.CString(name)
 	defer C.free(unsafe.Pointer(cname))
 	var h *C.snd_pcm_t
@@ -134,6 +140,8 @@ func probe(name string) error {
 	C.snd_pcm_close(h)
 	return nil
 }
+
+var quietALSA = sync.OnceFunc(func() { C.talon_alsa_quiet() })
 
 // openError is the sentence for a device that did not open.
 func openError(name string, errno syscall.Errno, detail string) error {
