@@ -112,21 +112,9 @@ func deviceCredential(t testing.TB, url, device string) string {
 	if cred, ok := pairedDevices.Load(key); ok {
 		return cred.(string)
 	}
-	ctx := context.Background()
-	code, err := login(t, url, "admin").CreatePairingCode(ctx, demo.OfficeID, device)
-	if err != nil {
-		t.Fatalf("pairing code for %s: %v", device, err)
-	}
-	c, err := client.New(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := c.PairDevice(ctx, code.Code)
-	if err != nil {
-		t.Fatalf("pair %s: %v", device, err)
-	}
-	pairedDevices.Store(key, p.Credential)
-	return p.Credential
+	cred := testserver.Pair(t, url, device)
+	pairedDevices.Store(key, cred)
+	return cred
 }
 
 func must[T any](t *testing.T) func(T, error) T {

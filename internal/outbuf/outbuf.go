@@ -10,6 +10,11 @@ import (
 
 // Buffer is safe for concurrent Write and String.
 type Buffer struct {
+	// Max, when above zero, keeps only the last Max bytes written: a
+	// server's log kept for a failure report must not grow with a
+	// benchmark's day of requests, in the process that measures memory.
+	Max int
+
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
@@ -17,10 +22,14 @@ type Buffer struct {
 func (b *Buffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.buf.Write(p)
+	n, err := b.buf.Write(p)
+	if over := b.buf.Len() - b.Max; b.Max > 0 && over > 0 {
+		b.buf.Next(over)
+	}
+	return n, err
 }
 
-// String returns everything written so far.
+// String returns what was written so far (its last Max bytes, with Max).
 func (b *Buffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()

@@ -24,3 +24,14 @@ func TestConcurrentWrites(t *testing.T) {
 		t.Fatalf("got %d bytes, want 800", len(got))
 	}
 }
+
+func TestMaxKeepsTheTail(t *testing.T) {
+	b := Buffer{Max: 10}
+	for i := range 100 {
+		_, _ = b.Write([]byte{byte('0' + i%10)})
+	}
+	_, _ = b.Write([]byte("abcdefghijklmno"))
+	if got := b.String(); got != "fghijklmno" {
+		t.Fatalf("got %q, want the last 10 bytes", got)
+	}
+}

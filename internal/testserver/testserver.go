@@ -58,7 +58,7 @@ var listening = regexp.MustCompile(`слушает (https?://\S+)`)
 // Start runs queue-server with the demo office on addr ("127.0.0.1:0" for
 // any free port) and its data in dir, waits until it is healthy and returns
 // the process and its URL. The process is killed when the test ends, and
-// its log is shown if the test failed.
+// the last 64 KiB of its log are shown if the test failed.
 func Start(t testing.TB, dir, addr string, extra ...string) (*exec.Cmd, string) {
 	t.Helper()
 	args := append([]string{"--demo", "--addr", addr, "--data", dir, "--bcrypt-cost", "4"}, extra...)
@@ -67,7 +67,7 @@ func Start(t testing.TB, dir, addr string, extra ...string) (*exec.Cmd, string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &outbuf.Buffer{}
+	logs := &outbuf.Buffer{Max: 64 << 10} // its last few hundred lines tell what failed
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
