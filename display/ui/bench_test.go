@@ -2,8 +2,6 @@ package ui
 
 import (
 	"context"
-	"os/exec"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"testing"
@@ -11,23 +9,10 @@ import (
 
 	"fyne.io/fyne/v2/test"
 
-	"github.com/talonqueue/talon/hardware/emulator"
-	"github.com/talonqueue/talon/hardware/rs485"
-	"github.com/talonqueue/talon/hardware/serialport"
 	"github.com/talonqueue/talon/internal/procmem"
 	"github.com/talonqueue/talon/internal/testserver"
 	"github.com/talonqueue/talon/queue-server/domain"
 )
-
-// residentMB is the process's resident memory; a bench cannot go on without it.
-func residentMB(b *testing.B) float64 {
-	b.Helper()
-	mb, err := procmem.ResidentMB()
-	if err != nil {
-		b.Fatal(err)
-	}
-	return mb
-}
 
 // topCall is the call on top of the screen, as its widget shows it.
 func (b *Board) topCall() string {
@@ -39,22 +24,6 @@ func (b *Board) topCall() string {
 	return b.v.calls[0].ticket.Text
 }
 
-// quietServer runs the real server as testserver.Start does but with its
-// log thrown away: Start keeps it in this process's memory, which would
-// count as the board's.
-func quietServer(b *testing.B) string {
-	b.Helper()
-	addr := freeAddr(b)
-	cmd := exec.Command(testserver.Binary(b), "--demo", "--addr", addr, "--data", b.TempDir(), "--bcrypt-cost", "4")
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	url := "http://" + addr
-	testserver.WaitHealthy(b, url)
-	return url
-}
-
 // BenchmarkBoard runs a long day at window 1 against the real server:
 // the hall issues a ticket, the operator calls next, finishing the one
 // before, 10,000 times, with the board on the stream, its clock, blinking
@@ -63,23 +32,10 @@ func quietServer(b *testing.B) string {
 // that call (p50/p99 over the first 200), and the process's resident
 // memory and goroutines at the start and after 1,000 and 10,000 calls.
 func BenchmarkBoard(b *testing.B) {
-	url := quietServer(b)
-	emu, err := emulator.NewBoardLine(filepath.Join(b.TempDir(), "boards"), emulator.BoardOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { emu.Close() })
-	line, err := rs485.Open(serialport.Config{Path: emu.Path(), Baud: 9600}, rs485.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { line.Close() })
-	led, err := line.Board(2, 6)
-	if err != nil {
-		b.Fatal(err)
-	}
+	_, url := testserver.Start(b, b.TempDir(), "127.0.0.1:0")
+	_, leds := emulatedLEDs(b, 6, 2)
 	test.NewTempApp(b)
-	board, _ := liveBoard(b, displayClient(b, url, testserver.Pair(b, url, "display1")), Config{LEDs: []WindowLED{{WindowID: "w1", Address: 2, Width: 6, Board: led}}})
+	board, _ := liveBoard(b, displayClient(b, url, testserver.Pair(b, url, "display1")), Config{LEDs: []WindowLED{{WindowID: "w1", Address: 2, Width: 6, Board: leds[0]}}})
 	ctx, cancel := context.WithCancel(context.Background())
 	b.Cleanup(cancel)
 	go board.Run(ctx)
@@ -95,7 +51,7 @@ func BenchmarkBoard(b *testing.B) {
 	hall := loggedIn(b, url, "hall")
 	measure := func() (float64, float64) {
 		runtime.GC()
-		return residentMB(b), float64(runtime.NumGoroutine())
+		return procmem.Measure(b), float64(runtime.NumGoroutine())
 	}
 	b.ResetTimer()
 	for range b.N {

@@ -43,6 +43,29 @@ func loggedIn(t testing.TB, url, login string) *client.Client {
 	return c
 }
 
+// emulatedLEDs is the real RS-485 driver on an emulated line of window
+// boards, with the boards at addrs, width characters wide.
+func emulatedLEDs(tb testing.TB, width int, addrs ...byte) (*emulator.BoardLine, []*rs485.Board) {
+	tb.Helper()
+	emu, err := emulator.NewBoardLine(filepath.Join(tb.TempDir(), "boards"), emulator.BoardOptions{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { emu.Close() })
+	line, err := rs485.Open(serialport.Config{Path: emu.Path(), Baud: 9600}, rs485.Options{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { line.Close() })
+	boards := make([]*rs485.Board, len(addrs))
+	for i, a := range addrs {
+		if boards[i], err = line.Board(a, width); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return emu, boards
+}
+
 // displayClient is display1's SDK client, reconnecting quickly for tests.
 func displayClient(t testing.TB, url, credential string) *client.Client {
 	t.Helper()
@@ -97,24 +120,8 @@ func (b *Board) live() bool {
 func TestBoardEndToEnd(t *testing.T) {
 	dir, addr := t.TempDir(), freeAddr(t)
 	cmd, url := testserver.Start(t, dir, addr)
-	emu, err := emulator.NewBoardLine(filepath.Join(t.TempDir(), "boards"), emulator.BoardOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { emu.Close() })
-	line, err := rs485.Open(serialport.Config{Path: emu.Path(), Baud: 9600}, rs485.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { line.Close() })
-	led1, err := line.Board(2, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
-	led2, err := line.Board(3, 5)
-	if err != nil {
-		t.Fatal(err)
-	}
+	emu, leds := emulatedLEDs(t, 5, 2, 3)
+	led1, led2 := leds[0], leds[1]
 	sp := &fakeSpeaker{ok: true}
 	test.NewTempApp(t)
 	cred := testserver.Pair(t, url, "display1")

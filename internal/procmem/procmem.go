@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"testing"
 )
 
 // ResidentMB is the process's resident memory in MiB (VmRSS, Linux), after
@@ -34,4 +35,14 @@ func ResidentMB() (float64, error) {
 		}
 	}
 	return 0, errors.New("procmem: no VmRSS in /proc/self/status")
+}
+
+// Measure is ResidentMB for a benchmark, which cannot go on without it.
+func Measure(tb testing.TB) float64 {
+	tb.Helper()
+	mb, err := ResidentMB()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return mb
 }

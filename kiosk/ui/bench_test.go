@@ -63,16 +63,6 @@ func vprinterProcess(b *testing.B) string {
 	return link
 }
 
-// residentMB is the process's resident memory; a bench cannot go on without it.
-func residentMB(b *testing.B) float64 {
-	b.Helper()
-	mb, err := procmem.ResidentMB()
-	if err != nil {
-		b.Fatal(err)
-	}
-	return mb
-}
-
 // BenchmarkKiosk issues 500 tickets by tapping the kiosk's screen, with the
 // real server, the SDK client paired as kiosk1 and the real printer driver
 // over a pseudo-terminal to the virtual printer. It reports, over the first
@@ -122,10 +112,10 @@ func BenchmarkKiosk(b *testing.B) {
 				return k.View().Screen == ui.ScreenMenu && enabled
 			})
 			if i == 100 {
-				at100 = residentMB(b)
+				at100 = procmem.Measure(b)
 			}
 		}
-		at500 := residentMB(b)
+		at500 := procmem.Measure(b)
 		slices.Sort(lat)
 		ms := func(p float64) float64 { return float64(lat[int(float64(len(lat)-1)*p)]) / float64(time.Millisecond) }
 		b.ReportMetric(ms(0.50), "tap-to-paper-p50-ms")

@@ -13,16 +13,6 @@ import (
 	"github.com/talonqueue/talon/queue-server/domain"
 )
 
-// residentMB is the process's resident memory; a bench cannot go on without it.
-func residentMB(b *testing.B) float64 {
-	b.Helper()
-	mb, err := procmem.ResidentMB()
-	if err != nil {
-		b.Fatal(err)
-	}
-	return mb
-}
-
 // BenchmarkPanel works a day of 300 tickets at window 1 through the panel
 // on the real server: the hall issues a ticket, the operator clicks call
 // next and then finish. It reports the time from the click to the panel
@@ -65,10 +55,10 @@ func BenchmarkPanel(b *testing.B) {
 			test.Tap(h.p.wv.Finish)
 			h.eventually("the window free", func() bool { return h.current() == "" })
 			if i == 100 {
-				at100 = residentMB(b)
+				at100 = procmem.Measure(b)
 			}
 		}
-		at300 := residentMB(b)
+		at300 := procmem.Measure(b)
 		slices.Sort(lat)
 		ms := func(p float64) float64 { return float64(lat[int(float64(len(lat)-1)*p)]) / float64(time.Millisecond) }
 		b.ReportMetric(ms(0.50), "click-to-called-p50-ms")
