@@ -149,9 +149,11 @@ func openError(name string, errno syscall.Errno, detail string) error {
 	case errors.Is(errno, syscall.EBUSY):
 		return fmt.Errorf("звуковое устройство «%s» занято другой программой", name)
 	case errors.Is(errno, syscall.ENOENT), errors.Is(errno, syscall.ENODEV), errors.Is(errno, syscall.ENXIO):
-		return fmt.Errorf("звуковое устройство «%s» не найдено (%s)", name, detail)
+		return fmt.Errorf("звуковое устройство «%s» не найдено", name)
 	case errors.Is(errno, syscall.EACCES), errors.Is(errno, syscall.EPERM):
-		return fmt.Errorf("нет прав на звуковое устройство «%s» (%s)", name, detail)
+		return fmt.Errorf("нет прав на звуковое устройство «%s»", name)
 	}
+	// Only an unforeseen error keeps alsa-lib's own (English) words: the
+	// hall sees this sentence, and the known ones say it all in Russian.
 	return fmt.Errorf("звуковое устройство «%s» не открылось (%s)", name, detail)
 }

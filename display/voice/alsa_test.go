@@ -262,8 +262,8 @@ func testMissingSoundCard(t *testing.T, audio string) {
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("the board without a sound card: %v\n%s", err, stderr.String())
 	}
-	const problem = "звук недоступен: звуковое устройство «default» не найдено"
-	if !strings.HasPrefix(stdout.String(), "state: false "+problem) || !strings.Contains(stdout.String(), "closed") {
+	const problem = "звуковое устройство «default» не найдено"
+	if !strings.HasPrefix(stdout.String(), "state: false "+problem+"\n") || !strings.Contains(stdout.String(), "closed") {
 		t.Errorf("child said:\n%s", stdout.String())
 	}
 	if !strings.Contains(stderr.String(), "звук недоступен") || !strings.Contains(stderr.String(), "вызов не озвучен") {
@@ -321,9 +321,9 @@ func (n notifying) Handle(ctx context.Context, r slog.Record) error {
 func TestOpenErrorSentences(t *testing.T) {
 	for errno, want := range map[syscall.Errno]string{
 		syscall.EBUSY:  "звуковое устройство «hw:0» занято другой программой",
-		syscall.ENOENT: "звуковое устройство «hw:0» не найдено (x)",
-		syscall.ENODEV: "звуковое устройство «hw:0» не найдено (x)",
-		syscall.EACCES: "нет прав на звуковое устройство «hw:0» (x)",
+		syscall.ENOENT: "звуковое устройство «hw:0» не найдено",
+		syscall.ENODEV: "звуковое устройство «hw:0» не найдено",
+		syscall.EACCES: "нет прав на звуковое устройство «hw:0»",
 		syscall.EIO:    "звуковое устройство «hw:0» не открылось (x)",
 	} {
 		if got := openError("hw:0", errno, "x").Error(); got != want {

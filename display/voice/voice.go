@@ -19,19 +19,6 @@ import (
 	"time"
 )
 
-// Speaker is what the hall board needs of its voice.
-type Speaker interface {
-	// Say queues the call of ticket to window and returns at once; an error
-	// means the call cannot be spoken (a ticket or window the recordings do
-	// not cover, a full queue, a closed speaker).
-	Say(ticket string, window int) error
-	// State says whether calls are heard; if not, problem is a sentence for
-	// the screen ("звук недоступен: …").
-	State() (ok bool, problem string)
-	// Close stops the voice; calls still queued are not spoken.
-	Close() error
-}
-
 // Audio modes.
 const (
 	AudioDefault = "default" // the ALSA default device
@@ -70,7 +57,8 @@ type device interface {
 	play(pcm []byte) error
 }
 
-// Player is the Speaker: one goroutine takes calls off a queue and plays
+// Player is the hall board's voice (display/ui.Speaker): one goroutine
+// takes calls off a queue and plays
 // each to the end before the next.
 type Player struct {
 	dev        device
@@ -88,8 +76,6 @@ type Player struct {
 	problem string
 	closed  bool
 }
-
-var _ Speaker = (*Player)(nil)
 
 // New starts a speaker. It fails only on bad options or a broken segment
 // set; a device that cannot play is reported through State and OnState.
@@ -138,7 +124,9 @@ func newPlayer(dev device, opts Options) (*Player, error) {
 	return p, nil
 }
 
-// Say queues a call; see Speaker.
+// Say queues the call of ticket to window and returns at once; an error
+// means the call cannot be spoken (a ticket or window the recordings do
+// not cover, a full queue, a closed speaker).
 func (p *Player) Say(ticket string, window int) error {
 	segs, err := Expand(ticket, window)
 	if err != nil {
@@ -157,7 +145,8 @@ func (p *Player) Say(ticket string, window int) error {
 	}
 }
 
-// State reports whether calls are heard; see Speaker.
+// State says whether calls are heard; if not, problem is why, a sentence
+// the board shows after its own «Звук недоступен:».
 func (p *Player) State() (ok bool, problem string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -209,14 +198,14 @@ func (p *Player) speak(segs []Segment) {
 		return
 	}
 	if err := p.dev.play(pcm); err != nil {
-		p.setState(false, "звук недоступен: "+err.Error())
+		p.setState(false, err.Error())
 	}
 }
 
 // open tries the device and records the outcome.
 func (p *Player) open() bool {
 	if err := p.dev.open(); err != nil {
-		p.setState(false, "звук недоступен: "+err.Error())
+		p.setState(false, err.Error())
 		return false
 	}
 	p.setState(true, "")
