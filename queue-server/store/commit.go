@@ -297,6 +297,9 @@ func apply(tx *bolt.Tx, c *domain.Changes) error {
 	if err := putEvents(tx, c.Events); err != nil {
 		return err
 	}
+	if err := indexEvents(tx, c.Events); err != nil {
+		return err
+	}
 	if err := putJournal(tx, c.Journal); err != nil {
 		return err
 	}

@@ -56,6 +56,7 @@ var migrations = []migration{
 	{name: "add the hall boards' announcements", up: migrateAnnouncements},
 	{name: "add ratings and the МКГУ rating form 0.0.4", up: migrateRatings},
 	{name: "add the outbox", up: outbox.CreateBuckets},
+	{name: "add the events' time index", up: migrateEventTime},
 }
 
 func createBuckets(tx *bolt.Tx) error {
