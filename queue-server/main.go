@@ -18,9 +18,14 @@
 //
 //	--mkgu-url URL --mkgu-cert FILE --mkgu-key FILE   (the signing certificate and RSA key, PEM)
 //
+// Prometheus metrics are at /metrics on the same listener, open to whoever
+// reaches the server unless --metrics-token TOKEN makes them ask for
+// "Authorization: Bearer TOKEN" (they hold counts and ids, no personal data).
+//
 // Every flag also has an environment variable: TALON_ADDR, TALON_DATA,
 // TALON_DEMO_PASSWORD, TALON_TLS_CERT, TALON_TLS_KEY, TALON_TLS_SELF_SIGNED,
-// TALON_INSECURE_HTTP, TALON_MKGU_URL, TALON_MKGU_CERT, TALON_MKGU_KEY.
+// TALON_INSECURE_HTTP, TALON_MKGU_URL, TALON_MKGU_CERT, TALON_MKGU_KEY,
+// TALON_METRICS_TOKEN.
 package main
 
 import (

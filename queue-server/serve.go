@@ -22,6 +22,7 @@ import (
 	"github.com/talonqueue/talon/queue-server/demo"
 	"github.com/talonqueue/talon/queue-server/domain"
 	"github.com/talonqueue/talon/queue-server/integrations/mkgu"
+	"github.com/talonqueue/talon/queue-server/metrics"
 	"github.com/talonqueue/talon/queue-server/outbox"
 	"github.com/talonqueue/talon/queue-server/push"
 	"github.com/talonqueue/talon/queue-server/queue"
@@ -49,6 +50,8 @@ type serveFlags struct {
 	// signer is read while parsing, like tlsCert.
 	mkguURL, mkguCertFile, mkguKeyFile string
 	mkguSigner                         mkgu.Signer
+	// metricsToken, when set, is the bearer token GET /metrics asks for.
+	metricsToken string
 	// noJournal is no flag: only the benchmark that measures the journal's
 	// cost sets it.
 	noJournal bool
@@ -81,6 +84,8 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&f.mkguURL, "mkgu-url", getenv("TALON_MKGU_URL"), "address ИАС МКГУ takes rating packets at, with --mkgu-cert and --mkgu-key (TALON_MKGU_URL)")
 	fs.StringVar(&f.mkguCertFile, "mkgu-cert", getenv("TALON_MKGU_CERT"), "certificate the МКГУ packets are signed with (PEM) (TALON_MKGU_CERT)")
 	fs.StringVar(&f.mkguKeyFile, "mkgu-key", getenv("TALON_MKGU_KEY"), "RSA key of --mkgu-cert (PEM) (TALON_MKGU_KEY)")
+	fs.StringVar(&f.metricsToken, "metrics-token", getenv("TALON_METRICS_TOKEN"),
+		"bearer token that GET /metrics (Prometheus) asks for; empty: /metrics is open to whoever reaches the server — counts and ids, no personal data (TALON_METRICS_TOKEN)")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
@@ -214,7 +219,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 // serveWith runs the server until ctx ends.
 func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	opts := queue.Options{BcryptCost: f.bcryptCost, SessionMax: f.sessionMax, PersonalDataRetention: f.pdRetention, Logger: log, NoJournal: f.noJournal}
+	mx := metrics.New(log)
+	opts := queue.Options{BcryptCost: f.bcryptCost, SessionMax: f.sessionMax, PersonalDataRetention: f.pdRetention, Logger: log, NoJournal: f.noJournal,
+		OnCommit: mx.ObserveCommit}
 	if f.mkguSigner != nil {
 		opts.Export = mkguMessages
 	}
@@ -253,7 +260,9 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 	hub := push.NewHub(svc.GetSnapshot, push.Options{Logger: log})
 	svc.SetPublisher(hub)
 	svc.OnAccessChanged(hub.Recheck)
-	handler, err := api.New(api.Config{Backend: svc, Journal: svc, Tokens: tokens, Hub: hub, Backup: st.Backup, Ready: svc.Ready, Logger: log, Pages: web.Handler(), TicketPage: web.TicketPage})
+	mx.Watch(metrics.State{Offices: svc, Streams: hub.Subscribers, Outbox: st.Outbox().Backlog})
+	handler, err := api.New(api.Config{Backend: svc, Journal: svc, Tokens: tokens, Hub: hub, Backup: st.Backup, Ready: svc.Ready, Logger: log, Pages: web.Handler(), TicketPage: web.TicketPage,
+		Metrics: mx.Handler(f.metricsToken), OnRequest: mx.ObserveRequest})
 	if err != nil {
 		hub.Close()
 		return err
@@ -435,7 +444,7 @@ func greet(w io.Writer, url string, f serveFlags, svc *queue.Service) {
 	} else {
 		fmt.Fprintf(w, "Страница офиса: %s/\n", url)
 	}
-	fmt.Fprintf(w, "Проверка готовности: %s/healthz, описание API: %s/api/v1/openapi.json\n", url, url)
+	fmt.Fprintf(w, "Проверка готовности: %s/healthz, описание API: %s/api/v1/openapi.json, метрики Prometheus: %s/metrics\n", url, url, url)
 	if !f.demo && !svc.HasAccounts() {
 		fmt.Fprintf(w, "В хранилище нет ни одной учётной записи. Остановите сервер и создайте администратора:\n"+
 			"  queue-server create-admin --data %s --login admin --password <пароль>\n"+

@@ -62,6 +62,13 @@ type Config struct {
 	// TicketPage writes a ticket's public status page, or the 404 page when
 	// the status is nil (web.TicketPage); nil answers JSON alone.
 	TicketPage func(w http.ResponseWriter, st *domain.TicketStatus)
+	// Metrics serves GET /metrics (the Prometheus exporter, which guards
+	// itself); nil serves none. Not an API operation, like Pages.
+	Metrics http.Handler
+	// OnRequest is told of every answered request: the chi route pattern
+	// ("" when no route matched), the status and the time taken. A stream,
+	// which lasts as long as its terminal stays, is left out. nil: nothing.
+	OnRequest func(method, route string, status int, took time.Duration)
 }
 
 type server struct {
@@ -75,6 +82,8 @@ type server struct {
 	maxBody int64
 	pages   http.Handler
 	ticket  func(w http.ResponseWriter, st *domain.TicketStatus)
+	metrics http.Handler
+	observe func(method, route string, status int, took time.Duration)
 	guard   *loginGuard
 	openAPI []byte
 }
@@ -86,7 +95,7 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	s := &server{
 		backend: cfg.Backend, journal: cfg.Journal, tokens: cfg.Tokens, hub: cfg.Hub, backup: cfg.Backup, ready: cfg.Ready,
-		log: cfg.Logger, maxBody: cfg.MaxBodyBytes, pages: cfg.Pages, ticket: cfg.TicketPage,
+		log: cfg.Logger, maxBody: cfg.MaxBodyBytes, pages: cfg.Pages, ticket: cfg.TicketPage, metrics: cfg.Metrics, observe: cfg.OnRequest,
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now

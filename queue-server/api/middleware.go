@@ -14,6 +14,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-chi/chi/v5"
+
 	"github.com/talonqueue/talon/queue-server/domain"
 )
 
@@ -115,13 +117,21 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
+		took := time.Since(start)
+		if s.observe != nil && !sw.hijacked {
+			status := sw.status
+			if status == 0 {
+				status = http.StatusOK // net/http's answer to a handler that wrote nothing
+			}
+			s.observe(r.Method, chi.RouteContext(r.Context()).RoutePattern(), status, took)
+		}
 		level := slog.LevelInfo
 		if sw.status >= 500 {
 			level = slog.LevelError
 		}
 		i := info(r.Context())
 		s.log.LogAttrs(r.Context(), level, "http", slog.String("method", r.Method), slog.String("path", loggedPath(r.URL.Path)),
-			slog.Int("status", sw.status), slog.Duration("duration", time.Since(start)), slog.Int64("bytes", sw.bytes),
+			slog.Int("status", sw.status), slog.Duration("duration", took), slog.Int64("bytes", sw.bytes),
 			slog.String("request_id", i.id), slog.String("login", i.login), slog.String("remote", r.RemoteAddr))
 	})
 }

@@ -158,6 +158,9 @@ func (s *server) router(table []route) http.Handler {
 		}
 		r.Method(rt.method, rt.path, h)
 	}
+	if s.metrics != nil {
+		r.Method("GET", "/metrics", s.metrics)
+	}
 	if s.pages != nil {
 		r.Method("GET", "/", s.pages)
 		r.Method("GET", "/static/*", s.pages)

@@ -18,6 +18,9 @@ const (
 	PrinterError        PrinterState = "error"
 )
 
+// PrinterStates are all the states a printer may report, "ok" first.
+var PrinterStates = []PrinterState{PrinterOK, PrinterPaperNearEnd, PrinterPaperOut, PrinterCoverOpen, PrinterOffline, PrinterError}
+
 // printerRu says what each state asks the hall administrator to do.
 var printerRu = map[PrinterState]string{
 	PrinterOK:           "принтер в порядке",

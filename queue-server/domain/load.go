@@ -34,6 +34,7 @@ type LiveLoad struct {
 type ServiceLoad struct {
 	ServiceID            string `json:"service_id"`
 	Waiting              int    `json:"waiting"`
+	AvgWaitSeconds       int    `json:"avg_wait_seconds"` // of the tickets still waiting
 	MaxWaitSeconds       int    `json:"max_wait_seconds"`
 	EstimatedWaitSeconds int    `json:"estimated_wait_seconds"` // for a ticket issued now
 	// Available says whether the kiosk offers the service now; if not,

@@ -94,6 +94,7 @@ func (o *office) load(now time.Time) domain.LiveLoad {
 	today := o.day(now)
 	l := domain.LiveLoad{OfficeID: o.info.ID, At: now, WindowsTotal: len(o.windows), Services: []domain.ServiceLoad{}}
 	perService := map[string]*domain.ServiceLoad{}
+	serviceWait := map[string]time.Duration{}
 	var waitSum time.Duration
 	for _, t := range o.tickets {
 		if t.Day != today {
@@ -122,6 +123,7 @@ func (o *office) load(now time.Time) domain.LiveLoad {
 				perService[t.ServiceID] = sl
 			}
 			sl.Waiting++
+			serviceWait[t.ServiceID] += wait
 			if sec > sl.MaxWaitSeconds {
 				sl.MaxWaitSeconds = sec
 			}
@@ -165,6 +167,9 @@ func (o *office) load(now time.Time) domain.LiveLoad {
 		sl := perService[s.ID]
 		if sl == nil {
 			sl = &domain.ServiceLoad{ServiceID: s.ID}
+		}
+		if sl.Waiting > 0 {
+			sl.AvgWaitSeconds = int(serviceWait[s.ID] / time.Duration(sl.Waiting) / time.Second)
 		}
 		sl.EstimatedWaitSeconds = int(o.estimate(s.ID, o.queueLength(s.ID, now)+1) / time.Second)
 		sl.Available = true

@@ -16,7 +16,7 @@ import (
 
 // openDB opens a bbolt file with the outbox's buckets, as the store's
 // migration leaves it.
-func openDB(t *testing.T, path string) (*bolt.DB, *Outbox) {
+func openDB(t testing.TB, path string) (*bolt.DB, *Outbox) {
 	t.Helper()
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
 	if err != nil {

@@ -21,6 +21,7 @@ type client struct {
 	hub    *Hub
 	conn   *websocket.Conn
 	office string
+	who    domain.Actor // from the request's context, for Hub.Subscribers
 	send   chan entry
 	cancel context.CancelFunc // stops a snapshot in progress
 	// allowed says whether the subscriber may still listen; Hub.Recheck
@@ -72,10 +73,12 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, officeID string, s
 		return
 	}
 	ctx, cancel := context.WithCancel(r.Context())
+	who, _ := domain.ActorFrom(r.Context())
 	c := &client{
 		hub:     h,
 		conn:    conn,
 		office:  officeID,
+		who:     who,
 		send:    make(chan entry, h.opts.SendQueue),
 		cancel:  cancel,
 		quit:    make(chan struct{}),

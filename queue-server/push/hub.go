@@ -280,3 +280,22 @@ func (h *Hub) unsubscribe(officeID string, c *client) {
 		delete(o.subs, c)
 	}
 }
+
+// Subscriber is one open stream: the office it follows and who listens.
+type Subscriber struct {
+	OfficeID string
+	Actor    domain.Actor
+}
+
+// Subscribers lists the open streams, for monitoring.
+func (h *Hub) Subscribers() []Subscriber {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []Subscriber
+	for id, o := range h.offices {
+		for c := range o.subs {
+			out = append(out, Subscriber{OfficeID: id, Actor: c.who})
+		}
+	}
+	return out
+}

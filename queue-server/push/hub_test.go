@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -53,8 +54,11 @@ func newFixture(t *testing.T, opts Options, snap SnapshotFunc) *fixture {
 		if o := r.URL.Query().Get("office"); o != "" {
 			office = o
 		}
-		// ?who= names a subscriber that Recheck may find revoked.
+		// ?who= names a subscriber (a device) that Recheck may find revoked.
 		who := r.URL.Query().Get("who")
+		if who != "" {
+			r = r.WithContext(domain.WithActor(r.Context(), domain.Actor{Login: who, Role: domain.RoleDevice, DeviceID: who}))
+		}
 		h.ServeWS(w, r, office, since, func() error {
 			if _, gone := revoked.Load(who); gone {
 				return domain.Errorf(domain.CodeUnauthorized, "устройство %s отозвано", who)
@@ -454,4 +458,26 @@ func (h *Hub) subscribers(officeID string) int {
 		return len(o.subs)
 	}
 	return 0
+}
+
+// Subscribers names each open stream's office and listener, and forgets a
+// stream once its client has gone.
+func TestSubscribersListsOpenStreams(t *testing.T) {
+	var seq atomic.Uint64
+	f := newFixture(t, Options{}, seqSnapshot(&seq))
+	board, kiosk := f.dial(t, "?who=board"), f.dial(t, "?office=mfc-2&who=kiosk")
+	expect(t, board, "snapshot 0")
+	expect(t, kiosk, "snapshot 0")
+	got := map[string]string{}
+	for _, s := range f.hub.Subscribers() {
+		got[s.Actor.DeviceID] = s.OfficeID
+	}
+	if want := map[string]string{"board": officeID, "kiosk": "mfc-2"}; !maps.Equal(got, want) {
+		t.Fatalf("subscribers %v, want %v", got, want)
+	}
+	kiosk.Close()
+	waitFor(t, "the kiosk's stream to end", func() bool { return len(f.hub.Subscribers()) == 1 })
+	if s := f.hub.Subscribers()[0]; s.Actor.DeviceID != "board" || s.Actor.Role != domain.RoleDevice {
+		t.Fatalf("left %+v, want the board", s)
+	}
 }

@@ -57,6 +57,11 @@ type Options struct {
 	// Outbox is the store's outbox, whose delivery state managers read;
 	// without it ListOutbox and RedeliverMessage answer unavailable.
 	Outbox *outbox.Outbox
+	// OnCommit is told of every transaction the writer attempted: how many
+	// operations it carried, how long the store took and whether it failed.
+	// It runs on the writer's goroutine after the lock is released, so it
+	// must be quick (monitoring counts it; nil is nothing).
+	OnCommit func(ops int, took time.Duration, err error)
 }
 
 // Service is the queue server's implementation of domain.Backend.
@@ -290,6 +295,9 @@ func (s *Service) run() {
 func (s *Service) commit(batch []op) {
 	results := make([]result, len(batch))
 	var all domain.Changes
+	var took time.Duration
+	var commitErr error
+	committed := false
 	s.mu.Lock()
 	if s.broken != nil {
 		for i := range results {
@@ -311,7 +319,10 @@ func (s *Service) commit(batch []op) {
 			}
 		}
 		if !all.Empty() {
-			if err := s.store.Commit(context.Background(), all); err != nil {
+			start := time.Now()
+			commitErr = s.store.Commit(context.Background(), all)
+			took, committed = time.Since(start), true
+			if err := commitErr; err != nil {
 				s.failed(err, results)
 				all = domain.Changes{}
 			} else {
@@ -328,6 +339,9 @@ func (s *Service) commit(batch []op) {
 		}
 	}
 	s.mu.Unlock()
+	if committed && s.opts.OnCommit != nil {
+		s.opts.OnCommit(len(batch), took, commitErr)
+	}
 	for i, o := range batch {
 		o.res <- results[i]
 	}
