@@ -245,13 +245,13 @@ func (q *simQueue) Pop() any {
 
 // simWin is a window's state during the day.
 type simWin struct {
-	id        string
-	cfg       simWindow
-	op        domain.Actor
-	open      bool
-	paused    bool
-	ticket    string // the ticket at the window
-	breakDue  int    // minutes of a break waiting for the ticket to finish
+	id       string
+	cfg      simWindow
+	op       domain.Actor
+	open     bool
+	paused   bool
+	ticket   string // the ticket at the window
+	breakDue int    // minutes of a break waiting for the ticket to finish
 }
 
 type sim struct {
