@@ -98,17 +98,13 @@ func (o *office) replay(now time.Time, extra, stop *domain.Ticket) map[string]ti
 }
 
 // freeAt is when a window at work is expected to finish its ticket: its
-// service's mean time after the service began, or after the call.
+// service's mean time after the call.
 func (o *office) freeAt(s *domain.WindowSession, now time.Time) time.Time {
 	t := o.tickets[s.CurrentTicketID]
 	if t == nil || t.Status.Terminal() || t.CalledAt == nil {
 		return now
 	}
-	from := *t.CalledAt
-	if t.ServiceStartedAt != nil {
-		from = *t.ServiceStartedAt
-	}
-	if end := from.Add(o.avgServiceTime(t.ServiceID)); end.After(now) {
+	if end := t.CalledAt.Add(o.avgServiceTime(t.ServiceID)); end.After(now) {
 		return end
 	}
 	return now
