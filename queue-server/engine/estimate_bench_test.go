@@ -47,7 +47,7 @@ func report(b *testing.B, a, naive accuracy) {
 
 // The simulation is a measuring instrument: the same seed gives the same
 // day, every ticket of the measured day is called before the day ends, and
-// its waits are real ones.
+// its waits are real ones. On it, the estimate beats the plain formula.
 func TestEstimateSimulation(t *testing.T) {
 	for _, sc := range simScenarios() {
 		t.Run(sc.name, func(t *testing.T) {
@@ -77,6 +77,10 @@ func TestEstimateSimulation(t *testing.T) {
 			}
 			if kinds["priority"] == 0 || kinds["appointment"] == 0 {
 				t.Fatalf("tickets by kind %v: want priority and appointment tickets too", kinds)
+			}
+			// The replay must beat the formula it replaced on every day.
+			if got, naive := a.overall(false), a.overall(true); got.mae() >= naive.mae() {
+				t.Fatalf("estimate MAE %.0f s, the plain formula's %.0f s", got.mae(), naive.mae())
 			}
 		})
 	}
