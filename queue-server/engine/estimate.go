@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"strings"
 	"time"
 
 	"github.com/talonqueue/talon/queue-server/domain"
@@ -25,10 +26,12 @@ type replayWindow struct {
 	free time.Time
 }
 
-// replay forecasts when today's queued tickets will be called, extra (a
-// ticket not yet issued) among them, and stops once stop is called. It
-// returns the call times of the tickets it reached.
-func (o *office) replay(now time.Time, extra, stop *domain.Ticket) map[string]time.Time {
+// replay forecasts when today's queued tickets will be called, and stops
+// once stop is called. Ghosts are tickets not yet issued: each gets the call
+// time it would have, but takes no window time, so one replay answers for
+// several of them as separate replays would. It returns the call times of
+// the tickets it reached.
+func (o *office) replay(now time.Time, ghosts []*domain.Ticket, stop *domain.Ticket) map[string]time.Time {
 	today := o.day(now)
 	var pending []*domain.Ticket
 	for _, t := range o.live {
@@ -36,9 +39,7 @@ func (o *office) replay(now time.Time, extra, stop *domain.Ticket) map[string]ti
 			pending = append(pending, t)
 		}
 	}
-	if extra != nil {
-		pending = append(pending, extra)
-	}
+	pending = append(pending, ghosts...)
 	var windows []*replayWindow
 	for _, w := range o.windows {
 		s := o.sessions[w.ID]
@@ -87,7 +88,9 @@ func (o *office) replay(now time.Time, extra, stop *domain.Ticket) map[string]ti
 				return calls
 			}
 			pending = append(pending[:best], pending[best+1:]...)
-			rw.free = at.Add(o.avgServiceTime(t.ServiceID))
+			if !ghost(t) {
+				rw.free = at.Add(o.avgServiceTime(t.ServiceID))
+			}
 		case !later.IsZero():
 			rw.free = later // idle until a ticket set aside comes back
 		default:
@@ -146,15 +149,32 @@ func (o *office) estimates(now time.Time, pos map[string]int) map[string]time.Du
 	return out
 }
 
-// estimateNew is the expected wait of a ticket for the service issued now.
-func (o *office) estimateNew(serviceID string, now time.Time) time.Duration {
-	t := &domain.Ticket{ID: "\x00new", ServiceID: serviceID, Status: domain.StatusWaiting, Day: o.day(now), CreatedAt: now, QueuedAt: now,
-		Number: "\uffff"} // behind a ticket issued in the same instant
-	if call, ok := o.replay(now, t, t)[t.ID]; ok {
-		return waitUntil(t, call, now)
+// estimatesNew is the expected wait of a ticket issued now, by service.
+func (o *office) estimatesNew(now time.Time) map[string]time.Duration {
+	var ghosts []*domain.Ticket
+	for _, s := range o.services {
+		if !s.IsGroup {
+			// Numbered to stand behind a ticket issued in the same instant.
+			ghosts = append(ghosts, &domain.Ticket{ID: ghostID + s.ID, ServiceID: s.ID, Status: domain.StatusWaiting, Day: o.day(now),
+				CreatedAt: now, QueuedAt: now, Number: "\uffff"})
+		}
 	}
-	return o.plainEstimate(serviceID, o.queueLength(serviceID, now)+1)
+	calls := o.replay(now, ghosts, nil)
+	out := map[string]time.Duration{}
+	for _, t := range ghosts {
+		if call, ok := calls[t.ID]; ok {
+			out[t.ServiceID] = waitUntil(t, call, now)
+		} else {
+			out[t.ServiceID] = o.plainEstimate(t.ServiceID, o.queueLength(t.ServiceID, now)+1)
+		}
+	}
+	return out
 }
+
+// ghostID prefixes the ids of the replay's ghosts; real ids never hold a NUL.
+const ghostID = "\x00ghost/"
+
+func ghost(t *domain.Ticket) bool { return strings.HasPrefix(t.ID, ghostID) }
 
 // plainEstimate is the wait when no window at work would reach the ticket,
 // before opening or with every window of its service on a break: the

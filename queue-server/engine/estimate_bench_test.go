@@ -1,7 +1,11 @@
 package engine
 
 import (
+	"fmt"
 	"testing"
+	"time"
+
+	"github.com/talonqueue/talon/queue-server/domain"
 )
 
 // BenchmarkEstimate runs the estimate simulation's office days and reports
@@ -83,5 +87,56 @@ func TestEstimateSimulation(t *testing.T) {
 				t.Fatalf("estimate MAE %.0f s, the plain formula's %.0f s", got.mae(), naive.mae())
 			}
 		})
+	}
+}
+
+// BenchmarkEstimateCost measures what the replay costs in a large office:
+// 50 windows at work serving 10 services, 400 tickets waiting. It reports
+// issueTicket (one replay, up to the new ticket), the kiosk menu
+// (getLiveLoad: one replay per service) and the queue listing (one replay
+// for all).
+func BenchmarkEstimateCost(b *testing.B) {
+	f := newFixture(b)
+	sys := domain.System
+	var services []string
+	for i := range 10 {
+		id := fmt.Sprintf("s%d", i)
+		services = append(services, id)
+		f.must(f.e.PutService(sys, domain.Service{ID: id, OfficeID: "o1", Name: id, Prefix: string(rune('А' + i))}, &f.log))
+	}
+	for i := range 50 {
+		id := fmt.Sprintf("bw%d", i)
+		ws := []string{services[i%10], services[(i+3)%10], services[(i+7)%10]}
+		f.must(f.e.PutWindow(sys, domain.Window{ID: id, OfficeID: "o1", Number: 10 + i, ServiceIDs: ws}, &f.log))
+		f.must(f.e.PutOperator(sys, domain.Operator{ID: id, OfficeID: "o1", Login: id, FullName: id}, &f.log))
+		f.must(f.e.OpenWindowSession(domain.Actor{Login: id, Role: domain.RoleOperator, OfficeID: "o1", OperatorID: id}, "o1", id, &f.log))
+	}
+	for i := range 400 {
+		f.now = f.now.Add(time.Second)
+		if _, err := f.e.IssueTicket(f.kiosk, "o1", domain.IssueRequest{ServiceID: services[i%10]}, &domain.Changes{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	measure := func(n int, op func() error) float64 {
+		start := time.Now()
+		for range n {
+			if err := op(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return float64(time.Since(start).Microseconds()) / float64(n)
+	}
+	b.ResetTimer()
+	for range b.N {
+		issue := measure(50, func() error {
+			_, err := f.e.IssueTicket(f.kiosk, "o1", domain.IssueRequest{ServiceID: services[3]}, &domain.Changes{})
+			return err
+		})
+		load := measure(20, func() error { _, err := f.e.GetLiveLoad(f.hall, "o1"); return err })
+		list := measure(20, func() error { _, err := f.e.ListQueue(f.hall, "o1", domain.QueueFilter{}); return err })
+		b.ReportMetric(issue, "issue_us")
+		b.ReportMetric(load, "liveload_us")
+		b.ReportMetric(list, "listqueue_us")
+		b.ReportMetric(0, "ns/op")
 	}
 }

@@ -159,6 +159,7 @@ func (o *office) load(now time.Time) domain.LiveLoad {
 			l.WindowsStopped++
 		}
 	}
+	waits := o.estimatesNew(now)
 	for _, s := range o.serviceList() {
 		if s.IsGroup {
 			continue
@@ -167,7 +168,7 @@ func (o *office) load(now time.Time) domain.LiveLoad {
 		if sl == nil {
 			sl = &domain.ServiceLoad{ServiceID: s.ID}
 		}
-		sl.EstimatedWaitSeconds = int(o.estimateNew(s.ID, now) / time.Second)
+		sl.EstimatedWaitSeconds = int(waits[s.ID] / time.Second)
 		sl.Available = true
 		if err := o.availability(&s, now); err != nil {
 			sl.Available, sl.Unavailable = false, domain.ErrorMessage(err)
