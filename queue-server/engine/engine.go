@@ -66,7 +66,9 @@ type office struct {
 	// spent maps the code of a checked-in or cancelled booking to its id, so
 	// a second check-in hears why, not "not found"; see spentAppointment.
 	spent map[string]string
-	// serviceTimes keeps recent service durations per service for the wait estimate.
+	// serviceTimes keeps recent service durations per service for the wait
+	// estimate: from the call to the finish, the time the window is taken,
+	// walk to the window included.
 	serviceTimes map[string][]time.Duration
 	// states are the devices' last hardware reports, by device id: live
 	// facts, not stored, unknown after a restart until each reports again.
@@ -333,22 +335,21 @@ type servedSpan struct {
 }
 
 // servedSpans replays a ticket's history the way finish records service
-// times: from the start of service, or from the call when service was never
-// started, to the finish, for the service being given then.
+// times: from the call to the finish, for the service being given then.
 func servedSpans(t *domain.Ticket) []servedSpan {
 	var out []servedSpan
 	var from *domain.Step
 	for i := range t.History {
 		st := &t.History[i]
 		switch st.Action {
-		case domain.ActionCall, domain.ActionStart:
+		case domain.ActionCall:
 			from = st
 		case domain.ActionFinish:
 			if from != nil {
 				out = append(out, servedSpan{officeID: t.OfficeID, serviceID: from.ServiceID, start: from.At, end: st.At})
 			}
 			from = nil
-		case domain.ActionRecall:
+		case domain.ActionRecall, domain.ActionStart:
 		default:
 			from = nil
 		}

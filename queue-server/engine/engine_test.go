@@ -13,7 +13,7 @@ import (
 // fixture is an office with two services, two windows and two operators at
 // work, driven by a hand-moved clock.
 type fixture struct {
-	t                     *testing.T
+	t                     testing.TB
 	e                     *Engine
 	now                   time.Time
 	ids                   int
@@ -23,7 +23,7 @@ type fixture struct {
 
 var moscow = time.FixedZone("MSK", 3*3600)
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	f := &fixture{t: t, now: time.Date(2026, 11, 23, 10, 0, 0, 0, moscow)}
 	f.e = New(f.config())

@@ -36,6 +36,7 @@ func (e *Engine) ListQueue(a domain.Actor, officeID string, f domain.QueueFilter
 	now := e.cfg.Now()
 	today := o.day(now)
 	pos := o.positions(now)
+	waits := o.estimates(now, pos)
 	var out []domain.Ticket
 	for _, t := range o.tickets {
 		if t.Day != today || !containsStatus(statuses, t.Status) || f.ServiceID != "" && t.ServiceID != f.ServiceID {
@@ -46,7 +47,7 @@ func (e *Engine) ListQueue(a domain.Actor, officeID string, f domain.QueueFilter
 				continue
 			}
 		}
-		out = append(out, o.viewAt(t, pos[t.ID]))
+		out = append(out, o.viewAt(t, pos[t.ID], waits[t.ID]))
 	}
 	sortTickets(out)
 	if out == nil {
@@ -160,6 +161,7 @@ func (o *office) load(now time.Time) domain.LiveLoad {
 			l.WindowsStopped++
 		}
 	}
+	waits := o.estimatesNew(now)
 	for _, s := range o.serviceList() {
 		if s.IsGroup {
 			continue
@@ -171,7 +173,7 @@ func (o *office) load(now time.Time) domain.LiveLoad {
 		if sl.Waiting > 0 {
 			sl.AvgWaitSeconds = int(serviceWait[s.ID] / time.Duration(sl.Waiting) / time.Second)
 		}
-		sl.EstimatedWaitSeconds = int(o.estimate(s.ID, o.queueLength(s.ID, now)+1) / time.Second)
+		sl.EstimatedWaitSeconds = int(waits[s.ID] / time.Second)
 		sl.Available = true
 		if err := o.availability(&s, now); err != nil {
 			sl.Available, sl.Unavailable = false, domain.ErrorMessage(err)
@@ -205,13 +207,14 @@ func (e *Engine) GetSnapshot(a domain.Actor, officeID string) (domain.OfficeSnap
 	now := e.cfg.Now()
 	today := o.day(now)
 	pos := o.positions(now)
+	waits := o.estimates(now, pos)
 	snap := domain.OfficeSnapshot{Seq: o.seq, Office: o.info, Services: o.serviceList(), Windows: o.windowStates(), Queue: []domain.Ticket{}, RecentCalls: []domain.Ticket{},
 		Announcements: o.announcementList()}
 	for _, t := range o.tickets {
 		if t.Day != today {
 			continue
 		}
-		v := o.viewAt(t, pos[t.ID])
+		v := o.viewAt(t, pos[t.ID], waits[t.ID])
 		v.History = nil
 		if t.Status == domain.StatusWaiting || t.Status == domain.StatusPostponed {
 			snap.Queue = append(snap.Queue, v)

@@ -217,68 +217,22 @@ func (o *office) queueLength(serviceID string, now time.Time) int {
 	return n
 }
 
-// servers counts windows at work now that serve the service; when none is,
-// the windows that could serve it, so an estimate before opening still means something.
-func (o *office) servers(serviceID string) int {
-	atWork, configured := 0, 0
-	for _, w := range o.windows {
-		if len(w.ServiceIDs) > 0 && !contains(w.ServiceIDs, serviceID) {
-			continue
-		}
-		configured++
-		s := o.sessions[w.ID]
-		if s != nil && s.Status == domain.WindowOpen {
-			if op := o.operators[s.OperatorID]; op != nil && o.weight(w, op, serviceID) > 0 {
-				atWork++
-			}
-		}
-	}
-	switch {
-	case atWork > 0:
-		return atWork
-	case configured > 0:
-		return configured
-	}
-	return 1
-}
-
-// avgServiceTime is the mean of the service's recent service times, or the
-// office default before any ticket of the service was finished.
-func (o *office) avgServiceTime(serviceID string) time.Duration {
-	ts := o.serviceTimes[serviceID]
-	if len(ts) == 0 {
-		m := o.info.DefaultServiceMinutes
-		if m <= 0 {
-			m = 10
-		}
-		return time.Duration(m) * time.Minute
-	}
-	var sum time.Duration
-	for _, d := range ts {
-		sum += d
-	}
-	return sum / time.Duration(len(ts))
-}
-
-// estimate is the expected wait of the ticket at a 1-based position.
-func (o *office) estimate(serviceID string, position int) time.Duration {
-	if position <= 1 {
-		return 0
-	}
-	return time.Duration(position-1) * o.avgServiceTime(serviceID) / time.Duration(o.servers(serviceID))
-}
-
 // view is a ticket as callers see it, with its position and estimate.
 func (o *office) view(t *domain.Ticket, now time.Time) domain.Ticket {
-	return o.viewAt(t, o.position(t, now))
+	position := o.position(t, now)
+	var wait time.Duration
+	if position > 0 {
+		wait = o.estimate(t, position, now)
+	}
+	return o.viewAt(t, position, wait)
 }
 
-// viewAt is view with the position already known.
-func (o *office) viewAt(t *domain.Ticket, position int) domain.Ticket {
+// viewAt is view with the position and the estimate already known.
+func (o *office) viewAt(t *domain.Ticket, position int, wait time.Duration) domain.Ticket {
 	v := *t
 	v.Position, v.EstimatedWaitSeconds, v.Priority = position, 0, t.PriorityLevel > 0
 	if position > 0 {
-		v.EstimatedWaitSeconds = int(o.estimate(t.ServiceID, position) / time.Second)
+		v.EstimatedWaitSeconds = int(wait / time.Second)
 	}
 	return v
 }

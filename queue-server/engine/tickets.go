@@ -455,15 +455,16 @@ func (e *Engine) FinishTicket(a domain.Actor, officeID, ticketID string, ch *dom
 	return o.view(t, now), nil
 }
 
-// finish records the service time of the service given here, also for a
-// ticket that goes back to its origin: servedSpans rebuilds it on load from
-// the finish step, which both outcomes write.
+// finish records the service time of the service given here, from the call
+// (see office.serviceTimes), also for a ticket that goes back to its origin:
+// servedSpans rebuilds it on load from the finish step, which both outcomes
+// write.
 func (e *Engine) finish(a domain.Actor, o *office, t *domain.Ticket, now time.Time, ch *domain.Changes) {
 	if t.ServiceStartedAt == nil {
 		// Finished straight after the call: the service ran from the call.
 		t.ServiceStartedAt = t.CalledAt
 	}
-	o.recordServiceTime(t.ServiceID, now.Sub(*t.ServiceStartedAt))
+	o.recordServiceTime(t.ServiceID, now.Sub(*t.CalledAt))
 	o.release(t, ch)
 	if r := t.ReturnTo; r != nil {
 		t.Status, t.ServiceID, t.QueuedAt, t.Redirected = domain.StatusWaiting, r.ServiceID, now, true
