@@ -294,6 +294,14 @@ func TestOfficePageHallTools(t *testing.T) {
 		t.Fatalf("the place column is titled %q", place)
 	}
 
+	// Nothing is preselected: the browser asks for a category first.
+	p.do(chromedp.SetValue("#priority-service", "passport"),
+		chromedp.SetValue("#priority-document", "Удостоверение ветерана ВОВ"),
+		chromedp.Click("#priority-submit"))
+	if invalid, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](`document.getElementById("priority-category").matches(":invalid")`)); err != nil || !invalid {
+		t.Fatalf("no category chosen, the form is valid (%v)", err)
+	}
+
 	// A blank document is refused in the server's words; nothing is issued.
 	p.do(chromedp.SetValue("#priority-service", "passport"),
 		chromedp.SetValue("#priority-category", "wwii"),
@@ -727,7 +735,7 @@ func TestOfficePageAnnouncements(t *testing.T) {
 
 	p.do(chromedp.Click("#logout"))
 	p.login("manager")
-	p.do(chromedp.WaitVisible("#windows tbody tr"), chromedp.WaitNotVisible("#announcements"))
+	p.do(chromedp.WaitVisible("#windows tbody tr"), chromedp.WaitNotVisible("#announcements"), chromedp.WaitNotVisible("#hall"))
 	p.noTroubles()
 }
 

@@ -38,7 +38,7 @@ const hall = {
   },
 
   render() {
-    fillSelect($("priority-service"), leafServices().map((s) => new Option(s.name, s.id)));
+    fillSelect($("priority-service"), [choose()].concat(leafServices().map((s) => new Option(s.name, s.id))));
     if (hall.categoriesOf !== office) hall.loadCategories();
     if (hall.moving) hall.fillMove();
   },
@@ -49,7 +49,7 @@ const hall = {
       const list = await call("GET", "/offices/" + of + "/priority-categories");
       if (of !== office) return;
       hall.categories = list.sort((a, b) => b.level - a.level || (a.name < b.name ? -1 : 1));
-      fillSelect($("priority-category"), hall.categories.map((c) => new Option(c.name, c.id)));
+      fillSelect($("priority-category"), [choose()].concat(hall.categories.map((c) => new Option(c.name, c.id))));
       if (hall.categories.length === 0) hall.error("Льготных категорий нет: администратор заводит их в настройках офиса.");
     } catch (e) {
       hall.categoriesOf = ""; // try again with the next snapshot
@@ -182,6 +182,12 @@ function leafServices() {
   return Object.values(services)
     .filter((s) => !s.is_group && !s.disabled)
     .sort((a, b) => (a.order || 0) - (b.order || 0) || (a.name < b.name ? -1 : 1));
+}
+
+// choose is the empty first choice of a required list: nothing is
+// preselected, so a ticket is never issued for a category nobody picked.
+function choose() {
+  return new Option("— выберите —", "");
 }
 
 // fillSelect replaces a list's options and keeps the choice if it is still offered.
