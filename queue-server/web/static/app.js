@@ -37,7 +37,8 @@ let lostSince = null; // when the stream was lost: kept across retries until it 
 
 // sections are the parts of the page for some roles only. Each one has
 // roles (who sees it), reset() (logout, another office), and may have
-// render(snapshot) and queueRow(row, ticket) (the actions of a queue row).
+// render(snapshot) and queueRow(cell, ticket), which puts the actions of a
+// queue row into its last cell.
 const sections = [];
 
 function section(s) {
