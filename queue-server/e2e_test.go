@@ -166,7 +166,7 @@ func TestOfficeDay(t *testing.T) {
 	if domain.ErrorCode(err) != domain.CodeForbidden {
 		t.Fatalf("kiosk issued a priority ticket: %v", err)
 	}
-	prio := ticket(hall.IssueTicket(ctx, office, domain.IssueRequest{ServiceID: "passport", PriorityCategoryID: "age-80"}))
+	prio := ticket(hall.IssueTicket(ctx, office, domain.IssueRequest{ServiceID: "passport", PriorityCategoryID: "age-80", PriorityDocument: "Паспорт"}))
 
 	// Finishing a ticket that was never called is refused with a sentence.
 	_, err = op1.FinishTicket(ctx, office, a1.ID)

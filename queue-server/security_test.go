@@ -229,7 +229,7 @@ func TestDevicesLearnOnlyWhatTheyShow(t *testing.T) {
 	defer sub.Close()
 	time.Sleep(200 * time.Millisecond) // let the board subscribe
 
-	prio := must[domain.Ticket](t)(hall.IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: "passport", PriorityCategoryID: "disability-1-2"}))
+	prio := must[domain.Ticket](t)(hall.IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: "passport", PriorityCategoryID: "disability-1-2", PriorityDocument: "Справка МСЭ"}))
 	slots := must[[]domain.Slot](t)(hall.ListAppointmentSlots(ctx, demo.OfficeID, "consultation", time.Now().Add(24*time.Hour).In(mustLoc(t)).Format(time.DateOnly)))
 	if len(slots) == 0 {
 		t.Fatal("no slot tomorrow")
@@ -246,10 +246,10 @@ func TestDevicesLearnOnlyWhatTheyShow(t *testing.T) {
 		}
 	}
 	got := must[domain.Ticket](t)(kiosk.GetTicket(ctx, demo.OfficeID, prio.ID))
-	if got.PriorityCategoryID != "" || got.PriorityLevel != 0 || got.VerifiedBy != "" || !got.Priority {
+	if got.PriorityCategoryID != "" || got.PriorityLevel != 0 || got.VerifiedBy != "" || got.PriorityDocument != "" || !got.Priority {
 		t.Errorf("the kiosk sees %+v", got)
 	}
-	if staff := must[domain.Ticket](t)(hall.GetTicket(ctx, demo.OfficeID, prio.ID)); staff.PriorityCategoryID != "disability-1-2" {
+	if staff := must[domain.Ticket](t)(hall.GetTicket(ctx, demo.OfficeID, prio.ID)); staff.PriorityCategoryID != "disability-1-2" || staff.PriorityDocument != "Справка МСЭ" {
 		t.Errorf("the hall administrator sees %+v", staff)
 	}
 	deadline := time.After(20 * time.Second)
@@ -257,7 +257,7 @@ func TestDevicesLearnOnlyWhatTheyShow(t *testing.T) {
 		select {
 		case e := <-events:
 			raw, _ := json.Marshal(e)
-			for _, secret := range []string{"hall", "disability-1-2", "Иванов", "+7999", ap.ID, ap.Code} {
+			for _, secret := range []string{"hall", "disability-1-2", "Справка МСЭ", "Иванов", "+7999", ap.ID, ap.Code} {
 				if strings.Contains(string(raw), secret) {
 					t.Errorf("the board's stream carries %q: %s", secret, raw)
 				}

@@ -261,7 +261,8 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 	svc.SetPublisher(hub)
 	svc.OnAccessChanged(hub.Recheck)
 	mx.Watch(metrics.State{Offices: svc, Streams: hub.Subscribers, Outbox: st.Outbox().Backlog})
-	handler, err := api.New(api.Config{Backend: svc, Journal: svc, Tokens: tokens, Hub: hub, Backup: st.Backup, Ready: svc.Ready, Logger: log, Pages: web.Handler(), TicketPage: web.TicketPage,
+	handler, err := api.New(api.Config{Backend: svc, Journal: svc, Tokens: tokens, Hub: hub, Backup: st.Backup, Ready: svc.Ready, Logger: log,
+		Pages: web.Handler(web.Config{Demo: f.demo, DemoPassword: f.demoPassword, Zone: firstOfficeZone(svc)}), TicketPage: web.TicketPage,
 		Metrics: mx.Handler(f.metricsToken), OnRequest: mx.ObserveRequest})
 	if err != nil {
 		hub.Close()
@@ -321,6 +322,19 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// firstOfficeZone is the zone of the first office, whose clock the login
+// page shows before anyone logs in: a server's offices share a region and
+// almost always its zone.
+func firstOfficeZone(b domain.Admin) func(ctx context.Context) string {
+	return func(ctx context.Context) string {
+		offices, err := b.ListOffices(domain.WithActor(ctx, domain.System))
+		if err != nil || len(offices) == 0 {
+			return ""
+		}
+		return offices[0].TimeZone
+	}
 }
 
 // mkguMessages are a rating's МКГУ packets, created when it was rated.

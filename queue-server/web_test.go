@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -12,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -219,8 +222,246 @@ func TestOfficePage(t *testing.T) {
 		!strings.Contains(windows, "Иванова Мария Петровна") || !strings.Contains(windows, tk.Number) {
 		t.Fatalf("calls %q, windows %q", calls, windows)
 	}
-	p.screenshot("office-page.png")
+	p.screenshot("office-page-calls.png")
 	p.noTroubles()
+}
+
+// TestOfficePageLogin: the login page names the demo accounts and their
+// password only while the server runs the demo; its clock is the office's
+// whatever the browser's zone; the page has its icon.
+func TestOfficePageLogin(t *testing.T) {
+	dir := t.TempDir()
+	url, stop := startServer(t, dir, "--demo")
+	p := openOfficePage(t)
+	// The browser lives in New York; the office in Moscow.
+	p.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "America/New_York"})
+		return err
+	}), chromedp.Navigate(url+"/"), chromedp.WaitVisible("#demo-hint"))
+	if hint := p.text("#demo-hint"); !strings.Contains(hint, "hall") || !strings.Contains(hint, "пароль demo") {
+		t.Fatalf("the demo hint says %q", hint)
+	}
+	stop()
+
+	// The same office without --demo: its accounts are real ones now.
+	url, _ = startServer(t, dir)
+	p.do(chromedp.Navigate(url+"/"), chromedp.WaitVisible("#login"))
+	if n := p.count("#demo-hint"); n != 0 {
+		t.Fatal("the login page shows the demo accounts without --demo")
+	}
+	if page := p.text("#login"); strings.Contains(page, "demo") || strings.Contains(page, "демо") {
+		t.Fatalf("the login page without --demo says %q", page)
+	}
+	// 12:00 UTC is 15:00 in Moscow and 07:00 in New York.
+	noon, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](`clock(new Date("2026-01-15T12:00:00Z"))`))
+	if err != nil || noon != "15:00:00" {
+		t.Fatalf("the login page's clock shows 12:00 UTC as %q (%v), want the office's 15:00:00", noon, err)
+	}
+	if shown := p.text("#clock"); shown == "" {
+		t.Fatal("the login page shows no clock")
+	}
+
+	icon, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](`document.querySelector('link[rel="icon"]').href`))
+	if err != nil || !strings.HasSuffix(icon, "/static/favicon.svg") {
+		t.Fatalf("the page links the icon %q (%v)", icon, err)
+	}
+	resp, err := http.Get(icon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "image/svg+xml" || !strings.Contains(string(svg), "<svg") {
+		t.Fatalf("the icon answers %d %q: %.80s", resp.StatusCode, resp.Header.Get("Content-Type"), svg)
+	}
+	p.noTroubles()
+}
+
+// TestOfficePageHallTools: the hall administrator issues a priority ticket
+// from the page with the checked document, cancels one ticket (two clicks)
+// and moves another to a window; each step is what the server then holds.
+// The waits read as minutes, a wait over the norm is an alert, and a lost
+// connection keeps the time it was lost.
+func TestOfficePageHallTools(t *testing.T) {
+	url, stop := startServer(t, t.TempDir(), "--demo")
+	ctx := context.Background()
+	hall, kiosk := login(t, url, "hall"), login(t, url, "kiosk1")
+	p := openOfficePage(t)
+	p.do(chromedp.EmulateViewport(1366, 768), chromedp.Navigate(url+"/"))
+	p.login("hall")
+	p.do(chromedp.WaitVisible("#hall"), chromedp.WaitReady(`#priority-category option[value="wwii"]`))
+	if place := p.text("#queue-place"); place != "Место в очереди услуги" {
+		t.Fatalf("the place column is titled %q", place)
+	}
+
+	// Nothing is preselected: the browser asks for a category first.
+	p.do(chromedp.SetValue("#priority-service", "passport"),
+		chromedp.SetValue("#priority-document", "Удостоверение ветерана ВОВ"),
+		chromedp.Click("#priority-submit"))
+	if invalid, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](`document.getElementById("priority-category").matches(":invalid")`)); err != nil || !invalid {
+		t.Fatalf("no category chosen, the form is valid (%v)", err)
+	}
+
+	// A blank document is refused in the server's words; nothing is issued.
+	p.do(chromedp.SetValue("#priority-service", "passport"),
+		chromedp.SetValue("#priority-category", "wwii"),
+		chromedp.SetValue("#priority-document", "   "),
+		chromedp.Click("#priority-submit"),
+		chromedp.WaitVisible("#hall-error"))
+	if e := p.text("#hall-error"); !strings.Contains(e, "укажите, какой документ проверен") {
+		t.Fatalf("a blank document shows %q", e)
+	}
+	if q := must[[]domain.Ticket](t)(hall.ListQueue(ctx, demo.OfficeID, domain.QueueFilter{})); len(q) != 0 {
+		t.Fatalf("a refused priority ticket is in the queue: %+v", q)
+	}
+
+	// Two plain tickets first; the priority ticket goes before them.
+	cancelMe := must[domain.Ticket](t)(kiosk.IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"}))
+	moveMe := must[domain.Ticket](t)(kiosk.IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"}))
+	p.do(chromedp.WaitVisible(`#queue tr[data-number="`+moveMe.Number+`"]`),
+		chromedp.SendKeys("#priority-document", "Удостоверение ветерана ВОВ"),
+		chromedp.Click("#priority-submit"),
+		chromedp.WaitVisible("#issued"),
+		chromedp.WaitNotVisible("#hall-error"))
+	number := p.text("#issued-number")
+	var prio domain.Ticket
+	for _, tk := range must[[]domain.Ticket](t)(hall.ListQueue(ctx, demo.OfficeID, domain.QueueFilter{})) {
+		if tk.Number == number {
+			prio = tk
+		}
+	}
+	if prio.ID == "" || prio.PriorityCategoryID != "wwii" || prio.PriorityDocument != "Удостоверение ветерана ВОВ" || prio.VerifiedBy != "hall" ||
+		prio.ServiceID != "passport" || prio.Position != 1 {
+		t.Fatalf("the page shows %q, the server holds %+v", number, prio)
+	}
+	if detail := p.text("#issued-detail"); !strings.Contains(detail, "Паспорт гражданина РФ") || !strings.Contains(detail, "Участники и инвалиды Великой Отечественной войны") ||
+		!strings.Contains(detail, "место в очереди услуги: 1") {
+		t.Fatalf("the issued ticket is described as %q", detail)
+	}
+	if v, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](`document.getElementById("priority-document").value`)); err != nil || v != "" {
+		t.Fatalf("the document stays in the form: %q (%v)", v, err)
+	}
+	row := func(tk domain.Ticket) string { return `#queue tr[data-number="` + tk.Number + `"]` }
+	p.do(chromedp.WaitVisible(row(prio)))
+	if text := p.text(row(prio)); !strings.Contains(text, "льготный: Удостоверение ветерана ВОВ") || !strings.Contains(text, "0 мин") {
+		t.Fatalf("the priority row shows %q", text)
+	}
+	if kioskView := must[domain.Ticket](t)(kiosk.GetTicket(ctx, demo.OfficeID, prio.ID)); kioskView.PriorityDocument != "" {
+		t.Fatalf("the kiosk learns the document: %+v", kioskView)
+	}
+
+	// At 1366 px the tiles stay in one row and a long window name is cut
+	// with its whole name in the title, inside its card.
+	admin, op := login(t, url, "admin"), login(t, url, "operator1")
+	for _, w := range must[[]domain.WindowState](t)(admin.ListWindows(ctx, demo.OfficeID)) {
+		if w.Window.ID == "w6" {
+			w.Window.Name = "Окно 6 — выдача готовых документов, консультации и пособия на детей"
+			must[domain.Window](t)(admin.PutWindow(ctx, w.Window))
+		}
+	}
+	must[domain.WindowState](t)(op.OpenWindowSession(ctx, demo.OfficeID, "w1"))
+	p.do(chromedp.WaitVisible(`#windows tr[data-window="w6"]`))
+	p.waitText(`#windows tr[data-window="w6"]`, "пособия на детей")
+	p.waitText(`#windows tr[data-window="w1"]`, "Иванова Мария Петровна")
+	p.fits()
+	p.screenshot("office-page.png")
+
+	// Cancel takes two clicks.
+	cancel := row(cancelMe) + ` button[data-action="cancel"]`
+	p.click(cancel)
+	p.do(chromedp.WaitVisible(cancel + ".danger"))
+	if st := must[domain.Ticket](t)(hall.GetTicket(ctx, demo.OfficeID, cancelMe.ID)).Status; st != domain.StatusWaiting {
+		t.Fatalf("the first click on «Отменить» left the ticket %s", st)
+	}
+	p.click(cancel + ".danger")
+	p.do(chromedp.WaitNotPresent(row(cancelMe)))
+	if st := must[domain.Ticket](t)(hall.GetTicket(ctx, demo.OfficeID, cancelMe.ID)).Status; st != domain.StatusCancelled {
+		t.Fatalf("cancelled on the page, the server holds %s", st)
+	}
+
+	// Move to window 2 and, in another step, to another service.
+	p.click(row(moveMe) + ` button[data-action="move"]`)
+	p.do(chromedp.WaitVisible("#move-form"), chromedp.Click("#move-submit"), chromedp.WaitVisible("#queue-error"))
+	if e := p.text("#queue-error"); !strings.Contains(e, "Выберите другую услугу или окно") {
+		t.Fatalf("a move nowhere shows %q", e)
+	}
+	p.do(chromedp.SetValue("#move-window", "w2"), chromedp.Click("#move-submit"), chromedp.WaitNotVisible("#move-form"))
+	moved := must[domain.Ticket](t)(hall.GetTicket(ctx, demo.OfficeID, moveMe.ID))
+	if moved.TargetWindowID != "w2" || moved.ServiceID != "passport" || moved.Status != domain.StatusWaiting {
+		t.Fatalf("moved to window 2 on the page, the server holds %+v", moved)
+	}
+	p.do(chromedp.WaitVisible(row(moveMe)))
+	p.waitText(row(moveMe), "→ Окно 2")
+	p.click(row(moveMe) + ` button[data-action="move"]`)
+	p.do(chromedp.WaitVisible("#move-form"), chromedp.SetValue("#move-service", "egrn"), chromedp.SetValue("#move-window", ""),
+		chromedp.Click("#move-submit"), chromedp.WaitNotVisible("#move-form"))
+	if moved := must[domain.Ticket](t)(hall.GetTicket(ctx, demo.OfficeID, moveMe.ID)); moved.ServiceID != "egrn" || !moved.Redirected {
+		t.Fatalf("redirected to «Выписка из ЕГРН» on the page, the server holds %+v", moved)
+	}
+	p.waitText(row(moveMe), "Выписка из ЕГРН")
+
+	// Waits read as minutes and hours, never as 0:48.
+	for sec, want := range map[int]string{0: "0 мин", 59: "0 мин", 12*60 + 30: "12 мин", 48 * 60: "48 мин", 3600: "1 ч 00 мин", 3900: "1 ч 05 мин", 11*3600 + 59*60: "11 ч 59 мин"} {
+		got, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](fmt.Sprintf("waitWords(%d)", sec)))
+		if err != nil || got != want {
+			t.Errorf("a wait of %d s reads %q (%v), want %q", sec, got, err, want)
+		}
+	}
+	// A ticket that has waited 20 minutes of passport's 15 is highlighted
+	// and raises an alert (its queue time is moved back in the page: the
+	// test does not wait 15 minutes).
+	p.do(chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`(() => { const t = snapshot.queue.find((x) => x.number === %q);
+		t.queued_at = new Date(Date.now() - 20 * 60000).toISOString(); renderQueue(); })()`, prio.Number)),
+		chromedp.WaitVisible(row(prio)+`[data-over="true"]`))
+	alert := `#alerts li[data-over-norm="` + prio.Number + `"]`
+	p.do(chromedp.WaitVisible(alert))
+	if text := p.text(alert); !strings.Contains(text, "Талон "+prio.Number+" («Паспорт гражданина РФ») ждёт 20 мин — дольше нормы в 15 мин") {
+		t.Fatalf("the over-norm alert says %q", text)
+	}
+	if n := p.count(`#alerts li[data-over-norm]`); n != 1 {
+		t.Fatalf("%d over-norm alerts for one late ticket", n)
+	}
+
+	// The server goes away: the page says since when, and the time does
+	// not move while it retries (backoff doubles from 0.5 s on each failure).
+	stop()
+	p.do(chromedp.WaitVisible(`#conn[data-state="offline"]`))
+	lost := p.text("#conn")
+	p.do(chromedp.Poll[chromedp.Void](`backoff >= 8000`))
+	if again := p.text("#conn"); again != lost || !strings.HasPrefix(lost, "Нет связи с ") {
+		t.Fatalf("after retries the page says %q, at first %q", again, lost)
+	}
+}
+
+// fits checks the layout at the browser's width: nothing scrolls sideways,
+// the tiles are one row, no table is wider than its card, and a window
+// name cut short has its whole name in its title.
+func (p *officePage) fits() {
+	p.t.Helper()
+	bad, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](`(() => {
+		const bad = [];
+		const page = document.documentElement;
+		if (page.scrollWidth > page.clientWidth) bad.push("the page scrolls sideways");
+		const rows = new Set([...document.querySelectorAll("#load .tile")].map((t) => t.offsetTop));
+		if (rows.size !== 1) bad.push("the tiles take " + rows.size + " rows");
+		for (const t of document.querySelectorAll("main table")) {
+			const card = t.closest(".card");
+			if (t.offsetParent && t.getBoundingClientRect().right > card.getBoundingClientRect().right - 1) bad.push("#" + t.id + " is wider than its card");
+		}
+		for (const td of document.querySelectorAll("#windows td.name")) {
+			if (td.scrollWidth > td.clientWidth && td.title !== td.textContent) bad.push("«" + td.textContent + "» is cut without its title");
+		}
+		return bad.join("; ");
+	})()`))
+	if err != nil || bad != "" {
+		p.t.Fatalf("the layout at this width: %s (%v)", bad, err)
+	}
+}
+
+// waitText waits until sel's text contains want.
+func (p *officePage) waitText(sel, want string) {
+	p.t.Helper()
+	p.do(chromedp.Poll[chromedp.Void](fmt.Sprintf(`(document.querySelector(%q) || {}).textContent?.includes(%q)`, sel, want)))
 }
 
 // TestOfficePageDevices registers a kiosk on the office page as the
@@ -494,7 +735,7 @@ func TestOfficePageAnnouncements(t *testing.T) {
 
 	p.do(chromedp.Click("#logout"))
 	p.login("manager")
-	p.do(chromedp.WaitVisible("#windows tbody tr"), chromedp.WaitNotVisible("#announcements"))
+	p.do(chromedp.WaitVisible("#windows tbody tr"), chromedp.WaitNotVisible("#announcements"), chromedp.WaitNotVisible("#hall"))
 	p.noTroubles()
 }
 

@@ -3,6 +3,7 @@ package ui
 import (
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
@@ -210,6 +211,7 @@ type hallView struct {
 	printer  *widget.Label
 	status   *widget.Label
 	Category *widget.Select
+	Document *widget.Entry // the kind of document checked, never its number
 	Service  *widget.Select
 	Issue    *widget.Button
 	Reprint  []*widget.Button // one per remembered ticket, newest first
@@ -231,6 +233,8 @@ func newHallView(k *Kiosk) hallView {
 		k.poke()
 	}
 	v.Category = widget.NewSelect(nil, touched)
+	v.Document = widget.NewEntry()
+	v.Document.OnChanged = touched
 	v.Service = widget.NewSelect(nil, touched)
 	v.Issue = widget.NewButton("", k.issuePriority)
 	v.Issue.Importance = widget.HighImportance
@@ -265,6 +269,7 @@ func (v *hallView) render() fyne.CanvasObject {
 	}
 	v.Category.PlaceHolder = str.HallCategory
 	v.Category.SetOptions(cats)
+	v.Document.SetPlaceHolder(str.HallDocument)
 	v.services = k.leaves("", v.services[:0])
 	var names []string
 	for _, s := range v.services {
@@ -291,7 +296,7 @@ func (v *hallView) render() fyne.CanvasObject {
 	}
 	priority := container.NewVBox(
 		widget.NewLabelWithStyle(str.HallPriority, fyne.TextAlignLeading, fyne.TextStyle{Bold: true}),
-		touchTarget(v.Category), touchTarget(v.Service), container.NewHBox(touchTarget(v.Issue)))
+		touchTarget(v.Category), touchTarget(v.Document), touchTarget(v.Service), container.NewHBox(touchTarget(v.Issue)))
 	return container.NewBorder(
 		container.NewVBox(container.NewBorder(nil, nil, nil, touchTarget(v.Exit), v.title), v.printer, v.status), nil, nil, nil,
 		container.NewVScroll(container.NewGridWithColumns(2, priority, list)))
@@ -321,13 +326,13 @@ func (k *Kiosk) issuePriority() {
 	if k.busy || h == nil || k.screen != ScreenHall {
 		return
 	}
-	ci, si := v.Category.SelectedIndex(), v.Service.SelectedIndex()
-	if ci < 0 || si < 0 {
+	ci, si, doc := v.Category.SelectedIndex(), v.Service.SelectedIndex(), strings.TrimSpace(v.Document.Text)
+	if ci < 0 || si < 0 || doc == "" {
 		h.status = k.str.HallChoose
 		k.render()
 		return
 	}
-	k.pending = order{service: v.services[si], category: h.categories[ci], staff: h.session, key: newKey()}
+	k.pending = order{service: v.services[si], category: h.categories[ci], document: doc, staff: h.session, key: newKey()}
 	k.begin(k.pending)
 }
 

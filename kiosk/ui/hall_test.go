@@ -117,11 +117,16 @@ func TestHallPriorityTicket(t *testing.T) {
 		t.Errorf("services offered %q", svc.Options)
 	}
 	test.Tap(h.k.PriorityButton())
-	if v := h.k.View(); v.Status != "Выберите категорию и услугу." {
+	if v := h.k.View(); v.Status != "Выберите категорию и услугу и укажите проверенный документ." {
 		t.Errorf("nothing chosen: %+v", v)
 	}
 	cat.SetSelected("Инвалиды I группы")
 	svc.SetSelected("Получение готовых документов")
+	test.Tap(h.k.PriorityButton())
+	if v := h.k.View(); v.Screen != ScreenHall || v.Status != "Выберите категорию и услугу и укажите проверенный документ." {
+		t.Errorf("no document named: %+v", v)
+	}
+	test.Type(h.k.HallDocument(), " Справка МСЭ ")
 	test.Tap(h.k.PriorityButton())
 	v = h.waitView(t, "the priority ticket printed", func(v View) bool { return v.Screen == ScreenTicket && !v.Busy })
 	if v.Number != "П001" || v.Status != "Возьмите талон" || h.p.printed() != 1 {
@@ -130,7 +135,7 @@ func TestHallPriorityTicket(t *testing.T) {
 	staff.mu.Lock()
 	reqs := slices.Clone(staff.requests)
 	staff.mu.Unlock()
-	if len(reqs) != 1 || reqs[0].PriorityCategoryID != "disabled-1" || reqs[0].ServiceID != "results" || reqs[0].IdempotencyKey == "" {
+	if len(reqs) != 1 || reqs[0].PriorityCategoryID != "disabled-1" || reqs[0].PriorityDocument != "Справка МСЭ" || reqs[0].ServiceID != "results" || reqs[0].IdempotencyKey == "" {
 		t.Errorf("issued as staff: %+v", reqs)
 	}
 	if len(h.q.issueCalls()) != 1 {

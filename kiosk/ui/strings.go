@@ -63,6 +63,7 @@ type Strings struct {
 	HallTitle        string
 	HallPriority     string
 	HallCategory     string
+	HallDocument     string
 	HallService      string
 	HallIssue        string
 	HallChoose       string
@@ -136,9 +137,10 @@ var russian = Strings{
 	HallTitle:        "Администратор зала",
 	HallPriority:     "Льготный талон (после проверки документа)",
 	HallCategory:     "Льготная категория",
+	HallDocument:     "Проверенный документ: вид, без номера",
 	HallService:      "Услуга",
 	HallIssue:        "Выдать льготный талон",
-	HallChoose:       "Выберите категорию и услугу.",
+	HallChoose:       "Выберите категорию и услугу и укажите проверенный документ.",
 	HallReprints:     "Последние талоны этого киоска",
 	HallNoTickets:    "Талонов ещё не было.",
 	HallExit:         "Выйти",
@@ -215,9 +217,10 @@ var english = Strings{
 	HallTitle:        "Hall administrator",
 	HallPriority:     "Priority ticket (after checking a document)",
 	HallCategory:     "Priority category",
+	HallDocument:     "Document checked: its kind, not its number",
 	HallService:      "Service",
 	HallIssue:        "Issue a priority ticket",
-	HallChoose:       "Choose a category and a service.",
+	HallChoose:       "Choose a category and a service and name the document checked.",
 	HallReprints:     "This kiosk's latest tickets",
 	HallNoTickets:    "No tickets yet.",
 	HallExit:         "Log out",

@@ -45,6 +45,7 @@ type order struct {
 	key      string // idempotency key of a menu or priority ticket
 	code     string // an appointment's check-in code
 	category domain.PriorityCategory
+	document string       // the kind of document checked for the category
 	staff    StaffSession // who issues a priority ticket
 }
 
@@ -99,7 +100,7 @@ func (k *Kiosk) issue(o order, office domain.Office, services map[string]domain.
 	case o.staff != nil:
 		// As the staff member, not the device: the server records who
 		// verified the document, and refuses anyone who may not.
-		t, err = o.staff.IssueTicket(ctx, k.cfg.OfficeID, domain.IssueRequest{ServiceID: o.service.ID, PriorityCategoryID: o.category.ID, IdempotencyKey: o.key})
+		t, err = o.staff.IssueTicket(ctx, k.cfg.OfficeID, domain.IssueRequest{ServiceID: o.service.ID, PriorityCategoryID: o.category.ID, PriorityDocument: o.document, IdempotencyKey: o.key})
 	default:
 		t, err = k.cfg.Queue.IssueTicket(ctx, k.cfg.OfficeID, domain.IssueRequest{ServiceID: o.service.ID, IdempotencyKey: o.key})
 	}

@@ -125,6 +125,9 @@ func (k *Kiosk) StaffForm() (login, password *widget.Entry, submit *widget.Butto
 // HallChoices are hall mode's priority category and service.
 func (k *Kiosk) HallChoices() (category, service *widget.Select) { return k.hv.Category, k.hv.Service }
 
+// HallDocument is where the hall administrator names the document checked.
+func (k *Kiosk) HallDocument() *widget.Entry { return k.hv.Document }
+
 // PriorityButton issues a priority ticket in hall mode.
 func (k *Kiosk) PriorityButton() *widget.Button { return k.hv.Issue }
 

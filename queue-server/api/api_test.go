@@ -186,7 +186,7 @@ func TestRoutesReachTheBackend(t *testing.T) {
 		{"GET", o + "/accounts", "", 200, "ListAccounts", []any{"mfc-1"}},
 		{"PUT", "/api/v1/accounts/operator1", `{"role":"operator","office_id":"mfc-1","operator_id":"op1","password":"secret"}`, 200, "PutAccount",
 			[]any{domain.AccountInput{Account: domain.Account{Login: "operator1", Role: domain.RoleOperator, OfficeID: "mfc-1", OperatorID: "op1"}, Password: "secret"}}},
-		{"POST", o + "/tickets", `{"service_id":"passport","priority_category_id":"veteran"}`, 201, "IssueTicket", []any{"mfc-1", domain.IssueRequest{ServiceID: "passport", PriorityCategoryID: "veteran"}}},
+		{"POST", o + "/tickets", `{"service_id":"passport","priority_category_id":"veteran","priority_document":"Удостоверение ветерана"}`, 201, "IssueTicket", []any{"mfc-1", domain.IssueRequest{ServiceID: "passport", PriorityCategoryID: "veteran", PriorityDocument: "Удостоверение ветерана"}}},
 		{"GET", o + "/tickets/t1", "", 200, "GetTicket", []any{"mfc-1", "t1"}},
 		{"POST", o + "/tickets/t1/cancel", "", 200, "CancelTicket", []any{"mfc-1", "t1"}},
 		{"POST", o + "/tickets/t1/recall", "", 200, "RecallTicket", []any{"mfc-1", "t1"}},

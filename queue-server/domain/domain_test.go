@@ -124,7 +124,7 @@ func TestValidation(t *testing.T) {
 func TestPublicEventHasNoPersonalData(t *testing.T) {
 	e := Event{
 		Actor: "hall", Role: RoleHall, OperatorID: "op1",
-		Ticket: &Ticket{Number: "А001", VerifiedBy: "hall", PriorityCategoryID: "disabled-1", PriorityLevel: 3,
+		Ticket: &Ticket{Number: "А001", VerifiedBy: "hall", PriorityCategoryID: "disabled-1", PriorityLevel: 3, PriorityDocument: "Справка МСЭ",
 			OperatorID: "op1", AppointmentID: "ap1", ReturnTo: &ReturnPoint{ServiceID: "s", OperatorID: "op1"},
 			History: []Step{{Action: ActionIssue, By: "hall"}}},
 		Session:     &WindowSession{WindowID: "w1", OperatorID: "op1", PauseReason: "обед"},
@@ -135,7 +135,7 @@ func TestPublicEventHasNoPersonalData(t *testing.T) {
 	if p.Actor != "" || p.Role != "" || p.OperatorID != "" {
 		t.Errorf("public event names staff: %+v", p)
 	}
-	if tk.History != nil || tk.VerifiedBy != "" || tk.PriorityCategoryID != "" || tk.PriorityLevel != 0 || tk.OperatorID != "" ||
+	if tk.History != nil || tk.VerifiedBy != "" || tk.PriorityCategoryID != "" || tk.PriorityLevel != 0 || tk.PriorityDocument != "" || tk.OperatorID != "" ||
 		tk.AppointmentID != "" || tk.ReturnTo.OperatorID != "" || !tk.Priority {
 		t.Errorf("public ticket %+v, want no history, staff, category or appointment id, and priority: yes", tk)
 	}
@@ -151,6 +151,27 @@ func TestPublicEventHasNoPersonalData(t *testing.T) {
 	for cfg, want := range map[string]string{"account/bob": "account", "device/kiosk1": "device", "service/passport": "service/passport", "": ""} {
 		if got := (Event{Config: cfg}).Public().Config; got != want {
 			t.Errorf("public config %q = %q, want %q", cfg, got, want)
+		}
+	}
+}
+
+func TestCheckPriorityDocument(t *testing.T) {
+	for doc, ok := range map[string]bool{
+		"Удостоверение ветерана ВОВ":             true,
+		"Справка МСЭ об инвалидности I группы":   true,
+		strings.Repeat("я", MaxPriorityDocument): true,
+		"":    false,
+		"   ": false,
+		strings.Repeat("я", MaxPriorityDocument+1): false,
+		"Удостоверение\nсерия 12 34":               false,
+		"Удостоверение\tветерана":                  false,
+	} {
+		err := CheckPriorityDocument(doc)
+		if (err == nil) != ok {
+			t.Errorf("%q: err = %v, want ok=%v", doc, err, ok)
+		}
+		if err != nil && (ErrorCode(err) != CodeInvalid || !strings.Contains(ErrorMessage(err), "документ")) {
+			t.Errorf("%q: %v, want an invalid-input sentence about the document", doc, err)
 		}
 	}
 }

@@ -15,6 +15,10 @@ type IssueRequest struct {
 	// Priority tickets are issued by the hall administrator, who records
 	// that the applicant's document was checked.
 	PriorityCategoryID string `json:"priority_category_id,omitempty"`
+	// PriorityDocument is the kind of document checked for the category,
+	// e.g. «Удостоверение ветерана ВОВ»; required with a category (see
+	// CheckPriorityDocument).
+	PriorityDocument string `json:"priority_document,omitempty"`
 	// IdempotencyKey makes a retried request return the ticket of the first one.
 	IdempotencyKey string `json:"-"`
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Status is where a ticket is in its life.
@@ -106,6 +107,8 @@ type Ticket struct {
 	PriorityCategoryID string `json:"priority_category_id,omitempty"`
 	PriorityLevel      int    `json:"priority_level,omitempty"`
 	VerifiedBy         string `json:"verified_by,omitempty"` // who checked the priority document
+	// PriorityDocument is the kind of document that was checked, for staff only.
+	PriorityDocument string `json:"priority_document,omitempty"`
 	// Priority says the ticket is served out of turn; it is all that devices
 	// and the public stream learn of its category.
 	Priority bool `json:"priority,omitempty"`
@@ -160,7 +163,7 @@ type Ticket struct {
 func (t Ticket) Public() Ticket {
 	t.Priority = t.PriorityLevel > 0
 	t.History = nil
-	t.PriorityCategoryID, t.PriorityLevel, t.VerifiedBy = "", 0, ""
+	t.PriorityCategoryID, t.PriorityLevel, t.VerifiedBy, t.PriorityDocument = "", 0, "", ""
 	t.OperatorID, t.TargetOperatorID, t.AppointmentID, t.StatusToken, t.CaseNumber = "", "", "", "", ""
 	if t.ReturnTo != nil {
 		r := *t.ReturnTo
@@ -238,6 +241,29 @@ func (w WindowState) Public() WindowState {
 		w.Ticket = &t
 	}
 	return w
+}
+
+// MaxPriorityDocument bounds the note of a checked document: its kind and
+// perhaps who issued it, never more.
+const MaxPriorityDocument = 120
+
+// CheckPriorityDocument refuses the note of a priority ticket's checked
+// document when it is missing or is not one short line. It names the kind
+// of document, not its number: a number is personal data the queue does
+// not need.
+func CheckPriorityDocument(doc string) error {
+	if strings.TrimSpace(doc) == "" {
+		return Errorf(CodeInvalid, "укажите, какой документ проверен для льготной категории, например «Удостоверение ветерана ВОВ»")
+	}
+	if utf8.RuneCountInString(doc) > MaxPriorityDocument {
+		return Errorf(CodeInvalid, "название проверенного документа — не длиннее %d символов: укажите вид документа, без его номера", MaxPriorityDocument)
+	}
+	for _, r := range doc {
+		if unicode.IsControl(r) {
+			return Errorf(CodeInvalid, "название проверенного документа не может содержать управляющие символы")
+		}
+	}
+	return nil
 }
 
 // MaxCaseNumber bounds a case number; real ones are a few dozen characters.

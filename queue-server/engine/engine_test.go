@@ -116,7 +116,12 @@ func TestIssueRefusals(t *testing.T) {
 	}{
 		{"unknown service", f.kiosk, domain.IssueRequest{ServiceID: "nope"}, f.now, domain.CodeNotFound},
 		{"kiosk cannot issue priority", f.kiosk, domain.IssueRequest{ServiceID: "pass", PriorityCategoryID: "vet"}, f.now, domain.CodeForbidden},
-		{"unknown category", f.hall, domain.IssueRequest{ServiceID: "pass", PriorityCategoryID: "nope"}, f.now, domain.CodeNotFound},
+		{"unknown category", f.hall, domain.IssueRequest{ServiceID: "pass", PriorityCategoryID: "nope", PriorityDocument: "Удостоверение"}, f.now, domain.CodeNotFound},
+		{"category without document", f.hall, domain.IssueRequest{ServiceID: "pass", PriorityCategoryID: "vet"}, f.now, domain.CodeInvalid},
+		{"blank document", f.hall, domain.IssueRequest{ServiceID: "pass", PriorityCategoryID: "vet", PriorityDocument: "  "}, f.now, domain.CodeInvalid},
+		{"document too long", f.hall, domain.IssueRequest{ServiceID: "pass", PriorityCategoryID: "vet", PriorityDocument: strings.Repeat("я", domain.MaxPriorityDocument+1)}, f.now, domain.CodeInvalid},
+		{"document with a line break", f.hall, domain.IssueRequest{ServiceID: "pass", PriorityCategoryID: "vet", PriorityDocument: "Удостоверение\nсерия"}, f.now, domain.CodeInvalid},
+		{"document without category", f.hall, domain.IssueRequest{ServiceID: "pass", PriorityDocument: "Удостоверение ветерана"}, f.now, domain.CodeInvalid},
 		{"operator cannot issue", f.op1, domain.IssueRequest{ServiceID: "pass"}, f.now, domain.CodeForbidden},
 		{"anonymous", domain.Actor{}, domain.IssueRequest{ServiceID: "pass"}, f.now, domain.CodeUnauthorized},
 		{"after hours", f.kiosk, domain.IssueRequest{ServiceID: "pass"}, time.Date(2026, 11, 23, 20, 30, 0, 0, moscow), domain.CodeConflict},
@@ -266,7 +271,7 @@ func TestRoutingOrder(t *testing.T) {
 	f := newFixture(t)
 	plain := f.issue("pass")
 	f.now = f.now.Add(time.Minute)
-	prio := must(f.e.IssueTicket(f.hall, "o1", domain.IssueRequest{ServiceID: "pass", PriorityCategoryID: "vet"}, &f.log))
+	prio := must(f.e.IssueTicket(f.hall, "o1", domain.IssueRequest{ServiceID: "pass", PriorityCategoryID: "vet", PriorityDocument: "Удостоверение ветерана"}, &f.log))
 	f.now = f.now.Add(time.Minute)
 	realty := f.issue("realty")
 

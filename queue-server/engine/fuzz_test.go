@@ -56,7 +56,7 @@ func FuzzOperations(f *testing.F) {
 			case 0:
 				tk, err = fx.e.IssueTicket(a, "o1", domain.IssueRequest{ServiceID: services[next(&i)%len(services)]}, &ch)
 			case 1:
-				tk, err = fx.e.IssueTicket(a, "o1", domain.IssueRequest{ServiceID: "pass", PriorityCategoryID: "vet"}, &ch)
+				tk, err = fx.e.IssueTicket(a, "o1", domain.IssueRequest{ServiceID: "pass", PriorityCategoryID: "vet", PriorityDocument: "Удостоверение ветерана"}, &ch)
 			case 2:
 				_, err = fx.e.OpenWindowSession(a, "o1", windows[next(&i)%len(windows)], &ch)
 			case 3:

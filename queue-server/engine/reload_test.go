@@ -48,7 +48,7 @@ func TestReloadGivesTheSameState(t *testing.T) {
 	f := newFixture(t)
 	f.issue("pass")
 	f.issue("realty")
-	prio := must(f.e.IssueTicket(f.hall, "o1", domain.IssueRequest{ServiceID: "pass", PriorityCategoryID: "vet", IdempotencyKey: "k"}, &f.log))
+	prio := must(f.e.IssueTicket(f.hall, "o1", domain.IssueRequest{ServiceID: "pass", PriorityCategoryID: "vet", PriorityDocument: "Удостоверение ветерана", IdempotencyKey: "k"}, &f.log))
 	called := f.callNext(f.op1, "w1")
 	must(f.e.PostponeTicket(f.op1, "o1", called.ID, 10*time.Minute, &f.log))
 	f.callNext(f.op2, "w2")
@@ -65,7 +65,7 @@ func TestReloadGivesTheSameState(t *testing.T) {
 	}
 	// Numbering and idempotency continue where they were.
 	var ch domain.Changes
-	again := must(reloaded.IssueTicket(f.hall, "o1", domain.IssueRequest{ServiceID: "pass", PriorityCategoryID: "vet", IdempotencyKey: "k"}, &ch))
+	again := must(reloaded.IssueTicket(f.hall, "o1", domain.IssueRequest{ServiceID: "pass", PriorityCategoryID: "vet", PriorityDocument: "Удостоверение ветерана", IdempotencyKey: "k"}, &ch))
 	if again.ID != prio.ID {
 		t.Fatalf("idempotency key forgotten after reload")
 	}

@@ -82,17 +82,17 @@ func TestBookingHorizon(t *testing.T) {
 // the priority category; people of the office get the whole record.
 func TestDevicesSeePublicViews(t *testing.T) {
 	f := newFixture(t)
-	vet := must(f.e.IssueTicket(f.hall, "o1", domain.IssueRequest{ServiceID: "pass", PriorityCategoryID: "vet"}, &f.log))
+	vet := must(f.e.IssueTicket(f.hall, "o1", domain.IssueRequest{ServiceID: "pass", PriorityCategoryID: "vet", PriorityDocument: "  Удостоверение ветерана ВОВ "}, &f.log))
 	f.callNext(f.op1, "w1")
 	display := domain.Actor{Login: "d1", Role: domain.RoleDevice, OfficeID: "o1", DeviceID: "d1", DeviceKind: domain.DeviceDisplay}
 	for name, a := range map[string]domain.Actor{"kiosk": f.kiosk, "display": display} {
 		tk := must(f.e.GetTicket(a, "o1", vet.ID))
-		if tk.PriorityCategoryID != "" || tk.PriorityLevel != 0 || tk.VerifiedBy != "" || tk.OperatorID != "" || !tk.Priority || tk.History != nil {
+		if tk.PriorityCategoryID != "" || tk.PriorityLevel != 0 || tk.VerifiedBy != "" || tk.PriorityDocument != "" || tk.OperatorID != "" || !tk.Priority || tk.History != nil {
 			t.Errorf("%s sees ticket %+v", name, tk)
 		}
 		snap := must(f.e.GetSnapshot(a, "o1"))
 		for _, w := range snap.Windows {
-			if w.Session.OperatorID != "" || w.Ticket != nil && w.Ticket.PriorityCategoryID != "" {
+			if w.Session.OperatorID != "" || w.Ticket != nil && (w.Ticket.PriorityCategoryID != "" || w.Ticket.PriorityDocument != "") {
 				t.Errorf("%s sees window %+v", name, w)
 			}
 		}
@@ -105,7 +105,7 @@ func TestDevicesSeePublicViews(t *testing.T) {
 		wantCode(t, err, domain.CodeForbidden)
 	}
 	tk := must(f.e.GetTicket(f.hall, "o1", vet.ID))
-	if tk.PriorityCategoryID != "vet" || tk.VerifiedBy != "hall" || !tk.Priority {
+	if tk.PriorityCategoryID != "vet" || tk.VerifiedBy != "hall" || tk.PriorityDocument != "Удостоверение ветерана ВОВ" || !tk.Priority {
 		t.Errorf("the hall administrator sees %+v", tk)
 	}
 	if w := must(f.e.ListWindows(f.hall, "o1"))[0]; w.Session.OperatorID != "op1" {

@@ -147,14 +147,20 @@ func (e *Engine) IssueTicket(a domain.Actor, officeID string, req domain.IssueRe
 		return domain.Ticket{}, err
 	}
 	var cat *domain.PriorityCategory
+	doc := strings.TrimSpace(req.PriorityDocument)
 	if req.PriorityCategoryID != "" {
 		if cat = o.categories[req.PriorityCategoryID]; cat == nil {
 			return domain.Ticket{}, domain.Errorf(domain.CodeNotFound, "льготная категория %q не найдена", req.PriorityCategoryID)
 		}
+		if err := domain.CheckPriorityDocument(doc); err != nil {
+			return domain.Ticket{}, err
+		}
+	} else if doc != "" {
+		return domain.Ticket{}, domain.Errorf(domain.CodeInvalid, "проверенный документ указывают только для льготного талона: выберите льготную категорию")
 	}
 	t := e.newTicket(o, s, now, ch)
 	if cat != nil {
-		t.PriorityCategoryID, t.PriorityLevel, t.VerifiedBy = cat.ID, cat.Level, a.Login
+		t.PriorityCategoryID, t.PriorityLevel, t.VerifiedBy, t.PriorityDocument = cat.ID, cat.Level, a.Login, doc
 	}
 	if req.IdempotencyKey != "" {
 		o.idem[day+"/"+req.IdempotencyKey] = idemEntry{ticketID: t.ID, serviceID: s.ID}

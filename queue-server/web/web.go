@@ -1,12 +1,16 @@
 // Package web serves the office page: a live view of one office's load,
-// queue, windows, calls and devices for the hall administrator and the
-// manager, where an administrator also registers, pairs and revokes devices;
-// built on the public HTTP API and the live stream. It also renders the
-// public status page of a ticket (TicketPage), which the applicant's phone
-// opens from the ticket's QR. Files embedded in the binary; no build step.
+// queue, windows, calls and devices, with a section per role: the hall
+// administrator issues priority tickets, cancels and moves tickets, keeps
+// the boards' running line and answers the alerts; an administrator also
+// registers, pairs and revokes devices. Built on the public HTTP API and
+// the live stream. It also renders the public status page of a ticket
+// (TicketPage), which the applicant's phone opens from the ticket's QR.
+// Files embedded in the binary; no build step.
 package web
 
 import (
+	"bytes"
+	"context"
 	"embed"
 	"fmt"
 	"html/template"
@@ -19,13 +23,34 @@ import (
 //go:embed static
 var static embed.FS
 
-//go:embed pages/ticket.html
+//go:embed pages
 var pages embed.FS
 
-var ticketTemplate = template.Must(template.ParseFS(pages, "pages/ticket.html"))
+var (
+	officeTemplate = template.Must(template.ParseFS(pages, "pages/office.html"))
+	ticketTemplate = template.Must(template.ParseFS(pages, "pages/ticket.html"))
+)
 
-// Handler serves / (the page) and /static/* (its script and styles).
-func Handler() http.Handler {
+// Config is what the office page learns from the server before anyone logs in.
+type Config struct {
+	// Demo says the server runs the demo office (--demo): only then does
+	// the login page show the demo accounts and DemoPassword.
+	Demo         bool
+	DemoPassword string
+	// Zone is the IANA time zone of the office the login page's clock
+	// follows; "" leaves the browser's own. After login the office's
+	// snapshot names its zone.
+	Zone func(ctx context.Context) string
+}
+
+// officePage is what the office page template shows.
+type officePage struct {
+	Demo               bool
+	DemoPassword, Zone string
+}
+
+// Handler serves / (the page) and /static/* (its scripts, styles and icon).
+func Handler(cfg Config) http.Handler {
 	files := http.FileServerFS(static) // URL /static/app.js is static/app.js in the FS
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
@@ -35,7 +60,20 @@ func Handler() http.Handler {
 		h.Set("Cache-Control", "no-cache")
 		switch {
 		case r.URL.Path == "/":
-			http.ServeFileFS(w, r, static, "static/index.html")
+			p := officePage{Demo: cfg.Demo}
+			if cfg.Demo {
+				p.DemoPassword = cfg.DemoPassword
+			}
+			if cfg.Zone != nil {
+				p.Zone = cfg.Zone(r.Context())
+			}
+			var page bytes.Buffer
+			if err := officeTemplate.Execute(&page, p); err != nil {
+				http.Error(w, "страница офиса не собралась", http.StatusInternalServerError)
+				return
+			}
+			h.Set("Content-Type", "text/html; charset=utf-8")
+			_, _ = page.WriteTo(w) // the client may have gone; nothing to do then
 		case strings.HasSuffix(r.URL.Path, "/"):
 			http.NotFound(w, r) // no folder listings
 		default:

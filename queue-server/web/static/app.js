@@ -1,8 +1,10 @@
 // Talon office page: live load, queue, windows and calls of one office, the
 // running line of its hall boards, and its devices (kiosks, boards, rating
-// terminals) with their pairing and hardware alerts.
+// terminals) with their pairing and hardware alerts, and waits over the norm.
 // State comes from the REST API; the WebSocket stream says when it changed
 // (the page then reloads the state, so it never has to merge events itself).
+// What only some roles do lives in sections of its own (hall.js: the hall
+// administrator's tools), registered with section().
 "use strict";
 
 const $ = (id) => document.getElementById(id);
@@ -10,8 +12,11 @@ const api = "/api/v1";
 let token = sessionStorage.getItem("talon.token") || "";
 let actor = JSON.parse(sessionStorage.getItem("talon.actor") || "null");
 let office = "";
-let zone; // the office's time zone: times are shown as the office lives them
+// The office's time zone: times are shown as the office lives them. Before
+// login the server names the zone of its first office in the page.
+let zone;
 let services = {};
+let snapshot = null; // the last snapshot drawn: waits grow between events
 let operators = {};
 let windows = []; // the office's windows from the snapshot: names and the device form
 let devices = [];
@@ -28,6 +33,21 @@ let lastSeq = null;
 let backoff = 500;
 let refreshTimer = null;
 let reconnectTimer = null;
+let lostSince = null; // when the stream was lost: kept across retries until it is back
+
+// sections are the parts of the page for some roles only. Each one has
+// roles (who sees it), reset() (logout, another office), and may have
+// render(snapshot) and queueRow(cell, ticket), which puts the actions of a
+// queue row into its last cell.
+const sections = [];
+
+function section(s) {
+  sections.push(s);
+}
+
+function mySections() {
+  return sections.filter((s) => !!actor && s.roles.includes(actor.role));
+}
 
 const statusRu = { waiting: "ожидает", postponed: "отложен", called: "вызван", serving: "обслуживается" };
 const windowRu = { open: "работает", paused: "перерыв", closed: "закрыто" };
@@ -87,9 +107,31 @@ function cell(row, text, cls) {
   return td;
 }
 
-function minutes(sec) {
-  const m = Math.floor(sec / 60), s = Math.floor(sec % 60);
-  return m + ":" + String(s).padStart(2, "0");
+// waitWords says a wait the way people read it: "12 мин", "1 ч 05 мин".
+function waitWords(sec) {
+  const m = Math.floor(Math.max(0, sec) / 60);
+  if (m < 60) return m + " мин";
+  return Math.floor(m / 60) + " ч " + String(m % 60).padStart(2, "0") + " мин";
+}
+
+// normSeconds is the wait a ticket's service allows (engine's office.norm):
+// the appointment norm for appointments when the service sets one.
+function normSeconds(t) {
+  const s = services[t.original_service_id] || services[t.service_id] || {};
+  const min = (t.appointment_at && s.appointment_norm_minutes) || s.wait_norm_minutes || 15;
+  return min * 60;
+}
+
+// overNorm lists the waiting tickets that have waited longer than their
+// norm, longest first, with the wait and the norm in seconds.
+function overNorm(queue, now) {
+  const out = [];
+  for (const t of queue) {
+    if (t.status !== "waiting" || (t.appointment_at && Date.parse(t.appointment_at) > now)) continue;
+    const waited = (now - Date.parse(t.queued_at)) / 1000, norm = normSeconds(t);
+    if (waited > norm) out.push({ t, waited, norm });
+  }
+  return out.sort((a, b) => b.waited - a.waited);
 }
 
 function tile(parent, value, label, over) {
@@ -113,8 +155,8 @@ function renderLoad(l) {
   tile(el, l.tickets_done, "обслужено сегодня");
   tile(el, l.windows_active + " / " + l.windows_total, "окон работает");
   tile(el, l.windows_stopped, "на перерыве");
-  tile(el, minutes(l.avg_wait_seconds), "среднее ожидание");
-  tile(el, minutes(l.max_wait_seconds), "дольше всех ждёт", l.max_wait_seconds > 15 * 60);
+  tile(el, waitWords(l.avg_wait_seconds), "среднее ожидание");
+  tile(el, waitWords(l.max_wait_seconds), "дольше всех ждёт", !!snapshot && overNorm(snapshot.queue, Date.now()).length > 0);
   tile(el, l.within_norm + " / " + l.over_norm, "в норме / сверх нормы", l.over_norm > 0);
 }
 
@@ -139,34 +181,22 @@ function windowName(w) {
 }
 
 function renderSnapshot(s) {
+  snapshot = s;
   $("title").textContent = s.office.name;
   zone = s.office.time_zone || undefined;
   services = {};
   for (const sv of s.services) services[sv.id] = sv;
-  const now = Date.now();
-
-  const q = $("queue").tBodies[0];
-  q.replaceChildren();
-  for (const t of s.queue) {
-    const r = q.insertRow();
-    r.dataset.number = t.number;
-    cell(r, t.number, "num");
-    cell(r, serviceName(t.service_id));
-    const waited = (now - Date.parse(t.queued_at)) / 1000;
-    const norm = ((services[t.service_id] && services[t.service_id].wait_norm_minutes) || 15) * 60;
-    cell(r, minutes(Math.max(0, waited)), waited > norm ? "late" : "");
-    cell(r, t.position || "");
-    cell(r, statusRu[t.status] || t.status);
-  }
-  $("queue-empty").hidden = s.queue.length > 0;
-
   windows = s.windows.map((ws) => ws.window);
+  renderQueue();
+
   renderWindowChoice();
   const w = $("windows").tBodies[0];
   w.replaceChildren();
   for (const ws of s.windows) {
     const r = w.insertRow();
-    cell(r, windowName(ws.window));
+    r.dataset.window = ws.window.id;
+    const name = cell(r, windowName(ws.window), "name");
+    name.title = windowName(ws.window); // a long name is cut short on screen
     let state = windowRu[ws.session.status] || ws.session.status;
     const op = operators[ws.session.operator_id];
     if (ws.session.status !== "closed" && op) state += " — " + op.full_name;
@@ -187,7 +217,47 @@ function renderSnapshot(s) {
   }
   announcements = s.announcements || [];
   renderAnnouncements();
+  for (const sec of mySections()) if (sec.render) sec.render(s);
   $("updated").textContent = "Обновлено в " + clock(new Date());
+}
+
+// renderQueue draws the queue of the last snapshot with the waits as of
+// now; it runs on every snapshot and on a timer, since waits grow without
+// events. A ticket over its norm is highlighted and raises an alert.
+function renderQueue() {
+  if (!snapshot) return;
+  const now = Date.now();
+  const late = new Map(overNorm(snapshot.queue, now).map((o) => [o.t.id, o]));
+  const acting = mySections().filter((sec) => sec.queueRow);
+  $("queue-actions").hidden = acting.length === 0;
+  const q = $("queue").tBodies[0];
+  q.replaceChildren();
+  for (const t of snapshot.queue) {
+    const r = q.insertRow();
+    r.dataset.number = t.number;
+    r.dataset.ticket = t.id;
+    const num = cell(r, t.number, "num");
+    if (t.priority_category_id || t.priority) {
+      const cat = document.createElement("div");
+      cat.className = "muted priority";
+      cat.textContent = "льготный" + (t.priority_document ? ": " + t.priority_document : "");
+      num.append(cat);
+    }
+    cell(r, serviceName(t.service_id));
+    cell(r, waitWords((now - Date.parse(t.queued_at)) / 1000), late.has(t.id) ? "wait late" : "wait");
+    cell(r, t.position || "").title = "Место в очереди услуги «" + serviceName(t.service_id) + "»";
+    let state = statusRu[t.status] || t.status;
+    const target = t.target_window_id && windows.find((w) => w.id === t.target_window_id);
+    if (target) state += " → " + windowName(target);
+    cell(r, state);
+    if (late.has(t.id)) r.dataset.over = "true";
+    if (acting.length) {
+      const td = cell(r, "", "actions");
+      for (const sec of acting) sec.queueRow(td, t);
+    }
+  }
+  $("queue-empty").hidden = snapshot.queue.length > 0;
+  renderAlerts();
 }
 
 // The running line of the hall boards: the snapshot carries it, the hall
@@ -427,13 +497,39 @@ function renderDevices() {
   renderAlerts();
 }
 
+// overNormShown bounds the tickets over their norm named one by one; the
+// rest are counted in one line.
+const overNormShown = 5;
+
 // renderAlerts raises a banner for every piece of hardware that needs a
 // person (a kiosk's printer, a window board a display cannot reach), with
-// the time it said so. A state is known only since the device last
-// reported: after a server restart until it reports again.
+// the time it said so, and for every ticket waiting longer than its norm.
+// A device's state is known only since it last reported: after a server
+// restart until it reports again.
 function renderAlerts() {
   const list = $("alerts");
   list.replaceChildren();
+  const item = (text, note) => {
+    const li = document.createElement("li");
+    li.textContent = text;
+    if (note) {
+      const at = document.createElement("span");
+      at.className = "muted";
+      at.textContent = note;
+      li.append(at);
+    }
+    list.append(li);
+    return li;
+  };
+  const late = snapshot ? overNorm(snapshot.queue, Date.now()) : [];
+  for (const o of late.slice(0, overNormShown)) {
+    const li = item("Талон " + o.t.number + " («" + serviceName(o.t.service_id) + "») ждёт " + waitWords(o.waited) +
+      " — дольше нормы в " + waitWords(o.norm), "в очереди с " + hhmm(o.t.queued_at));
+    li.dataset.overNorm = o.t.number;
+  }
+  if (late.length > overNormShown) {
+    item("И ещё " + (late.length - overNormShown) + " талонов ждут дольше нормы.").dataset.overNorm = "more";
+  }
   const alert = (d, text, note) => {
     const li = document.createElement("li");
     li.dataset.device = d.id;
@@ -608,11 +704,14 @@ function connect() {
   const proto = location.protocol === "https:" ? "wss://" : "ws://";
   let url = proto + location.host + api + "/offices/" + office + "/stream?token=" + encodeURIComponent(token);
   if (lastSeq !== null) url += "&since=" + lastSeq;
-  setConn("connecting", "Подключение…");
+  // While reconnecting the page still says since when it has no news.
+  if (lostSince) setConn("offline", "Нет связи с " + clock(lostSince) + ", переподключение…");
+  else setConn("connecting", "Подключение…");
   const ws = new WebSocket(url);
   socket = ws;
   ws.onopen = () => {
     backoff = 500;
+    lostSince = null;
     setConn("online", "В сети");
   };
   ws.onmessage = (m) => {
@@ -636,8 +735,8 @@ function connect() {
     if (socket !== ws) return;
     socket = null;
     if (!token) return;
-    const since = clock(new Date());
-    setConn("offline", "Нет связи с " + since + ", переподключение…");
+    if (!lostSince) lostSince = new Date();
+    setConn("offline", "Нет связи с " + clock(lostSince) + ", переподключение…");
     reconnectTimer = setTimeout(connect, backoff);
     backoff = Math.min(backoff * 2, 10000);
   };
@@ -646,10 +745,13 @@ function connect() {
 async function openOffice(id) {
   office = id;
   lastSeq = null;
+  lostSince = null;
+  snapshot = null;
   if (socket) { const s = socket; socket = null; s.close(); }
   operators = {};
   resetDevices();
   resetAnnouncements();
+  resetSections();
   devicesStale = true;
   try {
     for (const op of await call("GET", "/offices/" + office + "/operators")) operators[op.id] = op;
@@ -682,6 +784,14 @@ async function start() {
   }
 }
 
+// resetSections empties every section and shows those of the actor's role.
+function resetSections() {
+  for (const sec of sections) {
+    sec.reset();
+    $(sec.id).hidden = !mySections().includes(sec);
+  }
+}
+
 function logout() {
   token = "";
   actor = null;
@@ -691,8 +801,11 @@ function logout() {
   clearTimeout(refreshTimer);
   refreshTimer = null;
   clearTimeout(reconnectTimer);
+  lostSince = null;
+  snapshot = null;
   resetDevices();
   resetAnnouncements();
+  resetSections();
   $("board").hidden = true;
   $("login").hidden = false;
   $("logout").hidden = true;
@@ -701,7 +814,12 @@ function logout() {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  setInterval(() => { $("clock").textContent = clock(new Date()); }, 1000);
+  zone = document.body.dataset.zone || undefined;
+  const tick = () => { $("clock").textContent = clock(new Date()); };
+  tick();
+  setInterval(tick, 1000);
+  setInterval(renderQueue, 15000); // waits and norms move on between events
+  for (const sec of sections) if (sec.init) sec.init();
   $("login").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     try {
