@@ -442,7 +442,7 @@ func (s *sim) arrive() {
 	}
 	a, req := s.kiosk, domain.IssueRequest{ServiceID: sv.id}
 	if s.rng.Float64() < 0.05 {
-		a, req.PriorityCategoryID = s.hall, "vet"
+		a, req.PriorityCategoryID, req.PriorityDocument = s.hall, "vet", "Удостоверение ветерана"
 	}
 	t, err := s.e.IssueTicket(a, "o1", req, &domain.Changes{})
 	s.fail(err)

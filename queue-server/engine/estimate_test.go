@@ -57,7 +57,7 @@ func TestEstimatePriorityGoesFirst(t *testing.T) {
 	live := f.issue("pass")
 	wantWait(t, "live", live, 9*time.Minute)
 	f.now = f.now.Add(time.Minute)
-	vet := must(f.e.IssueTicket(f.hall, "o1", domain.IssueRequest{ServiceID: "pass", PriorityCategoryID: "vet"}, &f.log))
+	vet := must(f.e.IssueTicket(f.hall, "o1", domain.IssueRequest{ServiceID: "pass", PriorityCategoryID: "vet", PriorityDocument: "Удостоверение ветерана"}, &f.log))
 	wantWait(t, "priority", vet, 8*time.Minute)
 	wantWait(t, "live after the priority one", must(f.e.GetTicket(f.hall, "o1", live.ID)), 18*time.Minute)
 }
