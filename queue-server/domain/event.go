@@ -75,6 +75,11 @@ type Event struct {
 	OperatorID string `json:"operator_id,omitempty"`
 	TicketID   string `json:"ticket_id,omitempty"`
 	ServiceID  string `json:"service_id,omitempty"`
+	// FromStatus and FromServiceID are a ticket's status and queue before
+	// the change (ticket events after the issue): whether it left a window,
+	// and which service it was given there, read without replaying the log.
+	FromStatus    Status `json:"from_status,omitempty"`
+	FromServiceID string `json:"from_service_id,omitempty"`
 	// The state after the change.
 	Ticket      *Ticket        `json:"ticket,omitempty"`
 	Session     *WindowSession `json:"session,omitempty"`

@@ -137,6 +137,20 @@ type Ticket struct {
 	// with the service's norm.
 	WaitSeconds int `json:"wait_seconds,omitempty"`
 
+	// Stamps for statistics, taken when the fact happens, so that a report
+	// is a function of the events alone whatever the configuration became
+	// since. Purpose is the service's at issue; FirstCalledAt the first call
+	// (CalledAt is the latest); WaitNormSeconds the norm WaitSeconds is
+	// judged by, stamped with it; IssueEstimateSeconds the wait the
+	// applicant was promised at issue (or check-in); ServiceSeconds how long
+	// the latest service at a window lasted, from its start (or the call) to
+	// its finish, stamped at the finish and at the return to the origin.
+	Purpose              Purpose    `json:"purpose,omitempty"`
+	FirstCalledAt        *time.Time `json:"first_called_at,omitempty"`
+	WaitNormSeconds      int        `json:"wait_norm_seconds,omitempty"`
+	IssueEstimateSeconds int        `json:"issue_estimate_seconds,omitempty"`
+	ServiceSeconds       int        `json:"service_seconds,omitempty"`
+
 	// A redirect may aim at a window or operator, and may ask to come back.
 	TargetWindowID   string       `json:"target_window_id,omitempty"`
 	TargetOperatorID string       `json:"target_operator_id,omitempty"`
@@ -218,6 +232,10 @@ type WindowSession struct {
 	PausedAt        *time.Time   `json:"paused_at,omitempty"`
 	PauseReason     string       `json:"pause_reason,omitempty"`
 	CurrentTicketID string       `json:"current_ticket_id,omitempty"`
+	// EndedPauseFrom is set only in the snapshot of a window.resumed or
+	// window.closed event that ends a break: when that break began, which
+	// the session itself no longer holds.
+	EndedPauseFrom *time.Time `json:"ended_pause_from,omitempty"`
 }
 
 // Public is the session without who works there or why they paused.

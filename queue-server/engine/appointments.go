@@ -238,6 +238,7 @@ func (e *Engine) CheckInAppointment(a domain.Actor, officeID, code string, ch *d
 	t.AppointmentID, t.AppointmentAt = ap.ID, ptr(ap.Start)
 	ap.Status, ap.TicketID = domain.AppointmentCheckedIn, t.ID
 	o.putAppointment(ap)
+	t.IssueEstimateSeconds = o.view(t, now).EstimatedWaitSeconds
 	o.ticketEvent(ch, a, t, domain.EventTicketIssued, domain.ActionIssue, now)
 	e.appointmentEvent(o, a, ap, domain.EventAppointmentCheckedIn, now, ch)
 	return issued(a, o.view(t, now)), nil

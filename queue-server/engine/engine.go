@@ -378,16 +378,24 @@ func (o *office) emit(ch *domain.Changes, a domain.Actor, ev domain.Event) {
 // ticketEvent records a ticket change: the record, a history step and the event.
 func (o *office) ticketEvent(ch *domain.Changes, a domain.Actor, t *domain.Ticket, typ domain.EventType, act domain.Action, now time.Time) {
 	o.track(t)
+	var from domain.Step
+	if n := len(t.History); n > 0 {
+		from = t.History[n-1]
+	}
 	t.History = append(t.History, domain.Step{At: now, Action: act, Status: t.Status, By: a.Login, WindowID: t.WindowID, OperatorID: t.OperatorID, ServiceID: t.ServiceID})
 	ch.Tickets = append(ch.Tickets, *t)
 	snap := *t
 	snap.History = nil // the events are the history; the ticket record keeps it whole
-	o.emit(ch, a, domain.Event{Type: typ, At: now, WindowID: t.WindowID, OperatorID: t.OperatorID, TicketID: t.ID, ServiceID: t.ServiceID, Ticket: &snap})
+	o.emit(ch, a, domain.Event{Type: typ, At: now, WindowID: t.WindowID, OperatorID: t.OperatorID, TicketID: t.ID, ServiceID: t.ServiceID,
+		FromStatus: from.Status, FromServiceID: from.ServiceID, Ticket: &snap})
 }
 
-func (o *office) sessionEvent(ch *domain.Changes, a domain.Actor, s *domain.WindowSession, typ domain.EventType, now time.Time) {
+// sessionEvent records a session change; endedPause is when the break this
+// change ends began (resume, or a close during a break), nil otherwise.
+func (o *office) sessionEvent(ch *domain.Changes, a domain.Actor, s *domain.WindowSession, typ domain.EventType, endedPause *time.Time, now time.Time) {
 	ch.Sessions = append(ch.Sessions, *s)
 	snap := *s
+	snap.EndedPauseFrom = endedPause
 	o.emit(ch, a, domain.Event{Type: typ, At: now, WindowID: s.WindowID, OperatorID: s.OperatorID, Session: &snap})
 }
 

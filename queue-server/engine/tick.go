@@ -28,8 +28,9 @@ func (e *Engine) Tick(ch *domain.Changes) {
 		}
 		for _, s := range o.sessions {
 			if s.Status != domain.WindowClosed && s.OpenedAt != nil && o.day(*s.OpenedAt) < today {
+				paused := s.PausedAt
 				s.Status, s.PausedAt, s.PauseReason, s.CurrentTicketID = domain.WindowClosed, nil, "", ""
-				o.sessionEvent(ch, a, s, domain.EventWindowClosed, now)
+				o.sessionEvent(ch, a, s, domain.EventWindowClosed, paused, now)
 			}
 		}
 		if o.swept != today {

@@ -114,7 +114,7 @@ func (e *Engine) newTicket(o *office, s *domain.Service, now time.Time, ch *doma
 	t := &domain.Ticket{
 		ID: e.cfg.NewID(), OfficeID: o.info.ID, Number: fmt.Sprintf("%s%03d", s.Prefix, n), Day: day,
 		ServiceID: s.ID, OriginalServiceID: s.ID, Status: domain.StatusWaiting, CreatedAt: now, QueuedAt: now,
-		StatusToken: e.cfg.NewStatusToken(),
+		StatusToken: e.cfg.NewStatusToken(), Purpose: s.Purpose,
 	}
 	o.putTicket(t)
 	return t
@@ -166,6 +166,7 @@ func (e *Engine) IssueTicket(a domain.Actor, officeID string, req domain.IssueRe
 		o.idem[day+"/"+req.IdempotencyKey] = idemEntry{ticketID: t.ID, serviceID: s.ID}
 		ch.Idempotency = append(ch.Idempotency, domain.IdempotencyKey{OfficeID: officeID, Key: req.IdempotencyKey, Day: day, TicketID: t.ID})
 	}
+	t.IssueEstimateSeconds = o.view(t, now).EstimatedWaitSeconds
 	o.ticketEvent(ch, a, t, domain.EventTicketIssued, domain.ActionIssue, now)
 	return issued(a, o.view(t, now)), nil
 }
@@ -416,6 +417,7 @@ func (e *Engine) call(a domain.Actor, o *office, w *domain.Window, s *domain.Win
 		if wait := now.Sub(from); wait > 0 {
 			t.WaitSeconds = int(wait / time.Second)
 		}
+		t.FirstCalledAt, t.WaitNormSeconds = ptr(now), int(o.norm(t)/time.Second)
 	}
 	t.Status, t.CalledAt, t.PostponedUntil = domain.StatusCalled, ptr(now), nil
 	t.WindowID, t.WindowNumber, t.OperatorID = w.ID, w.Number, s.OperatorID
@@ -470,7 +472,10 @@ func (e *Engine) finish(a domain.Actor, o *office, t *domain.Ticket, now time.Ti
 		// Finished straight after the call: the service ran from the call.
 		t.ServiceStartedAt = t.CalledAt
 	}
+	// The estimate counts the walk to the window too; the reports' service
+	// time runs from the start of service.
 	o.recordServiceTime(t.ServiceID, now.Sub(*t.CalledAt))
+	t.ServiceSeconds = max(int(now.Sub(*t.ServiceStartedAt)/time.Second), 0)
 	o.release(t, ch)
 	if r := t.ReturnTo; r != nil {
 		t.Status, t.ServiceID, t.QueuedAt, t.Redirected = domain.StatusWaiting, r.ServiceID, now, true

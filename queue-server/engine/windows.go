@@ -37,7 +37,7 @@ func (e *Engine) OpenWindowSession(a domain.Actor, officeID, windowID string, ch
 	now := e.cfg.Now()
 	s := &domain.WindowSession{OfficeID: officeID, WindowID: windowID, OperatorID: a.OperatorID, Status: domain.WindowOpen, OpenedAt: ptr(now)}
 	o.sessions[windowID] = s
-	o.sessionEvent(ch, a, s, domain.EventWindowOpened, now)
+	o.sessionEvent(ch, a, s, domain.EventWindowOpened, nil, now)
 	return o.windowState(windowID), nil
 }
 
@@ -79,8 +79,9 @@ func (e *Engine) CloseWindowSession(a domain.Actor, officeID, windowID string, c
 		return domain.WindowState{}, err
 	}
 	now := e.cfg.Now()
+	paused := s.PausedAt
 	s.Status, s.PausedAt, s.PauseReason, s.CurrentTicketID = domain.WindowClosed, nil, "", ""
-	o.sessionEvent(ch, a, s, domain.EventWindowClosed, now)
+	o.sessionEvent(ch, a, s, domain.EventWindowClosed, paused, now)
 	return o.windowState(windowID), nil
 }
 
@@ -102,10 +103,11 @@ func (e *Engine) PauseWindow(a domain.Actor, officeID, windowID string, paused b
 			return domain.WindowState{}, domain.Errorf(domain.CodeInvalid, "причина перерыва слишком длинная (до 200 символов)")
 		}
 		s.Status, s.PausedAt, s.PauseReason = domain.WindowPaused, ptr(now), strings.TrimSpace(reason)
-		o.sessionEvent(ch, a, s, domain.EventWindowPaused, now)
+		o.sessionEvent(ch, a, s, domain.EventWindowPaused, nil, now)
 	default:
+		paused := s.PausedAt
 		s.Status, s.PausedAt, s.PauseReason = domain.WindowOpen, nil, ""
-		o.sessionEvent(ch, a, s, domain.EventWindowResumed, now)
+		o.sessionEvent(ch, a, s, domain.EventWindowResumed, paused, now)
 	}
 	return o.windowState(windowID), nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/talonqueue/talon/queue-server/domain"
 	"github.com/talonqueue/talon/queue-server/outbox"
+	"github.com/talonqueue/talon/queue-server/stats"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -78,7 +79,7 @@ func (s *Store) Commit(ctx context.Context, c domain.Changes) error {
 	if err := checkChanges(&c); err != nil {
 		return err
 	}
-	if err := s.db.Update(func(tx *bolt.Tx) error { return apply(tx, &c) }); err != nil {
+	if err := s.db.Update(func(tx *bolt.Tx) error { return apply(tx, &c, s.zones.in(tx, &c)) }); err != nil {
 		return wrap("commit", err)
 	}
 	if len(c.Outbox) > 0 {
@@ -213,8 +214,10 @@ func deletionID(d domain.Deletion) string {
 	return d.ID
 }
 
-// apply writes checked Changes; checks that need the stored state come first.
-func apply(tx *bolt.Tx, c *domain.Changes) error {
+// apply writes checked Changes; checks that need the stored state come
+// first. The statistics fold the events in the same transaction, in the
+// time zones zone reads.
+func apply(tx *bolt.Tx, c *domain.Changes, zone stats.Zone) error {
 	if err := checkSequences(tx, c.Events); err != nil {
 		return err
 	}
@@ -319,7 +322,7 @@ func apply(tx *bolt.Tx, c *domain.Changes) error {
 			return refused("%v", err)
 		}
 	}
-	return nil
+	return stats.Apply(tx, c.Events, zone)
 }
 
 // checkSequences keeps the log gap-free: each office's events must continue

@@ -1,6 +1,6 @@
-// Package store keeps Talon's state and event log in one bbolt file. It and
-// the outbox, which writes inside the store's transactions, are the only
-// packages that import bbolt: everything else sees domain.Store, and no bbolt
+// Package store keeps Talon's state and event log in one bbolt file. It,
+// the outbox and the statistics, which write inside the store's
+// transactions, are the only packages that import bbolt: everything else sees domain.Store, and no bbolt
 // type or byte slice leaves a transaction here.
 //
 // Every Commit is one fsynced write transaction, so a ticket, the counter that
@@ -38,6 +38,7 @@
 //	journal_day/<chain>/<day>     -> seq, 8 bytes      (first record of a UTC day)
 //	journal_head/<chain>/<day>    -> JournalHead       (day = office-local, kept at its midnight)
 //	outbox/...                    -> package outbox's tree: messages to other systems
+//	stats/...                     -> package stats's tree: rollups of the events, per office
 //
 // Days are YYYY-MM-DD, so their byte order is their date order and Load skips
 // old days by seeking, without reading them. The *_open and *_booked indexes

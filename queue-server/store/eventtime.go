@@ -57,7 +57,7 @@ func indexEvents(tx *bolt.Tx, events []domain.Event) error {
 	return nil
 }
 
-// migrateEventTime adds the time index and fills it from the log (schema 6).
+// migrateEventTime adds the time index and fills it from the log (schema 7).
 func migrateEventTime(tx *bolt.Tx) error {
 	if _, err := tx.CreateBucketIfNotExists(bucketEventTime); err != nil {
 		return fmt.Errorf("create bucket %s: %w", bucketEventTime, err)

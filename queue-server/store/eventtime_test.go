@@ -61,9 +61,9 @@ func TestEventsFromFindsTheFirstEventAtOrAfterATime(t *testing.T) {
 	}
 }
 
-func TestMigration6IndexesTheEventsByTime(t *testing.T) {
-	path := fileAt(t, 5)
-	old, err := open(path, Options{}, migrations[:5])
+func TestMigration7IndexesTheEventsByTime(t *testing.T) {
+	path := fileAt(t, 6)
+	old, err := open(path, Options{}, migrations[:6])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func TestMigration6IndexesTheEventsByTime(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if v := schemaOf(t, path); v != 6 {
-		t.Errorf("schema %d, want 6", v)
+	if v := schemaOf(t, path); v != 7 {
+		t.Errorf("schema %d, want 7", v)
 	}
 }

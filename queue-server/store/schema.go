@@ -7,6 +7,7 @@ import (
 
 	"github.com/talonqueue/talon/queue-server/domain"
 	"github.com/talonqueue/talon/queue-server/outbox"
+	"github.com/talonqueue/talon/queue-server/stats"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -56,6 +57,7 @@ var migrations = []migration{
 	{name: "add the hall boards' announcements", up: migrateAnnouncements},
 	{name: "add ratings and the МКГУ rating form 0.0.4", up: migrateRatings},
 	{name: "add the outbox", up: outbox.CreateBuckets},
+	{name: "add the statistics' rollups", up: stats.CreateBuckets},
 	{name: "add the events' time index", up: migrateEventTime},
 }
 

@@ -39,9 +39,10 @@ type Options struct {
 // Store is the bbolt implementation of domain.Store. It is safe for
 // concurrent use; Commit calls are serialised by bbolt's single writer.
 type Store struct {
-	db   *bolt.DB
-	path string
-	box  *outbox.Outbox
+	db    *bolt.DB
+	path  string
+	box   *outbox.Outbox
+	zones zones
 }
 
 var _ domain.Store = (*Store)(nil)

@@ -1,0 +1,23 @@
+// Package stats keeps the statistics of the offices as rollups maintained
+// in the same transaction that appends events to the log, so a report over
+// a year reads a few thousand small cells and never rescans the log.
+//
+// Fold turns one event into counter deltas; it is a pure function of the
+// event (tickets and sessions carry the stamps it needs: purpose, first
+// call, wait norm, estimate at issue, service seconds) and the office's time
+// zone, so Rebuild gives the same cells from the log whatever the
+// configuration became since. Cells hold integers only and merge exactly.
+//
+// The store owns the file and creates the bucket in a migration
+// (CreateBuckets), calls Apply inside its commit and Report inside a read;
+// this package owns what is inside:
+//
+//	stats/
+//	  <office>/<period> 0x00 <dim> 0x00 <value> -> Cell (varints, see encode)
+//
+// period is an office-local day "2026-12-02" or month "2026-12"; every
+// delta goes to both. dim is office (value ""), service, purpose,
+// operator, window, hour ("09"), service_hour ("<service>|09"), and, in
+// month cells only, weekday ("1" Monday … "7"); a single day's weekday is
+// its office cell. One (period, dim) is one contiguous cursor range.
+package stats

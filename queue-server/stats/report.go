@@ -1,0 +1,206 @@
+package stats
+
+import (
+	"bytes"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/talonqueue/talon/queue-server/domain"
+	bolt "go.etcd.io/bbolt"
+)
+
+// MaxReportDays bounds a report's period.
+const MaxReportDays = 5*366 + 1
+
+// Validate refuses a query a report cannot answer, in words for people.
+func Validate(q domain.StatsQuery) error {
+	if len(q.OfficeIDs) == 0 {
+		return domain.Errorf(domain.CodeInvalid, "укажите хотя бы один офис")
+	}
+	known := false
+	for _, d := range domain.StatsDims {
+		known = known || d == q.By
+	}
+	if !known {
+		return domain.Errorf(domain.CodeInvalid, "разбивка %q неизвестна: office, service, purpose, operator, window, hour, weekday, day или service_hour", q.By)
+	}
+	from, err := time.Parse(time.DateOnly, q.From)
+	if err != nil {
+		return domain.Errorf(domain.CodeInvalid, "начало периода %q — не дата ГГГГ-ММ-ДД", q.From)
+	}
+	to, err := time.Parse(time.DateOnly, q.To)
+	if err != nil {
+		return domain.Errorf(domain.CodeInvalid, "конец периода %q — не дата ГГГГ-ММ-ДД", q.To)
+	}
+	if to.Before(from) {
+		return domain.Errorf(domain.CodeInvalid, "период начинается (%s) позже, чем кончается (%s)", q.From, q.To)
+	}
+	if days := int(to.Sub(from)/(24*time.Hour)) + 1; days > MaxReportDays {
+		return domain.Errorf(domain.CodeInvalid, "период отчёта — не больше пяти лет, а запрошено %d дней", days)
+	}
+	return nil
+}
+
+// period is one piece of a report's plan: a whole month or a single day.
+type period struct {
+	name  string // "2026-12" or "2026-12-02"
+	month bool
+	day   time.Time // the day's date, for single days
+}
+
+// plan covers from..to with whole months and the days at the edges; with
+// days set, with days only.
+func plan(from, to time.Time, days bool) []period {
+	var out []period
+	for d := from; !d.After(to); {
+		if !days && d.Day() == 1 {
+			next := d.AddDate(0, 1, 0)
+			if !next.After(to.AddDate(0, 0, 1)) {
+				out = append(out, period{name: d.Format("2006-01"), month: true})
+				d = next
+				continue
+			}
+		}
+		out = append(out, period{name: d.Format(time.DateOnly), day: d})
+		d = d.AddDate(0, 0, 1)
+	}
+	return out
+}
+
+// Report answers q from the cells in tx: months wholly inside the period
+// from month cells, the days at its edges from day cells. Rows come in key
+// order, their labels empty. An office without cells reports zeros.
+func Report(tx *bolt.Tx, q domain.StatsQuery) (domain.StatsReport, error) {
+	if err := Validate(q); err != nil {
+		return domain.StatsReport{}, err
+	}
+	from, _ := time.Parse(time.DateOnly, q.From)
+	to, _ := time.Parse(time.DateOnly, q.To)
+	root := tx.Bucket(bucketStats)
+	if root == nil {
+		return domain.StatsReport{}, fmt.Errorf("stats: no stats bucket in the data file")
+	}
+	var total Cell
+	rows := map[string]*Cell{}
+	row := func(key string) *Cell {
+		c := rows[key]
+		if c == nil {
+			c = &Cell{}
+			rows[key] = c
+		}
+		return c
+	}
+	periods := plan(from, to, q.By == domain.StatsByDay)
+	for _, office := range q.OfficeIDs {
+		b := root.Bucket([]byte(office))
+		if b == nil {
+			continue
+		}
+		for _, p := range periods {
+			officeCell := cellKey(Key{Period: p.name, Dim: dimOffice})
+			if raw := b.Get(officeCell); raw != nil {
+				if err := addDecoded(&total, raw); err != nil {
+					return domain.StatsReport{}, fmt.Errorf("%w (office %q, %q)", err, office, officeCell)
+				}
+				var into *Cell
+				switch {
+				case q.By == domain.StatsByOffice:
+					into = row(office)
+				case q.By == domain.StatsByDay:
+					into = row(p.name)
+				case q.By == domain.StatsByWeekday && !p.month:
+					into = row(isoWeekday(p.day))
+				}
+				if into != nil {
+					if err := addDecoded(into, raw); err != nil {
+						return domain.StatsReport{}, err
+					}
+				}
+			}
+			dim := cellDim(q.By, p.month)
+			if dim == "" {
+				continue
+			}
+			if err := addRange(b, cellKey(Key{Period: p.name, Dim: dim}), row); err != nil {
+				return domain.StatsReport{}, fmt.Errorf("%w (office %q, %s %s)", err, office, p.name, dim)
+			}
+		}
+	}
+	rep := domain.StatsReport{Query: q, Total: Metrics(&total), Rows: make([]domain.StatsRow, 0, len(rows))}
+	for k, c := range rows {
+		rep.Rows = append(rep.Rows, domain.StatsRow{Key: k, Metrics: Metrics(c)})
+	}
+	sort.Slice(rep.Rows, func(i, j int) bool { return rep.Rows[i].Key < rep.Rows[j].Key })
+	return rep, nil
+}
+
+// cellDim is the dim whose cell ranges make the rows of by; "" when the
+// office cells already did.
+func cellDim(by domain.StatsDim, month bool) string {
+	switch by {
+	case domain.StatsByOffice, domain.StatsByDay:
+		return ""
+	case domain.StatsByWeekday:
+		if month {
+			return dimWeekday
+		}
+		return ""
+	}
+	return string(by)
+}
+
+// addRange adds every cell under prefix into the row named by the rest of its key.
+func addRange(b *bolt.Bucket, prefix []byte, row func(string) *Cell) error {
+	c := b.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if err := addDecoded(row(string(k[len(prefix):])), v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Metrics computes a report's figures from summed counters.
+func Metrics(c *Cell) domain.StatsMetrics {
+	m := domain.StatsMetrics{
+		Issued: c.Issued, Served: c.Served, NoShow: c.NoShow, Cancelled: c.Cancelled, Redirected: c.Redirected, Postponed: c.Postponed,
+		Waited: c.Waited, WaitMaxSeconds: c.WaitMax, WithinNorm: c.WithinNorm, OverNorm: c.OverNorm,
+		ServiceCount:   c.ServiceCount,
+		OpenSeconds:    c.OpenSec,
+		ServingSeconds: c.ServingSec,
+		PausedSeconds:  c.PausedSec,
+		IdleSeconds:    max(c.OpenSec-c.ServingSec-c.PausedSec, 0),
+		EstimateCount:  c.EstimateCount,
+		RatingCount:    c.RatingCount,
+	}
+	if c.Waited > 0 {
+		m.WaitMeanSeconds = ratio(c.WaitSum, c.Waited)
+		m.WaitMedianSeconds = c.WaitHist.Quantile(0.5, c.WaitMax)
+		m.WaitP90Seconds = c.WaitHist.Quantile(0.9, c.WaitMax)
+		m.OverNormShare = ratio(c.OverNorm, c.Waited)
+	}
+	if c.ServiceCount > 0 {
+		m.ServiceMeanSeconds = ratio(c.ServiceSum, c.ServiceCount)
+		m.ServiceP90Seconds = c.ServiceHist.Quantile(0.9, c.ServiceMax)
+	}
+	if c.OpenSec > 0 {
+		m.TicketsPerOperatorHour = ratio(c.Served*3600, c.OpenSec)
+	}
+	if c.EstimateCount > 0 {
+		m.EstimateMAESeconds = ratio(c.EstimateAbsErrSum, c.EstimateCount)
+		m.EstimateWithin5Share = ratio(c.EstimateWithin5, c.EstimateCount)
+	}
+	if c.ScoreCount > 0 {
+		m.RatingMean = ratio(c.ScoreSum, c.ScoreCount)
+	}
+	for _, id := range c.indicatorIDs() {
+		s := c.Indicators[id]
+		if s.Count > 0 {
+			m.Indicators = append(m.Indicators, domain.StatsIndicatorMean{IndicatorID: id, Count: s.Count, Mean: ratio(s.Sum, s.Count)})
+		}
+	}
+	return m
+}
+
+func ratio(a, b int64) float64 { return float64(a) / float64(b) }
