@@ -298,6 +298,10 @@ func (f *fake) RedeliverMessage(ctx context.Context, o, m string) (domain.Delive
 	return ret[domain.Delivery](f, ctx, "RedeliverMessage", o, m)
 }
 
+func (f *fake) GetStats(ctx context.Context, q domain.StatsQuery) (domain.StatsReport, error) {
+	return ret[domain.StatsReport](f, ctx, "GetStats", q)
+}
+
 var _ domain.Backend = (*fake)(nil)
 
 // The domain.Journal methods.

@@ -55,6 +55,8 @@ func (s *server) routes() []route {
 		{method: "GET", path: v1 + "/backup", op: "backup", access: accessBearer, summary: "Резервная копия базы (только администратор всех офисов)", result: binaryFile{}, raw: backup(s.backup, j, s.fail, s.log)},
 		{method: "GET", path: v1 + "/journal", op: "listRegionJournal", access: accessBearer, summary: "Журнал действий по региону (только администратор всех офисов); format=csv — файл",
 			query: journal.FilterParams, result: []domain.JournalRecord{}, raw: journalRecords(j, b, false, s.reply, s.fail)},
+		{method: "GET", path: v1 + "/stats", op: "getStats", access: accessBearer, summary: "Статистика за период по офисам (office, можно несколько; без него — все доступные): талоны, ожидание и норма, обслуживание, время окон, точность прогноза ожидания, оценки; by — разбивка; format=csv или xlsx — файл",
+			query: statsParams, result: domain.StatsReport{}, raw: statsReport(b, s.reply, s.fail)},
 		{method: "GET", path: v1 + "/journal/heads", op: "getRegionJournalHeads", access: accessBearer, summary: "Хеши конца дня журнала региона и текущий", result: domain.JournalHeads{}, ep: journalHeads(j, false)},
 
 		{method: "GET", path: v1 + "/offices", op: "listOffices", access: accessBearer, summary: "Офисы", result: []domain.Office{}, ep: listOffices(b)},
@@ -163,6 +165,7 @@ func (s *server) router(table []route) http.Handler {
 	}
 	if s.pages != nil {
 		r.Method("GET", "/", s.pages)
+		r.Method("GET", "/stats", s.pages)
 		r.Method("GET", "/static/*", s.pages)
 	}
 	return r

@@ -17,12 +17,19 @@ const (
 	PurposeConsultation Purpose = "consultation" // консультация
 )
 
+var purposeWords = map[Purpose]string{
+	PurposeSubmit:       "подать документы",
+	PurposeStatus:       "узнать статус",
+	PurposeResult:       "получить результат",
+	PurposeConsultation: "консультация",
+}
+
+// Words names the purpose for people; "" for an unknown one.
+func (p Purpose) Words() string { return purposeWords[p] }
+
 func (p Purpose) valid() bool {
-	switch p {
-	case PurposeSubmit, PurposeStatus, PurposeResult, PurposeConsultation:
-		return true
-	}
-	return false
+	_, ok := purposeWords[p]
+	return ok
 }
 
 // DefaultWaitNormMinutes is the longest wait ПП РФ 1376 п.18б allows.

@@ -206,6 +206,8 @@ type Store interface {
 	Tickets(ctx context.Context, officeID, fromDay, toDay string) ([]Ticket, error)
 	// Journal returns records of a chain in order; see JournalQuery.
 	Journal(ctx context.Context, chain string, q JournalQuery) ([]JournalRecord, error)
+	// Stats reports q from the statistics rollups.
+	Stats(ctx context.Context, q StatsQuery) (StatsReport, error)
 	// JournalHeads returns the kept daily heads of a chain, oldest first.
 	JournalHeads(ctx context.Context, chain string) ([]JournalHead, error)
 	// EachJournal calls fn for every record of every chain, each chain in

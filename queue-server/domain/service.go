@@ -185,6 +185,15 @@ type Backend interface {
 	Auth
 	Ratings
 	Deliveries
+	Statistics
+}
+
+// Statistics is the managers' reports over a period, from the rollups the
+// store keeps as events are committed.
+type Statistics interface {
+	// GetStats reports q; no office means every office the caller may
+	// see, no period means today.
+	GetStats(ctx context.Context, q StatsQuery) (StatsReport, error)
 }
 
 // Deliveries is the delivery state of an office's messages to other systems

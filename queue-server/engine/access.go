@@ -27,6 +27,7 @@ const (
 	permRate                      // submit a rating: the window's rating terminal, or staff for the applicant
 	permRatingSummary             // the summary of ratings
 	permOutbox                    // the delivery state of messages to other systems, and their redelivery
+	permStats                     // statistics reports and their exports
 )
 
 // The rule table of docs/access.md; TestAccessRules checks every route against it.
@@ -52,6 +53,7 @@ var permRoles = map[perm][]domain.Role{
 	permRate:          {domain.RoleAdmin, domain.RoleHall, domain.RoleDevice},
 	permRatingSummary: {domain.RoleAdmin, domain.RoleManager},
 	permOutbox:        {domain.RoleAdmin, domain.RoleManager},
+	permStats:         {domain.RoleAdmin, domain.RoleManager},
 }
 
 // devicePerms narrows what each kind of device may do: a rating terminal

@@ -49,7 +49,8 @@ type officePage struct {
 	DemoPassword, Zone string
 }
 
-// Handler serves / (the page) and /static/* (its scripts, styles and icon).
+// Handler serves / (the page), /stats (the manager's statistics) and
+// /static/* (their scripts, styles, icon and the vendored chart library).
 func Handler(cfg Config) http.Handler {
 	files := http.FileServerFS(static) // URL /static/app.js is static/app.js in the FS
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -74,6 +75,8 @@ func Handler(cfg Config) http.Handler {
 			}
 			h.Set("Content-Type", "text/html; charset=utf-8")
 			_, _ = page.WriteTo(w) // the client may have gone; nothing to do then
+		case r.URL.Path == "/stats":
+			http.ServeFileFS(w, r, static, "static/stats.html")
 		case strings.HasSuffix(r.URL.Path, "/"):
 			http.NotFound(w, r) // no folder listings
 		default:

@@ -65,6 +65,8 @@ const atWindow = ["rating", "panel"];
 // Roles that may list devices (docs/access.md): others never ask, so they see
 // neither the section nor a refused request in the console.
 const deviceRoles = ["admin", "manager", "hall"];
+// Roles that read the statistics page (getStats in docs/access.md).
+const statsRoles = ["admin", "manager"];
 // Roles that keep the hall boards' running line.
 const announceRoles = ["admin", "hall"];
 const weekdayRu = ["пн", "вт", "ср", "чт", "пт", "сб", "вс"]; // ISO 1 (Monday) to 7
@@ -766,6 +768,7 @@ async function start() {
   $("login").hidden = true;
   $("board").hidden = false;
   $("logout").hidden = false;
+  $("stats-link").hidden = !actor || !statsRoles.includes(actor.role);
   $("who").textContent = actor ? actor.login : "";
   try {
     let id = actor && actor.office_id;
@@ -809,6 +812,7 @@ function logout() {
   $("board").hidden = true;
   $("login").hidden = false;
   $("logout").hidden = true;
+  $("stats-link").hidden = true;
   $("conn").hidden = true;
   $("who").textContent = "";
 }

@@ -1,0 +1,25 @@
+package client
+
+import (
+	"context"
+	"net/url"
+
+	"github.com/talonqueue/talon/queue-server/domain"
+)
+
+func (c *Client) GetStats(ctx context.Context, q domain.StatsQuery) (domain.StatsReport, error) {
+	v := url.Values{}
+	for _, id := range q.OfficeIDs {
+		v.Add("office", id)
+	}
+	for name, val := range map[string]string{"from": q.From, "to": q.To, "by": string(q.By)} {
+		if val != "" {
+			v.Set(name, val)
+		}
+	}
+	p := "/stats"
+	if len(v) > 0 {
+		p += "?" + v.Encode()
+	}
+	return get[domain.StatsReport](ctx, c, p)
+}
