@@ -167,9 +167,9 @@ func TestStatsOverHTTP(t *testing.T) {
 		t.Errorf("hall administrator reads statistics: %v", err)
 	}
 	for query, want := range map[string]string{
-		"format=pdf":             "формат",
-		"by=moon":                "moon",
-		"from=2026-13-01":        "2026-13-01",
+		"format=pdf":      "формат",
+		"by=moon":         "moon",
+		"from=2026-13-01": "2026-13-01",
 		"office=" + demo.OfficeID + "&from=2026-12-02&to=2026-12-01": "",
 	} {
 		status, out := call(t, "GET", url+"/api/v1/stats?"+query, manager.Token(), "", nil)
