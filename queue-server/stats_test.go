@@ -4,12 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/chromedp"
 	"github.com/xuri/excelize/v2"
 
 	"github.com/talonqueue/talon/queue-server/client"
@@ -177,4 +184,88 @@ func TestStatsOverHTTP(t *testing.T) {
 			t.Errorf("stats?%s: %d %q, want 400 mentioning %q", query, status, errorMessage(out), want)
 		}
 	}
+}
+
+// waitFile waits for the browser to finish a download with the suffix.
+func waitFile(t *testing.T, dir, suffix string) []byte {
+	t.Helper()
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		files, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if strings.HasSuffix(f.Name(), suffix) {
+				body, err := os.ReadFile(filepath.Join(dir, f.Name()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				return body
+			}
+		}
+	}
+	t.Fatalf("no %s file was downloaded", suffix)
+	return nil
+}
+
+// TestStatsPage: the manager goes from the office page to the statistics;
+// the live tiles say what getLiveLoad says, the charts are drawn, and the
+// service table's CSV and XLSX downloads carry the API's numbers.
+func TestStatsPage(t *testing.T) {
+	url, _ := startServer(t, t.TempDir(), "--demo")
+	statsDay(t, url)
+	bg := context.Background()
+	manager := login(t, url, "manager")
+	load := must[domain.LiveLoad](t)(manager.GetLiveLoad(bg, demo.OfficeID))
+	rep := must[domain.StatsReport](t)(manager.GetStats(bg, domain.StatsQuery{By: domain.StatsByService}))
+
+	downloads := t.TempDir()
+	p := openOfficePage(t)
+	p.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
+			Behavior: cdpbrowser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads})
+		return err
+	}), chromedp.EmulateViewport(1366, 768), chromedp.Navigate(url+"/"))
+	p.login("manager")
+	p.click("#stats-link")
+	p.do(chromedp.WaitVisible(`body[data-state="ready"]`))
+
+	tiles := p.text("#live")
+	if want := fmt.Sprintf("%d\nожидают", load.TicketsWaiting); !strings.Contains(tiles, want) {
+		t.Errorf("live tiles %q, want %q as getLiveLoad says", tiles, want)
+	}
+	if want := fmt.Sprintf("%d / %d\nсегодня в пределах нормы / сверх", load.WithinNorm, load.OverNorm); !strings.Contains(tiles, want) {
+		t.Errorf("live tiles %q, want %q", tiles, want)
+	}
+	if totals := p.text("#totals"); !strings.Contains(totals, fmt.Sprintf("%d\nвыдано талонов", rep.Total.Issued)) {
+		t.Errorf("period tiles %q, want %d issued", totals, rep.Total.Issued)
+	}
+	for _, id := range []string{"chart-hours", "chart-services", "chart-days", "chart-accuracy"} {
+		drawn, err := chromedp.Run(p.ctx, chromedp.Evaluate[bool](fmt.Sprintf(
+			`(() => { const c = Chart.getChart(%q); return !!c && c.data.datasets.length > 0 && c.canvas.width > 0 })()`, id)))
+		if err != nil || !drawn {
+			t.Errorf("chart %s is not drawn: %v", id, err)
+		}
+	}
+	if row := p.text(`section[data-by="service"] tbody tr`); !strings.Contains(row, "Паспорт гражданина РФ") {
+		t.Errorf("the service table's first row: %q", row)
+	}
+	p.screenshot("stats-page.png")
+
+	p.click(`section[data-by="service"] button[data-format="csv"]`)
+	csvFile := waitFile(t, downloads, ".csv")
+	p.click(`section[data-by="service"] button[data-format="xlsx"]`)
+	xlsxFile := waitFile(t, downloads, ".xlsx")
+	for name, rows := range map[string][][]string{"CSV": csvRows(t, csvFile), "XLSX": xlsxRows(t, xlsxFile)} {
+		last := rows[len(rows)-1]
+		if last[0] != "Итого" {
+			t.Fatalf("%s: last row %q", name, last)
+		}
+		for header, want := range map[string]int64{"Выдано талонов": rep.Total.Issued, "Обслужено": rep.Total.Served, "Не явились": rep.Total.NoShow} {
+			if got := number(t, last[column(t, rows[0], header)]); got != float64(want) {
+				t.Errorf("%s «%s»: %v, the API says %d", name, header, got, want)
+			}
+		}
+	}
+	p.noTroubles()
 }
