@@ -559,6 +559,9 @@ var samples = map[string]sample{
 	"pauseWindow": {prepare: (*accessSuite).atWork, body: func(*accessOffice, map[string]string) any {
 		return map[string]bool{"paused": false}
 	}},
+	"reportPadState": {prepare: (*accessSuite).atWork, body: func(*accessOffice, map[string]string) any {
+		return map[string]any{"address": 5, "ok": true}
+	}},
 	"callNext": {prepare: (*accessSuite).waiting, body: func(*accessOffice, map[string]string) any {
 		return map[string]bool{"finish_current": true}
 	}},

@@ -103,6 +103,7 @@ func TestMetricsMatchTheAPI(t *testing.T) {
 	must[domain.WindowState](t)(op1.OpenWindowSession(ctx, office, "w1"))
 	ticket(op1.CallNext(ctx, office, "w1", false))
 	must[domain.DeviceState](t)(kiosk.ReportDeviceState(ctx, office, "kiosk1", domain.DeviceState{Printer: domain.PrinterPaperOut}))
+	must[domain.PadState](t)(op1.ReportPadState(ctx, office, "w1", domain.PadState{Address: 5, OK: false}))
 
 	load := must[domain.LiveLoad](t)(hall.GetLiveLoad(ctx, office))
 	status, fams := scrape(t, url, "")
@@ -156,8 +157,11 @@ func TestMetricsMatchTheAPI(t *testing.T) {
 	if got := gaugeOf(t, fams, "talon_printer_state", map[string]string{"device": "kiosk1", "state": "ok"}); got != 0 {
 		t.Errorf("talon_printer_state ok = %d, want 0", got)
 	}
-	if got := gaugeOf(t, fams, "talon_device_alerts", o); got != 1 {
-		t.Errorf("talon_device_alerts = %d, want the printer's 1", got)
+	if got := gaugeOf(t, fams, "talon_pad_up", map[string]string{"window": "w1", "address": "5"}); got != 0 {
+		t.Errorf("talon_pad_up of window 1 = %d, want 0: its operator reported it silent", got)
+	}
+	if got := gaugeOf(t, fams, "talon_device_alerts", o); got != 2 {
+		t.Errorf("talon_device_alerts = %d, want the printer's and the pad's 2", got)
 	}
 	if got := gaugeOf(t, fams, "talon_device_connected", map[string]string{"device": "display1", "kind": "display"}); got != 1 {
 		t.Errorf("display1 connected = %d, want 1", got)

@@ -205,6 +205,7 @@ func TestRoutesReachTheBackend(t *testing.T) {
 		{"POST", o + "/windows/w1/session", "", 200, "OpenWindowSession", []any{"mfc-1", "w1"}},
 		{"DELETE", o + "/windows/w1/session", "", 200, "CloseWindowSession", []any{"mfc-1", "w1"}},
 		{"POST", o + "/windows/w1/pause", `{"paused":true,"reason":"обед"}`, 200, "PauseWindow", []any{"mfc-1", "w1", true, "обед"}},
+		{"PUT", o + "/windows/w1/pad", `{"address":5,"ok":false,"detail":"нет эха"}`, 200, "ReportPadState", []any{"mfc-1", "w1", domain.PadState{Address: 5, Detail: "нет эха"}}},
 		{"POST", o + "/windows/w1/call-next", "", 200, "CallNext", []any{"mfc-1", "w1", false}},
 		{"POST", o + "/windows/w1/call-next", `{"finish_current":true}`, 200, "CallNext", []any{"mfc-1", "w1", true}},
 		{"POST", o + "/windows/w1/call", `{"ticket":"А015","finish_current":true}`, 200, "CallTicket", []any{"mfc-1", "w1", domain.CallRequest{Ticket: "А015", FinishCurrent: true}}},

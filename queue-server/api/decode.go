@@ -250,6 +250,21 @@ func parseDeviceState(body io.Reader) (domain.DeviceState, error) {
 	return st, st.Validate()
 }
 
+type padStateRequest struct {
+	Address int    `json:"address"`
+	OK      bool   `json:"ok"`
+	Detail  string `json:"detail,omitempty"`
+}
+
+func parsePadState(body io.Reader) (domain.PadState, error) {
+	var req padStateRequest
+	if err := decodeJSON(body, &req, false); err != nil {
+		return domain.PadState{}, err
+	}
+	st := domain.PadState{Address: req.Address, OK: req.OK, Detail: req.Detail}
+	return st, st.Validate()
+}
+
 type checkInRequest struct {
 	Code string `json:"code"`
 }

@@ -191,6 +191,10 @@ func (f *fake) OpenWindowSession(ctx context.Context, o, w string) (domain.Windo
 func (f *fake) CloseWindowSession(ctx context.Context, o, w string) (domain.WindowState, error) {
 	return ret[domain.WindowState](f, ctx, "CloseWindowSession", o, w)
 }
+func (f *fake) ReportPadState(ctx context.Context, o, w string, st domain.PadState) (domain.PadState, error) {
+	return ret[domain.PadState](f, ctx, "ReportPadState", o, w, st)
+}
+
 func (f *fake) PauseWindow(ctx context.Context, o, w string, p bool, reason string) (domain.WindowState, error) {
 	return ret[domain.WindowState](f, ctx, "PauseWindow", o, w, p, reason)
 }

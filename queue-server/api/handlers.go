@@ -556,6 +556,20 @@ func pauseWindow(b domain.Windows) endpoint {
 	}
 }
 
+func reportPadState(b domain.Windows) endpoint {
+	return func(r *http.Request) (any, error) {
+		p, err := params(r, "office", "window")
+		if err != nil {
+			return nil, err
+		}
+		st, err := parsePadState(r.Body)
+		if err != nil {
+			return nil, err
+		}
+		return result(b.ReportPadState(durable(r), p[0], p[1], st))
+	}
+}
+
 func callNext(b domain.Tickets) endpoint {
 	return func(r *http.Request) (any, error) {
 		p, err := params(r, "office", "window")

@@ -115,6 +115,7 @@ func (s *server) routes() []route {
 		{method: "POST", path: window + "/session", op: "openWindowSession", access: accessBearer, summary: "Оператор начинает работу в окне", result: domain.WindowState{}, ep: windowAction(b.OpenWindowSession)},
 		{method: "DELETE", path: window + "/session", op: "closeWindowSession", access: accessBearer, summary: "Оператор заканчивает работу в окне", result: domain.WindowState{}, ep: windowAction(b.CloseWindowSession)},
 		{method: "POST", path: window + "/pause", op: "pauseWindow", access: accessBearer, summary: "Перерыв или его конец", body: pauseRequest{}, result: domain.WindowState{}, ep: pauseWindow(b)},
+		{method: "PUT", path: window + "/pad", op: "reportPadState", access: accessBearer, summary: "Пульт оператора сообщает, отвечает ли кнопочный пульт окна", body: padStateRequest{}, result: domain.PadState{}, ep: reportPadState(b)},
 		{method: "POST", path: window + "/call-next", op: "callNext", access: accessBearer, summary: "Вызвать следующего", body: callNextRequest{}, optional: true, result: domain.Ticket{}, idempotency: true, ep: callNext(b)},
 		{method: "POST", path: window + "/call", op: "callTicket", access: accessBearer, summary: "Вызвать талон вне очереди", body: domain.CallRequest{}, result: domain.Ticket{}, idempotency: true, ep: callTicket(b)},
 

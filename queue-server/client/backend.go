@@ -314,6 +314,23 @@ func (c *Client) PauseWindow(ctx context.Context, officeID, windowID string, pau
 	return post[domain.WindowState](ctx, c, office(officeID, "windows", windowID, "pause"), pauseBody{paused, reason})
 }
 
+// ReportPadState tells the server whether the window's call-button pad
+// answers; only the operator working at the window may. At in st is
+// ignored: the server sets it.
+func (c *Client) ReportPadState(ctx context.Context, officeID, windowID string, st domain.PadState) (domain.PadState, error) {
+	var v domain.PadState
+	err := c.do(ctx, http.MethodPut, office(officeID, "windows", windowID, "pad"), padStateBody{Address: st.Address, OK: st.OK, Detail: st.Detail}, &v)
+	return v, err
+}
+
+// padStateBody is the body of ReportPadState: the server refuses unknown
+// fields, at among them.
+type padStateBody struct {
+	Address int    `json:"address"`
+	OK      bool   `json:"ok"`
+	Detail  string `json:"detail,omitempty"`
+}
+
 type callNextBody struct {
 	FinishCurrent bool `json:"finish_current"`
 }

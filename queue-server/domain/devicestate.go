@@ -64,6 +64,46 @@ type BoardState struct {
 	Detail string `json:"detail,omitempty"`
 }
 
+// PadState is whether a window's call-button pad answers its operator
+// panel, as the operator's panel last reported it. The panel is where the
+// operator logs in as a person, so the report is the operator's, for the
+// window they work at; it is kept only while that window is open.
+type PadState struct {
+	Address int  `json:"address"` // on the RS-485 line
+	OK      bool `json:"ok"`
+	// Detail is the driver's words for staff; never on the public stream.
+	Detail string    `json:"detail,omitempty"`
+	At     time.Time `json:"at"` // when the server received it
+}
+
+// Validate checks a report as a panel sends it.
+func (p PadState) Validate() error {
+	if err := checkAddress("пульта", p.Address); err != nil {
+		return err
+	}
+	return checkDetail(p.Detail)
+}
+
+// Same reports whether two reports say the same, whenever they arrived.
+func (p PadState) Same(o PadState) bool {
+	return p.Address == o.Address && p.OK == o.OK && p.Detail == o.Detail
+}
+
+// Public is the state without the driver's free text.
+func (p PadState) Public() PadState {
+	p.Detail = ""
+	return p
+}
+
+// checkAddress applies the rule of hardware/rs485.CheckAddress: one byte
+// other than the frame delimiters 0x01 and 0x07.
+func checkAddress(what string, a int) error {
+	if a < 0 || a > 255 || a == 1 || a == 7 {
+		return Errorf(CodeInvalid, "адрес %s %d невозможен на линии RS-485: от 0 до 255, кроме 1 и 7", what, a)
+	}
+	return nil
+}
+
 // Validate checks a report as a device sends it.
 func (s DeviceState) Validate() error {
 	if s.Printer != "" && printerRu[s.Printer] == "" {
@@ -77,10 +117,8 @@ func (s DeviceState) Validate() error {
 	}
 	seen := map[int]bool{}
 	for _, b := range s.Boards {
-		// The rule of hardware/rs485.CheckAddress: one byte other than the
-		// frame delimiters 0x01 and 0x07.
-		if b.Address < 0 || b.Address > 255 || b.Address == 1 || b.Address == 7 {
-			return Errorf(CodeInvalid, "адрес табло %d невозможен на линии RS-485: от 0 до 255, кроме 1 и 7", b.Address)
+		if err := checkAddress("табло", b.Address); err != nil {
+			return err
 		}
 		if seen[b.Address] {
 			return Errorf(CodeInvalid, "адрес табло %d указан дважды", b.Address)

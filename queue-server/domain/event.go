@@ -42,6 +42,9 @@ const (
 	// EventDeviceState is a terminal reporting its hardware (a kiosk's
 	// printer out of paper), so the office page can raise an alert.
 	EventDeviceState EventType = "device.state"
+	// EventPadState is an operator's panel reporting whether the window's
+	// call-button pad answers (WindowID and Pad).
+	EventPadState EventType = "pad.state"
 
 	// EventAnnouncementChanged and EventAnnouncementDeleted carry a text of
 	// the hall boards' running line as it is now, or the one removed (its
@@ -89,6 +92,8 @@ type Event struct {
 	// DeviceID and DeviceState are a device's report (EventDeviceState).
 	DeviceID    string       `json:"device_id,omitempty"`
 	DeviceState *DeviceState `json:"device_state,omitempty"`
+	// Pad is a window's call-button pad (EventPadState).
+	Pad *PadState `json:"pad,omitempty"`
 	// Announcement is the running line's text (EventAnnouncementChanged,
 	// EventAnnouncementDeleted); public, like the boards that show it.
 	Announcement *Announcement `json:"announcement,omitempty"`
@@ -119,6 +124,10 @@ func (e Event) Public() Event {
 	if e.DeviceState != nil {
 		st := e.DeviceState.Public()
 		e.DeviceState = &st
+	}
+	if e.Pad != nil {
+		pd := e.Pad.Public()
+		e.Pad = &pd
 	}
 	// Which login or device changed is staff business; that something of
 	// the kind changed is enough to make terminals refresh.

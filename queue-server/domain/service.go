@@ -77,6 +77,9 @@ type Windows interface {
 	CloseWindowSession(ctx context.Context, officeID, windowID string) (WindowState, error)
 	// PauseWindow starts (paused) or ends a break.
 	PauseWindow(ctx context.Context, officeID, windowID string, paused bool, reason string) (WindowState, error)
+	// ReportPadState is the operator's panel telling whether the window's
+	// call-button pad answers; only the operator working at the window may.
+	ReportPadState(ctx context.Context, officeID, windowID string, st PadState) (PadState, error)
 }
 
 // Appointments is pre-registration.

@@ -249,6 +249,10 @@ type WindowState struct {
 	Window  Window        `json:"window"`
 	Session WindowSession `json:"session"`
 	Ticket  *Ticket       `json:"ticket,omitempty"` // the ticket called or served there now
+	// Pad is the window's call-button pad as its operator's panel last
+	// reported it; nil while nobody reports one (no pad, window closed, or
+	// a server restart until the panel reports again).
+	Pad *PadState `json:"pad,omitempty"`
 }
 
 // Public is the window as a device may see it.
@@ -257,6 +261,10 @@ func (w WindowState) Public() WindowState {
 	if w.Ticket != nil {
 		t := w.Ticket.Public()
 		w.Ticket = &t
+	}
+	if w.Pad != nil {
+		pd := w.Pad.Public()
+		w.Pad = &pd
 	}
 	return w
 }

@@ -164,6 +164,9 @@ func (o *office) windowState(id string) domain.WindowState {
 			st.Ticket = &tc
 		}
 	}
+	if pd, ok := o.pads[id]; ok {
+		st.Pad = &pd
+	}
 	return st
 }
 

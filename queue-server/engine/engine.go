@@ -73,7 +73,11 @@ type office struct {
 	// states are the devices' last hardware reports, by device id: live
 	// facts, not stored, unknown after a restart until each reports again.
 	states map[string]domain.DeviceState
-	swept  string // the day memory was last trimmed on
+	// pads are the windows' call-button pads as their operators' panels
+	// last reported them, by window id: live like states, and dropped when
+	// the window closes, as nobody reports them then.
+	pads  map[string]domain.PadState
+	swept string // the day memory was last trimmed on
 	// ratings are by ticket id: those of recent days, and every one still
 	// holding a phone, which the purge removes.
 	ratings map[string]*domain.RatingRecord
@@ -214,7 +218,7 @@ func (e *Engine) addOffice(info domain.Office) (*office, error) {
 			tickets: map[string]*domain.Ticket{}, live: map[string]*domain.Ticket{},
 			byService: map[string]map[string]*domain.Ticket{}, liveIn: map[string]string{}, byNumber: map[string]string{}, byToken: map[string]string{}, counters: map[string]int{},
 			idem: map[string]idemEntry{}, appts: map[string]*domain.Appointment{}, codes: map[string]string{}, spent: map[string]string{},
-			serviceTimes: map[string][]time.Duration{}, states: map[string]domain.DeviceState{},
+			serviceTimes: map[string][]time.Duration{}, states: map[string]domain.DeviceState{}, pads: map[string]domain.PadState{},
 			announcements: map[string]*domain.Announcement{}, ratings: map[string]*domain.RatingRecord{},
 		}
 		e.offices[info.ID] = o
@@ -396,6 +400,9 @@ func (o *office) sessionEvent(ch *domain.Changes, a domain.Actor, s *domain.Wind
 	ch.Sessions = append(ch.Sessions, *s)
 	snap := *s
 	snap.EndedPauseFrom = endedPause
+	if typ == domain.EventWindowClosed {
+		delete(o.pads, s.WindowID)
+	}
 	o.emit(ch, a, domain.Event{Type: typ, At: now, WindowID: s.WindowID, OperatorID: s.OperatorID, Session: &snap})
 }
 

@@ -111,3 +111,26 @@ func (e *Engine) PauseWindow(a domain.Actor, officeID, windowID string, paused b
 	}
 	return o.windowState(windowID), nil
 }
+
+// ReportPadState records whether the window's call-button pad answers, as
+// the operator's panel sees it. The panel works as the operator logged in
+// there, so only the operator whose session is open at the window may
+// report, and the state goes with the window when it closes. A report that
+// changes nothing emits nothing: panels repeat theirs after a reconnect.
+func (e *Engine) ReportPadState(a domain.Actor, officeID, windowID string, st domain.PadState, ch *domain.Changes) (domain.PadState, error) {
+	o, _, _, err := e.session(a, officeID, windowID)
+	if err != nil {
+		return domain.PadState{}, err
+	}
+	if err := st.Validate(); err != nil {
+		return domain.PadState{}, err
+	}
+	if old, ok := o.pads[windowID]; ok && old.Same(st) {
+		return old, nil
+	}
+	now := e.cfg.Now()
+	st.At = now
+	o.pads[windowID] = st
+	o.emit(ch, a, domain.Event{Type: domain.EventPadState, At: now, WindowID: windowID, Pad: &st})
+	return st, nil
+}

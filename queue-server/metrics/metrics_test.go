@@ -47,6 +47,15 @@ func (fakeOffices) ListDevices(_ context.Context, id string) ([]domain.Device, e
 	}, nil
 }
 
+// ListWindows has window 3's pad silent and window 4's answering.
+func (fakeOffices) ListWindows(_ context.Context, id string) ([]domain.WindowState, error) {
+	return []domain.WindowState{
+		{Window: domain.Window{ID: "w1", OfficeID: id, Number: 1}},
+		{Window: domain.Window{ID: "w3", OfficeID: id, Number: 3}, Pad: &domain.PadState{Address: 5, OK: false}},
+		{Window: domain.Window{ID: "w4", OfficeID: id, Number: 4}, Pad: &domain.PadState{Address: 6, OK: true}},
+	}, nil
+}
+
 func newTestMetrics(t *testing.T) *Metrics {
 	t.Helper()
 	m := New(nil)
@@ -110,14 +119,16 @@ func TestStateCollector(t *testing.T) {
 		{"talon_printer_state", map[string]string{"office": "a", "device": "k1", "state": "ok"}, 0},
 		{"talon_board_up", map[string]string{"office": "a", "device": "d1", "window": "w2", "address": "3"}, 0},
 		{"talon_board_up", map[string]string{"office": "a", "device": "d1", "window": "w1", "address": "2"}, 1},
-		{"talon_device_alerts", map[string]string{"office": "a"}, 2},
+		{"talon_pad_up", map[string]string{"office": "a", "window": "w3", "address": "5"}, 0},
+		{"talon_pad_up", map[string]string{"office": "a", "window": "w4", "address": "6"}, 1},
+		{"talon_device_alerts", map[string]string{"office": "a"}, 3},
 		{"talon_device_connected", map[string]string{"office": "a", "device": "d1"}, 1},
 		{"talon_device_connected", map[string]string{"office": "a", "device": "k1"}, 0},
 		{"talon_stream_clients", map[string]string{"office": "a", "client": "display"}, 1},
 		{"talon_stream_clients", map[string]string{"office": "a", "client": "hall"}, 1},
 		{"talon_outbox_messages", map[string]string{"channel": "mkgu.rates", "state": "pending"}, 5},
 		{"talon_outbox_messages", map[string]string{"channel": "mkgu.rates", "state": "dead"}, 1},
-		{"talon_device_alerts", map[string]string{"office": "broken"}, 2}, // devices still answer
+		{"talon_device_alerts", map[string]string{"office": "broken"}, 3}, // devices and windows still answer
 	}
 	for _, w := range want {
 		got, ok := value(fams, w.name, w.labels)
@@ -127,6 +138,9 @@ func TestStateCollector(t *testing.T) {
 	}
 	if _, ok := value(fams, "talon_device_connected", map[string]string{"device": "gone"}); ok {
 		t.Error("a revoked device has a connection series")
+	}
+	if _, ok := value(fams, "talon_pad_up", map[string]string{"window": "w1"}); ok {
+		t.Error("a window without a pad reported has a pad series")
 	}
 	if _, ok := value(fams, "talon_queue_waiting", map[string]string{"office": "broken"}); ok {
 		t.Error("the broken office has queue series")

@@ -19,6 +19,7 @@ type Offices interface {
 	ListOffices(ctx context.Context) ([]domain.Office, error)
 	GetLiveLoad(ctx context.Context, officeID string) (domain.LiveLoad, error)
 	ListDevices(ctx context.Context, officeID string) ([]domain.Device, error)
+	ListWindows(ctx context.Context, officeID string) ([]domain.WindowState, error)
 }
 
 // State names the sources read at each scrape.
@@ -45,7 +46,7 @@ type stateCollector struct {
 
 	waiting, waitMean, waitLongest, waitEstimate, available *prometheus.Desc
 	tickets, issued, calledByNorm, windows                  *prometheus.Desc
-	printer, board, connected, alerts, streams              *prometheus.Desc
+	printer, board, pad, connected, alerts, streams         *prometheus.Desc
 	outboxMessages                                          *prometheus.Desc
 }
 
@@ -66,8 +67,9 @@ func newStateCollector(s State) *stateCollector {
 		windows:      d("talon_windows", "Windows by state: open (an operator in, nobody at the window), serving, paused (on a break), closed.", "office", "state"),
 		printer:      d("talon_printer_state", "1 for the state a kiosk's printer last reported (ok, paper_near_end, paper_out, cover_open, offline, error), 0 for the others; absent until it reports after a server start.", "office", "device", "state"),
 		board:        d("talon_board_up", "1 if a window's LED board answers its hall display, 0 if not, as the display last reported.", "office", "device", "window", "address"),
+		pad:          d("talon_pad_up", "1 if a window's call-button pad answers its operator panel, 0 if not, as the panel last reported; only while the window is open.", "office", "window", "address"),
 		connected:    d("talon_device_connected", "1 if a paired device has its live stream open now, 0 if not.", "office", "device", "kind"),
-		alerts:       d("talon_device_alerts", "Hardware needing a person now, as the office page shows them: printers not ok plus boards not answering.", "office"),
+		alerts:       d("talon_device_alerts", "Hardware needing a person now, as the office page shows them: printers not ok, boards and pads not answering.", "office"),
 		streams:      d("talon_stream_clients", "Open live streams by who listens: a device kind (kiosk, display, rating, panel) or a staff role.", "office", "client"),
 		outboxMessages: d("talon_outbox_messages", "Messages to other systems (МКГУ packets) waiting for delivery (pending) or refused for good (dead).",
 			"channel", "state"),
@@ -76,7 +78,7 @@ func newStateCollector(s State) *stateCollector {
 
 func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.waiting, c.waitMean, c.waitLongest, c.waitEstimate, c.available, c.tickets, c.issued,
-		c.calledByNorm, c.windows, c.printer, c.board, c.connected, c.alerts, c.streams, c.outboxMessages} {
+		c.calledByNorm, c.windows, c.printer, c.board, c.pad, c.connected, c.alerts, c.streams, c.outboxMessages} {
 		ch <- d
 	}
 }
@@ -192,7 +194,28 @@ func (c *stateCollector) collectDevices(ctx context.Context, ch chan<- prometheu
 			}
 		}
 	}
+	alerts += c.collectPads(ctx, ch, office)
 	ch <- gauge(c.alerts, alerts, office)
+}
+
+// collectPads reports the windows' call-button pads and returns how many
+// do not answer.
+func (c *stateCollector) collectPads(ctx context.Context, ch chan<- prometheus.Metric, office string) int {
+	windows, err := c.src.Offices.ListWindows(ctx, office)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.pad, fmt.Errorf("windows of %s: %w", office, err))
+		return 0
+	}
+	silent := 0
+	for _, w := range windows {
+		if p := w.Pad; p != nil {
+			ch <- gauge(c.pad, b2i(p.OK), office, w.Window.ID, strconv.Itoa(p.Address))
+			if !p.OK {
+				silent++
+			}
+		}
+	}
+	return silent
 }
 
 func b2i(b bool) int {

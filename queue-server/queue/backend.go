@@ -515,6 +515,12 @@ func (s *Service) RevokeDevice(ctx context.Context, officeID, deviceID string) (
 	})
 }
 
+func (s *Service) ReportPadState(ctx context.Context, officeID, windowID string, st domain.PadState) (domain.PadState, error) {
+	return write(ctx, s, &entry{action: "reportPadState", officeID: officeID, object: "window/" + windowID}, func(e *engine.Engine, ch *domain.Changes) (domain.PadState, error) {
+		return e.ReportPadState(actor(ctx), officeID, windowID, st, ch)
+	})
+}
+
 func (s *Service) ReportDeviceState(ctx context.Context, officeID, deviceID string, st domain.DeviceState) (domain.DeviceState, error) {
 	return write(ctx, s, &entry{action: "reportDeviceState", officeID: officeID, object: "device/" + deviceID}, func(e *engine.Engine, ch *domain.Changes) (domain.DeviceState, error) {
 		return e.ReportDeviceState(actor(ctx), officeID, deviceID, st, ch)
