@@ -91,6 +91,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 type rsPad struct{ *rs485.Pad }
 
 func (p rsPad) Answers() bool { return p.Health().OK() }
+func (p rsPad) Address() int  { return int(p.Addr()) }
 
 // people logs each person in with an SDK client of their own, which logs
 // in again by itself when the token expires during the day.

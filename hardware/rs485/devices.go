@@ -98,6 +98,9 @@ func (l *Line) Pad(addr byte) (*Pad, error) {
 	return p, nil
 }
 
+// Addr is the pad's address on the line.
+func (p *Pad) Addr() byte { return p.addr }
+
 // Presses delivers the operator's commands; closed when the line is.
 func (p *Pad) Presses() <-chan window.Press { return p.presses }
 

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -161,6 +162,10 @@ func (f *fakeServer) PauseWindow(_ context.Context, _, _ string, paused bool, re
 		return f.session("PauseWindow:"+reason, domain.WindowPaused, reason)
 	}
 	return f.session("ResumeWindow", domain.WindowOpen, "")
+}
+
+func (f *fakeServer) ReportPadState(_ context.Context, _, window string, st domain.PadState) (domain.PadState, error) {
+	return st, f.record(fmt.Sprintf("ReportPadState:%s:%d:%t", window, st.Address, st.OK))
 }
 
 // act moves the current ticket to status; done clears it from the window.

@@ -265,6 +265,7 @@ func (p *Panel) openWindow(id string) {
 			p.windowID, p.queue = id, nil
 			p.setWindow(ws)
 			p.screen = ScreenWork
+			p.reportPad()
 		}
 		p.resync()
 	})

@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/talonqueue/talon/hardware/window"
@@ -159,9 +160,19 @@ func (p *Panel) padPress(c window.Command) {
 	}
 }
 
-// padHealth shows a pad that does not answer; once it answers again the
-// line goes and the pad is told its state anew. Call it under mu.
+// padHealth shows a pad that does not answer and tells the server; once it
+// answers again the line goes and the pad is told its state anew. A silent
+// pad is told its state at every look: the line learns a pad answers only
+// from a frame that goes through, and without one a pad plugged back in
+// would stay reported silent until the window's state next changed. Call
+// it under mu.
 func (p *Panel) padHealth(ok bool) {
+	p.padOK, p.padKnown = ok, true
+	p.reportPad()
+	if !ok {
+		p.padSent = false
+		p.showPad()
+	}
 	if ok == !p.PadWarning.Visible() {
 		return
 	}
@@ -173,4 +184,35 @@ func (p *Panel) padHealth(ok bool) {
 	}
 	p.PadWarning.SetText(p.str.PadSilent)
 	p.PadWarning.Show()
+}
+
+// reportPad tells the server whether the pad answers, as the operator at
+// the open window (only they may; the server forgets it when the window
+// closes), unless the server was told so already. A report that fails is
+// sent again at the next look at the pad's health. Call it under mu.
+func (p *Panel) reportPad() {
+	if p.cfg.Pad == nil || !p.padKnown || p.sess == nil || p.screen != ScreenWork || p.windowID == "" {
+		return
+	}
+	key := p.windowID + "/" + strconv.FormatBool(p.padOK)
+	if key == p.padReported {
+		return
+	}
+	p.padReported = key
+	s, office, window := p.sess, p.actor.OfficeID, p.windowID
+	st := domain.PadState{Address: p.cfg.Pad.Address(), OK: p.padOK}
+	p.work.Go(func() {
+		ctx, cancel := context.WithTimeout(p.ctx, requestTimeout)
+		_, err := s.ReportPadState(ctx, office, window, st)
+		cancel()
+		if err == nil {
+			return
+		}
+		p.cfg.Log.Warn("panel: pad state not reported", "window", window, "ok", st.OK, "err", err)
+		p.ui(func() {
+			if p.padReported == key {
+				p.padReported = ""
+			}
+		})
+	})
 }

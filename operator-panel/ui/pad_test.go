@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/talonqueue/talon/hardware/window"
+	"github.com/talonqueue/talon/queue-server/domain"
 )
 
 // fakePad records what the panel shows on it and presses keys.
@@ -26,6 +27,7 @@ func newFakePad() *fakePad { return &fakePad{presses: make(chan window.Press, 4)
 
 func (f *fakePad) Presses() <-chan window.Press { return f.presses }
 func (f *fakePad) Answers() bool                { return !f.silent.Load() }
+func (f *fakePad) Address() int                 { return 5 }
 
 func (f *fakePad) SetLamp(_ context.Context, l window.Lamp) error {
 	f.mu.Lock()
@@ -133,18 +135,37 @@ func TestPadKeysDriveTheWindow(t *testing.T) {
 	}
 }
 
-// A pad that stops answering is said on the panel, and the line goes when
-// it answers again.
+// A pad that stops answering is said on the panel and reported to the
+// server once, and the line goes when it answers again, which is reported
+// too.
 func TestPadSilenceIsShown(t *testing.T) {
 	h, pad := startWithPad(t)
 	h.atWork()
+	h.eventually("the answering pad reported", func() bool { return h.f.called("ReportPadState:w1:5:true") == 1 })
 	pad.silent.Store(true)
 	h.eventually("the warning", func() bool {
 		return h.p.PadWarning.Visible() && h.p.PadWarning.Text == "Пульт вызова не отвечает"
 	})
+	h.eventually("the silent pad reported", func() bool { return h.f.called("ReportPadState:w1:5:false") == 1 })
 	pad.silent.Store(false)
 	h.eventually("the warning gone", func() bool { return !h.p.PadWarning.Visible() })
 	h.padShows(pad, "told its state again", lampFree, "")
+	h.eventually("the pad reported answering again", func() bool { return h.f.called("ReportPadState:w1:5:true") == 2 })
+	// Looked at every 10 ms while it was silent, the pad was reported on
+	// the change only.
+	if n := h.f.called("ReportPadState:w1:5:false"); n != 1 {
+		t.Fatalf("the silent pad reported %d times, want once", n)
+	}
+}
+
+// A report the server refused is sent again at the next look at the pad.
+func TestPadReportRetried(t *testing.T) {
+	h, _ := startWithPad(t)
+	h.f.mu.Lock()
+	h.f.fail["ReportPadState:w1:5:true"] = domain.Errorf(domain.CodeUnavailable, "сервер перегружен")
+	h.f.mu.Unlock()
+	h.atWork()
+	h.eventually("reported again after the refusal", func() bool { return h.f.called("ReportPadState:w1:5:true") == 2 })
 }
 
 func TestPadNumber(t *testing.T) {

@@ -100,6 +100,11 @@ type Panel struct {
 	padCh   chan padView // the latest view for the pad's writer
 	padLast padView
 	padSent bool
+	// padOK is the pad's health as last looked at, once padKnown;
+	// padReported is what the server was last told of it, "" for nothing
+	// (see reportPad).
+	padOK, padKnown bool
+	padReported     string
 }
 
 // New builds the panel's screens, starting at the login.
@@ -254,6 +259,10 @@ func (p *Panel) OnState(s client.ConnState) {
 		p.Banner.SetState(s)
 		if s.Status == client.Online {
 			p.resync()
+			// The server keeps pad states in memory: after its restart it
+			// knows the pad only when told again.
+			p.padReported = ""
+			p.reportPad()
 		}
 	})
 }
@@ -351,6 +360,8 @@ func (p *Panel) setWindow(w domain.WindowState) {
 
 func (p *Panel) leaveWindow() {
 	p.windowID, p.window, p.queue = "", domain.WindowState{}, nil
+	// The server forgets the pad of a closed window.
+	p.padReported = ""
 	p.screen = ScreenWindows
 }
 

@@ -39,6 +39,9 @@ type Session interface {
 	PostponeTicket(ctx context.Context, officeID, ticketID string, d time.Duration) (domain.Ticket, error)
 	RedirectTicket(ctx context.Context, officeID, ticketID string, r domain.Redirect) (domain.Ticket, error)
 	MarkNoShow(ctx context.Context, officeID, ticketID string) (domain.Ticket, error)
+	// ReportPadState tells the hall administrator whether the window's
+	// call-button pad answers.
+	ReportPadState(ctx context.Context, officeID, windowID string, st domain.PadState) (domain.PadState, error)
 
 	// Follow hands the office's stream to h until ctx ends: snapshots,
 	// events and the connection's state, reconnecting by itself. It
@@ -66,4 +69,6 @@ type Pad interface {
 	// Answers reports whether the pad answered the last time the line
 	// spoke to it.
 	Answers() bool
+	// Address is the pad's address on its line, for the hall administrator.
+	Address() int
 }
