@@ -40,6 +40,9 @@ type serveFlags struct {
 	bcryptCost               int
 	tokenTTL, sessionMax     time.Duration
 	pdRetention              time.Duration
+	// offlineAfter is how long a device's stream may be down before the
+	// office page says it is not connected.
+	offlineAfter time.Duration
 
 	tlsCertFile, tlsKeyFile  string
 	tlsSelfSigned, plainHTTP bool
@@ -77,6 +80,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.DurationVar(&f.tokenTTL, "token-ttl", 12*time.Hour, "how long a login token stays valid (a working day)")
 	fs.DurationVar(&f.sessionMax, "session-max", auth.DefaultSessionMax, "how long a login session lasts however often its token is refreshed")
 	fs.DurationVar(&f.pdRetention, "pd-retention", 30*24*time.Hour, "how long after the visit an applicant's name and phone are kept")
+	fs.DurationVar(&f.offlineAfter, "device-offline-after", domain.DefaultDeviceOfflineAfter, "how long a paired terminal's live stream may be down before the office page raises an alert")
 	fs.StringVar(&f.tlsCertFile, "tls-cert", getenv("TALON_TLS_CERT"), "HTTPS certificate (PEM, chain included), with --tls-key (TALON_TLS_CERT)")
 	fs.StringVar(&f.tlsKeyFile, "tls-key", getenv("TALON_TLS_KEY"), "private key of --tls-cert (PEM) (TALON_TLS_KEY)")
 	fs.BoolVar(&f.tlsSelfSigned, "tls-self-signed", selfSigned, "HTTPS with a self-signed certificate kept in DATA/"+tlsconf.Dir+" (TALON_TLS_SELF_SIGNED)")
@@ -263,7 +267,7 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 	mx.Watch(metrics.State{Offices: svc, Streams: hub.Subscribers, Outbox: st.Outbox().Backlog})
 	handler, err := api.New(api.Config{Backend: svc, Journal: svc, Tokens: tokens, Hub: hub, Backup: st.Backup, Ready: svc.Ready, Logger: log,
 		Pages: web.Handler(web.Config{Demo: f.demo, DemoPassword: f.demoPassword, Zone: firstOfficeZone(svc)}), TicketPage: web.TicketPage,
-		Metrics: mx.Handler(f.metricsToken), OnRequest: mx.ObserveRequest})
+		Metrics: mx.Handler(f.metricsToken), OnRequest: mx.ObserveRequest, OfflineAfter: f.offlineAfter})
 	if err != nil {
 		hub.Close()
 		return err

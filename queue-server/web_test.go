@@ -780,3 +780,90 @@ func TestTicketStatusPage(t *testing.T) {
 	}
 	p.noTroubles()
 }
+
+// TestOfficePagePadAndLinkAlerts: operator1's panel reports window 3's
+// call-button pad silent and the hall administrator's page says so, until
+// it reports the pad answering; the hall display's stream drops and, past
+// the server's grace, the page says since when it is not connected, until
+// it connects again. The demo's terminals that never connected raise
+// nothing.
+func TestOfficePagePadAndLinkAlerts(t *testing.T) {
+	url, _ := startServer(t, t.TempDir(), "--demo", "--device-offline-after", "2s")
+	ctx := context.Background()
+	p := openOfficePage(t)
+	p.do(chromedp.EmulateViewport(1366, 768), chromedp.Navigate(url+"/"))
+	p.login("hall")
+	p.do(chromedp.WaitVisible(`#devices-list tr[data-device="display1"]`))
+
+	op := login(t, url, "operator1")
+	if _, err := op.OpenWindowSession(ctx, demo.OfficeID, "w3"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := op.ReportPadState(ctx, demo.OfficeID, "w3", domain.PadState{Address: 5, Detail: "нет эха за 200 мс"}); err != nil {
+		t.Fatal(err)
+	}
+	pad := `#alerts li[data-pad="w3"]`
+	p.do(chromedp.WaitVisible(pad))
+	if text := p.text(pad); !strings.Contains(text, "Пульт окна 3 не отвечает — проверьте кабель") || !strings.Contains(text, "адрес 5, с ") ||
+		!strings.Contains(text, "нет эха за 200 мс") {
+		t.Fatalf("the pad alert says %q", text)
+	}
+	if _, err := op.ReportPadState(ctx, demo.OfficeID, "w3", domain.PadState{Address: 5, OK: true}); err != nil {
+		t.Fatal(err)
+	}
+	p.do(chromedp.WaitNotPresent(pad))
+
+	// The hall display follows the office, then its stream drops.
+	hall := login(t, url, "hall")
+	link := func(id string) *domain.DeviceLink {
+		ds, err := hall.ListDevices(ctx, demo.OfficeID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range ds {
+			if d.ID == id {
+				return d.Link
+			}
+		}
+		t.Fatalf("no device %s", id)
+		return nil
+	}
+	display := login(t, url, "display1")
+	follow := func() *client.Subscription {
+		snap := make(chan struct{}, 1)
+		sub := display.Subscribe(ctx, demo.OfficeID, client.Funcs{Snapshot: func(domain.OfficeSnapshot) {
+			select {
+			case snap <- struct{}{}:
+			default:
+			}
+		}})
+		<-snap
+		return sub
+	}
+	sub := follow()
+	if l := link("display1"); l == nil || !l.Online || l.Alert {
+		t.Fatalf("the connected display's link: %+v", l)
+	}
+	if l := link("kiosk1"); l != nil {
+		t.Fatalf("the kiosk never connected, yet has link %+v", l)
+	}
+	sub.Close()
+	offline := `#alerts li[data-device="display1"][data-link="offline"]`
+	p.do(chromedp.WaitVisible(offline))
+	l := link("display1")
+	if l == nil || l.Online || !l.Alert {
+		t.Fatalf("the display's link once the page alerts: %+v", l)
+	}
+	if text := p.text(offline); !strings.Contains(text, "Табло display1 не на связи с ") {
+		t.Fatalf("the connection alert says %q", text)
+	}
+	if n := p.count(`#alerts li[data-link]`); n != 1 {
+		t.Fatalf("%d connection alerts, want the display's alone: the rating terminals never connected", n)
+	}
+	p.screenshot("office-page-link-alert.png")
+
+	sub = follow()
+	defer sub.Close()
+	p.do(chromedp.WaitNotPresent(offline))
+	p.noTroubles()
+}

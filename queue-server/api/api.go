@@ -54,8 +54,12 @@ type Config struct {
 	Ready        func() error
 	Logger       *slog.Logger // nil: slog.Default()
 	MaxBodyBytes int64        // 0: DefaultMaxBodyBytes
-	// Now is the clock of the login guard; time.Now when nil.
+	// Now is the clock of the login guard and of the devices' links;
+	// time.Now when nil.
 	Now func() time.Time
+	// OfflineAfter is how long a device's stream may be down before its
+	// link says alert; domain.DefaultDeviceOfflineAfter when 0.
+	OfflineAfter time.Duration
 	// Pages serves the web pages at / and /static/*; nil serves none. They
 	// are not API operations, so the OpenAPI document leaves them out.
 	Pages http.Handler
@@ -86,6 +90,8 @@ type server struct {
 	observe func(method, route string, status int, took time.Duration)
 	guard   *loginGuard
 	openAPI []byte
+	now     func() time.Time
+	offline time.Duration
 }
 
 // New returns the handler of every route.
@@ -101,6 +107,10 @@ func New(cfg Config) (http.Handler, error) {
 		cfg.Now = time.Now
 	}
 	s.guard = newLoginGuard(cfg.Now)
+	s.now, s.offline = cfg.Now, cfg.OfflineAfter
+	if s.offline <= 0 {
+		s.offline = domain.DefaultDeviceOfflineAfter
+	}
 	if s.log == nil {
 		s.log = slog.Default()
 	}

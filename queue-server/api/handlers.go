@@ -512,6 +512,29 @@ func listOf[T any](get func(ctx context.Context, officeID string) ([]T, error)) 
 	}
 }
 
+// listDevices adds to each paired, unrevoked device its live stream as the
+// hub saw it since the server started; the hub is no part of the engine.
+func listDevices(b domain.Admin, links func(officeID string) map[string]push.Link, grace time.Duration, now func() time.Time) endpoint {
+	return func(r *http.Request) (any, error) {
+		p, err := params(r, "office")
+		if err != nil {
+			return nil, err
+		}
+		ds, err := b.ListDevices(r.Context(), p[0])
+		if err != nil {
+			return nil, err
+		}
+		seen, at := links(p[0]), now()
+		for i, d := range ds {
+			if l, ok := seen[d.ID]; ok && d.Paired() && d.RevokedAt == nil {
+				dl := domain.NewDeviceLink(l.Open, l.Since, at, grace)
+				ds[i].Link = &dl
+			}
+		}
+		return list(ds, nil)
+	}
+}
+
 func checkInAppointment(b domain.Tickets) endpoint {
 	return func(r *http.Request) (any, error) {
 		p, err := params(r, "office")

@@ -74,7 +74,7 @@ func (s *server) routes() []route {
 		{method: "PUT", path: office + "/operators/{operator}", op: "putOperator", access: accessBearer, summary: "Создать или изменить оператора", body: domain.Operator{}, result: domain.Operator{},
 			ep: putIn("operator", func(v *domain.Operator) (*string, *string) { return &v.OfficeID, &v.ID }, b.PutOperator)},
 		{method: "DELETE", path: office + "/operators/{operator}", op: "deleteOperator", access: accessBearer, summary: "Удалить оператора", ep: deleteIn("operator", b.DeleteOperator)},
-		{method: "GET", path: office + "/devices", op: "listDevices", access: accessBearer, summary: "Устройства: киоски, табло, терминалы оценки", result: []domain.Device{}, ep: listOf(b.ListDevices)},
+		{method: "GET", path: office + "/devices", op: "listDevices", access: accessBearer, summary: "Устройства: киоски, табло, терминалы оценки, с последним состоянием их оборудования и связью", result: []domain.Device{}, ep: listDevices(b, s.hub.Links, s.offline, s.now)},
 		{method: "PUT", path: office + "/devices/{device}", op: "putDevice", access: accessBearer, summary: "Создать или изменить устройство", body: domain.Device{}, result: domain.Device{},
 			ep: putIn("device", func(v *domain.Device) (*string, *string) { return &v.OfficeID, &v.ID }, b.PutDevice)},
 		{method: "POST", path: office + "/devices/{device}/pairing-code", op: "createPairingCode", access: accessBearer, summary: "Одноразовый код привязки устройства (15 минут)", result: domain.PairingCode{}, status: http.StatusCreated, ep: deviceAction(b.CreatePairingCode)},

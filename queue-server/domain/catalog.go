@@ -222,6 +222,9 @@ type Device struct {
 	// State is the device's last report, filled in when devices are listed;
 	// nil until it reports (and after a server restart). Never stored.
 	State *DeviceState `json:"state,omitempty"`
+	// Link is the device's live stream, filled in when devices are listed;
+	// nil until it connects after a server start. Never stored.
+	Link *DeviceLink `json:"link,omitempty"`
 }
 
 // Paired reports whether the device holds a working credential.

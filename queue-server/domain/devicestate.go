@@ -169,3 +169,25 @@ func (s DeviceState) Public() DeviceState {
 	}
 	return s
 }
+
+// DefaultDeviceOfflineAfter is how long a device's stream may stay down
+// before the office page raises an alert: a terminal restarting, or the
+// server, reconnects well within it.
+const DefaultDeviceOfflineAfter = time.Minute
+
+// DeviceLink is a device's live stream as the server saw it since it
+// started. Only a device that connected since then has one: an office
+// pairs terminals it never runs, and those need nobody's attention.
+type DeviceLink struct {
+	Online bool      `json:"online"`
+	Since  time.Time `json:"since"` // online since, or offline since
+	// Alert says the device has been offline longer than the grace a
+	// terminal has to reconnect.
+	Alert bool `json:"alert,omitempty"`
+}
+
+// NewDeviceLink judges a device's stream at now, offline alerting only
+// after grace.
+func NewDeviceLink(online bool, since, now time.Time, grace time.Duration) DeviceLink {
+	return DeviceLink{Online: online, Since: since, Alert: !online && now.Sub(since) > grace}
+}

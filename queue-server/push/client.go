@@ -101,9 +101,17 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request, officeID string, s
 		missed, replay = o.after(*since)
 	}
 	o.subs[c] = struct{}{}
+	h.linked(officeID, c.who, +1)
 	h.clients.Add(1)
 	h.mu.Unlock()
 	defer h.clients.Done()
+	// The device is linked until its connection is gone, however it left
+	// the office's subscribers (its own close, a drop, a revocation).
+	defer func() {
+		h.mu.Lock()
+		h.linked(officeID, c.who, -1)
+		h.mu.Unlock()
+	}()
 
 	start := func(ctx context.Context) (uint64, bool) {
 		if replay {

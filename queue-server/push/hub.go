@@ -44,6 +44,8 @@ type Options struct {
 	// gorilla's same-origin rule (terminals send no Origin and pass).
 	CheckOrigin func(r *http.Request) bool
 	Logger      *slog.Logger // nil: slog.Default()
+	// Now is the clock of Links; nil: time.Now.
+	Now func() time.Time
 }
 
 func (o *Options) setDefaults() {
@@ -64,6 +66,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
 	}
 }
 
@@ -86,6 +91,9 @@ type Hub struct {
 	mu      sync.Mutex
 	offices map[string]*office
 	closed  bool
+	// links are the devices that opened a stream since the hub started, by
+	// office and device id.
+	links map[[2]string]*link
 
 	clients   sync.WaitGroup // one per ServeWS that got past the upgrade
 	stop      chan struct{}
@@ -113,6 +121,7 @@ func NewHub(snapshot SnapshotFunc, opts Options) *Hub {
 		},
 		wake:    make(chan struct{}, 1),
 		offices: map[string]*office{},
+		links:   map[[2]string]*link{},
 		stop:    make(chan struct{}),
 		done:    make(chan struct{}),
 	}
@@ -295,6 +304,51 @@ func (h *Hub) Subscribers() []Subscriber {
 	for id, o := range h.offices {
 		for c := range o.subs {
 			out = append(out, Subscriber{OfficeID: id, Actor: c.who})
+		}
+	}
+	return out
+}
+
+// Link is a device's live stream as the hub saw it since it started.
+type Link struct {
+	Open bool
+	// Since is when the stream opened, or when the last one closed.
+	Since time.Time
+}
+
+type link struct {
+	Link
+	open int // streams open now: a reconnecting terminal may briefly hold two
+}
+
+// linked counts a device's stream opening (+1) or ending (-1); people's
+// streams are not counted. Call it under mu.
+func (h *Hub) linked(officeID string, who domain.Actor, d int) {
+	if who.Role != domain.RoleDevice || who.DeviceID == "" {
+		return
+	}
+	k := [2]string{officeID, who.DeviceID}
+	l := h.links[k]
+	if l == nil {
+		l = &link{}
+		h.links[k] = l
+	}
+	l.open += d
+	if open := l.open > 0; open != l.Open {
+		l.Open, l.Since = open, h.opts.Now()
+	}
+}
+
+// Links returns the office's devices that opened a stream since the hub
+// started, by device id: whether one is open now and since when it is, or
+// since when it is not. A device never heard of since the start is absent.
+func (h *Hub) Links(officeID string) map[string]Link {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := map[string]Link{}
+	for k, l := range h.links {
+		if k[0] == officeID {
+			out[k[1]] = l.Link
 		}
 	}
 	return out

@@ -481,3 +481,44 @@ func TestSubscribersListsOpenStreams(t *testing.T) {
 		t.Fatalf("left %+v, want the board", s)
 	}
 }
+
+// Links remembers each device that opened a stream since the start: open
+// since when, and after its last stream ends, closed since when; a second
+// stream of the same device keeps it open, and people are not counted.
+func TestLinksRememberDevices(t *testing.T) {
+	var seq atomic.Uint64
+	var mu sync.Mutex
+	now := time.Date(2026, 12, 2, 14, 0, 0, 0, time.UTC)
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	set := func(t time.Time) { mu.Lock(); now = t; mu.Unlock() }
+	f := newFixture(t, Options{Now: clock}, seqSnapshot(&seq))
+	if got := f.hub.Links(officeID); len(got) != 0 {
+		t.Fatalf("links before anyone connected: %v", got)
+	}
+	opened := now
+	board := f.dial(t, "?who=board")
+	expect(t, board, "snapshot 0")
+	person := f.dial(t, "")
+	expect(t, person, "snapshot 0")
+	if got := f.hub.Links(officeID); len(got) != 1 || got["board"] != (Link{Open: true, Since: opened}) {
+		t.Fatalf("links %+v, want the board open since %v", got, opened)
+	}
+	set(opened.Add(time.Minute))
+	second := f.dial(t, "?who=board")
+	expect(t, second, "snapshot 0")
+	second.Close()
+	waitFor(t, "the second stream to end", func() bool { return f.hub.subscribers(officeID) == 2 })
+	if got := f.hub.Links(officeID)["board"]; got != (Link{Open: true, Since: opened}) {
+		t.Fatalf("with one of two streams closed the board is %+v", got)
+	}
+	closed := opened.Add(2 * time.Minute)
+	set(closed)
+	board.Close()
+	waitFor(t, "the board's link to close", func() bool { return !f.hub.Links(officeID)["board"].Open })
+	if got := f.hub.Links(officeID)["board"]; got != (Link{Since: closed}) {
+		t.Fatalf("the board after its stream ended: %+v, want closed since %v", got, closed)
+	}
+	if got := f.hub.Links("mfc-2"); len(got) != 0 {
+		t.Fatalf("another office's links: %v", got)
+	}
+}

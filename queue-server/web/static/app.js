@@ -499,15 +499,22 @@ function renderDevices() {
   renderAlerts();
 }
 
+// devicesEvery is how often the device list is read again for the
+// terminals' connections (milliseconds).
+const devicesEvery = 10000;
+
 // overNormShown bounds the tickets over their norm named one by one; the
 // rest are counted in one line.
 const overNormShown = 5;
 
 // renderAlerts raises a banner for every piece of hardware that needs a
-// person (a kiosk's printer, a window board a display cannot reach), with
-// the time it said so, and for every ticket waiting longer than its norm.
-// A device's state is known only since it last reported: after a server
-// restart until it reports again.
+// person (a kiosk's printer, a window board a display cannot reach, a
+// window's call-button pad its operator's panel cannot reach), with the
+// time it said so, for every terminal whose live stream has been down
+// longer than the server's grace, and for every ticket waiting longer than
+// its norm. A device's state is known only since it last reported: after a
+// server restart until it reports again; a connection only once the
+// terminal connected after the server started.
 function renderAlerts() {
   const list = $("alerts");
   list.replaceChildren();
@@ -558,6 +565,22 @@ function renderAlerts() {
         name + ", с " + hhmm(st.at) + (b.detail ? " (" + b.detail + ")" : ""));
       li.dataset.board = b.address;
     }
+  }
+  for (const d of devices) {
+    const l = d.link;
+    if (!l || !l.alert) continue;
+    const li = alert(d, (kindRu[d.kind] || d.kind) + " " + d.id + " не на связи с " + hhmm(l.since),
+      (d.name ? d.name + ": " : "") + "проверьте, включён ли терминал и его сеть");
+    li.dataset.link = "offline";
+  }
+  // The snapshot's windows carry their pads, reported by the operators'
+  // panels while the windows are open.
+  for (const ws of snapshot ? snapshot.windows : []) {
+    const pd = ws.pad;
+    if (!pd || pd.ok) continue;
+    const li = item("Пульт окна " + ws.window.number + " не отвечает — проверьте кабель",
+      "адрес " + pd.address + ", с " + hhmm(pd.at) + (pd.detail ? " (" + pd.detail + ")" : ""));
+    li.dataset.pad = ws.window.id;
   }
   list.hidden = list.children.length === 0;
 }
@@ -823,6 +846,9 @@ document.addEventListener("DOMContentLoaded", () => {
   tick();
   setInterval(tick, 1000);
   setInterval(renderQueue, 15000); // waits and norms move on between events
+  // A terminal's stream dropping is no event: the device list, which says
+  // whose is down and for how long, is read again now and then.
+  setInterval(() => { if (token && office && canListDevices()) loadDevices(); }, devicesEvery);
   for (const sec of sections) if (sec.init) sec.init();
   $("login").addEventListener("submit", async (ev) => {
     ev.preventDefault();
