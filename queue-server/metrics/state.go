@@ -69,7 +69,7 @@ func newStateCollector(s State) *stateCollector {
 		board:        d("talon_board_up", "1 if a window's LED board answers its hall display, 0 if not, as the display last reported.", "office", "device", "window", "address"),
 		pad:          d("talon_pad_up", "1 if a window's call-button pad answers its operator panel, 0 if not, as the panel last reported; only while the window is open.", "office", "window", "address"),
 		connected:    d("talon_device_connected", "1 if a paired device has its live stream open now, 0 if not.", "office", "device", "kind"),
-		alerts:       d("talon_device_alerts", "Hardware needing a person now, as the office page shows them: printers not ok, boards and pads not answering.", "office"),
+		alerts:       d("talon_device_alerts", "Hardware needing a person now, as the office page shows them: printers not ok, boards and pads not answering (terminals not connected are talon_device_connected).", "office"),
 		streams:      d("talon_stream_clients", "Open live streams by who listens: a device kind (kiosk, display, rating, panel) or a staff role.", "office", "client"),
 		outboxMessages: d("talon_outbox_messages", "Messages to other systems (МКГУ packets) waiting for delivery (pending) or refused for good (dead).",
 			"channel", "state"),
