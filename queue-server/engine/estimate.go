@@ -1,8 +1,10 @@
 package engine
 
 import (
+	"cmp"
 	"container/heap"
-	"sort"
+	"math/bits"
+	"slices"
 	"strings"
 	"time"
 
@@ -28,22 +30,21 @@ import (
 // the tickets it reached.
 //
 // It runs inside the single writer on every issue, so it avoids scanning
-// every ticket for every call: each service's queue is kept in heaps (see
+// every ticket for every call: each service's queue is kept sorted (see
 // replayQueue) and a window looks only at the heads of the services it
 // serves and at the few tickets aimed at it. estimate_replay_test.go holds
 // the plain scan it must agree with.
 func (o *office) replay(now time.Time, ghosts []*domain.Ticket, stop *domain.Ticket) map[string]time.Time {
 	r := o.newReplay(now, ghosts)
 	calls := make(map[string]time.Time, r.left)
-	for len(r.windows.items) > 0 && r.left > 0 {
+	for len(r.windows) > 0 && r.left > 0 {
 		// The window free first calls; equal times go by window number.
-		rw := r.windows.items[0]
+		rw := r.windows[0]
 		at := rw.free
 		rt, later := r.pick(rw, at)
 		switch {
 		case rt != nil:
-			rt.state = replayCalled
-			r.left--
+			r.take(rt)
 			calls[rt.t.ID] = at
 			if rt.t == stop {
 				return calls
@@ -69,7 +70,7 @@ func (o *office) replay(now time.Time, ghosts []*domain.Ticket, stop *domain.Tic
 type replayState struct {
 	tickets []replayTicket
 	queues  []replayQueue
-	windows heapOf[*replayWindow]
+	windows windowHeap
 	left    int // tickets not called yet
 }
 
@@ -79,26 +80,31 @@ type replayTicket struct {
 	ghost bool
 	queue int // index of its service's replayQueue
 	state replayTicketState
+	// rank is its place in its queue's waiting order, dueRank in the due
+	// order (appointments only).
+	rank, dueRank int
 }
 
 type replayTicketState uint8
 
 const (
 	replayAside   replayTicketState = iota // postponed and not back yet, or in no service queue (awaited elsewhere)
-	replayWaiting                          // in its queue's waiting heap
-	replayDue                              // an appointment whose time has come, in its queue's due heap
+	replayWaiting                          // in its queue's waiting set
+	replayDue                              // an appointment whose time has come, in its queue's due set
 	replayCalled
 )
 
 // replayQueue is a service's queue in the replay. For one window every
 // ticket of a service has the same weight, so before orders them by fixed
-// keys except that an appointment jumps ahead once due: the due heap holds
-// those, the waiting heap the rest. A ticket leaving a heap early (called
-// by a window it was aimed at, or due) is dropped when it reaches the top.
+// keys, except that an appointment jumps ahead once due. So the queue is
+// sorted once in each of two orders, waiting and due, and holds the ranks
+// of the tickets now in each: the first of a set is the head.
 type replayQueue struct {
 	serviceID     string
-	took          time.Duration // the service's mean time
-	waiting, due  heapOf[*replayTicket]
+	took          time.Duration   // the service's mean time
+	order         []*replayTicket // by waitingOrder
+	dueOrder      []*replayTicket // appointments, by dueOrder
+	waiting, due  rankSet
 	aside         []*replayTicket // postponed, by when they come back
 	appointments  []*replayTicket // by appointment time
 	nextAside     int
@@ -123,7 +129,7 @@ type aimedCandidate struct {
 
 func (o *office) newReplay(now time.Time, ghosts []*domain.Ticket) *replayState {
 	today := o.day(now)
-	r := &replayState{windows: heapOf[*replayWindow]{before: windowFirst}}
+	r := &replayState{}
 	for _, t := range o.live {
 		if inQueue(t, today) {
 			r.tickets = append(r.tickets, replayTicket{t: t})
@@ -142,7 +148,7 @@ func (o *office) newReplay(now time.Time, ghosts []*domain.Ticket) *replayState 
 		if s == nil || s.Status != domain.WindowOpen || op == nil {
 			continue
 		}
-		r.windows.items = append(r.windows.items, &replayWindow{w: w, op: op, free: o.freeAt(s, now)})
+		r.windows = append(r.windows, &replayWindow{w: w, op: op, free: o.freeAt(s, now)})
 	}
 	heap.Init(&r.windows)
 
@@ -154,12 +160,11 @@ func (o *office) newReplay(now time.Time, ghosts []*domain.Ticket) *replayState 
 		if !ok {
 			q = len(r.queues)
 			byService[t.ServiceID] = q
-			r.queues = append(r.queues, replayQueue{serviceID: t.ServiceID, took: o.avgServiceTime(t.ServiceID),
-				waiting: heapOf[*replayTicket]{before: waitingFirst}, due: heapOf[*replayTicket]{before: dueFirst}})
+			r.queues = append(r.queues, replayQueue{serviceID: t.ServiceID, took: o.avgServiceTime(t.ServiceID)})
 		}
 		rt.queue = q
 		if t.TargetWindowID != "" || t.TargetOperatorID != "" {
-			for _, rw := range r.windows.items {
+			for _, rw := range r.windows {
 				if aimed(t, rw.w, rw.op) {
 					c, _ := o.eligible(t, rw.w, rw.op)
 					rw.aimed = append(rw.aimed, aimedCandidate{rt: rt, weight: c.weight})
@@ -172,25 +177,35 @@ func (o *office) newReplay(now time.Time, ghosts []*domain.Ticket) *replayState 
 		// A ticket aimed at a window also stands in its service's queue
 		// when that window may call it otherwise too; aimed, it goes first.
 		qu := &r.queues[q]
+		qu.order = append(qu.order, rt)
 		if t.AppointmentAt != nil {
-			qu.appointments = append(qu.appointments, rt)
+			qu.dueOrder = append(qu.dueOrder, rt)
 		}
 		if returning(t) {
 			qu.aside = append(qu.aside, rt)
-		} else {
-			rt.state = replayWaiting
-			qu.waiting.items = append(qu.waiting.items, rt)
 		}
 	}
 	for i := range r.queues {
 		qu := &r.queues[i]
-		heap.Init(&qu.waiting)
-		sort.Slice(qu.aside, func(a, b int) bool { return qu.aside[a].t.PostponedUntil.Before(*qu.aside[b].t.PostponedUntil) })
-		sort.Slice(qu.appointments, func(a, b int) bool {
-			return qu.appointments[a].t.AppointmentAt.Before(*qu.appointments[b].t.AppointmentAt)
-		})
+		slices.SortFunc(qu.order, waitingOrder)
+		slices.SortFunc(qu.dueOrder, dueOrder)
+		qu.waiting.words = make([]uint64, (len(qu.order)+63)/64)
+		qu.due.words = make([]uint64, (len(qu.dueOrder)+63)/64)
+		for rank, rt := range qu.order {
+			rt.rank = rank
+			if !returning(rt.t) {
+				rt.state = replayWaiting
+				qu.waiting.add(rank)
+			}
+		}
+		for rank, rt := range qu.dueOrder {
+			rt.dueRank = rank
+		}
+		qu.appointments = slices.Clone(qu.dueOrder)
+		slices.SortFunc(qu.appointments, func(a, b *replayTicket) int { return a.t.AppointmentAt.Compare(*b.t.AppointmentAt) })
+		slices.SortFunc(qu.aside, func(a, b *replayTicket) int { return a.t.PostponedUntil.Compare(*b.t.PostponedUntil) })
 	}
-	for _, rw := range r.windows.items {
+	for _, rw := range r.windows {
 		for q := range r.queues {
 			if wt := o.weight(rw.w, rw.op, r.queues[q].serviceID); wt > 0 {
 				rw.serves = append(rw.serves, servedQueue{queue: q, weight: wt})
@@ -215,11 +230,11 @@ func (r *replayState) pick(rw *replayWindow, at time.Time) (*replayTicket, time.
 	for _, sq := range rw.serves {
 		qu := &r.queues[sq.queue]
 		qu.advance(at)
-		if rt := top(&qu.due, replayDue); rt != nil {
-			consider(rt, candidate{t: rt.t, weight: sq.weight})
+		if i := qu.due.first(); i >= 0 {
+			consider(qu.dueOrder[i], candidate{t: qu.dueOrder[i].t, weight: sq.weight})
 		}
-		if rt := top(&qu.waiting, replayWaiting); rt != nil {
-			consider(rt, candidate{t: rt.t, weight: sq.weight})
+		if i := qu.waiting.first(); i >= 0 {
+			consider(qu.order[i], candidate{t: qu.order[i].t, weight: sq.weight})
 		}
 		if qu.nextAside < len(qu.aside) {
 			if back := *qu.aside[qu.nextAside].t.PostponedUntil; later.IsZero() || back.Before(later) {
@@ -242,8 +257,21 @@ func (r *replayState) pick(rw *replayWindow, at time.Time) (*replayTicket, time.
 	return best, later
 }
 
+// take marks a ticket called and takes it out of its queue.
+func (r *replayState) take(rt *replayTicket) {
+	qu := &r.queues[rt.queue]
+	switch rt.state {
+	case replayWaiting:
+		qu.waiting.remove(rt.rank)
+	case replayDue:
+		qu.due.remove(rt.dueRank)
+	}
+	rt.state = replayCalled
+	r.left--
+}
+
 // advance brings the queue to a moment: postponed tickets whose time is up
-// come back, and appointments whose time has come move to the due heap.
+// come back, and appointments whose time has come move to the due set.
 func (qu *replayQueue) advance(at time.Time) {
 	for ; qu.nextAside < len(qu.aside) && !qu.aside[qu.nextAside].t.PostponedUntil.After(at); qu.nextAside++ {
 		rt := qu.aside[qu.nextAside]
@@ -251,50 +279,84 @@ func (qu *replayQueue) advance(at time.Time) {
 		case rt.state != replayAside: // called by a window it was aimed at
 		case appointmentDue(rt.t, at):
 			rt.state = replayDue
-			heap.Push(&qu.due, rt)
+			qu.due.add(rt.dueRank)
 		default:
 			rt.state = replayWaiting
-			heap.Push(&qu.waiting, rt)
+			qu.waiting.add(rt.rank)
 		}
 	}
 	for ; qu.nextAppointed < len(qu.appointments) && !qu.appointments[qu.nextAppointed].t.AppointmentAt.After(at); qu.nextAppointed++ {
 		if rt := qu.appointments[qu.nextAppointed]; rt.state == replayWaiting {
+			qu.waiting.remove(rt.rank)
 			rt.state = replayDue
-			heap.Push(&qu.due, rt)
+			qu.due.add(rt.dueRank)
 		}
 	}
 }
 
-// waitingFirst is before between two tickets of one service at one window,
+// waitingOrder is before between two tickets of one service at one window,
 // neither a due appointment: with equal weights the longer wait is the
 // earlier QueuedAt.
-func waitingFirst(a, b *replayTicket) bool {
+func waitingOrder(a, b *replayTicket) int {
 	ta, tb := a.t, b.t
-	if ta.PriorityLevel != tb.PriorityLevel {
-		return ta.PriorityLevel > tb.PriorityLevel
+	switch {
+	case ta.PriorityLevel != tb.PriorityLevel:
+		return cmp.Compare(tb.PriorityLevel, ta.PriorityLevel)
+	case returning(ta) != returning(tb):
+		return firstIf(returning(ta))
+	case ta.Redirected != tb.Redirected:
+		return firstIf(ta.Redirected)
+	case !ta.QueuedAt.Equal(tb.QueuedAt):
+		return ta.QueuedAt.Compare(tb.QueuedAt)
 	}
-	if ra, rb := returning(ta), returning(tb); ra != rb {
-		return ra
-	}
-	if ta.Redirected != tb.Redirected {
-		return ta.Redirected
-	}
-	if !ta.QueuedAt.Equal(tb.QueuedAt) {
-		return ta.QueuedAt.Before(tb.QueuedAt)
-	}
-	return ta.Number < tb.Number
+	return strings.Compare(ta.Number, tb.Number)
 }
 
-// dueFirst is before between two due appointments of one service at one window.
-func dueFirst(a, b *replayTicket) bool {
+// dueOrder is before between two due appointments of one service at one window.
+func dueOrder(a, b *replayTicket) int {
 	ta, tb := a.t, b.t
 	if ta.PriorityLevel == tb.PriorityLevel && !ta.AppointmentAt.Equal(*tb.AppointmentAt) {
-		return ta.AppointmentAt.Before(*tb.AppointmentAt)
+		return ta.AppointmentAt.Compare(*tb.AppointmentAt)
 	}
-	return waitingFirst(a, b)
+	return waitingOrder(a, b)
 }
 
-func windowFirst(a, b *replayWindow) bool {
+func firstIf(a bool) int {
+	if a {
+		return -1
+	}
+	return 1
+}
+
+// rankSet is a set of places in an order that yields the first of them.
+type rankSet struct {
+	words []uint64
+	from  int // no word before it holds a place
+}
+
+func (s *rankSet) add(i int) {
+	s.words[i/64] |= 1 << (i % 64)
+	s.from = min(s.from, i/64)
+}
+
+func (s *rankSet) remove(i int) { s.words[i/64] &^= 1 << (i % 64) }
+
+// first is the first place in the set, or -1.
+func (s *rankSet) first() int {
+	for ; s.from < len(s.words); s.from++ {
+		if w := s.words[s.from]; w != 0 {
+			return s.from*64 + bits.TrailingZeros64(w)
+		}
+	}
+	return -1
+}
+
+// windowHeap orders the windows at work by when they are free, then by number.
+type windowHeap []*replayWindow
+
+func (h windowHeap) Len() int { return len(h) }
+func (h windowHeap) Less(i, j int) bool {
+	a, b := h[i], h[j]
 	if !a.free.Equal(b.free) {
 		return a.free.Before(b.free)
 	}
@@ -303,34 +365,13 @@ func windowFirst(a, b *replayWindow) bool {
 	}
 	return a.w.ID < b.w.ID
 }
-
-// heapOf is a container/heap ordered by before.
-type heapOf[T any] struct {
-	items  []T
-	before func(a, b T) bool
-}
-
-func (h *heapOf[T]) Len() int           { return len(h.items) }
-func (h *heapOf[T]) Less(i, j int) bool { return h.before(h.items[i], h.items[j]) }
-func (h *heapOf[T]) Swap(i, j int)      { h.items[i], h.items[j] = h.items[j], h.items[i] }
-func (h *heapOf[T]) Push(x any)         { h.items = append(h.items, x.(T)) }
-func (h *heapOf[T]) Pop() any {
-	n := len(h.items) - 1
-	x := h.items[n]
-	h.items = h.items[:n]
+func (h windowHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
+func (h *windowHeap) Push(x any)   { *h = append(*h, x.(*replayWindow)) }
+func (h *windowHeap) Pop() any {
+	old := *h
+	x := old[len(old)-1]
+	*h = old[:len(old)-1]
 	return x
-}
-
-// top is the first ticket still in the heap, dropping those that left it:
-// a ticket is in the heap of its state.
-func top(h *heapOf[*replayTicket], in replayTicketState) *replayTicket {
-	for len(h.items) > 0 {
-		if rt := h.items[0]; rt.state == in {
-			return rt
-		}
-		heap.Pop(h)
-	}
-	return nil
 }
 
 // freeAt is when a window at work is expected to finish its ticket: its
