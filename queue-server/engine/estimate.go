@@ -26,28 +26,26 @@ import (
 // replay forecasts when today's queued tickets will be called, and stops
 // once stop is called. Ghosts are tickets not yet issued: each gets the call
 // time it would have, but takes no window time, so one replay answers for
-// several of them as separate replays would. It returns the call times of
-// the tickets it reached.
+// several of them as separate replays would. It returns the replay's
+// tickets, the ghosts last; those it reached are called, with their call time.
 //
 // It runs inside the single writer on every issue, so it avoids scanning
 // every ticket for every call: each service's queue is kept sorted (see
 // replayQueue) and a window looks only at the heads of the services it
 // serves and at the few tickets aimed at it. estimate_replay_test.go holds
 // the plain scan it must agree with.
-func (o *office) replay(now time.Time, ghosts []*domain.Ticket, stop *domain.Ticket) map[string]time.Time {
+func (o *office) replay(now time.Time, ghosts []*domain.Ticket, stop *domain.Ticket) []replayTicket {
 	r := o.newReplay(now, ghosts)
-	calls := make(map[string]time.Time, r.left)
-	for len(r.windows) > 0 && r.left > 0 {
+	for r.windows.Len() > 0 && r.left > 0 {
 		// The window free first calls; equal times go by window number.
-		rw := r.windows[0]
+		rw := r.windows.first()
 		at := rw.free
 		rt, later := r.pick(rw, at)
 		switch {
 		case rt != nil:
-			r.take(rt)
-			calls[rt.t.ID] = at
+			r.take(rt, at)
 			if rt.t == stop {
-				return calls
+				return r.tickets
 			}
 			if !rt.ghost {
 				rw.free = at.Add(r.queues[rt.queue].took)
@@ -60,7 +58,7 @@ func (o *office) replay(now time.Time, ghosts []*domain.Ticket, stop *domain.Tic
 			heap.Pop(&r.windows) // nothing left it may call
 		}
 	}
-	return calls
+	return r.tickets
 }
 
 // replayState is one replay's tickets, queues and windows. Time only moves
@@ -76,10 +74,12 @@ type replayState struct {
 
 // replayTicket is a queued ticket in the replay and where it stands.
 type replayTicket struct {
-	t     *domain.Ticket
-	ghost bool
-	queue int // index of its service's replayQueue
-	state replayTicketState
+	t      *domain.Ticket
+	ghost  bool
+	queue  int  // index of its service's replayQueue
+	queued bool // stands in it: not awaited by a window or operator at work
+	state  replayTicketState
+	call   time.Time // when called
 	// rank is its place in its queue's waiting order, dueRank in the due
 	// order (appointments only).
 	rank, dueRank int
@@ -129,7 +129,7 @@ type aimedCandidate struct {
 
 func (o *office) newReplay(now time.Time, ghosts []*domain.Ticket) *replayState {
 	today := o.day(now)
-	r := &replayState{}
+	r := &replayState{tickets: make([]replayTicket, 0, len(o.live)+len(ghosts)), windows: windowHeap{all: make([]replayWindow, 0, len(o.windows))}}
 	for _, t := range o.live {
 		if inQueue(t, today) {
 			r.tickets = append(r.tickets, replayTicket{t: t})
@@ -148,11 +148,12 @@ func (o *office) newReplay(now time.Time, ghosts []*domain.Ticket) *replayState 
 		if s == nil || s.Status != domain.WindowOpen || op == nil {
 			continue
 		}
-		r.windows = append(r.windows, &replayWindow{w: w, op: op, free: o.freeAt(s, now)})
+		r.windows.all = append(r.windows.all, replayWindow{w: w, op: op, free: o.freeAt(s, now)})
 	}
-	heap.Init(&r.windows)
+	r.windows.init()
 
 	byService := map[string]int{}
+	var queued []int // tickets in each queue
 	for i := range r.tickets {
 		rt := &r.tickets[i]
 		t := rt.t
@@ -161,11 +162,12 @@ func (o *office) newReplay(now time.Time, ghosts []*domain.Ticket) *replayState 
 			q = len(r.queues)
 			byService[t.ServiceID] = q
 			r.queues = append(r.queues, replayQueue{serviceID: t.ServiceID, took: o.avgServiceTime(t.ServiceID)})
+			queued = append(queued, 0)
 		}
 		rt.queue = q
 		if t.TargetWindowID != "" || t.TargetOperatorID != "" {
-			for _, rw := range r.windows {
-				if aimed(t, rw.w, rw.op) {
+			for wi := range r.windows.all {
+				if rw := &r.windows.all[wi]; aimed(t, rw.w, rw.op) {
 					c, _ := o.eligible(t, rw.w, rw.op)
 					rw.aimed = append(rw.aimed, aimedCandidate{rt: rt, weight: c.weight})
 				}
@@ -176,7 +178,19 @@ func (o *office) newReplay(now time.Time, ghosts []*domain.Ticket) *replayState 
 		}
 		// A ticket aimed at a window also stands in its service's queue
 		// when that window may call it otherwise too; aimed, it goes first.
-		qu := &r.queues[q]
+		rt.queued = true
+		queued[q]++
+	}
+	orders := make([]*replayTicket, len(r.tickets)) // one array for every queue's order
+	for q, n := range queued {
+		r.queues[q].order, orders = orders[:0:n], orders[n:]
+	}
+	for i := range r.tickets {
+		rt := &r.tickets[i]
+		if !rt.queued {
+			continue
+		}
+		t, qu := rt.t, &r.queues[rt.queue]
 		qu.order = append(qu.order, rt)
 		if t.AppointmentAt != nil {
 			qu.dueOrder = append(qu.dueOrder, rt)
@@ -205,7 +219,9 @@ func (o *office) newReplay(now time.Time, ghosts []*domain.Ticket) *replayState 
 		slices.SortFunc(qu.appointments, func(a, b *replayTicket) int { return a.t.AppointmentAt.Compare(*b.t.AppointmentAt) })
 		slices.SortFunc(qu.aside, func(a, b *replayTicket) int { return a.t.PostponedUntil.Compare(*b.t.PostponedUntil) })
 	}
-	for _, rw := range r.windows {
+	for wi := range r.windows.all {
+		rw := &r.windows.all[wi]
+		rw.serves = make([]servedQueue, 0, len(r.queues))
 		for q := range r.queues {
 			if wt := o.weight(rw.w, rw.op, r.queues[q].serviceID); wt > 0 {
 				rw.serves = append(rw.serves, servedQueue{queue: q, weight: wt})
@@ -257,8 +273,8 @@ func (r *replayState) pick(rw *replayWindow, at time.Time) (*replayTicket, time.
 	return best, later
 }
 
-// take marks a ticket called and takes it out of its queue.
-func (r *replayState) take(rt *replayTicket) {
+// take marks a ticket called at a moment and takes it out of its queue.
+func (r *replayState) take(rt *replayTicket, at time.Time) {
 	qu := &r.queues[rt.queue]
 	switch rt.state {
 	case replayWaiting:
@@ -266,7 +282,7 @@ func (r *replayState) take(rt *replayTicket) {
 	case replayDue:
 		qu.due.remove(rt.dueRank)
 	}
-	rt.state = replayCalled
+	rt.state, rt.call = replayCalled, at
 	r.left--
 }
 
@@ -351,12 +367,25 @@ func (s *rankSet) first() int {
 	return -1
 }
 
-// windowHeap orders the windows at work by when they are free, then by number.
-type windowHeap []*replayWindow
+// windowHeap orders the windows at work by when they are free, then by
+// number. It holds their indices, so that moving them is cheap.
+type windowHeap struct {
+	all []replayWindow
+	h   []int32
+}
 
-func (h windowHeap) Len() int { return len(h) }
-func (h windowHeap) Less(i, j int) bool {
-	a, b := h[i], h[j]
+func (wh *windowHeap) init() {
+	for i := range wh.all {
+		wh.h = append(wh.h, int32(i))
+	}
+	heap.Init(wh)
+}
+
+func (wh *windowHeap) first() *replayWindow { return &wh.all[wh.h[0]] }
+
+func (wh *windowHeap) Len() int { return len(wh.h) }
+func (wh *windowHeap) Less(i, j int) bool {
+	a, b := &wh.all[wh.h[i]], &wh.all[wh.h[j]]
 	if !a.free.Equal(b.free) {
 		return a.free.Before(b.free)
 	}
@@ -365,12 +394,11 @@ func (h windowHeap) Less(i, j int) bool {
 	}
 	return a.w.ID < b.w.ID
 }
-func (h windowHeap) Swap(i, j int) { h[i], h[j] = h[j], h[i] }
-func (h *windowHeap) Push(x any)   { *h = append(*h, x.(*replayWindow)) }
-func (h *windowHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
+func (wh *windowHeap) Swap(i, j int) { wh.h[i], wh.h[j] = wh.h[j], wh.h[i] }
+func (wh *windowHeap) Push(x any)    { wh.h = append(wh.h, x.(int32)) }
+func (wh *windowHeap) Pop() any {
+	x := wh.h[len(wh.h)-1]
+	wh.h = wh.h[:len(wh.h)-1]
 	return x
 }
 
@@ -402,22 +430,28 @@ func waitUntil(t *domain.Ticket, call, now time.Time) time.Duration {
 
 // estimate is the expected wait of a queued ticket at a 1-based position.
 func (o *office) estimate(t *domain.Ticket, position int, now time.Time) time.Duration {
-	if call, ok := o.replay(now, nil, t)[t.ID]; ok {
-		return waitUntil(t, call, now)
+	replayed := o.replay(now, nil, t)
+	for i := range replayed {
+		if rt := &replayed[i]; rt.t == t && rt.state == replayCalled {
+			return waitUntil(t, rt.call, now)
+		}
 	}
 	return o.plainEstimate(t.ServiceID, position)
 }
 
 // estimates is estimate for every queued ticket of today, by id, from one replay.
 func (o *office) estimates(now time.Time, pos map[string]int) map[string]time.Duration {
-	calls := o.replay(now, nil, nil)
-	out := map[string]time.Duration{}
+	replayed := o.replay(now, nil, nil)
+	out := make(map[string]time.Duration, len(pos))
+	for i := range replayed {
+		if rt := &replayed[i]; rt.state == replayCalled {
+			out[rt.t.ID] = waitUntil(rt.t, rt.call, now)
+		}
+	}
+	// The replay and pos hold the same tickets: today's in a queue.
 	for id, p := range pos {
-		t := o.tickets[id]
-		if call, ok := calls[id]; ok {
-			out[id] = waitUntil(t, call, now)
-		} else {
-			out[id] = o.plainEstimate(t.ServiceID, p)
+		if _, ok := out[id]; !ok {
+			out[id] = o.plainEstimate(o.tickets[id].ServiceID, p)
 		}
 	}
 	return out
@@ -426,11 +460,12 @@ func (o *office) estimates(now time.Time, pos map[string]int) map[string]time.Du
 // estimatesNew is the expected wait of a ticket issued now, by service.
 func (o *office) estimatesNew(now time.Time) map[string]time.Duration {
 	ghosts := o.ghosts(now)
-	calls := o.replay(now, ghosts, nil)
+	replayed := o.replay(now, ghosts, nil)
+	replayed = replayed[len(replayed)-len(ghosts):]
 	out := map[string]time.Duration{}
-	for _, t := range ghosts {
-		if call, ok := calls[t.ID]; ok {
-			out[t.ServiceID] = waitUntil(t, call, now)
+	for i, t := range ghosts {
+		if rt := &replayed[i]; rt.state == replayCalled {
+			out[t.ServiceID] = waitUntil(t, rt.call, now)
 		} else {
 			out[t.ServiceID] = o.plainEstimate(t.ServiceID, o.queueLength(t.ServiceID, now)+1)
 		}

@@ -206,7 +206,13 @@ func TestReplayAgreesWithTheScan(t *testing.T) {
 		randomOffice(o, rng, now)
 		check := func(what string, ghosts []*domain.Ticket, stop *domain.Ticket) map[string]time.Time {
 			t.Helper()
-			got, want := o.replay(now, ghosts, stop), o.replayScan(now, ghosts, stop)
+			want := o.replayScan(now, ghosts, stop)
+			got := map[string]time.Time{}
+			for _, rt := range o.replay(now, ghosts, stop) {
+				if rt.state == replayCalled {
+					got[rt.t.ID] = rt.call
+				}
+			}
 			if len(got) != len(want) {
 				t.Fatalf("state %d, %s: %d tickets called, the scan calls %d", state, what, len(got), len(want))
 			}
