@@ -151,6 +151,9 @@ func (o *office) newReplay(now time.Time, ghosts []*domain.Ticket) *replayState 
 		r.windows.all = append(r.windows.all, replayWindow{w: w, op: op, free: o.freeAt(s, now)})
 	}
 	r.windows.init()
+	if len(r.windows.all) == 0 {
+		return r // no one calls: before opening, or everyone on a break
+	}
 
 	byService := map[string]int{}
 	var queued []int // tickets in each queue
