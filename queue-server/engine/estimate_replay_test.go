@@ -151,6 +151,9 @@ func randomOffice(o *office, rng *rand.Rand, now time.Time) {
 
 	today, yesterday := o.day(now), o.day(now.Add(-24*time.Hour))
 	n := rng.IntN(70)
+	if rng.IntN(10) == 0 {
+		n = 100 + rng.IntN(200) // queues longer than a word of places
+	}
 	numbersOf := rng.Perm(n)
 	for i := range n {
 		t := &domain.Ticket{ID: fmt.Sprintf("t%d", i), Number: fmt.Sprintf("N%03d", numbersOf[i]), Day: today,
