@@ -92,9 +92,9 @@ func TestEstimateSimulation(t *testing.T) {
 
 // BenchmarkEstimateCost measures what the replay costs in a large office:
 // 50 windows at work serving 10 services, 400 tickets waiting. It reports
-// issueTicket (one replay, up to the new ticket), the kiosk menu
-// (getLiveLoad: one replay per service) and the queue listing (one replay
-// for all).
+// issueTicket (two replays up to the new ticket: the estimate kept on it
+// and the one answered), the kiosk menu (getLiveLoad: one replay with a
+// ghost per service) and the queue listing (one replay for all).
 func BenchmarkEstimateCost(b *testing.B) {
 	f := newFixture(b)
 	sys := domain.System

@@ -74,11 +74,9 @@ type candidate struct {
 func (o *office) eligible(t *domain.Ticket, w *domain.Window, op *domain.Operator) (candidate, bool) {
 	c := candidate{t: t}
 	switch {
-	case t.TargetWindowID == w.ID || t.TargetOperatorID != "" && t.TargetOperatorID == op.ID:
+	case aimed(t, w, op):
 		c.targeted = true
-	case t.TargetWindowID != "" && o.active(t.TargetWindowID):
-		return c, false
-	case t.TargetOperatorID != "" && o.operatorActive(t.TargetOperatorID):
+	case o.awaited(t):
 		return c, false
 	}
 	c.weight = o.weight(w, op, t.ServiceID)
@@ -89,6 +87,18 @@ func (o *office) eligible(t *domain.Ticket, w *domain.Window, op *domain.Operato
 		c.weight = 1
 	}
 	return c, true
+}
+
+// aimed reports whether t was redirected to this very window or operator.
+func aimed(t *domain.Ticket, w *domain.Window, op *domain.Operator) bool {
+	return t.TargetWindowID == w.ID || t.TargetOperatorID != "" && t.TargetOperatorID == op.ID
+}
+
+// awaited reports whether the window or operator t is aimed at is at work,
+// so that no one else calls it.
+func (o *office) awaited(t *domain.Ticket) bool {
+	return t.TargetWindowID != "" && o.active(t.TargetWindowID) ||
+		t.TargetOperatorID != "" && o.operatorActive(t.TargetOperatorID)
 }
 
 // before is the call order: tickets aimed at this window or operator, then
