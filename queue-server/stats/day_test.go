@@ -68,7 +68,9 @@ func scriptedDay(o *office) []domain.Ticket {
 	o.clock("09:19:00")
 	o.call(o.op1, "w1", p4)
 	o.clock("09:20:00")
-	do(o, func(ch *domain.Changes) (domain.Ticket, error) { return e.PostponeTicket(o.op1, officeID, p4.ID, 10*time.Minute, ch) })
+	do(o, func(ch *domain.Changes) (domain.Ticket, error) {
+		return e.PostponeTicket(o.op1, officeID, p4.ID, 10*time.Minute, ch)
+	})
 	o.act(o.hall, p6, e.CancelTicket)
 	o.clock("09:25:00")
 	o.call(o.op1, "w1", p4)
@@ -92,7 +94,9 @@ func scriptedDay(o *office) []domain.Ticket {
 	o.call(o.op2, "w2", p5)
 	o.clock("09:50:00")
 	o.act(o.op2, p5, e.FinishTicket) // back to passport, for window 1
-	a := do(o, func(ch *domain.Changes) (domain.Ticket, error) { return e.CheckInAppointment(o.kiosk, officeID, ap.Code, ch) })
+	a := do(o, func(ch *domain.Changes) (domain.Ticket, error) {
+		return e.CheckInAppointment(o.kiosk, officeID, ap.Code, ch)
+	})
 	o.clock("09:50:30")
 	o.call(o.op2, "w2", r4)
 	o.call(o.op1, "w1", p5)
