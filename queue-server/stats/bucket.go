@@ -148,7 +148,10 @@ func (a *accumulator) flush(tx *bolt.Tx) error {
 		}
 		return a.Value < b.Value
 	})
-	var b *bolt.Bucket
+	var (
+		b *bolt.Bucket
+		m merger
+	)
 	for i, k := range keys {
 		if i == 0 || k.Office != keys[i-1].Office {
 			var err error
@@ -156,14 +159,16 @@ func (a *accumulator) flush(tx *bolt.Tx) error {
 				return fmt.Errorf("stats: bucket of office %q: %w", k.Office, err)
 			}
 		}
-		c := a.cells[k]
 		ck := cellKey(k)
-		if old := b.Get(ck); old != nil {
-			if err := addDecoded(c, old); err != nil {
-				return fmt.Errorf("%w (office %q, %q)", err, k.Office, ck)
-			}
+		old := b.Get(ck)
+		if old == nil {
+			old = emptyCell
 		}
-		if err := b.Put(ck, encode(c)); err != nil {
+		cell, err := m.merge(old, a.cells[k])
+		if err != nil {
+			return fmt.Errorf("%w (office %q, %q)", err, k.Office, ck)
+		}
+		if err := b.Put(ck, cell); err != nil {
 			return fmt.Errorf("stats: put cell of office %q: %w", k.Office, err)
 		}
 	}
