@@ -230,6 +230,35 @@ func addDecoded(c *Cell, raw []byte, w, sv *dense) error {
 	return nil
 }
 
+// decodeCell reads an encoded cell whole.
+func decodeCell(raw []byte) (Cell, error) {
+	var c Cell
+	if len(raw) == 0 || raw[0] != cellFormat {
+		return c, fmt.Errorf("stats: cell of unknown format")
+	}
+	r := reader{b: raw[1:]}
+	n, err := r.counters()
+	if err != nil {
+		return c, err
+	}
+	c.n = n
+	for _, h := range []*hist{&c.wait, &c.service} {
+		k, body := r.section()
+		it := pairs{r: reader{b: body}, left: k, last: -1}
+		for _, ok := it.peek(); ok; _, ok = it.peek() {
+			h.addBin(it.take())
+		}
+		if it.r.err != nil {
+			r.err = it.r.err
+		}
+	}
+	r.indicators(&c)
+	if r.err != nil {
+		return c, fmt.Errorf("stats: cell %w", r.err)
+	}
+	return c, nil
+}
+
 func (r *reader) counters() (n [nCounters]int64, err error) {
 	mask := r.uvarint()
 	if mask>>nCounters != 0 {

@@ -92,18 +92,19 @@ func Report(tx *bolt.Tx, q domain.StatsQuery) (domain.StatsReport, error) {
 		return s
 	}
 	periods := plan(from, to, q.By == domain.StatsByDay)
+	planned := make(map[string]period, len(periods))
+	for _, p := range periods {
+		planned[p.name] = p
+	}
 	for _, office := range q.OfficeIDs {
-		b := root.Bucket([]byte(office))
-		if b == nil {
-			continue
-		}
-		for _, p := range periods {
-			officeCell := cellKey(Key{Period: p.name, Dim: dimOffice})
-			if raw := b.Get(officeCell); raw != nil {
+		// visit adds one cell of a planned period to the total and rows.
+		visit := func(p period, dim, value string, raw []byte) error {
+			var into *sum
+			switch {
+			case dim == dimOffice:
 				if err := total.add(raw); err != nil {
-					return domain.StatsReport{}, fmt.Errorf("%w (office %q, %q)", err, office, officeCell)
+					return err
 				}
-				var into *sum
 				switch {
 				case q.By == domain.StatsByOffice:
 					into = row(office)
@@ -112,18 +113,32 @@ func Report(tx *bolt.Tx, q domain.StatsQuery) (domain.StatsReport, error) {
 				case q.By == domain.StatsByWeekday && !p.month:
 					into = row(isoWeekday(p.day))
 				}
-				if into != nil {
-					if err := into.add(raw); err != nil {
-						return domain.StatsReport{}, err
-					}
+			case dim == cellDim(q.By, p.month):
+				into = row(value)
+			}
+			if into == nil {
+				return nil
+			}
+			return into.add(raw)
+		}
+		if b := lookupSub(root, bucketCells, office); b != nil {
+			for _, p := range periods {
+				if err := readPeriod(b, p, cellDim(q.By, p.month), visit); err != nil {
+					return domain.StatsReport{}, fmt.Errorf("%w (office %q, %s)", err, office, p.name)
 				}
 			}
-			dim := cellDim(q.By, p.month)
-			if dim == "" {
-				continue
-			}
-			if err := addRange(b, cellKey(Key{Period: p.name, Dim: dim}), row); err != nil {
-				return domain.StatsReport{}, fmt.Errorf("%w (office %q, %s %s)", err, office, p.name, dim)
+		}
+		if pb := lookupSub(root, bucketPending, office); pb != nil {
+			err := pb.ForEach(func(_, v []byte) error {
+				return eachDelta(v, func(period, dim, value string, raw []byte) error {
+					if p, ok := planned[period]; ok {
+						return visit(p, dim, value, raw)
+					}
+					return nil
+				})
+			})
+			if err != nil {
+				return domain.StatsReport{}, fmt.Errorf("%w (office %q, pending)", err, office)
 			}
 		}
 	}
@@ -150,11 +165,21 @@ func cellDim(by domain.StatsDim, month bool) string {
 	return string(by)
 }
 
-// addRange adds every cell under prefix into the row named by the rest of its key.
-func addRange(b *bolt.Bucket, prefix []byte, row func(string) *sum) error {
+// readPeriod visits the office cell of p and, with dim set, the cells of
+// dim in p: one contiguous cursor range.
+func readPeriod(b *bolt.Bucket, p period, dim string, visit func(p period, dim, value string, raw []byte) error) error {
+	if raw := b.Get(cellKey(Key{Period: p.name, Dim: dimOffice})); raw != nil {
+		if err := visit(p, dimOffice, "", raw); err != nil {
+			return err
+		}
+	}
+	if dim == "" {
+		return nil
+	}
+	prefix := cellKey(Key{Period: p.name, Dim: dim})
 	c := b.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		if err := row(string(k[len(prefix):])).add(v); err != nil {
+		if err := visit(p, dim, string(k[len(prefix):]), v); err != nil {
 			return err
 		}
 	}
