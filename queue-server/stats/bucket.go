@@ -1,10 +1,13 @@
 package stats
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/talonqueue/talon/queue-server/domain"
@@ -81,12 +84,9 @@ func Apply(tx *bolt.Tx, events []domain.Event, zone Zone) error {
 	}
 	for _, keys := range acc.byOffice() {
 		office := keys[0].Office
-		pb, err := subBucket(root, bucketPending, office)
-		if err != nil {
-			return err
-		}
-		if pendingCount(pb) < pendingFlush-1 {
-			if err := pb.Put(pendingKey(pb), encodeEntry(keys, acc.cells)); err != nil {
+		first, last := pendingSpan(root, office)
+		if last-first+1 < pendingFlush {
+			if err := root.Put(pendingKey(root, office), encodeEntry(keys, acc.cells)); err != nil {
 				return fmt.Errorf("stats: pending deltas of office %q: %w", office, err)
 			}
 			for _, k := range keys {
@@ -101,61 +101,66 @@ func Apply(tx *bolt.Tx, events []domain.Event, zone Zone) error {
 	return acc.flush(root)
 }
 
-var (
-	bucketCells   = []byte("cells")
-	bucketPending = []byte("pending")
-)
-
-// subBucket returns root/name/office, created if missing.
-func subBucket(root *bolt.Bucket, name []byte, office string) (*bolt.Bucket, error) {
-	b, err := root.CreateBucketIfNotExists(name)
-	if err == nil {
-		b, err = b.CreateBucketIfNotExists([]byte(office))
-	}
-	if err != nil {
-		return nil, fmt.Errorf("stats: bucket %s of office %q: %w", name, office, err)
-	}
-	return b, nil
+// Pending entries are keys of the root bucket itself, beside the offices'
+// cell buckets: 0x00, the office, 0x00, a big-endian number from the
+// root's sequence. A nested bucket per office would add its pages to every
+// commit.
+func pendingPrefix(office string) []byte {
+	return append(append([]byte{0}, office...), 0)
 }
 
-func lookupSub(root *bolt.Bucket, name []byte, office string) *bolt.Bucket {
-	if b := root.Bucket(name); b != nil {
-		return b.Bucket([]byte(office))
+func pendingKey(root *bolt.Bucket, office string) []byte {
+	n, _ := root.NextSequence()
+	return binary.BigEndian.AppendUint64(pendingPrefix(office), n)
+}
+
+// pendingSpan returns the numbers of an office's first and last pending
+// entries; with other offices' commits in between, last-first+1 counts
+// more than there are, which only flushes sooner. No entries: 1, 0.
+func pendingSpan(root *bolt.Bucket, office string) (first, last uint64) {
+	prefix := pendingPrefix(office)
+	c := root.Cursor()
+	k, _ := c.Seek(prefix)
+	if !bytes.HasPrefix(k, prefix) || len(k) != len(prefix)+8 {
+		return 1, 0
+	}
+	first = binary.BigEndian.Uint64(k[len(prefix):])
+	k, _ = c.Seek(append(prefix[:len(prefix)-1:len(prefix)-1], 1)) // past the office's entries
+	if k == nil {
+		k, _ = c.Last()
+	} else {
+		k, _ = c.Prev()
+	}
+	last = binary.BigEndian.Uint64(k[len(k)-8:])
+	return first, last
+}
+
+// eachPending calls fn with each of an office's pending entries in order.
+func eachPending(root *bolt.Bucket, office string, fn func(k, v []byte) error) error {
+	prefix := pendingPrefix(office)
+	c := root.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if err := fn(k, v); err != nil {
+			return err
+		}
 	}
 	return nil
-}
-
-// Pending entries are keyed by a big-endian counter, so the first and last
-// keys give their number without reading them.
-func pendingKey(pb *bolt.Bucket) []byte {
-	n, _ := pb.NextSequence()
-	var k [8]byte
-	binary.BigEndian.PutUint64(k[:], n)
-	return k[:]
-}
-
-func pendingCount(pb *bolt.Bucket) int {
-	c := pb.Cursor()
-	first, _ := c.First()
-	last, _ := c.Last()
-	if len(first) != 8 || len(last) != 8 {
-		return 0
-	}
-	return int(binary.BigEndian.Uint64(last)-binary.BigEndian.Uint64(first)) + 1
 }
 
 // encodeEntry writes the deltas of keys, all of one office:
 // uvarint n, n × (period, dim, value, encoded cell), each uvarint length
 // and bytes.
 func encodeEntry(keys []Key, cells map[Key]*Cell) []byte {
-	var m merger
-	out := binary.AppendUvarint(nil, uint64(len(keys)))
+	out := binary.AppendUvarint(make([]byte, 0, 64*len(keys)), uint64(len(keys)))
+	var cell []byte
 	for _, k := range keys {
-		cell, _ := m.merge(emptyCell, cells[k]) // emptyCell is well formed
-		for _, f := range [][]byte{[]byte(k.Period), []byte(k.Dim), []byte(k.Value), cell} {
+		for _, f := range []string{k.Period, k.Dim, k.Value} {
 			out = binary.AppendUvarint(out, uint64(len(f)))
 			out = append(out, f...)
 		}
+		cell = appendCell(cell[:0], cells[k])
+		out = binary.AppendUvarint(out, uint64(len(cell)))
+		out = append(out, cell...)
 	}
 	return out
 }
@@ -192,9 +197,9 @@ func eachDelta(raw []byte, fn func(period, dim, value string, cell []byte) error
 
 // takePending moves an office's pending deltas into a and removes them.
 func (a *accumulator) takePending(root *bolt.Bucket, office string) error {
-	pending := root.Bucket(bucketPending)
-	pb := pending.Bucket([]byte(office))
-	err := pb.ForEach(func(_, v []byte) error {
+	var keys [][]byte
+	err := eachPending(root, office, func(k, v []byte) error {
+		keys = append(keys, k)
 		return eachDelta(v, func(period, dim, value string, raw []byte) error {
 			d, err := decodeCell(raw)
 			if err != nil {
@@ -207,8 +212,10 @@ func (a *accumulator) takePending(root *bolt.Bucket, office string) error {
 	if err != nil {
 		return fmt.Errorf("%w (office %q)", err, office)
 	}
-	if err := pending.DeleteBucket([]byte(office)); err != nil {
-		return fmt.Errorf("stats: pending deltas of office %q: %w", office, err)
+	for _, k := range keys {
+		if err := root.Delete(k); err != nil {
+			return fmt.Errorf("stats: pending deltas of office %q: %w", office, err)
+		}
 	}
 	return nil
 }
@@ -220,24 +227,20 @@ func Flush(tx *bolt.Tx) error {
 	if root == nil {
 		return errors.New("stats: no stats bucket in the data file")
 	}
-	pending := root.Bucket(bucketPending)
-	if pending == nil {
-		return nil
-	}
 	var offices []string
-	if err := pending.ForEachBucket(func(k []byte) error { offices = append(offices, string(k)); return nil }); err != nil {
-		return err
+	c := root.Cursor()
+	for k, _ := c.Seek([]byte{0}); k != nil && k[0] == 0; {
+		office, _, _ := bytes.Cut(k[1:], []byte{0})
+		offices = append(offices, string(office))
+		k, _ = c.Seek(append(append([]byte{0}, office...), 1))
 	}
 	var acc accumulator
 	for _, office := range offices {
 		if err := acc.takePending(root, office); err != nil {
 			return err
 		}
-		if err := acc.flush(root); err != nil {
-			return err
-		}
 	}
-	return nil
+	return acc.flush(root)
 }
 
 // Reset removes every office's statistics, before Rebuild folds the log again.
@@ -302,17 +305,9 @@ func (a *accumulator) byOffice() [][]Key {
 		keys = append(keys, k)
 	}
 	// Field by field is the byte order of cellKey: no field holds a zero byte.
-	sort.Slice(keys, func(i, j int) bool {
-		a, b := keys[i], keys[j]
-		switch {
-		case a.Office != b.Office:
-			return a.Office < b.Office
-		case a.Period != b.Period:
-			return a.Period < b.Period
-		case a.Dim != b.Dim:
-			return a.Dim < b.Dim
-		}
-		return a.Value < b.Value
+	slices.SortFunc(keys, func(a, b Key) int {
+		return cmp.Or(strings.Compare(a.Office, b.Office), strings.Compare(a.Period, b.Period),
+			strings.Compare(a.Dim, b.Dim), strings.Compare(a.Value, b.Value))
 	})
 	var out [][]Key
 	for i, k := range keys {
@@ -331,19 +326,18 @@ func (a *accumulator) flush(root *bolt.Bucket) error {
 	var m merger
 	for _, keys := range a.byOffice() {
 		office := keys[0].Office
-		b, err := subBucket(root, bucketCells, office)
+		b, err := root.CreateBucketIfNotExists([]byte(office))
 		if err != nil {
-			return err
+			return fmt.Errorf("stats: cells of office %q: %w", office, err)
 		}
 		for _, k := range keys {
 			ck := cellKey(k)
-			old := b.Get(ck)
-			if old == nil {
-				old = emptyCell
-			}
-			cell, err := m.merge(old, a.cells[k])
-			if err != nil {
-				return fmt.Errorf("%w (office %q, %q)", err, office, ck)
+			cell := appendCell(nil, a.cells[k])
+			if old := b.Get(ck); old != nil {
+				var err error
+				if cell, err = m.merge(old, a.cells[k]); err != nil {
+					return fmt.Errorf("%w (office %q, %q)", err, office, ck)
+				}
 			}
 			if err := b.Put(ck, cell); err != nil {
 				return fmt.Errorf("stats: put cell of office %q: %w", office, err)

@@ -13,15 +13,14 @@ const cellFormat = 1
 // report decodes tens of thousands of them in milliseconds):
 //
 //	format byte
-//	uvarint mask of the non-zero counters, bit i = counter i of Cell.field
+//	uvarint mask of the non-zero counters, bit i for counter i (cIssued…)
 //	varint per non-zero counter, in order
 //	wait histogram, then service histogram: uvarint n, uvarint length in
 //	  bytes, n × (uvarint gap from the previous non-empty bucket, the
 //	  first from -1; varint count)
 //	uvarint n, n × (uvarint length, indicator id, varint count, varint sum)
 //
-// emptyCell is the encoding of a cell with nothing in it.
-var emptyCell = []byte{cellFormat, 0, 0, 0, 0, 0, 0}
+// The encoding of given figures is always the same bytes.
 
 // merger adds deltas to encoded cells; its scratch is reused from cell to cell.
 type merger struct {
@@ -62,6 +61,25 @@ func (m *merger) merge(old []byte, d *Cell) ([]byte, error) {
 		return nil, fmt.Errorf("stats: cell %w", r.err)
 	}
 	return out, nil
+}
+
+// appendCell appends the encoding of c.
+func appendCell(out []byte, c *Cell) []byte {
+	out = append(out, cellFormat)
+	out = appendCounters(out, &c.n)
+	for _, h := range []hist{c.wait, c.service} {
+		var body []byte
+		prev := -1
+		for _, x := range h {
+			body = binary.AppendUvarint(body, uint64(int(x.b)-prev))
+			body = binary.AppendVarint(body, x.n)
+			prev = int(x.b)
+		}
+		out = binary.AppendUvarint(out, uint64(len(h)))
+		out = binary.AppendUvarint(out, uint64(len(body)))
+		out = append(out, body...)
+	}
+	return appendIndicators(out, c)
 }
 
 func appendCounters(out []byte, n *[nCounters]int64) []byte {

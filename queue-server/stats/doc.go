@@ -14,11 +14,11 @@
 // this package owns what is inside:
 //
 //	stats/
-//	  cells/<office>/<period> 0x00 <dim> 0x00 <value> -> Cell (varints, see encode)
-//	  pending/<office>/<n>    -> one commit's deltas   (n: uint64 big-endian)
+//	  <office>/<period> 0x00 <dim> 0x00 <value> -> Cell (varints, see merger.merge)
+//	  0x00 <office> 0x00 <n>  -> one commit's deltas, pending (n: uint64 big-endian)
 //
-// A commit appends its summed deltas to pending, and every 256th adds them
-// all to the cells (see pendingFlush); reports read both.
+// A commit appends its summed deltas as a pending entry, and about every
+// 256th adds them all to the cells (see pendingFlush); reports read both.
 //
 // period is an office-local day "2026-12-02" or month "2026-12"; every
 // delta goes to both. dim is office (value ""), service, purpose,

@@ -121,25 +121,23 @@ func Report(tx *bolt.Tx, q domain.StatsQuery) (domain.StatsReport, error) {
 			}
 			return into.add(raw)
 		}
-		if b := lookupSub(root, bucketCells, office); b != nil {
+		if b := root.Bucket([]byte(office)); b != nil {
 			for _, p := range periods {
 				if err := readPeriod(b, p, cellDim(q.By, p.month), visit); err != nil {
 					return domain.StatsReport{}, fmt.Errorf("%w (office %q, %s)", err, office, p.name)
 				}
 			}
 		}
-		if pb := lookupSub(root, bucketPending, office); pb != nil {
-			err := pb.ForEach(func(_, v []byte) error {
-				return eachDelta(v, func(period, dim, value string, raw []byte) error {
-					if p, ok := planned[period]; ok {
-						return visit(p, dim, value, raw)
-					}
-					return nil
-				})
+		err := eachPending(root, office, func(_, v []byte) error {
+			return eachDelta(v, func(period, dim, value string, raw []byte) error {
+				if p, ok := planned[period]; ok {
+					return visit(p, dim, value, raw)
+				}
+				return nil
 			})
-			if err != nil {
-				return domain.StatsReport{}, fmt.Errorf("%w (office %q, pending)", err, office)
-			}
+		})
+		if err != nil {
+			return domain.StatsReport{}, fmt.Errorf("%w (office %q, pending)", err, office)
 		}
 	}
 	rep := domain.StatsReport{Query: q, Total: total.metrics(), Rows: make([]domain.StatsRow, 0, len(rows))}
