@@ -324,15 +324,27 @@ func (r *reader) section() (uint64, []byte) {
 	return k, body
 }
 
-// hist adds a histogram section to d.
+// hist adds a histogram section to d: the innermost loop of a report.
 func (r *reader) hist(d *dense) {
 	k, body := r.section()
-	it := pairs{r: reader{b: body}, left: k, last: -1}
-	for _, ok := it.peek(); ok; _, ok = it.peek() {
-		b, n := it.take()
-		d[b] += n
-	}
-	if it.r.err != nil {
-		r.err = it.r.err
+	b := -1
+	for ; k > 0 && r.err == nil; k-- {
+		gap, n := binary.Uvarint(body)
+		if n <= 0 {
+			r.err = errShort
+			return
+		}
+		count, m := binary.Varint(body[n:])
+		if m <= 0 {
+			r.err = errShort
+			return
+		}
+		body = body[n+m:]
+		if gap == 0 || gap > histLen || b+int(gap) >= histLen {
+			r.err = errors.New("histogram bucket out of range")
+			return
+		}
+		b += int(gap)
+		d[b] += count
 	}
 }
