@@ -12,6 +12,7 @@ import (
 
 	"github.com/talonqueue/talon/queue-server/domain"
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 var bucketStats = []byte("stats")
@@ -245,7 +246,7 @@ func Flush(tx *bolt.Tx) error {
 
 // Reset removes every office's statistics, before Rebuild folds the log again.
 func Reset(tx *bolt.Tx) error {
-	if err := tx.DeleteBucket(bucketStats); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+	if err := tx.DeleteBucket(bucketStats); err != nil && !errors.Is(err, berrors.ErrBucketNotFound) {
 		return fmt.Errorf("stats: reset: %w", err)
 	}
 	return CreateBuckets(tx)
