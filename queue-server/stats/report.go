@@ -68,9 +68,10 @@ func plan(from, to time.Time, days bool) []period {
 	return out
 }
 
-// Report answers q from the cells in tx: months wholly inside the period
-// from month cells, the days at its edges from day cells. Rows come in key
-// order, their labels empty. An office without cells reports zeros.
+// Report answers q from the cells in tx and the pending deltas: months
+// wholly inside the period from month cells, the days at its edges from
+// day cells. Rows come in key order, their labels empty. An office without
+// cells reports zeros.
 func Report(tx *bolt.Tx, q domain.StatsQuery) (domain.StatsReport, error) {
 	if err := Validate(q); err != nil {
 		return domain.StatsReport{}, err
