@@ -18,6 +18,13 @@ func Validate(q domain.StatsQuery) error {
 	if len(q.OfficeIDs) == 0 {
 		return domain.Errorf(domain.CodeInvalid, "укажите хотя бы один офис")
 	}
+	seen := make(map[string]bool, len(q.OfficeIDs))
+	for _, id := range q.OfficeIDs {
+		if seen[id] {
+			return domain.Errorf(domain.CodeInvalid, "офис %q указан дважды", id)
+		}
+		seen[id] = true
+	}
 	known := false
 	for _, d := range domain.StatsDims {
 		known = known || d == q.By

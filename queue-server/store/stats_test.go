@@ -72,6 +72,7 @@ func TestStatsRefusesABadQuery(t *testing.T) {
 		{OfficeIDs: []string{testOffice}, From: "01.11.2026", To: "2026-11-30", By: domain.StatsByOffice},
 		{OfficeIDs: []string{testOffice}, From: "2026-11-30", To: "2026-11-01", By: domain.StatsByOffice},
 		{OfficeIDs: []string{testOffice}, From: "2016-11-01", To: "2026-11-30", By: domain.StatsByOffice},
+		{OfficeIDs: []string{testOffice, testOffice}, From: "2026-11-01", To: "2026-11-30", By: domain.StatsByOffice},
 	} {
 		if _, err := s.Stats(context.Background(), q); domain.ErrorCode(err) != domain.CodeInvalid {
 			t.Errorf("%+v: %v, want an invalid query", q, err)
