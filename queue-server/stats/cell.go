@@ -176,7 +176,7 @@ func (h *hist) add(d hist) {
 // of cells into one row.
 type dense [histLen]int64
 
-// quantile is the q-quantile (0 < q ≤ 1) by nearest rank, ceil(q·n), as the
+// quantile is the q-quantile (0 ≤ q ≤ 1; 0 is the minimum) by nearest rank, ceil(q·n), as the
 // lower edge of the bucket holding it, never above the exact maximum.
 func (h *dense) quantile(q float64, maxSeen int64) int64 {
 	var n int64

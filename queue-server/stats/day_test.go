@@ -174,7 +174,7 @@ func TestScriptedDay(t *testing.T) {
 	// 600+1200+300+600+600+120+600+300+300 = 4620.
 	total := domain.StatsMetrics{
 		Issued: 17, Served: 14, NoShow: 2, Cancelled: 2, Redirected: 2, Postponed: 1,
-		Waited: 15, WaitMeanSeconds: 832, WaitMedianSeconds: 690, WaitP90Seconds: 1860, WaitMaxSeconds: 2850,
+		Waited: 15, WaitMeanSeconds: 832, WaitMinSeconds: 60, WaitMedianSeconds: 690, WaitP90Seconds: 1860, WaitMaxSeconds: 2850,
 		WithinNorm: 9, OverNorm: 6, OverNormShare: 0.4,
 		ServiceCount: 14, ServiceMeanSeconds: 6900.0 / 14, ServiceP90Seconds: 600,
 		OpenSeconds: 10800, ServingSeconds: 7500, PausedSeconds: 600, IdleSeconds: 2700, TicketsPerOperatorHour: 14.0 / 3,
@@ -190,12 +190,12 @@ func TestScriptedDay(t *testing.T) {
 
 	rows(t, o.report(with(day, domain.StatsByService)), map[string]domain.StatsMetrics{
 		"pass": {Issued: 9, Served: 6, NoShow: 1, Cancelled: 1, Redirected: 2, Postponed: 1,
-			Waited: 7, WaitMeanSeconds: 5430.0 / 7, WaitMedianSeconds: 990, WaitP90Seconds: 1530, WaitMaxSeconds: 1530,
+			Waited: 7, WaitMeanSeconds: 5430.0 / 7, WaitMinSeconds: 60, WaitMedianSeconds: 990, WaitP90Seconds: 1530, WaitMaxSeconds: 1530,
 			WithinNorm: 3, OverNorm: 4, OverNormShare: 4.0 / 7,
 			ServiceCount: 6, ServiceMeanSeconds: 400, ServiceP90Seconds: 600,
 			RatingCount: 1, RatingMean: 3, Indicators: scores(domain.StatsIndicatorMean{IndicatorID: ind[0].ID, Count: 1, Mean: 3})},
 		"realty": {Issued: 8, Served: 8, NoShow: 1, Cancelled: 1,
-			Waited: 8, WaitMeanSeconds: 881.25, WaitMedianSeconds: 600, WaitP90Seconds: 2850, WaitMaxSeconds: 2850,
+			Waited: 8, WaitMeanSeconds: 881.25, WaitMinSeconds: 60, WaitMedianSeconds: 600, WaitP90Seconds: 2850, WaitMaxSeconds: 2850,
 			WithinNorm: 6, OverNorm: 2, OverNormShare: 0.25,
 			ServiceCount: 8, ServiceMeanSeconds: 562.5, ServiceP90Seconds: 1200,
 			RatingCount: 1, RatingMean: 4.5,
@@ -217,13 +217,13 @@ func TestScriptedDay(t *testing.T) {
 	// checked in at 09:50), the rest under the hour it happened in.
 	rows(t, o.report(with(day, domain.StatsByHour)), map[string]domain.StatsMetrics{
 		"09": {Issued: 11, Served: 8, NoShow: 1, Cancelled: 1, Redirected: 1, Postponed: 1,
-			Waited: 10, WaitMeanSeconds: 996, WaitMedianSeconds: 690, WaitP90Seconds: 1860, WaitMaxSeconds: 2850,
+			Waited: 10, WaitMeanSeconds: 996, WaitMinSeconds: 60, WaitMedianSeconds: 690, WaitP90Seconds: 1860, WaitMaxSeconds: 2850,
 			WithinNorm: 5, OverNorm: 5, OverNormShare: 0.5,
 			ServiceCount: 8, ServiceMeanSeconds: 525, ServiceP90Seconds: 1200,
 			OpenSeconds: 7200, ServingSeconds: 5250, PausedSeconds: 270, IdleSeconds: 1680, TicketsPerOperatorHour: 4,
 			RatingCount: 2, RatingMean: 4, Indicators: total.Indicators},
 		"10": {Issued: 6, Served: 6, NoShow: 1, Cancelled: 1, Redirected: 1,
-			Waited: 5, WaitMeanSeconds: 504, WaitMedianSeconds: 600, WaitP90Seconds: 990, WaitMaxSeconds: 990,
+			Waited: 5, WaitMeanSeconds: 504, WaitMinSeconds: 60, WaitMedianSeconds: 600, WaitP90Seconds: 990, WaitMaxSeconds: 990,
 			WithinNorm: 4, OverNorm: 1, OverNormShare: 0.2,
 			ServiceCount: 6, ServiceMeanSeconds: 450, ServiceP90Seconds: 600,
 			OpenSeconds: 3600, ServingSeconds: 2250, PausedSeconds: 330, IdleSeconds: 1020, TicketsPerOperatorHour: 6},
@@ -232,12 +232,12 @@ func TestScriptedDay(t *testing.T) {
 	// ticket redirected to realty waited and was served there as "submit".
 	rows(t, o.report(with(day, domain.StatsByPurpose)), map[string]domain.StatsMetrics{
 		"submit": {Issued: 9, Served: 8, NoShow: 1, Cancelled: 1, Redirected: 2, Postponed: 1,
-			Waited: 8, WaitMeanSeconds: 753.75, WaitMedianSeconds: 600, WaitP90Seconds: 1530, WaitMaxSeconds: 1530,
+			Waited: 8, WaitMeanSeconds: 753.75, WaitMinSeconds: 60, WaitMedianSeconds: 600, WaitP90Seconds: 1530, WaitMaxSeconds: 1530,
 			WithinNorm: 4, OverNorm: 4, OverNormShare: 0.5,
 			ServiceCount: 8, ServiceMeanSeconds: 412.5, ServiceP90Seconds: 600,
 			RatingCount: 1, RatingMean: 3, Indicators: scores(domain.StatsIndicatorMean{IndicatorID: ind[0].ID, Count: 1, Mean: 3})},
 		"consultation": {Issued: 8, Served: 6, NoShow: 1, Cancelled: 1,
-			Waited: 7, WaitMeanSeconds: 6450.0 / 7, WaitMedianSeconds: 690, WaitP90Seconds: 2850, WaitMaxSeconds: 2850,
+			Waited: 7, WaitMeanSeconds: 6450.0 / 7, WaitMinSeconds: 60, WaitMedianSeconds: 690, WaitP90Seconds: 2850, WaitMaxSeconds: 2850,
 			WithinNorm: 5, OverNorm: 2, OverNormShare: 2.0 / 7,
 			ServiceCount: 6, ServiceMeanSeconds: 600, ServiceP90Seconds: 1200,
 			RatingCount: 1, RatingMean: 4.5,

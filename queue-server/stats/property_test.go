@@ -431,7 +431,7 @@ func (fs facts) metrics() domain.StatsMetrics {
 	if n := int64(len(waits)); n > 0 {
 		m.Waited, m.WaitMaxSeconds = n, waits[n-1]
 		m.WaitMeanSeconds = float64(waitSum) / float64(n)
-		m.WaitMedianSeconds, m.WaitP90Seconds = quantile(waits, 0.5), quantile(waits, 0.9)
+		m.WaitMinSeconds, m.WaitMedianSeconds, m.WaitP90Seconds = edge(waits[0]), quantile(waits, 0.5), quantile(waits, 0.9)
 		m.OverNormShare = float64(m.OverNorm) / float64(n)
 		m.EstimateCount = n
 		m.EstimateMAESeconds = float64(absErr) / float64(n)

@@ -216,6 +216,7 @@ func (s *sum) metrics() domain.StatsMetrics {
 	}
 	if w := n[cWaited]; w > 0 {
 		m.WaitMeanSeconds = ratio(n[cWaitSum], w)
+		m.WaitMinSeconds = s.wait.quantile(0, n[cWaitMax])
 		m.WaitMedianSeconds = s.wait.quantile(0.5, n[cWaitMax])
 		m.WaitP90Seconds = s.wait.quantile(0.9, n[cWaitMax])
 		m.OverNormShare = ratio(n[cOverNorm], w)
