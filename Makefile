@@ -69,6 +69,8 @@ bench: modules ## print the performance numbers the issues ask for
 	@$(BENCH) -bench . -benchtime 2000x ./queue-server/queue | grep -E '^(Benchmark|ok|FAIL)'
 	@echo "== bbolt group commit, start-up load, a month read for the rating summary =="
 	@$(BENCH) -bench . ./queue-server/store | grep -E '^(Benchmark|ok|FAIL)'
+	@echo "== statistics: a year's report of a 50-window office (400,000 tickets) and of 100 such offices, cold and warm, ms per breakdown; what the rollups add to a commit (Apply µs, pages, fsynced commit p50/p99) =="
+	@$(BENCH) -bench . -benchtime 1x ./queue-server/stats | grep -E '^(Benchmark|ok|FAIL)'
 	@echo "== outbox: commit-to-delivery delay p50/p99 and throughput with a healthy receiver, backlog of 10,000 drained =="
 	@$(BENCH) -bench . -benchtime 1x ./queue-server/outbox | grep -E '^(Benchmark|ok|FAIL)'
 	@echo "== wait printed on the ticket against the real wait over simulated office days (mean absolute error, share within ±5 min, mean signed error, the plain formula's); the estimate's cost with 50 windows and 400 waiting =="

@@ -5,6 +5,7 @@
 //	queue-server create-admin --data DIR --login NAME --password SECRET
 //	queue-server restore --from BACKUP --data DIR
 //	queue-server journal verify --data DIR
+//	queue-server stats rebuild --data DIR
 //
 // where TLS is one of
 //
@@ -57,6 +58,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return restore(ctx, args[1:], getenv, stdout, stderr)
 		case "journal":
 			return journalCommand(ctx, args[1:], getenv, stdout, stderr)
+		case "stats":
+			return statsCommand(ctx, args[1:], getenv, stdout, stderr)
 		}
 	}
 	return serve(ctx, args, getenv, stdout, stderr)

@@ -38,8 +38,9 @@ type StatsQuery struct {
 // Service times run from the start of service (or the call) to the finish
 // and count under the finish. Operator times come from closed window
 // sessions only: a session still open counts when it closes (live figures
-// come from the live load). Quantiles are exact to the histogram's step: 5 s
-// below 10 minutes, 30 s below an hour, 5 minutes below 4 hours.
+// come from the live load). Quantiles and the minimum wait are exact to the
+// histogram's step (the step's lower edge): 5 s below 10 minutes, 30 s
+// below an hour, 5 minutes below 4 hours; the maximum is exact.
 type StatsMetrics struct {
 	Issued     int64 `json:"issued"`
 	Served     int64 `json:"served"`
@@ -50,6 +51,7 @@ type StatsMetrics struct {
 
 	Waited            int64   `json:"waited"`
 	WaitMeanSeconds   float64 `json:"wait_mean_seconds"`
+	WaitMinSeconds    int64   `json:"wait_min_seconds"`
 	WaitMedianSeconds int64   `json:"wait_median_seconds"`
 	WaitP90Seconds    int64   `json:"wait_p90_seconds"`
 	WaitMaxSeconds    int64   `json:"wait_max_seconds"`

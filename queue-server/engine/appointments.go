@@ -238,10 +238,11 @@ func (e *Engine) CheckInAppointment(a domain.Actor, officeID, code string, ch *d
 	t.AppointmentID, t.AppointmentAt = ap.ID, ptr(ap.Start)
 	ap.Status, ap.TicketID = domain.AppointmentCheckedIn, t.ID
 	o.putAppointment(ap)
-	t.IssueEstimateSeconds = o.view(t, now).EstimatedWaitSeconds
+	v := o.view(t, now)
+	t.IssueEstimateSeconds = v.EstimatedWaitSeconds
 	o.ticketEvent(ch, a, t, domain.EventTicketIssued, domain.ActionIssue, now)
 	e.appointmentEvent(o, a, ap, domain.EventAppointmentCheckedIn, now, ch)
-	return issued(a, o.view(t, now)), nil
+	return issued(a, o.viewAt(t, v.Position, time.Duration(v.EstimatedWaitSeconds)*time.Second)), nil
 }
 
 // spentAppointment explains why a code that is not booked does not check in:

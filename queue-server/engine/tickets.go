@@ -166,9 +166,12 @@ func (e *Engine) IssueTicket(a domain.Actor, officeID string, req domain.IssueRe
 		o.idem[day+"/"+req.IdempotencyKey] = idemEntry{ticketID: t.ID, serviceID: s.ID}
 		ch.Idempotency = append(ch.Idempotency, domain.IdempotencyKey{OfficeID: officeID, Key: req.IdempotencyKey, Day: day, TicketID: t.ID})
 	}
-	t.IssueEstimateSeconds = o.view(t, now).EstimatedWaitSeconds
+	// The estimate printed on the ticket is stamped on it, for the report
+	// of how good estimates are; the place in the queue is counted once.
+	v := o.view(t, now)
+	t.IssueEstimateSeconds = v.EstimatedWaitSeconds
 	o.ticketEvent(ch, a, t, domain.EventTicketIssued, domain.ActionIssue, now)
-	return issued(a, o.view(t, now)), nil
+	return issued(a, o.viewAt(t, v.Position, time.Duration(v.EstimatedWaitSeconds)*time.Second)), nil
 }
 
 // Idempotent runs act, a ticket action, once per request key and office

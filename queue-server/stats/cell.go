@@ -24,121 +24,77 @@ type Key struct {
 	Office, Period, Dim, Value string
 }
 
-// Cell holds the counters of one Key. Only integers, so that cells merge
-// exactly in any order and a rebuild gives the same bytes.
+// Counters of a cell, in the order of their encoding. A new counter goes
+// at the end: cells on disk name theirs by position.
+const (
+	cIssued = iota
+	cServed
+	cNoShow
+	cCancelled
+	cRedirected
+	cPostponed
+	cWaited
+	cWaitSum
+	cWaitMax // merges by maximum
+	cWithinNorm
+	cOverNorm
+	cServiceCount
+	cServiceSum
+	cServiceMax // merges by maximum
+	cOpenSec
+	cServingSec
+	cPausedSec
+	cEstimateCount
+	cEstimateAbsErrSum
+	cEstimateWithin5
+	cRatingCount // ratings with at least one answer
+	cScoreCount  // their answers
+	cScoreSum
+	nCounters
+)
+
+// Cell holds the figures of one Key: integer counters, histograms of waits
+// and service times, and the scores per rating indicator. Only integers,
+// so cells merge exactly in any order and a rebuild writes the same bytes.
+// Reports read them through Report.
 type Cell struct {
-	Issued, Served, NoShow, Cancelled, Redirected, Postponed int64
-
-	Waited, WaitSum, WaitMax, WithinNorm, OverNorm int64
-	WaitHist                                       Hist
-
-	ServiceCount, ServiceSum, ServiceMax int64
-	ServiceHist                          Hist
-
-	OpenSec, ServingSec, PausedSec int64
-
-	EstimateCount, EstimateAbsErrSum, EstimateWithin5 int64
-
-	// RatingCount counts ratings with answers; ScoreCount and ScoreSum
-	// their answers, Indicators the same per indicator id.
-	RatingCount, ScoreCount, ScoreSum int64
-	Indicators                        map[string]Score
+	n             [nCounters]int64
+	wait, service hist
+	indicators    map[string]score
 }
 
-// Score is the count and sum of one indicator's scores.
-type Score struct{ Count, Sum int64 }
-
-// nCounters is the number of int64 counters field reaches.
-const nCounters = 23
-
-// field returns counter i of c, in the fixed order of the encoding;
-// isMax tells the counters that merge by maximum.
-func (c *Cell) field(i int) (v *int64, isMax bool) {
-	switch i {
-	case 0:
-		return &c.Issued, false
-	case 1:
-		return &c.Served, false
-	case 2:
-		return &c.NoShow, false
-	case 3:
-		return &c.Cancelled, false
-	case 4:
-		return &c.Redirected, false
-	case 5:
-		return &c.Postponed, false
-	case 6:
-		return &c.Waited, false
-	case 7:
-		return &c.WaitSum, false
-	case 8:
-		return &c.WaitMax, true
-	case 9:
-		return &c.WithinNorm, false
-	case 10:
-		return &c.OverNorm, false
-	case 11:
-		return &c.ServiceCount, false
-	case 12:
-		return &c.ServiceSum, false
-	case 13:
-		return &c.ServiceMax, true
-	case 14:
-		return &c.OpenSec, false
-	case 15:
-		return &c.ServingSec, false
-	case 16:
-		return &c.PausedSec, false
-	case 17:
-		return &c.EstimateCount, false
-	case 18:
-		return &c.EstimateAbsErrSum, false
-	case 19:
-		return &c.EstimateWithin5, false
-	case 20:
-		return &c.RatingCount, false
-	case 21:
-		return &c.ScoreCount, false
-	case 22:
-		return &c.ScoreSum, false
-	}
-	return nil, false
-}
+type score struct{ count, sum int64 }
 
 // Add merges d into c.
 func (c *Cell) Add(d *Cell) {
-	for i := range nCounters {
-		v, isMax := c.field(i)
-		w, _ := d.field(i)
-		addCounter(v, *w, isMax)
-	}
-	c.WaitHist.Add(d.WaitHist)
-	c.ServiceHist.Add(d.ServiceHist)
-	for id, s := range d.Indicators {
+	c.addCounters(&d.n)
+	c.wait.add(d.wait)
+	c.service.add(d.service)
+	for id, s := range d.indicators {
 		c.addScore(id, s)
 	}
 }
 
-func addCounter(v *int64, w int64, isMax bool) {
-	if isMax {
-		*v = max(*v, w)
-	} else {
-		*v += w
+func (c *Cell) addCounters(n *[nCounters]int64) {
+	wm, sm := max(c.n[cWaitMax], n[cWaitMax]), max(c.n[cServiceMax], n[cServiceMax])
+	for i := range c.n {
+		c.n[i] += n[i]
 	}
+	c.n[cWaitMax], c.n[cServiceMax] = wm, sm
 }
 
-func (c *Cell) addScore(id string, s Score) {
-	if c.Indicators == nil {
-		c.Indicators = map[string]Score{}
+func (c *Cell) addScore(id string, s score) {
+	if c.indicators == nil {
+		c.indicators = map[string]score{}
 	}
-	old := c.Indicators[id]
-	c.Indicators[id] = Score{Count: old.Count + s.Count, Sum: old.Sum + s.Sum}
+	old := c.indicators[id]
+	c.indicators[id] = score{count: old.count + s.count, sum: old.sum + s.sum}
 }
 
 // indicatorIDs returns the indicator ids in order, for a stable encoding.
 func (c *Cell) indicatorIDs() []string {
-	ids := make([]string, 0, len(c.Indicators))
-	for id := range c.Indicators {
+	ids := make([]string, 0, len(c.indicators))
+	for id := range c.indicators {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
@@ -153,10 +109,6 @@ const (
 	histCoarse = histMid + 10800/300
 	histLen    = histCoarse + 1 // with the overflow bucket
 )
-
-// Hist counts durations by bucket; nil is empty. Counts are dense in
-// memory and sparse on disk.
-type Hist []int64
 
 func bucket(s int64) int {
 	switch {
@@ -185,30 +137,48 @@ func lowerEdge(b int) int64 {
 	return 14400
 }
 
-// Observe counts one duration of s seconds.
-func (h *Hist) Observe(s int64) {
-	if *h == nil {
-		*h = make(Hist, histLen)
-	}
-	(*h)[bucket(s)]++
+// hist counts durations by bucket, sparse: the non-empty buckets in
+// order. A commit's deltas hold one bucket and a stored cell a few dozen.
+type hist []bin
+
+type bin struct {
+	b int32
+	n int64
 }
 
-// Add merges d into h.
-func (h *Hist) Add(d Hist) {
-	if d == nil {
-		return
+func (h *hist) observe(s int64) { h.addBin(bucket(s), 1) }
+
+// addBin adds n to bucket b; buckets mostly arrive in order, so the
+// search usually ends at the tail.
+func (h *hist) addBin(b int, n int64) {
+	bins := *h
+	i := len(bins)
+	if i > 0 && int(bins[i-1].b) >= b {
+		i = sort.Search(len(bins), func(j int) bool { return int(bins[j].b) >= b })
+		if int(bins[i].b) == b {
+			bins[i].n += n
+			return
+		}
 	}
-	if *h == nil {
-		*h = make(Hist, histLen)
-	}
-	for i, n := range d {
-		(*h)[i] += n
+	bins = append(bins, bin{})
+	copy(bins[i+1:], bins[i:])
+	bins[i] = bin{b: int32(b), n: n}
+	*h = bins
+}
+
+func (h *hist) add(d hist) {
+	for _, x := range d {
+		h.addBin(int(x.b), x.n)
 	}
 }
 
-// Quantile is the q-quantile (0 < q ≤ 1) by nearest rank, ceil(q·n), as the
+// dense counts durations by bucket, all of them: a report adds thousands
+// of cells into one row.
+type dense [histLen]int64
+
+// quantile is the q-quantile (0 ≤ q ≤ 1; 0 is the minimum) by nearest rank, ceil(q·n), as the
 // lower edge of the bucket holding it, never above the exact maximum.
-func (h Hist) Quantile(q float64, maxSeen int64) int64 {
+func (h *dense) quantile(q float64, maxSeen int64) int64 {
 	var n int64
 	for _, c := range h {
 		n += c

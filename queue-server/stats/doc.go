@@ -9,11 +9,16 @@
 // configuration became since. Cells hold integers only and merge exactly.
 //
 // The store owns the file and creates the bucket in a migration
-// (CreateBuckets), calls Apply inside its commit and Report inside a read;
+// (CreateBuckets), calls Apply inside its commit, Report inside a read and
+// Reset and Rebuild to recompute everything from the log;
 // this package owns what is inside:
 //
 //	stats/
-//	  <office>/<period> 0x00 <dim> 0x00 <value> -> Cell (varints, see encode)
+//	  <office>/<period> 0x00 <dim> 0x00 <value> -> Cell (varints, see merger.merge)
+//	  0x00 <office> 0x00 <n>  -> one commit's deltas, pending (n: uint64 big-endian)
+//
+// A commit appends its summed deltas as a pending entry, and about every
+// 256th adds them all to the cells (see pendingFlush); reports read both.
 //
 // period is an office-local day "2026-12-02" or month "2026-12"; every
 // delta goes to both. dim is office (value ""), service, purpose,

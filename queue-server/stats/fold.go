@@ -52,10 +52,10 @@ func Fold(e domain.Event, loc *time.Location, add func(Key, *Cell)) {
 		if s := e.Session; s != nil {
 			w := where{operator: s.OperatorID, window: s.WindowID}
 			if s.EndedPauseFrom != nil {
-				f.span(*s.EndedPauseFrom, e.At, w, func(c *Cell, sec int64) { c.PausedSec = sec })
+				f.span(*s.EndedPauseFrom, e.At, w, func(c *Cell, sec int64) { c.n[cPausedSec] = sec })
 			}
 			if e.Type == domain.EventWindowClosed && s.OpenedAt != nil {
-				f.span(*s.OpenedAt, e.At, w, func(c *Cell, sec int64) { c.OpenSec = sec })
+				f.span(*s.OpenedAt, e.At, w, func(c *Cell, sec int64) { c.n[cOpenSec] = sec })
 			}
 		}
 	case domain.EventTicketRated:
@@ -148,7 +148,7 @@ func (f folder) ticket(e domain.Event, t *domain.Ticket) {
 	var c Cell
 	switch e.Type {
 	case domain.EventTicketIssued:
-		c.Issued = 1
+		c.n[cIssued] = 1
 	case domain.EventTicketCalled:
 		if t.FirstCalledAt != nil && t.FirstCalledAt.Equal(e.At) {
 			f.wait(t)
@@ -156,20 +156,20 @@ func (f folder) ticket(e domain.Event, t *domain.Ticket) {
 		return
 	case domain.EventTicketFinished, domain.EventTicketReturnedToOrigin:
 		s := int64(max(t.ServiceSeconds, 0))
-		c.Served, c.ServiceCount, c.ServiceSum, c.ServiceMax = 1, 1, s, s
-		c.ServiceHist.Observe(s)
+		c.n[cServed], c.n[cServiceCount], c.n[cServiceSum], c.n[cServiceMax] = 1, 1, s, s
+		c.service.observe(s)
 	case domain.EventTicketNoShow:
-		c.NoShow = 1
+		c.n[cNoShow] = 1
 	case domain.EventTicketPostponed:
-		c.Postponed = 1
+		c.n[cPostponed] = 1
 	case domain.EventTicketRedirected:
-		c.Redirected = 1
+		c.n[cRedirected] = 1
 	case domain.EventTicketCancelled:
-		c.Cancelled = 1
+		c.n[cCancelled] = 1
 	}
 	f.at(e.At, w, &c)
 	if atWindow && t.CalledAt != nil {
-		f.span(*t.CalledAt, e.At, where{operator: t.OperatorID, window: t.WindowID}, func(c *Cell, sec int64) { c.ServingSec = sec })
+		f.span(*t.CalledAt, e.At, where{operator: t.OperatorID, window: t.WindowID}, func(c *Cell, sec int64) { c.n[cServingSec] = sec })
 	}
 }
 
@@ -180,20 +180,21 @@ func (f folder) wait(t *domain.Ticket) {
 	if norm <= 0 { // a ticket called before norms were stamped
 		norm = domain.DefaultWaitNormMinutes * 60
 	}
-	c := Cell{Waited: 1, WaitSum: s, WaitMax: s, EstimateCount: 1}
-	c.WaitHist.Observe(s)
+	var c Cell
+	c.n[cWaited], c.n[cWaitSum], c.n[cWaitMax], c.n[cEstimateCount] = 1, s, s, 1
+	c.wait.observe(s)
 	if s <= norm {
-		c.WithinNorm = 1
+		c.n[cWithinNorm] = 1
 	} else {
-		c.OverNorm = 1
+		c.n[cOverNorm] = 1
 	}
 	miss := int64(t.IssueEstimateSeconds) - s
 	if miss < 0 {
 		miss = -miss
 	}
-	c.EstimateAbsErrSum = miss
+	c.n[cEstimateAbsErrSum] = miss
 	if miss <= within5 {
-		c.EstimateWithin5 = 1
+		c.n[cEstimateWithin5] = 1
 	}
 	f.at(t.CreatedAt, where{service: t.ServiceID, purpose: t.Purpose}, &c)
 }
@@ -204,13 +205,13 @@ func (f folder) rating(r *domain.Rating) {
 		if a.Score < 1 || a.Score > 5 {
 			continue
 		}
-		c.ScoreCount++
-		c.ScoreSum += int64(a.Score)
-		c.addScore(a.IndicatorID, Score{Count: 1, Sum: int64(a.Score)})
+		c.n[cScoreCount]++
+		c.n[cScoreSum] += int64(a.Score)
+		c.addScore(a.IndicatorID, score{count: 1, sum: int64(a.Score)})
 	}
-	if c.ScoreCount == 0 {
+	if c.n[cScoreCount] == 0 {
 		return
 	}
-	c.RatingCount = 1
+	c.n[cRatingCount] = 1
 	f.at(r.ServedAt, where{service: r.ServiceID, purpose: r.Purpose, operator: r.OperatorID, window: r.WindowID}, &c)
 }

@@ -18,6 +18,13 @@ func Validate(q domain.StatsQuery) error {
 	if len(q.OfficeIDs) == 0 {
 		return domain.Errorf(domain.CodeInvalid, "укажите хотя бы один офис")
 	}
+	seen := make(map[string]bool, len(q.OfficeIDs))
+	for _, id := range q.OfficeIDs {
+		if seen[id] {
+			return domain.Errorf(domain.CodeInvalid, "офис %q указан дважды", id)
+		}
+		seen[id] = true
+	}
 	known := false
 	for _, d := range domain.StatsDims {
 		known = known || d == q.By
@@ -68,9 +75,10 @@ func plan(from, to time.Time, days bool) []period {
 	return out
 }
 
-// Report answers q from the cells in tx: months wholly inside the period
-// from month cells, the days at its edges from day cells. Rows come in key
-// order, their labels empty. An office without cells reports zeros.
+// Report answers q from the cells in tx and the pending deltas: months
+// wholly inside the period from month cells, the days at its edges from
+// day cells. Rows come in key order, their labels empty. An office without
+// cells reports zeros.
 func Report(tx *bolt.Tx, q domain.StatsQuery) (domain.StatsReport, error) {
 	if err := Validate(q); err != nil {
 		return domain.StatsReport{}, err
@@ -81,29 +89,30 @@ func Report(tx *bolt.Tx, q domain.StatsQuery) (domain.StatsReport, error) {
 	if root == nil {
 		return domain.StatsReport{}, fmt.Errorf("stats: no stats bucket in the data file")
 	}
-	var total Cell
-	rows := map[string]*Cell{}
-	row := func(key string) *Cell {
-		c := rows[key]
-		if c == nil {
-			c = &Cell{}
-			rows[key] = c
+	var total sum
+	rows := map[string]*sum{}
+	row := func(key string) *sum {
+		s := rows[key]
+		if s == nil {
+			s = &sum{}
+			rows[key] = s
 		}
-		return c
+		return s
 	}
 	periods := plan(from, to, q.By == domain.StatsByDay)
+	planned := make(map[string]period, len(periods))
+	for _, p := range periods {
+		planned[p.name] = p
+	}
 	for _, office := range q.OfficeIDs {
-		b := root.Bucket([]byte(office))
-		if b == nil {
-			continue
-		}
-		for _, p := range periods {
-			officeCell := cellKey(Key{Period: p.name, Dim: dimOffice})
-			if raw := b.Get(officeCell); raw != nil {
-				if err := addDecoded(&total, raw); err != nil {
-					return domain.StatsReport{}, fmt.Errorf("%w (office %q, %q)", err, office, officeCell)
+		// visit adds one cell of a planned period to the total and rows.
+		visit := func(p period, dim, value string, raw []byte) error {
+			var into *sum
+			switch {
+			case dim == dimOffice:
+				if err := total.add(raw); err != nil {
+					return err
 				}
-				var into *Cell
 				switch {
 				case q.By == domain.StatsByOffice:
 					into = row(office)
@@ -112,24 +121,36 @@ func Report(tx *bolt.Tx, q domain.StatsQuery) (domain.StatsReport, error) {
 				case q.By == domain.StatsByWeekday && !p.month:
 					into = row(isoWeekday(p.day))
 				}
-				if into != nil {
-					if err := addDecoded(into, raw); err != nil {
-						return domain.StatsReport{}, err
-					}
+			case dim == cellDim(q.By, p.month):
+				into = row(value)
+			}
+			if into == nil {
+				return nil
+			}
+			return into.add(raw)
+		}
+		if b := root.Bucket([]byte(office)); b != nil {
+			for _, p := range periods {
+				if err := readPeriod(b, p, cellDim(q.By, p.month), visit); err != nil {
+					return domain.StatsReport{}, fmt.Errorf("%w (office %q, %s)", err, office, p.name)
 				}
 			}
-			dim := cellDim(q.By, p.month)
-			if dim == "" {
-				continue
-			}
-			if err := addRange(b, cellKey(Key{Period: p.name, Dim: dim}), row); err != nil {
-				return domain.StatsReport{}, fmt.Errorf("%w (office %q, %s %s)", err, office, p.name, dim)
-			}
+		}
+		err := eachPending(root, office, func(_, v []byte) error {
+			return eachDelta(v, func(period, dim, value string, raw []byte) error {
+				if p, ok := planned[period]; ok {
+					return visit(p, dim, value, raw)
+				}
+				return nil
+			})
+		})
+		if err != nil {
+			return domain.StatsReport{}, fmt.Errorf("%w (office %q, pending)", err, office)
 		}
 	}
-	rep := domain.StatsReport{Query: q, Total: Metrics(&total), Rows: make([]domain.StatsRow, 0, len(rows))}
-	for k, c := range rows {
-		rep.Rows = append(rep.Rows, domain.StatsRow{Key: k, Metrics: Metrics(c)})
+	rep := domain.StatsReport{Query: q, Total: total.metrics(), Rows: make([]domain.StatsRow, 0, len(rows))}
+	for k, s := range rows {
+		rep.Rows = append(rep.Rows, domain.StatsRow{Key: k, Metrics: s.metrics()})
 	}
 	sort.Slice(rep.Rows, func(i, j int) bool { return rep.Rows[i].Key < rep.Rows[j].Key })
 	return rep, nil
@@ -150,54 +171,74 @@ func cellDim(by domain.StatsDim, month bool) string {
 	return string(by)
 }
 
-// addRange adds every cell under prefix into the row named by the rest of its key.
-func addRange(b *bolt.Bucket, prefix []byte, row func(string) *Cell) error {
+// readPeriod visits the office cell of p and, with dim set, the cells of
+// dim in p: one contiguous cursor range.
+func readPeriod(b *bolt.Bucket, p period, dim string, visit func(p period, dim, value string, raw []byte) error) error {
+	if raw := b.Get(cellKey(Key{Period: p.name, Dim: dimOffice})); raw != nil {
+		if err := visit(p, dimOffice, "", raw); err != nil {
+			return err
+		}
+	}
+	if dim == "" {
+		return nil
+	}
+	prefix := cellKey(Key{Period: p.name, Dim: dim})
 	c := b.Cursor()
 	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		if err := addDecoded(row(string(k[len(prefix):])), v); err != nil {
+		if err := visit(p, dim, string(k[len(prefix):]), v); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// Metrics computes a report's figures from summed counters.
-func Metrics(c *Cell) domain.StatsMetrics {
+// sum adds up the cells of a report row, its histograms dense.
+type sum struct {
+	c             Cell
+	wait, service dense
+}
+
+func (s *sum) add(raw []byte) error { return addDecoded(&s.c, raw, &s.wait, &s.service) }
+
+// metrics computes a row's figures from its summed counters.
+func (s *sum) metrics() domain.StatsMetrics {
+	n := &s.c.n
 	m := domain.StatsMetrics{
-		Issued: c.Issued, Served: c.Served, NoShow: c.NoShow, Cancelled: c.Cancelled, Redirected: c.Redirected, Postponed: c.Postponed,
-		Waited: c.Waited, WaitMaxSeconds: c.WaitMax, WithinNorm: c.WithinNorm, OverNorm: c.OverNorm,
-		ServiceCount:   c.ServiceCount,
-		OpenSeconds:    c.OpenSec,
-		ServingSeconds: c.ServingSec,
-		PausedSeconds:  c.PausedSec,
-		IdleSeconds:    max(c.OpenSec-c.ServingSec-c.PausedSec, 0),
-		EstimateCount:  c.EstimateCount,
-		RatingCount:    c.RatingCount,
+		Issued: n[cIssued], Served: n[cServed], NoShow: n[cNoShow], Cancelled: n[cCancelled], Redirected: n[cRedirected], Postponed: n[cPostponed],
+		Waited: n[cWaited], WaitMaxSeconds: n[cWaitMax], WithinNorm: n[cWithinNorm], OverNorm: n[cOverNorm],
+		ServiceCount:   n[cServiceCount],
+		OpenSeconds:    n[cOpenSec],
+		ServingSeconds: n[cServingSec],
+		PausedSeconds:  n[cPausedSec],
+		IdleSeconds:    max(n[cOpenSec]-n[cServingSec]-n[cPausedSec], 0),
+		EstimateCount:  n[cEstimateCount],
+		RatingCount:    n[cRatingCount],
 	}
-	if c.Waited > 0 {
-		m.WaitMeanSeconds = ratio(c.WaitSum, c.Waited)
-		m.WaitMedianSeconds = c.WaitHist.Quantile(0.5, c.WaitMax)
-		m.WaitP90Seconds = c.WaitHist.Quantile(0.9, c.WaitMax)
-		m.OverNormShare = ratio(c.OverNorm, c.Waited)
+	if w := n[cWaited]; w > 0 {
+		m.WaitMeanSeconds = ratio(n[cWaitSum], w)
+		m.WaitMinSeconds = s.wait.quantile(0, n[cWaitMax])
+		m.WaitMedianSeconds = s.wait.quantile(0.5, n[cWaitMax])
+		m.WaitP90Seconds = s.wait.quantile(0.9, n[cWaitMax])
+		m.OverNormShare = ratio(n[cOverNorm], w)
 	}
-	if c.ServiceCount > 0 {
-		m.ServiceMeanSeconds = ratio(c.ServiceSum, c.ServiceCount)
-		m.ServiceP90Seconds = c.ServiceHist.Quantile(0.9, c.ServiceMax)
+	if k := n[cServiceCount]; k > 0 {
+		m.ServiceMeanSeconds = ratio(n[cServiceSum], k)
+		m.ServiceP90Seconds = s.service.quantile(0.9, n[cServiceMax])
 	}
-	if c.OpenSec > 0 {
-		m.TicketsPerOperatorHour = ratio(c.Served*3600, c.OpenSec)
+	if n[cOpenSec] > 0 {
+		m.TicketsPerOperatorHour = ratio(n[cServed]*3600, n[cOpenSec])
 	}
-	if c.EstimateCount > 0 {
-		m.EstimateMAESeconds = ratio(c.EstimateAbsErrSum, c.EstimateCount)
-		m.EstimateWithin5Share = ratio(c.EstimateWithin5, c.EstimateCount)
+	if k := n[cEstimateCount]; k > 0 {
+		m.EstimateMAESeconds = ratio(n[cEstimateAbsErrSum], k)
+		m.EstimateWithin5Share = ratio(n[cEstimateWithin5], k)
 	}
-	if c.ScoreCount > 0 {
-		m.RatingMean = ratio(c.ScoreSum, c.ScoreCount)
+	if n[cScoreCount] > 0 {
+		m.RatingMean = ratio(n[cScoreSum], n[cScoreCount])
 	}
-	for _, id := range c.indicatorIDs() {
-		s := c.Indicators[id]
-		if s.Count > 0 {
-			m.Indicators = append(m.Indicators, domain.StatsIndicatorMean{IndicatorID: id, Count: s.Count, Mean: ratio(s.Sum, s.Count)})
+	for _, id := range s.c.indicatorIDs() {
+		sc := s.c.indicators[id]
+		if sc.count > 0 {
+			m.Indicators = append(m.Indicators, domain.StatsIndicatorMean{IndicatorID: id, Count: sc.count, Mean: ratio(sc.sum, sc.count)})
 		}
 	}
 	return m
