@@ -135,7 +135,7 @@ func TestPadStateReachesTheServer(t *testing.T) {
 	if err := pads.Pair().Unplug(); err != nil {
 		t.Fatal(err)
 	}
-	test.Tap(p.wv.CallNext) // the lamp blinks green: a frame the pad cannot get
+	h.apply(panelCommand{Tap: "call"}) // the lamp blinks green: a frame the pad cannot get
 	waitPad("the silent pad", func(st *domain.PadState) bool { return !st.OK && st.Address == 5 })
 	h.eventually("the warning on the panel", func() bool { return p.PadWarning.Visible() })
 	h.eventually("called", func() bool { return p.window.Ticket != nil && p.window.Ticket.Status == domain.StatusCalled })
@@ -147,15 +147,15 @@ func TestPadStateReachesTheServer(t *testing.T) {
 	// without anyone touching the window.
 	waitPad("the pad answering again", func(st *domain.PadState) bool { return st.OK })
 	h.eventually("the warning gone", func() bool { return !p.PadWarning.Visible() })
-	test.Tap(p.wv.Start)
+	h.apply(panelCommand{Tap: "start"})
 	if err := pads.WaitState(ctx, 5, func(s emulator.PadState) bool { return s.Lamp == rs485.LampRed }); err != nil {
 		t.Fatalf("the lamp while serving: %+v: %v", pads.State(5), err)
 	}
 
 	// Closing the window takes its pad off the hall administrator's list.
-	test.Tap(p.wv.Finish)
+	h.apply(panelCommand{Tap: "finish"})
 	h.eventually("free", func() bool { return p.window.Ticket == nil })
-	test.Tap(p.wv.Close)
+	h.apply(panelCommand{Tap: "close"})
 	h.eventually("the window closed", func() bool { return p.screen == ScreenWindows })
 	if st := pad(); st != nil {
 		t.Fatalf("the closed window still has pad %+v", st)
