@@ -29,6 +29,9 @@ type Office struct {
 	// RatingMinutes is how long after the finish an applicant may rate the
 	// service at the window's rating terminal; DefaultRatingMinutes when 0.
 	RatingMinutes int `json:"rating_minutes,omitempty"`
+	// Sandbox marks a test office, where integrations are tried before
+	// production: its tickets never reach statistics, МКГУ, МДМ or webhooks.
+	Sandbox bool `json:"sandbox,omitempty"`
 }
 
 // Week holds opening hours by weekday, Sunday first (time.Weekday order).
