@@ -14,6 +14,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/talonqueue/talon/queue-server/demo"
+	"github.com/talonqueue/talon/queue-server/domain"
 )
 
 // The columns of docs/access.md, each a kind of caller.
@@ -26,12 +27,13 @@ const (
 	roleKiosk       = "kiosk"
 	roleDisplay     = "display"
 	roleRating      = "rating"
+	roleIntegration = "integration"
 	roleNoToken     = "no token"
 )
 
 // officeRoles are the callers that belong to an office; the region
 // administrator and a caller without a token belong to none.
-var officeRoles = []string{roleOfficeAdmin, roleManager, roleHall, roleOperator, roleKiosk, roleDisplay, roleRating}
+var officeRoles = []string{roleOfficeAdmin, roleManager, roleHall, roleOperator, roleKiosk, roleDisplay, roleRating, roleIntegration}
 
 const accessDoc = "../docs/access.md"
 
@@ -234,6 +236,8 @@ func bearer(t *testing.T, s *accessSuite, role string, o *accessOffice) string {
 		account["role"], account["operator_id"] = "operator", o.operator
 	case roleKiosk, roleDisplay, roleRating:
 		return pairDevice(t, s, o.id, o.devices[role])
+	case roleIntegration:
+		return integrationKey(t, s, o.id)
 	default:
 		t.Fatalf("no way to sign in as %q", role)
 	}
@@ -241,6 +245,24 @@ func bearer(t *testing.T, s *accessSuite, role string, o *accessOffice) string {
 	login := "access-" + o.id + "-" + strings.ReplaceAll(role, " ", "-")
 	s.do(t, "PUT", "/api/v1/accounts/"+login, account)
 	return signIn(t, s.url, login, "access-secret")
+}
+
+// integrationKey registers an integration of the office granted every
+// operation but acting for operators (that is the operator's column), and
+// returns its key.
+func integrationKey(t *testing.T, s *accessSuite, officeID string) string {
+	t.Helper()
+	var ops []domain.Operation
+	for _, op := range domain.Operations {
+		if op != domain.OpServe {
+			ops = append(ops, op)
+		}
+	}
+	id := "access-" + officeID
+	s.do(t, "PUT", "/api/v1/integrations/"+id, domain.Integration{Name: "АИС " + officeID, OfficeIDs: []string{officeID}, Operations: ops})
+	var key domain.IntegrationKey
+	decode(t, s.do(t, "POST", "/api/v1/integrations/"+id+"/key", nil), &key)
+	return key.Key
 }
 
 // pairDevice exchanges a fresh pairing code for the device's credential.
@@ -265,8 +287,8 @@ func freshToken(t *testing.T, s *accessSuite, c caller) string {
 		return c.token
 	case c.role == roleRegionAdmin:
 		return signIn(t, s.url, "admin", "demo")
-	case c.role == roleKiosk || c.role == roleDisplay || c.role == roleRating:
-		return c.token // devices have no session to end
+	case c.role == roleKiosk || c.role == roleDisplay || c.role == roleRating || c.role == roleIntegration:
+		return c.token // devices and keys have no session to end
 	}
 	return signIn(t, s.url, "access-"+c.home.id+"-"+strings.ReplaceAll(c.role, " ", "-"), "access-secret")
 }
@@ -582,6 +604,35 @@ var samples = map[string]sample{
 			"answers": []any{map[string]string{"indicator_id": "9", "value_id": "45"}}}
 	}},
 	"pendingRating": {query: func(o *accessOffice) string { return url.Values{"window": {o.window}}.Encode() }},
+	"putIntegration": {prepare: spareIntegration(false), body: func(o *accessOffice, _ map[string]string) any {
+		return domain.Integration{Name: "Портал", OfficeIDs: []string{o.id}, Operations: []domain.Operation{domain.OpBook}}
+	}},
+	"getIntegration":       {prepare: spareIntegration(true)},
+	"deleteIntegration":    {prepare: spareIntegration(true)},
+	"issueIntegrationKey":  {prepare: spareIntegration(true)},
+	"revokeIntegrationKey": {prepare: spareIntegration(true)},
+	// Anyone may exchange a working integration's credentials for a token.
+	"oauthToken": {prepare: func(s *accessSuite, t *testing.T, o *accessOffice) map[string]string {
+		id := spareIntegration(true)(s, t, o)["integration"]
+		var key domain.IntegrationKey
+		decode(t, s.do(t, "POST", "/api/v1/integrations/"+id+"/key", nil), &key)
+		return map[string]string{"client_id": key.ClientID, "client_secret": key.ClientSecret}
+	}, body: func(_ *accessOffice, v map[string]string) any {
+		return map[string]string{"grant_type": "client_credentials", "client_id": v["client_id"], "client_secret": v["client_secret"]}
+	}},
+}
+
+// spareIntegration names a throw-away integration of the office, registered
+// first when exists.
+func spareIntegration(exists bool) func(*accessSuite, *testing.T, *accessOffice) map[string]string {
+	return func(s *accessSuite, t *testing.T, o *accessOffice) map[string]string {
+		t.Helper()
+		id := spareID + "-" + o.id
+		if exists {
+			s.do(t, "PUT", "/api/v1/integrations/"+id, domain.Integration{Name: "Портал", OfficeIDs: []string{o.id}, Operations: []domain.Operation{domain.OpBook}})
+		}
+		return map[string]string{"integration": id}
+	}
 }
 
 // finished serves a ticket at the operator's window to its finish.

@@ -44,6 +44,7 @@ func statusOf(c domain.Code) int {
 // fail answers with err in the one error shape. Internal errors are logged
 // with their detail; the person sees only "внутренняя ошибка сервера".
 func (s *server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	info(r.Context()).failed = err
 	code := domain.ErrorCode(err)
 	if code == domain.CodeInternal {
 		s.log.ErrorContext(r.Context(), "internal error", "method", r.Method, "path", r.URL.Path,

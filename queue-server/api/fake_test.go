@@ -306,6 +306,38 @@ func (f *fake) GetStats(ctx context.Context, q domain.StatsQuery) (domain.StatsR
 	return ret[domain.StatsReport](f, ctx, "GetStats", q)
 }
 
+func (f *fake) CheckIntegration(ctx context.Context, key string) (domain.Actor, error) {
+	return ret[domain.Actor](f, ctx, "CheckIntegration", key)
+}
+
+func (f *fake) ActAsOperator(ctx context.Context, o, operator string) (domain.Actor, error) {
+	return ret[domain.Actor](f, ctx, "ActAsOperator", o, operator)
+}
+
+func (f *fake) ListIntegrations(ctx context.Context) ([]domain.Integration, error) {
+	return ret[[]domain.Integration](f, ctx, "ListIntegrations")
+}
+
+func (f *fake) GetIntegration(ctx context.Context, id string) (domain.Integration, error) {
+	return ret[domain.Integration](f, ctx, "GetIntegration", id)
+}
+
+func (f *fake) PutIntegration(ctx context.Context, in domain.Integration) (domain.Integration, error) {
+	return ret[domain.Integration](f, ctx, "PutIntegration", in)
+}
+
+func (f *fake) DeleteIntegration(ctx context.Context, id string) error {
+	return f.err(ctx, "DeleteIntegration", id)
+}
+
+func (f *fake) IssueIntegrationKey(ctx context.Context, id string) (domain.IntegrationKey, error) {
+	return ret[domain.IntegrationKey](f, ctx, "IssueIntegrationKey", id)
+}
+
+func (f *fake) RevokeIntegrationKey(ctx context.Context, id string) (domain.Integration, error) {
+	return ret[domain.Integration](f, ctx, "RevokeIntegrationKey", id)
+}
+
 var _ domain.Backend = (*fake)(nil)
 
 // The domain.Journal methods.

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -26,6 +27,10 @@ type reqInfo struct {
 	// recheck asks again whether the caller's token or credential still
 	// works, for a stream that outlives its request.
 	recheck func() error
+	// actor is who the request was authenticated as, and failed the error
+	// it was answered with, for the journal of an integration's reads.
+	actor  *domain.Actor
+	failed error
 }
 
 type infoKey struct{}
@@ -185,13 +190,118 @@ func (s *server) authenticate(queryToken bool) func(http.Handler) http.Handler {
 				s.fail(w, r, refusal(err))
 				return
 			}
+			if operator := r.Header.Get(domain.OperatorHeader); operator != "" {
+				officeID := chi.URLParam(r, "office")
+				if officeID == "" {
+					officeID = r.URL.Query().Get("office")
+				}
+				if cur, err = s.backend.ActAsOperator(domain.WithActor(r.Context(), cur), officeID, operator); err != nil {
+					s.fail(w, r, err)
+					return
+				}
+			}
 			ctx := domain.WithActor(r.Context(), cur)
 			i := info(ctx)
-			i.login = cur.Login
+			i.login, i.actor = cur.Login, &cur
 			i.recheck = func() error { _, err := check(ctx); return err }
 			next.ServeHTTP(w, r.WithContext(ctx))
 		})
 	}
+}
+
+// journalReads journals what an integration reads, answered or refused:
+// every call another system makes is in the journal, and the changes it
+// makes are journaled by the queue already. An integration's answer is held
+// until its record is committed, so a call the other system saw answered is
+// never missing from the journal; a stream is journaled when it ends.
+func (s *server) journalReads(op string, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		i := info(r.Context())
+		hw := &heldWriter{ResponseWriter: w, hold: func() bool { return i.actor != nil && i.actor.IntegrationID != "" }}
+		next.ServeHTTP(hw, r)
+		if i.actor == nil || i.actor.IntegrationID == "" {
+			return
+		}
+		ctx := domain.WithActor(context.WithoutCancel(r.Context()), *i.actor)
+		err := s.journal.Record(ctx, domain.JournalEntry{Action: op, OfficeID: chi.URLParam(r, "office"), Object: loggedPath(r.URL.Path), Err: i.failed})
+		if err != nil {
+			s.log.Error("journal an integration's read", "op", op, "integration", i.actor.IntegrationID, "err", err)
+			if hw.held {
+				s.fail(w, r, err)
+				return
+			}
+		}
+		hw.release()
+	})
+}
+
+// heldWriter keeps a response back, status and body, when hold says so at
+// its first write; other responses pass straight through.
+type heldWriter struct {
+	http.ResponseWriter
+	hold    func() bool
+	decided bool
+	held    bool
+	status  int
+	body    bytes.Buffer
+}
+
+func (w *heldWriter) decide() {
+	if !w.decided {
+		w.decided, w.held = true, w.hold()
+	}
+}
+
+func (w *heldWriter) WriteHeader(code int) {
+	w.decide()
+	if !w.held {
+		w.ResponseWriter.WriteHeader(code)
+		return
+	}
+	if w.status == 0 {
+		w.status = code
+	}
+}
+
+func (w *heldWriter) Write(b []byte) (int, error) {
+	w.decide()
+	if !w.held {
+		return w.ResponseWriter.Write(b)
+	}
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.body.Write(b)
+}
+
+// Flush is a no-op while the response is held: it goes out whole.
+func (w *heldWriter) Flush() {
+	w.decide()
+	if f, ok := w.ResponseWriter.(http.Flusher); ok && !w.held {
+		f.Flush()
+	}
+}
+
+func (w *heldWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	h, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("response writer cannot be hijacked")
+	}
+	w.decided = true
+	return h.Hijack()
+}
+
+func (w *heldWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// release sends a held response.
+func (w *heldWriter) release() {
+	if !w.held {
+		return
+	}
+	if w.status != 0 {
+		w.ResponseWriter.WriteHeader(w.status)
+	}
+	_, _ = w.ResponseWriter.Write(w.body.Bytes())
 }
 
 // checker returns the check of one bearer value: a device credential is
@@ -199,6 +309,9 @@ func (s *server) authenticate(queryToken bool) func(http.Handler) http.Handler {
 func (s *server) checker(token string) func(ctx context.Context) (domain.Actor, error) {
 	if strings.HasPrefix(token, domain.DeviceCredentialPrefix) {
 		return func(ctx context.Context) (domain.Actor, error) { return s.backend.CheckDevice(ctx, token) }
+	}
+	if strings.HasPrefix(token, domain.IntegrationKeyPrefix) {
+		return func(ctx context.Context) (domain.Actor, error) { return s.backend.CheckIntegration(ctx, token) }
 	}
 	return func(ctx context.Context) (domain.Actor, error) {
 		a, err := s.tokens.Verify(token)

@@ -51,7 +51,16 @@ func (s *server) routes() []route {
 		{method: "POST", path: v1 + "/refresh", op: "refreshToken", access: accessBearer, summary: "Новый токен того же сеанса без пароля", result: loginResponse{}, ep: refreshToken(s.tokens)},
 		{method: "POST", path: v1 + "/logout", op: "logout", access: accessBearer, summary: "Выход: токены этого сеанса перестают действовать", ep: logout(b)},
 		{method: "POST", path: v1 + "/pair", op: "pairDevice", access: accessPublic, summary: "Привязка устройства: одноразовый код в обмен на ключ устройства", body: pairRequest{}, result: domain.DevicePairing{}, ep: pairDevice(b, s.guard)},
-		{method: "GET", path: v1 + "/me", op: "getMe", access: accessBearer, summary: "Кто вошёл", result: domain.Actor{}, ep: getMe},
+		{method: "GET", path: v1 + "/me", op: "getMe", access: accessBearer, summary: "Кто вошёл; интеграция с заголовком X-Talon-Operator и office — за какого оператора она действует", query: []string{"office"}, result: domain.Actor{}, ep: getMe},
+		{method: "POST", path: v1 + "/oauth/token", op: "oauthToken", access: accessPublic, summary: "OAuth2 (client credentials, RFC 6749 4.4): client_id и client_secret интеграции в обмен на токен для Authorization: Bearer; форма или JSON",
+			body: oauthTokenRequest{}, result: oauthTokenResponse{}, raw: oauthToken(b, j, s.tokens, s.guard)},
+		{method: "GET", path: v1 + "/integrations", op: "listIntegrations", access: accessBearer, summary: "Интеграции с другими системами (только администратор региона)", result: []domain.Integration{}, ep: listIntegrations(b)},
+		{method: "GET", path: v1 + "/integrations/{integration}", op: "getIntegration", access: accessBearer, summary: "Интеграция", result: domain.Integration{}, ep: getIntegration(b)},
+		{method: "PUT", path: v1 + "/integrations/{integration}", op: "putIntegration", access: accessBearer, summary: "Зарегистрировать интеграцию или изменить её офисы, операции и режим (sandbox — песочница на тестовых офисах); ключ выдаётся отдельно",
+			body: domain.Integration{}, result: domain.Integration{}, ep: putIntegration(b)},
+		{method: "DELETE", path: v1 + "/integrations/{integration}", op: "deleteIntegration", access: accessBearer, summary: "Удалить интеграцию: её ключ и токены перестают действовать", ep: deleteIntegration(b)},
+		{method: "POST", path: v1 + "/integrations/{integration}/key", op: "issueIntegrationKey", access: accessBearer, summary: "Выдать интеграции новый ключ (показывается один раз); прежний ключ и его токены перестают действовать", result: domain.IntegrationKey{}, ep: issueIntegrationKey(b)},
+		{method: "POST", path: v1 + "/integrations/{integration}/revoke", op: "revokeIntegrationKey", access: accessBearer, summary: "Отозвать ключ интеграции; интеграция остаётся, новый ключ возвращает доступ", result: domain.Integration{}, ep: revokeIntegrationKey(b)},
 		{method: "GET", path: v1 + "/backup", op: "backup", access: accessBearer, summary: "Резервная копия базы (только администратор всех офисов)", result: binaryFile{}, raw: backup(s.backup, j, s.fail, s.log)},
 		{method: "GET", path: v1 + "/journal", op: "listRegionJournal", access: accessBearer, summary: "Журнал действий по региону (только администратор всех офисов); format=csv — файл",
 			query: journal.FilterParams, result: []domain.JournalRecord{}, raw: journalRecords(j, b, false, s.reply, s.fail)},
@@ -158,6 +167,9 @@ func (s *server) router(table []route) http.Handler {
 			h = s.authenticate(false)(s.limitBody(h))
 		case accessStream:
 			h = s.authenticate(true)(h)
+		}
+		if rt.access != accessPublic && rt.method == http.MethodGet {
+			h = s.journalReads(rt.op, h)
 		}
 		r.Method(rt.method, rt.path, h)
 	}

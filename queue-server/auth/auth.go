@@ -146,10 +146,13 @@ type payload struct {
 	DeviceID   string            `json:"d,omitempty"`
 	DeviceKind domain.DeviceKind `json:"dk,omitempty"`
 	WindowID   string            `json:"w,omitempty"`
-	Version    int               `json:"v"`
-	Expires    int64             `json:"e"` // Unix seconds
-	Session    string            `json:"s,omitempty"`
-	Started    int64             `json:"st,omitempty"` // the session's start, Unix seconds
+	// Integration is an integration's id (OAuth2 tokens): the engine
+	// checks its grants on each request, so the token carries no more.
+	Integration string `json:"i,omitempty"`
+	Version     int    `json:"v"`
+	Expires     int64  `json:"e"` // Unix seconds
+	Session     string `json:"s,omitempty"`
+	Started     int64  `json:"st,omitempty"` // the session's start, Unix seconds
 }
 
 var b64 = base64.RawURLEncoding
@@ -180,7 +183,7 @@ func (i *Issuer) Issue(a domain.Actor) (string, time.Time, error) {
 	exp = exp.Truncate(time.Second)
 	body, err := json.Marshal(payload{
 		Login: a.Login, Role: a.Role, OfficeID: a.OfficeID, OperatorID: a.OperatorID,
-		DeviceID: a.DeviceID, DeviceKind: a.DeviceKind, WindowID: a.WindowID,
+		DeviceID: a.DeviceID, DeviceKind: a.DeviceKind, WindowID: a.WindowID, Integration: a.IntegrationID,
 		Version: a.Version, Expires: exp.Unix(), Session: a.SessionID, Started: a.SessionStarted.Unix(),
 	})
 	if err != nil {
@@ -234,7 +237,7 @@ func (i *Issuer) Verify(token string) (domain.Actor, error) {
 	a := domain.Actor{
 		Login: pl.Login, Role: pl.Role, OfficeID: pl.OfficeID, OperatorID: pl.OperatorID,
 		DeviceID: pl.DeviceID, DeviceKind: pl.DeviceKind, WindowID: pl.WindowID, Version: pl.Version,
-		SessionID: pl.Session,
+		SessionID: pl.Session, IntegrationID: pl.Integration,
 	}
 	if pl.Started != 0 {
 		a.SessionStarted = time.Unix(pl.Started, 0).UTC()

@@ -55,6 +55,8 @@ type Client struct {
 	password string
 	card     string // a staff card's code, instead of login and password
 	relogin  bool
+	// operator is who an integration's calls act for (SetOperator).
+	operator string
 	// loginMu makes concurrent requests that hit the same expired token
 	// log in once instead of once each.
 	loginMu sync.Mutex
@@ -276,6 +278,8 @@ type request struct {
 	idempotencyKey string
 	// raw, when set, reads a successful body instead of JSON decoding into out.
 	raw func(io.Reader) error
+	// operator overrides the client's SetOperator for this request.
+	operator string
 }
 
 // do is the one REST helper: JSON in, JSON out, errors as *domain.Error.
@@ -401,6 +405,15 @@ func (c *Client) roundTrip(ctx context.Context, r request, body []byte, token st
 	}
 	if r.idempotencyKey != "" {
 		req.Header.Set("Idempotency-Key", r.idempotencyKey)
+	}
+	operator := r.operator
+	if operator == "" {
+		c.mu.Lock()
+		operator = c.operator
+		c.mu.Unlock()
+	}
+	if operator != "" {
+		req.Header.Set(domain.OperatorHeader, operator)
 	}
 	hc := c.http
 	if r.raw != nil {

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -14,11 +15,13 @@ const (
 	RoleHall     Role = "hall"     // hall administrator: priority tickets, moves, cancels
 	RoleOperator Role = "operator" // serves applicants at a window
 	RoleDevice   Role = "device"   // kiosk, hall display or rating terminal
+	// RoleIntegration is another system with its own key (Integration).
+	RoleIntegration Role = "integration"
 )
 
 func (r Role) valid() bool {
 	switch r {
-	case RoleAdmin, RoleManager, RoleHall, RoleOperator, RoleDevice:
+	case RoleAdmin, RoleManager, RoleHall, RoleOperator, RoleDevice, RoleIntegration:
 		return true
 	}
 	return false
@@ -62,6 +65,9 @@ func (a Account) Validate() error {
 	if a.Role == RoleDevice {
 		return Errorf(CodeInvalid, "устройства входят не по паролю: зарегистрируйте устройство и привяжите его кодом")
 	}
+	if a.Role == RoleIntegration {
+		return Errorf(CodeInvalid, "другие системы входят не по паролю: зарегистрируйте интеграцию и выдайте ей ключ")
+	}
 	return nil
 }
 
@@ -74,10 +80,27 @@ type Actor struct {
 	DeviceID   string     `json:"device_id,omitempty"`
 	DeviceKind DeviceKind `json:"device_kind,omitempty"`
 	WindowID   string     `json:"window_id,omitempty"` // rating terminal's window
-	Version    int        `json:"version"`
+	// An integration's grants (RoleIntegration). IntegrationID and Sandbox
+	// stay set while it acts for an operator, as that operator (OperatorHeader).
+	IntegrationID string             `json:"integration_id,omitempty"`
+	Grants        *IntegrationGrants `json:"grants,omitempty"`
+	Sandbox       bool               `json:"sandbox,omitempty"`
+	Version       int                `json:"version"`
 	// A person's login session, which refreshed tokens share and a logout ends.
 	SessionID      string    `json:"session_id,omitempty"`
 	SessionStarted time.Time `json:"session_started,omitzero"`
+}
+
+// IntegrationGrants are an integration's offices and operations, behind a
+// pointer so that an Actor stays comparable; they are never changed once made.
+type IntegrationGrants struct {
+	Offices    []string    `json:"offices"`
+	Operations []Operation `json:"operations"`
+}
+
+// Allows reports whether the grants include op.
+func (g *IntegrationGrants) Allows(op Operation) bool {
+	return g != nil && slices.Contains(g.Operations, op)
 }
 
 // System is the actor of changes the server makes by itself (postponed
@@ -89,6 +112,9 @@ func (a Actor) RegionAdmin() bool { return a.Role == RoleAdmin && a.OfficeID == 
 
 // CanAccessOffice reports whether the actor works in the office.
 func (a Actor) CanAccessOffice(officeID string) bool {
+	if a.Role == RoleIntegration {
+		return a.Grants != nil && slices.Contains(a.Grants.Offices, officeID)
+	}
 	return a.RegionAdmin() || a.OfficeID == officeID
 }
 

@@ -39,6 +39,9 @@ const (
 	KindAccount  Kind = "account"
 	// KindAnnouncement is a text of the hall boards' running line.
 	KindAnnouncement Kind = "announcement"
+	// KindIntegration is another system's access (Integration); its
+	// deletions have no office.
+	KindIntegration Kind = "integration"
 )
 
 // Deletion removes one configuration record.
@@ -60,6 +63,7 @@ type Changes struct {
 	Categories    []PriorityCategory
 	Accounts      []Account
 	Announcements []Announcement
+	Integrations  []Integration
 	Tickets       []Ticket
 	Appointments  []Appointment
 	Sessions      []WindowSession
@@ -84,7 +88,8 @@ func (c *Changes) Empty() bool {
 		len(c.Operators) == 0 && len(c.Devices) == 0 && len(c.Categories) == 0 && len(c.Accounts) == 0 &&
 		len(c.Tickets) == 0 && len(c.Appointments) == 0 && len(c.Sessions) == 0 && len(c.Counters) == 0 &&
 		len(c.Idempotency) == 0 && len(c.Settings) == 0 && len(c.Deletions) == 0 &&
-		len(c.Journal) == 0 && len(c.JournalHeads) == 0 && len(c.Announcements) == 0 && len(c.Ratings) == 0 && len(c.Outbox) == 0
+		len(c.Journal) == 0 && len(c.JournalHeads) == 0 && len(c.Announcements) == 0 && len(c.Ratings) == 0 && len(c.Outbox) == 0 &&
+		len(c.Integrations) == 0
 }
 
 // Merge appends o to c, so that several operations commit together. A store
@@ -110,6 +115,7 @@ func (c *Changes) Merge(o Changes) {
 	c.Categories = append(c.Categories, o.Categories...)
 	c.Accounts = append(c.Accounts, o.Accounts...)
 	c.Announcements = append(c.Announcements, o.Announcements...)
+	c.Integrations = append(c.Integrations, o.Integrations...)
 	c.Tickets = append(c.Tickets, o.Tickets...)
 	c.Appointments = append(c.Appointments, o.Appointments...)
 	c.Sessions = append(c.Sessions, o.Sessions...)
@@ -155,6 +161,9 @@ func (c *Changes) upserted() map[Deletion]bool {
 	for _, x := range c.Announcements {
 		m[Deletion{KindAnnouncement, x.OfficeID, x.ID}] = true
 	}
+	for _, x := range c.Integrations {
+		m[Deletion{KindIntegration, "", x.ID}] = true
+	}
 	return m
 }
 
@@ -168,6 +177,7 @@ type State struct {
 	Categories    []PriorityCategory
 	Accounts      []Account
 	Announcements []Announcement
+	Integrations  []Integration
 	Tickets       []Ticket      // of days from the one asked for, plus every ticket not yet terminal
 	Appointments  []Appointment // starting on or after that day, plus every one still booked
 	Sessions      []WindowSession

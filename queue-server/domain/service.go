@@ -155,6 +155,24 @@ type Auth interface {
 	PairDevice(ctx context.Context, code string) (DevicePairing, error)
 	// CheckDevice returns the actor of a device credential that still works.
 	CheckDevice(ctx context.Context, credential string) (Actor, error)
+	// CheckIntegration returns the actor of an integration key that still works.
+	CheckIntegration(ctx context.Context, key string) (Actor, error)
+	// ActAsOperator turns the integration in ctx into the operator of the
+	// office it names by Talon id or case-system id (OperatorHeader).
+	ActAsOperator(ctx context.Context, officeID, operator string) (Actor, error)
+}
+
+// Integrations is the region administrator's register of other systems'
+// access: grants, sandbox or production, keys.
+type Integrations interface {
+	ListIntegrations(ctx context.Context) ([]Integration, error)
+	GetIntegration(ctx context.Context, id string) (Integration, error)
+	PutIntegration(ctx context.Context, in Integration) (Integration, error)
+	DeleteIntegration(ctx context.Context, id string) error
+	// IssueIntegrationKey gives a new key, shown once; the old one stops.
+	IssueIntegrationKey(ctx context.Context, id string) (IntegrationKey, error)
+	// RevokeIntegrationKey takes the key away; the integration stays.
+	RevokeIntegrationKey(ctx context.Context, id string) (Integration, error)
 }
 
 // Ratings is applicants' ratings of the service and their summary.
@@ -189,6 +207,7 @@ type Backend interface {
 	Ratings
 	Deliveries
 	Statistics
+	Integrations
 }
 
 // Statistics is the managers' reports over a period, from the rollups the

@@ -1,6 +1,10 @@
 package engine
 
-import "github.com/talonqueue/talon/queue-server/domain"
+import (
+	"slices"
+
+	"github.com/talonqueue/talon/queue-server/domain"
+)
 
 // perm is a kind of operation; who may do it is decided here and only here.
 type perm int
@@ -68,6 +72,18 @@ var devicePerms = map[domain.DeviceKind][]perm{
 	domain.DevicePanel:   {permView},
 }
 
+// integrationPerms are what each operation grants an integration. Acting
+// for an operator (OpServe) is not here: the integration then acts as that
+// operator (ActAsOperator), with an operator's permissions.
+var integrationPerms = map[domain.Operation][]perm{
+	domain.OpView:   {permView, permQueue, permCategories, permOperators},
+	domain.OpIssue:  {permIssue, permCheckIn},
+	domain.OpBook:   {permBook, permAppointments, permSlots},
+	domain.OpMove:   {permMove},
+	domain.OpStats:  {permStats},
+	domain.OpOutbox: {permOutbox},
+}
+
 // authorize checks that the actor may do p in the office.
 func authorize(a domain.Actor, officeID string, p perm) error {
 	if a.Login == "" {
@@ -85,6 +101,14 @@ func authorize(a domain.Actor, officeID string, p perm) error {
 		for _, dp := range devicePerms[a.DeviceKind] {
 			allowed = allowed || dp == p
 		}
+	}
+	if a.Role == domain.RoleIntegration && a.Grants != nil {
+		for _, op := range a.Grants.Operations {
+			allowed = allowed || slices.Contains(integrationPerms[op], p)
+		}
+	}
+	if !allowed && a.Role == domain.RoleIntegration {
+		return domain.Errorf(domain.CodeForbidden, "интеграции не разрешена эта операция: администратор выдаёт операции при регистрации интеграции")
 	}
 	if !allowed {
 		return domain.Errorf(domain.CodeForbidden, "это действие недоступно для вашей роли (%s)", a.Role)

@@ -167,6 +167,9 @@ func (e *Engine) EndSession(a domain.Actor, until time.Time, ch *domain.Changes)
 	if a.Role == domain.RoleDevice {
 		return domain.Errorf(domain.CodeForbidden, "у устройства нет сеанса входа: чтобы отключить его, отзовите устройство")
 	}
+	if a.IntegrationID != "" {
+		return domain.Errorf(domain.CodeForbidden, "у интеграции нет сеанса входа: её токены действуют до своего срока, а ключ отзывает администратор региона")
+	}
 	if a.SessionID == "" {
 		return domain.Errorf(domain.CodeInvalid, "у этого входа нет сеанса: войдите снова")
 	}

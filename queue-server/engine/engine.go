@@ -33,7 +33,9 @@ type Engine struct {
 	cfg      Config
 	offices  map[string]*office
 	accounts map[string]*domain.Account
-	settings map[string]string
+	// integrations are other systems' access, by id.
+	integrations map[string]*domain.Integration
+	settings     map[string]string
 	// forms are the stored МКГУ rating forms, one of them current.
 	forms []domain.RatingForm
 }
@@ -94,7 +96,7 @@ const recentServiceTimes = 20
 
 // New returns an empty engine.
 func New(cfg Config) *Engine {
-	return &Engine{cfg: cfg, offices: map[string]*office{}, accounts: map[string]*domain.Account{}, settings: map[string]string{}}
+	return &Engine{cfg: cfg, offices: map[string]*office{}, accounts: map[string]*domain.Account{}, integrations: map[string]*domain.Integration{}, settings: map[string]string{}}
 }
 
 // Load replaces the engine's state with one read from the store.
@@ -108,6 +110,10 @@ func Load(cfg Config, st domain.State) (*Engine, error) {
 	for _, a := range st.Accounts {
 		a := a
 		e.accounts[a.Login] = &a
+	}
+	for _, in := range st.Integrations {
+		in := in
+		e.integrations[in.ID] = &in
 	}
 	for k, v := range st.Settings {
 		e.settings[k] = v
@@ -279,7 +285,14 @@ func (e *Engine) officeAs(a domain.Actor, officeID string, p perm) (*office, err
 	if err := authorize(a, officeID, p); err != nil {
 		return nil, err
 	}
-	return e.office(officeID)
+	o, err := e.office(officeID)
+	if err != nil {
+		return nil, err
+	}
+	if a.Sandbox && !o.info.Sandbox {
+		return nil, errSandbox(officeID)
+	}
+	return o, nil
 }
 
 func (e *Engine) office(id string) (*office, error) {

@@ -46,8 +46,8 @@ func Parse(q url.Values, loc *time.Location) (Filter, error) {
 		return f, err
 	}
 	f.Query.Actor = q.Get("actor")
-	if f.Query.Actor != "" && !domain.IsID(f.Query.Actor) {
-		return f, domain.Errorf(domain.CodeInvalid, "параметр actor должен быть логином: латинские буквы, цифры, точка, дефис и подчёркивание (до 64 символов)")
+	if f.Query.Actor != "" && !domain.IsActorLogin(f.Query.Actor) {
+		return f, domain.Errorf(domain.CodeInvalid, "параметр actor должен быть логином (латинские буквы, цифры, точка, дефис и подчёркивание, до 64 символов), устройством (kiosk1@demo) или интеграцией (integration:ais)")
 	}
 	f.Query.TicketID = q.Get("ticket")
 	if f.Query.TicketID != "" && !domain.IsID(f.Query.TicketID) {

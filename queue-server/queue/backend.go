@@ -453,6 +453,13 @@ func (s *Service) LoginCard(ctx context.Context, card string) (domain.Actor, err
 // (CheckDevice), and tokens of the retired device accounts find no one.
 func (s *Service) CheckActor(ctx context.Context, a domain.Actor) (domain.Actor, error) {
 	t := s.access.Load()
+	if a.Role == domain.RoleIntegration {
+		cur, ok := t.integrations[a.IntegrationID]
+		if !ok || cur.Actor.Version != a.Version {
+			return domain.Actor{}, errIntegrationKey
+		}
+		return cur.Actor, nil
+	}
 	cur, ok := t.people[a.Login]
 	if !ok || cur.Version != a.Version {
 		return domain.Actor{}, domain.Errorf(domain.CodeUnauthorized, "сеанс больше не действителен, войдите снова")

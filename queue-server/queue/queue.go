@@ -176,18 +176,25 @@ func (s *Service) reload(ctx context.Context) error {
 // accessTable is who may call: people by login, paired devices by
 // engine.DeviceKey, and the sessions that were ended early.
 type accessTable struct {
-	people  map[string]domain.Actor
-	devices map[string]engine.DeviceCredential
-	ended   map[string]bool
+	people       map[string]domain.Actor
+	devices      map[string]engine.DeviceCredential
+	integrations map[string]engine.IntegrationCredential
+	directory    *engine.Directory
+	ended        map[string]bool
 }
 
 func (s *Service) refreshActors() {
-	s.access.Store(&accessTable{people: s.eng.Actors(), devices: s.eng.DeviceCredentials(), ended: s.eng.RevokedSessions()})
+	s.access.Store(&accessTable{
+		people: s.eng.Actors(), devices: s.eng.DeviceCredentials(), integrations: s.eng.IntegrationCredentials(),
+		directory: s.eng.Directory(), ended: s.eng.RevokedSessions(),
+	})
 }
 
-// changesActors reports whether a commit may change who a token stands for.
+// changesActors reports whether a commit may change who a token stands for,
+// or whom an integration may act for.
 func changesActors(c *domain.Changes) bool {
-	return len(c.Accounts) > 0 || len(c.Devices) > 0 || len(c.Deletions) > 0 || len(c.Settings) > 0
+	return len(c.Accounts) > 0 || len(c.Devices) > 0 || len(c.Deletions) > 0 || len(c.Settings) > 0 ||
+		len(c.Integrations) > 0 || len(c.Offices) > 0 || len(c.Operators) > 0
 }
 
 // OnAccessChanged sets f to be called (on its own goroutine) after every

@@ -49,7 +49,7 @@ func (s *Service) export(e *engine.Engine, rec domain.RatingRecord, ch *domain.C
 
 func (s *Service) exportMessages(e *engine.Engine, rec domain.RatingRecord) ([]domain.OutboxMessage, error) {
 	o, err := e.GetOffice(domain.System, rec.Rating.OfficeID)
-	if err != nil {
+	if err != nil || o.Sandbox {
 		return nil, err
 	}
 	services, err := e.ListServices(domain.System, rec.Rating.OfficeID)

@@ -37,7 +37,8 @@ func CreateBuckets(tx *bolt.Tx) error {
 	return nil
 }
 
-// Zone gives an office's time zone: its days, months and hours.
+// Zone gives an office's time zone: its days, months and hours. A nil zone
+// keeps the office out of the statistics: a test office (Office.Sandbox).
 type Zone func(officeID string) (*time.Location, error)
 
 // counts reports whether Fold does anything with events of type t, so a
@@ -80,6 +81,9 @@ func Apply(tx *bolt.Tx, events []domain.Event, zone Zone) error {
 		loc, err := zone(e.OfficeID)
 		if err != nil {
 			return fmt.Errorf("stats: time zone of office %q: %w", e.OfficeID, err)
+		}
+		if loc == nil {
+			continue
 		}
 		Fold(e, loc, acc.add)
 	}

@@ -33,6 +33,13 @@ type accountRecord struct {
 	CardHash     string `json:"card_hash,omitempty"`
 }
 
+// integrationRecord stores the hash of an integration's key, which
+// domain.Integration keeps out of JSON.
+type integrationRecord struct {
+	domain.Integration
+	KeyHash string `json:"key_hash,omitempty"`
+}
+
 // deviceRecord stores the hashes of a device's pairing code and credential,
 // which domain.Device keeps out of JSON.
 type deviceRecord struct {
@@ -139,6 +146,11 @@ func checkChanges(c *domain.Changes) error {
 			return err
 		}
 	}
+	for _, x := range c.Integrations {
+		if x.ID == "" {
+			return refused("integration without id")
+		}
+	}
 	for _, r := range c.Ratings {
 		if r.Rating.OfficeID == "" || r.Rating.TicketID == "" || !validDay(r.Day) {
 			return refused("rating without office, ticket or day (office %q, ticket %q, day %q)", r.Rating.OfficeID, r.Rating.TicketID, r.Day)
@@ -184,7 +196,7 @@ func checkChanges(c *domain.Changes) error {
 	}
 	for _, d := range c.Deletions {
 		switch {
-		case d.Kind == domain.KindOffice || d.Kind == domain.KindAccount:
+		case d.Kind == domain.KindOffice || d.Kind == domain.KindAccount || d.Kind == domain.KindIntegration:
 			if deletionID(d) == "" {
 				return refused("deletion of a %s without id", d.Kind)
 			}
@@ -264,6 +276,11 @@ func apply(tx *bolt.Tx, c *domain.Changes, zone stats.Zone) error {
 	}
 	for _, x := range c.Announcements {
 		if err := put(tx, x, bucketAnnouncements, x.OfficeID, x.ID); err != nil {
+			return err
+		}
+	}
+	for _, x := range c.Integrations {
+		if err := put(tx, integrationRecord{Integration: x, KeyHash: x.KeyHash}, bucketIntegrations, x.ID); err != nil {
 			return err
 		}
 	}
@@ -445,6 +462,8 @@ func deleteRecord(tx *bolt.Tx, d domain.Deletion) error {
 		b = tx.Bucket(bucketOffices)
 	case domain.KindAccount:
 		b = tx.Bucket(bucketAccounts)
+	case domain.KindIntegration:
+		b = tx.Bucket(bucketIntegrations)
 	default:
 		b = lookup(tx, scopedBuckets[d.Kind], d.OfficeID)
 	}

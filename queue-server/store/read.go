@@ -68,6 +68,19 @@ func (s *Store) Load(ctx context.Context, sinceDay string) (domain.State, error)
 			a.PasswordHash, a.CardHash = r.PasswordHash, r.CardHash
 			st.Accounts = append(st.Accounts, a)
 		}
+		// A file before schema 8 has no integrations; the store's tests of
+		// older migrations load such files.
+		var integrations []integrationRecord
+		if tx.Bucket(bucketIntegrations) != nil {
+			if integrations, err = loadFlat[integrationRecord](tx, bucketIntegrations); err != nil {
+				return err
+			}
+		}
+		for _, r := range integrations {
+			in := r.Integration
+			in.KeyHash = r.KeyHash
+			st.Integrations = append(st.Integrations, in)
+		}
 		if st.Tickets, err = loadDayed[domain.Ticket](ctx, tx, ticketBuckets, sinceDay); err != nil {
 			return err
 		}

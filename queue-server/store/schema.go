@@ -39,6 +39,7 @@ var (
 	bucketRatingDay         = []byte("rating_day")
 	bucketRatingPhone       = []byte("rating_phone")
 	bucketRatingForms       = []byte("rating_forms")
+	bucketIntegrations      = []byte("integrations")
 
 	keySchema = []byte("schema")
 )
@@ -59,6 +60,7 @@ var migrations = []migration{
 	{name: "add the outbox", up: outbox.CreateBuckets},
 	{name: "add the statistics' rollups", up: stats.CreateBuckets},
 	{name: "add the events' time index", up: migrateEventTime},
+	{name: "add integrations", up: migrateIntegrations},
 }
 
 func createBuckets(tx *bolt.Tx) error {
@@ -74,6 +76,14 @@ func createBuckets(tx *bolt.Tx) error {
 	}
 	if _, err := tx.Bucket(bucketMeta).CreateBucketIfNotExists(bucketSettings); err != nil {
 		return fmt.Errorf("create bucket meta/settings: %w", err)
+	}
+	return nil
+}
+
+// migrateIntegrations adds other systems' access (schema 8).
+func migrateIntegrations(tx *bolt.Tx) error {
+	if _, err := tx.CreateBucketIfNotExists(bucketIntegrations); err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucketIntegrations, err)
 	}
 	return nil
 }

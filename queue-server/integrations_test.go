@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/talonqueue/talon/queue-server/client"
+	"github.com/talonqueue/talon/queue-server/demo"
+	"github.com/talonqueue/talon/queue-server/domain"
+)
+
+// sandboxOffice copies the demo office's passport service and window 1 into
+// a test office, as an administrator sets one up for integrations to try.
+func sandboxOffice(t *testing.T, admin *client.Client, id string) {
+	t.Helper()
+	bg := context.Background()
+	o := must[domain.Office](t)(admin.GetOffice(bg, demo.OfficeID))
+	o.ID, o.Name, o.Sandbox, o.MDMUID, o.MKGUVendorID = id, "Тестовый офис для интеграций", true, "", ""
+	must[domain.Office](t)(admin.PutOffice(bg, o))
+	for _, s := range must[[]domain.Service](t)(admin.ListServices(bg, demo.OfficeID)) {
+		if s.ID == "passport" {
+			s.OfficeID, s.ParentID = id, ""
+			must[domain.Service](t)(admin.PutService(bg, s))
+		}
+	}
+}
+
+func withKey(t *testing.T, url, key string) *client.Client {
+	t.Helper()
+	c, err := client.New(url, client.WithIntegrationKey(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestIntegrationAccess walks an integration's life on the real server:
+// registered in the sandbox, kept to its test office, journaled call by
+// call, kept out of the statistics, moved to production, acting for an
+// operator, its OAuth2 tokens following its grants, its key rotated and
+// revoked.
+func TestIntegrationAccess(t *testing.T) {
+	url, _ := startServer(t, t.TempDir(), "--demo")
+	bg := context.Background()
+	admin, manager := login(t, url, "admin"), login(t, url, "manager")
+	sandboxOffice(t, admin, "test")
+
+	ais := domain.Integration{ID: "ais", Name: "АИС МФЦ", OfficeIDs: []string{demo.OfficeID}, Sandbox: true,
+		Operations: []domain.Operation{domain.OpView, domain.OpIssue, domain.OpStats}}
+	if _, err := admin.PutIntegration(bg, ais); domain.ErrorCode(err) != domain.CodeInvalid || !strings.Contains(domain.ErrorMessage(err), "тестовыми офисами") {
+		t.Fatalf("a sandbox integration on the working office: %v, want invalid", err)
+	}
+	if _, err := manager.PutIntegration(bg, ais); domain.ErrorCode(err) != domain.CodeForbidden {
+		t.Fatalf("a manager registered an integration: %v", err)
+	}
+	ais.OfficeIDs = []string{"test"}
+	reg := must[domain.Integration](t)(admin.PutIntegration(bg, ais))
+	if reg.KeyIssuedAt != nil || reg.Version != 1 {
+		t.Fatalf("registered %+v: a key before one was issued", reg)
+	}
+	key := must[domain.IntegrationKey](t)(admin.IssueIntegrationKey(bg, "ais"))
+	if !strings.HasPrefix(key.Key, domain.IntegrationKeyPrefix) || key.ClientID != "ais" || key.ClientSecret == "" {
+		t.Fatalf("key %+v", key)
+	}
+	for _, in := range must[[]domain.Integration](t)(admin.ListIntegrations(bg)) {
+		raw, _ := json.Marshal(in)
+		if strings.Contains(string(raw), key.ClientSecret) || strings.Contains(string(raw), "key_hash") {
+			t.Fatalf("the list shows the key: %s", raw)
+		}
+	}
+
+	sys := withKey(t, url, key.Key)
+	me := must[domain.Actor](t)(sys.Me(bg))
+	if me.Login != "integration:ais" || me.Role != domain.RoleIntegration || !me.Sandbox {
+		t.Fatalf("me %+v", me)
+	}
+	tk := must[domain.Ticket](t)(sys.IssueTicket(bg, "test", domain.IssueRequest{ServiceID: "passport"}))
+	if _, err := sys.IssueTicket(bg, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"}); domain.ErrorCode(err) != domain.CodeForbidden {
+		t.Fatalf("the sandbox integration issued in the working office: %v", err)
+	}
+	if _, err := sys.CancelTicket(bg, "test", tk.ID); domain.ErrorCode(err) != domain.CodeForbidden {
+		t.Fatalf("cancel without the move operation: %v", err)
+	}
+	must[[]domain.Service](t)(sys.ListServices(bg, "test"))
+
+	// The test office's ticket is in no statistics; the journal has every call.
+	rep := must[domain.StatsReport](t)(admin.GetStats(bg, domain.StatsQuery{OfficeIDs: []string{"test", demo.OfficeID}}))
+	if rep.Total.Issued != 0 {
+		t.Errorf("statistics count %d tickets of the test office", rep.Total.Issued)
+	}
+	actions := journalActions(t, url, admin, "test", "integration:ais")
+	for _, want := range []string{"issueTicket ok", "cancelTicket forbidden", "listServices ok"} {
+		if !strings.Contains(actions, want) {
+			t.Errorf("the test office's journal of integration:ais has %q, want %q in it", actions, want)
+		}
+	}
+	if !strings.Contains(journalActions(t, url, admin, demo.OfficeID, "integration:ais"), "issueTicket forbidden") {
+		t.Errorf("the refused issue in the working office is not in its journal")
+	}
+
+	// OAuth2 client credentials, as a library would send them.
+	token := oauthToken(t, url, url2form("client_credentials", "ais", key.ClientSecret))
+	viaToken, err := client.New(url, client.WithToken(token))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := must[domain.Actor](t)(viaToken.Me(bg)); a.IntegrationID != "ais" {
+		t.Fatalf("token's actor %+v", a)
+	}
+	if status, body := postForm(t, url+"/api/v1/oauth/token", url2form("client_credentials", "ais", "wrong-secret-wrong-secret-wrong-secret")); status != http.StatusUnauthorized || !strings.Contains(body, "invalid_client") {
+		t.Errorf("a wrong secret: %d %s", status, body)
+	}
+
+	// To production, with the operator's work: the old token goes, the key stays.
+	ais.Sandbox, ais.OfficeIDs = false, []string{demo.OfficeID}
+	ais.Operations = append(ais.Operations, domain.OpServe)
+	must[domain.Integration](t)(admin.PutIntegration(bg, ais))
+	if _, err := viaToken.Me(bg); domain.ErrorCode(err) != domain.CodeUnauthorized {
+		t.Errorf("a token issued before the move still works: %v", err)
+	}
+	live := must[domain.Ticket](t)(sys.IssueTicket(bg, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"}))
+	if _, err := sys.OpenWindowSession(bg, demo.OfficeID, "w1"); domain.ErrorCode(err) != domain.CodeForbidden {
+		t.Errorf("the integration opened a window as itself: %v", err)
+	}
+	if a, err := sys.ActAsOperator(bg, demo.OfficeID, "nobody"); domain.ErrorCode(err) != domain.CodeNotFound {
+		t.Errorf("acting for an unknown operator: %+v %v", a, err)
+	}
+	as := must[domain.Actor](t)(sys.ActAsOperator(bg, demo.OfficeID, "op1"))
+	if as.Role != domain.RoleOperator || as.OperatorID != "op1" || as.Login != "integration:ais" {
+		t.Fatalf("acting for op1: %+v", as)
+	}
+	sys.SetOperator("op1")
+	must[domain.WindowState](t)(sys.OpenWindowSession(bg, demo.OfficeID, "w1"))
+	called := must[domain.Ticket](t)(sys.CallNext(bg, demo.OfficeID, "w1", false))
+	if called.ID != live.ID || called.OperatorID != "op1" {
+		t.Fatalf("called %+v, want %s by op1", called, live.Number)
+	}
+	full := must[domain.Ticket](t)(admin.GetTicket(bg, demo.OfficeID, called.ID))
+	if by := full.History[len(full.History)-1].By; by != "integration:ais" {
+		t.Errorf("the call is recorded as done by %q", by)
+	}
+	sys.SetOperator("")
+
+	// Rotation ends the old key; revocation ends the new one.
+	rotated := must[domain.IntegrationKey](t)(admin.IssueIntegrationKey(bg, "ais"))
+	if _, err := sys.Me(bg); domain.ErrorCode(err) != domain.CodeUnauthorized {
+		t.Errorf("the rotated-out key still works: %v", err)
+	}
+	fresh := withKey(t, url, rotated.Key)
+	must[domain.Actor](t)(fresh.Me(bg))
+	must[domain.Integration](t)(admin.RevokeIntegrationKey(bg, "ais"))
+	if _, err := fresh.Me(bg); domain.ErrorCode(err) != domain.CodeUnauthorized || !strings.Contains(domain.ErrorMessage(err), "ключ интеграции") {
+		t.Errorf("a revoked key: %v", err)
+	}
+	if _, err := fresh.Me(bg); err == nil {
+		t.Error("a revoked key works")
+	}
+}
+
+func url2form(grant, id, secret string) url.Values {
+	return url.Values{"grant_type": {grant}, "client_id": {id}, "client_secret": {secret}}
+}
+
+func postForm(t *testing.T, target string, form url.Values) (int, string) {
+	t.Helper()
+	resp, err := http.PostForm(target, form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b strings.Builder
+	buf := make([]byte, 4096)
+	for {
+		n, err := resp.Body.Read(buf)
+		b.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	return resp.StatusCode, b.String()
+}
+
+func oauthToken(t *testing.T, base string, form url.Values) string {
+	t.Helper()
+	status, body := postForm(t, base+"/api/v1/oauth/token", form)
+	var tok struct {
+		AccessToken string `json:"access_token"`
+		TokenType   string `json:"token_type"`
+		ExpiresIn   int64  `json:"expires_in"`
+	}
+	if err := json.Unmarshal([]byte(body), &tok); err != nil || status != http.StatusOK || tok.TokenType != "Bearer" || tok.ExpiresIn <= 0 {
+		t.Fatalf("oauth token: %d %s", status, body)
+	}
+	return tok.AccessToken
+}
+
+// journalActions lists "action result" of the office's journal records by actor.
+func journalActions(t *testing.T, base string, c *client.Client, officeID, actor string) string {
+	t.Helper()
+	req, err := http.NewRequest("GET", base+"/api/v1/offices/"+officeID+"/journal?"+url.Values{"actor": {actor}}.Encode(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+c.Token())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var recs []domain.JournalRecord
+	if err := json.NewDecoder(resp.Body).Decode(&recs); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("journal of %s: %s, %v", officeID, resp.Status, err)
+	}
+	var out []string
+	for _, r := range recs {
+		out = append(out, r.Action+" "+r.Result)
+	}
+	return strings.Join(out, ", ")
+}
