@@ -603,7 +603,19 @@ var samples = map[string]sample{
 		return map[string]any{"ticket_id": v["finished"], "form_id": "mkgu", "form_version": "0.0.4",
 			"answers": []any{map[string]string{"indicator_id": "9", "value_id": "45"}}}
 	}},
-	"pendingRating": {query: func(o *accessOffice) string { return url.Values{"window": {o.window}}.Encode() }},
+	"pendingRating":          {query: func(o *accessOffice) string { return url.Values{"window": {o.window}}.Encode() }},
+	"recordTicketPhone":      {body: phoneBody},
+	"recordAppointmentPhone": {body: phoneBody},
+	"notifyTicketResult":     {prepare: (*accessSuite).phoneLeft, body: noticeBody},
+	"notifyAppointmentResult": {prepare: func(s *accessSuite, t *testing.T, o *accessOffice) map[string]string {
+		s.do(t, "PUT", "/api/v1/offices/"+o.id+"/appointments/"+o.appt+"/phone", phoneBody(o, nil))
+		return nil
+	}, body: noticeBody},
+	"getTicketContact": {prepare: (*accessSuite).phoneLeft},
+	"getAppointmentContact": {prepare: func(s *accessSuite, t *testing.T, o *accessOffice) map[string]string {
+		s.do(t, "PUT", "/api/v1/offices/"+o.id+"/appointments/"+o.appt+"/phone", phoneBody(o, nil))
+		return nil
+	}},
 	"putIntegration": {prepare: spareIntegration(false), body: func(o *accessOffice, _ map[string]string) any {
 		return domain.Integration{Name: "Портал", OfficeIDs: []string{o.id}, Operations: []domain.Operation{domain.OpBook}}
 	}},
@@ -620,6 +632,22 @@ var samples = map[string]sample{
 	}, body: func(_ *accessOffice, v map[string]string) any {
 		return map[string]string{"grant_type": "client_credentials", "client_id": v["client_id"], "client_secret": v["client_secret"]}
 	}},
+}
+
+func phoneBody(*accessOffice, map[string]string) any {
+	return domain.PhoneInput{Phone: "8 (999) 000-22-33", Consent: true}
+}
+
+func noticeBody(*accessOffice, map[string]string) any {
+	return domain.NoticeInput{Outcome: domain.NoticeTold}
+}
+
+// phoneLeft leaves a phone for the office's ticket, which the phone centre's
+// calls need.
+func (s *accessSuite) phoneLeft(t *testing.T, o *accessOffice) map[string]string {
+	t.Helper()
+	s.do(t, "PUT", "/api/v1/offices/"+o.id+"/tickets/"+o.ticket+"/phone", phoneBody(o, nil))
+	return nil
 }
 
 // spareIntegration names a throw-away integration of the office, registered

@@ -338,6 +338,34 @@ func (f *fake) RevokeIntegrationKey(ctx context.Context, id string) (domain.Inte
 	return ret[domain.Integration](f, ctx, "RevokeIntegrationKey", id)
 }
 
+func (f *fake) RecordTicketPhone(ctx context.Context, o, id string, in domain.PhoneInput) (domain.Contact, error) {
+	return ret[domain.Contact](f, ctx, "RecordTicketPhone", o, id, in)
+}
+
+func (f *fake) RecordAppointmentPhone(ctx context.Context, o, id string, in domain.PhoneInput) (domain.Contact, error) {
+	return ret[domain.Contact](f, ctx, "RecordAppointmentPhone", o, id, in)
+}
+
+func (f *fake) GetTicketContact(ctx context.Context, o, id string) (domain.Contact, error) {
+	return ret[domain.Contact](f, ctx, "GetTicketContact", o, id)
+}
+
+func (f *fake) GetAppointmentContact(ctx context.Context, o, id string) (domain.Contact, error) {
+	return ret[domain.Contact](f, ctx, "GetAppointmentContact", o, id)
+}
+
+func (f *fake) NotifyTicketResult(ctx context.Context, o, id string, in domain.NoticeInput) (domain.Contact, error) {
+	return ret[domain.Contact](f, ctx, "NotifyTicketResult", o, id, in)
+}
+
+func (f *fake) NotifyAppointmentResult(ctx context.Context, o, id string, in domain.NoticeInput) (domain.Contact, error) {
+	return ret[domain.Contact](f, ctx, "NotifyAppointmentResult", o, id, in)
+}
+
+func (f *fake) PhoneStatus(ctx context.Context, o string, q domain.PhoneStatusQuery) (domain.PhoneStatus, error) {
+	return ret[domain.PhoneStatus](f, ctx, "PhoneStatus", o, q)
+}
+
 var _ domain.Backend = (*fake)(nil)
 
 // The domain.Journal methods.

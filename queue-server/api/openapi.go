@@ -58,13 +58,17 @@ var queryDocs = map[string]struct {
 	"channel":    {"канал отправки, например mkgu.rates или mkgu.events", idSchema()},
 	"state":      {"состояние доставки", map[string]any{"type": "string", "enum": []any{"pending", "delivered", "dead"}}},
 	"after":      {"идентификатор последнего сообщения предыдущей страницы", idSchema()},
+	"code":       {"код записи, который заявитель называет (PIN)", map[string]any{"type": "string", "example": "482913"}},
+	"number":     {"номер сегодняшнего талона, например А015", map[string]any{"type": "string", "example": "А015"}},
 	"limit":      {"не больше стольких записей, от старых к новым (1–10000, по умолчанию 1000)", map[string]any{"type": "integer", "minimum": 1, "maximum": 10000}},
 }
 
 // enums lists the values of the domain's string types.
 var enums = map[reflect.Type][]string{
 	reflect.TypeFor[domain.Status]():            {"waiting", "called", "serving", "postponed", "done", "no_show", "cancelled"},
-	reflect.TypeFor[domain.Role]():              {"admin", "manager", "hall", "operator", "device"},
+	reflect.TypeFor[domain.Role]():              {"admin", "manager", "hall", "operator", "device", "integration"},
+	reflect.TypeFor[domain.Operation]():         {"view", "issue", "book", "serve", "move", "case", "stats", "mdm", "phone", "catalog", "webhooks", "outbox"},
+	reflect.TypeFor[domain.NoticeOutcome]():     {"told", "message_left", "no_answer", "wrong_number"},
 	reflect.TypeFor[domain.DeviceKind]():        {"kiosk", "display", "rating"},
 	reflect.TypeFor[domain.Purpose]():           {"submit", "status", "result", "consultation"},
 	reflect.TypeFor[domain.StatsDim]():          {"office", "service", "purpose", "operator", "window", "hour", "weekday", "day", "service_hour"},

@@ -60,6 +60,14 @@ const (
 	// EventTicketRated carries the stored Rating, its phone masked; the
 	// public stream keeps only the ticket and window ids.
 	EventTicketRated EventType = "ticket.rated"
+
+	// EventPhoneRecorded says an applicant left a phone with consent for
+	// a ticket or a booking (TicketID or AppointmentID); the phone itself
+	// is only in the Contact record.
+	EventPhoneRecorded EventType = "contact.phone_recorded"
+	// EventResultNotified is a call telling the applicant the result is
+	// ready (Notice, without its note).
+	EventResultNotified EventType = "contact.result_notified"
 )
 
 // Event is one recorded change, appended in the same transaction as the state
@@ -101,6 +109,10 @@ type Event struct {
 	// (EventRatingRequested); Rating is a stored rating (EventTicketRated).
 	RatingRequest *RatingRequest `json:"rating_request,omitempty"`
 	Rating        *Rating        `json:"rating,omitempty"`
+	// AppointmentID names a booking when the event carries no record of it
+	// (the phone centre's events); Notice is a call's outcome.
+	AppointmentID string        `json:"appointment_id,omitempty"`
+	Notice        *ResultNotice `json:"notice,omitempty"`
 }
 
 // Public is the event as the office's stream carries it to every
@@ -118,6 +130,7 @@ func (e Event) Public() Event {
 		e.Session = &s
 	}
 	e.Appointment = nil
+	e.Notice = nil
 	// What an applicant answered is staff business; terminals only learn
 	// that the ticket was rated.
 	e.Rating = nil

@@ -42,6 +42,9 @@ const (
 	// KindIntegration is another system's access (Integration); its
 	// deletions have no office.
 	KindIntegration Kind = "integration"
+	// KindContact is a phone left for the phone centre (Contact); its id
+	// is Contact.RecordID.
+	KindContact Kind = "contact"
 )
 
 // Deletion removes one configuration record.
@@ -64,6 +67,7 @@ type Changes struct {
 	Accounts      []Account
 	Announcements []Announcement
 	Integrations  []Integration
+	Contacts      []Contact
 	Tickets       []Ticket
 	Appointments  []Appointment
 	Sessions      []WindowSession
@@ -89,7 +93,7 @@ func (c *Changes) Empty() bool {
 		len(c.Tickets) == 0 && len(c.Appointments) == 0 && len(c.Sessions) == 0 && len(c.Counters) == 0 &&
 		len(c.Idempotency) == 0 && len(c.Settings) == 0 && len(c.Deletions) == 0 &&
 		len(c.Journal) == 0 && len(c.JournalHeads) == 0 && len(c.Announcements) == 0 && len(c.Ratings) == 0 && len(c.Outbox) == 0 &&
-		len(c.Integrations) == 0
+		len(c.Integrations) == 0 && len(c.Contacts) == 0
 }
 
 // Merge appends o to c, so that several operations commit together. A store
@@ -116,6 +120,7 @@ func (c *Changes) Merge(o Changes) {
 	c.Accounts = append(c.Accounts, o.Accounts...)
 	c.Announcements = append(c.Announcements, o.Announcements...)
 	c.Integrations = append(c.Integrations, o.Integrations...)
+	c.Contacts = append(c.Contacts, o.Contacts...)
 	c.Tickets = append(c.Tickets, o.Tickets...)
 	c.Appointments = append(c.Appointments, o.Appointments...)
 	c.Sessions = append(c.Sessions, o.Sessions...)
@@ -164,6 +169,9 @@ func (c *Changes) upserted() map[Deletion]bool {
 	for _, x := range c.Integrations {
 		m[Deletion{KindIntegration, "", x.ID}] = true
 	}
+	for _, x := range c.Contacts {
+		m[Deletion{KindContact, x.OfficeID, x.RecordID()}] = true
+	}
 	return m
 }
 
@@ -178,6 +186,7 @@ type State struct {
 	Accounts      []Account
 	Announcements []Announcement
 	Integrations  []Integration
+	Contacts      []Contact
 	Tickets       []Ticket      // of days from the one asked for, plus every ticket not yet terminal
 	Appointments  []Appointment // starting on or after that day, plus every one still booked
 	Sessions      []WindowSession

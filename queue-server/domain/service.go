@@ -208,6 +208,21 @@ type Backend interface {
 	Deliveries
 	Statistics
 	Integrations
+	PhoneCentre
+}
+
+// PhoneCentre is what the phone centre asks of the queue (seed 001 §XVI):
+// applicants' phones left with consent for a ticket or a booking, the calls
+// telling them the result is ready, and a status an IVR reads out.
+type PhoneCentre interface {
+	RecordTicketPhone(ctx context.Context, officeID, ticketID string, in PhoneInput) (Contact, error)
+	RecordAppointmentPhone(ctx context.Context, officeID, appointmentID string, in PhoneInput) (Contact, error)
+	GetTicketContact(ctx context.Context, officeID, ticketID string) (Contact, error)
+	GetAppointmentContact(ctx context.Context, officeID, appointmentID string) (Contact, error)
+	NotifyTicketResult(ctx context.Context, officeID, ticketID string, in NoticeInput) (Contact, error)
+	NotifyAppointmentResult(ctx context.Context, officeID, appointmentID string, in NoticeInput) (Contact, error)
+	// PhoneStatus is a booking's or a ticket's state with no personal data.
+	PhoneStatus(ctx context.Context, officeID string, q PhoneStatusQuery) (PhoneStatus, error)
 }
 
 // Statistics is the managers' reports over a period, from the rollups the

@@ -32,6 +32,7 @@ const (
 	permRatingSummary             // the summary of ratings
 	permOutbox                    // the delivery state of messages to other systems, and their redelivery
 	permStats                     // statistics reports and their exports
+	permPhone                     // the phone centre: applicants' phones, result calls, the IVR's status
 )
 
 // The rule table of docs/access.md; TestAccessRules checks every route against it.
@@ -58,6 +59,7 @@ var permRoles = map[perm][]domain.Role{
 	permRatingSummary: {domain.RoleAdmin, domain.RoleManager},
 	permOutbox:        {domain.RoleAdmin, domain.RoleManager},
 	permStats:         {domain.RoleAdmin, domain.RoleManager},
+	permPhone:         {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleOperator},
 }
 
 // devicePerms narrows what each kind of device may do: a rating terminal
@@ -82,6 +84,7 @@ var integrationPerms = map[domain.Operation][]perm{
 	domain.OpMove:   {permMove},
 	domain.OpStats:  {permStats},
 	domain.OpOutbox: {permOutbox},
+	domain.OpPhone:  {permPhone},
 }
 
 // authorize checks that the actor may do p in the office.

@@ -83,6 +83,9 @@ type office struct {
 	// ratings are by ticket id: those of recent days, and every one still
 	// holding a phone, which the purge removes.
 	ratings map[string]*domain.RatingRecord
+	// contacts are the phones left for the phone centre, by Contact.Key:
+	// every one, until the purge removes it.
+	contacts map[string]*domain.Contact
 }
 
 type idemEntry struct {
@@ -155,6 +158,12 @@ func Load(cfg Config, st domain.State) (*Engine, error) {
 			o.announcements[x.ID] = &x
 		}
 	}
+	for _, c := range st.Contacts {
+		if o := get(c.OfficeID); o != nil {
+			c := c
+			o.contacts[c.Key()] = &c
+		}
+	}
 	for _, s := range st.Sessions {
 		if o := get(s.OfficeID); o != nil {
 			s := s
@@ -225,7 +234,7 @@ func (e *Engine) addOffice(info domain.Office) (*office, error) {
 			byService: map[string]map[string]*domain.Ticket{}, liveIn: map[string]string{}, byNumber: map[string]string{}, byToken: map[string]string{}, counters: map[string]int{},
 			idem: map[string]idemEntry{}, appts: map[string]*domain.Appointment{}, codes: map[string]string{}, spent: map[string]string{},
 			serviceTimes: map[string][]time.Duration{}, states: map[string]domain.DeviceState{}, pads: map[string]domain.PadState{},
-			announcements: map[string]*domain.Announcement{}, ratings: map[string]*domain.RatingRecord{},
+			announcements: map[string]*domain.Announcement{}, ratings: map[string]*domain.RatingRecord{}, contacts: map[string]*domain.Contact{},
 		}
 		e.offices[info.ID] = o
 	}

@@ -35,6 +35,7 @@ func fold(c domain.Changes) domain.State {
 	st.Accounts = latest(c.Accounts, func(a domain.Account) string { return a.Login })
 	st.Announcements = latest(c.Announcements, func(a domain.Announcement) string { return a.ID })
 	st.Integrations = latest(c.Integrations, func(in domain.Integration) string { return in.ID })
+	st.Contacts = latest(c.Contacts, func(x domain.Contact) string { return x.OfficeID + "/" + x.Key() })
 	st.Tickets = latest(c.Tickets, func(t domain.Ticket) string { return t.ID })
 	st.Sessions = latest(c.Sessions, func(s domain.WindowSession) string { return s.WindowID })
 	st.Appointments = latest(c.Appointments, func(a domain.Appointment) string { return a.ID })

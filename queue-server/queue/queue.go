@@ -413,6 +413,9 @@ func (s *Service) tick() {
 				if _, err := s.PurgeRatingPhones(context.Background()); err != nil && domain.ErrorCode(err) != domain.CodeUnavailable {
 					s.log.Error("purge rating phones", "err", err)
 				}
+				if _, err := s.PurgeContacts(context.Background()); err != nil && domain.ErrorCode(err) != domain.CodeUnavailable {
+					s.log.Error("purge the phone centre's contacts", "err", err)
+				}
 			}
 		}
 	}

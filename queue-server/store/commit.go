@@ -70,6 +70,7 @@ var scopedBuckets = map[domain.Kind][]byte{
 	domain.KindDevice:       bucketDevices,
 	domain.KindCategory:     bucketCategories,
 	domain.KindAnnouncement: bucketAnnouncements,
+	domain.KindContact:      bucketContacts,
 }
 
 // Commit writes c in one fsynced transaction: all of it or, on error, none.
@@ -149,6 +150,11 @@ func checkChanges(c *domain.Changes) error {
 	for _, x := range c.Integrations {
 		if x.ID == "" {
 			return refused("integration without id")
+		}
+	}
+	for _, x := range c.Contacts {
+		if err := need(domain.KindContact, x.OfficeID, x.TicketID+x.AppointmentID); err != nil {
+			return err
 		}
 	}
 	for _, r := range c.Ratings {
@@ -281,6 +287,11 @@ func apply(tx *bolt.Tx, c *domain.Changes, zone stats.Zone) error {
 	}
 	for _, x := range c.Integrations {
 		if err := put(tx, integrationRecord{Integration: x, KeyHash: x.KeyHash}, bucketIntegrations, x.ID); err != nil {
+			return err
+		}
+	}
+	for _, x := range c.Contacts {
+		if err := put(tx, x, bucketContacts, x.OfficeID, x.RecordID()); err != nil {
 			return err
 		}
 	}

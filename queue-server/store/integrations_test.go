@@ -72,3 +72,33 @@ func TestSandboxOfficeStaysOutOfStatistics(t *testing.T) {
 		}
 	}
 }
+
+// TestMigration9AddsContacts keeps a phone left for the phone centre once
+// the file has the bucket, and removes it by its record id.
+func TestMigration9AddsContacts(t *testing.T) {
+	path := fileAt(t, 8)
+	c := domain.Contact{OfficeID: testOffice, TicketID: "t1", Phone: "+79991234567", ConsentAt: time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC), RecordedBy: "hall"}
+	old, err := open(path, Options{}, migrations[:8])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Commit(context.Background(), domain.Changes{Contacts: []domain.Contact{c}}); err == nil {
+		t.Error("a file at schema 8 took a contact")
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := open(path, Options{}, migrations[:9])
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit(t, s, domain.Changes{Contacts: []domain.Contact{c}})
+	sameJSON(t, "contacts", load(t, s, "").Contacts, []domain.Contact{c})
+	commit(t, s, domain.Changes{Deletions: []domain.Deletion{{Kind: domain.KindContact, OfficeID: testOffice, ID: c.RecordID()}}})
+	if got := load(t, s, "").Contacts; len(got) != 0 {
+		t.Errorf("after the purge: %+v", got)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -76,6 +76,11 @@ func (s *Store) Load(ctx context.Context, sinceDay string) (domain.State, error)
 				return err
 			}
 		}
+		if tx.Bucket(bucketContacts) != nil {
+			if st.Contacts, err = loadScoped[domain.Contact](ctx, tx, bucketContacts); err != nil {
+				return err
+			}
+		}
 		for _, r := range integrations {
 			in := r.Integration
 			in.KeyHash = r.KeyHash

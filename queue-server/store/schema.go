@@ -40,6 +40,7 @@ var (
 	bucketRatingPhone       = []byte("rating_phone")
 	bucketRatingForms       = []byte("rating_forms")
 	bucketIntegrations      = []byte("integrations")
+	bucketContacts          = []byte("contacts")
 
 	keySchema = []byte("schema")
 )
@@ -61,6 +62,7 @@ var migrations = []migration{
 	{name: "add the statistics' rollups", up: stats.CreateBuckets},
 	{name: "add the events' time index", up: migrateEventTime},
 	{name: "add integrations", up: migrateIntegrations},
+	{name: "add the phone centre's contacts", up: migrateContacts},
 }
 
 func createBuckets(tx *bolt.Tx) error {
@@ -84,6 +86,14 @@ func createBuckets(tx *bolt.Tx) error {
 func migrateIntegrations(tx *bolt.Tx) error {
 	if _, err := tx.CreateBucketIfNotExists(bucketIntegrations); err != nil {
 		return fmt.Errorf("create bucket %s: %w", bucketIntegrations, err)
+	}
+	return nil
+}
+
+// migrateContacts adds the phones left for the phone centre (schema 9).
+func migrateContacts(tx *bolt.Tx) error {
+	if _, err := tx.CreateBucketIfNotExists(bucketContacts); err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucketContacts, err)
 	}
 	return nil
 }
