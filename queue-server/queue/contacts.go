@@ -21,7 +21,9 @@ func (s *Service) RecordAppointmentPhone(ctx context.Context, officeID, appointm
 }
 
 func (s *Service) GetTicketContact(ctx context.Context, officeID, ticketID string) (domain.Contact, error) {
-	return read(s, func(e *engine.Engine) (domain.Contact, error) { return e.GetTicketContact(actor(ctx), officeID, ticketID) })
+	return read(s, func(e *engine.Engine) (domain.Contact, error) {
+		return e.GetTicketContact(actor(ctx), officeID, ticketID)
+	})
 }
 
 func (s *Service) GetAppointmentContact(ctx context.Context, officeID, appointmentID string) (domain.Contact, error) {
