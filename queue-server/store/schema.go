@@ -59,6 +59,7 @@ var migrations = []migration{
 	{name: "add the outbox", up: outbox.CreateBuckets},
 	{name: "add the statistics' rollups", up: stats.CreateBuckets},
 	{name: "add the events' time index", up: migrateEventTime},
+	{name: "add the tickets' case-number index", up: migrateCaseNumbers},
 }
 
 func createBuckets(tx *bolt.Tx) error {
