@@ -147,7 +147,9 @@ func (s *Service) ListQueue(ctx context.Context, officeID string, f domain.Queue
 }
 
 func (s *Service) GetWindowTicket(ctx context.Context, officeID, windowID string) (domain.Ticket, error) {
-	return read(s, func(e *engine.Engine) (domain.Ticket, error) { return e.GetWindowTicket(actor(ctx), officeID, windowID) })
+	return read(s, func(e *engine.Engine) (domain.Ticket, error) {
+		return e.GetWindowTicket(actor(ctx), officeID, windowID)
+	})
 }
 
 // FindTickets takes the recent days from memory, as they are now, and the
@@ -172,7 +174,9 @@ func (s *Service) FindTickets(ctx context.Context, officeID string, q domain.Tic
 }
 
 func (s *Service) ListOperatorCounts(ctx context.Context, officeID string, f domain.OperatorRef) ([]domain.OperatorCounts, error) {
-	return read(s, func(e *engine.Engine) ([]domain.OperatorCounts, error) { return e.ListOperatorCounts(actor(ctx), officeID, f) })
+	return read(s, func(e *engine.Engine) ([]domain.OperatorCounts, error) {
+		return e.ListOperatorCounts(actor(ctx), officeID, f)
+	})
 }
 
 func (s *Service) GetLiveLoad(ctx context.Context, officeID string) (domain.LiveLoad, error) {
