@@ -582,6 +582,7 @@ var samples = map[string]sample{
 			"answers": []any{map[string]string{"indicator_id": "9", "value_id": "45"}}}
 	}},
 	"pendingRating": {query: func(o *accessOffice) string { return url.Values{"window": {o.window}}.Encode() }},
+	"findTickets":   {query: func(*accessOffice) string { return url.Values{"case_number": {"АИС-2026-000123"}}.Encode() }},
 }
 
 // finished serves a ticket at the operator's window to its finish.
