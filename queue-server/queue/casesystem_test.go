@@ -16,7 +16,7 @@ func TestFindTicketsOfPastDays(t *testing.T) {
 	clock := &testClock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
 	st := openStore(t, path)
 	svc := openDemo(t, st, Options{Now: clock.Now})
-	kiosk, op, hall := as("kiosk1", svc, t), as("operator1", svc, t), as("hall", svc, t)
+	kiosk, op := as("kiosk1", svc, t), as("operator1", svc, t)
 	old, err := svc.IssueTicket(kiosk, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"})
 	if err != nil {
 		t.Fatal(err)
@@ -38,7 +38,8 @@ func TestFindTicketsOfPastDays(t *testing.T) {
 	// Four days on, the server restarts: the old day is no longer loaded.
 	clock.Advance(4 * 24 * time.Hour)
 	svc = openDemo(t, st, Options{Now: clock.Now})
-	kiosk, op, hall = as("kiosk1", svc, t), as("operator1", svc, t), as("hall", svc, t)
+	kiosk, op = as("kiosk1", svc, t), as("operator1", svc, t)
+	hall := as("hall", svc, t)
 	if _, err := svc.GetTicketStatus(hall, old.StatusToken); domain.ErrorCode(err) != domain.CodeNotFound {
 		t.Fatalf("the old ticket is still in memory (%v): the test would not reach the store", err)
 	}
