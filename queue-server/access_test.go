@@ -604,6 +604,7 @@ var samples = map[string]sample{
 			"answers": []any{map[string]string{"indicator_id": "9", "value_id": "45"}}}
 	}},
 	"pendingRating":          {query: func(o *accessOffice) string { return url.Values{"window": {o.window}}.Encode() }},
+	"findTickets":            {query: func(*accessOffice) string { return url.Values{"case_number": {"АИС-2026-000123"}}.Encode() }},
 	"recordTicketPhone":      {body: phoneBody},
 	"recordAppointmentPhone": {body: phoneBody},
 	"notifyTicketResult":     {prepare: (*accessSuite).phoneLeft, body: noticeBody},

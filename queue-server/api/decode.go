@@ -161,10 +161,10 @@ func parseRedirect(body io.Reader) (domain.Redirect, error) {
 	if err := decodeJSON(body, &r, false); err != nil {
 		return r, err
 	}
-	if r.ServiceID == "" && r.WindowID == "" && r.OperatorID == "" {
-		return r, invalid("укажите, куда перенаправить талон: service_id, window_id или operator_id")
+	if r.ServiceID == "" && r.WindowID == "" && r.OperatorID == "" && r.OperatorCaseSystemID == "" {
+		return r, invalid("укажите, куда перенаправить талон: service_id, window_id, operator_id или operator_case_system_id")
 	}
-	for _, f := range []struct{ name, id string }{{"service_id", r.ServiceID}, {"window_id", r.WindowID}, {"operator_id", r.OperatorID}} {
+	for _, f := range []struct{ name, id string }{{"service_id", r.ServiceID}, {"window_id", r.WindowID}, {"operator_id", r.OperatorID}, {"operator_case_system_id", r.OperatorCaseSystemID}} {
 		if err := checkField(f.name, f.id, false); err != nil {
 			return r, err
 		}
@@ -180,16 +180,23 @@ func parseCall(body io.Reader) (domain.CallRequest, error) {
 	if c.Ticket == "" {
 		return c, invalid("укажите в поле ticket номер талона (например, А015) или его идентификатор")
 	}
+	if c.Pool != domain.PoolAll {
+		return c, invalid("очередь (pool) указывают только при вызове следующего (call-next), без номера талона")
+	}
 	return c, checkText("ticket", c.Ticket, 64)
 }
 
 type callNextRequest struct {
-	FinishCurrent bool `json:"finish_current,omitempty"`
+	FinishCurrent bool        `json:"finish_current,omitempty"`
+	Pool          domain.Pool `json:"pool,omitempty"`
 }
 
 func parseCallNext(body io.Reader) (callNextRequest, error) {
 	var c callNextRequest
-	return c, decodeJSON(body, &c, true)
+	if err := decodeJSON(body, &c, true); err != nil {
+		return c, err
+	}
+	return c, c.Pool.Check()
 }
 
 type postponeRequest struct {

@@ -366,6 +366,23 @@ func (f *fake) PhoneStatus(ctx context.Context, o string, q domain.PhoneStatusQu
 	return ret[domain.PhoneStatus](f, ctx, "PhoneStatus", o, q)
 }
 
+func (f *fake) GetServiceTimes(ctx context.Context, o string, weeks int) (domain.ServiceTimes, error) {
+	return ret[domain.ServiceTimes](f, ctx, "GetServiceTimes", o, weeks)
+}
+
+func (f *fake) GetWindowTicket(ctx context.Context, o, w string) (domain.Ticket, error) {
+	return ret[domain.Ticket](f, ctx, "GetWindowTicket", o, w)
+}
+func (f *fake) FindTickets(ctx context.Context, o string, q domain.TicketQuery) ([]domain.Ticket, error) {
+	return ret[[]domain.Ticket](f, ctx, "FindTickets", o, q)
+}
+func (f *fake) ListOperatorCounts(ctx context.Context, o string, r domain.OperatorRef) ([]domain.OperatorCounts, error) {
+	return ret[[]domain.OperatorCounts](f, ctx, "ListOperatorCounts", o, r)
+}
+func (f *fake) GetOfficeHours(ctx context.Context, o string) (domain.OfficeHours, error) {
+	return ret[domain.OfficeHours](f, ctx, "GetOfficeHours", o)
+}
+
 var _ domain.Backend = (*fake)(nil)
 
 // The domain.Journal methods.

@@ -453,7 +453,10 @@ var knownStatuses = []domain.Status{domain.StatusWaiting, domain.StatusCalled, d
 
 func queueFilter(r *http.Request) (domain.QueueFilter, error) {
 	q := r.URL.Query()
-	f := domain.QueueFilter{ServiceID: q.Get("service_id"), WindowID: q.Get("window_id")}
+	f := domain.QueueFilter{ServiceID: q.Get("service_id"), WindowID: q.Get("window_id"), Pool: domain.Pool(q.Get("pool"))}
+	if err := f.Pool.Check(); err != nil {
+		return f, err
+	}
 	if err := checkField("service_id", f.ServiceID, false); err != nil {
 		return f, err
 	}
@@ -602,6 +605,9 @@ func callNext(b domain.Tickets) endpoint {
 		req, err := parseCallNext(r.Body)
 		if err != nil {
 			return nil, err
+		}
+		if req.Pool != domain.PoolAll {
+			return result(b.CallTicket(durable(r), p[0], p[1], domain.CallRequest{Pool: req.Pool, FinishCurrent: req.FinishCurrent}))
 		}
 		return result(b.CallNext(durable(r), p[0], p[1], req.FinishCurrent))
 	}

@@ -38,29 +38,33 @@ var queryDocs = map[string]struct {
 	desc   string
 	schema map[string]any
 }{
-	"service_id": {"идентификатор услуги", idSchema()},
-	"window_id":  {"что может вызвать это окно", idSchema()},
-	"status":     {"статусы через запятую; по умолчанию ожидающие, отложенные, вызванные и обслуживаемые", map[string]any{"type": "string", "example": "waiting,postponed"}},
-	"day":        {"день по местному времени офиса, ГГГГ-ММ-ДД", map[string]any{"type": "string", "format": "date"}},
-	"since":      {"последний полученный seq: сервер пришлёт пропущенные события или новый снимок", map[string]any{"type": "integer", "format": "int64", "minimum": 0}},
-	"token":      {"токен, если заголовок Authorization задать нельзя (браузер)", map[string]any{"type": "string"}},
-	"from":       {"начало периода: дата ГГГГ-ММ-ДД (по времени офиса) или время RFC 3339", map[string]any{"type": "string", "example": "2026-11-23"}},
-	"to":         {"конец периода: дата включительно или время RFC 3339 (не включая)", map[string]any{"type": "string", "example": "2026-11-23"}},
-	"actor":      {"логин того, кто действовал", idSchema()},
-	"ticket":     {"идентификатор талона: в журнале — вся его история, в оценках — талон по QR", idSchema()},
-	"window":     {"идентификатор окна", idSchema()},
-	"service":    {"только эта услуга", idSchema()},
-	"operator":   {"только этот оператор", idSchema()},
-	"group_by":   {"разбить сводку по услугам, операторам, окнам или дням", map[string]any{"type": "string", "enum": []any{"service", "operator", "window", "day"}}},
-	"format":     {"json (по умолчанию); csv — файл для Excel (UTF-8 с BOM, разделитель «;»), выгрузка журнала в csv записывается в журнал; xlsx — книга Excel (только статистика)", map[string]any{"type": "string", "enum": []any{"json", "csv", "xlsx"}}},
-	"office":     {"идентификатор офиса; можно повторить или перечислить через запятую", idSchema()},
-	"by":         {"разбивка отчёта по строкам (по умолчанию service)", map[string]any{"type": "string", "enum": []any{"office", "service", "purpose", "operator", "window", "hour", "weekday", "day", "service_hour"}}},
-	"channel":    {"канал отправки, например mkgu.rates или mkgu.events", idSchema()},
-	"state":      {"состояние доставки", map[string]any{"type": "string", "enum": []any{"pending", "delivered", "dead"}}},
-	"after":      {"идентификатор последнего сообщения предыдущей страницы", idSchema()},
-	"code":       {"код записи, который заявитель называет (PIN)", map[string]any{"type": "string", "example": "482913"}},
-	"number":     {"номер сегодняшнего талона, например А015", map[string]any{"type": "string", "example": "А015"}},
-	"limit":      {"не больше стольких записей, от старых к новым (1–10000, по умолчанию 1000)", map[string]any{"type": "integer", "minimum": 1, "maximum": 10000}},
+	"service_id":     {"идентификатор услуги", idSchema()},
+	"window_id":      {"что может вызвать это окно", idSchema()},
+	"status":         {"статусы через запятую; по умолчанию ожидающие, отложенные, вызванные и обслуживаемые", map[string]any{"type": "string", "example": "waiting,postponed"}},
+	"day":            {"день по местному времени офиса, ГГГГ-ММ-ДД", map[string]any{"type": "string", "format": "date"}},
+	"since":          {"последний полученный seq: сервер пришлёт пропущенные события или новый снимок", map[string]any{"type": "integer", "format": "int64", "minimum": 0}},
+	"token":          {"токен, если заголовок Authorization задать нельзя (браузер)", map[string]any{"type": "string"}},
+	"from":           {"начало периода: дата ГГГГ-ММ-ДД (по времени офиса) или время RFC 3339", map[string]any{"type": "string", "example": "2026-11-23"}},
+	"to":             {"конец периода: дата включительно или время RFC 3339 (не включая)", map[string]any{"type": "string", "example": "2026-11-23"}},
+	"actor":          {"логин того, кто действовал", idSchema()},
+	"ticket":         {"идентификатор талона: в журнале — вся его история, в оценках — талон по QR", idSchema()},
+	"window":         {"идентификатор окна", idSchema()},
+	"service":        {"только эта услуга", idSchema()},
+	"operator":       {"только этот оператор", idSchema()},
+	"group_by":       {"разбить сводку по услугам, операторам, окнам или дням", map[string]any{"type": "string", "enum": []any{"service", "operator", "window", "day"}}},
+	"format":         {"json (по умолчанию); csv — файл для Excel (UTF-8 с BOM, разделитель «;»), выгрузка журнала в csv записывается в журнал; xlsx — книга Excel (только статистика)", map[string]any{"type": "string", "enum": []any{"json", "csv", "xlsx"}}},
+	"office":         {"идентификатор офиса; можно повторить или перечислить через запятую", idSchema()},
+	"by":             {"разбивка отчёта по строкам (по умолчанию service)", map[string]any{"type": "string", "enum": []any{"office", "service", "purpose", "operator", "window", "hour", "weekday", "day", "service_hour"}}},
+	"channel":        {"канал отправки, например mkgu.rates или mkgu.events", idSchema()},
+	"state":          {"состояние доставки", map[string]any{"type": "string", "enum": []any{"pending", "delivered", "dead"}}},
+	"after":          {"идентификатор последнего сообщения предыдущей страницы", idSchema()},
+	"pool":           {"только одна часть очереди: льготные, перенаправленные или отложенные", map[string]any{"type": "string", "enum": []any{"priority", "redirected", "postponed"}}},
+	"case_number":    {"номер дела в АИС МФЦ", map[string]any{"type": "string", "maxLength": 64}},
+	"case_system_id": {"идентификатор оператора в АИС МФЦ", idSchema()},
+	"weeks":          {"за сколько недель до сегодня считать по дням недели (1–53, по умолчанию 4)", map[string]any{"type": "integer", "minimum": 1, "maximum": 53}},
+	"limit":          {"не больше стольких записей, от старых к новым (1–10000, по умолчанию 1000)", map[string]any{"type": "integer", "minimum": 1, "maximum": 10000}},
+	"code":           {"код записи, который заявитель называет (PIN)", map[string]any{"type": "string", "example": "482913"}},
+	"number":         {"номер сегодняшнего талона, например А015", map[string]any{"type": "string", "example": "А015"}},
 }
 
 // enums lists the values of the domain's string types.
@@ -108,7 +112,7 @@ func openAPI(table []route) ([]byte, error) {
 			if !ok {
 				return nil, fmt.Errorf("api: query parameter %q of %s is not documented", q, rt.op)
 			}
-			required := rt.op == "listAppointmentSlots"
+			required := rt.op == "listAppointmentSlots" || rt.op == "findTickets" // they mean nothing without it
 			ps = append(ps, map[string]any{"name": q, "in": "query", "required": required, "description": d.desc, "schema": d.schema})
 		}
 		if rt.idempotency {

@@ -255,6 +255,9 @@ func (c *Client) ListQueue(ctx context.Context, officeID string, f domain.QueueF
 	if f.WindowID != "" {
 		q.Set("window_id", f.WindowID)
 	}
+	if f.Pool != domain.PoolAll {
+		q.Set("pool", string(f.Pool))
+	}
 	if len(f.Statuses) > 0 {
 		s := make([]string, len(f.Statuses))
 		for i, st := range f.Statuses {
@@ -332,7 +335,8 @@ type padStateBody struct {
 }
 
 type callNextBody struct {
-	FinishCurrent bool `json:"finish_current"`
+	FinishCurrent bool        `json:"finish_current"`
+	Pool          domain.Pool `json:"pool,omitempty"`
 }
 
 // AttachCaseNumber records the case-management system's case number on a
@@ -348,11 +352,42 @@ type caseNumberBody struct {
 }
 
 func (c *Client) CallNext(ctx context.Context, officeID, windowID string, finishCurrent bool) (domain.Ticket, error) {
-	return c.act(ctx, office(officeID, "windows", windowID, "call-next"), callNextBody{finishCurrent})
+	return c.act(ctx, office(officeID, "windows", windowID, "call-next"), callNextBody{FinishCurrent: finishCurrent})
 }
 
+// CallTicket without a ticket calls next, from req.Pool.
 func (c *Client) CallTicket(ctx context.Context, officeID, windowID string, req domain.CallRequest) (domain.Ticket, error) {
+	if req.Ticket == "" {
+		return c.act(ctx, office(officeID, "windows", windowID, "call-next"), callNextBody{req.FinishCurrent, req.Pool})
+	}
 	return c.act(ctx, office(officeID, "windows", windowID, "call"), req)
+}
+
+func (c *Client) GetWindowTicket(ctx context.Context, officeID, windowID string) (domain.Ticket, error) {
+	return get[domain.Ticket](ctx, c, office(officeID, "windows", windowID, "ticket"))
+}
+
+func (c *Client) FindTickets(ctx context.Context, officeID string, q domain.TicketQuery) ([]domain.Ticket, error) {
+	return get[[]domain.Ticket](ctx, c, office(officeID, "tickets")+"?"+url.Values{"case_number": {q.CaseNumber}}.Encode())
+}
+
+func (c *Client) ListOperatorCounts(ctx context.Context, officeID string, f domain.OperatorRef) ([]domain.OperatorCounts, error) {
+	q := url.Values{}
+	if f.OperatorID != "" {
+		q.Set("operator", f.OperatorID)
+	}
+	if f.CaseSystemID != "" {
+		q.Set("case_system_id", f.CaseSystemID)
+	}
+	path := office(officeID, "operator-counts")
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	return get[[]domain.OperatorCounts](ctx, c, path)
+}
+
+func (c *Client) GetOfficeHours(ctx context.Context, officeID string) (domain.OfficeHours, error) {
+	return get[domain.OfficeHours](ctx, c, office(officeID, "hours"))
 }
 
 // Appointments.

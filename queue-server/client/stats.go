@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"net/url"
+	"strconv"
 
 	"github.com/talonqueue/talon/queue-server/domain"
 )
@@ -22,4 +23,13 @@ func (c *Client) GetStats(ctx context.Context, q domain.StatsQuery) (domain.Stat
 		p += "?" + v.Encode()
 	}
 	return get[domain.StatsReport](ctx, c, p)
+}
+
+// GetServiceTimes asks for weeks of weekdays; 0 means the server's default.
+func (c *Client) GetServiceTimes(ctx context.Context, officeID string, weeks int) (domain.ServiceTimes, error) {
+	p := office(officeID, "times")
+	if weeks != 0 {
+		p += "?" + url.Values{"weeks": {strconv.Itoa(weeks)}}.Encode()
+	}
+	return get[domain.ServiceTimes](ctx, c, p)
 }

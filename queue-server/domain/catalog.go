@@ -169,6 +169,9 @@ type Operator struct {
 	FullName string  `json:"full_name"`
 	Position string  `json:"position,omitempty"`
 	Skills   []Skill `json:"skills"`
+	// CaseSystemID is the operator's id in the case-management system (АИС
+	// МФЦ), unique within the office: a case system names operators by it.
+	CaseSystemID string `json:"case_system_id,omitempty"`
 }
 
 // Validate checks an operator on its own.
@@ -181,6 +184,9 @@ func (o Operator) Validate() error {
 	}
 	if strings.TrimSpace(o.FullName) == "" {
 		return Errorf(CodeInvalid, "укажите ФИО оператора")
+	}
+	if o.CaseSystemID != "" && !IsID(o.CaseSystemID) {
+		return Errorf(CodeInvalid, "идентификатор оператора в АИС МФЦ %q может содержать только латинские буквы, цифры, точку, дефис и подчёркивание (до %d символов)", o.CaseSystemID, MaxIDLength)
 	}
 	for _, s := range o.Skills {
 		if s.Weight < 1 || s.Weight > 10 {

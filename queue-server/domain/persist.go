@@ -214,6 +214,9 @@ type Store interface {
 	Events(ctx context.Context, officeID string, after uint64, limit int) ([]Event, error)
 	// Ticket finds any ticket, also of past days, by id.
 	Ticket(ctx context.Context, officeID, ticketID string) (Ticket, error)
+	// TicketsByCase finds an office's tickets of any day by case number,
+	// newest first.
+	TicketsByCase(ctx context.Context, officeID, caseNumber string) ([]Ticket, error)
 	// PersonalData returns the appointments of UTC days from fromDay up to,
 	// not including, beforeDay that still hold a name or a phone.
 	PersonalData(ctx context.Context, fromDay, beforeDay string) ([]Appointment, error)

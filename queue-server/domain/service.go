@@ -31,6 +31,9 @@ type CallRequest struct {
 	// FinishCurrent finishes what the window is serving before calling;
 	// otherwise a busy window refuses to call.
 	FinishCurrent bool `json:"finish_current,omitempty"`
+	// Pool narrows call-next to one pool of the queue; empty calls from
+	// all of it. Only with an empty Ticket.
+	Pool Pool `json:"pool,omitempty"`
 }
 
 // QueueFilter narrows ListQueue; zero values match everything active.
@@ -38,6 +41,7 @@ type QueueFilter struct {
 	ServiceID string   `json:"service_id,omitempty"`
 	WindowID  string   `json:"window_id,omitempty"` // what this window could call
 	Statuses  []Status `json:"statuses,omitempty"`  // default: waiting, postponed, called, serving
+	Pool      Pool     `json:"pool,omitempty"`      // only the tickets of this pool
 }
 
 // Tickets is the life of tickets.
@@ -62,6 +66,14 @@ type Tickets interface {
 	AttachCaseNumber(ctx context.Context, officeID, ticketID, caseNumber string) (Ticket, error)
 
 	ListQueue(ctx context.Context, officeID string, f QueueFilter) ([]Ticket, error)
+	// GetWindowTicket is the ticket called or served at the window now;
+	// none is CodeEmpty.
+	GetWindowTicket(ctx context.Context, officeID, windowID string) (Ticket, error)
+	// FindTickets finds the office's tickets by case number, newest first.
+	FindTickets(ctx context.Context, officeID string, q TicketQuery) ([]Ticket, error)
+	// ListOperatorCounts is today's work of each operator of the office,
+	// or of the one f names.
+	ListOperatorCounts(ctx context.Context, officeID string, f OperatorRef) ([]OperatorCounts, error)
 	GetLiveLoad(ctx context.Context, officeID string) (LiveLoad, error)
 	GetSnapshot(ctx context.Context, officeID string) (OfficeSnapshot, error)
 	// GetTicketStatus is a ticket's public status by its status token; it
@@ -101,6 +113,8 @@ type AccountInput struct {
 type Admin interface {
 	ListOffices(ctx context.Context) ([]Office, error)
 	GetOffice(ctx context.Context, officeID string) (Office, error)
+	// GetOfficeHours is the office's and its services' hours, today's first.
+	GetOfficeHours(ctx context.Context, officeID string) (OfficeHours, error)
 	PutOffice(ctx context.Context, o Office) (Office, error)
 
 	PutService(ctx context.Context, s Service) (Service, error)
@@ -231,6 +245,9 @@ type Statistics interface {
 	// GetStats reports q; no office means every office the caller may
 	// see, no period means today.
 	GetStats(ctx context.Context, q StatsQuery) (StatsReport, error)
+	// GetServiceTimes is an office's mean wait and service times today,
+	// by hour of today, and by weekday over the last weeks.
+	GetServiceTimes(ctx context.Context, officeID string, weeks int) (ServiceTimes, error)
 }
 
 // Deliveries is the delivery state of an office's messages to other systems

@@ -210,7 +210,10 @@ type Redirect struct {
 	ServiceID  string `json:"service_id,omitempty"`
 	WindowID   string `json:"window_id,omitempty"`
 	OperatorID string `json:"operator_id,omitempty"`
-	Return     bool   `json:"return,omitempty"`
+	// OperatorCaseSystemID names the operator by their id in the case
+	// system instead (Operator.CaseSystemID).
+	OperatorCaseSystemID string `json:"operator_case_system_id,omitempty"`
+	Return               bool   `json:"return,omitempty"`
 }
 
 // WindowStatus is what a window is doing.

@@ -10,56 +10,62 @@ import (
 type perm int
 
 const (
-	permView          perm = iota // office, menu, windows, load, snapshot, stream: everyone of the office
-	permQueue                     // the list of waiting tickets
-	permCategories                // priority categories, for issuing out-of-turn tickets
-	permIssue                     // live tickets
-	permIssuePriority             // out-of-turn tickets after checking a document
-	permCheckIn                   // appointment check-in
-	permServe                     // window session and ticket handling
-	permMove                      // cancel or redirect any ticket of the office
-	permBook                      // book an appointment
-	permAppointments              // read and cancel bookings, which hold personal data
-	permSlots                     // see free slots
-	permOperators                 // the operators of the office, e.g. to redirect to one
-	permStaffView                 // devices
-	permConfigure                 // change the office configuration and its accounts
-	permJournal                   // read and export the audit journal
-	permReportState               // a device reports its own hardware state
-	permAnnounce                  // the running line of the hall boards
-	permRatingForm                // the current rating form and the rating pending at a window
-	permRate                      // submit a rating: the window's rating terminal, or staff for the applicant
-	permRatingSummary             // the summary of ratings
-	permOutbox                    // the delivery state of messages to other systems, and their redelivery
-	permStats                     // statistics reports and their exports
-	permPhone                     // the phone centre: applicants' phones, result calls, the IVR's status
+	permView           perm = iota // office, menu, windows, load, snapshot, stream: everyone of the office
+	permQueue                      // the list of waiting tickets
+	permCategories                 // priority categories, for issuing out-of-turn tickets
+	permIssue                      // live tickets
+	permIssuePriority              // out-of-turn tickets after checking a document
+	permCheckIn                    // appointment check-in
+	permServe                      // window session and ticket handling
+	permMove                       // cancel or redirect any ticket of the office
+	permBook                       // book an appointment
+	permAppointments               // read and cancel bookings, which hold personal data
+	permSlots                      // see free slots
+	permOperators                  // the operators of the office, e.g. to redirect to one
+	permStaffView                  // devices
+	permConfigure                  // change the office configuration and its accounts
+	permJournal                    // read and export the audit journal
+	permReportState                // a device reports its own hardware state
+	permAnnounce                   // the running line of the hall boards
+	permRatingForm                 // the current rating form and the rating pending at a window
+	permRate                       // submit a rating: the window's rating terminal, or staff for the applicant
+	permRatingSummary              // the summary of ratings
+	permOutbox                     // the delivery state of messages to other systems, and their redelivery
+	permStats                      // statistics reports and their exports
+	permOperatorCounts             // each operator's work today: served, no-shows, redirected, at the window now
+	permCaseAttach                 // attach a case number to any ticket of the office (an operator: permServe, their own)
+	permCaseFind                   // find tickets of any day by case number
+	permPhone                      // the phone centre: applicants' phones, result calls, the IVR's status
 )
 
 // The rule table of docs/access.md; TestAccessRules checks every route against it.
 var permRoles = map[perm][]domain.Role{
-	permView:          {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleOperator, domain.RoleDevice},
-	permQueue:         {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleOperator},
-	permCategories:    {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleOperator, domain.RoleDevice},
-	permIssue:         {domain.RoleAdmin, domain.RoleHall, domain.RoleDevice},
-	permIssuePriority: {domain.RoleAdmin, domain.RoleHall},
-	permCheckIn:       {domain.RoleAdmin, domain.RoleHall, domain.RoleDevice},
-	permServe:         {domain.RoleOperator},
-	permMove:          {domain.RoleAdmin, domain.RoleHall},
-	permBook:          {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleDevice},
-	permAppointments:  {domain.RoleAdmin, domain.RoleManager, domain.RoleHall},
-	permSlots:         {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleDevice},
-	permOperators:     {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleOperator},
-	permStaffView:     {domain.RoleAdmin, domain.RoleManager, domain.RoleHall},
-	permConfigure:     {domain.RoleAdmin},
-	permJournal:       {domain.RoleAdmin, domain.RoleManager},
-	permReportState:   {domain.RoleDevice},
-	permAnnounce:      {domain.RoleAdmin, domain.RoleHall},
-	permRatingForm:    {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleOperator, domain.RoleDevice},
-	permRate:          {domain.RoleAdmin, domain.RoleHall, domain.RoleDevice},
-	permRatingSummary: {domain.RoleAdmin, domain.RoleManager},
-	permOutbox:        {domain.RoleAdmin, domain.RoleManager},
-	permStats:         {domain.RoleAdmin, domain.RoleManager},
-	permPhone:         {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleOperator},
+	permView:           {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleOperator, domain.RoleDevice},
+	permQueue:          {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleOperator},
+	permCategories:     {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleOperator, domain.RoleDevice},
+	permIssue:          {domain.RoleAdmin, domain.RoleHall, domain.RoleDevice},
+	permIssuePriority:  {domain.RoleAdmin, domain.RoleHall},
+	permCheckIn:        {domain.RoleAdmin, domain.RoleHall, domain.RoleDevice},
+	permServe:          {domain.RoleOperator},
+	permMove:           {domain.RoleAdmin, domain.RoleHall},
+	permBook:           {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleDevice},
+	permAppointments:   {domain.RoleAdmin, domain.RoleManager, domain.RoleHall},
+	permSlots:          {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleDevice},
+	permOperators:      {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleOperator},
+	permStaffView:      {domain.RoleAdmin, domain.RoleManager, domain.RoleHall},
+	permConfigure:      {domain.RoleAdmin},
+	permJournal:        {domain.RoleAdmin, domain.RoleManager},
+	permReportState:    {domain.RoleDevice},
+	permAnnounce:       {domain.RoleAdmin, domain.RoleHall},
+	permRatingForm:     {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleOperator, domain.RoleDevice},
+	permRate:           {domain.RoleAdmin, domain.RoleHall, domain.RoleDevice},
+	permRatingSummary:  {domain.RoleAdmin, domain.RoleManager},
+	permOutbox:         {domain.RoleAdmin, domain.RoleManager},
+	permStats:          {domain.RoleAdmin, domain.RoleManager},
+	permOperatorCounts: {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleOperator},
+	permCaseAttach:     {domain.RoleAdmin, domain.RoleHall},
+	permCaseFind:       {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleOperator},
+	permPhone:          {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleOperator},
 }
 
 // devicePerms narrows what each kind of device may do: a rating terminal
@@ -78,10 +84,11 @@ var devicePerms = map[domain.DeviceKind][]perm{
 // for an operator (OpServe) is not here: the integration then acts as that
 // operator (ActAsOperator), with an operator's permissions.
 var integrationPerms = map[domain.Operation][]perm{
-	domain.OpView:   {permView, permQueue, permCategories, permOperators},
+	domain.OpView:   {permView, permQueue, permCategories, permOperators, permOperatorCounts},
 	domain.OpIssue:  {permIssue, permCheckIn},
 	domain.OpBook:   {permBook, permAppointments, permSlots},
 	domain.OpMove:   {permMove},
+	domain.OpCase:   {permCaseAttach, permCaseFind},
 	domain.OpStats:  {permStats},
 	domain.OpOutbox: {permOutbox},
 	domain.OpPhone:  {permPhone},

@@ -248,6 +248,13 @@ func (e *Engine) PutOperator(a domain.Actor, op domain.Operator, ch *domain.Chan
 			return domain.Operator{}, err
 		}
 	}
+	if op.CaseSystemID != "" {
+		for _, other := range o.operators {
+			if other.ID != op.ID && other.CaseSystemID == op.CaseSystemID {
+				return domain.Operator{}, domain.Errorf(domain.CodeConflict, "идентификатор %q в АИС МФЦ уже у оператора %s", op.CaseSystemID, other.FullName)
+			}
+		}
+	}
 	o.operators[op.ID] = &op
 	ch.Operators = append(ch.Operators, op)
 	e.configEvent(o, a, ch, domain.KindOperator, op.ID)

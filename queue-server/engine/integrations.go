@@ -182,7 +182,13 @@ func (e *Engine) Directory() *Directory {
 	d := &Directory{sandbox: map[string]bool{}, operators: map[string]map[string]string{}}
 	for id, o := range e.offices {
 		d.sandbox[id] = o.info.Sandbox
+		// A Talon id wins over a case-system id that happens to equal it.
 		refs := map[string]string{}
+		for _, op := range o.operators {
+			if op.CaseSystemID != "" {
+				refs[op.CaseSystemID] = op.ID
+			}
+		}
 		for _, op := range o.operators {
 			refs[op.ID] = op.ID
 		}

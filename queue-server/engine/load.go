@@ -16,6 +16,9 @@ func (e *Engine) ListQueue(a domain.Actor, officeID string, f domain.QueueFilter
 	if err != nil {
 		return nil, err
 	}
+	if err := f.Pool.Check(); err != nil {
+		return nil, err
+	}
 	var w *domain.Window
 	var op *domain.Operator
 	if f.WindowID != "" {
@@ -39,7 +42,7 @@ func (e *Engine) ListQueue(a domain.Actor, officeID string, f domain.QueueFilter
 	waits := o.estimates(now, pos)
 	var out []domain.Ticket
 	for _, t := range o.tickets {
-		if t.Day != today || !containsStatus(statuses, t.Status) || f.ServiceID != "" && t.ServiceID != f.ServiceID {
+		if t.Day != today || !containsStatus(statuses, t.Status) || f.ServiceID != "" && t.ServiceID != f.ServiceID || !f.Pool.Holds(t) {
 			continue
 		}
 		if w != nil {

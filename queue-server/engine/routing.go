@@ -144,12 +144,12 @@ func appointmentDue(t *domain.Ticket, now time.Time) bool {
 // returning marks a postponed ticket whose time is up.
 func returning(t *domain.Ticket) bool { return t.Status == domain.StatusPostponed }
 
-// next picks the ticket call-next gives the window, or nil.
-func (o *office) next(w *domain.Window, op *domain.Operator, now time.Time) *domain.Ticket {
+// next picks the ticket call-next gives the window from the pool, or nil.
+func (o *office) next(w *domain.Window, op *domain.Operator, pool domain.Pool, now time.Time) *domain.Ticket {
 	today := o.day(now)
 	var best *candidate
 	for _, t := range o.live {
-		if !o.callable(t, today, now) {
+		if !o.callable(t, today, now) || !pool.Holds(t) {
 			continue
 		}
 		c, ok := o.eligible(t, w, op)

@@ -359,6 +359,14 @@ func (e *Engine) freeWindow(a domain.Actor, o *office, w *domain.Window, s *doma
 // ticket first, since the operator is done with it either way, and the
 // error carries that ticket in Finished.
 func (e *Engine) CallNext(a domain.Actor, officeID, windowID string, finishCurrent bool, ch *domain.Changes) (domain.Ticket, error) {
+	return e.callNext(a, officeID, windowID, domain.PoolAll, finishCurrent, ch)
+}
+
+// callNext is CallNext narrowed to a pool of the queue.
+func (e *Engine) callNext(a domain.Actor, officeID, windowID string, pool domain.Pool, finishCurrent bool, ch *domain.Changes) (domain.Ticket, error) {
+	if err := pool.Check(); err != nil {
+		return domain.Ticket{}, err
+	}
 	o, w, s, op, err := e.windowAtWork(a, officeID, windowID)
 	if err != nil {
 		return domain.Ticket{}, err
@@ -366,13 +374,16 @@ func (e *Engine) CallNext(a domain.Actor, officeID, windowID string, finishCurre
 	now := e.cfg.Now()
 	// Routing looks before the finish: a ticket redirected with return goes
 	// back to its own window, not to this one's next call.
-	t := o.next(w, op, now)
+	t := o.next(w, op, pool, now)
 	done, err := e.freeWindow(a, o, w, s, finishCurrent, now, ch)
 	if err != nil {
 		return domain.Ticket{}, err
 	}
 	if t == nil {
 		empty := domain.Errorf(domain.CodeEmpty, "в очереди нет талонов для окна %d", w.Number)
+		if pool != domain.PoolAll {
+			empty = domain.Errorf(domain.CodeEmpty, "среди %s нет талонов для окна %d", poolRu[pool], w.Number)
+		}
 		if done != nil {
 			v := o.view(done, now)
 			empty.Message = fmt.Sprintf("талон %s завершён, %s", done.Number, empty.Message)
@@ -387,7 +398,10 @@ func (e *Engine) CallNext(a domain.Actor, officeID, windowID string, finishCurre
 // CallTicket calls a given ticket out of order.
 func (e *Engine) CallTicket(a domain.Actor, officeID, windowID string, req domain.CallRequest, ch *domain.Changes) (domain.Ticket, error) {
 	if req.Ticket == "" {
-		return e.CallNext(a, officeID, windowID, req.FinishCurrent, ch)
+		return e.callNext(a, officeID, windowID, req.Pool, req.FinishCurrent, ch)
+	}
+	if req.Pool != domain.PoolAll {
+		return domain.Ticket{}, domain.Errorf(domain.CodeInvalid, "очередь (pool) указывают только для вызова следующего, без номера талона")
 	}
 	o, w, s, _, err := e.windowAtWork(a, officeID, windowID)
 	if err != nil {
@@ -519,6 +533,16 @@ func (e *Engine) RedirectTicket(a domain.Actor, officeID, ticketID string, r dom
 	if err != nil {
 		return domain.Ticket{}, err
 	}
+	if r.OperatorCaseSystemID != "" {
+		op, err := o.byCaseSystemID(r.OperatorCaseSystemID)
+		if err != nil {
+			return domain.Ticket{}, err
+		}
+		if r.OperatorID != "" && r.OperatorID != op.ID {
+			return domain.Ticket{}, domain.Errorf(domain.CodeInvalid, "operator_id %q и operator_case_system_id %q называют разных операторов", r.OperatorID, r.OperatorCaseSystemID)
+		}
+		r.OperatorID, r.OperatorCaseSystemID = op.ID, ""
+	}
 	if r.ServiceID == "" && r.WindowID == "" && r.OperatorID == "" {
 		return domain.Ticket{}, domain.Errorf(domain.CodeInvalid, "укажите, куда перенаправить: услугу, окно или оператора")
 	}
@@ -564,15 +588,16 @@ func (e *Engine) MarkNoShow(a domain.Actor, officeID, ticketID string, ch *domai
 }
 
 // AttachCaseNumber records a case number on a ticket. An operator attaches
-// it to the ticket at their own window; a hall administrator or an
-// administrator to any ticket of the office.
+// it to the ticket at their own window; whoever has permCaseAttach (a hall
+// administrator, an administrator, a case system) to any ticket of the
+// office in memory, finished ones of the recent days included.
 func (e *Engine) AttachCaseNumber(a domain.Actor, officeID, ticketID, caseNumber string, ch *domain.Changes) (domain.Ticket, error) {
 	caseNumber = strings.TrimSpace(caseNumber)
 	if err := domain.CheckCaseNumber(caseNumber); err != nil {
 		return domain.Ticket{}, err
 	}
 	var err error
-	for _, p := range []perm{permServe, permMove} {
+	for _, p := range []perm{permServe, permCaseAttach} {
 		if err = authorize(a, officeID, p); err == nil {
 			break
 		}

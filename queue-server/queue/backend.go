@@ -3,6 +3,8 @@ package queue
 import (
 	"context"
 	"crypto/subtle"
+	"slices"
+	"sort"
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
@@ -63,9 +65,18 @@ func (s *Service) CallNext(ctx context.Context, officeID, windowID string, finis
 	})
 }
 
+// CallTicket without a ticket is a call-next, from req.Pool, and is
+// journaled and keyed as one.
 func (s *Service) CallTicket(ctx context.Context, officeID, windowID string, req domain.CallRequest) (domain.Ticket, error) {
-	return write(ctx, s, &entry{action: "callTicket", officeID: officeID, object: "window/" + windowID}, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
-		return idempotent(ctx, e, officeID, "callTicket window/"+windowID+" "+req.Ticket, ch, func() (domain.Ticket, error) {
+	action, request := "callTicket", "callTicket window/"+windowID+" "+req.Ticket
+	if req.Ticket == "" {
+		action, request = "callNext", "callNext window/"+windowID
+		if req.Pool != domain.PoolAll {
+			request += " pool/" + string(req.Pool)
+		}
+	}
+	return write(ctx, s, &entry{action: action, officeID: officeID, object: "window/" + windowID}, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
+		return idempotent(ctx, e, officeID, request, ch, func() (domain.Ticket, error) {
 			return e.CallTicket(actor(ctx), officeID, windowID, req, ch)
 		})
 	})
@@ -135,6 +146,39 @@ func (s *Service) ListQueue(ctx context.Context, officeID string, f domain.Queue
 	return read(s, func(e *engine.Engine) ([]domain.Ticket, error) { return e.ListQueue(actor(ctx), officeID, f) })
 }
 
+func (s *Service) GetWindowTicket(ctx context.Context, officeID, windowID string) (domain.Ticket, error) {
+	return read(s, func(e *engine.Engine) (domain.Ticket, error) {
+		return e.GetWindowTicket(actor(ctx), officeID, windowID)
+	})
+}
+
+// FindTickets takes the recent days from memory, as they are now, and the
+// older ones from the store's case-number index.
+func (s *Service) FindTickets(ctx context.Context, officeID string, q domain.TicketQuery) ([]domain.Ticket, error) {
+	recent, err := read(s, func(e *engine.Engine) ([]domain.Ticket, error) { return e.FindTickets(actor(ctx), officeID, &q) })
+	if err != nil {
+		return nil, err
+	}
+	stored, err := s.store.TicketsByCase(ctx, officeID, q.CaseNumber)
+	if err != nil {
+		return nil, err
+	}
+	out := recent
+	for _, t := range stored {
+		if !slices.ContainsFunc(recent, func(r domain.Ticket) bool { return r.ID == t.ID }) {
+			out = append(out, t)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].CreatedAt.After(out[j].CreatedAt) })
+	return out, nil
+}
+
+func (s *Service) ListOperatorCounts(ctx context.Context, officeID string, f domain.OperatorRef) ([]domain.OperatorCounts, error) {
+	return read(s, func(e *engine.Engine) ([]domain.OperatorCounts, error) {
+		return e.ListOperatorCounts(actor(ctx), officeID, f)
+	})
+}
+
 func (s *Service) GetLiveLoad(ctx context.Context, officeID string) (domain.LiveLoad, error) {
 	return read(s, func(e *engine.Engine) (domain.LiveLoad, error) { return e.GetLiveLoad(actor(ctx), officeID) })
 }
@@ -200,6 +244,10 @@ func (s *Service) ListOffices(ctx context.Context) ([]domain.Office, error) {
 
 func (s *Service) GetOffice(ctx context.Context, officeID string) (domain.Office, error) {
 	return read(s, func(e *engine.Engine) (domain.Office, error) { return e.GetOffice(actor(ctx), officeID) })
+}
+
+func (s *Service) GetOfficeHours(ctx context.Context, officeID string) (domain.OfficeHours, error) {
+	return read(s, func(e *engine.Engine) (domain.OfficeHours, error) { return e.GetOfficeHours(actor(ctx), officeID) })
 }
 
 func (s *Service) PutOffice(ctx context.Context, o domain.Office) (domain.Office, error) {

@@ -331,6 +331,9 @@ func apply(tx *bolt.Tx, c *domain.Changes, zone stats.Zone) error {
 	if err := indexEvents(tx, c.Events); err != nil {
 		return err
 	}
+	if err := indexCases(tx, c.Tickets); err != nil {
+		return err
+	}
 	if err := putJournal(tx, c.Journal); err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@
 //	tickets/<office>/<day>/<id>   -> Ticket            (day = Ticket.Day, office-local)
 //	ticket_day/<office>/<id>      -> day               (finds a ticket of any day)
 //	ticket_open/<office>/<id>     -> day               (tickets not yet terminal)
+//	ticket_case/<office>/<case> NUL <id> -> day        (tickets by case number, see casenumber.go)
 //	appointments/<office>/<day>/<id> -> Appointment    (day = Start in UTC)
 //	appointment_day/<office>/<id>    -> day
 //	appointment_booked/<office>/<id> -> day            (still booked)

@@ -63,6 +63,7 @@ var migrations = []migration{
 	{name: "add the events' time index", up: migrateEventTime},
 	{name: "add integrations", up: migrateIntegrations},
 	{name: "add the phone centre's contacts", up: migrateContacts},
+	{name: "add the tickets' case-number index", up: migrateCaseNumbers},
 }
 
 func createBuckets(tx *bolt.Tx) error {
