@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/talonqueue/talon/queue-server/client"
 	"github.com/talonqueue/talon/queue-server/demo"
@@ -227,4 +228,69 @@ func journalActions(t *testing.T, base string, c *client.Client, officeID, actor
 		out = append(out, r.Action+" "+r.Result)
 	}
 	return strings.Join(out, ", ")
+}
+
+// TestCaseSystemDayThroughTheIntegrationAPI runs a visit through the
+// integration's key alone, as a case system with a booking portal would:
+// book a slot, check the applicant in, call them for the operator by the
+// operator's case-system id, serve, attach the case number and finish; the
+// states are right and the case is found by its number.
+func TestCaseSystemDayThroughTheIntegrationAPI(t *testing.T) {
+	url, _ := startServer(t, t.TempDir(), "--demo")
+	bg := context.Background()
+	admin := login(t, url, "admin")
+	for _, op := range must[[]domain.Operator](t)(admin.ListOperators(bg, demo.OfficeID)) {
+		if op.ID == "op1" {
+			op.CaseSystemID = "ais-1001"
+			must[domain.Operator](t)(admin.PutOperator(bg, op))
+		}
+	}
+	must[domain.Integration](t)(admin.PutIntegration(bg, domain.Integration{ID: "ais", Name: "АИС МФЦ", OfficeIDs: []string{demo.OfficeID},
+		Operations: []domain.Operation{domain.OpView, domain.OpIssue, domain.OpBook, domain.OpServe, domain.OpCase}}))
+	ais := withKey(t, url, must[domain.IntegrationKey](t)(admin.IssueIntegrationKey(bg, "ais")).Key)
+
+	// Late in the evening the next slot is tomorrow's first, whose check-in
+	// opens an hour before it.
+	var slots []domain.Slot
+	for _, day := range []time.Time{time.Now(), time.Now().Add(24 * time.Hour)} {
+		if slots = must[[]domain.Slot](t)(ais.ListAppointmentSlots(bg, demo.OfficeID, "passport", day.In(mustLoc(t)).Format(time.DateOnly))); len(slots) > 0 {
+			break
+		}
+	}
+	if len(slots) == 0 {
+		t.Fatal("no passport slot today or tomorrow")
+	}
+	ap := must[domain.Appointment](t)(ais.CreateAppointment(bg, demo.OfficeID, domain.NewAppointment{ServiceID: "passport", Start: slots[0].Start, Source: "portal"}))
+	tk := must[domain.Ticket](t)(ais.CheckInAppointment(bg, demo.OfficeID, ap.Code))
+
+	ais.SetOperator("ais-1001")
+	must[domain.WindowState](t)(ais.OpenWindowSession(bg, demo.OfficeID, "w1"))
+	if got := must[domain.Ticket](t)(ais.CallNext(bg, demo.OfficeID, "w1", false)); got.ID != tk.ID {
+		t.Fatalf("called %s, want the checked-in %s", got.Number, tk.Number)
+	}
+	if at := must[domain.Ticket](t)(ais.GetWindowTicket(bg, demo.OfficeID, "w1")); at.ID != tk.ID {
+		t.Fatalf("window 1 holds %s", at.Number)
+	}
+	must[domain.Ticket](t)(ais.StartService(bg, demo.OfficeID, tk.ID))
+	must[domain.Ticket](t)(ais.AttachCaseNumber(bg, demo.OfficeID, tk.ID, "АИС-2026-000777"))
+	done := must[domain.Ticket](t)(ais.FinishTicket(bg, demo.OfficeID, tk.ID))
+	must[domain.WindowState](t)(ais.CloseWindowSession(bg, demo.OfficeID, "w1"))
+	ais.SetOperator("")
+
+	if done.Status != domain.StatusDone || done.CaseNumber != "АИС-2026-000777" || done.OperatorID != "op1" {
+		t.Fatalf("finished %+v", done)
+	}
+	if got := must[domain.Appointment](t)(ais.GetAppointment(bg, demo.OfficeID, ap.ID)); got.Status != domain.AppointmentCheckedIn || got.TicketID != tk.ID {
+		t.Fatalf("the booking is %s with ticket %q", got.Status, got.TicketID)
+	}
+	found := must[[]domain.Ticket](t)(ais.FindTickets(bg, demo.OfficeID, domain.TicketQuery{CaseNumber: "АИС-2026-000777"}))
+	if len(found) != 1 || found[0].ID != tk.ID {
+		t.Fatalf("by case number: %+v", found)
+	}
+	full := must[domain.Ticket](t)(admin.GetTicket(bg, demo.OfficeID, tk.ID))
+	for _, st := range full.History[1:] {
+		if st.By != "integration:ais" {
+			t.Errorf("step %s was done by %q, want the integration", st.Action, st.By)
+		}
+	}
 }
