@@ -209,22 +209,8 @@ func oauthToken(t *testing.T, base string, form url.Values) string {
 // journalActions lists "action result" of the office's journal records by actor.
 func journalActions(t *testing.T, base string, c *client.Client, officeID, actor string) string {
 	t.Helper()
-	req, err := http.NewRequest("GET", base+"/api/v1/offices/"+officeID+"/journal?"+url.Values{"actor": {actor}}.Encode(), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+c.Token())
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var recs []domain.JournalRecord
-	if err := json.NewDecoder(resp.Body).Decode(&recs); err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("journal of %s: %s, %v", officeID, resp.Status, err)
-	}
 	var out []string
-	for _, r := range recs {
+	for _, r := range officeJournal(t, base, c, officeID, url.Values{"actor": {actor}}.Encode()) {
 		out = append(out, r.Action+" "+r.Result)
 	}
 	return strings.Join(out, ", ")

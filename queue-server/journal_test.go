@@ -17,10 +17,16 @@ import (
 	"github.com/talonqueue/talon/queue-server/domain"
 )
 
-// getJournal reads an office's journal as a client would.
+// getJournal reads the demo office's journal as a client would.
 func getJournal(t *testing.T, url string, c *client.Client, query string) []domain.JournalRecord {
 	t.Helper()
-	req, _ := http.NewRequest("GET", url+"/api/v1/offices/"+demo.OfficeID+"/journal?"+query, nil)
+	return officeJournal(t, url, c, demo.OfficeID, query)
+}
+
+// officeJournal reads an office's journal as a client would.
+func officeJournal(t *testing.T, url string, c *client.Client, officeID, query string) []domain.JournalRecord {
+	t.Helper()
+	req, _ := http.NewRequest("GET", url+"/api/v1/offices/"+officeID+"/journal?"+query, nil)
 	req.Header.Set("Authorization", "Bearer "+c.Token())
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
