@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"maps"
 	"net/http"
@@ -294,7 +293,7 @@ func bookNextSlot(t *testing.T, hall *client.Client, service string) string {
 			}
 		}
 	}
-	t.Fatal(fmt.Sprintf("no free slot of %s today or tomorrow", service))
+	t.Fatalf("no free slot of %s today or tomorrow", service)
 	return ""
 }
 
@@ -316,5 +315,16 @@ func TestMDMFeedNeedsTheOfficeUID(t *testing.T) {
 	_, err := manager.GetMDMFeed(ctx, demo.OfficeID, domain.MDMQuery{})
 	if domain.ErrorCode(err) != domain.CodeConflict || !strings.Contains(domain.ErrorMessage(err), "UID ИС МДМ") {
 		t.Fatalf("without the UID: %v", err)
+	}
+}
+
+// --mdm-url takes an http(s) address, or stops the start.
+func TestMDMURLFlag(t *testing.T) {
+	none := func(string) string { return "" }
+	for arg, ok := range map[string]bool{"https://mdm.example/queue": true, "mdm.example": false, "ftp://mdm.example": false} {
+		f, err := parseServe([]string{"--mdm-url", arg}, none, io.Discard)
+		if ok != (err == nil) || (ok && f.mdmURL != arg) {
+			t.Errorf("--mdm-url %s: %+v, %v", arg, f.mdmURL, err)
+		}
 	}
 }
