@@ -106,8 +106,10 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	if err := f.checkMKGU(); err != nil {
 		return f, err
 	}
-	if err := checkURL("--mdm-url", f.mdmURL); f.mdmURL != "" && err != nil {
-		return f, err
+	if f.mdmURL != "" {
+		if err := checkURL("--mdm-url", f.mdmURL); err != nil {
+			return f, err
+		}
 	}
 	return f, nil
 }
