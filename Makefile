@@ -73,6 +73,8 @@ bench: modules ## print the performance numbers the issues ask for
 	@$(BENCH) -bench . -benchtime 1x ./queue-server/stats | grep -E '^(Benchmark|ok|FAIL)'
 	@echo "== outbox: commit-to-delivery delay p50/p99 and throughput with a healthy receiver, backlog of 10,000 drained =="
 	@$(BENCH) -bench . -benchtime 1x ./queue-server/outbox | grep -E '^(Benchmark|ok|FAIL)'
+	@echo "== ИС МДМ push: what mapping an event to its outbox message costs the writer (ns/event), the message's body bytes per event =="
+	@$(BENCH) -bench . ./queue-server/integrations/mdm | grep -E '^(Benchmark|ok|FAIL)'
 	@echo "== wait printed on the ticket against the real wait over simulated office days (mean absolute error, share within ±5 min, mean signed error, the plain formula's); the estimate's cost with 50 windows and 400 waiting =="
 	@$(BENCH) -bench Estimate -benchtime 1x ./queue-server/engine | grep -E '^(Benchmark|FAIL)'
 	@echo "== push hub alone: 1,000 WebSocket subscribers =="

@@ -232,7 +232,7 @@ func TestCaseSystemDayThroughTheIntegrationAPI(t *testing.T) {
 		}
 	}
 	must[domain.Integration](t)(admin.PutIntegration(bg, domain.Integration{ID: "ais", Name: "АИС МФЦ", OfficeIDs: []string{demo.OfficeID},
-		Operations: []domain.Operation{domain.OpView, domain.OpIssue, domain.OpBook, domain.OpServe, domain.OpCase}}))
+		Operations: []domain.Operation{domain.OpView, domain.OpIssue, domain.OpBook, domain.OpServe, domain.OpCase, domain.OpMDM}}))
 	ais := withKey(t, url, must[domain.IntegrationKey](t)(admin.IssueIntegrationKey(bg, "ais")).Key)
 
 	// Late in the evening the next slot is tomorrow's first, whose check-in
@@ -278,5 +278,37 @@ func TestCaseSystemDayThroughTheIntegrationAPI(t *testing.T) {
 		if st.By != "integration:ais" {
 			t.Errorf("step %s was done by %q, want the integration", st.Action, st.By)
 		}
+	}
+
+	// The visit's МДМ objects, in order, at the times of the steps that made them.
+	at := map[domain.Action]string{}
+	for _, st := range full.History {
+		at[st.Action] = st.At.In(mustLoc(t)).Format(domain.MDMTimeLayout)
+	}
+	want := []struct {
+		typ domain.MDMType
+		at  string
+	}{
+		{domain.MDMTicketFormed, at[domain.ActionIssue]}, {domain.MDMTicketIssued, at[domain.ActionIssue]},
+		{domain.MDMTicketCalled, at[domain.ActionCall]}, {domain.MDMCallOutcome, at[domain.ActionStart]},
+		{domain.MDMReceptionStarted, at[domain.ActionStart]}, {domain.MDMReceptionEnded, at[domain.ActionFinish]},
+	}
+	feed := must[[]domain.MDMObject](t)(ais.GetMDMFeed(bg, demo.OfficeID, domain.MDMQuery{From: full.CreatedAt.Add(-time.Minute), To: time.Now().Add(time.Minute)}))
+	var got []domain.MDMObject
+	for _, o := range feed {
+		if o.TicketID == tk.ID {
+			got = append(got, o)
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("the visit's МДМ objects: %+v, want %d", got, len(want))
+	}
+	for i, w := range want {
+		if got[i].Type != w.typ || got[i].At != w.at || got[i].OfficeUID == "" {
+			t.Errorf("МДМ object %d: %s at %s (office UID %q), want %s at %s", i, got[i].Type, got[i].At, got[i].OfficeUID, w.typ, w.at)
+		}
+	}
+	if got[0].AppointmentType == "" || got[0].AppointmentType == "none" || got[4].WindowNumber != 1 {
+		t.Errorf("formed as %q, received at window %d", got[0].AppointmentType, got[4].WindowNumber)
 	}
 }

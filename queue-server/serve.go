@@ -21,6 +21,7 @@ import (
 	"github.com/talonqueue/talon/queue-server/auth"
 	"github.com/talonqueue/talon/queue-server/demo"
 	"github.com/talonqueue/talon/queue-server/domain"
+	"github.com/talonqueue/talon/queue-server/integrations/mdm"
 	"github.com/talonqueue/talon/queue-server/integrations/mkgu"
 	"github.com/talonqueue/talon/queue-server/metrics"
 	"github.com/talonqueue/talon/queue-server/outbox"
@@ -53,6 +54,8 @@ type serveFlags struct {
 	// signer is read while parsing, like tlsCert.
 	mkguURL, mkguCertFile, mkguKeyFile string
 	mkguSigner                         mkgu.Signer
+	// mdmURL pushes the ИС МДМ feed there.
+	mdmURL string
 	// metricsToken, when set, is the bearer token GET /metrics asks for.
 	metricsToken string
 	// noJournal is no flag: only the benchmark that measures the journal's
@@ -88,6 +91,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&f.mkguURL, "mkgu-url", getenv("TALON_MKGU_URL"), "address ИАС МКГУ takes rating packets at, with --mkgu-cert and --mkgu-key (TALON_MKGU_URL)")
 	fs.StringVar(&f.mkguCertFile, "mkgu-cert", getenv("TALON_MKGU_CERT"), "certificate the МКГУ packets are signed with (PEM) (TALON_MKGU_CERT)")
 	fs.StringVar(&f.mkguKeyFile, "mkgu-key", getenv("TALON_MKGU_KEY"), "RSA key of --mkgu-cert (PEM) (TALON_MKGU_KEY)")
+	fs.StringVar(&f.mdmURL, "mdm-url", getenv("TALON_MDM_URL"), "address ИС МДМ takes the queue's objects at: the events of every office with an МДМ UID, not in sandbox, are pushed there (TALON_MDM_URL)")
 	fs.StringVar(&f.metricsToken, "metrics-token", getenv("TALON_METRICS_TOKEN"),
 		"bearer token that GET /metrics (Prometheus) asks for; empty: /metrics is open to whoever reaches the server — counts and ids, no personal data (TALON_METRICS_TOKEN)")
 	if err := fs.Parse(args); err != nil {
@@ -102,7 +106,21 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	if err := f.checkMKGU(); err != nil {
 		return f, err
 	}
+	if f.mdmURL != "" {
+		if err := checkURL("--mdm-url", f.mdmURL); err != nil {
+			return f, err
+		}
+	}
 	return f, nil
+}
+
+// checkURL refuses an address a message could not be posted to.
+func checkURL(flag, s string) error {
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%s %q: нужен адрес вида https://хост/путь", flag, s)
+	}
+	return nil
 }
 
 // checkMKGU reads the signing key of the МКГУ export when it is configured:
@@ -122,9 +140,8 @@ func (f *serveFlags) checkMKGU() error {
 	default:
 		return errors.New("выгрузка оценок в МКГУ включается тремя флагами вместе: --mkgu-url, --mkgu-cert и --mkgu-key")
 	}
-	u, err := url.Parse(f.mkguURL)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("--mkgu-url %q: нужен адрес вида https://хост/путь", f.mkguURL)
+	if err := checkURL("--mkgu-url", f.mkguURL); err != nil {
+		return err
 	}
 	signer, err := mkgu.LoadRSASigner(f.mkguCertFile, f.mkguKeyFile)
 	if err != nil {
@@ -229,16 +246,17 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 	if f.mkguSigner != nil {
 		opts.Export = mkguMessages
 	}
+	opts.MDM = f.mdmURL != ""
 	st, svc, err := openService(ctx, f.data, opts)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	defer svc.Close()
-	if f.mkguSigner != nil {
+	if f.mkguSigner != nil || f.mdmURL != "" {
 		// Deferred after the closes, so it runs before them: attempts end
 		// and are recorded while the store is open.
-		defer runMKGU(f, st.Outbox(), svc, log)()
+		defer runOutbox(f, st.Outbox(), svc, log)()
 	}
 
 	var demoDevices, demoCards map[string]string
@@ -346,15 +364,24 @@ func mkguMessages(rec domain.RatingRecord, o domain.Office, s domain.Service) ([
 	return mkgu.Messages(rec.Rating, o, s, rec.Phone, rec.Rating.RatedAt)
 }
 
-// runMKGU delivers the outbox's МКГУ packets until the returned stop is
-// called. Each final state is journaled; a delivered events packet purges
-// the rating's phone, whose only purpose was that survey.
-func runMKGU(f serveFlags, box *outbox.Outbox, svc *queue.Service, log *slog.Logger) (stop func()) {
-	sender := mkgu.Sender{URL: f.mkguURL, Client: &http.Client{}, Signer: f.mkguSigner}
+// runOutbox delivers the outbox's messages of the channels the flags turn
+// on (the МКГУ packets, the ИС МДМ feed) until the returned stop is called.
+// Each final state is journaled; a delivered МКГУ events packet purges the
+// rating's phone, whose only purpose was that survey.
+func runOutbox(f serveFlags, box *outbox.Outbox, svc *queue.Service, log *slog.Logger) (stop func()) {
+	routes := map[string]outbox.Sender{}
+	if f.mkguSigner != nil {
+		sender := mkgu.Sender{URL: f.mkguURL, Client: &http.Client{}, Signer: f.mkguSigner}
+		routes[mkgu.ChannelRates], routes[mkgu.ChannelEvents] = sender, sender
+	}
+	if f.mdmURL != "" {
+		routes[mdm.Channel] = mdm.Sender{URL: f.mdmURL, Client: &http.Client{}}
+	}
 	journal := outbox.Journal(context.Background(), svc, log)
 	d := outbox.NewDispatcher(box, outbox.Config{
 		Route: func(channel string) (outbox.Sender, bool) {
-			return sender, channel == mkgu.ChannelRates || channel == mkgu.ChannelEvents
+			s, ok := routes[channel]
+			return s, ok
 		},
 		OnState: func(m outbox.Message) {
 			journal(m)
@@ -374,7 +401,7 @@ func runMKGU(f serveFlags, box *outbox.Outbox, svc *queue.Service, log *slog.Log
 	go func() {
 		defer func() { done <- struct{}{} }()
 		if err := d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			log.Error("МКГУ export stopped", "err", err)
+			log.Error("delivery to other systems stopped", "err", err)
 		}
 	}()
 	go func() {

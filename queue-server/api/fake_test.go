@@ -302,6 +302,10 @@ func (f *fake) RedeliverMessage(ctx context.Context, o, m string) (domain.Delive
 	return ret[domain.Delivery](f, ctx, "RedeliverMessage", o, m)
 }
 
+func (f *fake) GetMDMFeed(ctx context.Context, o string, q domain.MDMQuery) ([]domain.MDMObject, error) {
+	return ret[[]domain.MDMObject](f, ctx, "GetMDMFeed", o, q)
+}
+
 func (f *fake) GetStats(ctx context.Context, q domain.StatsQuery) (domain.StatsReport, error) {
 	return ret[domain.StatsReport](f, ctx, "GetStats", q)
 }

@@ -159,6 +159,8 @@ func (s *server) routes() []route {
 		{method: "GET", path: office + "/outbox", op: "listOutbox", access: accessBearer, summary: "Отправка в другие системы (пакеты МКГУ): состояние доставки каждого сообщения, без его содержимого",
 			query: []string{"channel", "state", "after", "limit"}, result: []domain.Delivery{}, ep: listOutbox(b)},
 		{method: "POST", path: office + "/outbox/{message}/redeliver", op: "redeliverMessage", access: accessBearer, summary: "Отправить снова сообщение, отклонённое окончательно (dead)", result: domain.Delivery{}, ep: redeliverMessage(b)},
+		{method: "GET", path: office + "/mdm", op: "getMDMFeed", access: accessBearer, summary: "Объекты для ИС МДМ за период (from, to — даты офиса или RFC 3339): события очереди с их настоящим временем, по порядку; страница до limit объектов, следующая — after=seq последнего",
+			query: []string{"from", "to", "after", "limit"}, result: []domain.MDMObject{}, ep: mdmFeed(b)},
 		{method: "GET", path: "/t/{token}", op: "ticketStatusPage", access: accessPublic, summary: "Страница талона для телефона заявителя (HTML, без входа; ключ — токен талона)", result: htmlPage{}, raw: ticketStatusPage(b, s.ticket, s.fail)},
 		{method: "GET", path: "/t/{token}/status", op: "getTicketStatus", access: accessPublic, summary: "Состояние талона для его страницы (без входа; ключ — токен талона)", result: domain.TicketStatus{}, ep: getTicketStatus(b)},
 		{method: "GET", path: office + "/stream", op: "streamOffice", access: accessStream, summary: "WebSocket: снимок, затем события по порядку (см. docs/api-routes.md)", query: []string{"since", "token"}, raw: stream(b, s.hub, s.fail)},

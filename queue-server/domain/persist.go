@@ -3,6 +3,7 @@ package domain
 import (
 	"context"
 	"io"
+	"time"
 )
 
 // Counter is the last ticket number issued for a prefix on an office-local day.
@@ -212,6 +213,10 @@ type Store interface {
 	Commit(ctx context.Context, c Changes) error
 	// Events returns up to limit events of an office with Seq > after, in order.
 	Events(ctx context.Context, officeID string, after uint64, limit int) ([]Event, error)
+	// EventsFrom returns the sequence after which the office's events at
+	// or after t begin, from the log's time index; it may start up to an
+	// hour early, so callers filter by At.
+	EventsFrom(ctx context.Context, officeID string, t time.Time) (uint64, error)
 	// Ticket finds any ticket, also of past days, by id.
 	Ticket(ctx context.Context, officeID, ticketID string) (Ticket, error)
 	// TicketsByCase finds an office's tickets of any day by case number,

@@ -223,6 +223,7 @@ type Backend interface {
 	Statistics
 	Integrations
 	PhoneCentre
+	MDMFeed
 }
 
 // PhoneCentre is what the phone centre asks of the queue (seed 001 §XVI):

@@ -32,6 +32,7 @@ const (
 	permRatingSummary              // the summary of ratings
 	permOutbox                     // the delivery state of messages to other systems, and their redelivery
 	permStats                      // statistics reports and their exports
+	permMDM                        // the office's ИС МДМ feed for a period
 	permOperatorCounts             // each operator's work today: served, no-shows, redirected, at the window now
 	permCaseAttach                 // attach a case number to any ticket of the office (an operator: permServe, their own)
 	permCaseFind                   // find tickets of any day by case number
@@ -62,6 +63,7 @@ var permRoles = map[perm][]domain.Role{
 	permRatingSummary:  {domain.RoleAdmin, domain.RoleManager},
 	permOutbox:         {domain.RoleAdmin, domain.RoleManager},
 	permStats:          {domain.RoleAdmin, domain.RoleManager},
+	permMDM:            {domain.RoleAdmin, domain.RoleManager},
 	permOperatorCounts: {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleOperator},
 	permCaseAttach:     {domain.RoleAdmin, domain.RoleHall},
 	permCaseFind:       {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleOperator},
@@ -92,6 +94,7 @@ var integrationPerms = map[domain.Operation][]perm{
 	domain.OpStats:  {permStats},
 	domain.OpOutbox: {permOutbox},
 	domain.OpPhone:  {permPhone},
+	domain.OpMDM:    {permMDM},
 }
 
 // authorize checks that the actor may do p in the office.

@@ -26,6 +26,10 @@ type Config struct {
 	// bits, for the public status page anyone holding the ticket may open.
 	NewStatusToken func() string
 	TZ             func(name string) (*time.Location, error)
+	// MDM makes the ИС МДМ feed's outbox messages of an event
+	// (integrations/mdm.Messages), committed with the event; nil while the
+	// feed is off. Offices in sandbox or without an МДМ UID feed nothing.
+	MDM func(o domain.Office, zone *time.Location, service func(id string) (domain.Service, bool), ev domain.Event) []domain.OutboxMessage
 }
 
 // Engine holds the state of all offices. It is not safe for concurrent use.
@@ -44,6 +48,7 @@ type office struct {
 	info       domain.Office
 	loc        *time.Location
 	seq        uint64
+	mdm        func(o domain.Office, zone *time.Location, service func(id string) (domain.Service, bool), ev domain.Event) []domain.OutboxMessage
 	services   map[string]*domain.Service
 	windows    map[string]*domain.Window
 	operators  map[string]*domain.Operator
@@ -238,7 +243,7 @@ func (e *Engine) addOffice(info domain.Office) (*office, error) {
 		}
 		e.offices[info.ID] = o
 	}
-	o.info, o.loc = info, loc
+	o.info, o.loc, o.mdm = info, loc, e.cfg.MDM
 	return o, nil
 }
 
@@ -394,11 +399,25 @@ func (o *office) recordServiceTime(serviceID string, d time.Duration) {
 	o.serviceTimes[serviceID] = ts
 }
 
-// emit appends an event with the office's next sequence number.
+// emit appends an event with the office's next sequence number, and the
+// messages it makes for the feeds that are on, so that they are committed
+// with it: a feed gets an event if and only if it happened.
 func (o *office) emit(ch *domain.Changes, a domain.Actor, ev domain.Event) {
 	o.seq++
 	ev.Seq, ev.OfficeID, ev.Actor, ev.Role = o.seq, o.info.ID, a.Login, a.Role
 	ch.Events = append(ch.Events, ev)
+	if o.mdm != nil && o.info.MDMUID != "" && !o.info.Sandbox {
+		ch.Outbox = append(ch.Outbox, o.mdm(o.info, o.loc, o.service, ev)...)
+	}
+}
+
+// service finds a service of the catalogue, as a copy.
+func (o *office) service(id string) (domain.Service, bool) {
+	s := o.services[id]
+	if s == nil {
+		return domain.Service{}, false
+	}
+	return *s, true
 }
 
 // ticketEvent records a ticket change: the record, a history step and the event.

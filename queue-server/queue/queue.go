@@ -19,6 +19,7 @@ import (
 
 	"github.com/talonqueue/talon/queue-server/domain"
 	"github.com/talonqueue/talon/queue-server/engine"
+	"github.com/talonqueue/talon/queue-server/integrations/mdm"
 	"github.com/talonqueue/talon/queue-server/outbox"
 )
 
@@ -54,6 +55,11 @@ type Options struct {
 	// rating is exported if and only if it is stored. nil exports nothing.
 	// An error skips the export, never the rating: see Service.export.
 	Export func(rec domain.RatingRecord, office domain.Office, service domain.Service) ([]domain.OutboxMessage, error)
+	// MDM pushes the ИС МДМ feed: every event of an office with an МДМ UID,
+	// not in sandbox, that maps to МДМ objects is committed with its
+	// outbox message (channel mdm). The feed for a period is read whether
+	// or not it is pushed.
+	MDM bool
 	// Outbox is the store's outbox, whose delivery state managers read;
 	// without it ListOutbox and RedeliverMessage answer unavailable.
 	Outbox *outbox.Outbox
@@ -134,6 +140,9 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 		opts: opts, store: opts.Store, log: opts.Logger,
 		cfg: engine.Config{Now: opts.Now, NewID: newID, NewCode: newCode, NewPairingCode: newPairingCode, NewSecret: newSecret, NewStatusToken: newStatusToken, TZ: time.LoadLocation},
 		ops: make(chan op), quit: make(chan struct{}), done: make(chan struct{}),
+	}
+	if opts.MDM {
+		s.cfg.MDM = mdm.Messages
 	}
 	if err := s.reload(ctx); err != nil {
 		return nil, err
