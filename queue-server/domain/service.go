@@ -189,6 +189,7 @@ type Backend interface {
 	Ratings
 	Deliveries
 	Statistics
+	Register
 }
 
 // Statistics is the managers' reports over a period, from the rollups the
