@@ -17,10 +17,6 @@ import (
 // defaults and wait disabled until the office sets them up; nothing is
 // deleted. docs/frgu-import.md says the same for people.
 
-// importConfig is the Config of the one event an import that changed
-// anything emits: kiosks and panels reload the menu once, not once a service.
-const importConfig = string(domain.KindService) + "/*"
-
 // AuthorizeCatalog checks that the actor may import into the office's catalogue.
 func (e *Engine) AuthorizeCatalog(a domain.Actor, officeID string) error {
 	_, err := e.officeAs(a, officeID, permCatalog)
@@ -55,6 +51,8 @@ func (e *Engine) ImportRegister(a domain.Actor, officeID string, entries []domai
 		o.services[id] = &s
 		ch.Services = append(ch.Services, s)
 	}
+	// One event for the whole import ("service/*"): kiosks and panels
+	// reload the menu once, not once a service.
 	e.configEvent(o, a, ch, domain.KindService, "*")
 	return rep, nil
 }
