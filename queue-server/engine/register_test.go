@@ -92,7 +92,7 @@ func TestRegisterImportKeepsLocalSettings(t *testing.T) {
 
 	// One transaction's worth: the four records and one config event; the
 	// operators (skills) and windows are not touched.
-	if len(ch.Services) != 4 || len(ch.Events) != 1 || ch.Events[0].Type != domain.EventConfigChanged || len(ch.Operators) != 0 || len(ch.Windows) != 0 {
+	if len(ch.Services) != 4 || len(ch.Events) != 1 || ch.Events[0].Type != domain.EventConfigChanged || ch.Events[0].Config != "service/*" || len(ch.Operators) != 0 || len(ch.Windows) != 0 {
 		t.Errorf("changes: %d services, events %+v, %d operators, %d windows", len(ch.Services), ch.Events, len(ch.Operators), len(ch.Windows))
 	}
 }
