@@ -62,7 +62,13 @@ func (e *Engine) ImportRegister(a domain.Actor, officeID string, entries []domai
 type registerPlan struct {
 	officeID string
 	work     map[string]domain.Service
-	written  []string // ids of records to write, in the order first changed
+	// written are the ids of records to write, in the order first changed.
+	written   []string
+	isWritten map[string]bool
+	// groups is the menu group of each authority (the least id of the
+	// groups with its ФРГУ id); lastOrder the last place under each parent.
+	groups    map[string]string
+	lastOrder map[string]int
 	// byKey finds the services of a ФРГУ service and procedure.
 	byKey map[string][]string
 	// perService counts the file's entries of each ФРГУ service, so that a
@@ -80,7 +86,8 @@ type registerPlan struct {
 func registerKey(serviceID, procedureID string) string { return serviceID + "/" + procedureID }
 
 func newRegisterPlan(o *office, entries []domain.RegisterEntry) *registerPlan {
-	p := &registerPlan{officeID: o.info.ID, work: map[string]domain.Service{}, byKey: map[string][]string{}, perService: map[string]int{},
+	p := &registerPlan{officeID: o.info.ID, work: map[string]domain.Service{}, isWritten: map[string]bool{}, groups: map[string]string{},
+		lastOrder: map[string]int{}, byKey: map[string][]string{}, perService: map[string]int{},
 		seen: map[string]int{}, prefixes: map[string]bool{}, groupLine: map[string]int{}}
 	keys := map[string]bool{}
 	for _, en := range entries {
@@ -90,7 +97,7 @@ func newRegisterPlan(o *office, entries []domain.RegisterEntry) *registerPlan {
 		}
 	}
 	for _, s := range o.serviceList() {
-		p.work[s.ID] = s
+		p.put(s)
 		if s.IsGroup {
 			continue
 		}
@@ -186,6 +193,10 @@ func (p *registerPlan) create(en domain.RegisterEntry) {
 		base += "-" + en.ProcedureID
 	}
 	s := registerFields(domain.Service{ID: p.freeID(base), OfficeID: p.officeID, Prefix: p.freePrefix(), Disabled: true}, en)
+	if s.Prefix == "" {
+		p.skip(en.Line, "Для новой услуги «%s» не осталось свободной буквы талона (заняты все буквы и пары букв): освободите букву у другой услуги и повторите импорт.", s.Name)
+		return
+	}
 	if err := s.Validate(); err != nil {
 		p.skip(en.Line, "%s.", domain.ErrorMessage(err))
 		return
@@ -231,21 +242,29 @@ func (p *registerPlan) authorityGroup(en domain.RegisterEntry) {
 }
 
 func (p *registerPlan) findGroup(authorityID string) (domain.Service, bool) {
-	var best domain.Service
-	found := false
-	for _, s := range p.work {
-		if s.IsGroup && s.FRGU.AuthorityID == authorityID && (!found || s.ID < best.ID) {
-			best, found = s, true
-		}
-	}
-	return best, found
+	id, ok := p.groups[authorityID]
+	return p.work[id], ok
 }
 
+// write puts s in the plan and keeps its indexes.
 func (p *registerPlan) write(s domain.Service) {
-	if !contains(p.written, s.ID) {
+	if !p.isWritten[s.ID] {
+		p.isWritten[s.ID] = true
 		p.written = append(p.written, s.ID)
 	}
+	p.put(s)
+}
+
+func (p *registerPlan) put(s domain.Service) {
 	p.work[s.ID] = s
+	if s.Order > p.lastOrder[s.ParentID] {
+		p.lastOrder[s.ParentID] = s.Order
+	}
+	if a := s.FRGU.AuthorityID; s.IsGroup && a != "" {
+		if id, ok := p.groups[a]; !ok || s.ID < id {
+			p.groups[a] = s.ID
+		}
+	}
 }
 
 func (p *registerPlan) freeID(base string) string {
@@ -258,15 +277,7 @@ func (p *registerPlan) freeID(base string) string {
 	}
 }
 
-func (p *registerPlan) nextOrder(parentID string) int {
-	last := 0
-	for _, s := range p.work {
-		if s.ParentID == parentID && s.Order > last {
-			last = s.Order
-		}
-	}
-	return last + 1
-}
+func (p *registerPlan) nextOrder(parentID string) int { return p.lastOrder[parentID] + 1 }
 
 // prefixLetters are the letters new services take, in order: those a hall
 // cannot mistake or mishear (no Ё, Й, Ъ, Ы, Ь).
@@ -295,7 +306,7 @@ func (p *registerPlan) freePrefix() string {
 			}
 		}
 	}
-	return "" // 784 pairs taken: Validate refuses the service
+	return "" // every pair taken: create skips the entry
 }
 
 // serviceChanges lists the fields an import may set that differ between

@@ -209,3 +209,26 @@ func TestRegisterAccess(t *testing.T) {
 	_, err := f.e.ImportRegister(domain.Actor{}, "o1", registerFile, nil, true, &domain.Changes{})
 	wantCode(t, err, domain.CodeUnauthorized)
 }
+
+// New services take the first letter no service has, skipping those a hall
+// mishears, then pairs; with every pair taken there is none to give.
+func TestRegisterFreePrefix(t *testing.T) {
+	p := &registerPlan{prefixes: map[string]bool{"А": true, "Б": true, "В": true, "Г": true, "Д": true, "Е": true}}
+	if got := p.freePrefix(); got != "Ж" {
+		t.Errorf("after А–Е: %q, want Ж (not Ё)", got)
+	}
+	for _, l := range prefixLetters {
+		p.prefixes[l] = true
+	}
+	if got := p.freePrefix(); got != "АА" {
+		t.Errorf("every letter taken: %q, want АА", got)
+	}
+	for _, a := range prefixLetters {
+		for _, b := range prefixLetters {
+			p.prefixes[a+b] = true
+		}
+	}
+	if got := p.freePrefix(); got != "" {
+		t.Errorf("every pair taken: %q, want none", got)
+	}
+}
