@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/text/encoding/charmap"
+
 	"github.com/talonqueue/talon/internal/testserver"
 	"github.com/talonqueue/talon/queue-server/client"
 	"github.com/talonqueue/talon/queue-server/demo"
@@ -164,6 +166,16 @@ func TestRegisterImportEndToEnd(t *testing.T) {
 	status, rep, msg = postRegister(t, url, admin.Token(), "?dry_run=1", "application/json", jsonFile)
 	if status != http.StatusOK || !reflect.DeepEqual(skippedLines(rep), []int{14, 15, 18, 19, 24}) {
 		t.Errorf("JSON dry run: %d %s %+v", status, msg, rep.Skipped)
+	}
+	// The same CSV as Russian Excel saves it, in Windows-1251 and without a
+	// charset: the server tells it from UTF-8 by itself.
+	cp1251, err := charmap.Windows1251.NewEncoder().Bytes(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, rep, msg = postRegister(t, url, admin.Token(), "?dry_run=true", "text/csv", cp1251)
+	if status != http.StatusOK || len(rep.Unchanged) != 2 || !reflect.DeepEqual(skippedLines(rep), []int{3, 4, 5, 6, 8, 11, 12}) {
+		t.Errorf("Windows-1251 dry run: %d %s %+v", status, msg, rep)
 	}
 	hall := login(t, url, "hall")
 	if status, _, msg := postRegister(t, url, hall.Token(), "", "text/csv", file); status != http.StatusForbidden || msg == "" {
