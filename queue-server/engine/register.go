@@ -138,11 +138,14 @@ func (p *registerPlan) apply(en domain.RegisterEntry) {
 		}
 		p.skip(en.Line, "В каталоге офиса несколько услуг с кодом ФРГУ %s%s: %s — оставьте код одной из них.", en.ServiceID, procedureWords(en.ProcedureID), strings.Join(names, ", "))
 	case len(ids) == 1:
-		p.update(en, p.work[ids[0]])
+		if p.update(en, p.work[ids[0]]) {
+			p.authorityGroup(en)
+		}
 	default:
-		p.create(en)
+		if p.create(en) {
+			p.authorityGroup(en)
+		}
 	}
-	p.authorityGroup(en)
 }
 
 func procedureWords(procedureID string) string {
@@ -169,25 +172,29 @@ func registerFields(s domain.Service, en domain.RegisterEntry) domain.Service {
 	return s
 }
 
-func (p *registerPlan) update(en domain.RegisterEntry, old domain.Service) {
+// update sets the register's fields on a matched service; false when the
+// entry was skipped.
+func (p *registerPlan) update(en domain.RegisterEntry, old domain.Service) bool {
 	s := registerFields(old, en)
 	changes := serviceChanges(old, s)
 	if len(changes) == 0 {
 		p.unchanged = append(p.unchanged, domain.RegisterItem{Line: en.Line, ServiceID: s.ID, Name: s.Name})
-		return
+		return true
 	}
 	if err := s.Validate(); err != nil {
 		p.skip(en.Line, "%s.", domain.ErrorMessage(err))
-		return
+		return false
 	}
 	p.write(s)
 	p.updated = append(p.updated, domain.RegisterItem{Line: en.Line, ServiceID: s.ID, Name: s.Name, Changes: changes, Service: &s})
+	return true
 }
 
 // create adds a service with the defaults of docs/frgu-import.md: in its
 // authority's group, last in it, the first free prefix, the default norms,
 // no slots, the office's hours, and disabled, as no window serves it yet.
-func (p *registerPlan) create(en domain.RegisterEntry) {
+// False when the entry was skipped.
+func (p *registerPlan) create(en domain.RegisterEntry) bool {
 	base := "frgu-" + en.ServiceID
 	if en.ProcedureID != "" {
 		base += "-" + en.ProcedureID
@@ -195,11 +202,11 @@ func (p *registerPlan) create(en domain.RegisterEntry) {
 	s := registerFields(domain.Service{ID: p.freeID(base), OfficeID: p.officeID, Prefix: p.freePrefix(), Disabled: true}, en)
 	if s.Prefix == "" {
 		p.skip(en.Line, "Для новой услуги «%s» не осталось свободной буквы талона (заняты все буквы и пары букв): освободите букву у другой услуги и повторите импорт.", s.Name)
-		return
+		return false
 	}
 	if err := s.Validate(); err != nil {
 		p.skip(en.Line, "%s.", domain.ErrorMessage(err))
-		return
+		return false
 	}
 	s.ParentID = p.groupOf(en).ID
 	s.Order = p.nextOrder(s.ParentID)
@@ -207,6 +214,7 @@ func (p *registerPlan) create(en domain.RegisterEntry) {
 	p.byKey[registerKey(en.ServiceID, en.ProcedureID)] = []string{s.ID}
 	p.write(s)
 	p.created = append(p.created, domain.RegisterItem{Line: en.Line, ServiceID: s.ID, Name: s.Name, Service: &s})
+	return true
 }
 
 // groupOf is the menu group of the entry's authority: the office's group

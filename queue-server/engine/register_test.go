@@ -232,3 +232,33 @@ func TestRegisterFreePrefix(t *testing.T) {
 		t.Errorf("every pair taken: %q, want none", got)
 	}
 }
+
+// The office's group of an authority takes the authority's new services and
+// its register name; a skipped row renames nothing.
+func TestRegisterAuthorityGroup(t *testing.T) {
+	f, pass, _ := registerFixture(t)
+	group := domain.Service{ID: "police", OfficeID: "o1", IsGroup: true, Name: "Паспорта", Order: 7, FRGU: domain.FRGU{AuthorityID: mvd}}
+	must(f.e.PutService(domain.System, group, &f.log))
+	twin := pass
+	twin.ID, twin.Prefix = "pass2", "Г"
+	must(f.e.PutService(domain.System, twin, &f.log))
+	rep := must(f.e.ImportRegister(admin, "o1", registerFile[:1], nil, true, &domain.Changes{}))
+	if len(rep.Skipped) != 1 || len(rep.Updated) != 0 {
+		t.Fatalf("an ambiguous row: %+v", rep)
+	}
+	if err := f.e.DeleteService(domain.System, "o1", "pass2", &f.log); err != nil {
+		t.Fatal(err)
+	}
+
+	rep = must(f.e.ImportRegister(admin, "o1", registerFile[:2], nil, false, &domain.Changes{}))
+	if len(rep.Updated) != 2 || !rep.Updated[1].IsGroup || rep.Updated[1].ServiceID != "police" ||
+		!reflect.DeepEqual(rep.Updated[1].Changes, []domain.FieldChange{{Field: "name", Old: "Паспорта", New: "МВД России"}}) {
+		t.Errorf("updated %+v", rep.Updated)
+	}
+	if len(rep.Created) != 1 || rep.Created[0].Service.ParentID != "police" {
+		t.Errorf("the new procedure is not in the office's group: %+v", rep.Created)
+	}
+	if g := serviceByID(t, f, "police"); g.Name != "МВД России" || g.Order != 7 {
+		t.Errorf("group %+v", g)
+	}
+}
