@@ -77,6 +77,8 @@ bench: modules ## print the performance numbers the issues ask for
 	@$(BENCH) -bench . ./queue-server/integrations/mdm | grep -E '^(Benchmark|ok|FAIL)'
 	@echo "== wait printed on the ticket against the real wait over simulated office days (mean absolute error, share within ±5 min, mean signed error, the plain formula's); the estimate's cost with 50 windows and 400 waiting =="
 	@$(BENCH) -bench Estimate -benchtime 1x ./queue-server/engine | grep -E '^(Benchmark|FAIL)'
+	@echo "== ФРГУ import of 1,000 rows into a 300-service office: reading the file, applying it under the writer's lock, a re-import =="
+	@$(BENCH) -bench . -benchtime 1x ./queue-server/integrations/frgu | grep -E '^(Benchmark|FAIL)'
 	@echo "== push hub alone: 1,000 WebSocket subscribers =="
 	@$(BENCH) -bench . -benchtime 1x ./queue-server/push | grep -E '^(Benchmark|ok|FAIL)'
 	@echo "== kiosk: tap to the ticket's last byte on the serial line, resident memory after 100 and 500 tickets =="

@@ -525,8 +525,11 @@ var samples = map[string]sample{
 	"login": {body: func(*accessOffice, map[string]string) any {
 		return map[string]string{"login": "manager", "password": "demo"}
 	}},
-	"putOffice":         {body: func(o *accessOffice, _ map[string]string) any { return json.RawMessage(o.body) }},
-	"putService":        {prepare: spare("service", "services", false), body: spareBody("services")},
+	"putOffice":  {body: func(o *accessOffice, _ map[string]string) any { return json.RawMessage(o.body) }},
+	"putService": {prepare: spare("service", "services", false), body: spareBody("services")},
+	// A dry run of an empty register file: allowed callers get an empty report.
+	"importCatalog": {query: func(*accessOffice) string { return "format=json&dry_run=true" },
+		body: func(*accessOffice, map[string]string) any { return map[string]any{"authorities": []any{}} }},
 	"deleteService":     {prepare: spare("service", "services", true)},
 	"putWindow":         {prepare: spare("window", "windows", false), body: spareBody("windows")},
 	"deleteWindow":      {prepare: spare("window", "windows", true)},

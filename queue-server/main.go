@@ -6,6 +6,7 @@
 //	queue-server restore --from BACKUP --data DIR
 //	queue-server journal verify --data DIR
 //	queue-server stats rebuild --data DIR
+//	queue-server catalog import --data DIR --office ID --file FILE [--format json|csv] [--charset C] [--dry-run]
 //
 // where TLS is one of
 //
@@ -60,6 +61,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return journalCommand(ctx, args[1:], getenv, stdout, stderr)
 		case "stats":
 			return statsCommand(ctx, args[1:], getenv, stdout, stderr)
+		case "catalog":
+			return catalogCommand(ctx, args[1:], getenv, stdout, stderr)
 		}
 	}
 	return serve(ctx, args, getenv, stdout, stderr)

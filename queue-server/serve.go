@@ -98,7 +98,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		return f, err
 	}
 	if fs.NArg() > 0 {
-		return f, fmt.Errorf("unknown argument %q; commands: create-admin, restore, journal verify, stats rebuild", fs.Arg(0))
+		return f, fmt.Errorf("unknown argument %q; commands: create-admin, restore, journal verify, stats rebuild, catalog import", fs.Arg(0))
 	}
 	if err := f.checkTLS(); err != nil {
 		return f, err

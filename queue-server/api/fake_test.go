@@ -294,6 +294,9 @@ func (f *fake) GetRatingSummary(ctx context.Context, o string, q domain.RatingQu
 	return ret[domain.RatingSummary](f, ctx, "GetRatingSummary", o, q)
 }
 
+func (f *fake) ImportRegister(ctx context.Context, o string, file domain.RegisterFile) (domain.RegisterReport, error) {
+	return ret[domain.RegisterReport](f, ctx, "ImportRegister", o, file)
+}
 func (f *fake) ListOutbox(ctx context.Context, o string, q domain.DeliveryQuery) ([]domain.Delivery, error) {
 	return ret[[]domain.Delivery](f, ctx, "ListOutbox", o, q)
 }

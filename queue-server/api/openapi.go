@@ -52,17 +52,18 @@ var queryDocs = map[string]struct {
 	"service":        {"только эта услуга", idSchema()},
 	"operator":       {"только этот оператор", idSchema()},
 	"group_by":       {"разбить сводку по услугам, операторам, окнам или дням", map[string]any{"type": "string", "enum": []any{"service", "operator", "window", "day"}}},
-	"format":         {"json (по умолчанию); csv — файл для Excel (UTF-8 с BOM, разделитель «;»), выгрузка журнала в csv записывается в журнал; xlsx — книга Excel (только статистика)", map[string]any{"type": "string", "enum": []any{"json", "csv", "xlsx"}}},
+	"format":         {"json (по умолчанию); csv — файл для Excel (UTF-8 с BOM, разделитель «;»), выгрузка журнала в csv записывается в журнал; xlsx — книга Excel (только статистика); в импорте из ФРГУ — формат присланного файла, json или csv (без параметра — по Content-Type)", map[string]any{"type": "string", "enum": []any{"json", "csv", "xlsx"}}},
+	"dry_run":        {"true — только показать, что изменится, ничего не меняя", map[string]any{"type": "boolean"}},
 	"office":         {"идентификатор офиса; можно повторить или перечислить через запятую", idSchema()},
 	"by":             {"разбивка отчёта по строкам (по умолчанию service)", map[string]any{"type": "string", "enum": []any{"office", "service", "purpose", "operator", "window", "hour", "weekday", "day", "service_hour"}}},
 	"channel":        {"канал отправки, например mkgu.rates или mkgu.events", idSchema()},
 	"state":          {"состояние доставки", map[string]any{"type": "string", "enum": []any{"pending", "delivered", "dead"}}},
 	"after":          {"идентификатор последнего сообщения предыдущей страницы", idSchema()},
+	"limit":          {"не больше стольких записей, от старых к новым (1–10000, по умолчанию 1000)", map[string]any{"type": "integer", "minimum": 1, "maximum": 10000}},
 	"pool":           {"только одна часть очереди: льготные, перенаправленные или отложенные", map[string]any{"type": "string", "enum": []any{"priority", "redirected", "postponed"}}},
 	"case_number":    {"номер дела в АИС МФЦ", map[string]any{"type": "string", "maxLength": 64}},
 	"case_system_id": {"идентификатор оператора в АИС МФЦ", idSchema()},
 	"weeks":          {"за сколько недель до сегодня считать по дням недели (1–53, по умолчанию 4)", map[string]any{"type": "integer", "minimum": 1, "maximum": 53}},
-	"limit":          {"не больше стольких записей, от старых к новым (1–10000, по умолчанию 1000)", map[string]any{"type": "integer", "minimum": 1, "maximum": 10000}},
 	"code":           {"код записи, который заявитель называет (PIN)", map[string]any{"type": "string", "example": "482913"}},
 	"number":         {"номер сегодняшнего талона, например А015", map[string]any{"type": "string", "example": "А015"}},
 }
@@ -123,7 +124,12 @@ func openAPI(table []route) ([]byte, error) {
 		if ps != nil {
 			op["parameters"] = ps
 		}
-		if rt.body != nil {
+		switch rt.body.(type) {
+		case nil:
+		case registerFile:
+			file := map[string]any{"schema": map[string]any{"type": "string"}}
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": file, "text/csv": file}}
+		default:
 			op["requestBody"] = map[string]any{"required": !rt.optional, "content": map[string]any{
 				"application/json": map[string]any{"schema": g.of(reflect.TypeOf(rt.body))}}}
 		}

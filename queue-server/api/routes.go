@@ -75,6 +75,8 @@ func (s *server) routes() []route {
 		{method: "PUT", path: office + "/services/{service}", op: "putService", access: accessBearer, summary: "Создать или изменить услугу или группу", body: domain.Service{}, result: domain.Service{},
 			ep: putIn("service", func(v *domain.Service) (*string, *string) { return &v.OfficeID, &v.ID }, b.PutService)},
 		{method: "DELETE", path: office + "/services/{service}", op: "deleteService", access: accessBearer, summary: "Удалить услугу", ep: deleteIn("service", b.DeleteService)},
+		{method: "POST", path: office + "/catalog/import", op: "importCatalog", access: accessBearer, summary: "Загрузить услуги и органы власти из файла ФРГУ (JSON или CSV, docs/frgu-import.md) в каталог офиса; dry_run=true — только показать, что изменится",
+			query: []string{"format", "dry_run"}, body: registerFile{}, result: domain.RegisterReport{}, ep: importCatalog(b)},
 		{method: "GET", path: office + "/windows", op: "listWindows", access: accessBearer, summary: "Окна и что в них происходит", result: []domain.WindowState{}, ep: listOf(b.ListWindows)},
 		{method: "PUT", path: window, op: "putWindow", access: accessBearer, summary: "Создать или изменить окно", body: domain.Window{}, result: domain.Window{},
 			ep: putIn("window", func(v *domain.Window) (*string, *string) { return &v.OfficeID, &v.ID }, b.PutWindow)},

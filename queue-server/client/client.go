@@ -280,6 +280,10 @@ type request struct {
 	raw func(io.Reader) error
 	// operator overrides the client's SetOperator for this request.
 	operator string
+	// file, when set, is sent as the body as it is, with contentType,
+	// instead of in encoded as JSON.
+	file        []byte
+	contentType string
 }
 
 // do is the one REST helper: JSON in, JSON out, errors as *domain.Error.
@@ -301,7 +305,7 @@ const (
 // repeating, say, a check-in could act twice. The key makes the server
 // return the first result instead.
 func (c *Client) send(ctx context.Context, r request) error {
-	var body []byte
+	body := r.file
 	if r.in != nil {
 		var err error
 		if body, err = json.Marshal(r.in); err != nil {
@@ -395,7 +399,10 @@ func (c *Client) roundTrip(ctx context.Context, r request, body []byte, token st
 	if err != nil {
 		return domain.Internal(err, fmt.Sprintf("build %s %s", r.method, r.path))
 	}
-	if body != nil {
+	switch {
+	case r.contentType != "":
+		req.Header.Set("Content-Type", r.contentType)
+	case body != nil:
 		req.Header.Set("Content-Type", "application/json")
 	}
 	req.Header.Set("Accept", "application/json")

@@ -224,6 +224,7 @@ type Backend interface {
 	Integrations
 	PhoneCentre
 	MDMFeed
+	Register
 }
 
 // PhoneCentre is what the phone centre asks of the queue (seed 001 §XVI):

@@ -32,6 +32,7 @@ const (
 	permRatingSummary              // the summary of ratings
 	permOutbox                     // the delivery state of messages to other systems, and their redelivery
 	permStats                      // statistics reports and their exports
+	permCatalog                    // import the federal register (ФРГУ) into the service catalogue
 	permMDM                        // the office's ИС МДМ feed for a period
 	permOperatorCounts             // each operator's work today: served, no-shows, redirected, at the window now
 	permCaseAttach                 // attach a case number to any ticket of the office (an operator: permServe, their own)
@@ -63,6 +64,7 @@ var permRoles = map[perm][]domain.Role{
 	permRatingSummary:  {domain.RoleAdmin, domain.RoleManager},
 	permOutbox:         {domain.RoleAdmin, domain.RoleManager},
 	permStats:          {domain.RoleAdmin, domain.RoleManager},
+	permCatalog:        {domain.RoleAdmin},
 	permMDM:            {domain.RoleAdmin, domain.RoleManager},
 	permOperatorCounts: {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleOperator},
 	permCaseAttach:     {domain.RoleAdmin, domain.RoleHall},
@@ -86,15 +88,16 @@ var devicePerms = map[domain.DeviceKind][]perm{
 // for an operator (OpServe) is not here: the integration then acts as that
 // operator (ActAsOperator), with an operator's permissions.
 var integrationPerms = map[domain.Operation][]perm{
-	domain.OpView:   {permView, permQueue, permCategories, permOperators, permOperatorCounts},
-	domain.OpIssue:  {permIssue, permCheckIn},
-	domain.OpBook:   {permBook, permAppointments, permSlots},
-	domain.OpMove:   {permMove},
-	domain.OpCase:   {permCaseAttach, permCaseFind},
-	domain.OpStats:  {permStats},
-	domain.OpOutbox: {permOutbox},
-	domain.OpPhone:  {permPhone},
-	domain.OpMDM:    {permMDM},
+	domain.OpView:    {permView, permQueue, permCategories, permOperators, permOperatorCounts},
+	domain.OpIssue:   {permIssue, permCheckIn},
+	domain.OpBook:    {permBook, permAppointments, permSlots},
+	domain.OpMove:    {permMove},
+	domain.OpCase:    {permCaseAttach, permCaseFind},
+	domain.OpStats:   {permStats},
+	domain.OpOutbox:  {permOutbox},
+	domain.OpPhone:   {permPhone},
+	domain.OpMDM:     {permMDM},
+	domain.OpCatalog: {permCatalog},
 }
 
 // authorize checks that the actor may do p in the office.
