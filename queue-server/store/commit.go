@@ -177,6 +177,11 @@ func checkChanges(c *domain.Changes) error {
 	if err := checkJournal(c); err != nil {
 		return err
 	}
+	for _, w := range c.Webhooks {
+		if w.ID == "" {
+			return refused("webhook without id")
+		}
+	}
 	for k := range c.Settings {
 		if k == "" {
 			return refused("setting with an empty key")
@@ -184,7 +189,7 @@ func checkChanges(c *domain.Changes) error {
 	}
 	for _, d := range c.Deletions {
 		switch {
-		case d.Kind == domain.KindOffice || d.Kind == domain.KindAccount:
+		case d.Kind == domain.KindOffice || d.Kind == domain.KindAccount || d.Kind == domain.KindWebhook:
 			if deletionID(d) == "" {
 				return refused("deletion of a %s without id", d.Kind)
 			}
@@ -264,6 +269,11 @@ func apply(tx *bolt.Tx, c *domain.Changes, zone stats.Zone) error {
 	}
 	for _, x := range c.Announcements {
 		if err := put(tx, x, bucketAnnouncements, x.OfficeID, x.ID); err != nil {
+			return err
+		}
+	}
+	for _, x := range c.Webhooks {
+		if err := put(tx, x, bucketWebhooks, x.ID); err != nil {
 			return err
 		}
 	}
@@ -445,6 +455,8 @@ func deleteRecord(tx *bolt.Tx, d domain.Deletion) error {
 		b = tx.Bucket(bucketOffices)
 	case domain.KindAccount:
 		b = tx.Bucket(bucketAccounts)
+	case domain.KindWebhook:
+		b = tx.Bucket(bucketWebhooks)
 	default:
 		b = lookup(tx, scopedBuckets[d.Kind], d.OfficeID)
 	}

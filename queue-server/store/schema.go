@@ -39,6 +39,7 @@ var (
 	bucketRatingDay         = []byte("rating_day")
 	bucketRatingPhone       = []byte("rating_phone")
 	bucketRatingForms       = []byte("rating_forms")
+	bucketWebhooks          = []byte("webhooks")
 
 	keySchema = []byte("schema")
 )
@@ -59,6 +60,7 @@ var migrations = []migration{
 	{name: "add the outbox", up: outbox.CreateBuckets},
 	{name: "add the statistics' rollups", up: stats.CreateBuckets},
 	{name: "add the events' time index", up: migrateEventTime},
+	{name: "add the integrations' webhook subscriptions", up: migrateWebhooks},
 }
 
 func createBuckets(tx *bolt.Tx) error {
@@ -82,6 +84,14 @@ func createBuckets(tx *bolt.Tx) error {
 func migrateAnnouncements(tx *bolt.Tx) error {
 	if _, err := tx.CreateBucketIfNotExists(bucketAnnouncements); err != nil {
 		return fmt.Errorf("create bucket %s: %w", bucketAnnouncements, err)
+	}
+	return nil
+}
+
+// migrateWebhooks adds the integrations' webhook subscriptions (schema 8).
+func migrateWebhooks(tx *bolt.Tx) error {
+	if _, err := tx.CreateBucketIfNotExists(bucketWebhooks); err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucketWebhooks, err)
 	}
 	return nil
 }
