@@ -50,7 +50,7 @@ func durable(r *http.Request) context.Context { return context.WithoutCancel(r.C
 var paramRu = map[string]string{
 	"office": "офиса", "service": "услуги", "window": "окна", "operator": "оператора", "device": "устройства",
 	"category": "категории", "login": "учётной записи", "ticket": "талона", "appointment": "записи", "token": "талона",
-	"message": "сообщения",
+	"message": "сообщения", "integration": "интеграции", "webhook": "подписки",
 }
 
 // params returns validated path parameters in the order asked.

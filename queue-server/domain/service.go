@@ -189,6 +189,24 @@ type Backend interface {
 	Ratings
 	Deliveries
 	Statistics
+	Webhooks
+}
+
+// Webhooks is the integrations' webhook subscriptions, for administrators:
+// a region administrator manages every one, an office administrator those
+// scoped to their office alone.
+type Webhooks interface {
+	ListWebhooks(ctx context.Context, integrationID string) ([]Webhook, error)
+	// PutWebhook creates a subscription, answering with its new secret this
+	// once, or changes one, whose secret stays and is not shown.
+	PutWebhook(ctx context.Context, w Webhook) (Webhook, error)
+	DeleteWebhook(ctx context.Context, integrationID, webhookID string) error
+	// RotateWebhookSecret replaces the secret, answering with the new one
+	// this once.
+	RotateWebhookSecret(ctx context.Context, integrationID, webhookID string) (Webhook, error)
+	// ListWebhookDeliveries is the subscription's delivery log across its
+	// offices; q.Channel is the subscription's own.
+	ListWebhookDeliveries(ctx context.Context, integrationID, webhookID string, q DeliveryQuery) ([]Delivery, error)
 }
 
 // Statistics is the managers' reports over a period, from the rollups the

@@ -100,19 +100,24 @@ type WebhookEnvelope struct {
 	Type    EventType `json:"type"`
 	Office  string    `json:"office"`
 	Seq     uint64    `json:"seq"`
-	At      time.Time `json:"at"`
+	At      time.Time `json:"at,omitzero"`
 	// Event is the event as the office's staff read it through the API.
-	Event Event `json:"event"`
+	Event *Event `json:"event,omitempty"`
 }
 
-// WebhookMessage is the outbox message that delivers ev to w.
-func WebhookMessage(w *Webhook, ev Event) (OutboxMessage, error) {
+// WebhookMessage is the outbox message that delivers ev to w. An event is
+// plain data and encodes; were it ever not to, the envelope goes without
+// it rather than not at all, and the receiver reads the event by its
+// office and seq through the API.
+func WebhookMessage(w *Webhook, ev Event) OutboxMessage {
 	id := WebhookMessageID(w.ID, ev.OfficeID, ev.Seq)
-	body, err := json.Marshal(WebhookEnvelope{ID: id, Webhook: w.ID, Type: ev.Type, Office: ev.OfficeID, Seq: ev.Seq, At: ev.At, Event: ev})
+	env := WebhookEnvelope{ID: id, Webhook: w.ID, Type: ev.Type, Office: ev.OfficeID, Seq: ev.Seq, At: ev.At, Event: &ev}
+	body, err := json.Marshal(env)
 	if err != nil {
-		return OutboxMessage{}, Internal(err, "encode webhook "+id)
+		env.Event, env.At = nil, time.Time{}
+		body, _ = json.Marshal(env)
 	}
-	return OutboxMessage{ID: id, Channel: WebhookChannel(w.ID), OfficeID: ev.OfficeID, Body: body, ContentType: "application/json", CreatedAt: ev.At}, nil
+	return OutboxMessage{ID: id, Channel: WebhookChannel(w.ID), OfficeID: ev.OfficeID, Body: body, ContentType: "application/json", CreatedAt: ev.At}
 }
 
 // knownEvents are the types a subscription may filter by.

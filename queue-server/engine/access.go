@@ -28,6 +28,7 @@ const (
 	permRatingSummary             // the summary of ratings
 	permOutbox                    // the delivery state of messages to other systems, and their redelivery
 	permStats                     // statistics reports and their exports
+	permWebhooks                  // integrations' webhook subscriptions and their delivery log
 )
 
 // The rule table of docs/access.md; TestAccessRules checks every route against it.
@@ -54,6 +55,7 @@ var permRoles = map[perm][]domain.Role{
 	permRatingSummary: {domain.RoleAdmin, domain.RoleManager},
 	permOutbox:        {domain.RoleAdmin, domain.RoleManager},
 	permStats:         {domain.RoleAdmin, domain.RoleManager},
+	permWebhooks:      {domain.RoleAdmin},
 }
 
 // devicePerms narrows what each kind of device may do: a rating terminal

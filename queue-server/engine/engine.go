@@ -36,6 +36,7 @@ type Engine struct {
 	settings map[string]string
 	// forms are the stored МКГУ rating forms, one of them current.
 	forms []domain.RatingForm
+	hooks webhooks
 }
 
 type office struct {
@@ -81,6 +82,8 @@ type office struct {
 	// ratings are by ticket id: those of recent days, and every one still
 	// holding a phone, which the purge removes.
 	ratings map[string]*domain.RatingRecord
+	// hooks is the engine's map of webhook subscriptions.
+	hooks webhooks
 }
 
 type idemEntry struct {
@@ -94,7 +97,7 @@ const recentServiceTimes = 20
 
 // New returns an empty engine.
 func New(cfg Config) *Engine {
-	return &Engine{cfg: cfg, offices: map[string]*office{}, accounts: map[string]*domain.Account{}, settings: map[string]string{}}
+	return &Engine{cfg: cfg, offices: map[string]*office{}, accounts: map[string]*domain.Account{}, settings: map[string]string{}, hooks: webhooks{}}
 }
 
 // Load replaces the engine's state with one read from the store.
@@ -111,6 +114,10 @@ func Load(cfg Config, st domain.State) (*Engine, error) {
 	}
 	for k, v := range st.Settings {
 		e.settings[k] = v
+	}
+	for _, w := range st.Webhooks {
+		w := w
+		e.hooks[w.ID] = &w
 	}
 	get := func(id string) *office { return e.offices[id] }
 	for _, s := range st.Services {
@@ -220,6 +227,7 @@ func (e *Engine) addOffice(info domain.Office) (*office, error) {
 			idem: map[string]idemEntry{}, appts: map[string]*domain.Appointment{}, codes: map[string]string{}, spent: map[string]string{},
 			serviceTimes: map[string][]time.Duration{}, states: map[string]domain.DeviceState{}, pads: map[string]domain.PadState{},
 			announcements: map[string]*domain.Announcement{}, ratings: map[string]*domain.RatingRecord{},
+			hooks: e.hooks,
 		}
 		e.offices[info.ID] = o
 	}
@@ -372,11 +380,13 @@ func (o *office) recordServiceTime(serviceID string, d time.Duration) {
 	o.serviceTimes[serviceID] = ts
 }
 
-// emit appends an event with the office's next sequence number.
+// emit appends an event with the office's next sequence number, and its
+// webhook deliveries, which so commit with it or not at all.
 func (o *office) emit(ch *domain.Changes, a domain.Actor, ev domain.Event) {
 	o.seq++
 	ev.Seq, ev.OfficeID, ev.Actor, ev.Role = o.seq, o.info.ID, a.Login, a.Role
 	ch.Events = append(ch.Events, ev)
+	o.deliver(ch, ev)
 }
 
 // ticketEvent records a ticket change: the record, a history step and the event.

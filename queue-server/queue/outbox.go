@@ -14,6 +14,11 @@ func (s *Service) ListOutbox(ctx context.Context, officeID string, q domain.Deli
 	if err := s.authorizeOutbox(ctx, officeID); err != nil {
 		return nil, err
 	}
+	return s.listDeliveries(ctx, officeID, q)
+}
+
+// listDeliveries reads the deliveries of an office ("": every office).
+func (s *Service) listDeliveries(ctx context.Context, officeID string, q domain.DeliveryQuery) ([]domain.Delivery, error) {
 	switch q.State {
 	case "", domain.DeliveryPending, domain.DeliveryDelivered, domain.DeliveryDead:
 	default:
