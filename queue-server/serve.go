@@ -22,6 +22,7 @@ import (
 	"github.com/talonqueue/talon/queue-server/demo"
 	"github.com/talonqueue/talon/queue-server/domain"
 	"github.com/talonqueue/talon/queue-server/integrations/mkgu"
+	"github.com/talonqueue/talon/queue-server/integrations/webhook"
 	"github.com/talonqueue/talon/queue-server/metrics"
 	"github.com/talonqueue/talon/queue-server/outbox"
 	"github.com/talonqueue/talon/queue-server/push"
@@ -55,6 +56,9 @@ type serveFlags struct {
 	mkguSigner                         mkgu.Signer
 	// metricsToken, when set, is the bearer token GET /metrics asks for.
 	metricsToken string
+	// webhookDeadAfter is how long a webhook delivery is retried before it
+	// goes dead; webhookTimeout bounds one attempt.
+	webhookDeadAfter, webhookTimeout time.Duration
 	// noJournal is no flag: only the benchmark that measures the journal's
 	// cost sets it.
 	noJournal bool
@@ -90,8 +94,13 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&f.mkguKeyFile, "mkgu-key", getenv("TALON_MKGU_KEY"), "RSA key of --mkgu-cert (PEM) (TALON_MKGU_KEY)")
 	fs.StringVar(&f.metricsToken, "metrics-token", getenv("TALON_METRICS_TOKEN"),
 		"bearer token that GET /metrics (Prometheus) asks for; empty: /metrics is open to whoever reaches the server — counts and ids, no personal data (TALON_METRICS_TOKEN)")
+	fs.DurationVar(&f.webhookDeadAfter, "webhook-dead-after", 72*time.Hour, "how long after its event a webhook delivery is retried before it is given up as dead (redeliverMessage sends it again)")
+	fs.DurationVar(&f.webhookTimeout, "webhook-timeout", 10*time.Second, "how long one webhook delivery attempt may take before it counts as failed and is retried")
 	if err := fs.Parse(args); err != nil {
 		return f, err
+	}
+	if f.webhookDeadAfter <= 0 || f.webhookTimeout <= 0 {
+		return f, errors.New("--webhook-dead-after и --webhook-timeout должны быть больше нуля")
 	}
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("unknown argument %q; commands: create-admin, restore, journal verify, stats rebuild", fs.Arg(0))
@@ -235,11 +244,9 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 	}
 	defer st.Close()
 	defer svc.Close()
-	if f.mkguSigner != nil {
-		// Deferred after the closes, so it runs before them: attempts end
-		// and are recorded while the store is open.
-		defer runMKGU(f, st.Outbox(), svc, log)()
-	}
+	// Deferred after the closes, so it runs before them: attempts end and
+	// are recorded while the store is open.
+	defer runOutbox(f, st.Outbox(), svc, log)()
 
 	var demoDevices, demoCards map[string]string
 	if f.demo && !demo.Seeded(ctx, svc) {
@@ -346,17 +353,30 @@ func mkguMessages(rec domain.RatingRecord, o domain.Office, s domain.Service) ([
 	return mkgu.Messages(rec.Rating, o, s, rec.Phone, rec.Rating.RatedAt)
 }
 
-// runMKGU delivers the outbox's МКГУ packets until the returned stop is
-// called. Each final state is journaled; a delivered events packet purges
-// the rating's phone, whose only purpose was that survey.
-func runMKGU(f serveFlags, box *outbox.Outbox, svc *queue.Service, log *slog.Logger) (stop func()) {
-	sender := mkgu.Sender{URL: f.mkguURL, Client: &http.Client{}, Signer: f.mkguSigner}
+// runOutbox delivers the outbox until the returned stop is called: the МКГУ
+// packets when the export is configured, and the webhook subscriptions'
+// messages. A dead message is journaled in its office; so is every МКГУ
+// delivery, and a delivered events packet purges the rating's phone, whose
+// only purpose was that survey. Webhook deliveries, one per event, are not
+// journaled one by one: their log is the outbox's.
+func runOutbox(f serveFlags, box *outbox.Outbox, svc *queue.Service, log *slog.Logger) (stop func()) {
+	var mkguSender outbox.Sender
+	if f.mkguSigner != nil {
+		mkguSender = mkgu.Sender{URL: f.mkguURL, Client: &http.Client{}, Signer: f.mkguSigner}
+	}
+	hooks := webhook.Sender{Client: &http.Client{Timeout: f.webhookTimeout}, Target: svc.WebhookTarget, DeadAfter: f.webhookDeadAfter, Now: time.Now}
 	journal := outbox.Journal(context.Background(), svc, log)
 	d := outbox.NewDispatcher(box, outbox.Config{
 		Route: func(channel string) (outbox.Sender, bool) {
-			return sender, channel == mkgu.ChannelRates || channel == mkgu.ChannelEvents
+			if _, ok := domain.IsWebhookChannel(channel); ok {
+				return hooks, true
+			}
+			return mkguSender, mkguSender != nil && (channel == mkgu.ChannelRates || channel == mkgu.ChannelEvents)
 		},
 		OnState: func(m outbox.Message) {
+			if _, ok := domain.IsWebhookChannel(m.Channel); ok && m.State() != outbox.StateDead {
+				return
+			}
 			journal(m)
 			if m.Channel != mkgu.ChannelEvents || m.State() != outbox.StateDelivered {
 				return
@@ -374,7 +394,7 @@ func runMKGU(f serveFlags, box *outbox.Outbox, svc *queue.Service, log *slog.Log
 	go func() {
 		defer func() { done <- struct{}{} }()
 		if err := d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			log.Error("МКГУ export stopped", "err", err)
+			log.Error("outbox delivery stopped", "err", err)
 		}
 	}()
 	go func() {

@@ -58,6 +58,10 @@ func params(r *http.Request, names ...string) ([]string, error) {
 	out := make([]string, len(names))
 	for i, n := range names {
 		v := chi.URLParam(r, n)
+		if n == "message" && domain.IsOutboxID(v) {
+			out[i] = v
+			continue
+		}
 		if !domain.IsID(v) {
 			return nil, invalid("идентификатор %s в адресе может содержать только латинские буквы, цифры, точку, дефис и подчёркивание (до 64 символов)", paramRu[n])
 		}

@@ -78,7 +78,7 @@ func listWebhookDeliveries(b domain.Webhooks) endpoint {
 		}
 		q := r.URL.Query()
 		dq := domain.DeliveryQuery{State: q.Get("state"), After: q.Get("after")}
-		if err := checkField("after", dq.After, false); err != nil {
+		if err := checkOutboxID("after", dq.After); err != nil {
 			return nil, err
 		}
 		if s := q.Get("limit"); s != "" {

@@ -25,6 +25,12 @@ type SenderFunc func(ctx context.Context, m Message) error
 // Send calls f.
 func (f SenderFunc) Send(ctx context.Context, m Message) error { return f(ctx, m) }
 
+// Lifetime is a Sender whose messages are retried for a time of their own,
+// a webhook's say, rather than Config.DeadAfter; zero keeps DeadAfter.
+type Lifetime interface {
+	Lifetime() time.Duration
+}
+
 type permanent struct{ err error }
 
 func (p permanent) Error() string { return p.err.Error() }
@@ -265,12 +271,16 @@ func (d *Dispatcher) attempt(ctx context.Context, s Sender, m Message) attempt {
 	now := d.o.now()
 	a := attempt{m: m, prevAt: m.NextAt}
 	a.m.Attempts++
+	deadAfter := d.cfg.DeadAfter
+	if l, ok := s.(Lifetime); ok && l.Lifetime() > 0 {
+		deadAfter = l.Lifetime()
+	}
 	switch {
 	case err == nil:
 		// The body is forgotten once delivered: some hold personal data
 		// (an МКГУ events packet carries the applicant's phone).
 		a.m.DeliveredAt, a.m.LastError, a.m.Body = now, "", nil
-	case IsPermanent(err) || now.Sub(m.CreatedAt) >= d.cfg.DeadAfter:
+	case IsPermanent(err) || now.Sub(m.CreatedAt) >= deadAfter:
 		a.m.DeadAt, a.m.LastError = now, err.Error()
 	default:
 		a.m.LastError = err.Error()
