@@ -90,8 +90,11 @@ func WebhookChannel(webhookID string) string { return WebhookChannelPrefix + web
 // after every restart, unique across subscriptions and offices. Colons
 // separate the parts, as no id contains one.
 func WebhookMessageID(webhookID, officeID string, seq uint64) string {
-	return "wh:" + webhookID + ":" + officeID + ":" + strconv.FormatUint(seq, 10)
+	return WebhookMessagePrefix(webhookID) + officeID + ":" + strconv.FormatUint(seq, 10)
 }
+
+// WebhookMessagePrefix starts the id of every message of a subscription.
+func WebhookMessagePrefix(webhookID string) string { return "wh:" + webhookID + ":" }
 
 // WebhookEnvelope is the body of a webhook delivery (docs/webhooks.md).
 type WebhookEnvelope struct {

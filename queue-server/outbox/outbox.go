@@ -22,6 +22,7 @@
 package outbox
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -215,6 +216,10 @@ type Query struct {
 	State    string // StatePending, StateDelivered or StateDead
 	After    string // the last ID of the previous page
 	Limit    int    // 0: MaxList
+	// Prefix keeps the IDs that start with it; they are found by seeking,
+	// not by reading the others (a webhook subscription's messages share
+	// domain.WebhookMessagePrefix).
+	Prefix string
 }
 
 // MaxList caps one List call.
@@ -232,13 +237,11 @@ func (o *Outbox) List(ctx context.Context, q Query) ([]Message, error) {
 			return err
 		}
 		c := msgs.Cursor()
-		k, v := c.First()
-		if q.After != "" {
-			if k, v = c.Seek([]byte(q.After)); k != nil && string(k) == q.After {
-				k, v = c.Next()
-			}
+		k, v := c.Seek([]byte(max(q.After, q.Prefix)))
+		if q.After != "" && k != nil && string(k) == q.After {
+			k, v = c.Next()
 		}
-		for ; k != nil && len(out) < q.Limit; k, v = c.Next() {
+		for ; k != nil && len(out) < q.Limit && bytes.HasPrefix(k, []byte(q.Prefix)); k, v = c.Next() {
 			if err := ctx.Err(); err != nil {
 				return err
 			}

@@ -65,7 +65,7 @@ func (s *Service) ListWebhookDeliveries(ctx context.Context, integrationID, webh
 		return nil, domain.Errorf(domain.CodeUnavailable, "очередь отправки в другие системы не подключена")
 	}
 	q.Channel = domain.WebhookChannel(webhookID)
-	return s.listDeliveries(ctx, "", q)
+	return s.listDeliveries(ctx, "", q, domain.WebhookMessagePrefix(webhookID))
 }
 
 // WebhookTarget is the subscription's address and current secret for the
