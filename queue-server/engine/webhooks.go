@@ -101,11 +101,12 @@ func (e *Engine) PutWebhook(a domain.Actor, in domain.Webhook, ch *domain.Change
 	in.UpdatedAt = now
 	old := e.hooks[in.ID]
 	if old != nil {
-		if old.IntegrationID != in.IntegrationID {
-			return domain.Webhook{}, domain.Errorf(domain.CodeConflict, "подписка %q уже есть у интеграции %q: выберите другой идентификатор", in.ID, old.IntegrationID)
-		}
+		// Whose it is is told only to whoever may manage it.
 		if err := authorizeWebhook(a, old.OfficeIDs); err != nil {
 			return domain.Webhook{}, err
+		}
+		if old.IntegrationID != in.IntegrationID {
+			return domain.Webhook{}, domain.Errorf(domain.CodeConflict, "подписка %q уже есть у интеграции %q: выберите другой идентификатор", in.ID, old.IntegrationID)
 		}
 		in.CreatedAt, in.Secret, in.SecretRotatedAt = old.CreatedAt, old.Secret, old.SecretRotatedAt
 	} else {
