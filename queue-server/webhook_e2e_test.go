@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -36,19 +37,20 @@ type hookReceiver struct {
 
 	mu       sync.Mutex
 	secret   string
-	accepted map[string]int // idempotency key -> times taken in
-	wire     map[string]int // idempotency key -> attempts seen
-	fail     int            // the next attempts answered 500
-	drop     int            // the next attempts read, then their connection dropped
-	stall    int            // the next attempts answered only after the sender gave up
-	hold     bool           // take in, then answer only when the caller has gone
-	last     *http.Request  // the last attempt taken in, with its body in lastBody
+	keys     map[uint64]string // the demo office's event seq -> its idempotency key
+	accepted map[string]int    // idempotency key -> times taken in
+	wire     map[string]int    // idempotency key -> attempts seen
+	fail     int               // the next attempts answered 500
+	drop     int               // the next attempts read, then their connection dropped
+	stall    int               // the next attempts answered only after the sender gave up
+	hold     bool              // take in, then answer only when the caller has gone
+	last     *http.Request     // the last attempt taken in, with its body in lastBody
 	lastBody []byte
 	changed  chan struct{} // closed and replaced on every attempt
 }
 
 func newHookReceiver(t *testing.T) *hookReceiver {
-	return &hookReceiver{t: t, accepted: map[string]int{}, wire: map[string]int{}, changed: make(chan struct{})}
+	return &hookReceiver{t: t, keys: map[uint64]string{}, accepted: map[string]int{}, wire: map[string]int{}, changed: make(chan struct{})}
 }
 
 func (rc *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -69,6 +71,9 @@ func (rc *hookReceiver) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rc.wire[key]++
+	if env.Office == demo.OfficeID {
+		rc.keys[env.Seq] = key
+	}
 	fail, drop, stall, hold, seen := rc.fail > 0, rc.drop > 0, rc.stall > 0, rc.hold, rc.accepted[key] > 0
 	switch {
 	case fail:
@@ -139,11 +144,11 @@ func (rc *hookReceiver) waitFor(t *testing.T, what string, done func() bool) {
 
 // waitSeq waits until the receiver has taken in the deliveries of every
 // event of the office from after+1 to upto.
-func (rc *hookReceiver) waitSeq(t *testing.T, hook string, after, upto uint64) {
+func (rc *hookReceiver) waitSeq(t *testing.T, after, upto uint64) {
 	t.Helper()
 	rc.waitFor(t, "every event", func() bool {
 		for seq := after + 1; seq <= upto; seq++ {
-			if rc.accepted[domain.WebhookMessageID(hook, demo.OfficeID, seq)] == 0 {
+			if k, ok := rc.keys[seq]; !ok || rc.accepted[k] == 0 {
 				return false
 			}
 		}
@@ -208,7 +213,7 @@ func TestWebhooksDeliverEveryEventOnce(t *testing.T) {
 
 	serveOne(t, kiosk, op1)
 	serveOne(t, kiosk, op1)
-	rc.waitSeq(t, testHook, start, officeSeq(t, admin))
+	rc.waitSeq(t, start, officeSeq(t, admin))
 
 	for _, tc := range []struct {
 		name              string
@@ -218,14 +223,14 @@ func TestWebhooksDeliverEveryEventOnce(t *testing.T) {
 		before := officeSeq(t, admin)
 		serveOne(t, kiosk, op1)
 		upto := officeSeq(t, admin)
-		rc.waitSeq(t, testHook, before, upto)
+		rc.waitSeq(t, before, upto)
 		// A dropped attempt was taken in; its retry is answered 409 and
 		// makes the message delivered.
 		waitHooksDelivered(t, admin, int(upto-start))
 		rc.mu.Lock()
 		n, left := 0, rc.fail+rc.drop+rc.stall
 		for seq := before + 1; seq <= upto; seq++ {
-			n += rc.wire[domain.WebhookMessageID(testHook, demo.OfficeID, seq)]
+			n += rc.wire[rc.keys[seq]]
 		}
 		rc.mu.Unlock()
 		if want := int(upto-before) + tc.fail + tc.drop + tc.stall; n < want || left != 0 {
@@ -239,7 +244,7 @@ func TestWebhooksDeliverEveryEventOnce(t *testing.T) {
 	before := officeSeq(t, admin)
 	serveOne(t, kiosk, op1)
 	upto := officeSeq(t, admin)
-	rc.waitSeq(t, testHook, before, upto)
+	rc.waitSeq(t, before, upto)
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -248,10 +253,10 @@ func TestWebhooksDeliverEveryEventOnce(t *testing.T) {
 	cmd, url = testserver.Start(t, dir, addr, flags...)
 	admin = login(t, url, "admin")
 	last := officeSeq(t, admin)
-	rc.waitSeq(t, testHook, start, last)
+	rc.waitSeq(t, start, last)
 	rc.waitFor(t, "the held deliveries again", func() bool {
 		for seq := before + 1; seq <= upto; seq++ {
-			if rc.wire[domain.WebhookMessageID(testHook, demo.OfficeID, seq)] < 2 {
+			if rc.wire[rc.keys[seq]] < 2 {
 				return false
 			}
 		}
@@ -280,7 +285,7 @@ func TestWebhooksDeliverEveryEventOnce(t *testing.T) {
 		t.Fatalf("%d events on disk after the subscription, %d up to the last seen; the receiver took in %d keys", len(events), last-start, len(rc.accepted))
 	}
 	for _, ev := range events {
-		key := domain.WebhookMessageID(testHook, demo.OfficeID, ev.Seq)
+		key := domain.WebhookMessageID(testHook, demo.OfficeID, ev.Seq, ev.At)
 		if rc.accepted[key] != 1 {
 			t.Errorf("event %d (%s) taken in %d times", ev.Seq, ev.Type, rc.accepted[key])
 		}
@@ -329,9 +334,10 @@ func TestWebhookSignaturesAndSandbox(t *testing.T) {
 		t.Helper()
 		before := officeSeq(t, admin)
 		must[domain.Ticket](t)(kiosk.IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"}))
-		key := domain.WebhookMessageID(testHook, demo.OfficeID, before+1)
-		rc.waitFor(t, key, func() bool { return rc.accepted[key] > 0 })
-		return key
+		rc.waitSeq(t, before, before+1)
+		rc.mu.Lock()
+		defer rc.mu.Unlock()
+		return rc.keys[before+1]
 	}
 	issue()
 	rc.mu.Lock()
@@ -387,7 +393,7 @@ func TestWebhookSignaturesAndSandbox(t *testing.T) {
 	list := must[[]domain.Delivery](t)(admin.ListWebhookDeliveries(ctx, "crm", testHook, domain.DeliveryQuery{}))
 	for _, d := range list {
 		for seq := from + 1; seq <= upto; seq++ {
-			if d.ID == domain.WebhookMessageID(testHook, demo.OfficeID, seq) {
+			if strings.HasPrefix(d.ID, fmt.Sprintf("%s%s:%d:", domain.WebhookMessagePrefix(testHook), demo.OfficeID, seq)) {
 				t.Errorf("event %d of the sandbox office was queued: %+v", seq, d)
 			}
 		}
@@ -401,8 +407,10 @@ func TestWebhookSignaturesAndSandbox(t *testing.T) {
 	rc.set(1_000_000, 0, 0, false)
 	before := officeSeq(t, admin)
 	must[domain.Ticket](t)(kiosk.IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"}))
-	orphan := domain.WebhookMessageID(testHook, demo.OfficeID, before+1)
-	rc.waitFor(t, "a failing attempt", func() bool { return rc.wire[orphan] > 0 })
+	rc.waitFor(t, "a failing attempt", func() bool { return rc.wire[rc.keys[before+1]] > 0 })
+	rc.mu.Lock()
+	orphan := rc.keys[before+1]
+	rc.mu.Unlock()
 	if err := admin.DeleteWebhook(ctx, "crm", testHook); err != nil {
 		t.Fatal(err)
 	}
@@ -423,4 +431,68 @@ func TestWebhookSignaturesAndSandbox(t *testing.T) {
 	subscribe(t, admin, rc, receiver.URL)
 	must[domain.Delivery](t)(admin.RedeliverMessage(ctx, demo.OfficeID, orphan))
 	rc.waitFor(t, "the redelivered message", func() bool { return rc.accepted[orphan] > 0 })
+}
+
+// A data file restored from a backup numbers the events after it again from
+// the backup's last seq. Those are new events: their deliveries have keys
+// of their own, which the receiver takes in, not for repeats of the ones it
+// had before the restore.
+func TestWebhooksAfterARestoreAreNotTakenForRepeats(t *testing.T) {
+	rc := newHookReceiver(t)
+	receiver := httptest.NewServer(rc)
+	defer receiver.Close()
+	url, stop := startServer(t, t.TempDir(), "--demo")
+	ctx := context.Background()
+	admin, kiosk := login(t, url, "admin"), login(t, url, "kiosk1")
+	subscribe(t, admin, rc, receiver.URL)
+	start := officeSeq(t, admin)
+	issue := func(kiosk *client.Client) {
+		t.Helper()
+		must[domain.Ticket](t)(kiosk.IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"}))
+	}
+	issue(kiosk)
+	backup := filepath.Join(t.TempDir(), "talon-backup.db")
+	f, err := os.Create(backup)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Backup(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	from := officeSeq(t, admin)
+	issue(kiosk)
+	issue(kiosk)
+	rc.waitSeq(t, start, from+2)
+	rc.mu.Lock()
+	before := map[uint64]string{from + 1: rc.keys[from+1], from + 2: rc.keys[from+2]}
+	taken := len(rc.accepted)
+	rc.mu.Unlock()
+	stop()
+
+	restored := t.TempDir()
+	if err := run(ctx, []string{"restore", "--from", backup, "--data", restored}, func(string) string { return "" }, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	url, stop = startServer(t, restored)
+	defer stop()
+	admin = login(t, url, "admin")
+	if seq := officeSeq(t, admin); seq != from {
+		t.Fatalf("the restored office is at seq %d, want the backup's %d", seq, from)
+	}
+	kiosk = login(t, url, "kiosk1")
+	issue(kiosk)
+	issue(kiosk)
+	// Every event after the restore, the kiosk's pairing included, is a new one.
+	n := int(officeSeq(t, admin) - from)
+	rc.waitFor(t, "the events after the restore as new ones", func() bool { return len(rc.accepted) == taken+n })
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	for seq, old := range before {
+		if rc.keys[seq] == old {
+			t.Errorf("seq %d after the restore has the key %s of the event before it", seq, old)
+		}
+	}
 }

@@ -88,9 +88,12 @@ func WebhookChannel(webhookID string) string { return WebhookChannelPrefix + web
 // WebhookMessageID is the outbox id, and so the receiver's idempotency key,
 // of an event's delivery to a subscription: the same on every attempt and
 // after every restart, unique across subscriptions and offices. Colons
-// separate the parts, as no id contains one.
-func WebhookMessageID(webhookID, officeID string, seq uint64) string {
-	return WebhookMessagePrefix(webhookID) + officeID + ":" + strconv.FormatUint(seq, 10)
+// separate the parts, as no id contains one. The event's time is part of
+// it because its seq alone is not unique for ever: a data file restored
+// from a backup numbers the events after it again from the backup's last,
+// and those are new events, which a receiver must not take for repeats.
+func WebhookMessageID(webhookID, officeID string, seq uint64, at time.Time) string {
+	return WebhookMessagePrefix(webhookID) + officeID + ":" + strconv.FormatUint(seq, 10) + ":" + strconv.FormatInt(at.UnixNano(), 10)
 }
 
 // WebhookMessagePrefix starts the id of every message of a subscription.
@@ -113,7 +116,7 @@ type WebhookEnvelope struct {
 // it rather than not at all, and the receiver reads the event by its
 // office and seq through the API.
 func WebhookMessage(w *Webhook, ev Event) OutboxMessage {
-	id := WebhookMessageID(w.ID, ev.OfficeID, ev.Seq)
+	id := WebhookMessageID(w.ID, ev.OfficeID, ev.Seq, ev.At)
 	env := WebhookEnvelope{ID: id, Webhook: w.ID, Type: ev.Type, Office: ev.OfficeID, Seq: ev.Seq, At: ev.At, Event: &ev}
 	body, err := json.Marshal(env)
 	if err != nil {

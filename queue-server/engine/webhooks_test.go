@@ -34,10 +34,10 @@ func TestWebhooksQueueEachEventOfTheirOfficesAndTypes(t *testing.T) {
 			t.Errorf("envelope of %s: %+v, %v", m.ID, env, err)
 		}
 	}
-	issued, call := ch.Events[0].Seq, ch.Events[1].Seq
+	issued, call := ch.Events[0], ch.Events[1]
 	want := []string{
-		domain.WebhookMessageID("all", "o1", issued),
-		domain.WebhookMessageID("all", "o1", call), domain.WebhookMessageID("called", "o1", call),
+		domain.WebhookMessageID("all", "o1", issued.Seq, issued.At),
+		domain.WebhookMessageID("all", "o1", call.Seq, call.At), domain.WebhookMessageID("called", "o1", call.Seq, call.At),
 	}
 	if len(got) != len(want) {
 		t.Fatalf("messages %v, want %v", got, want)
