@@ -496,3 +496,20 @@ func TestWebhooksAfterARestoreAreNotTakenForRepeats(t *testing.T) {
 		}
 	}
 }
+
+func TestWebhookFlags(t *testing.T) {
+	none := func(string) string { return "" }
+	f, err := parseServe(nil, none, io.Discard)
+	if err != nil || f.webhookDeadAfter != 72*time.Hour || f.webhookTimeout != 10*time.Second {
+		t.Fatalf("defaults: dead after %v, timeout %v, %v", f.webhookDeadAfter, f.webhookTimeout, err)
+	}
+	f, err = parseServe([]string{"--webhook-dead-after", "6h", "--webhook-timeout", "2s"}, none, io.Discard)
+	if err != nil || f.webhookDeadAfter != 6*time.Hour || f.webhookTimeout != 2*time.Second {
+		t.Fatalf("set: dead after %v, timeout %v, %v", f.webhookDeadAfter, f.webhookTimeout, err)
+	}
+	for _, args := range [][]string{{"--webhook-dead-after", "0s"}, {"--webhook-timeout", "-1s"}} {
+		if _, err := parseServe(args, none, io.Discard); err == nil || !strings.Contains(err.Error(), "больше нуля") {
+			t.Errorf("%v: %v, want a refusal", args, err)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"os"
 	"os/exec"
@@ -250,4 +251,27 @@ func TestReturningReceiverDrainsTheBacklogAtOnce(t *testing.T) {
 		}
 	}
 	checkOnce(t, r, append(backlog, "fresh"))
+}
+
+// shortLived fails every attempt and has its messages retried for a
+// lifetime of its own.
+type shortLived time.Duration
+
+func (shortLived) Send(context.Context, Message) error { return errors.New("receiver down") }
+func (l shortLived) Lifetime() time.Duration           { return time.Duration(l) }
+
+// A sender's own lifetime, not the dispatcher's DeadAfter, bounds how long
+// its messages are retried.
+func TestSenderLifetimeBoundsRetries(t *testing.T) {
+	_, o := tempDB(t)
+	final := make(states, 1)
+	run(t, NewDispatcher(o, Config{Route: func(string) (Sender, bool) { return shortLived(time.Nanosecond), true },
+		DeadAfter: 72 * time.Hour, MinBackoff: time.Hour, OnState: func(m Message) { final <- m }}))
+	if err := o.Enqueue(msg("short", "webhook:crm")); err != nil {
+		t.Fatal(err)
+	}
+	m := final.wait(t, 1)[0]
+	if m.State() != StateDead || m.Attempts != 1 || m.LastError != "receiver down" {
+		t.Errorf("%+v, want dead after one attempt with its error", m)
+	}
 }
