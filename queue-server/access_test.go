@@ -474,6 +474,16 @@ func spareAccount(withCard bool) func(*accessSuite, *testing.T, *accessOffice) m
 	}
 }
 
+// spareWebhook makes a throw-away subscription scoped to the office and
+// names it as the {webhook}.
+func spareWebhook(s *accessSuite, t *testing.T, o *accessOffice) map[string]string {
+	t.Helper()
+	id := spareID + "-hook-" + o.id
+	s.do(t, "PUT", "/api/v1/integrations/crm", domain.Integration{Name: "CRM", OfficeIDs: []string{o.id}, Operations: []domain.Operation{domain.OpWebhooks}})
+	s.do(t, "PUT", "/api/v1/integrations/crm/webhooks/"+id, map[string]any{"url": "http://127.0.0.1:9/hook", "office_ids": []string{o.id}})
+	return map[string]string{"integration": "crm", "webhook": id}
+}
+
 // spareBody is the PUT body of the throw-away record of collection.
 func spareBody(collection string) func(*accessOffice, map[string]string) any {
 	return func(o *accessOffice, _ map[string]string) any { return spares[collection](o) }
@@ -522,6 +532,18 @@ var samples = map[string]sample{
 	"redeliverMessage": {prepare: func(*accessSuite, *testing.T, *accessOffice) map[string]string {
 		return map[string]string{"message": "no-such-message"}
 	}},
+	"listWebhooks": {prepare: func(*accessSuite, *testing.T, *accessOffice) map[string]string {
+		return map[string]string{"integration": "crm"}
+	}},
+	"putWebhook": {officeInBody: true, prepare: func(s *accessSuite, t *testing.T, o *accessOffice) map[string]string {
+		s.do(t, "PUT", "/api/v1/integrations/crm", domain.Integration{Name: "CRM", OfficeIDs: []string{o.id}, Operations: []domain.Operation{domain.OpWebhooks}})
+		return map[string]string{"integration": "crm", "webhook": spareID + "-" + o.id}
+	}, body: func(o *accessOffice, _ map[string]string) any {
+		return map[string]any{"url": "http://127.0.0.1:9/hook", "office_ids": []string{o.id}}
+	}},
+	"deleteWebhook":         {officeInBody: true, prepare: spareWebhook},
+	"rotateWebhookSecret":   {officeInBody: true, prepare: spareWebhook},
+	"listWebhookDeliveries": {officeInBody: true, prepare: spareWebhook},
 	"login": {body: func(*accessOffice, map[string]string) any {
 		return map[string]string{"login": "manager", "password": "demo"}
 	}},

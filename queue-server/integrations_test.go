@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -20,7 +21,7 @@ func sandboxOffice(t *testing.T, admin *client.Client, id string) {
 	t.Helper()
 	bg := context.Background()
 	o := must[domain.Office](t)(admin.GetOffice(bg, demo.OfficeID))
-	o.ID, o.Name, o.Sandbox, o.MDMUID, o.MKGUVendorID = id, "Тестовый офис для интеграций", true, "", ""
+	o.ID, o.Name, o.Sandbox = id, "Тестовый офис для интеграций", true
 	must[domain.Office](t)(admin.PutOffice(bg, o))
 	for _, s := range must[[]domain.Service](t)(admin.ListServices(bg, demo.OfficeID)) {
 		if s.ID == "passport" {
@@ -45,10 +46,17 @@ func withKey(t *testing.T, url, key string) *client.Client {
 // operator, its OAuth2 tokens following its grants, its key rotated and
 // revoked.
 func TestIntegrationAccess(t *testing.T) {
-	url, _ := startServer(t, t.TempDir(), "--demo")
+	// An МДМ receiver that nothing may reach from the test office.
+	feed := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusOK) }))
+	t.Cleanup(feed.Close)
+	url, _ := startServer(t, t.TempDir(), "--demo", "--mdm-url", feed.URL)
 	bg := context.Background()
 	admin, manager := login(t, url, "admin"), login(t, url, "manager")
 	sandboxOffice(t, admin, "test")
+	// A production integration's subscription covering both offices.
+	must[domain.Integration](t)(admin.PutIntegration(bg, domain.Integration{ID: "crm", Name: "CRM", OfficeIDs: []string{demo.OfficeID, "test"},
+		Operations: []domain.Operation{domain.OpWebhooks}}))
+	must[domain.Webhook](t)(admin.PutWebhook(bg, domain.Webhook{ID: "crm", IntegrationID: "crm", URL: feed.URL, OfficeIDs: []string{demo.OfficeID, "test"}}))
 
 	ais := domain.Integration{ID: "ais", Name: "АИС МФЦ", OfficeIDs: []string{demo.OfficeID}, Sandbox: true,
 		Operations: []domain.Operation{domain.OpView, domain.OpIssue, domain.OpStats}}
@@ -88,10 +96,17 @@ func TestIntegrationAccess(t *testing.T) {
 	}
 	must[[]domain.Service](t)(sys.ListServices(bg, "test"))
 
-	// The test office's ticket is in no statistics; the journal has every call.
+	// The test office's ticket is in no statistics, no feed and no
+	// production webhook; the journal has every call.
 	rep := must[domain.StatsReport](t)(admin.GetStats(bg, domain.StatsQuery{OfficeIDs: []string{"test", demo.OfficeID}}))
 	if rep.Total.Issued != 0 {
 		t.Errorf("statistics count %d tickets of the test office", rep.Total.Issued)
+	}
+	if out := must[[]domain.Delivery](t)(admin.ListOutbox(bg, "test", domain.DeliveryQuery{})); len(out) != 0 {
+		t.Errorf("the test office's events went to other systems: %+v", out)
+	}
+	if out := must[[]domain.Delivery](t)(admin.ListWebhookDeliveries(bg, "crm", "crm", domain.DeliveryQuery{})); len(out) != 0 {
+		t.Errorf("a production subscription got the test office's events: %+v", out)
 	}
 	actions := journalActions(t, url, admin, "test", "integration:ais")
 	for _, want := range []string{"issueTicket ok", "cancelTicket forbidden", "listServices ok"} {
@@ -124,6 +139,13 @@ func TestIntegrationAccess(t *testing.T) {
 		t.Errorf("a token issued before the move still works: %v", err)
 	}
 	live := must[domain.Ticket](t)(sys.IssueTicket(bg, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"}))
+	channels := map[string]bool{}
+	for _, d := range must[[]domain.Delivery](t)(admin.ListOutbox(bg, demo.OfficeID, domain.DeliveryQuery{})) {
+		channels[d.Channel] = true
+	}
+	if !channels["webhook:crm"] || !channels["mdm"] {
+		t.Errorf("the working office's ticket reached %v, want the webhook and the МДМ feed", channels)
+	}
 	if _, err := sys.OpenWindowSession(bg, demo.OfficeID, "w1"); domain.ErrorCode(err) != domain.CodeForbidden {
 		t.Errorf("the integration opened a window as itself: %v", err)
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/talonqueue/talon/queue-server/domain"
 	"github.com/talonqueue/talon/queue-server/integrations/mdm"
 	"github.com/talonqueue/talon/queue-server/integrations/mkgu"
+	"github.com/talonqueue/talon/queue-server/integrations/webhook"
 	"github.com/talonqueue/talon/queue-server/metrics"
 	"github.com/talonqueue/talon/queue-server/outbox"
 	"github.com/talonqueue/talon/queue-server/push"
@@ -58,6 +59,9 @@ type serveFlags struct {
 	mdmURL string
 	// metricsToken, when set, is the bearer token GET /metrics asks for.
 	metricsToken string
+	// webhookDeadAfter is how long a webhook delivery is retried before it
+	// goes dead; webhookTimeout bounds one attempt.
+	webhookDeadAfter, webhookTimeout time.Duration
 	// noJournal is no flag: only the benchmark that measures the journal's
 	// cost sets it.
 	noJournal bool
@@ -94,8 +98,13 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	fs.StringVar(&f.mdmURL, "mdm-url", getenv("TALON_MDM_URL"), "address ИС МДМ takes the queue's objects at: the events of every office with an МДМ UID, not in sandbox, are pushed there (TALON_MDM_URL)")
 	fs.StringVar(&f.metricsToken, "metrics-token", getenv("TALON_METRICS_TOKEN"),
 		"bearer token that GET /metrics (Prometheus) asks for; empty: /metrics is open to whoever reaches the server — counts and ids, no personal data (TALON_METRICS_TOKEN)")
+	fs.DurationVar(&f.webhookDeadAfter, "webhook-dead-after", 72*time.Hour, "how long after its event a webhook delivery is retried before it is given up as dead (redeliverMessage sends it again)")
+	fs.DurationVar(&f.webhookTimeout, "webhook-timeout", 10*time.Second, "how long one webhook delivery attempt may take before it counts as failed and is retried")
 	if err := fs.Parse(args); err != nil {
 		return f, err
+	}
+	if f.webhookDeadAfter <= 0 || f.webhookTimeout <= 0 {
+		return f, errors.New("--webhook-dead-after и --webhook-timeout должны быть больше нуля")
 	}
 	if fs.NArg() > 0 {
 		return f, fmt.Errorf("unknown argument %q; commands: create-admin, restore, journal verify, stats rebuild, catalog import", fs.Arg(0))
@@ -253,11 +262,9 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 	}
 	defer st.Close()
 	defer svc.Close()
-	if f.mkguSigner != nil || f.mdmURL != "" {
-		// Deferred after the closes, so it runs before them: attempts end
-		// and are recorded while the store is open.
-		defer runOutbox(f, st.Outbox(), svc, log)()
-	}
+	// Deferred after the closes, so it runs before them: attempts end and
+	// are recorded while the store is open.
+	defer runOutbox(f, st.Outbox(), svc, log)()
 
 	var demoDevices, demoCards map[string]string
 	if f.demo && !demo.Seeded(ctx, svc) {
@@ -364,10 +371,13 @@ func mkguMessages(rec domain.RatingRecord, o domain.Office, s domain.Service) ([
 	return mkgu.Messages(rec.Rating, o, s, rec.Phone, rec.Rating.RatedAt)
 }
 
-// runOutbox delivers the outbox's messages of the channels the flags turn
-// on (the МКГУ packets, the ИС МДМ feed) until the returned stop is called.
-// Each final state is journaled; a delivered МКГУ events packet purges the
-// rating's phone, whose only purpose was that survey.
+// runOutbox delivers the outbox until the returned stop is called: the МКГУ
+// packets when the export is configured, the ИС МДМ feed with --mdm-url, and
+// the webhook subscriptions' messages. A dead message is journaled in its
+// office; so is every МКГУ delivery, and a delivered events packet purges the
+// rating's phone, whose only purpose was that survey. Webhook and МДМ
+// deliveries, one per event, are not journaled one by one: their log is the
+// outbox's.
 func runOutbox(f serveFlags, box *outbox.Outbox, svc *queue.Service, log *slog.Logger) (stop func()) {
 	routes := map[string]outbox.Sender{}
 	if f.mkguSigner != nil {
@@ -377,13 +387,20 @@ func runOutbox(f serveFlags, box *outbox.Outbox, svc *queue.Service, log *slog.L
 	if f.mdmURL != "" {
 		routes[mdm.Channel] = mdm.Sender{URL: f.mdmURL, Client: &http.Client{}}
 	}
+	hooks := webhook.Sender{Client: &http.Client{Timeout: f.webhookTimeout}, Target: svc.WebhookTarget, DeadAfter: f.webhookDeadAfter, Now: time.Now}
 	journal := outbox.Journal(context.Background(), svc, log)
 	d := outbox.NewDispatcher(box, outbox.Config{
 		Route: func(channel string) (outbox.Sender, bool) {
+			if _, ok := domain.IsWebhookChannel(channel); ok {
+				return hooks, true
+			}
 			s, ok := routes[channel]
 			return s, ok
 		},
 		OnState: func(m outbox.Message) {
+			if _, ok := domain.IsWebhookChannel(m.Channel); (ok || m.Channel == mdm.Channel) && m.State() != outbox.StateDead {
+				return
+			}
 			journal(m)
 			if m.Channel != mkgu.ChannelEvents || m.State() != outbox.StateDelivered {
 				return
@@ -401,7 +418,7 @@ func runOutbox(f serveFlags, box *outbox.Outbox, svc *queue.Service, log *slog.L
 	go func() {
 		defer func() { done <- struct{}{} }()
 		if err := d.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-			log.Error("delivery to other systems stopped", "err", err)
+			log.Error("outbox delivery stopped", "err", err)
 		}
 	}()
 	go func() {

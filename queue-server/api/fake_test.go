@@ -309,6 +309,27 @@ func (f *fake) GetMDMFeed(ctx context.Context, o string, q domain.MDMQuery) ([]d
 	return ret[[]domain.MDMObject](f, ctx, "GetMDMFeed", o, q)
 }
 
+func (f *fake) ListWebhooks(ctx context.Context, i string) ([]domain.Webhook, error) {
+	return ret[[]domain.Webhook](f, ctx, "ListWebhooks", i)
+}
+
+func (f *fake) PutWebhook(ctx context.Context, w domain.Webhook) (domain.Webhook, error) {
+	return ret[domain.Webhook](f, ctx, "PutWebhook", w)
+}
+
+func (f *fake) DeleteWebhook(ctx context.Context, i, w string) error {
+	_, err := ret[struct{}](f, ctx, "DeleteWebhook", i, w)
+	return err
+}
+
+func (f *fake) RotateWebhookSecret(ctx context.Context, i, w string) (domain.Webhook, error) {
+	return ret[domain.Webhook](f, ctx, "RotateWebhookSecret", i, w)
+}
+
+func (f *fake) ListWebhookDeliveries(ctx context.Context, i, w string, q domain.DeliveryQuery) ([]domain.Delivery, error) {
+	return ret[[]domain.Delivery](f, ctx, "ListWebhookDeliveries", i, w, q)
+}
+
 func (f *fake) GetStats(ctx context.Context, q domain.StatsQuery) (domain.StatsReport, error) {
 	return ret[domain.StatsReport](f, ctx, "GetStats", q)
 }

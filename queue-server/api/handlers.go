@@ -50,7 +50,7 @@ func durable(r *http.Request) context.Context { return context.WithoutCancel(r.C
 var paramRu = map[string]string{
 	"office": "офиса", "service": "услуги", "window": "окна", "operator": "оператора", "device": "устройства",
 	"category": "категории", "login": "учётной записи", "ticket": "талона", "appointment": "записи", "token": "талона",
-	"message": "сообщения", "integration": "интеграции",
+	"message": "сообщения", "integration": "интеграции", "webhook": "подписки",
 }
 
 // params returns validated path parameters in the order asked.
@@ -58,6 +58,10 @@ func params(r *http.Request, names ...string) ([]string, error) {
 	out := make([]string, len(names))
 	for i, n := range names {
 		v := chi.URLParam(r, n)
+		if n == "message" && domain.IsOutboxID(v) {
+			out[i] = v
+			continue
+		}
 		if !domain.IsID(v) {
 			return nil, invalid("идентификатор %s в адресе может содержать только латинские буквы, цифры, точку, дефис и подчёркивание (до 64 символов)", paramRu[n])
 		}

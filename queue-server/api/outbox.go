@@ -19,7 +19,7 @@ func listOutbox(b domain.Deliveries) endpoint {
 		q := r.URL.Query()
 		dq := domain.DeliveryQuery{Channel: q.Get("channel"), State: q.Get("state"), After: q.Get("after")}
 		for name, v := range map[string]string{"channel": dq.Channel, "after": dq.After} {
-			if err := checkField(name, v, false); err != nil {
+			if err := checkOutboxID(name, v); err != nil {
 				return nil, err
 			}
 		}
@@ -30,6 +30,14 @@ func listOutbox(b domain.Deliveries) endpoint {
 		}
 		return list(b.ListOutbox(r.Context(), p[0], dq))
 	}
+}
+
+// checkOutboxID refuses a channel or message id filter that none can be.
+func checkOutboxID(name, v string) error {
+	if v != "" && !domain.IsOutboxID(v) {
+		return invalid("поле %s: может содержать только латинские буквы, цифры, точку, дефис, подчёркивание и двоеточие (до %d символов)", name, domain.MaxOutboxID)
+	}
+	return nil
 }
 
 func redeliverMessage(b domain.Deliveries) endpoint {

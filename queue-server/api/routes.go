@@ -39,6 +39,8 @@ const (
 	office = v1 + "/offices/{office}"
 	ticket = office + "/tickets/{ticket}"
 	window = office + "/windows/{window}"
+	hooks  = v1 + "/integrations/{integration}/webhooks"
+	hook   = hooks + "/{webhook}"
 )
 
 // routes is every route of the server.
@@ -163,6 +165,14 @@ func (s *server) routes() []route {
 		{method: "POST", path: office + "/outbox/{message}/redeliver", op: "redeliverMessage", access: accessBearer, summary: "Отправить снова сообщение, отклонённое окончательно (dead)", result: domain.Delivery{}, ep: redeliverMessage(b)},
 		{method: "GET", path: office + "/mdm", op: "getMDMFeed", access: accessBearer, summary: "Объекты для ИС МДМ за период (from, to — даты офиса или RFC 3339): события очереди с их настоящим временем, по порядку; страница до limit объектов, следующая — after=seq последнего",
 			query: []string{"from", "to", "after", "limit"}, result: []domain.MDMObject{}, ep: mdmFeed(b)},
+
+		{method: "GET", path: hooks, op: "listWebhooks", access: accessBearer, summary: "Подписки интеграции на события (webhooks), без секретов", result: []domain.Webhook{}, ep: listWebhooks(b)},
+		{method: "PUT", path: hook, op: "putWebhook", access: accessBearer, summary: "Создать или изменить подписку: адрес, типы событий (пусто — все), офисы (пусто — все, только администратор региона); секрет новой подписки — только в этом ответе",
+			body: domain.Webhook{}, result: domain.Webhook{}, ep: putWebhook(b)},
+		{method: "DELETE", path: hook, op: "deleteWebhook", access: accessBearer, summary: "Удалить подписку; её неотправленные сообщения отклоняются с причиной", ep: deleteWebhook(b)},
+		{method: "POST", path: hook + "/rotate-secret", op: "rotateWebhookSecret", access: accessBearer, summary: "Новый секрет подписки взамен прежнего; показывается только в этом ответе", result: domain.Webhook{}, ep: rotateWebhookSecret(b)},
+		{method: "GET", path: hook + "/deliveries", op: "listWebhookDeliveries", access: accessBearer, summary: "Журнал доставки подписки по всем её офисам: состояние каждого сообщения, без содержимого",
+			query: []string{"state", "after", "limit"}, result: []domain.Delivery{}, ep: listWebhookDeliveries(b)},
 		{method: "GET", path: "/t/{token}", op: "ticketStatusPage", access: accessPublic, summary: "Страница талона для телефона заявителя (HTML, без входа; ключ — токен талона)", result: htmlPage{}, raw: ticketStatusPage(b, s.ticket, s.fail)},
 		{method: "GET", path: "/t/{token}/status", op: "getTicketStatus", access: accessPublic, summary: "Состояние талона для его страницы (без входа; ключ — токен талона)", result: domain.TicketStatus{}, ep: getTicketStatus(b)},
 		{method: "GET", path: office + "/stream", op: "streamOffice", access: accessStream, summary: "WebSocket: снимок, затем события по порядку (см. docs/api-routes.md)", query: []string{"since", "token"}, raw: stream(b, s.hub, s.fail)},

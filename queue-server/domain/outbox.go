@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // OutboxMessage is a message to another system (an МКГУ packet, a webhook,
 // an МДМ object) committed together with the change that causes it; the
@@ -14,6 +17,24 @@ type OutboxMessage struct {
 	ContentType string            `json:"content_type,omitempty"`
 	Headers     map[string]string `json:"headers,omitempty"`
 	CreatedAt   time.Time         `json:"created_at"`
+}
+
+// MaxOutboxID bounds an outbox message's id and channel.
+const MaxOutboxID = 256
+
+// IsOutboxID reports whether s may be an outbox message's id or channel:
+// identifier characters and colons, which join the parts of a webhook
+// message's id and channel (WebhookMessageID) unambiguously.
+func IsOutboxID(s string) bool {
+	if s == "" || len(s) > MaxOutboxID {
+		return false
+	}
+	for _, part := range strings.Split(s, ":") {
+		if part != "" && !IsID(part) {
+			return false
+		}
+	}
+	return true
 }
 
 // Delivery states of an outbox message.

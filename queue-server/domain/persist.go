@@ -46,6 +46,9 @@ const (
 	// KindContact is a phone left for the phone centre (Contact); its id
 	// is Contact.RecordID.
 	KindContact Kind = "contact"
+	// KindWebhook is an integration's subscription; region-wide, so its
+	// deletion names no office.
+	KindWebhook Kind = "webhook"
 )
 
 // Deletion removes one configuration record.
@@ -85,6 +88,8 @@ type Changes struct {
 	JournalHeads []JournalHead
 	// Outbox holds messages to other systems, delivered after the commit.
 	Outbox []OutboxMessage
+	// Webhooks are integrations' subscriptions, with their secrets.
+	Webhooks []Webhook
 }
 
 // Empty reports whether committing c would write nothing.
@@ -94,7 +99,8 @@ func (c *Changes) Empty() bool {
 		len(c.Tickets) == 0 && len(c.Appointments) == 0 && len(c.Sessions) == 0 && len(c.Counters) == 0 &&
 		len(c.Idempotency) == 0 && len(c.Settings) == 0 && len(c.Deletions) == 0 &&
 		len(c.Journal) == 0 && len(c.JournalHeads) == 0 && len(c.Announcements) == 0 && len(c.Ratings) == 0 && len(c.Outbox) == 0 &&
-		len(c.Integrations) == 0 && len(c.Contacts) == 0
+		len(c.Integrations) == 0 && len(c.Contacts) == 0 &&
+		len(c.Webhooks) == 0
 }
 
 // Merge appends o to c, so that several operations commit together. A store
@@ -132,6 +138,7 @@ func (c *Changes) Merge(o Changes) {
 	c.Journal = append(c.Journal, o.Journal...)
 	c.JournalHeads = append(c.JournalHeads, o.JournalHeads...)
 	c.Outbox = append(c.Outbox, o.Outbox...)
+	c.Webhooks = append(c.Webhooks, o.Webhooks...)
 	for k, v := range o.Settings {
 		if c.Settings == nil {
 			c.Settings = map[string]string{}
@@ -173,6 +180,9 @@ func (c *Changes) upserted() map[Deletion]bool {
 	for _, x := range c.Contacts {
 		m[Deletion{KindContact, x.OfficeID, x.RecordID()}] = true
 	}
+	for _, x := range c.Webhooks {
+		m[Deletion{Kind: KindWebhook, ID: x.ID}] = true
+	}
 	return m
 }
 
@@ -196,6 +206,7 @@ type State struct {
 	Settings      map[string]string
 	Ratings       []RatingRecord // of days from the one asked for
 	RatingForms   []RatingForm
+	Webhooks      []Webhook
 	// OfficeSeq is the last event sequence number per office.
 	OfficeSeq map[string]uint64
 	// JournalLast is the last journal record of each chain, by chain, so

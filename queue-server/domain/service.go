@@ -225,6 +225,7 @@ type Backend interface {
 	PhoneCentre
 	MDMFeed
 	Register
+	Webhooks
 }
 
 // PhoneCentre is what the phone centre asks of the queue (seed 001 §XVI):
@@ -239,6 +240,23 @@ type PhoneCentre interface {
 	NotifyAppointmentResult(ctx context.Context, officeID, appointmentID string, in NoticeInput) (Contact, error)
 	// PhoneStatus is a booking's or a ticket's state with no personal data.
 	PhoneStatus(ctx context.Context, officeID string, q PhoneStatusQuery) (PhoneStatus, error)
+}
+
+// Webhooks is the integrations' webhook subscriptions, for administrators:
+// a region administrator manages every one, an office administrator those
+// scoped to their office alone.
+type Webhooks interface {
+	ListWebhooks(ctx context.Context, integrationID string) ([]Webhook, error)
+	// PutWebhook creates a subscription, answering with its new secret this
+	// once, or changes one, whose secret stays and is not shown.
+	PutWebhook(ctx context.Context, w Webhook) (Webhook, error)
+	DeleteWebhook(ctx context.Context, integrationID, webhookID string) error
+	// RotateWebhookSecret replaces the secret, answering with the new one
+	// this once.
+	RotateWebhookSecret(ctx context.Context, integrationID, webhookID string) (Webhook, error)
+	// ListWebhookDeliveries is the subscription's delivery log across its
+	// offices; q.Channel is the subscription's own.
+	ListWebhookDeliveries(ctx context.Context, integrationID, webhookID string, q DeliveryQuery) ([]Delivery, error)
 }
 
 // Statistics is the managers' reports over a period, from the rollups the

@@ -38,6 +38,7 @@ const (
 	permCaseAttach                 // attach a case number to any ticket of the office (an operator: permServe, their own)
 	permCaseFind                   // find tickets of any day by case number
 	permPhone                      // the phone centre: applicants' phones, result calls, the IVR's status
+	permWebhooks                   // integrations' webhook subscriptions and their delivery log
 )
 
 // The rule table of docs/access.md; TestAccessRules checks every route against it.
@@ -70,6 +71,7 @@ var permRoles = map[perm][]domain.Role{
 	permCaseAttach:     {domain.RoleAdmin, domain.RoleHall},
 	permCaseFind:       {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleOperator},
 	permPhone:          {domain.RoleAdmin, domain.RoleManager, domain.RoleHall, domain.RoleOperator},
+	permWebhooks:       {domain.RoleAdmin},
 }
 
 // devicePerms narrows what each kind of device may do: a rating terminal

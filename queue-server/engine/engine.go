@@ -42,6 +42,7 @@ type Engine struct {
 	settings     map[string]string
 	// forms are the stored МКГУ rating forms, one of them current.
 	forms []domain.RatingForm
+	hooks webhooks
 }
 
 type office struct {
@@ -91,6 +92,10 @@ type office struct {
 	// contacts are the phones left for the phone centre, by Contact.Key:
 	// every one, until the purge removes it.
 	contacts map[string]*domain.Contact
+	// hooks and integrations are the engine's maps of webhook
+	// subscriptions and of the integrations that hold them.
+	hooks        webhooks
+	integrations map[string]*domain.Integration
 }
 
 type idemEntry struct {
@@ -104,7 +109,7 @@ const recentServiceTimes = 20
 
 // New returns an empty engine.
 func New(cfg Config) *Engine {
-	return &Engine{cfg: cfg, offices: map[string]*office{}, accounts: map[string]*domain.Account{}, integrations: map[string]*domain.Integration{}, settings: map[string]string{}}
+	return &Engine{cfg: cfg, offices: map[string]*office{}, accounts: map[string]*domain.Account{}, integrations: map[string]*domain.Integration{}, settings: map[string]string{}, hooks: webhooks{}}
 }
 
 // Load replaces the engine's state with one read from the store.
@@ -125,6 +130,10 @@ func Load(cfg Config, st domain.State) (*Engine, error) {
 	}
 	for k, v := range st.Settings {
 		e.settings[k] = v
+	}
+	for _, w := range st.Webhooks {
+		w := w
+		e.hooks[w.ID] = &w
 	}
 	get := func(id string) *office { return e.offices[id] }
 	for _, s := range st.Services {
@@ -240,6 +249,7 @@ func (e *Engine) addOffice(info domain.Office) (*office, error) {
 			idem: map[string]idemEntry{}, appts: map[string]*domain.Appointment{}, codes: map[string]string{}, spent: map[string]string{},
 			serviceTimes: map[string][]time.Duration{}, states: map[string]domain.DeviceState{}, pads: map[string]domain.PadState{},
 			announcements: map[string]*domain.Announcement{}, ratings: map[string]*domain.RatingRecord{}, contacts: map[string]*domain.Contact{},
+			hooks: e.hooks, integrations: e.integrations,
 		}
 		e.offices[info.ID] = o
 	}
@@ -400,12 +410,14 @@ func (o *office) recordServiceTime(serviceID string, d time.Duration) {
 }
 
 // emit appends an event with the office's next sequence number, and the
-// messages it makes for the feeds that are on, so that they are committed
-// with it: a feed gets an event if and only if it happened.
+// messages it makes for the feeds that are on and the webhook subscriptions,
+// so that they are committed with it: a feed gets an event if and only if it
+// happened.
 func (o *office) emit(ch *domain.Changes, a domain.Actor, ev domain.Event) {
 	o.seq++
 	ev.Seq, ev.OfficeID, ev.Actor, ev.Role = o.seq, o.info.ID, a.Login, a.Role
 	ch.Events = append(ch.Events, ev)
+	o.deliver(ch, ev)
 	if o.mdm != nil && o.info.MDMUID != "" && !o.info.Sandbox {
 		ch.Outbox = append(ch.Outbox, o.mdm(o.info, o.loc, o.service, ev)...)
 	}

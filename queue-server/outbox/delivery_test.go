@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"os"
 	"os/exec"
@@ -207,4 +208,70 @@ func TestSIGKILLMidDeliveryLosesNothing(t *testing.T) {
 		t.Error("no message was sent twice: the kill did not land mid-delivery")
 	}
 	t.Logf("recorded delivered before the kill: %d of %d; accepted once each; duplicates on the wire: %d", len(before), len(want), dups)
+}
+
+// A receiver back from an outage takes the whole backlog at once: the
+// first delivery after it makes every message waiting out its backoff (an
+// hour here) due, instead of each waiting out its own.
+func TestReturningReceiverDrainsTheBacklogAtOnce(t *testing.T) {
+	_, o := tempDB(t)
+	r := newReceiver(t)
+	r.stop()
+	backlog := ids("down", 20)
+	for _, id := range backlog {
+		if err := o.Enqueue(msg(id, "webhook:crm")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	final := make(states, len(backlog)+1)
+	cfg := fastRetries(o, r.url(), final)
+	cfg.MinBackoff, cfg.MaxBackoff = time.Hour, time.Hour
+	run(t, NewDispatcher(o, cfg))
+	for _, id := range backlog {
+		for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+			m, err := o.Get(context.Background(), id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.Attempts > 0 && m.State() == StatePending && m.NextAt.After(time.Now().Add(10*time.Minute)) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s never failed into its backoff: %+v", id, m)
+			}
+		}
+	}
+	r.start(t)
+	if err := o.Enqueue(msg("fresh", "webhook:crm")); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range final.wait(t, len(backlog)+1) {
+		if m.State() != StateDelivered {
+			t.Errorf("%s: %s, %s", m.ID, m.State(), m.LastError)
+		}
+	}
+	checkOnce(t, r, append(backlog, "fresh"))
+}
+
+// shortLived fails every attempt and has its messages retried for a
+// lifetime of its own.
+type shortLived time.Duration
+
+func (shortLived) Send(context.Context, Message) error { return errors.New("receiver down") }
+func (l shortLived) Lifetime() time.Duration           { return time.Duration(l) }
+
+// A sender's own lifetime, not the dispatcher's DeadAfter, bounds how long
+// its messages are retried.
+func TestSenderLifetimeBoundsRetries(t *testing.T) {
+	_, o := tempDB(t)
+	final := make(states, 1)
+	run(t, NewDispatcher(o, Config{Route: func(string) (Sender, bool) { return shortLived(time.Nanosecond), true },
+		DeadAfter: 72 * time.Hour, MinBackoff: time.Hour, OnState: func(m Message) { final <- m }}))
+	if err := o.Enqueue(msg("short", "webhook:crm")); err != nil {
+		t.Fatal(err)
+	}
+	m := final.wait(t, 1)[0]
+	if m.State() != StateDead || m.Attempts != 1 || m.LastError != "receiver down" {
+		t.Errorf("%+v, want dead after one attempt with its error", m)
+	}
 }

@@ -25,6 +25,12 @@ type SenderFunc func(ctx context.Context, m Message) error
 // Send calls f.
 func (f SenderFunc) Send(ctx context.Context, m Message) error { return f(ctx, m) }
 
+// Lifetime is a Sender whose messages are retried for a time of their own,
+// a webhook's say, rather than Config.DeadAfter; zero keeps DeadAfter.
+type Lifetime interface {
+	Lifetime() time.Duration
+}
+
 type permanent struct{ err error }
 
 func (p permanent) Error() string { return p.err.Error() }
@@ -56,6 +62,14 @@ type Config struct {
 	DeadAfter time.Duration
 	// SendTimeout bounds one attempt; 30 s when zero.
 	SendTimeout time.Duration
+	// RecoverAfter is how long a channel must have gone without a delivery
+	// (or have had none since Run began) for its next delivery to count as
+	// the receiver's return: every message of the channel waiting out a
+	// backoff is then made due at once, so that a backlog from an outage
+	// drains in seconds instead of over MaxBackoff. A receiver that refuses
+	// one message while taking the others keeps delivering and so does not
+	// pull that message forward again and again. 10 s when zero.
+	RecoverAfter time.Duration
 	// OnState is called after a message's delivered or dead state has been
 	// committed, from the channel's goroutine: the journal hook.
 	OnState func(Message)
@@ -87,6 +101,9 @@ func NewDispatcher(o *Outbox, cfg Config) *Dispatcher {
 	}
 	if cfg.SendTimeout <= 0 {
 		cfg.SendTimeout = 30 * time.Second
+	}
+	if cfg.RecoverAfter <= 0 {
+		cfg.RecoverAfter = 10 * time.Second
 	}
 	log := cfg.Logger
 	if log == nil {
@@ -156,6 +173,7 @@ func (o *Outbox) channels() ([]string, error) {
 func (d *Dispatcher) work(ctx context.Context, channel string, s Sender, wake <-chan struct{}) {
 	inflight := map[string]bool{}
 	done := make(chan attempt, d.cfg.Concurrency)
+	var lastDelivered time.Time // zero: none since Run began
 	for {
 		// An attempt cut short by the end may arrive before ctx.Done is
 		// chosen below; its message must not be picked up again. Attempts
@@ -165,7 +183,7 @@ func (d *Dispatcher) work(ctx context.Context, channel string, s Sender, wake <-
 			for range inflight {
 				rest = append(rest, <-done)
 			}
-			d.record(rest)
+			d.record(rest, false, channel)
 			return
 		}
 		ready, next, err := d.o.due(channel, d.o.now(), d.cfg.Concurrency-len(inflight), inflight)
@@ -193,10 +211,15 @@ func (d *Dispatcher) work(ctx context.Context, channel string, s Sender, wake <-
 					more = false
 				}
 			}
+			recovered := false
 			for _, a := range finished {
 				delete(inflight, a.m.ID)
+				if !a.cut && a.m.State() == StateDelivered {
+					recovered = recovered || lastDelivered.IsZero() || a.m.DeliveredAt.Sub(lastDelivered) >= d.cfg.RecoverAfter
+					lastDelivered = a.m.DeliveredAt
+				}
 			}
-			d.record(finished)
+			d.record(finished, recovered, channel)
 		case <-wake:
 		case <-timer:
 		case <-ctx.Done():
@@ -265,12 +288,16 @@ func (d *Dispatcher) attempt(ctx context.Context, s Sender, m Message) attempt {
 	now := d.o.now()
 	a := attempt{m: m, prevAt: m.NextAt}
 	a.m.Attempts++
+	deadAfter := d.cfg.DeadAfter
+	if l, ok := s.(Lifetime); ok && l.Lifetime() > 0 {
+		deadAfter = l.Lifetime()
+	}
 	switch {
 	case err == nil:
 		// The body is forgotten once delivered: some hold personal data
 		// (an МКГУ events packet carries the applicant's phone).
 		a.m.DeliveredAt, a.m.LastError, a.m.Body = now, "", nil
-	case IsPermanent(err) || now.Sub(m.CreatedAt) >= d.cfg.DeadAfter:
+	case IsPermanent(err) || now.Sub(m.CreatedAt) >= deadAfter:
 		a.m.DeadAt, a.m.LastError = now, err.Error()
 	default:
 		a.m.LastError = err.Error()
@@ -282,8 +309,10 @@ func (d *Dispatcher) attempt(ctx context.Context, s Sender, m Message) attempt {
 	return a
 }
 
-// record commits finished attempts, then reports the final ones.
-func (d *Dispatcher) record(finished []attempt) {
+// record commits finished attempts, then reports the final ones. When the
+// receiver has recovered, the channel's backed-off messages are made due
+// in the same transaction.
+func (d *Dispatcher) record(finished []attempt, recovered bool, channel string) {
 	err := d.o.db.Update(func(tx *bolt.Tx) error {
 		msgs, due, err := buckets(tx)
 		if err != nil {
@@ -296,6 +325,9 @@ func (d *Dispatcher) record(finished []attempt) {
 			if err := write(msgs, due, a.m, a.prevAt); err != nil {
 				return err
 			}
+		}
+		if recovered {
+			return hurry(msgs, due, channel, d.o.now())
 		}
 		return nil
 	})
@@ -312,6 +344,35 @@ func (d *Dispatcher) record(finished []attempt) {
 			d.cfg.OnState(a.m)
 		}
 	}
+}
+
+// hurry makes every message of the channel due later than now due now.
+// Messages in flight are due already and are left alone.
+func hurry(msgs, due *bolt.Bucket, channel string, now time.Time) error {
+	ch := due.Bucket([]byte(channel))
+	if ch == nil {
+		return nil
+	}
+	var later []string
+	c := ch.Cursor()
+	for k, _ := c.Seek(dueKey(now.Add(time.Nanosecond), "")); k != nil; k, _ = c.Next() {
+		later = append(later, string(k[8:]))
+	}
+	for _, id := range later {
+		m, ok, err := load(msgs, id)
+		if err != nil {
+			return err
+		}
+		if !ok || m.State() != StatePending {
+			continue
+		}
+		prev := m.NextAt
+		m.NextAt = now
+		if err := write(msgs, due, m, prev); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // backoff is the wait after the given number of failed attempts.

@@ -73,8 +73,9 @@ func (r *receiver) url() string { return "http://" + r.addr + "/packets" }
 
 func (r *receiver) serve(ln net.Listener) {
 	r.ln = ln
-	r.srv = &http.Server{Handler: r}
-	go func() { _ = r.srv.Serve(ln) }()
+	srv := &http.Server{Handler: r}
+	r.srv = srv
+	go func() { _ = srv.Serve(ln) }()
 }
 
 // stop takes the receiver down: connections are refused until start.

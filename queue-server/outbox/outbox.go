@@ -22,6 +22,7 @@
 package outbox
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -215,6 +216,10 @@ type Query struct {
 	State    string // StatePending, StateDelivered or StateDead
 	After    string // the last ID of the previous page
 	Limit    int    // 0: MaxList
+	// Prefix keeps the IDs that start with it; they are found by seeking,
+	// not by reading the others (a webhook subscription's messages share
+	// domain.WebhookMessagePrefix).
+	Prefix string
 }
 
 // MaxList caps one List call.
@@ -232,13 +237,11 @@ func (o *Outbox) List(ctx context.Context, q Query) ([]Message, error) {
 			return err
 		}
 		c := msgs.Cursor()
-		k, v := c.First()
-		if q.After != "" {
-			if k, v = c.Seek([]byte(q.After)); k != nil && string(k) == q.After {
-				k, v = c.Next()
-			}
+		k, v := c.Seek([]byte(max(q.After, q.Prefix)))
+		if q.After != "" && k != nil && string(k) == q.After {
+			k, v = c.Next()
 		}
-		for ; k != nil && len(out) < q.Limit; k, v = c.Next() {
+		for ; k != nil && len(out) < q.Limit && bytes.HasPrefix(k, []byte(q.Prefix)); k, v = c.Next() {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -298,15 +301,19 @@ func stateName(s string) string {
 // Prune removes delivered and dead messages that reached that state before
 // the given time, with their bodies: the retention of the delivery log and of
 // the personal data some bodies hold. It returns how many it removed.
+//
+// The messages are looked through in a read transaction, which does not
+// hold up commits however many there are (a webhook subscription adds one
+// per event); only the removal takes the writer, and it checks each
+// candidate again, as it may have been sent again meanwhile.
 func (o *Outbox) Prune(ctx context.Context, before time.Time) (int, error) {
-	n := 0
-	err := o.db.Update(func(tx *bolt.Tx) error {
+	var old []string
+	err := o.db.View(func(tx *bolt.Tx) error {
 		msgs, _, err := buckets(tx)
 		if err != nil {
 			return err
 		}
-		var old [][]byte
-		err = msgs.ForEach(func(k, v []byte) error {
+		return msgs.ForEach(func(k, v []byte) error {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
@@ -314,27 +321,49 @@ func (o *Outbox) Prune(ctx context.Context, before time.Time) (int, error) {
 			if err := json.Unmarshal(v, &m); err != nil {
 				return fmt.Errorf("outbox: decode %s: %w", k, err)
 			}
-			done := m.DeliveredAt
-			if done.IsZero() {
-				done = m.DeadAt
-			}
-			if !done.IsZero() && done.Before(before) {
-				old = append(old, append([]byte(nil), k...))
+			if finishedBefore(m, before) {
+				old = append(old, string(k))
 			}
 			return nil
 		})
+	})
+	if err != nil || len(old) == 0 {
+		return 0, err
+	}
+	n := 0
+	err = o.db.Update(func(tx *bolt.Tx) error {
+		msgs, _, err := buckets(tx)
 		if err != nil {
 			return err
 		}
-		for _, k := range old {
-			if err := msgs.Delete(k); err != nil {
-				return fmt.Errorf("outbox: delete %s: %w", k, err)
+		for _, id := range old {
+			m, ok, err := load(msgs, id)
+			if err != nil {
+				return err
 			}
+			if !ok || !finishedBefore(m, before) {
+				continue
+			}
+			if err := msgs.Delete([]byte(id)); err != nil {
+				return fmt.Errorf("outbox: delete %s: %w", id, err)
+			}
+			n++
 		}
-		n = len(old)
 		return nil
 	})
-	return n, err
+	if err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// finishedBefore reports whether m was delivered or went dead before t.
+func finishedBefore(m Message, t time.Time) bool {
+	done := m.DeliveredAt
+	if done.IsZero() {
+		done = m.DeadAt
+	}
+	return !done.IsZero() && done.Before(t)
 }
 
 // Delivery is m as managers see it: the state without the body.

@@ -3,6 +3,7 @@ package outbox
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -107,6 +108,37 @@ func TestListFiltersAndPages(t *testing.T) {
 		}
 		if s != tc.want {
 			t.Errorf("List(%+v) = %q, want %q", tc.q, s, tc.want)
+		}
+	}
+}
+
+func TestListSeeksAPrefix(t *testing.T) {
+	_, o := tempDB(t)
+	for _, id := range []string{"wh:a:o:1", "wh:a:o:2", "wh:ab:o:1", "wh:b:o:1", "x"} {
+		if err := o.Enqueue(msg(id, "webhook:"+id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		q    Query
+		want []string
+	}{
+		{Query{Prefix: "wh:a:"}, []string{"wh:a:o:1", "wh:a:o:2"}},
+		{Query{Prefix: "wh:a:", After: "wh:a:o:1"}, []string{"wh:a:o:2"}},
+		{Query{Prefix: "wh:b:", After: "wh:a:o:1"}, []string{"wh:b:o:1"}},
+		{Query{Prefix: "wh:a:", After: "wh:b:o:1"}, nil},
+		{Query{Prefix: "wh:c:"}, nil},
+	} {
+		got, err := o.List(context.Background(), tc.q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, m := range got {
+			ids = append(ids, m.ID)
+		}
+		if !slices.Equal(ids, tc.want) {
+			t.Errorf("List(%+v) = %v, want %v", tc.q, ids, tc.want)
 		}
 	}
 }

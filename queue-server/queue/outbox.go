@@ -14,12 +14,18 @@ func (s *Service) ListOutbox(ctx context.Context, officeID string, q domain.Deli
 	if err := s.authorizeOutbox(ctx, officeID); err != nil {
 		return nil, err
 	}
+	return s.listDeliveries(ctx, officeID, q, "")
+}
+
+// listDeliveries reads the deliveries of an office ("": every office)
+// whose ids start with prefix.
+func (s *Service) listDeliveries(ctx context.Context, officeID string, q domain.DeliveryQuery, prefix string) ([]domain.Delivery, error) {
 	switch q.State {
 	case "", domain.DeliveryPending, domain.DeliveryDelivered, domain.DeliveryDead:
 	default:
 		return nil, domain.Errorf(domain.CodeInvalid, "состояние отправки %q неизвестно: pending, delivered или dead", q.State)
 	}
-	msgs, err := s.opts.Outbox.List(ctx, outbox.Query{OfficeID: officeID, Channel: q.Channel, State: q.State, After: q.After, Limit: q.Limit})
+	msgs, err := s.opts.Outbox.List(ctx, outbox.Query{OfficeID: officeID, Channel: q.Channel, State: q.State, After: q.After, Limit: q.Limit, Prefix: prefix})
 	if err != nil {
 		return nil, err
 	}

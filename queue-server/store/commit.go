@@ -195,6 +195,11 @@ func checkChanges(c *domain.Changes) error {
 	if err := checkJournal(c); err != nil {
 		return err
 	}
+	for _, w := range c.Webhooks {
+		if w.ID == "" {
+			return refused("webhook without id")
+		}
+	}
 	for k := range c.Settings {
 		if k == "" {
 			return refused("setting with an empty key")
@@ -202,7 +207,8 @@ func checkChanges(c *domain.Changes) error {
 	}
 	for _, d := range c.Deletions {
 		switch {
-		case d.Kind == domain.KindOffice || d.Kind == domain.KindAccount || d.Kind == domain.KindIntegration:
+		case d.Kind == domain.KindOffice || d.Kind == domain.KindAccount || d.Kind == domain.KindIntegration ||
+			d.Kind == domain.KindWebhook:
 			if deletionID(d) == "" {
 				return refused("deletion of a %s without id", d.Kind)
 			}
@@ -292,6 +298,11 @@ func apply(tx *bolt.Tx, c *domain.Changes, zone stats.Zone) error {
 	}
 	for _, x := range c.Contacts {
 		if err := put(tx, x, bucketContacts, x.OfficeID, x.RecordID()); err != nil {
+			return err
+		}
+	}
+	for _, x := range c.Webhooks {
+		if err := put(tx, x, bucketWebhooks, x.ID); err != nil {
 			return err
 		}
 	}
@@ -478,6 +489,8 @@ func deleteRecord(tx *bolt.Tx, d domain.Deletion) error {
 		b = tx.Bucket(bucketAccounts)
 	case domain.KindIntegration:
 		b = tx.Bucket(bucketIntegrations)
+	case domain.KindWebhook:
+		b = tx.Bucket(bucketWebhooks)
 	default:
 		b = lookup(tx, scopedBuckets[d.Kind], d.OfficeID)
 	}

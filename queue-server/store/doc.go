@@ -31,6 +31,7 @@
 //	rating_day/<office>/<ticket>    -> day
 //	rating_phone/<office>/<ticket>  -> day             (ratings that still hold a phone)
 //	rating_forms/<form>/<version>   -> RatingForm      (the МКГУ forms; one is Current)
+//	webhooks/<id>                 -> Webhook           (an integration's subscription, its secret included)
 //	sessions/<office>/<window>    -> WindowSession
 //	counters/<office>/<day>/<prefix> -> Counter
 //	idempotency/<office>/<day>/<key> -> IdempotencyKey

@@ -86,6 +86,12 @@ func (s *Store) Load(ctx context.Context, sinceDay string) (domain.State, error)
 			in.KeyHash = r.KeyHash
 			st.Integrations = append(st.Integrations, in)
 		}
+		// A file opened at an older schema, as the migrations' tests do, has none.
+		if tx.Bucket(bucketWebhooks) != nil {
+			if st.Webhooks, err = loadFlat[domain.Webhook](tx, bucketWebhooks); err != nil {
+				return err
+			}
+		}
 		if st.Tickets, err = loadDayed[domain.Ticket](ctx, tx, ticketBuckets, sinceDay); err != nil {
 			return err
 		}

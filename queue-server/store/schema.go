@@ -41,6 +41,7 @@ var (
 	bucketRatingForms       = []byte("rating_forms")
 	bucketIntegrations      = []byte("integrations")
 	bucketContacts          = []byte("contacts")
+	bucketWebhooks          = []byte("webhooks")
 
 	keySchema = []byte("schema")
 )
@@ -63,6 +64,7 @@ var migrations = []migration{
 	{name: "add the events' time index", up: migrateEventTime},
 	{name: "add integrations", up: migrateIntegrations},
 	{name: "add the phone centre's contacts", up: migrateContacts},
+	{name: "add the integrations' webhook subscriptions", up: migrateWebhooks},
 	{name: "add the tickets' case-number index", up: migrateCaseNumbers},
 }
 
@@ -103,6 +105,14 @@ func migrateContacts(tx *bolt.Tx) error {
 func migrateAnnouncements(tx *bolt.Tx) error {
 	if _, err := tx.CreateBucketIfNotExists(bucketAnnouncements); err != nil {
 		return fmt.Errorf("create bucket %s: %w", bucketAnnouncements, err)
+	}
+	return nil
+}
+
+// migrateWebhooks adds the integrations' webhook subscriptions (schema 8).
+func migrateWebhooks(tx *bolt.Tx) error {
+	if _, err := tx.CreateBucketIfNotExists(bucketWebhooks); err != nil {
+		return fmt.Errorf("create bucket %s: %w", bucketWebhooks, err)
 	}
 	return nil
 }

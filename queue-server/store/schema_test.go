@@ -303,3 +303,36 @@ func TestMigration5AddsTheOutbox(t *testing.T) {
 		t.Errorf("schema %d, want 5", v)
 	}
 }
+
+func TestMigration10AddsTheWebhooks(t *testing.T) {
+	path := fileAt(t, 9)
+	w := domain.Webhook{ID: "crm", IntegrationID: "ais", URL: "https://crm.example.ru/hook", Secret: "s3cret", Events: []domain.EventType{domain.EventTicketCalled}}
+	old, err := open(path, Options{}, migrations[:9])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Version 9 has nowhere to keep a subscription.
+	if err := old.Commit(context.Background(), domain.Changes{Webhooks: []domain.Webhook{w}}); err == nil {
+		t.Error("a file at schema 9 took a webhook subscription")
+	}
+	if err := old.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err := open(path, Options{}, migrations[:10])
+	if err != nil {
+		t.Fatal(err)
+	}
+	commit(t, s, domain.Changes{Webhooks: []domain.Webhook{w}})
+	// The secret is kept: deliveries are signed with it after a restart.
+	sameJSON(t, "webhooks", load(t, s, "").Webhooks, []domain.Webhook{w})
+	commit(t, s, domain.Changes{Deletions: []domain.Deletion{{Kind: domain.KindWebhook, ID: "crm"}}})
+	if n := len(load(t, s, "").Webhooks); n != 0 {
+		t.Errorf("%d webhooks after the deletion, want 0", n)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if v := schemaOf(t, path); v != 10 {
+		t.Errorf("schema %d, want 10", v)
+	}
+}
