@@ -2,7 +2,6 @@ package api
 
 import (
 	"net/http"
-	"strconv"
 
 	"github.com/talonqueue/talon/queue-server/domain"
 )
@@ -76,15 +75,9 @@ func listWebhookDeliveries(b domain.Webhooks) endpoint {
 		if err != nil {
 			return nil, err
 		}
-		q := r.URL.Query()
-		dq := domain.DeliveryQuery{State: q.Get("state"), After: q.Get("after")}
-		if err := checkOutboxID("after", dq.After); err != nil {
+		dq, err := deliveryQuery(r.URL.Query())
+		if err != nil {
 			return nil, err
-		}
-		if s := q.Get("limit"); s != "" {
-			if dq.Limit, err = strconv.Atoi(s); err != nil || dq.Limit < 1 {
-				return nil, invalid("limit — число сообщений от 1, а не %q", s)
-			}
 		}
 		return list(b.ListWebhookDeliveries(r.Context(), p[0], p[1], dq))
 	}

@@ -177,18 +177,11 @@ func (e *Engine) PhoneStatus(a domain.Actor, officeID string, q domain.PhoneStat
 		if t == nil {
 			return domain.PhoneStatus{}, domain.Errorf(domain.CodeNotFound, "талона %s сегодня не выдавали", q.Number)
 		}
-		st := domain.PhoneStatus{Kind: "ticket", At: now, Service: o.serviceName(t.ServiceID)}
+		st := domain.PhoneStatus{Kind: "ticket", At: now}
 		o.ticketPhoneStatus(&st, t, now)
 		return st, nil
 	}
 	return domain.PhoneStatus{}, domain.Errorf(domain.CodeInvalid, "укажите код записи (code) или номер талона (number)")
-}
-
-func (o *office) serviceName(id string) string {
-	if s := o.services[id]; s != nil {
-		return s.Name
-	}
-	return ""
 }
 
 func (o *office) ticketPhoneStatus(st *domain.PhoneStatus, t *domain.Ticket, now time.Time) {

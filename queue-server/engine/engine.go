@@ -423,6 +423,14 @@ func (o *office) emit(ch *domain.Changes, a domain.Actor, ev domain.Event) {
 	}
 }
 
+// serviceName is the name of a service of the catalogue, "" for one gone.
+func (o *office) serviceName(id string) string {
+	if s := o.services[id]; s != nil {
+		return s.Name
+	}
+	return ""
+}
+
 // service finds a service of the catalogue, as a copy.
 func (o *office) service(id string) (domain.Service, bool) {
 	s := o.services[id]

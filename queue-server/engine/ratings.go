@@ -95,12 +95,8 @@ func (e *Engine) requestRating(a domain.Actor, o *office, t *domain.Ticket, now 
 }
 
 func (o *office) ratingRequest(t *domain.Ticket, st domain.Step, f domain.RatingForm) domain.RatingRequest {
-	req := domain.RatingRequest{OfficeID: o.info.ID, WindowID: st.WindowID, TicketID: t.ID, TicketNumber: t.Number,
-		FinishedAt: st.At, ExpiresAt: st.At.Add(o.info.RatingWindow()), Form: f}
-	if s := o.services[st.ServiceID]; s != nil {
-		req.ServiceName = s.Name
-	}
-	return req
+	return domain.RatingRequest{OfficeID: o.info.ID, WindowID: st.WindowID, TicketID: t.ID, TicketNumber: t.Number,
+		ServiceName: o.serviceName(st.ServiceID), FinishedAt: st.At, ExpiresAt: st.At.Add(o.info.RatingWindow()), Form: f}
 }
 
 // windowNumber names a window as people know it.

@@ -230,11 +230,8 @@ func (e *Engine) GetTicketStatus(token string) (domain.TicketStatus, error) {
 
 func (o *office) status(t *domain.Ticket, now time.Time) domain.TicketStatus {
 	v := o.view(t, now)
-	st := domain.TicketStatus{Number: t.Number, Office: o.info.Name, Status: t.Status, At: now,
+	st := domain.TicketStatus{Number: t.Number, Service: o.serviceName(t.ServiceID), Office: o.info.Name, Status: t.Status, At: now,
 		Position: v.Position, EstimatedWaitSeconds: v.EstimatedWaitSeconds}
-	if s := o.services[t.ServiceID]; s != nil {
-		st.Service = s.Name
-	}
 	if t.Status == domain.StatusCalled || t.Status == domain.StatusServing {
 		st.WindowNumber = t.WindowNumber
 		if w := o.windows[t.WindowID]; w != nil {

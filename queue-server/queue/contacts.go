@@ -2,7 +2,6 @@ package queue
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/talonqueue/talon/queue-server/domain"
 	"github.com/talonqueue/talon/queue-server/engine"
@@ -56,19 +55,5 @@ func (s *Service) PhoneStatus(ctx context.Context, officeID string, q domain.Pho
 // personal-data retention time after they were last given or used; the
 // hourly purge of the tick runs it.
 func (s *Service) PurgeContacts(ctx context.Context) (int, error) {
-	before := s.opts.Now().Add(-s.opts.PersonalDataRetention)
-	due, err := read(s, func(e *engine.Engine) (int, error) { return e.ContactsDue(before), nil })
-	if err != nil || due == 0 {
-		return 0, err
-	}
-	en := &entry{action: "purgeContacts", region: true}
-	n, err := write(domain.WithActor(ctx, domain.System), s, en, func(e *engine.Engine, ch *domain.Changes) (int, error) {
-		n := e.PurgeContacts(before, ch)
-		en.object = fmt.Sprintf("contacts/%d", n)
-		return n, nil
-	})
-	if err == nil && n > 0 {
-		s.log.Info("phone centre's contacts purged", "contacts", n)
-	}
-	return n, err
+	return s.purgeDue(ctx, "purgeContacts", "contacts", (*engine.Engine).ContactsDue, (*engine.Engine).PurgeContacts)
 }

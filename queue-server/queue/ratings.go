@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/talonqueue/talon/queue-server/domain"
 	"github.com/talonqueue/talon/queue-server/engine"
@@ -97,19 +98,27 @@ func (s *Service) GetRatingSummary(ctx context.Context, officeID string, q domai
 // personal-data retention time ago (Options.PersonalDataRetention, as for
 // bookings); the hourly purge of the tick runs it.
 func (s *Service) PurgeRatingPhones(ctx context.Context) (int, error) {
+	return s.purgeDue(ctx, "purgeRatingPhones", "rating_phones", (*engine.Engine).RatingPhonesDue, (*engine.Engine).PurgeRatingPhones)
+}
+
+// purgeDue removes the personal data a kind of record keeps longer than the
+// retention time: it counts what is due without the writer, and only when
+// there is some takes the writer to remove it and journal how many. kind
+// names the records in the journal and the log.
+func (s *Service) purgeDue(ctx context.Context, action, kind string, due func(*engine.Engine, time.Time) int, purge func(*engine.Engine, time.Time, *domain.Changes) int) (int, error) {
 	before := s.opts.Now().Add(-s.opts.PersonalDataRetention)
-	due, err := read(s, func(e *engine.Engine) (int, error) { return e.RatingPhonesDue(before), nil })
-	if err != nil || due == 0 {
+	n, err := read(s, func(e *engine.Engine) (int, error) { return due(e, before), nil })
+	if err != nil || n == 0 {
 		return 0, err
 	}
-	en := &entry{action: "purgeRatingPhones", region: true}
-	n, err := write(domain.WithActor(ctx, domain.System), s, en, func(e *engine.Engine, ch *domain.Changes) (int, error) {
-		n := e.PurgeRatingPhones(before, ch)
-		en.object = fmt.Sprintf("rating_phones/%d", n)
+	en := &entry{action: action, region: true}
+	n, err = write(domain.WithActor(ctx, domain.System), s, en, func(e *engine.Engine, ch *domain.Changes) (int, error) {
+		n := purge(e, before, ch)
+		en.object = fmt.Sprintf("%s/%d", kind, n)
 		return n, nil
 	})
 	if err == nil && n > 0 {
-		s.log.Info("rating phones purged", "ratings", n)
+		s.log.Info("personal data purged", "records", kind, "count", n)
 	}
 	return n, err
 }
