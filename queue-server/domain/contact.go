@@ -75,12 +75,7 @@ const (
 	NoticeWrongNumber NoticeOutcome = "wrong_number"
 )
 
-var noticeOutcomeRu = map[NoticeOutcome]string{
-	NoticeTold: "сообщили", NoticeMessageLeft: "оставили сообщение", NoticeNoAnswer: "не ответил", NoticeWrongNumber: "неверный номер",
-}
-
-// Words says the outcome in Russian.
-func (o NoticeOutcome) Words() string { return noticeOutcomeRu[o] }
+var noticeOutcomes = map[NoticeOutcome]bool{NoticeTold: true, NoticeMessageLeft: true, NoticeNoAnswer: true, NoticeWrongNumber: true}
 
 // ResultNotice is one call made to tell the applicant that the result is
 // ready: who called, when, and how it ended.
@@ -103,7 +98,7 @@ const MaxNoteLen = 300
 
 // Validate checks the outcome and the note.
 func (in *NoticeInput) Validate() error {
-	if _, ok := noticeOutcomeRu[in.Outcome]; !ok {
+	if !noticeOutcomes[in.Outcome] {
 		return Errorf(CodeInvalid, "исход звонка %q неизвестен: told (сообщили), message_left (оставили сообщение), no_answer (не ответил) или wrong_number (неверный номер)", in.Outcome)
 	}
 	in.Note = strings.TrimSpace(in.Note)

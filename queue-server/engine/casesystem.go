@@ -17,21 +17,8 @@ var poolRu = map[domain.Pool]string{
 	domain.PoolPostponed:  "отложенных",
 }
 
-// OperatorByCaseSystemID finds the operator of the office whom the case
-// system knows by id (domain.Operator.CaseSystemID). It checks no actor:
-// it is for the server's own use when an integration acts for an operator.
-func (e *Engine) OperatorByCaseSystemID(officeID, id string) (domain.Operator, error) {
-	o, err := e.office(officeID)
-	if err != nil {
-		return domain.Operator{}, err
-	}
-	op, err := o.byCaseSystemID(id)
-	if err != nil {
-		return domain.Operator{}, err
-	}
-	return *op, nil
-}
-
+// byCaseSystemID finds the operator of the office whom the case system
+// knows by id (domain.Operator.CaseSystemID).
 func (o *office) byCaseSystemID(id string) (*domain.Operator, error) {
 	if id != "" {
 		for _, op := range o.operators {

@@ -187,14 +187,17 @@ func TestOperatorCaseSystemIDs(t *testing.T) {
 		t.Fatal("a refused id was kept")
 	}
 
-	if got, err := f.e.OperatorByCaseSystemID("o1", "7731"); err != nil || got.ID != "op1" {
+	// An integration acting for the operator names them by this id.
+	ais := domain.Actor{Login: "integration:ais", Role: domain.RoleIntegration, IntegrationID: "ais",
+		Grants: &domain.IntegrationGrants{Offices: []string{"o1", "nope"}, Operations: []domain.Operation{domain.OpServe}}}
+	if got, err := f.e.Directory().ActAsOperator(ais, "o1", "7731"); err != nil || got.OperatorID != "op1" {
 		t.Fatalf("lookup: %+v, %v", got, err)
 	}
 	for _, id := range []string{"9999", ""} {
-		_, err := f.e.OperatorByCaseSystemID("o1", id)
+		_, err := f.e.Directory().ActAsOperator(ais, "o1", id)
 		wantCode(t, err, domain.CodeNotFound)
 	}
-	_, err = f.e.OperatorByCaseSystemID("nope", "7731")
+	_, err = f.e.Directory().ActAsOperator(ais, "nope", "7731")
 	wantCode(t, err, domain.CodeNotFound)
 
 	// Redirect to an operator named by the case system's id.
