@@ -2,6 +2,8 @@
 // every office and serves the HTTP API, the live stream and the web pages.
 //
 //	queue-server [--demo] [--addr HOST:PORT] [--data DIR] [TLS]   serve
+//	queue-server help [COMMAND]                                 commands and flags
+//	queue-server --version                                      the build
 //	queue-server create-admin --data DIR --login NAME --password SECRET
 //	queue-server restore --from BACKUP --data DIR
 //	queue-server journal verify --data DIR
@@ -32,38 +34,120 @@ package main
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	_ "time/tzdata" // offices name IANA zones; the binary must not depend on the host's tzdata
+
+	"github.com/talonqueue/talon/internal/buildinfo"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		fmt.Fprintln(os.Stderr, "queue-server:", err)
 		os.Exit(1)
 	}
+}
+
+// command is one of queue-server's commands other than serving.
+type command struct {
+	name string
+	// action is the word a command with several possible actions takes
+	// next ("journal verify"); help passes it on when asking for the flags.
+	action  string
+	summary string
+	run     func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error
+}
+
+// commands are listed by help in this order: first set-up, then care.
+var commands = []command{
+	{name: "create-admin", summary: "создать администратора региона (или сменить его пароль с --reset-password) в данных остановленного сервера", run: createAdmin},
+	{name: "restore", summary: "заменить базу остановленного сервера резервной копией; прежняя база сохраняется рядом", run: restore},
+	{name: "journal", action: "verify", summary: "проверить целостность журнала аудита остановленного сервера", run: journalCommand},
+	{name: "stats", action: "rebuild", summary: "пересчитать статистику остановленного сервера по журналу событий", run: statsCommand},
+	{name: "catalog", action: "import", summary: "загрузить каталог услуг из файла ФРГУ (JSON или CSV) в офис остановленного сервера", run: catalogCommand},
 }
 
 // run is the whole program, callable from tests.
 func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		switch args[0] {
-		case "create-admin":
-			return createAdmin(ctx, args[1:], getenv, stdout, stderr)
-		case "restore":
-			return restore(ctx, args[1:], getenv, stdout, stderr)
-		case "journal":
-			return journalCommand(ctx, args[1:], getenv, stdout, stderr)
-		case "stats":
-			return statsCommand(ctx, args[1:], getenv, stdout, stderr)
-		case "catalog":
-			return catalogCommand(ctx, args[1:], getenv, stdout, stderr)
+		case "help", "-h", "-help", "--help":
+			return help(ctx, args[1:], getenv, stdout)
+		case "version", "-version", "--version":
+			fmt.Fprintln(stdout, buildinfo.Line("queue-server"))
+			return nil
+		}
+		if c, ok := findCommand(args[0]); ok {
+			return c.run(ctx, args[1:], getenv, stdout, stderr)
 		}
 	}
 	return serve(ctx, args, getenv, stdout, stderr)
+}
+
+func findCommand(name string) (command, bool) {
+	for _, c := range commands {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+// help prints the commands and the server's flags, or with a command's
+// name that command's flags, all to stdout.
+func help(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
+	if len(args) > 0 {
+		c, ok := findCommand(args[0])
+		if !ok {
+			return fmt.Errorf("нет команды %q; список команд: queue-server help", args[0])
+		}
+		name := c.name
+		var helpArgs []string
+		if c.action != "" {
+			name += " " + c.action
+			helpArgs = append(helpArgs, c.action)
+		}
+		fmt.Fprintf(stdout, "queue-server %s — %s\n\nФлаги:\n", name, c.summary)
+		err := c.run(ctx, append(helpArgs, "-h"), getenv, stdout, stdout)
+		if err != nil && !errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return nil
+	}
+	fmt.Fprint(stdout, `queue-server — сервер электронной очереди Talon.
+
+Использование:
+  queue-server [ФЛАГИ]                  запустить сервер (флаги ниже)
+  queue-server КОМАНДА [ФЛАГИ КОМАНДЫ]  выполнить команду
+  queue-server help КОМАНДА             флаги команды
+  queue-server --version                версия сборки
+
+Команды:
+`)
+	for _, c := range commands {
+		name := c.name
+		if c.action != "" {
+			name += " " + c.action
+		}
+		fmt.Fprintf(stdout, "  %-16s %s\n", name, c.summary)
+	}
+	fmt.Fprint(stdout, "\nФлаги сервера (у каждого есть переменная окружения TALON_…, она указана в скобках):\n")
+	fs, _, err := serveFlagSet(getenv)
+	if err != nil {
+		return err
+	}
+	fs.SetOutput(stdout)
+	fs.PrintDefaults()
+	fmt.Fprintln(stdout, strings.TrimSpace(`
+Подробнее: README.md (установка и первый запуск), docs/ (API, права, интеграции, формат файла офиса).`))
+	return nil
 }

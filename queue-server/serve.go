@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/talonqueue/talon/internal/buildinfo"
 	"github.com/talonqueue/talon/queue-server/api"
 	"github.com/talonqueue/talon/queue-server/auth"
 	"github.com/talonqueue/talon/queue-server/demo"
@@ -62,23 +63,26 @@ type serveFlags struct {
 	// webhookDeadAfter is how long a webhook delivery is retried before it
 	// goes dead; webhookTimeout bounds one attempt.
 	webhookDeadAfter, webhookTimeout time.Duration
+	// logFormat and logLevel shape the log (see newLogger).
+	logFormat, logLevel string
 	// noJournal is no flag: only the benchmark that measures the journal's
 	// cost sets it.
 	noJournal bool
 }
 
-func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveFlags, error) {
-	var f serveFlags
+// serveFlagSet defines the server's flags, their defaults taken from the
+// environment, for parseServe and for help.
+func serveFlagSet(getenv func(string) string) (*flag.FlagSet, *serveFlags, error) {
+	f := &serveFlags{}
 	selfSigned, err := envBool(getenv, "TALON_TLS_SELF_SIGNED")
 	if err != nil {
-		return f, err
+		return nil, nil, err
 	}
 	plainHTTP, err := envBool(getenv, "TALON_INSECURE_HTTP")
 	if err != nil {
-		return f, err
+		return nil, nil, err
 	}
 	fs := flag.NewFlagSet("queue-server", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.StringVar(&f.addr, "addr", envOr(getenv, "TALON_ADDR", "127.0.0.1:8080"), "address to listen on (TALON_ADDR)")
 	fs.StringVar(&f.data, "data", envOr(getenv, "TALON_DATA", "./data"), "data folder with the database (TALON_DATA)")
 	fs.BoolVar(&f.demo, "demo", false, "seed the demo office on first start")
@@ -100,14 +104,29 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		"bearer token that GET /metrics (Prometheus) asks for; empty: /metrics is open to whoever reaches the server — counts and ids, no personal data (TALON_METRICS_TOKEN)")
 	fs.DurationVar(&f.webhookDeadAfter, "webhook-dead-after", 72*time.Hour, "how long after its event a webhook delivery is retried before it is given up as dead (redeliverMessage sends it again)")
 	fs.DurationVar(&f.webhookTimeout, "webhook-timeout", 10*time.Second, "how long one webhook delivery attempt may take before it counts as failed and is retried")
+	fs.StringVar(&f.logFormat, "log-format", envOr(getenv, "TALON_LOG_FORMAT", "text"), "log lines on stderr: text (key=value) or json, one object a line, for journald or a log collector (TALON_LOG_FORMAT)")
+	fs.StringVar(&f.logLevel, "log-level", envOr(getenv, "TALON_LOG_LEVEL", "info"), "least important log lines written: debug, info, warn or error (TALON_LOG_LEVEL)")
+	return fs, f, nil
+}
+
+func parseServe(args []string, getenv func(string) string, stderr io.Writer) (serveFlags, error) {
+	fs, fp, err := serveFlagSet(getenv)
+	if err != nil {
+		return serveFlags{}, err
+	}
+	fs.SetOutput(stderr)
 	if err := fs.Parse(args); err != nil {
+		return serveFlags{}, err
+	}
+	f := *fp
+	if _, err := newLogger(f.logFormat, f.logLevel, io.Discard); err != nil {
 		return f, err
 	}
 	if f.webhookDeadAfter <= 0 || f.webhookTimeout <= 0 {
 		return f, errors.New("--webhook-dead-after и --webhook-timeout должны быть больше нуля")
 	}
 	if fs.NArg() > 0 {
-		return f, fmt.Errorf("unknown argument %q; commands: create-admin, restore, journal verify, stats rebuild, catalog import", fs.Arg(0))
+		return f, fmt.Errorf("неизвестный аргумент %q; команды и флаги: queue-server help", fs.Arg(0))
 	}
 	if err := f.checkTLS(); err != nil {
 		return f, err
@@ -248,7 +267,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 
 // serveWith runs the server until ctx ends.
 func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log, err := newLogger(f.logFormat, f.logLevel, stderr)
+	if err != nil {
+		return err
+	}
+	log.Info("queue-server starting", "version", buildinfo.Version(), "data", f.data)
 	mx := metrics.New(log)
 	opts := queue.Options{BcryptCost: f.bcryptCost, SessionMax: f.sessionMax, PersonalDataRetention: f.pdRetention, Logger: log, NoJournal: f.noJournal,
 		OnCommit: mx.ObserveCommit}
