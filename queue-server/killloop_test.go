@@ -20,6 +20,7 @@ import (
 	"github.com/talonqueue/talon/queue-server/client"
 	"github.com/talonqueue/talon/queue-server/demo"
 	"github.com/talonqueue/talon/queue-server/domain"
+	"github.com/talonqueue/talon/queue-server/journal"
 	"github.com/talonqueue/talon/queue-server/store"
 )
 
@@ -33,7 +34,7 @@ const defaultKills = 20
 // follow the live stream. After each kill the data file itself is checked:
 // every acknowledged operation is in it, numbers are unique per day, no
 // ticket is at two windows, the event log has no gap and no seq that
-// changed meaning. After each restart the clients retry what got no answer
+// changed meaning, the journal's chains are whole. After each restart the clients retry what got no answer
 // with the same keys, the boards come back by themselves and hold what the
 // server holds. TALON_KILLS sets the number of kills, TALON_KILL_SEED
 // repeats a run.
@@ -212,8 +213,8 @@ type killLoad struct {
 	// active is where the file's non-terminal tickets are.
 	active map[string]placement
 
-	kills, quick, verified, resent, resyncs, reconnects                      int
-	lost, forgotten, extra, duplicates, twoPlaces, seqReused, seqGaps, stale int
+	kills, quick, verified, resent, resyncs, reconnects                                     int
+	lost, forgotten, extra, duplicates, twoPlaces, seqReused, seqGaps, stale, journalBroken int
 }
 
 func (l *killLoad) acked(ticketID string, a ack) {
@@ -241,8 +242,8 @@ func (l *killLoad) summary() string {
 		kinds = append(kinds, fmt.Sprintf("%s=%d", k, v))
 	}
 	slices.Sort(kinds)
-	return fmt.Sprintf("kills=%d (%d of them during the recovery from the last) acknowledged: %s; verified=%d resent keys=%d lost=%d keys forgotten=%d tickets nobody was given=%d duplicate numbers=%d tickets in two places=%d seq reused=%d seq gaps=%d stale boards=%d; the boards reconnected by themselves %d times, %d of them resynced from a snapshot, the others resumed from the server's buffer",
-		l.kills, l.quick, strings.Join(kinds, " "), l.verified, l.resent, l.lost, l.forgotten, l.extra, l.duplicates, l.twoPlaces, l.seqReused, l.seqGaps, l.stale, l.reconnects, l.resyncs)
+	return fmt.Sprintf("kills=%d (%d of them during the recovery from the last) acknowledged: %s; verified=%d resent keys=%d lost=%d keys forgotten=%d tickets nobody was given=%d duplicate numbers=%d tickets in two places=%d seq reused=%d seq gaps=%d stale boards=%d broken journals=%d; the boards reconnected by themselves %d times, %d of them resynced from a snapshot, the others resumed from the server's buffer",
+		l.kills, l.quick, strings.Join(kinds, " "), l.verified, l.resent, l.lost, l.forgotten, l.extra, l.duplicates, l.twoPlaces, l.seqReused, l.seqGaps, l.stale, l.journalBroken, l.reconnects, l.resyncs)
 }
 
 // load runs every kiosk and operator until ctx ends.
@@ -688,6 +689,13 @@ func (l *killLoad) checkFile(path string, final bool) {
 	state, err := st.Load(ctx, "")
 	if err != nil {
 		t.Fatalf("load the data file after the kill: %v", err)
+	}
+	// The journal's hash chains go on across the kills unbroken.
+	if err := st.EachJournal(ctx, journal.NewVerifier().Check); err != nil {
+		l.mu.Lock()
+		l.journalBroken++
+		l.mu.Unlock()
+		t.Errorf("the journal after kill %d: %v", l.kills, err)
 	}
 	// The log is read from a little before where the last check ended:
 	// what was durable then must still be there, unchanged.
