@@ -71,29 +71,34 @@ func TestKillLoop(t *testing.T) {
 		}
 	}()
 
+	stop := func() {}
 	for kill := 1; kill <= kills && !t.Failed(); kill++ {
-		// One time in four the server is killed again while the clients
-		// are still retrying and the boards reconnecting.
+		// Three times in four the load pauses first: what got no answer
+		// is retried and the boards must have caught up. The other times
+		// the server is killed again while the clients are still
+		// recovering from the last kill.
 		if kill == 1 || rng.IntN(4) > 0 {
+			stop()
 			l.settle()
 			l.checkBoards(hall)
+			if officeDay(t, hall) != day {
+				t.Logf("killloop: the office's day changed after %d kills; numbers and keys start again, so the loop stops here", kill-1)
+				break
+			}
+			stop = l.load()
 		} else {
 			l.quick++
 		}
-		if officeDay(t, hall) != day {
-			t.Logf("killloop: the office's day changed after %d kills; numbers and keys start again, so the loop stops here", kill-1)
-			break
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := l.load(ctx)
 		time.Sleep(time.Duration(rng.Int64N(int64(400 * time.Millisecond))))
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
 		_ = cmd.Wait()
-		cancel()
-		done.Wait()
+		l.mu.Lock()
 		l.kills++
+		l.mu.Unlock()
+		// The clients go on meanwhile, and the SDK's own repeats of what
+		// got no answer may reach the restarted server.
 		l.checkFile(filepath.Join(dir, dbFile), false)
 		cmd, _ = testserver.Start(t, dir, addr)
 		l.checkLoaded(hall)
@@ -101,6 +106,7 @@ func TestKillLoop(t *testing.T) {
 			t.Logf("killloop: %d kills, %d operations acknowledged", kill, l.total())
 		}
 	}
+	stop()
 	// The last round: everything unanswered is retried, the boards catch
 	// up, the server stops, and now every ticket in the file is one a kiosk
 	// was given.
@@ -210,18 +216,31 @@ type killLoad struct {
 	// seen is every event a board applied; logged the file's events so far.
 	seen, logged map[uint64]eventID
 	lastLogged   uint64
+	// pendingIssues are issues sent and not answered yet.
+	pendingIssues int
 	// active is where the file's non-terminal tickets are.
 	active map[string]placement
 
-	kills, quick, verified, resent, resyncs, reconnects                                     int
+	kills, quick, verified, resent, resyncs, reconnects, acrossRestart                      int
 	lost, forgotten, extra, duplicates, twoPlaces, seqReused, seqGaps, stale, journalBroken int
 }
 
-func (l *killLoad) acked(ticketID string, a ack) {
+// acked records an answer to a request sent before kill number sent.
+func (l *killLoad) acked(ticketID string, a ack, sent int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.acks[ticketID] = append(l.acks[ticketID], a)
 	l.byKind[string(a.action)]++
+	if l.kills > sent {
+		l.acrossRestart++
+	}
+}
+
+// epoch is the number of kills so far.
+func (l *killLoad) epoch() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.kills
 }
 
 func (l *killLoad) total() int {
@@ -242,26 +261,35 @@ func (l *killLoad) summary() string {
 		kinds = append(kinds, fmt.Sprintf("%s=%d", k, v))
 	}
 	slices.Sort(kinds)
-	return fmt.Sprintf("kills=%d (%d of them during the recovery from the last) acknowledged: %s; verified=%d resent keys=%d lost=%d keys forgotten=%d tickets nobody was given=%d duplicate numbers=%d tickets in two places=%d seq reused=%d seq gaps=%d stale boards=%d broken journals=%d; the boards reconnected by themselves %d times, %d of them resynced from a snapshot, the others resumed from the server's buffer",
-		l.kills, l.quick, strings.Join(kinds, " "), l.verified, l.resent, l.lost, l.forgotten, l.extra, l.duplicates, l.twoPlaces, l.seqReused, l.seqGaps, l.stale, l.journalBroken, l.reconnects, l.resyncs)
+	return fmt.Sprintf("kills=%d (%d of them while the clients were still recovering from the last) acknowledged: %s (%d of them answered by the restarted server to the SDK's own retry); verified=%d resent keys=%d lost=%d keys forgotten=%d tickets nobody was given=%d duplicate numbers=%d tickets in two places=%d seq reused=%d seq gaps=%d stale boards=%d broken journals=%d; the boards reconnected by themselves %d times, %d of them resynced from a snapshot, the others resumed from the server's buffer",
+		l.kills, l.quick, strings.Join(kinds, " "), l.acrossRestart, l.verified, l.resent, l.lost, l.forgotten, l.extra, l.duplicates, l.twoPlaces, l.seqReused, l.seqGaps, l.stale, l.journalBroken, l.reconnects, l.resyncs)
 }
 
-// load runs every kiosk and operator until ctx ends.
-func (l *killLoad) load(ctx context.Context) *sync.WaitGroup {
+// load runs every kiosk and operator until stop is called. A client whose
+// request got no answer, even after the SDK's own repeats, sends it again
+// with the same key a moment later, as a kiosk does.
+func (l *killLoad) load() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	for _, k := range l.kiosks {
+	run := func(step func(context.Context) bool) {
 		wg.Go(func() {
-			for ctx.Err() == nil && k.step(ctx) {
+			for ctx.Err() == nil {
+				if !step(ctx) {
+					sleepCtx(ctx, 20*time.Millisecond)
+				}
 			}
 		})
+	}
+	for _, k := range l.kiosks {
+		run(k.step)
 	}
 	for _, o := range l.operators {
-		wg.Go(func() {
-			for ctx.Err() == nil && o.step(ctx) {
-			}
-		})
+		run(o.step)
 	}
-	return &wg
+	return func() {
+		cancel()
+		wg.Wait()
+	}
 }
 
 // settle retries, once the server is back, what got no answer, with the
@@ -319,20 +347,28 @@ func (k *kioskWorker) step(ctx context.Context) bool {
 		k.n++
 		k.pending = &domain.IssueRequest{ServiceID: services[k.rng.IntN(len(services))],
 			IdempotencyKey: fmt.Sprintf("kill-kiosk%d-%d", k.id, k.n)}
+		k.l.mu.Lock()
+		k.l.pendingIssues++
+		k.l.mu.Unlock()
 	}
+	sent := k.l.epoch()
 	tk, err := k.c.IssueTicket(ctx, demo.OfficeID, *k.pending)
 	switch {
 	case unavailable(err):
 		return false
 	case err != nil:
 		k.l.t.Errorf("issue %s: %v", k.pending.ServiceID, err)
+		k.l.mu.Lock()
+		k.l.pendingIssues--
+		k.l.mu.Unlock()
 		k.pending = nil
 		return false
 	}
 	k.l.mu.Lock()
 	k.l.issued[k.pending.IdempotencyKey] = ack{action: domain.ActionIssue, ticket: tk}
+	k.l.pendingIssues--
 	k.l.mu.Unlock()
-	k.l.acked(tk.ID, ack{action: domain.ActionIssue, ticket: tk})
+	k.l.acked(tk.ID, ack{action: domain.ActionIssue, ticket: tk}, sent)
 	k.last, k.lastID, k.pending = k.pending, tk.ID, nil
 	return true
 }
@@ -383,6 +419,7 @@ func (o *operatorWorker) step(ctx context.Context) bool {
 	}
 	p := o.pending
 	actx := domain.WithIdempotencyKey(ctx, p.key)
+	sent := o.l.epoch()
 	var tk domain.Ticket
 	var err error
 	switch p.kind {
@@ -402,7 +439,7 @@ func (o *operatorWorker) step(ctx context.Context) bool {
 	var de *domain.Error
 	if p.kind == "call" && errors.As(err, &de) && de.Code == domain.CodeEmpty {
 		if de.Finished != nil {
-			o.l.acked(de.Finished.ID, ack{action: domain.ActionFinish, ticket: *de.Finished})
+			o.l.acked(de.Finished.ID, ack{action: domain.ActionFinish, ticket: *de.Finished}, sent)
 		}
 		o.cur = nil
 		// Nobody waits for this window: give the kiosks a moment.
@@ -416,18 +453,18 @@ func (o *operatorWorker) step(ctx context.Context) bool {
 	switch p.kind {
 	case "call":
 		if p.ticketID != "" {
-			o.l.acked(p.ticketID, ack{action: domain.ActionFinish, ticket: withoutHistory(*o.cur)})
+			o.l.acked(p.ticketID, ack{action: domain.ActionFinish, ticket: withoutHistory(*o.cur)}, sent)
 		}
-		o.l.acked(tk.ID, ack{action: domain.ActionCall, ticket: tk})
+		o.l.acked(tk.ID, ack{action: domain.ActionCall, ticket: tk}, sent)
 		o.cur = &tk
 	case "finish":
-		o.l.acked(tk.ID, ack{action: domain.ActionFinish, ticket: tk})
+		o.l.acked(tk.ID, ack{action: domain.ActionFinish, ticket: tk}, sent)
 		o.cur = nil
 	case "postpone":
-		o.l.acked(tk.ID, ack{action: domain.ActionPostpone, ticket: tk})
+		o.l.acked(tk.ID, ack{action: domain.ActionPostpone, ticket: tk}, sent)
 		o.cur = nil
 	case "redirect":
-		o.l.acked(tk.ID, ack{action: domain.ActionRedirect, ticket: tk})
+		o.l.acked(tk.ID, ack{action: domain.ActionRedirect, ticket: tk}, sent)
 		o.cur = nil
 	}
 	return true
@@ -840,12 +877,7 @@ func (l *killLoad) checkFile(path string, final bool) {
 	}
 	// A ticket nobody acknowledged comes from an issue still pending; once
 	// all are answered there is none: one touch, one ticket.
-	pending := 0
-	for _, k := range l.kiosks {
-		if k.pending != nil {
-			pending++
-		}
-	}
+	pending := l.pendingIssues
 	unacked := 0
 	for id := range tickets {
 		if _, ok := l.acks[id]; !ok {
