@@ -34,10 +34,10 @@ const defaultKills = 20
 // follow the live stream. After each kill the data file itself is checked:
 // every acknowledged operation is in it, numbers are unique per day, no
 // ticket is at two windows, the event log has no gap and no seq that
-// changed meaning, the journal's chains are whole. After each restart the clients retry what got no answer
-// with the same keys, the boards come back by themselves and hold what the
-// server holds. TALON_KILLS sets the number of kills, TALON_KILL_SEED
-// repeats a run.
+// changed meaning, the journal's chains are whole. After each restart the
+// clients retry what got no answer with the same keys, and the boards come
+// back by themselves and show what the server holds. TALON_KILLS sets the
+// number of kills, TALON_KILL_SEED repeats a run.
 func TestKillLoop(t *testing.T) {
 	kills := envInt(t, "TALON_KILLS", defaultKills)
 	seed := uint64(envInt(t, "TALON_KILL_SEED", int(time.Now().UnixNano()&0x7fffffff)))
@@ -72,6 +72,7 @@ func TestKillLoop(t *testing.T) {
 	}()
 
 	stop := func() {}
+	defer func() { stop() }()
 	for kill := 1; kill <= kills && !t.Failed(); kill++ {
 		// Three times in four the load pauses first: what got no answer
 		// is retried and the boards must have caught up. The other times
@@ -182,8 +183,8 @@ func awayFromMidnight(t *testing.T, hall *client.Client, run time.Duration) {
 	}
 }
 
-// ack is an acknowledged operation on a ticket and the events that show it
-// happened.
+// ack is an acknowledged operation on a ticket, with the ticket as the
+// answer showed it.
 type ack struct {
 	action domain.Action
 	ticket domain.Ticket
@@ -210,7 +211,7 @@ type killLoad struct {
 	boards    []*board
 
 	mu     sync.Mutex
-	acks   map[string][]ack // by ticket id, in the order they were given
+	acks   map[string][]ack // by ticket id, in the order they were answered
 	issued map[string]ack   // by idempotency key
 	byKind map[string]int
 	// seen is every event a board applied; logged the file's events so far.
