@@ -262,7 +262,7 @@ func (l *killLoad) summary() string {
 		kinds = append(kinds, fmt.Sprintf("%s=%d", k, v))
 	}
 	slices.Sort(kinds)
-	return fmt.Sprintf("kills=%d (%d of them while the clients were still recovering from the last) acknowledged: %s (%d of them answered by the restarted server to the SDK's own retry); verified=%d resent keys=%d lost=%d keys forgotten=%d tickets nobody was given=%d duplicate numbers=%d tickets in two places=%d seq reused=%d seq gaps=%d stale boards=%d broken journals=%d; the boards reconnected by themselves %d times, %d of them resynced from a snapshot, the others resumed from the server's buffer",
+	return fmt.Sprintf("kills=%d (%d of them while the clients were still recovering from the last) acknowledged: %s (%d of them answered by the restarted server to the SDK's own retry); verified=%d resent keys=%d lost=%d keys forgotten or answered with another ticket=%d tickets nobody was given=%d duplicate numbers=%d tickets in two places=%d seq reused=%d seq gaps=%d stale boards=%d broken journals=%d; the boards reconnected by themselves %d times, %d of them resynced from a snapshot, the others resumed from the server's buffer",
 		l.kills, l.quick, strings.Join(kinds, " "), l.acrossRestart, l.verified, l.resent, l.lost, l.forgotten, l.extra, l.duplicates, l.twoPlaces, l.seqReused, l.seqGaps, l.stale, l.journalBroken, l.reconnects, l.resyncs)
 }
 
@@ -389,7 +389,7 @@ func (k *kioskWorker) resend(ctx context.Context) {
 	defer k.l.mu.Unlock()
 	k.l.resent++
 	if tk.ID != k.lastID {
-		k.l.duplicates++
+		k.l.forgotten++
 		k.l.t.Errorf("key %s gave ticket %s (%s) the second time, %s the first", k.last.IdempotencyKey, tk.ID, tk.Number, k.lastID)
 	}
 }
