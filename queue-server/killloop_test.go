@@ -51,7 +51,7 @@ func TestKillLoop(t *testing.T) {
 	awayFromMidnight(t, hall, time.Minute+time.Duration(kills)*2*time.Second)
 	day := officeDay(t, hall)
 	l := &killLoad{t: t, url: url, acks: map[string][]ack{}, issued: map[string]ack{},
-		byKind: map[string]int{}, seen: map[uint64]eventID{}, logged: map[uint64]eventID{}}
+		byKind: map[string]int{}, swallowed: map[string]bool{}, seen: map[uint64]eventID{}, logged: map[uint64]eventID{}}
 	for i := range 3 {
 		l.kiosks = append(l.kiosks, &kioskWorker{l: l, id: i, c: login(t, url, "kiosk1"), rng: rand.New(rand.NewPCG(seed, uint64(10+i)))})
 	}
@@ -219,6 +219,9 @@ type killLoad struct {
 	lastLogged   uint64
 	// pendingIssues are issues sent and not answered yet.
 	pendingIssues int
+	// swallowed are tickets found in the file before their kiosk had the
+	// answer.
+	swallowed map[string]bool
 	// active is where the file's non-terminal tickets are.
 	active map[string]placement
 
@@ -262,8 +265,8 @@ func (l *killLoad) summary() string {
 		kinds = append(kinds, fmt.Sprintf("%s=%d", k, v))
 	}
 	slices.Sort(kinds)
-	return fmt.Sprintf("kills=%d (%d of them while the clients were still recovering from the last) acknowledged: %s (%d of them answered by the restarted server to the SDK's own retry); verified=%d resent keys=%d lost=%d keys forgotten or answered with another ticket=%d tickets nobody was given=%d duplicate numbers=%d tickets in two places=%d seq reused=%d seq gaps=%d stale boards=%d broken journals=%d; the boards reconnected by themselves %d times, %d of them resynced from a snapshot, the others resumed from the server's buffer",
-		l.kills, l.quick, strings.Join(kinds, " "), l.acrossRestart, l.verified, l.resent, l.lost, l.forgotten, l.extra, l.duplicates, l.twoPlaces, l.seqReused, l.seqGaps, l.stale, l.journalBroken, l.reconnects, l.resyncs)
+	return fmt.Sprintf("kills=%d (%d of them while the clients were still recovering from the last) acknowledged: %s (%d of them answered by the restarted server to the SDK's own retry); verified=%d tickets in the file whose answer the kill swallowed=%d (each given to its kiosk when it sent the key again) resent keys=%d lost=%d keys forgotten or answered with another ticket=%d tickets nobody was given=%d duplicate numbers=%d tickets in two places=%d seq reused=%d seq gaps=%d stale boards=%d broken journals=%d; the boards reconnected by themselves %d times, %d of them resynced from a snapshot, the others resumed from the server's buffer",
+		l.kills, l.quick, strings.Join(kinds, " "), l.acrossRestart, l.verified, len(l.swallowed), l.resent, l.lost, l.forgotten, l.extra, l.duplicates, l.twoPlaces, l.seqReused, l.seqGaps, l.stale, l.journalBroken, l.reconnects, l.resyncs)
 }
 
 // load runs every kiosk and operator until stop is called. A client whose
@@ -883,6 +886,7 @@ func (l *killLoad) checkFile(path string, final bool) {
 	for id := range tickets {
 		if _, ok := l.acks[id]; !ok {
 			unacked++
+			l.swallowed[id] = true
 		}
 	}
 	if unacked > pending || final && unacked > 0 {
