@@ -13,7 +13,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DEMO_BOARDS := w1=2,w2=3,w3=4,w4=5,w5=6,w6=8
 RACE    := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && echo -race)
 
-.PHONY: help modules setup run vprinter devices kiosk panel display rating build test bench fuzz vet lint fmt-check depcheck clean
+.PHONY: help modules setup run vprinter devices kiosk panel display rating build test killtest bench fuzz vet lint fmt-check depcheck clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -57,6 +57,13 @@ build: modules ## build every binary into ./bin
 
 test: setup vet lint fmt-check depcheck ## vet, staticcheck, format and import-direction checks, all tests
 	$(GO) test $(RACE) -count=1 -timeout 20m $(PKGS)
+
+# `make test` runs the kill loop with 20 kills; this is the full one.
+KILLS ?= 100
+
+killtest: modules ## SIGKILL the real server KILLS times (default 100) under kiosks, operators and boards; print what was acknowledged and checked
+	@out=$$(mktemp); TALON_KILLS=$(KILLS) $(GO) test -count=1 -timeout 60m -run '^TestKillLoop$$' -v ./queue-server >$$out 2>&1; rc=$$?; \
+	grep -E '^(--- |    killloop_test|ok|FAIL|panic)' $$out; rm -f $$out; exit $$rc
 
 # Scenario benchmarks run once each (-benchtime 1x): each one measures a fixed
 # workload and reports its own percentiles; the store's run the usual way.

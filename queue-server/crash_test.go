@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -187,12 +186,7 @@ func TestBackupAndRestore(t *testing.T) {
 // server restarts: the board goes offline, comes back by itself, and sees the
 // calls made after the restart with sequence numbers that go on from before.
 func TestBoardStreamSurvivesRestart(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr := freeAddr(t)
 	dir := t.TempDir()
 	cmd, url := testserver.Start(t, dir, addr)
 
