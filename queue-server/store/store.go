@@ -70,9 +70,25 @@ func open(path string, opts Options, migs []migration) (*Store, error) {
 	_, statErr := os.Stat(path)
 	created := errors.Is(statErr, os.ErrNotExist)
 
-	db, err := openLocked(path, timeout)
+	if !created {
+		if err := checkFileSize(path); err != nil {
+			return nil, err
+		}
+	}
+	var db *bolt.DB
+	err := guarded(path, func() error {
+		var err error
+		if db, err = openLocked(path, timeout); err != nil {
+			return err
+		}
+		if err := checkPages(db, path); err != nil {
+			_ = db.Close()
+			return err
+		}
+		return nil
+	})
 	if err != nil {
-		return nil, err
+		return nil, refusal(path, err)
 	}
 	if created {
 		// The new file's name must survive a power cut like its contents.
@@ -88,7 +104,7 @@ func open(path string, opts Options, migs []migration) (*Store, error) {
 	})
 	if err != nil {
 		_ = db.Close()
-		return nil, wrap("migrate "+path, err)
+		return nil, refusal(path, wrap("migrate "+path, err))
 	}
 	if from != to {
 		log.Info("store: schema migrated", "path", path, "from", from, "to", to)
