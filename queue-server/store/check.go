@@ -158,6 +158,28 @@ func checkFreelistPage(f io.ReaderAt, m meta) error {
 	return nil
 }
 
+// readAhead reads the file from start to end before the page check: the
+// check visits pages in tree order, which on a cold disk is random reads
+// (a year of a large office took 52 s that way here), while one
+// sequential pass puts the file in the page cache at the disk's full speed.
+func readAhead(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return wrap("open "+path, err)
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	for {
+		_, err := f.Read(buf)
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return wrap("read "+path, err)
+		}
+	}
+}
+
 // guarded runs f with memory faults turned into panics and any panic into
 // an error: f reads a mapped file that may be damaged. A panic inside
 // bbolt's Open leaves its descriptor and mapping behind; the caller refuses

@@ -74,6 +74,9 @@ func open(path string, opts Options, migs []migration) (*Store, error) {
 		if err := checkFileSize(path); err != nil {
 			return nil, err
 		}
+		if err := readAhead(path); err != nil {
+			return nil, err
+		}
 	}
 	var db *bolt.DB
 	err := guarded(path, func() error {
