@@ -70,28 +70,9 @@ func open(path string, opts Options, migs []migration) (*Store, error) {
 	_, statErr := os.Stat(path)
 	created := errors.Is(statErr, os.ErrNotExist)
 
-	if !created {
-		if err := checkFileSize(path); err != nil {
-			return nil, err
-		}
-		if err := readAhead(path); err != nil {
-			return nil, err
-		}
-	}
-	var db *bolt.DB
-	err := guarded(path, func() error {
-		var err error
-		if db, err = openLocked(path, timeout); err != nil {
-			return err
-		}
-		if err := checkPages(db, path); err != nil {
-			_ = db.Close()
-			return err
-		}
-		return nil
-	})
+	db, err := openChecked(path, timeout, created)
 	if err != nil {
-		return nil, refusal(path, err)
+		return nil, err
 	}
 	if created {
 		// The new file's name must survive a power cut like its contents.
