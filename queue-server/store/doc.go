@@ -50,6 +50,10 @@
 // The journal's indexes let a period query seek to its first day and a
 // ticket's history be read without scanning the chain.
 //
+// Open refuses a file that is truncated, damaged or not Talon's before
+// using it, with a sentence saying how to restore it (see check.go): its
+// size against what its meta page claims, then every page read once.
+//
 // The schema version counts the migrations applied; Open runs the missing ones
 // in one transaction and refuses a file written by a newer Talon.
 package store

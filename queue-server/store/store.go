@@ -70,7 +70,7 @@ func open(path string, opts Options, migs []migration) (*Store, error) {
 	_, statErr := os.Stat(path)
 	created := errors.Is(statErr, os.ErrNotExist)
 
-	db, err := openLocked(path, timeout)
+	db, err := openChecked(path, timeout, created)
 	if err != nil {
 		return nil, err
 	}
@@ -88,7 +88,7 @@ func open(path string, opts Options, migs []migration) (*Store, error) {
 	})
 	if err != nil {
 		_ = db.Close()
-		return nil, wrap("migrate "+path, err)
+		return nil, refusal(path, wrap("migrate "+path, err))
 	}
 	if from != to {
 		log.Info("store: schema migrated", "path", path, "from", from, "to", to)
