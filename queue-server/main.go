@@ -3,7 +3,8 @@
 //
 //	queue-server [--demo] [--addr HOST:PORT] [--data DIR] [TLS]   serve
 //	queue-server create-admin --data DIR --login NAME --password SECRET
-//	queue-server restore --from BACKUP --data DIR
+//	queue-server restore --from BACKUP --data DIR   (keeps the replaced database as talon.db.before-restore-<time>)
+//	queue-server backup verify FILE
 //	queue-server journal verify --data DIR
 //	queue-server stats rebuild --data DIR
 //	queue-server catalog import --data DIR --office ID --file FILE [--format json|csv] [--charset C] [--dry-run]
@@ -27,7 +28,11 @@
 // Every flag also has an environment variable: TALON_ADDR, TALON_DATA,
 // TALON_DEMO_PASSWORD, TALON_TLS_CERT, TALON_TLS_KEY, TALON_TLS_SELF_SIGNED,
 // TALON_INSECURE_HTTP, TALON_MKGU_URL, TALON_MKGU_CERT, TALON_MKGU_KEY,
-// TALON_METRICS_TOKEN.
+// TALON_METRICS_TOKEN, TALON_BACKUP_DIR, TALON_BACKUP_EVERY, TALON_BACKUP_KEEP.
+//
+// Scheduled backups are on with --backup-dir DIR (a folder on other media
+// than --data), every --backup-every (24h), keeping --backup-keep (7)
+// verified copies.
 package main
 
 import (
@@ -57,6 +62,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return createAdmin(ctx, args[1:], getenv, stdout, stderr)
 		case "restore":
 			return restore(ctx, args[1:], getenv, stdout, stderr)
+		case "backup":
+			return backupCommand(ctx, args[1:], getenv, stdout, stderr)
 		case "journal":
 			return journalCommand(ctx, args[1:], getenv, stdout, stderr)
 		case "stats":
