@@ -182,11 +182,19 @@ func keepLive(dataPath string, now time.Time) (string, error) {
 	if info.Size() == 0 {
 		return "", nil
 	}
-	kept := dataPath + BeforeRestoreSuffix + now.Format("20060102-150405")
-	if err := os.Link(dataPath, kept); err != nil {
-		return "", wrap("restore: keep the replaced file as "+kept, err)
+	base := dataPath + BeforeRestoreSuffix + now.Format("20060102-150405")
+	kept := base
+	// Two restores within a second must not lose the first one's file.
+	for n := 2; ; n++ {
+		err := os.Link(dataPath, kept)
+		if err == nil {
+			return kept, nil
+		}
+		if !errors.Is(err, os.ErrExist) || n > 100 {
+			return "", wrap("restore: keep the replaced file as "+kept, err)
+		}
+		kept = fmt.Sprintf("%s-%d", base, n)
 	}
-	return kept, nil
 }
 
 // lockLive takes the lock a server takes on the live file, creating an empty
