@@ -8,6 +8,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/talonqueue/talon/queue-server/domain"
 	"github.com/talonqueue/talon/queue-server/store"
 )
 
@@ -26,7 +27,11 @@ func backupCommand(_ context.Context, args []string, _ func(string) string, stdo
 	}
 	info, err := store.Verify(fs.Arg(0))
 	if err != nil {
-		return err
+		// The sentence alone: the damaged pages' list is for a developer.
+		if errors.Is(err, store.ErrNotDataFile) {
+			return fmt.Errorf("%s: возьмите другую копию", domain.ErrorMessage(err))
+		}
+		return errors.New(domain.ErrorMessage(err))
 	}
 	printBackup(stdout, info)
 	return nil

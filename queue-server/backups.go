@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -98,13 +97,11 @@ func runBackups(b backupFlags, st *store.Store, svc *queue.Service, log *slog.Lo
 	if b.dir == "" {
 		return nil, func() {}, nil
 	}
-	if _, err := os.Stat(b.dir); err != nil {
-		log.Warn("the backup folder is not there now: backups fail until it is", "dir", b.dir, "err", err)
-	}
 	sched, err = backup.New(backup.Config{Dir: b.dir, Every: b.every, Keep: b.keep, Store: st, Record: svc.Record, Logger: log})
 	if err != nil {
 		return nil, nil, err
 	}
+	log.Info("scheduled backups", "dir", b.dir, "every", b.every, "keep", b.keep)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

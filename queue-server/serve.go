@@ -572,12 +572,13 @@ func restore(ctx context.Context, args []string, getenv func(string) string, std
 	if err := os.MkdirAll(*data, 0o750); err != nil {
 		return fmt.Errorf("create data folder: %w", err)
 	}
-	kept, err := store.Restore(*from, filepath.Join(*data, dbFile))
+	r, err := store.Restore(*from, filepath.Join(*data, dbFile))
 	if err != nil {
 		return err
 	}
-	if kept != "" {
-		fmt.Fprintf(stdout, "Прежняя база сохранена в %s: удалите её, когда убедитесь, что восстановлено то, что нужно.\n", kept)
+	printBackup(stdout, r.Backup)
+	if r.Kept != "" {
+		fmt.Fprintf(stdout, "Прежняя база сохранена в %s: удалите её, когда убедитесь, что восстановлено то, что нужно.\n", r.Kept)
 	}
 	if err := journalRestore(ctx, *data, *from, stderr); err != nil {
 		return err

@@ -109,7 +109,7 @@ func BenchmarkRestoreYear(b *testing.B) {
 		verifyTook := time.Since(t0)
 
 		t0 = time.Now()
-		kept, err := store.Restore(info.Path, live)
+		r, err := store.Restore(info.Path, live)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -129,7 +129,7 @@ func BenchmarkRestoreYear(b *testing.B) {
 			b.Fatal(err)
 		}
 		stop(b, st, svc)
-		if err := os.Remove(kept); err != nil {
+		if err := os.Remove(r.Kept); err != nil {
 			b.Fatal(err)
 		}
 

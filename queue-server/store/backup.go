@@ -115,29 +115,36 @@ func (c ctxWriter) Write(p []byte) (int, error) {
 // talon.db.before-restore-20261203-041500 beside talon.db.
 const BeforeRestoreSuffix = ".before-restore-"
 
+// Restored is what Restore did: the backup as it verified it, and where it
+// kept the file it replaced ("" when there was none).
+type Restored struct {
+	Backup BackupInfo
+	Kept   string
+}
+
 // Restore replaces the data file at dataPath (the path Open takes) with the
 // backup at backupPath. It verifies the backup first (see Verify), copies it
 // next to the live file, syncs it, migrates it to the current schema and
 // renames it over the live file, so a crash at any point leaves either the
 // old or the restored file. The file it replaces stays beside it under a new
-// name, returned as kept ("" when there was none): a restore from the wrong
-// backup must not lose the day's work. It refuses while a server has the
-// live file open.
-func Restore(backupPath, dataPath string) (kept string, err error) {
+// name: a restore from the wrong backup must not lose the day's work. It
+// refuses while a server has the live file open.
+func Restore(backupPath, dataPath string) (Restored, error) {
 	return restore(backupPath, dataPath, migrations)
 }
 
-func restore(backupPath, dataPath string, migs []migration) (string, error) {
-	if _, err := verify(backupPath, migs); err != nil {
-		return "", err
+func restore(backupPath, dataPath string, migs []migration) (Restored, error) {
+	info, err := verify(backupPath, migs)
+	if err != nil {
+		return Restored{}, err
 	}
 	dir := filepath.Dir(dataPath)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return "", wrap("restore: create data folder "+dir, err)
+		return Restored{}, wrap("restore: create data folder "+dir, err)
 	}
 	unlock, err := lockLive(dataPath)
 	if err != nil {
-		return "", err
+		return Restored{}, err
 	}
 	// The lock is held until the new file has its name, so a server starting
 	// meanwhile waits and then finds the restored file (see openLocked).
@@ -145,7 +152,7 @@ func restore(backupPath, dataPath string, migs []migration) (string, error) {
 
 	tmp, err := copyToTemp(backupPath, dir)
 	if err != nil {
-		return "", wrap("restore: copy "+backupPath, err)
+		return Restored{}, wrap("restore: copy "+backupPath, err)
 	}
 	renamed := false
 	defer func() {
@@ -154,26 +161,26 @@ func restore(backupPath, dataPath string, migs []migration) (string, error) {
 		}
 	}()
 	if err := migrateFile(tmp, migs); err != nil {
-		return "", err
+		return Restored{}, err
 	}
 	kept, err := keepLive(dataPath, time.Now())
 	if err != nil {
-		return "", err
+		return Restored{}, err
 	}
 	if err := os.Rename(tmp, dataPath); err != nil {
-		return "", wrap("restore: rename over "+dataPath, err)
+		return Restored{}, wrap("restore: rename over "+dataPath, err)
 	}
 	renamed = true
 	if err := syncDir(dir); err != nil {
-		return "", wrap("restore: sync data folder", err)
+		return Restored{}, wrap("restore: sync data folder", err)
 	}
-	return kept, nil
+	return Restored{Backup: info, Kept: kept}, nil
 }
 
 // keepLive gives the live file a second name, so that the rename of the
 // restored file over it leaves it there under that name. A hard link copies
-// nothing: keeping a year's file costs neither time nor space. The empty
-// file lockLive made to hold its lock is not worth keeping.
+// nothing, so keeping even a year's file takes no time. The empty file
+// lockLive made to hold its lock is not worth keeping.
 func keepLive(dataPath string, now time.Time) (string, error) {
 	info, err := os.Stat(dataPath)
 	if err != nil {

@@ -78,12 +78,17 @@ func verify(path string, migs []migration) (BackupInfo, error) {
 				err = notDataFile(path, fmt.Errorf("%w: reading it failed: %v", ErrNotDataFile, r))
 			}
 		}()
+		// A badly damaged file has thousands of problems; the first few
+		// tell what happened.
 		var problems []error
+		n := 0
 		for err := range tx.Check() {
-			problems = append(problems, err)
+			if n++; len(problems) < 5 {
+				problems = append(problems, err)
+			}
 		}
-		if len(problems) > 0 {
-			return notDataFile(path, fmt.Errorf("%w: %d damaged pages or records: %w", ErrNotDataFile, len(problems), errors.Join(problems...)))
+		if n > 0 {
+			return notDataFile(path, fmt.Errorf("%w: %d damaged pages or records, the first: %w", ErrNotDataFile, n, errors.Join(problems...)))
 		}
 		v, err := checkSchema(tx, path, migs)
 		if err != nil {

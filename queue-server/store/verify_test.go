@@ -103,9 +103,13 @@ func TestRestoreKeepsTheReplacedFile(t *testing.T) {
 	if err := live.Close(); err != nil {
 		t.Fatal(err)
 	}
-	kept, err := Restore(backup, livePath)
+	r, err := Restore(backup, livePath)
 	if err != nil {
 		t.Fatalf("Restore: %v", err)
+	}
+	kept := r.Kept
+	if len(r.Backup.Offices) != 1 || r.Backup.Offices[0].LastSeq != want.OfficeSeq[testOffice] {
+		t.Errorf("Restore verified the backup as %+v, want office %s at event %d", r.Backup, testOffice, want.OfficeSeq[testOffice])
 	}
 	if filepath.Dir(kept) != filepath.Dir(livePath) || !strings.HasPrefix(filepath.Base(kept), "talon.db"+BeforeRestoreSuffix) {
 		t.Fatalf("Restore kept the old file as %q, want talon.db%s<time> beside the live file", kept, BeforeRestoreSuffix)
@@ -114,7 +118,7 @@ func TestRestoreKeepsTheReplacedFile(t *testing.T) {
 	sameJSON(t, "kept state", load(t, openAt(t, kept), ""), before)
 
 	// A first restore into an empty folder replaces nothing.
-	if kept, err := Restore(backup, filepath.Join(t.TempDir(), "talon.db")); err != nil || kept != "" {
-		t.Errorf("Restore into an empty folder = %q, %v; want nothing kept", kept, err)
+	if r, err := Restore(backup, filepath.Join(t.TempDir(), "talon.db")); err != nil || r.Kept != "" {
+		t.Errorf("Restore into an empty folder = %+v, %v; want nothing kept", r, err)
 	}
 }
