@@ -206,10 +206,13 @@ func TestScheduledBackupFailsAndRecovers(t *testing.T) {
 
 func TestBackupFlagsRefuseTheDataFolder(t *testing.T) {
 	data := t.TempDir()
-	if err := os.Symlink(data, filepath.Join(t.TempDir(), "alias")); err != nil {
+	alias := filepath.Join(t.TempDir(), "alias")
+	if err := os.Symlink(data, alias); err != nil {
 		t.Fatal(err)
 	}
-	for _, dir := range []string{data, filepath.Join(data, "backups")} {
+	// The folder itself, one inside it not yet made, and one reached by
+	// another name.
+	for _, dir := range []string{data, filepath.Join(data, "backups"), filepath.Join(alias, "backups")} {
 		_, err := parseServe([]string{"--data", data, "--backup-dir", dir}, func(string) string { return "" }, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), "другом носителе") {
 			t.Errorf("--backup-dir %s inside --data %s: %v", dir, data, err)

@@ -53,7 +53,7 @@ func (b backupFlags) check(data string) error {
 		return fmt.Errorf("--backup-every должен быть не меньше секунды, а --backup-keep — не меньше 1 (сейчас %v и %d)", b.every, b.keep)
 	}
 	dir, dataDir := realPath(b.dir), realPath(data)
-	if rel, err := filepath.Rel(dataDir, dir); err == nil && (rel == "." || !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && rel != "..") {
+	if rel, err := filepath.Rel(dataDir, dir); err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
 		return fmt.Errorf("папка резервных копий %s находится внутри папки данных %s: копия на том же диске пропадёт вместе с данными — укажите папку на другом носителе", b.dir, data)
 	}
 	return nil
