@@ -154,3 +154,53 @@ func TestFullDiskKeepsTheOldBackups(t *testing.T) {
 		t.Errorf("journaled %+v", journaled)
 	}
 }
+
+// Run's first backup: a minute after the start when the newest copy is
+// older than the schedule, else when the newest copy is Every old, so that
+// restarting the server does not add a backup to the day's one.
+func TestRunSchedulesTheFirstBackup(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		age  time.Duration // of the newest backup; 0: none
+	}{{"none", 0}, {"recent", 10 * time.Minute}, {"old", 30 * time.Hour}} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			var last time.Time
+			if tt.age > 0 {
+				last = time.Now().Add(-tt.age).Truncate(time.Second)
+				if err := os.WriteFile(filepath.Join(dir, Name(last)), []byte("old"), 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			st, err := store.Open(filepath.Join(t.TempDir(), "talon.db"), store.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = st.Close() })
+			s, err := New(Config{Dir: dir, Every: 24 * time.Hour, Keep: 1, Store: st, Record: func(context.Context, domain.JournalEntry) error { return nil }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			before := time.Now()
+			done := make(chan struct{})
+			go func() { defer close(done); s.Run(ctx) }()
+			for s.Status().NextAt == nil {
+				time.Sleep(time.Millisecond)
+			}
+			after := time.Now()
+			cancel()
+			<-done
+			next := *s.Status().NextAt
+			if tt.name == "recent" {
+				if !next.Equal(last.Add(24 * time.Hour)) {
+					t.Errorf("next backup at %v, want a day after the newest, %v", next, last.Add(24*time.Hour))
+				}
+				return
+			}
+			if next.Before(before.Add(time.Minute)) || next.After(after.Add(time.Minute)) {
+				t.Errorf("next backup at %v, want a minute after the start (%v)", next, before)
+			}
+		})
+	}
+}
