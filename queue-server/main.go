@@ -5,7 +5,8 @@
 //	queue-server help [COMMAND]                                 commands and flags
 //	queue-server --version                                      the build
 //	queue-server create-admin --data DIR --login NAME --password SECRET
-//	queue-server restore --from BACKUP --data DIR
+//	queue-server restore --from BACKUP --data DIR   (keeps the replaced database as talon.db.before-restore-<time>)
+//	queue-server backup verify FILE
 //	queue-server journal verify --data DIR
 //	queue-server stats rebuild --data DIR
 //	queue-server catalog import --data DIR --office ID --file FILE [--format json|csv] [--charset C] [--dry-run]
@@ -29,7 +30,11 @@
 // Every flag also has an environment variable: TALON_ADDR, TALON_DATA,
 // TALON_DEMO_PASSWORD, TALON_TLS_CERT, TALON_TLS_KEY, TALON_TLS_SELF_SIGNED,
 // TALON_INSECURE_HTTP, TALON_MKGU_URL, TALON_MKGU_CERT, TALON_MKGU_KEY,
-// TALON_METRICS_TOKEN.
+// TALON_METRICS_TOKEN, TALON_BACKUP_DIR, TALON_BACKUP_EVERY, TALON_BACKUP_KEEP.
+//
+// Scheduled backups are on with --backup-dir DIR (a folder on other media
+// than --data), every --backup-every (24h), keeping --backup-keep (7)
+// verified copies.
 package main
 
 import (
@@ -71,6 +76,7 @@ type command struct {
 var commands = []command{
 	{name: "create-admin", summary: "создать администратора региона (или сменить его пароль с --reset-password) в данных остановленного сервера", run: createAdmin},
 	{name: "restore", summary: "заменить базу остановленного сервера резервной копией; прежняя база сохраняется рядом", run: restore},
+	{name: "backup", action: "verify", summary: "проверить файл резервной копии: цел ли он и что в нём", run: backupCommand},
 	{name: "journal", action: "verify", summary: "проверить целостность журнала аудита остановленного сервера", run: journalCommand},
 	{name: "stats", action: "rebuild", summary: "пересчитать статистику остановленного сервера по журналу событий", run: statsCommand},
 	{name: "catalog", action: "import", summary: "загрузить каталог услуг из файла ФРГУ (JSON или CSV) в офис остановленного сервера", run: catalogCommand},

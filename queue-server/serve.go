@@ -65,6 +65,7 @@ type serveFlags struct {
 	webhookDeadAfter, webhookTimeout time.Duration
 	// logFormat and logLevel shape the log (see newLogger).
 	logFormat, logLevel string
+	backup              backupFlags
 	// noJournal is no flag: only the benchmark that measures the journal's
 	// cost sets it.
 	noJournal bool
@@ -104,6 +105,9 @@ func serveFlagSet(getenv func(string) string) (*flag.FlagSet, *serveFlags, error
 		"bearer token that GET /metrics (Prometheus) asks for; empty: /metrics is open to whoever reaches the server — counts and ids, no personal data (TALON_METRICS_TOKEN)")
 	fs.DurationVar(&f.webhookDeadAfter, "webhook-dead-after", 72*time.Hour, "how long after its event a webhook delivery is retried before it is given up as dead (redeliverMessage sends it again)")
 	fs.DurationVar(&f.webhookTimeout, "webhook-timeout", 10*time.Second, "how long one webhook delivery attempt may take before it counts as failed and is retried")
+	if err := addBackupFlags(fs, &f.backup, getenv); err != nil {
+		return nil, nil, err
+	}
 	fs.StringVar(&f.logFormat, "log-format", envOr(getenv, "TALON_LOG_FORMAT", "text"), "log lines on stderr: text (key=value) or json, one object a line, for journald or a log collector (TALON_LOG_FORMAT)")
 	fs.StringVar(&f.logLevel, "log-level", envOr(getenv, "TALON_LOG_LEVEL", "info"), "least important log lines written: debug, info, warn or error (TALON_LOG_LEVEL)")
 	return fs, f, nil
@@ -120,6 +124,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	}
 	f := *fp
 	if _, err := newLogger(f.logFormat, f.logLevel, io.Discard); err != nil {
+		return f, err
+	}
+	if err := f.backup.check(f.data); err != nil {
 		return f, err
 	}
 	if f.webhookDeadAfter <= 0 || f.webhookTimeout <= 0 {
@@ -288,6 +295,11 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 	// Deferred after the closes, so it runs before them: attempts end and
 	// are recorded while the store is open.
 	defer runOutbox(f, st.Outbox(), svc, log)()
+	backups, stopBackups, err := runBackups(f.backup, st, svc, log)
+	if err != nil {
+		return err
+	}
+	defer stopBackups()
 
 	var demoDevices, demoCards map[string]string
 	if f.demo && !demo.Seeded(ctx, svc) {
@@ -313,9 +325,11 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 	svc.SetPublisher(hub)
 	svc.OnAccessChanged(hub.Recheck)
 	mx.Watch(metrics.State{Offices: svc, Streams: hub.Subscribers, Outbox: st.Outbox().Backlog})
+	mx.WatchBackups(backups.Status)
 	handler, err := api.New(api.Config{Backend: svc, Journal: svc, Tokens: tokens, Hub: hub, Backup: st.Backup, Ready: svc.Ready, Logger: log,
 		Pages: web.Handler(web.Config{Demo: f.demo, DemoPassword: f.demoPassword, Zone: firstOfficeZone(svc)}), TicketPage: web.TicketPage,
-		Metrics: mx.Handler(f.metricsToken), OnRequest: mx.ObserveRequest, OfflineAfter: f.offlineAfter})
+		Metrics: mx.Handler(f.metricsToken), OnRequest: mx.ObserveRequest, OfflineAfter: f.offlineAfter,
+		BackupStatus: backups.Status})
 	if err != nil {
 		hub.Close()
 		return err
@@ -565,11 +579,12 @@ func createAdmin(ctx context.Context, args []string, getenv func(string) string,
 	return nil
 }
 
-// restore replaces a stopped server's database with a backup.
+// restore replaces a stopped server's database with a verified backup and
+// says where the database it replaced was kept.
 func restore(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	from := fs.String("from", "", "backup file made by GET /api/v1/backup")
+	from := fs.String("from", "", "backup file: one of --backup-dir's or one made by GET /api/v1/backup; verified before anything is replaced")
 	data := fs.String("data", envOr(getenv, "TALON_DATA", "./data"), "data folder to restore into")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -580,8 +595,13 @@ func restore(ctx context.Context, args []string, getenv func(string) string, std
 	if err := os.MkdirAll(*data, 0o750); err != nil {
 		return fmt.Errorf("create data folder: %w", err)
 	}
-	if err := store.Restore(*from, filepath.Join(*data, dbFile)); err != nil {
+	r, err := store.Restore(*from, filepath.Join(*data, dbFile))
+	if err != nil {
 		return err
+	}
+	printBackup(stdout, r.Backup)
+	if r.Kept != "" {
+		fmt.Fprintf(stdout, "Прежняя база сохранена в %s: удалите её, когда убедитесь, что восстановлено то, что нужно.\n", r.Kept)
 	}
 	if err := journalRestore(ctx, *data, *from, stderr); err != nil {
 		return err

@@ -867,3 +867,26 @@ func TestOfficePagePadAndLinkAlerts(t *testing.T) {
 	p.do(chromedp.WaitNotPresent(offline))
 	p.noTroubles()
 }
+
+// TestOfficePageBackupAlert: a scheduled backup that fails (the backup disk
+// is not there) raises an alert on the office page with the reason, and it
+// goes once a backup succeeds.
+func TestOfficePageBackupAlert(t *testing.T) {
+	media := filepath.Join(t.TempDir(), "usb")
+	url, _ := startServer(t, t.TempDir(), "--demo", "--backup-dir", media, "--backup-every", "1s")
+	p := openOfficePage(t)
+	p.do(chromedp.EmulateViewport(1366, 768), chromedp.Navigate(url+"/"))
+	p.login("hall")
+	alert := `#alerts li[data-backup="failing"]`
+	p.do(chromedp.WaitVisible(alert))
+	if text := p.text(alert); !strings.Contains(text, "Резервная копия базы не сделана: папки резервных копий "+media+" нет: подключите носитель") ||
+		!strings.Contains(text, "проверенных копий ещё нет") {
+		t.Fatalf("the backup alert says %q", text)
+	}
+	p.screenshot("office-page-backup-alert.png")
+	if err := os.Mkdir(media, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	p.do(chromedp.WaitNotVisible("#alerts"))
+	p.noTroubles()
+}

@@ -73,6 +73,8 @@ type Config struct {
 	// ("" when no route matched), the status and the time taken. A stream,
 	// which lasts as long as its terminal stays, is left out. nil: nothing.
 	OnRequest func(method, route string, status int, took time.Duration)
+	// BackupStatus is how the scheduled backups go; nil: not enabled.
+	BackupStatus func() domain.BackupStatus
 }
 
 type server struct {
@@ -92,6 +94,7 @@ type server struct {
 	openAPI []byte
 	now     func() time.Time
 	offline time.Duration
+	backups func() domain.BackupStatus
 }
 
 // New returns the handler of every route.
@@ -105,6 +108,10 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	s.backups = cfg.BackupStatus
+	if s.backups == nil {
+		s.backups = func() domain.BackupStatus { return domain.BackupStatus{} }
 	}
 	s.guard = newLoginGuard(cfg.Now)
 	s.now, s.offline = cfg.Now, cfg.OfflineAfter

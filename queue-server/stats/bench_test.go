@@ -10,61 +10,13 @@ import (
 
 	"github.com/talonqueue/talon/queue-server/domain"
 	"github.com/talonqueue/talon/queue-server/stats"
+	"github.com/talonqueue/talon/queue-server/stats/benchyear"
 	bolt "go.etcd.io/bbolt"
 )
 
-// The benchmark office: 50 windows, each with its operator, 10 services of
-// 4 purposes, open 08:00-20:00 Monday to Saturday with a break 13:00-13:45
-// at every window, about 1,280 tickets a working day: 400,000 in 2026.
-const (
-	benchWindows  = 50
-	benchServices = 10
-	benchPerDay   = 1280
-	benchOffices  = 100
-)
-
-var purposes = []domain.Purpose{domain.PurposeSubmit, domain.PurposeStatus, domain.PurposeResult, domain.PurposeConsultation}
-
-// benchDay makes a working day's events of office: each ticket issued,
-// called once and finished, a fifth of them rated; each window's session
-// with its break.
-func benchDay(rng *rand.Rand, office string, day time.Time) []domain.Event {
-	var out []domain.Event
-	at := func(h, m, s int) time.Time { return day.Add(time.Duration(h*3600+m*60+s) * time.Second) }
-	for i := range benchPerDay {
-		svc := rng.IntN(benchServices)
-		w := rng.IntN(benchWindows)
-		issued := at(8, 0, rng.IntN(11*3600))
-		wait := rng.IntN(3600)
-		called := issued.Add(time.Duration(wait) * time.Second)
-		served := 120 + rng.IntN(1200)
-		finished := called.Add(time.Duration(served) * time.Second)
-		t := domain.Ticket{ID: fmt.Sprintf("%s-%d", day.Format("0102"), i), OfficeID: office, ServiceID: fmt.Sprint("s", svc),
-			Purpose: purposes[svc%len(purposes)], CreatedAt: issued, IssueEstimateSeconds: rng.IntN(3600)}
-		out = append(out, domain.Event{Type: domain.EventTicketIssued, At: issued, OfficeID: office, Ticket: ptr(t)})
-		t.FirstCalledAt, t.CalledAt, t.WaitSeconds, t.WaitNormSeconds = &called, &called, wait, 900
-		t.WindowID, t.OperatorID = fmt.Sprint("w", w), fmt.Sprint("op", w)
-		out = append(out, domain.Event{Type: domain.EventTicketCalled, At: called, OfficeID: office, FromStatus: domain.StatusWaiting, Ticket: ptr(t)})
-		t.ServiceSeconds = served
-		out = append(out, domain.Event{Type: domain.EventTicketFinished, At: finished, OfficeID: office, FromStatus: domain.StatusCalled,
-			FromServiceID: t.ServiceID, Ticket: ptr(t)})
-		if rng.IntN(5) == 0 {
-			out = append(out, domain.Event{Type: domain.EventTicketRated, At: finished, OfficeID: office, Rating: &domain.Rating{
-				ServiceID: t.ServiceID, Purpose: t.Purpose, WindowID: t.WindowID, OperatorID: t.OperatorID, ServedAt: finished,
-				Answers: []domain.RatingAnswer{{IndicatorID: "1", Score: 1 + rng.IntN(5)}, {IndicatorID: "2", Score: 1 + rng.IntN(5)}}}})
-		}
-	}
-	for w := range benchWindows {
-		opened, paused := at(8, 0, 0), at(13, 0, 0)
-		s := domain.WindowSession{OfficeID: office, WindowID: fmt.Sprint("w", w), OperatorID: fmt.Sprint("op", w), OpenedAt: &opened, EndedPauseFrom: &paused}
-		out = append(out, domain.Event{Type: domain.EventWindowResumed, At: at(13, 45, 0), OfficeID: office, Session: ptr(s)})
-		s.EndedPauseFrom = nil
-		out = append(out, domain.Event{Type: domain.EventWindowClosed, At: at(20, 0, 0), OfficeID: office, Session: ptr(s)})
-	}
-	return out
-}
-
-func ptr[T any](v T) *T { return &v }
+// The benchmark office is benchyear's: a 50-window office's year, 400,000
+// tickets in 2026; the region is 100 such offices.
+const benchOffices = 100
 
 func openBolt(b *testing.B, path string) *bolt.DB {
 	b.Helper()
@@ -84,15 +36,12 @@ func benchYear(b *testing.B, db *bolt.DB) (tickets int) {
 	if err := db.Update(stats.CreateBuckets); err != nil {
 		b.Fatal(err)
 	}
-	for d := time.Date(2026, 1, 1, 0, 0, 0, 0, msk); d.Year() == 2026; d = d.AddDate(0, 0, 1) {
-		if d.Weekday() == time.Sunday {
-			continue
-		}
-		events := benchDay(rng, "o0", d)
+	for _, d := range benchyear.WorkingDays(2026, msk) {
+		events := benchyear.Day(rng, "o0", d)
 		if err := db.Update(func(tx *bolt.Tx) error { return stats.Apply(tx, events, zone) }); err != nil {
 			b.Fatal(err)
 		}
-		tickets += benchPerDay
+		tickets += benchyear.PerDay
 	}
 	if err := db.Update(stats.Flush); err != nil {
 		b.Fatal(err)
@@ -223,7 +172,7 @@ func BenchmarkApply(b *testing.B) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	// A December day's events, one commit each as the queue service makes
 	// them at a quiet moment.
-	events := benchDay(rng, "o0", time.Date(2026, 12, 15, 0, 0, 0, 0, msk))[:3*200]
+	events := benchyear.Day(rng, "o0", time.Date(2026, 12, 15, 0, 0, 0, 0, msk))[:3*200]
 	b.ResetTimer()
 	for range b.N {
 		var (

@@ -7,11 +7,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/talonqueue/talon/queue-server/domain"
 	bolt "go.etcd.io/bbolt"
-	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Backup writes a consistent copy of the whole file to w. It runs in a read
@@ -34,6 +34,70 @@ func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	return n, nil
 }
 
+// WriteBackup writes a verified backup of the whole file to dir under name:
+// it copies to a temporary name, syncs the copy, verifies it (see Verify)
+// and checks that it holds the schema and the ends of the event logs it was
+// copied with, then gives it its name and syncs dir. A failure leaves no
+// file behind: what carries name is always a whole, checked copy.
+func (s *Store) WriteBackup(ctx context.Context, dir, name string) (BackupInfo, error) {
+	f, err := os.CreateTemp(dir, ".talon-backup-*")
+	if err != nil {
+		return BackupInfo{}, wrap("backup: create a file in "+dir, err)
+	}
+	tmp := f.Name()
+	done := false
+	defer func() {
+		if !done {
+			_ = f.Close()
+			_ = os.Remove(tmp)
+		}
+	}()
+	var copied BackupInfo
+	err = s.db.View(func(tx *bolt.Tx) error {
+		var err error
+		if copied.Schema, err = schemaVersion(tx); err != nil {
+			return err
+		}
+		if copied.Offices, err = officeLogs(tx); err != nil {
+			return err
+		}
+		_, err = tx.WriteTo(ctxWriter{ctx: ctx, w: f})
+		return err
+	})
+	if err != nil {
+		return BackupInfo{}, wrap("backup: write "+tmp, err)
+	}
+	if err := f.Sync(); err != nil {
+		return BackupInfo{}, wrap("backup: sync "+tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		return BackupInfo{}, wrap("backup: close "+tmp, err)
+	}
+	got, err := Verify(tmp)
+	if err != nil {
+		return BackupInfo{}, err
+	}
+	if got.Schema != copied.Schema || !slices.EqualFunc(got.Offices, copied.Offices, sameLog) {
+		return BackupInfo{}, notDataFile(tmp, fmt.Errorf("%w: the copy holds schema %d and logs %v, the database had %d and %v when copied",
+			ErrNotDataFile, got.Schema, got.Offices, copied.Schema, copied.Offices))
+	}
+	path := filepath.Join(dir, name)
+	if err := os.Rename(tmp, path); err != nil {
+		return BackupInfo{}, wrap("backup: rename to "+path, err)
+	}
+	done = true
+	if err := syncDir(dir); err != nil {
+		return BackupInfo{}, wrap("backup: sync "+dir, err)
+	}
+	got.Path = path
+	return got, nil
+}
+
+// sameLog compares times with Equal: each decoding gives an offset its own Location.
+func sameLog(a, b OfficeLog) bool {
+	return a.OfficeID == b.OfficeID && a.LastSeq == b.LastSeq && a.LastAt.Equal(b.LastAt)
+}
+
 // ctxWriter stops a backup whose receiver went away.
 type ctxWriter struct {
 	ctx context.Context
@@ -47,27 +111,40 @@ func (c ctxWriter) Write(p []byte) (int, error) {
 	return c.w.Write(p)
 }
 
+// BeforeRestoreSuffix starts the name Restore gives the file it replaced:
+// talon.db.before-restore-20261203-041500 beside talon.db.
+const BeforeRestoreSuffix = ".before-restore-"
+
+// Restored is what Restore did: the backup as it verified it, and where it
+// kept the file it replaced ("" when there was none).
+type Restored struct {
+	Backup BackupInfo
+	Kept   string
+}
+
 // Restore replaces the data file at dataPath (the path Open takes) with the
-// backup at backupPath. It checks the backup first (a Talon file this
-// program can read, every page consistent), copies it next to the live file,
-// syncs it, migrates it to the current schema and renames it over the live
-// file, so a crash at any point leaves either the old or the restored file.
-// It refuses while a server has the live file open.
-func Restore(backupPath, dataPath string) error {
+// backup at backupPath. It verifies the backup first (see Verify), copies it
+// next to the live file, syncs it, migrates it to the current schema and
+// renames it over the live file, so a crash at any point leaves either the
+// old or the restored file. The file it replaces stays beside it under a new
+// name: a restore from the wrong backup must not lose the day's work. It
+// refuses while a server has the live file open.
+func Restore(backupPath, dataPath string) (Restored, error) {
 	return restore(backupPath, dataPath, migrations)
 }
 
-func restore(backupPath, dataPath string, migs []migration) error {
-	if err := checkBackup(backupPath, migs); err != nil {
-		return err
+func restore(backupPath, dataPath string, migs []migration) (Restored, error) {
+	info, err := verify(backupPath, migs)
+	if err != nil {
+		return Restored{}, err
 	}
 	dir := filepath.Dir(dataPath)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return wrap("restore: create data folder "+dir, err)
+		return Restored{}, wrap("restore: create data folder "+dir, err)
 	}
 	unlock, err := lockLive(dataPath)
 	if err != nil {
-		return err
+		return Restored{}, err
 	}
 	// The lock is held until the new file has its name, so a server starting
 	// meanwhile waits and then finds the restored file (see openLocked).
@@ -75,7 +152,7 @@ func restore(backupPath, dataPath string, migs []migration) error {
 
 	tmp, err := copyToTemp(backupPath, dir)
 	if err != nil {
-		return wrap("restore: copy "+backupPath, err)
+		return Restored{}, wrap("restore: copy "+backupPath, err)
 	}
 	renamed := false
 	defer func() {
@@ -84,57 +161,47 @@ func restore(backupPath, dataPath string, migs []migration) error {
 		}
 	}()
 	if err := migrateFile(tmp, migs); err != nil {
-		return err
+		return Restored{}, err
+	}
+	kept, err := keepLive(dataPath, time.Now())
+	if err != nil {
+		return Restored{}, err
 	}
 	if err := os.Rename(tmp, dataPath); err != nil {
-		return wrap("restore: rename over "+dataPath, err)
+		return Restored{}, wrap("restore: rename over "+dataPath, err)
 	}
 	renamed = true
 	if err := syncDir(dir); err != nil {
-		return wrap("restore: sync data folder", err)
+		return Restored{}, wrap("restore: sync data folder", err)
 	}
-	return nil
+	return Restored{Backup: info, Kept: kept}, nil
 }
 
-// checkBackup opens the backup read-only and refuses what Open would refuse,
-// and a file with damaged pages.
-func checkBackup(path string, migs []migration) error {
-	info, err := os.Stat(path)
+// keepLive gives the live file a second name, so that the rename of the
+// restored file over it leaves it there under that name. A hard link copies
+// nothing, so keeping even a year's file takes no time. The empty file
+// lockLive made to hold its lock is not worth keeping.
+func keepLive(dataPath string, now time.Time) (string, error) {
+	info, err := os.Stat(dataPath)
 	if err != nil {
-		return &domain.Error{Code: domain.CodeInvalid, Message: fmt.Sprintf("не удалось открыть резервную копию %s", path), Err: err}
+		return "", wrap("restore: stat "+dataPath, err)
 	}
-	if !info.Mode().IsRegular() || info.Size() == 0 {
-		return notDataFile(path, fmt.Errorf("%w: %s is empty or not a regular file", ErrNotDataFile, path))
+	if info.Size() == 0 {
+		return "", nil
 	}
-	db, err := bolt.Open(path, 0, &bolt.Options{ReadOnly: true, Timeout: time.Second})
-	if errors.Is(err, berrors.ErrTimeout) {
-		return &domain.Error{
-			Code:    domain.CodeUnavailable,
-			Message: fmt.Sprintf("файл %s открыт работающим сервером: укажите файл резервной копии, а не рабочий файл данных", path),
-			Err:     fmt.Errorf("%w: %s: %w", ErrInUse, path, err),
+	base := dataPath + BeforeRestoreSuffix + now.Format("20060102-150405")
+	kept := base
+	// Two restores within a second must not lose the first one's file.
+	for n := 2; ; n++ {
+		err := os.Link(dataPath, kept)
+		if err == nil {
+			return kept, nil
 		}
+		if !errors.Is(err, os.ErrExist) || n > 100 {
+			return "", wrap("restore: keep the replaced file as "+kept, err)
+		}
+		kept = fmt.Sprintf("%s-%d", base, n)
 	}
-	if err != nil {
-		return openError(path, err)
-	}
-	defer db.Close()
-	return db.View(func(tx *bolt.Tx) error {
-		v, err := checkSchema(tx, path, migs)
-		if err != nil {
-			return err
-		}
-		if v == 0 {
-			return notDataFile(path, fmt.Errorf("%w: %s is an empty bbolt file", ErrNotDataFile, path))
-		}
-		var problems []error
-		for err := range tx.Check() {
-			problems = append(problems, err)
-		}
-		if len(problems) > 0 {
-			return notDataFile(path, fmt.Errorf("%w: %d damaged pages or records: %w", ErrNotDataFile, len(problems), errors.Join(problems...)))
-		}
-		return nil
-	})
 }
 
 // lockLive takes the lock a server takes on the live file, creating an empty

@@ -56,7 +56,7 @@ func TestBackupRestoresIdentically(t *testing.T) {
 		"over old file": older,
 	} {
 		t.Run(name, func(t *testing.T) {
-			if err := Restore(backup, target); err != nil {
+			if _, err := Restore(backup, target); err != nil {
 				t.Fatalf("Restore: %v", err)
 			}
 			sameJSON(t, "restored state", load(t, openAt(t, target), ""), want)
@@ -88,7 +88,7 @@ func TestBackupIsConsistentWhileCommitting(t *testing.T) {
 	wg.Wait()
 	for i, b := range backups {
 		target := filepath.Join(t.TempDir(), "talon.db")
-		if err := Restore(b, target); err != nil {
+		if _, err := Restore(b, target); err != nil {
 			t.Fatalf("Restore of backup %d: %v", i, err)
 		}
 		st := load(t, openAt(t, target), "")
@@ -122,7 +122,7 @@ func TestRestoreRefusesWhileServerRuns(t *testing.T) {
 	c, want := everything()
 	commit(t, live, c)
 
-	err := Restore(backup, livePath)
+	_, err := Restore(backup, livePath)
 	if !errors.Is(err, ErrInUse) || !strings.Contains(domain.ErrorMessage(err), "остановите сервер") {
 		t.Fatalf("Restore under a running server = %v, want ErrInUse asking to stop it", err)
 	}
@@ -182,7 +182,7 @@ func TestRestoreRefusesBadBackups(t *testing.T) {
 			if err := live.Close(); err != nil {
 				t.Fatal(err)
 			}
-			err := Restore(tt.path, livePath)
+			_, err := Restore(tt.path, livePath)
 			if !errors.Is(err, tt.is) {
 				t.Fatalf("Restore(%s) = %v, want %v", tt.name, err, tt.is)
 			}

@@ -180,7 +180,7 @@ func TestRestoreMigratesAnOlderBackup(t *testing.T) {
 	backup := fileAt(t, len(migrations))
 	next := append(append([]migration{}, migrations...), trail("a"))
 	target := filepath.Join(t.TempDir(), "talon.db")
-	if err := restore(backup, target, next); err != nil {
+	if _, err := restore(backup, target, next); err != nil {
 		t.Fatal(err)
 	}
 	if v, got := schemaOf(t, target), trailOf(t, target); v != len(next) || got != "a" {

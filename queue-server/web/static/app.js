@@ -582,7 +582,31 @@ function renderAlerts() {
       "адрес " + pd.address + ", с " + hhmm(pd.at) + (pd.detail ? " (" + pd.detail + ")" : ""));
     li.dataset.pad = ws.window.id;
   }
+  if (backups && backups.enabled && backups.failing) {
+    const li = item("Резервная копия базы не сделана: " + backups.last_error,
+      backups.last_success_at ? "последняя проверенная копия — " + dayTime(backups.last_success_at) : "проверенных копий ещё нет");
+    li.dataset.backup = "failing";
+  }
   list.hidden = list.children.length === 0;
+}
+
+// Backups: the server's scheduled ones (--backup-dir). A failure is raised
+// among the alerts of every office's page for the roles that watch one.
+const backupRoles = ["admin", "manager", "hall"];
+let backups = null;
+
+async function loadBackups() {
+  if (!actor || !backupRoles.includes(actor.role)) return;
+  try {
+    backups = await call("GET", "/backup/status");
+  } catch (e) {
+    backups = null;
+  }
+  renderAlerts();
+}
+
+function dayTime(iso) {
+  return new Date(iso).toLocaleString("ru-RU", { day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit", timeZone: zone });
 }
 
 // renderWindowChoice offers the snapshot's windows to a new rating terminal,
@@ -708,6 +732,7 @@ async function refresh() {
   // After the snapshot, which names the windows; and only if whoever is
   // logged in by now may list devices.
   if (withDevices && canListDevices()) await loadDevices();
+  if (withDevices) await loadBackups();
 }
 
 function scheduleRefresh(withDevices) {
@@ -821,6 +846,7 @@ function resetSections() {
 function logout() {
   token = "";
   actor = null;
+  backups = null;
   sessionStorage.removeItem("talon.token");
   sessionStorage.removeItem("talon.actor");
   if (socket) { const s = socket; socket = null; s.close(); }
@@ -849,6 +875,7 @@ document.addEventListener("DOMContentLoaded", () => {
   // A terminal's stream dropping is no event: the device list, which says
   // whose is down and for how long, is read again now and then.
   setInterval(() => { if (token && office && canListDevices()) loadDevices(); }, devicesEvery);
+  setInterval(() => { if (token && office) loadBackups(); }, devicesEvery);
   for (const sec of sections) if (sec.init) sec.init();
   $("login").addEventListener("submit", async (ev) => {
     ev.preventDefault();
