@@ -7,6 +7,8 @@
 //	queue-server journal verify --data DIR
 //	queue-server stats rebuild --data DIR
 //	queue-server catalog import --data DIR --office ID --file FILE [--format json|csv] [--charset C] [--dry-run]
+//	queue-server import-office FILE --data DIR [--as ID] [--initial-password P]   (docs/office-file.md)
+//	queue-server export-office --data DIR --office ID [--out FILE.yaml|FILE.json]
 //
 // where TLS is one of
 //
@@ -63,6 +65,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return statsCommand(ctx, args[1:], getenv, stdout, stderr)
 		case "catalog":
 			return catalogCommand(ctx, args[1:], getenv, stdout, stderr)
+		case "import-office":
+			return importOffice(ctx, args[1:], getenv, stdout, stderr)
+		case "export-office":
+			return exportOffice(ctx, args[1:], getenv, stdout, stderr)
 		}
 	}
 	return serve(ctx, args, getenv, stdout, stderr)

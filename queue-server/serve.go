@@ -107,7 +107,7 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		return f, errors.New("--webhook-dead-after и --webhook-timeout должны быть больше нуля")
 	}
 	if fs.NArg() > 0 {
-		return f, fmt.Errorf("unknown argument %q; commands: create-admin, restore, journal verify, stats rebuild, catalog import", fs.Arg(0))
+		return f, fmt.Errorf("unknown argument %q; commands: create-admin, restore, journal verify, stats rebuild, catalog import, import-office, export-office", fs.Arg(0))
 	}
 	if err := f.checkTLS(); err != nil {
 		return f, err
