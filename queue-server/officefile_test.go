@@ -256,3 +256,42 @@ func TestImportOfficeUpdatesAnOffice(t *testing.T) {
 	}
 	sameFile(t, "the updated office", got, f)
 }
+
+// Windows renumbered in a chain are written in the order that keeps each
+// number free when it is taken; windows that swap numbers are refused
+// before anything is written.
+func TestImportOfficeRenumbersWindows(t *testing.T) {
+	dir := t.TempDir()
+	if _, err := cli(t, "import-office", writeFile(t, "office.yaml", demo.File()), "--data", dir, "--initial-password", "s3cret"); err != nil {
+		t.Fatal(err)
+	}
+	f, err := officefile.Parse("office.yaml", demo.File())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Windows[1].Number, f.Windows[0].Number = 1, 7 // w2 takes the 1 that w1 gives up
+	body, err := f.Encode(false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if said, err := cli(t, "import-office", writeFile(t, "office.yaml", body), "--data", dir); err != nil || !strings.Contains(said, "изменено 2") {
+		t.Fatalf("a chain of new numbers: %s, %v", said, err)
+	}
+	if got := exported(t, dir, demo.OfficeID); got.Windows[0].ID != "w2" || got.Windows[0].Number != 1 || got.Windows[len(got.Windows)-1].ID != "w1" {
+		t.Errorf("windows after renumbering: %+v", got.Windows)
+	}
+
+	events := officeEvents(t, dir, demo.OfficeID)
+	f.Windows[1].Number, f.Windows[0].Number = 7, 1 // and now they swap
+	if body, err = f.Encode(false); err != nil {
+		t.Fatal(err)
+	}
+	file := writeFile(t, "office.yaml", body)
+	_, err = cli(t, "import-office", file, "--data", dir)
+	if want := fmt.Sprintf("%s:%d: окно w1: номер 1 сейчас у окна w2", file, lineOf(t, body, "number: 1")); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("swapped numbers: %v, want %q", err, want)
+	}
+	if n := officeEvents(t, dir, demo.OfficeID); n != events {
+		t.Errorf("the refused swap wrote %d events", n-events)
+	}
+}

@@ -80,6 +80,7 @@ func Apply(ctx context.Context, b Backend, f *File, opts Options) (Report, error
 		return Report{}, err
 	}
 	cur.check(b, r, opts, p)
+	r.windows = cur.windowOrder(r.windows, p)
 	if err := p.err(); err != nil {
 		return Report{}, err
 	}
@@ -202,6 +203,48 @@ func (cur now) check(b Backend, r records, opts Options, p *problems) {
 			p.at("services", "услуги %s нет в файле, но на неё есть талоны в очереди: удалите её после их обслуживания", id)
 		}
 	}
+}
+
+// windowOrder orders the windows' writes so that a window's new number is
+// free when it is written: a window that takes the number another gives
+// up goes after it. Windows that swap numbers cannot be written one by one
+// and are refused.
+func (cur now) windowOrder(windows []placed[domain.Window], p *problems) []placed[domain.Window] {
+	inFile := map[string]bool{}
+	for _, w := range windows {
+		inFile[w.v.ID] = true
+	}
+	used := map[int]string{}
+	for id, w := range cur.windows {
+		if inFile[id] {
+			used[w.Window.Number] = id
+		}
+	}
+	var order []placed[domain.Window]
+	pending := windows
+	for len(pending) > 0 {
+		var later []placed[domain.Window]
+		for _, w := range pending {
+			if holder, ok := used[w.v.Number]; ok && holder != w.v.ID {
+				later = append(later, w)
+				continue
+			}
+			if old, ok := cur.windows[w.v.ID]; ok {
+				delete(used, old.Window.Number)
+			}
+			used[w.v.Number] = w.v.ID
+			order = append(order, w)
+		}
+		if len(later) == len(pending) {
+			for _, w := range later {
+				p.at(w.path+".number", "окно %s: номер %d сейчас у окна %s, которое меняется с ним номерами; импорт пишет окна по одному: "+
+					"сначала дайте одному из них свободный номер и импортируйте, затем поставьте нужные", w.v.ID, w.v.Number, used[w.v.Number])
+			}
+			return order
+		}
+		pending = later
+	}
+	return order
 }
 
 func groupWord(group bool) string {
