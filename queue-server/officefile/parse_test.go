@@ -2,6 +2,7 @@ package officefile_test
 
 import (
 	"errors"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -126,4 +127,24 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("a refusal that does not name the file: %v", err)
 		}
 	})
+}
+
+// The example of docs/office-file.md is a valid file.
+func TestTheDocumentedExampleParses(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/office-file.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, example, ok := strings.Cut(string(doc), "## A short example\n\n```yaml\n")
+	example, _, closed := strings.Cut(example, "```")
+	if !ok || !closed {
+		t.Fatal("docs/office-file.md has no example")
+	}
+	f, err := officefile.Parse("example.yaml", []byte(example))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(f.Services) != 2 || len(f.Services[0].Services) != 1 || len(f.Devices) != 3 || f.Office.Hours.Sat != "10:00-16:00" {
+		t.Errorf("the example read as %+v", f)
+	}
 }
