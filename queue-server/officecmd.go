@@ -46,9 +46,11 @@ func importOffice(ctx context.Context, args []string, getenv func(string) string
 	}
 	defer st.Close()
 	defer svc.Close()
+	// The journal tells that these changes came from the console.
+	ctx = domain.WithOrigin(ctx, "командная строка")
 	rep, err := officefile.Apply(ctx, svc, f, officefile.Options{OfficeID: *as, InitialPassword: *initial})
 	if err != nil {
-		return err
+		return sentence(err)
 	}
 	printOfficeReport(stdout, rep)
 	return nil
@@ -78,7 +80,7 @@ func exportOffice(ctx context.Context, args []string, getenv func(string) string
 	defer svc.Close()
 	f, err := officefile.Export(ctx, svc, *officeID)
 	if err != nil {
-		return fmt.Errorf("офис не выгружен: %s", domain.ErrorMessage(err))
+		return fmt.Errorf("офис не выгружен: %w", sentence(err))
 	}
 	body, err := f.Encode(officefile.IsJSON(*out))
 	if err != nil {
@@ -104,9 +106,19 @@ func openStopped(ctx context.Context, data string, stderr io.Writer) (*store.Sto
 	case errors.Is(err, store.ErrInUse):
 		return nil, nil, fmt.Errorf("с папкой данных %s работает запущенный сервер: остановите его, выполните команду и запустите сервер снова", data)
 	case err != nil:
-		return nil, nil, errors.New(domain.ErrorMessage(err))
+		return nil, nil, sentence(err)
 	}
 	return st, svc, nil
+}
+
+// sentence is the message of an error meant for a person without its code
+// and chain; any other error goes as it is, its detail being all there is.
+func sentence(err error) error {
+	var de *domain.Error
+	if errors.As(err, &de) && de.Code != domain.CodeInternal {
+		return errors.New(de.Message)
+	}
+	return err
 }
 
 // parseWithArgs parses flags that may come before or after the positional
