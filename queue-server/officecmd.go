@@ -25,12 +25,13 @@ func importOffice(ctx context.Context, args []string, getenv func(string) string
 	data := fs.String("data", envOr(getenv, "TALON_DATA", "./data"), "data folder of a stopped server")
 	as := fs.String("as", "", "import as this office id, a clone of the file's office (logins are server-wide: a clone on the same server needs its own)")
 	initial := fs.String("initial-password", "", "password of the file's new logins that have neither password nor password_hash")
+	dryRun := fs.Bool("dry-run", false, "check the file against the office and show what would change, writing nothing")
 	files, err := parseWithArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(files) != 1 {
-		return errors.New("укажите один файл офиса: queue-server import-office FILE [--data DIR] [--as ID]")
+		return errors.New("укажите один файл офиса: queue-server import-office FILE [--data DIR] [--as ID] [--initial-password P] [--dry-run]")
 	}
 	body, err := os.ReadFile(files[0])
 	if err != nil {
@@ -48,7 +49,7 @@ func importOffice(ctx context.Context, args []string, getenv func(string) string
 	defer svc.Close()
 	// The journal tells that these changes came from the console.
 	ctx = domain.WithOrigin(ctx, "командная строка")
-	rep, err := officefile.Apply(ctx, svc, f, officefile.Options{OfficeID: *as, InitialPassword: *initial})
+	rep, err := officefile.Apply(ctx, svc, f, officefile.Options{OfficeID: *as, InitialPassword: *initial, DryRun: *dryRun})
 	if err != nil {
 		return sentence(err)
 	}
@@ -139,6 +140,9 @@ func parseWithArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // printOfficeReport tells what the import changed, record by record.
 func printOfficeReport(w io.Writer, rep officefile.Report) {
+	if rep.DryRun {
+		fmt.Fprintln(w, "Пробный прогон: ничего не изменено, ниже — что изменил бы импорт.")
+	}
 	fmt.Fprintf(w, "Офис %s: создано %d, изменено %d, удалено %d, без изменений %d.\n",
 		rep.OfficeID, len(rep.Created), len(rep.Updated), len(rep.Deleted), rep.Unchanged)
 	for _, list := range []struct {

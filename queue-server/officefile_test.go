@@ -241,7 +241,16 @@ func TestImportOfficeUpdatesAnOffice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	said, err := cli(t, "import-office", writeFile(t, "office.yaml", body), "--data", dir)
+	changed := writeFile(t, "office.yaml", body)
+	events := officeEvents(t, dir, demo.OfficeID)
+	said, err := cli(t, "import-office", changed, "--data", dir, "--dry-run")
+	if err != nil || !strings.Contains(said, "Пробный прогон") || !strings.Contains(said, "изменено 1, удалено 3") {
+		t.Errorf("the dry run said %q, %v", said, err)
+	}
+	if n := officeEvents(t, dir, demo.OfficeID); n != events {
+		t.Errorf("the dry run wrote %d events", n-events)
+	}
+	said, err = cli(t, "import-office", changed, "--data", dir)
 	if err != nil {
 		t.Fatal(err)
 	}

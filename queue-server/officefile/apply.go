@@ -31,11 +31,16 @@ type Options struct {
 	// InitialPassword is given to new logins the file gives neither a
 	// password nor a hash; empty: such a login is a mistake.
 	InitialPassword string
+	// DryRun checks the file against the office and reports what would
+	// change, writing nothing.
+	DryRun bool
 }
 
 // Report says what applying a file changed, each line naming a record.
 type Report struct {
-	OfficeID                  string
+	OfficeID string
+	// DryRun: nothing was written, the report is what would change.
+	DryRun                    bool
 	Created, Updated, Deleted []string
 	Unchanged                 int
 	// Unpaired are the devices that hold no credential yet: each is paired
@@ -84,8 +89,8 @@ func Apply(ctx context.Context, b Backend, f *File, opts Options) (Report, error
 	if err := p.err(); err != nil {
 		return Report{}, err
 	}
-	rep := Report{OfficeID: officeID}
-	w := writer{ctx: ctx, b: b, rep: &rep}
+	rep := Report{OfficeID: officeID, DryRun: opts.DryRun}
+	w := writer{ctx: ctx, b: b, rep: &rep, dry: opts.DryRun}
 	w.run(cur, r, opts)
 	if w.err != nil {
 		return rep, fmt.Errorf("офис %s записан не до конца (%s); исправьте причину и повторите импорт: он допишет остальное", officeID, w.err)
@@ -262,11 +267,13 @@ func ids[T any](list []placed[T], id func(T) string) []string {
 	return out
 }
 
-// writer writes records one by one, stopping at the first refusal.
+// writer writes records one by one, stopping at the first refusal; dry,
+// it only reports.
 type writer struct {
 	ctx context.Context
 	b   Backend
 	rep *Report
+	dry bool
 	err error
 }
 
@@ -284,6 +291,9 @@ func put(w *writer, what, id string, exists, same bool, write func() error) {
 	default:
 		w.rep.Created = append(w.rep.Created, what+" "+id)
 	}
+	if w.dry {
+		return
+	}
 	if err := write(); err != nil {
 		w.err = fmt.Errorf("%s %s: %s", what, id, domain.ErrorMessage(err))
 	}
@@ -294,6 +304,9 @@ func (w *writer) del(what, id string, remove func() error) {
 		return
 	}
 	w.rep.Deleted = append(w.rep.Deleted, what+" "+id)
+	if w.dry {
+		return
+	}
 	if err := remove(); err != nil {
 		w.err = fmt.Errorf("%s %s: %s", what, id, domain.ErrorMessage(err))
 	}
