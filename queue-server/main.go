@@ -7,7 +7,7 @@
 //	queue-server journal verify --data DIR
 //	queue-server stats rebuild --data DIR
 //	queue-server catalog import --data DIR --office ID --file FILE [--format json|csv] [--charset C] [--dry-run]
-//	queue-server import-office FILE --data DIR [--as ID] [--initial-password P] [--dry-run]   (docs/office-file.md)
+//	queue-server import-office FILE --data DIR [--as ID] [--initial-password P] [--dry-run] [--pair-devices URL]   (docs/office-file.md)
 //	queue-server export-office --data DIR --office ID [--out FILE.yaml|FILE.json]
 //
 // where TLS is one of

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/talonqueue/talon/queue-server/domain"
@@ -26,12 +27,19 @@ func importOffice(ctx context.Context, args []string, getenv func(string) string
 	as := fs.String("as", "", "import as this office id, a clone of the file's office (logins are server-wide: a clone on the same server needs its own)")
 	initial := fs.String("initial-password", "", "password of the file's new logins that have neither password nor password_hash")
 	dryRun := fs.Bool("dry-run", false, "check the file against the office and show what would change, writing nothing")
+	pairAt := fs.String("pair-devices", "", "pair every device that has no credential yet and write DATA/"+terminalsDir+
+		"/<device>.json for it, with this address of the server as its terminals reach it (https://host:port)")
 	files, err := parseWithArgs(fs, args)
 	if err != nil {
 		return err
 	}
+	if *pairAt != "" {
+		if err := checkURL("--pair-devices", *pairAt); err != nil {
+			return err
+		}
+	}
 	if len(files) != 1 {
-		return errors.New("укажите один файл офиса: queue-server import-office FILE [--data DIR] [--as ID] [--initial-password P] [--dry-run]")
+		return errors.New("укажите один файл офиса: queue-server import-office FILE [--data DIR] [--as ID] [--initial-password P] [--dry-run] [--pair-devices URL]")
 	}
 	body, err := os.ReadFile(files[0])
 	if err != nil {
@@ -53,7 +61,33 @@ func importOffice(ctx context.Context, args []string, getenv func(string) string
 	if err != nil {
 		return sentence(err)
 	}
-	printOfficeReport(stdout, rep)
+	printOfficeReport(stdout, rep, *pairAt != "")
+	if *pairAt == "" || rep.DryRun || len(rep.Unpaired) == 0 {
+		return nil
+	}
+	return pairDevices(ctx, svc, rep, *pairAt, filepath.Join(*data, terminalsDir), stdout)
+}
+
+// pairDevices pairs the devices the import left without a credential, as
+// the demo's are, and writes each one's terminal configuration.
+func pairDevices(ctx context.Context, svc *queue.Service, rep officefile.Report, server, dir string, stdout io.Writer) error {
+	ctx = domain.WithActor(ctx, domain.System)
+	credentials := map[string]string{}
+	for _, id := range rep.Unpaired {
+		code, err := svc.CreatePairingCode(ctx, rep.OfficeID, id)
+		if err != nil {
+			return fmt.Errorf("устройство %s не привязано: %w", id, sentence(err))
+		}
+		p, err := svc.PairDevice(ctx, code.Code)
+		if err != nil {
+			return fmt.Errorf("устройство %s не привязано: %w", id, sentence(err))
+		}
+		credentials[id] = p.Credential
+	}
+	if err := writeTerminalConfigs(dir, server, rep.OfficeID, credentials); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Устройства привязаны, их конфигурации — в %s/<устройство>.json: перенесите каждую на её терминал (в файле его секрет, права 0600).\n", dir)
 	return nil
 }
 
@@ -138,8 +172,9 @@ func parseWithArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// printOfficeReport tells what the import changed, record by record.
-func printOfficeReport(w io.Writer, rep officefile.Report) {
+// printOfficeReport tells what the import changed, record by record, and
+// how to pair the devices left without a credential unless pairing them.
+func printOfficeReport(w io.Writer, rep officefile.Report, pairing bool) {
 	if rep.DryRun {
 		fmt.Fprintln(w, "Пробный прогон: ничего не изменено, ниже — что изменил бы импорт.")
 	}
@@ -153,8 +188,9 @@ func printOfficeReport(w io.Writer, rep officefile.Report) {
 			fmt.Fprintf(w, "  %s %s\n", list.mark, n)
 		}
 	}
-	if len(rep.Unpaired) > 0 {
-		fmt.Fprintf(w, "Не привязаны устройства: %s. Запустите сервер, на странице офиса в разделе «Устройства» нажмите «Код привязки» и введите код на устройстве.\n",
-			strings.Join(rep.Unpaired, ", "))
+	if len(rep.Unpaired) > 0 && !rep.DryRun && !pairing {
+		fmt.Fprintf(w, "Не привязаны устройства: %s. Привяжите их сразу: повторите импорт с --pair-devices https://<адрес сервера>, "+
+			"он запишет конфигурации терминалов; или, когда сервер работает, кодом со страницы офиса («Устройства» → «Код привязки»), "+
+			"который обменивается на ключ устройства запросом POST /api/v1/pair.\n", strings.Join(rep.Unpaired, ", "))
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -129,6 +130,29 @@ func TestImportOfficeOfTheDemoFileGivesTheDemoOffice(t *testing.T) {
 		t.Errorf("the second import of the same file wrote %d events", n-events)
 	}
 
+	said, err = cli(t, "import-office", file, "--data", dir, "--pair-devices", "https://talon.office.example:8443")
+	if err != nil || !strings.Contains(said, "Устройства привязаны") {
+		t.Fatalf("import with --pair-devices said %q, %v", said, err)
+	}
+	cfgPath := filepath.Join(dir, terminalsDir, "kiosk1.json")
+	if fi, err := os.Stat(cfgPath); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("the kiosk's configuration: %v, %v", fi, err)
+	}
+	cfg, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kiosk terminalConfig
+	if err := json.Unmarshal(cfg, &kiosk); err != nil || kiosk.Server != "https://talon.office.example:8443" || kiosk.DeviceID != "kiosk1" {
+		t.Fatalf("the kiosk's configuration: %s, %v", cfg, err)
+	}
+	if said, err = cli(t, "import-office", file, "--data", dir, "--pair-devices", "https://talon.office.example:8443"); err != nil || strings.Contains(said, "привязаны") {
+		t.Errorf("importing again with every device paired said %q, %v", said, err)
+	}
+	if again, _ := os.ReadFile(cfgPath); !bytes.Equal(again, cfg) {
+		t.Error("importing again paired the kiosk again")
+	}
+
 	url, _ := startServer(t, dir)
 	c, err := client.New(url)
 	if err != nil {
@@ -136,6 +160,13 @@ func TestImportOfficeOfTheDemoFileGivesTheDemoOffice(t *testing.T) {
 	}
 	if a, err := c.Login(context.Background(), "operator1", "s3cret"); err != nil || a.OperatorID != "op1" || a.OfficeID != demo.OfficeID {
 		t.Errorf("operator1 with the initial password: %+v, %v", a, err)
+	}
+	k, err := client.New(url, client.WithDeviceCredential(kiosk.Credential))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.IssueTicket(context.Background(), demo.OfficeID, domain.IssueRequest{ServiceID: "passport"}); err != nil {
+		t.Errorf("the kiosk paired by import-office could not issue a ticket: %v", err)
 	}
 }
 
