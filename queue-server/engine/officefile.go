@@ -7,8 +7,11 @@ import "github.com/talonqueue/talon/queue-server/domain"
 // staff cards' hashes stay out, a card is issued to a person, not copied.
 func (e *Engine) OfficeAccounts(officeID string) []domain.Account {
 	out := []domain.Account{}
+	if officeID == "" {
+		return out
+	}
 	for _, acc := range sortedValues(e.accounts, func(x, y *domain.Account) bool { return x.Login < y.Login }) {
-		if acc.OfficeID == officeID && officeID != "" {
+		if acc.OfficeID == officeID {
 			acc.CardHash, acc.CardIssuedAt = "", nil
 			out = append(out, acc)
 		}

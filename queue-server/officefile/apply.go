@@ -183,26 +183,19 @@ func (cur now) check(b Backend, r records, opts Options, p *problems) {
 			p.at(s.path, "%s: в офисе это %s; группу нельзя превратить в услугу и наоборот, дайте новый идентификатор", s.v.ID, groupWord(old.IsGroup))
 		}
 	}
-	keep := func(ids []string) map[string]bool {
-		m := map[string]bool{}
-		for _, id := range ids {
-			m[id] = true
-		}
-		return m
-	}
-	inFile := keep(ids(r.windows, func(w domain.Window) string { return w.ID }))
+	inFile := idSet(r.windows, func(w domain.Window) string { return w.ID })
 	for id, w := range cur.windows {
 		if !inFile[id] && w.Session.Status != domain.WindowClosed {
 			p.at("windows", "окна %s нет в файле, но в нём открыт сеанс оператора: закройте сеанс или оставьте окно в файле", id)
 		}
 	}
-	inFile = keep(ids(r.operators, func(o domain.Operator) string { return o.ID }))
+	inFile = idSet(r.operators, func(o domain.Operator) string { return o.ID })
 	for _, w := range cur.windows {
 		if op := w.Session.OperatorID; op != "" && w.Session.Status != domain.WindowClosed && !inFile[op] {
 			p.at("operators", "оператора %s нет в файле, но он работает в окне %s: закройте сеанс или оставьте его в файле", op, w.Window.ID)
 		}
 	}
-	inFile = keep(ids(r.services, func(s domain.Service) string { return s.ID }))
+	inFile = idSet(r.services, func(s domain.Service) string { return s.ID })
 	for id := range cur.services {
 		if !inFile[id] && cur.waiting[id] {
 			p.at("services", "услуги %s нет в файле, но на неё есть талоны в очереди: удалите её после их обслуживания", id)
@@ -215,10 +208,7 @@ func (cur now) check(b Backend, r records, opts Options, p *problems) {
 // up goes after it. Windows that swap numbers cannot be written one by one
 // and are refused.
 func (cur now) windowOrder(windows []placed[domain.Window], p *problems) []placed[domain.Window] {
-	inFile := map[string]bool{}
-	for _, w := range windows {
-		inFile[w.v.ID] = true
-	}
+	inFile := idSet(windows, func(w domain.Window) string { return w.ID })
 	used := map[int]string{}
 	for id, w := range cur.windows {
 		if inFile[id] {
@@ -259,10 +249,11 @@ func groupWord(group bool) string {
 	return "услуга"
 }
 
-func ids[T any](list []placed[T], id func(T) string) []string {
-	out := make([]string, len(list))
-	for i, x := range list {
-		out[i] = id(x.v)
+// idSet is the set of the records' ids.
+func idSet[T any](list []placed[T], id func(T) string) map[string]bool {
+	out := make(map[string]bool, len(list))
+	for _, x := range list {
+		out[id(x.v)] = true
 	}
 	return out
 }
@@ -314,35 +305,28 @@ func (w *writer) del(what, id string, remove func() error) {
 
 func (w *writer) run(cur now, r records, opts Options) {
 	ctx, b, oid := w.ctx, w.b, r.office.v.ID
-	has := func(list []string) map[string]bool {
-		m := map[string]bool{}
-		for _, id := range list {
-			m[id] = true
-		}
-		return m
-	}
 	// What goes away goes first where something it holds would stand in
 	// the way (a device's window, a window's number), last where it is
 	// still referred to until the new records are written.
-	keepDevices := has(ids(r.devices, func(d domain.Device) string { return d.ID }))
+	keepDevices := idSet(r.devices, func(d domain.Device) string { return d.ID })
 	for _, id := range sortedKeys(cur.devices) {
 		if !keepDevices[id] {
 			w.del("устройство", id, func() error { return b.DeleteDevice(ctx, oid, id) })
 		}
 	}
-	keepAnn := has(ids(r.announcements, func(a domain.Announcement) string { return a.ID }))
+	keepAnn := idSet(r.announcements, func(a domain.Announcement) string { return a.ID })
 	for _, id := range sortedKeys(cur.announcements) {
 		if !keepAnn[id] {
 			w.del("объявление", id, func() error { return b.DeleteAnnouncement(ctx, oid, id) })
 		}
 	}
-	keepCat := has(ids(r.categories, func(c domain.PriorityCategory) string { return c.ID }))
+	keepCat := idSet(r.categories, func(c domain.PriorityCategory) string { return c.ID })
 	for _, id := range sortedKeys(cur.categories) {
 		if !keepCat[id] {
 			w.del("льготная категория", id, func() error { return b.DeletePriorityCategory(ctx, oid, id) })
 		}
 	}
-	keepWin := has(ids(r.windows, func(x domain.Window) string { return x.ID }))
+	keepWin := idSet(r.windows, func(x domain.Window) string { return x.ID })
 	for _, id := range sortedKeys(cur.windows) {
 		if !keepWin[id] {
 			w.del("окно", id, func() error { return b.DeleteWindow(ctx, oid, id) })
@@ -385,13 +369,13 @@ func (w *writer) run(cur now, r records, opts Options) {
 		w.account(cur.accounts, x.v, oid, opts)
 	}
 
-	keepOp := has(ids(r.operators, func(x domain.Operator) string { return x.ID }))
+	keepOp := idSet(r.operators, func(x domain.Operator) string { return x.ID })
 	for _, id := range sortedKeys(cur.operators) {
 		if !keepOp[id] {
 			w.del("оператор", id, func() error { return b.DeleteOperator(ctx, oid, id) })
 		}
 	}
-	keepSvc := has(ids(r.services, func(s domain.Service) string { return s.ID }))
+	keepSvc := idSet(r.services, func(s domain.Service) string { return s.ID })
 	gone := []string{}
 	for _, id := range cur.serviceOrder {
 		if !keepSvc[id] {
