@@ -10,6 +10,8 @@
 //	queue-server journal verify --data DIR
 //	queue-server stats rebuild --data DIR
 //	queue-server catalog import --data DIR --office ID --file FILE [--format json|csv] [--charset C] [--dry-run]
+//	queue-server import-office FILE --data DIR [--as ID] [--initial-password P] [--dry-run] [--pair-devices URL]   (docs/office-file.md)
+//	queue-server export-office --data DIR --office ID [--out FILE.yaml|FILE.json]
 //
 // where TLS is one of
 //
@@ -74,6 +76,8 @@ type command struct {
 
 // commands are listed by help in this order: first set-up, then care.
 var commands = []command{
+	{name: "import-office", summary: "создать или обновить офис целиком из файла YAML или JSON (docs/office-file.md) в данных остановленного сервера", run: importOffice},
+	{name: "export-office", summary: "записать офис целиком в файл YAML или JSON, чтобы сохранить его или склонировать", run: exportOffice},
 	{name: "create-admin", summary: "создать администратора региона (или сменить его пароль с --reset-password) в данных остановленного сервера", run: createAdmin},
 	{name: "restore", summary: "заменить базу остановленного сервера резервной копией; прежняя база сохраняется рядом", run: restore},
 	{name: "backup", action: "verify", summary: "проверить файл резервной копии: цел ли он и что в нём", run: backupCommand},

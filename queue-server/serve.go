@@ -555,9 +555,10 @@ func greet(w io.Writer, url string, f serveFlags, svc *queue.Service) {
 func createAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("create-admin", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	data := fs.String("data", envOr(getenv, "TALON_DATA", "./data"), "data folder")
+	data := fs.String("data", envOr(getenv, "TALON_DATA", "./data"), "data folder of a stopped server")
 	login := fs.String("login", "admin", "login of the administrator")
 	password := fs.String("password", "", "password (at least 4 characters)")
+	reset := fs.Bool("reset-password", false, "the login exists: give it this password, keeping its role and office")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -572,10 +573,26 @@ func createAdmin(ctx context.Context, args []string, getenv func(string) string,
 	defer st.Close()
 	defer svc.Close()
 	in := domain.AccountInput{Account: domain.Account{Login: *login, Role: domain.RoleAdmin, FullName: "Администратор"}, Password: *password}
+	old, exists := svc.LookupAccount(*login)
+	switch {
+	case exists && !*reset:
+		return fmt.Errorf("учётная запись %q уже есть, её пароль не изменён; чтобы задать ей новый пароль, добавьте --reset-password", *login)
+	case !exists && *reset:
+		return fmt.Errorf("учётной записи %q нет, менять пароль некому; чтобы создать её, запустите без --reset-password", *login)
+	case exists:
+		in.Account = old
+	}
 	if _, err := svc.PutAccount(domain.WithActor(ctx, domain.System), in); err != nil {
 		return fmt.Errorf("create administrator: %s", domain.ErrorMessage(err))
 	}
-	fmt.Fprintf(stdout, "Администратор %q создан. Запустите сервер и войдите.\n", *login)
+	if !exists {
+		fmt.Fprintf(stdout, "Администратор %q создан. Запустите сервер и войдите.\n", *login)
+		return nil
+	}
+	fmt.Fprintf(stdout, "Пароль учётной записи %q (роль %s) заменён; её прежние входы больше не действуют.\n", *login, old.Role)
+	if old.Disabled {
+		fmt.Fprintf(stdout, "Учётная запись %q отключена: войти по ней нельзя, пока администратор её не включит.\n", *login)
+	}
 	return nil
 }
 

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/talonqueue/talon/queue-server/domain"
+	"github.com/talonqueue/talon/queue-server/officefile"
+	"github.com/talonqueue/talon/queue-server/queue"
+	"github.com/talonqueue/talon/queue-server/store"
+)
+
+// importOffice runs `queue-server import-office FILE`: an engineer sets a
+// stopped server's office up, or brings it up to date, from one office
+// file (docs/office-file.md), checked whole before anything is written.
+func importOffice(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("import-office", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", envOr(getenv, "TALON_DATA", "./data"), "data folder of a stopped server")
+	as := fs.String("as", "", "import as this office id, a clone of the file's office (logins are server-wide: a clone on the same server needs its own)")
+	initial := fs.String("initial-password", "", "password of the file's new logins that have neither password nor password_hash")
+	dryRun := fs.Bool("dry-run", false, "check the file against the office and show what would change, writing nothing")
+	pairAt := fs.String("pair-devices", "", "pair every device that has no credential yet and write DATA/"+terminalsDir+
+		"/<device>.json for it, with this address of the server as its terminals reach it (https://host:port)")
+	files, err := parseWithArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if *pairAt != "" {
+		if err := checkURL("--pair-devices", *pairAt); err != nil {
+			return err
+		}
+	}
+	if len(files) != 1 {
+		return errors.New("укажите один файл офиса: queue-server import-office FILE [--data DIR] [--as ID] [--initial-password P] [--dry-run] [--pair-devices URL]")
+	}
+	body, err := os.ReadFile(files[0])
+	if err != nil {
+		return fmt.Errorf("файл офиса не прочитан: %w", err)
+	}
+	f, err := officefile.Parse(files[0], body)
+	if err != nil {
+		return err
+	}
+	st, svc, err := openStopped(ctx, *data, stderr)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	defer svc.Close()
+	// The journal tells that these changes came from the console.
+	ctx = domain.WithOrigin(ctx, "командная строка")
+	rep, err := officefile.Apply(ctx, svc, f, officefile.Options{OfficeID: *as, InitialPassword: *initial, DryRun: *dryRun})
+	if err != nil {
+		return sentence(err)
+	}
+	printOfficeReport(stdout, rep, *pairAt != "")
+	if *pairAt == "" || rep.DryRun || len(rep.Unpaired) == 0 {
+		return nil
+	}
+	return pairDevices(ctx, svc, rep, *pairAt, filepath.Join(*data, terminalsDir), stdout)
+}
+
+// pairDevices pairs the devices the import left without a credential, as
+// the demo's are, and writes each one's terminal configuration.
+func pairDevices(ctx context.Context, svc *queue.Service, rep officefile.Report, server, dir string, stdout io.Writer) error {
+	ctx = domain.WithActor(ctx, domain.System)
+	credentials := map[string]string{}
+	for _, id := range rep.Unpaired {
+		code, err := svc.CreatePairingCode(ctx, rep.OfficeID, id)
+		if err != nil {
+			return fmt.Errorf("устройство %s не привязано: %w", id, sentence(err))
+		}
+		p, err := svc.PairDevice(ctx, code.Code)
+		if err != nil {
+			return fmt.Errorf("устройство %s не привязано: %w", id, sentence(err))
+		}
+		credentials[id] = p.Credential
+	}
+	if err := writeTerminalConfigs(dir, server, rep.OfficeID, credentials); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "Устройства привязаны, их конфигурации — в %s/<устройство>.json: перенесите каждую на её терминал (в файле его секрет, права 0600).\n", dir)
+	return nil
+}
+
+// exportOffice runs `queue-server export-office --office ID`: the whole
+// office as a file, YAML unless --out names a .json file.
+func exportOffice(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("export-office", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", envOr(getenv, "TALON_DATA", "./data"), "data folder of a stopped server")
+	officeID := fs.String("office", "", "id of the office to export")
+	out := fs.String("out", "", "file to write, YAML or (by a .json extension) JSON; default: YAML to standard output")
+	if rest, err := parseWithArgs(fs, args); err != nil {
+		return err
+	} else if len(rest) > 0 {
+		return fmt.Errorf("лишний аргумент %q: файл указывается флагом --out", rest[0])
+	}
+	if *officeID == "" {
+		return errors.New("укажите офис: queue-server export-office --office ID [--out FILE]")
+	}
+	st, svc, err := openStopped(ctx, *data, stderr)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	defer svc.Close()
+	f, err := officefile.Export(ctx, svc, *officeID)
+	if err != nil {
+		return fmt.Errorf("офис не выгружен: %w", sentence(err))
+	}
+	body, err := f.Encode(officefile.IsJSON(*out))
+	if err != nil {
+		return err
+	}
+	if *out == "" {
+		_, err := stdout.Write(body)
+		return err
+	}
+	// The file holds the logins' password hashes: only its owner reads it.
+	if err := os.WriteFile(*out, body, 0o600); err != nil {
+		return fmt.Errorf("файл офиса не записан: %w", err)
+	}
+	fmt.Fprintf(stdout, "Офис %s выгружен в %s (хэши паролей входов в нём: храните файл как резервную копию).\n", *officeID, *out)
+	return nil
+}
+
+// openStopped opens a stopped server's data, or says in a sentence that
+// the server is running.
+func openStopped(ctx context.Context, data string, stderr io.Writer) (*store.Store, *queue.Service, error) {
+	st, svc, err := openService(ctx, data, queue.Options{Logger: slog.New(slog.NewTextHandler(stderr, nil))})
+	switch {
+	case errors.Is(err, store.ErrInUse):
+		return nil, nil, fmt.Errorf("с папкой данных %s работает запущенный сервер: остановите его, выполните команду и запустите сервер снова", data)
+	case err != nil:
+		return nil, nil, sentence(err)
+	}
+	return st, svc, nil
+}
+
+// sentence is the message of an error meant for a person without its code
+// and chain; any other error goes as it is, its detail being all there is.
+func sentence(err error) error {
+	var de *domain.Error
+	if errors.As(err, &de) && de.Code != domain.CodeInternal {
+		return errors.New(de.Message)
+	}
+	return err
+}
+
+// parseWithArgs parses flags that may come before or after the positional
+// arguments, which it returns.
+func parseWithArgs(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return rest, nil
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+// printOfficeReport tells what the import changed, record by record, and
+// how to pair the devices left without a credential unless pairing them.
+func printOfficeReport(w io.Writer, rep officefile.Report, pairing bool) {
+	if rep.DryRun {
+		fmt.Fprintln(w, "Пробный прогон: ничего не изменено, ниже — что изменил бы импорт.")
+	}
+	fmt.Fprintf(w, "Офис %s: создано %d, изменено %d, удалено %d, без изменений %d.\n",
+		rep.OfficeID, len(rep.Created), len(rep.Updated), len(rep.Deleted), rep.Unchanged)
+	for _, list := range []struct {
+		mark  string
+		names []string
+	}{{"+", rep.Created}, {"~", rep.Updated}, {"-", rep.Deleted}} {
+		for _, n := range list.names {
+			fmt.Fprintf(w, "  %s %s\n", list.mark, n)
+		}
+	}
+	if len(rep.Unpaired) > 0 && !rep.DryRun && !pairing {
+		fmt.Fprintf(w, "Не привязаны устройства: %s. Привяжите их сразу: повторите импорт с --pair-devices https://<адрес сервера>, "+
+			"он запишет конфигурации терминалов; или, когда сервер работает, кодом со страницы офиса («Устройства» → «Код привязки»), "+
+			"который обменивается на ключ устройства запросом POST /api/v1/pair.\n", strings.Join(rep.Unpaired, ", "))
+	}
+}
