@@ -164,7 +164,7 @@ func TestJudge(t *testing.T) {
 		{Reading{OnBattery: true, Charge: 20, Runtime: 4 * time.Minute}, Low},
 		{Reading{OnBattery: true, LowBattery: true, Charge: 50, Runtime: time.Hour}, Low},
 		{Reading{LowBattery: true, Charge: 50, Runtime: time.Hour}, Low}, // FSD on line
-		{Reading{Charge: 20, Runtime: time.Minute}, Online},                // charging after a cut
+		{Reading{Charge: 20, Runtime: time.Minute}, Online},              // charging after a cut
 	} {
 		if got := cfg.judge(tc.r).Power; got != tc.want {
 			t.Errorf("judge(%+v) = %s, want %s", tc.r, got, tc.want)
