@@ -62,6 +62,8 @@ type serveFlags struct {
 	// webhookDeadAfter is how long a webhook delivery is retried before it
 	// goes dead; webhookTimeout bounds one attempt.
 	webhookDeadAfter, webhookTimeout time.Duration
+	// power watches the server's UPS (power.go).
+	power powerFlags
 	// noJournal is no flag: only the benchmark that measures the journal's
 	// cost sets it.
 	noJournal bool
@@ -100,6 +102,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		"bearer token that GET /metrics (Prometheus) asks for; empty: /metrics is open to whoever reaches the server — counts and ids, no personal data (TALON_METRICS_TOKEN)")
 	fs.DurationVar(&f.webhookDeadAfter, "webhook-dead-after", 72*time.Hour, "how long after its event a webhook delivery is retried before it is given up as dead (redeliverMessage sends it again)")
 	fs.DurationVar(&f.webhookTimeout, "webhook-timeout", 10*time.Second, "how long one webhook delivery attempt may take before it counts as failed and is retried")
+	if err := f.power.define(fs, getenv); err != nil {
+		return f, err
+	}
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
@@ -113,6 +118,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		return f, err
 	}
 	if err := f.checkMKGU(); err != nil {
+		return f, err
+	}
+	if err := f.power.check(); err != nil {
 		return f, err
 	}
 	if f.mdmURL != "" {
@@ -265,6 +273,10 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 	// Deferred after the closes, so it runs before them: attempts end and
 	// are recorded while the store is open.
 	defer runOutbox(f, st.Outbox(), svc, log)()
+	// A battery about to run out ends serving as a stop signal would.
+	ctx, shutdown := context.WithCancelCause(ctx)
+	defer shutdown(nil)
+	defer watchPower(f.power, svc, log, shutdown)()
 
 	var demoDevices, demoCards map[string]string
 	if f.demo && !demo.Seeded(ctx, svc) {
@@ -340,13 +352,18 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 		hub.Close()
 		return fmt.Errorf("serve: %w", err)
 	}
+	bye := "сервер останавливается"
+	if low := (errPowerLow{}); errors.As(context.Cause(ctx), &low) {
+		log.Warn("shutting down: the UPS battery is about to run out", "ups", f.power.ups.String(), "charge", low.state.Charge, "runtime_seconds", low.state.RuntimeSeconds)
+		bye = low.Error()
+	}
 	fmt.Fprintln(stdout, "Останавливаюсь…")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
 	// Streams are hijacked connections that Shutdown leaves open: the hub says
 	// bye to them so terminals reconnect to the next server at once.
-	hub.Close()
+	hub.CloseWith(bye)
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
 	}

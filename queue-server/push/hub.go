@@ -245,13 +245,16 @@ func (h *Hub) office(id string) *office {
 // goroutines. Events published afterwards are ignored. Wire it into server
 // shutdown (http.Server.RegisterOnShutdown): hijacked connections are not
 // closed by http.Server.Shutdown.
-func (h *Hub) Close() {
+func (h *Hub) Close() { h.CloseWith("сервер останавливается") }
+
+// CloseWith is Close saying why, in a sentence terminals show.
+func (h *Hub) CloseWith(reason string) {
 	h.closeOnce.Do(func() {
 		h.mu.Lock()
 		h.closed = true
 		for _, o := range h.offices {
 			for c := range o.subs {
-				c.sayBye("сервер останавливается")
+				c.sayBye(reason)
 				delete(o.subs, c)
 			}
 		}

@@ -1,0 +1,85 @@
+package domain
+
+import (
+	"fmt"
+	"time"
+)
+
+// PowerStatus is the server's power as its UPS reports it.
+type PowerStatus string
+
+const (
+	PowerOnline    PowerStatus = "online"
+	PowerOnBattery PowerStatus = "on_battery"
+	// PowerLowBattery: the battery is about to run out and the server is
+	// shutting down.
+	PowerLowBattery PowerStatus = "low_battery"
+	// PowerUnknown: the UPS cannot be read, so a power cut would come
+	// without warning. Staff business: terminals in the hall do not show it.
+	PowerUnknown PowerStatus = "unknown"
+)
+
+// PowerState is the server's power: a live fact of the whole server, the
+// same in every office, kept in memory. Without a UPS configured, and
+// after a restart until the UPS is first read, there is none.
+type PowerState struct {
+	Status PowerStatus `json:"status"`
+	// Charge is the battery's charge in percent, -1 when the UPS does not
+	// say; RuntimeSeconds what the UPS expects it to last, -1 likewise.
+	Charge         int `json:"charge"`
+	RuntimeSeconds int `json:"runtime_seconds"`
+	// UPS names the UPS (NAME@HOST:PORT) for staff.
+	UPS string    `json:"ups,omitempty"`
+	At  time.Time `json:"at"` // when the server learned it
+}
+
+// Alert reports whether people in the office should be told: the server
+// runs on battery, or is shutting down because of it.
+func (p PowerState) Alert() bool {
+	return p.Status == PowerOnBattery || p.Status == PowerLowBattery
+}
+
+// Same reports whether two states say the same, whenever they were learned.
+func (p PowerState) Same(o PowerState) bool {
+	return p.Status == o.Status && p.Charge == o.Charge && p.RuntimeSeconds == o.RuntimeSeconds && p.UPS == o.UPS
+}
+
+// Words says the state in a sentence for staff and the hall: «Сервер
+// работает от ИБП: заряд 85 %, осталось около 20 мин».
+func (p PowerState) Words() string {
+	switch p.Status {
+	case PowerOnBattery:
+		return "Сервер работает от ИБП" + p.battery() + ". Сохраняйте работу: при разряде батареи сервер выключится."
+	case PowerLowBattery:
+		return "Батарея ИБП разряжена" + p.battery() + ": сервер очереди выключается."
+	case PowerUnknown:
+		return "Нет связи с ИБП сервера: об отключении питания никто не предупредит. Проверьте upsd и кабель ИБП."
+	case PowerOnline:
+		return "Сервер работает от сети."
+	}
+	return ""
+}
+
+// battery is ": заряд 85 %, осталось около 20 мин", as much as is known.
+func (p PowerState) battery() string {
+	var s string
+	if p.Charge >= 0 {
+		s = fmt.Sprintf("заряд %d %%", p.Charge)
+	}
+	if p.RuntimeSeconds >= 0 {
+		if s != "" {
+			s += ", "
+		}
+		s += fmt.Sprintf("осталось около %d мин", (p.RuntimeSeconds+59)/60)
+	}
+	if s == "" {
+		return ""
+	}
+	return ": " + s
+}
+
+// Public is the state as the hall's terminals may see it: not which UPS.
+func (p PowerState) Public() PowerState {
+	p.UPS = ""
+	return p
+}
