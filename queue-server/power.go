@@ -92,6 +92,14 @@ func watchPower(f powerFlags, svc *queue.Service, log *slog.Logger, shutdown con
 				log.Error("record the server's power", "power", p.Status, "err", err)
 			}
 			if p.Status == domain.PowerLowBattery {
+				// The journal says the server stopped on purpose. Being a
+				// write of its own, the record also waits until the writer
+				// has handed the low-battery event to the streams, which
+				// Close then sends before its bye.
+				en := domain.JournalEntry{Action: "powerShutdown", Object: "ups/" + p.UPS}
+				if err := svc.Record(sys, en); err != nil {
+					log.Error("journal the shutdown on a low UPS battery", "err", err)
+				}
 				shutdown(errPowerLow{p})
 			}
 		}})
