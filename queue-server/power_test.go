@@ -13,13 +13,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 	"github.com/gorilla/websocket"
 
+	"github.com/talonqueue/talon/internal/fakeupsd"
 	"github.com/talonqueue/talon/internal/outbuf"
 	"github.com/talonqueue/talon/internal/testserver"
 	"github.com/talonqueue/talon/queue-server/client"
@@ -432,79 +432,13 @@ func TestUPSFlags(t *testing.T) {
 	}
 }
 
-// fakeUPSD is a upsd for the tests that need no root: it answers GET VAR
-// for one UPS, ups1, whose status set changes; "garbage" makes it answer
-// what no upsd would.
-type fakeUPSD struct {
-	mu     sync.Mutex
-	status string
-	addr   string
-}
-
-func startFakeUPSD(t *testing.T, status string) *fakeUPSD {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := &fakeUPSD{status: status, addr: "ups1@" + ln.Addr().String()}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Go(func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Go(func() {
-				defer conn.Close()
-				sc := bufio.NewScanner(conn)
-				for sc.Scan() {
-					if _, err := io.WriteString(conn, u.answer(sc.Text())); err != nil {
-						return
-					}
-				}
-			})
-		}
-	})
-	return u
-}
-
-func (u *fakeUPSD) set(status string) {
-	u.mu.Lock()
-	u.status = status
-	u.mu.Unlock()
-}
-
-func (u *fakeUPSD) answer(req string) string {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	charge, runtime := "100", "3600"
-	if strings.HasPrefix(u.status, "OB") {
-		charge, runtime = "80", "1200"
-	}
-	switch {
-	case u.status == "garbage":
-		return "SSH-2.0-OpenSSH_9.2\n"
-	case req == "GET VAR ups1 ups.status":
-		return `VAR ups1 ups.status "` + u.status + "\"\n"
-	case req == "GET VAR ups1 battery.charge":
-		return `VAR ups1 battery.charge "` + charge + "\"\n"
-	case req == "GET VAR ups1 battery.runtime":
-		return `VAR ups1 battery.runtime "` + runtime + "\"\n"
-	case req == "LOGOUT":
-		return "OK Goodbye\n"
-	}
-	return "ERR UNKNOWN-COMMAND\n"
-}
-
 // TestOfficePagePowerAlert: the hall administrator's page raises the
 // server's power as the first alert, in words, while it runs on battery or
 // cannot read its UPS, and drops it back on line; when the battery runs
 // low the server stops and the page says why it lost its connection.
 func TestOfficePagePowerAlert(t *testing.T) {
-	u := startFakeUPSD(t, "OL")
-	url, _ := startServer(t, t.TempDir(), "--demo", "--ups", u.addr, "--ups-every", "50ms")
+	u := fakeupsd.Start(t, "OL")
+	url, _ := startServer(t, t.TempDir(), "--demo", "--ups", u.Name(), "--ups-every", "50ms")
 	p := openOfficePage(t)
 	p.do(chromedp.EmulateViewport(1366, 768), chromedp.Navigate(url+"/"))
 	p.login("hall")
@@ -512,27 +446,27 @@ func TestOfficePagePowerAlert(t *testing.T) {
 		t.Fatalf("%d alerts on line", n)
 	}
 
-	u.set("OB DISCHRG")
+	u.Set("OB DISCHRG")
 	alert := `#alerts li[data-power="on_battery"]`
 	p.do(chromedp.WaitVisible(alert))
 	if text := p.text(alert); !strings.HasPrefix(text, "Сервер работает от ИБП: заряд 80 %, осталось около 20 мин. Сохраняйте работу") ||
-		!strings.Contains(text, "ИБП "+u.addr) {
+		!strings.Contains(text, "ИБП "+u.Name()) {
 		t.Fatalf("the alert says %q", text)
 	}
 	p.screenshot("office-page-power-alert.png")
-	u.set("OL")
+	u.Set("OL")
 	p.do(chromedp.WaitNotVisible("#alerts"))
 
-	u.set("garbage")
+	u.Set(fakeupsd.Garbage)
 	lost := `#alerts li[data-power="unknown"]`
 	p.do(chromedp.WaitVisible(lost))
 	if text := p.text(lost); !strings.Contains(text, "Нет связи с ИБП сервера") {
 		t.Fatalf("the alert says %q", text)
 	}
-	u.set("OL")
+	u.Set("OL")
 	p.do(chromedp.WaitNotVisible("#alerts"))
 
-	u.set("OB LB")
+	u.Set("OB LB")
 	p.do(chromedp.WaitVisible(`#conn[data-state="offline"]`))
 	if text := p.text("#conn"); !strings.Contains(text, "Батарея ИБП разряжена") {
 		t.Fatalf("the page lost the server saying %q", text)
