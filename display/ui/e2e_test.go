@@ -270,7 +270,9 @@ func TestBoardPowerEndToEnd(t *testing.T) {
 		t.Fatalf("on line the board says %q", got)
 	}
 	u.Set("OB DISCHRG")
-	eventually(t, "the line on battery", func() bool { return power() == "Сервер очереди работает от ИБП: заряд 80 %, осталось около 20 мин" })
+	eventually(t, "the line on battery", func() bool {
+		return power() == "Сервер очереди работает от ИБП: заряд 80 %, осталось около 20 мин"
+	})
 	u.Set("OB LB")
 	eventually(t, "the server gone", func() bool { return !b.live() })
 	if got := power(); got != "Батарея ИБП разряжена — сервер очереди выключается: заряд 80 %" {
