@@ -78,7 +78,7 @@ func TestRead(t *testing.T) {
 		{"low, no runtime", map[string]string{"ups.status": "VAR ups1 ups.status \"OB LB\"\n", "battery.charge": "VAR ups1 battery.charge \"9\"\n"},
 			Reading{Status: "OB LB", OnBattery: true, LowBattery: true, Charge: 9, Runtime: -1}, ""},
 		{"forced shutdown", map[string]string{"ups.status": "VAR ups1 ups.status \"FSD OL\"\n"},
-			Reading{Status: "FSD OL", LowBattery: true, Charge: -1, Runtime: -1}, ""},
+			Reading{Status: "FSD OL", ForcedShutdown: true, Charge: -1, Runtime: -1}, ""},
 		{"unknown ups", map[string]string{"ups.status": "ERR UNKNOWN-UPS\n"}, Reading{}, "ERR UNKNOWN-UPS"},
 		{"stale data", map[string]string{"ups.status": "ERR DATA-STALE\n"}, Reading{}, "ERR DATA-STALE"},
 		{"no status", map[string]string{}, Reading{}, "ERR VAR-NOT-SUPPORTED"},
@@ -163,8 +163,9 @@ func TestJudge(t *testing.T) {
 		{Reading{OnBattery: true, Charge: 80, Runtime: -1}, OnBattery},
 		{Reading{OnBattery: true, Charge: 20, Runtime: 4 * time.Minute}, Low},
 		{Reading{OnBattery: true, LowBattery: true, Charge: 50, Runtime: time.Hour}, Low},
-		{Reading{LowBattery: true, Charge: 50, Runtime: time.Hour}, Low}, // FSD on line
-		{Reading{Charge: 20, Runtime: time.Minute}, Online},              // charging after a cut
+		{Reading{ForcedShutdown: true, Charge: 50, Runtime: time.Hour}, Low},  // upsmon powers off
+		{Reading{LowBattery: true, Charge: 10, Runtime: time.Minute}, Online}, // OL LB: charging after a cut
+		{Reading{Charge: 20, Runtime: time.Minute}, Online},                   // charging after a cut
 	} {
 		if got := cfg.judge(tc.r).Power; got != tc.want {
 			t.Errorf("judge(%+v) = %s, want %s", tc.r, got, tc.want)

@@ -15,9 +15,10 @@ import (
 type Reading struct {
 	// Status is ups.status as upsd gave it, e.g. "OB DISCHRG".
 	Status string
-	// OnBattery: OB. LowBattery: LB, or FSD (upsmon's forced shutdown,
-	// which means the same for whoever powers off next).
-	OnBattery, LowBattery bool
+	// OnBattery: OB. LowBattery: LB, which matters only on battery: a UPS
+	// charging after a cut says OL LB. ForcedShutdown: FSD, upsmon's order
+	// to power off, on line or not.
+	OnBattery, LowBattery, ForcedShutdown bool
 	// Charge is battery.charge in percent, -1 when the UPS does not say.
 	Charge int
 	// Runtime is battery.runtime, -1 when the UPS does not say.
@@ -66,8 +67,10 @@ func parseStatus(s string) (Reading, error) {
 			online = true
 		case "OB":
 			r.OnBattery = true
-		case "LB", "FSD":
+		case "LB":
 			r.LowBattery = true
+		case "FSD":
+			r.ForcedShutdown = true
 		}
 	}
 	if online == r.OnBattery {
@@ -132,7 +135,7 @@ type Config struct {
 // judge turns a reading into a state.
 func (c Config) judge(r Reading) State {
 	switch {
-	case r.LowBattery, r.OnBattery && c.LowRuntime > 0 && r.Runtime >= 0 && r.Runtime < c.LowRuntime:
+	case r.ForcedShutdown, r.OnBattery && r.LowBattery, r.OnBattery && c.LowRuntime > 0 && r.Runtime >= 0 && r.Runtime < c.LowRuntime:
 		return State{Power: Low, Reading: r}
 	case r.OnBattery:
 		return State{Power: OnBattery, Reading: r}
