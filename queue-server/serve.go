@@ -352,10 +352,10 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 		hub.Close()
 		return fmt.Errorf("serve: %w", err)
 	}
-	bye := "сервер останавливается"
+	closeHub := hub.Close
 	if low := (errPowerLow{}); errors.As(context.Cause(ctx), &low) {
 		log.Warn("shutting down: the UPS battery is about to run out", "ups", f.power.ups.String(), "charge", low.state.Charge, "runtime_seconds", low.state.RuntimeSeconds)
-		bye = low.Error()
+		closeHub = func() { hub.CloseWith(low.Error()) }
 	}
 	fmt.Fprintln(stdout, "Останавливаюсь…")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -363,7 +363,7 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 	err = srv.Shutdown(shutdownCtx)
 	// Streams are hijacked connections that Shutdown leaves open: the hub says
 	// bye to them so terminals reconnect to the next server at once.
-	hub.CloseWith(bye)
+	closeHub()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
 	}

@@ -2,6 +2,7 @@ package domain
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -45,13 +46,20 @@ func (p PowerState) Same(o PowerState) bool {
 }
 
 // Words says the state in a sentence for staff and the hall: «Сервер
-// работает от ИБП: заряд 85 %, осталось около 20 мин».
+// работает от ИБП: заряд 85 %, осталось около 20 мин. …».
 func (p PowerState) Words() string {
+	b := p.battery()
 	switch p.Status {
 	case PowerOnBattery:
-		return "Сервер работает от ИБП" + p.battery() + ". Сохраняйте работу: при разряде батареи сервер выключится."
+		if b != "" {
+			b = ": " + b
+		}
+		return "Сервер работает от ИБП" + b + ". Сохраняйте работу: при разряде батареи сервер выключится."
 	case PowerLowBattery:
-		return "Батарея ИБП разряжена" + p.battery() + ": сервер очереди выключается."
+		if b != "" {
+			b = " (" + b + ")"
+		}
+		return "Батарея ИБП разряжена" + b + ": сервер очереди выключается."
 	case PowerUnknown:
 		return "Нет связи с ИБП сервера: об отключении питания никто не предупредит. Проверьте upsd и кабель ИБП."
 	case PowerOnline:
@@ -60,22 +68,16 @@ func (p PowerState) Words() string {
 	return ""
 }
 
-// battery is ": заряд 85 %, осталось около 20 мин", as much as is known.
+// battery is "заряд 85 %, осталось около 20 мин", as much as is known.
 func (p PowerState) battery() string {
-	var s string
+	var parts []string
 	if p.Charge >= 0 {
-		s = fmt.Sprintf("заряд %d %%", p.Charge)
+		parts = append(parts, fmt.Sprintf("заряд %d %%", p.Charge))
 	}
 	if p.RuntimeSeconds >= 0 {
-		if s != "" {
-			s += ", "
-		}
-		s += fmt.Sprintf("осталось около %d мин", (p.RuntimeSeconds+59)/60)
+		parts = append(parts, fmt.Sprintf("осталось около %d мин", (p.RuntimeSeconds+59)/60))
 	}
-	if s == "" {
-		return ""
-	}
-	return ": " + s
+	return strings.Join(parts, ", ")
 }
 
 // Public is the state as the hall's terminals may see it: not which UPS.

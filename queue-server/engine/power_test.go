@@ -66,7 +66,8 @@ func TestPowerWords(t *testing.T) {
 			"Сервер работает от ИБП: заряд 85 %, осталось около 20 мин. Сохраняйте работу: при разряде батареи сервер выключится."},
 		{domain.PowerState{Status: domain.PowerOnBattery, Charge: -1, RuntimeSeconds: -1},
 			"Сервер работает от ИБП. Сохраняйте работу: при разряде батареи сервер выключится."},
-		{domain.PowerState{Status: domain.PowerLowBattery, Charge: 9, RuntimeSeconds: -1}, "Батарея ИБП разряжена: заряд 9 %: сервер очереди выключается."},
+		{domain.PowerState{Status: domain.PowerLowBattery, Charge: 9, RuntimeSeconds: -1}, "Батарея ИБП разряжена (заряд 9 %): сервер очереди выключается."},
+		{domain.PowerState{Status: domain.PowerLowBattery, Charge: -1, RuntimeSeconds: -1}, "Батарея ИБП разряжена: сервер очереди выключается."},
 	} {
 		if got := tc.p.Words(); got != tc.want {
 			t.Errorf("Words(%+v) = %q, want %q", tc.p, got, tc.want)

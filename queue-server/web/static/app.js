@@ -66,12 +66,12 @@ function powerWords(p) {
   const parts = [];
   if (p.charge >= 0) parts.push("заряд " + p.charge + " %");
   if (p.runtime_seconds >= 0) parts.push("осталось около " + Math.ceil(p.runtime_seconds / 60) + " мин");
-  const battery = parts.length ? ": " + parts.join(", ") : "";
+  const battery = parts.join(", ");
   switch (p.status) {
     case "on_battery":
-      return "Сервер работает от ИБП" + battery + ". Сохраняйте работу: при разряде батареи сервер выключится.";
+      return "Сервер работает от ИБП" + (battery ? ": " + battery : "") + ". Сохраняйте работу: при разряде батареи сервер выключится.";
     case "low_battery":
-      return "Батарея ИБП разряжена" + battery + ": сервер очереди выключается.";
+      return "Батарея ИБП разряжена" + (battery ? " (" + battery + ")" : "") + ": сервер очереди выключается.";
     case "unknown":
       return "Нет связи с ИБП сервера: об отключении питания никто не предупредит. Проверьте upsd и кабель ИБП.";
   }
