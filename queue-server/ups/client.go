@@ -65,22 +65,27 @@ type Client struct {
 	conn    net.Conn
 	r       *bufio.Reader
 	timeout time.Duration
+	unbind  func() bool // stops ctx from closing the connection
 }
 
 // Dial connects to upsd; timeout bounds the connection and every later
-// request.
+// request. The connection lives no longer than ctx: when it ends, a
+// request under way fails at once instead of waiting out its timeout.
 func Dial(ctx context.Context, host string, timeout time.Duration) (*Client, error) {
 	d := net.Dialer{Timeout: timeout}
 	conn, err := d.DialContext(ctx, "tcp", host)
 	if err != nil {
 		return nil, fmt.Errorf("connect to upsd at %s: %w", host, err)
 	}
-	return &Client{conn: conn, r: bufio.NewReaderSize(conn, maxLine), timeout: timeout}, nil
+	c := &Client{conn: conn, r: bufio.NewReaderSize(conn, maxLine), timeout: timeout}
+	c.unbind = context.AfterFunc(ctx, func() { conn.Close() })
+	return c, nil
 }
 
 // Close says LOGOUT, without waiting for the answer, and closes the
 // connection.
 func (c *Client) Close() error {
+	c.unbind()
 	_ = c.conn.SetWriteDeadline(time.Now().Add(c.timeout))
 	_, _ = c.conn.Write([]byte("LOGOUT\n"))
 	return c.conn.Close()

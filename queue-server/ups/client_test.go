@@ -230,6 +230,34 @@ func TestRun(t *testing.T) {
 	}
 }
 
+// An upsd that accepts a request and never answers does not hold the
+// client up once its context ends, however long the timeout: the server
+// stops at once even while it is reading the UPS.
+func TestContextEndsAHungRequest(t *testing.T) {
+	hang := make(chan struct{})
+	host := fakeUPSD(t, func(string) string { <-hang; return "" })
+	defer close(hang) // before the fake's cleanup waits for its handlers
+	ctx, cancel := context.WithCancel(context.Background())
+	asked := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		c, err := Dial(ctx, host, time.Hour)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close()
+		close(asked)
+		if _, err := c.Get("ups1", "ups.status"); err == nil {
+			t.Error("a request cut off by its context succeeded")
+		}
+	}()
+	<-asked
+	cancel()
+	<-done
+}
+
 func FuzzParseVar(f *testing.F) {
 	f.Add(`VAR ups1 ups.status "OL"`)
 	f.Add(`VAR ups1 ups.status "a \"b\" \\"`)
