@@ -34,19 +34,13 @@ type PowerState struct {
 	At  time.Time `json:"at"` // when the server learned it
 }
 
-// Alert reports whether people in the office should be told: the server
-// runs on battery, or is shutting down because of it.
-func (p PowerState) Alert() bool {
-	return p.Status == PowerOnBattery || p.Status == PowerLowBattery
-}
-
 // Same reports whether two states say the same, whenever they were learned.
 func (p PowerState) Same(o PowerState) bool {
 	return p.Status == o.Status && p.Charge == o.Charge && p.RuntimeSeconds == o.RuntimeSeconds && p.UPS == o.UPS
 }
 
-// Words says the state in a sentence for staff and the hall: «Сервер
-// работает от ИБП: заряд 85 %, осталось около 20 мин. …».
+// Words says a state that needs attention in a sentence for staff:
+// «Сервер работает от ИБП: заряд 85 %, осталось около 20 мин. …»; "" on line.
 func (p PowerState) Words() string {
 	b := p.battery()
 	switch p.Status {
@@ -62,8 +56,6 @@ func (p PowerState) Words() string {
 		return "Батарея ИБП разряжена" + b + ": сервер очереди выключается."
 	case PowerUnknown:
 		return "Нет связи с ИБП сервера: об отключении питания никто не предупредит. Проверьте upsd и кабель ИБП."
-	case PowerOnline:
-		return "Сервер работает от сети."
 	}
 	return ""
 }
