@@ -78,19 +78,6 @@ func realPath(path string) string {
 	}
 }
 
-// envDuration reads a duration from the environment; unset is def.
-func envDuration(getenv func(string) string, key string, def time.Duration) (time.Duration, error) {
-	v := getenv(key)
-	if v == "" {
-		return def, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		return 0, fmt.Errorf("%s=%q: ожидается длительность, например 24h или 30m", key, v)
-	}
-	return d, nil
-}
-
 // runBackups starts the backup schedule when --backup-dir is set; stop ends
 // it and waits for a backup under way. sched is nil without a schedule.
 func runBackups(b backupFlags, st *store.Store, svc *queue.Service, log *slog.Logger) (sched *backup.Scheduler, stop func(), err error) {

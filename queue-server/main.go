@@ -29,10 +29,18 @@
 // reaches the server unless --metrics-token TOKEN makes them ask for
 // "Authorization: Bearer TOKEN" (they hold counts and ids, no personal data).
 //
+// The server's UPS is watched through Network UPS Tools with
+//
+//	--ups NAME@HOST[:PORT] [--ups-every 5s] [--ups-low-runtime 0]
+//
+// on battery the terminals and the office page are warned and the journal
+// says so; on low battery the server shuts down cleanly and exits 0.
+//
 // Every flag also has an environment variable: TALON_ADDR, TALON_DATA,
 // TALON_DEMO_PASSWORD, TALON_TLS_CERT, TALON_TLS_KEY, TALON_TLS_SELF_SIGNED,
 // TALON_INSECURE_HTTP, TALON_MKGU_URL, TALON_MKGU_CERT, TALON_MKGU_KEY,
-// TALON_METRICS_TOKEN, TALON_BACKUP_DIR, TALON_BACKUP_EVERY, TALON_BACKUP_KEEP.
+// TALON_METRICS_TOKEN, TALON_BACKUP_DIR, TALON_BACKUP_EVERY, TALON_BACKUP_KEEP,
+// TALON_UPS, TALON_UPS_EVERY, TALON_UPS_LOW_RUNTIME.
 //
 // Scheduled backups are on with --backup-dir DIR (a folder on other media
 // than --data), every --backup-every (24h), keeping --backup-keep (7)

@@ -66,6 +66,8 @@ type serveFlags struct {
 	// logFormat and logLevel shape the log (see newLogger).
 	logFormat, logLevel string
 	backup              backupFlags
+	// power watches the server's UPS (power.go).
+	power powerFlags
 	// noJournal is no flag: only the benchmark that measures the journal's
 	// cost sets it.
 	noJournal bool
@@ -108,6 +110,9 @@ func serveFlagSet(getenv func(string) string) (*flag.FlagSet, *serveFlags, error
 	if err := addBackupFlags(fs, &f.backup, getenv); err != nil {
 		return nil, nil, err
 	}
+	if err := f.power.define(fs, getenv); err != nil {
+		return nil, nil, err
+	}
 	fs.StringVar(&f.logFormat, "log-format", envOr(getenv, "TALON_LOG_FORMAT", "text"), "log lines on stderr: text (key=value) or json, one object a line, for journald or a log collector (TALON_LOG_FORMAT)")
 	fs.StringVar(&f.logLevel, "log-level", envOr(getenv, "TALON_LOG_LEVEL", "info"), "least important log lines written: debug, info, warn or error (TALON_LOG_LEVEL)")
 	return fs, f, nil
@@ -129,6 +134,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 	if err := f.backup.check(f.data); err != nil {
 		return f, err
 	}
+	if err := f.power.check(); err != nil {
+		return f, err
+	}
 	if f.webhookDeadAfter <= 0 || f.webhookTimeout <= 0 {
 		return f, errors.New("--webhook-dead-after и --webhook-timeout должны быть больше нуля")
 	}
@@ -139,6 +147,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		return f, err
 	}
 	if err := f.checkMKGU(); err != nil {
+		return f, err
+	}
+	if err := f.power.check(); err != nil {
 		return f, err
 	}
 	if f.mdmURL != "" {
@@ -233,6 +244,19 @@ func envOr(getenv func(string) string, key, def string) string {
 	return def
 }
 
+// envDuration reads a duration from the environment; unset is def.
+func envDuration(getenv func(string) string, key string, def time.Duration) (time.Duration, error) {
+	v := getenv(key)
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s=%q: ожидается длительность, например 5s, 30m или 24h", key, v)
+	}
+	return d, nil
+}
+
 // envBool reads a switch from the environment; unset is false.
 func envBool(getenv func(string) string, key string) (bool, error) {
 	v := getenv(key)
@@ -300,6 +324,10 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 		return err
 	}
 	defer stopBackups()
+	// A battery about to run out ends serving as a stop signal would.
+	ctx, shutdown := context.WithCancelCause(ctx)
+	defer shutdown(nil)
+	defer watchPower(f.power, svc, log, shutdown)()
 
 	var demoDevices, demoCards map[string]string
 	if f.demo && !demo.Seeded(ctx, svc) {
@@ -377,13 +405,18 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 		hub.Close()
 		return fmt.Errorf("serve: %w", err)
 	}
+	closeHub := hub.Close
+	if low := (errPowerLow{}); errors.As(context.Cause(ctx), &low) {
+		log.Warn("shutting down: the UPS battery is about to run out", "ups", f.power.ups.String(), "charge", low.state.Charge, "runtime_seconds", low.state.RuntimeSeconds)
+		closeHub = func() { hub.CloseWith(low.Error()) }
+	}
 	fmt.Fprintln(stdout, "Останавливаюсь…")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	err = srv.Shutdown(shutdownCtx)
 	// Streams are hijacked connections that Shutdown leaves open: the hub says
 	// bye to them so terminals reconnect to the next server at once.
-	hub.Close()
+	closeHub()
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("shutdown: %w", err)
 	}

@@ -180,6 +180,7 @@ func (b *Board) takeSnapshot(s domain.OfficeSnapshot) {
 	b.seq = s.Seq
 	b.hall.takeSnapshot(s)
 	b.ann.replace(s.Announcements)
+	b.setPower(s.Power)
 	b.synced = true
 	if !slices.ContainsFunc(b.hall.calls, func(c Call) bool { return c.TicketID == b.highlight }) {
 		b.highlight = ""
@@ -197,6 +198,11 @@ func (b *Board) OnEvent(e domain.Event) {
 		b.seq = e.Seq
 		if e.Type == domain.EventConfigChanged {
 			b.refresh()
+			return
+		}
+		if e.Type == domain.EventPowerState {
+			b.setPower(e.Power)
+			b.relayout()
 			return
 		}
 		if b.ann.apply(e) {
@@ -279,6 +285,17 @@ func (b *Board) SoundState(ok bool, problem string) {
 		}
 		b.setSound(ok, problem)
 	})
+}
+
+// setPower shows a line while the server runs on its UPS's battery or
+// shuts down because of it: the calls may stop for a while, and the hall
+// should know why. nil (no UPS watched) shows nothing.
+func (b *Board) setPower(p *domain.PowerState) {
+	text := ""
+	if p != nil {
+		text = b.str.Power(*p)
+	}
+	setText(b.v.power, text)
 }
 
 func (b *Board) setSound(ok bool, problem string) {

@@ -454,3 +454,46 @@ func TestSettingsChange(t *testing.T) {
 		t.Errorf("after the refresh %q", got)
 	}
 }
+
+// The server on its UPS's battery is a line under the header, from the
+// snapshot and then from the events; it fits every screen, goes when the
+// power is back, and never hides the calls.
+func TestPowerLine(t *testing.T) {
+	for name, size := range map[string]fyne.Size{"1920×1080": fullHD, "1280×720": hd, "1080×1920": portrait} {
+		t.Run(name, func(t *testing.T) {
+			tb := newTestBoard(t, size, Config{})
+			power := func() (string, bool) {
+				tb.b.mu.Lock()
+				defer tb.b.mu.Unlock()
+				return tb.b.v.power.Text, tb.b.v.power.Visible()
+			}
+			s := office()
+			s.Power = &domain.PowerState{Status: domain.PowerOnBattery, Charge: 80, RuntimeSeconds: 1200}
+			tb.b.OnSnapshot(s)
+			if text, visible := power(); !visible || text != "Сервер очереди работает от ИБП: заряд 80 %, осталось около 20 мин" {
+				t.Fatalf("on battery %q (visible %v)", text, visible)
+			}
+			tb.assertFits(size)
+			tb.b.OnEvent(event(11, domain.EventTicketCalled, ticket("q1", "А010", domain.StatusCalled, "w3", 3)))
+			if got := tb.b.shown(); len(got) == 0 || got[0] != "А010 → 3" {
+				t.Fatalf("on battery the calls show %q", got)
+			}
+			tb.b.OnEvent(domain.Event{Seq: 12, OfficeID: "demo", Type: domain.EventPowerState,
+				Power: &domain.PowerState{Status: domain.PowerLowBattery, Charge: 9, RuntimeSeconds: 90}})
+			if text, visible := power(); !visible || text != "Батарея ИБП разряжена — сервер очереди выключается: заряд 9 %" {
+				t.Fatalf("low battery %q (visible %v)", text, visible)
+			}
+			tb.assertFits(size)
+			tb.b.OnEvent(domain.Event{Seq: 13, OfficeID: "demo", Type: domain.EventPowerState,
+				Power: &domain.PowerState{Status: domain.PowerOnline, Charge: 100, RuntimeSeconds: 3600}})
+			if text, visible := power(); visible {
+				t.Fatalf("back on line the board still says %q", text)
+			}
+			tb.b.OnEvent(domain.Event{Seq: 14, OfficeID: "demo", Type: domain.EventPowerState,
+				Power: &domain.PowerState{Status: domain.PowerUnknown, Charge: -1, RuntimeSeconds: -1}})
+			if text, visible := power(); visible {
+				t.Fatalf("an unread UPS, staff business, shown in the hall: %q", text)
+			}
+		})
+	}
+}

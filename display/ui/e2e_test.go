@@ -14,6 +14,7 @@ import (
 	"github.com/talonqueue/talon/hardware/emulator"
 	"github.com/talonqueue/talon/hardware/rs485"
 	"github.com/talonqueue/talon/hardware/serialport"
+	"github.com/talonqueue/talon/internal/fakeupsd"
 	"github.com/talonqueue/talon/internal/testserver"
 	"github.com/talonqueue/talon/queue-server/client"
 	"github.com/talonqueue/talon/queue-server/domain"
@@ -245,4 +246,36 @@ func TestBoardEndToEnd(t *testing.T) {
 	stop()
 	fresh, _ := liveBoard(t, displayClient(t, url, cred), Config{})
 	eventually(t, "a new board's snapshot", func() bool { return slices.Equal(fresh.shown(), []string{second.Number + " → 1"}) })
+}
+
+// The real server watches a UPS (a stand-in upsd): on battery the board
+// says so under its header, through the SDK's stream; on low battery the
+// server says why in its last event and stops, and the board keeps saying
+// it while it shows that the connection is gone.
+func TestBoardPowerEndToEnd(t *testing.T) {
+	u := fakeupsd.Start(t, "OL")
+	_, url := testserver.Start(t, t.TempDir(), "127.0.0.1:0", "--ups", u.Name(), "--ups-every", "50ms")
+	test.NewTempApp(t)
+	b, _ := liveBoard(t, displayClient(t, url, testserver.Pair(t, url, "display1")), Config{})
+	eventually(t, "the board online", b.live)
+	power := func() string {
+		b.mu.Lock()
+		defer b.mu.Unlock()
+		if !b.v.power.Visible() {
+			return ""
+		}
+		return b.v.power.Text
+	}
+	if got := power(); got != "" {
+		t.Fatalf("on line the board says %q", got)
+	}
+	u.Set("OB DISCHRG")
+	eventually(t, "the line on battery", func() bool {
+		return power() == "Сервер очереди работает от ИБП: заряд 80 %, осталось около 20 мин"
+	})
+	u.Set("OB LB")
+	eventually(t, "the server gone", func() bool { return !b.live() })
+	if got := power(); got != "Батарея ИБП разряжена — сервер очереди выключается: заряд 80 %" {
+		t.Fatalf("after the server stopped the board says %q", got)
+	}
 }

@@ -70,6 +70,15 @@ func (b *Board) layout(size fyne.Size) {
 		place(v.banner, box{0, y, W, bh})
 		y += bh
 	}
+	if v.power.Text == "" {
+		v.power.Hide()
+	} else {
+		v.power.TextSize = fit(v.power.Text, v.power.TextStyle, W-2*pad, unit*0.035)
+		ph := v.power.MinSize().Height
+		placeText(v.power, box{pad, y, W - 2*pad, ph})
+		v.power.Show()
+		y += ph
+	}
 	if b.soundOK {
 		v.sound.Hide()
 	} else {

@@ -50,6 +50,7 @@ type view struct {
 	bg                     *canvas.Rectangle
 	office, clock          *canvas.Text
 	banner                 *terminal.Banner
+	power                  *canvas.Text // the server on its UPS's battery; "" hides it
 	sound                  *canvas.Text
 	headTicket, headWindow *canvas.Text
 	empty                  *canvas.Text
@@ -89,6 +90,7 @@ func (b *Board) build() {
 	v.clock = newText(boardText, true)
 	v.clock.Alignment = fyne.TextAlignTrailing
 	v.banner = terminal.NewBanner(b.cfg.Language)
+	v.power = newText(warningText, true)
 	v.sound = newText(warningText, true)
 	v.headTicket = newText(boardDim, false)
 	v.headWindow = newText(boardDim, false)
@@ -120,7 +122,7 @@ func (b *Board) build() {
 		objs = append(objs, w.name, w.count)
 	}
 	v.marquee = newMarquee()
-	objs = append(objs, v.marquee.bg, v.marquee.clip, v.sound, v.banner)
+	objs = append(objs, v.marquee.bg, v.marquee.clip, v.power, v.sound, v.banner)
 	v.root = container.New(boardLayout{b}, objs...)
 	b.render()
 }

@@ -3,6 +3,8 @@ package terminal
 import (
 	"fmt"
 	"time"
+
+	"github.com/talonqueue/talon/queue-server/domain"
 )
 
 // Language is a language the screens speak.
@@ -44,6 +46,9 @@ type Strings struct {
 	Offline        string // the server cannot be reached
 	OfflineSince   func(time.Time) string
 	Minutes        func(time.Duration) string // an expected wait
+	// Power says the server runs on its UPS's battery or is shutting down
+	// because of it, "" for anything people in the hall need not hear.
+	Power func(domain.PowerState) string
 }
 
 var russian = Strings{
@@ -55,6 +60,9 @@ var russian = Strings{
 	Offline:        "Нет связи с сервером — повторяем…",
 	OfflineSince:   func(t time.Time) string { return "Нет связи с " + t.Format("15:04") },
 	Minutes:        func(d time.Duration) string { return fmt.Sprintf("≈ %d мин", roundMinutes(d)) },
+	Power: func(p domain.PowerState) string {
+		return powerWords(p, "Сервер очереди работает от ИБП", "Батарея ИБП разряжена — сервер очереди выключается", "заряд %d %%", "осталось около %d мин")
+	},
 }
 
 var english = Strings{
@@ -66,6 +74,9 @@ var english = Strings{
 	Offline:        "No connection to the server — retrying…",
 	OfflineSince:   func(t time.Time) string { return "No connection since " + t.Format("15:04") },
 	Minutes:        func(d time.Duration) string { return fmt.Sprintf("≈ %d min", roundMinutes(d)) },
+	Power: func(p domain.PowerState) string {
+		return powerWords(p, "The queue server runs on its UPS battery", "The UPS battery is low — the queue server is shutting down", "charge %d%%", "about %d min left")
+	},
 }
 
 // StringsFor returns the strings of a language, Russian for any other.
@@ -80,4 +91,27 @@ func StringsFor(l Language) *Strings {
 // would promise an applicant something no queue keeps.
 func roundMinutes(d time.Duration) int {
 	return max(1, int((d+time.Minute-1)/time.Minute))
+}
+
+// powerWords is the sentence of a power state that people must hear: on
+// battery with what the UPS says of the charge and the time left.
+func powerWords(p domain.PowerState, onBattery, low, charge, left string) string {
+	var s string
+	switch p.Status {
+	case domain.PowerOnBattery:
+		s = onBattery
+	case domain.PowerLowBattery:
+		s = low
+	default:
+		return ""
+	}
+	sep := ": "
+	if p.Charge >= 0 {
+		s += sep + fmt.Sprintf(charge, p.Charge)
+		sep = ", "
+	}
+	if p.RuntimeSeconds >= 0 && p.Status == domain.PowerOnBattery {
+		s += sep + fmt.Sprintf(left, roundMinutes(time.Duration(p.RuntimeSeconds)*time.Second))
+	}
+	return s
 }

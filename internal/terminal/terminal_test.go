@@ -39,6 +39,30 @@ func TestStringsComplete(t *testing.T) {
 	}
 }
 
+// The hall hears of the server's power only on battery, with what the UPS
+// knows.
+func TestPowerWords(t *testing.T) {
+	ru, en := StringsFor(Russian).Power, StringsFor(English).Power
+	for _, tc := range []struct {
+		p    domain.PowerState
+		want string
+	}{
+		{domain.PowerState{Status: domain.PowerOnBattery, Charge: 80, RuntimeSeconds: 1190}, "Сервер очереди работает от ИБП: заряд 80 %, осталось около 20 мин"},
+		{domain.PowerState{Status: domain.PowerOnBattery, Charge: -1, RuntimeSeconds: 600}, "Сервер очереди работает от ИБП: осталось около 10 мин"},
+		{domain.PowerState{Status: domain.PowerOnBattery, Charge: -1, RuntimeSeconds: -1}, "Сервер очереди работает от ИБП"},
+		{domain.PowerState{Status: domain.PowerLowBattery, Charge: 9, RuntimeSeconds: 90}, "Батарея ИБП разряжена — сервер очереди выключается: заряд 9 %"},
+		{domain.PowerState{Status: domain.PowerOnline, Charge: 100, RuntimeSeconds: 3600}, ""},
+		{domain.PowerState{Status: domain.PowerUnknown, Charge: -1, RuntimeSeconds: -1}, ""},
+	} {
+		if got := ru(tc.p); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.p, got, tc.want)
+		}
+	}
+	if got := en(domain.PowerState{Status: domain.PowerOnBattery, Charge: 80, RuntimeSeconds: 1200}); got != "The queue server runs on its UPS battery: charge 80%, about 20 min left" {
+		t.Errorf("English: %q", got)
+	}
+}
+
 func TestBanner(t *testing.T) {
 	test.NewTempApp(t)
 	b := NewBanner(Russian)

@@ -157,6 +157,7 @@ func (p *Panel) logOut() {
 	p.leaveWindow()
 	p.screen = ScreenLogin
 	p.Banner.Hide()
+	p.PowerWarning.Hide() // the next session's stream says it again
 	p.refuse(nil)
 	p.render()
 	p.work.Go(func() {

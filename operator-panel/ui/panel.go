@@ -69,6 +69,9 @@ type Panel struct {
 	Refusal *widget.Label
 	// PadWarning says the call-button pad does not answer.
 	PadWarning *widget.Label
+	// PowerWarning says the server runs on its UPS's battery, or is
+	// shutting down because the battery ran low.
+	PowerWarning *widget.Label
 
 	mu     sync.Mutex
 	screen Screen
@@ -134,6 +137,10 @@ func New(cfg Config) *Panel {
 	p.PadWarning.Importance = widget.WarningImportance
 	p.PadWarning.TextStyle.Bold = true
 	p.PadWarning.Hide()
+	p.PowerWarning = widget.NewLabel("")
+	p.PowerWarning.TextStyle.Bold = true
+	p.PowerWarning.Wrapping = fyne.TextWrapWord
+	p.PowerWarning.Hide()
 	p.padCh = make(chan padView, 1)
 	p.body = container.NewStack()
 	p.login = newLoginView(p)
@@ -151,7 +158,7 @@ func New(cfg Config) *Panel {
 
 // Content is the panel's whole screen, for the window.
 func (p *Panel) Content() fyne.CanvasObject {
-	return container.NewBorder(container.NewVBox(p.Banner, p.PadWarning, p.Refusal), nil, nil, nil, p.body)
+	return container.NewBorder(container.NewVBox(p.Banner, p.PowerWarning, p.PadWarning, p.Refusal), nil, nil, nil, p.body)
 }
 
 // Attach takes the keyboard of the canvas the panel is shown on: the
@@ -235,13 +242,22 @@ func (p *Panel) refuse(err error) {
 }
 
 // OnSnapshot means the stream started over: read the window and the queue.
-func (p *Panel) OnSnapshot(domain.OfficeSnapshot) { p.ui(p.resync) }
+func (p *Panel) OnSnapshot(s domain.OfficeSnapshot) {
+	p.ui(func() {
+		p.showPower(s.Power)
+		p.resync()
+	})
+}
 
 // OnEvent re-reads the window and the queue after every change in the
 // office, and the lists of services and operators after a change of
-// configuration.
+// configuration; the server's power changes only the warning.
 func (p *Panel) OnEvent(e domain.Event) {
 	p.ui(func() {
+		if e.Type == domain.EventPowerState {
+			p.showPower(e.Power)
+			return
+		}
 		if e.Type == domain.EventConfigChanged {
 			p.loadCatalog()
 		}
@@ -430,4 +446,24 @@ func (p *Panel) windowName(w domain.Window) string {
 		return w.Name
 	}
 	return "№" + strconv.Itoa(w.Number)
+}
+
+// showPower shows the server's power while the operator should know of
+// it: on battery in the warning's colour, shutting down in danger's. nil
+// (no UPS watched) hides it.
+func (p *Panel) showPower(pw *domain.PowerState) {
+	text := ""
+	if pw != nil {
+		text = p.str.Power(*pw)
+	}
+	if text == "" {
+		p.PowerWarning.Hide()
+		return
+	}
+	p.PowerWarning.Importance = widget.WarningImportance
+	if pw.Status == domain.PowerLowBattery {
+		p.PowerWarning.Importance = widget.DangerImportance
+	}
+	p.PowerWarning.SetText(text)
+	p.PowerWarning.Show()
 }

@@ -68,6 +68,11 @@ const (
 	// EventResultNotified is a call telling the applicant the result is
 	// ready (Notice, without its note).
 	EventResultNotified EventType = "contact.result_notified"
+
+	// EventPowerState is the server's power changing (Power), emitted in
+	// every office at once: running on its UPS's battery, back on line, or
+	// shutting down before the battery runs out.
+	EventPowerState EventType = "server.power"
 )
 
 // Event is one recorded change, appended in the same transaction as the state
@@ -113,6 +118,8 @@ type Event struct {
 	// (the phone centre's events); Notice is a call's outcome.
 	AppointmentID string        `json:"appointment_id,omitempty"`
 	Notice        *ResultNotice `json:"notice,omitempty"`
+	// Power is the server's power (EventPowerState).
+	Power *PowerState `json:"power,omitempty"`
 }
 
 // Public is the event as the office's stream carries it to every
@@ -141,6 +148,10 @@ func (e Event) Public() Event {
 	if e.Pad != nil {
 		pd := e.Pad.Public()
 		e.Pad = &pd
+	}
+	if e.Power != nil {
+		pw := e.Power.Public()
+		e.Power = &pw
 	}
 	// Which login or device changed is staff business; that something of
 	// the kind changed is enough to make terminals refresh.

@@ -57,6 +57,8 @@ type OfficeSnapshot struct {
 	// Announcements are all the running line's texts of the office, enabled
 	// or not, in SortAnnouncements order; a board shows those ActiveAt now.
 	Announcements []Announcement `json:"announcements"`
+	// Power is the server's power when a UPS watches it (PowerState).
+	Power *PowerState `json:"power,omitempty"`
 }
 
 // Public is the snapshot as a device may see it (see Ticket.Public).
@@ -68,6 +70,10 @@ func (s OfficeSnapshot) Public() OfficeSnapshot {
 			ws[i] = w.Public()
 		}
 		s.Windows = ws
+	}
+	if s.Power != nil {
+		pw := s.Power.Public()
+		s.Power = &pw
 	}
 	return s
 }

@@ -145,7 +145,7 @@ var EventTypes = []EventType{
 	EventWindowOpened, EventWindowClosed, EventWindowPaused, EventWindowResumed,
 	EventAppointmentBooked, EventAppointmentCancelled, EventAppointmentCheckedIn,
 	EventConfigChanged, EventDeviceState, EventPadState, EventAnnouncementChanged, EventAnnouncementDeleted,
-	EventRatingRequested, EventTicketRated,
+	EventRatingRequested, EventTicketRated, EventPowerState,
 }
 
 // IsWebhookChannel reports whether an outbox channel is a subscription's,

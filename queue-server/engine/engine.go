@@ -43,6 +43,8 @@ type Engine struct {
 	// forms are the stored МКГУ rating forms, one of them current.
 	forms []domain.RatingForm
 	hooks webhooks
+	// power is the server's power while a UPS is watched (SetPower).
+	power *domain.PowerState
 }
 
 type office struct {

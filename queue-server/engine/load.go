@@ -212,7 +212,7 @@ func (e *Engine) GetSnapshot(a domain.Actor, officeID string) (domain.OfficeSnap
 	pos := o.positions(now)
 	waits := o.estimates(now, pos)
 	snap := domain.OfficeSnapshot{Seq: o.seq, Office: o.info, Services: o.serviceList(), Windows: o.windowStates(), Queue: []domain.Ticket{}, RecentCalls: []domain.Ticket{},
-		Announcements: o.announcementList()}
+		Announcements: o.announcementList(), Power: e.powerState()}
 	for _, t := range o.tickets {
 		if t.Day != today {
 			continue

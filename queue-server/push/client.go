@@ -31,12 +31,16 @@ type client struct {
 	stopOnce sync.Once
 	quit     chan struct{} // closed when the writer must stop
 	bye      string        // set before quit closes; "" means no goodbye
+	// flush sends what is queued before the goodbye: the server's last
+	// events may say why it stops. Not for a client whose access ended.
+	flush bool
 }
 
-// sayBye asks the writer to send {"type":"bye"} and close.
-func (c *client) sayBye(reason string) {
+// sayBye asks the writer to send {"type":"bye"} and close, after the
+// events already queued if flush.
+func (c *client) sayBye(reason string, flush bool) {
 	c.stopOnce.Do(func() {
-		c.bye = reason
+		c.bye, c.flush = reason, flush
 		close(c.quit)
 		c.cancel()
 	})
@@ -179,9 +183,31 @@ func (c *client) writeLoop(ctx context.Context, start func(context.Context) (uin
 			}
 		case <-c.quit:
 			if c.bye != "" {
+				if c.flush {
+					c.writeQueued(last)
+				}
 				c.writeJSON(byeMessage{Type: "bye", Reason: c.bye})
 				c.close(websocket.CloseGoingAway, c.bye)
 			}
+			return
+		}
+	}
+}
+
+// writeQueued sends the events queued after last, in order, without
+// waiting for more.
+func (c *client) writeQueued(last uint64) {
+	for {
+		select {
+		case e := <-c.send:
+			if e.seq != last+1 {
+				continue // old, or after a gap the client resyncs anyway
+			}
+			if !c.write(func() error { return c.conn.WritePreparedMessage(e.msg) }) {
+				return
+			}
+			last = e.seq
+		default:
 			return
 		}
 	}

@@ -87,6 +87,9 @@ type Hub struct {
 	inMu sync.Mutex
 	in   []domain.Event
 	wake chan struct{}
+	// drainMu makes taking a batch from in and fanning it out one step, so
+	// that Close's last drain cannot overtake run's.
+	drainMu sync.Mutex
 
 	mu      sync.Mutex
 	offices map[string]*office
@@ -158,12 +161,19 @@ func (h *Hub) run() {
 			return
 		case <-h.wake:
 		}
-		h.inMu.Lock()
-		batch := h.in
-		h.in = nil
-		h.inMu.Unlock()
-		h.fanOut(batch)
+		h.drain()
 	}
+}
+
+// drain fans out everything published so far.
+func (h *Hub) drain() {
+	h.drainMu.Lock()
+	defer h.drainMu.Unlock()
+	h.inMu.Lock()
+	batch := h.in
+	h.in = nil
+	h.inMu.Unlock()
+	h.fanOut(batch)
 }
 
 type eventMessage struct {
@@ -241,17 +251,21 @@ func (h *Hub) office(id string) *office {
 	return o
 }
 
-// Close says bye to every client, closes the connections and waits for their
-// goroutines. Events published afterwards are ignored. Wire it into server
+// Close says bye to every client, after the events published before it,
+// closes the connections and waits for their goroutines. Events published afterwards are ignored. Wire it into server
 // shutdown (http.Server.RegisterOnShutdown): hijacked connections are not
 // closed by http.Server.Shutdown.
-func (h *Hub) Close() {
+func (h *Hub) Close() { h.CloseWith("сервер останавливается") }
+
+// CloseWith is Close saying why, in a sentence terminals show.
+func (h *Hub) CloseWith(reason string) {
 	h.closeOnce.Do(func() {
+		h.drain()
 		h.mu.Lock()
 		h.closed = true
 		for _, o := range h.offices {
 			for c := range o.subs {
-				c.sayBye("сервер останавливается")
+				c.sayBye(reason, true)
 				delete(o.subs, c)
 			}
 		}
@@ -275,7 +289,7 @@ func (h *Hub) Recheck() {
 			}
 			if err := c.allowed(); err != nil {
 				h.log.Info("push: access withdrawn, closing stream", "office", id, "remote", c.conn.RemoteAddr().String())
-				c.sayBye(domain.ErrorMessage(err))
+				c.sayBye(domain.ErrorMessage(err), false)
 				delete(o.subs, c)
 			}
 		}

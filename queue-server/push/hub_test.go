@@ -413,6 +413,28 @@ func TestCloseSaysBye(t *testing.T) {
 	f.hub.Publish(evs(1, 1)) // ignored, must not block or panic
 }
 
+// The events published just before Close reach every client before its
+// bye, whatever the hub's goroutine had done with them: a server that stops
+// because its UPS runs out says so in its last event. Repeated, since the
+// race it guards against is one of scheduling.
+func TestCloseSendsWhatWasPublishedFirst(t *testing.T) {
+	for i := range 20 {
+		var seq atomic.Uint64
+		f := newFixture(t, Options{}, seqSnapshot(&seq))
+		a, b := f.dial(t, ""), f.dial(t, "")
+		expect(t, a, "snapshot 0")
+		expect(t, b, "snapshot 0")
+		f.hub.Publish(evs(1, 3))
+		f.hub.CloseWith("батарея ИБП разряжена")
+		for _, c := range []*websocket.Conn{a, b} {
+			events(t, c, 1, 3)
+			if m := read(t, c); m.Type != "bye" || m.Reason != "батарея ИБП разряжена" {
+				t.Fatalf("run %d: got %s after the events, want the bye with its reason", i, m.raw)
+			}
+		}
+	}
+}
+
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)

@@ -34,6 +34,7 @@ let backoff = 500;
 let refreshTimer = null;
 let reconnectTimer = null;
 let lostSince = null; // when the stream was lost: kept across retries until it is back
+let lostWhy = ""; // the server's bye: why it closed the stream (shutting down on a low UPS battery)
 
 // sections are the parts of the page for some roles only. Each one has
 // roles (who sees it), reset() (logout, another office), and may have
@@ -60,6 +61,22 @@ const printerRu = {
   offline: "принтер не отвечает — проверьте питание и кабель",
   error: "ошибка принтера — проверьте отрезчик и замятие бумаги",
 };
+// powerWords is domain.PowerState.Words: the server's power in a sentence.
+function powerWords(p) {
+  const parts = [];
+  if (p.charge >= 0) parts.push("заряд " + p.charge + " %");
+  if (p.runtime_seconds >= 0) parts.push("осталось около " + Math.ceil(p.runtime_seconds / 60) + " мин");
+  const battery = parts.join(", ");
+  switch (p.status) {
+    case "on_battery":
+      return "Сервер работает от ИБП" + (battery ? ": " + battery : "") + ". Сохраняйте работу: при разряде батареи сервер выключится.";
+    case "low_battery":
+      return "Батарея ИБП разряжена" + (battery ? " (" + battery + ")" : "") + ": сервер очереди выключается.";
+    case "unknown":
+      return "Нет связи с ИБП сервера: об отключении питания никто не предупредит. Проверьте upsd и кабель ИБП.";
+  }
+  return "";
+}
 // atWindow are the kinds of device that belong to a window.
 const atWindow = ["rating", "panel"];
 // Roles that may list devices (docs/access.md): others never ask, so they see
@@ -507,7 +524,8 @@ const devicesEvery = 10000;
 // rest are counted in one line.
 const overNormShown = 5;
 
-// renderAlerts raises a banner for every piece of hardware that needs a
+// renderAlerts raises a banner for the server running on its UPS's battery
+// or unable to read its UPS, for every piece of hardware that needs a
 // person (a kiosk's printer, a window board a display cannot reach, a
 // window's call-button pad its operator's panel cannot reach), with the
 // time it said so, for every terminal whose live stream has been down
@@ -530,6 +548,12 @@ function renderAlerts() {
     list.append(li);
     return li;
   };
+  // The server's power first: on battery the whole office may stop soon.
+  const power = snapshot && snapshot.power;
+  if (power && power.status !== "online") {
+    const li = item(powerWords(power), "с " + hhmm(power.at) + (power.ups ? ", ИБП " + power.ups : ""));
+    li.dataset.power = power.status;
+  }
   const late = snapshot ? overNorm(snapshot.queue, Date.now()) : [];
   for (const o of late.slice(0, overNormShown)) {
     const li = item("Талон " + o.t.number + " («" + serviceName(o.t.service_id) + "») ждёт " + waitWords(o.waited) +
@@ -755,18 +779,20 @@ function connect() {
   let url = proto + location.host + api + "/offices/" + office + "/stream?token=" + encodeURIComponent(token);
   if (lastSeq !== null) url += "&since=" + lastSeq;
   // While reconnecting the page still says since when it has no news.
-  if (lostSince) setConn("offline", "Нет связи с " + clock(lostSince) + ", переподключение…");
+  if (lostSince) setConn("offline", lostWords());
   else setConn("connecting", "Подключение…");
   const ws = new WebSocket(url);
   socket = ws;
   ws.onopen = () => {
     backoff = 500;
     lostSince = null;
+    lostWhy = "";
     setConn("online", "В сети");
   };
   ws.onmessage = (m) => {
     let msg;
     try { msg = JSON.parse(m.data); } catch (e) { return; }
+    if (msg.type === "bye") lostWhy = msg.reason || "";
     if (msg.type === "snapshot" || msg.type === "event") {
       if (msg.type === "event" && lastSeq !== null && msg.seq !== lastSeq + 1) {
         ws.close(); // a gap: reconnect with since and get what was missed
@@ -786,16 +812,22 @@ function connect() {
     socket = null;
     if (!token) return;
     if (!lostSince) lostSince = new Date();
-    setConn("offline", "Нет связи с " + clock(lostSince) + ", переподключение…");
+    setConn("offline", lostWords());
     reconnectTimer = setTimeout(connect, backoff);
     backoff = Math.min(backoff * 2, 10000);
   };
+}
+
+// lostWords says since when the stream is down, and why if the server said.
+function lostWords() {
+  return "Нет связи с " + clock(lostSince) + (lostWhy ? " (" + lostWhy + ")" : "") + ", переподключение…";
 }
 
 async function openOffice(id) {
   office = id;
   lastSeq = null;
   lostSince = null;
+  lostWhy = "";
   snapshot = null;
   if (socket) { const s = socket; socket = null; s.close(); }
   operators = {};
@@ -854,6 +886,7 @@ function logout() {
   refreshTimer = null;
   clearTimeout(reconnectTimer);
   lostSince = null;
+  lostWhy = "";
   snapshot = null;
   resetDevices();
   resetAnnouncements();
