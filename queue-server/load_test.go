@@ -40,8 +40,9 @@ type loadSize struct {
 const loadServices = 10
 
 // loadSizeFromEnv is the run make loadtest asks for (TALON_LOAD_OFFICES,
-// TALON_LOAD_TICKETS, TALON_LOAD_WINDOWS, TALON_LOAD_DAY), by default one
-// large office: 3,000 tickets, 50 windows, 5 boards, a ten-minute day.
+// TALON_LOAD_TICKETS, TALON_LOAD_WINDOWS, TALON_LOAD_BOARDS, TALON_LOAD_DAY),
+// by default one large office: 3,000 tickets, 50 windows, 5 boards, a
+// ten-minute day.
 func loadSizeFromEnv(tb testing.TB) loadSize {
 	tb.Helper()
 	s := loadSize{Offices: 1, Tickets: 3000, Windows: 50, Boards: 5, Day: 10 * time.Minute}
@@ -144,8 +145,9 @@ func loadServiceID(i int) string { return fmt.Sprintf("s%d", i+1) }
 func setUpOffice(ctx context.Context, url string, admin *client.Client, size loadSize, k int) (*loadOffice, error) {
 	id := fmt.Sprintf("load%03d", k+1)
 	o := &loadOffice{id: id}
+	var err error
 	allDay := domain.DayHours{Open: "00:00", Close: "24:00"}
-	_, err := admin.PutOffice(ctx, domain.Office{ID: id, Name: fmt.Sprintf("МФЦ нагрузочного дня №%d", k+1),
+	_, err = admin.PutOffice(ctx, domain.Office{ID: id, Name: fmt.Sprintf("МФЦ нагрузочного дня №%d", k+1),
 		Address: "г. Москва", TimeZone: "Europe/Moscow", Hours: domain.Week{allDay, allDay, allDay, allDay, allDay, allDay, allDay},
 		MKGUVendorID: "load-vendor", OKATO: "45286560000", DefaultServiceMinutes: 12})
 	if err != nil {
@@ -177,6 +179,12 @@ func setUpOffice(ctx context.Context, url string, admin *client.Client, size loa
 			return nil, fmt.Errorf("office %s account %s: %w", id, login, err)
 		}
 	}
+	// One unpaired terminal pairs them all: every client keeps its own
+	// connections open.
+	anon, err := client.New(url)
+	if err != nil {
+		return nil, err
+	}
 	pair := func(d domain.Device) (*client.Client, error) {
 		d.OfficeID = id
 		if _, err := admin.PutDevice(ctx, d); err != nil {
@@ -185,10 +193,6 @@ func setUpOffice(ctx context.Context, url string, admin *client.Client, size loa
 		code, err := admin.CreatePairingCode(ctx, id, d.ID)
 		if err != nil {
 			return nil, fmt.Errorf("office %s pairing code for %s: %w", id, d.ID, err)
-		}
-		anon, err := client.New(url)
-		if err != nil {
-			return nil, err
 		}
 		p, err := anon.PairDevice(ctx, code.Code)
 		if err != nil {
@@ -669,6 +673,9 @@ func TestLoadDay(t *testing.T) {
 // BenchmarkLoad is make loadtest's run, sized by loadSizeFromEnv; it prints
 // the report and the key numbers as metrics.
 func BenchmarkLoad(b *testing.B) {
+	if os.Getenv("TALON_LOAD_OFFICES") == "" {
+		b.Skip("a day of minutes: make loadtest runs it, with TALON_LOAD_OFFICES set")
+	}
 	size := loadSizeFromEnv(b)
 	for range b.N {
 		r := runLoad(b, size)
