@@ -128,6 +128,7 @@ type loadOffice struct {
 	kiosk     *client.Client
 	operators []*client.Client // by window
 	ratings   []*client.Client // by window
+	form      domain.RatingForm
 	boards    []*client.Client
 	issued    atomic.Int64
 	finished  atomic.Int64
@@ -214,6 +215,10 @@ func setUpOffice(ctx context.Context, url string, admin *client.Client, size loa
 		c, err := pair(domain.Device{ID: fmt.Sprintf("rating%d", i+1), Kind: domain.DeviceRating, Name: fmt.Sprintf("Оценка, окно %d", i+1), WindowID: loadWindowID(i)})
 		if err != nil {
 			return nil, err
+		}
+		// A rating terminal reads its form when it starts, not in the day.
+		if o.form, err = c.CurrentRatingForm(ctx, id); err != nil {
+			return nil, fmt.Errorf("office %s rating form: %w", id, err)
 		}
 		o.ratings = append(o.ratings, c)
 		login := fmt.Sprintf("%s-op%d", id, i+1)
@@ -353,14 +358,7 @@ func (o *loadOffice) runDay(ctx context.Context, size loadSize, stats *loadStats
 			defer wg.Done()
 			tm := timer{}
 			defer stats.add(tm)
-			c := o.ratings[i]
-			form, err := c.CurrentRatingForm(ctx, o.id)
-			if err != nil {
-				stats.fail(opRate, err)
-				for range rate {
-				}
-				return
-			}
+			c, form := o.ratings[i], o.form
 			var answers []domain.RatingAnswer
 			for k, in := range form.Indicators {
 				answers = append(answers, domain.RatingAnswer{IndicatorID: in.ID, ValueID: in.Values[len(in.Values)-1-k%2].ID})
