@@ -37,10 +37,11 @@ import (
 type Options struct {
 	RingSize int // public events kept per office for resync; 4096
 	// RingBytes bounds the memory of those events per office (see
-	// entry.size); 1 MiB when 0: about 300 events of a busy office,
-	// minutes of its day, so a region of hundreds of offices keeps its
-	// replay memory in hundreds of megabytes at most. A terminal away
-	// longer gets a snapshot, which costs about as much as a replay.
+	// entry.size); 1 MiB when 0: a few hundred events, a quarter of an
+	// hour of a busy office's day, and at most 100 MiB for a region of
+	// 100 offices, where 4,096 events each would take some 700 MiB. A
+	// terminal away longer gets a snapshot, which costs about as much as a
+	// replay.
 	RingBytes  int
 	SendQueue  int           // messages queued per client before it is dropped; 256
 	WriteWait  time.Duration // deadline of each write; 10 s
