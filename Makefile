@@ -96,7 +96,9 @@ bench: modules ## print the performance numbers the issues ask for
 LOAD_OFFICES ?= 100
 LOAD_TICKETS ?= 3000
 LOAD_DAY     ?= 30m
-LOAD         := $(GO) test -run '^$$' -count 1 -timeout 4h -bench '^BenchmarkLoad$$' -benchtime 1x ./queue-server
+# The server's soft memory limit in both runs (queue-server --memory-limit; 0: none).
+LOAD_MEMORY_LIMIT ?= 448MiB
+LOAD         := TALON_LOAD_MEMORY_LIMIT=$(LOAD_MEMORY_LIMIT) $(GO) test -run '^$$' -count 1 -timeout 4h -bench '^BenchmarkLoad$$' -benchtime 1x ./queue-server
 
 loadtest: modules ## a large office's day (3,000 tickets, 50 windows, 5 boards, 50 rating terminals) on the real server, then 100 such offices on one: latency, throughput, errors, memory, CPU
 	@echo "== one large office's day, compressed into 10 minutes =="

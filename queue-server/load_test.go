@@ -34,18 +34,21 @@ type loadSize struct {
 	Offices, Tickets int           // tickets per office
 	Windows, Boards  int           // per office; a rating terminal per window
 	Day              time.Duration // the office day compressed into this
+	// MemoryLimit is the server's --memory-limit, "0" for none.
+	MemoryLimit string
 }
 
 // loadServices is each office's menu; a window serves half of it.
 const loadServices = 10
 
 // loadSizeFromEnv is the run make loadtest asks for (TALON_LOAD_OFFICES,
-// TALON_LOAD_TICKETS, TALON_LOAD_WINDOWS, TALON_LOAD_BOARDS, TALON_LOAD_DAY),
+// TALON_LOAD_TICKETS, TALON_LOAD_WINDOWS, TALON_LOAD_BOARDS, TALON_LOAD_DAY,
+// and the server's TALON_LOAD_MEMORY_LIMIT),
 // by default one large office: 3,000 tickets, 50 windows, 5 boards, a
 // ten-minute day.
 func loadSizeFromEnv(tb testing.TB) loadSize {
 	tb.Helper()
-	s := loadSize{Offices: 1, Tickets: 3000, Windows: 50, Boards: 5, Day: 10 * time.Minute}
+	s := loadSize{Offices: 1, Tickets: 3000, Windows: 50, Boards: 5, Day: 10 * time.Minute, MemoryLimit: envOr(os.Getenv, "TALON_LOAD_MEMORY_LIMIT", "0")}
 	for name, p := range map[string]*int{"TALON_LOAD_OFFICES": &s.Offices, "TALON_LOAD_TICKETS": &s.Tickets, "TALON_LOAD_WINDOWS": &s.Windows, "TALON_LOAD_BOARDS": &s.Boards} {
 		if v := os.Getenv(name); v != "" {
 			n, err := strconv.Atoi(v)
@@ -382,7 +385,10 @@ func (o *loadOffice) runDay(ctx context.Context, size loadSize, stats *loadStats
 // at its peak, and the CPU time it used.
 type procStat struct {
 	rssMiB, peakMiB float64
-	cpu             time.Duration
+	// anonMiB is the process's own memory; fileMiB the pages of mapped
+	// files, the database's mmap, which the kernel can drop and read again.
+	anonMiB, fileMiB float64
+	cpu              time.Duration
 }
 
 // clockTick is USER_HZ, the unit of /proc/<pid>/stat's times: 100 on every
@@ -396,7 +402,7 @@ func readProc(pid int) (procStat, error) {
 		return p, err
 	}
 	for _, line := range strings.Split(string(status), "\n") {
-		for key, dst := range map[string]*float64{"VmRSS:": &p.rssMiB, "VmHWM:": &p.peakMiB} {
+		for key, dst := range map[string]*float64{"VmRSS:": &p.rssMiB, "VmHWM:": &p.peakMiB, "RssAnon:": &p.anonMiB, "RssFile:": &p.fileMiB} {
 			if rest, ok := strings.CutPrefix(line, key); ok {
 				kb, err := strconv.Atoi(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")))
 				if err != nil {
@@ -446,7 +452,8 @@ type loadResult struct {
 func runLoad(tb testing.TB, size loadSize) loadResult {
 	tb.Helper()
 	dir := tb.TempDir()
-	cmd, url := testserver.Start(tb, dir, "127.0.0.1:0")
+	limit := []string{"--memory-limit", size.MemoryLimit}
+	cmd, url := testserver.Start(tb, dir, "127.0.0.1:0", limit...)
 	pid := cmd.Process.Pid
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -582,7 +589,7 @@ func runLoad(tb testing.TB, size loadSize) loadResult {
 	if fi, err := os.Stat(filepath.Join(dir, "talon.db")); err == nil {
 		r.dbMiB = float64(fi.Size()) / (1 << 20)
 	}
-	again, _ := testserver.Start(tb, dir, "127.0.0.1:0")
+	again, _ := testserver.Start(tb, dir, "127.0.0.1:0", limit...)
 	if r.restarted, err = readProc(again.Process.Pid); err != nil {
 		tb.Fatal(err)
 	}
@@ -622,8 +629,9 @@ func (r loadResult) print(w io.Writer) {
 		loadPercentile(all, 0.5), loadPercentile(all, 0.9), loadPercentile(all, 0.99), loadPercentile(all, 1), r.stats.errors())
 	fmt.Fprintf(w, "load: tickets issued=%d finished=%d rated=%d left waiting=%d; events per office=%.0f\n", r.issued, r.finished, r.rated, r.waitingLeft, r.eventsPerOffice)
 	fmt.Fprintf(w, "load: boards events=%d resyncs=%d disconnects=%d behind at the end=%d\n", r.boardEvents, r.boardResyncs, r.boardDisconnects, r.boardsBehind)
-	fmt.Fprintf(w, "load: server rss-end-of-day=%.0fMiB peak=%.0fMiB rss-after-restart=%.0fMiB db=%.0fMiB cpu=%.2f cores (harness %.2f cores, same machine)\n",
-		r.dayEnd.rssMiB, r.dayEnd.peakMiB, r.restarted.rssMiB, r.dbMiB, r.serverCPU, r.harnessCPU)
+	fmt.Fprintf(w, "load: server memory-limit=%s rss-end-of-day=%.0fMiB (anon %.0f, file %.0f) peak=%.0fMiB rss-after-restart=%.0fMiB (anon %.0f, file %.0f) db=%.0fMiB\n",
+		s.MemoryLimit, r.dayEnd.rssMiB, r.dayEnd.anonMiB, r.dayEnd.fileMiB, r.dayEnd.peakMiB, r.restarted.rssMiB, r.restarted.anonMiB, r.restarted.fileMiB, r.dbMiB)
+	fmt.Fprintf(w, "load: server cpu=%.2f cores (utime+stime per wall second; the harness took %.2f cores of the same machine)\n", r.serverCPU, r.harnessCPU)
 	issue := slices.Clone(r.stats.lat[opIssue])
 	slices.Sort(issue)
 	verdict := func(ok bool) string {
@@ -663,7 +671,7 @@ func (r loadResult) check(tb testing.TB) {
 // TestLoadDay runs the harness small, so that it is tested with the rest:
 // three offices of 300 tickets over a 20-second day. It asserts no speed.
 func TestLoadDay(t *testing.T) {
-	r := runLoad(t, loadSize{Offices: 3, Tickets: 300, Windows: 10, Boards: 2, Day: 20 * time.Second})
+	r := runLoad(t, loadSize{Offices: 3, Tickets: 300, Windows: 10, Boards: 2, Day: 20 * time.Second, MemoryLimit: "256MiB"})
 	r.print(t.Output())
 	r.check(t)
 }

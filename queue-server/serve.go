@@ -62,6 +62,8 @@ type serveFlags struct {
 	// webhookDeadAfter is how long a webhook delivery is retried before it
 	// goes dead; webhookTimeout bounds one attempt.
 	webhookDeadAfter, webhookTimeout time.Duration
+	// memoryLimit is the runtime's soft memory limit; 0 leaves the default.
+	memoryLimit memoryLimit
 	// noJournal is no flag: only the benchmark that measures the journal's
 	// cost sets it.
 	noJournal bool
@@ -100,6 +102,12 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		"bearer token that GET /metrics (Prometheus) asks for; empty: /metrics is open to whoever reaches the server — counts and ids, no personal data (TALON_METRICS_TOKEN)")
 	fs.DurationVar(&f.webhookDeadAfter, "webhook-dead-after", 72*time.Hour, "how long after its event a webhook delivery is retried before it is given up as dead (redeliverMessage sends it again)")
 	fs.DurationVar(&f.webhookTimeout, "webhook-timeout", 10*time.Second, "how long one webhook delivery attempt may take before it counts as failed and is retried")
+	if v := getenv("TALON_MEMORY_LIMIT"); v != "" {
+		if err := f.memoryLimit.Set(v); err != nil {
+			return f, fmt.Errorf("TALON_MEMORY_LIMIT: %w", err)
+		}
+	}
+	fs.Var(&f.memoryLimit, "memory-limit", "soft memory limit of the server, e.g. 448MiB: the runtime collects garbage sooner as it nears it instead of letting the heap double; 0: no limit (TALON_MEMORY_LIMIT)")
 	if err := fs.Parse(args); err != nil {
 		return f, err
 	}
@@ -249,6 +257,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 // serveWith runs the server until ctx ends.
 func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	f.memoryLimit.apply()
 	mx := metrics.New(log)
 	opts := queue.Options{BcryptCost: f.bcryptCost, SessionMax: f.sessionMax, PersonalDataRetention: f.pdRetention, Logger: log, NoJournal: f.noJournal,
 		OnCommit: mx.ObserveCommit}

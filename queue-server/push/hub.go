@@ -37,11 +37,11 @@ import (
 type Options struct {
 	RingSize int // public events kept per office for resync; 4096
 	// RingBytes bounds the memory of those events per office (see
-	// entry.size); 1 MiB when 0: a few hundred events, a quarter of an
-	// hour of a busy office's day, and at most 100 MiB for a region of
+	// entry.size); 256 KiB when 0: some 150 events, several minutes of a
+	// busy office's day (3,000 tickets make some 20,000 events), enough
+	// for a board's restart or a network blip, and 25 MiB for a region of
 	// 100 offices, where 4,096 events each would take some 700 MiB. A
-	// terminal away longer gets a snapshot, which costs about as much as a
-	// replay.
+	// terminal away longer gets a snapshot, which costs about as much.
 	RingBytes  int
 	SendQueue  int           // messages queued per client before it is dropped; 256
 	WriteWait  time.Duration // deadline of each write; 10 s
@@ -60,7 +60,7 @@ func (o *Options) setDefaults() {
 		o.RingSize = 4096
 	}
 	if o.RingBytes <= 0 {
-		o.RingBytes = 1 << 20
+		o.RingBytes = 256 << 10
 	}
 	if o.SendQueue <= 0 {
 		o.SendQueue = 256
