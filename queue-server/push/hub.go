@@ -22,7 +22,6 @@ package push
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -243,14 +242,6 @@ func (h *Hub) fanOut(events []domain.Event) {
 // frameOverhead is an entry's memory beside its bytes: the message, its
 // frame and the map PreparedMessage keeps them in.
 const frameOverhead = 256
-
-func prepare(v any) (*websocket.PreparedMessage, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("marshal %T: %w", v, err)
-	}
-	return websocket.NewPreparedMessage(websocket.TextMessage, b)
-}
 
 // office must be called with h.mu held.
 func (h *Hub) office(id string) *office {
