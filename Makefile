@@ -13,7 +13,7 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 DEMO_BOARDS := w1=2,w2=3,w3=4,w4=5,w5=6,w6=8
 RACE    := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && echo -race)
 
-.PHONY: help modules setup run vprinter devices kiosk panel display rating build test killtest bench fuzz vet lint fmt-check depcheck clean
+.PHONY: help modules setup run vprinter devices kiosk panel display rating build test killtest bench loadtest fuzz vet lint fmt-check depcheck clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -100,6 +100,20 @@ bench: modules ## print the performance numbers the issues ask for
 	@$(BENCH) -tags ci -bench . -benchtime 1x ./display/ui | grep -E '^(Benchmark|FAIL)'
 	@echo "== ticket printing: bytes and wire time =="
 	@$(BENCH) -bench . -benchtime 1x ./printer/... | grep -E '^(Benchmark|FAIL)'
+
+# The second load run's size; a smaller one (LOAD_OFFICES=10) fits a quick look.
+LOAD_OFFICES ?= 100
+LOAD_TICKETS ?= 3000
+LOAD_DAY     ?= 30m
+# The server's soft memory limit in both runs (queue-server --memory-limit; 0: none).
+LOAD_MEMORY_LIMIT ?= 448MiB
+LOAD         := TALON_LOAD_MEMORY_LIMIT=$(LOAD_MEMORY_LIMIT) $(GO) test -run '^$$' -count 1 -timeout 4h -bench '^BenchmarkLoad$$' -benchtime 1x ./queue-server
+
+loadtest: modules ## a large office's day (3,000 tickets, 50 windows, 5 boards, 50 rating terminals) on the real server, then 100 such offices on one: latency, throughput, errors, memory, CPU
+	@echo "== one large office's day, compressed into 10 minutes =="
+	@TALON_LOAD_OFFICES=1 TALON_LOAD_TICKETS=3000 TALON_LOAD_DAY=10m $(LOAD) | grep -E '^(load:|Benchmark|FAIL|ok|---| +[^ ]+_test\.go:)'
+	@echo "== $(LOAD_OFFICES) such offices on one server, $(LOAD_TICKETS) tickets each, the day compressed into $(LOAD_DAY) =="
+	@TALON_LOAD_OFFICES=$(LOAD_OFFICES) TALON_LOAD_TICKETS=$(LOAD_TICKETS) TALON_LOAD_DAY=$(LOAD_DAY) $(LOAD) | grep -E '^(load:|Benchmark|FAIL|ok|---| +[^ ]+_test\.go:)'
 
 fuzz: modules ## search for failing inputs with every fuzz target, FUZZTIME each (default 20s)
 	@./deploy/fuzz

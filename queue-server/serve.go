@@ -68,6 +68,8 @@ type serveFlags struct {
 	backup              backupFlags
 	// power watches the server's UPS (power.go).
 	power powerFlags
+	// memoryLimit is the runtime's soft memory limit; 0 leaves the default.
+	memoryLimit memoryLimit
 	// noJournal is no flag: only the benchmark that measures the journal's
 	// cost sets it.
 	noJournal bool
@@ -107,6 +109,12 @@ func serveFlagSet(getenv func(string) string) (*flag.FlagSet, *serveFlags, error
 		"bearer token that GET /metrics (Prometheus) asks for; empty: /metrics is open to whoever reaches the server — counts and ids, no personal data (TALON_METRICS_TOKEN)")
 	fs.DurationVar(&f.webhookDeadAfter, "webhook-dead-after", 72*time.Hour, "how long after its event a webhook delivery is retried before it is given up as dead (redeliverMessage sends it again)")
 	fs.DurationVar(&f.webhookTimeout, "webhook-timeout", 10*time.Second, "how long one webhook delivery attempt may take before it counts as failed and is retried")
+	if v := getenv("TALON_MEMORY_LIMIT"); v != "" {
+		if err := f.memoryLimit.Set(v); err != nil {
+			return nil, nil, fmt.Errorf("TALON_MEMORY_LIMIT: %w", err)
+		}
+	}
+	fs.Var(&f.memoryLimit, "memory-limit", "soft memory limit of the server, e.g. 448MiB: the runtime collects garbage sooner as it nears it instead of letting the heap double; 0: no limit (TALON_MEMORY_LIMIT)")
 	if err := addBackupFlags(fs, &f.backup, getenv); err != nil {
 		return nil, nil, err
 	}
@@ -303,6 +311,7 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 		return err
 	}
 	log.Info("queue-server starting", "version", buildinfo.Version(), "data", f.data)
+	f.memoryLimit.apply()
 	mx := metrics.New(log)
 	opts := queue.Options{BcryptCost: f.bcryptCost, SessionMax: f.sessionMax, PersonalDataRetention: f.pdRetention, Logger: log, NoJournal: f.noJournal,
 		OnCommit: mx.ObserveCommit}

@@ -377,10 +377,7 @@ func (e *Engine) callNext(a domain.Actor, officeID, windowID string, pool domain
 		return domain.Ticket{}, err
 	}
 	if t == nil {
-		empty := domain.Errorf(domain.CodeEmpty, "в очереди нет талонов для окна %d", w.Number)
-		if pool != domain.PoolAll {
-			empty = domain.Errorf(domain.CodeEmpty, "среди %s нет талонов для окна %d", poolRu[pool], w.Number)
-		}
+		empty := emptyQueue(w, pool)
 		if done != nil {
 			v := o.view(done, now)
 			empty.Message = fmt.Sprintf("талон %s завершён, %s", done.Number, empty.Message)
@@ -390,6 +387,46 @@ func (e *Engine) callNext(a domain.Actor, officeID, windowID string, pool domain
 	}
 	e.call(a, o, w, s, t, now, ch)
 	return o.view(t, now), nil
+}
+
+// emptyQueue is call-next's refusal when nobody waits for the window.
+func emptyQueue(w *domain.Window, pool domain.Pool) *domain.Error {
+	if pool != domain.PoolAll {
+		return domain.Errorf(domain.CodeEmpty, "среди %s нет талонов для окна %d", poolRu[pool], w.Number)
+	}
+	return domain.Errorf(domain.CodeEmpty, "в очереди нет талонов для окна %d", w.Number)
+}
+
+// EmptyCall answers, without changing anything, a call-next (through
+// Idempotent with key) that would find nobody and change nothing: it
+// returns the very refusal the call would give, or nil when the call would
+// do anything else (call a ticket, finish the window's ticket, replay a
+// key's first answer, refuse for another reason; a refusal of access is
+// journaled, so it is the writer's). The queue answers the empty calls of
+// idle windows with it under the read lock instead of queueing them behind
+// the writer's fsync.
+func (e *Engine) EmptyCall(a domain.Actor, officeID, windowID string, pool domain.Pool, key string) error {
+	if pool.Check() != nil {
+		return nil
+	}
+	o, w, s, op, err := e.windowAtWork(a, officeID, windowID)
+	if err != nil {
+		return nil
+	}
+	now := e.cfg.Now()
+	if _, replay := o.idem[o.day(now)+"/"+key]; key != "" && replay {
+		return nil
+	}
+	// A busy window refuses without finish_current and is finished with it:
+	// only a free window gives the empty answer whether or not it is asked
+	// to finish, and leaves the state as it is.
+	if cur := o.tickets[s.CurrentTicketID]; cur != nil && !cur.Status.Terminal() {
+		return nil
+	}
+	if o.next(w, op, pool, now) != nil {
+		return nil
+	}
+	return emptyQueue(w, pool)
 }
 
 // CallTicket calls a given ticket out of order.

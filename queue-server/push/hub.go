@@ -22,7 +22,6 @@ package push
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"sync"
@@ -35,7 +34,14 @@ import (
 
 // Options tunes a Hub; zero values take the defaults noted.
 type Options struct {
-	RingSize   int           // public events kept per office for resync; 4096
+	RingSize int // public events kept per office for resync; 4096
+	// RingBytes bounds the memory of those events per office (see
+	// entry.size); 256 KiB when 0: some 150 events, several minutes of a
+	// busy office's day (3,000 tickets make some 20,000 events), enough
+	// for a board's restart or a network blip, and 25 MiB for a region of
+	// 100 offices, where 4,096 events each would take some 700 MiB. A
+	// terminal away longer gets a snapshot, which costs about as much.
+	RingBytes  int
 	SendQueue  int           // messages queued per client before it is dropped; 256
 	WriteWait  time.Duration // deadline of each write; 10 s
 	PongWait   time.Duration // read deadline, extended by every pong; 60 s
@@ -51,6 +57,9 @@ type Options struct {
 func (o *Options) setDefaults() {
 	if o.RingSize <= 0 {
 		o.RingSize = 4096
+	}
+	if o.RingBytes <= 0 {
+		o.RingBytes = 256 << 10
 	}
 	if o.SendQueue <= 0 {
 		o.SendQueue = 256
@@ -108,6 +117,9 @@ type Hub struct {
 type entry struct {
 	seq uint64
 	msg *websocket.PreparedMessage
+	// size is what it holds in memory: its JSON and the frame the first
+	// send builds from it, the one PreparedMessage caches.
+	size int
 }
 
 // NewHub starts a hub; Close stops it.
@@ -200,13 +212,17 @@ func (h *Hub) fanOut(events []domain.Event) {
 	offices := make([]string, 0, len(events))
 	for i := range events {
 		pub := events[i].Public()
-		msg, err := prepare(eventMessage{Type: "event", Seq: pub.Seq, Event: &pub})
+		b, err := json.Marshal(eventMessage{Type: "event", Seq: pub.Seq, Event: &pub})
+		var msg *websocket.PreparedMessage
+		if err == nil {
+			msg, err = websocket.NewPreparedMessage(websocket.TextMessage, b)
+		}
 		if err != nil {
 			// Cannot happen for domain types; the gap it leaves makes clients resync.
 			h.log.Error("push: marshal event", "office", pub.OfficeID, "seq", pub.Seq, "err", err)
 			continue
 		}
-		entries = append(entries, entry{seq: pub.Seq, msg: msg})
+		entries = append(entries, entry{seq: pub.Seq, msg: msg, size: 2*len(b) + frameOverhead})
 		offices = append(offices, pub.OfficeID)
 	}
 	h.mu.Lock()
@@ -233,19 +249,15 @@ func (h *Hub) fanOut(events []domain.Event) {
 	}
 }
 
-func prepare(v any) (*websocket.PreparedMessage, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil, fmt.Errorf("marshal %T: %w", v, err)
-	}
-	return websocket.NewPreparedMessage(websocket.TextMessage, b)
-}
+// frameOverhead is an entry's memory beside its bytes: the message, its
+// frame and the map PreparedMessage keeps them in.
+const frameOverhead = 256
 
 // office must be called with h.mu held.
 func (h *Hub) office(id string) *office {
 	o := h.offices[id]
 	if o == nil {
-		o = &office{size: h.opts.RingSize, subs: map[*client]struct{}{}}
+		o = &office{size: h.opts.RingSize, maxBytes: h.opts.RingBytes, subs: map[*client]struct{}{}}
 		h.offices[id] = o
 	}
 	return o

@@ -241,6 +241,29 @@ func TestResyncSince(t *testing.T) {
 	}
 }
 
+// A ring bounded by bytes, not by count: a client whose since has left it
+// gets a snapshot, one whose since is still in it gets what it missed.
+func TestResyncAtTheByteBound(t *testing.T) {
+	size := func(s uint64) int {
+		pub := ev(s).Public()
+		b, err := json.Marshal(eventMessage{Type: "event", Seq: s, Event: &pub})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 2*len(b) + frameOverhead
+	}
+	bound := size(8) + size(9) + size(10) // room for events 8 to 10, not for 7
+	var seq atomic.Uint64
+	f := newFixture(t, Options{RingBytes: bound}, seqSnapshot(&seq))
+	first := f.dial(t, "")
+	expect(t, first, "snapshot 0")
+	f.hub.Publish(evs(1, 10))
+	events(t, first, 1, 10)
+	seq.Store(10)
+	expect(t, f.dial(t, "?since=7"), "event 8", "event 9", "event 10")
+	expect(t, f.dial(t, "?since=6"), "snapshot 10")
+}
+
 func TestResyncAfterWrapAround(t *testing.T) {
 	var seq atomic.Uint64
 	f := newFixture(t, Options{RingSize: 3}, seqSnapshot(&seq))

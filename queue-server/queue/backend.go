@@ -58,11 +58,29 @@ func (s *Service) CheckInAppointment(ctx context.Context, officeID, code string)
 }
 
 func (s *Service) CallNext(ctx context.Context, officeID, windowID string, finishCurrent bool) (domain.Ticket, error) {
+	if err := s.emptyCall(ctx, officeID, windowID, domain.PoolAll); err != nil {
+		return domain.Ticket{}, err
+	}
 	return write(ctx, s, &entry{action: "callNext", officeID: officeID, object: "window/" + windowID}, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
 		return idempotent(ctx, e, officeID, "callNext window/"+windowID, ch, func() (domain.Ticket, error) {
 			return e.CallNext(actor(ctx), officeID, windowID, finishCurrent, ch)
 		})
 	})
+}
+
+// emptyCall answers under the read lock a call-next that would find nobody
+// and change nothing (engine.EmptyCall), or returns nil to send the call to
+// the writer. An idle window's operator presses "next" again and again; each
+// such call waited behind the writer's queue and fsync for an answer the
+// state already holds. Readers never see uncommitted state, so the answer
+// is one the writer could have given at that moment.
+func (s *Service) emptyCall(ctx context.Context, officeID, windowID string, pool domain.Pool) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.broken != nil {
+		return nil
+	}
+	return s.eng.EmptyCall(actor(ctx), officeID, windowID, pool, domain.IdempotencyKeyFrom(ctx))
 }
 
 // CallTicket without a ticket is a call-next, from req.Pool, and is
@@ -73,6 +91,9 @@ func (s *Service) CallTicket(ctx context.Context, officeID, windowID string, req
 		action, request = "callNext", "callNext window/"+windowID
 		if req.Pool != domain.PoolAll {
 			request += " pool/" + string(req.Pool)
+		}
+		if err := s.emptyCall(ctx, officeID, windowID, req.Pool); err != nil {
+			return domain.Ticket{}, err
 		}
 	}
 	return write(ctx, s, &entry{action: action, officeID: officeID, object: "window/" + windowID}, func(e *engine.Engine, ch *domain.Changes) (domain.Ticket, error) {
