@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -66,6 +67,7 @@ var migrations = []migration{
 	{name: "add the phone centre's contacts", up: migrateContacts},
 	{name: "add the integrations' webhook subscriptions", up: migrateWebhooks},
 	{name: "add the tickets' case-number index", up: migrateCaseNumbers},
+	{name: "flatten the buckets every commit writes", up: migrateFlat},
 }
 
 func createBuckets(tx *bolt.Tx) error {
@@ -195,4 +197,70 @@ func notDataFile(path string, err error) error {
 		Message: fmt.Sprintf("файл %s повреждён или не является файлом данных Talon", path),
 		Err:     err,
 	}
+}
+
+// flatBuckets are the buckets schema 12 flattened: a commit wrote into
+// nested buckets per office and per day, and every level cost it a page
+// of its own (BenchmarkHeadroom).
+var flatBuckets = [][]byte{
+	bucketTickets, bucketTicketDay, bucketTicketOpen,
+	bucketAppointments, bucketAppointmentDay, bucketAppointmentBooked,
+	bucketRatings, bucketRatingDay, bucketRatingPhone,
+	bucketCounters, bucketIdempotency, bucketEvents, bucketJournal, bucketJournalDay,
+}
+
+// migrateFlat turns root/<office>/.../<key> into root: office NUL ... NUL
+// key, for each of flatBuckets (schema 12). The nested keys sort as the flat
+// ones do, so each office's and each day's records stay one range. A key
+// already flat is kept as it is.
+func migrateFlat(tx *bolt.Tx) error {
+	for _, name := range flatBuckets {
+		if err := flatten(tx, name); err != nil {
+			return fmt.Errorf("flatten %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// flatten copies a bucket's tree into a flat bucket beside it, then that
+// back under the bucket's name: bbolt renames no bucket, and writing into a
+// bucket while walking it is not allowed.
+func flatten(tx *bolt.Tx, name []byte) error {
+	old := tx.Bucket(name)
+	if old == nil {
+		return fmt.Errorf("%w: no bucket %s", ErrNotDataFile, name)
+	}
+	tmpName := append(bytes.Clone(name), "~flat"...)
+	tmp, err := tx.CreateBucket(tmpName)
+	if err != nil {
+		return err
+	}
+	tmp.FillPercent = 1 // filled in key order
+	if err := flatCopy(old, nil, tmp); err != nil {
+		return err
+	}
+	if err := tx.DeleteBucket(name); err != nil {
+		return err
+	}
+	flat, err := tx.CreateBucket(name)
+	if err != nil {
+		return err
+	}
+	flat.FillPercent = 1
+	if err := tmp.ForEach(flat.Put); err != nil {
+		return err
+	}
+	return tx.DeleteBucket(tmpName)
+}
+
+// flatCopy puts every value under b into dst, its key prefixed by the
+// names of the buckets above it joined by NUL.
+func flatCopy(b *bolt.Bucket, prefix []byte, dst *bolt.Bucket) error {
+	return b.ForEach(func(k, v []byte) error {
+		key := append(bytes.Clone(prefix), k...)
+		if v != nil {
+			return dst.Put(key, v)
+		}
+		return flatCopy(b.Bucket(k), append(key, 0), dst)
+	})
 }
