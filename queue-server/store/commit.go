@@ -678,8 +678,8 @@ func seqKeyOf(id string, seq uint64) []byte {
 
 // lastWith returns the last key with prefix and its value, or nil.
 func lastWith(c *bolt.Cursor, prefix []byte) ([]byte, []byte) {
-	k, v := c.Seek(prefixEnd(prefix))
-	if k == nil {
+	var k, v []byte
+	if next, _ := c.Seek(prefixEnd(prefix)); next == nil {
 		k, v = c.Last()
 	} else {
 		k, v = c.Prev()
