@@ -222,35 +222,30 @@ func migrateFlat(tx *bolt.Tx) error {
 	return nil
 }
 
-// flatten copies a bucket's tree into a flat bucket beside it, then that
-// back under the bucket's name: bbolt renames no bucket, and writing into a
-// bucket while walking it is not allowed.
+// flatten moves the records of each nested bucket of name into name itself
+// under their flat keys, then drops the nested bucket. Only that bucket is
+// read while name is written, so each record is copied once.
 func flatten(tx *bolt.Tx, name []byte) error {
-	old := tx.Bucket(name)
-	if old == nil {
+	b := tx.Bucket(name)
+	if b == nil {
 		return fmt.Errorf("%w: no bucket %s", ErrNotDataFile, name)
 	}
-	tmpName := append(bytes.Clone(name), "~flat"...)
-	tmp, err := tx.CreateBucket(tmpName)
-	if err != nil {
+	var nested [][]byte
+	if err := b.ForEachBucket(func(k []byte) error {
+		nested = append(nested, bytes.Clone(k))
+		return nil
+	}); err != nil {
 		return err
 	}
-	tmp.FillPercent = 1 // filled in key order
-	if err := flatCopy(old, nil, tmp); err != nil {
-		return err
+	for _, k := range nested {
+		if err := flatCopy(b.Bucket(k), append(bytes.Clone(k), 0), b); err != nil {
+			return err
+		}
+		if err := b.DeleteBucket(k); err != nil {
+			return err
+		}
 	}
-	if err := tx.DeleteBucket(name); err != nil {
-		return err
-	}
-	flat, err := tx.CreateBucket(name)
-	if err != nil {
-		return err
-	}
-	flat.FillPercent = 1
-	if err := tmp.ForEach(flat.Put); err != nil {
-		return err
-	}
-	return tx.DeleteBucket(tmpName)
+	return nil
 }
 
 // flatCopy puts every value under b into dst, its key prefixed by the
