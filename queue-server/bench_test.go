@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -258,4 +262,156 @@ func BenchmarkJournalCost(b *testing.B) {
 		b.ReportMetric(100*(on50-off50)/off50, "p50-added-%")
 		b.ReportMetric(100*(on99-off99)/off99, "p99-added-%")
 	}
+}
+
+// BenchmarkHeadroom sets issueTicket and callNext at one client, fsync on,
+// beside the floor under them: the two fdatasyncs every bbolt commit needs
+// (its pages, then its meta page), measured on the same filesystem in the
+// same run. The three take turns operation by operation, so the disk's and
+// the machine's moods fall on all alike. The -x metrics are p50 multiples
+// of the floor's p50; the -pages metrics count the 4 KiB pages of the data
+// file one operation changes (median of headroomSamples), the meta page and
+// the freelist included.
+func BenchmarkHeadroom(b *testing.B) {
+	dir := b.TempDir()
+	url, _ := startServer(b, dir, "--demo")
+	ctx := context.Background()
+	kiosk, op := login(b, url, "kiosk1"), login(b, url, "operator1")
+	if _, err := op.OpenWindowSession(ctx, demo.OfficeID, "w1"); err != nil {
+		b.Fatal(err)
+	}
+	issue := func() error {
+		_, err := kiosk.IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"})
+		return err
+	}
+	call := func() error {
+		_, err := op.CallNext(ctx, demo.OfficeID, "w1", true)
+		return err
+	}
+	floor, err := newSyncFloor(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer floor.Close()
+	data := filepath.Join(dir, dbFile)
+	var issuePages, callPages []float64
+	for range headroomSamples {
+		for _, o := range []struct {
+			do    func() error
+			pages *[]float64
+		}{{issue, &issuePages}, {call, &callPages}} {
+			n, err := pagesChanged(data, o.do)
+			if err != nil {
+				b.Fatal(err)
+			}
+			*o.pages = append(*o.pages, float64(n))
+		}
+	}
+	b.ResetTimer()
+	for range b.N {
+		var floorLat, issueLat, callLat []time.Duration
+		timed := func(lat *[]time.Duration, do func() error) {
+			t0 := time.Now()
+			if err := do(); err != nil {
+				b.Fatal(err)
+			}
+			*lat = append(*lat, time.Since(t0))
+		}
+		for range benchOps {
+			timed(&floorLat, floor.commit)
+			timed(&issueLat, issue)
+			timed(&floorLat, floor.commit)
+			timed(&callLat, call)
+		}
+		f50 := percentile(floorLat, 0.50)
+		i50, c50 := percentile(issueLat, 0.50), percentile(callLat, 0.50)
+		b.ReportMetric(f50, "floor-p50-ms")
+		b.ReportMetric(i50, "issueTicket-p50-ms")
+		b.ReportMetric(i50/f50, "issueTicket-x")
+		b.ReportMetric(c50, "callNext-p50-ms")
+		b.ReportMetric(c50/f50, "callNext-x")
+		b.ReportMetric(median(issuePages), "issueTicket-pages")
+		b.ReportMetric(median(callPages), "callNext-pages")
+	}
+}
+
+// headroomSamples is how many operations of each kind the page count reads.
+const headroomSamples = 15
+
+// syncFloor does what a bbolt commit cannot do without: write a page and
+// fdatasync, then write the meta page and fdatasync again. The file is
+// allocated and synced beforehand, as a data file's pages are.
+type syncFloor struct{ f *os.File }
+
+func newSyncFloor(dir string) (*syncFloor, error) {
+	f, err := os.OpenFile(filepath.Join(dir, "floor.probe"), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.WriteAt(make([]byte, 2*floorPage), 0); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	if err := f.Sync(); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return &syncFloor{f: f}, nil
+}
+
+const floorPage = 4096
+
+func (s *syncFloor) commit() error {
+	page := make([]byte, floorPage)
+	for i := range 2 {
+		page[0]++
+		if _, err := s.f.WriteAt(page, int64(i*floorPage)); err != nil {
+			return err
+		}
+		if err := syscall.Fdatasync(int(s.f.Fd())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (s *syncFloor) Close() error { return s.f.Close() }
+
+// pagesChanged runs do and counts the 4 KiB pages of file that differ
+// afterwards, pages added at the end included.
+func pagesChanged(file string, do func() error) (int, error) {
+	before, err := os.ReadFile(file)
+	if err != nil {
+		return 0, err
+	}
+	if err := do(); err != nil {
+		return 0, err
+	}
+	after, err := os.ReadFile(file)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for off := 0; off < max(len(before), len(after)); off += floorPage {
+		if !bytes.Equal(pageAt(before, off), pageAt(after, off)) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func pageAt(file []byte, off int) []byte {
+	if off >= len(file) {
+		return nil
+	}
+	return file[off:min(off+floorPage, len(file))]
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	return s[len(s)/2]
 }

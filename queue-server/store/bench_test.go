@@ -3,10 +3,13 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/talonqueue/talon/queue-server/domain"
+	"github.com/talonqueue/talon/queue-server/journal"
+	bolt "go.etcd.io/bbolt"
 )
 
 // BenchmarkCommit measures the store's group-commit capacity: one Commit per
@@ -109,4 +112,51 @@ func BenchmarkRatingSummaryRead(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Milliseconds())/float64(b.N), "ms/month")
+}
+
+// BenchmarkCommitFloor sets a one-ticket commit (ticket, counter, event
+// and a journal record, fsync on) beside an empty bbolt commit on the same
+// file, the two fdatasyncs every commit needs; they take turns. pages is
+// what bbolt writes per one-ticket commit, the freelist and meta included.
+func BenchmarkCommitFloor(b *testing.B) {
+	s, _ := openTest(b)
+	ctx := context.Background()
+	var (
+		seq          uint64
+		last         domain.JournalRecord
+		floor, store []time.Duration
+		writes       int64
+	)
+	for b.Loop() {
+		t0 := time.Now()
+		if err := s.db.Update(func(*bolt.Tx) error { return nil }); err != nil {
+			b.Fatal(err)
+		}
+		floor = append(floor, time.Since(t0))
+		seq++
+		c := issue(seq, ticket(fmt.Sprintf("t%08d", seq), "2026-11-23", domain.StatusWaiting), int(seq))
+		r := domain.JournalRecord{Chain: testOffice, OfficeID: testOffice, At: at("2026-11-23", "09:00"), Actor: "kiosk1",
+			Role: domain.RoleDevice, Action: "issueTicket", TicketID: c.Tickets[0].ID, Result: domain.JournalOK}
+		last = journal.Link(last, r)
+		c.Journal = []domain.JournalRecord{last}
+		st := s.db.Stats()
+		before := st.TxStats.GetWrite()
+		t0 = time.Now()
+		if err := s.Commit(ctx, c); err != nil {
+			b.Fatal(err)
+		}
+		store = append(store, time.Since(t0))
+		st = s.db.Stats()
+		writes += st.TxStats.GetWrite() - before
+	}
+	f50, c50 := p50(floor), p50(store)
+	b.ReportMetric(f50, "floor-p50-ms")
+	b.ReportMetric(c50, "commit-p50-ms")
+	b.ReportMetric(c50/f50, "commit-x")
+	b.ReportMetric(float64(writes)/float64(seq), "pages")
+}
+
+func p50(lat []time.Duration) float64 {
+	slices.Sort(lat)
+	return float64(lat[len(lat)/2]) / float64(time.Millisecond)
 }

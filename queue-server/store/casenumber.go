@@ -81,7 +81,7 @@ func (s *Store) TicketsByCase(ctx context.Context, officeID, caseNumber string) 
 		c := idx.Cursor()
 		for k, day := c.Seek(prefix); k != nil && len(k) > len(prefix) && string(k[:len(prefix)]) == string(prefix); k, day = c.Next() {
 			id := k[len(prefix):]
-			raw := get(lookup(tx, bucketTickets, officeID, string(day)), id)
+			raw := get(tx.Bucket(bucketTickets), flatKey(officeID, string(day), string(id)))
 			if raw == nil {
 				continue
 			}

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/talonqueue/talon/queue-server/domain"
+	bolt "go.etcd.io/bbolt"
 )
 
 func caseTicket(id, day, caseNumber string) domain.Ticket {
@@ -45,16 +46,16 @@ func TestTicketsByCaseOverDays(t *testing.T) {
 }
 
 func TestMigrationIndexesTheCaseNumbers(t *testing.T) {
-	v := len(migrations) - 1
-	path := fileAt(t, v)
-	old, err := open(path, Options{}, migrations[:v])
-	if err != nil {
-		t.Fatal(err)
-	}
-	commit(t, old, domain.Changes{Tickets: []domain.Ticket{caseTicket("t1", "2026-10-01", "АИС-1"), caseTicket("t2", "2026-11-23", "АИС-1")}})
-	if err := old.Close(); err != nil {
-		t.Fatal(err)
-	}
+	path := fileAt(t, 10)
+	// The tickets as schema 10 kept them: tickets/<office>/<day>/<id>.
+	writeBoltAt(t, path, func(tx *bolt.Tx) error {
+		for _, tk := range []domain.Ticket{caseTicket("t1", "2026-10-01", "АИС-1"), caseTicket("t2", "2026-11-23", "АИС-1")} {
+			if err := putNested(tx, tk, bucketTickets, tk.OfficeID, tk.Day, tk.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	s := openAt(t, path)
 	sameJSON(t, "after the migration", byCase(t, s, "АИС-1"), []string{"t2", "t1"})
 	commit(t, s, domain.Changes{Tickets: []domain.Ticket{caseTicket("t3", "2026-11-24", "АИС-1")}})

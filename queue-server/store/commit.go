@@ -1,11 +1,13 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/talonqueue/talon/queue-server/domain"
@@ -48,8 +50,9 @@ type deviceRecord struct {
 	CredentialHash  string `json:"credential_hash,omitempty"`
 }
 
-// dayed names the buckets of a record kind kept per day, with an index from
-// id to day and an index of the records still alive.
+// dayed names the flat buckets of a record kind kept per day: the records
+// under office NUL day NUL id, an index from office NUL id to the day, and
+// an index of the records still alive, also to the day.
 type dayed struct {
 	records, day, live []byte
 }
@@ -195,6 +198,9 @@ func checkChanges(c *domain.Changes) error {
 	if err := checkJournal(c); err != nil {
 		return err
 	}
+	if err := checkFlatKeys(c); err != nil {
+		return err
+	}
 	for _, w := range c.Webhooks {
 		if w.ID == "" {
 			return refused("webhook without id")
@@ -218,6 +224,39 @@ func checkChanges(c *domain.Changes) error {
 			}
 		default:
 			return refused("deletion of unknown kind %q", d.Kind)
+		}
+	}
+	return nil
+}
+
+// checkFlatKeys refuses a NUL byte in the parts of a flat bucket's key,
+// where it would run one record's range into another's.
+func checkFlatKeys(c *domain.Changes) error {
+	var parts []string
+	for _, e := range c.Events {
+		parts = append(parts, e.OfficeID)
+	}
+	for _, t := range c.Tickets {
+		parts = append(parts, t.OfficeID, t.ID)
+	}
+	for _, a := range c.Appointments {
+		parts = append(parts, a.OfficeID, a.ID)
+	}
+	for _, r := range c.Ratings {
+		parts = append(parts, r.Rating.OfficeID, r.Rating.TicketID)
+	}
+	for _, x := range c.Counters {
+		parts = append(parts, x.OfficeID, x.Prefix)
+	}
+	for _, x := range c.Idempotency {
+		parts = append(parts, x.OfficeID, x.Key)
+	}
+	for _, r := range c.Journal {
+		parts = append(parts, r.Chain)
+	}
+	for _, p := range parts {
+		if strings.IndexByte(p, 0) >= 0 {
+			return refused("key part %q contains a NUL byte", p)
 		}
 	}
 	return nil
@@ -327,12 +366,12 @@ func apply(tx *bolt.Tx, c *domain.Changes, zone stats.Zone) error {
 		}
 	}
 	for _, x := range c.Counters {
-		if err := put(tx, x, bucketCounters, x.OfficeID, x.Day, x.Prefix); err != nil {
+		if err := putFlat(tx, x, bucketCounters, x.OfficeID, x.Day, x.Prefix); err != nil {
 			return err
 		}
 	}
 	for _, x := range c.Idempotency {
-		if err := put(tx, x, bucketIdempotency, x.OfficeID, x.Day, x.Key); err != nil {
+		if err := putFlat(tx, x, bucketIdempotency, x.OfficeID, x.Day, x.Key); err != nil {
 			return err
 		}
 	}
@@ -393,18 +432,18 @@ func checkSequences(tx *bolt.Tx, events []domain.Event) error {
 }
 
 func lastSeq(tx *bolt.Tx, officeID string) (uint64, error) {
-	b := lookup(tx, bucketEvents, officeID)
+	b := tx.Bucket(bucketEvents)
 	if b == nil {
-		return 0, nil
+		return 0, fmt.Errorf("%w: no bucket %s", ErrNotDataFile, bucketEvents)
 	}
-	k, _ := b.Cursor().Last()
+	k, _ := lastWith(b.Cursor(), flatKey(officeID, ""))
 	if k == nil {
 		return 0, nil
 	}
-	if len(k) != 8 {
-		return 0, fmt.Errorf("events of office %q: key of %d bytes, want 8", officeID, len(k))
+	if len(k) != len(officeID)+1+8 {
+		return 0, fmt.Errorf("events of office %q: key of %d bytes, want the office and 8", officeID, len(k))
 	}
-	return binary.BigEndian.Uint64(k), nil
+	return binary.BigEndian.Uint64(k[len(officeID)+1:]), nil
 }
 
 // checkCounters keeps a number from being issued twice: a counter never goes back.
@@ -414,8 +453,8 @@ func checkCounters(tx *bolt.Tx, counters []domain.Counter) error {
 		key := [3]string{c.OfficeID, c.Day, c.Prefix}
 		last, ok := seen[key]
 		if !ok {
-			if b := lookup(tx, bucketCounters, c.OfficeID, c.Day); b != nil {
-				if raw := b.Get([]byte(c.Prefix)); raw != nil {
+			if b := tx.Bucket(bucketCounters); b != nil {
+				if raw := b.Get(flatKey(c.OfficeID, c.Day, c.Prefix)); raw != nil {
 					stored, err := decode[domain.Counter](raw)
 					if err != nil {
 						return fmt.Errorf("counter %s/%s/%s: %w", c.OfficeID, c.Day, c.Prefix, err)
@@ -433,24 +472,20 @@ func checkCounters(tx *bolt.Tx, counters []domain.Counter) error {
 }
 
 func putEvents(tx *bolt.Tx, events []domain.Event) error {
-	var (
-		b      *bolt.Bucket
-		office string
-	)
+	if len(events) == 0 {
+		return nil
+	}
+	b, err := create(tx, bucketEvents)
+	if err != nil {
+		return err
+	}
+	b.FillPercent = eventsFill
 	for _, e := range events {
-		if b == nil || e.OfficeID != office {
-			var err error
-			if b, err = create(tx, bucketEvents, e.OfficeID); err != nil {
-				return err
-			}
-			b.FillPercent = eventsFill
-			office = e.OfficeID
-		}
 		data, err := json.Marshal(e)
 		if err != nil {
 			return fmt.Errorf("encode event %d of office %q: %w", e.Seq, e.OfficeID, err)
 		}
-		if err := b.Put(seqKey(e.Seq), data); err != nil {
+		if err := b.Put(seqKeyOf(e.OfficeID, e.Seq), data); err != nil {
 			return fmt.Errorf("put event %d of office %q: %w", e.Seq, e.OfficeID, err)
 		}
 	}
@@ -519,47 +554,63 @@ func put(tx *bolt.Tx, v any, root []byte, path ...string) error {
 	return nil
 }
 
+// putFlat stores v as JSON in the flat bucket root under its path joined
+// by flatKey.
+func putFlat(tx *bolt.Tx, v any, root []byte, path ...string) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode %s %v: %w", root, path, err)
+	}
+	b, err := create(tx, root)
+	if err != nil {
+		return err
+	}
+	if err := b.Put(flatKey(path...), data); err != nil {
+		return fmt.Errorf("put %s %v: %w", root, path, err)
+	}
+	return nil
+}
+
 // putDayed stores a record under its day and keeps both indexes right; a
-// record whose day changed (a moved appointment) leaves its old day.
+// record whose day changed (a moved appointment) leaves its old day. An
+// index entry that would not change is not written again: each write
+// costs the commit its page.
 func putDayed(tx *bolt.Tx, d dayed, officeID, day, id string, live bool, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode %s %s/%s: %w", d.records, officeID, id, err)
 	}
-	key, dayKey := []byte(id), []byte(day)
-	idx, err := create(tx, d.day, officeID)
+	idx, err := create(tx, d.day)
 	if err != nil {
 		return err
 	}
-	records, err := create(tx, d.records, officeID)
+	records, err := create(tx, d.records)
 	if err != nil {
 		return err
 	}
-	if old := idx.Get(key); old != nil && string(old) != day {
-		if ob := records.Bucket(old); ob != nil {
-			if err := ob.Delete(key); err != nil {
+	alive, err := create(tx, d.live)
+	if err != nil {
+		return err
+	}
+	key, dayKey := flatKey(officeID, id), []byte(day)
+	if old := idx.Get(key); string(old) != day {
+		if old != nil {
+			if err := records.Delete(flatKey(officeID, string(old), id)); err != nil {
 				return fmt.Errorf("move %s %s/%s from %s: %w", d.records, officeID, id, old, err)
 			}
 		}
+		if err := idx.Put(key, dayKey); err != nil {
+			return fmt.Errorf("index %s %s/%s: %w", d.records, officeID, id, err)
+		}
 	}
-	if err := idx.Put(key, dayKey); err != nil {
-		return fmt.Errorf("index %s %s/%s: %w", d.records, officeID, id, err)
-	}
-	days, err := records.CreateBucketIfNotExists(dayKey)
-	if err != nil {
-		return fmt.Errorf("create %s %s/%s: %w", d.records, officeID, day, err)
-	}
-	if err := days.Put(key, data); err != nil {
+	if err := records.Put(flatKey(officeID, day, id), data); err != nil {
 		return fmt.Errorf("put %s %s/%s/%s: %w", d.records, officeID, day, id, err)
 	}
-	alive, err := create(tx, d.live, officeID)
-	if err != nil {
-		return err
-	}
-	if live {
+	switch {
+	case !live:
+		err = alive.Delete(key) // nothing to write when it is not there
+	case string(alive.Get(key)) != day:
 		err = alive.Put(key, dayKey)
-	} else {
-		err = alive.Delete(key)
 	}
 	if err != nil {
 		return fmt.Errorf("index %s %s/%s: %w", d.live, officeID, id, err)
@@ -598,6 +649,52 @@ func seqKey(seq uint64) []byte {
 	var k [8]byte
 	binary.BigEndian.PutUint64(k[:], seq)
 	return k[:]
+}
+
+// flatKey joins a record's path into its key in a flat bucket: parts
+// separated by NUL, which no id, day or key contains (checkChanges), so
+// the keys of one office, or of one office's day, are one contiguous range
+// in the order the nested buckets had.
+func flatKey(parts ...string) []byte {
+	n := len(parts) - 1
+	for _, p := range parts {
+		n += len(p)
+	}
+	k := make([]byte, 0, n)
+	for i, p := range parts {
+		if i > 0 {
+			k = append(k, 0)
+		}
+		k = append(k, p...)
+	}
+	return k
+}
+
+// seqKeyOf is the key of an office's (or a chain's) numbered record:
+// the id, NUL, the number big-endian, so the numbers sort in order.
+func seqKeyOf(id string, seq uint64) []byte {
+	return binary.BigEndian.AppendUint64(flatKey(id, ""), seq)
+}
+
+// lastWith returns the last key with prefix and its value, or nil.
+func lastWith(c *bolt.Cursor, prefix []byte) ([]byte, []byte) {
+	var k, v []byte
+	if next, _ := c.Seek(prefixEnd(prefix)); next == nil {
+		k, v = c.Last()
+	} else {
+		k, v = c.Prev()
+	}
+	if k == nil || !bytes.HasPrefix(k, prefix) {
+		return nil, nil
+	}
+	return k, v
+}
+
+// prefixEnd is the first key after every key with prefix, which ends in NUL.
+func prefixEnd(prefix []byte) []byte {
+	end := bytes.Clone(prefix)
+	end[len(end)-1]++
+	return end
 }
 
 const dayLayout = "2006-01-02"

@@ -7,7 +7,10 @@
 // gave it its number and the event that records it are on disk together or
 // not at all.
 //
-// The bucket tree (values are JSON of the domain types unless noted):
+// The bucket tree (values are JSON of the domain types unless noted). The
+// records every commit writes live in flat buckets whose keys join a path
+// with NUL bytes (shown as ·): a nested bucket per office or day cost each
+// commit a page per level (schema 12, BenchmarkHeadroom).
 //
 //	meta/
 //	  schema                      -> schema version, decimal text
@@ -20,32 +23,36 @@
 //	categories/<office>/<id>      -> PriorityCategory
 //	accounts/<login>              -> Account with its password hash
 //	announcements/<office>/<id>   -> Announcement      (the hall boards' running line)
-//	tickets/<office>/<day>/<id>   -> Ticket            (day = Ticket.Day, office-local)
-//	ticket_day/<office>/<id>      -> day               (finds a ticket of any day)
-//	ticket_open/<office>/<id>     -> day               (tickets not yet terminal)
+//	tickets/<office>·<day>·<id>   -> Ticket            (day = Ticket.Day, office-local)
+//	ticket_day/<office>·<id>      -> day               (finds a ticket of any day)
+//	ticket_open/<office>·<id>     -> day               (tickets not yet terminal)
 //	ticket_case/<office>/<case> NUL <id> -> day        (tickets by case number, see casenumber.go)
-//	appointments/<office>/<day>/<id> -> Appointment    (day = Start in UTC)
-//	appointment_day/<office>/<id>    -> day
-//	appointment_booked/<office>/<id> -> day            (still booked)
-//	ratings/<office>/<day>/<ticket> -> RatingRecord    (day = the ticket's day; the full phone until purged)
-//	rating_day/<office>/<ticket>    -> day
-//	rating_phone/<office>/<ticket>  -> day             (ratings that still hold a phone)
+//	appointments/<office>·<day>·<id> -> Appointment    (day = Start in UTC)
+//	appointment_day/<office>·<id>    -> day
+//	appointment_booked/<office>·<id> -> day            (still booked)
+//	ratings/<office>·<day>·<ticket> -> RatingRecord    (day = the ticket's day; the full phone until purged)
+//	rating_day/<office>·<ticket>    -> day
+//	rating_phone/<office>·<ticket>  -> day             (ratings that still hold a phone)
 //	rating_forms/<form>/<version>   -> RatingForm      (the МКГУ forms; one is Current)
 //	webhooks/<id>                 -> Webhook           (an integration's subscription, its secret included)
 //	sessions/<office>/<window>    -> WindowSession
-//	counters/<office>/<day>/<prefix> -> Counter
-//	idempotency/<office>/<day>/<key> -> IdempotencyKey
-//	events/<office>/<seq>         -> Event             (seq: uint64 big-endian)
-//	journal/<chain>/<seq>         -> JournalRecord     (chain: office id, "*" for the region)
-//	journal_day/<chain>/<day>     -> seq, 8 bytes      (first record of a UTC day)
+//	counters/<office>·<day>·<prefix> -> Counter
+//	idempotency/<office>·<day>·<key> -> IdempotencyKey
+//	events/<office>·<seq>         -> Event             (seq: uint64 big-endian)
+//	event_time/<office>/<hour>    -> seq               (first event of a UTC hour, see eventtime.go)
+//	journal/<chain>·<seq>         -> JournalRecord     (chain: office id, "*" for the region)
+//	journal_day/<chain>·<day>     -> seq, 8 bytes      (first record of a UTC day)
 //	journal_head/<chain>/<day>    -> JournalHead       (day = office-local, kept at its midnight)
 //	outbox/...                    -> package outbox's tree: messages to other systems
 //	stats/...                     -> package stats's tree: rollups of the events, per office
 //
-// Days are YYYY-MM-DD, so their byte order is their date order and Load skips
-// old days by seeking, without reading them. The *_open and *_booked indexes
+// Days are YYYY-MM-DD, so their byte order is their date order, and an
+// office's keys, then a day's, are one contiguous range: Load skips old
+// days by seeking, without reading them, and goes from one office's range
+// to the next by seeking too (eachOffice). The *_open and *_booked indexes
 // exist for the same reason: the few tickets and appointments of past days
-// that are still alive are found without decoding history.
+// that are still alive are found without decoding history. An index entry
+// that would not change is not written again.
 //
 // The journal's indexes let a period query seek to its first day and a
 // ticket's history be read without scanning the chain.

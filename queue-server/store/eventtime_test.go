@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/talonqueue/talon/queue-server/domain"
+	bolt "go.etcd.io/bbolt"
 )
 
 // logAt commits one issue event per time, seq 1, 2, … in order.
@@ -63,15 +64,18 @@ func TestEventsFromFindsTheFirstEventAtOrAfterATime(t *testing.T) {
 
 func TestMigration7IndexesTheEventsByTime(t *testing.T) {
 	path := fileAt(t, 6)
-	old, err := open(path, Options{}, migrations[:6])
-	if err != nil {
-		t.Fatal(err)
-	}
 	day := "2026-11-23"
-	logAt(t, old, at(day, "09:00"), at(day, "09:30"), at(day, "12:15"))
-	if err := old.Close(); err != nil {
-		t.Fatal(err)
-	}
+	// The log as schema 6 kept it: events/<office>/<seq>.
+	writeBoltAt(t, path, func(tx *bolt.Tx) error {
+		for i, hhmm := range []string{"09:00", "09:30", "12:15"} {
+			tk := ticket(fmt.Sprint("t", i+1), day, domain.StatusWaiting)
+			tk.CreatedAt = at(day, hhmm)
+			if err := putNested(tx, event(uint64(i+1), tk), bucketEvents, testOffice, string(seqKey(uint64(i+1)))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 	s := openAt(t, path)
 	// Without the index the search would start at the log's beginning.
 	if after, err := s.EventsFrom(context.Background(), testOffice, at(day, "10:00")); err != nil || after != 2 {

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -70,17 +71,17 @@ func checkChains(tx *bolt.Tx, records []domain.JournalRecord) error {
 
 // lastRecord returns a chain's last record; ok is false for an empty chain.
 func lastRecord(tx *bolt.Tx, chain string) (domain.JournalRecord, bool, error) {
-	b := lookup(tx, bucketJournal, chainKey(chain))
+	b := tx.Bucket(bucketJournal)
 	if b == nil {
 		return domain.JournalRecord{}, false, nil
 	}
-	k, v := b.Cursor().Last()
+	k, v := lastWith(b.Cursor(), flatKey(chainKey(chain), ""))
 	if k == nil {
 		return domain.JournalRecord{}, false, nil
 	}
 	r, err := decode[domain.JournalRecord](v)
 	if err != nil {
-		return r, false, fmt.Errorf("journal record %d of chain %q: %w", binary.BigEndian.Uint64(k), chain, err)
+		return r, false, fmt.Errorf("journal record %x of chain %q: %w", k, chain, err)
 	}
 	return r, true, nil
 }
@@ -90,25 +91,28 @@ func lastRecord(tx *bolt.Tx, chain string) (domain.JournalRecord, bool, error) {
 // cost a third of the journal's time on every commit, and a ticket's records
 // are found from the ticket's own days instead (ticketWindow).
 func putJournal(tx *bolt.Tx, records []domain.JournalRecord) error {
+	if len(records) == 0 {
+		return nil
+	}
+	b, err := create(tx, bucketJournal)
+	if err != nil {
+		return err
+	}
+	b.FillPercent = eventsFill
+	days, err := create(tx, bucketJournalDay)
+	if err != nil {
+		return err
+	}
 	for _, r := range records {
 		key := chainKey(r.Chain)
-		b, err := create(tx, bucketJournal, key)
-		if err != nil {
-			return err
-		}
-		b.FillPercent = eventsFill
 		data, err := json.Marshal(r)
 		if err != nil {
 			return fmt.Errorf("encode journal record %d of chain %q: %w", r.Seq, r.Chain, err)
 		}
-		if err := b.Put(seqKey(r.Seq), data); err != nil {
+		if err := b.Put(seqKeyOf(key, r.Seq), data); err != nil {
 			return fmt.Errorf("put journal record %d of chain %q: %w", r.Seq, r.Chain, err)
 		}
-		days, err := create(tx, bucketJournalDay, key)
-		if err != nil {
-			return err
-		}
-		if day := []byte(utcDay(r.At)); days.Get(day) == nil {
+		if day := flatKey(key, utcDay(r.At)); days.Get(day) == nil {
 			if err := days.Put(day, seqKey(r.Seq)); err != nil {
 				return fmt.Errorf("index journal day %s of chain %q: %w", day, r.Chain, err)
 			}
@@ -138,14 +142,15 @@ func (s *Store) Journal(ctx context.Context, chain string, q domain.JournalQuery
 	out := []domain.JournalRecord{}
 	key := chainKey(chain)
 	err := s.db.View(func(tx *bolt.Tx) error {
-		records := lookup(tx, bucketJournal, key)
+		records := tx.Bucket(bucketJournal)
 		if records == nil {
 			return nil
 		}
+		prefix := flatKey(key, "")
 		take := func(k, v []byte) (bool, error) {
 			r, err := decode[domain.JournalRecord](v)
 			if err != nil {
-				return false, fmt.Errorf("journal record %d of chain %q: %w", binary.BigEndian.Uint64(k), chain, err)
+				return false, fmt.Errorf("journal record %x of chain %q: %w", k[len(prefix):], chain, err)
 			}
 			if !q.To.IsZero() && !r.At.Before(q.To) {
 				return false, nil
@@ -161,20 +166,20 @@ func (s *Store) Journal(ctx context.Context, chain string, q domain.JournalQuery
 				return nil
 			}
 		}
-		start := seqKey(1)
+		start := seqKeyOf(key, 1)
 		if !q.From.IsZero() {
-			days := lookup(tx, bucketJournalDay, key)
+			days := tx.Bucket(bucketJournalDay)
 			if days == nil {
 				return nil
 			}
-			_, first := days.Cursor().Seek([]byte(utcDay(q.From)))
-			if first == nil {
+			k, first := days.Cursor().Seek(flatKey(key, utcDay(q.From)))
+			if !bytes.HasPrefix(k, prefix) {
 				return nil
 			}
-			start = first
+			start = append(bytes.Clone(prefix), first...)
 		}
 		c := records.Cursor()
-		for k, v := c.Seek(start); k != nil; k, v = c.Next() {
+		for k, v := c.Seek(start); bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			more, err := take(k, v)
 			if err != nil || !more {
 				return err
@@ -214,13 +219,19 @@ func (s *Store) JournalHeads(ctx context.Context, chain string) ([]domain.Journa
 // cannot be decoded, ends the walk with an error naming it.
 func (s *Store) EachJournal(ctx context.Context, fn func(domain.JournalRecord) error) error {
 	return s.db.View(func(tx *bolt.Tx) error {
-		return eachBucket(tx.Bucket(bucketJournal), func(key string, b *bolt.Bucket) error {
+		b := tx.Bucket(bucketJournal)
+		return eachOffice(b, func(key string) error {
 			chain := chainOf(key)
-			return b.ForEach(func(k, v []byte) error {
+			prefix := flatKey(key, "")
+			c := b.Cursor()
+			for k, v := c.Seek(prefix); bytes.HasPrefix(k, prefix); k, v = c.Next() {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				seq := binary.BigEndian.Uint64(k)
+				if len(k) != len(prefix)+8 {
+					return fmt.Errorf("журнал %s: ключ записи %x не номер — файл изменён", journal.ChainName(chain), k[len(prefix):])
+				}
+				seq := binary.BigEndian.Uint64(k[len(prefix):])
 				r, err := decode[domain.JournalRecord](v)
 				if err != nil {
 					return fmt.Errorf("журнал %s: запись №%d не читается (%v) — файл изменён или повреждён", journal.ChainName(chain), seq, err)
@@ -229,8 +240,11 @@ func (s *Store) EachJournal(ctx context.Context, fn func(domain.JournalRecord) e
 					return fmt.Errorf("журнал %s: запись №%d называет себя записью №%d журнала %s — файл изменён",
 						journal.ChainName(chain), seq, r.Seq, journal.ChainName(r.Chain))
 				}
-				return fn(r)
-			})
+				if err := fn(r); err != nil {
+					return err
+				}
+			}
+			return nil
 		})
 	})
 }
@@ -238,7 +252,7 @@ func (s *Store) EachJournal(ctx context.Context, fn func(domain.JournalRecord) e
 // loadJournalLast reads the last record of every chain.
 func loadJournalLast(tx *bolt.Tx) (map[string]domain.JournalRecord, error) {
 	out := map[string]domain.JournalRecord{}
-	err := eachBucket(tx.Bucket(bucketJournal), func(key string, _ *bolt.Bucket) error {
+	err := eachOffice(tx.Bucket(bucketJournal), func(key string) error {
 		r, ok, err := lastRecord(tx, chainOf(key))
 		if ok {
 			out[r.Chain] = r
@@ -279,11 +293,11 @@ const ticketAfterlife = 48 * time.Hour
 // have records in: from its issue to ticketAfterlife after it ended, or to
 // now while it lives. ok is false when the office has no such ticket.
 func ticketWindow(tx *bolt.Tx, chain string, q domain.JournalQuery) (domain.JournalQuery, bool) {
-	day := get(lookup(tx, bucketTicketDay, chain), []byte(q.TicketID))
-	if day == nil {
+	raw, err := dayedRecord(tx, ticketBuckets, chain, q.TicketID)
+	if raw == nil || err != nil {
 		return q, false
 	}
-	t, err := decode[domain.Ticket](get(lookup(tx, bucketTickets, chain, string(day)), []byte(q.TicketID)))
+	t, err := decode[domain.Ticket](raw)
 	if err != nil {
 		return q, false
 	}

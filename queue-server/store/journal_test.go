@@ -152,12 +152,12 @@ func TestEachJournalNamesATamperedRecord(t *testing.T) {
 	}
 	// Move record 2 under key 3, as someone hiding a record might.
 	writeBoltAt(t, path, func(tx *bolt.Tx) error {
-		b := lookup(tx, bucketJournal, testOffice)
-		v := append([]byte(nil), b.Get(seqKey(2))...)
-		if err := b.Delete(seqKey(2)); err != nil {
+		b := tx.Bucket(bucketJournal)
+		v := append([]byte(nil), b.Get(seqKeyOf(testOffice, 2))...)
+		if err := b.Delete(seqKeyOf(testOffice, 2)); err != nil {
 			return err
 		}
-		return b.Put(seqKey(3), v)
+		return b.Put(seqKeyOf(testOffice, 3), v)
 	})
 	s = openAt(t, path)
 	err := s.EachJournal(context.Background(), func(domain.JournalRecord) error { return nil })

@@ -62,26 +62,25 @@ func (s *Store) Tickets(ctx context.Context, officeID, fromDay, toDay string) ([
 	return out, wrap("tickets", err)
 }
 
-// daysOf decodes root/<office>/<day>/* for the days fromDay to toDay.
+// daysOf decodes the records of an office in the flat day-keyed bucket
+// root for the days fromDay to toDay.
 func daysOf[T any](ctx context.Context, s *Store, root []byte, officeID, fromDay, toDay string) ([]T, error) {
 	var out []T
 	err := s.db.View(func(tx *bolt.Tx) error {
-		ob := lookup(tx, root, officeID)
-		if ob == nil {
+		b := tx.Bucket(root)
+		if b == nil {
 			return nil
 		}
-		err := eachDayFrom(ctx, ob, fromDay, func(day []byte, db *bolt.Bucket) error {
+		err := eachDay(ctx, b, officeID, fromDay, func(day, id, v []byte) error {
 			if string(day) > toDay {
 				return errStopDays
 			}
-			return db.ForEach(func(k, v []byte) error {
-				x, err := decode[T](v)
-				if err != nil {
-					return fmt.Errorf("%s/%s/%s/%s: %w", root, officeID, day, k, err)
-				}
-				out = append(out, x)
-				return nil
-			})
+			x, err := decode[T](v)
+			if err != nil {
+				return fmt.Errorf("%s/%s/%s/%s: %w", root, officeID, day, id, err)
+			}
+			out = append(out, x)
+			return nil
 		})
 		if errors.Is(err, errStopDays) {
 			return nil

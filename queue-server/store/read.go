@@ -1,8 +1,8 @@
 package store
 
 import (
+	"bytes"
 	"context"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -124,7 +124,7 @@ func (s *Store) Load(ctx context.Context, sinceDay string) (domain.State, error)
 		if st.JournalLast, err = loadJournalLast(tx); err != nil {
 			return err
 		}
-		return eachBucket(tx.Bucket(bucketEvents), func(office string, b *bolt.Bucket) error {
+		return eachOffice(tx.Bucket(bucketEvents), func(office string) error {
 			seq, err := lastSeq(tx, office)
 			st.OfficeSeq[office] = seq
 			return err
@@ -151,15 +151,16 @@ func (s *Store) Events(ctx context.Context, officeID string, after uint64, limit
 		return events, nil
 	}
 	err := s.db.View(func(tx *bolt.Tx) error {
-		b := lookup(tx, bucketEvents, officeID)
+		b := tx.Bucket(bucketEvents)
 		if b == nil {
 			return nil
 		}
+		prefix := flatKey(officeID, "")
 		c := b.Cursor()
-		for k, v := c.Seek(seqKey(after + 1)); k != nil && len(events) < limit; k, v = c.Next() {
+		for k, v := c.Seek(seqKeyOf(officeID, after+1)); bytes.HasPrefix(k, prefix) && len(events) < limit; k, v = c.Next() {
 			e, err := decode[domain.Event](v)
 			if err != nil {
-				return fmt.Errorf("event %d of office %q: %w", binary.BigEndian.Uint64(k), officeID, err)
+				return fmt.Errorf("event %x of office %q: %w", k[len(prefix):], officeID, err)
 			}
 			events = append(events, e)
 		}
@@ -181,19 +182,10 @@ func (s *Store) Ticket(ctx context.Context, officeID, ticketID string) (domain.T
 		found bool
 	)
 	err := s.db.View(func(tx *bolt.Tx) error {
-		idx := lookup(tx, bucketTicketDay, officeID)
-		if idx == nil {
-			return nil
+		raw, err := dayedRecord(tx, ticketBuckets, officeID, ticketID)
+		if raw == nil || err != nil {
+			return err
 		}
-		day := idx.Get([]byte(ticketID))
-		if day == nil {
-			return nil
-		}
-		raw := get(lookup(tx, bucketTickets, officeID, string(day)), []byte(ticketID))
-		if raw == nil {
-			return fmt.Errorf("ticket %s/%s indexed on %s but missing there", officeID, ticketID, day)
-		}
-		var err error
 		t, err = decode[domain.Ticket](raw)
 		found = err == nil
 		return err
@@ -253,20 +245,33 @@ func loadScoped[T any](ctx context.Context, tx *bolt.Tx, root []byte) ([]T, erro
 	return out, err
 }
 
-// loadDays decodes root/<office>/<day>/<key> for days from fromDay on,
-// seeking past older days without reading them.
+// dayedRecord finds a record of any day through the day index: nil when
+// there is none.
+func dayedRecord(tx *bolt.Tx, d dayed, officeID, id string) ([]byte, error) {
+	day := get(tx.Bucket(d.day), flatKey(officeID, id))
+	if day == nil {
+		return nil, nil
+	}
+	raw := get(tx.Bucket(d.records), flatKey(officeID, string(day), id))
+	if raw == nil {
+		return nil, fmt.Errorf("%s %s/%s indexed on %s but missing there", d.records, officeID, id, day)
+	}
+	return raw, nil
+}
+
+// loadDays decodes the records of every office of a flat day-keyed bucket
+// from fromDay on, seeking past older days without reading them.
 func loadDays[T any](ctx context.Context, tx *bolt.Tx, root []byte, fromDay string) ([]T, error) {
 	var out []T
-	err := eachBucket(tx.Bucket(root), func(office string, ob *bolt.Bucket) error {
-		return eachDayFrom(ctx, ob, fromDay, func(day []byte, db *bolt.Bucket) error {
-			return db.ForEach(func(k, v []byte) error {
-				x, err := decode[T](v)
-				if err != nil {
-					return fmt.Errorf("%s/%s/%s/%s: %w", root, office, day, k, err)
-				}
-				out = append(out, x)
-				return nil
-			})
+	b := tx.Bucket(root)
+	err := eachOffice(b, func(office string) error {
+		return eachDay(ctx, b, office, fromDay, func(day, id, v []byte) error {
+			x, err := decode[T](v)
+			if err != nil {
+				return fmt.Errorf("%s/%s/%s/%s: %w", root, office, day, id, err)
+			}
+			out = append(out, x)
+			return nil
 		})
 	})
 	return out, err
@@ -276,13 +281,20 @@ func loadDays[T any](ctx context.Context, tx *bolt.Tx, root []byte, fromDay stri
 // found through the live index rather than by reading old days.
 func loadDayed[T any](ctx context.Context, tx *bolt.Tx, d dayed, fromDay string) ([]T, error) {
 	var out []T
-	err := eachBucket(tx.Bucket(d.records), func(office string, ob *bolt.Bucket) error {
-		if alive := lookup(tx, d.live, office); alive != nil && fromDay != "" {
-			err := alive.ForEach(func(id, day []byte) error {
+	records, alive := tx.Bucket(d.records), tx.Bucket(d.live)
+	if alive == nil {
+		return nil, fmt.Errorf("%w: no bucket %s", ErrNotDataFile, d.live)
+	}
+	err := eachOffice(records, func(office string) error {
+		if fromDay != "" {
+			prefix := flatKey(office, "")
+			c := alive.Cursor()
+			for k, day := c.Seek(prefix); bytes.HasPrefix(k, prefix); k, day = c.Next() {
 				if string(day) >= fromDay {
-					return nil
+					continue
 				}
-				raw := get(lookup(tx, d.records, office, string(day)), id)
+				id := k[len(prefix):]
+				raw := records.Get(flatKey(office, string(day), string(id)))
 				if raw == nil {
 					return fmt.Errorf("%s %s/%s indexed on %s but missing there", d.records, office, id, day)
 				}
@@ -291,21 +303,15 @@ func loadDayed[T any](ctx context.Context, tx *bolt.Tx, d dayed, fromDay string)
 					return fmt.Errorf("%s/%s/%s/%s: %w", d.records, office, day, id, err)
 				}
 				out = append(out, x)
-				return nil
-			})
-			if err != nil {
-				return err
 			}
 		}
-		return eachDayFrom(ctx, ob, fromDay, func(day []byte, db *bolt.Bucket) error {
-			return db.ForEach(func(k, v []byte) error {
-				x, err := decode[T](v)
-				if err != nil {
-					return fmt.Errorf("%s/%s/%s/%s: %w", d.records, office, day, k, err)
-				}
-				out = append(out, x)
-				return nil
-			})
+		return eachDay(ctx, records, office, fromDay, func(day, id, v []byte) error {
+			x, err := decode[T](v)
+			if err != nil {
+				return fmt.Errorf("%s/%s/%s/%s: %w", d.records, office, day, id, err)
+			}
+			out = append(out, x)
+			return nil
 		})
 	})
 	return out, err
@@ -329,17 +335,44 @@ func eachBucket(b *bolt.Bucket, fn func(name string, b *bolt.Bucket) error) erro
 	})
 }
 
-// eachDayFrom calls fn for the day buckets of ob from fromDay on, in order.
-func eachDayFrom(ctx context.Context, ob *bolt.Bucket, fromDay string, fn func(day []byte, b *bolt.Bucket) error) error {
-	c := ob.Cursor()
-	for k, v := c.Seek([]byte(fromDay)); k != nil; k, v = c.Next() {
-		if v != nil {
-			continue // not a bucket
+// eachOffice calls fn for every office (or chain) with keys in the flat
+// bucket b, in order. It seeks from one office's range to the next, so it
+// reads one key per office whatever their sizes.
+func eachOffice(b *bolt.Bucket, fn func(office string) error) error {
+	if b == nil {
+		return fmt.Errorf("%w: a root bucket is missing", ErrNotDataFile)
+	}
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil; {
+		i := bytes.IndexByte(k, 0)
+		if i < 0 {
+			return fmt.Errorf("key %q of a flat bucket has no office", k)
 		}
+		prefix := bytes.Clone(k[:i+1])
+		if err := fn(string(prefix[:i])); err != nil {
+			return err
+		}
+		k, _ = c.Seek(prefixEnd(prefix))
+	}
+	return nil
+}
+
+// eachDay calls fn for the records of an office in a flat day-keyed bucket
+// (office NUL day NUL id) from fromDay on, in order; fn may end the walk
+// with errStopDays.
+func eachDay(ctx context.Context, b *bolt.Bucket, office, fromDay string, fn func(day, id, v []byte) error) error {
+	prefix := flatKey(office, "")
+	c := b.Cursor()
+	for k, v := c.Seek(flatKey(office, fromDay)); bytes.HasPrefix(k, prefix); k, v = c.Next() {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		if err := fn(k, ob.Bucket(k)); err != nil {
+		rest := k[len(prefix):]
+		i := bytes.IndexByte(rest, 0)
+		if i < 0 {
+			return fmt.Errorf("key %q of office %q has no day", rest, office)
+		}
+		if err := fn(rest[:i], rest[i+1:], v); err != nil {
 			return err
 		}
 	}
@@ -348,27 +381,26 @@ func eachDayFrom(ctx context.Context, ob *bolt.Bucket, fromDay string, fn func(d
 
 // PersonalData returns the appointments of UTC days from fromDay up to, not
 // including, beforeDay that still hold the applicant's name or phone, for
-// the purge that removes them after the retention time. Days are the keys
-// of the appointment buckets, so the scan seeks to fromDay and reads no
+// the purge that removes them after the retention time. Days lead the keys
+// of each office's appointments, so the scan seeks to fromDay and reads no
 // further than beforeDay.
 func (s *Store) PersonalData(ctx context.Context, fromDay, beforeDay string) ([]domain.Appointment, error) {
 	var out []domain.Appointment
 	err := s.db.View(func(tx *bolt.Tx) error {
-		return eachBucket(tx.Bucket(bucketAppointments), func(office string, ob *bolt.Bucket) error {
-			err := eachDayFrom(ctx, ob, fromDay, func(day []byte, db *bolt.Bucket) error {
+		b := tx.Bucket(bucketAppointments)
+		return eachOffice(b, func(office string) error {
+			err := eachDay(ctx, b, office, fromDay, func(day, id, raw []byte) error {
 				if string(day) >= beforeDay {
 					return errStopDays
 				}
-				return db.ForEach(func(id, raw []byte) error {
-					a, err := decode[domain.Appointment](raw)
-					if err != nil {
-						return fmt.Errorf("%s/%s/%s/%s: %w", bucketAppointments, office, day, id, err)
-					}
-					if a.Name != "" || a.Phone != "" {
-						out = append(out, a)
-					}
-					return nil
-				})
+				a, err := decode[domain.Appointment](raw)
+				if err != nil {
+					return fmt.Errorf("%s/%s/%s/%s: %w", bucketAppointments, office, day, id, err)
+				}
+				if a.Name != "" || a.Phone != "" {
+					out = append(out, a)
+				}
+				return nil
 			})
 			if errors.Is(err, errStopDays) {
 				return nil // this office's later days are younger than asked
@@ -379,5 +411,5 @@ func (s *Store) PersonalData(ctx context.Context, fromDay, beforeDay string) ([]
 	return out, wrap("personal data", err)
 }
 
-// errStopDays ends a scan of an office's day buckets early.
+// errStopDays ends a scan of an office's days early.
 var errStopDays = errors.New("stop at this day")

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -66,6 +67,7 @@ var migrations = []migration{
 	{name: "add the phone centre's contacts", up: migrateContacts},
 	{name: "add the integrations' webhook subscriptions", up: migrateWebhooks},
 	{name: "add the tickets' case-number index", up: migrateCaseNumbers},
+	{name: "flatten the buckets every commit writes", up: migrateFlat},
 }
 
 func createBuckets(tx *bolt.Tx) error {
@@ -195,4 +197,65 @@ func notDataFile(path string, err error) error {
 		Message: fmt.Sprintf("файл %s повреждён или не является файлом данных Talon", path),
 		Err:     err,
 	}
+}
+
+// flatBuckets are the buckets schema 12 flattened: a commit wrote into
+// nested buckets per office and per day, and every level cost it a page
+// of its own (BenchmarkHeadroom).
+var flatBuckets = [][]byte{
+	bucketTickets, bucketTicketDay, bucketTicketOpen,
+	bucketAppointments, bucketAppointmentDay, bucketAppointmentBooked,
+	bucketRatings, bucketRatingDay, bucketRatingPhone,
+	bucketCounters, bucketIdempotency, bucketEvents, bucketJournal, bucketJournalDay,
+}
+
+// migrateFlat turns root/<office>/.../<key> into root: office NUL ... NUL
+// key, for each of flatBuckets (schema 12). The nested keys sort as the flat
+// ones do, so each office's and each day's records stay one range. A key
+// already flat is kept as it is.
+func migrateFlat(tx *bolt.Tx) error {
+	for _, name := range flatBuckets {
+		if err := flatten(tx, name); err != nil {
+			return fmt.Errorf("flatten %s: %w", name, err)
+		}
+	}
+	return nil
+}
+
+// flatten moves the records of each nested bucket of name into name itself
+// under their flat keys, then drops the nested bucket. Only that bucket is
+// read while name is written, so each record is copied once.
+func flatten(tx *bolt.Tx, name []byte) error {
+	b := tx.Bucket(name)
+	if b == nil {
+		return fmt.Errorf("%w: no bucket %s", ErrNotDataFile, name)
+	}
+	var nested [][]byte
+	if err := b.ForEachBucket(func(k []byte) error {
+		nested = append(nested, bytes.Clone(k))
+		return nil
+	}); err != nil {
+		return err
+	}
+	for _, k := range nested {
+		if err := flatCopy(b.Bucket(k), append(bytes.Clone(k), 0), b); err != nil {
+			return err
+		}
+		if err := b.DeleteBucket(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// flatCopy puts every value under b into dst, its key prefixed by the
+// names of the buckets above it joined by NUL.
+func flatCopy(b *bolt.Bucket, prefix []byte, dst *bolt.Bucket) error {
+	return b.ForEach(func(k, v []byte) error {
+		key := append(bytes.Clone(prefix), k...)
+		if v != nil {
+			return dst.Put(key, v)
+		}
+		return flatCopy(b.Bucket(k), append(key, 0), dst)
+	})
 }

@@ -2,7 +2,9 @@ package store
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -45,6 +47,27 @@ func writeBoltAt(t *testing.T, path string, fill func(tx *bolt.Tx) error) string
 		t.Fatal(err)
 	}
 	return path
+}
+
+// putNested stores v, as JSON unless it is bytes already, under
+// root/path..., creating the nested buckets: how files before schema 12
+// kept the records schema 12 flattened.
+func putNested(tx *bolt.Tx, v any, root []byte, path ...string) error {
+	data, ok := v.([]byte)
+	if !ok {
+		var err error
+		if data, err = json.Marshal(v); err != nil {
+			return err
+		}
+	}
+	b := tx.Bucket(root)
+	for _, name := range path[:len(path)-1] {
+		var err error
+		if b, err = b.CreateBucketIfNotExists([]byte(name)); err != nil {
+			return err
+		}
+	}
+	return b.Put([]byte(path[len(path)-1]), data)
 }
 
 // inspect runs fn on the raw file, outside the store.
@@ -335,4 +358,184 @@ func TestMigration10AddsTheWebhooks(t *testing.T) {
 	if v := schemaOf(t, path); v != 10 {
 		t.Errorf("schema %d, want 10", v)
 	}
+}
+
+// TestMigration12FlattensTheHotPath fills every bucket schema 12 flattens
+// the way schema 11 kept it, nested per office and day, for two offices and
+// the region's journal, migrates, and reads everything back through the
+// store: the same records, found by the same seeks, and new commits going
+// on from them.
+func TestMigration12FlattensTheHotPath(t *testing.T) {
+	const north, bulk, bulkTickets = "north", "zbulk", 2000
+	oldDone := ticket("t1", "2026-11-20", domain.StatusDone)
+	oldOpen := ticket("t2", "2026-11-20", domain.StatusWaiting)
+	today := ticket("t3", "2026-11-23", domain.StatusWaiting)
+	northTicket := ticket("n1", "2026-11-23", domain.StatusWaiting)
+	northTicket.OfficeID = north
+	tickets := []domain.Ticket{oldDone, oldOpen, today, northTicket}
+	booked := appointment("a1", at("2026-11-24", "10:00"), domain.AppointmentBooked)
+	cancelled := appointment("a2", at("2026-11-19", "10:00"), domain.AppointmentCancelled)
+	ratings := []domain.RatingRecord{ratingRecord("t1", "2026-11-20", "+79991234567"), ratingRecord("t3", "2026-11-23", "")}
+	counter := domain.Counter{OfficeID: testOffice, Day: "2026-11-23", Prefix: "А", Last: 3}
+	key := domain.IdempotencyKey{OfficeID: testOffice, Key: "k1", Day: "2026-11-23", TicketID: "t3"}
+	var events []domain.Event
+	for i, tk := range tickets[:3] {
+		events = append(events, event(uint64(i+1), tk))
+	}
+	northEvent := event(1, northTicket)
+	office := chain(testOffice, domain.JournalRecord{}, "09:00", "09:01")
+	region := chain(domain.RegionChain, domain.JournalRecord{}, "08:00")
+
+	path := fileAt(t, 11)
+	writeBoltAt(t, path, func(tx *bolt.Tx) error {
+		var puts []func() error
+		for _, tk := range tickets {
+			puts = append(puts,
+				func() error { return putNested(tx, tk, bucketTickets, tk.OfficeID, tk.Day, tk.ID) },
+				func() error { return putNested(tx, []byte(tk.Day), bucketTicketDay, tk.OfficeID, tk.ID) })
+			if !tk.Status.Terminal() {
+				puts = append(puts, func() error { return putNested(tx, []byte(tk.Day), bucketTicketOpen, tk.OfficeID, tk.ID) })
+			}
+		}
+		for _, a := range []domain.Appointment{booked, cancelled} {
+			puts = append(puts,
+				func() error { return putNested(tx, a, bucketAppointments, a.OfficeID, utcDay(a.Start), a.ID) },
+				func() error { return putNested(tx, []byte(utcDay(a.Start)), bucketAppointmentDay, a.OfficeID, a.ID) })
+		}
+		puts = append(puts, func() error {
+			return putNested(tx, []byte(utcDay(booked.Start)), bucketAppointmentBooked, testOffice, booked.ID)
+		})
+		for _, r := range ratings {
+			puts = append(puts,
+				func() error { return putNested(tx, r, bucketRatings, testOffice, r.Day, r.Rating.TicketID) },
+				func() error { return putNested(tx, []byte(r.Day), bucketRatingDay, testOffice, r.Rating.TicketID) })
+		}
+		puts = append(puts,
+			func() error { return putNested(tx, []byte(ratings[0].Day), bucketRatingPhone, testOffice, "t1") },
+			func() error { return putNested(tx, counter, bucketCounters, testOffice, counter.Day, counter.Prefix) },
+			func() error { return putNested(tx, key, bucketIdempotency, testOffice, key.Day, key.Key) },
+			func() error { return putNested(tx, northEvent, bucketEvents, north, string(seqKey(1))) })
+		for _, e := range events {
+			puts = append(puts, func() error { return putNested(tx, e, bucketEvents, testOffice, string(seqKey(e.Seq))) })
+		}
+		for _, r := range append(append([]domain.JournalRecord{}, region...), office...) {
+			puts = append(puts,
+				func() error { return putNested(tx, r, bucketJournal, chainKey(r.Chain), string(seqKey(r.Seq))) },
+				func() error {
+					return putNested(tx, seqKey(r.Seq), bucketJournalDay, chainKey(r.Chain), utcDay(r.At))
+				})
+		}
+		for _, put := range puts {
+			if err := put(); err != nil {
+				return err
+			}
+		}
+		// An office whose day spans many pages, beyond inline buckets.
+		for i := range bulkTickets {
+			tk := ticket(fmt.Sprintf("b%04d", i), "2026-11-21", domain.StatusDone)
+			tk.OfficeID = bulk
+			if err := putNested(tx, tk, bucketTickets, bulk, tk.Day, tk.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	// The journal's day index keeps a day's first record: the loop above
+	// wrote the last one of 2026-11-23 over it.
+	writeBoltAt(t, path, func(tx *bolt.Tx) error {
+		return putNested(tx, seqKey(1), bucketJournalDay, testOffice, "2026-11-23")
+	})
+
+	s := openAt(t, path)
+	ctx := context.Background()
+	all := load(t, s, "")
+	if n := len(all.Tickets); n != len(tickets)+bulkTickets {
+		t.Fatalf("%d tickets, want %d", n, len(tickets)+bulkTickets)
+	}
+	sameJSON(t, "all tickets", all.Tickets[:len(tickets)], tickets)
+	bs, err := s.Tickets(ctx, bulk, "2026-11-21", "2026-11-21")
+	if err != nil || len(bs) != bulkTickets || bs[0].ID != "b0000" || bs[bulkTickets-1].ID != fmt.Sprintf("b%04d", bulkTickets-1) {
+		t.Errorf("the bulk office's day: %d tickets (%v), want %d in order", len(bs), err, bulkTickets)
+	}
+	sameJSON(t, "all appointments", all.Appointments, []domain.Appointment{cancelled, booked})
+	sameJSON(t, "all ratings", all.Ratings, ratings)
+	sameJSON(t, "counters", all.Counters, []domain.Counter{counter})
+	sameJSON(t, "idempotency keys", all.Idempotency, []domain.IdempotencyKey{key})
+	sameJSON(t, "event seqs", all.OfficeSeq, map[string]uint64{testOffice: 3, north: 1})
+	sameJSON(t, "journal heads", all.JournalLast, map[string]domain.JournalRecord{testOffice: office[1], domain.RegionChain: region[0]})
+	// From a day on: that day's records and the older ones still alive.
+	since := load(t, s, "2026-11-23")
+	sameJSON(t, "tickets since the 23rd", since.Tickets, []domain.Ticket{oldOpen, today, northTicket})
+	sameJSON(t, "appointments since the 22nd", since.Appointments, []domain.Appointment{booked})
+	sameJSON(t, "ratings since the 23rd", since.Ratings, ratings)
+
+	got, err := s.Ticket(ctx, testOffice, "t1")
+	sameJSON(t, "ticket t1", got, oldDone)
+	if err != nil {
+		t.Error(err)
+	}
+	es, err := s.Events(ctx, testOffice, 1, 10)
+	sameJSON(t, "events after 1", es, events[1:])
+	if err != nil {
+		t.Error(err)
+	}
+	ts, err := s.Tickets(ctx, testOffice, "2026-11-20", "2026-11-22")
+	sameJSON(t, "tickets of the 20th to 22nd", ts, []domain.Ticket{oldDone, oldOpen})
+	if err != nil {
+		t.Error(err)
+	}
+	rs, err := s.Ratings(ctx, testOffice, "2026-11-21", "2026-11-30")
+	sameJSON(t, "ratings of the 21st to 30th", rs, ratings[1:])
+	if err != nil {
+		t.Error(err)
+	}
+	pd, err := s.PersonalData(ctx, "2026-11-01", "2026-11-24")
+	sameJSON(t, "personal data before the 24th", pd, []domain.Appointment{cancelled})
+	if err != nil {
+		t.Error(err)
+	}
+	jr, err := s.Journal(ctx, testOffice, domain.JournalQuery{From: at("2026-11-23", "09:01")})
+	sameJSON(t, "journal from 09:01", jr, office[1:])
+	if err != nil {
+		t.Error(err)
+	}
+	var walked []domain.JournalRecord
+	if err := s.EachJournal(ctx, func(r domain.JournalRecord) error { walked = append(walked, r); return nil }); err != nil {
+		t.Error(err)
+	}
+	sameJSON(t, "the whole journal", walked, append(append([]domain.JournalRecord{}, region...), office...))
+
+	// New commits continue the migrated log, numbering and chain, and
+	// move the migrated records on.
+	next := ticket("t4", "2026-11-23", domain.StatusWaiting)
+	c := issue(4, next, 4)
+	c.Journal = chain(testOffice, office[1], "09:02")
+	c.Journal[0].Seq = 3
+	c.Tickets = append(c.Tickets, oldOpen)
+	c.Tickets[1].Status = domain.StatusDone
+	commit(t, s, c)
+	if err := s.Commit(ctx, issue(5, ticket("t5", "2026-11-23", domain.StatusWaiting), 2)); !errors.Is(err, ErrRefused) {
+		t.Errorf("a counter going back from the migrated 4 to 2: %v, want refused", err)
+	}
+	after := load(t, s, "2026-11-23")
+	if after.OfficeSeq[testOffice] != 4 || len(after.Tickets) != 3 || after.JournalLast[testOffice].Seq != 3 {
+		t.Errorf("after a commit: seq %d, %d tickets since the 23rd, journal at %d; want 4, 3 (t2 done), 3",
+			after.OfficeSeq[testOffice], len(after.Tickets), after.JournalLast[testOffice].Seq)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if v := schemaOf(t, path); v != 12 {
+		t.Errorf("schema %d, want 12", v)
+	}
+	inspect(t, path, func(tx *bolt.Tx) error {
+		for _, name := range flatBuckets {
+			if err := tx.Bucket(name).ForEachBucket(func(k []byte) error {
+				return fmt.Errorf("bucket %s still holds the bucket %q", name, k)
+			}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -107,14 +108,16 @@ func (s *Store) RebuildStats(ctx context.Context) error {
 		if err := stats.Reset(tx); err != nil {
 			return err
 		}
-		return eachBucket(tx.Bucket(bucketEvents), func(office string, b *bolt.Bucket) error {
+		events := tx.Bucket(bucketEvents)
+		return eachOffice(events, func(office string) error {
 			loc, err := officeZone(tx, office)
 			if err != nil || loc == nil {
 				return err
 			}
+			prefix := flatKey(office, "")
 			return stats.Rebuild(tx, loc, func(yield func(domain.Event) error) error {
-				c := b.Cursor()
-				for k, v := c.First(); k != nil; k, v = c.Next() {
+				c := events.Cursor()
+				for k, v := c.Seek(prefix); bytes.HasPrefix(k, prefix); k, v = c.Next() {
 					if err := ctx.Err(); err != nil {
 						return err
 					}
