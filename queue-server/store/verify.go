@@ -124,7 +124,7 @@ func officeLogs(tx *bolt.Tx) ([]OfficeLog, error) {
 		if seq > 0 {
 			e, err := decode[struct {
 				At time.Time `json:"at"`
-			}](get(lookup(tx, bucketEvents, id), seqKey(seq)))
+			}](tx.Bucket(bucketEvents).Get(seqKeyOf(id, seq)))
 			if err != nil {
 				return fmt.Errorf("event %d of office %q: %w", seq, id, err)
 			}
