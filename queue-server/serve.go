@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/talonqueue/talon/internal/buildinfo"
@@ -363,7 +364,8 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 	svc.OnAccessChanged(hub.Recheck)
 	mx.Watch(metrics.State{Offices: svc, Streams: hub.Subscribers, Outbox: st.Outbox().Backlog})
 	mx.WatchBackups(backups.Status)
-	handler, err := api.New(api.Config{Backend: svc, Journal: svc, Tokens: tokens, Hub: hub, Backup: st.Backup, Ready: svc.Ready, Logger: log,
+	var draining atomic.Bool
+	handler, err := api.New(api.Config{Backend: svc, Journal: svc, Tokens: tokens, Hub: hub, Backup: st.Backup, Ready: svc.Ready, Draining: draining.Load, Logger: log,
 		Pages: web.Handler(web.Config{Demo: f.demo, DemoPassword: f.demoPassword, Zone: firstOfficeZone(svc)}), TicketPage: web.TicketPage,
 		Metrics: mx.Handler(f.metricsToken), OnRequest: mx.ObserveRequest, OfflineAfter: f.offlineAfter,
 		BackupStatus: backups.Status})
@@ -422,6 +424,7 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 	fmt.Fprintln(stdout, "Останавливаюсь…")
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	draining.Store(true)
 	err = srv.Shutdown(shutdownCtx)
 	// Streams are hijacked connections that Shutdown leaves open: the hub says
 	// bye to them so terminals reconnect to the next server at once.
@@ -585,7 +588,7 @@ func greet(w io.Writer, url string, f serveFlags, svc *queue.Service) {
 	} else {
 		fmt.Fprintf(w, "Страница офиса: %s/\n", url)
 	}
-	fmt.Fprintf(w, "Проверка готовности: %s/healthz, описание API: %s/api/v1/openapi.json, метрики Prometheus: %s/metrics\n", url, url, url)
+	fmt.Fprintf(w, "Проверка: %s/healthz (жив ли), %s/readyz (готов ли), описание API: %s/api/v1/openapi.json, метрики Prometheus: %s/metrics\n", url, url, url, url)
 	if !f.demo && !svc.HasAccounts() {
 		fmt.Fprintf(w, "В хранилище нет ни одной учётной записи. Остановите сервер и создайте администратора:\n"+
 			"  queue-server create-admin --data %s --login admin --password <пароль>\n"+

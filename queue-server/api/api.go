@@ -51,7 +51,10 @@ type Config struct {
 	Backup func(ctx context.Context, w io.Writer) (int64, error)
 	// Ready reports whether the server can take requests; /healthz answers
 	// 503 with its error until it returns nil.
-	Ready        func() error
+	Ready func() error
+	// Draining reports that the server has begun to stop: /readyz answers
+	// 503 from then on while /healthz, liveness, still answers. Optional.
+	Draining     func() bool
 	Logger       *slog.Logger // nil: slog.Default()
 	MaxBodyBytes int64        // 0: DefaultMaxBodyBytes
 	// Now is the clock of the login guard and of the devices' links;
@@ -78,23 +81,24 @@ type Config struct {
 }
 
 type server struct {
-	backend domain.Backend
-	journal domain.Journal
-	tokens  *auth.Issuer
-	hub     *push.Hub
-	backup  func(ctx context.Context, w io.Writer) (int64, error)
-	ready   func() error
-	log     *slog.Logger
-	maxBody int64
-	pages   http.Handler
-	ticket  func(w http.ResponseWriter, st *domain.TicketStatus)
-	metrics http.Handler
-	observe func(method, route string, status int, took time.Duration)
-	guard   *loginGuard
-	openAPI []byte
-	now     func() time.Time
-	offline time.Duration
-	backups func() domain.BackupStatus
+	backend  domain.Backend
+	journal  domain.Journal
+	tokens   *auth.Issuer
+	hub      *push.Hub
+	backup   func(ctx context.Context, w io.Writer) (int64, error)
+	ready    func() error
+	draining func() bool
+	log      *slog.Logger
+	maxBody  int64
+	pages    http.Handler
+	ticket   func(w http.ResponseWriter, st *domain.TicketStatus)
+	metrics  http.Handler
+	observe  func(method, route string, status int, took time.Duration)
+	guard    *loginGuard
+	openAPI  []byte
+	now      func() time.Time
+	offline  time.Duration
+	backups  func() domain.BackupStatus
 }
 
 // New returns the handler of every route.
@@ -103,7 +107,7 @@ func New(cfg Config) (http.Handler, error) {
 		return nil, errors.New("api: Config needs Backend, Journal, Tokens, Hub, Backup and Ready")
 	}
 	s := &server{
-		backend: cfg.Backend, journal: cfg.Journal, tokens: cfg.Tokens, hub: cfg.Hub, backup: cfg.Backup, ready: cfg.Ready,
+		backend: cfg.Backend, journal: cfg.Journal, tokens: cfg.Tokens, hub: cfg.Hub, backup: cfg.Backup, ready: cfg.Ready, draining: cfg.Draining,
 		log: cfg.Logger, maxBody: cfg.MaxBodyBytes, pages: cfg.Pages, ticket: cfg.TicketPage, metrics: cfg.Metrics, observe: cfg.OnRequest,
 	}
 	if cfg.Now == nil {

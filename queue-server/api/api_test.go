@@ -48,14 +48,15 @@ func (c *clock) add(d time.Duration) {
 }
 
 type harness struct {
-	fake    *fake
-	clock   *clock
-	tokens  *auth.Issuer
-	hub     *push.Hub
-	handler http.Handler
-	logs    *outbuf.Buffer
-	ready   error
-	backup  func(ctx context.Context, w io.Writer) (int64, error)
+	fake     *fake
+	clock    *clock
+	tokens   *auth.Issuer
+	hub      *push.Hub
+	handler  http.Handler
+	logs     *outbuf.Buffer
+	ready    error
+	draining bool
+	backup   func(ctx context.Context, w io.Writer) (int64, error)
 }
 
 func newHarness(t *testing.T) *harness {
@@ -75,8 +76,9 @@ func newHarness(t *testing.T) *harness {
 	}
 	h.handler, err = New(Config{
 		Backend: h.fake, Journal: h.fake, Tokens: h.tokens, Hub: h.hub, Logger: log, Now: h.clock.now,
-		Backup: func(ctx context.Context, w io.Writer) (int64, error) { return h.backup(ctx, w) },
-		Ready:  func() error { return h.ready },
+		Backup:   func(ctx context.Context, w io.Writer) (int64, error) { return h.backup(ctx, w) },
+		Ready:    func() error { return h.ready },
+		Draining: func() bool { return h.draining },
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -661,6 +663,23 @@ func TestHealthz(t *testing.T) {
 	}
 	h.ready = errors.New("store not open yet")
 	wantError(t, h.do(t, "GET", "/healthz", ""), 503, domain.CodeUnavailable, "сервер запускается")
+}
+
+// /readyz fails while the store is not ready and from the moment the server
+// begins to stop, when /healthz, liveness, still answers.
+func TestReadyz(t *testing.T) {
+	h := newHarness(t)
+	if w := h.do(t, "GET", "/readyz", "", "Authorization", ""); w.Code != 200 || strings.TrimSpace(w.Body.String()) != `{"status":"ok"}` {
+		t.Fatalf("readyz: %d %s", w.Code, w.Body)
+	}
+	h.draining = true
+	wantError(t, h.do(t, "GET", "/readyz", "", "Authorization", ""), 503, domain.CodeUnavailable, "сервер останавливается")
+	if w := h.do(t, "GET", "/healthz", "", "Authorization", ""); w.Code != 200 {
+		t.Fatalf("healthz while stopping: %d %s", w.Code, w.Body)
+	}
+	h.draining = false
+	h.ready = errors.New("store not open yet")
+	wantError(t, h.do(t, "GET", "/readyz", "", "Authorization", ""), 503, domain.CodeUnavailable, "сервер запускается")
 }
 
 // A kiosk that gives up while its ticket is being issued must not make the

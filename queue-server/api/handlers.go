@@ -88,6 +88,18 @@ func healthz(ready func() error) endpoint {
 	}
 }
 
+// readyz is healthz that also fails once the server has begun to stop, so
+// a balancer sends no new requests to a server on its way down.
+func readyz(ready func() error, draining func() bool) endpoint {
+	live := healthz(ready)
+	return func(r *http.Request) (any, error) {
+		if draining != nil && draining() {
+			return nil, &domain.Error{Code: domain.CodeUnavailable, Message: "сервер останавливается: новые запросы примет следующий запуск"}
+		}
+		return live(r)
+	}
+}
+
 func document(doc *[]byte) endpoint {
 	return func(*http.Request) (any, error) { return json.RawMessage(*doc), nil }
 }

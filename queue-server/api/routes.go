@@ -47,7 +47,8 @@ const (
 func (s *server) routes() []route {
 	b, j := s.backend, s.journal
 	return []route{
-		{method: "GET", path: "/healthz", op: "healthz", access: accessPublic, summary: "Готов ли сервер", result: health{}, ep: healthz(s.ready)},
+		{method: "GET", path: "/healthz", op: "healthz", access: accessPublic, summary: "Жив ли сервер (для перезапуска при отказе)", result: health{}, ep: healthz(s.ready)},
+		{method: "GET", path: "/readyz", op: "readyz", access: accessPublic, summary: "Готов ли сервер принимать запросы (для балансировщика и мониторинга)", result: health{}, ep: readyz(s.ready, s.draining)},
 		{method: "GET", path: v1 + "/openapi.json", op: "getOpenAPI", access: accessPublic, summary: "Этот документ OpenAPI", result: openAPIDocument{}, ep: document(&s.openAPI)},
 		{method: "POST", path: v1 + "/login", op: "login", access: accessPublic, summary: "Вход по логину и паролю или по карте сотрудника: токен для Authorization: Bearer", body: loginRequest{}, result: loginResponse{}, ep: login(b, j, s.tokens, s.guard)},
 		{method: "POST", path: v1 + "/refresh", op: "refreshToken", access: accessBearer, summary: "Новый токен того же сеанса без пароля", result: loginResponse{}, ep: refreshToken(s.tokens)},
