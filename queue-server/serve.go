@@ -409,10 +409,12 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 		}
 	}
 	greet(stdout, url, f, svc)
+	stopping := notifySystemd(svc.Ready, log)
 
 	select {
 	case <-ctx.Done():
 	case err := <-serveErr:
+		stopping()
 		hub.Close()
 		return fmt.Errorf("serve: %w", err)
 	}
@@ -425,6 +427,7 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	draining.Store(true)
+	stopping()
 	err = srv.Shutdown(shutdownCtx)
 	// Streams are hijacked connections that Shutdown leaves open: the hub says
 	// bye to them so terminals reconnect to the next server at once.
