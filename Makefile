@@ -11,6 +11,9 @@ STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 # The demo windows' LED boards on the emulated line: addresses 2 to 8, 7
 # being the protocol's end-of-frame byte.
 DEMO_BOARDS := w1=2,w2=3,w3=4,w4=5,w5=6,w6=8
+# --version of every binary `make build` makes says which commit it is.
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X github.com/talonqueue/talon/internal/buildinfo.release=$(VERSION)
 RACE    := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && echo -race)
 
 .PHONY: help modules setup run vprinter devices kiosk panel display rating build test killtest bench loadtest fuzz vet lint fmt-check depcheck clean
@@ -49,11 +52,11 @@ rating: modules ## run window 1's rating terminal in a window against `make run`
 
 build: modules ## build every binary into ./bin
 	@mkdir -p $(BIN)
-	$(GO) build -o $(BIN)/ ./queue-server ./printer/cmd/talon-vprinter ./hardware/cmd/talon-devices
-	$(GO) build -o $(BIN)/talon-kiosk ./kiosk
-	$(GO) build -o $(BIN)/talon-panel ./operator-panel
-	$(GO) build -o $(BIN)/talon-display ./display
-	$(GO) build -o $(BIN)/talon-rating ./rating-terminal
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./queue-server ./printer/cmd/talon-vprinter ./hardware/cmd/talon-devices
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/talon-kiosk ./kiosk
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/talon-panel ./operator-panel
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/talon-display ./display
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/talon-rating ./rating-terminal
 
 test: setup vet lint fmt-check depcheck ## vet, staticcheck, format and import-direction checks, all tests
 	$(GO) test $(RACE) -count=1 -timeout 20m $(PKGS)

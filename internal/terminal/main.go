@@ -2,6 +2,8 @@ package terminal
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -9,6 +11,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/talonqueue/talon/internal/buildinfo"
 	"github.com/talonqueue/talon/queue-server/client"
 )
 
@@ -18,11 +21,19 @@ type Run func(ctx context.Context, args []string, getenv func(string) string, st
 
 // Main runs run with the process's arguments until SIGINT or SIGTERM and
 // returns the exit code for os.Exit, having said a failure on stderr as
-// "name: what went wrong".
+// "name: what went wrong". -version prints the build; -help lists the
+// flags, and neither is a failure.
 func Main(name string, run Run) int {
+	if len(os.Args) == 2 && (os.Args[1] == "-version" || os.Args[1] == "--version") {
+		fmt.Println(buildinfo.Line(name))
+		return 0
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Getenv, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
 		fmt.Fprintln(os.Stderr, name+":", err)
 		return 1
 	}
