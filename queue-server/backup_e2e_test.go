@@ -33,22 +33,11 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// regionJournal reads the region's chain, where the system journals backups.
+// regionJournal reads the region's chain, where the system journals backups
+// and power changes.
 func regionJournal(t *testing.T, url string, admin *client.Client) []domain.JournalRecord {
 	t.Helper()
-	req, _ := http.NewRequest("GET", url+"/api/v1/journal?limit=1000", nil)
-	req.Header.Set("Authorization", "Bearer "+admin.Token())
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	var out []domain.JournalRecord
-	if resp.StatusCode != 200 || json.Unmarshal(body, &out) != nil {
-		t.Fatalf("region journal: %d %s", resp.StatusCode, body)
-	}
-	return out
+	return readJournal(t, admin, url+"/api/v1/journal?limit=1000")
 }
 
 // backupStatus reads GET /api/v1/backup/status as c.

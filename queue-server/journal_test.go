@@ -26,7 +26,13 @@ func getJournal(t *testing.T, url string, c *client.Client, query string) []doma
 // officeJournal reads an office's journal as a client would.
 func officeJournal(t *testing.T, url string, c *client.Client, officeID, query string) []domain.JournalRecord {
 	t.Helper()
-	req, _ := http.NewRequest("GET", url+"/api/v1/offices/"+officeID+"/journal?"+query, nil)
+	return readJournal(t, c, url+"/api/v1/offices/"+officeID+"/journal?"+query)
+}
+
+// readJournal reads a journal's records at address as c.
+func readJournal(t *testing.T, c *client.Client, address string) []domain.JournalRecord {
+	t.Helper()
+	req, _ := http.NewRequest("GET", address, nil)
 	req.Header.Set("Authorization", "Bearer "+c.Token())
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
