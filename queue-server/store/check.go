@@ -28,7 +28,7 @@ import (
 func openChecked(path string, timeout time.Duration, created bool) (*bolt.DB, error) {
 	if !created {
 		if err := checkFileSize(path); err != nil {
-			return nil, err
+			return nil, refusal(path, err)
 		}
 	}
 	var db *bolt.DB
@@ -122,13 +122,13 @@ func checkFileSize(path string) error {
 	}
 	size := uint64(info.Size())
 	if !info.Mode().IsRegular() {
-		return damaged(path, fmt.Errorf("%w: %s is not a regular file", ErrNotDataFile, path))
+		return notDataFile(path, fmt.Errorf("%w: %s is not a regular file", ErrNotDataFile, path))
 	}
 	if size == 0 {
 		// A Talon file is never empty once created: an empty one is a file
 		// cut to nothing (a file system repair does that), and starting
 		// over in it would hide the loss.
-		return damaged(path, fmt.Errorf("%w: %s is empty", ErrNotDataFile, path))
+		return notDataFile(path, fmt.Errorf("%w: %s is empty", ErrNotDataFile, path))
 	}
 	m0, err0 := readMeta(f, 0)
 	pageSize := m0.pageSize
@@ -142,34 +142,34 @@ func checkFileSize(path string) error {
 		}
 	}
 	if pageSize < minPageSize || pageSize > maxPageSize || pageSize&(pageSize-1) != 0 {
-		return damaged(path, fmt.Errorf("%w: no valid meta page (%v)", ErrNotDataFile, err0))
+		return notDataFile(path, fmt.Errorf("%w: no valid meta page (%v)", ErrNotDataFile, err0))
 	}
 	if size < 2*pageSize {
-		return damaged(path, fmt.Errorf("%w: %d bytes, shorter than the two meta pages", ErrNotDataFile, size))
+		return notDataFile(path, fmt.Errorf("%w: %d bytes, shorter than the two meta pages", ErrNotDataFile, size))
 	}
 	m1, err1 := readMeta(f, int64(pageSize))
 	// bbolt uses the valid meta of the later transaction.
 	m := m0
 	switch {
 	case err0 != nil && err1 != nil:
-		return damaged(path, fmt.Errorf("%w: both meta pages are invalid: %v; %v", ErrNotDataFile, err0, err1))
+		return notDataFile(path, fmt.Errorf("%w: both meta pages are invalid: %v; %v", ErrNotDataFile, err0, err1))
 	case err0 != nil, err1 == nil && m1.tx > m0.tx:
 		m = m1
 	}
 	if m.pageSize != pageSize {
-		return damaged(path, fmt.Errorf("%w: meta pages disagree on the page size", ErrNotDataFile))
+		return notDataFile(path, fmt.Errorf("%w: meta pages disagree on the page size", ErrNotDataFile))
 	}
 	if size/pageSize < m.pgid {
-		return damaged(path, fmt.Errorf("%w: %d bytes, but its meta claims %d pages of %d bytes (the file is cut short)",
+		return notDataFile(path, fmt.Errorf("%w: %d bytes, but its meta claims %d pages of %d bytes (the file is cut short)",
 			ErrNotDataFile, size, m.pgid, pageSize))
 	}
 	if m.root >= m.pgid || (m.freelist != noFreelist && m.freelist >= m.pgid) {
-		return damaged(path, fmt.Errorf("%w: meta points past its last page %d (root %d, freelist %d)",
+		return notDataFile(path, fmt.Errorf("%w: meta points past its last page %d (root %d, freelist %d)",
 			ErrNotDataFile, m.pgid, m.root, m.freelist))
 	}
 	if m.freelist != noFreelist {
 		if err := checkFreelistPage(f, m); err != nil {
-			return damaged(path, err)
+			return notDataFile(path, err)
 		}
 	}
 	return nil
@@ -222,7 +222,7 @@ func guarded(path string, f func() error) (err error) {
 	defer debug.SetPanicOnFault(debug.SetPanicOnFault(true))
 	defer func() {
 		if r := recover(); r != nil {
-			err = damaged(path, fmt.Errorf("%w: reading it failed: %v", ErrNotDataFile, r))
+			err = notDataFile(path, fmt.Errorf("%w: reading it failed: %v", ErrNotDataFile, r))
 		}
 	}()
 	return f()
@@ -258,7 +258,7 @@ func checkPages(db *bolt.DB, path string) error {
 		}
 		err := tx.ForEach(func(name []byte, b *bolt.Bucket) error { return walk(b) })
 		if err != nil {
-			return damaged(path, err)
+			return notDataFile(path, err)
 		}
 		var problems []error
 		for err := range tx.Check() {
@@ -267,7 +267,7 @@ func checkPages(db *bolt.DB, path string) error {
 			}
 		}
 		if len(problems) > 0 {
-			return damaged(path, fmt.Errorf("%w: damaged pages: %w", ErrNotDataFile, errors.Join(problems...)))
+			return notDataFile(path, fmt.Errorf("%w: damaged pages: %w", ErrNotDataFile, errors.Join(problems...)))
 		}
 		lastBytes.Store(uint32(touched))
 		return nil
@@ -291,7 +291,9 @@ func damaged(path string, err error) error {
 }
 
 // refusal gives a start-up error about the file's contents the sentence of
-// damaged; others (a file in use, a full disk) keep theirs.
+// damaged; others (a file in use, a full disk) keep theirs. The checks
+// themselves say only that the file is damaged (notDataFile): Verify runs
+// them on backups, for which restoring from a backup is no advice.
 func refusal(path string, err error) error {
 	var de *domain.Error
 	if errors.Is(err, ErrNotDataFile) && errors.As(err, &de) && de.Err != nil {

@@ -53,10 +53,24 @@ func verify(path string, migs []migration) (BackupInfo, error) {
 	if err != nil {
 		return BackupInfo{}, &domain.Error{Code: domain.CodeInvalid, Message: fmt.Sprintf("не удалось открыть резервную копию %s", path), Err: err}
 	}
-	if !info.Mode().IsRegular() || info.Size() == 0 {
-		return BackupInfo{}, notDataFile(path, fmt.Errorf("%w: %s is empty or not a regular file", ErrNotDataFile, path))
+	// A cut or damaged copy must not bring down the server that verifies
+	// it: the start-up checks refuse what bbolt could not map, and read
+	// every page under a guard.
+	if err := checkFileSize(path); err != nil {
+		return BackupInfo{}, err
 	}
-	db, err := bolt.Open(path, 0, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	var db *bolt.DB
+	err = guarded(path, func() error {
+		var err error
+		if db, err = bolt.Open(path, 0, &bolt.Options{ReadOnly: true, Timeout: time.Second}); err != nil {
+			return err
+		}
+		if err := checkPages(db, path); err != nil {
+			_ = db.Close()
+			return err
+		}
+		return nil
+	})
 	if errors.Is(err, berrors.ErrTimeout) {
 		return BackupInfo{}, &domain.Error{
 			Code:    domain.CodeUnavailable,
@@ -65,31 +79,15 @@ func verify(path string, migs []migration) (BackupInfo, error) {
 		}
 	}
 	if err != nil {
+		var de *domain.Error
+		if errors.As(err, &de) {
+			return BackupInfo{}, err
+		}
 		return BackupInfo{}, openError(path, err)
 	}
 	defer db.Close()
 	out := BackupInfo{Path: path, Size: info.Size()}
 	err = db.View(func(tx *bolt.Tx) (err error) {
-		// bbolt panics on a page that is not what its parent says; Check
-		// runs first and reports those as errors, but a damaged file must
-		// never bring down the server that verifies its backup.
-		defer func() {
-			if r := recover(); r != nil {
-				err = notDataFile(path, fmt.Errorf("%w: reading it failed: %v", ErrNotDataFile, r))
-			}
-		}()
-		// A badly damaged file has thousands of problems; the first few
-		// tell what happened.
-		var problems []error
-		n := 0
-		for err := range tx.Check() {
-			if n++; len(problems) < 5 {
-				problems = append(problems, err)
-			}
-		}
-		if n > 0 {
-			return notDataFile(path, fmt.Errorf("%w: %d damaged pages or records, the first: %w", ErrNotDataFile, n, errors.Join(problems...)))
-		}
 		v, err := checkSchema(tx, path, migs)
 		if err != nil {
 			return err

@@ -90,6 +90,34 @@ func TestVerifyRefusesADamagedBackup(t *testing.T) {
 	}
 }
 
+// A backup cut short (a full backup disk, a copy interrupted) is refused
+// with a sentence: bbolt would map pages past its end and crash the
+// verifying process.
+func TestVerifyRefusesATruncatedBackup(t *testing.T) {
+	s, _ := openTest(t)
+	c, _ := everything()
+	commit(t, s, c)
+	path := backupTo(t, s)
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []int64{info.Size() / 2, info.Size() - 1, 4096 + 100} {
+		cut := filepath.Join(t.TempDir(), "cut.db")
+		body, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(cut, body[:size], 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err = Verify(cut)
+		if !errors.Is(err, ErrNotDataFile) || !strings.Contains(domain.ErrorMessage(err), "повреждён") {
+			t.Errorf("Verify of a backup cut to %d bytes = %v, want ErrNotDataFile saying it is damaged", size, err)
+		}
+	}
+}
+
 func TestRestoreKeepsTheReplacedFile(t *testing.T) {
 	s, _ := openTest(t)
 	c, want := everything()
