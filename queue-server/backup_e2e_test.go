@@ -279,17 +279,7 @@ func TestRestoreKeepsTheReplacedDatabase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	file := filepath.Join(t.TempDir(), "backup.db")
-	f, err := os.Create(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := login(t, url, "admin").Backup(ctx, f); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	file := downloadBackup(t, login(t, url, "admin"))
 	after, err := kiosk.IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"})
 	if err != nil {
 		t.Fatal(err)

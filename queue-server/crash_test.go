@@ -150,17 +150,7 @@ func TestBackupAndRestore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	backup := filepath.Join(t.TempDir(), "talon-backup.db")
-	f, err := os.Create(backup)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := login(t, url, "admin").Backup(ctx, f); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	backup := downloadBackup(t, login(t, url, "admin"))
 	_, err = login(t, url, "hall").Backup(ctx, io.Discard)
 	if domain.ErrorCode(err) != domain.CodeForbidden {
 		t.Fatalf("hall administrator took a backup: %v", err)
@@ -275,4 +265,22 @@ func waitEvent(t *testing.T, events <-chan domain.Event, ticketID string) domain
 			return domain.Event{}
 		}
 	}
+}
+
+// downloadBackup saves a hot backup taken over HTTP as c into a file of the
+// test's own and returns its path.
+func downloadBackup(t *testing.T, c *client.Client) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "talon-backup.db")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Backup(context.Background(), f); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -462,17 +462,7 @@ func TestWebhooksAfterARestoreAreNotTakenForRepeats(t *testing.T) {
 		must[domain.Ticket](t)(kiosk.IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"}))
 	}
 	issue(kiosk)
-	backup := filepath.Join(t.TempDir(), "talon-backup.db")
-	f, err := os.Create(backup)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := admin.Backup(ctx, f); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
+	backup := downloadBackup(t, admin)
 	from := officeSeq(t, admin)
 	issue(kiosk)
 	issue(kiosk)
