@@ -25,6 +25,10 @@ type IdempotencyKey struct {
 	// "callNext window/w1"), so a key cannot replay another request; empty
 	// for the issue of a ticket.
 	Request string `json:"request,omitempty"`
+	// Refusal is the answer of an action refused after it changed state
+	// (Error.Finished: a call-next that finished the window's ticket and
+	// found nobody to call); TicketID is then the finished ticket.
+	Refusal string `json:"refusal,omitempty"`
 }
 
 // Kind names a kind of configuration record, for deletions and events.

@@ -104,6 +104,7 @@ type idemEntry struct {
 	ticketID  string
 	serviceID string // of an issue
 	request   string // of a ticket action: domain.IdempotencyKey.Request
+	refusal   string // domain.IdempotencyKey.Refusal
 }
 
 // recentServiceTimes is how many finished tickets the wait estimate averages.
@@ -217,7 +218,7 @@ func Load(cfg Config, st domain.State) (*Engine, error) {
 			if t := o.tickets[k.TicketID]; t != nil {
 				sid = t.OriginalServiceID
 			}
-			o.idem[k.Day+"/"+k.Key] = idemEntry{ticketID: k.TicketID, serviceID: sid, request: k.Request}
+			o.idem[k.Day+"/"+k.Key] = idemEntry{ticketID: k.TicketID, serviceID: sid, request: k.Request, refusal: k.Refusal}
 		}
 	}
 	e.forms = append(e.forms, st.RatingForms...)

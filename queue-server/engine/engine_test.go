@@ -222,6 +222,35 @@ func TestIdempotentActions(t *testing.T) {
 	}
 }
 
+// A call-next that finished the window's ticket and found nobody to call
+// changed state before it was refused: its key repeats that refusal, with
+// the finished ticket, instead of saying only that the queue is empty.
+func TestIdempotentFinishOnEmptyQueue(t *testing.T) {
+	f := newFixture(t)
+	served := f.issue("pass")
+	f.callNext(f.op1, "w1")
+	const request = "callNext window/w1"
+	do := func(e *Engine, ch *domain.Changes) (domain.Ticket, error) {
+		return e.Idempotent(f.op1, "o1", "k1", request, ch, func() (domain.Ticket, error) { return e.CallNext(f.op1, "o1", "w1", true, ch) })
+	}
+	_, first := do(f.e, &f.log)
+	var want *domain.Error
+	if !errors.As(first, &want) || want.Code != domain.CodeEmpty || want.Finished == nil || want.Finished.ID != served.ID {
+		t.Fatalf("first call: %v, want the empty queue with %s finished", first, served.Number)
+	}
+	f.issue("pass") // a repeat that acted again would call it
+	for name, e := range map[string]*Engine{"live": f.e, "reloaded": must(Load(f.config(), fold(f.log)))} {
+		var ch domain.Changes
+		_, err := do(e, &ch)
+		var got *domain.Error
+		if !errors.As(err, &got) || got.Code != domain.CodeEmpty || got.Message != want.Message ||
+			got.Finished == nil || got.Finished.ID != served.ID || got.Finished.Status != domain.StatusDone || !ch.Empty() {
+			t.Fatalf("%s: repeat gave %v (finished %+v, changes %v), want %q with %s finished and no changes",
+				name, err, got, !ch.Empty(), want.Message, served.Number)
+		}
+	}
+}
+
 func TestIllegalTransitions(t *testing.T) {
 	f := newFixture(t)
 	waiting := f.issue("pass")

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -179,7 +180,7 @@ func (e *Engine) IssueTicket(a domain.Actor, officeID string, req domain.IssueRe
 // ticket the first one acted on, as it is now, with no second change. It
 // shares the issue's keys and their store. request names the action and its
 // target; the same key with another request is refused. An empty key, and
-// an action that fails, leave nothing to repeat.
+// an action that fails without changing anything, leave nothing to repeat.
 func (e *Engine) Idempotent(a domain.Actor, officeID, key, request string, ch *domain.Changes, act func() (domain.Ticket, error)) (domain.Ticket, error) {
 	o, err := e.office(officeID)
 	if key == "" || err != nil {
@@ -196,15 +197,30 @@ func (e *Engine) Idempotent(a domain.Actor, officeID, key, request string, ch *d
 			return domain.Ticket{}, domain.Errorf(domain.CodeConflict, "ключ повтора запроса уже использован для другого действия")
 		}
 		if t := o.tickets[prev.ticketID]; t != nil {
-			return shown(a, o.view(t, now)), nil
+			v := o.view(t, now)
+			if prev.refusal != "" {
+				return domain.Ticket{}, &domain.Error{Code: domain.CodeEmpty, Message: prev.refusal, Finished: &v}
+			}
+			return shown(a, v), nil
 		}
 	}
 	t, err := act()
+	var refusal string
 	if err != nil {
-		return t, err
+		// A refusal that changed nothing leaves nothing to repeat; one
+		// after a finish is remembered, or the retry of a call-next whose
+		// answer was lost would say only that the queue is empty.
+		var de *domain.Error
+		if !errors.As(err, &de) || de.Finished == nil {
+			return t, err
+		}
+		t, refusal = *de.Finished, de.Message
 	}
-	o.idem[day+"/"+key] = idemEntry{ticketID: t.ID, request: request}
-	ch.Idempotency = append(ch.Idempotency, domain.IdempotencyKey{OfficeID: officeID, Key: key, Day: day, TicketID: t.ID, Request: request})
+	o.idem[day+"/"+key] = idemEntry{ticketID: t.ID, request: request, refusal: refusal}
+	ch.Idempotency = append(ch.Idempotency, domain.IdempotencyKey{OfficeID: officeID, Key: key, Day: day, TicketID: t.ID, Request: request, Refusal: refusal})
+	if err != nil {
+		return domain.Ticket{}, err
+	}
 	return t, nil
 }
 
