@@ -449,8 +449,8 @@ func (p *Panel) windowName(w domain.Window) string {
 }
 
 // showPower shows the server's power while the operator should know of
-// it: on battery in the warning's colour, shutting down in danger's. nil
-// (no UPS watched) hides it.
+// it and what to do about it: on battery in the warning's colour, shutting
+// down in danger's. nil (no UPS watched) hides it.
 func (p *Panel) showPower(pw *domain.PowerState) {
 	text := ""
 	if pw != nil {
@@ -461,9 +461,11 @@ func (p *Panel) showPower(pw *domain.PowerState) {
 		return
 	}
 	p.PowerWarning.Importance = widget.WarningImportance
+	advice := p.str.OnBatteryAdvice
 	if pw.Status == domain.PowerLowBattery {
 		p.PowerWarning.Importance = widget.DangerImportance
+		advice = p.str.ShuttingDownAdvice
 	}
-	p.PowerWarning.SetText(text)
+	p.PowerWarning.SetText(text + ". " + advice)
 	p.PowerWarning.Show()
 }

@@ -23,7 +23,7 @@ func TestPowerWarning(t *testing.T) {
 	battery := domain.PowerState{Status: domain.PowerOnBattery, Charge: 80, RuntimeSeconds: 1200}
 	h.stream().OnSnapshot(domain.OfficeSnapshot{Power: &battery})
 	h.eventually("the warning", func() bool { return h.p.PowerWarning.Visible() })
-	if got := h.p.PowerWarning.Text; got != "Сервер очереди работает от ИБП: заряд 80 %, осталось около 20 мин" || h.p.PowerWarning.Importance != widget.WarningImportance {
+	if got := h.p.PowerWarning.Text; got != "Сервер очереди работает от ИБП: заряд 80 %, осталось около 20 мин. "+h.p.str.OnBatteryAdvice || h.p.PowerWarning.Importance != widget.WarningImportance {
 		t.Fatalf("warning %q, importance %v", got, h.p.PowerWarning.Importance)
 	}
 	if !shown(h, h.p.PowerWarning.Text) {
@@ -33,7 +33,7 @@ func TestPowerWarning(t *testing.T) {
 	reads := h.f.called("ListQueue")
 	low := domain.PowerState{Status: domain.PowerLowBattery, Charge: 9, RuntimeSeconds: 90}
 	h.stream().OnEvent(domain.Event{Type: domain.EventPowerState, Power: &low})
-	if got := h.p.PowerWarning.Text; got != "Батарея ИБП разряжена — сервер очереди выключается: заряд 9 %" || h.p.PowerWarning.Importance != widget.DangerImportance {
+	if got := h.p.PowerWarning.Text; got != "Батарея ИБП разряжена — сервер очереди выключается: заряд 9 %. "+h.p.str.ShuttingDownAdvice || h.p.PowerWarning.Importance != widget.DangerImportance {
 		t.Fatalf("warning %q, importance %v", got, h.p.PowerWarning.Importance)
 	}
 	if n := h.f.called("ListQueue"); n != reads {

@@ -13,25 +13,29 @@ import (
 type Strings struct {
 	*terminal.Strings
 
-	LoginTitle    string
-	Login         string
-	Password      string
-	LoginSubmit   string
-	LoggingIn     string
-	NotOperator   string // a login that is not an operator's
-	CardHint      string // the staff card at the scanner, besides the password
-	NotACard      string // a scanned code that is no staff card
-	Logout        string
-	ChooseWindow  string
-	WindowFree    string
-	WindowMine    string // the operator's own open window
-	WindowBusy    func(who string) string
-	SomeoneElse   string // an occupied window whose operator the panel does not know
-	WindowLost    string // the session was closed elsewhere
-	PadSilent     string // the call-button pad stopped answering
-	AtWindow      func(window, who string) string
-	PausedBecause func(reason string) string
-	Paused        string
+	LoginTitle   string
+	Login        string
+	Password     string
+	LoginSubmit  string
+	LoggingIn    string
+	NotOperator  string // a login that is not an operator's
+	CardHint     string // the staff card at the scanner, besides the password
+	NotACard     string // a scanned code that is no staff card
+	Logout       string
+	ChooseWindow string
+	WindowFree   string
+	WindowMine   string // the operator's own open window
+	WindowBusy   func(who string) string
+	SomeoneElse  string // an occupied window whose operator the panel does not know
+	WindowLost   string // the session was closed elsewhere
+	// OnBatteryAdvice and ShuttingDownAdvice follow the power warning:
+	// what an operator does about it.
+	OnBatteryAdvice    string
+	ShuttingDownAdvice string
+	PadSilent          string // the call-button pad stopped answering
+	AtWindow           func(window, who string) string
+	PausedBecause      func(reason string) string
+	Paused             string
 
 	NoTicket     string
 	Called       string
@@ -88,26 +92,29 @@ type Strings struct {
 func minutes(d time.Duration) int { return int(d / time.Minute) }
 
 var russian = Strings{
-	Strings:       terminal.StringsFor(terminal.Russian),
-	LoginTitle:    "Вход оператора",
-	Login:         "Логин",
-	Password:      "Пароль",
-	LoginSubmit:   "Войти",
-	LoggingIn:     "Входим…",
-	NotOperator:   "Эта учётная запись не оператора: войдите под своим логином оператора.",
-	CardHint:      "или приложите карту сотрудника к сканеру",
-	NotACard:      "Это не карта сотрудника: приложите к сканеру свой бейдж или войдите по логину и паролю.",
-	Logout:        "Выйти",
-	ChooseWindow:  "Выберите окно",
-	WindowFree:    "свободно",
-	WindowMine:    "открыто вами",
-	WindowBusy:    func(who string) string { return "занято: " + who },
-	SomeoneElse:   "другой оператор",
-	WindowLost:    "Ваша смена в окне закрыта на сервере. Выберите окно снова.",
-	PadSilent:     "Пульт вызова не отвечает",
-	AtWindow:      func(window, who string) string { return window + " — " + who },
-	PausedBecause: func(r string) string { return "Перерыв: " + r },
-	Paused:        "Перерыв",
+	Strings:      terminal.StringsFor(terminal.Russian),
+	LoginTitle:   "Вход оператора",
+	Login:        "Логин",
+	Password:     "Пароль",
+	LoginSubmit:  "Войти",
+	LoggingIn:    "Входим…",
+	NotOperator:  "Эта учётная запись не оператора: войдите под своим логином оператора.",
+	CardHint:     "или приложите карту сотрудника к сканеру",
+	NotACard:     "Это не карта сотрудника: приложите к сканеру свой бейдж или войдите по логину и паролю.",
+	Logout:       "Выйти",
+	ChooseWindow: "Выберите окно",
+	WindowFree:   "свободно",
+	WindowMine:   "открыто вами",
+	WindowBusy:   func(who string) string { return "занято: " + who },
+	SomeoneElse:  "другой оператор",
+	WindowLost:   "Ваша смена в окне закрыта на сервере. Выберите окно снова.",
+	OnBatteryAdvice: "Не начинайте долгих операций; если батарея разрядится, сервер выключится, " +
+		"а панель подключится сама, когда он вернётся.",
+	ShuttingDownAdvice: "Запишите номер талона у окна; когда сервер вернётся, панель подключится сама и талон будет на месте.",
+	PadSilent:          "Пульт вызова не отвечает",
+	AtWindow:           func(window, who string) string { return window + " — " + who },
+	PausedBecause:      func(r string) string { return "Перерыв: " + r },
+	Paused:             "Перерыв",
 
 	NoTicket: "Нет вызванного талона",
 	Called:   "Вызван, ожидаем заявителя",
@@ -169,26 +176,29 @@ var russian = Strings{
 }
 
 var english = Strings{
-	Strings:       terminal.StringsFor(terminal.English),
-	LoginTitle:    "Operator login",
-	Login:         "Login",
-	Password:      "Password",
-	LoginSubmit:   "Log in",
-	LoggingIn:     "Logging in…",
-	NotOperator:   "This account is not an operator's: log in with your operator login.",
-	CardHint:      "or hold your staff card to the scanner",
-	NotACard:      "This is not a staff card: hold your badge to the scanner or log in with your password.",
-	Logout:        "Log out",
-	ChooseWindow:  "Choose a window",
-	WindowFree:    "free",
-	WindowMine:    "opened by you",
-	WindowBusy:    func(who string) string { return "taken: " + who },
-	SomeoneElse:   "another operator",
-	WindowLost:    "Your session at the window was closed on the server. Choose a window again.",
-	PadSilent:     "The call-button pad does not answer",
-	AtWindow:      func(window, who string) string { return window + " — " + who },
-	PausedBecause: func(r string) string { return "On a break: " + r },
-	Paused:        "On a break",
+	Strings:      terminal.StringsFor(terminal.English),
+	LoginTitle:   "Operator login",
+	Login:        "Login",
+	Password:     "Password",
+	LoginSubmit:  "Log in",
+	LoggingIn:    "Logging in…",
+	NotOperator:  "This account is not an operator's: log in with your operator login.",
+	CardHint:     "or hold your staff card to the scanner",
+	NotACard:     "This is not a staff card: hold your badge to the scanner or log in with your password.",
+	Logout:       "Log out",
+	ChooseWindow: "Choose a window",
+	WindowFree:   "free",
+	WindowMine:   "opened by you",
+	WindowBusy:   func(who string) string { return "taken: " + who },
+	SomeoneElse:  "another operator",
+	WindowLost:   "Your session at the window was closed on the server. Choose a window again.",
+	OnBatteryAdvice: "Avoid starting long tasks; if the battery runs out the server shuts down, " +
+		"and the panel reconnects by itself when it is back.",
+	ShuttingDownAdvice: "Note the ticket at your window; when the server is back the panel reconnects by itself and the ticket is still there.",
+	PadSilent:          "The call-button pad does not answer",
+	AtWindow:           func(window, who string) string { return window + " — " + who },
+	PausedBecause:      func(r string) string { return "On a break: " + r },
+	Paused:             "On a break",
 
 	NoTicket: "No ticket called",
 	Called:   "Called, waiting for the applicant",
