@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -17,7 +16,7 @@ func backupCommand(_ context.Context, args []string, _ func(string) string, stdo
 	if len(args) == 0 || args[0] != "verify" {
 		return errors.New("команда backup: queue-server backup verify ФАЙЛ — проверить резервную копию")
 	}
-	fs := flag.NewFlagSet("backup verify", flag.ContinueOnError)
+	fs := newFlagSet("backup verify")
 	fs.SetOutput(stderr)
 	if err := fs.Parse(args[1:]); err != nil {
 		return err

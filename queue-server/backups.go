@@ -36,10 +36,10 @@ func addBackupFlags(fs *flag.FlagSet, b *backupFlags, getenv func(string) string
 		}
 	}
 	fs.StringVar(&b.dir, "backup-dir", getenv("TALON_BACKUP_DIR"),
-		"folder for scheduled backups, on other media than the data folder (another disk, a network share): a copy there survives the loss of the server's disk; "+
-			"each backup is verified after writing and named talon-YYYYMMDD-HHMMSS.db (UTC); one server per folder; empty: no scheduled backups (TALON_BACKUP_DIR)")
-	fs.DurationVar(&b.every, "backup-every", every, "time between scheduled backups; the first is taken a minute after the start if the newest in --backup-dir is older (TALON_BACKUP_EVERY)")
-	fs.IntVar(&b.keep, "backup-keep", keep, "how many verified backups stay in --backup-dir; older ones are deleted only after a new one is verified (TALON_BACKUP_KEEP)")
+		"папка плановых резервных копий на другом носителе, чем папка данных (другой диск, сетевая папка): копия там переживёт потерю диска сервера; "+
+			"каждая копия проверяется после записи и называется talon-ГГГГММДД-ЧЧММСС.db (UTC); одна папка — один сервер; пусто — без плановых копий (TALON_BACKUP_DIR)")
+	fs.DurationVar(&b.every, "backup-every", every, "промежуток между плановыми копиями; первая снимается через минуту после запуска, если самая новая в --backup-dir старше (TALON_BACKUP_EVERY)")
+	fs.IntVar(&b.keep, "backup-keep", keep, "сколько проверенных копий хранится в --backup-dir; старые удаляются только после проверки новой (TALON_BACKUP_KEEP)")
 	return nil
 }
 

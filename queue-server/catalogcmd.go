@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,14 +21,14 @@ func catalogCommand(ctx context.Context, args []string, getenv func(string) stri
 	if len(args) == 0 || args[0] != "import" {
 		return errors.New("укажите действие с каталогом: queue-server catalog import --data DIR --office ID --file FILE [--dry-run]")
 	}
-	fs := flag.NewFlagSet("catalog import", flag.ContinueOnError)
+	fs := newFlagSet("catalog import")
 	fs.SetOutput(stderr)
-	data := fs.String("data", envOr(getenv, "TALON_DATA", "./data"), "data folder of a stopped server")
-	officeID := fs.String("office", "", "office whose catalogue takes the file")
-	file := fs.String("file", "", "file exported from ФРГУ (docs/frgu-import.md)")
-	format := fs.String("format", "", "json or csv; by default from the file's extension")
-	charset := fs.String("charset", "", "utf-8 or windows-1251; by default UTF-8 if the file is valid UTF-8, else Windows-1251")
-	dryRun := fs.Bool("dry-run", false, "only show what would change")
+	data := fs.String("data", envOr(getenv, "TALON_DATA", "./data"), "папка данных остановленного сервера")
+	officeID := fs.String("office", "", "офис, в каталог которого загружается файл")
+	file := fs.String("file", "", "файл, выгруженный из ФРГУ (docs/frgu-import.md)")
+	format := fs.String("format", "", "json или csv; по умолчанию по расширению файла")
+	charset := fs.String("charset", "", "utf-8 или windows-1251; по умолчанию UTF-8, если файл — правильный UTF-8, иначе Windows-1251")
+	dryRun := fs.Bool("dry-run", false, "только показать, что изменится")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}

@@ -158,14 +158,48 @@ func help(ctx context.Context, args []string, getenv func(string) string, stdout
 		}
 		fmt.Fprintf(stdout, "  %-16s %s\n", name, c.summary)
 	}
-	fmt.Fprint(stdout, "\nФлаги сервера (у каждого есть переменная окружения TALON_…, она указана в скобках):\n")
+	fmt.Fprint(stdout, "\nФлаги сервера (переменная окружения TALON_…, если она есть, указана в скобках):\n")
 	fs, _, err := serveFlagSet(getenv)
 	if err != nil {
 		return err
 	}
-	fs.SetOutput(stdout)
-	fs.PrintDefaults()
+	printFlags(stdout, fs)
 	fmt.Fprintln(stdout, strings.TrimSpace(`
 Подробнее: README.md (установка и первый запуск), docs/ (API, права, интеграции, формат файла офиса).`))
 	return nil
+}
+
+// newFlagSet is a command's flag set: parse errors are returned, and -h
+// lists the flags in Russian.
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.Usage = func() { printFlags(fs.Output(), fs) }
+	return fs
+}
+
+// printFlags lists the flags of fs as flag.PrintDefaults does, with the
+// value's kind and the default in Russian.
+func printFlags(w io.Writer, fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		kind, usage := flag.UnquoteUsage(f)
+		line := "  -" + f.Name
+		if kind != "" {
+			line += " " + flagKinds[kind]
+		}
+		line += "\n    \t" + strings.ReplaceAll(usage, "\n", "\n    \t")
+		switch {
+		case f.DefValue == "" || f.DefValue == "0" || f.DefValue == "0s" || f.DefValue == "false":
+		case kind == "string":
+			line += fmt.Sprintf(" (по умолчанию %q)", f.DefValue)
+		default:
+			line += " (по умолчанию " + f.DefValue + ")"
+		}
+		fmt.Fprintln(w, line)
+	})
+}
+
+// flagKinds names the kinds of value flag.UnquoteUsage reports.
+var flagKinds = map[string]string{
+	"string": "строка", "duration": "длительность", "int": "число", "uint": "число",
+	"int64": "число", "uint64": "число", "float": "число", "value": "значение",
 }

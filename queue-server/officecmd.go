@@ -21,14 +21,14 @@ import (
 // stopped server's office up, or brings it up to date, from one office
 // file (docs/office-file.md), checked whole before anything is written.
 func importOffice(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("import-office", flag.ContinueOnError)
+	fs := newFlagSet("import-office")
 	fs.SetOutput(stderr)
-	data := fs.String("data", envOr(getenv, "TALON_DATA", "./data"), "data folder of a stopped server")
-	as := fs.String("as", "", "import as this office id, a clone of the file's office (logins are server-wide: a clone on the same server needs its own)")
-	initial := fs.String("initial-password", "", "password of the file's new logins that have neither password nor password_hash")
-	dryRun := fs.Bool("dry-run", false, "check the file against the office and show what would change, writing nothing")
-	pairAt := fs.String("pair-devices", "", "pair every device that has no credential yet and write DATA/"+terminalsDir+
-		"/<device>.json for it, with this address of the server as its terminals reach it (https://host:port)")
+	data := fs.String("data", envOr(getenv, "TALON_DATA", "./data"), "папка данных остановленного сервера")
+	as := fs.String("as", "", "загрузить под этим идентификатором офиса, как копию офиса из файла (логины общие для сервера: копии на том же сервере нужны свои)")
+	initial := fs.String("initial-password", "", "пароль новых логинов из файла, у которых нет ни password, ни password_hash")
+	dryRun := fs.Bool("dry-run", false, "сверить файл с офисом и показать, что изменится, ничего не записывая")
+	pairAt := fs.String("pair-devices", "", "подключить каждое устройство, у которого ещё нет ключа, и записать для него DATA/"+terminalsDir+
+		"/<устройство>.json с этим адресом сервера, каким его видят терминалы (https://хост:порт)")
 	files, err := parseWithArgs(fs, args)
 	if err != nil {
 		return err
@@ -94,11 +94,11 @@ func pairDevices(ctx context.Context, svc *queue.Service, rep officefile.Report,
 // exportOffice runs `queue-server export-office --office ID`: the whole
 // office as a file, YAML unless --out names a .json file.
 func exportOffice(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("export-office", flag.ContinueOnError)
+	fs := newFlagSet("export-office")
 	fs.SetOutput(stderr)
-	data := fs.String("data", envOr(getenv, "TALON_DATA", "./data"), "data folder of a stopped server")
-	officeID := fs.String("office", "", "id of the office to export")
-	out := fs.String("out", "", "file to write, YAML or (by a .json extension) JSON; default: YAML to standard output")
+	data := fs.String("data", envOr(getenv, "TALON_DATA", "./data"), "папка данных остановленного сервера")
+	officeID := fs.String("office", "", "идентификатор выгружаемого офиса")
+	out := fs.String("out", "", "файл для записи, YAML или (по расширению .json) JSON; по умолчанию YAML в стандартный вывод")
 	if rest, err := parseWithArgs(fs, args); err != nil {
 		return err
 	} else if len(rest) > 0 {

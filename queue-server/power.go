@@ -32,10 +32,10 @@ func (p *powerFlags) define(fs *flag.FlagSet, getenv func(string) string) error 
 		return err
 	}
 	fs.StringVar(&p.upsName, "ups", getenv("TALON_UPS"),
-		"the server's UPS as Network UPS Tools names it, NAME@HOST[:PORT] (port 3493 by default): on battery the terminals and the office page are warned, on low battery the server shuts down cleanly (TALON_UPS)")
-	fs.DurationVar(&p.every, "ups-every", every, "how often the UPS is read (TALON_UPS_EVERY)")
+		"ИБП сервера, как его называет Network UPS Tools: ИМЯ@ХОСТ[:ПОРТ] (порт по умолчанию 3493); при работе от батареи терминалы и страница офиса получают предупреждение, при разряде сервер корректно выключается (TALON_UPS)")
+	fs.DurationVar(&p.every, "ups-every", every, "как часто опрашивать ИБП (TALON_UPS_EVERY)")
 	fs.DurationVar(&p.lowRuntime, "ups-low-runtime", low,
-		"shut down when the UPS, on battery, expects less runtime than this, even before it says low battery; 0: only on its low-battery signal (TALON_UPS_LOW_RUNTIME)")
+		"выключиться, когда ИБП на батарее обещает меньше работы, чем столько, даже до сигнала о разряде; 0 — только по сигналу разряда (TALON_UPS_LOW_RUNTIME)")
 	return nil
 }
 

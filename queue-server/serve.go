@@ -88,42 +88,42 @@ func serveFlagSet(getenv func(string) string) (*flag.FlagSet, *serveFlags, error
 	if err != nil {
 		return nil, nil, err
 	}
-	fs := flag.NewFlagSet("queue-server", flag.ContinueOnError)
-	fs.StringVar(&f.addr, "addr", envOr(getenv, "TALON_ADDR", "127.0.0.1:8080"), "address to listen on (TALON_ADDR)")
-	fs.StringVar(&f.data, "data", envOr(getenv, "TALON_DATA", "./data"), "data folder with the database (TALON_DATA)")
-	fs.BoolVar(&f.demo, "demo", false, "seed the demo office on first start")
-	fs.StringVar(&f.demoPassword, "demo-password", envOr(getenv, "TALON_DEMO_PASSWORD", "demo"), "password of every demo account (TALON_DEMO_PASSWORD)")
-	fs.IntVar(&f.bcryptCost, "bcrypt-cost", 0, "bcrypt cost of new passwords (0: the library default; tests use 4)")
-	fs.DurationVar(&f.tokenTTL, "token-ttl", 12*time.Hour, "how long a login token stays valid (a working day)")
-	fs.DurationVar(&f.sessionMax, "session-max", auth.DefaultSessionMax, "how long a login session lasts however often its token is refreshed")
-	fs.DurationVar(&f.pdRetention, "pd-retention", 30*24*time.Hour, "how long after the visit an applicant's name and phone are kept")
-	fs.DurationVar(&f.offlineAfter, "device-offline-after", domain.DefaultDeviceOfflineAfter, "how long a paired terminal's live stream may be down before the office page raises an alert")
-	fs.StringVar(&f.tlsCertFile, "tls-cert", getenv("TALON_TLS_CERT"), "HTTPS certificate (PEM, chain included), with --tls-key (TALON_TLS_CERT)")
-	fs.StringVar(&f.tlsKeyFile, "tls-key", getenv("TALON_TLS_KEY"), "private key of --tls-cert (PEM) (TALON_TLS_KEY)")
-	fs.BoolVar(&f.tlsSelfSigned, "tls-self-signed", selfSigned, "HTTPS with a self-signed certificate kept in DATA/"+tlsconf.Dir+" (TALON_TLS_SELF_SIGNED)")
-	fs.BoolVar(&f.plainHTTP, "insecure-http", plainHTTP, "plain HTTP on a non-loopback address, behind a proxy that terminates TLS (TALON_INSECURE_HTTP)")
-	fs.StringVar(&f.mkguURL, "mkgu-url", getenv("TALON_MKGU_URL"), "address ИАС МКГУ takes rating packets at, with --mkgu-cert and --mkgu-key (TALON_MKGU_URL)")
-	fs.StringVar(&f.mkguCertFile, "mkgu-cert", getenv("TALON_MKGU_CERT"), "certificate the МКГУ packets are signed with (PEM) (TALON_MKGU_CERT)")
-	fs.StringVar(&f.mkguKeyFile, "mkgu-key", getenv("TALON_MKGU_KEY"), "RSA key of --mkgu-cert (PEM) (TALON_MKGU_KEY)")
-	fs.StringVar(&f.mdmURL, "mdm-url", getenv("TALON_MDM_URL"), "address ИС МДМ takes the queue's objects at: the events of every office with an МДМ UID, not in sandbox, are pushed there (TALON_MDM_URL)")
+	fs := newFlagSet("queue-server")
+	fs.StringVar(&f.addr, "addr", envOr(getenv, "TALON_ADDR", "127.0.0.1:8080"), "адрес, на котором сервер принимает подключения (TALON_ADDR)")
+	fs.StringVar(&f.data, "data", envOr(getenv, "TALON_DATA", "./data"), "папка данных с базой (TALON_DATA)")
+	fs.BoolVar(&f.demo, "demo", false, "при первом запуске создать демонстрационный офис")
+	fs.StringVar(&f.demoPassword, "demo-password", envOr(getenv, "TALON_DEMO_PASSWORD", "demo"), "пароль всех учётных записей демонстрационного офиса (TALON_DEMO_PASSWORD)")
+	fs.IntVar(&f.bcryptCost, "bcrypt-cost", 0, "стоимость bcrypt для новых паролей (0 — по умолчанию библиотеки; тесты берут 4)")
+	fs.DurationVar(&f.tokenTTL, "token-ttl", 12*time.Hour, "сколько действует токен входа (рабочий день)")
+	fs.DurationVar(&f.sessionMax, "session-max", auth.DefaultSessionMax, "сколько длится сеанс входа, как бы часто ни обновлялся его токен")
+	fs.DurationVar(&f.pdRetention, "pd-retention", 30*24*time.Hour, "сколько после визита хранятся имя и телефон заявителя")
+	fs.DurationVar(&f.offlineAfter, "device-offline-after", domain.DefaultDeviceOfflineAfter, "сколько поток подключённого терминала может молчать, прежде чем страница офиса покажет тревогу")
+	fs.StringVar(&f.tlsCertFile, "tls-cert", getenv("TALON_TLS_CERT"), "сертификат HTTPS (PEM, вместе с цепочкой), с --tls-key (TALON_TLS_CERT)")
+	fs.StringVar(&f.tlsKeyFile, "tls-key", getenv("TALON_TLS_KEY"), "закрытый ключ сертификата --tls-cert (PEM) (TALON_TLS_KEY)")
+	fs.BoolVar(&f.tlsSelfSigned, "tls-self-signed", selfSigned, "HTTPS с самоподписанным сертификатом, который хранится в DATA/"+tlsconf.Dir+" (TALON_TLS_SELF_SIGNED)")
+	fs.BoolVar(&f.plainHTTP, "insecure-http", plainHTTP, "простой HTTP на внешнем адресе, за прокси, который сам принимает TLS (TALON_INSECURE_HTTP)")
+	fs.StringVar(&f.mkguURL, "mkgu-url", getenv("TALON_MKGU_URL"), "адрес, по которому ИАС МКГУ принимает пакеты оценок, с --mkgu-cert и --mkgu-key (TALON_MKGU_URL)")
+	fs.StringVar(&f.mkguCertFile, "mkgu-cert", getenv("TALON_MKGU_CERT"), "сертификат, которым подписываются пакеты МКГУ (PEM) (TALON_MKGU_CERT)")
+	fs.StringVar(&f.mkguKeyFile, "mkgu-key", getenv("TALON_MKGU_KEY"), "ключ RSA сертификата --mkgu-cert (PEM) (TALON_MKGU_KEY)")
+	fs.StringVar(&f.mdmURL, "mdm-url", getenv("TALON_MDM_URL"), "адрес, по которому ИС МДМ принимает объекты очереди: туда отправляются события каждого офиса с UID МДМ, кроме офисов в песочнице (TALON_MDM_URL)")
 	fs.StringVar(&f.metricsToken, "metrics-token", getenv("TALON_METRICS_TOKEN"),
-		"bearer token that GET /metrics (Prometheus) asks for; empty: /metrics is open to whoever reaches the server — counts and ids, no personal data (TALON_METRICS_TOKEN)")
-	fs.DurationVar(&f.webhookDeadAfter, "webhook-dead-after", 72*time.Hour, "how long after its event a webhook delivery is retried before it is given up as dead (redeliverMessage sends it again)")
-	fs.DurationVar(&f.webhookTimeout, "webhook-timeout", 10*time.Second, "how long one webhook delivery attempt may take before it counts as failed and is retried")
+		"токен (Bearer), который требует GET /metrics (Prometheus); пусто — /metrics открыт всем, кто достучится до сервера: там счётчики и идентификаторы, без персональных данных (TALON_METRICS_TOKEN)")
+	fs.DurationVar(&f.webhookDeadAfter, "webhook-dead-after", 72*time.Hour, "сколько после события повторяется доставка вебхука, прежде чем она признаётся неудавшейся (redeliverMessage отправит её снова)")
+	fs.DurationVar(&f.webhookTimeout, "webhook-timeout", 10*time.Second, "сколько может длиться одна попытка доставки вебхука, прежде чем она считается неудачной и повторяется")
 	if v := getenv("TALON_MEMORY_LIMIT"); v != "" {
 		if err := f.memoryLimit.Set(v); err != nil {
 			return nil, nil, fmt.Errorf("TALON_MEMORY_LIMIT: %w", err)
 		}
 	}
-	fs.Var(&f.memoryLimit, "memory-limit", "soft memory limit of the server, e.g. 448MiB: the runtime collects garbage sooner as it nears it instead of letting the heap double; 0: no limit (TALON_MEMORY_LIMIT)")
+	fs.Var(&f.memoryLimit, "memory-limit", "мягкий предел памяти сервера, например 448MiB: приближаясь к нему, среда выполнения чаще собирает мусор, а не даёт куче вырасти вдвое; 0 — без предела (TALON_MEMORY_LIMIT)")
 	if err := addBackupFlags(fs, &f.backup, getenv); err != nil {
 		return nil, nil, err
 	}
 	if err := f.power.define(fs, getenv); err != nil {
 		return nil, nil, err
 	}
-	fs.StringVar(&f.logFormat, "log-format", envOr(getenv, "TALON_LOG_FORMAT", "text"), "log lines on stderr: text (key=value) or json, one object a line, for journald or a log collector (TALON_LOG_FORMAT)")
-	fs.StringVar(&f.logLevel, "log-level", envOr(getenv, "TALON_LOG_LEVEL", "info"), "least important log lines written: debug, info, warn or error (TALON_LOG_LEVEL)")
+	fs.StringVar(&f.logFormat, "log-format", envOr(getenv, "TALON_LOG_FORMAT", "text"), "формат журнала в stderr: text (ключ=значение) или json, по объекту в строке, для journald или сборщика журналов (TALON_LOG_FORMAT)")
+	fs.StringVar(&f.logLevel, "log-level", envOr(getenv, "TALON_LOG_LEVEL", "info"), "наименее важные записи журнала, которые пишутся: debug, info, warn или error (TALON_LOG_LEVEL)")
 	return fs, f, nil
 }
 
@@ -601,12 +601,12 @@ func greet(w io.Writer, url string, f serveFlags, svc *queue.Service) {
 
 // createAdmin adds a region-wide administrator to a stopped server's data.
 func createAdmin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("create-admin", flag.ContinueOnError)
+	fs := newFlagSet("create-admin")
 	fs.SetOutput(stderr)
-	data := fs.String("data", envOr(getenv, "TALON_DATA", "./data"), "data folder of a stopped server")
-	login := fs.String("login", "admin", "login of the administrator")
-	password := fs.String("password", "", "password (at least 4 characters)")
-	reset := fs.Bool("reset-password", false, "the login exists: give it this password, keeping its role and office")
+	data := fs.String("data", envOr(getenv, "TALON_DATA", "./data"), "папка данных остановленного сервера")
+	login := fs.String("login", "admin", "логин администратора")
+	password := fs.String("password", "", "пароль (не короче 4 символов)")
+	reset := fs.Bool("reset-password", false, "логин уже есть: дать ему этот пароль, сохранив роль и офис")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -647,10 +647,10 @@ func createAdmin(ctx context.Context, args []string, getenv func(string) string,
 // restore replaces a stopped server's database with a verified backup and
 // says where the database it replaced was kept.
 func restore(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("restore", flag.ContinueOnError)
+	fs := newFlagSet("restore")
 	fs.SetOutput(stderr)
-	from := fs.String("from", "", "backup file: one of --backup-dir's or one made by GET /api/v1/backup; verified before anything is replaced")
-	data := fs.String("data", envOr(getenv, "TALON_DATA", "./data"), "data folder to restore into")
+	from := fs.String("from", "", "файл резервной копии: из --backup-dir или снятый через GET /api/v1/backup; проверяется до того, как что-либо заменяется")
+	data := fs.String("data", envOr(getenv, "TALON_DATA", "./data"), "папка данных, в которую восстановить")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

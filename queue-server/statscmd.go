@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -18,9 +17,9 @@ func statsCommand(ctx context.Context, args []string, getenv func(string) string
 	if len(args) == 0 || args[0] != "rebuild" {
 		return errors.New("укажите действие со статистикой: queue-server stats rebuild --data DIR")
 	}
-	fs := flag.NewFlagSet("stats rebuild", flag.ContinueOnError)
+	fs := newFlagSet("stats rebuild")
 	fs.SetOutput(stderr)
-	data := fs.String("data", envOr(getenv, "TALON_DATA", "./data"), "data folder of a stopped server")
+	data := fs.String("data", envOr(getenv, "TALON_DATA", "./data"), "папка данных остановленного сервера")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -18,9 +17,9 @@ func journalCommand(ctx context.Context, args []string, getenv func(string) stri
 	if len(args) == 0 || args[0] != "verify" {
 		return errors.New("укажите действие с журналом: queue-server journal verify --data DIR")
 	}
-	fs := flag.NewFlagSet("journal verify", flag.ContinueOnError)
+	fs := newFlagSet("journal verify")
 	fs.SetOutput(stderr)
-	data := fs.String("data", envOr(getenv, "TALON_DATA", "./data"), "data folder of a stopped server")
+	data := fs.String("data", envOr(getenv, "TALON_DATA", "./data"), "папка данных остановленного сервера")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
