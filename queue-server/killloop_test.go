@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -36,8 +37,9 @@ const defaultKills = 20
 // ticket is at two windows, the event log has no gap and no seq that
 // changed meaning, the journal's chains are whole. After each restart the
 // clients retry what got no answer with the same keys, and the boards come
-// back by themselves and show what the server holds. TALON_KILLS sets the
-// number of kills, TALON_KILL_SEED repeats a run.
+// back by themselves and show what the server holds. One restart in four
+// is killed again while it starts, and its file checked too. TALON_KILLS
+// sets the number of kills while serving, TALON_KILL_SEED repeats a run.
 func TestKillLoop(t *testing.T) {
 	kills := envInt(t, "TALON_KILLS", defaultKills)
 	seed := uint64(envInt(t, "TALON_KILL_SEED", int(time.Now().UnixNano()&0x7fffffff)))
@@ -46,7 +48,9 @@ func TestKillLoop(t *testing.T) {
 
 	addr := freeAddr(t)
 	dir := t.TempDir()
+	started := time.Now()
 	cmd, url := testserver.Start(t, dir, addr)
+	startTook := time.Since(started)
 	hall := login(t, url, "hall")
 	awayFromMidnight(t, hall, time.Minute+time.Duration(kills)*2*time.Second)
 	day := officeDay(t, hall)
@@ -104,7 +108,16 @@ func TestKillLoop(t *testing.T) {
 		// The clients go on meanwhile, and the SDK's own repeats of what
 		// got no answer may reach the restarted server.
 		l.checkFile(filepath.Join(dir, dbFile), false)
+		// One time in four the server dies again while it starts: opening
+		// and checking the file, loading the state, starting to listen.
+		// The moment is spread over the time the last start took until
+		// the server was healthy.
+		if rng.IntN(4) == 0 {
+			l.killStarting(dir, addr, time.Duration(rng.Int64N(int64(startTook))))
+		}
+		started := time.Now()
 		cmd, _ = testserver.Start(t, dir, addr)
+		startTook = time.Since(started)
 		l.checkLoaded(hall)
 		if kill%10 == 0 {
 			t.Logf("killloop: %d kills, %d operations acknowledged", kill, l.total())
@@ -229,7 +242,40 @@ type killLoad struct {
 	active map[string]placement
 
 	kills, quick, verified, resent, resyncs, reconnects, acrossRestart                      int
+	starting, beforeListening                                                               int
 	lost, forgotten, extra, duplicates, twoPlaces, seqReused, seqGaps, stale, journalBroken int
+}
+
+// killStarting starts the server, kills it after d and checks the file it
+// leaves. The clients go on meanwhile; one the short-lived server answered
+// counts like any answer before a kill.
+func (l *killLoad) killStarting(dir, addr string, d time.Duration) {
+	cmd, stdout := testserver.Launch(l.t, dir, addr)
+	listened := make(chan bool, 1)
+	go func() {
+		seen := false
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			seen = seen || strings.Contains(sc.Text(), "слушает")
+		}
+		listened <- seen
+	}()
+	time.Sleep(d)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		l.t.Fatal(err)
+	}
+	// The output ends when the process does; Wait closes the pipe, so it
+	// comes after.
+	seen := <-listened
+	_ = cmd.Wait()
+	l.mu.Lock()
+	l.kills++
+	l.starting++
+	if !seen {
+		l.beforeListening++
+	}
+	l.mu.Unlock()
+	l.checkFile(filepath.Join(dir, dbFile), false)
 }
 
 // acked records an answer to a request sent before kill number sent.
@@ -268,8 +314,8 @@ func (l *killLoad) summary() string {
 		kinds = append(kinds, fmt.Sprintf("%s=%d", k, v))
 	}
 	slices.Sort(kinds)
-	return fmt.Sprintf("kills=%d (%d of them while the clients were still recovering from the last) acknowledged: %s (%d of them answered by the restarted server to the SDK's own retry); verified=%d tickets in the file whose answer the kill swallowed=%d (each given to its kiosk when it sent the key again) resent keys=%d lost=%d keys forgotten or answered with another ticket=%d tickets nobody was given=%d duplicate numbers=%d tickets in two places=%d seq reused=%d seq gaps=%d stale boards=%d broken journals=%d; the boards reconnected by themselves %d times, %d of them resynced from a snapshot, the others resumed from the server's buffer",
-		l.kills, l.quick, strings.Join(kinds, " "), l.acrossRestart, l.verified, len(l.swallowed), l.resent, l.lost, l.forgotten, l.extra, l.duplicates, l.twoPlaces, l.seqReused, l.seqGaps, l.stale, l.journalBroken, l.reconnects, l.resyncs)
+	return fmt.Sprintf("kills=%d (%d of them while the clients were still recovering from the last, %d while the server was starting, %d of those before it listened) acknowledged: %s (%d of them answered by the restarted server to the SDK's own retry); verified=%d tickets in the file whose answer the kill swallowed=%d (each given to its kiosk when it sent the key again) resent keys=%d lost=%d keys forgotten or answered with another ticket=%d tickets nobody was given=%d duplicate numbers=%d tickets in two places=%d seq reused=%d seq gaps=%d stale boards=%d broken journals=%d; the boards reconnected by themselves %d times, %d of them resynced from a snapshot, the others resumed from the server's buffer",
+		l.kills, l.quick, l.starting, l.beforeListening, strings.Join(kinds, " "), l.acrossRestart, l.verified, len(l.swallowed), l.resent, l.lost, l.forgotten, l.extra, l.duplicates, l.twoPlaces, l.seqReused, l.seqGaps, l.stale, l.journalBroken, l.reconnects, l.resyncs)
 }
 
 // load runs every kiosk and operator until stop is called. A client whose

@@ -61,6 +61,20 @@ var listening = regexp.MustCompile(`слушает (https?://\S+)`)
 // the last 64 KiB of its log are shown if the test failed.
 func Start(t testing.TB, dir, addr string, extra ...string) (*exec.Cmd, string) {
 	t.Helper()
+	cmd, stdout := Launch(t, dir, addr, extra...)
+	url, err := scanURL(stdout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	WaitHealthy(t, url)
+	return cmd, url
+}
+
+// Launch runs queue-server as Start does without waiting for anything: for
+// a test that kills it while it starts. Its standard output is for the
+// caller to read (or drain).
+func Launch(t testing.TB, dir, addr string, extra ...string) (*exec.Cmd, io.Reader) {
+	t.Helper()
 	args := append([]string{"--demo", "--addr", addr, "--data", dir, "--bcrypt-cost", "4"}, extra...)
 	cmd := exec.Command(Binary(t), args...)
 	stdout, err := cmd.StdoutPipe()
@@ -79,12 +93,7 @@ func Start(t testing.TB, dir, addr string, extra ...string) (*exec.Cmd, string) 
 			t.Logf("log of the server at %s:\n%s", addr, logs)
 		}
 	})
-	url, err := scanURL(stdout)
-	if err != nil {
-		t.Fatal(err)
-	}
-	WaitHealthy(t, url)
-	return cmd, url
+	return cmd, stdout
 }
 
 // scanURL reads the server's greeting for where it listens, then drains the
