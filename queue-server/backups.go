@@ -80,11 +80,11 @@ func realPath(path string) string {
 
 // runBackups starts the backup schedule when --backup-dir is set; stop ends
 // it and waits for a backup under way. sched is nil without a schedule.
-func runBackups(b backupFlags, st *store.Store, svc *queue.Service, log *slog.Logger) (sched *backup.Scheduler, stop func(), err error) {
+func runBackups(b backupFlags, data string, st *store.Store, svc *queue.Service, log *slog.Logger) (sched *backup.Scheduler, stop func(), err error) {
 	if b.dir == "" {
 		return nil, func() {}, nil
 	}
-	sched, err = backup.New(backup.Config{Dir: b.dir, Every: b.every, Keep: b.keep, Store: st, Record: svc.Record, Logger: log})
+	sched, err = backup.New(backup.Config{Dir: b.dir, DataDir: data, Every: b.every, Keep: b.keep, Store: st, Record: svc.Record, Logger: log})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -329,7 +329,7 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 	// Deferred after the closes, so it runs before them: attempts end and
 	// are recorded while the store is open.
 	defer runOutbox(f, st.Outbox(), svc, log)()
-	backups, stopBackups, err := runBackups(f.backup, st, svc, log)
+	backups, stopBackups, err := runBackups(f.backup, f.data, st, svc, log)
 	if err != nil {
 		return err
 	}

@@ -870,7 +870,8 @@ func TestOfficePagePadAndLinkAlerts(t *testing.T) {
 
 // TestOfficePageBackupAlert: a scheduled backup that fails (the backup disk
 // is not there) raises an alert on the office page with the reason, and it
-// goes once a backup succeeds.
+// goes once a backup succeeds; the folder, on the data's disk here, is
+// warned of as long as it is.
 func TestOfficePageBackupAlert(t *testing.T) {
 	media := filepath.Join(t.TempDir(), "usb")
 	url, _ := startServer(t, t.TempDir(), "--demo", "--backup-dir", media, "--backup-every", "1s")
@@ -887,6 +888,10 @@ func TestOfficePageBackupAlert(t *testing.T) {
 	if err := os.Mkdir(media, 0o750); err != nil {
 		t.Fatal(err)
 	}
-	p.do(chromedp.WaitNotVisible("#alerts"))
+	p.do(chromedp.WaitNotPresent(alert))
+	sameDisk := `#alerts li[data-backup="same-disk"]`
+	if text := p.text(sameDisk); !strings.Contains(text, "Резервные копии пишутся на тот же диск, что и база") || !strings.Contains(text, media) {
+		t.Fatalf("the same-disk warning says %q", text)
+	}
 	p.noTroubles()
 }

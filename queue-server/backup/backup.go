@@ -32,8 +32,10 @@ type Writer interface {
 
 // Config is what Run needs.
 type Config struct {
-	Dir   string
-	Every time.Duration
+	Dir string
+	// DataDir is the data folder, to warn when Dir is on the same disk.
+	DataDir string
+	Every   time.Duration
 	// Keep is how many verified backups stay in Dir; at least 1.
 	Keep   int
 	Store  Writer
@@ -104,7 +106,39 @@ func New(cfg Config) (*Scheduler, error) {
 	} else if err != nil {
 		cfg.Logger.Warn("backup folder not readable now; backups will fail until it is", "dir", cfg.Dir, "err", err)
 	}
+	s.checkDisk()
 	return s, nil
+}
+
+// checkDisk notes whether Dir is on the data folder's file system, at the
+// start and before every backup: the media may be mounted or unmounted at
+// any time, and a folder whose media is not mounted is on the root disk.
+func (s *Scheduler) checkDisk() {
+	same := sameFileSystem(s.cfg.Dir, s.cfg.DataDir)
+	s.mu.Lock()
+	was := s.st.SameDisk
+	s.st.SameDisk = same
+	s.mu.Unlock()
+	if same && !was {
+		s.cfg.Logger.Warn("backups go to the disk the data is on: a failing disk takes them with it; give --backup-dir a folder on other media",
+			"dir", s.cfg.Dir, "data", s.cfg.DataDir)
+	}
+}
+
+// sameFileSystem reports whether two existing paths are on one file
+// system; false when either cannot be read.
+func sameFileSystem(a, b string) bool {
+	if a == "" || b == "" {
+		return false
+	}
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	if errA != nil || errB != nil {
+		return false
+	}
+	sa, okA := fa.Sys().(*syscall.Stat_t)
+	sb, okB := fb.Sys().(*syscall.Stat_t)
+	return okA && okB && sa.Dev == sb.Dev
 }
 
 // Status is a copy of the current status; a nil Scheduler, a server
@@ -157,6 +191,7 @@ func (s *Scheduler) setNext(t time.Time) {
 // success; its error is also in Status.
 func (s *Scheduler) Once(ctx context.Context) error {
 	now := time.Now()
+	s.checkDisk()
 	removeLeftovers(s.cfg.Dir, s.cfg.Logger)
 	info, err := s.cfg.Store.WriteBackup(ctx, s.cfg.Dir, Name(now))
 	if err == nil {

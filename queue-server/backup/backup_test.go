@@ -204,3 +204,33 @@ func TestRunSchedulesTheFirstBackup(t *testing.T) {
 		})
 	}
 }
+
+// A backup folder on the data folder's file system is flagged, since a
+// failing disk takes both; one on other media is not.
+func TestSameDiskIsFlagged(t *testing.T) {
+	data := t.TempDir()
+	record := func(context.Context, domain.JournalEntry) error { return nil }
+	st, err := store.Open(filepath.Join(data, "talon.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	for _, tt := range []struct {
+		name, dir string
+		same      bool
+	}{{"beside the data", t.TempDir(), true}, {"other media", smallDisk(t, "4m"), false}} {
+		s, err := New(Config{Dir: tt.dir, DataDir: data, Every: time.Hour, Keep: 1, Store: st, Record: record})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Status().SameDisk; got != tt.same {
+			t.Errorf("%s: same disk %v at the start, want %v", tt.name, got, tt.same)
+		}
+		if err := s.Once(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if got := s.Status().SameDisk; got != tt.same {
+			t.Errorf("%s: same disk %v after a backup, want %v", tt.name, got, tt.same)
+		}
+	}
+}

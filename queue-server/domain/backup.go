@@ -22,4 +22,7 @@ type BackupStatus struct {
 	// Failures counts the failed attempts since the server started.
 	Failures int        `json:"failures"`
 	NextAt   *time.Time `json:"next_at,omitempty"`
+	// SameDisk is true when the backup folder is on the file system of the
+	// data folder: a disk that fails takes the backups with the data.
+	SameDisk bool `json:"same_disk"`
 }

@@ -611,6 +611,11 @@ function renderAlerts() {
       backups.last_success_at ? "последняя проверенная копия — " + dayTime(backups.last_success_at) : "проверенных копий ещё нет");
     li.dataset.backup = "failing";
   }
+  if (backups && backups.enabled && backups.same_disk) {
+    const li = item("Резервные копии пишутся на тот же диск, что и база",
+      "если диск откажет, пропадут и они: укажите в --backup-dir папку на другом носителе (" + backups.dir + ")");
+    li.dataset.backup = "same-disk";
+  }
   list.hidden = list.children.length === 0;
 }
 
