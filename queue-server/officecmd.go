@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,6 +16,7 @@ import (
 	"github.com/talonqueue/talon/queue-server/officefile"
 	"github.com/talonqueue/talon/queue-server/queue"
 	"github.com/talonqueue/talon/queue-server/store"
+	"github.com/talonqueue/talon/queue-server/tlsconf"
 )
 
 // importOffice runs `queue-server import-office FILE`: an engineer sets a
@@ -29,6 +31,8 @@ func importOffice(ctx context.Context, args []string, getenv func(string) string
 	dryRun := fs.Bool("dry-run", false, "сверить файл с офисом и показать, что изменится, ничего не записывая")
 	pairAt := fs.String("pair-devices", "", "подключить каждое устройство, у которого ещё нет ключа, и записать для него DATA/"+terminalsDir+
 		"/<устройство>.json с этим адресом сервера, каким его видят терминалы (https://хост:порт)")
+	selfSigned := fs.Bool("tls-self-signed", false, "с --pair-devices https://…: создать самоподписанный сертификат сервера в DATA/"+tlsconf.Dir+
+		" (если его ещё нет) на имя из адреса и закрепить его отпечаток в конфигурациях терминалов; сервер потом запускается с --tls-self-signed")
 	files, err := parseWithArgs(fs, args)
 	if err != nil {
 		return err
@@ -39,7 +43,7 @@ func importOffice(ctx context.Context, args []string, getenv func(string) string
 		}
 	}
 	if len(files) != 1 {
-		return errors.New("укажите один файл офиса: queue-server import-office FILE [--data DIR] [--as ID] [--initial-password P] [--dry-run] [--pair-devices URL]")
+		return errors.New("укажите один файл офиса: queue-server import-office FILE [--data DIR] [--as ID] [--initial-password P] [--dry-run] [--pair-devices URL [--tls-self-signed]]")
 	}
 	body, err := os.ReadFile(files[0])
 	if err != nil {
@@ -65,12 +69,48 @@ func importOffice(ctx context.Context, args []string, getenv func(string) string
 	if *pairAt == "" || rep.DryRun || len(rep.Unpaired) == 0 {
 		return nil
 	}
-	return pairDevices(ctx, svc, rep, *pairAt, filepath.Join(*data, terminalsDir), stdout)
+	pin, err := devicePin(*pairAt, *data, *selfSigned, stdout)
+	if err != nil {
+		return err
+	}
+	return pairDevices(ctx, svc, rep, *pairAt, pin, filepath.Join(*data, terminalsDir), stdout)
+}
+
+// devicePin is the certificate fingerprint the paired terminals pin: that
+// of the server's self-signed certificate in the data folder, made now with
+// --tls-self-signed; "" for plain HTTP or a certificate the terminals trust
+// through its authority.
+func devicePin(server, data string, create bool, stdout io.Writer) (string, error) {
+	u, err := url.Parse(server)
+	if err != nil || u.Scheme != "https" {
+		if create {
+			return "", errors.New("--tls-self-signed нужен только с адресом https://… в --pair-devices")
+		}
+		return "", nil
+	}
+	dir := filepath.Join(data, tlsconf.Dir)
+	certPath := filepath.Join(dir, tlsconf.CertFile)
+	if !create {
+		if _, err := os.Stat(certPath); err != nil {
+			fmt.Fprintf(stdout, "В конфигурациях терминалов нет отпечатка сертификата: в %s его нет. Если сервер будет работать с самоподписанным сертификатом, повторите с --tls-self-signed; сертификату от удостоверяющего центра отпечаток не нужен.\n", dir)
+			return "", nil
+		}
+	}
+	cert, created, err := tlsconf.SelfSigned(dir, u.Hostname())
+	if err != nil {
+		return "", fmt.Errorf("сертификат для терминалов: %w", err)
+	}
+	if created {
+		fmt.Fprintf(stdout, "Создан самоподписанный сертификат %s на имя %s; запускайте сервер с --tls-self-signed.\n", certPath, u.Hostname())
+	}
+	pin := tlsconf.FingerprintOf(cert.Leaf.Raw).String()
+	fmt.Fprintf(stdout, "Терминалы закрепят сертификат с отпечатком SHA-256 %s.\n", pin)
+	return pin, nil
 }
 
 // pairDevices pairs the devices the import left without a credential, as
 // the demo's are, and writes each one's terminal configuration.
-func pairDevices(ctx context.Context, svc *queue.Service, rep officefile.Report, server, dir string, stdout io.Writer) error {
+func pairDevices(ctx context.Context, svc *queue.Service, rep officefile.Report, server, pin, dir string, stdout io.Writer) error {
 	ctx = domain.WithActor(ctx, domain.System)
 	credentials := map[string]string{}
 	for _, id := range rep.Unpaired {
@@ -84,7 +124,7 @@ func pairDevices(ctx context.Context, svc *queue.Service, rep officefile.Report,
 		}
 		credentials[id] = p.Credential
 	}
-	if err := writeTerminalConfigs(dir, server, rep.OfficeID, credentials); err != nil {
+	if err := writeTerminalConfigs(dir, server, pin, rep.OfficeID, credentials); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Устройства привязаны, их конфигурации — в %s/<устройство>.json: перенесите каждую на её терминал (в файле его секрет, права 0600).\n", dir)

@@ -146,6 +146,9 @@ func TestImportOfficeOfTheDemoFileGivesTheDemoOffice(t *testing.T) {
 	if err := json.Unmarshal(cfg, &kiosk); err != nil || kiosk.Server != "https://talon.office.example:8443" || kiosk.DeviceID != "kiosk1" {
 		t.Fatalf("the kiosk's configuration: %s, %v", cfg, err)
 	}
+	if kiosk.CertFingerprint != "" || !strings.Contains(said, "нет отпечатка сертификата") {
+		t.Errorf("without a certificate in the data folder the kiosk pins %q and the import said:\n%s", kiosk.CertFingerprint, said)
+	}
 	if said, err = cli(t, "import-office", file, "--data", dir, "--pair-devices", "https://talon.office.example:8443"); err != nil || strings.Contains(said, "привязаны") {
 		t.Errorf("importing again with every device paired said %q, %v", said, err)
 	}
@@ -167,6 +170,42 @@ func TestImportOfficeOfTheDemoFileGivesTheDemoOffice(t *testing.T) {
 	}
 	if _, err := k.IssueTicket(context.Background(), demo.OfficeID, domain.IssueRequest{ServiceID: "passport"}); err != nil {
 		t.Errorf("the kiosk paired by import-office could not issue a ticket: %v", err)
+	}
+}
+
+// import-office --pair-devices https://… --tls-self-signed makes the
+// server's self-signed certificate before the server ever ran and pins it
+// in the terminals' configurations: the server then serves that very
+// certificate, and a kiosk that trusts only its fingerprint works.
+func TestImportOfficePinsTheSelfSignedCertificate(t *testing.T) {
+	dir, addr := t.TempDir(), freeAddr(t)
+	file := writeFile(t, "office.yaml", demo.File())
+	said, err := cli(t, "import-office", file, "--data", dir, "--initial-password", "s3cret", "--pair-devices", "https://"+addr, "--tls-self-signed")
+	if err != nil || !strings.Contains(said, "Создан самоподписанный сертификат") || !strings.Contains(said, "Устройства привязаны") {
+		t.Fatalf("import said %q, %v", said, err)
+	}
+	cfg, err := os.ReadFile(filepath.Join(dir, terminalsDir, "kiosk1.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kiosk terminalConfig
+	if err := json.Unmarshal(cfg, &kiosk); err != nil || kiosk.CertFingerprint == "" || !strings.Contains(said, kiosk.CertFingerprint) {
+		t.Fatalf("the kiosk's configuration %s (%v) pins nothing the import named:\n%s", cfg, err, said)
+	}
+	url, served, _, stop := startTLSServer(t, dir, "--addr", addr)
+	defer stop()
+	if served != kiosk.CertFingerprint {
+		t.Fatalf("the server serves %s, the kiosk pins %s", served, kiosk.CertFingerprint)
+	}
+	k, err := client.New(url, client.WithDeviceCredential(kiosk.Credential), client.WithPinnedCertificate(kiosk.CertFingerprint))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.IssueTicket(context.Background(), demo.OfficeID, domain.IssueRequest{ServiceID: "passport"}); err != nil {
+		t.Errorf("the kiosk pinning the imported certificate could not issue a ticket: %v", err)
+	}
+	if _, err := cli(t, "import-office", file, "--data", dir, "--pair-devices", "http://"+addr, "--tls-self-signed"); err == nil {
+		t.Error("--tls-self-signed with a plain http address was accepted")
 	}
 }
 

@@ -399,7 +399,11 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 		greetTLS(stdout, cert, f.tlsSelfSigned)
 	}
 	if len(demoDevices) > 0 {
-		if err := writeTerminalConfigs(filepath.Join(f.data, terminalsDir), url, demo.OfficeID, demoDevices); err != nil {
+		pin := ""
+		if cert != nil && f.tlsSelfSigned {
+			pin = tlsconf.FingerprintOf(cert.Leaf.Raw).String()
+		}
+		if err := writeTerminalConfigs(filepath.Join(f.data, terminalsDir), url, pin, demo.OfficeID, demoDevices); err != nil {
 			hub.Close()
 			return err
 		}

@@ -19,16 +19,20 @@ type terminalConfig struct {
 	OfficeID   string `json:"office_id"`
 	DeviceID   string `json:"device_id"`
 	Credential string `json:"credential"`
+	// CertFingerprint pins a self-signed certificate, which the terminal
+	// could not trust otherwise.
+	CertFingerprint string `json:"cert_fingerprint,omitempty"`
 }
 
 // writeTerminalConfigs writes DIR/<device>.json for each paired device, so
-// the demo's kiosk, board and rating terminals start without pairing by hand.
-func writeTerminalConfigs(dir, server, officeID string, credentials map[string]string) error {
+// the demo's kiosk, board and rating terminals start without pairing by hand;
+// pin is the fingerprint of a self-signed certificate, or "".
+func writeTerminalConfigs(dir, server, pin, officeID string, credentials map[string]string) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create %s: %w", dir, err)
 	}
 	for id, cred := range credentials {
-		b, err := json.MarshalIndent(terminalConfig{Server: server, OfficeID: officeID, DeviceID: id, Credential: cred}, "", "  ")
+		b, err := json.MarshalIndent(terminalConfig{Server: server, OfficeID: officeID, DeviceID: id, Credential: cred, CertFingerprint: pin}, "", "  ")
 		if err != nil {
 			return fmt.Errorf("encode terminal %s: %w", id, err)
 		}

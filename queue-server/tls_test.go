@@ -23,13 +23,14 @@ import (
 var printedFingerprint = regexp.MustCompile(`SHA-256: ([0-9A-F]{2}(?::[0-9A-F]{2}){31})\n`)
 
 // startTLSServer runs the real program with a self-signed certificate in dir
-// and returns its URL, the fingerprint it printed and everything it said.
-func startTLSServer(t *testing.T, dir string) (url, fingerprint string, out *outbuf.Buffer, stop func()) {
+// and returns its URL, the fingerprint it printed and everything it said;
+// extra flags go after the usual ones.
+func startTLSServer(t *testing.T, dir string, extra ...string) (url, fingerprint string, out *outbuf.Buffer, stop func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	out = &outbuf.Buffer{}
 	done := make(chan error, 1)
-	args := []string{"--tls-self-signed", "--addr", "127.0.0.1:0", "--data", dir, "--demo", "--bcrypt-cost", "4"}
+	args := append([]string{"--tls-self-signed", "--addr", "127.0.0.1:0", "--data", dir, "--demo", "--bcrypt-cost", "4"}, extra...)
 	go func() { done <- run(ctx, args, func(string) string { return "" }, out, io.Discard) }()
 	stop = func() {
 		cancel()
