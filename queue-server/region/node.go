@@ -70,6 +70,10 @@ func StartNode(ctx context.Context, cfg NodeConfig) (*Node, error) {
 		StoreDir:           cfg.Dir,
 		LeafNode: server.LeafNodeOpts{Remotes: []*server.RemoteLeafOpts{{
 			URLs: urls, Credentials: cfg.Credentials,
+			// Only the node writes the office's events: a message on the
+			// office's subject from the region would land in its stream
+			// under a seq that belongs to an event.
+			DenyImports: []string{OfficeSubject(cfg.OfficeID)},
 		}}},
 	}
 	ns, err := server.NewServer(opts)
@@ -141,6 +145,10 @@ func leafURLs(list string) ([]*url.URL, error) {
 	}
 	return urls, nil
 }
+
+// Stream and Domain name the node's office stream and JetStream domain.
+func (n *Node) Stream() string { return OfficeStream(n.office) }
+func (n *Node) Domain() string { return OfficeDomain(n.office) }
 
 // Linked reports whether the leaf link to the region is up.
 func (n *Node) Linked() bool { return n.ns.NumLeafNodes() > 0 }

@@ -1,4 +1,4 @@
-package region
+package region_test
 
 import (
 	"context"
@@ -10,24 +10,27 @@ import (
 	"github.com/talonqueue/talon/queue-server/demo"
 	"github.com/talonqueue/talon/queue-server/domain"
 	"github.com/talonqueue/talon/queue-server/queue"
+	"github.com/talonqueue/talon/queue-server/region"
+	"github.com/talonqueue/talon/queue-server/region/regiontest"
 	"github.com/talonqueue/talon/queue-server/store"
 )
 
-// office is a demo office on a real store, run as an office node.
+// office is the demo office on a real store, run as an office node linked
+// to a hub.
 type office struct {
 	t    *testing.T
 	data string
 	st   *store.Store
 	svc  *queue.Service
-	hub  *hub
+	hub  *regiontest.Hub
 
-	node   *Node
-	pub    *Publisher
+	node   *region.Node
+	pub    *region.Publisher
 	cancel context.CancelFunc
 	done   chan error
 }
 
-func newOffice(t *testing.T, h *hub) *office {
+func newOffice(t *testing.T, h *regiontest.Hub) *office {
 	t.Helper()
 	o := &office{t: t, data: t.TempDir(), hub: h}
 	st, err := store.Open(filepath.Join(o.data, "talon.db"), store.Options{})
@@ -53,8 +56,8 @@ func newOffice(t *testing.T, h *hub) *office {
 
 func (o *office) startNode() {
 	o.t.Helper()
-	node, err := StartNode(context.Background(), NodeConfig{OfficeID: demo.OfficeID, Dir: filepath.Join(o.data, "nats"),
-		RegionURL: o.hub.leafURL(), MaxMemory: 8 << 20, MaxStore: 256 << 20})
+	node, err := region.StartNode(context.Background(), region.NodeConfig{OfficeID: demo.OfficeID, Dir: filepath.Join(o.data, "nats"),
+		RegionURL: o.hub.LeafURL(), MaxMemory: 8 << 20, MaxStore: 256 << 20})
 	if err != nil {
 		o.t.Fatal(err)
 	}
@@ -88,45 +91,36 @@ func (o *office) issue(n int) {
 	}
 }
 
-// head is the seq of the office's last committed event.
-func (o *office) head() uint64 {
+// events is the office's whole log.
+func (o *office) events() []domain.Event {
 	o.t.Helper()
-	var last uint64
+	var all []domain.Event
 	for {
-		events, err := o.st.Events(context.Background(), demo.OfficeID, last, store.MaxEventsPage)
+		var after uint64
+		if len(all) > 0 {
+			after = all[len(all)-1].Seq
+		}
+		page, err := o.st.Events(context.Background(), demo.OfficeID, after, store.MaxEventsPage)
 		if err != nil {
 			o.t.Fatal(err)
 		}
-		if len(events) == 0 {
-			return last
+		if len(page) == 0 {
+			return all
 		}
-		last = events[len(events)-1].Seq
+		all = append(all, page...)
 	}
 }
 
-// checkExactlyOnce fails unless msgs are the office's events 1..head, each
-// once and in order, as the log holds them without personal data.
-func checkExactlyOnce(t *testing.T, o *office, msgs []regional) {
-	t.Helper()
-	head := o.head()
-	if uint64(len(msgs)) != head {
-		t.Fatalf("%d messages for %d events", len(msgs), head)
-	}
-	events, err := o.st.Events(context.Background(), demo.OfficeID, 0, store.MaxEventsPage)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, m := range msgs {
-		if m.office != demo.OfficeID || m.seq != uint64(i+1) || m.event.Seq != m.seq {
-			t.Fatalf("message %d: office %q seq header %d event seq %d, want %q %d", i+1, m.office, m.seq, m.event.Seq, demo.OfficeID, i+1)
-		}
-		if i < len(events) && (m.event.Type != events[i].Type || m.event.TicketID != events[i].TicketID) {
-			t.Fatalf("message %d is %s %s, the log's event %s %s", i+1, m.event.Type, m.event.TicketID, events[i].Type, events[i].TicketID)
-		}
-		if m.event.Ticket != nil && m.event.Ticket.StatusToken != "" {
-			t.Fatalf("message %d carries the ticket's status token", i+1)
-		}
-	}
+func (o *office) head() uint64 {
+	o.t.Helper()
+	all := o.events()
+	return all[len(all)-1].Seq
+}
+
+// published waits until the publisher has sent the whole log.
+func (o *office) published() {
+	o.t.Helper()
+	regiontest.WaitFor(o.t, "the whole log published", func() bool { return o.pub.Cursor() == o.head() })
 }
 
 // The office's whole log, its history from before it was a node included,
@@ -134,22 +128,27 @@ func checkExactlyOnce(t *testing.T, o *office, msgs []regional) {
 // on issuing, and when the hub returns the backlog flows by itself. Stream
 // seq N of the office stream is event seq N throughout.
 func TestEveryEventReachesTheRegionOnceThroughAnOutage(t *testing.T) {
-	h := startHub(t)
+	h := regiontest.Start(t)
 	o := newOffice(t, h)
 	o.startNode()
-	waitFor(t, "the office is linked", o.node.Linked)
-	h.source(demo.OfficeID)
+	regiontest.WaitFor(t, "the office is linked", o.node.Linked)
+	h.Source(demo.OfficeID)
 	o.issue(30)
-	waitFor(t, "the region has the first events", func() bool { return streamLen(h.js, RegionStream) == int(o.head()) })
+	regiontest.WaitFor(t, "the region has the first events", func() bool { return regiontest.Len(h.JS, region.RegionStream) == int(o.head()) })
+	// Nothing from the region enters the office's stream.
+	if ack, err := h.JS.Publish(context.Background(), region.OfficeSubject(demo.OfficeID), []byte("{}")); err == nil {
+		t.Fatalf("a message from the region was stored in a stream: %+v", ack)
+	}
 
-	h.stop()
-	waitFor(t, "the office sees the link down", func() bool { return !o.node.Linked() })
+	h.Stop()
+	regiontest.WaitFor(t, "the office sees the link down", func() bool { return !o.node.Linked() })
 	o.issue(40)
-	waitFor(t, "the office stream has the events issued during the outage", func() bool { return o.pub.Cursor() == o.head() })
+	o.published()
 
-	h.start()
-	waitFor(t, "the region has caught up", func() bool { return streamLen(h.js, RegionStream) == int(o.head()) })
-	checkExactlyOnce(t, o, read(t, h.js, RegionStream))
+	h.Restart()
+	regiontest.WaitFor(t, "the region has caught up", func() bool { return regiontest.Len(h.JS, region.RegionStream) == int(o.head()) })
+	regiontest.CheckExactlyOnce(t, demo.OfficeID, o.events(), regiontest.Read(t, h.JS, region.RegionStream))
+	regiontest.CheckExactlyOnce(t, demo.OfficeID, o.events(), regiontest.Read(t, h.Office(demo.OfficeID), region.OfficeStream(demo.OfficeID)))
 	if err := o.stopNode(); err != nil {
 		t.Fatal(err)
 	}
@@ -163,26 +162,29 @@ func TestEveryEventReachesTheRegionOnceThroughAnOutage(t *testing.T) {
 // recorded) or the stream behind the cursor (its unsynced tail lost in a
 // power cut). Either way the next start neither skips nor repeats an event.
 func TestCursorAndStreamDisagreeAfterACrash(t *testing.T) {
-	h := startHub(t)
+	h := regiontest.Start(t)
 	o := newOffice(t, h)
 	o.startNode()
 	o.issue(10)
-	waitFor(t, "everything published", func() bool { return o.pub.Cursor() == o.head() })
+	o.published()
 	if err := o.stopNode(); err != nil {
 		t.Fatal(err)
 	}
+	officeStream := func() []regiontest.Message {
+		regiontest.WaitFor(t, "the office is linked", o.node.Linked)
+		return regiontest.Read(t, h.Office(demo.OfficeID), region.OfficeStream(demo.OfficeID))
+	}
 
-	// Published, the cursor never saved.
+	// Published, the cursor never saved; then committed, never published.
 	ctx := context.Background()
 	if err := o.st.SetRegionCursor(ctx, demo.OfficeID, 3); err != nil {
 		t.Fatal(err)
 	}
-	o.issue(5) // committed while the node was down: never published
+	o.issue(5)
 	o.startNode()
 	o.issue(5)
-	waitFor(t, "everything published", func() bool { return o.pub.Cursor() == o.head() })
-	officeJS := o.node.js
-	checkExactlyOnce(t, o, read(t, officeJS, OfficeStream(demo.OfficeID)))
+	o.published()
+	regiontest.CheckExactlyOnce(t, demo.OfficeID, o.events(), officeStream())
 	if err := o.stopNode(); err != nil {
 		t.Fatal(err)
 	}
@@ -193,19 +195,19 @@ func TestCursorAndStreamDisagreeAfterACrash(t *testing.T) {
 	}
 	o.startNode()
 	o.issue(3)
-	waitFor(t, "everything published again", func() bool { return o.pub.Cursor() == o.head() })
-	checkExactlyOnce(t, o, read(t, o.node.js, OfficeStream(demo.OfficeID)))
+	o.published()
+	regiontest.CheckExactlyOnce(t, demo.OfficeID, o.events(), officeStream())
 }
 
 // A stream ahead of the office's log (a database restored from an older
 // backup) stops the publisher with a sentence instead of giving two events
 // one seq.
 func TestStreamAheadOfTheLogStopsPublishing(t *testing.T) {
-	h := startHub(t)
+	h := regiontest.Start(t)
 	o := newOffice(t, h)
 	o.startNode()
 	o.issue(5)
-	waitFor(t, "everything published", func() bool { return o.pub.Cursor() == o.head() })
+	o.published()
 	if err := o.stopNode(); err != nil {
 		t.Fatal(err)
 	}
@@ -218,8 +220,42 @@ func TestStreamAheadOfTheLogStopsPublishing(t *testing.T) {
 	fresh.startNode()
 	err := <-fresh.done
 	fresh.done <- err
-	var ahead *streamAhead
-	if !errors.As(err, &ahead) || ahead.last != o.head() {
+	var ahead *region.StreamAheadError
+	if !errors.As(err, &ahead) || ahead.Last != o.head() {
 		t.Fatalf("Run = %v, want the stream ahead at %d", err, o.head())
 	}
+}
+
+// Two publishers on one stream, woken by the same commits, race for every
+// event as a publisher racing its own retry after a lost acknowledgement
+// would: each event is stored once, because each publish names the stream
+// seq it expects last.
+func TestRacingPublishersStoreEachEventOnce(t *testing.T) {
+	h := regiontest.Start(t)
+	o := newOffice(t, h)
+	o.startNode()
+	second := o.node.NewPublisher(o.st, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- second.Run(ctx) }()
+	o.svc.SetPublisher(both{o.pub, second})
+	for range 5 {
+		o.issue(10)
+		second.Publish(nil)
+	}
+	o.published()
+	regiontest.WaitFor(t, "the second publisher caught up", func() bool { return second.Cursor() == o.head() })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	regiontest.WaitFor(t, "the office is linked", o.node.Linked)
+	regiontest.CheckExactlyOnce(t, demo.OfficeID, o.events(), regiontest.Read(t, h.Office(demo.OfficeID), region.OfficeStream(demo.OfficeID)))
+}
+
+type both [2]*region.Publisher
+
+func (b both) Publish(events []domain.Event) {
+	b[0].Publish(events)
+	b[1].Publish(events)
 }

@@ -105,7 +105,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 	}()
 	for {
 		err := p.sync(ctx)
-		var fatal *streamAhead
+		var fatal *StreamAheadError
 		if err == nil {
 			break
 		}
@@ -120,7 +120,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 	lastSave := time.Now()
 	for {
 		sent, err := p.publishBatch(ctx)
-		var fatal *streamAhead
+		var fatal *StreamAheadError
 		switch {
 		case ctx.Err() != nil:
 			return nil
@@ -189,21 +189,22 @@ func (p *Publisher) publishBatch(ctx context.Context) (int, error) {
 	return len(events), nil
 }
 
-// streamAhead is a stream holding more events than the office's log: a
-// database restored from an older backup under a newer stream, or another
-// server's stream folder. Publishing would give two events one seq.
-type streamAhead struct{ last uint64 }
+// StreamAheadError is a stream holding more events than the office's log:
+// a database restored from an older backup under a newer stream, or another
+// server's stream folder. Publishing would give two events one seq. Last
+// is the stream's last message.
+type StreamAheadError struct{ Last uint64 }
 
-func (e *streamAhead) Error() string {
+func (e *StreamAheadError) Error() string {
 	return fmt.Sprintf("в потоке событий офиса есть сообщение %d, а в журнале базы такого события нет: база восстановлена из старой копии или папка потока от другого сервера; "+
-		"отправка событий в регион остановлена — удалите папку потока (она заполнится из журнала заново) и перезапустите сервер", e.last)
+		"отправка событий в регион остановлена — удалите папку потока (она заполнится из журнала заново) и перезапустите сервер", e.Last)
 }
 
 // sync sets the cursor to the stream's last message. Messages beyond the
 // cursor were published before a crash left the cursor unsaved; a stream
 // behind the cursor lost its unsynced tail in a power cut, and the events
 // are sent again from the log, under the same seqs. A stream ahead of the
-// log is a *streamAhead; other errors pass.
+// log is a *StreamAheadError; other errors pass.
 func (p *Publisher) sync(ctx context.Context) error {
 	office := p.node.office
 	info, err := p.node.stream.Info(ctx)
@@ -218,7 +219,7 @@ func (p *Publisher) sync(ctx context.Context) error {
 			return fmt.Errorf("read event %d: %w", last, err)
 		}
 		if len(events) == 0 {
-			return &streamAhead{last}
+			return &StreamAheadError{Last: last}
 		}
 		p.logr.Info("region: the stream holds events the cursor did not record; going on after them", "cursor", cur, "stream_last", last)
 	case last < cur:
