@@ -30,8 +30,6 @@ func TestOfficeNodeThroughOutageAndSIGKILL(t *testing.T) {
 	dir := t.TempDir()
 	node := []string{"--office-node", "--region-url", hub.LeafURL(), "--region-max-store", "64MiB"}
 	cmd, url := testserver.Start(t, dir, "127.0.0.1:0", node...)
-	stream := region.OfficeStream(demo.OfficeID)
-	regiontest.WaitFor(t, "the office stream is reachable from the region", func() bool { return regiontest.Len(hub.Office(demo.OfficeID), stream) > 0 })
 	hub.Source(demo.OfficeID)
 	regiontest.WaitFor(t, "the region has the demo office's seeding", func() bool { return regiontest.Len(hub.JS, region.RegionStream) > 0 })
 

@@ -131,8 +131,10 @@ func TestEveryEventReachesTheRegionOnceThroughAnOutage(t *testing.T) {
 	h := regiontest.Start(t)
 	o := newOffice(t, h)
 	o.startNode()
-	regiontest.WaitFor(t, "the office is linked", o.node.Linked)
 	h.Source(demo.OfficeID)
+	if !o.node.Linked() {
+		t.Fatal("the office answers through a link it says is down")
+	}
 	o.issue(30)
 	regiontest.WaitFor(t, "the region has the first events", func() bool { return regiontest.Len(h.JS, region.RegionStream) == int(o.head()) })
 	// Nothing from the region enters the office's stream.
@@ -148,6 +150,7 @@ func TestEveryEventReachesTheRegionOnceThroughAnOutage(t *testing.T) {
 	h.Restart()
 	regiontest.WaitFor(t, "the region has caught up", func() bool { return regiontest.Len(h.JS, region.RegionStream) == int(o.head()) })
 	regiontest.CheckExactlyOnce(t, demo.OfficeID, o.events(), regiontest.Read(t, h.JS, region.RegionStream))
+	h.WaitOffice(demo.OfficeID)
 	regiontest.CheckExactlyOnce(t, demo.OfficeID, o.events(), regiontest.Read(t, h.Office(demo.OfficeID), region.OfficeStream(demo.OfficeID)))
 	if err := o.stopNode(); err != nil {
 		t.Fatal(err)
@@ -171,7 +174,7 @@ func TestCursorAndStreamDisagreeAfterACrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	officeStream := func() []regiontest.Message {
-		regiontest.WaitFor(t, "the office is linked", o.node.Linked)
+		h.WaitOffice(demo.OfficeID)
 		return regiontest.Read(t, h.Office(demo.OfficeID), region.OfficeStream(demo.OfficeID))
 	}
 
@@ -249,7 +252,7 @@ func TestRacingPublishersStoreEachEventOnce(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	regiontest.WaitFor(t, "the office is linked", o.node.Linked)
+	h.WaitOffice(demo.OfficeID)
 	regiontest.CheckExactlyOnce(t, demo.OfficeID, o.events(), regiontest.Read(t, h.Office(demo.OfficeID), region.OfficeStream(demo.OfficeID)))
 }
 

@@ -103,8 +103,16 @@ func (h *Hub) Office(id string) jetstream.JetStream {
 	return js
 }
 
-// Source makes the regional stream source the offices' streams, whose
-// nodes must be linked: durable sourcing, through a consumer on each
+// WaitOffice waits until an office's stream answers across its link: a
+// link just up may not carry the office's JetStream API yet.
+func (h *Hub) WaitOffice(id string) {
+	h.t.Helper()
+	js := h.Office(id)
+	WaitFor(h.t, "the stream of office "+id+" answers", func() bool { return Len(js, region.OfficeStream(id)) >= 0 })
+}
+
+// Source makes the regional stream source the offices' streams, once they
+// answer across their links: durable sourcing, through a consumer on each
 // office's stream made across its link, which resumes within seconds of a
 // link's return where the standard kind waits half a minute.
 func (h *Hub) Source(offices ...string) {
@@ -112,6 +120,7 @@ func (h *Hub) Source(offices ...string) {
 	ctx := context.Background()
 	cfg := jetstream.StreamConfig{Name: region.RegionStream, Storage: jetstream.FileStorage}
 	for _, id := range offices {
+		h.WaitOffice(id)
 		deliver := "talon.region.deliver." + region.OfficeStream(id)
 		_, err := h.Office(id).CreateOrUpdateConsumer(ctx, region.OfficeStream(id), jetstream.ConsumerConfig{
 			Durable: "REGION", DeliverSubject: deliver, AckPolicy: jetstream.AckFlowControlPolicy,
