@@ -87,3 +87,57 @@ func issueLatencies(b *testing.B, clients int, pace time.Duration, asNode bool) 
 	}
 	return lat, time.Since(done)
 }
+
+// BenchmarkOfficeNodeCatchUp measures a large office's day (3,000 tickets)
+// issued through the real server while its link to the region is down:
+// from the hub's return, how long until the region holds every event, and
+// of that how long the events took to flow once the first arrived.
+func BenchmarkOfficeNodeCatchUp(b *testing.B) {
+	const tickets = 3000
+	for range b.N {
+		hub := regiontest.Start(b)
+		url, stop := startServer(b, b.TempDir(), "--demo", "--office-node", "--region-url", hub.LeafURL())
+		hub.Source(demo.OfficeID)
+		office := hub.Office(demo.OfficeID)
+		stream := region.OfficeStream(demo.OfficeID)
+		var before int
+		regiontest.WaitFor(b, "the region has the office's history", func() bool {
+			before = regiontest.Len(office, stream)
+			return before > 0 && regiontest.Len(hub.JS, region.RegionStream) == before
+		})
+		kiosks := make([]*client.Client, 10)
+		for i := range kiosks {
+			kiosks[i] = login(b, url, "kiosk1")
+		}
+		// Pairing the kiosks made events too; they reach the region first.
+		regiontest.WaitFor(b, "the region has the kiosks' pairing", func() bool {
+			before = regiontest.Len(office, stream)
+			return regiontest.Len(hub.JS, region.RegionStream) == before
+		})
+		hub.Stop()
+		ctx := context.Background()
+		measure(b, len(kiosks), tickets, 0, func(w int) error {
+			_, err := kiosks[w].IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: benchServices[w%len(benchServices)]})
+			return err
+		})
+		b.ResetTimer()
+		back := time.Now()
+		hub.Restart()
+		var first time.Time
+		for n := regiontest.Len(hub.JS, region.RegionStream); n < before+tickets; n = regiontest.Len(hub.JS, region.RegionStream) {
+			if first.IsZero() && n > before {
+				first = time.Now()
+			}
+			time.Sleep(time.Millisecond)
+		}
+		done := time.Now()
+		b.StopTimer()
+		if first.IsZero() {
+			first = done
+		}
+		b.ReportMetric(done.Sub(back).Seconds(), "catch-up-s")
+		b.ReportMetric(first.Sub(back).Seconds(), "resume-s")
+		b.ReportMetric(done.Sub(first).Seconds(), "flow-s")
+		stop()
+	}
+}
