@@ -47,7 +47,7 @@ type Publisher struct {
 
 // Tuning of the publisher. A batch is what one read of the log returns.
 // After a commit wakes it, the publisher lingers a moment so that the
-// commits of a busy minute go out in batches: a publish per commit, each
+// commits of a busy moment go out in batches: a publish per commit, each
 // a write to the stream's files, slowed issueTicket by 17-34 % at p50 on
 // two cores where a linger of 20 ms left no difference (make bench).
 // The cursor is saved at most every saveEvery: it is one more fsynced
