@@ -75,6 +75,8 @@ BENCH := $(GO) test -run '^$$' -count 1 -timeout 30m
 bench: modules ## print the performance numbers the issues ask for
 	@echo "== queue-server end to end, fsync on: latency p50/p99, durable ops/s, call fan-out to 1,000 boards, ratings stored/s, rating to the МКГУ receiver p50/p99, webhooks: event to receiver p50/p99 and deliveries/s, an hour's backlog (2,000 events) drained =="
 	@$(BENCH) -bench . -benchtime 1x ./queue-server | grep -E '^(Benchmark|ok|FAIL)'
+	@echo "== office node (issue 14): what publishing every event to the office stream adds to issueTicket: p50/p99 as a plain office and as an office node linked to a hub, the share added at p50, how long after the last answer the region had every event; a large office's day (3,000 tickets) issued with the link down: from the link's return to the region holding every event (catch-up-s = resume-s + flow-s; goal under 5 s) (the group above runs them too) =="
+	@$(BENCH) -bench OfficeNode -benchtime 1x ./queue-server | grep -E '^(Benchmark|ok|FAIL)'
 	@echo "== headroom at one client, fsync on: the floor (two fdatasyncs, as every bbolt commit needs) measured in the same run on the same filesystem, issueTicket and callNext p50 and their multiples of it (-x), pages of the data file one operation changes (the group above runs it too: two readings) =="
 	@$(BENCH) -bench Headroom -benchtime 1x ./queue-server | grep -E '^(Benchmark|ok|FAIL)'
 	@echo "== queue service in process (no HTTP) =="

@@ -36,11 +36,18 @@
 // on battery the terminals and the office page are warned and the journal
 // says so; on low battery the server shuts down cleanly and exits 0.
 //
+// With --office-node the server runs one office as a node of a region: an
+// embedded NATS server holds the office's stream, which every committed event
+// is published to, linked to the region by --region-url (and
+// --region-creds FILE); see docs/region.md.
+//
 // Every flag also has an environment variable: TALON_ADDR, TALON_DATA,
 // TALON_DEMO_PASSWORD, TALON_TLS_CERT, TALON_TLS_KEY, TALON_TLS_SELF_SIGNED,
 // TALON_INSECURE_HTTP, TALON_MKGU_URL, TALON_MKGU_CERT, TALON_MKGU_KEY,
 // TALON_METRICS_TOKEN, TALON_BACKUP_DIR, TALON_BACKUP_EVERY, TALON_BACKUP_KEEP,
-// TALON_UPS, TALON_UPS_EVERY, TALON_UPS_LOW_RUNTIME.
+// TALON_UPS, TALON_UPS_EVERY, TALON_UPS_LOW_RUNTIME, TALON_OFFICE_NODE,
+// TALON_REGION_URL, TALON_REGION_CREDS, TALON_REGION_MAX_MEMORY,
+// TALON_REGION_MAX_STORE.
 //
 // Scheduled backups are on with --backup-dir DIR (a folder on other media
 // than --data), every --backup-every (24h), keeping --backup-keep (7)

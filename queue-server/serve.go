@@ -71,6 +71,8 @@ type serveFlags struct {
 	power powerFlags
 	// memoryLimit is the runtime's soft memory limit; 0 leaves the default.
 	memoryLimit memoryLimit
+	// officeNode runs the server as an office node of a region (officenode.go).
+	officeNode officeNodeFlags
 	// noJournal is no flag: only the benchmark that measures the journal's
 	// cost sets it.
 	noJournal bool
@@ -122,6 +124,9 @@ func serveFlagSet(getenv func(string) string) (*flag.FlagSet, *serveFlags, error
 	if err := f.power.define(fs, getenv); err != nil {
 		return nil, nil, err
 	}
+	if err := addOfficeNodeFlags(fs, &f.officeNode, getenv); err != nil {
+		return nil, nil, err
+	}
 	fs.StringVar(&f.logFormat, "log-format", envOr(getenv, "TALON_LOG_FORMAT", "text"), "формат журнала в stderr: text (ключ=значение) или json, по объекту в строке, для journald или сборщика журналов (TALON_LOG_FORMAT)")
 	fs.StringVar(&f.logLevel, "log-level", envOr(getenv, "TALON_LOG_LEVEL", "info"), "наименее важные записи журнала, которые пишутся: debug, info, warn или error (TALON_LOG_LEVEL)")
 	return fs, f, nil
@@ -144,6 +149,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		return f, err
 	}
 	if err := f.power.check(); err != nil {
+		return f, err
+	}
+	if err := f.officeNode.check(); err != nil {
 		return f, err
 	}
 	if f.webhookDeadAfter <= 0 || f.webhookTimeout <= 0 {
@@ -350,6 +358,14 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 		}
 	}
 
+	// Started once the demo office exists; deferred after the store's and
+	// the queue's closes, so it stops before them.
+	node, err := startOfficeNode(ctx, f.officeNode, f.data, st, svc, log)
+	if err != nil {
+		return err
+	}
+	defer node.stop()
+
 	key, err := auth.LoadOrCreateKey(filepath.Join(f.data, auth.KeyFile))
 	if err != nil {
 		return err
@@ -360,7 +376,7 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 	}
 	tokens.SetSessionMax(f.sessionMax)
 	hub := push.NewHub(svc.GetSnapshot, push.Options{Logger: log})
-	svc.SetPublisher(hub)
+	svc.SetPublisher(node.publisher(hub))
 	svc.OnAccessChanged(hub.Recheck)
 	mx.Watch(metrics.State{Offices: svc, Streams: hub.Subscribers, Outbox: st.Outbox().Backlog})
 	mx.WatchBackups(backups.Status)
@@ -413,6 +429,7 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 		}
 	}
 	greet(stdout, url, f, svc)
+	node.greet(stdout, f.officeNode)
 	stopping := notifySystemd(svc.Ready, log)
 
 	select {

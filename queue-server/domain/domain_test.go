@@ -254,3 +254,27 @@ func TestOfficePublicURL(t *testing.T) {
 		}
 	}
 }
+
+// The region gets staff, services and categories, never what the purge
+// clears or what opens a ticket or a booking; the original is untouched.
+func TestRegionalEventHasNoPersonalData(t *testing.T) {
+	e := Event{
+		Actor: "hall", OperatorID: "op1",
+		Ticket:      &Ticket{Number: "А001", PriorityCategoryID: "disabled-1", OperatorID: "op1", StatusToken: "secret"},
+		Appointment: &Appointment{ID: "ap1", ServiceID: "passport", Name: "Иванов", Phone: "+79990000000", Code: "123456"},
+		Rating:      &Rating{ID: "r1", OperatorID: "op1", PhoneMasked: "+7 9** ***-**-67"},
+		Notice:      &ResultNotice{Outcome: "told", Note: "просил перезвонить"},
+	}
+	r := e.Regional()
+	if r.Ticket.StatusToken != "" || r.Appointment.Name != "" || r.Appointment.Phone != "" || r.Appointment.Code != "" ||
+		r.Rating.PhoneMasked != "" || r.Notice.Note != "" {
+		t.Errorf("regional event keeps personal data or secrets: %+v %+v %+v %+v", r.Ticket, r.Appointment, r.Rating, r.Notice)
+	}
+	if r.Actor != "hall" || r.OperatorID != "op1" || r.Ticket.PriorityCategoryID != "disabled-1" || r.Ticket.OperatorID != "op1" ||
+		r.Appointment.ServiceID != "passport" || r.Rating.OperatorID != "op1" || r.Notice.Outcome != "told" {
+		t.Errorf("regional event lost what the statistics need: %+v", r)
+	}
+	if e.Ticket.StatusToken != "secret" || e.Appointment.Name != "Иванов" || e.Rating.PhoneMasked == "" || e.Notice.Note == "" {
+		t.Fatal("Regional changed the original event")
+	}
+}

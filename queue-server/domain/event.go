@@ -160,3 +160,33 @@ func (e Event) Public() Event {
 	}
 	return e
 }
+
+// Regional is the event as an office node sends it to the region: what the
+// personal-data purge clears (an applicant's name and phone, a rating's
+// masked phone, a call's note) and the secrets that open a ticket or a
+// booking (status token, booking code) removed, so the region never holds
+// what the office must forget. Staff, services, windows and priority
+// categories stay: the regional statistics are built from them.
+func (e Event) Regional() Event {
+	if e.Ticket != nil {
+		t := *e.Ticket
+		t.StatusToken = ""
+		e.Ticket = &t
+	}
+	if e.Appointment != nil {
+		a := *e.Appointment
+		a.Name, a.Phone, a.Code = "", "", ""
+		e.Appointment = &a
+	}
+	if e.Rating != nil {
+		r := *e.Rating
+		r.PhoneMasked = ""
+		e.Rating = &r
+	}
+	if e.Notice != nil {
+		n := *e.Notice
+		n.Note = ""
+		e.Notice = &n
+	}
+	return e
+}
