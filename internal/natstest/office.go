@@ -1,0 +1,106 @@
+package natstest
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Office stands in for an office node until the tests run real ones: a
+// leaf node in its own domain, linked to the region through a Proxy, with
+// the office's stream, publishing messages the way an office node does
+// (stream seq n is the office's event n, enforced by the expected last
+// sequence).
+type Office struct {
+	Node  *Node
+	Proxy *Proxy
+	nc    *nats.Conn
+	js    jetstream.JetStream
+	// Stream and Subject are the office's stream and the subject it holds.
+	Stream, Subject string
+	seqHeader       string
+	last            uint64
+}
+
+// StartOffice starts a leaf node in domain, linked through a new proxy to
+// the cluster's leaf listeners, and creates stream (listening on subject)
+// in it. seqHeader is the header that repeats a message's event seq.
+func StartOffice(ctx context.Context, dir string, c *Cluster, domain, stream, subject, seqHeader string) (*Office, error) {
+	p, err := NewProxy(c.LeafURLs())
+	if err != nil {
+		return nil, err
+	}
+	n, err := StartLeaf(ctx, dir, domain, p.URL())
+	if err != nil {
+		p.Stop()
+		return nil, err
+	}
+	o := &Office{Node: n, Proxy: p, Stream: stream, Subject: subject, seqHeader: seqHeader}
+	if err := o.connect(ctx); err != nil {
+		o.Stop()
+		return nil, err
+	}
+	_, err = o.js.CreateStream(ctx, jetstream.StreamConfig{
+		Name: stream, Subjects: []string{subject}, Storage: jetstream.FileStorage, Replicas: 1,
+	})
+	if err != nil {
+		o.Stop()
+		return nil, fmt.Errorf("office stream %s: %w", stream, err)
+	}
+	return o, nil
+}
+
+func (o *Office) connect(ctx context.Context) error {
+	nc, err := nats.Connect(o.Node.URL, nats.MaxReconnects(-1))
+	if err != nil {
+		return err
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return err
+	}
+	o.nc, o.js = nc, js
+	return nil
+}
+
+// Publish appends the office's next event: body with headers, the seq
+// header set to the event's seq, refused by the stream unless it is the
+// next one.
+func (o *Office) Publish(ctx context.Context, headers map[string]string, body []byte) (uint64, error) {
+	m := nats.NewMsg(o.Subject)
+	for k, v := range headers {
+		m.Header.Set(k, v)
+	}
+	seq := o.last + 1
+	m.Header.Set(o.seqHeader, strconv.FormatUint(seq, 10))
+	m.Data = body
+	ack, err := o.js.PublishMsg(ctx, m, jetstream.WithExpectLastSequence(o.last))
+	if err != nil {
+		return 0, fmt.Errorf("publish event %d to %s: %w", seq, o.Stream, err)
+	}
+	o.last = ack.Sequence
+	return seq, nil
+}
+
+// Restart kills the office's node and starts it again, as a crash would.
+func (o *Office) Restart(ctx context.Context) error {
+	o.nc.Close()
+	o.Node.Kill()
+	if err := o.Node.Start(ctx); err != nil {
+		return err
+	}
+	return o.connect(ctx)
+}
+
+// Stop ends the office's node and its proxy.
+func (o *Office) Stop() {
+	if o.nc != nil {
+		o.nc.Close()
+	}
+	o.Node.Stop()
+	o.Proxy.Stop()
+}
