@@ -71,6 +71,8 @@ type serveFlags struct {
 	power powerFlags
 	// memoryLimit is the runtime's soft memory limit; 0 leaves the default.
 	memoryLimit memoryLimit
+	// region, set, runs the regional server instead (regionmode.go).
+	region regionFlags
 	// noJournal is no flag: only the benchmark that measures the journal's
 	// cost sets it.
 	noJournal bool
@@ -122,6 +124,7 @@ func serveFlagSet(getenv func(string) string) (*flag.FlagSet, *serveFlags, error
 	if err := f.power.define(fs, getenv); err != nil {
 		return nil, nil, err
 	}
+	addRegionFlags(fs, &f.region, getenv)
 	fs.StringVar(&f.logFormat, "log-format", envOr(getenv, "TALON_LOG_FORMAT", "text"), "формат журнала в stderr: text (ключ=значение) или json, по объекту в строке, для journald или сборщика журналов (TALON_LOG_FORMAT)")
 	fs.StringVar(&f.logLevel, "log-level", envOr(getenv, "TALON_LOG_LEVEL", "info"), "наименее важные записи журнала, которые пишутся: debug, info, warn или error (TALON_LOG_LEVEL)")
 	return fs, f, nil
@@ -301,6 +304,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	f, err := parseServe(args, getenv, stderr)
 	if err != nil {
 		return err
+	}
+	if f.region.urls != "" {
+		return serveRegion(ctx, f, stdout, stderr)
 	}
 	return serveWith(ctx, f, stdout, stderr)
 }

@@ -61,7 +61,13 @@ var listening = regexp.MustCompile(`слушает (https?://\S+)`)
 // the last 64 KiB of its log are shown if the test failed.
 func Start(t testing.TB, dir, addr string, extra ...string) (*exec.Cmd, string) {
 	t.Helper()
-	args := append([]string{"--demo", "--addr", addr, "--data", dir, "--bcrypt-cost", "4"}, extra...)
+	return StartArgs(t, append([]string{"--demo", "--addr", addr, "--data", dir, "--bcrypt-cost", "4"}, extra...)...)
+}
+
+// StartArgs runs queue-server with exactly args, which must make it listen
+// on --addr, and otherwise behaves as Start.
+func StartArgs(t testing.TB, args ...string) (*exec.Cmd, string) {
+	t.Helper()
 	cmd := exec.Command(Binary(t), args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -76,7 +82,7 @@ func Start(t testing.TB, dir, addr string, extra ...string) (*exec.Cmd, string) 
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		if t.Failed() {
-			t.Logf("log of the server at %s:\n%s", addr, logs)
+			t.Logf("log of queue-server %s:\n%s", strings.Join(args, " "), logs)
 		}
 	})
 	url, err := scanURL(stdout)
