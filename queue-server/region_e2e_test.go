@@ -177,6 +177,14 @@ func TestRegion(t *testing.T) {
 
 	// Office A's link is cut while it keeps working.
 	a.node.Proxy.Stop()
+	nc, err := region.Connect(c.URLs(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	if a.node.Reachable(ctx, nc) {
+		t.Fatal("office A answers through a cut link")
+	}
 	a.send(t, third(a))
 	b.send(t, third(b))
 	converged(t, regionalURL, map[string]uint64{a.id: uint64(third(a)), b.id: uint64(2 * third(b))})

@@ -235,7 +235,7 @@ func StartCluster(ctx context.Context, dir, domain string) (*Cluster, error) {
 listen: "127.0.0.1:%d"
 jetstream { store_dir: %q, domain: %q, max_memory_store: %d, max_file_store: %d }
 cluster { name: %q, listen: "127.0.0.1:%d", routes: [%s] }
-leafnodes { listen: "127.0.0.1:%d" }
+leafnodes { listen: "127.0.0.1:%d", no_advertise: true }
 `, name, p.client, filepath.Join(dir, name), domain, MaxMemory, MaxFile, domain, p.cluster, quoteAll(routes), p.leaf)
 		n, err := newNode(dir, name, conf)
 		if err != nil {

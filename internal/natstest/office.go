@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -19,8 +20,9 @@ type Office struct {
 	Proxy *Proxy
 	nc    *nats.Conn
 	js    jetstream.JetStream
-	// Stream and Subject are the office's stream and the subject it holds.
-	Stream, Subject string
+	// Domain is the office's JetStream domain; Stream and Subject are its
+	// stream and the subject it holds.
+	Domain, Stream, Subject string
 	seqHeader       string
 	last            uint64
 }
@@ -38,7 +40,7 @@ func StartOffice(ctx context.Context, dir string, c *Cluster, domain, stream, su
 		p.Stop()
 		return nil, err
 	}
-	o := &Office{Node: n, Proxy: p, Stream: stream, Subject: subject, seqHeader: seqHeader}
+	o := &Office{Node: n, Proxy: p, Domain: domain, Stream: stream, Subject: subject, seqHeader: seqHeader}
 	if err := o.connect(ctx); err != nil {
 		o.Stop()
 		return nil, err
@@ -84,6 +86,21 @@ func (o *Office) Publish(ctx context.Context, headers map[string]string, body []
 	}
 	o.last = ack.Sequence
 	return seq, nil
+}
+
+// Reachable asks for the office's stream through nc, a connection to the
+// region: it answers only while the leaf link is up. A test that cuts the
+// link checks with it that the cut is real (a leaf node that learnt the
+// cluster's other addresses would go round a proxy).
+func (o *Office) Reachable(ctx context.Context, nc *nats.Conn) bool {
+	js, err := jetstream.NewWithDomain(nc, o.Domain)
+	if err != nil {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	_, err = js.Stream(ctx, o.Stream)
+	return err == nil
 }
 
 // Restart kills the office's node and starts it again, as a crash would.

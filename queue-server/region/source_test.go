@@ -2,11 +2,13 @@ package region_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/talonqueue/talon/internal/natstest"
@@ -92,12 +94,22 @@ func regionHas(t testing.TB, js jetstream.JetStream, want map[string]int) {
 		time.Sleep(100 * time.Millisecond)
 	}
 	got := map[string]int{}
+	// After a node's death the cluster elects new leaders for a few seconds.
 	c, err := js.CreateConsumer(ctx, region.RegionStream, jetstream.ConsumerConfig{AckPolicy: jetstream.AckNonePolicy, InactiveThreshold: time.Minute})
+	for tries := 0; err != nil && tries < 30; tries++ {
+		time.Sleep(time.Second)
+		c, err = js.CreateConsumer(ctx, region.RegionStream, jetstream.ConsumerConfig{AckPolicy: jetstream.AckNonePolicy, InactiveThreshold: time.Minute})
+	}
 	if err != nil {
 		t.Fatalf("consumer: %v", err)
 	}
 	for range total {
 		m, err := c.Next(jetstream.FetchMaxWait(10 * time.Second))
+		// A consumer just made on one node is known to the others a moment later.
+		for tries := 0; errors.Is(err, nats.ErrNoResponders) && tries < 50; tries++ {
+			time.Sleep(100 * time.Millisecond)
+			m, err = c.Next(jetstream.FetchMaxWait(10 * time.Second))
+		}
 		if err != nil {
 			t.Fatalf("next: %v", err)
 		}
@@ -136,6 +148,9 @@ func TestSourcingAcrossLeafLinks(t *testing.T) {
 	regionHas(t, js, map[string]int{"mfc-1": 50, "mfc.2": 30})
 
 	a.Proxy.Stop()
+	if a.Reachable(context.Background(), nc) {
+		t.Fatal("the office answers through a cut link")
+	}
 	publish(t, a, "mfc-1", 200)
 	publish(t, b, "mfc.2", 20)
 	if err := a.Proxy.Start(); err != nil {
