@@ -23,8 +23,8 @@ type Office struct {
 	// Domain is the office's JetStream domain; Stream and Subject are its
 	// stream and the subject it holds.
 	Domain, Stream, Subject string
-	seqHeader       string
-	last            uint64
+	seqHeader               string
+	last                    uint64
 }
 
 // StartOffice starts a leaf node in domain, linked through a new proxy to

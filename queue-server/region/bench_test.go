@@ -162,4 +162,3 @@ func waitApplied(b *testing.B, r *Regional, office string, seq uint64) {
 		}
 	}
 }
-
