@@ -286,6 +286,9 @@ leafnodes { reconnect: "1s", remotes: [ { url: %q } ] }
 }
 
 func newNode(dir, name, conf string) (*Node, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
 	path := filepath.Join(dir, name+".conf")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		return nil, err

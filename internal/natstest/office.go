@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -24,7 +25,9 @@ type Office struct {
 	// stream and the subject it holds.
 	Domain, Stream, Subject string
 	seqHeader               string
-	last                    uint64
+
+	mu   sync.Mutex // Publish and Last may be called from different goroutines
+	last uint64
 }
 
 // StartOffice starts a leaf node in domain, linked through a new proxy to
@@ -45,13 +48,14 @@ func StartOffice(ctx context.Context, dir string, c *Cluster, domain, stream, su
 		o.Stop()
 		return nil, err
 	}
-	_, err = o.js.CreateStream(ctx, jetstream.StreamConfig{
+	s, err := o.js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
 		Name: stream, Subjects: []string{subject}, Storage: jetstream.FileStorage, Replicas: 1,
 	})
 	if err != nil {
 		o.Stop()
 		return nil, fmt.Errorf("office stream %s: %w", stream, err)
 	}
+	o.last = s.CachedInfo().State.LastSeq
 	return o, nil
 }
 
@@ -69,10 +73,19 @@ func (o *Office) connect(ctx context.Context) error {
 	return nil
 }
 
+// Last is the seq of the office's last event.
+func (o *Office) Last() uint64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.last
+}
+
 // Publish appends the office's next event: body with headers, the seq
 // header set to the event's seq, refused by the stream unless it is the
 // next one.
 func (o *Office) Publish(ctx context.Context, headers map[string]string, body []byte) (uint64, error) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
 	m := nats.NewMsg(o.Subject)
 	for k, v := range headers {
 		m.Header.Set(k, v)
