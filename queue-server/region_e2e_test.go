@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -124,10 +125,14 @@ func converged(t *testing.T, regional string, want map[string]uint64) {
 	}
 }
 
+// bigTickets is the large office's backlog: long enough to kill the
+// regional server in the middle of applying it.
+const bigTickets = 1000
+
 // TestRegion: two offices' logs (real demo offices' days) reach the
 // regional server through their leaf links while the links are cut and
-// restored, the regional server is killed and restarted and a regional
-// node dies; every event is applied once and in order (the server refuses
+// restored, the regional server is killed in the middle of a large
+// office's backlog and restarted, and a regional node dies; every event is applied once and in order (the server refuses
 // anything else), and the region's statistics of each office are the
 // office's own, those of both their sum.
 func TestRegion(t *testing.T) {
@@ -157,7 +162,7 @@ func TestRegion(t *testing.T) {
 	for _, o := range []struct {
 		id     string
 		events []domain.Event
-	}{{demo.OfficeID, evA}, {"mfc-2", evB}} {
+	}{{demo.OfficeID, evA}, {"mfc-2", evB}, {"mfc-big", natstest.TicketEvents("mfc-big", 0, evA[0].At, bigTickets, 50)}} {
 		node, err := natstest.StartOffice(ctx, t.TempDir(), c, region.OfficeDomain(o.id), region.OfficeStream(o.id), region.OfficeSubject(o.id), region.HeaderSeq)
 		if err != nil {
 			t.Fatal(err)
@@ -166,13 +171,23 @@ func TestRegion(t *testing.T) {
 		offices = append(offices, &regionOffice{id: o.id, node: node, events: o.events})
 		join(t, c.URLs(), o.id)
 	}
-	a, b := offices[0], offices[1]
+	a, b, big := offices[0], offices[1], offices[2]
 	third := func(o *regionOffice) int { return len(o.events)/3 + 1 }
 
 	a.send(t, third(a))
 	b.send(t, third(b))
+	// The regional server reaches the cluster through a proxy, to be cut.
+	var hosts []string
+	for _, n := range c.Nodes {
+		hosts = append(hosts, n.URL)
+	}
+	link, err := natstest.NewProxy(hosts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(link.Stop)
 	data := t.TempDir()
-	args := []string{"--region", c.URLs(), "--addr", "127.0.0.1:0", "--data", data}
+	args := []string{"--region", link.ClientURL(), "--addr", "127.0.0.1:0", "--data", data}
 	regional, regionalURL := testserver.StartArgs(t, args...)
 
 	// Office A's link is cut while it keeps working.
@@ -189,8 +204,23 @@ func TestRegion(t *testing.T) {
 	b.send(t, third(b))
 	converged(t, regionalURL, map[string]uint64{a.id: uint64(third(a)), b.id: uint64(2 * third(b))})
 
-	// The regional server dies mid-flow and comes back on its file.
+	// The regional server's own link is cut while it applies a large
+	// office's backlog: it applies what it holds, its acknowledgements are
+	// lost, and those events come again once it is back.
 	b.send(t, third(b))
+	half := len(big.events) / 2
+	big.send(t, half)
+	midFlow(t, regionalURL, big.id, uint64(half))
+	link.Stop()
+	time.Sleep(time.Second) // the server works through what it holds
+	if err := link.Start(); err != nil {
+		t.Fatal(err)
+	}
+
+	// It dies in the middle of the rest and comes back on its file: what
+	// it held unconfirmed comes again, some of it after newer events.
+	big.send(t, len(big.events))
+	midFlow(t, regionalURL, big.id, uint64(len(big.events)))
 	if err := regional.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -204,7 +234,7 @@ func TestRegion(t *testing.T) {
 	}
 	a.send(t, len(a.events))
 	b.send(t, len(b.events))
-	converged(t, regionalURL, map[string]uint64{a.id: uint64(len(evA)), b.id: uint64(len(evB))})
+	converged(t, regionalURL, map[string]uint64{a.id: uint64(len(evA)), b.id: uint64(len(evB)), big.id: uint64(len(big.events))})
 
 	day := evA[0].At.In(mustLoc(t)).Format(time.DateOnly)
 	regionStats := func(by domain.StatsDim, ids ...string) domain.StatsReport {
@@ -212,6 +242,16 @@ func TestRegion(t *testing.T) {
 		var rep domain.StatsReport
 		getJSON(t, regionalURL+"/region/stats?"+q.Encode(), &rep)
 		return rep
+	}
+	var p []region.OfficeProgress
+	getJSON(t, regionalURL+"/region/offices", &p)
+	if i := slices.IndexFunc(p, func(o region.OfficeProgress) bool { return o.OfficeID == big.id }); p[i].Repeated == 0 {
+		t.Errorf("no event of the large office came twice: the cut tested nothing (%+v)", p)
+	}
+	// Each of the large office's tickets counted once.
+	bigDay := regionStats(domain.StatsByOffice, big.id).Total
+	if bigDay.Issued != bigTickets || bigDay.Served != bigTickets || bigDay.Waited != bigTickets {
+		t.Errorf("the large office's day in the region: %+v, want %d tickets issued, waited and served", bigDay, bigTickets)
 	}
 	for _, by := range []domain.StatsDim{domain.StatsByService, domain.StatsByHour, domain.StatsByOperator} {
 		q := domain.StatsQuery{From: day, To: day, By: by}
@@ -246,6 +286,24 @@ func TestRegion(t *testing.T) {
 			t.Errorf("by %s, both offices: longest wait %d, the offices' %d", by, both.WaitMaxSeconds, want)
 		}
 	}
+}
+
+// midFlow waits until the regional server has applied some of an office's
+// events up to seq, not all.
+func midFlow(t *testing.T, regional, office string, seq uint64) {
+	t.Helper()
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); {
+		var p []region.OfficeProgress
+		getJSON(t, regional+"/region/offices", &p)
+		i := slices.IndexFunc(p, func(o region.OfficeProgress) bool { return o.OfficeID == office })
+		switch {
+		case i >= 0 && p[i].LastSeq >= seq:
+			t.Fatalf("the regional server applied office %s's backlog up to %d before it could be cut off mid-flow", office, seq)
+		case i >= 0 && p[i].LastSeq > seq/2 && p[i].LastSeq < seq:
+			return
+		}
+	}
+	t.Fatalf("office %s's backlog did not start to flow", office)
 }
 
 // join adds an office to the region once its leaf link is up.

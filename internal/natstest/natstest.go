@@ -210,6 +210,8 @@ func (c *Cluster) Stop() {
 
 // StartCluster writes the configurations of a three-node cluster in JetStream
 // domain `domain` under dir and starts it; every node listens for leaf nodes.
+// No node tells clients or leaf nodes of the others' addresses: they
+// connect where they are told, so a Proxy in between can cut them off.
 func StartCluster(ctx context.Context, dir, domain string) (*Cluster, error) {
 	const size = 3
 	type ports struct{ client, cluster, leaf int }
@@ -234,7 +236,7 @@ func StartCluster(ctx context.Context, dir, domain string) (*Cluster, error) {
 		conf := fmt.Sprintf(`server_name: %q
 listen: "127.0.0.1:%d"
 jetstream { store_dir: %q, domain: %q, max_memory_store: %d, max_file_store: %d }
-cluster { name: %q, listen: "127.0.0.1:%d", routes: [%s] }
+cluster { name: %q, listen: "127.0.0.1:%d", routes: [%s], no_advertise: true }
 leafnodes { listen: "127.0.0.1:%d", no_advertise: true }
 `, name, p.client, filepath.Join(dir, name), domain, MaxMemory, MaxFile, domain, p.cluster, quoteAll(routes), p.leaf)
 		n, err := newNode(dir, name, conf)

@@ -44,6 +44,9 @@ func NewProxy(targets []string) (*Proxy, error) {
 // URL is the leaf-node URL a remote points at to go through the proxy.
 func (p *Proxy) URL() string { return "nats-leaf://" + p.addr }
 
+// ClientURL is the URL a NATS client connects to through the proxy.
+func (p *Proxy) ClientURL() string { return "nats://" + p.addr }
+
 // Start listens again after Stop.
 func (p *Proxy) Start() error {
 	p.mu.Lock()

@@ -43,8 +43,11 @@ type OfficeInfo struct {
 
 // Connect connects to the region's cluster at urls (comma-separated),
 // reconnecting for ever: the regional server outlives a node's restart.
+// Nothing is buffered while disconnected: an acknowledgement that cannot be
+// sent is better lost (the message comes again and is recognised) than
+// sent late, after the message came again.
 func Connect(urls, name string) (*nats.Conn, error) {
-	nc, err := nats.Connect(urls, nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond))
+	nc, err := nats.Connect(urls, nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond), nats.ReconnectBufSize(-1))
 	if err != nil {
 		return nil, fmt.Errorf("не удалось подключиться к кластеру NATS региона %s: %w", urls, err)
 	}

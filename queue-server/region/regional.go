@@ -22,7 +22,8 @@ import (
 // (stats.CreateBuckets):
 //
 //	region_offices/
-//	  <office id> -> JSON officeState: the seq of the last event applied
+//	  <office id> -> JSON officeState: the seq of the last event applied,
+//	                 how many came again after they were applied
 //
 // An event's effects and its office's new last seq are written in one
 // transaction, so a crash anywhere leaves either both or neither, and an
@@ -45,13 +46,17 @@ const (
 )
 
 type officeState struct {
-	LastSeq uint64 `json:"last_seq"`
+	LastSeq  uint64 `json:"last_seq"`
+	Repeated uint64 `json:"repeated,omitempty"`
 }
 
 // OfficeProgress is how far the region has applied an office's events.
+// Repeated counts the events that came again after they were applied (an
+// acknowledgement lost with a connection or a crash) and were skipped.
 type OfficeProgress struct {
 	OfficeID string `json:"office_id"`
 	LastSeq  uint64 `json:"last_seq"`
+	Repeated uint64 `json:"repeated"`
 }
 
 // Regional is the regional server: it consumes RegionStream durably and
@@ -96,7 +101,7 @@ func (r *Regional) Progress() ([]OfficeProgress, error) {
 			if err := json.Unmarshal(v, &st); err != nil {
 				return fmt.Errorf("region: state of office %q: %w", k, err)
 			}
-			out = append(out, OfficeProgress{OfficeID: string(k), LastSeq: st.LastSeq})
+			out = append(out, OfficeProgress{OfficeID: string(k), LastSeq: st.LastSeq, Repeated: st.Repeated})
 			return nil
 		})
 	})
@@ -272,22 +277,22 @@ func (r *Regional) apply(batch []jetstream.Msg) (done, later []jetstream.Msg, er
 	err = r.db.Update(func(tx *bolt.Tx) error {
 		done, later = done[:0], later[:0]
 		b := tx.Bucket(bucketOffices)
-		last := map[string]uint64{}
-		lastOf := func(id string) (uint64, error) {
-			if n, ok := last[id]; ok {
-				return n, nil
+		states := map[string]*officeState{}
+		stateOf := func(id string) (*officeState, error) {
+			if st, ok := states[id]; ok {
+				return st, nil
 			}
-			var st officeState
+			st := &officeState{}
 			if v := b.Get([]byte(id)); v != nil {
-				if err := json.Unmarshal(v, &st); err != nil {
-					return 0, fmt.Errorf("region: state of office %q: %w", id, err)
+				if err := json.Unmarshal(v, st); err != nil {
+					return nil, fmt.Errorf("region: state of office %q: %w", id, err)
 				}
 			}
-			last[id] = st.LastSeq
-			return st.LastSeq, nil
+			states[id] = st
+			return st, nil
 		}
 		var events []domain.Event
-		var moved []string
+		var changed []string
 		for _, m := range batch {
 			id := m.Headers().Get(HeaderOffice)
 			seq, perr := strconv.ParseUint(m.Headers().Get(HeaderSeq), 10, 64)
@@ -296,15 +301,19 @@ func (r *Regional) apply(batch []jetstream.Msg) (done, later []jetstream.Msg, er
 				later = append(later, m)
 				continue
 			}
-			prev, err := lastOf(id)
+			st, err := stateOf(id)
 			if err != nil {
 				return err
 			}
 			switch {
-			case seq <= prev:
+			case seq <= st.LastSeq:
+				st.Repeated++
+				if !slices.Contains(changed, id) {
+					changed = append(changed, id)
+				}
 				done = append(done, m)
 				continue
-			case seq > prev+1, r.zone(id) == nil:
+			case seq > st.LastSeq+1, r.zone(id) == nil:
 				later = append(later, m)
 				continue
 			}
@@ -316,18 +325,18 @@ func (r *Regional) apply(batch []jetstream.Msg) (done, later []jetstream.Msg, er
 				continue
 			}
 			events = append(events, e)
-			if !slices.Contains(moved, id) {
-				moved = append(moved, id)
+			if !slices.Contains(changed, id) {
+				changed = append(changed, id)
 			}
-			last[id] = seq
+			st.LastSeq = seq
 			done = append(done, m)
 		}
 		if err := stats.Apply(tx, events, func(id string) (*time.Location, error) { return r.zone(id), nil }); err != nil {
 			return err
 		}
-		slices.Sort(moved)
-		for _, id := range moved {
-			v, _ := json.Marshal(officeState{LastSeq: last[id]})
+		slices.Sort(changed)
+		for _, id := range changed {
+			v, _ := json.Marshal(states[id])
 			if err := b.Put([]byte(id), v); err != nil {
 				return fmt.Errorf("region: state of office %q: %w", id, err)
 			}

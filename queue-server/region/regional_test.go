@@ -97,7 +97,7 @@ func TestApplyOnceInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := json.Marshal(p); string(got) != `[{"office_id":"a","last_seq":6},{"office_id":"b","last_seq":2}]` {
+	if got, _ := json.Marshal(p); string(got) != `[{"office_id":"a","last_seq":6,"repeated":2},{"office_id":"b","last_seq":2,"repeated":0}]` {
 		t.Fatalf("progress %s", got)
 	}
 	for office, want := range map[string]int64{"a": 6, "b": 2} {
