@@ -6,9 +6,11 @@ import (
 	"io"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/talonqueue/talon/internal/natstest"
@@ -19,7 +21,9 @@ import (
 // link returns. Reported: s-resume from the link's return to the first queued
 // event in the regional stream (the durable source's restart), s-stream to
 // the last, s-applied until the regional server (in process, its bbolt
-// fsynced) has applied them all, and the office's publish rate while cut.
+// fsynced) has applied them all, the office's publish rate while cut, and
+// the resident memory of the largest regional node and of the office's
+// nats-server afterwards.
 // durable is the source Join makes; standard, for comparison, the plain
 // cross-domain source whose consumer the region re-creates after a cut.
 func BenchmarkCatchUp(b *testing.B) {
@@ -29,41 +33,10 @@ func BenchmarkCatchUp(b *testing.B) {
 
 func benchCatchUp(b *testing.B, standard bool) {
 	const tickets, outage = 3000, 30 * time.Second
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for range b.N {
-		ctx, cancel := context.WithCancel(context.Background())
-		c, err := natstest.StartCluster(ctx, b.TempDir(), RegionDomain)
-		if err != nil {
-			b.Fatal(err)
-		}
 		const id = "mfc-big"
-		o, err := natstest.StartOffice(ctx, b.TempDir(), c, OfficeDomain(id), OfficeStream(id), OfficeSubject(id), HeaderSeq)
-		if err != nil {
-			b.Fatal(err)
-		}
-		nc, err := Connect(c.URLs(), "bench")
-		if err != nil {
-			b.Fatal(err)
-		}
-		for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-			err := Join(ctx, nc, OfficeInfo{ID: id, TimeZone: "Europe/Moscow"})
-			if err == nil {
-				break
-			}
-			if time.Now().After(deadline) {
-				b.Fatal(err)
-			}
-		}
-		js, _ := jetstream.New(nc)
-		if standard {
-			useStandardSource(ctx, b, js, id)
-		}
-		r, err := OpenRegional(filepath.Join(b.TempDir(), "region.db"), log)
-		if err != nil {
-			b.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- r.Run(ctx, js) }()
+		br := startBenchRegion(b, id, standard)
+		ctx, c, o, r, js := br.ctx, br.cluster, br.office, br.regional, br.js
 
 		events := natstest.TicketEvents(id, 0, time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC), tickets, 50)
 		publish := func(from, to int) {
@@ -116,15 +89,126 @@ func benchCatchUp(b *testing.B, standard bool) {
 		b.ReportMetric(resume.Seconds(), "s-resume")
 		b.ReportMetric(stream.Seconds(), "s-stream")
 		b.ReportMetric(applied.Seconds(), "s-applied")
-		cancel()
-		if err := <-done; err != nil {
+		var nodeMB float64
+		for _, n := range c.Nodes {
+			mb, err := n.ResidentMB()
+			if err != nil {
+				b.Fatal(err)
+			}
+			nodeMB = max(nodeMB, mb)
+		}
+		officeMB, err := o.Node.ResidentMB()
+		if err != nil {
 			b.Fatal(err)
 		}
-		r.Close()
-		nc.Close()
-		o.Stop()
-		c.Stop()
+		b.ReportMetric(nodeMB, "MB-region-node")
+		b.ReportMetric(officeMB, "MB-office-node")
+		br.stop(b)
 	}
+}
+
+// BenchmarkEventToRegion: an office publishes an event every 20 ms while the
+// regional server (in process, bbolt fsynced) runs; the time from the
+// office's publish returning to the event being applied at the region, p50
+// and p99 over 300 events. It bounds what a regional dashboard can show of
+// a call at an office.
+func BenchmarkEventToRegion(b *testing.B) {
+	const n = 300
+	for range b.N {
+		const id = "mfc-1"
+		br := startBenchRegion(b, id, false)
+		ctx, o, r := br.ctx, br.office, br.regional
+		events := natstest.TicketEvents(id, 0, time.Now(), n/4+1, 10)
+		lat := make([]time.Duration, 0, n)
+		b.ResetTimer()
+		for i, e := range events[:n] {
+			body, _ := json.Marshal(e)
+			if _, err := o.Publish(ctx, map[string]string{HeaderOffice: id}, body); err != nil {
+				b.Fatal(err)
+			}
+			start := time.Now()
+			for {
+				p, err := r.Progress()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if len(p) == 1 && p[0].LastSeq >= uint64(i+1) {
+					break
+				}
+				if time.Since(start) > time.Minute {
+					b.Fatalf("event %d not applied in a minute", i+1)
+				}
+				time.Sleep(200 * time.Microsecond)
+			}
+			lat = append(lat, time.Since(start))
+			time.Sleep(20 * time.Millisecond)
+		}
+		b.StopTimer()
+		slices.Sort(lat)
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "ms-p50")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "ms-p99")
+		br.stop(b)
+	}
+}
+
+// benchRegion is a benchmark's region: the cluster, one office-like leaf
+// node joined to it, and the regional server running in process.
+type benchRegion struct {
+	ctx      context.Context
+	cancel   context.CancelFunc
+	cluster  *natstest.Cluster
+	office   *natstest.Office
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	regional *Regional
+	done     chan error
+}
+
+// startBenchRegion starts a benchRegion; with standard, the office is
+// sourced the plain way instead of durably.
+func startBenchRegion(b *testing.B, id string, standard bool) *benchRegion {
+	b.Helper()
+	br := &benchRegion{done: make(chan error, 1)}
+	br.ctx, br.cancel = context.WithCancel(context.Background())
+	var err error
+	if br.cluster, err = natstest.StartCluster(br.ctx, b.TempDir(), RegionDomain); err != nil {
+		b.Fatal(err)
+	}
+	if br.office, err = natstest.StartOffice(br.ctx, b.TempDir(), br.cluster, OfficeDomain(id), OfficeStream(id), OfficeSubject(id), HeaderSeq); err != nil {
+		b.Fatal(err)
+	}
+	if br.nc, err = Connect(br.cluster.URLs(), "bench"); err != nil {
+		b.Fatal(err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		err := Join(br.ctx, br.nc, OfficeInfo{ID: id, TimeZone: "Europe/Moscow"})
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			b.Fatal(err)
+		}
+	}
+	br.js, _ = jetstream.New(br.nc)
+	if standard {
+		useStandardSource(br.ctx, b, br.js, id)
+	}
+	if br.regional, err = OpenRegional(filepath.Join(b.TempDir(), "region.db"), slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
+		b.Fatal(err)
+	}
+	go func() { br.done <- br.regional.Run(br.ctx, br.js) }()
+	return br
+}
+
+func (br *benchRegion) stop(b *testing.B) {
+	br.cancel()
+	if err := <-br.done; err != nil {
+		b.Fatal(err)
+	}
+	br.regional.Close()
+	br.nc.Close()
+	br.office.Stop()
+	br.cluster.Stop()
 }
 
 // useStandardSource replaces the durable source Join made with a plain one.
