@@ -47,8 +47,11 @@ func serveRegion(ctx context.Context, f serveFlags, stdout, stderr io.Writer) er
 		return err
 	}
 	host, _, _ := net.SplitHostPort(f.addr)
-	if !loopback(host) || f.tlsSelfSigned || f.tlsCertFile != "" {
+	switch {
+	case !loopback(host) || f.tlsSelfSigned || f.tlsCertFile != "" || f.plainHTTP:
 		return fmt.Errorf("региональный сервер пока слушает только локальный адрес без TLS (127.0.0.1:ПОРТ), а указан %s: его страницы без входа по паролю", f.addr)
+	case f.demo:
+		return errors.New("--demo создаёт демонстрационный офис, а региональный сервер (--region) офисов не обслуживает: запустите их отдельно, см. make run-region")
 	}
 	log.Info("regional server starting", "version", buildinfo.Version(), "data", f.data, "region", f.region.urls)
 	f.memoryLimit.apply()

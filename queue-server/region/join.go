@@ -16,6 +16,13 @@ import (
 // streams: three, so one node may fail and the streams keep serving.
 const Replicas = 3
 
+// RegionRetention is how long the regional stream keeps an event. The
+// regional server's file holds what the events made, so the stream only
+// has to outlast an outage of the regional server (or a rebuild of a
+// reader that starts late); without a bound a region's year would fill
+// the nodes' storage, and a full stream stops taking the offices' events.
+const RegionRetention = 30 * 24 * time.Hour
+
 // OfficesBucket is the key-value bucket in the region's domain that lists
 // the offices that joined, each with what the region needs to read its
 // events (OfficeInfo), keyed by office id.
@@ -62,6 +69,7 @@ func EnsureStream(ctx context.Context, js jetstream.JetStream) error {
 		Description: "События всех офисов региона: по источнику на офис",
 		Storage:     jetstream.FileStorage,
 		Replicas:    Replicas,
+		MaxAge:      RegionRetention,
 	})
 	if err != nil && !errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 		return fmt.Errorf("региональный поток %s не создан: %w", RegionStream, err)

@@ -133,22 +133,27 @@ func (r *Regional) Stats(q domain.StatsQuery) (domain.StatsReport, error) {
 // and its durable consumer if they are missing, and waits for the cluster
 // while it cannot: a regional node restarting is no reason to stop.
 func (r *Regional) Run(ctx context.Context, js jetstream.JetStream) error {
-	var (
-		kv jetstream.KeyValue
-		it jetstream.MessagesContext
-	)
-	for {
-		var err error
-		if kv, it, err = r.subscribe(ctx, js); err == nil {
-			break
+	for ctx.Err() == nil {
+		kv, it, err := r.subscribe(ctx, js)
+		if err != nil {
+			r.log.Warn("region: the regional stream is not available yet", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+			continue
 		}
-		r.log.Warn("region: the regional stream is not available yet", "err", err)
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(time.Second):
+		if err := r.consume(ctx, kv, it); err != nil {
+			return err
 		}
 	}
+	return nil
+}
+
+// consume applies what it pulls until ctx ends or the consumer is gone
+// (deleted by hand: Run makes it again, and the offices' last seqs skip
+// what was applied).
+func (r *Regional) consume(ctx context.Context, kv jetstream.KeyValue, it jetstream.MessagesContext) error {
 	msgs := make(chan jetstream.Msg, maxBatch)
 	go func() {
 		defer close(msgs)
@@ -156,6 +161,10 @@ func (r *Regional) Run(ctx context.Context, js jetstream.JetStream) error {
 			m, err := it.Next()
 			switch {
 			case errors.Is(err, jetstream.ErrMsgIteratorClosed):
+				return
+			case errors.Is(err, jetstream.ErrConsumerDeleted), errors.Is(err, jetstream.ErrConsumerNotFound):
+				r.log.Warn("region: the regional server's consumer is gone; making it again", "err", err)
+				it.Stop()
 				return
 			case err != nil:
 				r.log.Warn("region: reading the regional stream", "err", err)
@@ -176,13 +185,19 @@ func (r *Regional) Run(ctx context.Context, js jetstream.JetStream) error {
 		select {
 		case <-ctx.Done():
 			return nil
-		case m := <-msgs:
+		case m, ok := <-msgs:
+			if !ok {
+				return nil
+			}
 			batch = append(batch, m)
 		}
 	fill:
 		for len(batch) < maxBatch {
 			select {
-			case m := <-msgs:
+			case m, ok := <-msgs:
+				if !ok {
+					break fill
+				}
 				batch = append(batch, m)
 			default:
 				break fill
