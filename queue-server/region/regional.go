@@ -21,6 +21,8 @@ import (
 // The regional server's file holds, besides the statistics' own bucket
 // (stats.CreateBuckets):
 //
+//	region_meta/
+//	  schema -> "1"
 //	region_offices/
 //	  <office id> -> JSON officeState: the seq of the last event applied,
 //	                 how many came again after they were applied
@@ -28,7 +30,15 @@ import (
 // An event's effects and its office's new last seq are written in one
 // transaction, so a crash anywhere leaves either both or neither, and an
 // event that comes again is recognised by its seq.
-var bucketOffices = []byte("region_offices")
+var (
+	bucketMeta    = []byte("region_meta")
+	bucketOffices = []byte("region_offices")
+	keySchema     = []byte("schema")
+)
+
+// schema is the layout this code reads and writes; a later layout comes
+// with its migration from this one.
+const schema = "1"
 
 // ConsumerName is the regional server's durable consumer of RegionStream.
 const ConsumerName = "regional-server"
@@ -77,14 +87,26 @@ func OpenRegional(path string, log *slog.Logger) (*Regional, error) {
 		return nil, fmt.Errorf("файл регионального сервера %s не открыт (не запущен ли уже другой сервер с этой папкой данных?): %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
+		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
+		if err != nil {
+			return fmt.Errorf("region: create buckets in %s: %w", path, err)
+		}
+		switch v := meta.Get(keySchema); {
+		case v == nil:
+			if err := meta.Put(keySchema, []byte(schema)); err != nil {
+				return fmt.Errorf("region: schema of %s: %w", path, err)
+			}
+		case string(v) != schema:
+			return fmt.Errorf("файл %s записан другой версией регионального сервера (схема %s, эта версия читает %s)", path, v, schema)
+		}
 		if _, err := tx.CreateBucketIfNotExists(bucketOffices); err != nil {
-			return err
+			return fmt.Errorf("region: create buckets in %s: %w", path, err)
 		}
 		return stats.CreateBuckets(tx)
 	})
 	if err != nil {
 		db.Close()
-		return nil, fmt.Errorf("region: create buckets in %s: %w", path, err)
+		return nil, err
 	}
 	return &Regional{db: db, log: log, zones: map[string]*time.Location{}}, nil
 }

@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/talonqueue/talon/queue-server/domain"
 )
@@ -115,5 +117,22 @@ func TestApplyOnceInOrder(t *testing.T) {
 	}
 	if rep.Total.Issued != 8 || len(rep.Rows) != 2 {
 		t.Fatalf("the region: %+v", rep)
+	}
+}
+
+// A file of another layout is refused in words, not misread.
+func TestOpenRefusesAnotherSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "region.db")
+	r, err := OpenRegional(path, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = r.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keySchema, []byte("2")) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	if _, err := OpenRegional(path, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil || !strings.Contains(err.Error(), "схема 2") {
+		t.Fatalf("a file of schema 2 opened: %v", err)
 	}
 }
