@@ -84,7 +84,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		}
 		byID[id] = o
 	}
-	regional := exec.CommandContext(ctx, *server, "--region", c.URLs(), "--addr", *addr, "--data", filepath.Join(*dir, "regional"))
+	regional := exec.Command(*server, "--region", c.URLs(), "--addr", *addr, "--data", filepath.Join(*dir, "regional"))
 	regional.Stderr = os.Stderr
 	out, err := regional.StdoutPipe()
 	if err != nil {
