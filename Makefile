@@ -16,7 +16,7 @@ VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X github.com/talonqueue/talon/internal/buildinfo.release=$(VERSION)
 RACE    := $(shell [ "$$($(GO) env CGO_ENABLED)" = 1 ] && echo -race)
 
-.PHONY: help modules setup run vprinter devices kiosk panel display rating build test killtest bench loadtest fuzz vet lint fmt-check depcheck clean
+.PHONY: help modules setup run run-region vprinter devices kiosk panel display rating build test killtest bench loadtest fuzz vet lint fmt-check depcheck clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -29,6 +29,13 @@ setup: modules ## install the Debian packages the tests need (gcc, zbar-tools, c
 
 run: setup ## the demo office: queue-server on $(ADDR), data in $(DATA), device emulators, and the kiosk, operator panel, hall board and window 1's rating terminal when there is a display
 	@GO=$(GO) DATA=$(DATA) ADDR=$(ADDR) ./deploy/run
+
+REGION_ADDR ?= 127.0.0.1:8090
+
+run-region: modules ## a small region on one machine: a three-node NATS cluster, two offices (office-like leaf nodes until office mode lands) and the regional server on $(REGION_ADDR), all in $(DATA)/region made fresh; type cut/link OFFICE, kill/start N, status
+	@mkdir -p $(BIN)
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./queue-server
+	$(GO) run ./internal/natstest/cmd/talon-region -dir $(DATA)/region -queue-server $(BIN)/queue-server -addr $(REGION_ADDR)
 
 vprinter: modules ## run the virtual ticket printer on a pseudo-terminal; tickets land in $(DATA)/tickets as PNG
 	@mkdir -p $(DATA)/devices $(DATA)/tickets
@@ -79,6 +86,8 @@ bench: modules ## print the performance numbers the issues ask for
 	@$(BENCH) -bench OfficeNode -benchtime 1x ./queue-server | grep -E '^(Benchmark|ok|FAIL)'
 	@echo "== headroom at one client, fsync on: the floor (two fdatasyncs, as every bbolt commit needs) measured in the same run on the same filesystem, issueTicket and callNext p50 and their multiples of it (-x), pages of the data file one operation changes (the group above runs it too: two readings) =="
 	@$(BENCH) -bench Headroom -benchtime 1x ./queue-server | grep -E '^(Benchmark|ok|FAIL)'
+	@echo "== region: a large office's day (3,000 tickets, 12,000 events) queued behind a 30 s leaf-link cut, then the link returns: seconds to the first queued event in the regional stream (s-resume), to the last (s-stream), until the regional server applied all (s-applied), resident MB of a regional node and of the office's nats-server; durable source (what Join makes) and, for comparison, a plain one; goal: catch-up under 5 s. An office's event to applied at the region, p50/p99 (goal for the dashboard: under 1 s) =="
+	@$(BENCH) -bench . -benchtime 1x ./queue-server/region | grep -E '^(Benchmark|ok|FAIL)'
 	@echo "== queue service in process (no HTTP) =="
 	@$(BENCH) -bench . -benchtime 2000x ./queue-server/queue | grep -E '^(Benchmark|ok|FAIL)'
 	@echo "== bbolt group commit, start-up load, a month read for the rating summary =="

@@ -250,7 +250,7 @@ type killLoad struct {
 // leaves. The clients go on meanwhile; one the short-lived server answered
 // counts like any answer before a kill.
 func (l *killLoad) killStarting(dir, addr string, d time.Duration) {
-	cmd, stdout := testserver.Launch(l.t, dir, addr)
+	cmd, stdout := testserver.Launch(l.t, testserver.DemoArgs(dir, addr)...)
 	listened := make(chan bool, 1)
 	go func() {
 		seen := false

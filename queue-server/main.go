@@ -12,6 +12,8 @@
 //	queue-server catalog import --data DIR --office ID --file FILE [--format json|csv] [--charset C] [--dry-run]
 //	queue-server import-office FILE --data DIR [--as ID] [--initial-password P] [--dry-run] [--pair-devices URL]   (docs/office-file.md)
 //	queue-server export-office --data DIR --office ID [--out FILE.yaml|FILE.json]
+//	queue-server --region NATS_URLS [--addr HOST:PORT] [--data DIR]   the regional server (docs/region.md)
+//	queue-server region join --region NATS_URLS --office ID --time-zone ZONE
 //
 // where TLS is one of
 //
@@ -47,7 +49,8 @@
 // TALON_METRICS_TOKEN, TALON_BACKUP_DIR, TALON_BACKUP_EVERY, TALON_BACKUP_KEEP,
 // TALON_UPS, TALON_UPS_EVERY, TALON_UPS_LOW_RUNTIME, TALON_OFFICE_NODE,
 // TALON_REGION_URL, TALON_REGION_CREDS, TALON_REGION_MAX_MEMORY,
-// TALON_REGION_MAX_STORE.
+// TALON_REGION_MAX_STORE,
+// TALON_REGION.
 //
 // Scheduled backups are on with --backup-dir DIR (a folder on other media
 // than --data), every --backup-every (24h), keeping --backup-keep (7)
@@ -98,6 +101,7 @@ var commands = []command{
 	{name: "backup", action: "verify", summary: "проверить файл резервной копии: цел ли он и что в нём", run: backupCommand},
 	{name: "journal", action: "verify", summary: "проверить целостность журнала аудита остановленного сервера", run: journalCommand},
 	{name: "stats", action: "rebuild", summary: "пересчитать статистику остановленного сервера по журналу событий", run: statsCommand},
+	{name: "region", action: "join", summary: "включить офис в регион: его поток событий становится источником регионального (docs/region.md)", run: regionCommand},
 	{name: "catalog", action: "import", summary: "загрузить каталог услуг из файла ФРГУ (JSON или CSV) в офис остановленного сервера", run: catalogCommand},
 }
 

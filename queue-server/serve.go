@@ -73,6 +73,8 @@ type serveFlags struct {
 	memoryLimit memoryLimit
 	// officeNode runs the server as an office node of a region (officenode.go).
 	officeNode officeNodeFlags
+	// region, set, runs the regional server instead (regionmode.go).
+	region regionFlags
 	// noJournal is no flag: only the benchmark that measures the journal's
 	// cost sets it.
 	noJournal bool
@@ -127,6 +129,7 @@ func serveFlagSet(getenv func(string) string) (*flag.FlagSet, *serveFlags, error
 	if err := addOfficeNodeFlags(fs, &f.officeNode, getenv); err != nil {
 		return nil, nil, err
 	}
+	addRegionFlags(fs, &f.region, getenv)
 	fs.StringVar(&f.logFormat, "log-format", envOr(getenv, "TALON_LOG_FORMAT", "text"), "формат журнала в stderr: text (ключ=значение) или json, по объекту в строке, для journald или сборщика журналов (TALON_LOG_FORMAT)")
 	fs.StringVar(&f.logLevel, "log-level", envOr(getenv, "TALON_LOG_LEVEL", "info"), "наименее важные записи журнала, которые пишутся: debug, info, warn или error (TALON_LOG_LEVEL)")
 	return fs, f, nil
@@ -309,6 +312,9 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stdou
 	f, err := parseServe(args, getenv, stderr)
 	if err != nil {
 		return err
+	}
+	if f.region.urls != "" {
+		return serveRegion(ctx, f, stdout, stderr)
 	}
 	return serveWith(ctx, f, stdout, stderr)
 }

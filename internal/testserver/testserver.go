@@ -61,7 +61,19 @@ var listening = regexp.MustCompile(`слушает (https?://\S+)`)
 // the last 64 KiB of its log are shown if the test failed.
 func Start(t testing.TB, dir, addr string, extra ...string) (*exec.Cmd, string) {
 	t.Helper()
-	cmd, stdout := Launch(t, dir, addr, extra...)
+	return StartArgs(t, DemoArgs(dir, addr, extra...)...)
+}
+
+// DemoArgs are Start's arguments: the demo office on addr, data in dir.
+func DemoArgs(dir, addr string, extra ...string) []string {
+	return append([]string{"--demo", "--addr", addr, "--data", dir, "--bcrypt-cost", "4"}, extra...)
+}
+
+// StartArgs runs queue-server with exactly args, which must make it listen
+// on --addr, and otherwise behaves as Start.
+func StartArgs(t testing.TB, args ...string) (*exec.Cmd, string) {
+	t.Helper()
+	cmd, stdout := Launch(t, args...)
 	url, err := scanURL(stdout)
 	if err != nil {
 		t.Fatal(err)
@@ -70,12 +82,11 @@ func Start(t testing.TB, dir, addr string, extra ...string) (*exec.Cmd, string) 
 	return cmd, url
 }
 
-// Launch runs queue-server as Start does without waiting for anything: for
-// a test that kills it while it starts. Its standard output is for the
-// caller to read (or drain).
-func Launch(t testing.TB, dir, addr string, extra ...string) (*exec.Cmd, io.Reader) {
+// Launch runs queue-server with args without waiting for anything: for a
+// test that kills it while it starts. Its standard output is for the caller
+// to read (or drain).
+func Launch(t testing.TB, args ...string) (*exec.Cmd, io.Reader) {
 	t.Helper()
-	args := append([]string{"--demo", "--addr", addr, "--data", dir, "--bcrypt-cost", "4"}, extra...)
 	cmd := exec.Command(Binary(t), args...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -90,7 +101,7 @@ func Launch(t testing.TB, dir, addr string, extra ...string) (*exec.Cmd, io.Read
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 		if t.Failed() {
-			t.Logf("log of the server at %s:\n%s", addr, logs)
+			t.Logf("log of queue-server %s:\n%s", strings.Join(args, " "), logs)
 		}
 	})
 	return cmd, stdout

@@ -1,0 +1,138 @@
+package region
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/talonqueue/talon/queue-server/domain"
+)
+
+// msg is a message of the regional stream as apply reads it: headers and
+// body. apply calls nothing else; the stream's delivery is tested end to
+// end (TestRegion in queue-server).
+type msg struct {
+	jetstream.Msg
+	h    nats.Header
+	body []byte
+}
+
+func (m msg) Headers() nats.Header { return m.h }
+func (m msg) Data() []byte         { return m.body }
+
+var day = time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
+
+// issued is office's event seq: a ticket issued.
+func issued(t *testing.T, office string, seq uint64) jetstream.Msg {
+	t.Helper()
+	e := domain.Event{Seq: seq, OfficeID: office, Type: domain.EventTicketIssued, At: day.Add(time.Duration(seq) * time.Minute),
+		Ticket: &domain.Ticket{ID: "t" + strconv.FormatUint(seq, 10), ServiceID: "passport", CreatedAt: day}}
+	body, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return msg{h: nats.Header{HeaderOffice: {office}, HeaderSeq: {strconv.FormatUint(seq, 10)}}, body: body}
+}
+
+func seqs(t *testing.T, ms []jetstream.Msg) []string {
+	t.Helper()
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Headers().Get(HeaderOffice)+"/"+m.Headers().Get(HeaderSeq))
+	}
+	return out
+}
+
+// An event is applied once, in its office's order: one that came before is
+// confirmed and skipped, one ahead of its office waits, one of an office
+// without a known zone or whose body does not match its headers waits; the
+// statistics and the offices' progress say so, and survive a reopen.
+func TestApplyOnceInOrder(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "region.db")
+	r, err := OpenRegional(path, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.zones["a"], r.zones["b"] = time.UTC, time.UTC
+	bad := issued(t, "b", 2).(msg)
+	bad.body = []byte(`{"seq":2,"office_id":"a"}`)
+	steps := []struct {
+		batch       []jetstream.Msg
+		done, later string
+	}{
+		{[]jetstream.Msg{issued(t, "a", 1), issued(t, "a", 2), issued(t, "b", 1), issued(t, "a", 3)}, "[a/1 a/2 b/1 a/3]", "[]"},
+		{[]jetstream.Msg{issued(t, "a", 2), issued(t, "a", 3), issued(t, "a", 4), issued(t, "a", 6), issued(t, "a", 5), issued(t, "c", 1)}, "[a/2 a/3 a/4 a/5]", "[a/6 c/1]"},
+		{[]jetstream.Msg{bad, issued(t, "b", 3), issued(t, "a", 6)}, "[a/6]", "[b/2 b/3]"},
+		{[]jetstream.Msg{issued(t, "b", 2)}, "[b/2]", "[]"},
+	}
+	for i, s := range steps {
+		done, later, err := r.apply(s.batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := seqs(t, done); fmt.Sprint(got) != s.done {
+			t.Errorf("step %d: done %v, want %s", i, got, s.done)
+		}
+		if got := seqs(t, later); fmt.Sprint(got) != s.later {
+			t.Errorf("step %d: later %v, want %s", i, got, s.later)
+		}
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err = OpenRegional(path, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	p, err := r.Progress()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := json.Marshal(p); string(got) != `[{"office_id":"a","last_seq":6,"repeated":2},{"office_id":"b","last_seq":2,"repeated":0}]` {
+		t.Fatalf("progress %s", got)
+	}
+	for office, want := range map[string]int64{"a": 6, "b": 2} {
+		rep, err := r.Stats(domain.StatsQuery{OfficeIDs: []string{office}, From: "2026-12-03", To: "2026-12-03", By: domain.StatsByService})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Total.Issued != want {
+			t.Errorf("office %s: %d issued, want %d", office, rep.Total.Issued, want)
+		}
+	}
+	rep, err := r.Stats(domain.StatsQuery{From: "2026-12-03", To: "2026-12-03", By: domain.StatsByOffice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Total.Issued != 8 || len(rep.Rows) != 2 {
+		t.Fatalf("the region: %+v", rep)
+	}
+}
+
+// A file of another layout is refused in words, not misread.
+func TestOpenRefusesAnotherSchema(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "region.db")
+	r, err := OpenRegional(path, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = r.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put(keySchema, []byte("2")) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close()
+	if _, err := OpenRegional(path, slog.New(slog.NewTextHandler(io.Discard, nil))); err == nil || !strings.Contains(err.Error(), "схема 2") {
+		t.Fatalf("a file of schema 2 opened: %v", err)
+	}
+}
