@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -126,4 +127,44 @@ func TestActionDuringANetworkCutHappensOnce(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A call-next that finishes the window's ticket and finds nobody waiting,
+// its answer lost in a cut: the SDK's retry is told the same thing (the
+// ticket finished, the queue empty), and so is a repeat of its key after
+// the server restarted.
+func TestFinishOnEmptyQueueDuringANetworkCut(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	url, stop := startServer(t, dir, "--demo")
+	kiosk, op := login(t, url, "kiosk1"), login(t, url, "operator1")
+	served := must[domain.Ticket](t)(kiosk.IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"}))
+	must[domain.WindowState](t)(op.OpenWindowSession(ctx, demo.OfficeID, "w1"))
+	must[domain.Ticket](t)(op.CallNext(ctx, demo.OfficeID, "w1", false))
+	p := &cuttingProxy{t: t, target: url, cut: "/call-next"}
+	proxy := httptest.NewServer(p)
+	t.Cleanup(proxy.Close)
+	panel := login(t, proxy.URL, "operator1")
+	keyed := domain.WithIdempotencyKey(ctx, "panel1-finish-on-empty")
+
+	wantFinished := func(when string, err error) {
+		t.Helper()
+		var de *domain.Error
+		if !errors.As(err, &de) || de.Code != domain.CodeEmpty || de.Finished == nil || de.Finished.ID != served.ID ||
+			!strings.Contains(de.Message, "талон "+served.Number+" завершён") {
+			t.Fatalf("%s: %v (finished %+v), want the empty queue with %s finished", when, err, de, served.Number)
+		}
+	}
+	_, err := panel.CallNext(keyed, demo.OfficeID, "w1", true)
+	wantFinished("the retry after the cut", err)
+	p.mu.Lock()
+	sent := p.sent
+	p.mu.Unlock()
+	if sent != 2 {
+		t.Fatalf("the call was sent %d times, want 2 (the cut one and its retry)", sent)
+	}
+	stop()
+	url, _ = startServer(t, dir)
+	_, err = login(t, url, "operator1").CallNext(keyed, demo.OfficeID, "w1", true)
+	wantFinished("the key repeated after a restart", err)
 }
