@@ -75,7 +75,7 @@ BENCH := $(GO) test -run '^$$' -count 1 -timeout 30m
 bench: modules ## print the performance numbers the issues ask for
 	@echo "== queue-server end to end, fsync on: latency p50/p99, durable ops/s, call fan-out to 1,000 boards, ratings stored/s, rating to the МКГУ receiver p50/p99, webhooks: event to receiver p50/p99 and deliveries/s, an hour's backlog (2,000 events) drained =="
 	@$(BENCH) -bench . -benchtime 1x ./queue-server | grep -E '^(Benchmark|ok|FAIL)'
-	@echo "== headroom at one client, fsync on: the floor (two fdatasyncs, as every bbolt commit needs) measured in the same run on the same filesystem, issueTicket and callNext p50 and their multiples of it (-x), pages of the data file one operation changes (the group above runs it too: two readings) =="
+	@echo "== headroom at one client, fsync on: the floor (two fdatasyncs, as every bbolt commit needs) measured in the same run on the same filesystem, issueTicket and callNext p50 and their multiples of it (-x), pages of the data file one operation changes and the runs of adjacent pages they make, on the fresh file and (late-) on the grown one (the group above runs it too: two readings) =="
 	@$(BENCH) -bench Headroom -benchtime 1x ./queue-server | grep -E '^(Benchmark|ok|FAIL)'
 	@echo "== queue service in process (no HTTP) =="
 	@$(BENCH) -bench . -benchtime 2000x ./queue-server/queue | grep -E '^(Benchmark|ok|FAIL)'
