@@ -271,7 +271,10 @@ func BenchmarkJournalCost(b *testing.B) {
 // the machine's moods fall on all alike. The -x metrics are p50 multiples
 // of the floor's p50; the -pages metrics count the 4 KiB pages of the data
 // file one operation changes (median of headroomSamples), the meta page and
-// the freelist included.
+// the freelist included, and the -runs metrics the separate stretches of
+// adjacent pages they make, which the fdatasync's cost follows more than
+// the bytes. They are read on the fresh file before the timing and, as
+// -late-, on the grown one after it.
 func BenchmarkHeadroom(b *testing.B) {
 	dir := b.TempDir()
 	url, _ := startServer(b, dir, "--demo")
@@ -294,19 +297,7 @@ func BenchmarkHeadroom(b *testing.B) {
 	}
 	defer floor.Close()
 	data := filepath.Join(dir, dbFile)
-	var issuePages, callPages []float64
-	for range headroomSamples {
-		for _, o := range []struct {
-			do    func() error
-			pages *[]float64
-		}{{issue, &issuePages}, {call, &callPages}} {
-			n, err := pagesChanged(data, o.do)
-			if err != nil {
-				b.Fatal(err)
-			}
-			*o.pages = append(*o.pages, float64(n))
-		}
-	}
+	early := sampleWrites(b, data, issue, call)
 	b.ResetTimer()
 	for range b.N {
 		var floorLat, issueLat, callLat []time.Duration
@@ -323,6 +314,8 @@ func BenchmarkHeadroom(b *testing.B) {
 			timed(&floorLat, floor.commit)
 			timed(&callLat, call)
 		}
+		b.StopTimer()
+		late := sampleWrites(b, data, issue, call)
 		f50 := percentile(floorLat, 0.50)
 		i50, c50 := percentile(issueLat, 0.50), percentile(callLat, 0.50)
 		b.ReportMetric(f50, "floor-p50-ms")
@@ -330,9 +323,39 @@ func BenchmarkHeadroom(b *testing.B) {
 		b.ReportMetric(i50/f50, "issueTicket-x")
 		b.ReportMetric(c50, "callNext-p50-ms")
 		b.ReportMetric(c50/f50, "callNext-x")
-		b.ReportMetric(median(issuePages), "issueTicket-pages")
-		b.ReportMetric(median(callPages), "callNext-pages")
+		early.report(b, "")
+		late.report(b, "late-")
+		b.StartTimer()
 	}
+}
+
+// writeSample is the median pages and runs one issueTicket and one
+// callNext change in the data file.
+type writeSample struct{ issuePages, issueRuns, callPages, callRuns float64 }
+
+func sampleWrites(b *testing.B, data string, issue, call func() error) writeSample {
+	b.Helper()
+	var ip, ir, cp, cr []float64
+	for range headroomSamples {
+		for _, o := range []struct {
+			do          func() error
+			pages, runs *[]float64
+		}{{issue, &ip, &ir}, {call, &cp, &cr}} {
+			n, runs, err := pagesChanged(data, o.do)
+			if err != nil {
+				b.Fatal(err)
+			}
+			*o.pages, *o.runs = append(*o.pages, float64(n)), append(*o.runs, float64(runs))
+		}
+	}
+	return writeSample{median(ip), median(ir), median(cp), median(cr)}
+}
+
+func (w writeSample) report(b *testing.B, prefix string) {
+	b.ReportMetric(w.issuePages, "issueTicket-"+prefix+"pages")
+	b.ReportMetric(w.issueRuns, "issueTicket-"+prefix+"runs")
+	b.ReportMetric(w.callPages, "callNext-"+prefix+"pages")
+	b.ReportMetric(w.callRuns, "callNext-"+prefix+"runs")
 }
 
 // headroomSamples is how many operations of each kind the page count reads.
@@ -378,26 +401,31 @@ func (s *syncFloor) commit() error {
 func (s *syncFloor) Close() error { return s.f.Close() }
 
 // pagesChanged runs do and counts the 4 KiB pages of file that differ
-// afterwards, pages added at the end included.
-func pagesChanged(file string, do func() error) (int, error) {
+// afterwards, pages added at the end included, and the runs of adjacent
+// ones among them.
+func pagesChanged(file string, do func() error) (pages, runs int, err error) {
 	before, err := os.ReadFile(file)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if err := do(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	after, err := os.ReadFile(file)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	n := 0
-	for off := 0; off < max(len(before), len(after)); off += floorPage {
-		if !bytes.Equal(pageAt(before, off), pageAt(after, off)) {
-			n++
+	last := -2
+	for i := 0; i*floorPage < max(len(before), len(after)); i++ {
+		if !bytes.Equal(pageAt(before, i*floorPage), pageAt(after, i*floorPage)) {
+			pages++
+			if i != last+1 {
+				runs++
+			}
+			last = i
 		}
 	}
-	return n, nil
+	return pages, runs, nil
 }
 
 func pageAt(file []byte, off int) []byte {

@@ -24,6 +24,7 @@
 //	accounts/<login>              -> Account with its password hash
 //	announcements/<office>/<id>   -> Announcement      (the hall boards' running line)
 //	tickets/<office>·<day>·<id>   -> Ticket            (day = Ticket.Day, office-local)
+//	tickets/<office>·<day>·<id>·<key> -> IdempotencyKey (a request key of the ticket's day, in its leaf)
 //	ticket_day/<office>·<id>      -> day               (finds a ticket of any day)
 //	ticket_open/<office>·<id>     -> day               (tickets not yet terminal)
 //	ticket_case/<office>/<case> NUL <id> -> day        (tickets by case number, see casenumber.go)
@@ -37,7 +38,7 @@
 //	webhooks/<id>                 -> Webhook           (an integration's subscription, its secret included)
 //	sessions/<office>/<window>    -> WindowSession
 //	counters/<office>·<day>·<prefix> -> Counter
-//	idempotency/<office>·<day>·<key> -> IdempotencyKey
+//	idempotency/<office>·<day>·<key> -> IdempotencyKey (keys of before schema 13, and of a ticket of another day)
 //	events/<office>·<seq>         -> Event             (seq: uint64 big-endian)
 //	event_time/<office>/<hour>    -> seq               (first event of a UTC hour, see eventtime.go)
 //	journal/<chain>·<seq>         -> JournalRecord     (chain: office id, "*" for the region)

@@ -113,6 +113,18 @@ func (s *Store) Load(ctx context.Context, sinceDay string) (domain.State, error)
 		if st.Idempotency, err = loadDays[domain.IdempotencyKey](ctx, tx, bucketIdempotency, sinceDay); err != nil {
 			return err
 		}
+		if err := eachOffice(tx.Bucket(bucketTickets), func(office string) error {
+			return walkDays(ctx, tx.Bucket(bucketTickets), office, sinceDay, true, func(day, id, v []byte) error {
+				k, err := decode[domain.IdempotencyKey](v)
+				if err != nil {
+					return fmt.Errorf("%s/%s/%s/%q: %w", bucketTickets, office, day, id, err)
+				}
+				st.Idempotency = append(st.Idempotency, k)
+				return nil
+			})
+		}); err != nil {
+			return err
+		}
 		if settings := lookup(tx, bucketMeta, string(bucketSettings)); settings != nil {
 			if err := settings.ForEach(func(k, v []byte) error {
 				st.Settings[string(k)] = string(v)
@@ -359,8 +371,16 @@ func eachOffice(b *bolt.Bucket, fn func(office string) error) error {
 
 // eachDay calls fn for the records of an office in a flat day-keyed bucket
 // (office NUL day NUL id) from fromDay on, in order; fn may end the walk
-// with errStopDays.
+// with errStopDays. The request keys stored beside their tickets are not
+// records and are skipped.
 func eachDay(ctx context.Context, b *bolt.Bucket, office, fromDay string, fn func(day, id, v []byte) error) error {
+	return walkDays(ctx, b, office, fromDay, false, fn)
+}
+
+// walkDays is eachDay over either the records or, with keys, only the
+// request keys stored beside the tickets (office NUL day NUL ticket NUL
+// key): no id contains a NUL, so a NUL after the id marks such a key.
+func walkDays(ctx context.Context, b *bolt.Bucket, office, fromDay string, keys bool, fn func(day, id, v []byte) error) error {
 	prefix := flatKey(office, "")
 	c := b.Cursor()
 	for k, v := c.Seek(flatKey(office, fromDay)); bytes.HasPrefix(k, prefix); k, v = c.Next() {
@@ -372,8 +392,10 @@ func eachDay(ctx context.Context, b *bolt.Bucket, office, fromDay string, fn fun
 		if i < 0 {
 			return fmt.Errorf("key %q of office %q has no day", rest, office)
 		}
-		if err := fn(rest[:i], rest[i+1:], v); err != nil {
-			return err
+		if id := rest[i+1:]; (bytes.IndexByte(id, 0) >= 0) == keys {
+			if err := fn(rest[:i], id, v); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

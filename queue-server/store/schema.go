@@ -68,7 +68,14 @@ var migrations = []migration{
 	{name: "add the integrations' webhook subscriptions", up: migrateWebhooks},
 	{name: "add the tickets' case-number index", up: migrateCaseNumbers},
 	{name: "flatten the buckets every commit writes", up: migrateFlat},
+	{name: "keep request keys beside their tickets", up: keysBesideTickets},
 }
+
+// keysBesideTickets moves nothing (schema 13): the request keys already
+// stored stay in the idempotency bucket, where Load still reads them, and
+// new ones go beside their tickets (putIdempotency). The version makes an
+// older Talon, which would read such a key as a ticket, refuse the file.
+func keysBesideTickets(*bolt.Tx) error { return nil }
 
 func createBuckets(tx *bolt.Tx) error {
 	for _, name := range [][]byte{

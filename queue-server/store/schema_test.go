@@ -525,8 +525,8 @@ func TestMigration12FlattensTheHotPath(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if v := schemaOf(t, path); v != 12 {
-		t.Errorf("schema %d, want 12", v)
+	if v := schemaOf(t, path); v != len(migrations) {
+		t.Errorf("schema %d, want %d", v, len(migrations))
 	}
 	inspect(t, path, func(tx *bolt.Tx) error {
 		for _, name := range flatBuckets {
@@ -538,4 +538,30 @@ func TestMigration12FlattensTheHotPath(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestMigration13KeepsTheOldRequestKeys opens a file whose request keys
+// are in the idempotency bucket, as schema 12 kept them all: they load as
+// before, beside those stored next to their tickets from then on.
+func TestMigration13KeepsTheOldRequestKeys(t *testing.T) {
+	const day = "2026-11-23"
+	old := domain.IdempotencyKey{OfficeID: testOffice, Key: "old", Day: day, TicketID: "t1"}
+	path := fileAt(t, 12)
+	writeBoltAt(t, path, func(tx *bolt.Tx) error {
+		return putFlat(tx, old, bucketIdempotency, old.OfficeID, old.Day, old.Key)
+	})
+	s := openAt(t, path)
+	t1, t2 := ticket("t1", day, domain.StatusWaiting), ticket("t2", day, domain.StatusWaiting)
+	commit(t, s, domain.Changes{Tickets: []domain.Ticket{t1, t2}, Events: []domain.Event{event(1, t1), event(2, t2)},
+		Idempotency: []domain.IdempotencyKey{{OfficeID: testOffice, Key: "new", Day: day, TicketID: "t2"}}})
+	st := load(t, s, day)
+	sameJSON(t, "request keys", keysOf(st.Idempotency, func(k domain.IdempotencyKey) string { return k.Key + "→" + k.TicketID }),
+		set("old→t1", "new→t2"))
+	sameJSON(t, "tickets", ticketIDs(st.Tickets), set("t1", "t2"))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if v := schemaOf(t, path); v != 13 {
+		t.Errorf("schema %d, want 13", v)
+	}
 }

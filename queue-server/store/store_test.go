@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/talonqueue/talon/queue-server/domain"
+	bolt "go.etcd.io/bbolt"
 )
 
 // everything is one record of every kind, and the state Load returns for it.
@@ -150,6 +151,12 @@ func TestLoadSinceDay(t *testing.T) {
 		appointment("day-before-utc", at("2026-11-21", "12:00"), domain.AppointmentCancelled),
 		appointment("future", at("2026-12-01", "10:00"), domain.AppointmentBooked),
 	}
+	// Keys of a ticket of their own day are kept beside it; one acting on a
+	// ticket of an older day is kept by its own day.
+	c.Idempotency = append(c.Idempotency,
+		domain.IdempotencyKey{OfficeID: testOffice, Key: "beside-yesterday", Day: "2026-11-22", TicketID: "yesterday"},
+		domain.IdempotencyKey{OfficeID: testOffice, Key: "beside-today", Day: "2026-11-23", TicketID: "today"},
+		domain.IdempotencyKey{OfficeID: testOffice, Key: "old-called-today", Day: "2026-11-23", TicketID: "old-waiting"})
 	commit(t, s, c)
 	// A ticket that ends after its day leaves the set of old tickets still alive.
 	commit(t, s, domain.Changes{Tickets: []domain.Ticket{ticket("closing", "2026-11-21", domain.StatusCancelled)}})
@@ -163,21 +170,21 @@ func TestLoadSinceDay(t *testing.T) {
 			tickets:  set("old-done", "old-waiting", "old-postponed", "old-cancelled", "closing", "yesterday", "today"),
 			counters: set("2026-11-21", "2026-11-22", "2026-11-23"),
 			appts:    set("long-ago-booked", "long-ago-done", "early-moscow", "day-before-utc", "future"),
-			idk:      set("k2026-11-21", "k2026-11-22", "k2026-11-23"),
+			idk:      set("k2026-11-21", "k2026-11-22", "k2026-11-23", "beside-yesterday", "beside-today", "old-called-today"),
 		},
 		{
 			since:    "2026-11-23",
 			tickets:  set("old-waiting", "old-postponed", "today"),
 			counters: set("2026-11-23"),
 			appts:    set("long-ago-booked", "early-moscow", "future"),
-			idk:      set("k2026-11-23"),
+			idk:      set("k2026-11-23", "beside-today", "old-called-today"),
 		},
 		{
 			since:    "2026-11-22",
 			tickets:  set("old-waiting", "old-postponed", "yesterday", "today"),
 			counters: set("2026-11-22", "2026-11-23"),
 			appts:    set("long-ago-booked", "early-moscow", "day-before-utc", "future"),
-			idk:      set("k2026-11-22", "k2026-11-23"),
+			idk:      set("k2026-11-22", "k2026-11-23", "beside-yesterday", "beside-today", "old-called-today"),
 		},
 		{
 			since:    "2027-01-01",
@@ -411,4 +418,42 @@ func TestDiskProblemsReadForPeople(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestRequestKeysBesideTheirTickets: a key of a ticket written in the same
+// commit, of the ticket's day, lives in the ticket's range of the tickets
+// bucket and nowhere else, and no reader of tickets takes it for one.
+func TestRequestKeysBesideTheirTickets(t *testing.T) {
+	s, path := openTest(t)
+	const day = "2026-11-23"
+	tk := ticket("t1", day, domain.StatusWaiting)
+	tk.CaseNumber = "C-1"
+	key := domain.IdempotencyKey{OfficeID: testOffice, Key: "k1", Day: day, TicketID: "t1", Request: "issue"}
+	commit(t, s, domain.Changes{Tickets: []domain.Ticket{tk}, Events: []domain.Event{event(1, tk)}, Idempotency: []domain.IdempotencyKey{key}})
+	ctx := context.Background()
+	ts, err := s.Tickets(ctx, testOffice, day, day)
+	sameJSON(t, "tickets of the day", ts, []domain.Ticket{tk})
+	if err != nil {
+		t.Error(err)
+	}
+	byCase, err := s.TicketsByCase(ctx, testOffice, "C-1")
+	sameJSON(t, "tickets by case", byCase, []domain.Ticket{tk})
+	if err != nil {
+		t.Error(err)
+	}
+	st := load(t, s, day)
+	sameJSON(t, "loaded tickets", st.Tickets, []domain.Ticket{tk})
+	sameJSON(t, "loaded keys", st.Idempotency, []domain.IdempotencyKey{key})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	inspect(t, path, func(tx *bolt.Tx) error {
+		if k, _ := tx.Bucket(bucketIdempotency).Cursor().First(); k != nil {
+			return fmt.Errorf("the idempotency bucket holds %q", k)
+		}
+		if tx.Bucket(bucketTickets).Get(flatKey(testOffice, day, "t1", "k1")) == nil {
+			return errors.New("no key beside ticket t1")
+		}
+		return nil
+	})
 }
