@@ -88,8 +88,12 @@ type office struct {
 	// the window closes, as nobody reports them then.
 	pads  map[string]domain.PadState
 	swept string // the day memory was last trimmed on
-	// ratings are by ticket id: those of recent days, and every one still
-	// holding a phone, which the purge removes.
+	// rated holds the day of each rated ticket of recent days, by ticket id:
+	// all a second rating needs to be refused. ratings keeps the whole
+	// record only of those still holding a phone, which the purge rewrites
+	// without it; a day of a large region rates a hundred thousand tickets,
+	// and their records are the store's to keep.
+	rated   map[string]string
 	ratings map[string]*domain.RatingRecord
 	// contacts are the phones left for the phone centre, by Contact.Key:
 	// every one, until the purge removes it.
@@ -224,7 +228,7 @@ func Load(cfg Config, st domain.State) (*Engine, error) {
 	for _, r := range st.Ratings {
 		if o := get(r.Rating.OfficeID); o != nil {
 			r := r
-			o.ratings[r.Rating.TicketID] = &r
+			o.rate(&r)
 		}
 	}
 	for id, seq := range st.OfficeSeq {
@@ -250,7 +254,7 @@ func (e *Engine) addOffice(info domain.Office) (*office, error) {
 			byService: map[string]map[string]*domain.Ticket{}, liveIn: map[string]string{}, byNumber: map[string]string{}, byToken: map[string]string{}, counters: map[string]int{},
 			idem: map[string]idemEntry{}, appts: map[string]*domain.Appointment{}, codes: map[string]string{}, spent: map[string]string{},
 			serviceTimes: map[string][]time.Duration{}, states: map[string]domain.DeviceState{}, pads: map[string]domain.PadState{},
-			announcements: map[string]*domain.Announcement{}, ratings: map[string]*domain.RatingRecord{}, contacts: map[string]*domain.Contact{},
+			announcements: map[string]*domain.Announcement{}, rated: map[string]string{}, ratings: map[string]*domain.RatingRecord{}, contacts: map[string]*domain.Contact{},
 			hooks: e.hooks, integrations: e.integrations,
 		}
 		e.offices[info.ID] = o

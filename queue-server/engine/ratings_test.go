@@ -241,8 +241,8 @@ func TestPurgeRatingPhones(t *testing.T) {
 	// Days later the rating, its phone gone, leaves memory; the store keeps it.
 	var tick domain.Changes
 	f.e.Tick(&tick)
-	if len(f.e.offices["o1"].ratings) != 0 {
-		t.Errorf("%d ratings of old days still in memory", len(f.e.offices["o1"].ratings))
+	if o := f.e.offices["o1"]; len(o.rated) != 0 || len(o.ratings) != 0 {
+		t.Errorf("%d ratings (%d records) of old days still in memory", len(o.rated), len(o.ratings))
 	}
 }
 
@@ -266,10 +266,8 @@ func TestRatingSummary(t *testing.T) {
 	for _, tk := range f.e.offices["o1"].tickets {
 		tickets = append(tickets, *tk)
 	}
-	var ratings []domain.RatingRecord
-	for _, r := range f.e.offices["o1"].ratings {
-		ratings = append(ratings, *r)
-	}
+	// The store's records: memory keeps only those holding a phone.
+	ratings := f.log.Ratings
 	q := domain.RatingQuery{GroupBy: "operator"}
 	from, to, err := f.e.RatingPeriod(manager, "o1", &q)
 	if err != nil || from != "2026-11-23" || to != "2026-11-23" {

@@ -60,9 +60,9 @@ func (o *office) forgetBefore(day string) {
 			delete(o.idem, k)
 		}
 	}
-	for id, r := range o.ratings {
-		if r.Day < day && r.Phone == "" {
-			delete(o.ratings, id)
+	for id, d := range o.rated {
+		if d < day && o.ratings[id] == nil {
+			delete(o.rated, id)
 		}
 	}
 	for id, a := range o.appts {
