@@ -145,10 +145,10 @@ func (o *office) rateable(t *domain.Ticket, window string, now time.Time) (domai
 // ticketRef finds a ticket by its id or by its status token, which the
 // printed QR carries when the office has a public address.
 func (o *office) ticketRef(ref string) *domain.Ticket {
-	if t := o.tickets[ref]; t != nil {
+	if t := o.tickets.get(ref); t != nil {
 		return t
 	}
-	return o.tickets[o.byToken[ref]]
+	return o.tickets.get(o.byToken[ref])
 }
 
 // RatedTicketID is the id of the ticket a rating names by id or status
@@ -257,7 +257,7 @@ func (e *Engine) PendingRating(a domain.Actor, officeID string, q domain.Pending
 	}
 	var best *domain.Ticket
 	var bestAt domain.Step
-	for _, t := range o.tickets {
+	for t := range o.tickets.all() {
 		if st, err := o.rateable(t, window, now); err == nil && (best == nil || st.At.After(bestAt.At)) {
 			best, bestAt = t, st
 		}

@@ -197,7 +197,7 @@ func TestPendingRating(t *testing.T) {
 	if got := must(f.e.PendingRating(r1, "o1", domain.PendingQuery{TicketID: first.ID})); got.TicketID != first.ID {
 		t.Errorf("by ticket: %s", got.TicketNumber)
 	}
-	tok := f.e.offices["o1"].tickets[first.ID].StatusToken
+	tok := f.e.offices["o1"].tickets.get(first.ID).StatusToken
 	if got := must(f.e.PendingRating(r1, "o1", domain.PendingQuery{TicketID: tok})); got.TicketID != first.ID {
 		t.Errorf("by the QR's status token: %s", got.TicketNumber)
 	}
@@ -263,7 +263,7 @@ func TestRatingSummary(t *testing.T) {
 		}
 		must(f.e.SubmitRating(r1, "o1", domain.NewRating{TicketID: tk.ID, Answers: answers}, &f.log))
 	}
-	for _, tk := range f.e.offices["o1"].tickets {
+	for tk := range f.e.offices["o1"].tickets.all() {
 		tickets = append(tickets, *tk)
 	}
 	// The store's records: memory keeps only those holding a phone.
