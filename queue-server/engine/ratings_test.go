@@ -25,7 +25,7 @@ func testForm() domain.RatingForm {
 }
 
 // ratingFixture adds a form and the rating terminals of both windows.
-func ratingFixture(t *testing.T) (*fixture, domain.Actor, domain.Actor) {
+func ratingFixture(t testing.TB) (*fixture, domain.Actor, domain.Actor) {
 	f := newFixture(t)
 	f.e.forms = []domain.RatingForm{testForm()}
 	sys := domain.System
