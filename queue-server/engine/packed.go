@@ -433,8 +433,6 @@ func (tt ticketTable) remove(id string) {
 	delete(tt.done, id)
 }
 
-func (tt ticketTable) len() int { return len(tt.open) + len(tt.done) }
-
 // Which finished tickets a scan wants: none, all, or all without their
 // history, which is most of what unpacking costs.
 type scan int
