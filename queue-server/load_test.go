@@ -443,12 +443,17 @@ type loadResult struct {
 	boardsBehind              int
 	eventsPerOffice           float64
 	dayEnd, restarted         procStat
-	serverCPU, harnessCPU     float64 // cores: CPU seconds per wall second
-	dbMiB                     float64
+	// peakAnonMiB is the highest of the server's own memory sampled through
+	// the day; the kernel keeps no high-water mark of it as it does of RSS.
+	peakAnonMiB           float64
+	serverCPU, harnessCPU float64 // cores: CPU seconds per wall second
+	dbMiB                 float64
 }
 
 // runLoad sets up the offices on a fresh server in dir, plays their day,
-// measures, then restarts the server to measure it again.
+// measures, then restarts the server to measure it again. With
+// TALON_LOAD_KEEP_DB set it copies the day's database there first, for a
+// look with bbolt's tools at what the day wrote.
 func runLoad(tb testing.TB, size loadSize) loadResult {
 	tb.Helper()
 	dir := tb.TempDir()
@@ -512,6 +517,24 @@ func runLoad(tb testing.TB, size loadSize) loadResult {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	sampled := make(chan float64, 1) // buffered: a run that fails early leaves no sampler behind
+	sampling, stopSampling := context.WithCancel(ctx)
+	go func() {
+		peak := before.anonMiB
+		defer func() { sampled <- peak }()
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-sampling.Done():
+				return
+			case <-tick.C:
+				if p, err := readProc(pid); err == nil {
+					peak = max(peak, p.anonMiB)
+				}
+			}
+		}
+	}()
 	start = time.Now()
 	for k, o := range offices {
 		wg.Add(1)
@@ -573,6 +596,13 @@ func runLoad(tb testing.TB, size loadSize) loadResult {
 	if r.dayEnd, err = readProc(pid); err != nil {
 		tb.Fatal(err)
 	}
+	stopSampling()
+	r.peakAnonMiB = max(<-sampled, r.dayEnd.anonMiB)
+	if keep := os.Getenv("TALON_LOAD_KEEP_DB"); keep != "" {
+		if err := copyFile(filepath.Join(dir, "talon.db"), keep); err != nil {
+			tb.Fatalf("keep the day's database: %v", err)
+		}
+	}
 
 	// The same data after a restart: what the server holds without the day's
 	// stream buffers and caches.
@@ -596,6 +626,25 @@ func runLoad(tb testing.TB, size loadSize) loadResult {
 	return r
 }
 
+// copyFile copies the database as it is while the server runs: a look at
+// its pages, not a backup.
+func copyFile(from, to string) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(to)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		_ = out.Close()
+		return err
+	}
+	return out.Close()
+}
+
 // loadPercentile is the q-quantile of sorted latencies in milliseconds.
 func loadPercentile(sorted []time.Duration, q float64) float64 {
 	if len(sorted) == 0 {
@@ -604,7 +653,13 @@ func loadPercentile(sorted []time.Duration, q float64) float64 {
 	return float64(sorted[int(float64(len(sorted)-1)*q)]) / float64(time.Millisecond)
 }
 
-// Goals of the issue for the run of 100 offices.
+// Goals of the issue for the run of 100 offices. Server memory is judged on
+// the process's own memory (anonymous: heap, goroutine stacks, runtime), not
+// on RSS: RSS also counts the pages of talon.db the server has mapped, which
+// are the kernel's page cache of the file, shared and dropped under memory
+// pressure without loss, and grow with the file (about 15 KB a ticket) and
+// with the machine's free memory rather than with what the server holds.
+// The report prints both.
 const (
 	goalIssueP99MS = 50
 	goalMemoryMiB  = 512
@@ -629,8 +684,10 @@ func (r loadResult) print(w io.Writer) {
 		loadPercentile(all, 0.5), loadPercentile(all, 0.9), loadPercentile(all, 0.99), loadPercentile(all, 1), r.stats.errors())
 	fmt.Fprintf(w, "load: tickets issued=%d finished=%d rated=%d left waiting=%d; events per office=%.0f\n", r.issued, r.finished, r.rated, r.waitingLeft, r.eventsPerOffice)
 	fmt.Fprintf(w, "load: boards events=%d resyncs=%d disconnects=%d behind at the end=%d\n", r.boardEvents, r.boardResyncs, r.boardDisconnects, r.boardsBehind)
-	fmt.Fprintf(w, "load: server memory-limit=%s rss-end-of-day=%.0fMiB (anon %.0f, file %.0f) peak=%.0fMiB rss-after-restart=%.0fMiB (anon %.0f, file %.0f) db=%.0fMiB\n",
-		s.MemoryLimit, r.dayEnd.rssMiB, r.dayEnd.anonMiB, r.dayEnd.fileMiB, r.dayEnd.peakMiB, r.restarted.rssMiB, r.restarted.anonMiB, r.restarted.fileMiB, r.dbMiB)
+	fmt.Fprintf(w, "load: server memory own (anon: heap, stacks, runtime) end-of-day=%.0fMiB peak=%.0fMiB after-restart=%.0fMiB; memory-limit=%s\n",
+		r.dayEnd.anonMiB, r.peakAnonMiB, r.restarted.anonMiB, s.MemoryLimit)
+	fmt.Fprintf(w, "load: server rss with the database's mapped pages (page cache the kernel may drop) end-of-day=%.0fMiB (file %.0f) peak=%.0fMiB after-restart=%.0fMiB (file %.0f); db=%.0fMiB\n",
+		r.dayEnd.rssMiB, r.dayEnd.fileMiB, r.dayEnd.peakMiB, r.restarted.rssMiB, r.restarted.fileMiB, r.dbMiB)
 	fmt.Fprintf(w, "load: server cpu=%.2f cores (utime+stime per wall second; the harness took %.2f cores of the same machine)\n", r.serverCPU, r.harnessCPU)
 	issue := slices.Clone(r.stats.lat[opIssue])
 	slices.Sort(issue)
@@ -641,9 +698,9 @@ func (r loadResult) print(w io.Writer) {
 		return "MISSED"
 	}
 	p99 := loadPercentile(issue, 0.99)
-	fmt.Fprintf(w, "load: goals (for 100 offices): issueTicket p99 %.1fms < %dms %s; errors %d = 0 %s; server memory %.0fMiB < %dMiB %s\n",
+	fmt.Fprintf(w, "load: goals (for 100 offices): issueTicket p99 %.1fms < %dms %s; errors %d = 0 %s; server memory (own, peak) %.0fMiB < %dMiB %s (rss peak with the mapped database %.0fMiB)\n",
 		p99, goalIssueP99MS, verdict(p99 < goalIssueP99MS), r.stats.errors(), verdict(r.stats.errors() == 0),
-		r.dayEnd.peakMiB, goalMemoryMiB, verdict(r.dayEnd.peakMiB < goalMemoryMiB))
+		r.peakAnonMiB, goalMemoryMiB, verdict(r.peakAnonMiB < goalMemoryMiB), r.dayEnd.peakMiB)
 	for _, e := range r.stats.sample {
 		fmt.Fprintf(w, "load: error: %s\n", e)
 	}
@@ -691,7 +748,8 @@ func BenchmarkLoad(b *testing.B) {
 		slices.Sort(issue)
 		b.ReportMetric(loadPercentile(issue, 0.99), "issue-p99-ms")
 		b.ReportMetric(float64(r.stats.errors()), "errors")
-		b.ReportMetric(r.dayEnd.peakMiB, "server-peak-MiB")
+		b.ReportMetric(r.peakAnonMiB, "server-own-peak-MiB")
+		b.ReportMetric(r.dayEnd.peakMiB, "server-rss-peak-MiB")
 		b.ReportMetric(r.restarted.rssMiB, "restarted-MiB")
 	}
 }

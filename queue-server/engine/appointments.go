@@ -259,7 +259,7 @@ func (o *office) spentAppointment(code string, now time.Time) error {
 		return domain.Errorf(domain.CodeConflict, "запись на %s в %s отменена: возьмите талон в живую очередь или запишитесь снова",
 			at.Format("02.01"), at.Format("15:04"))
 	}
-	if t := o.tickets[ap.TicketID]; t != nil {
+	if t := o.tickets.get(ap.TicketID); t != nil {
 		return domain.Errorf(domain.CodeConflict, "по этому коду уже выдан талон %s: ожидайте его вызова на табло. Если нужна другая услуга, возьмите талон в живую очередь", t.Number)
 	}
 	return domain.Errorf(domain.CodeConflict, "по этому коду уже выдан талон: ожидайте его вызова на табло. Если нужна другая услуга, возьмите талон в живую очередь")

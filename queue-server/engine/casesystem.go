@@ -41,7 +41,7 @@ func (e *Engine) GetWindowTicket(a domain.Actor, officeID, windowID string) (dom
 		return domain.Ticket{}, domain.Errorf(domain.CodeNotFound, "окно %q не найдено", windowID)
 	}
 	if s := o.sessions[windowID]; s != nil {
-		if t := o.tickets[s.CurrentTicketID]; t != nil && !t.Status.Terminal() {
+		if t := o.tickets.get(s.CurrentTicketID); t != nil && !t.Status.Terminal() {
 			return shown(a, o.view(t, e.cfg.Now())), nil
 		}
 	}
@@ -62,7 +62,7 @@ func (e *Engine) FindTickets(a domain.Actor, officeID string, q *domain.TicketQu
 	}
 	now := e.cfg.Now()
 	var out []domain.Ticket
-	for _, t := range o.tickets {
+	for t := range o.tickets.all() {
 		if t.CaseNumber == q.CaseNumber {
 			out = append(out, o.view(t, now))
 		}
@@ -90,10 +90,7 @@ func (e *Engine) ListOperatorCounts(a domain.Actor, officeID string, ref domain.
 		out[i] = domain.OperatorCounts{OperatorID: op.ID, CaseSystemID: op.CaseSystemID, FullName: op.FullName, Day: today, Status: domain.WindowClosed}
 		counts[op.ID] = &out[i]
 	}
-	for _, t := range o.tickets {
-		if t.Day != today {
-			continue
-		}
+	for t := range o.tickets.on(today, finished) {
 		o.countSteps(t, counts, spent)
 		if c := counts[t.TargetOperatorID]; c != nil && inQueue(t, today) {
 			c.WaitingForOperator++
@@ -184,7 +181,7 @@ func (o *office) countWindow(c *domain.OperatorCounts, now time.Time) {
 			continue
 		}
 		c.WindowID, c.WindowNumber, c.Status = w.ID, w.Number, s.Status
-		if t := o.tickets[s.CurrentTicketID]; t != nil && !t.Status.Terminal() {
+		if t := o.tickets.get(s.CurrentTicketID); t != nil && !t.Status.Terminal() {
 			c.InService, c.TicketID, c.TicketNumber = 1, t.ID, t.Number
 		}
 		op, today := o.operators[c.OperatorID], o.day(now)

@@ -24,7 +24,7 @@ func (f *fixture) callPool(a domain.Actor, window string, pool domain.Pool, fini
 // at the window and not finished: never more than one.
 func (f *fixture) atWindow(window string) int {
 	n := 0
-	for _, t := range f.e.offices["o1"].tickets {
+	for t := range f.e.offices["o1"].tickets.all() {
 		if t.WindowID == window && (t.Status == domain.StatusCalled || t.Status == domain.StatusServing) {
 			n++
 		}
@@ -83,7 +83,7 @@ func TestPoolCallRefusals(t *testing.T) {
 	}
 	_, err = f.e.ListQueue(f.hall, "o1", domain.QueueFilter{Pool: "vip"})
 	wantCode(t, err, domain.CodeInvalid)
-	if got := f.e.offices["o1"].tickets[tk.ID].Status; got != domain.StatusWaiting {
+	if got := f.e.offices["o1"].tickets.get(tk.ID).Status; got != domain.StatusWaiting {
 		t.Fatalf("after the refusals the ticket is %s", got)
 	}
 }

@@ -159,7 +159,7 @@ func (o *office) windowState(id string) domain.WindowState {
 	st := domain.WindowState{Window: *o.windows[id], Session: domain.WindowSession{OfficeID: o.info.ID, WindowID: id, Status: domain.WindowClosed}}
 	if s := o.sessions[id]; s != nil {
 		st.Session = *s
-		if t := o.tickets[s.CurrentTicketID]; t != nil {
+		if t := o.tickets.get(s.CurrentTicketID); t != nil {
 			tc := *t
 			st.Ticket = &tc
 		}

@@ -22,7 +22,7 @@ func (e *Engine) RecordTicketPhone(a domain.Actor, officeID, ticketID string, in
 	if err != nil {
 		return domain.Contact{}, err
 	}
-	if o.tickets[ticketID] == nil {
+	if !o.tickets.has(ticketID) {
 		return domain.Contact{}, domain.Errorf(domain.CodeNotFound, "талон %q не найден: телефон записывают к талону в день визита", ticketID)
 	}
 	return e.recordPhone(o, a, domain.Contact{OfficeID: officeID, TicketID: ticketID}, in, ch)
@@ -160,7 +160,7 @@ func (e *Engine) PhoneStatus(a domain.Actor, officeID string, q domain.PhoneStat
 			return domain.PhoneStatus{}, domain.Errorf(domain.CodeNotFound, "записи с кодом %s нет", q.Code)
 		}
 		st := domain.PhoneStatus{Kind: "appointment", AppointmentStatus: ap.Status, AppointmentStart: ptr(ap.Start), At: now, Service: o.serviceName(ap.ServiceID)}
-		if t := o.tickets[ap.TicketID]; t != nil {
+		if t := o.tickets.get(ap.TicketID); t != nil {
 			o.ticketPhoneStatus(&st, t, now)
 			return st, nil
 		}
@@ -173,7 +173,7 @@ func (e *Engine) PhoneStatus(a domain.Actor, officeID string, q domain.PhoneStat
 		}
 		return st, nil
 	case q.Number != "":
-		t := o.tickets[o.byNumber[o.day(now)+"/"+q.Number]]
+		t := o.tickets.get(o.byNumber[o.day(now)+"/"+q.Number])
 		if t == nil {
 			return domain.PhoneStatus{}, domain.Errorf(domain.CodeNotFound, "талона %s сегодня не выдавали", q.Number)
 		}

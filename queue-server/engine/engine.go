@@ -61,16 +61,18 @@ type office struct {
 	// announcements are the running line's texts of the hall boards.
 	announcements map[string]*domain.Announcement
 
-	tickets map[string]*domain.Ticket // recent days and every active one
+	tickets ticketTable               // recent days and every active one
 	live    map[string]*domain.Ticket // the not yet terminal ones, which routing scans
 	// byService holds the live tickets of each service, for positions and
 	// queue lengths, and liveIn the service each is filed under.
 	byService map[string]map[string]*domain.Ticket
 	liveIn    map[string]string
-	byNumber  map[string]string    // day+"/"+number → ticket id
-	byToken   map[string]string    // status token → ticket id
-	counters  map[string]int       // day+"/"+prefix → last number
-	idem      map[string]idemEntry // day+"/"+key
+	byNumber  map[string]string // day+"/"+number → ticket id
+	byToken   map[string]string // status token → ticket id
+	counters  map[string]int    // day+"/"+prefix → last number
+	idem      idemKeys
+	refusals  idemRefusals
+	names     map[string]string // interned action requests (idemEntry)
 	appts     map[string]*domain.Appointment
 	codes     map[string]string // code of a booked appointment → id
 	// spent maps the code of a checked-in or cancelled booking to its id, so
@@ -88,8 +90,12 @@ type office struct {
 	// the window closes, as nobody reports them then.
 	pads  map[string]domain.PadState
 	swept string // the day memory was last trimmed on
-	// ratings are by ticket id: those of recent days, and every one still
-	// holding a phone, which the purge removes.
+	// rated holds the day of each rated ticket of recent days, by ticket id:
+	// all a second rating needs to be refused. ratings keeps the whole
+	// record only of those still holding a phone, which the purge rewrites
+	// without it; a day of a large region rates a hundred thousand tickets,
+	// and their records are the store's to keep.
+	rated   map[string]string
 	ratings map[string]*domain.RatingRecord
 	// contacts are the phones left for the phone centre, by Contact.Key:
 	// every one, until the purge removes it.
@@ -98,13 +104,6 @@ type office struct {
 	// subscriptions and of the integrations that hold them.
 	hooks        webhooks
 	integrations map[string]*domain.Integration
-}
-
-type idemEntry struct {
-	ticketID  string
-	serviceID string // of an issue
-	request   string // of a ticket action: domain.IdempotencyKey.Request
-	refusal   string // domain.IdempotencyKey.Refusal
 }
 
 // recentServiceTimes is how many finished tickets the wait estimate averages.
@@ -214,18 +213,23 @@ func Load(cfg Config, st domain.State) (*Engine, error) {
 	}
 	for _, k := range st.Idempotency {
 		if o := get(k.OfficeID); o != nil {
-			sid := ""
-			if t := o.tickets[k.TicketID]; t != nil {
-				sid = t.OriginalServiceID
+			if k.Request != "" {
+				o.idem.put(k.Day, k.Key, o.actionEntry(k.TicketID, k.Request))
+			} else if t := o.tickets.brief(k.TicketID); t != nil {
+				o.idem.put(k.Day, k.Key, issueEntry(k.TicketID, t.OriginalServiceID))
+			} else {
+				o.idem.put(k.Day, k.Key, issueEntry(k.TicketID, ""))
 			}
-			o.idem[k.Day+"/"+k.Key] = idemEntry{ticketID: k.TicketID, serviceID: sid, request: k.Request, refusal: k.Refusal}
+			if k.Refusal != "" {
+				o.refusals.put(k.Day, k.Key, k.Refusal)
+			}
 		}
 	}
 	e.forms = append(e.forms, st.RatingForms...)
 	for _, r := range st.Ratings {
 		if o := get(r.Rating.OfficeID); o != nil {
 			r := r
-			o.ratings[r.Rating.TicketID] = &r
+			o.rate(&r)
 		}
 	}
 	for id, seq := range st.OfficeSeq {
@@ -247,11 +251,11 @@ func (e *Engine) addOffice(info domain.Office) (*office, error) {
 			services: map[string]*domain.Service{}, windows: map[string]*domain.Window{},
 			operators: map[string]*domain.Operator{}, devices: map[string]*domain.Device{},
 			categories: map[string]*domain.PriorityCategory{}, sessions: map[string]*domain.WindowSession{},
-			tickets: map[string]*domain.Ticket{}, live: map[string]*domain.Ticket{},
+			tickets: newTicketTable(), live: map[string]*domain.Ticket{},
 			byService: map[string]map[string]*domain.Ticket{}, liveIn: map[string]string{}, byNumber: map[string]string{}, byToken: map[string]string{}, counters: map[string]int{},
-			idem: map[string]idemEntry{}, appts: map[string]*domain.Appointment{}, codes: map[string]string{}, spent: map[string]string{},
+			idem: idemKeys{}, refusals: idemRefusals{}, names: map[string]string{}, appts: map[string]*domain.Appointment{}, codes: map[string]string{}, spent: map[string]string{},
 			serviceTimes: map[string][]time.Duration{}, states: map[string]domain.DeviceState{}, pads: map[string]domain.PadState{},
-			announcements: map[string]*domain.Announcement{}, ratings: map[string]*domain.RatingRecord{}, contacts: map[string]*domain.Contact{},
+			announcements: map[string]*domain.Announcement{}, rated: map[string]string{}, ratings: map[string]*domain.RatingRecord{}, contacts: map[string]*domain.Contact{},
 			hooks: e.hooks, integrations: e.integrations,
 		}
 		e.offices[info.ID] = o
@@ -334,7 +338,7 @@ func (e *Engine) office(id string) (*office, error) {
 func (o *office) day(t time.Time) string { return t.In(o.loc).Format(time.DateOnly) }
 
 func (o *office) putTicket(t *domain.Ticket) {
-	o.tickets[t.ID] = t
+	o.tickets.put(t)
 	o.byNumber[t.Day+"/"+t.Number] = t.ID
 	if t.StatusToken != "" {
 		o.byToken[t.StatusToken] = t.ID
@@ -452,6 +456,7 @@ func (o *office) ticketEvent(ch *domain.Changes, a domain.Actor, t *domain.Ticke
 	}
 	t.History = append(t.History, domain.Step{At: now, Action: act, Status: t.Status, By: a.Login, WindowID: t.WindowID, OperatorID: t.OperatorID, ServiceID: t.ServiceID})
 	ch.Tickets = append(ch.Tickets, *t)
+	o.tickets.put(t)
 	snap := *t
 	snap.History = nil // the events are the history; the ticket record keeps it whole
 	o.emit(ch, a, domain.Event{Type: typ, At: now, WindowID: t.WindowID, OperatorID: t.OperatorID, TicketID: t.ID, ServiceID: t.ServiceID,

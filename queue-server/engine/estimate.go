@@ -408,7 +408,7 @@ func (wh *windowHeap) Pop() any {
 // freeAt is when a window at work is expected to finish its ticket: its
 // service's mean time after the call.
 func (o *office) freeAt(s *domain.WindowSession, now time.Time) time.Time {
-	t := o.tickets[s.CurrentTicketID]
+	t := o.tickets.get(s.CurrentTicketID)
 	if t == nil || t.Status.Terminal() || t.CalledAt == nil {
 		return now
 	}
@@ -454,7 +454,7 @@ func (o *office) estimates(now time.Time, pos map[string]int) map[string]time.Du
 	// The replay and pos hold the same tickets: today's in a queue.
 	for id, p := range pos {
 		if _, ok := out[id]; !ok {
-			out[id] = o.plainEstimate(o.tickets[id].ServiceID, p)
+			out[id] = o.plainEstimate(o.tickets.get(id).ServiceID, p)
 		}
 	}
 	return out

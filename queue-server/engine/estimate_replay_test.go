@@ -99,7 +99,7 @@ func randomOffice(o *office, rng *rand.Rand, now time.Time) {
 	o.operators = map[string]*domain.Operator{}
 	o.sessions = map[string]*domain.WindowSession{}
 	o.live = map[string]*domain.Ticket{}
-	o.tickets = map[string]*domain.Ticket{}
+	o.tickets = newTicketTable()
 	o.serviceTimes = map[string][]time.Duration{}
 	o.info.DefaultServiceMinutes = rng.IntN(3) * 7
 
@@ -179,7 +179,7 @@ func randomOffice(o *office, rng *rand.Rand, now time.Time) {
 		if rng.IntN(8) == 0 {
 			t.TargetOperatorID = operatorIDs[rng.IntN(len(operatorIDs))]
 		}
-		o.tickets[t.ID] = t
+		o.tickets.put(t)
 		if !t.Status.Terminal() {
 			o.live[t.ID] = t
 		}
@@ -191,7 +191,8 @@ func randomOffice(o *office, rng *rand.Rand, now time.Time) {
 		}
 		t := &domain.Ticket{ID: "at-" + s.WindowID, Number: "W" + s.WindowID, Day: today, ServiceID: services[rng.IntN(len(services))],
 			Status: domain.StatusServing, CalledAt: at(-30, 0)}
-		o.tickets[t.ID], o.live[t.ID] = t, t
+		o.tickets.put(t)
+		o.live[t.ID] = t
 		s.CurrentTicketID = t.ID
 	}
 }
@@ -241,7 +242,7 @@ func TestReplayAgreesWithTheScan(t *testing.T) {
 		states++
 		called += len(calls)
 		for id, at := range calls {
-			tk := o.tickets[id]
+			tk := o.tickets.get(id)
 			if tk.TargetWindowID != "" || tk.TargetOperatorID != "" {
 				aimedCalls++
 			}

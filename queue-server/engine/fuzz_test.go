@@ -155,7 +155,7 @@ func checkInvariants(t *testing.T, fx *fixture, finished map[string]domain.Statu
 		if s.CurrentTicketID == "" {
 			continue
 		}
-		tk := o.tickets[s.CurrentTicketID]
+		tk := o.tickets.get(s.CurrentTicketID)
 		if tk == nil {
 			t.Fatalf("window %s holds unknown ticket %s", w, s.CurrentTicketID)
 		}
@@ -168,7 +168,8 @@ func checkInvariants(t *testing.T, fx *fixture, finished map[string]domain.Statu
 		atWindow[tk.ID] = w
 	}
 	numbers := map[string]bool{}
-	for id, tk := range o.tickets {
+	for tk := range o.tickets.all() {
+		id := tk.ID
 		key := tk.Day + "/" + tk.Number
 		if numbers[key] {
 			t.Fatalf("number %s used twice on %s", tk.Number, tk.Day)

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"sort"
 	"time"
 
@@ -41,8 +42,12 @@ func (e *Engine) ListQueue(a domain.Actor, officeID string, f domain.QueueFilter
 	pos := o.positions(now)
 	waits := o.estimates(now, pos)
 	var out []domain.Ticket
-	for _, t := range o.tickets {
-		if t.Day != today || !containsStatus(statuses, t.Status) || f.ServiceID != "" && t.ServiceID != f.ServiceID || !f.Pool.Holds(t) {
+	sc := liveOnly
+	if slices.ContainsFunc(statuses, domain.Status.Terminal) {
+		sc = finished
+	}
+	for t := range o.tickets.on(today, sc) {
+		if !containsStatus(statuses, t.Status) || f.ServiceID != "" && t.ServiceID != f.ServiceID || !f.Pool.Holds(t) {
 			continue
 		}
 		if w != nil {
@@ -100,10 +105,7 @@ func (o *office) load(now time.Time) domain.LiveLoad {
 	perService := map[string]*domain.ServiceLoad{}
 	serviceWait := map[string]time.Duration{}
 	var waitSum time.Duration
-	for _, t := range o.tickets {
-		if t.Day != today {
-			continue
-		}
+	for t := range o.tickets.on(today, finishedBrief) {
 		l.TicketsTotal++
 		switch t.Status {
 		case domain.StatusWaiting:
@@ -157,7 +159,7 @@ func (o *office) load(now time.Time) domain.LiveLoad {
 		switch s.Status {
 		case domain.WindowOpen:
 			l.WindowsActive++
-			if t := o.tickets[s.CurrentTicketID]; t != nil && !t.Status.Terminal() {
+			if t := o.tickets.get(s.CurrentTicketID); t != nil && !t.Status.Terminal() {
 				l.WindowsServing++
 			}
 		case domain.WindowPaused:
@@ -213,10 +215,7 @@ func (e *Engine) GetSnapshot(a domain.Actor, officeID string) (domain.OfficeSnap
 	waits := o.estimates(now, pos)
 	snap := domain.OfficeSnapshot{Seq: o.seq, Office: o.info, Services: o.serviceList(), Windows: o.windowStates(), Queue: []domain.Ticket{}, RecentCalls: []domain.Ticket{},
 		Announcements: o.announcementList(), Power: e.powerState()}
-	for _, t := range o.tickets {
-		if t.Day != today {
-			continue
-		}
+	for t := range o.tickets.on(today, finishedBrief) {
 		v := o.viewAt(t, pos[t.ID], waits[t.ID])
 		v.History = nil
 		if t.Status == domain.StatusWaiting || t.Status == domain.StatusPostponed {

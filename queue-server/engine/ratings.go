@@ -83,7 +83,7 @@ func lastFinish(t *domain.Ticket) (domain.Step, bool) {
 // nothing to ask.
 func (e *Engine) requestRating(a domain.Actor, o *office, t *domain.Ticket, now time.Time, ch *domain.Changes) {
 	f, ok := e.currentForm()
-	if !ok || o.ratings[t.ID] != nil || t.WindowID == "" {
+	if !ok || o.isRated(t.ID) || t.WindowID == "" {
 		return
 	}
 	st, ok := lastFinish(t)
@@ -133,7 +133,7 @@ func (o *office) rateable(t *domain.Ticket, window string, now time.Time) (domai
 	if window != "" && st.WindowID != window {
 		return st, domain.Errorf(domain.CodeForbidden, "этот терминал оценивает только окно %d", o.windowNumber(window))
 	}
-	if o.ratings[t.ID] != nil {
+	if o.isRated(t.ID) {
 		return st, domain.Errorf(domain.CodeConflict, "талон %s уже оценён", t.Number)
 	}
 	if now.After(st.At.Add(o.info.RatingWindow())) {
@@ -145,10 +145,10 @@ func (o *office) rateable(t *domain.Ticket, window string, now time.Time) (domai
 // ticketRef finds a ticket by its id or by its status token, which the
 // printed QR carries when the office has a public address.
 func (o *office) ticketRef(ref string) *domain.Ticket {
-	if t := o.tickets[ref]; t != nil {
+	if t := o.tickets.get(ref); t != nil {
 		return t
 	}
-	return o.tickets[o.byToken[ref]]
+	return o.tickets.get(o.byToken[ref])
 }
 
 // RatedTicketID is the id of the ticket a rating names by id or status
@@ -208,7 +208,7 @@ func (e *Engine) SubmitRating(a domain.Actor, officeID string, r domain.NewRatin
 		rt.Purpose = s.Purpose
 	}
 	rec := &domain.RatingRecord{Rating: rt, Phone: phone, Day: t.Day}
-	o.ratings[t.ID] = rec
+	o.rate(rec)
 	ch.Ratings = append(ch.Ratings, *rec)
 	shown := rt
 	o.emit(ch, a, domain.Event{Type: domain.EventTicketRated, At: now, WindowID: rt.WindowID, OperatorID: rt.OperatorID, TicketID: t.ID, ServiceID: rt.ServiceID, Rating: &shown})
@@ -257,7 +257,7 @@ func (e *Engine) PendingRating(a domain.Actor, officeID string, q domain.Pending
 	}
 	var best *domain.Ticket
 	var bestAt domain.Step
-	for _, t := range o.tickets {
+	for t := range o.tickets.all() {
 		if st, err := o.rateable(t, window, now); err == nil && (best == nil || st.At.After(bestAt.At)) {
 			best, bestAt = t, st
 		}
@@ -274,8 +274,7 @@ func (e *Engine) PendingRating(a domain.Actor, officeID string, q domain.Pending
 func (e *Engine) PurgeRatingPhones(before time.Time, ch *domain.Changes) int {
 	due := e.phonesDue(before)
 	for _, r := range due {
-		r.Phone = ""
-		ch.Ratings = append(ch.Ratings, *r)
+		e.offices[r.Rating.OfficeID].dropPhone(r, ch)
 	}
 	return len(due)
 }
@@ -287,9 +286,30 @@ func (e *Engine) PurgeRatingPhone(officeID, ratingID string, ch *domain.Changes)
 	if r == nil || r.Phone == "" {
 		return false
 	}
+	e.offices[officeID].dropPhone(r, ch)
+	return true
+}
+
+// rate remembers a rating: that its ticket is rated, and the whole record
+// while it holds a phone.
+func (o *office) rate(r *domain.RatingRecord) {
+	o.rated[r.Rating.TicketID] = r.Day
+	if r.Phone != "" {
+		o.ratings[r.Rating.TicketID] = r
+	}
+}
+
+func (o *office) isRated(ticketID string) bool {
+	_, ok := o.rated[ticketID]
+	return ok
+}
+
+// dropPhone writes the rating without its phone; memory then keeps only
+// that its ticket is rated.
+func (o *office) dropPhone(r *domain.RatingRecord, ch *domain.Changes) {
 	r.Phone = ""
 	ch.Ratings = append(ch.Ratings, *r)
-	return true
+	delete(o.ratings, r.Rating.TicketID)
 }
 
 // HasRatingPhone reports whether a rating still keeps its phone.
@@ -298,8 +318,8 @@ func (e *Engine) HasRatingPhone(officeID, ratingID string) bool {
 	return r != nil && r.Phone != ""
 }
 
-// ratingByID finds a rating among those in memory, which hold every rating
-// that still keeps a phone.
+// ratingByID finds a rating that still keeps a phone: memory holds every
+// one of those, and of the others only that they were given.
 func (e *Engine) ratingByID(officeID, ratingID string) *domain.RatingRecord {
 	o := e.offices[officeID]
 	if o == nil {

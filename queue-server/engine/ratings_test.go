@@ -25,7 +25,7 @@ func testForm() domain.RatingForm {
 }
 
 // ratingFixture adds a form and the rating terminals of both windows.
-func ratingFixture(t *testing.T) (*fixture, domain.Actor, domain.Actor) {
+func ratingFixture(t testing.TB) (*fixture, domain.Actor, domain.Actor) {
 	f := newFixture(t)
 	f.e.forms = []domain.RatingForm{testForm()}
 	sys := domain.System
@@ -197,7 +197,7 @@ func TestPendingRating(t *testing.T) {
 	if got := must(f.e.PendingRating(r1, "o1", domain.PendingQuery{TicketID: first.ID})); got.TicketID != first.ID {
 		t.Errorf("by ticket: %s", got.TicketNumber)
 	}
-	tok := f.e.offices["o1"].tickets[first.ID].StatusToken
+	tok := f.e.offices["o1"].tickets.get(first.ID).StatusToken
 	if got := must(f.e.PendingRating(r1, "o1", domain.PendingQuery{TicketID: tok})); got.TicketID != first.ID {
 		t.Errorf("by the QR's status token: %s", got.TicketNumber)
 	}
@@ -241,8 +241,8 @@ func TestPurgeRatingPhones(t *testing.T) {
 	// Days later the rating, its phone gone, leaves memory; the store keeps it.
 	var tick domain.Changes
 	f.e.Tick(&tick)
-	if len(f.e.offices["o1"].ratings) != 0 {
-		t.Errorf("%d ratings of old days still in memory", len(f.e.offices["o1"].ratings))
+	if o := f.e.offices["o1"]; len(o.rated) != 0 || len(o.ratings) != 0 {
+		t.Errorf("%d ratings (%d records) of old days still in memory", len(o.rated), len(o.ratings))
 	}
 }
 
@@ -263,13 +263,11 @@ func TestRatingSummary(t *testing.T) {
 		}
 		must(f.e.SubmitRating(r1, "o1", domain.NewRating{TicketID: tk.ID, Answers: answers}, &f.log))
 	}
-	for _, tk := range f.e.offices["o1"].tickets {
+	for tk := range f.e.offices["o1"].tickets.all() {
 		tickets = append(tickets, *tk)
 	}
-	var ratings []domain.RatingRecord
-	for _, r := range f.e.offices["o1"].ratings {
-		ratings = append(ratings, *r)
-	}
+	// The store's records: memory keeps only those holding a phone.
+	ratings := f.log.Ratings
 	q := domain.RatingQuery{GroupBy: "operator"}
 	from, to, err := f.e.RatingPeriod(manager, "o1", &q)
 	if err != nil || from != "2026-11-23" || to != "2026-11-23" {

@@ -253,7 +253,7 @@ var homoglyphs = strings.NewReplacer("A", "А", "B", "В", "E", "Е", "K", "К",
 
 // findTicket resolves an id or a number of today (А015, а15, A015).
 func (o *office) findTicket(ref string, today string) *domain.Ticket {
-	if t := o.tickets[ref]; t != nil {
+	if t := o.tickets.get(ref); t != nil {
 		return t
 	}
 	num := homoglyphs.Replace(strings.ToUpper(strings.TrimSpace(ref)))
@@ -266,7 +266,7 @@ func (o *office) findTicket(ref string, today string) *domain.Ticket {
 		digits = "0" + digits
 	}
 	if id, ok := o.byNumber[today+"/"+num[:i]+digits]; ok {
-		return o.tickets[id]
+		return o.tickets.get(id)
 	}
 	return nil
 }

@@ -43,11 +43,13 @@ func (e *Engine) Tick(ch *domain.Changes) {
 // forgetBefore drops finished tickets and spent keys of days before day from
 // memory; the store keeps them.
 func (o *office) forgetBefore(day string) {
-	for id, t := range o.tickets {
-		if t.Day < day && t.Status.Terminal() {
-			delete(o.tickets, id)
-			delete(o.byNumber, t.Day+"/"+t.Number)
-			delete(o.byToken, t.StatusToken)
+	for id, p := range o.tickets.done {
+		if dayOf(p) < day {
+			if t := o.tickets.get(id); t != nil {
+				delete(o.byNumber, t.Day+"/"+t.Number)
+				delete(o.byToken, t.StatusToken)
+			}
+			o.tickets.remove(id)
 		}
 	}
 	for k := range o.counters {
@@ -55,14 +57,11 @@ func (o *office) forgetBefore(day string) {
 			delete(o.counters, k)
 		}
 	}
-	for k := range o.idem {
-		if k[:10] < day {
-			delete(o.idem, k)
-		}
-	}
-	for id, r := range o.ratings {
-		if r.Day < day && r.Phone == "" {
-			delete(o.ratings, id)
+	o.idem.forgetBefore(day)
+	o.refusals.forgetBefore(day)
+	for id, d := range o.rated {
+		if d < day && o.ratings[id] == nil {
+			delete(o.rated, id)
 		}
 	}
 	for id, a := range o.appts {

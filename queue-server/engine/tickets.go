@@ -73,8 +73,8 @@ func (o *office) refusal(s *domain.Service, now time.Time) error {
 // liveIssued counts the live tickets (not check-ins) issued for the service on day.
 func (o *office) liveIssued(serviceID, day string) int {
 	n := 0
-	for _, t := range o.tickets {
-		if t.Day == day && t.OriginalServiceID == serviceID && t.AppointmentID == "" {
+	for t := range o.tickets.on(day, finishedBrief) {
+		if t.OriginalServiceID == serviceID && t.AppointmentID == "" {
 			n++
 		}
 	}
@@ -134,11 +134,11 @@ func (e *Engine) IssueTicket(a domain.Actor, officeID string, req domain.IssueRe
 	now := e.cfg.Now()
 	day := o.day(now)
 	if req.IdempotencyKey != "" {
-		if prev, ok := o.idem[day+"/"+req.IdempotencyKey]; ok {
-			if prev.request != "" || prev.serviceID != req.ServiceID {
+		if prev, ok := o.idem.get(day, req.IdempotencyKey); ok {
+			if !prev.issued(req.ServiceID) {
 				return domain.Ticket{}, domain.Errorf(domain.CodeConflict, "ключ повтора запроса уже использован для другой услуги")
 			}
-			if t := o.tickets[prev.ticketID]; t != nil {
+			if t := o.tickets.get(prev.ticketID); t != nil {
 				return issued(a, o.view(t, now)), nil
 			}
 		}
@@ -164,7 +164,7 @@ func (e *Engine) IssueTicket(a domain.Actor, officeID string, req domain.IssueRe
 		t.PriorityCategoryID, t.PriorityLevel, t.VerifiedBy, t.PriorityDocument = cat.ID, cat.Level, a.Login, doc
 	}
 	if req.IdempotencyKey != "" {
-		o.idem[day+"/"+req.IdempotencyKey] = idemEntry{ticketID: t.ID, serviceID: s.ID}
+		o.idem.put(day, req.IdempotencyKey, issueEntry(t.ID, s.ID))
 		ch.Idempotency = append(ch.Idempotency, domain.IdempotencyKey{OfficeID: officeID, Key: req.IdempotencyKey, Day: day, TicketID: t.ID})
 	}
 	// The estimate printed on the ticket is stamped on it, for the report
@@ -189,17 +189,17 @@ func (e *Engine) Idempotent(a domain.Actor, officeID, key, request string, ch *d
 	}
 	now := e.cfg.Now()
 	day := o.day(now)
-	if prev, ok := o.idem[day+"/"+key]; ok {
+	if prev, ok := o.idem.get(day, key); ok {
 		if err := authorize(a, officeID, permView); err != nil {
 			return domain.Ticket{}, err
 		}
-		if prev.request != request {
+		if !prev.is(request) {
 			return domain.Ticket{}, domain.Errorf(domain.CodeConflict, "ключ повтора запроса уже использован для другого действия")
 		}
-		if t := o.tickets[prev.ticketID]; t != nil {
+		if t := o.tickets.get(prev.ticketID); t != nil {
 			v := o.view(t, now)
-			if prev.refusal != "" {
-				return domain.Ticket{}, &domain.Error{Code: domain.CodeEmpty, Message: prev.refusal, Finished: &v}
+			if refusal, ok := o.refusals.get(day, key); ok {
+				return domain.Ticket{}, &domain.Error{Code: domain.CodeEmpty, Message: refusal, Finished: &v}
 			}
 			return shown(a, v), nil
 		}
@@ -216,7 +216,10 @@ func (e *Engine) Idempotent(a domain.Actor, officeID, key, request string, ch *d
 		}
 		t, refusal = *de.Finished, de.Message
 	}
-	o.idem[day+"/"+key] = idemEntry{ticketID: t.ID, request: request, refusal: refusal}
+	o.idem.put(day, key, o.actionEntry(t.ID, request))
+	if refusal != "" {
+		o.refusals.put(day, key, refusal)
+	}
 	ch.Idempotency = append(ch.Idempotency, domain.IdempotencyKey{OfficeID: officeID, Key: key, Day: day, TicketID: t.ID, Request: request, Refusal: refusal})
 	if err != nil {
 		return domain.Ticket{}, err
@@ -237,7 +240,7 @@ func issued(a domain.Actor, t domain.Ticket) domain.Ticket {
 // (see forgetBefore) are not found.
 func (e *Engine) GetTicketStatus(token string) (domain.TicketStatus, error) {
 	for _, o := range e.offices {
-		if t := o.tickets[o.byToken[token]]; t != nil && token != "" {
+		if t := o.tickets.get(o.byToken[token]); t != nil && token != "" {
 			return o.status(t, e.cfg.Now()), nil
 		}
 	}
@@ -263,7 +266,7 @@ func (e *Engine) GetTicket(a domain.Actor, officeID, ticketID string) (domain.Ti
 	if err != nil {
 		return domain.Ticket{}, err
 	}
-	t := o.tickets[ticketID]
+	t := o.tickets.get(ticketID)
 	if t == nil {
 		return domain.Ticket{}, domain.Errorf(domain.CodeNotFound, "талон %q не найден", ticketID)
 	}
@@ -287,7 +290,7 @@ func (e *Engine) ticketFor(a domain.Actor, officeID, ticketID string, act domain
 	if err != nil {
 		return nil, nil, err
 	}
-	t := o.tickets[ticketID]
+	t := o.tickets.get(ticketID)
 	if t == nil {
 		return nil, nil, domain.Errorf(domain.CodeNotFound, "талон %q не найден", ticketID)
 	}
@@ -356,7 +359,7 @@ func (e *Engine) freeWindow(a domain.Actor, o *office, w *domain.Window, s *doma
 	if !finishCurrent {
 		return nil, o.busy(w, s)
 	}
-	cur := o.tickets[s.CurrentTicketID]
+	cur := o.tickets.get(s.CurrentTicketID)
 	if cur == nil || cur.Status.Terminal() {
 		return nil, nil
 	}
@@ -430,13 +433,13 @@ func (e *Engine) EmptyCall(a domain.Actor, officeID, windowID string, pool domai
 		return nil
 	}
 	now := e.cfg.Now()
-	if _, replay := o.idem[o.day(now)+"/"+key]; key != "" && replay {
+	if _, replay := o.idem.get(o.day(now), key); key != "" && replay {
 		return nil
 	}
 	// A busy window refuses without finish_current and is finished with it:
 	// only a free window gives the empty answer whether or not it is asked
 	// to finish, and leaves the state as it is.
-	if cur := o.tickets[s.CurrentTicketID]; cur != nil && !cur.Status.Terminal() {
+	if cur := o.tickets.get(s.CurrentTicketID); cur != nil && !cur.Status.Terminal() {
 		return nil
 	}
 	if o.next(w, op, pool, now) != nil {
@@ -659,7 +662,7 @@ func (e *Engine) AttachCaseNumber(a domain.Actor, officeID, ticketID, caseNumber
 	if err != nil {
 		return domain.Ticket{}, err
 	}
-	t := o.tickets[ticketID]
+	t := o.tickets.get(ticketID)
 	if t == nil {
 		return domain.Ticket{}, domain.Errorf(domain.CodeNotFound, "талон %q не найден", ticketID)
 	}
@@ -672,6 +675,7 @@ func (e *Engine) AttachCaseNumber(a domain.Actor, officeID, ticketID, caseNumber
 	now := e.cfg.Now()
 	t.CaseNumber = caseNumber
 	ch.Tickets = append(ch.Tickets, *t)
+	o.tickets.put(t) // a finished ticket is a copy
 	snap := *t
 	snap.History = nil
 	o.emit(ch, a, domain.Event{Type: domain.EventTicketCaseAttached, At: now, WindowID: t.WindowID, OperatorID: t.OperatorID, TicketID: t.ID, ServiceID: t.ServiceID, Ticket: &snap})

@@ -1,0 +1,474 @@
+package engine
+
+import (
+	"encoding/binary"
+	"errors"
+	"iter"
+	"time"
+
+	"github.com/talonqueue/talon/queue-server/domain"
+)
+
+// A finished ticket is kept packed: a region's day finishes hundreds of
+// thousands of tickets, and as a domain.Ticket with its history, time
+// pointers and strings each holds about 1.3 KB, packed about 300 bytes.
+// They are read rarely (a lookup, the status page, a day's counts), and
+// unpacked then into a fresh copy.
+//
+// The packing is exact for every field, times to the nanosecond with their
+// zone as JSON would keep it; only the monotonic clock reading is dropped,
+// as the store drops it. A string repeated within the ticket (a window, an
+// operator, a service, the login in the history) is written once and then
+// referred to by its place.
+
+// packTicket packs t; the day comes first, so dayOf reads it cheaply.
+func packTicket(t *domain.Ticket) string {
+	p := packer{buf: make([]byte, 0, 384)}
+	p.str(t.Day)
+	p.str(t.ID)
+	p.str(t.OfficeID)
+	p.str(t.Number)
+	p.str(t.ServiceID)
+	p.str(t.OriginalServiceID)
+	p.str(string(t.Status))
+	p.str(t.PriorityCategoryID)
+	p.int(t.PriorityLevel)
+	p.str(t.VerifiedBy)
+	p.str(t.PriorityDocument)
+	p.bool(t.Priority)
+	p.str(t.CaseNumber)
+	p.str(t.AppointmentID)
+	p.abs(t.CreatedAt)
+	base := t.CreatedAt
+	p.ptime(t.AppointmentAt, base)
+	p.time(t.QueuedAt, base)
+	p.ptime(t.CalledAt, base)
+	p.ptime(t.ServiceStartedAt, base)
+	p.ptime(t.FinishedAt, base)
+	p.ptime(t.PostponedUntil, base)
+	p.str(t.WindowID)
+	p.int(t.WindowNumber)
+	p.str(t.OperatorID)
+	p.int(t.Recalls)
+	p.int(t.WaitSeconds)
+	p.str(string(t.Purpose))
+	p.ptime(t.FirstCalledAt, base)
+	p.int(t.WaitNormSeconds)
+	p.int(t.IssueEstimateSeconds)
+	p.int(t.ServiceSeconds)
+	p.str(t.TargetWindowID)
+	p.str(t.TargetOperatorID)
+	p.bool(t.ReturnTo != nil)
+	if r := t.ReturnTo; r != nil {
+		p.str(r.ServiceID)
+		p.str(r.WindowID)
+		p.str(r.OperatorID)
+	}
+	p.bool(t.Redirected)
+	p.bool(t.Postponed)
+	p.int(t.Position)
+	p.int(t.EstimatedWaitSeconds)
+	p.str(t.StatusToken)
+	p.int(len(t.History))
+	p.bool(t.History == nil)
+	for i := range t.History {
+		s := &t.History[i]
+		p.time(s.At, base)
+		p.str(string(s.Action))
+		p.str(string(s.Status))
+		p.str(s.By)
+		p.str(s.WindowID)
+		p.str(s.OperatorID)
+		p.str(s.ServiceID)
+	}
+	return string(p.buf)
+}
+
+// errPacked means a packed ticket does not read back: a bug in this file.
+var errPacked = errors.New("engine: damaged packed ticket")
+
+// unpackTicket reads back what packTicket wrote; without history it leaves
+// History nil and reads faster, for the scans that do not look at it.
+func unpackTicket(s string, history bool) (*domain.Ticket, error) {
+	u := unpacker{buf: s}
+	t := &domain.Ticket{}
+	t.Day = u.str()
+	t.ID = u.str()
+	t.OfficeID = u.str()
+	t.Number = u.str()
+	t.ServiceID = u.str()
+	t.OriginalServiceID = u.str()
+	t.Status = domain.Status(u.str())
+	t.PriorityCategoryID = u.str()
+	t.PriorityLevel = u.int()
+	t.VerifiedBy = u.str()
+	t.PriorityDocument = u.str()
+	t.Priority = u.bool()
+	t.CaseNumber = u.str()
+	t.AppointmentID = u.str()
+	t.CreatedAt = u.abs()
+	base := t.CreatedAt
+	t.AppointmentAt = u.ptime(base)
+	t.QueuedAt = u.time(base)
+	t.CalledAt = u.ptime(base)
+	t.ServiceStartedAt = u.ptime(base)
+	t.FinishedAt = u.ptime(base)
+	t.PostponedUntil = u.ptime(base)
+	t.WindowID = u.str()
+	t.WindowNumber = u.int()
+	t.OperatorID = u.str()
+	t.Recalls = u.int()
+	t.WaitSeconds = u.int()
+	t.Purpose = domain.Purpose(u.str())
+	t.FirstCalledAt = u.ptime(base)
+	t.WaitNormSeconds = u.int()
+	t.IssueEstimateSeconds = u.int()
+	t.ServiceSeconds = u.int()
+	t.TargetWindowID = u.str()
+	t.TargetOperatorID = u.str()
+	if u.bool() {
+		t.ReturnTo = &domain.ReturnPoint{ServiceID: u.str(), WindowID: u.str(), OperatorID: u.str()}
+	}
+	t.Redirected = u.bool()
+	t.Postponed = u.bool()
+	t.Position = u.int()
+	t.EstimatedWaitSeconds = u.int()
+	t.StatusToken = u.str()
+	if !history {
+		if u.bad {
+			return nil, errPacked
+		}
+		return t, nil
+	}
+	n := u.int()
+	if !u.bool() {
+		if n < 0 || n > len(u.buf) {
+			return nil, errPacked
+		}
+		t.History = make([]domain.Step, n)
+	}
+	for i := range t.History {
+		s := &t.History[i]
+		s.At = u.time(base)
+		s.Action = domain.Action(u.str())
+		s.Status = domain.Status(u.str())
+		s.By = u.str()
+		s.WindowID = u.str()
+		s.OperatorID = u.str()
+		s.ServiceID = u.str()
+	}
+	if u.bad || u.off != len(u.buf) {
+		return nil, errPacked
+	}
+	return t, nil
+}
+
+// dayOf is the day of a packed ticket, without unpacking the rest.
+func dayOf(s string) string {
+	u := unpacker{buf: s}
+	return u.str()
+}
+
+// seenStrings is how many distinct strings a ticket's packing refers back
+// to: a ticket has fewer, and a fixed table keeps the unpacker off the heap.
+const seenStrings = 24
+
+type packer struct {
+	buf  []byte
+	seen [seenStrings]string // the first strings written, for references
+	n    int
+}
+
+// str writes a string as 2i+1 for the i-th one already written, or as 2·len
+// followed by its bytes.
+func (p *packer) str(s string) {
+	if s != "" {
+		for i, x := range p.seen[:p.n] {
+			if x == s {
+				p.buf = binary.AppendUvarint(p.buf, uint64(2*i+1))
+				return
+			}
+		}
+		if p.n < seenStrings {
+			p.seen[p.n] = s
+			p.n++
+		}
+	}
+	p.buf = binary.AppendUvarint(p.buf, uint64(2*len(s)))
+	p.buf = append(p.buf, s...)
+}
+
+func (p *packer) int(n int) { p.buf = binary.AppendVarint(p.buf, int64(n)) }
+
+func (p *packer) bool(b bool) {
+	if b {
+		p.buf = append(p.buf, 1)
+	} else {
+		p.buf = append(p.buf, 0)
+	}
+}
+
+// Zones: the two the engine's clock and the store's JSON give, and any
+// other as the fixed offset JSON would keep.
+const (
+	zoneUTC = iota
+	zoneLocal
+	zoneFixed
+)
+
+func (p *packer) zone(t time.Time) {
+	switch t.Location() {
+	case time.UTC:
+		p.buf = append(p.buf, zoneUTC)
+	case time.Local:
+		p.buf = append(p.buf, zoneLocal)
+	default:
+		name, offset := t.Zone()
+		p.buf = append(p.buf, zoneFixed)
+		p.str(name)
+		p.int(offset)
+	}
+}
+
+// abs writes a time whole; time and ptime as nanoseconds from base, which
+// within a ticket's days take a few bytes.
+func (p *packer) abs(t time.Time) {
+	p.zone(t)
+	p.buf = binary.AppendVarint(p.buf, t.Unix())
+	p.buf = binary.AppendUvarint(p.buf, uint64(t.Nanosecond()))
+}
+
+func (p *packer) time(t, base time.Time) {
+	d := t.Sub(base)
+	if t.IsZero() || base.IsZero() || !base.Add(d).Equal(t) {
+		p.buf = append(p.buf, 0)
+		p.abs(t)
+		return
+	}
+	p.buf = append(p.buf, 1)
+	p.zone(t)
+	p.buf = binary.AppendVarint(p.buf, int64(d))
+}
+
+func (p *packer) ptime(t *time.Time, base time.Time) {
+	p.bool(t != nil)
+	if t != nil {
+		p.time(*t, base)
+	}
+}
+
+type unpacker struct {
+	buf  string
+	off  int
+	seen [seenStrings]string
+	n    int
+	bad  bool
+}
+
+func (u *unpacker) uvarint() uint64 {
+	var x uint64
+	for shift := 0; shift < 64; shift += 7 {
+		if u.off >= len(u.buf) {
+			u.bad = true
+			return 0
+		}
+		b := u.buf[u.off]
+		u.off++
+		x |= uint64(b&0x7f) << shift
+		if b < 0x80 {
+			return x
+		}
+	}
+	u.bad = true
+	return 0
+}
+
+func (u *unpacker) varint() int64 {
+	x := u.uvarint()
+	return int64(x>>1) ^ -int64(x&1)
+}
+
+func (u *unpacker) str() string {
+	h := u.uvarint()
+	if h&1 == 1 {
+		i := int(h >> 1)
+		if i >= u.n {
+			u.bad = true
+			return ""
+		}
+		return u.seen[i]
+	}
+	n := int(h >> 1)
+	if n > len(u.buf)-u.off {
+		u.bad = true
+		return ""
+	}
+	s := u.buf[u.off : u.off+n]
+	u.off += n
+	if s != "" && u.n < seenStrings {
+		u.seen[u.n] = s
+		u.n++
+	}
+	return s
+}
+
+func (u *unpacker) int() int { return int(u.varint()) }
+
+func (u *unpacker) bool() bool {
+	if u.off >= len(u.buf) {
+		u.bad = true
+		return false
+	}
+	b := u.buf[u.off]
+	u.off++
+	return b == 1
+}
+
+func (u *unpacker) zone() *time.Location {
+	if u.off >= len(u.buf) {
+		u.bad = true
+		return time.UTC
+	}
+	z := u.buf[u.off]
+	u.off++
+	switch z {
+	case zoneUTC:
+		return time.UTC
+	case zoneLocal:
+		return time.Local
+	default:
+		name := u.str()
+		return time.FixedZone(name, u.int())
+	}
+}
+
+func (u *unpacker) abs() time.Time {
+	loc := u.zone()
+	sec := u.varint()
+	return time.Unix(sec, int64(u.uvarint())).In(loc)
+}
+
+func (u *unpacker) time(base time.Time) time.Time {
+	if !u.bool() {
+		return u.abs()
+	}
+	loc := u.zone()
+	return base.Add(time.Duration(u.varint())).In(loc)
+}
+
+func (u *unpacker) ptime(base time.Time) *time.Time {
+	if !u.bool() {
+		return nil
+	}
+	t := u.time(base)
+	return &t
+}
+
+// ticketTable holds an office's tickets in memory: the live ones as they
+// are, for routing and the indexes point into them, the finished ones
+// packed.
+type ticketTable struct {
+	open map[string]*domain.Ticket
+	done map[string]string
+}
+
+func newTicketTable() ticketTable {
+	return ticketTable{open: map[string]*domain.Ticket{}, done: map[string]string{}}
+}
+
+// get finds a ticket by id: a live one itself, a finished one as a fresh
+// copy, whose changes last only once put back.
+func (tt ticketTable) get(id string) *domain.Ticket {
+	if t := tt.open[id]; t != nil {
+		return t
+	}
+	p, ok := tt.done[id]
+	if !ok {
+		return nil
+	}
+	t, err := unpackTicket(p, true)
+	if err != nil {
+		return nil
+	}
+	return t
+}
+
+// brief is get without the history of a finished ticket.
+func (tt ticketTable) brief(id string) *domain.Ticket {
+	if t := tt.open[id]; t != nil {
+		return t
+	}
+	p, ok := tt.done[id]
+	if !ok {
+		return nil
+	}
+	t, err := unpackTicket(p, false)
+	if err != nil {
+		return nil
+	}
+	return t
+}
+
+func (tt ticketTable) has(id string) bool {
+	if _, ok := tt.open[id]; ok {
+		return true
+	}
+	_, ok := tt.done[id]
+	return ok
+}
+
+// put stores t as it is now: packed once it is finished.
+func (tt ticketTable) put(t *domain.Ticket) {
+	if t.Status.Terminal() {
+		tt.done[t.ID] = packTicket(t)
+		delete(tt.open, t.ID)
+		return
+	}
+	tt.open[t.ID] = t
+	delete(tt.done, t.ID)
+}
+
+func (tt ticketTable) remove(id string) {
+	delete(tt.open, id)
+	delete(tt.done, id)
+}
+
+// Which finished tickets a scan wants: none, all, or all without their
+// history, which is most of what unpacking costs.
+type scan int
+
+const (
+	liveOnly scan = iota
+	finished
+	finishedBrief
+)
+
+// all yields every ticket, the finished ones unpacked.
+func (tt ticketTable) all() iter.Seq[*domain.Ticket] { return tt.on("", finished) }
+
+// on yields the tickets of day ("" for every day), the finished ones as
+// asked, unpacking only those of that day.
+func (tt ticketTable) on(day string, sc scan) iter.Seq[*domain.Ticket] {
+	return func(yield func(*domain.Ticket) bool) {
+		for _, t := range tt.open {
+			if (day == "" || t.Day == day) && !yield(t) {
+				return
+			}
+		}
+		if sc == liveOnly {
+			return
+		}
+		for _, p := range tt.done {
+			if day != "" && dayOf(p) != day {
+				continue
+			}
+			t, err := unpackTicket(p, sc == finished)
+			if err != nil {
+				continue
+			}
+			if !yield(t) {
+				return
+			}
+		}
+	}
+}
