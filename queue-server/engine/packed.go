@@ -378,23 +378,12 @@ func newTicketTable() ticketTable {
 
 // get finds a ticket by id: a live one itself, a finished one as a fresh
 // copy, whose changes last only once put back.
-func (tt ticketTable) get(id string) *domain.Ticket {
-	if t := tt.open[id]; t != nil {
-		return t
-	}
-	p, ok := tt.done[id]
-	if !ok {
-		return nil
-	}
-	t, err := unpackTicket(p, true)
-	if err != nil {
-		return nil
-	}
-	return t
-}
+func (tt ticketTable) get(id string) *domain.Ticket { return tt.find(id, true) }
 
 // brief is get without the history of a finished ticket.
-func (tt ticketTable) brief(id string) *domain.Ticket {
+func (tt ticketTable) brief(id string) *domain.Ticket { return tt.find(id, false) }
+
+func (tt ticketTable) find(id string, history bool) *domain.Ticket {
 	if t := tt.open[id]; t != nil {
 		return t
 	}
@@ -402,7 +391,7 @@ func (tt ticketTable) brief(id string) *domain.Ticket {
 	if !ok {
 		return nil
 	}
-	t, err := unpackTicket(p, false)
+	t, err := unpackTicket(p, history)
 	if err != nil {
 		return nil
 	}
