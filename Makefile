@@ -32,7 +32,7 @@ run: setup ## the demo office: queue-server on $(ADDR), data in $(DATA), device 
 
 REGION_ADDR ?= 127.0.0.1:8090
 
-run-region: modules ## a small region on one machine: a three-node NATS cluster, two offices (office-like leaf nodes until office mode lands) and the regional server on $(REGION_ADDR), all in $(DATA)/region made fresh; type cut/link OFFICE, kill/start N, status
+run-region: modules ## a small region on one machine: a three-node NATS cluster, two office nodes (queue-server --office-node: the demo office on 127.0.0.1:8091, the demo's file imported as mfc-2 on 127.0.0.1:8092) and the regional server on $(REGION_ADDR), all in $(DATA)/region made fresh; type cut/link demo|mfc-2, kill/start N, status
 	@mkdir -p $(BIN)
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/ ./queue-server
 	$(GO) run ./internal/natstest/cmd/talon-region -dir $(DATA)/region -queue-server $(BIN)/queue-server -addr $(REGION_ADDR)
