@@ -344,8 +344,8 @@ func TestRegion(t *testing.T) {
 	// backlog arrives: it is sent events and applies them, but its
 	// acknowledgements are held, and lost when the link is then cut. Once
 	// it is back, those events come again: they are skipped, and counted.
-	// Its first event first: the server looks the office's time zone up
-	// across the link once.
+	// The office's first event goes through first: the server looks the
+	// office's time zone up across the link, once.
 	big.send(t, 1)
 	regiontest.WaitFor(t, "the large office's first event applied", func() bool { return progress(t, regionalURL)[big.id].LastSeq == 1 })
 	link.Hold()
@@ -364,18 +364,14 @@ func TestRegion(t *testing.T) {
 		}
 		return cons.CachedInfo()
 	}
-	held := func() bool { return regionalConsumer().NumAckPending > 0 }
-	pause := func(sig syscall.Signal) {
-		if err := regional.Process.Signal(sig); err != nil {
-			t.Fatal(err)
-		}
-	}
 	// Paused (SIGSTOP) while the rest arrives, it is killed (SIGKILL)
 	// holding events it has not confirmed, and comes back on its file:
 	// those come again, some of them after newer events.
-	pause(syscall.SIGSTOP)
+	if err := regional.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
 	big.send(t, len(big.events))
-	regiontest.WaitFor(t, "the paused regional server was sent events", held)
+	regiontest.WaitFor(t, "the paused regional server was sent events", func() bool { return regionalConsumer().NumAckPending > 0 })
 	if err := regional.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
