@@ -16,9 +16,9 @@ import (
 
 // BenchmarkOfficeNodeIssue measures what the office node's publish path
 // adds to issueTicket: the same load through the real server over loopback
-// HTTP, fsync on, once as a plain office and once as an office node linked
-// to a hub that sources its stream (the hub runs in this process too, on
-// the same cores). One kiosk back to back, then ten kiosks at 500 tickets
+// HTTP, fsync on, once as a plain office and once as an office node joined
+// to a region (regiontest: the three-node cluster of nats-server processes,
+// on the same cores). One kiosk back to back, then ten kiosks at 500 tickets
 // a second in all; p50/p99 of each, the node's p50 as a share of the plain
 // office's, and how long after the last answer the region had every event.
 func BenchmarkOfficeNodeIssue(b *testing.B) {
@@ -89,11 +89,21 @@ func issueLatencies(b *testing.B, clients int, pace time.Duration, asNode bool) 
 }
 
 // BenchmarkOfficeNodeCatchUp measures a large office's day (3,000 tickets)
-// issued through the real server while its link to the region is down:
-// from the hub's return, how long until the region holds every event, and
-// of that how long the events took to flow once the first arrived.
+// issued through the real office node during a 30 s outage (as long as the
+// region's BenchmarkCatchUp holds its cut: long enough for the region's
+// source to have given up on its link): from the outage's end, how long
+// until the regional stream holds every event, and of that the wait for
+// the durable source to resume and the flow itself. Two outages: the
+// office's link cut (the region up), and the whole region's cluster
+// stopped and started again (resume-s then includes the nodes' start,
+// region-up-s until each node's JetStream answered).
 func BenchmarkOfficeNodeCatchUp(b *testing.B) {
-	const tickets = 3000
+	b.Run("outage=link-cut", func(b *testing.B) { benchOfficeNodeCatchUp(b, false) })
+	b.Run("outage=region-restart", func(b *testing.B) { benchOfficeNodeCatchUp(b, true) })
+}
+
+func benchOfficeNodeCatchUp(b *testing.B, regionRestart bool) {
+	const tickets, outage = 3000, 30 * time.Second
 	for range b.N {
 		hub := regiontest.Start(b)
 		url, stop := startServer(b, b.TempDir(), "--demo", "--office-node", "--region-url", hub.LeafURL())
@@ -114,15 +124,28 @@ func BenchmarkOfficeNodeCatchUp(b *testing.B) {
 			before = regiontest.Len(office, stream)
 			return regiontest.Len(hub.JS, region.RegionStream) == before
 		})
-		hub.Stop()
+		if regionRestart {
+			hub.Down()
+		} else {
+			hub.Cut()
+		}
+		cut := time.Now()
 		ctx := context.Background()
 		measure(b, len(kiosks), tickets, 0, func(w int) error {
 			_, err := kiosks[w].IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: benchServices[w%len(benchServices)]})
 			return err
 		})
+		time.Sleep(outage - time.Since(cut))
 		b.ResetTimer()
+		// The outage ends as the region's nodes start or the link returns;
+		// a restarted region's own start (its nodes' elections) counts.
 		back := time.Now()
-		hub.Restart()
+		if regionRestart {
+			hub.Up()
+			b.ReportMetric(time.Since(back).Seconds(), "region-up-s")
+		} else {
+			hub.Link()
+		}
 		var first time.Time
 		for n := regiontest.Len(hub.JS, region.RegionStream); n < before+tickets; n = regiontest.Len(hub.JS, region.RegionStream) {
 			if first.IsZero() && n > before {

@@ -20,8 +20,8 @@ import (
 )
 
 // TestOfficeNodeThroughOutageAndSIGKILL runs the real server as an office
-// node linked to a hub. The hub goes down while kiosks keep issuing, and
-// the server is killed with SIGKILL in the middle of it, with events
+// node joined to a region (regiontest). Its link is cut while kiosks keep
+// issuing, and the server is killed with SIGKILL in the middle of it, with events
 // committed that its cursor does not cover (saved at most once a second).
 // After both return, the region holds the office's log exactly once and in
 // order, and a SIGTERM stops the node cleanly.
@@ -33,7 +33,7 @@ func TestOfficeNodeThroughOutageAndSIGKILL(t *testing.T) {
 	hub.Source(demo.OfficeID)
 	regiontest.WaitFor(t, "the region has the demo office's seeding", func() bool { return regiontest.Len(hub.JS, region.RegionStream) > 0 })
 
-	hub.Stop()
+	hub.Cut()
 	issued := issueUntilKilled(t, cmd, url, 200)
 
 	st, err := store.Open(filepath.Join(dir, dbFile), store.Options{})
@@ -52,7 +52,7 @@ func TestOfficeNodeThroughOutageAndSIGKILL(t *testing.T) {
 	}
 	t.Logf("%d tickets acknowledged; at the kill the log ended at %d and the cursor at %d", issued, atKill, cursor)
 
-	hub.Restart()
+	hub.Link()
 	cmd, _ = testserver.Start(t, dir, "127.0.0.1:0", node...)
 	regiontest.WaitFor(t, "the region has every event committed before the kill", func() bool {
 		return regiontest.Len(hub.JS, region.RegionStream) >= int(atKill)

@@ -28,20 +28,26 @@ import (
 // issued, two served, one no-show, one left waiting, and the window closed.
 func statsDay(t *testing.T, url string) {
 	t.Helper()
+	statsDayAt(t, login(t, url, "kiosk1"), login(t, url, "operator1"), demo.OfficeID)
+}
+
+// statsDayAt is statsDay at any office with the demo's services and windows,
+// through its kiosk and an operator.
+func statsDayAt(t *testing.T, kiosk, op *client.Client, office string) {
+	t.Helper()
 	bg := context.Background()
-	kiosk, op := login(t, url, "kiosk1"), login(t, url, "operator1")
 	for range 4 {
-		must[domain.Ticket](t)(kiosk.IssueTicket(bg, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"}))
+		must[domain.Ticket](t)(kiosk.IssueTicket(bg, office, domain.IssueRequest{ServiceID: "passport"}))
 	}
-	must[domain.WindowState](t)(op.OpenWindowSession(bg, demo.OfficeID, "w1"))
+	must[domain.WindowState](t)(op.OpenWindowSession(bg, office, "w1"))
 	for range 2 {
-		tk := must[domain.Ticket](t)(op.CallNext(bg, demo.OfficeID, "w1", false))
-		must[domain.Ticket](t)(op.StartService(bg, demo.OfficeID, tk.ID))
-		must[domain.Ticket](t)(op.FinishTicket(bg, demo.OfficeID, tk.ID))
+		tk := must[domain.Ticket](t)(op.CallNext(bg, office, "w1", false))
+		must[domain.Ticket](t)(op.StartService(bg, office, tk.ID))
+		must[domain.Ticket](t)(op.FinishTicket(bg, office, tk.ID))
 	}
-	tk := must[domain.Ticket](t)(op.CallNext(bg, demo.OfficeID, "w1", false))
-	must[domain.Ticket](t)(op.MarkNoShow(bg, demo.OfficeID, tk.ID))
-	must[domain.WindowState](t)(op.CloseWindowSession(bg, demo.OfficeID, "w1"))
+	tk := must[domain.Ticket](t)(op.CallNext(bg, office, "w1", false))
+	must[domain.Ticket](t)(op.MarkNoShow(bg, office, tk.ID))
+	must[domain.WindowState](t)(op.CloseWindowSession(bg, office, "w1"))
 }
 
 // download fetches a report file as c's caller would.

@@ -238,6 +238,20 @@ func (c *Cluster) Stop() {
 // No node tells clients or leaf nodes of the others' addresses: they
 // connect where they are told, so a Proxy in between can cut them off.
 func StartCluster(ctx context.Context, dir, domain string) (*Cluster, error) {
+	// The ports are free when picked but taken only when the nodes start:
+	// another process (the tests of other packages) may take one in
+	// between. Then the cluster starts again on other ports, in a folder of
+	// its own.
+	for attempt := 1; ; attempt++ {
+		c, err := startCluster(ctx, dir, domain)
+		if err == nil || attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
+			return c, err
+		}
+		dir = filepath.Join(dir, fmt.Sprintf("retry-%d", attempt))
+	}
+}
+
+func startCluster(ctx context.Context, dir, domain string) (*Cluster, error) {
 	const size = 3
 	type ports struct{ client, cluster, leaf int }
 	ps := make([]ports, size)

@@ -3,7 +3,6 @@ package natstest
 import (
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/url"
 	"sync"
@@ -20,7 +19,9 @@ type Proxy struct {
 	mu    sync.Mutex
 	ln    net.Listener
 	conns map[net.Conn]struct{}
-	wg    sync.WaitGroup
+	// held, while Hold lasts, is closed by Release or Stop.
+	held chan struct{}
+	wg   sync.WaitGroup
 }
 
 // NewProxy starts a proxy to targets (host:port or URLs such as
@@ -64,7 +65,33 @@ func (p *Proxy) Start() error {
 	return nil
 }
 
-// Stop closes the listener and cuts every connection.
+// Hold stops passing on what clients send (their requests, their
+// acknowledgements) while still passing on what the servers send: a link
+// failing one way. Release passes the held bytes on; Stop drops them.
+func (p *Proxy) Hold() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.held == nil {
+		p.held = make(chan struct{})
+	}
+}
+
+// Release ends Hold.
+func (p *Proxy) Release() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.release()
+}
+
+func (p *Proxy) release() {
+	if p.held != nil {
+		close(p.held)
+		p.held = nil
+	}
+}
+
+// Stop closes the listener and cuts every connection, dropping what Hold
+// held.
 func (p *Proxy) Stop() {
 	p.mu.Lock()
 	ln := p.ln
@@ -72,6 +99,7 @@ func (p *Proxy) Stop() {
 	for c := range p.conns {
 		c.Close()
 	}
+	p.release() // after the close: the held bytes find their connection gone
 	p.mu.Unlock()
 	if ln != nil {
 		ln.Close()
@@ -95,8 +123,8 @@ func (p *Proxy) accept(ln net.Listener) {
 			return
 		}
 		p.wg.Add(2)
-		go p.pipe(in, out)
-		go p.pipe(out, in)
+		go p.pipe(in, out, false)
+		go p.pipe(out, in, true)
 	}
 }
 
@@ -125,9 +153,29 @@ func (p *Proxy) track(in, out net.Conn) bool {
 	return true
 }
 
-func (p *Proxy) pipe(dst, src net.Conn) {
+// pipe copies src to dst; upstream (from the client) stops while held.
+func (p *Proxy) pipe(dst, src net.Conn, upstream bool) {
 	defer p.wg.Done()
-	_, _ = io.Copy(dst, src)
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			if upstream {
+				p.mu.Lock()
+				held := p.held
+				p.mu.Unlock()
+				if held != nil {
+					<-held
+				}
+			}
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				break
+			}
+		}
+		if err != nil {
+			break
+		}
+	}
 	dst.Close()
 	src.Close()
 	p.mu.Lock()

@@ -16,7 +16,7 @@ import (
 )
 
 // office is the demo office on a real store, run as an office node linked
-// to a hub.
+// to a region (regiontest).
 type office struct {
 	t    *testing.T
 	data string
@@ -124,8 +124,8 @@ func (o *office) published() {
 }
 
 // The office's whole log, its history from before it was a node included,
-// reaches the region once and in order; with the hub down the office goes
-// on issuing, and when the hub returns the backlog flows by itself. Stream
+// reaches the region once and in order; with its link cut the office goes
+// on issuing, and when the link returns the backlog flows by itself. Stream
 // seq N of the office stream is event seq N throughout.
 func TestEveryEventReachesTheRegionOnceThroughAnOutage(t *testing.T) {
 	h := regiontest.Start(t)
@@ -142,12 +142,12 @@ func TestEveryEventReachesTheRegionOnceThroughAnOutage(t *testing.T) {
 		t.Fatalf("a message from the region was stored in a stream: %+v", ack)
 	}
 
-	h.Stop()
+	h.Cut()
 	regiontest.WaitFor(t, "the office sees the link down", func() bool { return !o.node.Linked() })
 	o.issue(40)
 	o.published()
 
-	h.Restart()
+	h.Link()
 	regiontest.WaitFor(t, "the region has caught up", func() bool { return regiontest.Len(h.JS, region.RegionStream) == int(o.head()) })
 	regiontest.CheckExactlyOnce(t, demo.OfficeID, o.events(), regiontest.Read(t, h.JS, region.RegionStream))
 	h.WaitOffice(demo.OfficeID)

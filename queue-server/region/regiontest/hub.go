@@ -1,96 +1,102 @@
-// Package regiontest runs a one-server stand-in for a region's NATS cluster
-// in the test's process, for the office node's tests: JetStream domain
-// "region", a leaf-node listener, and the regional stream durably sourcing
-// the offices' streams. Stopping it and starting it again cuts and restores
-// every office's link.
+// Package regiontest gives the office node's tests a region: the real
+// three-node cluster of internal/natstest behind one proxy that every
+// office links through, so cutting it cuts every office's link; offices are
+// joined with region.Join, as `queue-server region join` joins them. It
+// also reads and checks what reached a stream.
 package regiontest
 
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"net"
 	"strconv"
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/talonqueue/talon/internal/natstest"
 	"github.com/talonqueue/talon/queue-server/domain"
 	"github.com/talonqueue/talon/queue-server/region"
 )
 
-// Hub is the stand-in region; JS is its JetStream while it runs.
+// Hub is the region as the offices see it; JS is the region's JetStream.
 type Hub struct {
-	t              testing.TB
-	dir            string
-	port, leafPort int
-	ns             *server.Server
-	nc             *nats.Conn
-	JS             jetstream.JetStream
+	t       testing.TB
+	cluster *natstest.Cluster
+	proxy   *natstest.Proxy
+	nc      *nats.Conn
+	JS      jetstream.JetStream
 }
 
-// Start starts a hub on free loopback ports, stopped when the test ends.
+// Start starts the region's cluster and the offices' proxy to it, stopped
+// when the test ends.
 func Start(t testing.TB) *Hub {
 	t.Helper()
-	h := &Hub{t: t, dir: t.TempDir(), port: freePort(t), leafPort: freePort(t)}
-	h.Restart()
-	t.Cleanup(h.Stop)
-	return h
-}
-
-// Restart starts the stopped hub again, on the same ports and folder.
-func (h *Hub) Restart() {
-	h.t.Helper()
-	ns, err := server.NewServer(&server.Options{
-		ServerName: "region-hub", Host: "127.0.0.1", Port: h.port, NoSigs: true, NoLog: true,
-		JetStream: true, JetStreamDomain: region.RegionDomain, StoreDir: h.dir,
-		JetStreamMaxMemory: 64 << 20, JetStreamMaxStore: 1 << 30,
-		LeafNode: server.LeafNodeOpts{Host: "127.0.0.1", Port: h.leafPort},
-	})
-	if err != nil {
-		h.t.Fatal(err)
-	}
-	ns.Start()
-	if !ns.ReadyForConnections(10 * time.Second) {
-		h.t.Fatal("the hub did not start")
-	}
-	h.ns = ns
-	if h.nc, err = nats.Connect(ns.ClientURL()); err != nil {
-		h.t.Fatal(err)
-	}
-	if h.JS, err = jetstream.New(h.nc); err != nil {
-		h.t.Fatal(err)
-	}
-}
-
-// Stop shuts the hub down, cutting every office's link.
-func (h *Hub) Stop() {
-	if h.ns == nil {
-		return
-	}
-	h.nc.Close()
-	h.ns.Shutdown()
-	h.ns.WaitForShutdown()
-	h.ns = nil
-}
-
-// freePort is a loopback port free now, so that a restarted hub can take
-// the same one.
-func freePort(t testing.TB) int {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	c, err := natstest.StartCluster(context.Background(), t.TempDir(), region.RegionDomain)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	h := &Hub{t: t, cluster: c}
+	t.Cleanup(func() {
+		if h.nc != nil {
+			h.nc.Close()
+		}
+		if h.proxy != nil {
+			h.proxy.Stop()
+		}
+		c.Stop()
+		if t.Failed() {
+			for _, n := range c.Nodes {
+				t.Logf("log of %s:\n%s", n.Name, n.Log)
+			}
+		}
+	})
+	if h.proxy, err = natstest.NewProxy(c.LeafURLs()); err != nil {
+		t.Fatal(err)
+	}
+	if h.nc, err = region.Connect(c.URLs(), "regiontest"); err != nil {
+		t.Fatal(err)
+	}
+	if h.JS, err = jetstream.New(h.nc); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// Cut cuts every office's link to the region.
+func (h *Hub) Cut() { h.proxy.Stop() }
+
+// Link restores the offices' links; each reconnects by itself.
+func (h *Hub) Link() {
+	h.t.Helper()
+	if err := h.proxy.Start(); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// Down stops every node of the region's cluster, as a whole region's
+// restart begins: the offices' links drop with it.
+func (h *Hub) Down() { h.cluster.Stop() }
+
+// Up starts the region's nodes again on their data and waits until each
+// one's JetStream answers; the offices relink by themselves.
+func (h *Hub) Up() {
+	h.t.Helper()
+	// The nodes wait for each other's votes: start all, then wait for each.
+	errs := make(chan error, len(h.cluster.Nodes))
+	for _, n := range h.cluster.Nodes {
+		go func() { errs <- n.Start(context.Background()) }()
+	}
+	for range h.cluster.Nodes {
+		if err := <-errs; err != nil {
+			h.t.Fatal(err)
+		}
+	}
 }
 
 // LeafURL is where office nodes link to.
-func (h *Hub) LeafURL() string { return fmt.Sprintf("nats-leaf://127.0.0.1:%d", h.leafPort) }
+func (h *Hub) LeafURL() string { return h.proxy.URL() }
 
 // Office is an office's own JetStream, reached through its domain across
 // its link.
@@ -111,32 +117,16 @@ func (h *Hub) WaitOffice(id string) {
 	WaitFor(h.t, "the stream of office "+id+" answers", func() bool { return Len(js, region.OfficeStream(id)) >= 0 })
 }
 
-// Source makes the regional stream source the offices' streams, once they
-// answer across their links: durable sourcing, through a consumer on each
-// office's stream made across its link, which resumes within seconds of a
-// link's return where the standard kind waits half a minute.
+// Source joins the offices to the region with region.Join once their
+// streams answer across their links, so that the regional stream sources
+// them.
 func (h *Hub) Source(offices ...string) {
 	h.t.Helper()
-	ctx := context.Background()
-	cfg := jetstream.StreamConfig{Name: region.RegionStream, Storage: jetstream.FileStorage}
 	for _, id := range offices {
 		h.WaitOffice(id)
-		deliver := "talon.region.deliver." + region.OfficeStream(id)
-		_, err := h.Office(id).CreateOrUpdateConsumer(ctx, region.OfficeStream(id), jetstream.ConsumerConfig{
-			Durable: "REGION", DeliverSubject: deliver, AckPolicy: jetstream.AckFlowControlPolicy,
-			FlowControl: true, IdleHeartbeat: time.Second, MaxAckPending: 10000,
-		})
-		if err != nil {
-			h.t.Fatalf("consumer on the stream of office %s: %v", id, err)
+		if err := region.Join(context.Background(), h.nc, region.OfficeInfo{ID: id, TimeZone: "Europe/Moscow"}); err != nil {
+			h.t.Fatalf("join office %s: %v", id, err)
 		}
-		cfg.Sources = append(cfg.Sources, &jetstream.StreamSource{
-			Name:     region.OfficeStream(id),
-			External: &jetstream.ExternalStream{APIPrefix: region.APIPrefix(region.OfficeDomain(id))},
-			Consumer: &jetstream.StreamConsumerSource{Name: "REGION", DeliverSubject: deliver},
-		})
-	}
-	if _, err := h.JS.CreateOrUpdateStream(ctx, cfg); err != nil {
-		h.t.Fatal(err)
 	}
 }
 

@@ -1,11 +1,12 @@
 // Command talon-region starts a small region on one machine for `make
 // run-region`: the region's three-node NATS JetStream cluster (real
-// nats-server processes built from the module), two offices joined to it
-// and the regional server (queue-server --region). Until office mode is
-// merged the offices are office-like leaf nodes in their own domains that
-// publish a ticket's events every few seconds, as an office node would;
-// each sits behind a proxy, and typing `cut mfc-1` or `link mfc-1` cuts or
-// restores its link. Everything lives in -dir, made fresh at every start.
+// nats-server processes built from the module), two office nodes joined to
+// it (queue-server --office-node: the demo office, and the demo's file
+// imported as mfc-2, each with its own data folder, web pages and paired
+// terminals) and the regional server (queue-server --region). Each office
+// serves a ticket every few seconds through its kiosk and operator1 and
+// sits behind a proxy: typing `cut demo` or `link demo` cuts or restores
+// its link. Everything lives in -dir, made fresh at every start.
 //
 //	cut OFFICE | link OFFICE    cut or restore an office's leaf link
 //	kill N | start N            kill or start regional node N (1..3)
@@ -33,8 +34,12 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/talonqueue/talon/internal/natstest"
+	"github.com/talonqueue/talon/queue-server/client"
+	"github.com/talonqueue/talon/queue-server/demo"
+	"github.com/talonqueue/talon/queue-server/domain"
 	"github.com/talonqueue/talon/queue-server/region"
 )
 
@@ -47,16 +52,31 @@ func main() {
 	}
 }
 
-var offices = []string{"mfc-1", "mfc-2"}
+// office is a running office node behind its proxy.
+type office struct {
+	id    string
+	proxy *natstest.Proxy
+	cmd   *exec.Cmd
+	url   string
+	kiosk *client.Client
+	op    *client.Client
+}
+
+var officeIDs = []string{demo.OfficeID, "mfc-2"}
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("talon-region", flag.ContinueOnError)
 	dir := fs.String("dir", "./data/region", "папка региона: узлы NATS, офисы и данные регионального сервера (создаётся заново)")
-	server := fs.String("queue-server", "./bin/queue-server", "собранный queue-server, который запускается с --region")
+	server := fs.String("queue-server", "./bin/queue-server", "собранный queue-server: узлы офисов и региональный сервер")
 	addr := fs.String("addr", "127.0.0.1:8090", "адрес регионального сервера")
-	every := fs.Duration("every", 3*time.Second, "как часто каждый офис обслуживает талон (4 события)")
+	officeAddrs := fs.String("offices", "127.0.0.1:8091,127.0.0.1:8092", "адреса двух узлов офисов (demo и mfc-2) через запятую")
+	every := fs.Duration("every", 3*time.Second, "как часто каждый офис обслуживает талон")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	addrs := strings.Split(*officeAddrs, ",")
+	if len(addrs) != len(officeIDs) {
+		return fmt.Errorf("-offices: нужны %d адреса через запятую", len(officeIDs))
 	}
 	if err := os.RemoveAll(*dir); err != nil {
 		return err
@@ -72,17 +92,19 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		return err
 	}
 	defer nc.Close()
-	byID := map[string]*natstest.Office{}
-	for _, id := range offices {
-		o, err := natstest.StartOffice(ctx, filepath.Join(*dir, id), c, region.OfficeDomain(id), region.OfficeStream(id), region.OfficeSubject(id), region.HeaderSeq)
+	byID := map[string]*office{}
+	for i, id := range officeIDs {
+		o, err := startOffice(ctx, *server, filepath.Join(*dir, id), id, strings.TrimSpace(addrs[i]), c)
 		if err != nil {
 			return err
 		}
-		defer o.Stop()
+		defer o.stop()
 		if err := joinWhenLinked(ctx, nc, id); err != nil {
 			return err
 		}
 		byID[id] = o
+		fmt.Fprintf(stdout, "Узел офиса %s: %s (вход operator1 / demo; терминалы — в %s, журнал — %s)\n",
+			id, o.url, filepath.Join(*dir, id, "terminals"), filepath.Join(*dir, id, "queue-server.log"))
 	}
 	regional := exec.Command(*server, "--region", c.URLs(), "--addr", *addr, "--data", filepath.Join(*dir, "regional"))
 	regional.Stderr = os.Stderr
@@ -119,11 +141,107 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 				<-ctx.Done() // stdin closed (make in the background): run until stopped
 				return nil
 			}
-			if quit := command(ctx, strings.Fields(line), c, byID, url, stdout); quit {
+			if quit := command(ctx, strings.Fields(line), c, nc, byID, url, stdout); quit {
 				return nil
 			}
 		}
 	}
+}
+
+// startOffice starts an office node for office id in dir on addr, linked
+// to the cluster through a new proxy: the demo office seeded by --demo,
+// any other the demo's file imported under its id with its devices paired
+// and its accounts' password "demo".
+func startOffice(ctx context.Context, server, dir, id, addr string, c *natstest.Cluster) (*office, error) {
+	p, err := natstest.NewProxy(c.LeafURLs())
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		p.Stop()
+		return nil, err
+	}
+	args := []string{"--addr", addr, "--data", dir, "--office-node", "--region-url", p.URL()}
+	if id == demo.OfficeID {
+		args = append(args, "--demo")
+	} else {
+		file := filepath.Join(dir, "office.yaml")
+		if err := os.WriteFile(file, demo.File(), 0o644); err != nil {
+			p.Stop()
+			return nil, err
+		}
+		imp := exec.CommandContext(ctx, server, "import-office", file, "--as", id, "--data", dir, "--initial-password", "demo", "--pair-devices", "http://"+addr)
+		if out, err := imp.CombinedOutput(); err != nil {
+			p.Stop()
+			return nil, fmt.Errorf("import-office --as %s: %w\n%s", id, err, out)
+		}
+	}
+	logs, err := os.Create(filepath.Join(dir, "queue-server.log"))
+	if err != nil {
+		p.Stop()
+		return nil, err
+	}
+	defer logs.Close() // the child holds its own copy
+	cmd := exec.Command(server, args...)
+	cmd.Stderr = logs
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		p.Stop()
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		p.Stop()
+		return nil, fmt.Errorf("запуск %s: %w (соберите его: make build)", server, err)
+	}
+	o := &office{id: id, proxy: p, cmd: cmd}
+	if o.url, err = listening(out, io.Discard); err != nil {
+		o.stop()
+		return nil, fmt.Errorf("узел офиса %s: %w", id, err)
+	}
+	if err := o.login(ctx, dir); err != nil {
+		o.stop()
+		return nil, err
+	}
+	return o, nil
+}
+
+// login signs the office's kiosk1 in with the credential its pairing wrote
+// to the data folder, and operator1 with the password "demo".
+func (o *office) login(ctx context.Context, dir string) error {
+	// The demo writes its terminals' files just after it starts listening.
+	var b []byte
+	var err error
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if b, err = os.ReadFile(filepath.Join(dir, "terminals", "kiosk1.json")); err == nil || time.Now().After(deadline) {
+			break
+		}
+	}
+	if err != nil {
+		return err
+	}
+	var term struct {
+		Credential string `json:"credential"`
+	}
+	if err := json.Unmarshal(b, &term); err != nil {
+		return fmt.Errorf("kiosk1.json офиса %s: %w", o.id, err)
+	}
+	if o.kiosk, err = client.New(o.url, client.WithDeviceCredential(term.Credential)); err != nil {
+		return err
+	}
+	if o.op, err = client.New(o.url, client.WithCredentials("operator1", "demo"), client.WithAutoRelogin()); err != nil {
+		return err
+	}
+	if _, err := o.op.Login(ctx, "operator1", "demo"); err != nil {
+		return fmt.Errorf("вход operator1 в офис %s: %w", o.id, err)
+	}
+	return nil
+}
+
+// stop ends the office node with SIGTERM (it saves its cursor) and its proxy.
+func (o *office) stop() {
+	_ = o.cmd.Process.Signal(syscall.SIGTERM)
+	_ = o.cmd.Wait()
+	o.proxy.Stop()
 }
 
 // joinWhenLinked joins an office once its leaf link is up.
@@ -152,8 +270,9 @@ func listening(r io.Reader, stdout io.Writer) (string, error) {
 	return "", errors.New("региональный сервер остановился, не начав слушать")
 }
 
-// serveTickets has each office serve a ticket every interval.
-func serveTickets(ctx context.Context, byID map[string]*natstest.Office, every time.Duration) {
+// serveTickets has each office issue a ticket and serve it at window 1
+// every interval, whether or not its link is up.
+func serveTickets(ctx context.Context, byID map[string]*office, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -163,19 +282,37 @@ func serveTickets(ctx context.Context, byID map[string]*natstest.Office, every t
 		case <-t.C:
 		}
 		for id, o := range byID {
-			for _, e := range natstest.TicketEvents(id, o.Last(), time.Now().Add(-20*time.Minute), 1, 4) {
-				body, _ := json.Marshal(e)
-				if _, err := o.Publish(ctx, map[string]string{region.HeaderOffice: id}, body); err != nil {
-					fmt.Fprintf(os.Stderr, "офис %s: %v\n", id, err)
-					break
-				}
+			if err := o.serveOne(ctx); err != nil {
+				fmt.Fprintf(os.Stderr, "офис %s: %v\n", id, err)
 			}
 		}
 	}
 }
 
+// serveOne issues a passport ticket at the kiosk and has operator1 call,
+// serve and finish the next one at window 1, opening the window if needed.
+func (o *office) serveOne(ctx context.Context) error {
+	if _, err := o.kiosk.IssueTicket(ctx, o.id, domain.IssueRequest{ServiceID: "passport"}); err != nil {
+		return err
+	}
+	tk, err := o.op.CallNext(ctx, o.id, "w1", false)
+	if err != nil {
+		if _, err := o.op.OpenWindowSession(ctx, o.id, "w1"); err != nil {
+			return err
+		}
+		if tk, err = o.op.CallNext(ctx, o.id, "w1", false); err != nil {
+			return err
+		}
+	}
+	if _, err := o.op.StartService(ctx, o.id, tk.ID); err != nil {
+		return err
+	}
+	_, err = o.op.FinishTicket(ctx, o.id, tk.ID)
+	return err
+}
+
 // command runs one typed command; it reports whether to quit.
-func command(ctx context.Context, f []string, c *natstest.Cluster, byID map[string]*natstest.Office, url string, stdout io.Writer) bool {
+func command(ctx context.Context, f []string, c *natstest.Cluster, nc *nats.Conn, byID map[string]*office, url string, stdout io.Writer) bool {
 	if len(f) == 0 {
 		return false
 	}
@@ -190,11 +327,11 @@ func command(ctx context.Context, f []string, c *natstest.Cluster, byID map[stri
 	case "cut", "link":
 		o := byID[arg]
 		if o == nil {
-			err = fmt.Errorf("нет офиса %q; есть %s", arg, strings.Join(offices, ", "))
+			err = fmt.Errorf("нет офиса %q; есть %s", arg, strings.Join(officeIDs, ", "))
 		} else if f[0] == "cut" {
-			o.Proxy.Stop()
+			o.proxy.Stop()
 		} else {
-			err = o.Proxy.Start()
+			err = o.proxy.Start()
 		}
 	case "kill", "start":
 		n, _ := strconv.Atoi(arg)
@@ -206,7 +343,7 @@ func command(ctx context.Context, f []string, c *natstest.Cluster, byID map[stri
 			err = c.Nodes[n-1].Start(ctx)
 		}
 	case "status":
-		err = status(url, byID, stdout)
+		err = status(url, nc, stdout)
 	default:
 		err = errors.New("команды: cut ОФИС, link ОФИС, kill N, start N, status, quit")
 	}
@@ -218,7 +355,9 @@ func command(ctx context.Context, f []string, c *natstest.Cluster, byID map[stri
 	return false
 }
 
-func status(url string, byID map[string]*natstest.Office, stdout io.Writer) error {
+// status prints how far the region has applied each office, and how far
+// the office's stream goes when its link answers.
+func status(url string, nc *nats.Conn, stdout io.Writer) error {
 	resp, err := http.Get(url + "/region/offices")
 	if err != nil {
 		return err
@@ -229,7 +368,26 @@ func status(url string, byID map[string]*natstest.Office, stdout io.Writer) erro
 		return err
 	}
 	for _, o := range p {
-		fmt.Fprintf(stdout, "%s: в регионе %d из %d событий\n", o.OfficeID, o.LastSeq, byID[o.OfficeID].Last())
+		if last, ok := streamLast(nc, o.OfficeID); ok {
+			fmt.Fprintf(stdout, "%s: в регионе %d из %d событий\n", o.OfficeID, o.LastSeq, last)
+		} else {
+			fmt.Fprintf(stdout, "%s: в регионе %d событий; офис не отвечает (связь разорвана?)\n", o.OfficeID, o.LastSeq)
+		}
 	}
 	return nil
+}
+
+// streamLast is the last seq of an office's stream, asked across its link.
+func streamLast(nc *nats.Conn, id string) (uint64, bool) {
+	js, err := jetstream.NewWithDomain(nc, region.OfficeDomain(id))
+	if err != nil {
+		return 0, false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	s, err := js.Stream(ctx, region.OfficeStream(id))
+	if err != nil {
+		return 0, false
+	}
+	return s.CachedInfo().State.LastSeq, true
 }
