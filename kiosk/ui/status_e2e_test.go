@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"fyne.io/fyne/v2/test"
 	"github.com/chromedp/chromedp"
 
 	"github.com/talonqueue/talon/kiosk/ui"
@@ -48,7 +47,7 @@ func TestPrintedQROpensTheStatusPage(t *testing.T) {
 	drv, tickets := virtualPrinter(t)
 	k := liveKiosk(t, cl, ui.Config{OfficeID: cfg.OfficeID, Printer: drv})
 	waitFor(t, "results open", func() bool { _, enabled := k.ItemInfo("results"); return enabled })
-	test.Tap(k.Item("results").Button)
+	press(t, k.Item("results").Button)
 	var v ui.View
 	waitFor(t, "the ticket printed", func() bool { v = k.View(); return v.Screen == ui.ScreenTicket && !v.Busy })
 

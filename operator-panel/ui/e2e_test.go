@@ -10,6 +10,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/talonqueue/talon/internal/terminal"
 	"github.com/talonqueue/talon/internal/testserver"
@@ -69,7 +70,7 @@ func TestEndToEnd(t *testing.T) {
 	test.Type(p.login.Password, "demo")
 	test.Tap(p.login.Submit)
 	h.eventually("the windows", func() bool { return p.screen == ScreenWindows && p.choose.Button("w1") != nil })
-	test.Tap(p.choose.Button("w1"))
+	h.press(func() *widget.Button { return p.choose.Button("w1") })
 	h.eventually("at work, online", func() bool { return p.screen == ScreenWork && p.Banner.Live() })
 	h.wantEnabled("empty window", "call pause close")
 
@@ -94,7 +95,7 @@ func TestEndToEnd(t *testing.T) {
 		return false
 	})
 
-	test.Tap(p.wv.CallNext)
+	h.press(func() *widget.Button { return p.wv.CallNext })
 	h.eventually("the ticket called", func() bool { return h.current() == issued.Number+" called" })
 	if p.wv.Number.Text != issued.Number || !strings.Contains(p.wv.Details.Text, "Паспорт гражданина РФ") {
 		t.Errorf("card %q\n%s", p.wv.Number.Text, p.wv.Details.Text)
@@ -129,7 +130,7 @@ func TestEndToEnd(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	test.Tap(p.wv.Finish)
+	h.press(func() *widget.Button { return p.wv.Finish })
 	h.eventually("finished", func() bool { return h.current() == "" })
 	got, err := hall.GetTicket(ctx, "demo", issued.ID)
 	if err != nil || got.Status != domain.StatusDone {

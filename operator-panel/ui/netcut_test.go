@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/talonqueue/talon/internal/testserver"
 	"github.com/talonqueue/talon/queue-server/domain"
@@ -88,7 +89,7 @@ func TestCallNextDuringANetworkCut(t *testing.T) {
 	}
 	panel.eventually("both in the queue", func() bool { return len(panel.p.wv.rows) >= 3 })
 
-	test.Tap(panel.p.wv.CallNext)
+	panel.press(func() *widget.Button { return panel.p.wv.CallNext })
 	panel.eventually("the first ticket called", func() bool { return panel.current() == issued[0].Number+" called" })
 	// Without the idempotency key the SDK's retry would be a second call,
 	// refused at the now busy window with a sentence the operator would see.

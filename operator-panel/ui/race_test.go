@@ -7,6 +7,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/talonqueue/talon/internal/testserver"
 	"github.com/talonqueue/talon/queue-server/client"
@@ -36,15 +37,24 @@ func livePanelWith(t testing.TB, cfg Config, who, window string) *harness {
 	test.Type(p.login.Password, "demo")
 	test.Tap(p.login.Submit)
 	h.eventually("the windows", func() bool { return p.screen == ScreenWindows && p.choose.Button(window) != nil })
-	// The button's handler, as a click runs it: test.Tap would walk the
-	// widget tree outside the panel's lock while the stream, now live,
-	// redraws it.
-	p.mu.Lock()
-	choose := p.choose.Button(window).OnTapped
-	p.mu.Unlock()
-	choose()
+	h.press(func() *widget.Button { return p.choose.Button(window) })
 	h.eventually("at work, online", func() bool { return p.screen == ScreenWork && p.Banner.Live() })
 	return h
+}
+
+// press runs the button's handler, as a click runs it, on a panel whose
+// stream is live: test.Tap would walk the widget tree outside the panel's
+// lock while the stream redraws it (a data race -race reports). button is
+// looked up under the lock; the handler takes the lock itself.
+func (h *harness) press(button func() *widget.Button) {
+	h.t.Helper()
+	h.p.mu.Lock()
+	b := button()
+	h.p.mu.Unlock()
+	if b == nil || b.OnTapped == nil {
+		h.t.Fatal("no button to press")
+	}
+	b.OnTapped()
 }
 
 // seen is the ticket at the window and the refusal shown, read under the
@@ -113,7 +123,7 @@ func TestTwoWindowsRaceForTheLastTicket(t *testing.T) {
 	last := issue()
 	rivalGot := make(chan error, 1)
 	go func() { _, err := rival.CallNext(ctx, "demo", "w2", false); rivalGot <- err }()
-	test.Tap(panel.p.wv.CallNext)
+	panel.press(func() *widget.Button { return panel.p.wv.CallNext })
 	rivalErr := <-rivalGot
 	panel.eventually("the panel's outcome", func() bool { return panel.current() != "" || panel.p.Refusal.Visible() })
 	cur, refusal, _ := panel.seen()
@@ -130,7 +140,7 @@ func TestTwoWindowsRaceForTheLastTicket(t *testing.T) {
 		if domain.ErrorCode(rivalErr) != domain.CodeEmpty {
 			t.Errorf("the rival lost with %v, want queue_empty", rivalErr)
 		}
-		test.Tap(panel.p.wv.Finish)
+		panel.press(func() *widget.Button { return panel.p.wv.Finish })
 		panel.eventually("the window free again", func() bool { return panel.current() == "" })
 	}
 
@@ -140,7 +150,7 @@ func TestTwoWindowsRaceForTheLastTicket(t *testing.T) {
 	if err != nil || tk.ID != next.ID {
 		t.Fatalf("the rival called %s (%v), want %s", tk.Number, err, next.Number)
 	}
-	test.Tap(panel.p.wv.CallNext)
+	panel.press(func() *widget.Button { return panel.p.wv.CallNext })
 	panel.eventually("the refusal", func() bool { return panel.p.Refusal.Visible() })
 	if cur, refusal, _ := panel.seen(); !strings.Contains(refusal, "в очереди нет талонов") || cur != "" {
 		t.Errorf("the panel says %q with %q at its window", refusal, cur)
