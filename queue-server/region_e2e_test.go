@@ -227,23 +227,6 @@ func converged(t *testing.T, regional string, want map[string]uint64) {
 	}
 }
 
-// officeLast is the last seq in an office's stream, read through nc (a
-// connection to the region) across the office's link; ok is false while
-// the office does not answer.
-func officeLast(nc *nats.Conn, id string) (last uint64, ok bool) {
-	js, err := jetstream.NewWithDomain(nc, region.OfficeDomain(id))
-	if err != nil {
-		return 0, false
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	s, err := js.Stream(ctx, region.OfficeStream(id))
-	if err != nil {
-		return 0, false
-	}
-	return s.CachedInfo().State.LastSeq, true
-}
-
 // following waits until the regional server has applied everything in the
 // streams of the linked offices ids, and each has published something.
 func following(t *testing.T, regional string, nc *nats.Conn, ids ...string) {
@@ -251,7 +234,7 @@ func following(t *testing.T, regional string, nc *nats.Conn, ids ...string) {
 	regiontest.WaitFor(t, "the region applies what the linked offices published", func() bool {
 		p := progress(t, regional)
 		for _, id := range ids {
-			if last, ok := officeLast(nc, id); !ok || last == 0 || p[id].LastSeq != last {
+			if last, ok := natstest.StreamLast(nc, region.OfficeDomain(id), region.OfficeStream(id)); !ok || last == 0 || p[id].LastSeq != last {
 				return false
 			}
 		}
@@ -276,18 +259,7 @@ const bigTickets = 1000
 // each real office are the office's own, those of both their sum.
 func TestRegion(t *testing.T) {
 	ctx := context.Background()
-	c, err := natstest.StartCluster(ctx, t.TempDir(), region.RegionDomain)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c.Stop()
-		if t.Failed() {
-			for _, n := range c.Nodes {
-				t.Logf("log of %s:\n%s", n.Name, n.Log)
-			}
-		}
-	})
+	c := natstest.Start(t, region.RegionDomain)
 	a := startNodeProcess(t, c, demo.OfficeID, t.TempDir(), true)
 	b := startNodeProcess(t, c, "mfc-2", importedOffice(t, "mfc-2"), false)
 	bigNode, err := natstest.StartOffice(ctx, t.TempDir(), c, region.OfficeDomain("mfc-big"), region.OfficeStream("mfc-big"), region.OfficeSubject("mfc-big"), region.HeaderSeq)
@@ -325,7 +297,7 @@ func TestRegion(t *testing.T) {
 	// Office A's link is cut while it keeps issuing and serving; it is
 	// killed with SIGKILL while kiosks issue and comes back, still cut off.
 	a.proxy.Stop()
-	if _, ok := officeLast(nc, a.id); ok {
+	if _, ok := natstest.StreamLast(nc, region.OfficeDomain(a.id), region.OfficeStream(a.id)); ok {
 		t.Fatal("office A answers through a cut link")
 	}
 	atCut := progress(t, regionalURL)[a.id].LastSeq

@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -231,6 +232,42 @@ func (c *Cluster) Stop() {
 	for _, n := range c.Nodes {
 		n.Stop()
 	}
+}
+
+// Start is StartCluster for a test, in its temporary folder: the cluster
+// stops when the test ends, and a failed test shows each node's log.
+func Start(t testing.TB, domain string) *Cluster {
+	t.Helper()
+	c, err := StartCluster(context.Background(), t.TempDir(), domain)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c.Stop()
+		if t.Failed() {
+			for _, n := range c.Nodes {
+				t.Logf("log of %s:\n%s", n.Name, n.Log)
+			}
+		}
+	})
+	return c
+}
+
+// StreamLast is the last seq of stream in JetStream domain, asked through
+// nc (across a leaf link for another domain); ok is false while the
+// domain does not answer.
+func StreamLast(nc *nats.Conn, domain, stream string) (last uint64, ok bool) {
+	js, err := jetstream.NewWithDomain(nc, domain)
+	if err != nil {
+		return 0, false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	s, err := js.Stream(ctx, stream)
+	if err != nil {
+		return 0, false
+	}
+	return s.CachedInfo().State.LastSeq, true
 }
 
 // StartCluster writes the configurations of a three-node cluster in JetStream

@@ -15,24 +15,6 @@ import (
 	"github.com/talonqueue/talon/queue-server/region"
 )
 
-// startRegion starts the three-node cluster for a test.
-func startRegion(t testing.TB) *natstest.Cluster {
-	t.Helper()
-	c, err := natstest.StartCluster(context.Background(), t.TempDir(), region.RegionDomain)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		c.Stop()
-		if t.Failed() {
-			for _, n := range c.Nodes {
-				t.Logf("log of %s:\n%s", n.Name, n.Log)
-			}
-		}
-	})
-	return c
-}
-
 // startOffice starts an office-like leaf node of office id, joined to the region.
 func startOffice(t testing.TB, c *natstest.Cluster, id string) *natstest.Office {
 	t.Helper()
@@ -134,7 +116,7 @@ func regionHas(t testing.TB, js jetstream.JetStream, want map[string]int) {
 // catches up when it returns, each event once and in order, and the
 // streams keep serving with one regional node down.
 func TestSourcingAcrossLeafLinks(t *testing.T) {
-	c := startRegion(t)
+	c := natstest.Start(t, region.RegionDomain)
 	a, b := startOffice(t, c, "mfc-1"), startOffice(t, c, "mfc.2")
 	nc, err := region.Connect(c.URLs(), "test")
 	if err != nil {

@@ -33,11 +33,9 @@ type Hub struct {
 // when the test ends.
 func Start(t testing.TB) *Hub {
 	t.Helper()
-	c, err := natstest.StartCluster(context.Background(), t.TempDir(), region.RegionDomain)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c := natstest.Start(t, region.RegionDomain)
 	h := &Hub{t: t, cluster: c}
+	// Registered after the cluster's, so it runs first.
 	t.Cleanup(func() {
 		if h.nc != nil {
 			h.nc.Close()
@@ -45,13 +43,8 @@ func Start(t testing.TB) *Hub {
 		if h.proxy != nil {
 			h.proxy.Stop()
 		}
-		c.Stop()
-		if t.Failed() {
-			for _, n := range c.Nodes {
-				t.Logf("log of %s:\n%s", n.Name, n.Log)
-			}
-		}
 	})
+	var err error
 	if h.proxy, err = natstest.NewProxy(c.LeafURLs()); err != nil {
 		t.Fatal(err)
 	}

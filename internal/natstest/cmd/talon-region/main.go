@@ -34,7 +34,6 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/talonqueue/talon/internal/natstest"
 	"github.com/talonqueue/talon/queue-server/client"
@@ -368,26 +367,11 @@ func status(url string, nc *nats.Conn, stdout io.Writer) error {
 		return err
 	}
 	for _, o := range p {
-		if last, ok := streamLast(nc, o.OfficeID); ok {
+		if last, ok := natstest.StreamLast(nc, region.OfficeDomain(o.OfficeID), region.OfficeStream(o.OfficeID)); ok {
 			fmt.Fprintf(stdout, "%s: в регионе %d из %d событий\n", o.OfficeID, o.LastSeq, last)
 		} else {
 			fmt.Fprintf(stdout, "%s: в регионе %d событий; офис не отвечает (связь разорвана?)\n", o.OfficeID, o.LastSeq)
 		}
 	}
 	return nil
-}
-
-// streamLast is the last seq of an office's stream, asked across its link.
-func streamLast(nc *nats.Conn, id string) (uint64, bool) {
-	js, err := jetstream.NewWithDomain(nc, region.OfficeDomain(id))
-	if err != nil {
-		return 0, false
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	s, err := js.Stream(ctx, region.OfficeStream(id))
-	if err != nil {
-		return 0, false
-	}
-	return s.CachedInfo().State.LastSeq, true
 }
