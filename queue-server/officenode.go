@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/talonqueue/talon/queue-server/domain"
 	"github.com/talonqueue/talon/queue-server/queue"
@@ -25,12 +26,17 @@ type officeNodeFlags struct {
 	on                  bool
 	regionURL, creds    string
 	maxMemory, maxStore memoryLimit
+	alertAfter          time.Duration
 }
 
 // addOfficeNodeFlags registers --office-node and the --region-* flags with
 // their TALON_* defaults.
 func addOfficeNodeFlags(fs *flag.FlagSet, o *officeNodeFlags, getenv func(string) string) error {
 	on, err := envBool(getenv, "TALON_OFFICE_NODE")
+	if err != nil {
+		return err
+	}
+	alertAfter, err := envDuration(getenv, "TALON_REGION_LINK_ALERT_AFTER", region.DefaultLinkAlertAfter)
 	if err != nil {
 		return err
 	}
@@ -47,6 +53,8 @@ func addOfficeNodeFlags(fs *flag.FlagSet, o *officeNodeFlags, getenv func(string
 	fs.StringVar(&o.regionURL, "region-url", getenv("TALON_REGION_URL"), "адрес узла-концентратора региона для связи узла офиса, например nats-leaf://region.example:7422; "+
 		"несколько через запятую пробуются по очереди (TALON_REGION_URL)")
 	fs.StringVar(&o.creds, "region-creds", getenv("TALON_REGION_CREDS"), "файл учётных данных NATS (.creds: JWT и ключ), с которыми узел офиса входит в регион; пусто — без них (TALON_REGION_CREDS)")
+	fs.DurationVar(&o.alertAfter, "region-link-alert-after", alertAfter, "сколько связь узла офиса с регионом может отсутствовать, прежде чем страница офиса покажет тревогу: "+
+		"короткий обрыв офис переживает сам, события ждут и уходят, когда связь вернётся (TALON_REGION_LINK_ALERT_AFTER)")
 	fs.Var(&o.maxMemory, "region-max-memory", "предел памяти JetStream узла офиса (TALON_REGION_MAX_MEMORY)")
 	fs.Var(&o.maxStore, "region-max-store", "предел диска JetStream узла офиса: поток событий офиса не растёт больше, а заполнившись, забывает самые старые события (TALON_REGION_MAX_STORE)")
 	return nil
@@ -104,7 +112,7 @@ func startOfficeNode(ctx context.Context, o officeNodeFlags, data string, st *st
 	office := offices[0].ID
 	node, err := region.StartNode(ctx, region.NodeConfig{
 		OfficeID: office, Dir: filepath.Join(data, natsDir), RegionURL: o.regionURL, Credentials: o.creds,
-		MaxMemory: int64(o.maxMemory), MaxStore: int64(o.maxStore), Logger: log,
+		MaxMemory: int64(o.maxMemory), MaxStore: int64(o.maxStore), LinkAlertAfter: o.alertAfter, Logger: log,
 	})
 	if err != nil {
 		return nil, err
@@ -129,6 +137,15 @@ func (n *officeNode) publisher(hub queue.Publisher) queue.Publisher {
 		return hub
 	}
 	return publishers{hub, n.pub}
+}
+
+// link is how the node's link to the region goes; a server that is not a
+// node answers Enabled false.
+func (n *officeNode) link(ctx context.Context) domain.RegionLink {
+	if n.pub == nil {
+		return domain.RegionLink{}
+	}
+	return n.pub.Status(ctx)
 }
 
 // greet says which office the node publishes and where it links.

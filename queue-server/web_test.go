@@ -22,6 +22,7 @@ import (
 	"github.com/talonqueue/talon/queue-server/client"
 	"github.com/talonqueue/talon/queue-server/demo"
 	"github.com/talonqueue/talon/queue-server/domain"
+	"github.com/talonqueue/talon/queue-server/region/regiontest"
 )
 
 // browser starts headless Chromium (Debian's chromium package, installed by
@@ -893,5 +894,49 @@ func TestOfficePageBackupAlert(t *testing.T) {
 	if text := p.text(sameDisk); !strings.Contains(text, "Резервные копии пишутся на тот же диск, что и база") || !strings.Contains(text, media) {
 		t.Fatalf("the same-disk warning says %q", text)
 	}
+	p.noTroubles()
+}
+
+// TestOfficePageRegionAlert: on an office node the office page says when the
+// region does not read the office yet, when the link has been down longer
+// than allowed (with the events waiting on the office), and clears each
+// once it is over; /metrics exports the same.
+func TestOfficePageRegionAlert(t *testing.T) {
+	hub := regiontest.Start(t)
+	url, _ := startServer(t, t.TempDir(), "--demo", "--office-node", "--region-url", hub.LeafURL(), "--region-max-store", "64MiB", "--region-link-alert-after", "1s")
+	p := openOfficePage(t)
+	p.do(chromedp.EmulateViewport(1366, 768), chromedp.Navigate(url+"/"))
+	p.login("hall")
+	notJoined := `#alerts li[data-region="not-joined"]`
+	p.do(chromedp.WaitVisible(notJoined))
+	if text := p.text(notJoined); !strings.Contains(text, "queue-server region join --office "+demo.OfficeID) {
+		t.Fatalf("the not-joined alert says %q", text)
+	}
+	hub.Source(demo.OfficeID)
+	p.do(chromedp.WaitNotPresent(notJoined))
+
+	hub.Cut()
+	kiosk := login(t, url, "kiosk1")
+	for range 3 {
+		if _, err := kiosk.IssueTicket(context.Background(), demo.OfficeID, domain.IssueRequest{ServiceID: "passport"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	down := `#alerts li[data-region="down"]`
+	p.do(chromedp.WaitVisible(down))
+	if text := p.text(down); !strings.Contains(text, "Нет связи с регионом с ") || !strings.Contains(text, "ждут на этом сервере и уйдут в регион сами") {
+		t.Fatalf("the link alert says %q", text)
+	}
+	_, fams := scrape(t, url, "")
+	if v := fams["talon_region_linked"].GetMetric()[0].GetGauge().GetValue(); v != 0 {
+		t.Fatalf("talon_region_linked = %v with the link cut", v)
+	}
+	if v := fams["talon_region_unsent_events"].GetMetric()[0].GetGauge().GetValue(); v < 3 {
+		t.Fatalf("talon_region_unsent_events = %v after three tickets issued while cut off", v)
+	}
+	p.screenshot("office-page-region-alert.png")
+
+	hub.Link()
+	p.do(chromedp.WaitNotPresent(down))
 	p.noTroubles()
 }

@@ -78,6 +78,9 @@ type Config struct {
 	OnRequest func(method, route string, status int, took time.Duration)
 	// BackupStatus is how the scheduled backups go; nil: not enabled.
 	BackupStatus func() domain.BackupStatus
+	// RegionLink is how an office node's link to the region goes; nil: the
+	// server is not an office node.
+	RegionLink func(context.Context) domain.RegionLink
 }
 
 type server struct {
@@ -99,6 +102,7 @@ type server struct {
 	now      func() time.Time
 	offline  time.Duration
 	backups  func() domain.BackupStatus
+	link     func(context.Context) domain.RegionLink
 }
 
 // New returns the handler of every route.
@@ -116,6 +120,10 @@ func New(cfg Config) (http.Handler, error) {
 	s.backups = cfg.BackupStatus
 	if s.backups == nil {
 		s.backups = func() domain.BackupStatus { return domain.BackupStatus{} }
+	}
+	s.link = cfg.RegionLink
+	if s.link == nil {
+		s.link = func(context.Context) domain.RegionLink { return domain.RegionLink{} }
 	}
 	s.guard = newLoginGuard(cfg.Now)
 	s.now, s.offline = cfg.Now, cfg.OfflineAfter

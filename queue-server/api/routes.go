@@ -67,6 +67,8 @@ func (s *server) routes() []route {
 		{method: "GET", path: v1 + "/backup", op: "backup", access: accessBearer, summary: "Резервная копия базы (только администратор всех офисов)", result: binaryFile{}, raw: backup(s.backup, j, s.fail, s.log)},
 		{method: "GET", path: v1 + "/backup/status", op: "getBackupStatus", access: accessBearer, summary: "Как идут резервные копии по расписанию (--backup-dir): последняя проверенная копия, последняя ошибка; для страницы офиса",
 			result: domain.BackupStatus{}, ep: backupStatus(s.backups)},
+		{method: "GET", path: v1 + "/region/link", op: "getRegionLink", access: accessBearer, summary: "Связь узла офиса с регионом (--office-node): есть ли она и с какого времени, сколько событий ещё не передано; для страницы офиса",
+			result: domain.RegionLink{}, ep: regionLink(s.link)},
 		{method: "GET", path: v1 + "/journal", op: "listRegionJournal", access: accessBearer, summary: "Журнал действий по региону (только администратор всех офисов); format=csv — файл",
 			query: journal.FilterParams, result: []domain.JournalRecord{}, raw: journalRecords(j, b, false, s.reply, s.fail)},
 		{method: "GET", path: v1 + "/stats", op: "getStats", access: accessBearer, summary: "Статистика за период по офисам (office, можно несколько; без него — все доступные): талоны, ожидание и норма, обслуживание, время окон, точность прогноза ожидания, оценки; by — разбивка; format=csv или xlsx — файл",

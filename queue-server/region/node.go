@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -29,8 +30,15 @@ type NodeConfig struct {
 	// stream is on disk and takes at most MaxStore, dropping its oldest
 	// events when full.
 	MaxMemory, MaxStore int64
-	Logger              *slog.Logger
+	// LinkAlertAfter is how long the link may be down before Status says
+	// alert; DefaultLinkAlertAfter when 0.
+	LinkAlertAfter time.Duration
+	Logger         *slog.Logger
 }
+
+// DefaultLinkAlertAfter is how long an office's link may be down before the
+// office page raises it.
+const DefaultLinkAlertAfter = 2 * time.Minute
 
 // Node is an office node's embedded NATS server with its JetStream domain
 // and the office's stream, linked to the region as a leaf node.
@@ -40,6 +48,15 @@ type Node struct {
 	nc     *nats.Conn
 	js     jetstream.JetStream
 	stream jetstream.Stream
+	log    *slog.Logger
+	// alertAfter is NodeConfig.LinkAlertAfter.
+	alertAfter time.Duration
+
+	// The link's state as watchLink last saw it, and since when.
+	mu              sync.Mutex
+	linked          bool
+	since           time.Time
+	stop, watchDone chan struct{}
 }
 
 // startWait bounds how long the embedded server may take to accept
@@ -90,7 +107,11 @@ func StartNode(ctx context.Context, cfg NodeConfig) (*Node, error) {
 		ns.Shutdown()
 		return nil, fmt.Errorf("встроенный сервер NATS офиса не запустился за %v (папка %s)", startWait, cfg.Dir)
 	}
-	n := &Node{office: cfg.OfficeID, ns: ns}
+	if cfg.LinkAlertAfter <= 0 {
+		cfg.LinkAlertAfter = DefaultLinkAlertAfter
+	}
+	n := &Node{office: cfg.OfficeID, ns: ns, log: log, alertAfter: cfg.LinkAlertAfter, since: time.Now(), stop: make(chan struct{}), watchDone: make(chan struct{})}
+	go n.watchLink()
 	if err := n.open(ctx, cfg); err != nil {
 		n.Close()
 		return nil, err
@@ -156,6 +177,8 @@ func (n *Node) Linked() bool { return n.ns.NumLeafNodes() > 0 }
 // Close closes the node's connection and shuts the embedded server down,
 // waiting until its stream's files are closed. Stop the publisher first.
 func (n *Node) Close() {
+	close(n.stop)
+	<-n.watchDone
 	if n.nc != nil {
 		n.nc.Close()
 	}

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/talonqueue/talon/queue-server/demo"
 	"github.com/talonqueue/talon/queue-server/domain"
@@ -57,7 +58,7 @@ func newOffice(t *testing.T, h *regiontest.Hub) *office {
 func (o *office) startNode() {
 	o.t.Helper()
 	node, err := region.StartNode(context.Background(), region.NodeConfig{OfficeID: demo.OfficeID, Dir: filepath.Join(o.data, "nats"),
-		RegionURL: o.hub.LeafURL(), MaxMemory: 8 << 20, MaxStore: 256 << 20})
+		RegionURL: o.hub.LeafURL(), MaxMemory: 8 << 20, MaxStore: 256 << 20, LinkAlertAfter: time.Millisecond})
 	if err != nil {
 		o.t.Fatal(err)
 	}
@@ -117,6 +118,18 @@ func (o *office) head() uint64 {
 	return all[len(all)-1].Seq
 }
 
+func (o *office) status() domain.RegionLink {
+	return o.pub.Status(context.Background())
+}
+
+// waitStatus waits until the node's status is what ok wants, and returns it.
+func (o *office) waitStatus(what string, ok func(domain.RegionLink) bool) domain.RegionLink {
+	o.t.Helper()
+	var st domain.RegionLink
+	regiontest.WaitFor(o.t, what, func() bool { st = o.status(); return ok(st) })
+	return st
+}
+
 // published waits until the publisher has sent the whole log.
 func (o *office) published() {
 	o.t.Helper()
@@ -131,24 +144,40 @@ func TestEveryEventReachesTheRegionOnceThroughAnOutage(t *testing.T) {
 	h := regiontest.Start(t)
 	o := newOffice(t, h)
 	o.startNode()
+	o.published()
+	// Before the region joins the office, nothing it published is taken.
+	if st := o.status(); !st.Enabled || st.OfficeID != demo.OfficeID || st.Joined || st.Unsent != o.head() || st.Published != o.head() || st.Error != "" {
+		t.Fatalf("status before joining: %+v (log head %d)", st, o.head())
+	}
 	h.Source(demo.OfficeID)
 	if !o.node.Linked() {
 		t.Fatal("the office answers through a link it says is down")
 	}
 	o.issue(30)
 	regiontest.WaitFor(t, "the region has the first events", func() bool { return regiontest.Len(h.JS, region.RegionStream) == int(o.head()) })
+	o.waitStatus("linked, joined, nothing unsent", func(st domain.RegionLink) bool { return st.Linked && st.Joined && st.Unsent == 0 && !st.Alert })
 	// Nothing from the region enters the office's stream.
 	if ack, err := h.JS.Publish(context.Background(), region.OfficeSubject(demo.OfficeID), []byte("{}")); err == nil {
 		t.Fatalf("a message from the region was stored in a stream: %+v", ack)
 	}
 
+	before := o.head()
 	h.Cut()
 	regiontest.WaitFor(t, "the office sees the link down", func() bool { return !o.node.Linked() })
 	o.issue(40)
 	o.published()
+	// What the office made while cut off waits on it, counted.
+	cut := o.waitStatus("the link down and raised", func(st domain.RegionLink) bool { return !st.Linked && st.Alert })
+	if cut.Unsent != o.head()-before || cut.Published != o.head() {
+		t.Fatalf("status while cut off: %+v; want %d unsent of %d", cut, o.head()-before, o.head())
+	}
 
 	h.Link()
 	regiontest.WaitFor(t, "the region has caught up", func() bool { return regiontest.Len(h.JS, region.RegionStream) == int(o.head()) })
+	up := o.waitStatus("the link up again, nothing unsent", func(st domain.RegionLink) bool { return st.Linked && st.Unsent == 0 && !st.Alert })
+	if !up.Since.After(*cut.Since) {
+		t.Fatalf("the link came back at %v, before it went down at %v", up.Since, cut.Since)
+	}
 	regiontest.CheckExactlyOnce(t, demo.OfficeID, o.events(), regiontest.Read(t, h.JS, region.RegionStream))
 	h.WaitOffice(demo.OfficeID)
 	regiontest.CheckExactlyOnce(t, demo.OfficeID, o.events(), regiontest.Read(t, h.Office(demo.OfficeID), region.OfficeStream(demo.OfficeID)))

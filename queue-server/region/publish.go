@@ -43,6 +43,7 @@ type Publisher struct {
 
 	mu     sync.Mutex
 	cursor uint64 // last event in the stream
+	fatal  error  // why Run stopped for good, for Status
 }
 
 // Tuning of the publisher. A batch is what one read of the log returns.
@@ -115,7 +116,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 			break
 		}
 		if errors.As(err, &fatal) {
-			return err
+			return p.stopped(err)
 		}
 		p.logr.Warn("region: the office stream cannot be read yet", "err", err)
 		if !sleep(ctx, retryAfter) {
@@ -130,7 +131,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 		case ctx.Err() != nil:
 			return nil
 		case errors.As(err, &fatal):
-			return err
+			return p.stopped(err)
 		case err != nil:
 			p.logr.Warn("region: publish failed, retrying", "cursor", p.Cursor(), "err", err)
 			if !sleep(ctx, retryAfter) {
@@ -153,6 +154,14 @@ func (p *Publisher) Run(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// stopped records why Run stops for good and returns it.
+func (p *Publisher) stopped(err error) error {
+	p.mu.Lock()
+	p.fatal = err
+	p.mu.Unlock()
+	return err
 }
 
 // publishBatch publishes the next events of the log and reports whether

@@ -616,22 +616,40 @@ function renderAlerts() {
       "если диск откажет, пропадут и они: укажите в --backup-dir папку на другом носителе (" + backups.dir + ")");
     li.dataset.backup = "same-disk";
   }
+  const l = regionLink;
+  if (l && l.enabled && l.error) {
+    item("События офиса не отправляются в регион", l.error).dataset.region = "stopped";
+  } else if (l && l.enabled && l.alert) {
+    item("Нет связи с регионом с " + dayTime(l.since),
+      "офис работает как обычно; " + unsentWords(l.unsent) + " в регион сами, когда связь вернётся. Если связи нет долго, проверьте сеть до узла региона (--region-url)").dataset.region = "down";
+  } else if (l && l.enabled && l.linked && !l.joined) {
+    item("Регион ещё не читает события офиса",
+      "связь есть, но офис не добавлен в регион: на стороне региона выполните queue-server region join --office " + l.office_id).dataset.region = "not-joined";
+  }
   list.hidden = list.children.length === 0;
 }
 
-// Backups: the server's scheduled ones (--backup-dir). A failure is raised
-// among the alerts of every office's page for the roles that watch one.
-const backupRoles = ["admin", "manager", "hall"];
+// The whole server's state the roles that watch an office see among its
+// alerts: the scheduled backups (--backup-dir) and, on an office node, the
+// link to the region.
+const watchRoles = ["admin", "manager", "hall"];
 let backups = null;
+let regionLink = null;
 
-async function loadBackups() {
-  if (!actor || !backupRoles.includes(actor.role)) return;
-  try {
-    backups = await call("GET", "/backup/status");
-  } catch (e) {
-    backups = null;
-  }
+async function loadServerState() {
+  if (!actor || !watchRoles.includes(actor.role)) return;
+  [backups, regionLink] = await Promise.all(["/backup/status", "/region/link"].map((p) => call("GET", p).catch(() => null)));
   renderAlerts();
+}
+
+// unsentWords says how many events wait on the office for the region.
+function unsentWords(n) {
+  if (!n) return "новые события будут ждать на этом сервере и уйдут";
+  const m10 = n % 10, m100 = n % 100;
+  const few = m100 < 12 || m100 > 14;
+  if (m10 === 1 && m100 !== 11) return n + " событие ждёт на этом сервере и уйдёт";
+  if (m10 >= 2 && m10 <= 4 && few) return n + " события ждут на этом сервере и уйдут";
+  return n + " событий ждут на этом сервере и уйдут";
 }
 
 function dayTime(iso) {
@@ -761,7 +779,7 @@ async function refresh() {
   // After the snapshot, which names the windows; and only if whoever is
   // logged in by now may list devices.
   if (withDevices && canListDevices()) await loadDevices();
-  if (withDevices) await loadBackups();
+  if (withDevices) await loadServerState();
 }
 
 function scheduleRefresh(withDevices) {
@@ -913,7 +931,7 @@ document.addEventListener("DOMContentLoaded", () => {
   // A terminal's stream dropping is no event: the device list, which says
   // whose is down and for how long, is read again now and then.
   setInterval(() => { if (token && office && canListDevices()) loadDevices(); }, devicesEvery);
-  setInterval(() => { if (token && office) loadBackups(); }, devicesEvery);
+  setInterval(() => { if (token && office) loadServerState(); }, devicesEvery);
   for (const sec of sections) if (sec.init) sec.init();
   $("login").addEventListener("submit", async (ev) => {
     ev.preventDefault();
