@@ -85,13 +85,12 @@ func Apply(ctx context.Context, b Backend, f *File, opts Options) (Report, error
 		return Report{}, err
 	}
 	cur.check(b, r, opts, p)
-	r.windows = cur.windowOrder(r.windows, p)
 	if err := p.err(); err != nil {
 		return Report{}, err
 	}
 	rep := Report{OfficeID: officeID, DryRun: opts.DryRun}
 	w := writer{ctx: ctx, b: b, rep: &rep, dry: opts.DryRun}
-	w.run(cur, r, opts)
+	w.run(cur, r, cur.windowOrder(r.windows), opts)
 	if w.err != nil {
 		return rep, fmt.Errorf("офис %s записан не до конца (%s); исправьте причину и повторите импорт: он допишет остальное", officeID, w.err)
 	}
@@ -203,39 +202,68 @@ func (cur now) check(b Backend, r records, opts Options, p *problems) {
 	}
 }
 
+// windowWrite is one write of a window: its record from the file, or, to
+// break a swap, the record under a free number it holds until its own is
+// free (temporary, not reported).
+type windowWrite struct {
+	placed[domain.Window]
+	temporary bool
+}
+
 // windowOrder orders the windows' writes so that a window's new number is
 // free when it is written: a window that takes the number another gives
-// up goes after it. Windows that swap numbers cannot be written one by one
-// and are refused.
-func (cur now) windowOrder(windows []placed[domain.Window], p *problems) []placed[domain.Window] {
+// up goes after it. Windows that swap numbers (a cycle of them) are
+// written one by one too: the first of the cycle moves to a number no
+// window has, the rest take their numbers in turn, and it takes its own
+// last.
+func (cur now) windowOrder(windows []placed[domain.Window]) []windowWrite {
 	inFile := idSet(windows, func(w domain.Window) string { return w.ID })
-	used := map[int]string{}
+	holder := map[int]string{} // number -> the window holding it now
+	number := map[string]int{} // window -> the number it holds now
+	free := 1
 	for id, w := range cur.windows {
 		if inFile[id] {
-			used[w.Window.Number] = id
+			holder[w.Window.Number], number[id] = id, w.Window.Number
 		}
+		free = max(free, w.Window.Number+1)
 	}
-	var order []placed[domain.Window]
+	for _, w := range windows {
+		free = max(free, w.v.Number+1)
+	}
+	take := func(id string, n int) {
+		if old, ok := number[id]; ok {
+			delete(holder, old)
+		}
+		holder[n], number[id] = id, n
+	}
+	var order []windowWrite
+	moved := map[string]bool{}
 	pending := windows
 	for len(pending) > 0 {
 		var later []placed[domain.Window]
 		for _, w := range pending {
-			if holder, ok := used[w.v.Number]; ok && holder != w.v.ID {
+			if h, ok := holder[w.v.Number]; ok && h != w.v.ID {
 				later = append(later, w)
 				continue
 			}
-			if old, ok := cur.windows[w.v.ID]; ok {
-				delete(used, old.Window.Number)
-			}
-			used[w.v.Number] = w.v.ID
-			order = append(order, w)
+			take(w.v.ID, w.v.Number)
+			order = append(order, windowWrite{placed: w})
 		}
 		if len(later) == len(pending) {
-			for _, w := range later {
-				p.at(w.path+".number", "окно %s: номер %d сейчас у окна %s, которое меняется с ним номерами; импорт пишет окна по одному: "+
-					"сначала дайте одному из них свободный номер и импортируйте, затем поставьте нужные", w.v.ID, w.v.Number, used[w.v.Number])
+			if moved[later[0].v.ID] {
+				// Not a swap (the file's numbers are unique): the writes
+				// go as they are and the office refuses the wrong one.
+				for _, w := range later {
+					order = append(order, windowWrite{placed: w})
+				}
+				return order
 			}
-			return order
+			moved[later[0].v.ID] = true
+			tmp := later[0]
+			tmp.v.Number = free
+			free++
+			take(tmp.v.ID, tmp.v.Number)
+			order = append(order, windowWrite{placed: tmp, temporary: true})
 		}
 		pending = later
 	}
@@ -303,7 +331,18 @@ func (w *writer) del(what, id string, remove func() error) {
 	}
 }
 
-func (w *writer) run(cur now, r records, opts Options) {
+// step writes an intermediate state of a record that a later write
+// completes, reporting nothing of its own.
+func (w *writer) step(what, id string, write func() error) {
+	if w.err != nil || w.dry {
+		return
+	}
+	if err := write(); err != nil {
+		w.err = fmt.Errorf("%s %s: %s", what, id, domain.ErrorMessage(err))
+	}
+}
+
+func (w *writer) run(cur now, r records, windows []windowWrite, opts Options) {
 	ctx, b, oid := w.ctx, w.b, r.office.v.ID
 	// What goes away goes first where something it holds would stand in
 	// the way (a device's window, a window's number), last where it is
@@ -339,11 +378,16 @@ func (w *writer) run(cur now, r records, opts Options) {
 		old, ok := cur.services[s.v.ID]
 		put(w, groupWord(s.v.IsGroup), s.v.ID, ok, reflect.DeepEqual(old, s.v), func() error { _, err := b.PutService(ctx, s.v); return err })
 	}
-	for _, x := range r.windows {
+	for _, x := range windows {
+		write := func() error { _, err := b.PutWindow(ctx, x.v); return err }
+		if x.temporary {
+			w.step("окно", x.v.ID, write)
+			continue
+		}
 		old, ok := cur.windows[x.v.ID]
 		ow := old.Window
 		ow.ServiceIDs = nonNil(ow.ServiceIDs)
-		put(w, "окно", x.v.ID, ok, reflect.DeepEqual(ow, x.v), func() error { _, err := b.PutWindow(ctx, x.v); return err })
+		put(w, "окно", x.v.ID, ok, reflect.DeepEqual(ow, x.v), write)
 	}
 	for _, x := range r.operators {
 		old, ok := cur.operators[x.v.ID]
