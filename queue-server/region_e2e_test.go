@@ -42,15 +42,16 @@ type nodeProcess struct {
 
 // startNodeProcess links an office node for the office in dir to the
 // cluster through a new proxy; demoOffice says whether dir is the demo's
-// (seeded by --demo on first start) or an imported office's.
-func startNodeProcess(t *testing.T, c *natstest.Cluster, id, dir string, demoOffice bool) *nodeProcess {
+// (seeded by --demo on first start) or an imported office's; extra are
+// more flags of the node.
+func startNodeProcess(t *testing.T, c *natstest.Cluster, id, dir string, demoOffice bool, extra ...string) *nodeProcess {
 	t.Helper()
 	p, err := natstest.NewProxy(c.LeafURLs())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Stop)
-	node := []string{"--office-node", "--region-url", p.URL(), "--region-max-store", "64MiB"}
+	node := append([]string{"--office-node", "--region-url", p.URL(), "--region-max-store", "64MiB"}, extra...)
 	args := append([]string{"--addr", "127.0.0.1:0", "--data", dir, "--bcrypt-cost", "4"}, node...)
 	if demoOffice {
 		args = testserver.DemoArgs(dir, "127.0.0.1:0", node...)
@@ -440,12 +441,13 @@ func jsOf(t *testing.T, nc *nats.Conn) jetstream.JetStream {
 	return js
 }
 
-// join adds an office to the region once its leaf link is up.
-func join(t *testing.T, urls, id string) {
+// join adds an office to the region once its leaf link is up; extra are
+// more flags of region join.
+func join(t *testing.T, urls, id string, extra ...string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		err := run(context.Background(), []string{"region", "join", "--region", urls, "--office", id, "--time-zone", "Europe/Moscow"},
+		err := run(context.Background(), append([]string{"region", "join", "--region", urls, "--office", id, "--time-zone", "Europe/Moscow"}, extra...),
 			func(string) string { return "" }, io.Discard, io.Discard)
 		if err == nil {
 			return
