@@ -121,7 +121,7 @@ func TestRegionFeeds(t *testing.T) {
 	defer nc.Close()
 	args := append([]string{"--region", c.URLs(), "--addr", "127.0.0.1:0", "--data", t.TempDir(),
 		"--mdm-url", mdmURL + "/mdm", "--mkgu-url", ratesURL + "/rates"}, signing...)
-	regional, regionalURL := testserver.StartArgs(t, args...)
+	regional, _ := testserver.StartArgs(t, args...)
 
 	// ИС МДМ takes the first three messages in and drops their answers.
 	mdmLog.mu.Lock()
@@ -145,7 +145,7 @@ func TestRegionFeeds(t *testing.T) {
 	}
 	_ = regional.Wait()
 	rates.set(0, 0, false)
-	_, regionalURL = testserver.StartArgs(t, args...)
+	_, regionalURL := testserver.StartArgs(t, args...)
 	phones.waitAccepted(t, held+".phone")
 	feedsDone(t, regionalURL, nc, demo.OfficeID)
 	// Every event's objects as the office's own МДМ feed makes them.
