@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -74,10 +76,10 @@ func (l *wireLog) state() (attempts int, first []string) {
 }
 
 // feedsDone waits until the regional server has applied everything the
-// office's stream holds and its feeds have nothing waiting.
-func feedsDone(t *testing.T, regionalURL string, nc *nats.Conn, officeID string) []region.FeedProgress {
+// offices' streams hold and its feeds have nothing waiting.
+func feedsDone(t *testing.T, regionalURL string, nc *nats.Conn, officeIDs ...string) []region.FeedProgress {
 	t.Helper()
-	following(t, regionalURL, nc, officeID)
+	following(t, regionalURL, nc, officeIDs...)
 	var p []region.FeedProgress
 	regiontest.WaitFor(t, "the regional feeds deliver everything queued", func() bool {
 		getJSON(t, regionalURL+"/region/feeds", &p)
@@ -86,15 +88,34 @@ func feedsDone(t *testing.T, regionalURL string, nc *nats.Conn, officeID string)
 	return p
 }
 
-// An office node's ratings and events reach ИАС МКГУ and ИС МДМ from the
-// regional server, each packet once and in the office's order: the region
-// sends the rates packets and МДМ's objects (the same objects as the
+// ownMDM is an office's own МДМ feed, from its manager, as the messages
+// its events make, by message id and in the office's order.
+func ownMDM(t *testing.T, url, officeID string) (map[string][]domain.MDMObject, []string) {
+	t.Helper()
+	own := must[[]domain.MDMObject](t)(login(t, url, "manager").GetMDMFeed(context.Background(), officeID, domain.MDMQuery{
+		From: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Now().Add(time.Minute)}))
+	byID := map[string][]domain.MDMObject{}
+	var order []string
+	for _, x := range own {
+		id := mdm.MessageID(x.OfficeID, x.Seq)
+		if byID[id] == nil {
+			order = append(order, id)
+		}
+		byID[id] = append(byID[id], x)
+	}
+	return byID, order
+}
+
+// Two office nodes' ratings and events reach ИАС МКГУ and ИС МДМ from the
+// regional server, each packet once and in its office's order: the region
+// sends the rates packets and МДМ's objects (the same objects as each
 // office's own МДМ feed), the office node only the events packets that
 // carry the applicant's phone, which never leaves it. Through an МДМ
 // receiver dropping its answers, a regional server SIGKILLed while a
 // packet it sent waits for its answer, and the whole regional stream
-// delivered again to the regional server, no packet is taken in twice
-// and none is made twice.
+// delivered again to the regional server, no packet is taken in twice and
+// none is made twice. Joined again with a changed file, an office feeds
+// with it.
 func TestRegionFeeds(t *testing.T) {
 	c := natstest.Start(t, region.RegionDomain)
 	certFile, keyFile, cert := mkguKeyPair(t, t.TempDir())
@@ -108,12 +129,15 @@ func TestRegionFeeds(t *testing.T) {
 	}
 	ratesURL, phonesURL, mdmURL := serve(ratesLog), serve(phones), serve(mdmLog)
 	signing := []string{"--mkgu-cert", certFile, "--mkgu-key", keyFile}
-	a := startNodeProcess(t, c, demo.OfficeID, t.TempDir(), true, append([]string{"--mkgu-url", phonesURL + "/rates"}, signing...)...)
+	a := startNodeProcess(t, c, demo.OfficeID, t.TempDir(), true, append([]string{"--mkgu-url", phonesURL + "/events"}, signing...)...)
+	b := startNodeProcess(t, c, "mfc-2", importedOffice(t, "mfc-2"), false)
 	file := filepath.Join(t.TempDir(), "office.yaml")
 	if err := os.WriteFile(file, demo.File(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	join(t, c.URLs(), demo.OfficeID, "--office-file", file)
+	for _, id := range []string{a.id, b.id} {
+		join(t, c.URLs(), id, "--office-file", file)
+	}
 	nc, err := region.Connect(c.URLs(), "test")
 	if err != nil {
 		t.Fatal(err)
@@ -135,11 +159,12 @@ func TestRegionFeeds(t *testing.T) {
 	phones.waitAccepted(t, ratings[0]+".phone", ratings[1]+".phone")
 
 	// The regional server is killed while ИАС МКГУ holds its answer to a
-	// rates packet it took in, and started again.
+	// rates packet it took in, and the other office works its day.
 	rates.set(0, 0, true)
 	held := rateFinished(t, a.url).ID
 	ratings = append(ratings, held)
 	rates.waitAccepted(t, held)
+	b.day(t)
 	if err := regional.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
@@ -147,35 +172,30 @@ func TestRegionFeeds(t *testing.T) {
 	rates.set(0, 0, false)
 	_, regionalURL := testserver.StartArgs(t, args...)
 	phones.waitAccepted(t, held+".phone")
-	feedsDone(t, regionalURL, nc, demo.OfficeID)
-	// Every event's objects as the office's own МДМ feed makes them.
-	manager := login(t, a.url, "manager")
-	ctx := context.Background()
-	own := must[[]domain.MDMObject](t)(manager.GetMDMFeed(ctx, demo.OfficeID, domain.MDMQuery{
-		From: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Now().Add(time.Minute)}))
+	feedsDone(t, regionalURL, nc, a.id, b.id)
+	// Every event's objects as the offices' own МДМ feeds make them.
 	want := map[string][]domain.MDMObject{}
-	var wantOrder []string
-	for _, x := range own {
-		id := mdm.MessageID(x.OfficeID, x.Seq)
-		if want[id] == nil {
-			wantOrder = append(wantOrder, id)
-		}
-		want[id] = append(want[id], x)
+	wantOrder := map[string][]string{}
+	for _, o := range []*nodeProcess{a, b} {
+		own, order := ownMDM(t, o.url, o.id)
+		maps.Copy(want, own)
+		wantOrder[o.id] = order
 	}
-	got := objects.waitFor(t, wantOrder)
+	got := objects.waitFor(t, slices.Collect(maps.Keys(want)))
 
 	// The regional stream comes again whole: the regional server's
 	// consumer deleted by hand is made again from the stream's start.
-	before := progress(t, regionalURL)[demo.OfficeID]
+	before := progress(t, regionalURL)
 	ratesAttempts, _ := ratesLog.state()
 	mdmAttempts, _ := mdmLog.state()
 	if err := jsOf(t, nc).DeleteConsumer(context.Background(), region.RegionStream, region.ConsumerName); err != nil {
 		t.Fatal(err)
 	}
 	regiontest.WaitFor(t, "the whole stream comes again and is skipped", func() bool {
-		return progress(t, regionalURL)[demo.OfficeID].Repeated >= before.Repeated+before.LastSeq
+		now := progress(t, regionalURL)
+		return now[a.id].Repeated >= before[a.id].Repeated+before[a.id].LastSeq && now[b.id].Repeated >= before[b.id].Repeated+before[b.id].LastSeq
 	})
-	feeds := feedsDone(t, regionalURL, nc, demo.OfficeID)
+	feeds := feedsDone(t, regionalURL, nc, a.id, b.id)
 	if n, _ := ratesLog.state(); n != ratesAttempts {
 		t.Errorf("the events delivered again sent %d more rates packets", n-ratesAttempts)
 	}
@@ -205,29 +225,39 @@ func TestRegionFeeds(t *testing.T) {
 		t.Errorf("rates packets first arrived in the order %v, rated %v", ratesOrder, ratings)
 	}
 
-	// ИС МДМ: the objects of the office's own feed, each event's once, in
+	// ИС МДМ: the objects of each office's own feed, each event's once, in
 	// the office's order.
 	if !reflect.DeepEqual(got, want) {
-		t.Errorf("ИС МДМ got from the region %d events' objects, the office's own feed has %d; they differ", len(got), len(want))
+		t.Errorf("ИС МДМ got from the region %d events' objects, the offices' own feeds have %d; they differ", len(got), len(want))
 	}
 	mdmAttempts, mdmOrder := mdmLog.state()
-	if !slices.Equal(mdmOrder, wantOrder) {
-		t.Errorf("МДМ messages first arrived in the order\n%v\nthe office's is\n%v", mdmOrder, wantOrder)
+	for id, order := range wantOrder {
+		mine := slices.DeleteFunc(slices.Clone(mdmOrder), func(k string) bool { return !strings.HasPrefix(k, "mdm."+id+".") })
+		if !slices.Equal(mine, order) {
+			t.Errorf("office %s: МДМ messages first arrived in the order\n%v\nthe office's is\n%v", id, mine, order)
+		}
 	}
-	if mdmAttempts < len(wantOrder)+3 {
-		t.Errorf("%d МДМ attempts for %d messages, three answers dropped: the dropped ones were not sent again", mdmAttempts, len(wantOrder))
+	if mdmAttempts < len(want)+3 {
+		t.Errorf("%d МДМ attempts for %d messages, three answers dropped: the dropped ones were not sent again", mdmAttempts, len(want))
 	}
-	t.Logf("attempts on the wire: МКГУ rates %d for %d packets, МДМ %d for %d messages", ratesAttempts, len(ratings), mdmAttempts, len(wantOrder))
+	t.Logf("attempts on the wire: МКГУ rates %d for %d packets, МДМ %d for %d messages", ratesAttempts, len(ratings), mdmAttempts, len(want))
 
 	// The region's own count says the same, and the office node's outbox
 	// holds its events packets only.
 	for _, f := range feeds {
-		n := map[string]int{mkgu.ChannelRates: len(ratings), mdm.Channel: len(wantOrder)}[f.Channel]
-		if f.OfficeID != demo.OfficeID || f.Delivered != uint64(n) || f.Dead != 0 {
+		n := len(wantOrder[f.OfficeID])
+		if f.Channel == mkgu.ChannelRates {
+			n = map[string]int{a.id: len(ratings)}[f.OfficeID]
+		}
+		if f.Delivered != uint64(n) || f.Dead != 0 {
 			t.Errorf("the region's feed %+v, want %d delivered", f, n)
 		}
 	}
-	for _, d := range must[[]domain.Delivery](t)(manager.ListOutbox(ctx, demo.OfficeID, domain.DeliveryQuery{})) {
+	if len(feeds) != 3 {
+		t.Errorf("the region's feeds %+v, want МДМ of both offices and МКГУ of the demo office", feeds)
+	}
+	ctx := context.Background()
+	for _, d := range must[[]domain.Delivery](t)(login(t, a.url, "manager").ListOutbox(ctx, demo.OfficeID, domain.DeliveryQuery{})) {
 		if d.Channel != mkgu.ChannelEvents {
 			t.Errorf("the office node queued %s on %s: the region sends those", d.ID, d.Channel)
 		}
