@@ -102,7 +102,10 @@ func serveRegion(ctx context.Context, f serveFlags, stdout, stderr io.Writer) er
 			defer close(fed)
 			feeds.Run(ctx)
 		}()
-		defer func() { <-fed }()
+		defer func() {
+			stop()
+			<-fed
+		}()
 	}
 	runErr := make(chan error, 1)
 	go func() { runErr <- reg.Run(ctx, js) }()
