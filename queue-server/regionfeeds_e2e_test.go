@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -170,7 +171,7 @@ func TestRegionFeeds(t *testing.T) {
 	}
 	_ = regional.Wait()
 	rates.set(0, 0, false)
-	_, regionalURL := testserver.StartArgs(t, args...)
+	regional, regionalURL := testserver.StartArgs(t, args...)
 	phones.waitAccepted(t, held+".phone")
 	feedsDone(t, regionalURL, nc, a.id, b.id)
 	// Every event's objects as the offices' own МДМ feeds make them.
@@ -291,4 +292,12 @@ func TestRegionFeeds(t *testing.T) {
 		t.Fatalf("ticket %s never reached ИС МДМ", tk.ID)
 		return false
 	})
+
+	// SIGTERM stops the regional server and its feeds cleanly.
+	if err := regional.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := regional.Wait(); err != nil {
+		t.Errorf("the regional server did not stop cleanly on SIGTERM: %v", err)
+	}
 }
