@@ -287,8 +287,14 @@ func (f *Feeds) work(ctx context.Context, channel, office string, s outbox.Sende
 		head, err := f.head(channel, office)
 		if err != nil {
 			f.log.Error("region: read a feed's queue", "channel", channel, "office", office, "err", err)
+			failures++
+			select {
+			case <-ctx.Done():
+			case <-time.After(f.backoff(failures)):
+			}
+			continue
 		}
-		if len(head) == 0 && err == nil {
+		if len(head) == 0 {
 			select {
 			case <-ctx.Done():
 			case <-wake:
@@ -318,6 +324,9 @@ func (f *Feeds) work(ctx context.Context, channel, office string, s outbox.Sende
 			f.log.Warn("region: a packet not delivered; the office's next ones wait for it", "id", q.m.ID, "channel", channel, "office", office, "attempt", q.m.Attempts, "err", err)
 			failed = &q
 			break
+		}
+		if len(delivered)+len(dead) == 0 && failed == nil {
+			continue // cut short before any answer
 		}
 		if err := f.record(channel, office, delivered, dead, failed); err != nil {
 			// The packets stay queued and go again, under the same keys.
