@@ -197,11 +197,12 @@ func (r *Regional) Run(ctx context.Context, js jetstream.JetStream) error {
 	return nil
 }
 
-// watchOffices keeps the known offices' records as they change: an office
-// joined again with a new file feeds with its new catalogue. Records not
-// known yet are read when their first event comes (zonesOf).
+// watchOffices keeps the offices' records as they are and as they change:
+// an office joined again with a new file feeds with its new catalogue. A
+// record the watch has not brought yet is read when its office's first
+// event comes (zonesOf).
 func (r *Regional) watchOffices(ctx context.Context, kv jetstream.KeyValue) {
-	w, err := kv.WatchAll(ctx, jetstream.UpdatesOnly())
+	w, err := kv.WatchAll(ctx)
 	if err != nil {
 		r.log.Warn("region: watching the offices' records", "err", err)
 		return
