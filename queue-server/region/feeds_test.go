@@ -240,3 +240,47 @@ func BenchmarkFeedsBacklog(b *testing.B) {
 		b.ReportMetric(float64(len(events))/delivered.Seconds(), "msgs/s")
 	}
 }
+
+// BenchmarkEventToMDM: an office's event, from its stream taking it to ИС
+// МДМ taking the event's objects from the regional server, through the
+// three-node cluster and the durable source, one event at a time every
+// 20 ms (as BenchmarkEventToRegion, which ends where this one's feed starts).
+func BenchmarkEventToMDM(b *testing.B) {
+	const n = 300
+	const id = "mfc-1"
+	arrived := make(chan string, n)
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		arrived <- r.Header.Get("Idempotency-Key")
+	}))
+	defer receiver.Close()
+	for range b.N {
+		feeds := NewFeeds(FeedsConfig{Senders: map[string]outbox.Sender{mdm.Channel: mdm.Sender{URL: receiver.URL, Client: &http.Client{}}}})
+		br := startBenchRegion(b, id, false, feeds)
+		events := natstest.TicketEvents(id, 0, time.Now(), n/4+1, 10)
+		lat := make([]time.Duration, 0, n)
+		b.ResetTimer()
+		for _, e := range events[:n] {
+			body, _ := json.Marshal(e)
+			if _, err := br.office.Publish(br.ctx, map[string]string{HeaderOffice: id}, body); err != nil {
+				b.Fatal(err)
+			}
+			start := time.Now()
+			select {
+			case key := <-arrived:
+				if want := mdm.MessageID(id, e.Seq); key != want {
+					b.Fatalf("ИС МДМ got %s, want %s", key, want)
+				}
+			case <-time.After(time.Minute):
+				b.Fatalf("the objects of event %d not delivered in a minute", e.Seq)
+			}
+			lat = append(lat, time.Since(start))
+			time.Sleep(20 * time.Millisecond)
+		}
+		b.StopTimer()
+		slices.Sort(lat)
+		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "ms-p50")
+		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "ms-p99")
+		br.stop(b)
+	}
+}
