@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -282,5 +283,20 @@ func BenchmarkEventToMDM(b *testing.B) {
 		b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "ms-p50")
 		b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "ms-p99")
 		br.stop(b)
+	}
+}
+
+// An office joins only with its own file's catalogue: another office's, or
+// one in another time zone, is refused before anything is written.
+func TestJoinRefusesAnotherOfficesCatalogue(t *testing.T) {
+	moscow := catalog("a")
+	moscow.Office.TimeZone = "Europe/Moscow"
+	for _, info := range []OfficeInfo{
+		{ID: "a", TimeZone: "UTC", Feeds: catalog("b")},
+		{ID: "a", TimeZone: "UTC", Feeds: moscow},
+	} {
+		if err := Join(context.Background(), nil, info); err == nil || !strings.Contains(err.Error(), "файл офиса описывает офис") {
+			t.Errorf("%s joined with the catalogue of %s in %s: %v", info.ID, info.Feeds.Office.ID, info.Feeds.Office.TimeZone, err)
+		}
 	}
 }
