@@ -12,8 +12,8 @@
 //	queue-server catalog import --data DIR --office ID --file FILE [--format json|csv] [--charset C] [--dry-run]
 //	queue-server import-office FILE --data DIR [--as ID] [--initial-password P] [--dry-run] [--pair-devices URL]   (docs/office-file.md)
 //	queue-server export-office --data DIR --office ID [--out FILE.yaml|FILE.json]
-//	queue-server --region NATS_URLS [--addr HOST:PORT] [--data DIR]   the regional server (docs/region.md)
-//	queue-server region join --region NATS_URLS --office ID --time-zone ZONE
+//	queue-server --region NATS_URLS [--addr HOST:PORT] [--data DIR] [--mdm-url URL] [--mkgu-url URL --mkgu-cert F --mkgu-key F]   the regional server and its feeds (docs/region.md)
+//	queue-server region join --region NATS_URLS --office ID [--office-file FILE | --time-zone ZONE]
 //
 // where TLS is one of
 //

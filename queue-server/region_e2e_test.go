@@ -42,15 +42,16 @@ type nodeProcess struct {
 
 // startNodeProcess links an office node for the office in dir to the
 // cluster through a new proxy; demoOffice says whether dir is the demo's
-// (seeded by --demo on first start) or an imported office's.
-func startNodeProcess(t *testing.T, c *natstest.Cluster, id, dir string, demoOffice bool) *nodeProcess {
+// (seeded by --demo on first start) or an imported office's; extra are
+// more flags of the node.
+func startNodeProcess(t *testing.T, c *natstest.Cluster, id, dir string, demoOffice bool, extra ...string) *nodeProcess {
 	t.Helper()
 	p, err := natstest.NewProxy(c.LeafURLs())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(p.Stop)
-	node := []string{"--office-node", "--region-url", p.URL(), "--region-max-store", "64MiB"}
+	node := append([]string{"--office-node", "--region-url", p.URL(), "--region-max-store", "64MiB"}, extra...)
 	args := append([]string{"--addr", "127.0.0.1:0", "--data", dir, "--bcrypt-cost", "4"}, node...)
 	if demoOffice {
 		args = testserver.DemoArgs(dir, "127.0.0.1:0", node...)
@@ -440,13 +441,18 @@ func jsOf(t *testing.T, nc *nats.Conn) jetstream.JetStream {
 	return js
 }
 
-// join adds an office to the region once its leaf link is up.
-func join(t *testing.T, urls, id string) {
+// join adds an office to the region once its leaf link is up, in Moscow's
+// time zone; extra are more flags of region join, which take the place of
+// the zone (an office file gives its own).
+func join(t *testing.T, urls, id string, extra ...string) {
 	t.Helper()
+	args := append([]string{"region", "join", "--region", urls, "--office", id}, extra...)
+	if len(extra) == 0 {
+		args = append(args, "--time-zone", "Europe/Moscow")
+	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		err := run(context.Background(), []string{"region", "join", "--region", urls, "--office", id, "--time-zone", "Europe/Moscow"},
-			func(string) string { return "" }, io.Discard, io.Discard)
+		err := run(context.Background(), args, func(string) string { return "" }, io.Discard, io.Discard)
 		if err == nil {
 			return
 		}

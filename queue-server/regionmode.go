@@ -18,6 +18,10 @@ import (
 
 	"github.com/talonqueue/talon/internal/buildinfo"
 	"github.com/talonqueue/talon/queue-server/domain"
+	"github.com/talonqueue/talon/queue-server/integrations/mdm"
+	"github.com/talonqueue/talon/queue-server/integrations/mkgu"
+	"github.com/talonqueue/talon/queue-server/officefile"
+	"github.com/talonqueue/talon/queue-server/outbox"
 	"github.com/talonqueue/talon/queue-server/region"
 )
 
@@ -35,7 +39,7 @@ type regionFlags struct {
 func addRegionFlags(fs *flag.FlagSet, r *regionFlags, getenv func(string) string) {
 	fs.StringVar(&r.urls, "region", getenv("TALON_REGION"),
 		"адреса кластера NATS региона через запятую (nats://хост:4222,…): сервер работает как региональный — читает события всех офисов из потока "+
-			region.RegionStream+" и строит статистику региона в DATA/"+regionFile+"; офисы в этом режиме не обслуживаются (TALON_REGION)")
+			region.RegionStream+" и строит статистику региона в DATA/"+regionFile+", а с --mdm-url и --mkgu-url отправляет пакеты ИС МДМ и оценки МКГУ за все офисы; офисы в этом режиме не обслуживаются (TALON_REGION)")
 }
 
 // serveRegion runs the regional server until ctx ends: the consumer of the
@@ -63,6 +67,10 @@ func serveRegion(ctx context.Context, f serveFlags, stdout, stderr io.Writer) er
 		return err
 	}
 	defer reg.Close()
+	feeds := regionFeeds(f, log)
+	if feeds != nil {
+		reg.Feed(feeds)
+	}
 	nc, err := region.Connect(f.region.urls, "talon-regional-server")
 	if err != nil {
 		return err
@@ -77,7 +85,7 @@ func serveRegion(ctx context.Context, f serveFlags, stdout, stderr io.Writer) er
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", f.addr, err)
 	}
-	srv := newHTTPServer(regionHandler(reg, log), defaultHTTPLimits)
+	srv := newHTTPServer(regionHandler(reg, feeds, log), defaultHTTPLimits)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	defer func() {
@@ -88,6 +96,17 @@ func serveRegion(ctx context.Context, f serveFlags, stdout, stderr io.Writer) er
 
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
+	if feeds != nil {
+		fed := make(chan struct{})
+		go func() {
+			defer close(fed)
+			feeds.Run(ctx)
+		}()
+		defer func() {
+			stop()
+			<-fed
+		}()
+	}
 	runErr := make(chan error, 1)
 	go func() { runErr <- reg.Run(ctx, js) }()
 	fmt.Fprintf(stdout, "Региональный сервер Talon слушает http://%s (данные: %s, регион: %s)\n", ln.Addr(), f.data, f.region.urls)
@@ -102,9 +121,27 @@ func serveRegion(ctx context.Context, f serveFlags, stdout, stderr io.Writer) er
 	}
 }
 
-// regionHandler serves GET /healthz, /region/offices and /region/stats
-// (office=ID repeated, from, to, by; without office, every office).
-func regionHandler(reg *region.Regional, log *slog.Logger) http.Handler {
+// regionFeeds are the regional МКГУ and МДМ feeds the flags turn on: the
+// same --mkgu-url, --mkgu-cert, --mkgu-key and --mdm-url as an office
+// server's; nil when none is.
+func regionFeeds(f serveFlags, log *slog.Logger) *region.Feeds {
+	senders := map[string]outbox.Sender{}
+	if f.mkguSigner != nil {
+		senders[mkgu.ChannelRates] = mkgu.Sender{URL: f.mkguURL, Client: &http.Client{}, Signer: f.mkguSigner}
+	}
+	if f.mdmURL != "" {
+		senders[mdm.Channel] = mdm.Sender{URL: f.mdmURL, Client: &http.Client{}}
+	}
+	if len(senders) == 0 {
+		return nil
+	}
+	return region.NewFeeds(region.FeedsConfig{Senders: senders, Logger: log})
+}
+
+// regionHandler serves GET /healthz, /region/offices, /region/stats
+// (office=ID repeated, from, to, by; without office, every office) and
+// /region/feeds.
+func regionHandler(reg *region.Regional, feeds *region.Feeds, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	reply := func(w http.ResponseWriter, v any, err error) {
@@ -134,6 +171,14 @@ func regionHandler(reg *region.Regional, log *slog.Logger) http.Handler {
 		rep, err := reg.Stats(domain.StatsQuery{OfficeIDs: q["office"], From: q.Get("from"), To: q.Get("to"), By: by})
 		reply(w, rep, err)
 	})
+	mux.HandleFunc("GET /region/feeds", func(w http.ResponseWriter, _ *http.Request) {
+		p := []region.FeedProgress{}
+		var err error
+		if feeds != nil {
+			p, err = feeds.Progress()
+		}
+		reply(w, p, err)
+	})
 	return mux
 }
 
@@ -143,18 +188,33 @@ func regionHandler(reg *region.Regional, log *slog.Logger) http.Handler {
 // running and linked.
 func regionCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "join" {
-		return errors.New("укажите действие с регионом: queue-server region join --region URLS --office ID --time-zone ZONE")
+		return errors.New("укажите действие с регионом: queue-server region join --region URLS --office ID [--office-file FILE | --time-zone ZONE]")
 	}
 	fs := newFlagSet("region join")
 	fs.SetOutput(stderr)
 	urls := fs.String("region", getenv("TALON_REGION"), "адреса кластера NATS региона через запятую (TALON_REGION)")
 	office := fs.String("office", "", "идентификатор офиса, который входит в регион")
 	zone := fs.String("time-zone", "Europe/Moscow", "часовой пояс офиса (IANA): по нему считаются дни и часы его статистики в регионе")
+	file := fs.String("office-file", "", "файл офиса (talon-office/1, как его выгружает export-office): из него региональный сервер берёт коды МКГУ, ОКАТО, UID МДМ и услуги с кодами ФРГУ "+
+		"для пакетов МКГУ и МДМ офиса; часовой пояс тоже берётся из него; без файла регион не отправляет за офис ничего")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
 	if *urls == "" || *office == "" {
 		return errors.New("нужны --region и --office")
+	}
+	info := region.OfficeInfo{ID: *office, TimeZone: *zone}
+	if *file != "" {
+		c, err := readCatalog(*file, *office)
+		if err != nil {
+			return err
+		}
+		info.Feeds = c
+		zoneSet := false
+		fs.Visit(func(f *flag.Flag) { zoneSet = zoneSet || f.Name == "time-zone" })
+		if !zoneSet {
+			info.TimeZone = info.Feeds.Office.TimeZone
+		}
 	}
 	nc, err := region.Connect(*urls, "talon-region-join")
 	if err != nil {
@@ -163,9 +223,27 @@ func regionCommand(ctx context.Context, args []string, getenv func(string) strin
 	defer nc.Close()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	if err := region.Join(ctx, nc, region.OfficeInfo{ID: *office, TimeZone: *zone}); err != nil {
+	if err := region.Join(ctx, nc, info); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Офис %s вошёл в регион: его события идут в поток %s.\n", *office, region.RegionStream)
 	return nil
+}
+
+// readCatalog reads an office file as office id's catalogue for the
+// regional feeds.
+func readCatalog(path, id string) (*region.Catalog, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("файл офиса %s не прочитан: %w", path, err)
+	}
+	f, err := officefile.Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	o, services, err := f.Catalog(id)
+	if err != nil {
+		return nil, err
+	}
+	return &region.Catalog{Office: o, Services: services}, nil
 }

@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -176,6 +177,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		if err := checkURL("--mdm-url", f.mdmURL); err != nil {
 			return f, err
 		}
+		if f.officeNode.on {
+			return f, errors.New("узел офиса не отправляет события в ИС МДМ сам: их отправляет за все офисы региональный сервер (--mdm-url у queue-server --region, docs/region.md)")
+		}
 	}
 	return f, nil
 }
@@ -332,6 +336,9 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 		OnCommit: mx.ObserveCommit}
 	if f.mkguSigner != nil {
 		opts.Export = mkguMessages
+		if f.officeNode.on {
+			opts.Export = mkguPhoneMessages
+		}
 	}
 	opts.MDM = f.mdmURL != ""
 	st, svc, err := openService(ctx, f.data, opts)
@@ -482,6 +489,16 @@ func firstOfficeZone(b domain.Admin) func(ctx context.Context) string {
 // mkguMessages are a rating's МКГУ packets, created when it was rated.
 func mkguMessages(rec domain.RatingRecord, o domain.Office, s domain.Service) ([]domain.OutboxMessage, error) {
 	return mkgu.Messages(rec.Rating, o, s, rec.Phone, rec.Rating.RatedAt)
+}
+
+// mkguPhoneMessages are what an office node sends МКГУ of a rating: the
+// events packet alone, when the applicant left a phone. The regional
+// server sends the rates packet from the rating's event, which carries no
+// phone; the phone stays in the office, which purges it once its packet
+// is delivered (docs/region.md, "Feeds").
+func mkguPhoneMessages(rec domain.RatingRecord, o domain.Office, s domain.Service) ([]domain.OutboxMessage, error) {
+	msgs, err := mkguMessages(rec, o, s)
+	return slices.DeleteFunc(msgs, func(m domain.OutboxMessage) bool { return m.Channel != mkgu.ChannelEvents }), err
 }
 
 // runOutbox delivers the outbox until the returned stop is called: the МКГУ

@@ -35,7 +35,7 @@ func benchCatchUp(b *testing.B, standard bool) {
 	const tickets, outage = 3000, 30 * time.Second
 	for range b.N {
 		const id = "mfc-big"
-		br := startBenchRegion(b, id, standard)
+		br := startBenchRegion(b, id, standard, nil)
 		ctx, c, o, r, js := br.ctx, br.cluster, br.office, br.regional, br.js
 
 		events := natstest.TicketEvents(id, 0, time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC), tickets, 50)
@@ -116,7 +116,7 @@ func BenchmarkEventToRegion(b *testing.B) {
 	const n = 300
 	for range b.N {
 		const id = "mfc-1"
-		br := startBenchRegion(b, id, false)
+		br := startBenchRegion(b, id, false, nil)
 		ctx, o, r := br.ctx, br.office, br.regional
 		events := natstest.TicketEvents(id, 0, time.Now(), n/4+1, 10)
 		lat := make([]time.Duration, 0, n)
@@ -165,8 +165,9 @@ type benchRegion struct {
 }
 
 // startBenchRegion starts a benchRegion; with standard, the office is
-// sourced the plain way instead of durably.
-func startBenchRegion(b *testing.B, id string, standard bool) *benchRegion {
+// sourced the plain way instead of durably; with feeds, the office joins
+// with its catalogue and the regional server feeds them.
+func startBenchRegion(b *testing.B, id string, standard bool, feeds *Feeds) *benchRegion {
 	b.Helper()
 	br := &benchRegion{done: make(chan error, 1)}
 	br.ctx, br.cancel = context.WithCancel(context.Background())
@@ -181,7 +182,12 @@ func startBenchRegion(b *testing.B, id string, standard bool) *benchRegion {
 		b.Fatal(err)
 	}
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
-		err := Join(br.ctx, br.nc, OfficeInfo{ID: id, TimeZone: "Europe/Moscow"})
+		info := OfficeInfo{ID: id, TimeZone: "Europe/Moscow"}
+		if feeds != nil {
+			info.Feeds = catalog(id)
+			info.Feeds.Office.TimeZone = info.TimeZone
+		}
+		err := Join(br.ctx, br.nc, info)
 		if err == nil {
 			break
 		}
@@ -195,6 +201,15 @@ func startBenchRegion(b *testing.B, id string, standard bool) *benchRegion {
 	}
 	if br.regional, err = OpenRegional(filepath.Join(b.TempDir(), "region.db"), slog.New(slog.NewTextHandler(io.Discard, nil))); err != nil {
 		b.Fatal(err)
+	}
+	if feeds != nil {
+		br.regional.Feed(feeds)
+		fed := make(chan struct{})
+		go func() {
+			defer close(fed)
+			feeds.Run(br.ctx)
+		}()
+		b.Cleanup(func() { <-fed })
 	}
 	go func() { br.done <- br.regional.Run(br.ctx, br.js) }()
 	return br

@@ -46,6 +46,10 @@ type OfficeInfo struct {
 	// TimeZone (IANA) gives the office's days and hours in the statistics;
 	// the events do not carry it.
 	TimeZone string `json:"time_zone"`
+	// Feeds is what the regional МКГУ and МДМ feeds make the office's
+	// packets from, taken from the office's file at join; nil: the region
+	// feeds nothing of the office (docs/region.md, "Feeds").
+	Feeds *Catalog `json:"feeds,omitempty"`
 }
 
 // Connect connects to the region's cluster at urls (comma-separated),
@@ -105,6 +109,9 @@ func offices(ctx context.Context, js jetstream.JetStream) (jetstream.KeyValue, e
 func Join(ctx context.Context, nc *nats.Conn, office OfficeInfo) error {
 	if _, err := time.LoadLocation(office.TimeZone); err != nil || office.TimeZone == "" {
 		return fmt.Errorf("неизвестный часовой пояс %q офиса %q", office.TimeZone, office.ID)
+	}
+	if c := office.Feeds; c != nil && (c.Office.ID != office.ID || c.Office.TimeZone != office.TimeZone) {
+		return fmt.Errorf("файл офиса описывает офис %q в поясе %q, а в регион входит офис %q в поясе %q", c.Office.ID, c.Office.TimeZone, office.ID, office.TimeZone)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {

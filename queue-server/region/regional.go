@@ -73,11 +73,21 @@ type OfficeProgress struct {
 // applies every office's events once and in the office's order to the
 // regional statistics in its own bbolt file.
 type Regional struct {
-	db  *bolt.DB
-	log *slog.Logger
+	db    *bolt.DB
+	log   *slog.Logger
+	feeds *Feeds // nil: no regional feeds
 
 	mu    sync.Mutex
-	zones map[string]*time.Location
+	known map[string]knownOffice
+}
+
+// knownOffice is an office's record in OfficesBucket as last read, with its
+// zone loaded and the record's revision, so an older read never replaces
+// a newer one.
+type knownOffice struct {
+	info OfficeInfo
+	zone *time.Location
+	rev  uint64
 }
 
 // OpenRegional opens (or creates) the regional server's file.
@@ -102,13 +112,24 @@ func OpenRegional(path string, log *slog.Logger) (*Regional, error) {
 		if _, err := tx.CreateBucketIfNotExists(bucketOffices); err != nil {
 			return fmt.Errorf("region: create buckets in %s: %w", path, err)
 		}
+		if err := createFeedBuckets(tx); err != nil {
+			return err
+		}
 		return stats.CreateBuckets(tx)
 	})
 	if err != nil {
 		db.Close()
 		return nil, err
 	}
-	return &Regional{db: db, log: log, zones: map[string]*time.Location{}}, nil
+	return &Regional{db: db, log: log, known: map[string]knownOffice{}}, nil
+}
+
+// Feed makes the packets of f's channels from every event applied from now
+// on, queued in the transaction that applies the event; f delivers them.
+// Call it before Run.
+func (r *Regional) Feed(f *Feeds) {
+	f.db = r.db
+	r.feeds = f
 }
 
 // Close closes the file.
@@ -165,11 +186,36 @@ func (r *Regional) Run(ctx context.Context, js jetstream.JetStream) error {
 			}
 			continue
 		}
-		if err := r.consume(ctx, kv, it); err != nil {
+		wctx, stopWatch := context.WithCancel(ctx)
+		go r.watchOffices(wctx, kv)
+		err = r.consume(ctx, kv, it)
+		stopWatch()
+		if err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// watchOffices keeps the offices' records as they are and as they change:
+// an office joined again with a new file feeds with its new catalogue. A
+// record the watch has not brought yet is read when its office's first
+// event comes (zonesOf).
+func (r *Regional) watchOffices(ctx context.Context, kv jetstream.KeyValue) {
+	w, err := kv.WatchAll(ctx)
+	if err != nil {
+		r.log.Warn("region: watching the offices' records", "err", err)
+		return
+	}
+	defer func() { _ = w.Stop() }()
+	for e := range w.Updates() {
+		if e == nil || e.Operation() != jetstream.KeyValuePut {
+			continue
+		}
+		if err := r.learn(e); err != nil {
+			r.log.Warn("region: an office's record", "err", err)
+		}
+	}
 }
 
 // consume applies what it pulls until ctx ends or the consumer is gone
@@ -269,7 +315,7 @@ func (r *Regional) subscribe(ctx context.Context, js jetstream.JetStream) (jetst
 	return kv, it, nil
 }
 
-// zonesOf looks up the time zones of the offices in batch not yet known.
+// zonesOf looks up the records of the offices in batch not yet known.
 func (r *Regional) zonesOf(ctx context.Context, kv jetstream.KeyValue, batch []jetstream.Msg) error {
 	var errs error
 	for _, m := range batch {
@@ -278,31 +324,46 @@ func (r *Regional) zonesOf(ctx context.Context, kv jetstream.KeyValue, batch []j
 			continue
 		}
 		e, err := kv.Get(ctx, id)
+		if err == nil {
+			err = r.learn(e)
+		}
 		if err != nil {
 			errs = errors.Join(errs, fmt.Errorf("office %q: %w", id, err))
-			continue
 		}
-		var info OfficeInfo
-		if err := json.Unmarshal(e.Value(), &info); err != nil {
-			errs = errors.Join(errs, fmt.Errorf("office %q: %w", id, err))
-			continue
-		}
-		loc, err := time.LoadLocation(info.TimeZone)
-		if err != nil {
-			errs = errors.Join(errs, fmt.Errorf("office %q: %w", id, err))
-			continue
-		}
-		r.mu.Lock()
-		r.zones[id] = loc
-		r.mu.Unlock()
 	}
 	return errs
+}
+
+// learn keeps an office's record unless a newer one is known.
+func (r *Regional) learn(e jetstream.KeyValueEntry) error {
+	var info OfficeInfo
+	if err := json.Unmarshal(e.Value(), &info); err != nil {
+		return err
+	}
+	loc, err := time.LoadLocation(info.TimeZone)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if k, ok := r.known[e.Key()]; !ok || k.rev < e.Revision() {
+		r.known[e.Key()] = knownOffice{info: info, zone: loc, rev: e.Revision()}
+	}
+	return nil
 }
 
 func (r *Regional) zone(officeID string) *time.Location {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.zones[officeID]
+	return r.known[officeID].zone
+}
+
+// office is an office's record and zone as known.
+func (r *Regional) office(officeID string) (OfficeInfo, *time.Location) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := r.known[officeID]
+	return k.info, k.zone
 }
 
 // apply applies the batch's events that are next in their office's order
@@ -371,6 +432,11 @@ func (r *Regional) apply(batch []jetstream.Msg) (done, later []jetstream.Msg, er
 		if err := stats.Apply(tx, events, func(id string) (*time.Location, error) { return r.zone(id), nil }); err != nil {
 			return err
 		}
+		if r.feeds != nil {
+			if err := r.feeds.put(tx, events, r.office); err != nil {
+				return err
+			}
+		}
 		slices.Sort(changed)
 		for _, id := range changed {
 			v, _ := json.Marshal(states[id])
@@ -382,6 +448,9 @@ func (r *Regional) apply(batch []jetstream.Msg) (done, later []jetstream.Msg, er
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("region: apply %d events: %w", len(batch), err)
+	}
+	if r.feeds != nil {
+		r.feeds.notify()
 	}
 	return done, later, nil
 }

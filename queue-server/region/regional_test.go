@@ -63,7 +63,7 @@ func TestApplyOnceInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.zones["a"], r.zones["b"] = time.UTC, time.UTC
+	r.known["a"], r.known["b"] = knownOffice{zone: time.UTC}, knownOffice{zone: time.UTC}
 	bad := issued(t, "b", 2).(msg)
 	bad.body = []byte(`{"seq":2,"office_id":"a"}`)
 	steps := []struct {
