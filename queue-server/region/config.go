@@ -90,6 +90,8 @@ func SetConfig(ctx context.Context, js jetstream.JetStream, officeID, name strin
 	if err != nil {
 		return 0, fmt.Errorf("конфигурация офиса %q не записана в регионе: %w", officeID, err)
 	}
+	// Only a wake-up: an office that misses it reads the key later.
+	_ = js.Conn().Publish(ConfigSubject(officeID), nil)
 	return rev, nil
 }
 

@@ -39,7 +39,7 @@ func (o *office) applied() uint64 {
 	return rev
 }
 
-func ids[T any](t *testing.T, list func(context.Context, string) ([]T, error), id func(T) string) []string {
+func ids[T any](t testing.TB, list func(context.Context, string) ([]T, error), id func(T) string) []string {
 	t.Helper()
 	items, err := list(domain.WithActor(context.Background(), domain.System), demo.OfficeID)
 	if err != nil {
@@ -53,7 +53,7 @@ func ids[T any](t *testing.T, list func(context.Context, string) ([]T, error), i
 }
 
 // setConfig makes f, encoded, the office's configuration at the region.
-func setConfig(t *testing.T, h *regiontest.Hub, f *officefile.File) uint64 {
+func setConfig(t testing.TB, h *regiontest.Hub, f *officefile.File) uint64 {
 	t.Helper()
 	body, err := f.Encode(false)
 	if err != nil {
