@@ -77,6 +77,10 @@ func regionConfigSet(ctx context.Context, args []string, getenv func(string) str
 	if err != nil {
 		return fmt.Errorf("файл офиса не прочитан: %w", err)
 	}
+	// A file with mistakes is refused before the region is reached.
+	if err := region.CheckConfig(*office, files[0], body); err != nil {
+		return err
+	}
 	js, closeNC, err := regionJS(*urls, *office)
 	if err != nil {
 		return err

@@ -3,16 +3,28 @@ package main
 import (
 	"context"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/talonqueue/talon/queue-server/demo"
 )
 
 // Region mode refuses what it cannot honour before it connects anywhere:
 // an address others can reach (its pages have no login), the demo office,
-// and a join that does not say which office.
+// a join that does not say which office, and an office's configuration
+// that is not one (at its line) or is another office's.
 func TestRegionModeRefusals(t *testing.T) {
 	none := func(string) string { return "" }
 	data := t.TempDir()
+	bad, other := filepath.Join(data, "bad.yaml"), filepath.Join(data, "other.yaml")
+	if err := os.WriteFile(bad, []byte("format: talon-office/1\noffice:\n  id: demo\n  colour: red\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(other, demo.File(), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		args []string
 		want string
@@ -22,6 +34,11 @@ func TestRegionModeRefusals(t *testing.T) {
 		{[]string{"--region", "nats://127.0.0.1:1", "--addr", "127.0.0.1:0", "--demo", "--data", data}, "--demo"},
 		{[]string{"region", "join", "--region", "nats://127.0.0.1:1"}, "--office"},
 		{[]string{"region", "leave"}, "region join"},
+		{[]string{"region", "config"}, "region config set"},
+		{[]string{"region", "config", "set", "--region", "nats://127.0.0.1:1", "--office", "demo"}, "один файл"},
+		{[]string{"region", "config", "set", "--region", "nats://127.0.0.1:1", "--office", "demo", bad}, "bad.yaml:4: неизвестный ключ «colour»"},
+		{[]string{"region", "config", "set", "--region", "nats://127.0.0.1:1", "--office", "mfc-2", other}, "описывает офис \"demo\", а не \"mfc-2\""},
+		{[]string{"region", "config", "show", "--region", "nats://127.0.0.1:1"}, "--office"},
 	} {
 		err := run(context.Background(), c.args, none, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

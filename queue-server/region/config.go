@@ -70,17 +70,13 @@ func configBuckets(ctx context.Context, js jetstream.JetStream) (cfg, status jet
 	return cfg, status, nil
 }
 
-// SetConfig checks an office's file on its own (officefile.Parse: every
-// mistake with its line) and makes it the office's configuration at the
-// region, returning its revision. The office applies it when its node is
-// linked, now or later. The file's office.id must be officeID.
+// SetConfig checks an office's file on its own (CheckConfig: every mistake
+// with its line, and its office.id must be officeID) and makes it the
+// office's configuration at the region, returning its revision. The office
+// applies it when its node is linked, now or later.
 func SetConfig(ctx context.Context, js jetstream.JetStream, officeID, name string, file []byte) (uint64, error) {
-	f, err := officefile.Parse(name, file)
-	if err != nil {
+	if err := CheckConfig(officeID, name, file); err != nil {
 		return 0, err
-	}
-	if f.Office.ID != officeID {
-		return 0, fmt.Errorf("файл %s описывает офис %q, а не %q", name, f.Office.ID, officeID)
 	}
 	kv, _, err := configBuckets(ctx, js)
 	if err != nil {
@@ -93,6 +89,19 @@ func SetConfig(ctx context.Context, js jetstream.JetStream, officeID, name strin
 	// Only a wake-up: an office that misses it reads the key later.
 	_ = js.Conn().Publish(ConfigSubject(officeID), nil)
 	return rev, nil
+}
+
+// CheckConfig checks an office's file on its own, as SetConfig does before
+// storing it.
+func CheckConfig(officeID, name string, file []byte) error {
+	f, err := officefile.Parse(name, file)
+	if err != nil {
+		return err
+	}
+	if f.Office.ID != officeID {
+		return fmt.Errorf("файл %s описывает офис %q, а не %q", name, f.Office.ID, officeID)
+	}
+	return nil
 }
 
 // GetConfig returns an office's configuration at the region and the
