@@ -157,6 +157,9 @@ func TestRegionConfig(t *testing.T) {
 	restarted := time.Now()
 	o.start(t)
 	regiontest.WaitFor(t, "the restarted office reports", func() bool { return status().At.After(restarted) })
+	if st := status(); st.Applied != rev2 || !slices.Equal(st.Local, []string{"announcements"}) {
+		t.Errorf("the restarted office reports %+v, want revision %d with the announcements its own", st, rev2)
+	}
 	records := officeJournal(t, o.url, login(t, o.url, "manager"), id, "")
 	applied := map[string]int{}
 	fromRegion := 0

@@ -13,16 +13,24 @@ func (f *File) Has(section string) bool {
 	return ok
 }
 
+// Left are the keys of the sections a parsed file leaves out; none is an
+// empty list, not nil.
+func (f *File) Left() []string {
+	left := []string{}
+	for _, s := range Sections {
+		if !f.Has(s) {
+			left = append(left, s)
+		}
+	}
+	return left
+}
+
 // KeepLocal fills the sections f leaves out with own's (the office as it
 // is, from Export), so that applying f leaves them as they are, and
 // returns their keys.
 func (f *File) KeepLocal(own *File) []string {
-	var kept []string
-	for _, s := range Sections {
-		if f.Has(s) {
-			continue
-		}
-		kept = append(kept, s)
+	kept := f.Left()
+	for _, s := range kept {
 		switch s {
 		case "services":
 			f.Services = own.Services

@@ -173,6 +173,13 @@ func (c *ConfigFollower) step(ctx context.Context) bool {
 		return false
 	case e.Revision() > c.Status().Applied:
 		c.apply(ctx, e.Revision(), e.Value())
+	case e.Revision() == c.Status().Applied && c.Status().Local == nil:
+		// After a restart: which sections the office keeps, for the report.
+		if f, err := officefile.Parse(ConfigBucket, e.Value()); err == nil {
+			c.mu.Lock()
+			c.now.Local = f.Left()
+			c.mu.Unlock()
+		}
 	}
 	return c.report(rctx)
 }
@@ -199,9 +206,9 @@ func (c *ConfigFollower) open(ctx context.Context) error {
 }
 
 // apply makes the office what revision rev says. A refusal is logged and
-// journaled once per revision and reason, and tried again at every poll: a
-// reason such as tickets waiting for a service the region removed goes
-// away by itself.
+// journaled once per revision and reason, and tried again every
+// refusedRetry: a reason such as tickets waiting for a service the region
+// removed goes away by itself.
 func (c *ConfigFollower) apply(ctx context.Context, rev uint64, file []byte) {
 	office := c.node.office
 	ctx = domain.WithOrigin(domain.WithActor(ctx, domain.System), fmt.Sprintf("регион, ревизия %d", rev))
