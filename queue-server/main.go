@@ -14,7 +14,8 @@
 //	queue-server export-office --data DIR --office ID [--out FILE.yaml|FILE.json]
 //	queue-server --region NATS_URLS [--addr HOST:PORT] [--data DIR]   the regional server (docs/region.md)
 //	queue-server region join --region NATS_URLS --office ID --time-zone ZONE
-//	queue-server region config set|show --region NATS_URLS --office ID [FILE | --out FILE]
+//	queue-server region config set --region NATS_URLS --office ID FILE
+//	queue-server region config show --region NATS_URLS [--office ID [--out FILE]]
 //
 // where TLS is one of
 //

@@ -39,13 +39,13 @@ func regionConfig(ctx context.Context, args []string, getenv func(string) string
 			return regionConfigShow(ctx, args[1:], getenv, stdout, stderr)
 		}
 	}
-	return errors.New("укажите: queue-server region config set --region URLS --office ID ФАЙЛ или region config show --region URLS --office ID [--out ФАЙЛ]")
+	return errors.New("укажите: queue-server region config set --region URLS --office ID ФАЙЛ или region config show --region URLS [--office ID [--out ФАЙЛ]]")
 }
 
 // regionJS connects to the region's cluster for one command.
-func regionJS(urls, office string) (jetstream.JetStream, func(), error) {
-	if urls == "" || office == "" {
-		return nil, nil, errors.New("нужны --region и --office")
+func regionJS(urls string) (jetstream.JetStream, func(), error) {
+	if urls == "" {
+		return nil, nil, errors.New("нужен --region: адреса кластера NATS региона")
 	}
 	nc, err := region.Connect(urls, "talon-region-config")
 	if err != nil {
@@ -77,11 +77,14 @@ func regionConfigSet(ctx context.Context, args []string, getenv func(string) str
 	if err != nil {
 		return fmt.Errorf("файл офиса не прочитан: %w", err)
 	}
+	if *office == "" {
+		return errors.New("нужен --office: идентификатор офиса, чья это конфигурация")
+	}
 	// A file with mistakes is refused before the region is reached.
 	if err := region.CheckConfig(*office, files[0], body); err != nil {
 		return err
 	}
-	js, closeNC, err := regionJS(*urls, *office)
+	js, closeNC, err := regionJS(*urls)
 	if err != nil {
 		return err
 	}
@@ -98,22 +101,29 @@ func regionConfigSet(ctx context.Context, args []string, getenv func(string) str
 
 // regionConfigShow tells an office's configuration revision at the region
 // and what the office last reported doing with it; --out writes the file.
+// Without --office it lists every office the region holds one for.
 func regionConfigShow(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("region config show")
 	fs.SetOutput(stderr)
 	urls := fs.String("region", getenv("TALON_REGION"), "адреса кластера NATS региона через запятую (TALON_REGION)")
-	office := fs.String("office", "", "идентификатор офиса")
-	out := fs.String("out", "", "записать файл конфигурации офиса сюда (он может хранить хеши паролей: храните его как резервную копию)")
+	office := fs.String("office", "", "идентификатор офиса; без него — список всех офисов, чья конфигурация задана в регионе, и на какой ревизии каждый")
+	out := fs.String("out", "", "с --office: записать файл конфигурации офиса сюда (он может хранить хеши паролей: храните его как резервную копию)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	js, closeNC, err := regionJS(*urls, *office)
+	if *office == "" && *out != "" {
+		return errors.New("--out записывает файл одного офиса: укажите --office")
+	}
+	js, closeNC, err := regionJS(*urls)
 	if err != nil {
 		return err
 	}
 	defer closeNC()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	if *office == "" {
+		return listConfigs(ctx, js, stdout)
+	}
 	c, err := region.GetConfig(ctx, js, *office)
 	if err != nil {
 		return err
@@ -141,6 +151,35 @@ func regionConfigShow(ctx context.Context, args []string, getenv func(string) st
 			return fmt.Errorf("файл конфигурации не записан: %w", err)
 		}
 		fmt.Fprintf(stdout, "Файл записан в %s.\n", *out)
+	}
+	return nil
+}
+
+// listConfigs prints every office whose configuration the region holds:
+// its revision there, the one the office works on, and a refusal.
+func listConfigs(ctx context.Context, js jetstream.JetStream, stdout io.Writer) error {
+	list, err := region.ListConfigs(ctx, js)
+	if err != nil {
+		return err
+	}
+	if len(list) == 0 {
+		fmt.Fprintln(stdout, "Конфигурация не задана в регионе ни для одного офиса.")
+		return nil
+	}
+	for _, c := range list {
+		line := fmt.Sprintf("%s: ревизия %d", c.OfficeID, c.Revision)
+		switch st := c.Status; {
+		case st == nil:
+			line += "; офис ещё не сообщал"
+		case st.Applied == c.Revision:
+			line += "; офис на ней"
+		default:
+			line += fmt.Sprintf("; офис на ревизии %d (сообщил %s)", st.Applied, st.At.Local().Format(time.DateTime))
+		}
+		if st := c.Status; st != nil && st.Refused != 0 {
+			line += fmt.Sprintf("; ревизию %d не применил: %s", st.Refused, st.Reason)
+		}
+		fmt.Fprintln(stdout, line)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"maps"
 	"os"
@@ -135,6 +136,10 @@ func TestRegionConfig(t *testing.T) {
 	if st := status(); st.Applied != rev1 {
 		t.Fatalf("the region has a report of revision %d from an office cut off", st.Applied)
 	}
+	behind := fmt.Sprintf("%s: ревизия %d; офис на ревизии %d (", id, rev2, rev1)
+	if all := regionConfigCmd(t, "show", "--region", c.URLs()); !strings.HasPrefix(all, behind) {
+		t.Errorf("region config show of every office says\n%s\nwant it to start with\n%s", all, behind)
+	}
 
 	if err := o.proxy.Start(); err != nil {
 		t.Fatal(err)
@@ -149,6 +154,9 @@ func TestRegionConfig(t *testing.T) {
 		if !strings.Contains(show, want) {
 			t.Errorf("region config show does not say %q:\n%s", want, show)
 		}
+	}
+	if all, want := regionConfigCmd(t, "show", "--region", c.URLs()), id+": ревизия "+strconv.FormatUint(rev2, 10)+"; офис на ней\n"; all != want {
+		t.Errorf("region config show of every office says\n%s\nwant\n%s", all, want)
 	}
 
 	// Restarted with its link up, the office reports again and applies

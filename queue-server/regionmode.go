@@ -152,7 +152,7 @@ func regionCommand(ctx context.Context, args []string, getenv func(string) strin
 		}
 	}
 	return errors.New("укажите действие с регионом: queue-server region join --region URLS --office ID --time-zone ZONE, " +
-		"region config set --region URLS --office ID ФАЙЛ или region config show --region URLS --office ID")
+		"region config set --region URLS --office ID ФАЙЛ или region config show --region URLS [--office ID]")
 }
 
 // regionJoin adds an office to the region: its record with its time zone,

@@ -38,7 +38,9 @@ func TestRegionModeRefusals(t *testing.T) {
 		{[]string{"region", "config", "set", "--region", "nats://127.0.0.1:1", "--office", "demo"}, "один файл"},
 		{[]string{"region", "config", "set", "--region", "nats://127.0.0.1:1", "--office", "demo", bad}, "bad.yaml:4: неизвестный ключ «colour»"},
 		{[]string{"region", "config", "set", "--region", "nats://127.0.0.1:1", "--office", "mfc-2", other}, "описывает офис \"demo\", а не \"mfc-2\""},
-		{[]string{"region", "config", "show", "--region", "nats://127.0.0.1:1"}, "--office"},
+		{[]string{"region", "config", "show", "--region", "nats://127.0.0.1:1", "--out", other}, "--office"},
+		{[]string{"region", "config", "set", "--region", "nats://127.0.0.1:1", other}, "--office"},
+		{[]string{"region", "config", "show", "--office", "demo"}, "--region"},
 	} {
 		err := run(context.Background(), c.args, none, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -131,6 +132,32 @@ func GetConfig(ctx context.Context, js jetstream.JetStream, officeID string) (Of
 			return out, fmt.Errorf("состояние конфигурации офиса %q не читается: %w", officeID, err)
 		}
 		out.Status = &st
+	}
+	return out, nil
+}
+
+// ListConfigs returns the configuration of every office the region holds
+// one for, in id order, with each office's last report.
+func ListConfigs(ctx context.Context, js jetstream.JetStream) ([]OfficeConfig, error) {
+	kv, _, err := configBuckets(ctx, js)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := kv.Keys(ctx)
+	switch {
+	case errors.Is(err, jetstream.ErrNoKeysFound):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("список конфигураций офисов не прочитан: %w", err)
+	}
+	slices.Sort(keys)
+	out := make([]OfficeConfig, 0, len(keys))
+	for _, id := range keys {
+		c, err := GetConfig(ctx, js, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
 	}
 	return out, nil
 }
