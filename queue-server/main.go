@@ -14,6 +14,8 @@
 //	queue-server export-office --data DIR --office ID [--out FILE.yaml|FILE.json]
 //	queue-server --region NATS_URLS [--addr HOST:PORT] [--data DIR] [--mdm-url URL] [--mkgu-url URL --mkgu-cert F --mkgu-key F]   the regional server and its feeds (docs/region.md)
 //	queue-server region join --region NATS_URLS --office ID [--office-file FILE | --time-zone ZONE]
+//	queue-server region config set --region NATS_URLS --office ID FILE
+//	queue-server region config show --region NATS_URLS [--office ID [--out FILE]]
 //
 // where TLS is one of
 //
@@ -101,7 +103,8 @@ var commands = []command{
 	{name: "backup", action: "verify", summary: "проверить файл резервной копии: цел ли он и что в нём", run: backupCommand},
 	{name: "journal", action: "verify", summary: "проверить целостность журнала аудита остановленного сервера", run: journalCommand},
 	{name: "stats", action: "rebuild", summary: "пересчитать статистику остановленного сервера по журналу событий", run: statsCommand},
-	{name: "region", action: "join", summary: "включить офис в регион: его поток событий становится источником регионального (docs/region.md)", run: regionCommand},
+	{name: "region", summary: "join: включить офис в регион, его поток событий становится источником регионального; " +
+		"config set, config show: задать или показать конфигурацию офиса, которую регион передаёт ему (docs/region.md)", run: regionCommand},
 	{name: "catalog", action: "import", summary: "загрузить каталог услуг из файла ФРГУ (JSON или CSV) в офис остановленного сервера", run: catalogCommand},
 }
 

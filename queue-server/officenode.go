@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/talonqueue/talon/queue-server/domain"
@@ -88,11 +89,12 @@ type officeNode struct {
 	node   *region.Node
 	pub    *region.Publisher
 	cancel context.CancelFunc
-	done   chan struct{}
+	wg     sync.WaitGroup
 }
 
-// startOfficeNode starts the embedded NATS server and the publisher when
-// --office-node is on. The store must hold exactly one office.
+// startOfficeNode starts the embedded NATS server, the publisher and the
+// follower of the region's configuration when --office-node is on. The
+// store must hold exactly one office.
 func startOfficeNode(ctx context.Context, o officeNodeFlags, data string, st *store.Store, svc *queue.Service, log *slog.Logger) (*officeNode, error) {
 	if !o.on {
 		return &officeNode{}, nil
@@ -117,13 +119,21 @@ func startOfficeNode(ctx context.Context, o officeNodeFlags, data string, st *st
 	if err != nil {
 		return nil, err
 	}
-	n := &officeNode{node: node, pub: node.NewPublisher(st, log), done: make(chan struct{})}
+	n := &officeNode{node: node, pub: node.NewPublisher(st, log)}
+	cfg := node.FollowConfig(svc, st, log)
 	runCtx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
+	n.wg.Add(2)
 	go func() {
-		defer close(n.done)
+		defer n.wg.Done()
 		if err := n.pub.Run(runCtx); err != nil {
 			log.Error("region: publishing the office's events stopped", "office", office, "err", err)
+		}
+	}()
+	go func() {
+		defer n.wg.Done()
+		if err := cfg.Run(runCtx); err != nil {
+			log.Error("region: following the region's configuration stopped", "office", office, "err", err)
 		}
 	}()
 	log.Info("office node started", "office", office, "domain", region.OfficeDomain(office), "stream", region.OfficeStream(office), "region", o.regionURL)
@@ -157,14 +167,15 @@ func (n *officeNode) greet(w io.Writer, o officeNodeFlags) {
 		n.node.Stream(), n.node.Domain(), o.regionURL)
 }
 
-// stop stops the publisher, which saves its cursor, then the embedded
-// server: in that order, before the store closes.
+// stop stops the publisher, which saves its cursor, and the follower of
+// the configuration, then the embedded server: in that order, before the
+// queue and the store close.
 func (n *officeNode) stop() {
 	if n.pub == nil {
 		return
 	}
 	n.cancel()
-	<-n.done
+	n.wg.Wait()
 	n.node.Close()
 }
 

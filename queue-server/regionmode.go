@@ -182,14 +182,28 @@ func regionHandler(reg *region.Regional, feeds *region.Feeds, log *slog.Logger) 
 	return mux
 }
 
-// regionCommand runs `queue-server region join`: it adds an office to the
-// region — its record with its time zone, the durable consumer on its
-// stream, and the source of the regional stream. The office node must be
-// running and linked.
+// regionCommand runs `queue-server region ACTION`: join adds an office to
+// the region, config sets or shows an office's configuration there
+// (regionconfig.go).
 func regionCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "join" {
-		return errors.New("укажите действие с регионом: queue-server region join --region URLS --office ID [--office-file FILE | --time-zone ZONE]")
+	if len(args) > 0 {
+		switch args[0] {
+		case "-h", "-help", "--help":
+			return regionHelp(ctx, getenv, stdout)
+		case "join":
+			return regionJoin(ctx, args[1:], getenv, stdout, stderr)
+		case "config":
+			return regionConfig(ctx, args[1:], getenv, stdout, stderr)
+		}
 	}
+	return errors.New("укажите действие с регионом: queue-server region join --region URLS --office ID [--office-file FILE | --time-zone ZONE], " +
+		"region config set --region URLS --office ID ФАЙЛ или region config show --region URLS [--office ID]")
+}
+
+// regionJoin adds an office to the region: its record with its time zone,
+// the durable consumer on its stream, and the source of the regional
+// stream. The office node must be running and linked.
+func regionJoin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("region join")
 	fs.SetOutput(stderr)
 	urls := fs.String("region", getenv("TALON_REGION"), "адреса кластера NATS региона через запятую (TALON_REGION)")
@@ -197,7 +211,7 @@ func regionCommand(ctx context.Context, args []string, getenv func(string) strin
 	zone := fs.String("time-zone", "Europe/Moscow", "часовой пояс офиса (IANA): по нему считаются дни и часы его статистики в регионе")
 	file := fs.String("office-file", "", "файл офиса (talon-office/1, как его выгружает export-office): из него региональный сервер берёт коды МКГУ, ОКАТО, UID МДМ и услуги с кодами ФРГУ "+
 		"для пакетов МКГУ и МДМ офиса; часовой пояс тоже берётся из него; без файла регион не отправляет за офис ничего")
-	if err := fs.Parse(args[1:]); err != nil {
+	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *urls == "" || *office == "" {

@@ -3,17 +3,30 @@ package main
 import (
 	"context"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/talonqueue/talon/queue-server/demo"
 )
 
 // Region mode refuses what it cannot honour before it connects anywhere:
 // an address others can reach (its pages have no login), the demo office,
 // a join that does not say which office or whose office file cannot be
-// read, and an office node told to feed ИС МДМ itself (the region does).
+// read, an office node told to feed ИС МДМ itself (the region does), and
+// an office's configuration that is not one (at its line) or is another
+// office's.
 func TestRegionModeRefusals(t *testing.T) {
 	none := func(string) string { return "" }
 	data := t.TempDir()
+	bad, other := filepath.Join(data, "bad.yaml"), filepath.Join(data, "other.yaml")
+	if err := os.WriteFile(bad, []byte("format: talon-office/1\noffice:\n  id: demo\n  colour: red\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(other, demo.File(), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		args []string
 		want string
@@ -25,6 +38,13 @@ func TestRegionModeRefusals(t *testing.T) {
 		{[]string{"region", "leave"}, "region join"},
 		{[]string{"region", "join", "--region", "nats://127.0.0.1:1", "--office", "a", "--office-file", data + "/none.yaml"}, "файл офиса"},
 		{[]string{"--office-node", "--region-url", "nats-leaf://127.0.0.1:1", "--mdm-url", "http://127.0.0.1:1/mdm", "--data", data}, "региональный сервер"},
+		{[]string{"region", "config"}, "region config set"},
+		{[]string{"region", "config", "set", "--region", "nats://127.0.0.1:1", "--office", "demo"}, "один файл"},
+		{[]string{"region", "config", "set", "--region", "nats://127.0.0.1:1", "--office", "demo", bad}, "bad.yaml:4: неизвестный ключ «colour»"},
+		{[]string{"region", "config", "set", "--region", "nats://127.0.0.1:1", "--office", "mfc-2", other}, "описывает офис \"demo\", а не \"mfc-2\""},
+		{[]string{"region", "config", "show", "--region", "nats://127.0.0.1:1", "--out", other}, "--office"},
+		{[]string{"region", "config", "set", "--region", "nats://127.0.0.1:1", other}, "--office"},
+		{[]string{"region", "config", "show", "--office", "demo"}, "--region"},
 	} {
 		err := run(context.Background(), c.args, none, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), c.want) {

@@ -19,7 +19,7 @@ import (
 // office is the demo office on a real store, run as an office node linked
 // to a region (regiontest).
 type office struct {
-	t    *testing.T
+	t    testing.TB
 	data string
 	st   *store.Store
 	svc  *queue.Service
@@ -31,7 +31,7 @@ type office struct {
 	done   chan error
 }
 
-func newOffice(t *testing.T, h *regiontest.Hub) *office {
+func newOffice(t testing.TB, h *regiontest.Hub) *office {
 	t.Helper()
 	o := &office{t: t, data: t.TempDir(), hub: h}
 	st, err := store.Open(filepath.Join(o.data, "talon.db"), store.Options{})
