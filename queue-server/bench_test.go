@@ -269,7 +269,10 @@ func BenchmarkJournalCost(b *testing.B) {
 // (its pages, then its meta page), measured on the same filesystem in the
 // same run. The three take turns operation by operation, so the disk's and
 // the machine's moods fall on all alike. The -x metrics are p50 multiples
-// of the floor's p50; the -pages metrics count the 4 KiB pages of the data
+// of the floor's p50; the -cpu-ms metrics are the process's CPU time (all
+// threads: client, server, garbage collector) per operation, the mean, which
+// other work on the machine does not inflate as it does the latencies; the
+// -pages metrics count the 4 KiB pages of the data
 // file one operation changes (median of headroomSamples), the meta page and
 // the freelist included, and the -runs metrics the separate stretches of
 // adjacent pages they make, which the fdatasync's cost follows more than
@@ -301,18 +304,20 @@ func BenchmarkHeadroom(b *testing.B) {
 	b.ResetTimer()
 	for range b.N {
 		var floorLat, issueLat, callLat []time.Duration
-		timed := func(lat *[]time.Duration, do func() error) {
-			t0 := time.Now()
+		var issueCPU, callCPU, unused time.Duration
+		timed := func(lat *[]time.Duration, cpu *time.Duration, do func() error) {
+			c0, t0 := cpuTime(b), time.Now()
 			if err := do(); err != nil {
 				b.Fatal(err)
 			}
 			*lat = append(*lat, time.Since(t0))
+			*cpu += cpuTime(b) - c0
 		}
 		for range benchOps {
-			timed(&floorLat, floor.commit)
-			timed(&issueLat, issue)
-			timed(&floorLat, floor.commit)
-			timed(&callLat, call)
+			timed(&floorLat, &unused, floor.commit)
+			timed(&issueLat, &issueCPU, issue)
+			timed(&floorLat, &unused, floor.commit)
+			timed(&callLat, &callCPU, call)
 		}
 		b.StopTimer()
 		late := sampleWrites(b, data, issue, call)
@@ -323,10 +328,21 @@ func BenchmarkHeadroom(b *testing.B) {
 		b.ReportMetric(i50/f50, "issueTicket-x")
 		b.ReportMetric(c50, "callNext-p50-ms")
 		b.ReportMetric(c50/f50, "callNext-x")
+		b.ReportMetric(float64(issueCPU)/benchOps/float64(time.Millisecond), "issueTicket-cpu-ms")
+		b.ReportMetric(float64(callCPU)/benchOps/float64(time.Millisecond), "callNext-cpu-ms")
 		early.report(b, "")
 		late.report(b, "late-")
 		b.StartTimer()
 	}
+}
+
+// cpuTime is the CPU time the process has used so far, user and system.
+func cpuTime(b *testing.B) time.Duration {
+	var u syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(u.Utime.Nano() + u.Stime.Nano())
 }
 
 // writeSample is the median pages and runs one issueTicket and one

@@ -90,7 +90,15 @@ func (s *Store) Commit(ctx context.Context, c domain.Changes) error {
 	if err := checkChanges(&c); err != nil {
 		return err
 	}
-	if err := s.db.Update(func(tx *bolt.Tx) error { return apply(tx, &c, s.zones.in(tx, &c)) }); err != nil {
+	s.heads.mu.Lock()
+	err := s.db.Update(func(tx *bolt.Tx) error { return apply(tx, &c, s.zones.in(tx, &c), &s.heads) })
+	if err != nil {
+		s.heads.forget()
+	} else {
+		s.heads.committed(&c)
+	}
+	s.heads.mu.Unlock()
+	if err != nil {
 		return wrap("commit", err)
 	}
 	if len(c.Outbox) > 0 {
@@ -278,16 +286,16 @@ func deletionID(d domain.Deletion) string {
 }
 
 // apply writes checked Changes; checks that need the stored state come
-// first. The statistics fold the events in the same transaction, in the
-// time zones zone reads.
-func apply(tx *bolt.Tx, c *domain.Changes, zone stats.Zone) error {
-	if err := checkSequences(tx, c.Events); err != nil {
+// first, the logs' ends read through h. The statistics fold the events in
+// the same transaction, in the time zones zone reads.
+func apply(tx *bolt.Tx, c *domain.Changes, zone stats.Zone, h *heads) error {
+	if err := checkSequences(tx, c.Events, h); err != nil {
 		return err
 	}
-	if err := checkCounters(tx, c.Counters); err != nil {
+	if err := checkCounters(tx, c.Counters, h); err != nil {
 		return err
 	}
-	if err := checkChains(tx, c.Journal); err != nil {
+	if err := checkChains(tx, c.Journal, h); err != nil {
 		return err
 	}
 	for _, o := range c.Offices {
@@ -406,12 +414,12 @@ func apply(tx *bolt.Tx, c *domain.Changes, zone stats.Zone) error {
 
 // checkSequences keeps the log gap-free: each office's events must continue
 // exactly from the last stored one, in order.
-func checkSequences(tx *bolt.Tx, events []domain.Event) error {
+func checkSequences(tx *bolt.Tx, events []domain.Event, h *heads) error {
 	next := map[string]uint64{}
 	for _, e := range events {
 		want, ok := next[e.OfficeID]
 		if !ok {
-			last, err := lastSeq(tx, e.OfficeID)
+			last, err := h.lastEvent(tx, e.OfficeID)
 			if err != nil {
 				return err
 			}
@@ -445,20 +453,15 @@ func lastSeq(tx *bolt.Tx, officeID string) (uint64, error) {
 }
 
 // checkCounters keeps a number from being issued twice: a counter never goes back.
-func checkCounters(tx *bolt.Tx, counters []domain.Counter) error {
+func checkCounters(tx *bolt.Tx, counters []domain.Counter, h *heads) error {
 	seen := map[[3]string]int{}
 	for _, c := range counters {
 		key := [3]string{c.OfficeID, c.Day, c.Prefix}
 		last, ok := seen[key]
 		if !ok {
-			if b := tx.Bucket(bucketCounters); b != nil {
-				if raw := b.Get(flatKey(c.OfficeID, c.Day, c.Prefix)); raw != nil {
-					stored, err := decode[domain.Counter](raw)
-					if err != nil {
-						return fmt.Errorf("counter %s/%s/%s: %w", c.OfficeID, c.Day, c.Prefix, err)
-					}
-					last = stored.Last
-				}
+			var err error
+			if last, err = h.lastCount(tx, c.OfficeID, c.Day, c.Prefix); err != nil {
+				return err
 			}
 		}
 		if c.Last < last {
@@ -467,6 +470,23 @@ func checkCounters(tx *bolt.Tx, counters []domain.Counter) error {
 		seen[key] = c.Last
 	}
 	return nil
+}
+
+// storedCount returns the last number of a stored counter; 0 when there is none.
+func storedCount(tx *bolt.Tx, officeID, day, prefix string) (int, error) {
+	b := tx.Bucket(bucketCounters)
+	if b == nil {
+		return 0, nil
+	}
+	raw := b.Get(flatKey(officeID, day, prefix))
+	if raw == nil {
+		return 0, nil
+	}
+	stored, err := decode[domain.Counter](raw)
+	if err != nil {
+		return 0, fmt.Errorf("counter %s/%s/%s: %w", officeID, day, prefix, err)
+	}
+	return stored.Last, nil
 }
 
 func putEvents(tx *bolt.Tx, events []domain.Event) error {

@@ -50,13 +50,13 @@ func checkJournal(c *domain.Changes) error {
 
 // checkChains keeps every chain gap-free and linked: each record continues
 // exactly from the last stored one of its chain.
-func checkChains(tx *bolt.Tx, records []domain.JournalRecord) error {
+func checkChains(tx *bolt.Tx, records []domain.JournalRecord, h *heads) error {
 	last := map[string]domain.JournalRecord{}
 	for _, r := range records {
 		prev, ok := last[r.Chain]
 		if !ok {
 			var err error
-			if prev, _, err = lastRecord(tx, r.Chain); err != nil {
+			if prev, err = h.lastRecord(tx, r.Chain); err != nil {
 				return err
 			}
 		}

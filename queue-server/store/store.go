@@ -43,6 +43,7 @@ type Store struct {
 	path  string
 	box   *outbox.Outbox
 	zones zones
+	heads heads
 }
 
 var _ domain.Store = (*Store)(nil)
