@@ -19,6 +19,7 @@ import (
 	"github.com/talonqueue/talon/internal/buildinfo"
 	"github.com/talonqueue/talon/queue-server/domain"
 	"github.com/talonqueue/talon/queue-server/region"
+	"github.com/talonqueue/talon/queue-server/region/dashboard"
 )
 
 // regionFile is the regional server's database inside its data folder; an
@@ -39,8 +40,9 @@ func addRegionFlags(fs *flag.FlagSet, r *regionFlags, getenv func(string) string
 }
 
 // serveRegion runs the regional server until ctx ends: the consumer of the
-// regional stream and, on --addr, a small read-only HTTP interface: its
-// health, how far each office's events are applied, and the statistics.
+// regional stream and, on --addr, a read-only HTTP interface: the regional
+// dashboard with its live stream, its health, how far each office's
+// events are applied, and the statistics.
 func serveRegion(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 	log, err := newLogger(f.logFormat, f.logLevel, stderr)
 	if err != nil {
@@ -73,14 +75,18 @@ func serveRegion(ctx context.Context, f serveFlags, stdout, stderr io.Writer) er
 		return err
 	}
 
+	live := region.NewLive(reg)
+	reg.OnApplied(live.Apply)
+
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", f.addr, err)
 	}
-	srv := newHTTPServer(regionHandler(reg, log), defaultHTTPLimits)
+	srv := newHTTPServer(regionHandler(reg, live, log), defaultHTTPLimits)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	defer func() {
+		live.Close() // the dashboards' sockets are hijacked: Shutdown does not wait for them
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(shutdownCtx)
@@ -89,7 +95,16 @@ func serveRegion(ctx context.Context, f serveFlags, stdout, stderr io.Writer) er
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	runErr := make(chan error, 1)
-	go func() { runErr <- reg.Run(ctx, js) }()
+	go func() {
+		// The live state is rebuilt before anything new is applied, so
+		// that the two meet at region.db's last seqs.
+		if err := live.Rebuild(ctx, js); err != nil {
+			runErr <- err
+			return
+		}
+		go live.WatchLinks(ctx, nc)
+		runErr <- reg.Run(ctx, js)
+	}()
 	fmt.Fprintf(stdout, "Региональный сервер Talon слушает http://%s (данные: %s, регион: %s)\n", ln.Addr(), f.data, f.region.urls)
 	select {
 	case <-ctx.Done():
@@ -102,10 +117,14 @@ func serveRegion(ctx context.Context, f serveFlags, stdout, stderr io.Writer) er
 	}
 }
 
-// regionHandler serves GET /healthz, /region/offices and /region/stats
-// (office=ID repeated, from, to, by; without office, every office).
-func regionHandler(reg *region.Regional, log *slog.Logger) http.Handler {
+// regionHandler serves the dashboard (GET / and /static/*, its live
+// stream GET /region/live), GET /healthz, /region/offices and
+// /region/stats (office=ID repeated, from, to, by; without office, every
+// office).
+func regionHandler(reg *region.Regional, live *region.Live, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET /", dashboard.Handler())
+	mux.HandleFunc("GET /region/live", live.ServeWS)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	reply := func(w http.ResponseWriter, v any, err error) {
 		var de *domain.Error

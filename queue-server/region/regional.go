@@ -78,7 +78,13 @@ type Regional struct {
 
 	mu    sync.Mutex
 	zones map[string]*time.Location
+	// applied is told each batch's events after their commit (OnApplied).
+	applied func([]domain.Event)
 }
+
+// OnApplied has f told the events of every batch applied, after its
+// commit, in each office's order; set it before Run.
+func (r *Regional) OnApplied(f func([]domain.Event)) { r.applied = f }
 
 // OpenRegional opens (or creates) the regional server's file.
 func OpenRegional(path string, log *slog.Logger) (*Regional, error) {
@@ -311,6 +317,7 @@ func (r *Regional) zone(officeID string) *time.Location {
 // (a message before them is still on its way back), of an office whose
 // time zone is not known yet, or that cannot be read.
 func (r *Regional) apply(batch []jetstream.Msg) (done, later []jetstream.Msg, err error) {
+	var applied []domain.Event
 	err = r.db.Update(func(tx *bolt.Tx) error {
 		done, later = done[:0], later[:0]
 		b := tx.Bucket(bucketOffices)
@@ -371,6 +378,7 @@ func (r *Regional) apply(batch []jetstream.Msg) (done, later []jetstream.Msg, er
 		if err := stats.Apply(tx, events, func(id string) (*time.Location, error) { return r.zone(id), nil }); err != nil {
 			return err
 		}
+		applied = events
 		slices.Sort(changed)
 		for _, id := range changed {
 			v, _ := json.Marshal(states[id])
@@ -382,6 +390,9 @@ func (r *Regional) apply(batch []jetstream.Msg) (done, later []jetstream.Msg, er
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("region: apply %d events: %w", len(batch), err)
+	}
+	if r.applied != nil && len(applied) > 0 {
+		r.applied(applied)
 	}
 	return done, later, nil
 }
