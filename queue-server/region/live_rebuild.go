@@ -147,8 +147,13 @@ func (r *Regional) loadZones(ctx context.Context, js jetstream.JetStream) ([]str
 	if err != nil {
 		return nil, err
 	}
+	defer func() { _ = lister.Stop() }()
 	var ids []string
 	for id := range lister.Keys() {
+		ids = append(ids, id)
+		if r.zone(id) != nil {
+			continue // a zone stays what the office joined with, as apply's lookups keep it
+		}
 		e, err := kv.Get(ctx, id)
 		if err != nil {
 			return nil, fmt.Errorf("office %q: %w", id, err)
@@ -164,7 +169,6 @@ func (r *Regional) loadZones(ctx context.Context, js jetstream.JetStream) ([]str
 		r.mu.Lock()
 		r.zones[id] = loc
 		r.mu.Unlock()
-		ids = append(ids, id)
 	}
 	return ids, nil
 }
