@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
+	"io"
+	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -16,6 +21,7 @@ import (
 	"github.com/talonqueue/talon/queue-server/demo"
 	"github.com/talonqueue/talon/queue-server/domain"
 	"github.com/talonqueue/talon/queue-server/region"
+	"github.com/talonqueue/talon/queue-server/region/regiontest"
 )
 
 // cell waits until the dashboard's cell field of office's row reads want.
@@ -135,5 +141,117 @@ func TestRegionDashboard(t *testing.T) {
 	p.do(chromedp.SetValue("#by", "service"), chromedp.Click("#show"))
 	p.waitText(`#report tr[data-key="passport"] td:nth-child(3)`, "1")
 	p.screenshot("region-dashboard-period.png")
+	p.noTroubles()
+}
+
+// status is the status code of a GET of u with the token, if any.
+func status(t *testing.T, hc *http.Client, u, token string) int {
+	t.Helper()
+	req, err := http.NewRequest("GET", u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+// addRegionAccount runs `queue-server region account` on a stopped regional
+// server's data.
+func addRegionAccount(t *testing.T, dir, login, password string) {
+	t.Helper()
+	err := run(context.Background(), []string{"region", "account", "--data", dir, "--login", login, "--password", password, "--bcrypt-cost", "4"},
+		func(string) string { return "" }, io.Discard, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRegionDashboardLogin: a regional server with an account opens its
+// pages and data only after a login: the page asks for it, refuses a wrong
+// password, and with the right one shows the region; a new password ends
+// the old sign-in. With an account it may serve HTTPS.
+func TestRegionDashboardLogin(t *testing.T) {
+	c := natstest.Start(t, region.RegionDomain)
+	dir := t.TempDir()
+	addRegionAccount(t, dir, "region", "secret1")
+	args := []string{"--region", c.URLs(), "--addr", "127.0.0.1:0", "--data", dir}
+	regional, url := testserver.StartArgs(t, args...)
+
+	hc := http.DefaultClient
+	for _, path := range []string{"/region/offices", "/region/stats", "/region/live"} {
+		if got := status(t, hc, url+path, ""); got != http.StatusUnauthorized {
+			t.Errorf("GET %s without a login: %d", path, got)
+		}
+	}
+	if got := status(t, hc, url+"/", ""); got != http.StatusOK {
+		t.Errorf("the page itself: %d", got)
+	}
+
+	p := openOfficePage(t)
+	p.do(chromedp.Navigate(url+"/"),
+		chromedp.WaitVisible("#login"),
+		chromedp.SetValue("#login-name", "region"),
+		chromedp.SetValue("#login-password", "wrong"),
+		chromedp.Click("#login-submit"),
+		chromedp.WaitVisible("#login-error"))
+	p.waitText("#login-error", "неверный логин или пароль")
+	p.do(chromedp.SetValue("#login-password", "secret1"),
+		chromedp.Click("#login-submit"),
+		chromedp.WaitNotVisible("#login"),
+		chromedp.WaitVisible(`#conn[data-state="online"]`),
+		chromedp.WaitNotVisible("#loading"))
+	p.waitText("#who", "region")
+	p.click("#tab-period")
+	p.do(chromedp.WaitVisible("#report-empty"))
+	token, err := chromedp.Run(p.ctx, chromedp.Evaluate[string](`sessionStorage.getItem("talon.region.token")`))
+	if err != nil || token == "" {
+		t.Fatalf("the page keeps no token: %q %v", token, err)
+	}
+	for _, path := range []string{"/region/offices", "/region/stats?from=2026-12-01&to=2026-12-01"} {
+		if got := status(t, hc, url+path, token); got != http.StatusOK {
+			t.Errorf("GET %s with the page's token: %d", path, got)
+		}
+	}
+
+	// A new password: the old sign-in no longer opens anything, and the
+	// page asks again.
+	if err := regional.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	_ = regional.Wait()
+	addRegionAccount(t, dir, "region", "secret2")
+	args = append(args, "--tls-self-signed")
+	cmd, out := testserver.Launch(t, args...)
+	defer cmd.Process.Kill()
+	sc := bufio.NewScanner(out)
+	url = ""
+	for url == "" && sc.Scan() {
+		if _, u, ok := strings.Cut(sc.Text(), "слушает "); ok {
+			url, _, _ = strings.Cut(u, " ")
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, out) }()
+	if !strings.HasPrefix(url, "https://") {
+		t.Fatalf("with --tls-self-signed the regional server listens on %q", url)
+	}
+	tlsClient := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}} // its own certificate
+	regiontest.WaitFor(t, "the regional server answers over HTTPS", func() bool {
+		resp, err := tlsClient.Get(url + "/healthz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	if got := status(t, tlsClient, url+"/region/offices", token); got != http.StatusUnauthorized {
+		t.Errorf("the old password's token after a new one: %d", got)
+	}
 	p.noTroubles()
 }

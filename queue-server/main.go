@@ -102,6 +102,7 @@ var commands = []command{
 	{name: "journal", action: "verify", summary: "проверить целостность журнала аудита остановленного сервера", run: journalCommand},
 	{name: "stats", action: "rebuild", summary: "пересчитать статистику остановленного сервера по журналу событий", run: statsCommand},
 	{name: "region", action: "join", summary: "включить офис в регион: его поток событий становится источником регионального (docs/region.md)", run: regionCommand},
+	{name: "region", action: "account", summary: "создать учётную запись страниц регионального сервера (или сменить её пароль) в данных остановленного сервера; когда она есть, страницы открываются только по входу", run: regionCommand},
 	{name: "catalog", action: "import", summary: "загрузить каталог услуг из файла ФРГУ (JSON или CSV) в офис остановленного сервера", run: catalogCommand},
 }
 
@@ -136,6 +137,12 @@ func findCommand(name string) (command, bool) {
 func help(ctx context.Context, args []string, getenv func(string) string, stdout io.Writer) error {
 	if len(args) > 0 {
 		c, ok := findCommand(args[0])
+		// A command with several actions: help region account.
+		for _, a := range commands {
+			if len(args) > 1 && a.name == args[0] && a.action == args[1] {
+				c = a
+			}
+		}
 		if !ok {
 			return fmt.Errorf("нет команды %q; список команд: queue-server help", args[0])
 		}

@@ -147,6 +147,9 @@ func (r *Regional) Stats(q domain.StatsQuery) (domain.StatsReport, error) {
 		for _, o := range p {
 			q.OfficeIDs = append(q.OfficeIDs, o.OfficeID)
 		}
+		if len(q.OfficeIDs) == 0 {
+			return domain.StatsReport{Query: q}, nil // no office has events yet: nothing to count
+		}
 	}
 	var rep domain.StatsReport
 	err := r.db.View(func(tx *bolt.Tx) error {

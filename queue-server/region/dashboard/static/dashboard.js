@@ -2,7 +2,9 @@
 // The regional dashboard. "Сейчас" follows the regional server's socket
 // (/region/live): a snapshot of every office, then each office whole as it
 // changes; a gap in the messages' seq or a lost connection reconnects and
-// takes a fresh snapshot. "За период" asks /region/stats.
+// takes a fresh snapshot. "За период" asks /region/stats. A server with
+// accounts answers 401 until one signs in: the page then shows its login
+// and keeps the token for the tab (sessionStorage).
 
 const $ = (id) => document.getElementById(id);
 const offices = new Map();
@@ -10,6 +12,57 @@ let lastSeq = 0;
 let ready = false;
 let backoff = 1000;
 let reconnectTimer = null;
+let socket = null;
+let token = sessionStorage.getItem("talon.region.token") || "";
+
+class Unauthorized extends Error {}
+
+// api asks the server with the token; a 401 shows the login.
+async function api(path, init) {
+  const headers = token ? { Authorization: "Bearer " + token } : {};
+  const resp = await fetch(path, { ...init, headers: { ...headers, ...((init && init.headers) || {}) } });
+  if (resp.status === 401) {
+    showLogin((await resp.text()).trim());
+    throw new Unauthorized("нужен вход");
+  }
+  if (!resp.ok) throw new Error((await resp.text()).trim() || resp.statusText);
+  return resp.json();
+}
+
+function showLogin(why) {
+  clearTimeout(reconnectTimer);
+  if (socket) {
+    socket.onclose = null;
+    socket.close();
+    socket = null;
+  }
+  token = "";
+  sessionStorage.removeItem("talon.region.token");
+  $("main").hidden = true;
+  $("who").hidden = $("logout").hidden = true;
+  $("login").hidden = false;
+  $("login-error").textContent = why || "";
+  $("login-error").hidden = !why;
+  setConn("offline", "Нужен вход");
+}
+
+// start opens the dashboard if the server lets this page in.
+async function start() {
+  try {
+    await api("/region/offices");
+  } catch (e) {
+    if (!(e instanceof Unauthorized)) {
+      setConn("offline", "Нет связи с сервером, переподключаюсь…");
+      reconnectTimer = setTimeout(start, backoff);
+      backoff = Math.min(backoff * 2, 10000);
+    }
+    return;
+  }
+  $("login").hidden = true;
+  $("main").hidden = false;
+  $("logout").hidden = !token;
+  connect();
+}
 
 function el(tag, attrs, ...children) {
   const e = document.createElement(tag);
@@ -115,7 +168,9 @@ function setConn(state, text) {
 function connect() {
   clearTimeout(reconnectTimer);
   setConn("connecting", "Подключение…");
-  const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/region/live");
+  const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/region/live" +
+    (token ? "?token=" + encodeURIComponent(token) : ""));
+  socket = ws;
   ws.onopen = () => { backoff = 1000; };
   ws.onmessage = (ev) => {
     const m = JSON.parse(ev.data);
@@ -134,8 +189,10 @@ function connect() {
     render();
   };
   ws.onclose = (ev) => {
+    socket = null;
     setConn("offline", "Нет связи с сервером" + (ev.reason ? " (" + ev.reason + ")" : "") + ", переподключаюсь…");
-    reconnectTimer = setTimeout(connect, backoff);
+    // start asks first: a token no longer valid shows the login.
+    reconnectTimer = setTimeout(start, backoff);
     backoff = Math.min(backoff * 2, 10000);
   };
 }
@@ -155,10 +212,9 @@ async function report(ev) {
   $("error").hidden = true;
   let rep;
   try {
-    const resp = await fetch("/region/stats?" + q);
-    if (!resp.ok) throw new Error((await resp.text()).trim() || resp.statusText);
-    rep = await resp.json();
+    rep = await api("/region/stats?" + q);
   } catch (e) {
+    if (e instanceof Unauthorized) return;
     $("error").textContent = "Отчёт не получен: " + e.message;
     $("error").hidden = false;
     return;
@@ -186,5 +242,26 @@ $("tab-live").onclick = () => showTab(true);
 $("tab-period").onclick = () => { showTab(false); report(); };
 $("filters").onsubmit = report;
 $("from").value = $("to").value = today();
+$("login").onsubmit = async (ev) => {
+  ev.preventDefault();
+  let r;
+  try {
+    r = await api("/region/login", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ login: $("login-name").value, password: $("login-password").value }),
+    });
+  } catch (e) {
+    if (!(e instanceof Unauthorized)) showLogin("Вход не удался: " + e.message);
+    return;
+  }
+  token = r.token;
+  sessionStorage.setItem("talon.region.token", token);
+  $("login-password").value = "";
+  $("who").textContent = r.login;
+  $("who").hidden = false;
+  start();
+};
+$("logout").onclick = () => showLogin("");
 setInterval(render, 1000); // the waits and links' times go on between messages
-connect();
+start();
