@@ -86,8 +86,11 @@ func TestRegionDashboard(t *testing.T) {
 	// The link is cut: the page says so, and the office serves on.
 	o.proxy.Stop()
 	p.waitText(fmt.Sprintf(`#offices tr[data-office=%q] td[data-f="link"]`, o.id), "нет связи")
-	tickets = append(tickets, must[domain.Ticket](t)(kiosk.IssueTicket(bg, o.id, domain.IssueRequest{ServiceID: "passport"})))
+	must[domain.Ticket](t)(kiosk.IssueTicket(bg, o.id, domain.IssueRequest{ServiceID: "passport"}))
 	second := must[domain.Ticket](t)(op.CallNext(bg, o.id, "w1", true))
+	if second.ID != tickets[1].ID {
+		t.Fatalf("called %s, the second issued is %s", second.Number, tickets[1].Number)
+	}
 	p.cell(o.id, "issued", "3")
 	p.screenshot("region-dashboard-cut.png")
 
