@@ -21,10 +21,10 @@ const (
 )
 
 // liveMessage is what the dashboard's socket carries: first a snapshot of
-// every office, then each office as it changes. Seq numbers a client's
-// messages one after another; a snapshot starts it again (a reconnecting
-// page always gets one: an office's message carries the whole office, so
-// there is nothing to replay).
+// every office, then each office as it changes. Seq counts the hub's
+// messages: a page gets its snapshot's, then every next one exactly one
+// more. A reconnecting page always gets a snapshot: an office's message
+// carries the whole office, so there is nothing to replay.
 type liveMessage struct {
 	Type    string       `json:"type"` // "snapshot" or "office"
 	Seq     uint64       `json:"seq"`

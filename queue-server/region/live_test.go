@@ -135,7 +135,7 @@ func readLive(t *testing.T, c *websocket.Conn) liveWire {
 }
 
 // A page gets a snapshot of every office, then each office as events
-// change it, numbered one after another; a page that does not read is
+// change it, numbered one after another; pages that do not read are
 // dropped and told why; a stopping server says goodbye to the rest.
 func TestLiveStream(t *testing.T) {
 	r := openTestRegional(t)
@@ -161,8 +161,9 @@ func TestLiveStream(t *testing.T) {
 		t.Fatalf("after the start: %+v", m)
 	}
 
-	// A page that reads nothing is dropped once its queue and the
-	// connection's buffers are full; it learns why.
+	// Pages that read nothing are dropped once their queues and their
+	// connections' buffers are full, and learn why; a page that comes
+	// later gets a snapshot, numbered on from the messages before.
 	stuck := dialLive(t, srv.URL)
 	waitFor(t, "the second page registered", func() bool {
 		l.mu.Lock()
@@ -175,25 +176,32 @@ func TestLiveStream(t *testing.T) {
 		l.mu.Lock()
 		n := len(l.hub.clients)
 		l.mu.Unlock()
-		if n < 2 {
+		if n == 0 {
 			break
 		}
 	}
-	var closed *websocket.CloseError
-	for {
-		_ = stuck.SetReadDeadline(time.Now().Add(10 * time.Second))
-		if _, _, err := stuck.ReadMessage(); err != nil {
-			if !errors.As(err, &closed) || !strings.Contains(closed.Text, "не успевает") {
-				t.Fatalf("the stuck page ended with %v", err)
+	for _, c := range []*websocket.Conn{page, stuck} {
+		var closed *websocket.CloseError
+		for {
+			_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+			if _, _, err := c.ReadMessage(); err != nil {
+				if !errors.As(err, &closed) || !strings.Contains(closed.Text, "не успевает") {
+					t.Fatalf("a page that did not read ended with %v", err)
+				}
+				break
 			}
-			break
 		}
+	}
+	late := dialLive(t, srv.URL)
+	if m := readLive(t, late); m.Type != "snapshot" || m.Seq <= 3 || len(m.Offices) != 2 || m.Offices[0].AppliedSeq <= 3 {
+		t.Fatalf("a later page's first message: %+v", m)
 	}
 
 	l.Close()
+	var closed *websocket.CloseError
 	for {
-		_ = page.SetReadDeadline(time.Now().Add(10 * time.Second))
-		if _, _, err := page.ReadMessage(); err != nil {
+		_ = late.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, _, err := late.ReadMessage(); err != nil {
 			if !errors.As(err, &closed) || !strings.Contains(closed.Text, "сервер останавливается") {
 				t.Fatalf("at the server's stop the page got %v", err)
 			}
