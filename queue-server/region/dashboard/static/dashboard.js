@@ -38,6 +38,7 @@ function showLogin(why) {
   }
   token = "";
   sessionStorage.removeItem("talon.region.token");
+  sessionStorage.removeItem("talon.region.login");
   $("main").hidden = true;
   $("who").hidden = $("logout").hidden = true;
   $("login").hidden = false;
@@ -61,6 +62,8 @@ async function start() {
   $("login").hidden = true;
   $("main").hidden = false;
   $("logout").hidden = !token;
+  $("who").textContent = sessionStorage.getItem("talon.region.login") || "";
+  $("who").hidden = !token;
   connect();
 }
 
@@ -257,9 +260,8 @@ $("login").onsubmit = async (ev) => {
   }
   token = r.token;
   sessionStorage.setItem("talon.region.token", token);
+  sessionStorage.setItem("talon.region.login", r.login);
   $("login-password").value = "";
-  $("who").textContent = r.login;
-  $("who").hidden = false;
   start();
 };
 $("logout").onclick = () => showLogin("");
