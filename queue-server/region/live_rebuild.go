@@ -100,7 +100,9 @@ func (l *Live) replay(ctx context.Context, js jetstream.JetStream, start time.Ti
 	}
 	folded := 0
 	for {
-		batch, err := cons.Fetch(rebuildFetch, jetstream.FetchMaxWait(2*time.Second))
+		// Everything wanted is stored already: what is not there at once
+		// is not coming.
+		batch, err := cons.FetchNoWait(rebuildFetch)
 		if err != nil {
 			return folded, err
 		}
