@@ -128,10 +128,7 @@ func serveRegion(ctx context.Context, f serveFlags, stdout, stderr io.Writer) er
 	go func() {
 		// The live state is rebuilt before anything new is applied, so
 		// that the two meet at region.db's last seqs.
-		if err := live.Rebuild(ctx, js); err != nil {
-			runErr <- err
-			return
-		}
+		live.Rebuild(ctx, js)
 		go live.WatchLinks(ctx, nc)
 		runErr <- reg.Run(ctx, js)
 	}()
@@ -272,7 +269,7 @@ func regionAccount(args []string, getenv func(string) string, stdout, stderr io.
 // regionCommand runs `queue-server region join`: it adds an office to the
 // region — its record with its time zone, the durable consumer on its
 // stream, and the source of the regional stream. The office node must be
-// running and linked.
+// running and linked. `region account` is regionAccount's.
 func regionCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	switch {
 	case len(args) > 0 && args[0] == "account":

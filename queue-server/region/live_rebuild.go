@@ -23,17 +23,17 @@ const rebuildFetch = 1000
 // after that come through Apply. Today is enough: the office's own day
 // change cancels the tickets and closes the windows left from the day
 // before, and those events come after midnight. It waits for the cluster
-// while it cannot reach it, like Run.
-func (l *Live) Rebuild(ctx context.Context, js jetstream.JetStream) error {
+// while it cannot reach it, like Run, until it has rebuilt or ctx ends.
+func (l *Live) Rebuild(ctx context.Context, js jetstream.JetStream) {
 	for {
 		err := l.rebuild(ctx, js)
 		if err == nil || ctx.Err() != nil {
-			return ctx.Err()
+			return
 		}
 		l.reg.log.Warn("region: the dashboard's live state is not rebuilt yet", "err", err)
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-time.After(time.Second):
 		}
 	}
