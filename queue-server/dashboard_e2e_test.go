@@ -18,6 +18,7 @@ import (
 
 	"github.com/talonqueue/talon/internal/natstest"
 	"github.com/talonqueue/talon/internal/testserver"
+	"github.com/talonqueue/talon/queue-server/auth"
 	"github.com/talonqueue/talon/queue-server/demo"
 	"github.com/talonqueue/talon/queue-server/domain"
 	"github.com/talonqueue/talon/queue-server/region"
@@ -255,6 +256,29 @@ func TestRegionDashboardLogin(t *testing.T) {
 	})
 	if got := status(t, tlsClient, url+"/region/offices", token); got != http.StatusUnauthorized {
 		t.Errorf("the old password's token after a new one: %d", got)
+	}
+
+	// Guessing is limited: after five wrong passwords even the right one
+	// is refused, for a while.
+	signIn := func(password string) (int, string) {
+		resp, err := tlsClient.Post(url+"/region/login", "application/json", strings.NewReader(`{"login":"region","password":"`+password+`"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	if code, _ := signIn("secret2"); code != http.StatusOK {
+		t.Fatalf("the new password: %d", code)
+	}
+	for range auth.MaxLoginFailures {
+		if code, _ := signIn("guess"); code != http.StatusUnauthorized {
+			t.Fatalf("a wrong password: %d", code)
+		}
+	}
+	if code, body := signIn("secret2"); code != http.StatusUnauthorized || !strings.Contains(body, "слишком много неудачных попыток") {
+		t.Errorf("after %d wrong passwords the right one: %d %s", auth.MaxLoginFailures, code, body)
 	}
 	p.noTroubles()
 }

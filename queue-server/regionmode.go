@@ -151,7 +151,8 @@ func serveRegion(ctx context.Context, f serveFlags, stdout, stderr io.Writer) er
 // stream GET /region/live), GET /healthz, /region/offices and
 // /region/stats (office=ID repeated, from, to, by; without office, every
 // office). With tokens (the server has accounts), POST /region/login
-// signs in and every /region/ route but it needs the token it gives:
+// signs in (guessing limited as the office API's logins are) and every
+// /region/ route but it needs the token it gives:
 // "Authorization: Bearer", or ?token= on the socket, which a browser
 // opens without headers.
 func regionHandler(reg *region.Regional, live *region.Live, tokens *auth.Issuer, log *slog.Logger) http.Handler {
@@ -199,13 +200,21 @@ func regionHandler(reg *region.Regional, live *region.Live, tokens *auth.Issuer,
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /region/live", signedIn(live.ServeWS))
 	if tokens != nil {
+		guard := auth.NewLoginGuard(time.Now)
 		mux.HandleFunc("POST /region/login", func(w http.ResponseWriter, r *http.Request) {
 			var in struct{ Login, Password string }
 			if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&in); err != nil {
 				reply(w, nil, domain.Errorf(domain.CodeInvalid, "нужны логин и пароль"))
 				return
 			}
+			if err := guard.Check(r, in.Login); err != nil {
+				reply(w, nil, err)
+				return
+			}
 			a, err := reg.Login(in.Login, in.Password)
+			if domain.ErrorCode(err) == domain.CodeUnauthorized || err == nil {
+				guard.Record(r, in.Login, err == nil)
+			}
 			if err != nil {
 				reply(w, nil, err)
 				return
