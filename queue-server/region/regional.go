@@ -79,6 +79,8 @@ type Regional struct {
 
 	mu    sync.Mutex
 	known map[string]knownOffice
+	// applied is told each batch's events after their commit (OnApplied).
+	applied func([]domain.Event)
 }
 
 // knownOffice is an office's record in OfficesBucket as last read, with its
@@ -89,6 +91,10 @@ type knownOffice struct {
 	zone *time.Location
 	rev  uint64
 }
+
+// OnApplied has f told the events of every batch applied, after its
+// commit, in each office's order; set it before Run.
+func (r *Regional) OnApplied(f func([]domain.Event)) { r.applied = f }
 
 // OpenRegional opens (or creates) the regional server's file.
 func OpenRegional(path string, log *slog.Logger) (*Regional, error) {
@@ -161,6 +167,9 @@ func (r *Regional) Stats(q domain.StatsQuery) (domain.StatsReport, error) {
 		}
 		for _, o := range p {
 			q.OfficeIDs = append(q.OfficeIDs, o.OfficeID)
+		}
+		if len(q.OfficeIDs) == 0 {
+			return domain.StatsReport{Query: q}, nil // no office has events yet: nothing to count
 		}
 	}
 	var rep domain.StatsReport
@@ -372,6 +381,7 @@ func (r *Regional) office(officeID string) (OfficeInfo, *time.Location) {
 // (a message before them is still on its way back), of an office whose
 // time zone is not known yet, or that cannot be read.
 func (r *Regional) apply(batch []jetstream.Msg) (done, later []jetstream.Msg, err error) {
+	var applied []domain.Event
 	err = r.db.Update(func(tx *bolt.Tx) error {
 		done, later = done[:0], later[:0]
 		b := tx.Bucket(bucketOffices)
@@ -437,6 +447,7 @@ func (r *Regional) apply(batch []jetstream.Msg) (done, later []jetstream.Msg, er
 				return err
 			}
 		}
+		applied = events
 		slices.Sort(changed)
 		for _, id := range changed {
 			v, _ := json.Marshal(states[id])
@@ -451,6 +462,9 @@ func (r *Regional) apply(batch []jetstream.Msg) (done, later []jetstream.Msg, er
 	}
 	if r.feeds != nil {
 		r.feeds.notify()
+	}
+	if r.applied != nil && len(applied) > 0 {
+		r.applied(applied)
 	}
 	return done, later, nil
 }

@@ -119,7 +119,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Кластер: %s\nРегиональный сервер: %s (статистика: %s/region/stats?from=ГГГГ-ММ-ДД&to=ГГГГ-ММ-ДД&by=office)\n", c.URLs(), url, url)
+	fmt.Fprintf(stdout, "Кластер: %s\nРегиональный сервер: %s (панель региона: %s/, статистика: %s/region/stats?from=ГГГГ-ММ-ДД&to=ГГГГ-ММ-ДД&by=office)\n", c.URLs(), url, url, url)
 	fmt.Fprintln(stdout, "Команды: cut ОФИС, link ОФИС, kill N, start N, status, quit")
 
 	go serveTickets(ctx, byID, *every)
