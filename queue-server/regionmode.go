@@ -23,7 +23,6 @@ import (
 	"github.com/talonqueue/talon/queue-server/domain"
 	"github.com/talonqueue/talon/queue-server/integrations/mdm"
 	"github.com/talonqueue/talon/queue-server/integrations/mkgu"
-	"github.com/talonqueue/talon/queue-server/officefile"
 	"github.com/talonqueue/talon/queue-server/outbox"
 	"github.com/talonqueue/talon/queue-server/region"
 	"github.com/talonqueue/talon/queue-server/region/dashboard"
@@ -339,9 +338,9 @@ func regionCommand(ctx context.Context, args []string, getenv func(string) strin
 		"region config set --region URLS --office ID ФАЙЛ, region config show --region URLS [--office ID] или region account --data DIR --login ЛОГИН --password ПАРОЛЬ")
 }
 
-// regionJoin adds an office to the region: its record with its time zone,
-// the durable consumer on its stream, and the source of the regional
-// stream. The office node must be running and linked.
+// regionJoin adds an office to the region: its record with its time zone
+// and catalogue, the durable consumer on its stream, and the source of the
+// regional stream. The office node must be running and linked.
 func regionJoin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("region join")
 	fs.SetOutput(stderr)
@@ -349,25 +348,12 @@ func regionJoin(ctx context.Context, args []string, getenv func(string) string, 
 	office := fs.String("office", "", "идентификатор офиса, который входит в регион")
 	zone := fs.String("time-zone", "Europe/Moscow", "часовой пояс офиса (IANA): по нему считаются дни и часы его статистики в регионе")
 	file := fs.String("office-file", "", "файл офиса (talon-office/1, как его выгружает export-office): из него региональный сервер берёт коды МКГУ, ОКАТО, UID МДМ и услуги с кодами ФРГУ "+
-		"для пакетов МКГУ и МДМ офиса; часовой пояс тоже берётся из него; без файла регион не отправляет за офис ничего")
+		"для пакетов МКГУ и МДМ офиса; часовой пояс тоже берётся из него; без файла — из конфигурации офиса в регионе (region config set), а без неё регион не отправляет за офис ничего")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *urls == "" || *office == "" {
 		return errors.New("нужны --region и --office")
-	}
-	info := region.OfficeInfo{ID: *office, TimeZone: *zone}
-	if *file != "" {
-		c, err := readCatalog(*file, *office)
-		if err != nil {
-			return err
-		}
-		info.Feeds = c
-		zoneSet := false
-		fs.Visit(func(f *flag.Flag) { zoneSet = zoneSet || f.Name == "time-zone" })
-		if !zoneSet {
-			info.TimeZone = info.Feeds.Office.TimeZone
-		}
 	}
 	nc, err := region.Connect(*urls, "talon-region-join")
 	if err != nil {
@@ -376,27 +362,46 @@ func regionJoin(ctx context.Context, args []string, getenv func(string) string, 
 	defer nc.Close()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	info := region.OfficeInfo{ID: *office, TimeZone: *zone}
+	var from string
+	if *file != "" {
+		data, err := os.ReadFile(*file)
+		if err != nil {
+			return fmt.Errorf("файл офиса %s не прочитан: %w", *file, err)
+		}
+		if info.Feeds, err = region.CatalogOf(*file, data, *office); err != nil {
+			return err
+		}
+		from = "из файла " + *file
+	} else {
+		js, err := jetstream.New(nc)
+		if err != nil {
+			return err
+		}
+		cfg, err := region.GetConfig(ctx, js, *office)
+		if err != nil {
+			return err
+		}
+		if cfg.Revision > 0 {
+			if info.Feeds, err = region.CatalogOf(region.ConfigBucket+"/"+*office, cfg.File, *office); err != nil {
+				return err
+			}
+			from = fmt.Sprintf("из конфигурации офиса в регионе (ревизия %d)", cfg.Revision)
+		}
+	}
+	if info.Feeds != nil {
+		zoneSet := false
+		fs.Visit(func(f *flag.Flag) { zoneSet = zoneSet || f.Name == "time-zone" })
+		if !zoneSet {
+			info.TimeZone = info.Feeds.Office.TimeZone
+		}
+	}
 	if err := region.Join(ctx, nc, info); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Офис %s вошёл в регион: его события идут в поток %s.\n", *office, region.RegionStream)
+	if from != "" {
+		fmt.Fprintf(stdout, "Коды офиса и услуг для пакетов МКГУ и МДМ взяты %s.\n", from)
+	}
 	return nil
-}
-
-// readCatalog reads an office file as office id's catalogue for the
-// regional feeds.
-func readCatalog(path, id string) (*region.Catalog, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("файл офиса %s не прочитан: %w", path, err)
-	}
-	f, err := officefile.Parse(path, data)
-	if err != nil {
-		return nil, err
-	}
-	o, services, err := f.Catalog(id)
-	if err != nil {
-		return nil, err
-	}
-	return &region.Catalog{Office: o, Services: services}, nil
 }

@@ -255,12 +255,12 @@ func NewLive(reg *Regional) *Live {
 }
 
 // office is the fold of id, made on first sight; nil while the office's
-// time zone is unknown. Called with l.mu held.
+// time zone is unknown, and for a test office. Called with l.mu held.
 func (l *Live) office(id string) *officeFold {
 	if f, ok := l.offices[id]; ok {
 		return f
 	}
-	zone := l.reg.zone(id)
+	zone := l.reg.counted(id)
 	if zone == nil {
 		return nil
 	}

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -117,6 +119,40 @@ func TestApplyOnceInOrder(t *testing.T) {
 	}
 	if rep.Total.Issued != 8 || len(rep.Rows) != 2 {
 		t.Fatalf("the region: %+v", rep)
+	}
+}
+
+// A test office's events are applied (its progress moves, so they do not
+// wait for ever) but not counted: the region's figures and its dashboard
+// leave it out, as an office server's own statistics do.
+func TestSandboxOfficeIsNotCounted(t *testing.T) {
+	r, err := OpenRegional(filepath.Join(t.TempDir(), "region.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	test := OfficeInfo{ID: "test", Feeds: &Catalog{Office: domain.Office{ID: "test", Sandbox: true}}}
+	r.known["a"], r.known["test"] = knownOffice{zone: time.UTC}, knownOffice{info: test, zone: time.UTC}
+	live := NewLive(r)
+	live.ready = true
+	r.OnApplied(live.Apply)
+	done, later, err := r.apply([]jetstream.Msg{issued(t, "a", 1), issued(t, "test", 1), issued(t, "test", 2)})
+	if err != nil || len(done) != 3 || len(later) != 0 {
+		t.Fatalf("applied %v, later %v, %v", seqs(t, done), seqs(t, later), err)
+	}
+	p, err := r.Progress()
+	if got, _ := json.Marshal(p); err != nil || string(got) != `[{"office_id":"a","last_seq":1,"repeated":0},{"office_id":"test","last_seq":2,"repeated":0}]` {
+		t.Fatalf("progress %s, %v", got, err)
+	}
+	rep, err := r.Stats(domain.StatsQuery{From: "2026-12-03", To: "2026-12-03", By: domain.StatsByOffice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Total.Issued != 1 || len(rep.Rows) != 1 || rep.Rows[0].Key != "a" {
+		t.Errorf("the region counts %+v; want office a's one ticket alone", rep)
+	}
+	if _, shown := live.offices["test"]; shown || live.offices["a"] == nil {
+		t.Errorf("the dashboard shows %v; want office a alone", slices.Collect(maps.Keys(live.offices)))
 	}
 }
 
