@@ -20,7 +20,10 @@ const liveCalls = 10
 // under the day they happen, waits at a ticket's first call under the day
 // it was issued), so they equal /region/stats for that day.
 type OfficeLive struct {
-	ID       string `json:"id"`
+	ID string `json:"id"`
+	// Name is the office's name from its catalogue (region join, region
+	// config set); empty when the region has none.
+	Name     string `json:"name,omitempty"`
 	TimeZone string `json:"time_zone"`
 	Day      string `json:"day"`
 
@@ -83,6 +86,7 @@ type openTicket struct {
 // officeFold is an office's live state, folded from its events in order.
 type officeFold struct {
 	id      string
+	name    string
 	zone    *time.Location
 	lastSeq uint64
 	lastAt  time.Time
@@ -181,7 +185,7 @@ func (f *officeFold) apply(e domain.Event) bool {
 // view is the office at now.
 func (f *officeFold) view(now time.Time) OfficeLive {
 	today := f.dayOf(now)
-	v := OfficeLive{ID: f.id, TimeZone: f.zone.String(), Day: today, AppliedSeq: f.lastSeq, Link: f.link}
+	v := OfficeLive{ID: f.id, Name: f.name, TimeZone: f.zone.String(), Day: today, AppliedSeq: f.lastSeq, Link: f.link}
 	if !f.lastAt.IsZero() {
 		at := f.lastAt
 		v.LastEventAt = &at
@@ -257,15 +261,16 @@ func NewLive(reg *Regional) *Live {
 // office is the fold of id, made on first sight; nil while the office's
 // time zone is unknown, and for a test office. Called with l.mu held.
 func (l *Live) office(id string) *officeFold {
-	if f, ok := l.offices[id]; ok {
-		return f
+	f, ok := l.offices[id]
+	if !ok {
+		zone := l.reg.counted(id)
+		if zone == nil {
+			return nil
+		}
+		f = newOfficeFold(id, zone)
+		l.offices[id] = f
 	}
-	zone := l.reg.counted(id)
-	if zone == nil {
-		return nil
-	}
-	f := newOfficeFold(id, zone)
-	l.offices[id] = f
+	f.name = l.reg.officeName(id) // a new configuration may rename it
 	return f
 }
 

@@ -64,6 +64,7 @@ func (l *Live) rebuild(ctx context.Context, js jetstream.JetStream) error {
 			continue // a test office: not on the dashboard
 		}
 		folds[id] = newOfficeFold(id, zone)
+		folds[id].name = l.reg.officeName(id)
 		y, m, d := now.In(folds[id].zone).Date()
 		if midnight := time.Date(y, m, d, 0, 0, 0, 0, folds[id].zone); midnight.Before(start) {
 			start = midnight

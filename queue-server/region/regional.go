@@ -178,6 +178,9 @@ func (r *Regional) Stats(q domain.StatsQuery) (domain.StatsReport, error) {
 		rep, err = stats.Report(tx, q)
 		return err
 	})
+	for i := range rep.Rows {
+		rep.Rows[i].Label = q.By.Label(rep.Rows[i].Key, func(by domain.StatsDim, key string) string { return r.statsName(q, by, key) })
+	}
 	return rep, err
 }
 
@@ -379,6 +382,37 @@ func (r *Regional) counted(officeID string) *time.Location {
 		return nil
 	}
 	return k.zone
+}
+
+// officeName is an office's name from its catalogue; "" without one.
+func (r *Regional) officeName(officeID string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c := r.known[officeID].info.Feeds; c != nil {
+		return c.Office.Name
+	}
+	return ""
+}
+
+// statsName names a report's office or service from the offices'
+// catalogues; "" when none has it. Staff and windows are not in a
+// catalogue: their rows keep their ids.
+func (r *Regional) statsName(q domain.StatsQuery, by domain.StatsDim, key string) string {
+	switch by {
+	case domain.StatsByOffice:
+		return r.officeName(key)
+	case domain.StatsByService:
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		for _, id := range q.OfficeIDs {
+			if c := r.known[id].info.Feeds; c != nil {
+				if s, ok := c.service(key); ok {
+					return s.Name
+				}
+			}
+		}
+	}
+	return ""
 }
 
 // office is an office's record and zone as known.

@@ -156,6 +156,53 @@ func TestSandboxOfficeIsNotCounted(t *testing.T) {
 	}
 }
 
+// The regional figures name offices and services from the offices'
+// catalogues, and the rest in words; without a catalogue the ids stay.
+func TestRegionalNames(t *testing.T) {
+	r, err := OpenRegional(filepath.Join(t.TempDir(), "region.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	named := OfficeInfo{ID: "a", Feeds: &Catalog{Office: domain.Office{ID: "a", Name: "МФЦ на Арбате"}, Services: []domain.Service{{ID: "passport", Name: "Паспорт"}}}}
+	r.known["a"], r.known["b"] = knownOffice{info: named, zone: time.UTC}, knownOffice{zone: time.UTC}
+	live := NewLive(r)
+	live.ready = true
+	r.OnApplied(live.Apply)
+	if _, _, err := r.apply([]jetstream.Msg{issued(t, "a", 1), issued(t, "b", 1)}); err != nil {
+		t.Fatal(err)
+	}
+	labels := func(by domain.StatsDim, offices ...string) []string {
+		rep, err := r.Stats(domain.StatsQuery{OfficeIDs: offices, From: "2026-12-03", To: "2026-12-03", By: by})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, row := range rep.Rows {
+			out = append(out, row.Label)
+		}
+		return out
+	}
+	for _, c := range []struct {
+		by      domain.StatsDim
+		offices []string
+		want    string
+	}{
+		{domain.StatsByOffice, nil, "[МФЦ на Арбате b]"},
+		{domain.StatsByService, []string{"a"}, "[Паспорт]"},
+		{domain.StatsByService, []string{"b"}, "[passport]"},
+		{domain.StatsByDay, nil, "[03.12.2026, чт]"},
+		{domain.StatsByHour, nil, "[09:00–10:00]"},
+	} {
+		if got := fmt.Sprint(labels(c.by, c.offices...)); got != c.want {
+			t.Errorf("rows by %s of %v are %s, want %s", c.by, c.offices, got, c.want)
+		}
+	}
+	if a, b := live.offices["a"].view(day), live.offices["b"].view(day); a.Name != "МФЦ на Арбате" || b.Name != "" {
+		t.Errorf("the dashboard names the offices %q and %q", a.Name, b.Name)
+	}
+}
+
 // A file of another layout is refused in words, not misread.
 func TestOpenRefusesAnotherSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "region.db")

@@ -143,7 +143,7 @@ function render() {
     const windows = o.windows_open + (o.windows_paused ? " (+" + o.windows_paused + " на перерыве)" : "");
     const cell = (f, v, cls) => el("td", cls ? { "data-f": f, class: cls } : { "data-f": f }, String(v));
     return el("tr", { "data-office": o.id },
-      cell("id", o.id),
+      el("td", { "data-f": "id", title: o.id }, o.name || o.id),
       cell("link", linkText, "link " + linkClass),
       cell("waiting", o.waiting),
       cell("oldest", oldest),
@@ -156,7 +156,7 @@ function render() {
       cell("call", call));
   });
   document.querySelector("#offices tbody").replaceChildren(...rows);
-  const calls = list.flatMap((o) => (o.calls || []).map((c) => ({ ...c, office: o.id, zone: o.time_zone })))
+  const calls = list.flatMap((o) => (o.calls || []).map((c) => ({ ...c, office: o.name || o.id, zone: o.time_zone })))
     .sort((a, b) => Date.parse(b.at) - Date.parse(a.at)).slice(0, 20);
   $("calls").replaceChildren(...calls.map((c) => el("li", { "data-ticket": c.ticket_id },
     el("span", { class: "num" }, c.number || "—"), " → окно " + c.window + (c.recall ? " (повторно)" : "") + " · " + c.office + " · " + clock(c.at, c.zone))));
