@@ -172,6 +172,17 @@ func (r *Regional) Stats(q domain.StatsQuery) (domain.StatsReport, error) {
 			return domain.StatsReport{Query: q}, nil // no office has events yet: nothing to count
 		}
 	}
+	// No period: today, in the first office's zone, as an office's report.
+	if q.From == "" {
+		zone := r.zone(q.OfficeIDs[0])
+		if zone == nil {
+			zone = time.UTC
+		}
+		q.From = time.Now().In(zone).Format(time.DateOnly)
+	}
+	if q.To == "" {
+		q.To = q.From
+	}
 	var rep domain.StatsReport
 	err := r.db.View(func(tx *bolt.Tx) error {
 		var err error

@@ -198,6 +198,10 @@ func TestRegionalNames(t *testing.T) {
 			t.Errorf("rows by %s of %v are %s, want %s", c.by, c.offices, got, c.want)
 		}
 	}
+	// Without a period, today in the first office's zone.
+	if rep, err := r.Stats(domain.StatsQuery{By: domain.StatsByOffice}); err != nil || rep.Query.From != time.Now().UTC().Format(time.DateOnly) || rep.Query.To != rep.Query.From {
+		t.Errorf("a report without a period is of %s…%s (%v), want today", rep.Query.From, rep.Query.To, err)
+	}
 	if a, b := live.offices["a"].view(day), live.offices["b"].view(day); a.Name != "МФЦ на Арбате" || b.Name != "" {
 		t.Errorf("the dashboard names the offices %q and %q", a.Name, b.Name)
 	}
