@@ -271,6 +271,23 @@ func follow(ctx context.Context, c *client.Client, officeID string) *loadBoard {
 	return b
 }
 
+// again does a terminal's action under one request key, and repeats it
+// under the same key while the server is unavailable or the answer is lost,
+// as a terminal's user presses again: the first try may have acted (a call
+// that called someone), and a new key would act a second time or be refused
+// for ever (a window already serving). Every failed try is counted.
+func again[T any](ctx context.Context, stats *loadStats, op string, act func(context.Context) (T, error)) (T, error) {
+	ctx = domain.WithIdempotencyKey(ctx, fmt.Sprintf("load-%016x", rand.Uint64()))
+	for {
+		v, err := act(ctx)
+		if err == nil || domain.ErrorCode(err) != domain.CodeUnavailable || ctx.Err() != nil {
+			return v, err
+		}
+		stats.fail(op, err)
+		time.Sleep(time.Second)
+	}
+}
+
 // jitter is d scaled by a factor in [lo, hi).
 func jitter(rng *rand.Rand, d time.Duration, lo, hi float64) time.Duration {
 	return time.Duration(float64(d) * (lo + rng.Float64()*(hi-lo)))
@@ -300,7 +317,10 @@ func (o *loadOffice) runDay(ctx context.Context, size loadSize, stats *loadStats
 			time.Sleep(time.Until(next))
 			next = next.Add(jitter(rng, every, 0, 2))
 			t0 := time.Now()
-			_, err := o.kiosk.IssueTicket(ctx, o.id, domain.IssueRequest{ServiceID: loadServiceID(rng.IntN(loadServices))})
+			service := loadServiceID(rng.IntN(loadServices))
+			_, err := again(ctx, stats, opIssue, func(ctx context.Context) (domain.Ticket, error) {
+				return o.kiosk.IssueTicket(ctx, o.id, domain.IssueRequest{ServiceID: service, IdempotencyKey: domain.IdempotencyKeyFrom(ctx)})
+			})
 			if err != nil {
 				stats.fail(opIssue, err)
 				continue
@@ -323,7 +343,9 @@ func (o *loadOffice) runDay(ctx context.Context, size loadSize, stats *loadStats
 			for served := 0; ; {
 				done := o.kioskDone.Load() // before the call: an empty answer after it means the day is over here
 				t0 := time.Now()
-				t, err := op.CallNext(ctx, o.id, window, false)
+				t, err := again(ctx, stats, opCall, func(ctx context.Context) (domain.Ticket, error) {
+					return op.CallNext(ctx, o.id, window, false)
+				})
 				switch {
 				case domain.ErrorCode(err) == domain.CodeEmpty:
 					tm.since(opCallEmpty, t0)
@@ -339,14 +361,14 @@ func (o *loadOffice) runDay(ctx context.Context, size loadSize, stats *loadStats
 				}
 				tm.since(opCall, t0)
 				t0 = time.Now()
-				if _, err := op.StartService(ctx, o.id, t.ID); err != nil {
+				if _, err := again(ctx, stats, opStart, func(ctx context.Context) (domain.Ticket, error) { return op.StartService(ctx, o.id, t.ID) }); err != nil {
 					stats.fail(opStart, err)
 				} else {
 					tm.since(opStart, t0)
 				}
 				time.Sleep(jitter(rng, service, 0.2, 1.8))
 				t0 = time.Now()
-				if _, err := op.FinishTicket(ctx, o.id, t.ID); err != nil {
+				if _, err := again(ctx, stats, opFinish, func(ctx context.Context) (domain.Ticket, error) { return op.FinishTicket(ctx, o.id, t.ID) }); err != nil {
 					stats.fail(opFinish, err)
 					continue
 				}
