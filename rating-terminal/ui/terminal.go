@@ -9,6 +9,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -330,6 +331,9 @@ func (t *Terminal) withForm(r *domain.RatingRequest) bool {
 		ctx, cancel := context.WithTimeout(t.ctx, 10*time.Second)
 		f, err := t.cfg.Server.CurrentRatingForm(ctx, t.cfg.OfficeID)
 		cancel()
+		if err == nil && f.ID == "" {
+			err = errors.New("the server's form has no id") // asked again, it would be read for ever
+		}
 		t.ui(func() {
 			waiting := t.unformed
 			t.unformed = nil

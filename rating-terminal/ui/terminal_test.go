@@ -366,6 +366,16 @@ func TestFormReadOncePerVersion(t *testing.T) {
 	}
 }
 
+// A form without an id from the server is not one: the request waits for
+// the next connection instead of reading it again and again.
+func TestFormWithoutIDReadOnce(t *testing.T) {
+	h := start(t, func(_ *Config, s *fakeServer) { s.form = domain.RatingForm{} })
+	h.requested(request("t-1", "А015", "w1"))
+	if v := h.view(); v.Screen != ScreenIdle || h.srv.formReads() != 1 {
+		t.Errorf("with a form without an id: %+v after %d reads", v, h.srv.formReads())
+	}
+}
+
 func TestUnbound(t *testing.T) {
 	h := start(t, func(_ *Config, s *fakeServer) { s.actor.WindowID = "" })
 	if v := h.view(); !v.Unbound || v.Window != "" {
