@@ -476,7 +476,7 @@ type loadResult struct {
 // measures, then restarts the server to measure it again. With
 // TALON_LOAD_KEEP_DB set it copies the day's database there first, for a
 // look with bbolt's tools at what the day wrote.
-func runLoad(tb testing.TB, size loadSize) loadResult {
+func runLoad(tb testing.TB, size loadSize, out io.Writer) loadResult {
 	tb.Helper()
 	dir := tb.TempDir()
 	// Warnings only: a line per request, a thousand a second, goes through
@@ -545,23 +545,28 @@ func runLoad(tb testing.TB, size loadSize) loadResult {
 	}
 	sampled := make(chan float64, 1) // buffered: a run that fails early leaves no sampler behind
 	sampling, stopSampling := context.WithCancel(ctx)
+	start = time.Now()
 	go func() {
 		peak := before.anonMiB
 		defer func() { sampled <- peak }()
 		tick := time.NewTicker(time.Second)
 		defer tick.Stop()
-		for {
+		for n := 1; ; n++ {
 			select {
 			case <-sampling.Done():
 				return
 			case <-tick.C:
-				if p, err := readProc(pid); err == nil {
-					peak = max(peak, p.anonMiB)
+				p, err := readProc(pid)
+				if err != nil {
+					continue
+				}
+				peak = max(peak, p.anonMiB)
+				if n%60 == 0 {
+					loadProgress(out, start, offices, p, peak)
 				}
 			}
 		}
 	}()
-	start = time.Now()
 	for k, o := range offices {
 		wg.Add(1)
 		go func() {
@@ -650,6 +655,21 @@ func runLoad(tb testing.TB, size loadSize) loadResult {
 		tb.Fatal(err)
 	}
 	return r
+}
+
+// loadProgress writes a line a minute while the day runs: a day the server
+// cannot keep up with runs far longer than planned, and one stopped before
+// its end still tells how far it got and what it held.
+func loadProgress(w io.Writer, start time.Time, offices []*loadOffice, p procStat, peak float64) {
+	var issued, finished, rated int64
+	for _, o := range offices {
+		issued += o.issued.Load()
+		finished += o.finished.Load()
+		rated += o.rated.Load()
+	}
+	at := time.Since(start)
+	fmt.Fprintf(w, "load: progress %s: tickets issued=%d (%.1f/s) finished=%d rated=%d; server memory own=%.0fMiB peak=%.0fMiB\n",
+		at.Round(time.Second), issued, float64(issued)/at.Seconds(), finished, rated, p.anonMiB, peak)
 }
 
 // copyFile copies the database as it is while the server runs: a look at
@@ -754,7 +774,7 @@ func (r loadResult) check(tb testing.TB) {
 // TestLoadDay runs the harness small, so that it is tested with the rest:
 // three offices of 300 tickets over a 20-second day. It asserts no speed.
 func TestLoadDay(t *testing.T) {
-	r := runLoad(t, loadSize{Offices: 3, Tickets: 300, Windows: 10, Boards: 2, Day: 20 * time.Second, MemoryLimit: "256MiB"})
+	r := runLoad(t, loadSize{Offices: 3, Tickets: 300, Windows: 10, Boards: 2, Day: 20 * time.Second, MemoryLimit: "256MiB"}, t.Output())
 	r.print(t.Output())
 	r.check(t)
 }
@@ -767,7 +787,7 @@ func BenchmarkLoad(b *testing.B) {
 	}
 	size := loadSizeFromEnv(b)
 	for range b.N {
-		r := runLoad(b, size)
+		r := runLoad(b, size, os.Stdout)
 		r.print(os.Stdout)
 		r.check(b)
 		issue := slices.Clone(r.stats.lat[opIssue])
