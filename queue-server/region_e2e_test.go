@@ -408,6 +408,9 @@ func TestRegion(t *testing.T) {
 			own domain.StatsReport
 		}{{a.id, repA}, {b.id, repB}} {
 			got := regionStats(by, c.id)
+			for i := range got.Rows {
+				got.Rows[i].Label = "" // names for people; the office's report read from its file has none
+			}
 			if !reflect.DeepEqual(got.Total, c.own.Total) || !reflect.DeepEqual(got.Rows, c.own.Rows) {
 				t.Errorf("by %s, office %s: the region says\n%+v\nthe office\n%+v", by, c.id, got, c.own)
 			}

@@ -355,15 +355,10 @@ func regionJoin(ctx context.Context, args []string, getenv func(string) string, 
 	if *urls == "" || *office == "" {
 		return errors.New("нужны --region и --office")
 	}
-	nc, err := region.Connect(*urls, "talon-region-join")
-	if err != nil {
-		return err
-	}
-	defer nc.Close()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
 	info := region.OfficeInfo{ID: *office, TimeZone: *zone}
 	var from string
+	// The file is read before the region is reached: a mistake in it is
+	// said at once.
 	if *file != "" {
 		data, err := os.ReadFile(*file)
 		if err != nil {
@@ -373,7 +368,15 @@ func regionJoin(ctx context.Context, args []string, getenv func(string) string, 
 			return err
 		}
 		from = "из файла " + *file
-	} else {
+	}
+	nc, err := region.Connect(*urls, "talon-region-join")
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if *file == "" {
 		js, err := jetstream.New(nc)
 		if err != nil {
 			return err
