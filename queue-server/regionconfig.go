@@ -43,11 +43,11 @@ func regionConfig(ctx context.Context, args []string, getenv func(string) string
 }
 
 // regionJS connects to the region's cluster for one command.
-func regionJS(urls string) (jetstream.JetStream, func(), error) {
+func regionJS(urls string, link region.Link) (jetstream.JetStream, func(), error) {
 	if urls == "" {
 		return nil, nil, errors.New("нужен --region: адреса кластера NATS региона")
 	}
-	nc, err := region.Connect(urls, "talon-region-config")
+	nc, err := link.Connect(urls, "talon-region-config")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -65,6 +65,8 @@ func regionConfigSet(ctx context.Context, args []string, getenv func(string) str
 	fs := newFlagSet("region config set")
 	fs.SetOutput(stderr)
 	urls := fs.String("region", getenv("TALON_REGION"), "адреса кластера NATS региона через запятую (TALON_REGION)")
+	var link region.Link
+	addRegionLinkFlags(fs, &link, getenv)
 	office := fs.String("office", "", "идентификатор офиса, чью конфигурацию задаёт файл (его office.id)")
 	files, err := parseWithArgs(fs, args)
 	if err != nil {
@@ -84,7 +86,7 @@ func regionConfigSet(ctx context.Context, args []string, getenv func(string) str
 	if err := region.CheckConfig(*office, files[0], body); err != nil {
 		return err
 	}
-	js, closeNC, err := regionJS(*urls)
+	js, closeNC, err := regionJS(*urls, link)
 	if err != nil {
 		return err
 	}
@@ -106,6 +108,8 @@ func regionConfigShow(ctx context.Context, args []string, getenv func(string) st
 	fs := newFlagSet("region config show")
 	fs.SetOutput(stderr)
 	urls := fs.String("region", getenv("TALON_REGION"), "адреса кластера NATS региона через запятую (TALON_REGION)")
+	var link region.Link
+	addRegionLinkFlags(fs, &link, getenv)
 	office := fs.String("office", "", "идентификатор офиса; без него — список всех офисов, чья конфигурация задана в регионе, и на какой ревизии каждый")
 	out := fs.String("out", "", "с --office: записать файл конфигурации офиса сюда (он может хранить хеши паролей: храните его как резервную копию)")
 	if err := fs.Parse(args); err != nil {
@@ -114,7 +118,7 @@ func regionConfigShow(ctx context.Context, args []string, getenv func(string) st
 	if *office == "" && *out != "" {
 		return errors.New("--out записывает файл одного офиса: укажите --office")
 	}
-	js, closeNC, err := regionJS(*urls)
+	js, closeNC, err := regionJS(*urls, link)
 	if err != nil {
 		return err
 	}

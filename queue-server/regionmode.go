@@ -71,7 +71,7 @@ func serveRegion(ctx context.Context, f serveFlags, stdout, stderr io.Writer) er
 	if feeds != nil {
 		reg.Feed(feeds)
 	}
-	nc, err := region.Connect(f.region.urls, "talon-regional-server")
+	nc, err := f.regionLink.Connect(f.region.urls, "talon-regional-server")
 	if err != nil {
 		return err
 	}
@@ -208,6 +208,8 @@ func regionJoin(ctx context.Context, args []string, getenv func(string) string, 
 	fs.SetOutput(stderr)
 	urls := fs.String("region", getenv("TALON_REGION"), "адреса кластера NATS региона через запятую (TALON_REGION)")
 	office := fs.String("office", "", "идентификатор офиса, который входит в регион")
+	var link region.Link
+	addRegionLinkFlags(fs, &link, getenv)
 	zone := fs.String("time-zone", "Europe/Moscow", "часовой пояс офиса (IANA): по нему считаются дни и часы его статистики в регионе")
 	file := fs.String("office-file", "", "файл офиса (talon-office/1, как его выгружает export-office): из него региональный сервер берёт коды МКГУ, ОКАТО, UID МДМ и услуги с кодами ФРГУ "+
 		"для пакетов МКГУ и МДМ офиса; часовой пояс тоже берётся из него; без файла регион не отправляет за офис ничего")
@@ -230,7 +232,7 @@ func regionJoin(ctx context.Context, args []string, getenv func(string) string, 
 			info.TimeZone = info.Feeds.Office.TimeZone
 		}
 	}
-	nc, err := region.Connect(*urls, "talon-region-join")
+	nc, err := link.Connect(*urls, "talon-region-join")
 	if err != nil {
 		return err
 	}

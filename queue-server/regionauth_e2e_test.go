@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nkeys"
+
+	"github.com/talonqueue/talon/internal/natstest"
+	"github.com/talonqueue/talon/internal/testserver"
+	"github.com/talonqueue/talon/queue-server/demo"
+	"github.com/talonqueue/talon/queue-server/officefile"
+	"github.com/talonqueue/talon/queue-server/region"
+	"github.com/talonqueue/talon/queue-server/region/regiontest"
+)
+
+// regionUsers makes an nkey per user of the region's cluster, each seed in
+// a file of its own as an installation keeps it, and the cluster's
+// authorization for them (region.Authorization).
+func regionUsers(t *testing.T, offices ...string) (accounts string, seeds map[string]string) {
+	t.Helper()
+	dir := t.TempDir()
+	seeds = map[string]string{}
+	user := func(name string) string {
+		kp, err := nkeys.CreateUser()
+		if err != nil {
+			t.Fatal(err)
+		}
+		seed, _ := kp.Seed()
+		pub, _ := kp.PublicKey()
+		seeds[name] = filepath.Join(dir, name+".nk")
+		if err := os.WriteFile(seeds[name], append(seed, '\n'), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return pub
+	}
+	u := region.AuthUsers{Admin: user("admin"), Regional: user("regional"), Offices: map[string]string{}}
+	for _, id := range offices {
+		u.Offices[id] = user(id)
+	}
+	return region.Authorization(u), seeds
+}
+
+// TestRegionAuth runs a region whose cluster takes TLS only and lets in
+// only the users of its authorization, each to do its part: an office node
+// with its own key joins (`region join` with the administrator's), its
+// events reach the regional server, which logs in with its own, and the
+// configuration set at the region (the administrator's) flows down to it.
+// Without a key, a connection and an office's link are refused, the
+// regional server with a sentence; a link with another office's key
+// cannot put anything into the first office's source.
+func TestRegionAuth(t *testing.T) {
+	ctx := context.Background()
+	const other = "mfc-2"
+	accounts, seeds := regionUsers(t, demo.OfficeID, other)
+	adminKey, err := nats.NkeyOptionFromSeed(seeds["admin"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := natstest.StartSecure(t, region.RegionDomain, natstest.Secure{Accounts: accounts, Client: []nats.Option{adminKey}, TLS: true})
+	link := func(user string) []string { return []string{"--region-creds", seeds[user], "--region-tls-ca", c.CA} }
+	noenv := func(string) string { return "" }
+
+	if _, err := (region.Link{CA: c.CA}).Connect(c.URLs(), "test"); err == nil || !strings.Contains(err.Error(), "отказал во входе") {
+		t.Fatalf("a connection without credentials: %v, want refused with a sentence", err)
+	}
+	if _, err := (region.Link{Credentials: seeds["admin"]}).Connect(c.URLs(), "test"); err == nil || !strings.Contains(err.Error(), "не прошёл проверку TLS") {
+		t.Fatalf("a connection that does not trust the cluster's CA: %v, want a TLS sentence", err)
+	}
+	nc, err := region.Link{Credentials: seeds["admin"], CA: c.CA}.Connect(c.URLs(), "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+
+	a := startNodeProcess(t, c, demo.OfficeID, t.TempDir(), true, link(demo.OfficeID)...)
+	join(t, c.URLs(), a.id, append([]string{"--time-zone", "Europe/Moscow"}, link("admin")...)...)
+
+	err = run(ctx, append([]string{"--region", c.URLs(), "--addr", "127.0.0.1:0", "--data", t.TempDir()}, "--region-tls-ca", c.CA), noenv, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "кластер NATS региона") || !strings.Contains(err.Error(), "отказал во входе: проверьте учётные данные") {
+		t.Fatalf("the regional server without credentials: %v, want refused with a sentence", err)
+	}
+	_, regionalURL := testserver.StartArgs(t, append([]string{"--region", c.URLs(), "--addr", "127.0.0.1:0", "--data", t.TempDir()}, link("regional")...)...)
+	a.day(t)
+	following(t, regionalURL, nc, a.id)
+
+	// The configuration flows down through the office's narrow link: the
+	// office reads its own key and reports on its own.
+	f, err := officefile.Parse("demo.yaml", demo.File())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Announcements = nil
+	f.Categories = append(f.Categories, officefile.Category{ID: "pensioner", Name: "Пенсионеры", Level: 1})
+	rev := setOfficeConfig(t, c.URLs(), f, link("admin")...)
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	regiontest.WaitFor(t, "the office applies the region's configuration and reports it", func() bool {
+		cfg, err := region.GetConfig(ctx, js, a.id)
+		return err == nil && cfg.Status != nil && cfg.Status.Applied == rev
+	})
+
+	// A leaf that trusts the cluster but has no key is refused.
+	anon, err := natstest.StartLeafLinked(ctx, t.TempDir(), region.OfficeDomain(other), c.LeafURLs()[0], fmt.Sprintf(", tls { ca_file: %q }", c.CA))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(anon.Stop)
+	refused := regexp.MustCompile(`lid:\d+ - authentication error`)
+	regiontest.WaitFor(t, "the cluster refuses a leaf link without credentials", func() bool {
+		return refused.MatchString(c.Nodes[0].Log.String())
+	})
+	anon.Stop()
+
+	// A leaf with the other office's key is linked, and what it publishes
+	// on the first office's source never reaches the region, while its
+	// own goes through: a link's messages arrive in order, so once its own
+	// came, the forged one before it would have.
+	rogue, err := natstest.StartLeafLinked(ctx, t.TempDir(), region.OfficeDomain(other), c.LeafURLs()[1],
+		fmt.Sprintf(", seed: %q, tls { ca_file: %q }", strings.TrimSpace(readFile(t, seeds[other])), c.CA))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(rogue.Stop)
+	rc, err := nats.Connect(rogue.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	// One channel for the three: nats.go fills it in the order the
+	// messages came.
+	got := make(chan *nats.Msg, 4096)
+	for _, subj := range []string{region.DeliverSubject(a.id), region.DeliverSubject(other), region.OfficeSubject(a.id)} {
+		sub, err := nc.ChanSubscribe(subj, got)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer sub.Unsubscribe()
+	}
+	if err := nc.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	regiontest.WaitFor(t, "the other office's link carries its own source", func() bool {
+		for _, subj := range []string{region.DeliverSubject(a.id), region.OfficeSubject(a.id)} {
+			if err := rc.Publish(subj, []byte("rogue forged")); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := rc.Publish(region.DeliverSubject(other), []byte("rogue own")); err != nil {
+			t.Fatal(err)
+		}
+		if err := rc.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			select {
+			case m := <-got:
+				switch body := string(m.Data); {
+				case !strings.HasPrefix(body, "rogue"): // the first office's own source
+				case m.Subject == region.DeliverSubject(other) && body == "rogue own":
+					return true
+				default:
+					t.Fatalf("the region took %q on %s from the other office's link", body, m.Subject)
+				}
+			default:
+				return false
+			}
+		}
+	})
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
