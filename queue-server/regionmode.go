@@ -71,7 +71,7 @@ func serveRegion(ctx context.Context, f serveFlags, stdout, stderr io.Writer) er
 	if feeds != nil {
 		reg.Feed(feeds)
 	}
-	nc, err := f.regionLink.Connect(f.region.urls, "talon-regional-server")
+	nc, err := f.regionLink.ConnectRegional(f.region.urls)
 	if err != nil {
 		return err
 	}

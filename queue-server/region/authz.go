@@ -36,11 +36,7 @@ func Authorization(u AuthUsers) string {
 	user := func(nkey, comment string, perms permissions) {
 		fmt.Fprintf(&b, "      # %s\n      { nkey: %q", comment, nkey)
 		if perms.publish != nil || perms.subscribe != nil {
-			fmt.Fprintf(&b, ", permissions: {\n        publish: { allow: %s }", list(perms.publish))
-			if perms.responses {
-				b.WriteString("\n        allow_responses: true")
-			}
-			fmt.Fprintf(&b, "\n        subscribe: { allow: %s }\n      }", list(perms.subscribe))
+			fmt.Fprintf(&b, ", permissions: {\n        publish: { allow: %s }\n        subscribe: { allow: %s }\n      }", list(perms.publish), list(perms.subscribe))
 		}
 		b.WriteString(" }\n")
 	}
@@ -62,11 +58,7 @@ func Authorization(u AuthUsers) string {
 	return b.String()
 }
 
-type permissions struct {
-	publish, subscribe []string
-	// responses lets the user answer requests it received (allow_responses).
-	responses bool
-}
+type permissions struct{ publish, subscribe []string }
 
 func list(subjects []string) string {
 	q := make([]string, len(subjects))
@@ -86,12 +78,12 @@ func RegionalPermissions() permissions {
 		pub = append(pub,
 			"$JS.API.STREAM.INFO."+s, "$JS.API.STREAM.CREATE."+s,
 			"$JS.API.CONSUMER.INFO."+s+".>", "$JS.API.CONSUMER.CREATE."+s+".>", "$JS.API.CONSUMER.DURABLE.CREATE."+s+".>",
-			"$JS.API.CONSUMER.MSG.NEXT."+s+".>", "$JS.API.CONSUMER.DELETE."+s+".>",
+			"$JS.API.CONSUMER.MSG.NEXT."+s+".>",
 			"$JS.ACK."+s+".>", "$JS.FC."+s+".>")
 	}
 	pub = append(pub, "$JS.API.INFO", "$JS.API.STREAM.UPDATE.KV_"+OfficesBucket,
 		"$JS.API.DIRECT.GET.KV_"+OfficesBucket+".>", "$JS.API.STREAM.MSG.GET.KV_"+OfficesBucket)
-	return permissions{publish: pub, subscribe: []string{"_INBOX.>"}}
+	return permissions{publish: pub, subscribe: []string{RegionalInbox + ".>"}}
 }
 
 // OfficePermissions is what an office's leaf link may carry: out of the
@@ -110,7 +102,6 @@ func OfficePermissions(officeID string) permissions {
 			api + ".DIRECT.GET." + cfg + ".$KV." + ConfigBucket + "." + officeID,
 			api + ".$KV." + ConfigStatusBucket + "." + officeID,
 		},
-		responses: true,
 		subscribe: []string{
 			APIPrefix(OfficeDomain(officeID)) + ".>",
 			"$JS.FC." + OfficeStream(officeID) + ".>",

@@ -156,6 +156,17 @@ func (l Link) Connect(urls, name string) (*nats.Conn, error) {
 	return Connect(urls, name, opts...)
 }
 
+// ConnectRegional is the regional server's connection: its replies come
+// to inboxes of its own (RegionalInbox), so that the cluster lets it
+// receive those only, not the replies to the administrator's requests.
+func (l Link) ConnectRegional(urls string) (*nats.Conn, error) {
+	opts, err := l.Options()
+	if err != nil {
+		return nil, err
+	}
+	return Connect(urls, "talon-regional-server", append(opts, nats.CustomInboxPrefix(RegionalInbox))...)
+}
+
 // refusal turns a connection's authentication failure into what the
 // engineer installing the region has to do.
 func refusal(urls string, err error) error {

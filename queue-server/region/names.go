@@ -51,3 +51,6 @@ const (
 // to the region (its configuration); the region's authorization lets the
 // office's link receive replies there only.
 func Inbox(officeID string) string { return "_INBOX." + OfficeDomain(officeID) }
+
+// RegionalInbox is the prefix of the regional server's reply subjects.
+const RegionalInbox = "_INBOX.regional"
