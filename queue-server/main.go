@@ -104,7 +104,8 @@ var commands = []command{
 	{name: "journal", action: "verify", summary: "проверить целостность журнала аудита остановленного сервера", run: journalCommand},
 	{name: "stats", action: "rebuild", summary: "пересчитать статистику остановленного сервера по журналу событий", run: statsCommand},
 	{name: "region", summary: "join: включить офис в регион, его поток событий становится источником регионального; " +
-		"config set, config show: задать или показать конфигурацию офиса, которую регион передаёт ему (docs/region.md)", run: regionCommand},
+		"config set, config show: задать или показать конфигурацию офиса, которую регион передаёт ему; " +
+		"authorization: напечатать пользователей кластера NATS региона с их правами (docs/region.md)", run: regionCommand},
 	{name: "catalog", action: "import", summary: "загрузить каталог услуг из файла ФРГУ (JSON или CSV) в офис остановленного сервера", run: catalogCommand},
 }
 

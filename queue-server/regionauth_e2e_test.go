@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -24,7 +25,7 @@ import (
 
 // regionUsers makes an nkey per user of the region's cluster, each seed in
 // a file of its own as an installation keeps it, and the cluster's
-// authorization for them (region.Authorization).
+// authorization for them as `queue-server region authorization` prints it.
 func regionUsers(t *testing.T, offices ...string) (accounts string, seeds map[string]string) {
 	t.Helper()
 	dir := t.TempDir()
@@ -46,7 +47,15 @@ func regionUsers(t *testing.T, offices ...string) (accounts string, seeds map[st
 	for _, id := range offices {
 		u.Offices[id] = user(id)
 	}
-	return region.Authorization(u), seeds
+	args := []string{"region", "authorization", "--admin", u.Admin, "--regional", u.Regional}
+	for id, k := range u.Offices {
+		args = append(args, "--office", id+"="+k)
+	}
+	var out bytes.Buffer
+	if err := run(context.Background(), args, func(string) string { return "" }, &out, io.Discard); err != nil {
+		t.Fatalf("region authorization: %v", err)
+	}
+	return out.String(), seeds
 }
 
 // TestRegionAuth runs a region whose cluster takes TLS only and lets in
@@ -186,4 +195,30 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// region authorization takes public user keys and office ids only, and
+// says what is wrong.
+func TestRegionAuthorizationRefusals(t *testing.T) {
+	kp, err := nkeys.CreateUser()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _ := kp.PublicKey()
+	seed, _ := kp.Seed()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "укажите ключи пользователей"},
+		{[]string{"--admin", string(seed)}, "не открытый ключ пользователя nkey"},
+		{[]string{"--office", "mfc-1"}, "нужно ИД=КЛЮЧ"},
+		{[]string{"--office", "mfc 1=" + pub}, "идентификатор офиса"},
+		{[]string{"--office", "mfc-1=" + pub, "--office", "mfc-1=" + pub}, "указан дважды"},
+	} {
+		err := run(context.Background(), append([]string{"region", "authorization"}, tc.args...), func(string) string { return "" }, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want an error saying %q", tc.args, err, tc.want)
+		}
+	}
 }

@@ -20,7 +20,7 @@ func regionHelp(ctx context.Context, getenv func(string) string, stdout io.Write
 	for _, a := range []struct {
 		name string
 		run  func(context.Context, []string, func(string) string, io.Writer, io.Writer) error
-	}{{"join", regionJoin}, {"config set ФАЙЛ", regionConfigSet}, {"config show", regionConfigShow}} {
+	}{{"join", regionJoin}, {"config set ФАЙЛ", regionConfigSet}, {"config show", regionConfigShow}, {"authorization", regionAuthorization}} {
 		fmt.Fprintf(stdout, "\nqueue-server region %s\n", a.name)
 		if err := a.run(ctx, []string{"-h"}, getenv, stdout, stdout); !errors.Is(err, flag.ErrHelp) {
 			return err

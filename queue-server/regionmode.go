@@ -184,7 +184,8 @@ func regionHandler(reg *region.Regional, feeds *region.Feeds, log *slog.Logger) 
 
 // regionCommand runs `queue-server region ACTION`: join adds an office to
 // the region, config sets or shows an office's configuration there
-// (regionconfig.go).
+// (regionconfig.go), authorization prints the cluster's users
+// (regionauthz.go).
 func regionCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		switch args[0] {
@@ -194,10 +195,12 @@ func regionCommand(ctx context.Context, args []string, getenv func(string) strin
 			return regionJoin(ctx, args[1:], getenv, stdout, stderr)
 		case "config":
 			return regionConfig(ctx, args[1:], getenv, stdout, stderr)
+		case "authorization":
+			return regionAuthorization(ctx, args[1:], getenv, stdout, stderr)
 		}
 	}
 	return errors.New("укажите действие с регионом: queue-server region join --region URLS --office ID [--office-file FILE | --time-zone ZONE], " +
-		"region config set --region URLS --office ID ФАЙЛ или region config show --region URLS [--office ID]")
+		"region config set --region URLS --office ID ФАЙЛ, region config show --region URLS [--office ID] или region authorization --admin КЛЮЧ --regional КЛЮЧ --office ИД=КЛЮЧ…")
 }
 
 // regionJoin adds an office to the region: its record with its time zone,

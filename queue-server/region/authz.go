@@ -4,6 +4,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/nats-io/nkeys"
+
+	"github.com/talonqueue/talon/queue-server/domain"
 )
 
 // Account is the NATS account of the region's cluster that holds the
@@ -30,7 +34,19 @@ type AuthUsers struct {
 // only what its part needs. Permissions are from the user's side; for a
 // leaf link, publish is what the office sends into the region and
 // subscribe what the region may send it.
-func Authorization(u AuthUsers) string {
+func Authorization(u AuthUsers) (string, error) {
+	keys := map[string]string{"администратора": u.Admin, "регионального сервера": u.Regional}
+	for id, k := range u.Offices {
+		if !domain.IsID(id) {
+			return "", fmt.Errorf("идентификатор офиса %q: нужны латинские буквы, цифры, точка, дефис или подчёркивание", id)
+		}
+		keys["офиса "+id] = k
+	}
+	for who, k := range keys {
+		if k != "" && !nkeys.IsValidPublicUserKey(k) {
+			return "", fmt.Errorf("ключ %s %q — не открытый ключ пользователя nkey (U…, его печатает nk -gen user -pubout)", who, k)
+		}
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "accounts {\n  %s {\n    jetstream: enabled\n    users: [\n", Account)
 	user := func(nkey, comment string, perms permissions) {
@@ -55,7 +71,7 @@ func Authorization(u AuthUsers) string {
 		user(u.Offices[id], "leaf link of office "+id, OfficePermissions(id))
 	}
 	b.WriteString("    ]\n  }\n}\n")
-	return b.String()
+	return b.String(), nil
 }
 
 type permissions struct{ publish, subscribe []string }
