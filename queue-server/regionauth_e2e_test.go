@@ -16,6 +16,7 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/talonqueue/talon/internal/natstest"
+	"github.com/talonqueue/talon/internal/outbuf"
 	"github.com/talonqueue/talon/internal/testserver"
 	"github.com/talonqueue/talon/queue-server/demo"
 	"github.com/talonqueue/talon/queue-server/officefile"
@@ -64,8 +65,9 @@ func regionUsers(t *testing.T, offices ...string) (accounts string, seeds map[st
 // events reach the regional server, which logs in with its own, and the
 // configuration set at the region (the administrator's) flows down to it.
 // Without a key, a connection and an office's link are refused, the
-// regional server with a sentence; a link with another office's key
-// cannot put anything into the first office's source.
+// regional server with a sentence; with an office's key the regional
+// server says it may not read; a link with another office's key cannot
+// put anything into the first office's source.
 func TestRegionAuth(t *testing.T) {
 	ctx := context.Background()
 	const other = "mfc-2"
@@ -97,6 +99,22 @@ func TestRegionAuth(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "кластер NATS региона") || !strings.Contains(err.Error(), "отказал во входе: проверьте учётные данные") {
 		t.Fatalf("the regional server without credentials: %v, want refused with a sentence", err)
 	}
+	// With an office's key it logs in, and says the cluster does not let
+	// it read the regional stream.
+	logs := &outbuf.Buffer{Max: 64 << 10}
+	wrongCtx, stopWrong := context.WithCancel(ctx)
+	wrong := make(chan error, 1)
+	go func() {
+		wrong <- run(wrongCtx, append([]string{"--region", c.URLs(), "--addr", "127.0.0.1:0", "--data", t.TempDir()}, link(demo.OfficeID)...), noenv, io.Discard, logs)
+	}()
+	regiontest.WaitFor(t, "the regional server with an office's key says it may not read", func() bool {
+		return strings.Contains(logs.String(), "does not let the regional server read the regional stream")
+	})
+	stopWrong()
+	if err := <-wrong; err != nil {
+		t.Fatalf("the regional server with an office's key, stopped: %v", err)
+	}
+
 	_, regionalURL := testserver.StartArgs(t, append([]string{"--region", c.URLs(), "--addr", "127.0.0.1:0", "--data", t.TempDir()}, link("regional")...)...)
 	a.day(t)
 	following(t, regionalURL, nc, a.id)

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	bolt "go.etcd.io/bbolt"
 
@@ -179,7 +180,13 @@ func (r *Regional) Run(ctx context.Context, js jetstream.JetStream) error {
 	for ctx.Err() == nil {
 		kv, it, err := r.subscribe(ctx, js)
 		if err != nil {
-			r.log.Warn("region: the regional stream is not available yet", "err", err)
+			// A request the cluster refuses for want of permission only
+			// times out; the refusal itself comes apart, on the connection.
+			if last := js.Conn().LastError(); errors.Is(last, nats.ErrPermissionViolation) {
+				r.log.Error("region: the cluster does not let the regional server read the regional stream: is --region-creds the regional server's own key, with its permissions (docs/region.md, Credentials and TLS)?", "err", last)
+			} else {
+				r.log.Warn("region: the regional stream is not available yet", "err", err)
+			}
 			select {
 			case <-ctx.Done():
 			case <-time.After(time.Second):
