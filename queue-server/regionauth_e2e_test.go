@@ -59,8 +59,9 @@ func regionUsers(t *testing.T, offices ...string) (accounts string, seeds map[st
 	return out.String(), seeds
 }
 
-// TestRegionAuth runs a region whose cluster takes TLS only and lets in
-// only the users of its authorization, each to do its part: an office node
+// TestRegionAuth runs a region whose cluster takes TLS only, from clients
+// and leaf links with its client certificate, and lets in only the users
+// of its authorization, each to do its part: an office node
 // with its own key joins (`region join` with the administrator's), its
 // events reach the regional server, which logs in with its own, and the
 // configuration set at the region (the administrator's) flows down to it.
@@ -76,17 +77,27 @@ func TestRegionAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := natstest.StartSecure(t, region.RegionDomain, natstest.Secure{Accounts: accounts, Client: []nats.Option{adminKey}, TLS: true})
-	link := func(user string) []string { return []string{"--region-creds", seeds[user], "--region-tls-ca", c.CA} }
+	c := natstest.StartSecure(t, region.RegionDomain, natstest.Secure{Accounts: accounts, Client: []nats.Option{adminKey}, TLS: true, VerifyClients: true})
+	tlsFlags := []string{"--region-tls-ca", c.CA, "--region-tls-cert", c.ClientCert, "--region-tls-key", c.ClientKey}
+	link := func(user string) []string { return append([]string{"--region-creds", seeds[user]}, tlsFlags...) }
+	tlsLink := region.Link{CA: c.CA, Cert: c.ClientCert, Key: c.ClientKey}
+	leafTLS := fmt.Sprintf("tls { ca_file: %q, cert_file: %q, key_file: %q }", c.CA, c.ClientCert, c.ClientKey)
 	noenv := func(string) string { return "" }
 
-	if _, err := (region.Link{CA: c.CA}).Connect(c.URLs(), "test"); err == nil || !strings.Contains(err.Error(), "отказал во входе") {
+	if _, err := tlsLink.Connect(c.URLs(), "test"); err == nil || !strings.Contains(err.Error(), "отказал во входе") {
 		t.Fatalf("a connection without credentials: %v, want refused with a sentence", err)
 	}
-	if _, err := (region.Link{Credentials: seeds["admin"]}).Connect(c.URLs(), "test"); err == nil || !strings.Contains(err.Error(), "не прошёл проверку TLS") {
-		t.Fatalf("a connection that does not trust the cluster's CA: %v, want a TLS sentence", err)
+	for what, l := range map[string]region.Link{
+		"does not trust the cluster's CA": {Credentials: seeds["admin"], Cert: c.ClientCert, Key: c.ClientKey},
+		"has no certificate of its own":   {Credentials: seeds["admin"], CA: c.CA},
+	} {
+		if _, err := l.Connect(c.URLs(), "test"); err == nil || !strings.Contains(err.Error(), "TLS") {
+			t.Fatalf("a connection that %s: %v, want a TLS sentence", what, err)
+		}
 	}
-	nc, err := region.Link{Credentials: seeds["admin"], CA: c.CA}.Connect(c.URLs(), "test")
+	admin := tlsLink
+	admin.Credentials = seeds["admin"]
+	nc, err := admin.Connect(c.URLs(), "test")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +106,7 @@ func TestRegionAuth(t *testing.T) {
 	a := startNodeProcess(t, c, demo.OfficeID, t.TempDir(), true, link(demo.OfficeID)...)
 	join(t, c.URLs(), a.id, append([]string{"--time-zone", "Europe/Moscow"}, link("admin")...)...)
 
-	err = run(ctx, append([]string{"--region", c.URLs(), "--addr", "127.0.0.1:0", "--data", t.TempDir()}, "--region-tls-ca", c.CA), noenv, io.Discard, io.Discard)
+	err = run(ctx, append([]string{"--region", c.URLs(), "--addr", "127.0.0.1:0", "--data", t.TempDir()}, tlsFlags...), noenv, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "кластер NATS региона") || !strings.Contains(err.Error(), "отказал во входе: проверьте учётные данные") {
 		t.Fatalf("the regional server without credentials: %v, want refused with a sentence", err)
 	}
@@ -138,7 +149,7 @@ func TestRegionAuth(t *testing.T) {
 	})
 
 	// A leaf that trusts the cluster but has no key is refused.
-	anon, err := natstest.StartLeafLinked(ctx, t.TempDir(), region.OfficeDomain(other), c.LeafURLs()[0], fmt.Sprintf(", tls { ca_file: %q }", c.CA))
+	anon, err := natstest.StartLeafLinked(ctx, t.TempDir(), region.OfficeDomain(other), c.LeafURLs()[0], ", "+leafTLS)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +165,7 @@ func TestRegionAuth(t *testing.T) {
 	// own goes through: a link's messages arrive in order, so once its own
 	// came, the forged one before it would have.
 	rogue, err := natstest.StartLeafLinked(ctx, t.TempDir(), region.OfficeDomain(other), c.LeafURLs()[1],
-		fmt.Sprintf(", seed: %q, tls { ca_file: %q }", strings.TrimSpace(readFile(t, seeds[other])), c.CA))
+		fmt.Sprintf(", seed: %q, %s", strings.TrimSpace(readFile(t, seeds[other])), leafTLS))
 	if err != nil {
 		t.Fatal(err)
 	}

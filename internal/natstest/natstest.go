@@ -8,8 +8,15 @@ package natstest
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
@@ -213,6 +220,9 @@ type Cluster struct {
 	// CA is the certificate file the nodes' TLS is checked with (Secure.TLS),
 	// empty without TLS.
 	CA string
+	// ClientCert and ClientKey are the certificate every client and leaf
+	// link must present (Secure.VerifyClients).
+	ClientCert, ClientKey string
 }
 
 // Secure is a cluster's authorization and TLS.
@@ -226,6 +236,9 @@ type Secure struct {
 	// TLS makes every node's client and leaf listeners take TLS only, with
 	// a certificate for 127.0.0.1 made in the cluster's folder (Cluster.CA).
 	TLS bool
+	// VerifyClients, with TLS, makes them take only clients and leaf links
+	// presenting the client certificate made there too (Cluster.ClientCert).
+	VerifyClients bool
 }
 
 // URLs is the client URLs of all nodes, comma-separated, as nats.Connect
@@ -340,7 +353,16 @@ func startCluster(ctx context.Context, dir, domain string, sec Secure) (*Cluster
 			return nil, err
 		}
 		c.CA = filepath.Join(tlsDir, tlsconf.CertFile)
-		tlsBlock = fmt.Sprintf("tls { cert_file: %q, key_file: %q }", c.CA, filepath.Join(tlsDir, tlsconf.KeyFile))
+		verify := ""
+		if sec.VerifyClients {
+			c.ClientCert, c.ClientKey = filepath.Join(tlsDir, "client.pem"), filepath.Join(tlsDir, "client-key.pem")
+			if err := clientCert(c.ClientCert, c.ClientKey); err != nil {
+				return nil, err
+			}
+			verify = fmt.Sprintf(", ca_file: %q, verify: true", c.ClientCert)
+			client = append(client, nats.ClientCert(c.ClientCert, c.ClientKey))
+		}
+		tlsBlock = fmt.Sprintf("tls { cert_file: %q, key_file: %q%s }", c.CA, filepath.Join(tlsDir, tlsconf.KeyFile), verify)
 		client = append(client, nats.RootCAs(c.CA))
 	}
 	for i, p := range ps {
@@ -414,6 +436,33 @@ leafnodes { reconnect: "1s", remotes: [ { url: %q %s } ] }
 		return nil, err
 	}
 	return n, nil
+}
+
+// clientCert writes a self-signed certificate for client authentication,
+// its own CA.
+func clientCert(certFile, keyFile string) error {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "talon test client"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		BasicConstraintsValid: true, IsCA: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return err
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
 }
 
 func newNode(dir, name, conf string) (*Node, error) {

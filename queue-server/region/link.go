@@ -175,7 +175,7 @@ func refusal(urls string, err error) error {
 	case errors.Is(err, nats.ErrAuthorization), errors.Is(err, nats.ErrAuthExpired), errors.Is(err, nats.ErrAuthRevoked):
 		return fmt.Errorf("кластер NATS региона %s отказал во входе: проверьте учётные данные (--region-creds или имя и пароль в адресе): %w", urls, err)
 	case strings.Contains(err.Error(), "x509:") || strings.Contains(err.Error(), "tls:"):
-		return fmt.Errorf("кластер NATS региона %s не прошёл проверку TLS: проверьте --region-tls-ca (сертификаты, которыми подписан кластер) и адрес в URL: %w", urls, err)
+		return fmt.Errorf("кластер NATS региона %s не прошёл проверку TLS: проверьте --region-tls-ca (сертификаты, которыми подписан кластер), адрес в URL и, если кластер проверяет сертификаты клиентов, --region-tls-cert и --region-tls-key: %w", urls, err)
 	case errors.Is(err, nats.ErrSecureConnRequired):
 		return fmt.Errorf("кластер NATS региона %s требует TLS: укажите --region-tls-ca: %w", urls, err)
 	}
