@@ -129,7 +129,7 @@ func startOfficeNode(ctx context.Context, o officeNodeFlags, link region.Link, d
 			log.Error("region: following the region's configuration stopped", "office", office, "err", err)
 		}
 	}()
-	log.Info("office node started", "office", office, "domain", region.OfficeDomain(office), "stream", region.OfficeStream(office), "region", o.regionURL)
+	log.Info("office node started", "office", office, "domain", region.OfficeDomain(office), "stream", region.OfficeStream(office), "region", region.Redact(o.regionURL))
 	return n, nil
 }
 
@@ -157,7 +157,7 @@ func (n *officeNode) greet(w io.Writer, o officeNodeFlags) {
 		return
 	}
 	fmt.Fprintf(w, "Узел офиса: события отправляются в поток %s (домен JetStream %s), связь с регионом: %s\n",
-		n.node.Stream(), n.node.Domain(), o.regionURL)
+		n.node.Stream(), n.node.Domain(), region.Redact(o.regionURL))
 }
 
 // stop stops the publisher, which saves its cursor, and the follower of

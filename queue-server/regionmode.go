@@ -57,7 +57,7 @@ func serveRegion(ctx context.Context, f serveFlags, stdout, stderr io.Writer) er
 	case f.demo:
 		return errors.New("--demo создаёт демонстрационный офис, а региональный сервер (--region) офисов не обслуживает: запустите их отдельно, см. make run-region")
 	}
-	log.Info("regional server starting", "version", buildinfo.Version(), "data", f.data, "region", f.region.urls)
+	log.Info("regional server starting", "version", buildinfo.Version(), "data", f.data, "region", region.Redact(f.region.urls))
 	f.memoryLimit.apply()
 	if err := os.MkdirAll(f.data, 0o750); err != nil {
 		return fmt.Errorf("create data folder: %w", err)
@@ -109,7 +109,7 @@ func serveRegion(ctx context.Context, f serveFlags, stdout, stderr io.Writer) er
 	}
 	runErr := make(chan error, 1)
 	go func() { runErr <- reg.Run(ctx, js) }()
-	fmt.Fprintf(stdout, "Региональный сервер Talon слушает http://%s (данные: %s, регион: %s)\n", ln.Addr(), f.data, f.region.urls)
+	fmt.Fprintf(stdout, "Региональный сервер Talon слушает http://%s (данные: %s, регион: %s)\n", ln.Addr(), f.data, region.Redact(f.region.urls))
 	select {
 	case <-ctx.Done():
 		fmt.Fprintln(stdout, "Останавливаюсь…")

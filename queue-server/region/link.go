@@ -170,7 +170,7 @@ func (l Link) ConnectRegional(urls string) (*nats.Conn, error) {
 // refusal turns a connection's authentication failure into what the
 // engineer installing the region has to do.
 func refusal(urls string, err error) error {
-	urls = redact(urls)
+	urls = Redact(urls)
 	switch {
 	case errors.Is(err, nats.ErrAuthorization), errors.Is(err, nats.ErrAuthExpired), errors.Is(err, nats.ErrAuthRevoked):
 		return fmt.Errorf("кластер NATS региона %s отказал во входе: проверьте учётные данные (--region-creds или имя и пароль в адресе): %w", urls, err)
@@ -182,9 +182,9 @@ func refusal(urls string, err error) error {
 	return fmt.Errorf("не удалось подключиться к кластеру NATS региона %s: %w", urls, err)
 }
 
-// redact hides the passwords of URLs given with user:password@, so that
+// Redact hides the passwords of URLs given with user:password@, so that
 // an error or a log line does not show them.
-func redact(urls string) string {
+func Redact(urls string) string {
 	list := strings.Split(urls, ",")
 	for i, s := range list {
 		if u, err := url.Parse(strings.TrimSpace(s)); err == nil && u.User != nil {

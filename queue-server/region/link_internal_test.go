@@ -60,8 +60,8 @@ func TestLinkLeaf(t *testing.T) {
 
 // A password given in a URL is not repeated in a sentence about it.
 func TestRedact(t *testing.T) {
-	got := redact("nats://a:4222, nats://admin:s3cret@b:4222,nats://c:4222")
+	got := Redact("nats://a:4222, nats://admin:s3cret@b:4222,nats://c:4222")
 	if strings.Contains(got, "s3cret") || !strings.Contains(got, "admin:xxx@b:4222") {
-		t.Fatalf("redact: %s", got)
+		t.Fatalf("Redact: %s", got)
 	}
 }
