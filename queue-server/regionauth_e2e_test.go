@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -64,7 +65,8 @@ func regionUsers(t *testing.T, offices ...string) (accounts string, seeds map[st
 // of its authorization, each to do its part: an office node
 // with its own key joins (`region join` with the administrator's), its
 // events reach the regional server, which logs in with its own, and the
-// configuration set at the region (the administrator's) flows down to it.
+// configuration set at the region (the administrator's) flows down to it;
+// the regional server's key may only ask how far an office's stream is.
 // Without a key, a connection and an office's link are refused, the
 // regional server with a sentence; with an office's key the regional
 // server says it may not read; a link with another office's key cannot
@@ -124,6 +126,36 @@ func TestRegionAuth(t *testing.T) {
 	stopWrong()
 	if err := <-wrong; err != nil {
 		t.Fatalf("the regional server with an office's key, stopped: %v", err)
+	}
+
+	// The regional server's key may ask how far an office's stream is, not
+	// change it, nor read the region's configuration: a refused publish is
+	// answered with an error on the connection before the flush's.
+	regLink := tlsLink
+	regLink.Credentials = seeds["regional"]
+	regc, err := regLink.ConnectRegional(c.URLs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer regc.Close()
+	if _, ok := natstest.StreamLast(regc, region.OfficeDomain(a.id), region.OfficeStream(a.id)); !ok {
+		t.Fatal("the regional server's key may not ask an office's stream its state")
+	}
+	for _, subj := range []string{
+		region.APIPrefix(region.OfficeDomain(a.id)) + ".STREAM.DELETE." + region.OfficeStream(a.id),
+		"$JS.API.STREAM.DELETE." + region.RegionStream,
+		"$JS.API.DIRECT.GET.KV_" + region.ConfigBucket + ".$KV." + region.ConfigBucket + "." + a.id,
+		region.OfficeSubject(a.id),
+	} {
+		if err := regc.Publish(subj, nil); err != nil {
+			t.Fatal(err)
+		}
+		if err := regc.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if last := regc.LastError(); !errors.Is(last, nats.ErrPermissionViolation) || !strings.Contains(last.Error(), subj) {
+			t.Errorf("the regional server's key publishes to %s: %v", subj, last)
+		}
 	}
 
 	_, regionalURL := testserver.StartArgs(t, append([]string{"--region", c.URLs(), "--addr", "127.0.0.1:0", "--data", t.TempDir()}, link("regional")...)...)

@@ -59,14 +59,14 @@ func Authorization(u AuthUsers) (string, error) {
 	if u.Admin != "" {
 		user(u.Admin, "administrator: region join, region config", permissions{})
 	}
-	if u.Regional != "" {
-		user(u.Regional, "regional server", RegionalPermissions())
-	}
 	ids := make([]string, 0, len(u.Offices))
 	for id := range u.Offices {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
+	if u.Regional != "" {
+		user(u.Regional, "regional server", RegionalPermissions(ids))
+	}
 	for _, id := range ids {
 		user(u.Offices[id], "leaf link of office "+id, OfficePermissions(id))
 	}
@@ -76,29 +76,36 @@ func Authorization(u AuthUsers) (string, error) {
 
 type permissions struct{ publish, subscribe []string }
 
+// list is a list of subjects, one a line.
 func list(subjects []string) string {
-	q := make([]string, len(subjects))
-	for i, s := range subjects {
-		q[i] = fmt.Sprintf("%q", s)
+	var b strings.Builder
+	b.WriteString("[\n")
+	for _, s := range subjects {
+		fmt.Fprintf(&b, "          %q\n", s)
 	}
-	return "[" + strings.Join(q, ", ") + "]"
+	b.WriteString("        ]")
+	return b.String()
 }
 
 // RegionalPermissions is what the regional server may do: make and read
-// the regional stream through its durable consumer and read the offices'
-// bucket, in the region's own JetStream API (never another domain's, so
-// never an office's stream).
-func RegionalPermissions() permissions {
+// the regional stream through its consumers and read the offices' bucket,
+// in the region's own JetStream API, and of each office's domain only ask
+// how far its stream is (the dashboard's link state); never read or change
+// an office's stream.
+func RegionalPermissions(offices []string) permissions {
 	var pub []string
 	for _, s := range []string{RegionStream, "KV_" + OfficesBucket} {
 		pub = append(pub,
 			"$JS.API.STREAM.INFO."+s, "$JS.API.STREAM.CREATE."+s,
 			"$JS.API.CONSUMER.INFO."+s+".>", "$JS.API.CONSUMER.CREATE."+s+".>", "$JS.API.CONSUMER.DURABLE.CREATE."+s+".>",
-			"$JS.API.CONSUMER.MSG.NEXT."+s+".>",
+			"$JS.API.CONSUMER.MSG.NEXT."+s+".>", "$JS.API.CONSUMER.DELETE."+s+".>",
 			"$JS.ACK."+s+".>", "$JS.FC."+s+".>")
 	}
 	pub = append(pub, "$JS.API.INFO", "$JS.API.STREAM.UPDATE.KV_"+OfficesBucket,
 		"$JS.API.DIRECT.GET.KV_"+OfficesBucket+".>", "$JS.API.STREAM.MSG.GET.KV_"+OfficesBucket)
+	for _, id := range offices {
+		pub = append(pub, APIPrefix(OfficeDomain(id))+".STREAM.INFO."+OfficeStream(id))
+	}
 	return permissions{publish: pub, subscribe: []string{RegionalInbox + ".>"}}
 }
 
