@@ -103,9 +103,10 @@ var commands = []command{
 	{name: "backup", action: "verify", summary: "проверить файл резервной копии: цел ли он и что в нём", run: backupCommand},
 	{name: "journal", action: "verify", summary: "проверить целостность журнала аудита остановленного сервера", run: journalCommand},
 	{name: "stats", action: "rebuild", summary: "пересчитать статистику остановленного сервера по журналу событий", run: statsCommand},
-	{name: "region", summary: "join: включить офис в регион, его поток событий становится источником регионального; " +
-		"config set, config show: задать или показать конфигурацию офиса, которую регион передаёт ему; " +
-		"authorization: напечатать пользователей кластера NATS региона с их правами (docs/region.md)", run: regionCommand},
+	{name: "region", action: "join", summary: "включить офис в регион: его поток событий становится источником регионального (docs/region.md)", run: regionCommand},
+	{name: "region", action: "config", summary: "config set, config show: задать или показать конфигурацию офиса, которую регион передаёт ему (docs/region.md)", run: regionCommand},
+	{name: "region", action: "authorization", summary: "напечатать пользователей кластера NATS региона с их правами, для его настройки (docs/region.md)", run: regionCommand},
+	{name: "region", action: "account", summary: "создать учётную запись страниц регионального сервера (или сменить её пароль) в данных остановленного сервера; когда она есть, страницы открываются только по входу", run: regionCommand},
 	{name: "catalog", action: "import", summary: "загрузить каталог услуг из файла ФРГУ (JSON или CSV) в офис остановленного сервера", run: catalogCommand},
 }
 
@@ -143,13 +144,35 @@ func help(ctx context.Context, args []string, getenv func(string) string, stdout
 		if !ok {
 			return fmt.Errorf("нет команды %q; список команд: queue-server help", args[0])
 		}
+		// A command of one action takes it; one of several, the action
+		// asked for (help region account), or lists them all itself.
+		action, actions := c.action, 0
+		for _, a := range commands {
+			if a.name != c.name {
+				continue
+			}
+			actions++
+			if len(args) > 1 && a.action == args[1] {
+				c = a
+			}
+		}
+		switch {
+		case len(args) > 1 && c.action == args[1]:
+			action = c.action
+		case actions > 1:
+			action = ""
+		}
 		name := c.name
 		var helpArgs []string
-		if c.action != "" {
-			name += " " + c.action
-			helpArgs = append(helpArgs, c.action)
+		if action != "" {
+			name += " " + action
+			helpArgs = append(helpArgs, action)
 		}
-		fmt.Fprintf(stdout, "queue-server %s — %s\n\nФлаги:\n", name, c.summary)
+		if actions > 1 && action == "" {
+			fmt.Fprintf(stdout, "queue-server %s — действия и их флаги:\n", name)
+		} else {
+			fmt.Fprintf(stdout, "queue-server %s — %s\n\nФлаги:\n", name, c.summary)
+		}
 		err := c.run(ctx, append(helpArgs, "-h"), getenv, stdout, stdout)
 		if err != nil && !errors.Is(err, flag.ErrHelp) {
 			return err

@@ -81,6 +81,7 @@ func (o officeNodeFlags) check() error {
 type officeNode struct {
 	node   *region.Node
 	pub    *region.Publisher
+	cfg    *region.ConfigFollower
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -112,8 +113,8 @@ func startOfficeNode(ctx context.Context, o officeNodeFlags, link region.Link, d
 	if err != nil {
 		return nil, err
 	}
-	n := &officeNode{node: node, pub: node.NewPublisher(st, log)}
 	cfg := node.FollowConfig(svc, st, log)
+	n := &officeNode{node: node, pub: node.NewPublisher(st, log), cfg: cfg}
 	runCtx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	n.wg.Add(2)
@@ -140,6 +141,15 @@ func (n *officeNode) publisher(hub queue.Publisher) queue.Publisher {
 		return hub
 	}
 	return publishers{hub, n.pub}
+}
+
+// backend is what the API serves: on a node, the office's staff cannot
+// change what the region's configuration manages.
+func (n *officeNode) backend(svc domain.Backend) domain.Backend {
+	if n.cfg == nil {
+		return svc
+	}
+	return n.cfg.Guard(svc)
 }
 
 // link is how the node's link to the region goes; a server that is not a

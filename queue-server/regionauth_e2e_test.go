@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gorilla/websocket"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nkeys"
@@ -121,7 +123,7 @@ func TestRegionAuth(t *testing.T) {
 		wrong <- run(wrongCtx, append([]string{"--region", c.URLs(), "--addr", "127.0.0.1:0", "--data", t.TempDir()}, link(demo.OfficeID)...), noenv, io.Discard, logs)
 	}()
 	regiontest.WaitFor(t, "the regional server with an office's key says it may not read", func() bool {
-		return strings.Contains(logs.String(), "does not let the regional server read the regional stream")
+		return strings.Contains(logs.String(), "the cluster refuses the regional server a subject")
 	})
 	stopWrong()
 	if err := <-wrong; err != nil {
@@ -161,6 +163,31 @@ func TestRegionAuth(t *testing.T) {
 	_, regionalURL := testserver.StartArgs(t, append([]string{"--region", c.URLs(), "--addr", "127.0.0.1:0", "--data", t.TempDir()}, link("regional")...)...)
 	a.day(t)
 	following(t, regionalURL, nc, a.id)
+	// The dashboard, with the regional server's key, sees the office linked.
+	ws, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(regionalURL, "http")+"/region/live", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.Close()
+	for linked := false; !linked; {
+		_, body, err := ws.ReadMessage()
+		if err != nil {
+			t.Fatalf("the dashboard's push: %v", err)
+		}
+		var m struct {
+			Offices []region.OfficeLive `json:"offices"`
+			Office  *region.OfficeLive  `json:"office"`
+		}
+		if err := json.Unmarshal(body, &m); err != nil {
+			t.Fatal(err)
+		}
+		if m.Office != nil {
+			m.Offices = append(m.Offices, *m.Office)
+		}
+		for _, o := range m.Offices {
+			linked = linked || o.ID == a.id && o.Link.Linked
+		}
+	}
 
 	// The configuration flows down through the office's narrow link: the
 	// office reads its own key and reports on its own.

@@ -20,7 +20,7 @@ func regionHelp(ctx context.Context, getenv func(string) string, stdout io.Write
 	for _, a := range []struct {
 		name string
 		run  func(context.Context, []string, func(string) string, io.Writer, io.Writer) error
-	}{{"join", regionJoin}, {"config set ФАЙЛ", regionConfigSet}, {"config show", regionConfigShow}, {"authorization", regionAuthorization}} {
+	}{{"join", regionJoin}, {"config set ФАЙЛ", regionConfigSet}, {"config show", regionConfigShow}, {"account", regionAccount}, {"authorization", regionAuthorization}} {
 		fmt.Fprintf(stdout, "\nqueue-server region %s\n", a.name)
 		if err := a.run(ctx, []string{"-h"}, getenv, stdout, stdout); !errors.Is(err, flag.ErrHelp) {
 			return err
@@ -33,6 +33,8 @@ func regionHelp(ctx context.Context, getenv func(string) string, stdout io.Write
 func regionConfig(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		switch args[0] {
+		case "-h", "-help", "--help":
+			return regionHelp(ctx, getenv, stdout)
 		case "set":
 			return regionConfigSet(ctx, args[1:], getenv, stdout, stderr)
 		case "show":

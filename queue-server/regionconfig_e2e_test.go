@@ -126,6 +126,9 @@ func TestRegionConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = o.cmd.Wait()
+	if err := run(ctx, []string{"create-admin", "--data", o.dir, "--login", "admin", "--password", "demo"}, func(string) string { return "" }, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
 	o.start(t)
 	kiosk = o.kiosk(t)
 	if got := categoryIDs(t, kiosk, id); !slices.Contains(got, "pensioner") || slices.Contains(got, "student") {
@@ -149,6 +152,16 @@ func TestRegionConfig(t *testing.T) {
 		got := categoryIDs(t, kiosk, id)
 		return slices.Contains(got, "student") && !slices.Contains(got, "pensioner")
 	})
+	// The region's sections are not changed through the office's API: it
+	// answers where to change them. The office's own (announcements) are.
+	admin := login(t, o.url, "admin")
+	_, err = admin.PutPriorityCategory(ctx, domain.PriorityCategory{OfficeID: id, ID: "mine", Name: "Своя", Level: 1})
+	if domain.ErrorCode(err) != domain.CodeForbidden || !strings.Contains(err.Error(), "Льготные категории этого офиса задаёт регион") {
+		t.Errorf("the office's admin adding a category the region manages: %v", err)
+	}
+	if _, err := admin.PutAnnouncement(ctx, domain.Announcement{OfficeID: id, ID: "own", Text: "Своё объявление", Enabled: true}); err != nil {
+		t.Errorf("the office's admin adding its own announcement: %v", err)
+	}
 	regiontest.WaitFor(t, "the office reports the new revision", func() bool { return status().Applied == rev2 })
 	show := regionConfigCmd(t, "show", "--region", c.URLs(), "--office", id)
 	for _, want := range []string{"ревизия " + strconv.FormatUint(rev2, 10), "работает на ревизии " + strconv.FormatUint(rev2, 10), "свои разделы: announcements"} {

@@ -266,9 +266,31 @@ func TestRegionFeeds(t *testing.T) {
 
 	// Joined again with another МДМ UID in its file, the office's events
 	// go with it from then on (the regional server watches the records; an
-	// event applied before the new record reached it keeps the old UID).
-	const uid = "00000000-0000-0000-0000-0000000000a2"
-	changed := bytes.Replace(demo.File(), []byte("mdm_uid: 00000000-0000-0000-0000-00000000d3m0"), []byte("mdm_uid: "+uid), 1)
+	// event applied before the new record reached it keeps the old UID);
+	// so they do after the region sets the office's configuration with yet
+	// another: the record's catalogue is the configuration's.
+	kiosk := login(t, a.url, "kiosk1")
+	nextCarries := func(uid string) {
+		t.Helper()
+		regiontest.WaitFor(t, "an event goes with the МДМ UID "+uid, func() bool {
+			tk := must[domain.Ticket](t)(kiosk.IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"}))
+			for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+				objects.mu.Lock()
+				for _, objs := range objects.got {
+					if objs[0].TicketID == tk.ID {
+						objects.mu.Unlock()
+						return objs[0].OfficeUID == uid
+					}
+				}
+				objects.mu.Unlock()
+			}
+			t.Fatalf("ticket %s never reached ИС МДМ", tk.ID)
+			return false
+		})
+	}
+	const ownUID = "mdm_uid: 00000000-0000-0000-0000-00000000d3m0"
+	const joinedUID, configUID = "00000000-0000-0000-0000-0000000000a2", "00000000-0000-0000-0000-0000000000c3"
+	changed := bytes.Replace(demo.File(), []byte(ownUID), []byte("mdm_uid: "+joinedUID), 1)
 	if bytes.Equal(changed, demo.File()) {
 		t.Fatal("the demo's file has not the МДМ UID this test changes")
 	}
@@ -276,22 +298,12 @@ func TestRegionFeeds(t *testing.T) {
 		t.Fatal(err)
 	}
 	join(t, c.URLs(), demo.OfficeID, "--office-file", file)
-	kiosk := login(t, a.url, "kiosk1")
-	regiontest.WaitFor(t, "an event after the new join goes with the new МДМ UID", func() bool {
-		tk := must[domain.Ticket](t)(kiosk.IssueTicket(ctx, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"}))
-		for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-			objects.mu.Lock()
-			for _, objs := range objects.got {
-				if objs[0].TicketID == tk.ID {
-					objects.mu.Unlock()
-					return objs[0].OfficeUID == uid
-				}
-			}
-			objects.mu.Unlock()
-		}
-		t.Fatalf("ticket %s never reached ИС МДМ", tk.ID)
-		return false
-	})
+	nextCarries(joinedUID)
+	if err := os.WriteFile(file, bytes.Replace(demo.File(), []byte(ownUID), []byte("mdm_uid: "+configUID), 1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	regionConfigCmd(t, "set", "--region", c.URLs(), "--office", demo.OfficeID, file)
+	nextCarries(configUID)
 
 	// SIGTERM stops the regional server and its feeds cleanly.
 	if err := regional.Process.Signal(syscall.SIGTERM); err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -12,17 +13,20 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/talonqueue/talon/internal/buildinfo"
+	"github.com/talonqueue/talon/queue-server/auth"
 	"github.com/talonqueue/talon/queue-server/domain"
 	"github.com/talonqueue/talon/queue-server/integrations/mdm"
 	"github.com/talonqueue/talon/queue-server/integrations/mkgu"
-	"github.com/talonqueue/talon/queue-server/officefile"
 	"github.com/talonqueue/talon/queue-server/outbox"
 	"github.com/talonqueue/talon/queue-server/region"
+	"github.com/talonqueue/talon/queue-server/region/dashboard"
+	"github.com/talonqueue/talon/queue-server/tlsconf"
 )
 
 // regionFile is the regional server's database inside its data folder; an
@@ -43,22 +47,17 @@ func addRegionFlags(fs *flag.FlagSet, r *regionFlags, getenv func(string) string
 }
 
 // serveRegion runs the regional server until ctx ends: the consumer of the
-// regional stream and, on --addr, a small read-only HTTP interface: its
-// health, how far each office's events are applied, and the statistics.
+// regional stream and, on --addr, a read-only HTTP interface: the regional
+// dashboard with its live stream, its health, how far each office's
+// events are applied, and the statistics.
 func serveRegion(ctx context.Context, f serveFlags, stdout, stderr io.Writer) error {
 	log, err := newLogger(f.logFormat, f.logLevel, stderr)
 	if err != nil {
 		return err
 	}
-	host, _, _ := net.SplitHostPort(f.addr)
-	switch {
-	case !loopback(host) || f.tlsSelfSigned || f.tlsCertFile != "" || f.plainHTTP:
-		return fmt.Errorf("региональный сервер пока слушает только локальный адрес без TLS (127.0.0.1:ПОРТ), а указан %s: его страницы без входа по паролю", f.addr)
-	case f.demo:
+	if f.demo {
 		return errors.New("--demo создаёт демонстрационный офис, а региональный сервер (--region) офисов не обслуживает: запустите их отдельно, см. make run-region")
 	}
-	log.Info("regional server starting", "version", buildinfo.Version(), "data", f.data, "region", region.Redact(f.region.urls))
-	f.memoryLimit.apply()
 	if err := os.MkdirAll(f.data, 0o750); err != nil {
 		return fmt.Errorf("create data folder: %w", err)
 	}
@@ -71,24 +70,61 @@ func serveRegion(ctx context.Context, f serveFlags, stdout, stderr io.Writer) er
 	if feeds != nil {
 		reg.Feed(feeds)
 	}
+	// Without accounts the pages open without a login: then this machine
+	// only. With them, any address the TLS rules of serveFlags allow.
+	var tokens *auth.Issuer
+	switch withLogin, err := reg.HasAccounts(); {
+	case err != nil:
+		return err
+	case withLogin:
+		key, err := auth.LoadOrCreateKey(filepath.Join(f.data, auth.KeyFile))
+		if err != nil {
+			return err
+		}
+		if tokens, err = auth.NewIssuer(key, f.tokenTTL, time.Now); err != nil {
+			return err
+		}
+	default:
+		host, _, _ := net.SplitHostPort(f.addr)
+		if !loopback(host) || f.tlsSelfSigned || f.tlsCertFile != "" || f.plainHTTP {
+			return fmt.Errorf("у регионального сервера нет учётных записей, его страницы открываются без входа, поэтому он слушает только локальный адрес без TLS (127.0.0.1:ПОРТ), а указан %s; "+
+				"чтобы слушать другой, создайте учётную запись: queue-server region account --data %s --login ЛОГИН --password ПАРОЛЬ", f.addr, f.data)
+		}
+	}
+	log.Info("regional server starting", "version", buildinfo.Version(), "data", f.data, "region", region.Redact(f.region.urls), "login", tokens != nil)
+	f.memoryLimit.apply()
 	nc, err := f.regionLink.ConnectRegional(f.region.urls)
 	if err != nil {
 		return err
 	}
+	region.LogRefusals(nc, log)
 	defer nc.Close()
 	js, err := jetstream.New(nc)
 	if err != nil {
 		return err
 	}
 
+	live := region.NewLive(reg)
+	reg.OnApplied(live.Apply)
+
+	cert, err := certificate(f, stdout)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", f.addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", f.addr, err)
 	}
-	srv := newHTTPServer(regionHandler(reg, feeds, log), defaultHTTPLimits)
+	scheme := "http"
+	if cert != nil {
+		ln = tls.NewListener(ln, tlsconf.ServerConfig(*cert))
+		scheme = "https"
+	}
+	srv := newHTTPServer(regionHandler(reg, live, feeds, tokens, log), defaultHTTPLimits)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	defer func() {
+		live.Close() // the dashboards' sockets are hijacked: Shutdown does not wait for them
 		shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(shutdownCtx)
@@ -108,8 +144,17 @@ func serveRegion(ctx context.Context, f serveFlags, stdout, stderr io.Writer) er
 		}()
 	}
 	runErr := make(chan error, 1)
-	go func() { runErr <- reg.Run(ctx, js) }()
-	fmt.Fprintf(stdout, "Региональный сервер Talon слушает http://%s (данные: %s, регион: %s)\n", ln.Addr(), f.data, region.Redact(f.region.urls))
+	go func() {
+		// The live state is rebuilt before anything new is applied, so
+		// that the two meet at region.db's last seqs.
+		live.Rebuild(ctx, js)
+		go live.WatchLinks(ctx, nc)
+		runErr <- reg.Run(ctx, js)
+	}()
+	fmt.Fprintf(stdout, "Региональный сервер Talon слушает %s://%s (данные: %s, регион: %s)\n", scheme, ln.Addr(), f.data, region.Redact(f.region.urls))
+	if cert != nil {
+		greetTLS(stdout, cert, f.tlsSelfSigned)
+	}
 	select {
 	case <-ctx.Done():
 		fmt.Fprintln(stdout, "Останавливаюсь…")
@@ -138,17 +183,24 @@ func regionFeeds(f serveFlags, log *slog.Logger) *region.Feeds {
 	return region.NewFeeds(region.FeedsConfig{Senders: senders, Logger: log})
 }
 
-// regionHandler serves GET /healthz, /region/offices, /region/stats
-// (office=ID repeated, from, to, by; without office, every office) and
-// /region/feeds.
-func regionHandler(reg *region.Regional, feeds *region.Feeds, log *slog.Logger) http.Handler {
+// regionHandler serves the dashboard (GET / and /static/*, its live
+// stream GET /region/live), GET /healthz, /region/offices and
+// /region/stats (office=ID repeated, from, to, by; without office, every
+// office) and /region/feeds. With tokens (the server has accounts), POST /region/login
+// signs in (guessing limited as the office API's logins are) and every
+// /region/ route but it needs the token it gives:
+// "Authorization: Bearer", or ?token= on the socket, which a browser
+// opens without headers.
+func regionHandler(reg *region.Regional, live *region.Live, feeds *region.Feeds, tokens *auth.Issuer, log *slog.Logger) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	reply := func(w http.ResponseWriter, v any, err error) {
 		var de *domain.Error
 		switch {
 		case errors.As(err, &de) && de.Code == domain.CodeInvalid:
 			http.Error(w, de.Message, http.StatusBadRequest)
+			return
+		case errors.As(err, &de) && de.Code == domain.CodeUnauthorized:
+			http.Error(w, de.Message, http.StatusUnauthorized)
 			return
 		case err != nil:
 			log.Error("regional server", "err", err)
@@ -158,11 +210,60 @@ func regionHandler(reg *region.Regional, feeds *region.Feeds, log *slog.Logger) 
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(v)
 	}
-	mux.HandleFunc("GET /region/offices", func(w http.ResponseWriter, _ *http.Request) {
+	// signedIn lets h through with a valid token of an account that still
+	// holds; without accounts, everyone on this machine.
+	signedIn := func(h http.HandlerFunc) http.HandlerFunc {
+		if tokens == nil {
+			return h
+		}
+		return func(w http.ResponseWriter, r *http.Request) {
+			tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok {
+				tok = r.URL.Query().Get("token")
+			}
+			a, err := tokens.Verify(tok)
+			if err == nil {
+				err = reg.CheckActor(a)
+			}
+			if err != nil {
+				reply(w, nil, err)
+				return
+			}
+			h(w, r)
+		}
+	}
+	mux.Handle("GET /", dashboard.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /region/live", signedIn(live.ServeWS))
+	if tokens != nil {
+		guard := auth.NewLoginGuard(time.Now)
+		mux.HandleFunc("POST /region/login", func(w http.ResponseWriter, r *http.Request) {
+			var in struct{ Login, Password string }
+			if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096)).Decode(&in); err != nil {
+				reply(w, nil, domain.Errorf(domain.CodeInvalid, "нужны логин и пароль"))
+				return
+			}
+			if err := guard.Check(r, in.Login); err != nil {
+				reply(w, nil, err)
+				return
+			}
+			a, err := reg.Login(in.Login, in.Password)
+			if domain.ErrorCode(err) == domain.CodeUnauthorized || err == nil {
+				guard.Record(r, in.Login, err == nil)
+			}
+			if err != nil {
+				reply(w, nil, err)
+				return
+			}
+			tok, exp, err := tokens.Issue(a)
+			reply(w, map[string]any{"token": tok, "expires_at": exp, "login": a.Login}, err)
+		})
+	}
+	mux.HandleFunc("GET /region/offices", signedIn(func(w http.ResponseWriter, _ *http.Request) {
 		p, err := reg.Progress()
 		reply(w, p, err)
-	})
-	mux.HandleFunc("GET /region/stats", func(w http.ResponseWriter, r *http.Request) {
+	}))
+	mux.HandleFunc("GET /region/stats", signedIn(func(w http.ResponseWriter, r *http.Request) {
 		q := r.URL.Query()
 		by := domain.StatsDim(q.Get("by"))
 		if by == "" {
@@ -170,22 +271,58 @@ func regionHandler(reg *region.Regional, feeds *region.Feeds, log *slog.Logger) 
 		}
 		rep, err := reg.Stats(domain.StatsQuery{OfficeIDs: q["office"], From: q.Get("from"), To: q.Get("to"), By: by})
 		reply(w, rep, err)
-	})
-	mux.HandleFunc("GET /region/feeds", func(w http.ResponseWriter, _ *http.Request) {
+	}))
+	mux.HandleFunc("GET /region/feeds", signedIn(func(w http.ResponseWriter, _ *http.Request) {
 		p := []region.FeedProgress{}
 		var err error
 		if feeds != nil {
 			p, err = feeds.Progress()
 		}
 		reply(w, p, err)
-	})
+	}))
 	return mux
+}
+
+// regionAccount runs `queue-server region account`: it creates an account
+// of the regional server's pages, or gives one a new password, in the
+// data of a stopped regional server. The first account turns the login on.
+func regionAccount(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("region account")
+	fs.SetOutput(stderr)
+	data := fs.String("data", envOr(getenv, "TALON_DATA", "./data"), "папка данных остановленного регионального сервера")
+	login := fs.String("login", "", "логин")
+	password := fs.String("password", "", "пароль (от 4 до 72 символов)")
+	cost := fs.Int("bcrypt-cost", 0, "стоимость bcrypt (0 — по умолчанию библиотеки; тесты берут 4)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *login == "" || *password == "" {
+		return errors.New("нужны --login и --password")
+	}
+	if err := os.MkdirAll(*data, 0o750); err != nil {
+		return fmt.Errorf("create data folder: %w", err)
+	}
+	reg, err := region.OpenRegional(filepath.Join(*data, regionFile), slog.New(slog.NewTextHandler(stderr, nil)))
+	if err != nil {
+		return err
+	}
+	defer reg.Close()
+	existed, err := reg.SetAccount(*login, *password, *cost)
+	if err != nil {
+		return fmt.Errorf("учётная запись не сохранена: %s", domain.ErrorMessage(err))
+	}
+	if existed {
+		fmt.Fprintf(stdout, "Пароль учётной записи %q заменён; её прежние входы больше не действуют.\n", *login)
+		return nil
+	}
+	fmt.Fprintf(stdout, "Учётная запись %q создана: страницы регионального сервера открываются после входа.\n", *login)
+	return nil
 }
 
 // regionCommand runs `queue-server region ACTION`: join adds an office to
 // the region, config sets or shows an office's configuration there
-// (regionconfig.go), authorization prints the cluster's users
-// (regionauthz.go).
+// (regionconfig.go), account makes a login of the regional server's pages,
+// authorization prints the cluster's users (regionauthz.go).
 func regionCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		switch args[0] {
@@ -195,17 +332,20 @@ func regionCommand(ctx context.Context, args []string, getenv func(string) strin
 			return regionJoin(ctx, args[1:], getenv, stdout, stderr)
 		case "config":
 			return regionConfig(ctx, args[1:], getenv, stdout, stderr)
+		case "account":
+			return regionAccount(ctx, args[1:], getenv, stdout, stderr)
 		case "authorization":
 			return regionAuthorization(ctx, args[1:], getenv, stdout, stderr)
 		}
 	}
 	return errors.New("укажите действие с регионом: queue-server region join --region URLS --office ID [--office-file FILE | --time-zone ZONE], " +
-		"region config set --region URLS --office ID ФАЙЛ, region config show --region URLS [--office ID] или region authorization --admin КЛЮЧ --regional КЛЮЧ --office ИД=КЛЮЧ…")
+		"region config set --region URLS --office ID ФАЙЛ, region config show --region URLS [--office ID], region account --data DIR --login ЛОГИН --password ПАРОЛЬ " +
+		"или region authorization --admin КЛЮЧ --regional КЛЮЧ --office ИД=КЛЮЧ…")
 }
 
-// regionJoin adds an office to the region: its record with its time zone,
-// the durable consumer on its stream, and the source of the regional
-// stream. The office node must be running and linked.
+// regionJoin adds an office to the region: its record with its time zone
+// and catalogue, the durable consumer on its stream, and the source of the
+// regional stream. The office node must be running and linked.
 func regionJoin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("region join")
 	fs.SetOutput(stderr)
@@ -215,25 +355,12 @@ func regionJoin(ctx context.Context, args []string, getenv func(string) string, 
 	addRegionLinkFlags(fs, &link, getenv)
 	zone := fs.String("time-zone", "Europe/Moscow", "часовой пояс офиса (IANA): по нему считаются дни и часы его статистики в регионе")
 	file := fs.String("office-file", "", "файл офиса (talon-office/1, как его выгружает export-office): из него региональный сервер берёт коды МКГУ, ОКАТО, UID МДМ и услуги с кодами ФРГУ "+
-		"для пакетов МКГУ и МДМ офиса; часовой пояс тоже берётся из него; без файла регион не отправляет за офис ничего")
+		"для пакетов МКГУ и МДМ офиса; часовой пояс тоже берётся из него; без файла — из конфигурации офиса в регионе (region config set), а без неё регион не отправляет за офис ничего")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *urls == "" || *office == "" {
 		return errors.New("нужны --region и --office")
-	}
-	info := region.OfficeInfo{ID: *office, TimeZone: *zone}
-	if *file != "" {
-		c, err := readCatalog(*file, *office)
-		if err != nil {
-			return err
-		}
-		info.Feeds = c
-		zoneSet := false
-		fs.Visit(func(f *flag.Flag) { zoneSet = zoneSet || f.Name == "time-zone" })
-		if !zoneSet {
-			info.TimeZone = info.Feeds.Office.TimeZone
-		}
 	}
 	nc, err := link.Connect(*urls, "talon-region-join")
 	if err != nil {
@@ -242,27 +369,46 @@ func regionJoin(ctx context.Context, args []string, getenv func(string) string, 
 	defer nc.Close()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	info := region.OfficeInfo{ID: *office, TimeZone: *zone}
+	var from string
+	if *file != "" {
+		data, err := os.ReadFile(*file)
+		if err != nil {
+			return fmt.Errorf("файл офиса %s не прочитан: %w", *file, err)
+		}
+		if info.Feeds, err = region.CatalogOf(*file, data, *office); err != nil {
+			return err
+		}
+		from = "из файла " + *file
+	} else {
+		js, err := jetstream.New(nc)
+		if err != nil {
+			return err
+		}
+		cfg, err := region.GetConfig(ctx, js, *office)
+		if err != nil {
+			return err
+		}
+		if cfg.Revision > 0 {
+			if info.Feeds, err = region.CatalogOf(region.ConfigBucket+"/"+*office, cfg.File, *office); err != nil {
+				return err
+			}
+			from = fmt.Sprintf("из конфигурации офиса в регионе (ревизия %d)", cfg.Revision)
+		}
+	}
+	if info.Feeds != nil {
+		zoneSet := false
+		fs.Visit(func(f *flag.Flag) { zoneSet = zoneSet || f.Name == "time-zone" })
+		if !zoneSet {
+			info.TimeZone = info.Feeds.Office.TimeZone
+		}
+	}
 	if err := region.Join(ctx, nc, info); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "Офис %s вошёл в регион: его события идут в поток %s.\n", *office, region.RegionStream)
+	if from != "" {
+		fmt.Fprintf(stdout, "Коды офиса и услуг для пакетов МКГУ и МДМ взяты %s.\n", from)
+	}
 	return nil
-}
-
-// readCatalog reads an office file as office id's catalogue for the
-// regional feeds.
-func readCatalog(path, id string) (*region.Catalog, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("файл офиса %s не прочитан: %w", path, err)
-	}
-	f, err := officefile.Parse(path, data)
-	if err != nil {
-		return nil, err
-	}
-	o, services, err := f.Catalog(id)
-	if err != nil {
-		return nil, err
-	}
-	return &region.Catalog{Office: o, Services: services}, nil
 }

@@ -403,7 +403,7 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 	mx.WatchBackups(backups.Status)
 	mx.WatchRegion(node.link)
 	var draining atomic.Bool
-	handler, err := api.New(api.Config{Backend: svc, Journal: svc, Tokens: tokens, Hub: hub, Backup: st.Backup, Ready: svc.Ready, Draining: draining.Load, Logger: log,
+	handler, err := api.New(api.Config{Backend: node.backend(svc), Journal: svc, Tokens: tokens, Hub: hub, Backup: st.Backup, Ready: svc.Ready, Draining: draining.Load, Logger: log,
 		Pages: web.Handler(web.Config{Demo: f.demo, DemoPassword: f.demoPassword, Zone: firstOfficeZone(svc)}), TicketPage: web.TicketPage,
 		Metrics: mx.Handler(f.metricsToken), OnRequest: mx.ObserveRequest, OfflineAfter: f.offlineAfter,
 		BackupStatus: backups.Status, RegionLink: node.link})

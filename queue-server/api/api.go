@@ -97,7 +97,7 @@ type server struct {
 	ticket   func(w http.ResponseWriter, st *domain.TicketStatus)
 	metrics  http.Handler
 	observe  func(method, route string, status int, took time.Duration)
-	guard    *loginGuard
+	guard    *auth.LoginGuard
 	openAPI  []byte
 	now      func() time.Time
 	offline  time.Duration
@@ -125,7 +125,7 @@ func New(cfg Config) (http.Handler, error) {
 	if s.link == nil {
 		s.link = func(context.Context) domain.RegionLink { return domain.RegionLink{} }
 	}
-	s.guard = newLoginGuard(cfg.Now)
+	s.guard = auth.NewLoginGuard(cfg.Now)
 	s.now, s.offline = cfg.Now, cfg.OfflineAfter
 	if s.offline <= 0 {
 		s.offline = domain.DefaultDeviceOfflineAfter

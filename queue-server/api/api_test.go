@@ -817,7 +817,7 @@ func TestLoginGuard(t *testing.T) {
 	h := newHarness(t)
 	h.fake.errs["Login"] = domain.Errorf(domain.CodeUnauthorized, "неверный логин или пароль")
 	guess := `{"login":"kiosk1","password":"guess"}`
-	for range maxLoginFailures {
+	for range auth.MaxLoginFailures {
 		wantError(t, h.do(t, "POST", "/api/v1/login", guess, "Authorization", ""), 401, domain.CodeUnauthorized, "неверный логин")
 	}
 	delete(h.fake.errs, "Login")
@@ -831,8 +831,8 @@ func TestLoginGuard(t *testing.T) {
 	// Every failure is journaled as the login tried, without a role and
 	// never with the password.
 	records := h.fake.named("Record")
-	if len(records) != maxLoginFailures+1 {
-		t.Fatalf("%d login failures journaled, want %d", len(records), maxLoginFailures+1)
+	if len(records) != auth.MaxLoginFailures+1 {
+		t.Fatalf("%d login failures journaled, want %d", len(records), auth.MaxLoginFailures+1)
 	}
 	for _, c := range records {
 		e := c.args[0].(domain.JournalEntry)
@@ -851,7 +851,7 @@ func TestLoginGuard(t *testing.T) {
 	if w.Code != 200 {
 		t.Fatalf("the same login from another address: %d %s", w.Code, w.Body)
 	}
-	h.clock.add(loginWindow)
+	h.clock.add(auth.LoginWindow)
 	if w := h.do(t, "POST", "/api/v1/login", `{"login":"kiosk1","password":"right"}`, "Authorization", ""); w.Code != 200 {
 		t.Fatalf("after the window: %d %s", w.Code, w.Body)
 	}
@@ -863,11 +863,11 @@ func TestLoginGuardPerAddress(t *testing.T) {
 	h := newHarness(t)
 	h.fake.errs["Login"] = domain.Errorf(domain.CodeUnauthorized, "неверный логин или пароль")
 	tries := 0
-	for login := 0; tries < maxAddressFailures; login++ {
-		for range maxLoginFailures - 1 {
+	for login := 0; tries < auth.MaxAddressFailures; login++ {
+		for range auth.MaxLoginFailures - 1 {
 			body := fmt.Sprintf(`{"login":"user%d","password":"guess"}`, login)
 			wantError(t, h.do(t, "POST", "/api/v1/login", body, "Authorization", ""), 401, domain.CodeUnauthorized, "неверный логин")
-			if tries++; tries == maxAddressFailures {
+			if tries++; tries == auth.MaxAddressFailures {
 				break
 			}
 		}
@@ -883,7 +883,7 @@ func TestLoginGuardPerAddress(t *testing.T) {
 	if w.Code != 200 {
 		t.Fatalf("another address was locked out too: %d %s", w.Code, w.Body)
 	}
-	h.clock.add(loginWindow)
+	h.clock.add(auth.LoginWindow)
 	if w := h.do(t, "POST", "/api/v1/login", `{"login":"fresh","password":"right"}`, "Authorization", ""); w.Code != 200 {
 		t.Fatalf("after the window: %d %s", w.Code, w.Body)
 	}

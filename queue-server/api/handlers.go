@@ -114,7 +114,7 @@ type loginResponse struct {
 // check, with the login tried and never the password or the card's code.
 // Card attempts are counted against the address alone: a card carries no
 // login to count them by.
-func login(b domain.Auth, j domain.Journal, tokens *auth.Issuer, guard *loginGuard) endpoint {
+func login(b domain.Auth, j domain.Journal, tokens *auth.Issuer, guard *auth.LoginGuard) endpoint {
 	return func(r *http.Request) (any, error) {
 		req, err := parseLogin(r.Body)
 		if err != nil {
@@ -125,7 +125,7 @@ func login(b domain.Auth, j domain.Journal, tokens *auth.Issuer, guard *loginGua
 			object = "staff-card"
 		}
 		tried := domain.WithActor(r.Context(), domain.Actor{Login: req.Login})
-		if err := guard.check(r, req.Login); err != nil {
+		if err := guard.Check(r, req.Login); err != nil {
 			return nil, loginRefused(tried, j, object, err)
 		}
 		var a domain.Actor
@@ -135,7 +135,7 @@ func login(b domain.Auth, j domain.Journal, tokens *auth.Issuer, guard *loginGua
 			a, err = b.Login(r.Context(), req.Login, req.Password)
 		}
 		if domain.ErrorCode(err) == domain.CodeUnauthorized || err == nil {
-			guard.record(r, req.Login, err == nil)
+			guard.Record(r, req.Login, err == nil)
 		}
 		if err != nil {
 			return nil, loginRefused(tried, j, object, err)
@@ -193,7 +193,7 @@ type pairRequest struct {
 
 // pairDevice is public: the one-time code is the authority. Guessing codes
 // is slowed down like guessing passwords, per address.
-func pairDevice(b domain.Auth, guard *loginGuard) endpoint {
+func pairDevice(b domain.Auth, guard *auth.LoginGuard) endpoint {
 	return func(r *http.Request) (any, error) {
 		var req pairRequest
 		if err := decodeJSON(r.Body, &req, false); err != nil {
@@ -201,13 +201,13 @@ func pairDevice(b domain.Auth, guard *loginGuard) endpoint {
 		}
 		// Codes are counted per address only: an engineer pairing a room
 		// of terminals may mistype more than five.
-		if err := guard.check(r, ""); err != nil {
+		if err := guard.Check(r, ""); err != nil {
 			return nil, err
 		}
 		p, err := b.PairDevice(durable(r), req.Code)
 		switch domain.ErrorCode(err) {
 		case "", domain.CodeNotFound, domain.CodeInvalid, domain.CodeConflict:
-			guard.record(r, "", err == nil)
+			guard.Record(r, "", err == nil)
 		}
 		return result(p, err)
 	}

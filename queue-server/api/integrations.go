@@ -103,7 +103,7 @@ type oauthError struct {
 // token of the usual lifetime. It answers in RFC 6749's shapes, which OAuth2
 // libraries parse, rather than the API's error shape. Every attempt that
 // names an integration is journaled, as logins are.
-func oauthToken(b domain.Auth, j domain.Journal, tokens *auth.Issuer, guard *loginGuard) http.Handler {
+func oauthToken(b domain.Auth, j domain.Journal, tokens *auth.Issuer, guard *auth.LoginGuard) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		answer := func(status int, v any) {
@@ -121,14 +121,14 @@ func oauthToken(b domain.Auth, j domain.Journal, tokens *auth.Issuer, guard *log
 		}
 		login := domain.IntegrationLogin(req.ClientID)
 		tried := domain.WithActor(r.Context(), domain.Actor{Login: login, Role: domain.RoleIntegration})
-		if err := guard.check(r, login); err != nil {
+		if err := guard.Check(r, login); err != nil {
 			_ = record(tried, j, "oauthToken", "integration/"+req.ClientID, err)
 			answer(http.StatusTooManyRequests, oauthError{Error: "invalid_client", Description: domain.ErrorMessage(err)})
 			return
 		}
 		a, err := b.CheckIntegration(r.Context(), domain.IntegrationKeyOf(req.ClientID, req.ClientSecret))
 		if domain.ErrorCode(err) == domain.CodeUnauthorized || err == nil {
-			guard.record(r, login, err == nil)
+			guard.Record(r, login, err == nil)
 		}
 		if err != nil {
 			_ = record(tried, j, "oauthToken", "integration/"+req.ClientID, err)

@@ -1,5 +1,12 @@
 package domain
 
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
 // StatsDim is what a statistics report breaks its rows down by.
 type StatsDim string
 
@@ -103,4 +110,43 @@ type StatsReport struct {
 	Query StatsQuery   `json:"query"`
 	Total StatsMetrics `json:"total"`
 	Rows  []StatsRow   `json:"rows"`
+}
+
+var (
+	weekdayWords = [...]string{"понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье"}
+	weekdayShort = [...]string{"пн", "вт", "ср", "чт", "пт", "сб", "вс"}
+)
+
+// Label names a report row's key of this dimension for people: hours,
+// weekdays, days and purposes in words; offices, services, operators and
+// windows by name, which only the caller knows ("" when it does not, and
+// the key stays).
+func (d StatsDim) Label(key string, name func(StatsDim, string) string) string {
+	switch d {
+	case StatsByHour:
+		if h, err := strconv.Atoi(key); err == nil {
+			return fmt.Sprintf("%02d:00–%02d:00", h, h+1)
+		}
+	case StatsByWeekday:
+		if n, err := strconv.Atoi(key); err == nil && n >= 1 && n <= 7 {
+			return weekdayWords[n-1]
+		}
+	case StatsByDay:
+		if t, err := time.Parse(time.DateOnly, key); err == nil {
+			return t.Format("02.01.2006") + ", " + weekdayShort[(int(t.Weekday())+6)%7]
+		}
+	case StatsByPurpose:
+		if w := Purpose(key).Words(); w != "" {
+			return w
+		}
+	case StatsByServiceHour:
+		if service, hour, ok := strings.Cut(key, "|"); ok {
+			return StatsByService.Label(service, name) + ", " + StatsByHour.Label(hour, name)
+		}
+	default:
+		if n := name(d, key); n != "" {
+			return n
+		}
+	}
+	return key
 }

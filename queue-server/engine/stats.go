@@ -2,9 +2,6 @@ package engine
 
 import (
 	"fmt"
-	"strconv"
-	"strings"
-	"time"
 
 	"github.com/talonqueue/talon/queue-server/domain"
 )
@@ -53,44 +50,18 @@ func (e *Engine) StatsScope(a domain.Actor, q *domain.StatsQuery) error {
 // words. A row of something since deleted keeps its id.
 func (e *Engine) LabelStats(r *domain.StatsReport) {
 	for i := range r.Rows {
-		r.Rows[i].Label = e.statsLabel(r.Query, r.Query.By, r.Rows[i].Key)
+		r.Rows[i].Label = r.Query.By.Label(r.Rows[i].Key, func(by domain.StatsDim, key string) string { return e.statsName(r.Query, by, key) })
 	}
 }
 
-var (
-	weekdayWords = [...]string{"понедельник", "вторник", "среда", "четверг", "пятница", "суббота", "воскресенье"}
-	weekdayShort = [...]string{"пн", "вт", "ср", "чт", "пт", "сб", "вс"}
-)
-
-func (e *Engine) statsLabel(q domain.StatsQuery, by domain.StatsDim, key string) string {
-	switch by {
-	case domain.StatsByHour:
-		h, err := strconv.Atoi(key)
-		if err != nil {
-			return key
-		}
-		return fmt.Sprintf("%02d:00–%02d:00", h, h+1)
-	case domain.StatsByWeekday:
-		if d, err := strconv.Atoi(key); err == nil && d >= 1 && d <= 7 {
-			return weekdayWords[d-1]
-		}
-	case domain.StatsByDay:
-		if t, err := time.Parse(time.DateOnly, key); err == nil {
-			return t.Format("02.01.2006") + ", " + weekdayShort[(int(t.Weekday())+6)%7]
-		}
-	case domain.StatsByPurpose:
-		if w := domain.Purpose(key).Words(); w != "" {
-			return w
-		}
-	case domain.StatsByServiceHour:
-		service, hour, ok := strings.Cut(key, "|")
-		if ok {
-			return e.statsLabel(q, domain.StatsByService, service) + ", " + e.statsLabel(q, domain.StatsByHour, hour)
-		}
-	case domain.StatsByOffice:
+// statsName is the name of an office, or of a service, operator or window
+// of the report's offices; "" when there is none.
+func (e *Engine) statsName(q domain.StatsQuery, by domain.StatsDim, key string) string {
+	if by == domain.StatsByOffice {
 		if o := e.offices[key]; o != nil {
 			return o.info.Name
 		}
+		return ""
 	}
 	for _, id := range q.OfficeIDs {
 		o := e.offices[id]
@@ -114,5 +85,5 @@ func (e *Engine) statsLabel(q domain.StatsQuery, by domain.StatsDim, key string)
 			}
 		}
 	}
-	return key
+	return ""
 }

@@ -89,7 +89,63 @@ func SetConfig(ctx context.Context, js jetstream.JetStream, officeID, name strin
 	}
 	// Only a wake-up: an office that misses it reads the key later.
 	_ = js.Conn().Publish(ConfigSubject(officeID), nil)
+	if err := refreshCatalog(ctx, js, officeID, name, file); err != nil {
+		return rev, fmt.Errorf("конфигурация офиса %q записана (ревизия %d), но каталог регионального сервера для пакетов МКГУ и МДМ не обновлён: %w; повторите команду", officeID, rev, err)
+	}
 	return rev, nil
+}
+
+// CatalogOf reads an office file as office id's catalogue for the regional
+// feeds: the office and its services as a server holding the file would
+// store them.
+func CatalogOf(name string, file []byte, officeID string) (*Catalog, error) {
+	f, err := officefile.Parse(name, file)
+	if err != nil {
+		return nil, err
+	}
+	o, services, err := f.Catalog(officeID)
+	if err != nil {
+		return nil, err
+	}
+	return &Catalog{Office: o, Services: services}, nil
+}
+
+// refreshCatalog makes an office's configuration the catalogue its record
+// in OfficesBucket gives the regional feeds, so the office's codes are
+// kept in one place; an office not joined yet takes it at join. A file
+// that leaves the services to the office keeps the services the record
+// has. The record is replaced only at the revision read, so a join
+// meanwhile is not overwritten with older data.
+func refreshCatalog(ctx context.Context, js jetstream.JetStream, officeID, name string, file []byte) error {
+	kv, err := offices(ctx, js)
+	if err != nil {
+		return err
+	}
+	e, err := kv.Get(ctx, officeID)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var info OfficeInfo
+	if err := json.Unmarshal(e.Value(), &info); err != nil {
+		return fmt.Errorf("запись офиса %q в %s не читается: %w", officeID, OfficesBucket, err)
+	}
+	c, err := CatalogOf(name, file, officeID)
+	if err != nil {
+		return err
+	}
+	if f, _ := officefile.Parse(name, file); !f.Has("services") && info.Feeds != nil {
+		c.Services = info.Feeds.Services
+	}
+	info.Feeds, info.TimeZone = c, c.Office.TimeZone
+	rec, err := json.Marshal(info)
+	if err != nil {
+		return err
+	}
+	_, err = kv.Update(ctx, officeID, rec, e.Revision())
+	return err
 }
 
 // CheckConfig checks an office's file on its own, as SetConfig does before

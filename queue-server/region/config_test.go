@@ -15,7 +15,7 @@ import (
 )
 
 // follow runs the node's configuration follower until the test ends.
-func (o *office) follow() {
+func (o *office) follow() *region.ConfigFollower {
 	o.t.Helper()
 	f := o.node.FollowConfig(o.svc, o.st, nil)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -27,6 +27,7 @@ func (o *office) follow() {
 			o.t.Error(err)
 		}
 	})
+	return f
 }
 
 // applied is the revision the office's store says it applied last.
@@ -85,7 +86,7 @@ func TestConfigFlowsDownToTheOffice(t *testing.T) {
 	o := newOffice(t, h)
 	o.startNode()
 	h.WaitOffice(demo.OfficeID)
-	o.follow()
+	follower := o.follow()
 	ctx := domain.WithActor(context.Background(), domain.System)
 	if _, err := o.svc.PutAnnouncement(ctx, domain.Announcement{OfficeID: demo.OfficeID, ID: "local", Text: "Своё объявление офиса", Enabled: true}); err != nil {
 		t.Fatal(err)
@@ -112,6 +113,33 @@ func TestConfigFlowsDownToTheOffice(t *testing.T) {
 	regiontest.WaitFor(t, "the office reports it", func() bool { return status(t, h).Applied == rev1 })
 	if st := status(t, h); !slices.Equal(st.Local, []string{"announcements"}) || st.Refused != 0 {
 		t.Errorf("status %+v, want the announcements local and nothing refused", st)
+	}
+
+	// Through the office's API, the staff change the sections the office
+	// keeps, and a login's password; the region's sections are refused.
+	api := follower.Guard(o.svc)
+	admin := domain.WithActor(context.Background(), domain.Actor{Login: "admin", Role: domain.RoleAdmin, OfficeID: demo.OfficeID})
+	if _, err := api.PutAnnouncement(admin, domain.Announcement{OfficeID: demo.OfficeID, ID: "local-2", Text: "Ещё одно", Enabled: true}); err != nil {
+		t.Errorf("the office's own announcements: %v", err)
+	}
+	if _, err := api.PutPriorityCategory(admin, domain.PriorityCategory{OfficeID: demo.OfficeID, ID: "mine", Name: "Своя", Level: 1}); domain.ErrorCode(err) != domain.CodeForbidden ||
+		!strings.Contains(err.Error(), "Льготные категории этого офиса задаёт регион") || !strings.Contains(err.Error(), "ревизия "+strconv.FormatUint(rev1, 10)) {
+		t.Errorf("a category of the region's section: %v", err)
+	}
+	if err := api.DeleteService(admin, demo.OfficeID, "extra"); domain.ErrorCode(err) != domain.CodeForbidden {
+		t.Errorf("a service of the region's section deleted: %v", err)
+	}
+	accounts, err := o.svc.ListAccounts(ctx, demo.OfficeID)
+	if err != nil || len(accounts) == 0 {
+		t.Fatal(accounts, err)
+	}
+	reset := domain.AccountInput{Account: accounts[0], Password: "new-secret"}
+	if _, err := api.PutAccount(admin, reset); err != nil {
+		t.Errorf("a password reset at the office: %v", err)
+	}
+	reset.FullName += " (переименован)"
+	if _, err := api.PutAccount(admin, reset); domain.ErrorCode(err) != domain.CodeForbidden {
+		t.Errorf("a login of the region's section renamed: %v", err)
 	}
 
 	// A ticket waits for extra; the region removes extra.

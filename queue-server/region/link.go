@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"os"
 	"strings"
@@ -165,6 +166,17 @@ func (l Link) ConnectRegional(urls string) (*nats.Conn, error) {
 		return nil, err
 	}
 	return Connect(urls, "talon-regional-server", append(opts, nats.CustomInboxPrefix(RegionalInbox))...)
+}
+
+// LogRefusals logs what the cluster refuses the regional server for want
+// of permission: such a request only times out, and the refusal comes
+// apart, on the connection.
+func LogRefusals(nc *nats.Conn, log *slog.Logger) {
+	nc.SetErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		if errors.Is(err, nats.ErrPermissionViolation) {
+			log.Error("region: the cluster refuses the regional server a subject: is --region-creds the regional server's own key, with its permissions (docs/region.md, Credentials and TLS)?", "err", err)
+		}
+	})
 }
 
 // refusal turns a connection's authentication failure into what the

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	bolt "go.etcd.io/bbolt"
 
@@ -80,6 +79,8 @@ type Regional struct {
 
 	mu    sync.Mutex
 	known map[string]knownOffice
+	// applied is told each batch's events after their commit (OnApplied).
+	applied func([]domain.Event)
 }
 
 // knownOffice is an office's record in OfficesBucket as last read, with its
@@ -90,6 +91,10 @@ type knownOffice struct {
 	zone *time.Location
 	rev  uint64
 }
+
+// OnApplied has f told the events of every batch applied, after its
+// commit, in each office's order; set it before Run.
+func (r *Regional) OnApplied(f func([]domain.Event)) { r.applied = f }
 
 // OpenRegional opens (or creates) the regional server's file.
 func OpenRegional(path string, log *slog.Logger) (*Regional, error) {
@@ -163,6 +168,20 @@ func (r *Regional) Stats(q domain.StatsQuery) (domain.StatsReport, error) {
 		for _, o := range p {
 			q.OfficeIDs = append(q.OfficeIDs, o.OfficeID)
 		}
+		if len(q.OfficeIDs) == 0 {
+			return domain.StatsReport{Query: q}, nil // no office has events yet: nothing to count
+		}
+	}
+	// No period: today, in the first office's zone, as an office's report.
+	if q.From == "" {
+		zone := r.zone(q.OfficeIDs[0])
+		if zone == nil {
+			zone = time.UTC
+		}
+		q.From = time.Now().In(zone).Format(time.DateOnly)
+	}
+	if q.To == "" {
+		q.To = q.From
 	}
 	var rep domain.StatsReport
 	err := r.db.View(func(tx *bolt.Tx) error {
@@ -170,6 +189,9 @@ func (r *Regional) Stats(q domain.StatsQuery) (domain.StatsReport, error) {
 		rep, err = stats.Report(tx, q)
 		return err
 	})
+	for i := range rep.Rows {
+		rep.Rows[i].Label = q.By.Label(rep.Rows[i].Key, func(by domain.StatsDim, key string) string { return r.statsName(q, by, key) })
+	}
 	return rep, err
 }
 
@@ -180,13 +202,7 @@ func (r *Regional) Run(ctx context.Context, js jetstream.JetStream) error {
 	for ctx.Err() == nil {
 		kv, it, err := r.subscribe(ctx, js)
 		if err != nil {
-			// A request the cluster refuses for want of permission only
-			// times out; the refusal itself comes apart, on the connection.
-			if last := js.Conn().LastError(); errors.Is(last, nats.ErrPermissionViolation) {
-				r.log.Error("region: the cluster does not let the regional server read the regional stream: is --region-creds the regional server's own key, with its permissions (docs/region.md, Credentials and TLS)?", "err", last)
-			} else {
-				r.log.Warn("region: the regional stream is not available yet", "err", err)
-			}
+			r.log.Warn("region: the regional stream is not available yet", "err", err)
 			select {
 			case <-ctx.Done():
 			case <-time.After(time.Second):
@@ -365,6 +381,51 @@ func (r *Regional) zone(officeID string) *time.Location {
 	return r.known[officeID].zone
 }
 
+// counted is the zone the regional statistics and dashboard count an
+// office's events in: nil for a test office (its catalogue says sandbox),
+// kept out of the region's figures as an office server keeps it out of its
+// own (stats.Zone).
+func (r *Regional) counted(officeID string) *time.Location {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	k := r.known[officeID]
+	if k.info.Feeds != nil && k.info.Feeds.Office.Sandbox {
+		return nil
+	}
+	return k.zone
+}
+
+// officeName is an office's name from its catalogue; "" without one.
+func (r *Regional) officeName(officeID string) string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if c := r.known[officeID].info.Feeds; c != nil {
+		return c.Office.Name
+	}
+	return ""
+}
+
+// statsName names a report's office or service from the offices'
+// catalogues; "" when none has it. Staff and windows are not in a
+// catalogue: their rows keep their ids.
+func (r *Regional) statsName(q domain.StatsQuery, by domain.StatsDim, key string) string {
+	switch by {
+	case domain.StatsByOffice:
+		return r.officeName(key)
+	case domain.StatsByService:
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		for _, id := range q.OfficeIDs {
+			if c := r.known[id].info.Feeds; c != nil {
+				if s, ok := c.service(key); ok {
+					return s.Name
+				}
+			}
+		}
+	}
+	return ""
+}
+
 // office is an office's record and zone as known.
 func (r *Regional) office(officeID string) (OfficeInfo, *time.Location) {
 	r.mu.Lock()
@@ -379,6 +440,7 @@ func (r *Regional) office(officeID string) (OfficeInfo, *time.Location) {
 // (a message before them is still on its way back), of an office whose
 // time zone is not known yet, or that cannot be read.
 func (r *Regional) apply(batch []jetstream.Msg) (done, later []jetstream.Msg, err error) {
+	var applied []domain.Event
 	err = r.db.Update(func(tx *bolt.Tx) error {
 		done, later = done[:0], later[:0]
 		b := tx.Bucket(bucketOffices)
@@ -436,7 +498,7 @@ func (r *Regional) apply(batch []jetstream.Msg) (done, later []jetstream.Msg, er
 			st.LastSeq = seq
 			done = append(done, m)
 		}
-		if err := stats.Apply(tx, events, func(id string) (*time.Location, error) { return r.zone(id), nil }); err != nil {
+		if err := stats.Apply(tx, events, func(id string) (*time.Location, error) { return r.counted(id), nil }); err != nil {
 			return err
 		}
 		if r.feeds != nil {
@@ -444,6 +506,7 @@ func (r *Regional) apply(batch []jetstream.Msg) (done, later []jetstream.Msg, er
 				return err
 			}
 		}
+		applied = events
 		slices.Sort(changed)
 		for _, id := range changed {
 			v, _ := json.Marshal(states[id])
@@ -458,6 +521,9 @@ func (r *Regional) apply(batch []jetstream.Msg) (done, later []jetstream.Msg, er
 	}
 	if r.feeds != nil {
 		r.feeds.notify()
+	}
+	if r.applied != nil && len(applied) > 0 {
+		r.applied(applied)
 	}
 	return done, later, nil
 }

@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -117,6 +119,91 @@ func TestApplyOnceInOrder(t *testing.T) {
 	}
 	if rep.Total.Issued != 8 || len(rep.Rows) != 2 {
 		t.Fatalf("the region: %+v", rep)
+	}
+}
+
+// A test office's events are applied (its progress moves, so they do not
+// wait for ever) but not counted: the region's figures and its dashboard
+// leave it out, as an office server's own statistics do.
+func TestSandboxOfficeIsNotCounted(t *testing.T) {
+	r, err := OpenRegional(filepath.Join(t.TempDir(), "region.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	test := OfficeInfo{ID: "test", Feeds: &Catalog{Office: domain.Office{ID: "test", Sandbox: true}}}
+	r.known["a"], r.known["test"] = knownOffice{zone: time.UTC}, knownOffice{info: test, zone: time.UTC}
+	live := NewLive(r)
+	live.ready = true
+	r.OnApplied(live.Apply)
+	done, later, err := r.apply([]jetstream.Msg{issued(t, "a", 1), issued(t, "test", 1), issued(t, "test", 2)})
+	if err != nil || len(done) != 3 || len(later) != 0 {
+		t.Fatalf("applied %v, later %v, %v", seqs(t, done), seqs(t, later), err)
+	}
+	p, err := r.Progress()
+	if got, _ := json.Marshal(p); err != nil || string(got) != `[{"office_id":"a","last_seq":1,"repeated":0},{"office_id":"test","last_seq":2,"repeated":0}]` {
+		t.Fatalf("progress %s, %v", got, err)
+	}
+	rep, err := r.Stats(domain.StatsQuery{From: "2026-12-03", To: "2026-12-03", By: domain.StatsByOffice})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Total.Issued != 1 || len(rep.Rows) != 1 || rep.Rows[0].Key != "a" {
+		t.Errorf("the region counts %+v; want office a's one ticket alone", rep)
+	}
+	if _, shown := live.offices["test"]; shown || live.offices["a"] == nil {
+		t.Errorf("the dashboard shows %v; want office a alone", slices.Collect(maps.Keys(live.offices)))
+	}
+}
+
+// The regional figures name offices and services from the offices'
+// catalogues, and the rest in words; without a catalogue the ids stay.
+func TestRegionalNames(t *testing.T) {
+	r, err := OpenRegional(filepath.Join(t.TempDir(), "region.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	named := OfficeInfo{ID: "a", Feeds: &Catalog{Office: domain.Office{ID: "a", Name: "МФЦ на Арбате"}, Services: []domain.Service{{ID: "passport", Name: "Паспорт"}}}}
+	r.known["a"], r.known["b"] = knownOffice{info: named, zone: time.UTC}, knownOffice{zone: time.UTC}
+	live := NewLive(r)
+	live.ready = true
+	r.OnApplied(live.Apply)
+	if _, _, err := r.apply([]jetstream.Msg{issued(t, "a", 1), issued(t, "b", 1)}); err != nil {
+		t.Fatal(err)
+	}
+	labels := func(by domain.StatsDim, offices ...string) []string {
+		rep, err := r.Stats(domain.StatsQuery{OfficeIDs: offices, From: "2026-12-03", To: "2026-12-03", By: by})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, row := range rep.Rows {
+			out = append(out, row.Label)
+		}
+		return out
+	}
+	for _, c := range []struct {
+		by      domain.StatsDim
+		offices []string
+		want    string
+	}{
+		{domain.StatsByOffice, nil, "[МФЦ на Арбате b]"},
+		{domain.StatsByService, []string{"a"}, "[Паспорт]"},
+		{domain.StatsByService, []string{"b"}, "[passport]"},
+		{domain.StatsByDay, nil, "[03.12.2026, чт]"},
+		{domain.StatsByHour, nil, "[09:00–10:00]"},
+	} {
+		if got := fmt.Sprint(labels(c.by, c.offices...)); got != c.want {
+			t.Errorf("rows by %s of %v are %s, want %s", c.by, c.offices, got, c.want)
+		}
+	}
+	// Without a period, today in the first office's zone.
+	if rep, err := r.Stats(domain.StatsQuery{By: domain.StatsByOffice}); err != nil || rep.Query.From != time.Now().UTC().Format(time.DateOnly) || rep.Query.To != rep.Query.From {
+		t.Errorf("a report without a period is of %s…%s (%v), want today", rep.Query.From, rep.Query.To, err)
+	}
+	if a, b := live.offices["a"].view(day), live.offices["b"].view(day); a.Name != "МФЦ на Арбате" || b.Name != "" {
+		t.Errorf("the dashboard names the offices %q and %q", a.Name, b.Name)
 	}
 }
 

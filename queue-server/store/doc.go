@@ -44,8 +44,8 @@
 //	journal/<chain>·<seq>         -> JournalRecord     (chain: office id, "*" for the region)
 //	journal_day/<chain>·<day>     -> seq, 8 bytes      (first record of a UTC day)
 //	journal_head/<chain>/<day>    -> JournalHead       (day = office-local, kept at its midnight)
-//	region_cursor/<office>        -> seq, 8 bytes      (last event in the office node's stream, see regioncursor.go)
-//	region_config/<office>        -> revision, 8 bytes (the region's configuration last applied, see regionconfig.go)
+//	region_cursor/<office>        -> seq, 8 bytes      (last event in the office node's stream, see region.go)
+//	region_config/<office>        -> revision, 8 bytes (the region's configuration last applied, see region.go)
 //	outbox/...                    -> package outbox's tree: messages to other systems
 //	stats/...                     -> package stats's tree: rollups of the events, per office
 //

@@ -16,6 +16,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -119,7 +120,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "Кластер: %s\nРегиональный сервер: %s (статистика: %s/region/stats?from=ГГГГ-ММ-ДД&to=ГГГГ-ММ-ДД&by=office)\n", c.URLs(), url, url)
+	fmt.Fprintf(stdout, "Кластер: %s\nРегиональный сервер: %s (панель региона: %s/, статистика: %s/region/stats?from=ГГГГ-ММ-ДД&to=ГГГГ-ММ-ДД&by=office)\n", c.URLs(), url, url, url)
 	fmt.Fprintln(stdout, "Команды: cut ОФИС, link ОФИС, kill N, start N, status, quit")
 
 	go serveTickets(ctx, byID, *every)
@@ -165,7 +166,7 @@ func startOffice(ctx context.Context, server, dir, id, addr string, c *natstest.
 		args = append(args, "--demo")
 	} else {
 		file := filepath.Join(dir, "office.yaml")
-		if err := os.WriteFile(file, demo.File(), 0o644); err != nil {
+		if err := os.WriteFile(file, officeFile(id), 0o644); err != nil {
 			p.Stop()
 			return nil, err
 		}
@@ -243,11 +244,24 @@ func (o *office) stop() {
 	o.proxy.Stop()
 }
 
-// joinWhenLinked joins an office once its leaf link is up.
+// officeFile is the office file of office id: the demo's, a second office
+// named apart so the dashboard tells them apart.
+func officeFile(id string) []byte {
+	if id == demo.OfficeID {
+		return demo.File()
+	}
+	return bytes.Replace(demo.File(), []byte("— демонстрационный офис"), []byte("— второй офис ("+id+")"), 1)
+}
+
+// joinWhenLinked joins an office once its leaf link is up, with its
+// catalogue (names and codes for the regional pages and feeds).
 func joinWhenLinked(ctx context.Context, nc *nats.Conn, id string) error {
-	var err error
+	c, err := region.CatalogOf("office.yaml", officeFile(id), id)
+	if err != nil {
+		return err
+	}
 	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		if err = region.Join(ctx, nc, region.OfficeInfo{ID: id, TimeZone: "Europe/Moscow"}); err == nil {
+		if err = region.Join(ctx, nc, region.OfficeInfo{ID: id, TimeZone: c.Office.TimeZone, Feeds: c}); err == nil {
 			return nil
 		}
 	}

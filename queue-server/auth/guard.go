@@ -1,4 +1,4 @@
-package api
+package auth
 
 import (
 	"net"
@@ -10,22 +10,24 @@ import (
 )
 
 // Password guessing is slowed down twice over. Per address and login:
-// after maxLoginFailures wrong passwords within loginWindow the pair is
+// after MaxLoginFailures wrong passwords within LoginWindow the pair is
 // refused until the window since the first failure has passed; keying by the
 // pair keeps a guesser from locking a kiosk or another login out. Per
-// address across logins: after maxAddressFailures within the window the
+// address across logins: after MaxAddressFailures within the window the
 // address is refused for every login, so trying a few passwords on many
 // logins does not get around the first limit. An office shares one address
 // behind NAT at most, and its staff do not mistype 30 times in ten minutes.
 const (
-	maxLoginFailures   = 5
-	maxAddressFailures = 30
-	loginWindow        = 10 * time.Minute
+	MaxLoginFailures   = 5
+	MaxAddressFailures = 30
+	LoginWindow        = 10 * time.Minute
 	// guardEntries bounds the table; beyond it, stale entries are dropped.
 	guardEntries = 10_000
 )
 
-type loginGuard struct {
+// LoginGuard counts failed logins and refuses what the limits above stop:
+// the office API and the regional server's pages both take one.
+type LoginGuard struct {
 	now   func() time.Time
 	mu    sync.Mutex
 	fails map[string]failures
@@ -36,8 +38,9 @@ type failures struct {
 	first time.Time
 }
 
-func newLoginGuard(now func() time.Time) *loginGuard {
-	return &loginGuard{now: now, fails: map[string]failures{}}
+// NewLoginGuard makes a guard on the clock now.
+func NewLoginGuard(now func() time.Time) *LoginGuard {
+	return &LoginGuard{now: now, fails: map[string]failures{}}
 }
 
 func remoteHost(r *http.Request) string {
@@ -59,13 +62,13 @@ type guardCounter struct {
 func guardCounters(r *http.Request, login string) []guardCounter {
 	host := remoteHost(r)
 	if login == "" {
-		return []guardCounter{{host, maxAddressFailures}}
+		return []guardCounter{{host, MaxAddressFailures}}
 	}
-	return []guardCounter{{host + "\x00" + login, maxLoginFailures}, {host, maxAddressFailures}}
+	return []guardCounter{{host + "\x00" + login, MaxLoginFailures}, {host, MaxAddressFailures}}
 }
 
-// check refuses an attempt whose pair or address failed too often lately.
-func (g *loginGuard) check(r *http.Request, login string) error {
+// Check refuses an attempt whose pair or address failed too often lately.
+func (g *LoginGuard) Check(r *http.Request, login string) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	for _, c := range guardCounters(r, login) {
@@ -73,7 +76,7 @@ func (g *loginGuard) check(r *http.Request, login string) error {
 		if !ok || f.n < c.limit {
 			continue
 		}
-		wait := f.first.Add(loginWindow).Sub(g.now())
+		wait := f.first.Add(LoginWindow).Sub(g.now())
 		if wait <= 0 {
 			delete(g.fails, c.key)
 			continue
@@ -83,10 +86,10 @@ func (g *loginGuard) check(r *http.Request, login string) error {
 	return nil
 }
 
-// record counts a failed login against the pair and the address, or forgets
+// Record counts a failed login against the pair and the address, or forgets
 // the pair after a good one. The address keeps its count: one right password
 // must not wipe out the guesses made on other logins.
-func (g *loginGuard) record(r *http.Request, login string, ok bool) {
+func (g *LoginGuard) Record(r *http.Request, login string, ok bool) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	counters := guardCounters(r, login)
@@ -99,7 +102,7 @@ func (g *loginGuard) record(r *http.Request, login string, ok bool) {
 	now := g.now()
 	for _, c := range counters {
 		f := g.fails[c.key]
-		if f.n == 0 || now.Sub(f.first) > loginWindow {
+		if f.n == 0 || now.Sub(f.first) > LoginWindow {
 			f = failures{first: now}
 		}
 		f.n++
@@ -107,7 +110,7 @@ func (g *loginGuard) record(r *http.Request, login string, ok bool) {
 	}
 	if len(g.fails) > guardEntries {
 		for k, v := range g.fails {
-			if now.Sub(v.first) > loginWindow {
+			if now.Sub(v.first) > LoginWindow {
 				delete(g.fails, k)
 			}
 		}
