@@ -271,6 +271,23 @@ func follow(ctx context.Context, c *client.Client, officeID string) *loadBoard {
 	return b
 }
 
+// again does a terminal's action under one request key, and repeats it
+// under the same key while the server is unavailable or the answer is lost,
+// as a terminal's user presses again: the first try may have acted (a call
+// that called someone), and a new key would act a second time or be refused
+// for ever (a window already serving). Every failed try is counted.
+func again[T any](ctx context.Context, stats *loadStats, op string, act func(context.Context) (T, error)) (T, error) {
+	ctx = domain.WithIdempotencyKey(ctx, fmt.Sprintf("load-%016x", rand.Uint64()))
+	for {
+		v, err := act(ctx)
+		if err == nil || domain.ErrorCode(err) != domain.CodeUnavailable || ctx.Err() != nil {
+			return v, err
+		}
+		stats.fail(op, err)
+		time.Sleep(time.Second)
+	}
+}
+
 // jitter is d scaled by a factor in [lo, hi).
 func jitter(rng *rand.Rand, d time.Duration, lo, hi float64) time.Duration {
 	return time.Duration(float64(d) * (lo + rng.Float64()*(hi-lo)))
@@ -300,7 +317,10 @@ func (o *loadOffice) runDay(ctx context.Context, size loadSize, stats *loadStats
 			time.Sleep(time.Until(next))
 			next = next.Add(jitter(rng, every, 0, 2))
 			t0 := time.Now()
-			_, err := o.kiosk.IssueTicket(ctx, o.id, domain.IssueRequest{ServiceID: loadServiceID(rng.IntN(loadServices))})
+			service := loadServiceID(rng.IntN(loadServices))
+			_, err := again(ctx, stats, opIssue, func(ctx context.Context) (domain.Ticket, error) {
+				return o.kiosk.IssueTicket(ctx, o.id, domain.IssueRequest{ServiceID: service, IdempotencyKey: domain.IdempotencyKeyFrom(ctx)})
+			})
 			if err != nil {
 				stats.fail(opIssue, err)
 				continue
@@ -323,7 +343,9 @@ func (o *loadOffice) runDay(ctx context.Context, size loadSize, stats *loadStats
 			for served := 0; ; {
 				done := o.kioskDone.Load() // before the call: an empty answer after it means the day is over here
 				t0 := time.Now()
-				t, err := op.CallNext(ctx, o.id, window, false)
+				t, err := again(ctx, stats, opCall, func(ctx context.Context) (domain.Ticket, error) {
+					return op.CallNext(ctx, o.id, window, false)
+				})
 				switch {
 				case domain.ErrorCode(err) == domain.CodeEmpty:
 					tm.since(opCallEmpty, t0)
@@ -339,14 +361,14 @@ func (o *loadOffice) runDay(ctx context.Context, size loadSize, stats *loadStats
 				}
 				tm.since(opCall, t0)
 				t0 = time.Now()
-				if _, err := op.StartService(ctx, o.id, t.ID); err != nil {
+				if _, err := again(ctx, stats, opStart, func(ctx context.Context) (domain.Ticket, error) { return op.StartService(ctx, o.id, t.ID) }); err != nil {
 					stats.fail(opStart, err)
 				} else {
 					tm.since(opStart, t0)
 				}
 				time.Sleep(jitter(rng, service, 0.2, 1.8))
 				t0 = time.Now()
-				if _, err := op.FinishTicket(ctx, o.id, t.ID); err != nil {
+				if _, err := again(ctx, stats, opFinish, func(ctx context.Context) (domain.Ticket, error) { return op.FinishTicket(ctx, o.id, t.ID) }); err != nil {
 					stats.fail(opFinish, err)
 					continue
 				}
@@ -454,10 +476,14 @@ type loadResult struct {
 // measures, then restarts the server to measure it again. With
 // TALON_LOAD_KEEP_DB set it copies the day's database there first, for a
 // look with bbolt's tools at what the day wrote.
-func runLoad(tb testing.TB, size loadSize) loadResult {
+func runLoad(tb testing.TB, size loadSize, out io.Writer) loadResult {
 	tb.Helper()
 	dir := tb.TempDir()
-	limit := []string{"--memory-limit", size.MemoryLimit}
+	// Warnings only: a line per request, a thousand a second, goes through
+	// a pipe this process reads, and with the harness's 10,000 terminals on
+	// the same two cores the pipe filled and held hundreds of requests in
+	// the logger: that measured the harness's reading, not the queue.
+	limit := []string{"--memory-limit", size.MemoryLimit, "--log-level", "warn"}
 	cmd, url := testserver.Start(tb, dir, "127.0.0.1:0", limit...)
 	pid := cmd.Process.Pid
 	ctx, cancel := context.WithCancel(context.Background())
@@ -519,23 +545,28 @@ func runLoad(tb testing.TB, size loadSize) loadResult {
 	}
 	sampled := make(chan float64, 1) // buffered: a run that fails early leaves no sampler behind
 	sampling, stopSampling := context.WithCancel(ctx)
+	start = time.Now()
 	go func() {
 		peak := before.anonMiB
 		defer func() { sampled <- peak }()
 		tick := time.NewTicker(time.Second)
 		defer tick.Stop()
-		for {
+		for n := 1; ; n++ {
 			select {
 			case <-sampling.Done():
 				return
 			case <-tick.C:
-				if p, err := readProc(pid); err == nil {
-					peak = max(peak, p.anonMiB)
+				p, err := readProc(pid)
+				if err != nil {
+					continue
+				}
+				peak = max(peak, p.anonMiB)
+				if n%60 == 0 {
+					loadProgress(out, start, offices, p, peak)
 				}
 			}
 		}
 	}()
-	start = time.Now()
 	for k, o := range offices {
 		wg.Add(1)
 		go func() {
@@ -624,6 +655,21 @@ func runLoad(tb testing.TB, size loadSize) loadResult {
 		tb.Fatal(err)
 	}
 	return r
+}
+
+// loadProgress writes a line a minute while the day runs: a day the server
+// cannot keep up with runs far longer than planned, and one stopped before
+// its end still tells how far it got and what it held.
+func loadProgress(w io.Writer, start time.Time, offices []*loadOffice, p procStat, peak float64) {
+	var issued, finished, rated int64
+	for _, o := range offices {
+		issued += o.issued.Load()
+		finished += o.finished.Load()
+		rated += o.rated.Load()
+	}
+	at := time.Since(start)
+	fmt.Fprintf(w, "load: progress %s: tickets issued=%d (%.1f/s) finished=%d rated=%d; server memory own=%.0fMiB peak=%.0fMiB\n",
+		at.Round(time.Second), issued, float64(issued)/at.Seconds(), finished, rated, p.anonMiB, peak)
 }
 
 // copyFile copies the database as it is while the server runs: a look at
@@ -728,7 +774,7 @@ func (r loadResult) check(tb testing.TB) {
 // TestLoadDay runs the harness small, so that it is tested with the rest:
 // three offices of 300 tickets over a 20-second day. It asserts no speed.
 func TestLoadDay(t *testing.T) {
-	r := runLoad(t, loadSize{Offices: 3, Tickets: 300, Windows: 10, Boards: 2, Day: 20 * time.Second, MemoryLimit: "256MiB"})
+	r := runLoad(t, loadSize{Offices: 3, Tickets: 300, Windows: 10, Boards: 2, Day: 20 * time.Second, MemoryLimit: "256MiB"}, t.Output())
 	r.print(t.Output())
 	r.check(t)
 }
@@ -741,7 +787,7 @@ func BenchmarkLoad(b *testing.B) {
 	}
 	size := loadSizeFromEnv(b)
 	for range b.N {
-		r := runLoad(b, size)
+		r := runLoad(b, size, os.Stdout)
 		r.print(os.Stdout)
 		r.check(b)
 		issue := slices.Clone(r.stats.lat[opIssue])

@@ -84,7 +84,7 @@ func TestRatingEndToEnd(t *testing.T) {
 
 	req, _ := next(t, events1, domain.EventRatingRequested)
 	if r := req.RatingRequest; r == nil || r.TicketID != tk.ID || r.WindowID != "w1" || r.TicketNumber != tk.Number || r.ServiceName == "" ||
-		r.Form.Version != "0.0.4" || !r.ExpiresAt.Equal(r.FinishedAt.Add(15*time.Minute)) {
+		r.FormVersion != "0.0.4" || r.Form.Indicators != nil || !r.ExpiresAt.Equal(r.FinishedAt.Add(15*time.Minute)) {
 		t.Fatalf("rating1 got %+v", req.RatingRequest)
 	}
 	// Window 2's terminal hears it too, for window 1, and leaves it be.

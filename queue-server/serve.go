@@ -595,11 +595,18 @@ func pruneOutbox(ctx context.Context, box *outbox.Outbox, retention time.Duratio
 // requests. There is no write timeout: a backup download and the live stream
 // (whose connection gorilla/websocket takes over, with deadlines of its own)
 // run for as long as they need.
+//
+// An idle connection costs the server some 20 KB (its read and write
+// buffers and its goroutine's stack), and a terminal is idle between
+// customers: a region's 10,000 operator panels and rating terminals held
+// ~200 MB open for minutes with a two-minute idle limit. After 10 s a
+// terminal connects again for its next request, a LAN handshake; the SDK
+// closes its own idle connections first (client.New).
 type httpLimits struct {
 	header, read, idle time.Duration
 }
 
-var defaultHTTPLimits = httpLimits{header: 10 * time.Second, read: 30 * time.Second, idle: 2 * time.Minute}
+var defaultHTTPLimits = httpLimits{header: 10 * time.Second, read: 30 * time.Second, idle: 10 * time.Second}
 
 func newHTTPServer(h http.Handler, l httpLimits) *http.Server {
 	return &http.Server{Handler: h, ReadHeaderTimeout: l.header, ReadTimeout: l.read, IdleTimeout: l.idle}

@@ -143,6 +143,10 @@ func New(baseURL string, opts ...Option) (*Client, error) {
 		// make concurrent calls reconnect every time.
 		t := http.DefaultTransport.(*http.Transport).Clone()
 		t.MaxIdleConnsPerHost = 32
+		// Shorter than the server's idle limit (10 s), so that the client
+		// closes a connection first and never sends on one the server is
+		// closing.
+		t.IdleConnTimeout = 8 * time.Second
 		if c.tls != nil {
 			// A copy: the transport adds its HTTP/2 protocols to the config
 			// it holds, which the stream's dialer must not see.

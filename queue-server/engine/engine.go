@@ -72,9 +72,11 @@ type office struct {
 	counters  map[string]int    // day+"/"+prefix → last number
 	idem      idemKeys
 	refusals  idemRefusals
-	names     map[string]string // interned action requests (idemEntry)
-	appts     map[string]*domain.Appointment
-	codes     map[string]string // code of a booked appointment → id
+	// otherRequests and names are what idem's entries name (idemEntry).
+	otherRequests dayKeys[string]
+	names         names
+	appts         map[string]*domain.Appointment
+	codes         map[string]string // code of a booked appointment → id
 	// spent maps the code of a checked-in or cancelled booking to its id, so
 	// a second check-in hears why, not "not found"; see spentAppointment.
 	spent map[string]string
@@ -214,11 +216,11 @@ func Load(cfg Config, st domain.State) (*Engine, error) {
 	for _, k := range st.Idempotency {
 		if o := get(k.OfficeID); o != nil {
 			if k.Request != "" {
-				o.idem.put(k.Day, k.Key, o.actionEntry(k.TicketID, k.Request))
+				o.putAction(k.Day, k.Key, k.TicketID, k.Request)
 			} else if t := o.tickets.brief(k.TicketID); t != nil {
-				o.idem.put(k.Day, k.Key, issueEntry(k.TicketID, t.OriginalServiceID))
+				o.idem.put(k.Day, k.Key, o.issueEntry(k.TicketID, t.OriginalServiceID))
 			} else {
-				o.idem.put(k.Day, k.Key, issueEntry(k.TicketID, ""))
+				o.idem.put(k.Day, k.Key, o.issueEntry(k.TicketID, ""))
 			}
 			if k.Refusal != "" {
 				o.refusals.put(k.Day, k.Key, k.Refusal)
@@ -253,7 +255,7 @@ func (e *Engine) addOffice(info domain.Office) (*office, error) {
 			categories: map[string]*domain.PriorityCategory{}, sessions: map[string]*domain.WindowSession{},
 			tickets: newTicketTable(), live: map[string]*domain.Ticket{},
 			byService: map[string]map[string]*domain.Ticket{}, liveIn: map[string]string{}, byNumber: map[string]string{}, byToken: map[string]string{}, counters: map[string]int{},
-			idem: idemKeys{}, refusals: idemRefusals{}, names: map[string]string{}, appts: map[string]*domain.Appointment{}, codes: map[string]string{}, spent: map[string]string{},
+			idem: idemKeys{}, refusals: idemRefusals{}, otherRequests: dayKeys[string]{}, names: newNames(), appts: map[string]*domain.Appointment{}, codes: map[string]string{}, spent: map[string]string{},
 			serviceTimes: map[string][]time.Duration{}, states: map[string]domain.DeviceState{}, pads: map[string]domain.PadState{},
 			announcements: map[string]*domain.Announcement{}, rated: map[string]string{}, ratings: map[string]*domain.RatingRecord{}, contacts: map[string]*domain.Contact{},
 			hooks: e.hooks, integrations: e.integrations,

@@ -1,42 +1,63 @@
 package engine
 
-import "strings"
+import (
+	"crypto/sha256"
+	"math"
+	"strings"
+)
 
 // dayKeys hold a value per request key (domain.IdempotencyKey) of recent
-// days, by day and then key: a region's day spends about four keys per
-// ticket, over a million, so an entry keeps no string of its own but the key.
-type dayKeys[V any] map[string]map[string]V
+// days, by day and then key. A region's day spends about four keys per
+// ticket, over a million, so a key is held as its digest, in the map's own
+// slot, and an entry holds no string of its own.
+type dayKeys[V any] map[string]map[keyDigest]V
+
+// keyDigest stands for a request key: the first 128 bits of its SHA-256. Two
+// keys of an office's day meet on one digest with a chance of about 10^-26
+// at a million keys, and a client cannot choose keys that do.
+type keyDigest [16]byte
+
+func digestOf(key string) keyDigest {
+	sum := sha256.Sum256([]byte(key))
+	return keyDigest(sum[:16])
+}
 
 // idemKeys are what each key did; refusals, the few keys of an action
-// refused after it changed state, the refusal's words.
+// refused after it changed state, the refusal's words; otherRequests, the
+// few requests an entry cannot name by an interned name (see actionEntry).
 type (
 	idemKeys     = dayKeys[idemEntry]
 	idemRefusals = dayKeys[string]
 )
 
 // idemEntry is what a key did: the ticket it issued or acted on, and the
-// service of an issue or the request of an action.
+// service of an issue or the request of an action, by its number in
+// office.names. Of an action on its own ticket ("finishTicket ticket/<id>")
+// only the verb is named, as onTicket says; verbs and the requests naming a
+// window are few, the verbs times the windows. ticketID shares the ticket's
+// own string.
 type idemEntry struct {
 	ticketID string
-	// what is the issue's service id, or the action's request; of an action
-	// on its own ticket ("finishTicket ticket/<id>") only the verb, as
-	// onTicket says. Verbs and the requests naming a window are interned
-	// (office.names): they are few, the verbs times the windows.
-	what     string
+	what     uint32
 	action   bool
 	onTicket bool
 }
 
+// otherRequest is the what of an entry whose request is kept whole in
+// office.otherRequests: an action that named another ticket than the one it
+// answered with, whose name would be interned for that ticket alone.
+const otherRequest = math.MaxUint32
+
 func (k dayKeys[V]) get(day, key string) (V, bool) {
-	v, ok := k[day][key]
+	v, ok := k[day][digestOf(key)]
 	return v, ok
 }
 
 func (k dayKeys[V]) put(day, key string, v V) {
 	if k[day] == nil {
-		k[day] = map[string]V{}
+		k[day] = map[keyDigest]V{}
 	}
-	k[day][key] = v
+	k[day][digestOf(key)] = v
 }
 
 // forgetBefore drops the keys of days before day.
@@ -48,46 +69,65 @@ func (k dayKeys[V]) forgetBefore(day string) {
 	}
 }
 
-func issueEntry(ticketID, serviceID string) idemEntry {
-	return idemEntry{ticketID: ticketID, what: serviceID}
+// names numbers the names idemEntry refers to; number 0 is "", the service
+// of an issue whose ticket is no longer known.
+type names struct {
+	number map[string]uint32
+	list   []string
 }
 
-// actionEntry records request, an action on ticketID.
-func (o *office) actionEntry(ticketID, request string) idemEntry {
+func newNames() names { return names{number: map[string]uint32{"": 0}, list: []string{""}} }
+
+// of numbers s, keeping one copy of it.
+func (n *names) of(s string) uint32 {
+	if i, ok := n.number[s]; ok {
+		return i
+	}
+	s = strings.Clone(s)
+	i := uint32(len(n.list))
+	n.number[s] = i
+	n.list = append(n.list, s)
+	return i
+}
+
+func (o *office) issueEntry(ticketID, serviceID string) idemEntry {
+	return idemEntry{ticketID: ticketID, what: o.names.of(serviceID)}
+}
+
+// putAction records under key of day that request acted on ticketID.
+func (o *office) putAction(day, key, ticketID, request string) {
 	if verb, ok := strings.CutSuffix(request, " ticket/"+ticketID); ok {
-		return idemEntry{ticketID: ticketID, what: o.intern(verb), action: true, onTicket: true}
+		o.idem.put(day, key, idemEntry{ticketID: ticketID, what: o.names.of(verb), action: true, onTicket: true})
+		return
 	}
-	if strings.Contains(request, "ticket/") {
-		return idemEntry{ticketID: ticketID, what: request, action: true} // another ticket's: not a name to intern
+	if strings.Contains(request, "ticket/") { // another ticket's: not a name to intern
+		o.idem.put(day, key, idemEntry{ticketID: ticketID, what: otherRequest, action: true})
+		o.otherRequests.put(day, key, request)
+		return
 	}
-	return idemEntry{ticketID: ticketID, what: o.intern(request), action: true}
+	o.idem.put(day, key, idemEntry{ticketID: ticketID, what: o.names.of(request), action: true})
 }
 
-// issued says whether the entry is the issue of a ticket for serviceID.
-func (e idemEntry) issued(serviceID string) bool { return !e.action && e.what == serviceID }
+// issued says whether e, of a key, is the issue of a ticket for serviceID.
+func (o *office) issued(e idemEntry, serviceID string) bool {
+	return !e.action && e.what != otherRequest && o.names.list[e.what] == serviceID
+}
 
-// is says whether the entry is the action request names.
-func (e idemEntry) is(request string) bool {
-	if !e.action {
+// is says whether e, the entry of key of day, is the action request names.
+func (o *office) is(e idemEntry, day, key, request string) bool {
+	switch {
+	case !e.action:
 		return false
+	case e.what == otherRequest:
+		r, _ := o.otherRequests.get(day, key)
+		return r == request
+	case !e.onTicket:
+		return o.names.list[e.what] == request
 	}
-	if !e.onTicket {
-		return e.what == request
-	}
-	rest, ok := strings.CutPrefix(request, e.what)
+	rest, ok := strings.CutPrefix(request, o.names.list[e.what])
 	if !ok {
 		return false
 	}
 	id, ok := strings.CutPrefix(rest, " ticket/")
 	return ok && id == e.ticketID
-}
-
-// intern keeps one copy of each action request's name.
-func (o *office) intern(s string) string {
-	if x, ok := o.names[s]; ok {
-		return x
-	}
-	s = strings.Clone(s)
-	o.names[s] = s
-	return s
 }

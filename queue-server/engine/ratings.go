@@ -91,12 +91,13 @@ func (e *Engine) requestRating(a domain.Actor, o *office, t *domain.Ticket, now 
 		return
 	}
 	req := o.ratingRequest(t, st, f)
+	req.Form = domain.RatingForm{} // named by FormID and FormVersion
 	o.emit(ch, a, domain.Event{Type: domain.EventRatingRequested, At: now, WindowID: st.WindowID, TicketID: t.ID, ServiceID: st.ServiceID, RatingRequest: &req})
 }
 
 func (o *office) ratingRequest(t *domain.Ticket, st domain.Step, f domain.RatingForm) domain.RatingRequest {
 	return domain.RatingRequest{OfficeID: o.info.ID, WindowID: st.WindowID, TicketID: t.ID, TicketNumber: t.Number,
-		ServiceName: o.serviceName(st.ServiceID), FinishedAt: st.At, ExpiresAt: st.At.Add(o.info.RatingWindow()), Form: f}
+		ServiceName: o.serviceName(st.ServiceID), FinishedAt: st.At, ExpiresAt: st.At.Add(o.info.RatingWindow()), FormID: f.ID, FormVersion: f.Version, Form: f}
 }
 
 // windowNumber names a window as people know it.

@@ -68,7 +68,7 @@ func TestFinishAsksTheWindowsTerminalForARating(t *testing.T) {
 		t.Fatalf("no rating.requested among %d events", len(ch.Events))
 	}
 	want := domain.RatingRequest{OfficeID: "o1", WindowID: "w1", TicketID: tk.ID, TicketNumber: tk.Number, ServiceName: "Паспорт",
-		FinishedAt: f.now, ExpiresAt: f.now.Add(15 * time.Minute), Form: testForm()}
+		FinishedAt: f.now, ExpiresAt: f.now.Add(15 * time.Minute), FormID: testForm().ID, FormVersion: testForm().Version}
 	if fmt.Sprint(*req) != fmt.Sprint(want) {
 		t.Errorf("request\n%+v\nwant\n%+v", *req, want)
 	}
@@ -189,6 +189,10 @@ func TestPendingRating(t *testing.T) {
 	got := must(f.e.PendingRating(r1, "o1", domain.PendingQuery{}))
 	if got.TicketID != second.ID {
 		t.Errorf("pending %s, want the latest %s", got.TicketNumber, second.Number)
+	}
+	// Asked for, the request brings the form along; the event only names it.
+	if got.FormID != "mkgu" || got.FormVersion != "9.9" || fmt.Sprint(got.Form) != fmt.Sprint(testForm()) {
+		t.Errorf("pending names the form %s %s and carries %+v; want the current form", got.FormID, got.FormVersion, got.Form)
 	}
 	must(f.e.SubmitRating(r1, "o1", domain.NewRating{TicketID: second.ID}, &f.log))
 	if got := must(f.e.PendingRating(r1, "o1", domain.PendingQuery{WindowID: "w1"})); got.TicketID != first.ID {

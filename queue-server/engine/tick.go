@@ -59,6 +59,7 @@ func (o *office) forgetBefore(day string) {
 	}
 	o.idem.forgetBefore(day)
 	o.refusals.forgetBefore(day)
+	o.otherRequests.forgetBefore(day)
 	for id, d := range o.rated {
 		if d < day && o.ratings[id] == nil {
 			delete(o.rated, id)

@@ -135,7 +135,7 @@ func (e *Engine) IssueTicket(a domain.Actor, officeID string, req domain.IssueRe
 	day := o.day(now)
 	if req.IdempotencyKey != "" {
 		if prev, ok := o.idem.get(day, req.IdempotencyKey); ok {
-			if !prev.issued(req.ServiceID) {
+			if !o.issued(prev, req.ServiceID) {
 				return domain.Ticket{}, domain.Errorf(domain.CodeConflict, "ключ повтора запроса уже использован для другой услуги")
 			}
 			if t := o.tickets.get(prev.ticketID); t != nil {
@@ -164,7 +164,7 @@ func (e *Engine) IssueTicket(a domain.Actor, officeID string, req domain.IssueRe
 		t.PriorityCategoryID, t.PriorityLevel, t.VerifiedBy, t.PriorityDocument = cat.ID, cat.Level, a.Login, doc
 	}
 	if req.IdempotencyKey != "" {
-		o.idem.put(day, req.IdempotencyKey, issueEntry(t.ID, s.ID))
+		o.idem.put(day, req.IdempotencyKey, o.issueEntry(t.ID, s.ID))
 		ch.Idempotency = append(ch.Idempotency, domain.IdempotencyKey{OfficeID: officeID, Key: req.IdempotencyKey, Day: day, TicketID: t.ID})
 	}
 	// The estimate printed on the ticket is stamped on it, for the report
@@ -193,7 +193,7 @@ func (e *Engine) Idempotent(a domain.Actor, officeID, key, request string, ch *d
 		if err := authorize(a, officeID, permView); err != nil {
 			return domain.Ticket{}, err
 		}
-		if !prev.is(request) {
+		if !o.is(prev, day, key, request) {
 			return domain.Ticket{}, domain.Errorf(domain.CodeConflict, "ключ повтора запроса уже использован для другого действия")
 		}
 		if t := o.tickets.get(prev.ticketID); t != nil {
@@ -216,7 +216,7 @@ func (e *Engine) Idempotent(a domain.Actor, officeID, key, request string, ch *d
 		}
 		t, refusal = *de.Finished, de.Message
 	}
-	o.idem.put(day, key, o.actionEntry(t.ID, request))
+	o.putAction(day, key, t.ID, request)
 	if refusal != "" {
 		o.refusals.put(day, key, refusal)
 	}

@@ -38,9 +38,10 @@ func mkgu() domain.RatingForm {
 
 var finished = time.Date(2026, 3, 2, 10, 15, 0, 0, time.UTC)
 
+// request is a rating.requested event's request: it names the form.
 func request(ticketID, number, window string) domain.RatingRequest {
 	return domain.RatingRequest{OfficeID: "demo", WindowID: window, TicketID: ticketID, TicketNumber: number,
-		ServiceName: "Паспорт гражданина РФ", FinishedAt: finished, ExpiresAt: finished.Add(30 * time.Minute), Form: mkgu()}
+		ServiceName: "Паспорт гражданина РФ", FinishedAt: finished, ExpiresAt: finished.Add(30 * time.Minute), FormID: "mkgu", FormVersion: "0.0.4"}
 }
 
 // fakeServer is the queue server as the terminal sees it.
@@ -53,6 +54,9 @@ type fakeServer struct {
 	refuse  map[string]error                // by QR reference or ticket id
 	asked   []string                        // the ticket references PendingRating was asked
 	sent    []domain.NewRating
+	form    domain.RatingForm // the current one
+	formErr error
+	forms   int // how many times it was read
 }
 
 func newFakeServer() *fakeServer {
@@ -60,7 +64,25 @@ func newFakeServer() *fakeServer {
 		actor:   domain.Actor{Login: "device:demo:rating1", Role: domain.RoleDevice, OfficeID: "demo", DeviceID: "rating1", DeviceKind: domain.DeviceRating, WindowID: "w1"},
 		tickets: map[string]domain.RatingRequest{},
 		refuse:  map[string]error{},
+		form:    mkgu(),
 	}
+}
+
+func (f *fakeServer) CurrentRatingForm(_ context.Context, office string) (domain.RatingForm, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.forms++
+	if office != "demo" {
+		return domain.RatingForm{}, domain.Errorf(domain.CodeNotFound, "офис %q не найден", office)
+	}
+	return f.form, f.formErr
+}
+
+// formReads is how many times the terminal read the current form.
+func (f *fakeServer) formReads() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.forms
 }
 
 func (f *fakeServer) Me(context.Context) (domain.Actor, error) {
@@ -77,11 +99,15 @@ func (f *fakeServer) PendingRating(_ context.Context, office string, q domain.Pe
 	if err := f.refuse[ticket]; err != nil {
 		return domain.RatingRequest{}, err
 	}
+	// The answer brings the current form along, as the server's does.
 	if r, ok := f.tickets[ticket]; ok && ticket != "" && office == "demo" {
+		r.Form = f.form
 		return r, nil
 	}
 	if ticket == "" && f.pending != nil && f.pending.WindowID == window {
-		return *f.pending, nil
+		r := *f.pending
+		r.Form = f.form
+		return r, nil
 	}
 	return domain.RatingRequest{}, domain.Errorf(domain.CodeNotFound, "в окне нет талона, ждущего оценки")
 }
@@ -194,12 +220,11 @@ func (h *harness) settle() { h.term.calls.Wait() }
 
 func (h *harness) view() View { return h.term.View() }
 
-// requested hands the terminal a rating.requested event's request.
-// TODO(merge): send it through OnEvent once domain.Event carries it.
+// requested hands the terminal a rating.requested event's request, as the
+// stream does, and waits for what it asks the server.
 func (h *harness) requested(r domain.RatingRequest) {
-	h.term.mu.Lock()
-	defer h.term.mu.Unlock()
-	h.term.requested(r)
+	h.term.OnEvent(domain.Event{Type: domain.EventRatingRequested, WindowID: r.WindowID, TicketID: r.TicketID, RatingRequest: &r})
+	h.settle()
 }
 
 // answer taps the answer with this label to the question shown.

@@ -9,6 +9,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -31,6 +32,9 @@ type Server interface {
 	// ticketID that ticket's.
 	PendingRating(ctx context.Context, officeID string, q domain.PendingQuery) (domain.RatingRequest, error)
 	SubmitRating(ctx context.Context, officeID string, r domain.NewRating) (domain.Rating, error)
+	// CurrentRatingForm is the form to show: a rating.requested event only
+	// names it, and the terminal reads it once per version.
+	CurrentRatingForm(ctx context.Context, officeID string) (domain.RatingForm, error)
 }
 
 // AfterFunc runs f after d unless stopped, like time.AfterFunc; tests
@@ -98,12 +102,14 @@ type Terminal struct {
 	officeName       string
 	windows          map[string]domain.Window
 	screen           Screen
-	req              *domain.RatingRequest // the ticket being rated
-	next             *domain.RatingRequest // another that came meanwhile
-	sent             string                // the ticket last rated here
-	question         int                   // the form's indicator shown
-	answers          map[string]string     // indicator id → value id
-	phone            string                // the digits after +7
+	req              *domain.RatingRequest  // the ticket being rated
+	next             *domain.RatingRequest  // another that came meanwhile
+	form             *domain.RatingForm     // the form last read, nil before
+	unformed         []domain.RatingRequest // requests waiting for the form being read
+	sent             string                 // the ticket last rated here
+	question         int                    // the form's indicator shown
+	answers          map[string]string      // indicator id → value id
+	phone            string                 // the digits after +7
 	consent          bool
 	problem, refusal string
 	busy             bool // a request is out: taps wait for it
@@ -284,10 +290,14 @@ func (t *Terminal) fetchPending(ticketID string) {
 // requested shows a rating request of this window, unless someone is
 // rating another ticket now: then it waits its turn.
 func (t *Terminal) requested(r domain.RatingRequest) {
-	switch {
-	case r.WindowID != t.window:
+	if r.WindowID != t.window {
 		// The stream is the office's: other windows' requests pass by.
 		return
+	}
+	if !t.withForm(&r) {
+		return
+	}
+	switch {
 	case t.req != nil && t.req.TicketID == r.TicketID, r.TicketID == t.sent:
 		// Already on screen, or rated: a reconnect asks again, and the
 		// server may answer before it has the rating.
@@ -297,6 +307,51 @@ func (t *Terminal) requested(r domain.RatingRequest) {
 		return
 	}
 	t.show(r)
+}
+
+// withForm fills in the form r names from the one last read, and reports
+// whether it could; if not, r waits for the current form, read once for all
+// the requests that wait, and comes back to requested. A request that
+// brings its form (the pending one) keeps it, and it is the one read now.
+// Call it under mu.
+func (t *Terminal) withForm(r *domain.RatingRequest) bool {
+	switch {
+	case r.Form.ID != "":
+		t.form = &r.Form
+		return true
+	case t.form != nil && t.form.ID == r.FormID && t.form.Version == r.FormVersion:
+		r.Form = *t.form
+		return true
+	}
+	t.unformed = append(t.unformed, *r)
+	if len(t.unformed) > 1 {
+		return false
+	}
+	t.calls.Go(func() {
+		ctx, cancel := context.WithTimeout(t.ctx, 10*time.Second)
+		f, err := t.cfg.Server.CurrentRatingForm(ctx, t.cfg.OfficeID)
+		cancel()
+		if err == nil && f.ID == "" {
+			err = errors.New("the server's form has no id") // asked again, it would be read for ever
+		}
+		t.ui(func() {
+			waiting := t.unformed
+			t.unformed = nil
+			if err != nil {
+				// The ticket stays rateable by its QR, and the pending
+				// rating is asked again at the next connection.
+				t.cfg.Log.Warn("rating: form not read", "err", err, "requests", len(waiting))
+				return
+			}
+			for _, r := range waiting {
+				// The current form, even if it is newer than the one the
+				// request named: it is the one the server accepts.
+				r.Form = f
+				t.requested(r)
+			}
+		})
+	})
+	return false
 }
 
 // show opens the form for a ticket at its first question.

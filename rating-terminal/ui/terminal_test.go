@@ -329,6 +329,53 @@ func TestNextWaitsItsTurn(t *testing.T) {
 	}
 }
 
+// A rating.requested event names its form; the terminal reads the form
+// once per version, and only for its own window's requests.
+func TestFormReadOncePerVersion(t *testing.T) {
+	h := start(t)
+	h.requested(request("t-9", "Б009", "w2"))
+	if n := h.srv.formReads(); n != 0 {
+		t.Errorf("another window's request read the form %d times", n)
+	}
+	h.srv.mu.Lock()
+	h.srv.formErr = domain.Errorf(domain.CodeUnavailable, "сервер недоступен")
+	h.srv.mu.Unlock()
+	h.requested(request("t-1", "А015", "w1"))
+	if v := h.view(); v.Screen != ScreenIdle || h.srv.formReads() != 1 {
+		t.Fatalf("without the form: %+v after %d reads", v, h.srv.formReads())
+	}
+	h.srv.mu.Lock()
+	h.srv.formErr = nil
+	h.srv.mu.Unlock()
+	h.requested(request("t-1", "А015", "w1"))
+	if v := h.view(); v.Screen != ScreenRate || v.Progress != "Вопрос 1 из 5" || h.srv.formReads() != 2 {
+		t.Fatalf("with the form read: %+v after %d reads", v, h.srv.formReads())
+	}
+	h.requested(request("t-2", "А016", "w1"))
+	if n := h.srv.formReads(); n != 2 {
+		t.Errorf("the same version read again: %d reads", n)
+	}
+	h.srv.mu.Lock()
+	h.srv.form.Version = "0.0.5"
+	h.srv.mu.Unlock()
+	r := request("t-3", "А017", "w1")
+	r.FormVersion = "0.0.5"
+	h.requested(r)
+	if n := h.srv.formReads(); n != 3 {
+		t.Errorf("a new version not read: %d reads", n)
+	}
+}
+
+// A form without an id from the server is not one: the request waits for
+// the next connection instead of reading it again and again.
+func TestFormWithoutIDReadOnce(t *testing.T) {
+	h := start(t, func(_ *Config, s *fakeServer) { s.form = domain.RatingForm{} })
+	h.requested(request("t-1", "А015", "w1"))
+	if v := h.view(); v.Screen != ScreenIdle || h.srv.formReads() != 1 {
+		t.Errorf("with a form without an id: %+v after %d reads", v, h.srv.formReads())
+	}
+}
+
 func TestUnbound(t *testing.T) {
 	h := start(t, func(_ *Config, s *fakeServer) { s.actor.WindowID = "" })
 	if v := h.view(); !v.Unbound || v.Window != "" {
