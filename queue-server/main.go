@@ -105,6 +105,7 @@ var commands = []command{
 	{name: "stats", action: "rebuild", summary: "пересчитать статистику остановленного сервера по журналу событий", run: statsCommand},
 	{name: "region", action: "join", summary: "включить офис в регион: его поток событий становится источником регионального (docs/region.md)", run: regionCommand},
 	{name: "region", action: "config", summary: "config set, config show: задать или показать конфигурацию офиса, которую регион передаёт ему (docs/region.md)", run: regionCommand},
+	{name: "region", action: "authorization", summary: "напечатать пользователей кластера NATS региона с их правами, для его настройки (docs/region.md)", run: regionCommand},
 	{name: "region", action: "account", summary: "создать учётную запись страниц регионального сервера (или сменить её пароль) в данных остановленного сервера; когда она есть, страницы открываются только по входу", run: regionCommand},
 	{name: "catalog", action: "import", summary: "загрузить каталог услуг из файла ФРГУ (JSON или CSV) в офис остановленного сервера", run: catalogCommand},
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -25,7 +24,7 @@ const natsDir = "nats"
 // serveFlags (docs/region.md).
 type officeNodeFlags struct {
 	on                  bool
-	regionURL, creds    string
+	regionURL           string
 	maxMemory, maxStore memoryLimit
 	alertAfter          time.Duration
 }
@@ -53,7 +52,6 @@ func addOfficeNodeFlags(fs *flag.FlagSet, o *officeNodeFlags, getenv func(string
 		"в чей поток отправляется каждое событие офиса, связанный с регионом по --region-url; в базе должен быть ровно один офис (TALON_OFFICE_NODE)")
 	fs.StringVar(&o.regionURL, "region-url", getenv("TALON_REGION_URL"), "адрес узла-концентратора региона для связи узла офиса, например nats-leaf://region.example:7422; "+
 		"несколько через запятую пробуются по очереди (TALON_REGION_URL)")
-	fs.StringVar(&o.creds, "region-creds", getenv("TALON_REGION_CREDS"), "файл учётных данных NATS (.creds: JWT и ключ), с которыми узел офиса входит в регион; пусто — без них (TALON_REGION_CREDS)")
 	fs.DurationVar(&o.alertAfter, "region-link-alert-after", alertAfter, "сколько связь узла офиса с регионом может отсутствовать, прежде чем страница офиса покажет тревогу: "+
 		"короткий обрыв офис переживает сам, события ждут и уходят, когда связь вернётся (TALON_REGION_LINK_ALERT_AFTER)")
 	fs.Var(&o.maxMemory, "region-max-memory", "предел памяти JetStream узла офиса (TALON_REGION_MAX_MEMORY)")
@@ -65,18 +63,13 @@ func addOfficeNodeFlags(fs *flag.FlagSet, o *officeNodeFlags, getenv func(string
 // or a node with nowhere to link to.
 func (o officeNodeFlags) check() error {
 	if !o.on {
-		if o.regionURL != "" || o.creds != "" {
-			return errors.New("--region-url и --region-creds действуют только с --office-node")
+		if o.regionURL != "" {
+			return errors.New("--region-url действует только с --office-node")
 		}
 		return nil
 	}
 	if o.regionURL == "" {
 		return errors.New("узлу офиса нужен адрес региона: --region-url nats-leaf://хост:7422")
-	}
-	if o.creds != "" {
-		if _, err := os.Stat(o.creds); err != nil {
-			return fmt.Errorf("файл учётных данных региона %s не читается: %w", o.creds, err)
-		}
 	}
 	if o.maxMemory <= 0 || o.maxStore <= 0 {
 		return errors.New("--region-max-memory и --region-max-store должны быть больше нуля")
@@ -96,7 +89,7 @@ type officeNode struct {
 // startOfficeNode starts the embedded NATS server, the publisher and the
 // follower of the region's configuration when --office-node is on. The
 // store must hold exactly one office.
-func startOfficeNode(ctx context.Context, o officeNodeFlags, data string, st *store.Store, svc *queue.Service, log *slog.Logger) (*officeNode, error) {
+func startOfficeNode(ctx context.Context, o officeNodeFlags, link region.Link, data string, st *store.Store, svc *queue.Service, log *slog.Logger) (*officeNode, error) {
 	if !o.on {
 		return &officeNode{}, nil
 	}
@@ -114,7 +107,7 @@ func startOfficeNode(ctx context.Context, o officeNodeFlags, data string, st *st
 	}
 	office := offices[0].ID
 	node, err := region.StartNode(ctx, region.NodeConfig{
-		OfficeID: office, Dir: filepath.Join(data, natsDir), RegionURL: o.regionURL, Credentials: o.creds,
+		OfficeID: office, Dir: filepath.Join(data, natsDir), RegionURL: o.regionURL, Link: link,
 		MaxMemory: int64(o.maxMemory), MaxStore: int64(o.maxStore), LinkAlertAfter: o.alertAfter, Logger: log,
 	})
 	if err != nil {
@@ -137,7 +130,7 @@ func startOfficeNode(ctx context.Context, o officeNodeFlags, data string, st *st
 			log.Error("region: following the region's configuration stopped", "office", office, "err", err)
 		}
 	}()
-	log.Info("office node started", "office", office, "domain", region.OfficeDomain(office), "stream", region.OfficeStream(office), "region", o.regionURL)
+	log.Info("office node started", "office", office, "domain", region.OfficeDomain(office), "stream", region.OfficeStream(office), "region", region.Redact(o.regionURL))
 	return n, nil
 }
 
@@ -174,7 +167,7 @@ func (n *officeNode) greet(w io.Writer, o officeNodeFlags) {
 		return
 	}
 	fmt.Fprintf(w, "Узел офиса: события отправляются в поток %s (домен JetStream %s), связь с регионом: %s\n",
-		n.node.Stream(), n.node.Domain(), o.regionURL)
+		n.node.Stream(), n.node.Domain(), region.Redact(o.regionURL))
 }
 
 // stop stops the publisher, which saves its cursor, and the follower of

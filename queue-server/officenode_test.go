@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -152,6 +153,10 @@ func allEvents(t *testing.T, st *store.Store) []domain.Event {
 // An office node needs an address of the region and exactly one office;
 // the region's flags mean nothing without --office-node.
 func TestOfficeNodeRefusals(t *testing.T) {
+	notKey := filepath.Join(t.TempDir(), "office.creds")
+	if err := os.WriteFile(notKey, []byte("password: secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -160,6 +165,10 @@ func TestOfficeNodeRefusals(t *testing.T) {
 		{[]string{"--region-url", "nats-leaf://127.0.0.1:7422"}, "только с --office-node"},
 		{[]string{"--office-node", "--region-url", "nats-leaf://127.0.0.1:7422", "--region-creds", "/no/such.creds"}, "не читается"},
 		{[]string{"--office-node", "--region-url", "nats-leaf://127.0.0.1:7422"}, "ровно один офис, а в базе"},
+		{[]string{"--region-creds", notKey}, "только с --office-node или --region"},
+		{[]string{"--office-node", "--region-url", "nats-leaf://127.0.0.1:7422", "--region-creds", notKey}, "ни JWT пользователя NATS (.creds), ни ключа пользователя nkey"},
+		{[]string{"--region", "nats://127.0.0.1:4222", "--region-tls-ca", notKey}, "нет сертификатов PEM"},
+		{[]string{"--region", "nats://127.0.0.1:4222", "--region-tls-cert", notKey}, "вместе с ключом"},
 	} {
 		args := append([]string{"--addr", "127.0.0.1:0", "--data", t.TempDir()}, tc.args...)
 		err := run(context.Background(), args, func(string) string { return "" }, io.Discard, io.Discard)

@@ -20,7 +20,7 @@ func regionHelp(ctx context.Context, getenv func(string) string, stdout io.Write
 	for _, a := range []struct {
 		name string
 		run  func(context.Context, []string, func(string) string, io.Writer, io.Writer) error
-	}{{"join", regionJoin}, {"config set ФАЙЛ", regionConfigSet}, {"config show", regionConfigShow}, {"account", regionAccount}} {
+	}{{"join", regionJoin}, {"config set ФАЙЛ", regionConfigSet}, {"config show", regionConfigShow}, {"account", regionAccount}, {"authorization", regionAuthorization}} {
 		fmt.Fprintf(stdout, "\nqueue-server region %s\n", a.name)
 		if err := a.run(ctx, []string{"-h"}, getenv, stdout, stdout); !errors.Is(err, flag.ErrHelp) {
 			return err
@@ -45,11 +45,11 @@ func regionConfig(ctx context.Context, args []string, getenv func(string) string
 }
 
 // regionJS connects to the region's cluster for one command.
-func regionJS(urls string) (jetstream.JetStream, func(), error) {
+func regionJS(urls string, link region.Link) (jetstream.JetStream, func(), error) {
 	if urls == "" {
 		return nil, nil, errors.New("нужен --region: адреса кластера NATS региона")
 	}
-	nc, err := region.Connect(urls, "talon-region-config")
+	nc, err := link.Connect(urls, "talon-region-config")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -67,6 +67,8 @@ func regionConfigSet(ctx context.Context, args []string, getenv func(string) str
 	fs := newFlagSet("region config set")
 	fs.SetOutput(stderr)
 	urls := fs.String("region", getenv("TALON_REGION"), "адреса кластера NATS региона через запятую (TALON_REGION)")
+	var link region.Link
+	addRegionLinkFlags(fs, &link, getenv)
 	office := fs.String("office", "", "идентификатор офиса, чью конфигурацию задаёт файл (его office.id)")
 	files, err := parseWithArgs(fs, args)
 	if err != nil {
@@ -86,7 +88,7 @@ func regionConfigSet(ctx context.Context, args []string, getenv func(string) str
 	if err := region.CheckConfig(*office, files[0], body); err != nil {
 		return err
 	}
-	js, closeNC, err := regionJS(*urls)
+	js, closeNC, err := regionJS(*urls, link)
 	if err != nil {
 		return err
 	}
@@ -108,6 +110,8 @@ func regionConfigShow(ctx context.Context, args []string, getenv func(string) st
 	fs := newFlagSet("region config show")
 	fs.SetOutput(stderr)
 	urls := fs.String("region", getenv("TALON_REGION"), "адреса кластера NATS региона через запятую (TALON_REGION)")
+	var link region.Link
+	addRegionLinkFlags(fs, &link, getenv)
 	office := fs.String("office", "", "идентификатор офиса; без него — список всех офисов, чья конфигурация задана в регионе, и на какой ревизии каждый")
 	out := fs.String("out", "", "с --office: записать файл конфигурации офиса сюда (он может хранить хеши паролей: храните его как резервную копию)")
 	if err := fs.Parse(args); err != nil {
@@ -116,7 +120,7 @@ func regionConfigShow(ctx context.Context, args []string, getenv func(string) st
 	if *office == "" && *out != "" {
 		return errors.New("--out записывает файл одного офиса: укажите --office")
 	}
-	js, closeNC, err := regionJS(*urls)
+	js, closeNC, err := regionJS(*urls, link)
 	if err != nil {
 		return err
 	}

@@ -40,8 +40,9 @@ func regionConfigCmd(t *testing.T, args ...string) string {
 var revisionRe = regexp.MustCompile(`ревизия (\d+)`)
 
 // setOfficeConfig writes f and sets it as the office's configuration with
-// `region config set`, returning its revision.
-func setOfficeConfig(t *testing.T, urls string, f *officefile.File) uint64 {
+// `region config set`, returning its revision; extra are more flags of
+// the command (its credentials).
+func setOfficeConfig(t *testing.T, urls string, f *officefile.File, extra ...string) uint64 {
 	t.Helper()
 	body, err := f.Encode(false)
 	if err != nil {
@@ -51,7 +52,7 @@ func setOfficeConfig(t *testing.T, urls string, f *officefile.File) uint64 {
 	if err := os.WriteFile(file, body, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out := regionConfigCmd(t, "set", "--region", urls, "--office", f.Office.ID, file)
+	out := regionConfigCmd(t, append(append([]string{"set", "--region", urls, "--office", f.Office.ID}, extra...), file)...)
 	m := revisionRe.FindStringSubmatch(out)
 	if m == nil {
 		t.Fatalf("region config set says no revision: %s", out)

@@ -91,12 +91,13 @@ func serveRegion(ctx context.Context, f serveFlags, stdout, stderr io.Writer) er
 				"чтобы слушать другой, создайте учётную запись: queue-server region account --data %s --login ЛОГИН --password ПАРОЛЬ", f.addr, f.data)
 		}
 	}
-	log.Info("regional server starting", "version", buildinfo.Version(), "data", f.data, "region", f.region.urls, "login", tokens != nil)
+	log.Info("regional server starting", "version", buildinfo.Version(), "data", f.data, "region", region.Redact(f.region.urls), "login", tokens != nil)
 	f.memoryLimit.apply()
-	nc, err := region.Connect(f.region.urls, "talon-regional-server")
+	nc, err := f.regionLink.ConnectRegional(f.region.urls)
 	if err != nil {
 		return err
 	}
+	region.LogRefusals(nc, log)
 	defer nc.Close()
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -150,7 +151,7 @@ func serveRegion(ctx context.Context, f serveFlags, stdout, stderr io.Writer) er
 		go live.WatchLinks(ctx, nc)
 		runErr <- reg.Run(ctx, js)
 	}()
-	fmt.Fprintf(stdout, "Региональный сервер Talon слушает %s://%s (данные: %s, регион: %s)\n", scheme, ln.Addr(), f.data, f.region.urls)
+	fmt.Fprintf(stdout, "Региональный сервер Talon слушает %s://%s (данные: %s, регион: %s)\n", scheme, ln.Addr(), f.data, region.Redact(f.region.urls))
 	if cert != nil {
 		greetTLS(stdout, cert, f.tlsSelfSigned)
 	}
@@ -320,7 +321,8 @@ func regionAccount(ctx context.Context, args []string, getenv func(string) strin
 
 // regionCommand runs `queue-server region ACTION`: join adds an office to
 // the region, config sets or shows an office's configuration there
-// (regionconfig.go), account makes a login of the regional server's pages.
+// (regionconfig.go), account makes a login of the regional server's pages,
+// authorization prints the cluster's users (regionauthz.go).
 func regionCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	if len(args) > 0 {
 		switch args[0] {
@@ -332,10 +334,13 @@ func regionCommand(ctx context.Context, args []string, getenv func(string) strin
 			return regionConfig(ctx, args[1:], getenv, stdout, stderr)
 		case "account":
 			return regionAccount(ctx, args[1:], getenv, stdout, stderr)
+		case "authorization":
+			return regionAuthorization(ctx, args[1:], getenv, stdout, stderr)
 		}
 	}
 	return errors.New("укажите действие с регионом: queue-server region join --region URLS --office ID [--office-file FILE | --time-zone ZONE], " +
-		"region config set --region URLS --office ID ФАЙЛ, region config show --region URLS [--office ID] или region account --data DIR --login ЛОГИН --password ПАРОЛЬ")
+		"region config set --region URLS --office ID ФАЙЛ, region config show --region URLS [--office ID], region account --data DIR --login ЛОГИН --password ПАРОЛЬ " +
+		"или region authorization --admin КЛЮЧ --regional КЛЮЧ --office ИД=КЛЮЧ…")
 }
 
 // regionJoin adds an office to the region: its record with its time zone
@@ -346,6 +351,8 @@ func regionJoin(ctx context.Context, args []string, getenv func(string) string, 
 	fs.SetOutput(stderr)
 	urls := fs.String("region", getenv("TALON_REGION"), "адреса кластера NATS региона через запятую (TALON_REGION)")
 	office := fs.String("office", "", "идентификатор офиса, который входит в регион")
+	var link region.Link
+	addRegionLinkFlags(fs, &link, getenv)
 	zone := fs.String("time-zone", "Europe/Moscow", "часовой пояс офиса (IANA): по нему считаются дни и часы его статистики в регионе")
 	file := fs.String("office-file", "", "файл офиса (talon-office/1, как его выгружает export-office): из него региональный сервер берёт коды МКГУ, ОКАТО, UID МДМ и услуги с кодами ФРГУ "+
 		"для пакетов МКГУ и МДМ офиса; часовой пояс тоже берётся из него; без файла — из конфигурации офиса в регионе (region config set), а без неё регион не отправляет за офис ничего")
@@ -369,7 +376,7 @@ func regionJoin(ctx context.Context, args []string, getenv func(string) string, 
 		}
 		from = "из файла " + *file
 	}
-	nc, err := region.Connect(*urls, "talon-region-join")
+	nc, err := link.Connect(*urls, "talon-region-join")
 	if err != nil {
 		return err
 	}

@@ -31,6 +31,7 @@ import (
 	"github.com/talonqueue/talon/queue-server/outbox"
 	"github.com/talonqueue/talon/queue-server/push"
 	"github.com/talonqueue/talon/queue-server/queue"
+	"github.com/talonqueue/talon/queue-server/region"
 	"github.com/talonqueue/talon/queue-server/store"
 	"github.com/talonqueue/talon/queue-server/tlsconf"
 	"github.com/talonqueue/talon/queue-server/web"
@@ -76,6 +77,9 @@ type serveFlags struct {
 	officeNode officeNodeFlags
 	// region, set, runs the regional server instead (regionmode.go).
 	region regionFlags
+	// regionLink is the credentials and TLS of the office node's or the
+	// regional server's connection to the region (regionlink.go).
+	regionLink region.Link
 	// noJournal is no flag: only the benchmark that measures the journal's
 	// cost sets it.
 	noJournal bool
@@ -131,6 +135,7 @@ func serveFlagSet(getenv func(string) string) (*flag.FlagSet, *serveFlags, error
 		return nil, nil, err
 	}
 	addRegionFlags(fs, &f.region, getenv)
+	addRegionLinkFlags(fs, &f.regionLink, getenv)
 	fs.StringVar(&f.logFormat, "log-format", envOr(getenv, "TALON_LOG_FORMAT", "text"), "формат журнала в stderr: text (ключ=значение) или json, по объекту в строке, для journald или сборщика журналов (TALON_LOG_FORMAT)")
 	fs.StringVar(&f.logLevel, "log-level", envOr(getenv, "TALON_LOG_LEVEL", "info"), "наименее важные записи журнала, которые пишутся: debug, info, warn или error (TALON_LOG_LEVEL)")
 	return fs, f, nil
@@ -156,6 +161,9 @@ func parseServe(args []string, getenv func(string) string, stderr io.Writer) (se
 		return f, err
 	}
 	if err := f.officeNode.check(); err != nil {
+		return f, err
+	}
+	if err := checkRegionLink(f.regionLink, f.officeNode.on || f.region.urls != ""); err != nil {
 		return f, err
 	}
 	if f.webhookDeadAfter <= 0 || f.webhookTimeout <= 0 {
@@ -373,7 +381,7 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 
 	// Started once the demo office exists; deferred after the store's and
 	// the queue's closes, so it stops before them.
-	node, err := startOfficeNode(ctx, f.officeNode, f.data, st, svc, log)
+	node, err := startOfficeNode(ctx, f.officeNode, f.regionLink, f.data, st, svc, log)
 	if err != nil {
 		return err
 	}

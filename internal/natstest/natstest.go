@@ -8,12 +8,20 @@ package natstest
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,6 +33,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/talonqueue/talon/internal/outbuf"
+	"github.com/talonqueue/talon/queue-server/tlsconf"
 )
 
 const serverModule = "github.com/nats-io/nats-server/v2"
@@ -90,6 +99,8 @@ type Node struct {
 	// nodes only).
 	URL, LeafURL string
 	conf         string
+	// client are the options of natstest's own connection to the node.
+	client []nats.Option
 
 	mu   sync.Mutex
 	cmd  *exec.Cmd
@@ -135,7 +146,7 @@ func (n *Node) waitReady(ctx context.Context, done chan struct{}) error {
 			return fmt.Errorf("%s not ready: %v; its log:\n%s", n.Name, last, tail(n.Log.String(), 3000))
 		case <-time.After(50 * time.Millisecond):
 		}
-		nc, err := nats.Connect(n.URL, nats.NoReconnect())
+		nc, err := nats.Connect(n.URL, append([]nats.Option{nats.NoReconnect()}, n.client...)...)
 		if err != nil {
 			last = err
 			continue
@@ -206,6 +217,28 @@ func (n *Node) ResidentMB() (float64, error) {
 // Cluster is the region's three nodes.
 type Cluster struct {
 	Nodes []*Node
+	// CA is the certificate file the nodes' TLS is checked with (Secure.TLS),
+	// empty without TLS.
+	CA string
+	// ClientCert and ClientKey are the certificate every client and leaf
+	// link must present (Secure.VerifyClients).
+	ClientCert, ClientKey string
+}
+
+// Secure is a cluster's authorization and TLS.
+type Secure struct {
+	// Accounts is the accounts block of every node's configuration
+	// (region.Authorization); the leaf listeners take the same users.
+	Accounts string
+	// Client are the options natstest's own connections, which wait for a
+	// node to start, log in with.
+	Client []nats.Option
+	// TLS makes every node's client and leaf listeners take TLS only, with
+	// a certificate for 127.0.0.1 made in the cluster's folder (Cluster.CA).
+	TLS bool
+	// VerifyClients, with TLS, makes them take only clients and leaf links
+	// presenting the client certificate made there too (Cluster.ClientCert).
+	VerifyClients bool
 }
 
 // URLs is the client URLs of all nodes, comma-separated, as nats.Connect
@@ -238,7 +271,13 @@ func (c *Cluster) Stop() {
 // stops when the test ends, and a failed test shows each node's log.
 func Start(t testing.TB, domain string) *Cluster {
 	t.Helper()
-	c, err := StartCluster(context.Background(), t.TempDir(), domain)
+	return StartSecure(t, domain, Secure{})
+}
+
+// StartSecure is Start with authorization and TLS.
+func StartSecure(t testing.TB, domain string, sec Secure) *Cluster {
+	t.Helper()
+	c, err := StartClusterSecure(context.Background(), t.TempDir(), domain, sec)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,12 +314,17 @@ func StreamLast(nc *nats.Conn, domain, stream string) (last uint64, ok bool) {
 // No node tells clients or leaf nodes of the others' addresses: they
 // connect where they are told, so a Proxy in between can cut them off.
 func StartCluster(ctx context.Context, dir, domain string) (*Cluster, error) {
+	return StartClusterSecure(ctx, dir, domain, Secure{})
+}
+
+// StartClusterSecure is StartCluster with authorization and TLS.
+func StartClusterSecure(ctx context.Context, dir, domain string, sec Secure) (*Cluster, error) {
 	// The ports are free when picked but taken only when the nodes start:
 	// another process (the tests of other packages) may take one in
 	// between. Then the cluster starts again on other ports, in a folder of
 	// its own.
 	for attempt := 1; ; attempt++ {
-		c, err := startCluster(ctx, dir, domain)
+		c, err := startCluster(ctx, dir, domain, sec)
 		if err == nil || attempt == 3 || !strings.Contains(err.Error(), "address already in use") {
 			return c, err
 		}
@@ -288,7 +332,7 @@ func StartCluster(ctx context.Context, dir, domain string) (*Cluster, error) {
 	}
 }
 
-func startCluster(ctx context.Context, dir, domain string) (*Cluster, error) {
+func startCluster(ctx context.Context, dir, domain string, sec Secure) (*Cluster, error) {
 	const size = 3
 	type ports struct{ client, cluster, leaf int }
 	ps := make([]ports, size)
@@ -301,6 +345,26 @@ func startCluster(ctx context.Context, dir, domain string) (*Cluster, error) {
 		}
 	}
 	c := &Cluster{}
+	client := slices.Clone(sec.Client)
+	var tlsBlock string
+	if sec.TLS {
+		tlsDir := filepath.Join(dir, "tls")
+		if _, _, err := tlsconf.SelfSigned(tlsDir, "127.0.0.1"); err != nil {
+			return nil, err
+		}
+		c.CA = filepath.Join(tlsDir, tlsconf.CertFile)
+		verify := ""
+		if sec.VerifyClients {
+			c.ClientCert, c.ClientKey = filepath.Join(tlsDir, "client.pem"), filepath.Join(tlsDir, "client-key.pem")
+			if err := clientCert(c.ClientCert, c.ClientKey); err != nil {
+				return nil, err
+			}
+			verify = fmt.Sprintf(", ca_file: %q, verify: true", c.ClientCert)
+			client = append(client, nats.ClientCert(c.ClientCert, c.ClientKey))
+		}
+		tlsBlock = fmt.Sprintf("tls { cert_file: %q, key_file: %q%s }", c.CA, filepath.Join(tlsDir, tlsconf.KeyFile), verify)
+		client = append(client, nats.RootCAs(c.CA))
+	}
 	for i, p := range ps {
 		name := fmt.Sprintf("%s-%d", domain, i+1)
 		var routes []string
@@ -313,12 +377,16 @@ func startCluster(ctx context.Context, dir, domain string) (*Cluster, error) {
 listen: "127.0.0.1:%d"
 jetstream { store_dir: %q, domain: %q, max_memory_store: %d, max_file_store: %d }
 cluster { name: %q, listen: "127.0.0.1:%d", routes: [%s], no_advertise: true }
-leafnodes { listen: "127.0.0.1:%d", no_advertise: true }
-`, name, p.client, filepath.Join(dir, name), domain, MaxMemory, MaxFile, domain, p.cluster, quoteAll(routes), p.leaf)
+leafnodes { listen: "127.0.0.1:%d", no_advertise: true
+%s }
+%s
+%s
+`, name, p.client, filepath.Join(dir, name), domain, MaxMemory, MaxFile, domain, p.cluster, quoteAll(routes), p.leaf, tlsBlock, tlsBlock, sec.Accounts)
 		n, err := newNode(dir, name, conf)
 		if err != nil {
 			return nil, err
 		}
+		n.client = client
 		n.URL = fmt.Sprintf("nats://127.0.0.1:%d", p.client)
 		n.LeafURL = fmt.Sprintf("nats-leaf://127.0.0.1:%d", p.leaf)
 		c.Nodes = append(c.Nodes, n)
@@ -343,6 +411,13 @@ leafnodes { listen: "127.0.0.1:%d", no_advertise: true }
 // link is a leaf-node connection to remote (a Proxy's URL in the tests):
 // the shape of an office node's embedded server.
 func StartLeaf(ctx context.Context, dir, domain, remote string) (*Node, error) {
+	return StartLeafLinked(ctx, dir, domain, remote, "")
+}
+
+// StartLeafLinked is StartLeaf whose link logs in and checks TLS as link
+// says: more settings of the leaf remote, such as
+// `nkey: "SU…", tls { ca_file: "…" }`.
+func StartLeafLinked(ctx context.Context, dir, domain, remote, link string) (*Node, error) {
 	port, err := FreePort()
 	if err != nil {
 		return nil, err
@@ -350,8 +425,8 @@ func StartLeaf(ctx context.Context, dir, domain, remote string) (*Node, error) {
 	conf := fmt.Sprintf(`server_name: %q
 listen: "127.0.0.1:%d"
 jetstream { store_dir: %q, domain: %q, max_memory_store: %d, max_file_store: %d }
-leafnodes { reconnect: "1s", remotes: [ { url: %q } ] }
-`, domain, port, filepath.Join(dir, domain), domain, MaxMemory, MaxFile, remote)
+leafnodes { reconnect: "1s", remotes: [ { url: %q %s } ] }
+`, domain, port, filepath.Join(dir, domain), domain, MaxMemory, MaxFile, remote, link)
 	n, err := newNode(dir, domain, conf)
 	if err != nil {
 		return nil, err
@@ -361,6 +436,33 @@ leafnodes { reconnect: "1s", remotes: [ { url: %q } ] }
 		return nil, err
 	}
 	return n, nil
+}
+
+// clientCert writes a self-signed certificate for client authentication,
+// its own CA.
+func clientCert(certFile, keyFile string) error {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "talon test client"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
+		BasicConstraintsValid: true, IsCA: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return err
+	}
+	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600)
 }
 
 func newNode(dir, name, conf string) (*Node, error) {

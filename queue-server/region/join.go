@@ -56,11 +56,13 @@ type OfficeInfo struct {
 // reconnecting for ever: the regional server outlives a node's restart.
 // Nothing is buffered while disconnected: an acknowledgement that cannot be
 // sent is better lost (the message comes again and is recognised) than
-// sent late, after the message came again.
-func Connect(urls, name string) (*nats.Conn, error) {
-	nc, err := nats.Connect(urls, nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(500*time.Millisecond), nats.ReconnectBufSize(-1))
+// sent late, after the message came again. opts add credentials and TLS
+// (Link.Options).
+func Connect(urls, name string, opts ...nats.Option) (*nats.Conn, error) {
+	opts = append([]nats.Option{nats.Name(name), nats.MaxReconnects(-1), nats.ReconnectWait(500 * time.Millisecond), nats.ReconnectBufSize(-1)}, opts...)
+	nc, err := nats.Connect(urls, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("не удалось подключиться к кластеру NATS региона %s: %w", urls, err)
+		return nil, refusal(urls, err)
 	}
 	return nc, nil
 }

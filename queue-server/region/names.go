@@ -46,3 +46,11 @@ const (
 	HeaderOffice = "Talon-Office"
 	HeaderSeq    = "Talon-Seq"
 )
+
+// Inbox is the prefix of the reply subjects of an office node's requests
+// to the region (its configuration); the region's authorization lets the
+// office's link receive replies there only.
+func Inbox(officeID string) string { return "_INBOX." + OfficeDomain(officeID) }
+
+// RegionalInbox is the prefix of the regional server's reply subjects.
+const RegionalInbox = "_INBOX.regional"

@@ -22,10 +22,10 @@ type NodeConfig struct {
 	// Dir is the JetStream store folder, inside the data folder.
 	Dir string
 	// RegionURL is the region's leaf-node listener (nats-leaf://host:7422,
-	// several separated by commas are tried in turn); Credentials, when set,
-	// is the NATS credentials file (JWT and seed) the link logs in with.
-	RegionURL   string
-	Credentials string
+	// several separated by commas are tried in turn); Link is the link's
+	// credentials and TLS.
+	RegionURL string
+	Link      Link
 	// MaxMemory and MaxStore bound what JetStream may use; the office
 	// stream is on disk and takes at most MaxStore, dropping its oldest
 	// events when full.
@@ -74,6 +74,16 @@ func StartNode(ctx context.Context, cfg NodeConfig) (*Node, error) {
 	if err != nil {
 		return nil, err
 	}
+	remote := &server.RemoteLeafOpts{
+		URLs: urls,
+		// Only the node writes the office's events: a message on the
+		// office's subject from the region would land in its stream
+		// under a seq that belongs to an event.
+		DenyImports: []string{OfficeSubject(cfg.OfficeID)},
+	}
+	if err := cfg.Link.leaf(remote); err != nil {
+		return nil, err
+	}
 	opts := &server.Options{
 		ServerName: OfficeDomain(cfg.OfficeID),
 		DontListen: true,
@@ -85,13 +95,7 @@ func StartNode(ctx context.Context, cfg NodeConfig) (*Node, error) {
 		JetStreamMaxMemory: cfg.MaxMemory,
 		JetStreamMaxStore:  cfg.MaxStore,
 		StoreDir:           cfg.Dir,
-		LeafNode: server.LeafNodeOpts{Remotes: []*server.RemoteLeafOpts{{
-			URLs: urls, Credentials: cfg.Credentials,
-			// Only the node writes the office's events: a message on the
-			// office's subject from the region would land in its stream
-			// under a seq that belongs to an event.
-			DenyImports: []string{OfficeSubject(cfg.OfficeID)},
-		}}},
+		LeafNode:           server.LeafNodeOpts{Remotes: []*server.RemoteLeafOpts{remote}},
 	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
@@ -121,7 +125,10 @@ func StartNode(ctx context.Context, cfg NodeConfig) (*Node, error) {
 
 func (n *Node) open(ctx context.Context, cfg NodeConfig) error {
 	var err error
-	n.nc, err = nats.Connect("", nats.InProcessServer(n.ns), nats.Name("talon office node"), nats.MaxReconnects(-1))
+	// Replies to the node's requests across the link come to inboxes of
+	// the office's own: the region lets an office's link receive only those
+	// (AuthLayout), not every client's replies.
+	n.nc, err = nats.Connect("", nats.InProcessServer(n.ns), nats.Name("talon office node"), nats.MaxReconnects(-1), nats.CustomInboxPrefix(Inbox(cfg.OfficeID)))
 	if err != nil {
 		return fmt.Errorf("connect to the embedded NATS server: %w", err)
 	}
