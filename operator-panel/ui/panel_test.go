@@ -59,7 +59,8 @@ func TestOwnOpenWindowCanBeTakenBack(t *testing.T) {
 	h := start(t)
 	h.f.windows[0].Session = domain.WindowSession{Status: domain.WindowPaused, OperatorID: "op1", PauseReason: "обед"}
 	h.logIn("demo")
-	h.eventually("the windows", func() bool { return h.p.choose.Button("w1") != nil })
+	// With the catalogue read too: its arrival draws the list again.
+	h.eventually("the windows", func() bool { return h.p.choose.Button("w1") != nil && h.p.operators != nil })
 	b := h.p.choose.Button("w1")
 	if b.Text != "Окно 1 — открыто вами" || b.Disabled() {
 		t.Errorf("own window: %q disabled=%v", b.Text, b.Disabled())
