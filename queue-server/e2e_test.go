@@ -109,12 +109,29 @@ var pairedDevices sync.Map
 func deviceCredential(t testing.TB, url, device string) string {
 	t.Helper()
 	key := url + " " + device
-	if cred, ok := pairedDevices.Load(key); ok {
+	if cred, ok := pairedDevices.Load(key); ok && !staleCredential(t, url, cred.(string)) {
 		return cred.(string)
 	}
 	cred := testserver.Pair(t, url, device)
 	pairedDevices.Store(key, cred)
 	return cred
+}
+
+// staleCredential reports whether a cached credential is refused: the
+// server it was paired with stopped and another took its port.
+func staleCredential(t testing.TB, url, cred string) bool {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, url+"/api/v1/me", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+cred)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusUnauthorized
 }
 
 func must[T any](t *testing.T) func(T, error) T {

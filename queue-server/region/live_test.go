@@ -210,9 +210,12 @@ func TestLiveStream(t *testing.T) {
 	}
 }
 
+// waitFor is regiontest.WaitFor, which this package's own tests cannot
+// import: the same 90 s, as a three-node cluster on a loaded machine (the
+// whole tree's -race run) may take its time to elect and consume.
 func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(90 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatalf("timed out waiting for %s", what)
 		}
