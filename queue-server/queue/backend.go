@@ -68,15 +68,17 @@ func (s *Service) CallNext(ctx context.Context, officeID, windowID string, finis
 	})
 }
 
-// emptyCall answers under the read lock a call-next that would find nobody
-// and change nothing (engine.EmptyCall), or returns nil to send the call to
-// the writer. An idle window's operator presses "next" again and again; each
-// such call waited behind the writer's queue and fsync for an answer the
-// state already holds. Readers never see uncommitted state, so the answer
-// is one the writer could have given at that moment.
+// emptyCall answers a call-next that would find nobody and change nothing
+// (engine.EmptyCall), or returns nil to send the call to the writer. An idle
+// window's operator presses "next" again and again; each such call waited
+// behind the writer's queue and fsync for an answer the state already holds.
+// It reads under applying alone, so it may see a batch whose commit is still
+// on its way to the disk: the answer is then the one the writer gives right
+// after that commit, and if the commit fails, an empty answer given too
+// early changed nothing and acknowledged nothing.
 func (s *Service) emptyCall(ctx context.Context, officeID, windowID string, pool domain.Pool) error {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.applying.RLock()
+	defer s.applying.RUnlock()
 	if s.broken != nil {
 		return nil
 	}

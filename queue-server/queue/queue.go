@@ -77,10 +77,14 @@ type Service struct {
 	log   *slog.Logger
 	cfg   engine.Config
 
-	mu     sync.RWMutex // guards eng; the writer holds it across apply and commit
-	eng    *engine.Engine
-	broken error  // set when the state could not be reloaded after a failed commit
-	chains chains // the journal's heads, written by the writer under mu
+	mu sync.RWMutex // guards eng; the writer holds it across apply and commit
+	// applying is held by the writer only while it changes eng (applying a
+	// batch, reloading after a failed commit), not through the fsync:
+	// emptyCall reads under it alone (see there).
+	applying sync.RWMutex
+	eng      *engine.Engine
+	broken   error  // set when the state could not be reloaded after a failed commit
+	chains   chains // the journal's heads, written by the writer under mu
 
 	// access answers token and credential checks without the lock the
 	// writer holds through every fsync; it is replaced after commits that
@@ -320,6 +324,7 @@ func (s *Service) commit(batch []op) {
 			results[i].err = s.unavailable()
 		}
 	} else {
+		s.applying.Lock()
 		for i, o := range batch {
 			var ch domain.Changes
 			v, err := o.apply(s.eng, &ch)
@@ -334,6 +339,7 @@ func (s *Service) commit(batch []op) {
 				all.Merge(refusal)
 			}
 		}
+		s.applying.Unlock()
 		if !all.Empty() {
 			start := time.Now()
 			commitErr = s.store.Commit(context.Background(), all)
@@ -388,6 +394,8 @@ func (s *Service) failed(err error, results []result) {
 			results[i] = result{err: refusal}
 		}
 	}
+	s.applying.Lock()
+	defer s.applying.Unlock()
 	if rerr := s.reload(context.Background()); rerr != nil {
 		s.log.Error("state could not be reloaded; refusing all operations", "err", rerr)
 		s.broken = rerr
