@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/talonqueue/talon/internal/testserver"
 	"github.com/talonqueue/talon/queue-server/client"
@@ -470,6 +474,58 @@ type loadResult struct {
 	peakAnonMiB           float64
 	serverCPU, harnessCPU float64 // cores: CPU seconds per wall second
 	dbMiB                 float64
+	// server is what the server's own /metrics counted through the day.
+	server serverSide
+}
+
+// serverSide is the day as the server measured it: its issueTicket handler
+// (without the harness's share of the two cores) and its group commits.
+type serverSide struct {
+	issue, commit          *dto.Histogram
+	issueWithinGoal        float64 // share of issueTicket answered within goalIssueP99MS
+	opsPerCommit, commitMS float64 // means
+}
+
+// issueRoute is issueTicket's route in the server's request histogram.
+const issueRoute = "/api/v1/offices/{office}/tickets"
+
+func readServerSide(tb testing.TB, url string) serverSide {
+	tb.Helper()
+	status, fams := scrape(tb, url, "")
+	if status != http.StatusOK {
+		tb.Fatalf("/metrics answered %d", status)
+	}
+	var s serverSide
+	if m, ok := series(fams, "talon_http_request_duration_seconds", map[string]string{"route": issueRoute, "method": "POST", "status": "2xx"}); ok {
+		s.issue = m.GetHistogram()
+		for _, b := range s.issue.GetBucket() {
+			if b.GetUpperBound() == goalIssueP99MS/1000.0 && s.issue.GetSampleCount() > 0 {
+				s.issueWithinGoal = float64(b.GetCumulativeCount()) / float64(s.issue.GetSampleCount())
+			}
+		}
+	}
+	if m, ok := series(fams, "talon_commit_duration_seconds", nil); ok {
+		s.commit = m.GetHistogram()
+		if n := s.commit.GetSampleCount(); n > 0 {
+			s.commitMS = s.commit.GetSampleSum() * 1000 / float64(n)
+		}
+	}
+	if m, ok := series(fams, "talon_commit_operations", nil); ok && m.GetHistogram().GetSampleCount() > 0 {
+		s.opsPerCommit = m.GetHistogram().GetSampleSum() / float64(m.GetHistogram().GetSampleCount())
+	}
+	return s
+}
+
+// bucketQuantile is the upper bound, in milliseconds, of the histogram
+// bucket holding its q-quantile: the server's histograms keep no more.
+func bucketQuantile(h *dto.Histogram, q float64) float64 {
+	want := q * float64(h.GetSampleCount())
+	for _, b := range h.GetBucket() {
+		if float64(b.GetCumulativeCount()) >= want {
+			return b.GetUpperBound() * 1000
+		}
+	}
+	return math.Inf(1)
 }
 
 // runLoad sets up the offices on a fresh server in dir, plays their day,
@@ -624,6 +680,7 @@ func runLoad(tb testing.TB, size loadSize, out io.Writer) loadResult {
 		events += int64(s)
 	}
 	r.eventsPerOffice = float64(events) / float64(size.Offices)
+	r.server = readServerSide(tb, url)
 	if r.dayEnd, err = readProc(pid); err != nil {
 		tb.Fatal(err)
 	}
@@ -734,6 +791,11 @@ func (r loadResult) print(w io.Writer) {
 		r.dayEnd.anonMiB, r.peakAnonMiB, r.restarted.anonMiB, s.MemoryLimit)
 	fmt.Fprintf(w, "load: server rss with the database's mapped pages (page cache the kernel may drop) end-of-day=%.0fMiB (file %.0f) peak=%.0fMiB after-restart=%.0fMiB (file %.0f); db=%.0fMiB\n",
 		r.dayEnd.rssMiB, r.dayEnd.fileMiB, r.dayEnd.peakMiB, r.restarted.rssMiB, r.restarted.fileMiB, r.dbMiB)
+	if sv := r.server; sv.issue != nil && sv.commit != nil {
+		fmt.Fprintf(w, "load: server side (its /metrics, bucket bounds): issueTicket p50<=%gms p99<=%gms, %.2f%% within %dms; commits=%d ops-per-commit=%.1f mean=%.2fms p99<=%gms\n",
+			bucketQuantile(sv.issue, 0.5), bucketQuantile(sv.issue, 0.99), 100*sv.issueWithinGoal, goalIssueP99MS,
+			sv.commit.GetSampleCount(), sv.opsPerCommit, sv.commitMS, bucketQuantile(sv.commit, 0.99))
+	}
 	fmt.Fprintf(w, "load: server cpu=%.2f cores (utime+stime per wall second; the harness took %.2f cores of the same machine)\n", r.serverCPU, r.harnessCPU)
 	issue := slices.Clone(r.stats.lat[opIssue])
 	slices.Sort(issue)

@@ -16,7 +16,7 @@ import (
 
 // scrape gets url's /metrics as Prometheus would and parses it with
 // Prometheus's own text parser.
-func scrape(t *testing.T, url, token string) (int, map[string]*dto.MetricFamily) {
+func scrape(t testing.TB, url, token string) (int, map[string]*dto.MetricFamily) {
 	t.Helper()
 	req, err := http.NewRequest("GET", url+"/metrics", nil)
 	if err != nil {
