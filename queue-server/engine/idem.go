@@ -2,7 +2,6 @@ package engine
 
 import (
 	"crypto/sha256"
-	"math"
 	"strings"
 )
 
@@ -30,34 +29,44 @@ type (
 	idemRefusals = dayKeys[string]
 )
 
-// idemEntry is what a key did: the ticket it issued or acted on, and the
-// service of an issue or the request of an action, by its number in
-// office.names. Of an action on its own ticket ("finishTicket ticket/<id>")
-// only the verb is named, as onTicket says; verbs and the requests naming a
-// window are few, the verbs times the windows. ticketID shares the ticket's
-// own string.
+// idemEntry is what a key did: the ticket it issued or acted on, by its
+// ordinal in office.tickets, and the service of an issue or the request of
+// an action, by its number in office.names, with two flags above it. Of an
+// action on its own ticket ("finishTicket ticket/<id>") only the verb is
+// named, as onTicket says; verbs and the requests naming a window are few,
+// the verbs times the windows. An entry holds no pointer, and its map slot
+// is 24 bytes with the key's digest.
 type idemEntry struct {
-	ticketID string
-	what     uint32
-	action   bool
-	onTicket bool
+	ticket uint32 // noTicket for one the office did not hold
+	what   uint32
 }
 
-// otherRequest is the what of an entry whose request is kept whole in
-// office.otherRequests: an action that named another ticket than the one it
-// answered with, whose name would be interned for that ticket alone.
-const otherRequest = math.MaxUint32
+const (
+	whatAction   = 1 << 31
+	whatOnTicket = 1 << 30
+	// otherRequest is the name of an entry whose request is kept whole in
+	// office.otherRequests: an action that named another ticket than the
+	// one it answered with, whose name would be interned for that ticket
+	// alone, or that acted on a ticket the office does not hold.
+	otherRequest = whatOnTicket - 1
+)
+
+func (e idemEntry) action() bool   { return e.what&whatAction != 0 }
+func (e idemEntry) onTicket() bool { return e.what&whatOnTicket != 0 }
+func (e idemEntry) name() uint32   { return e.what &^ (whatAction | whatOnTicket) }
 
 func (k dayKeys[V]) get(day, key string) (V, bool) {
 	v, ok := k[day][digestOf(key)]
 	return v, ok
 }
 
-func (k dayKeys[V]) put(day, key string, v V) {
+func (k dayKeys[V]) put(day, key string, v V) { k.putDigest(day, digestOf(key), v) }
+
+func (k dayKeys[V]) putDigest(day string, d keyDigest, v V) {
 	if k[day] == nil {
 		k[day] = map[keyDigest]V{}
 	}
-	k[day][digestOf(key)] = v
+	k[day][d] = v
 }
 
 // forgetBefore drops the keys of days before day.
@@ -91,43 +100,77 @@ func (n *names) of(s string) uint32 {
 }
 
 func (o *office) issueEntry(ticketID, serviceID string) idemEntry {
-	return idemEntry{ticketID: ticketID, what: o.names.of(serviceID)}
+	return idemEntry{ticket: o.ordinal(ticketID), what: o.names.of(serviceID)}
+}
+
+// ordinal is the ordinal of a ticket of the office, noTicket for one it
+// does not hold.
+func (o *office) ordinal(ticketID string) uint32 {
+	if n, ok := o.tickets.ord(ticketID); ok {
+		return n
+	}
+	return noTicket
 }
 
 // putAction records under key of day that request acted on ticketID.
 func (o *office) putAction(day, key, ticketID, request string) {
-	if verb, ok := strings.CutSuffix(request, " ticket/"+ticketID); ok {
-		o.idem.put(day, key, idemEntry{ticketID: ticketID, what: o.names.of(verb), action: true, onTicket: true})
+	n := o.ordinal(ticketID)
+	if verb, ok := strings.CutSuffix(request, " ticket/"+ticketID); ok && n != noTicket {
+		o.idem.put(day, key, idemEntry{ticket: n, what: o.names.of(verb) | whatAction | whatOnTicket})
 		return
 	}
 	if strings.Contains(request, "ticket/") { // another ticket's: not a name to intern
-		o.idem.put(day, key, idemEntry{ticketID: ticketID, what: otherRequest, action: true})
+		o.idem.put(day, key, idemEntry{ticket: n, what: otherRequest | whatAction})
 		o.otherRequests.put(day, key, request)
 		return
 	}
-	o.idem.put(day, key, idemEntry{ticketID: ticketID, what: o.names.of(request), action: true})
+	o.idem.put(day, key, idemEntry{ticket: n, what: o.names.of(request) | whatAction})
 }
 
 // issued says whether e, of a key, is the issue of a ticket for serviceID.
 func (o *office) issued(e idemEntry, serviceID string) bool {
-	return !e.action && e.what != otherRequest && o.names.list[e.what] == serviceID
+	return !e.action() && o.names.list[e.name()] == serviceID
 }
 
 // is says whether e, the entry of key of day, is the action request names.
 func (o *office) is(e idemEntry, day, key, request string) bool {
 	switch {
-	case !e.action:
+	case !e.action():
 		return false
-	case e.what == otherRequest:
+	case e.name() == otherRequest:
 		r, _ := o.otherRequests.get(day, key)
 		return r == request
-	case !e.onTicket:
-		return o.names.list[e.what] == request
+	case !e.onTicket():
+		return o.names.list[e.name()] == request
 	}
-	rest, ok := strings.CutPrefix(request, o.names.list[e.what])
+	rest, ok := strings.CutPrefix(request, o.names.list[e.name()])
 	if !ok {
 		return false
 	}
 	id, ok := strings.CutPrefix(rest, " ticket/")
-	return ok && id == e.ticketID
+	held, known := o.tickets.idOf(e.ticket)
+	return ok && known && id == held
+}
+
+// keepRequests rewrites the entries of keys that name their ticket by its
+// ordinal, of a ticket just dropped (dropped: its id by ordinal), to keep
+// their request whole: a key of a day kept may have acted on a ticket of a
+// day before, and must still know its request.
+func (o *office) keepRequests(day string, dropped map[uint32]string) {
+	if len(dropped) == 0 {
+		return
+	}
+	for d, keys := range o.idem {
+		if d < day {
+			continue // forgotten next
+		}
+		for k, e := range keys {
+			id, ok := dropped[e.ticket]
+			if !ok || !e.onTicket() {
+				continue
+			}
+			o.otherRequests.putDigest(d, k, o.names.list[e.name()]+" ticket/"+id)
+			keys[k] = idemEntry{ticket: e.ticket, what: otherRequest | whatAction}
+		}
+	}
 }

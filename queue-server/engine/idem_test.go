@@ -1,11 +1,19 @@
 package engine
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/talonqueue/talon/queue-server/domain"
+)
 
 // An entry answers for its own request only, whichever way it is kept.
 func TestIdemEntryKnowsItsRequest(t *testing.T) {
 	o := &office{idem: idemKeys{}, otherRequests: dayKeys[string]{}, names: newNames()}
+	o.tickets = newTicketTable(&o.names)
 	const day = "2026-12-03"
+	for _, id := range []string{"t1", "t2", "t3", "t4"} {
+		o.tickets.put(&domain.Ticket{ID: id, Day: day, Number: id, Status: domain.StatusWaiting})
+	}
 	o.idem.put(day, "issue", o.issueEntry("t1", "s1"))
 	o.putAction(day, "finish", "t1", "finishTicket ticket/t1")
 	o.putAction(day, "call", "t2", "callNext window/w1")

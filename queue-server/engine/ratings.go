@@ -149,7 +149,7 @@ func (o *office) ticketRef(ref string) *domain.Ticket {
 	if t := o.tickets.get(ref); t != nil {
 		return t
 	}
-	return o.tickets.get(o.byToken[ref])
+	return o.tickets.byStatusToken(ref)
 }
 
 // RatedTicketID is the id of the ticket a rating names by id or status

@@ -1,0 +1,395 @@
+package engine
+
+import (
+	"encoding/binary"
+	"hash/maphash"
+	"iter"
+	"slices"
+
+	"github.com/talonqueue/talon/queue-server/domain"
+)
+
+// ticketTable holds an office's tickets in memory: the live ones as they
+// are, for routing and the indexes point into them, the finished ones
+// packed into an arena. A region's day is hundreds of thousands of finished
+// tickets, so neither the arena nor the indexes hold a pointer per ticket:
+// the collector does not scan them and a ticket costs its packed bytes and
+// a few index slots.
+//
+// Each ticket has an ordinal, given in the order the table first sees it
+// and never given again; request keys name their ticket by it (idemEntry).
+// The indexes map a hash of the id, of day and number and of the status
+// token to the ordinal, and every hit is checked against the ticket itself:
+// a key whose hash another key holds goes to a map by the whole key, so a
+// lookup is exact.
+type ticketTable struct {
+	dict *names
+	hash func(string) uint64
+	open map[uint32]*domain.Ticket
+	// refs holds, by ordinal-base, where a finished ticket's record is in
+	// the arena, 0 for an ordinal that is open or gone; base is the
+	// ordinal of refs[0], and base+len(refs) the next one to give.
+	refs  []uint64
+	base  uint32
+	arena arena
+	// byID, byNumber (day+"/"+number) and byToken find tickets.
+	byID, byNumber, byToken exactIndex
+}
+
+// noTicket is the ordinal of no ticket.
+const noTicket = ^uint32(0)
+
+func newTicketTable(dict *names) *ticketTable {
+	seed := maphash.MakeSeed()
+	return &ticketTable{dict: dict, hash: func(s string) uint64 { return maphash.String(seed, s) }, open: map[uint32]*domain.Ticket{},
+		byID: newExactIndex(), byNumber: newExactIndex(), byToken: newExactIndex()}
+}
+
+// ord is the ordinal of the ticket with id.
+func (tt *ticketTable) ord(id string) (uint32, bool) {
+	return tt.byID.get(tt.hash(id), id, func(o uint32) bool { k, ok := tt.keys(o); return ok && k.id == id })
+}
+
+// idOf is the id of the ticket of an ordinal, if the table still holds it.
+func (tt *ticketTable) idOf(o uint32) (string, bool) {
+	k, ok := tt.keys(o)
+	return k.id, ok
+}
+
+// ticketKeys are the fields a packed ticket is found by, read in place.
+type ticketKeys struct{ day, id, number string }
+
+// keys reads the keys of the ticket of ordinal o.
+func (tt *ticketTable) keys(o uint32) (ticketKeys, bool) {
+	if t := tt.open[o]; t != nil {
+		return ticketKeys{day: t.Day, id: t.ID, number: t.Number}, true
+	}
+	rec, ok := tt.record(o)
+	if !ok {
+		return ticketKeys{}, false
+	}
+	return recordKeys(rec)
+}
+
+func (tt *ticketTable) record(o uint32) ([]byte, bool) {
+	if o < tt.base || o-tt.base >= uint32(len(tt.refs)) || tt.refs[o-tt.base] == 0 {
+		return nil, false
+	}
+	return tt.arena.at(tt.refs[o-tt.base]), true
+}
+
+// recordKeys reads day, id and number from the front of a packed ticket
+// (see packTicket), where they are the first strings, the number after the
+// office's name.
+func recordKeys(rec []byte) (ticketKeys, bool) {
+	var seen [3]string
+	n, off := 0, 0
+	str := func() (string, bool) {
+		h, k := binary.Uvarint(rec[off:])
+		if k <= 0 {
+			return "", false
+		}
+		off += k
+		if h&1 == 1 {
+			if h>>1 >= uint64(n) {
+				return "", false
+			}
+			return seen[h>>1], true
+		}
+		if h>>1 > uint64(len(rec)-off) {
+			return "", false
+		}
+		s := string(rec[off : off+int(h>>1)])
+		off += int(h >> 1)
+		if s != "" {
+			seen[n] = s
+			n++
+		}
+		return s, true
+	}
+	day, ok1 := str()
+	id, ok2 := str()
+	if _, k := binary.Uvarint(rec[off:]); k > 0 { // the office
+		off += k
+	} else {
+		return ticketKeys{}, false
+	}
+	number, ok3 := str()
+	return ticketKeys{day: day, id: id, number: number}, ok1 && ok2 && ok3
+}
+
+// at is the ticket of ordinal o, as get gives it.
+func (tt *ticketTable) at(o uint32) *domain.Ticket { return tt.find(o, true) }
+
+// get finds a ticket by id: a live one itself, a finished one as a fresh
+// copy, whose changes last only once put back.
+func (tt *ticketTable) get(id string) *domain.Ticket {
+	o, ok := tt.ord(id)
+	if !ok {
+		return nil
+	}
+	return tt.find(o, true)
+}
+
+// brief is get without the history of a finished ticket.
+func (tt *ticketTable) brief(id string) *domain.Ticket {
+	o, ok := tt.ord(id)
+	if !ok {
+		return nil
+	}
+	return tt.find(o, false)
+}
+
+// byDayNumber finds a ticket by its day and number.
+func (tt *ticketTable) byDayNumber(day, number string) *domain.Ticket {
+	key := day + "/" + number
+	o, ok := tt.byNumber.get(tt.hash(key), key, func(o uint32) bool {
+		k, ok := tt.keys(o)
+		return ok && k.day == day && k.number == number
+	})
+	if !ok {
+		return nil
+	}
+	return tt.find(o, true)
+}
+
+// byStatusToken finds a ticket by its status token.
+func (tt *ticketTable) byStatusToken(token string) *domain.Ticket {
+	if token == "" {
+		return nil
+	}
+	o, ok := tt.byToken.get(tt.hash(token), token, func(o uint32) bool { return tt.tokenOf(o) == token })
+	if !ok {
+		return nil
+	}
+	return tt.find(o, true)
+}
+
+func (tt *ticketTable) tokenOf(o uint32) string {
+	if t := tt.find(o, false); t != nil {
+		return t.StatusToken
+	}
+	return ""
+}
+
+func (tt *ticketTable) find(o uint32, history bool) *domain.Ticket {
+	if t := tt.open[o]; t != nil {
+		return t
+	}
+	rec, ok := tt.record(o)
+	if !ok {
+		return nil
+	}
+	t, err := unpackTicket(string(rec), history, tt.dict)
+	if err != nil {
+		return nil
+	}
+	return t
+}
+
+func (tt *ticketTable) has(id string) bool {
+	_, ok := tt.ord(id)
+	return ok
+}
+
+// put stores t as it is now: packed once it is finished. A finished ticket
+// put again (a rating, a case number) is packed anew and its old record
+// left dead in the arena until the day's sweep (forgetBefore).
+func (tt *ticketTable) put(t *domain.Ticket) {
+	o, ok := tt.ord(t.ID)
+	if !ok {
+		o = tt.base + uint32(len(tt.refs))
+		tt.refs = append(tt.refs, 0)
+		tt.byID.put(tt.hash(t.ID), t.ID, o, func(x uint32) bool { id, ok := tt.idOf(x); return ok && id == t.ID })
+	} else if old, ok := tt.record(o); ok {
+		tt.arena.dead += len(old)
+	} else if prev := tt.open[o]; prev != nil && prev != t {
+		tt.unindex(o, prev.Day, prev.Number, prev.StatusToken)
+	}
+	if t.Status.Terminal() {
+		tt.refs[o-tt.base] = tt.arena.add(packTicket(t, tt.dict))
+		delete(tt.open, o)
+	} else {
+		tt.refs[o-tt.base] = 0
+		tt.open[o] = t
+	}
+	key := t.Day + "/" + t.Number
+	tt.byNumber.put(tt.hash(key), key, o, func(x uint32) bool {
+		k, ok := tt.keys(x)
+		return ok && k.day == t.Day && k.number == t.Number
+	})
+	if t.StatusToken != "" {
+		tt.byToken.put(tt.hash(t.StatusToken), t.StatusToken, o, func(x uint32) bool { return tt.tokenOf(x) == t.StatusToken })
+	}
+}
+
+// unindex takes ordinal o out of the number and token indexes where it is
+// the one they give.
+func (tt *ticketTable) unindex(o uint32, day, number, token string) {
+	key := day + "/" + number
+	tt.byNumber.remove(tt.hash(key), key, o)
+	if token != "" {
+		tt.byToken.remove(tt.hash(token), token, o)
+	}
+}
+
+// forgetBefore drops the tickets of days before day and compacts the arena:
+// the records left are copied to fresh chunks, and the dead bytes of
+// tickets dropped or packed anew are freed. It returns the ids of the
+// tickets dropped, by ordinal.
+func (tt *ticketTable) forgetBefore(day string) map[uint32]string {
+	dropped := map[uint32]string{}
+	for i, ref := range tt.refs {
+		if ref == 0 {
+			continue
+		}
+		o := tt.base + uint32(i)
+		k, ok := recordKeys(tt.arena.at(ref))
+		if !ok || k.day >= day {
+			continue
+		}
+		tt.unindex(o, k.day, k.number, tt.tokenOf(o))
+		tt.byID.remove(tt.hash(k.id), k.id, o)
+		tt.refs[i] = 0
+		dropped[o] = k.id
+	}
+	if len(dropped) == 0 && tt.arena.dead == 0 {
+		return dropped
+	}
+	for len(tt.refs) > 0 && tt.refs[0] == 0 && tt.open[tt.base] == nil {
+		tt.refs = tt.refs[1:]
+		tt.base++
+	}
+	tt.refs = slices.Clip(slices.Clone(tt.refs))
+	var fresh arena
+	for i, ref := range tt.refs {
+		if ref != 0 {
+			tt.refs[i] = fresh.add(tt.arena.at(ref))
+		}
+	}
+	tt.arena = fresh
+	return dropped
+}
+
+// Which finished tickets a scan wants: none, all, or all without their
+// history, which is most of what unpacking costs.
+type scan int
+
+const (
+	liveOnly scan = iota
+	finished
+	finishedBrief
+)
+
+// all yields every ticket, the finished ones unpacked.
+func (tt *ticketTable) all() iter.Seq[*domain.Ticket] { return tt.on("", finished) }
+
+// on yields the tickets of day ("" for every day), the finished ones as
+// asked, unpacking only those of that day.
+func (tt *ticketTable) on(day string, sc scan) iter.Seq[*domain.Ticket] {
+	return func(yield func(*domain.Ticket) bool) {
+		for _, t := range tt.open {
+			if (day == "" || t.Day == day) && !yield(t) {
+				return
+			}
+		}
+		if sc == liveOnly {
+			return
+		}
+		for _, ref := range tt.refs {
+			if ref == 0 {
+				continue
+			}
+			rec := tt.arena.at(ref)
+			if k, ok := recordKeys(rec); !ok || day != "" && k.day != day {
+				continue
+			}
+			t, err := unpackTicket(string(rec), sc == finished, tt.dict)
+			if err != nil {
+				continue
+			}
+			if !yield(t) {
+				return
+			}
+		}
+	}
+}
+
+// exactIndex maps keys to ordinals by a hash of the key, in maps without
+// pointers; a key whose hash a different key already holds is kept whole
+// in more. Every hit on a hash is checked by the caller's is.
+type exactIndex struct {
+	first map[uint64]uint32
+	more  map[string]uint32
+}
+
+func newExactIndex() exactIndex {
+	return exactIndex{first: map[uint64]uint32{}, more: map[string]uint32{}}
+}
+
+func (x exactIndex) get(h uint64, key string, is func(o uint32) bool) (uint32, bool) {
+	if o, ok := x.first[h]; ok && is(o) {
+		return o, true
+	}
+	o, ok := x.more[key]
+	return o, ok
+}
+
+// put maps key to o; is tells whether an ordinal is one of key.
+func (x exactIndex) put(h uint64, key string, o uint32, is func(o uint32) bool) {
+	if cur, ok := x.first[h]; ok && cur != o && !is(cur) {
+		x.more[key] = o
+		return
+	}
+	x.first[h] = o
+	delete(x.more, key)
+}
+
+// remove unmaps key where it maps to o.
+func (x exactIndex) remove(h uint64, key string, o uint32) {
+	if cur, ok := x.first[h]; ok && cur == o {
+		delete(x.first, h)
+	}
+	if cur, ok := x.more[key]; ok && cur == o {
+		delete(x.more, key)
+	}
+}
+
+// arena holds packed tickets in chunks that are only appended to, each
+// record behind its length. A reference is the chunk's number+1 above the
+// offset, never 0.
+type arena struct {
+	chunks [][]byte
+	dead   int // bytes of records replaced, freed by the next compaction
+}
+
+// Chunks grow from minChunk to maxChunk, so a small office holds little.
+const (
+	minChunk = 4 << 10
+	maxChunk = 64 << 10
+)
+
+func (a *arena) add(rec []byte) uint64 {
+	need := binary.MaxVarintLen64 + len(rec)
+	n := len(a.chunks)
+	if n == 0 || cap(a.chunks[n-1])-len(a.chunks[n-1]) < need {
+		size := minChunk
+		if n > 0 {
+			size = min(maxChunk, 2*cap(a.chunks[n-1]))
+		}
+		a.chunks = append(a.chunks, make([]byte, 0, max(size, need)))
+		n++
+	}
+	c := a.chunks[n-1]
+	off := len(c)
+	c = binary.AppendUvarint(c, uint64(len(rec)))
+	a.chunks[n-1] = append(c, rec...)
+	return uint64(n)<<32 | uint64(off)
+}
+
+func (a *arena) at(ref uint64) []byte {
+	c := a.chunks[ref>>32-1]
+	off := int(uint32(ref))
+	n, k := binary.Uvarint(c[off:])
+	return c[off+k : off+k+int(n)]
+}
