@@ -67,7 +67,7 @@ type office struct {
 	// queue lengths, and liveIn the service each is filed under.
 	byService map[string]map[string]*domain.Ticket
 	liveIn    map[string]string
-	counters  map[string]int    // day+"/"+prefix → last number
+	counters  map[string]int // day+"/"+prefix → last number
 	idem      idemKeys
 	refusals  idemRefusals
 	// otherRequests and names are what idem's entries name (idemEntry);
@@ -252,7 +252,7 @@ func (e *Engine) addOffice(info domain.Office) (*office, error) {
 			services: map[string]*domain.Service{}, windows: map[string]*domain.Window{},
 			operators: map[string]*domain.Operator{}, devices: map[string]*domain.Device{},
 			categories: map[string]*domain.PriorityCategory{}, sessions: map[string]*domain.WindowSession{},
-			live: map[string]*domain.Ticket{},
+			live:      map[string]*domain.Ticket{},
 			byService: map[string]map[string]*domain.Ticket{}, liveIn: map[string]string{}, counters: map[string]int{},
 			idem: idemKeys{}, refusals: idemRefusals{}, otherRequests: dayKeys[string]{}, names: newNames(), appts: map[string]*domain.Appointment{}, codes: map[string]string{}, spent: map[string]string{},
 			serviceTimes: map[string][]time.Duration{}, states: map[string]domain.DeviceState{}, pads: map[string]domain.PadState{},
