@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"time"
@@ -23,10 +24,11 @@ import (
 // actions) are written as their number in the office's dictionary (names),
 // which keeps every name it was given.
 
-// packTicket packs t; the day comes first, so dayOf reads it cheaply.
+// packTicket packs t; the day, id and number come first, so recordKeys
+// reads them cheaply.
 func packTicket(t *domain.Ticket, dict *names) []byte {
 	p := packer{buf: make([]byte, 0, 256), dict: dict}
-	p.str(t.Day)
+	p.name(t.Day)
 	p.str(t.ID)
 	p.name(t.OfficeID)
 	p.str(t.Number)
@@ -94,7 +96,7 @@ var errPacked = errors.New("engine: damaged packed ticket")
 func unpackTicket(s string, history bool, dict *names) (*domain.Ticket, error) {
 	u := unpacker{buf: s, dict: dict}
 	t := &domain.Ticket{}
-	t.Day = u.str()
+	t.Day = u.name()
 	t.ID = u.str()
 	t.OfficeID = u.name()
 	t.Number = u.str()
@@ -165,19 +167,19 @@ func unpackTicket(s string, history bool, dict *names) (*domain.Ticket, error) {
 	return t, nil
 }
 
-// dayOf is the day of a packed ticket, without unpacking the rest.
-func dayOf(s string) string {
-	u := unpacker{buf: s}
-	return u.str()
-}
-
 // seenStrings is how many distinct strings a ticket's packing refers back
 // to: a ticket has fewer, and a fixed table keeps the unpacker off the heap.
 const seenStrings = 24
 
+// seenTimes is how many distinct times a ticket's packing refers back to.
+const seenTimes = 16
+
 type packer struct {
 	buf  []byte
 	dict *names
+	// times are where the first times written are, for references.
+	times [seenTimes][2]int
+	nt    int
 	seen [seenStrings]string // the first strings written, for references
 	n    int
 }
@@ -244,16 +246,37 @@ func (p *packer) abs(t time.Time) {
 	p.buf = binary.AppendUvarint(p.buf, uint64(t.Nanosecond()))
 }
 
+// A time is written whole (timeAbs), from base (timeRel), or as timeRef+i
+// for the i-th written before in the same bytes: a ticket's call, start
+// and finish times are its history's too.
+const (
+	timeAbs = iota
+	timeRel
+	timeRef
+)
+
 func (p *packer) time(t, base time.Time) {
+	start, seen := len(p.buf), p.n
 	d := t.Sub(base)
 	if t.IsZero() || base.IsZero() || !base.Add(d).Equal(t) {
-		p.buf = append(p.buf, 0)
+		p.buf = append(p.buf, timeAbs)
 		p.abs(t)
-		return
+	} else {
+		p.buf = append(p.buf, timeRel)
+		p.zone(t)
+		p.buf = binary.AppendVarint(p.buf, int64(d))
 	}
-	p.buf = append(p.buf, 1)
-	p.zone(t)
-	p.buf = binary.AppendVarint(p.buf, int64(d))
+	for i, sp := range p.times[:p.nt] {
+		if bytes.Equal(p.buf[sp[0]:sp[1]], p.buf[start:]) {
+			p.buf = append(p.buf[:start], byte(timeRef+i))
+			p.n = seen // as the bytes taken back never were
+			return
+		}
+	}
+	if p.nt < len(p.times) {
+		p.times[p.nt] = [2]int{start, len(p.buf)}
+		p.nt++
+	}
 }
 
 func (p *packer) ptime(t *time.Time, base time.Time) {
@@ -264,8 +287,10 @@ func (p *packer) ptime(t *time.Time, base time.Time) {
 }
 
 type unpacker struct {
-	buf  string
-	dict *names
+	buf   string
+	dict  *names
+	times [seenTimes]time.Time
+	nt    int
 	off  int
 	seen [seenStrings]string
 	n    int
@@ -365,11 +390,30 @@ func (u *unpacker) abs() time.Time {
 }
 
 func (u *unpacker) time(base time.Time) time.Time {
-	if !u.bool() {
-		return u.abs()
+	if u.off >= len(u.buf) {
+		u.bad = true
+		return time.Time{}
 	}
-	loc := u.zone()
-	return base.Add(time.Duration(u.varint())).In(loc)
+	kind := int(u.buf[u.off])
+	u.off++
+	var t time.Time
+	switch {
+	case kind == timeAbs:
+		t = u.abs()
+	case kind == timeRel:
+		loc := u.zone()
+		t = base.Add(time.Duration(u.varint())).In(loc)
+	case kind-timeRef < u.nt:
+		return u.times[kind-timeRef]
+	default:
+		u.bad = true
+		return time.Time{}
+	}
+	if u.nt < len(u.times) {
+		u.times[u.nt] = t
+		u.nt++
+	}
+	return t
 }
 
 func (u *unpacker) ptime(base time.Time) *time.Time {

@@ -71,7 +71,7 @@ func TestPackedTicketReadsBackEveryField(t *testing.T) {
 		if want.History = nil; err != nil || !reflect.DeepEqual(*brief, want) {
 			t.Fatalf("ticket %d without history reads back as\n%+v\nwant\n%+v (%v)", i, *brief, want, err)
 		}
-		if k, ok := recordKeys([]byte(p)); !ok || k != (ticketKeys{day: want.Day, id: want.ID, number: want.Number}) {
+		if k, ok := recordKeys([]byte(p), &dict); !ok || k != (ticketKeys{day: want.Day, id: want.ID, number: want.Number}) {
 			t.Fatalf("ticket %d: keys read in place %+v, want day %q, id %q, number %q", i, k, want.Day, want.ID, want.Number)
 		}
 	}

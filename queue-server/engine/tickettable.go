@@ -68,7 +68,7 @@ func (tt *ticketTable) keys(o uint32) (ticketKeys, bool) {
 	if !ok {
 		return ticketKeys{}, false
 	}
-	return recordKeys(rec)
+	return recordKeys(rec, tt.dict)
 }
 
 func (tt *ticketTable) record(o uint32) ([]byte, bool) {
@@ -79,10 +79,9 @@ func (tt *ticketTable) record(o uint32) ([]byte, bool) {
 }
 
 // recordKeys reads day, id and number from the front of a packed ticket
-// (see packTicket), where they are the first strings, the number after the
-// office's name.
-func recordKeys(rec []byte) (ticketKeys, bool) {
-	var seen [3]string
+// (see packTicket): the day's name, the id, the office's name, the number.
+func recordKeys(rec []byte, dict *names) (ticketKeys, bool) {
+	var seen [2]string
 	n, off := 0, 0
 	str := func() (string, bool) {
 		h, k := binary.Uvarint(rec[off:])
@@ -107,15 +106,19 @@ func recordKeys(rec []byte) (ticketKeys, bool) {
 		}
 		return s, true
 	}
-	day, ok1 := str()
-	id, ok2 := str()
-	if _, k := binary.Uvarint(rec[off:]); k > 0 { // the office
+	name := func() (string, bool) {
+		i, k := binary.Uvarint(rec[off:])
+		if k <= 0 || i >= uint64(len(dict.list)) {
+			return "", false
+		}
 		off += k
-	} else {
-		return ticketKeys{}, false
+		return dict.list[i], true
 	}
-	number, ok3 := str()
-	return ticketKeys{day: day, id: id, number: number}, ok1 && ok2 && ok3
+	day, ok1 := name()
+	id, ok2 := str()
+	_, ok3 := name() // the office
+	number, ok4 := str()
+	return ticketKeys{day: day, id: id, number: number}, ok1 && ok2 && ok3 && ok4
 }
 
 // at is the ticket of ordinal o, as get gives it.
@@ -244,7 +247,7 @@ func (tt *ticketTable) forgetBefore(day string) map[uint32]string {
 			continue
 		}
 		o := tt.base + uint32(i)
-		k, ok := recordKeys(tt.arena.at(ref))
+		k, ok := recordKeys(tt.arena.at(ref), tt.dict)
 		if !ok || k.day >= day {
 			continue
 		}
@@ -301,7 +304,7 @@ func (tt *ticketTable) on(day string, sc scan) iter.Seq[*domain.Ticket] {
 				continue
 			}
 			rec := tt.arena.at(ref)
-			if k, ok := recordKeys(rec); !ok || day != "" && k.day != day {
+			if k, ok := recordKeys(rec, tt.dict); !ok || day != "" && k.day != day {
 				continue
 			}
 			t, err := unpackTicket(string(rec), sc == finished, tt.dict)
