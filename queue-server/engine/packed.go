@@ -180,8 +180,8 @@ type packer struct {
 	// times are where the first times written are, for references.
 	times [seenTimes][2]int
 	nt    int
-	seen [seenStrings]string // the first strings written, for references
-	n    int
+	seen  [seenStrings]string // the first strings written, for references
+	n     int
 }
 
 // str writes a string as 2i+1 for the i-th one already written, or as 2·len
@@ -291,10 +291,10 @@ type unpacker struct {
 	dict  *names
 	times [seenTimes]time.Time
 	nt    int
-	off  int
-	seen [seenStrings]string
-	n    int
-	bad  bool
+	off   int
+	seen  [seenStrings]string
+	n     int
+	bad   bool
 }
 
 func (u *unpacker) uvarint() uint64 {
