@@ -19,9 +19,8 @@ import (
 // Each ticket has an ordinal, given in the order the table first sees it
 // and never given again; request keys name their ticket by it (idemEntry).
 // The indexes map a hash of the id, of day and number and of the status
-// token to the ordinal, and every hit is checked against the ticket itself:
-// a key whose hash another key holds goes to a map by the whole key, so a
-// lookup is exact.
+// token to the ordinal, and every hit is checked against the ticket itself,
+// so a lookup is exact.
 type ticketTable struct {
 	dict *names
 	hash func(string) uint64
@@ -33,7 +32,7 @@ type ticketTable struct {
 	base  uint32
 	arena arena
 	// byID, byNumber (day+"/"+number) and byToken find tickets.
-	byID, byNumber, byToken exactIndex
+	byID, byNumber, byToken ordIndex
 }
 
 // noTicket is the ordinal of no ticket.
@@ -41,13 +40,12 @@ const noTicket = ^uint32(0)
 
 func newTicketTable(dict *names) *ticketTable {
 	seed := maphash.MakeSeed()
-	return &ticketTable{dict: dict, hash: func(s string) uint64 { return maphash.String(seed, s) }, open: map[uint32]*domain.Ticket{},
-		byID: newExactIndex(), byNumber: newExactIndex(), byToken: newExactIndex()}
+	return &ticketTable{dict: dict, hash: func(s string) uint64 { return maphash.String(seed, s) }, open: map[uint32]*domain.Ticket{}}
 }
 
 // ord is the ordinal of the ticket with id.
 func (tt *ticketTable) ord(id string) (uint32, bool) {
-	return tt.byID.get(tt.hash(id), id, func(o uint32) bool { k, ok := tt.keys(o); return ok && k.id == id })
+	return tt.byID.get(tt.hash(id), func(o uint32) bool { k, ok := tt.keys(o); return ok && k.id == id })
 }
 
 // idOf is the id of the ticket of an ordinal, if the table still holds it.
@@ -146,7 +144,7 @@ func (tt *ticketTable) brief(id string) *domain.Ticket {
 // byDayNumber finds a ticket by its day and number.
 func (tt *ticketTable) byDayNumber(day, number string) *domain.Ticket {
 	key := day + "/" + number
-	o, ok := tt.byNumber.get(tt.hash(key), key, func(o uint32) bool {
+	o, ok := tt.byNumber.get(tt.hash(key), func(o uint32) bool {
 		k, ok := tt.keys(o)
 		return ok && k.day == day && k.number == number
 	})
@@ -161,7 +159,7 @@ func (tt *ticketTable) byStatusToken(token string) *domain.Ticket {
 	if token == "" {
 		return nil
 	}
-	o, ok := tt.byToken.get(tt.hash(token), token, func(o uint32) bool { return tt.tokenOf(o) == token })
+	o, ok := tt.byToken.get(tt.hash(token), func(o uint32) bool { return tt.tokenOf(o) == token })
 	if !ok {
 		return nil
 	}
@@ -203,7 +201,7 @@ func (tt *ticketTable) put(t *domain.Ticket) {
 	if !ok {
 		o = tt.base + uint32(len(tt.refs))
 		tt.refs = append(tt.refs, 0)
-		tt.byID.put(tt.hash(t.ID), t.ID, o, func(x uint32) bool { id, ok := tt.idOf(x); return ok && id == t.ID })
+		tt.byID.put(tt.hash(t.ID), o, func(x uint32) bool { id, ok := tt.idOf(x); return ok && id == t.ID })
 	} else if old, ok := tt.record(o); ok {
 		tt.arena.dead += len(old)
 	} else if prev := tt.open[o]; prev != nil && prev != t {
@@ -217,12 +215,12 @@ func (tt *ticketTable) put(t *domain.Ticket) {
 		tt.open[o] = t
 	}
 	key := t.Day + "/" + t.Number
-	tt.byNumber.put(tt.hash(key), key, o, func(x uint32) bool {
+	tt.byNumber.put(tt.hash(key), o, func(x uint32) bool {
 		k, ok := tt.keys(x)
 		return ok && k.day == t.Day && k.number == t.Number
 	})
 	if t.StatusToken != "" {
-		tt.byToken.put(tt.hash(t.StatusToken), t.StatusToken, o, func(x uint32) bool { return tt.tokenOf(x) == t.StatusToken })
+		tt.byToken.put(tt.hash(t.StatusToken), o, func(x uint32) bool { return tt.tokenOf(x) == t.StatusToken })
 	}
 }
 
@@ -230,9 +228,9 @@ func (tt *ticketTable) put(t *domain.Ticket) {
 // the one they give.
 func (tt *ticketTable) unindex(o uint32, day, number, token string) {
 	key := day + "/" + number
-	tt.byNumber.remove(tt.hash(key), key, o)
+	tt.byNumber.remove(tt.hash(key), o)
 	if token != "" {
-		tt.byToken.remove(tt.hash(token), token, o)
+		tt.byToken.remove(tt.hash(token), o)
 	}
 }
 
@@ -252,7 +250,7 @@ func (tt *ticketTable) forgetBefore(day string) map[uint32]string {
 			continue
 		}
 		tt.unindex(o, k.day, k.number, tt.tokenOf(o))
-		tt.byID.remove(tt.hash(k.id), k.id, o)
+		tt.byID.remove(tt.hash(k.id), o)
 		tt.refs[i] = 0
 		dropped[o] = k.id
 	}
@@ -318,43 +316,91 @@ func (tt *ticketTable) on(day string, sc scan) iter.Seq[*domain.Ticket] {
 	}
 }
 
-// exactIndex maps keys to ordinals by a hash of the key, in maps without
-// pointers; a key whose hash a different key already holds is kept whole
-// in more. Every hit on a hash is checked by the caller's is.
-type exactIndex struct {
-	first map[uint64]uint32
-	more  map[string]uint32
+// ordIndex maps keys to ordinals by the keys' hashes, in one slice of
+// slots with no pointers, open-addressed with linear probing. A slot holds
+// the hash's high 32 bits, which place it, above ordinal+1 (0: empty); the
+// caller's is checks every slot of a matching hash against the ticket, so a
+// key found is always the key asked for.
+type ordIndex struct {
+	slots []uint64
+	n     int
 }
 
-func newExactIndex() exactIndex {
-	return exactIndex{first: map[uint64]uint32{}, more: map[string]uint32{}}
-}
-
-func (x exactIndex) get(h uint64, key string, is func(o uint32) bool) (uint32, bool) {
-	if o, ok := x.first[h]; ok && is(o) {
-		return o, true
+func (x *ordIndex) get(h uint64, is func(o uint32) bool) (uint32, bool) {
+	if len(x.slots) == 0 {
+		return 0, false
 	}
-	o, ok := x.more[key]
-	return o, ok
+	tag, mask := uint32(h>>32), uint32(len(x.slots)-1)
+	for i := tag & mask; x.slots[i] != 0; i = (i + 1) & mask {
+		if s := x.slots[i]; uint32(s>>32) == tag && is(uint32(s)-1) {
+			return uint32(s) - 1, true
+		}
+	}
+	return 0, false
 }
 
-// put maps key to o; is tells whether an ordinal is one of key.
-func (x exactIndex) put(h uint64, key string, o uint32, is func(o uint32) bool) {
-	if cur, ok := x.first[h]; ok && cur != o && !is(cur) {
-		x.more[key] = o
+// put maps the key of hash h to o, in place of o or of another ordinal
+// is says holds the same key.
+func (x *ordIndex) put(h uint64, o uint32, is func(o uint32) bool) {
+	if 4*(x.n+1) > 3*len(x.slots) {
+		x.grow()
+	}
+	tag, mask := uint32(h>>32), uint32(len(x.slots)-1)
+	slot := uint64(tag)<<32 | uint64(o+1)
+	i := tag & mask
+	for ; x.slots[i] != 0; i = (i + 1) & mask {
+		if s := x.slots[i]; uint32(s>>32) == tag && (uint32(s)-1 == o || is(uint32(s)-1)) {
+			x.slots[i] = slot
+			return
+		}
+	}
+	x.slots[i] = slot
+	x.n++
+}
+
+// remove unmaps the key of hash h where it maps to o, shifting back the
+// slots after it that would no longer be reached.
+func (x *ordIndex) remove(h uint64, o uint32) {
+	if len(x.slots) == 0 {
 		return
 	}
-	x.first[h] = o
-	delete(x.more, key)
+	tag, mask := uint32(h>>32), uint32(len(x.slots)-1)
+	slot := uint64(tag)<<32 | uint64(o+1)
+	i := tag & mask
+	for ; x.slots[i] != slot; i = (i + 1) & mask {
+		if x.slots[i] == 0 {
+			return
+		}
+	}
+	for j := i; ; {
+		j = (j + 1) & mask
+		if x.slots[j] == 0 {
+			break
+		}
+		home := uint32(x.slots[j]>>32) & mask
+		// The slot at j stays if its home lies cyclically in (i, j].
+		if i <= j && (home <= i || home > j) || i > j && home <= i && home > j {
+			x.slots[i] = x.slots[j]
+			i = j
+		}
+	}
+	x.slots[i] = 0
+	x.n--
 }
 
-// remove unmaps key where it maps to o.
-func (x exactIndex) remove(h uint64, key string, o uint32) {
-	if cur, ok := x.first[h]; ok && cur == o {
-		delete(x.first, h)
-	}
-	if cur, ok := x.more[key]; ok && cur == o {
-		delete(x.more, key)
+func (x *ordIndex) grow() {
+	old := x.slots
+	x.slots = make([]uint64, max(16, 2*len(old)))
+	mask := uint32(len(x.slots) - 1)
+	for _, s := range old {
+		if s == 0 {
+			continue
+		}
+		i := uint32(s>>32) & mask
+		for x.slots[i] != 0 {
+			i = (i + 1) & mask
+		}
+		x.slots[i] = s
 	}
 }
 

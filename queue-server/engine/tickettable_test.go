@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"hash/maphash"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"strings"
@@ -260,3 +262,55 @@ func TestReloadHoldsEveryTicket(t *testing.T) {
 		t.Fatalf("tickets before reload %v, after %v", ids, reloadedIDs)
 	}
 }
+
+// The index answers as a map does through puts and removes, with hashes
+// that crowd into few places, share their high bits, or place their keys in
+// the table's last slots, so runs of slots wrap around its end.
+func TestOrdIndexAsAMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, spread := range []uint64{1, 5, 1000, 1 << 32} {
+		for _, atEnd := range []bool{false, true} {
+			testOrdIndex(t, rng, spread, atEnd)
+		}
+	}
+}
+
+func testOrdIndex(t *testing.T, rng *rand.Rand, spread uint64, atEnd bool) {
+	t.Helper()
+	var x ordIndex
+	want := map[string]uint32{}
+	keyOf := map[uint32]string{}
+	hash := func(k string) uint64 {
+		h := maphash.String(seed, k) % spread
+		if atEnd {
+			h = 1<<32 - 1 - h%8
+		}
+		return h << 32
+	}
+	for n := range 20000 {
+		k := fmt.Sprintf("k%d", rng.IntN(3000))
+		is := func(o uint32) bool { return keyOf[o] == k }
+		if o, ok := want[k]; ok && rng.IntN(2) == 0 {
+			x.remove(hash(k), o)
+			delete(want, k)
+			continue
+		}
+		o := uint32(n)
+		keyOf[o] = k
+		x.put(hash(k), o, is)
+		want[k] = o
+	}
+	if x.n != len(want) {
+		t.Fatalf("spread %d, at the end %v: %d slots used, want %d", spread, atEnd, x.n, len(want))
+	}
+	for i := range 3000 {
+		k := fmt.Sprintf("k%d", i)
+		o, ok := x.get(hash(k), func(o uint32) bool { return keyOf[o] == k })
+		if w, held := want[k]; ok != held || ok && o != w {
+			t.Fatalf("spread %d, at the end %v: %s gives %d %v, want %d %v", spread, atEnd, k, o, ok, w, held)
+		}
+	}
+}
+
+// seed is the test indexes' hash seed.
+var seed = maphash.MakeSeed()
