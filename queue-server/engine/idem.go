@@ -2,13 +2,14 @@ package engine
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
+	"iter"
 	"strings"
 )
 
 // dayKeys hold a value per request key (domain.IdempotencyKey) of recent
-// days, by day and then key. A region's day spends about four keys per
-// ticket, over a million, so a key is held as its digest, in the map's own
-// slot, and an entry holds no string of its own.
+// days, by day and then key, for the few keys that need more than an
+// idemEntry. A key is held as its digest, as in idemKeys.
 type dayKeys[V any] map[string]map[keyDigest]V
 
 // keyDigest stands for a request key: the first 128 bits of its SHA-256. Two
@@ -21,13 +22,137 @@ func digestOf(key string) keyDigest {
 	return keyDigest(sum[:16])
 }
 
-// idemKeys are what each key did; refusals, the few keys of an action
-// refused after it changed state, the refusal's words; otherRequests, the
-// few requests an entry cannot name by an interned name (see actionEntry).
-type (
-	idemKeys     = dayKeys[idemEntry]
-	idemRefusals = dayKeys[string]
+// idemRefusals are the few keys of an action refused after it changed
+// state, with the refusal's words; office.otherRequests, the few requests
+// an entry cannot name by an interned name (see idemEntry).
+type idemRefusals = dayKeys[string]
+
+// idemKeys are what each key of recent days did, by day: about four keys
+// per ticket, the most numerous thing an office holds.
+type idemKeys map[string]*idemDay
+
+func (k idemKeys) get(day, key string) (idemEntry, bool) {
+	if d := k[day]; d != nil {
+		if r := d.find(digestOf(key)); r != nil {
+			return r.entry, true
+		}
+	}
+	return idemEntry{}, false
+}
+
+func (k idemKeys) put(day, key string, e idemEntry) {
+	d := k[day]
+	if d == nil {
+		d = &idemDay{}
+		k[day] = d
+	}
+	d.put(digestOf(key), e)
+}
+
+// forgetBefore drops the keys of days before day.
+func (k idemKeys) forgetBefore(day string) {
+	for d := range k {
+		if d < day {
+			delete(k, d)
+		}
+	}
+}
+
+// idemDay holds a day's keys as records in blocks that hold no pointers
+// and are filled in turn, found through an open-addressed index of their
+// places: 24 bytes a record and a few for its slot, where a map spends
+// about 40 a key with its empty slots.
+type idemDay struct {
+	blocks [][]idemRecord
+	// slots hold a record's place+1: its block above its number in it.
+	slots []uint32
+	n     int
+}
+
+type idemRecord struct {
+	key   keyDigest
+	entry idemEntry
+}
+
+// Blocks grow from minIdemBlock records to maxIdemBlock, so a quiet office's
+// day holds little.
+const (
+	minIdemBlock = 64
+	maxIdemBlock = 1024
 )
+
+func (d *idemDay) at(place uint32) *idemRecord { return &d.blocks[place>>16][place&0xffff] }
+
+// home is where a digest's probe starts: the digest is uniform already.
+func home(key keyDigest, mask uint32) uint32 { return binary.LittleEndian.Uint32(key[:4]) & mask }
+
+func (d *idemDay) find(key keyDigest) *idemRecord {
+	if len(d.slots) == 0 {
+		return nil
+	}
+	mask := uint32(len(d.slots) - 1)
+	for i := home(key, mask); d.slots[i] != 0; i = (i + 1) & mask {
+		if r := d.at(d.slots[i] - 1); r.key == key {
+			return r
+		}
+	}
+	return nil
+}
+
+func (d *idemDay) put(key keyDigest, e idemEntry) {
+	if r := d.find(key); r != nil {
+		r.entry = e
+		return
+	}
+	if 4*(d.n+1) > 3*len(d.slots) {
+		d.grow()
+	}
+	b := len(d.blocks) - 1
+	if b < 0 || len(d.blocks[b]) == cap(d.blocks[b]) {
+		size := minIdemBlock
+		if b >= 0 {
+			size = min(maxIdemBlock, 2*cap(d.blocks[b]))
+		}
+		d.blocks = append(d.blocks, make([]idemRecord, 0, size))
+		b++
+	}
+	place := uint32(b)<<16 | uint32(len(d.blocks[b]))
+	d.blocks[b] = append(d.blocks[b], idemRecord{key: key, entry: e})
+	d.index(place)
+	d.n++
+}
+
+func (d *idemDay) index(place uint32) {
+	mask := uint32(len(d.slots) - 1)
+	i := home(d.at(place).key, mask)
+	for d.slots[i] != 0 {
+		i = (i + 1) & mask
+	}
+	d.slots[i] = place + 1
+}
+
+func (d *idemDay) grow() {
+	old := d.slots
+	d.slots = make([]uint32, max(64, 2*len(old)))
+	for _, s := range old {
+		if s != 0 {
+			d.index(s - 1)
+		}
+	}
+}
+
+// records yields every record of the day, to change in place.
+func (d *idemDay) records() iter.Seq[*idemRecord] {
+	return func(yield func(*idemRecord) bool) {
+		for _, b := range d.blocks {
+			for i := range b {
+				if !yield(&b[i]) {
+					return
+				}
+			}
+		}
+	}
+}
 
 // idemEntry is what a key did: the ticket it issued or acted on, by its
 // ordinal in office.tickets, and the service of an issue or the request of
@@ -164,13 +289,13 @@ func (o *office) keepRequests(day string, dropped map[uint32]string) {
 		if d < day {
 			continue // forgotten next
 		}
-		for k, e := range keys {
-			id, ok := dropped[e.ticket]
-			if !ok || !e.onTicket() {
+		for r := range keys.records() {
+			id, ok := dropped[r.entry.ticket]
+			if !ok || !r.entry.onTicket() {
 				continue
 			}
-			o.otherRequests.putDigest(d, k, o.names.list[e.name()]+" ticket/"+id)
-			keys[k] = idemEntry{ticket: e.ticket, what: otherRequest | whatAction}
+			o.otherRequests.putDigest(d, r.key, o.names.list[r.entry.name()]+" ticket/"+id)
+			r.entry = idemEntry{ticket: r.entry.ticket, what: otherRequest | whatAction}
 		}
 	}
 }
