@@ -154,16 +154,22 @@ func (tt *ticketTable) byDayNumber(day, number string) *domain.Ticket {
 	return tt.find(o, true)
 }
 
-// byStatusToken finds a ticket by its status token.
+// byStatusToken finds a ticket by its status token; the ticket read to
+// check a hit is the one returned.
 func (tt *ticketTable) byStatusToken(token string) *domain.Ticket {
 	if token == "" {
 		return nil
 	}
-	o, ok := tt.byToken.get(tt.hash(token), func(o uint32) bool { return tt.tokenOf(o) == token })
-	if !ok {
-		return nil
-	}
-	return tt.find(o, true)
+	var found *domain.Ticket
+	tt.byToken.get(tt.hash(token), func(o uint32) bool {
+		t := tt.find(o, true)
+		if t == nil || t.StatusToken != token {
+			return false
+		}
+		found = t
+		return true
+	})
+	return found
 }
 
 func (tt *ticketTable) tokenOf(o uint32) string {
