@@ -3,6 +3,7 @@ package engine
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"time"
 
@@ -29,7 +30,7 @@ import (
 func packTicket(t *domain.Ticket, dict *names) []byte {
 	p := packer{buf: make([]byte, 0, 256), dict: dict}
 	p.name(t.Day)
-	p.str(t.ID)
+	p.hex(t.ID)
 	p.name(t.OfficeID)
 	p.str(t.Number)
 	p.name(t.ServiceID)
@@ -72,7 +73,7 @@ func packTicket(t *domain.Ticket, dict *names) []byte {
 	p.bool(t.Postponed)
 	p.int(t.Position)
 	p.int(t.EstimatedWaitSeconds)
-	p.str(t.StatusToken)
+	p.hex(t.StatusToken)
 	p.int(len(t.History))
 	p.bool(t.History == nil)
 	for i := range t.History {
@@ -97,7 +98,7 @@ func unpackTicket(s string, history bool, dict *names) (*domain.Ticket, error) {
 	u := unpacker{buf: s, dict: dict}
 	t := &domain.Ticket{}
 	t.Day = u.name()
-	t.ID = u.str()
+	t.ID = u.hex()
 	t.OfficeID = u.name()
 	t.Number = u.str()
 	t.ServiceID = u.name()
@@ -137,7 +138,7 @@ func unpackTicket(s string, history bool, dict *names) (*domain.Ticket, error) {
 	t.Postponed = u.bool()
 	t.Position = u.int()
 	t.EstimatedWaitSeconds = u.int()
-	t.StatusToken = u.str()
+	t.StatusToken = u.hex()
 	if !history {
 		if u.bad {
 			return nil, errPacked
@@ -201,6 +202,34 @@ func (p *packer) str(s string) {
 	}
 	p.buf = binary.AppendUvarint(p.buf, uint64(2*len(s)))
 	p.buf = append(p.buf, s...)
+}
+
+// hex writes a string of lowercase hex digits, as ticket ids and status
+// tokens are, as the bytes they spell (half its length, after a 1), and
+// any other string after a 0.
+func (p *packer) hex(s string) {
+	if !isHex(s) {
+		p.buf = append(p.buf, 0)
+		p.str(s)
+		return
+	}
+	p.buf = append(p.buf, 1)
+	p.buf = binary.AppendUvarint(p.buf, uint64(len(s)/2))
+	p.buf, _ = hex.AppendDecode(p.buf, []byte(s)) // isHex: no error
+}
+
+// isHex says whether s is lowercase hex digits, of an even number: what
+// hex encodes again to s exactly.
+func isHex(s string) bool {
+	if s == "" || len(s)%2 != 0 {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // name writes s as its number in the dictionary.
@@ -341,6 +370,20 @@ func (u *unpacker) str() string {
 		u.seen[u.n] = s
 		u.n++
 	}
+	return s
+}
+
+func (u *unpacker) hex() string {
+	if !u.bool() {
+		return u.str()
+	}
+	n := u.uvarint()
+	if n > uint64(len(u.buf)-u.off) {
+		u.bad = true
+		return ""
+	}
+	s := hex.EncodeToString([]byte(u.buf[u.off : u.off+int(n)]))
+	u.off += int(n)
 	return s
 }
 

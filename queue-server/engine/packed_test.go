@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -160,5 +161,28 @@ func BenchmarkPackedTicket(b *testing.B) {
 			}
 			b.ReportMetric(float64(len(p)), "packed-bytes")
 		})
+	}
+}
+
+// Ids and tokens of lowercase hex are packed as the bytes they spell, any
+// other as it is, and each reads back as it was.
+func TestPackedHexStrings(t *testing.T) {
+	dict := newNames()
+	for _, s := range []string{"01a23ab2cd24e17184f13f218d2d", "d27692787d996515c987d6cf0d66f4f2", "00", "0", "abc", "ABCD", "0g", "", "id17", "Очередь"} {
+		want := domain.Ticket{ID: s, StatusToken: s + "ff", Day: "2026-12-03", Number: "А001", Status: domain.StatusDone}
+		p := packTicket(&want, &dict)
+		got, err := unpackTicket(string(p), true, &dict)
+		if err != nil || !reflect.DeepEqual(*got, want) {
+			t.Fatalf("%q reads back as %+v (%v)", s, got, err)
+		}
+		if k, ok := recordKeys(p, &dict); !ok || k != (ticketKeys{day: want.Day, id: s, number: want.Number}) {
+			t.Fatalf("%q: keys read in place %+v", s, k)
+		}
+		plain := want
+		plain.ID = strings.Repeat("z", len(s))
+		plain.StatusToken = plain.ID + "zz"
+		if n := len(packTicket(&plain, &dict)); isHex(s) && len(s) > 2 && len(p) >= n {
+			t.Fatalf("%q packed in %d bytes, as many as a string not hex (%d)", s, len(p), n)
+		}
 	}
 }

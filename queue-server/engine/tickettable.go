@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/binary"
+	"encoding/hex"
 	"hash/maphash"
 	"iter"
 	"slices"
@@ -78,6 +79,7 @@ func (tt *ticketTable) record(o uint32) ([]byte, bool) {
 
 // recordKeys reads day, id and number from the front of a packed ticket
 // (see packTicket): the day's name, the id, the office's name, the number.
+// recordDay reads the day alone.
 func recordKeys(rec []byte, dict *names) (ticketKeys, bool) {
 	var seen [2]string
 	n, off := 0, 0
@@ -113,10 +115,32 @@ func recordKeys(rec []byte, dict *names) (ticketKeys, bool) {
 		return dict.list[i], true
 	}
 	day, ok1 := name()
-	id, ok2 := str()
+	var id string
+	ok2 := off < len(rec)
+	switch {
+	case !ok2:
+	case rec[off] == 1: // hex, see packer.hex
+		off++
+		n, k := binary.Uvarint(rec[off:])
+		if ok2 = k > 0 && n <= uint64(len(rec)-off-k); ok2 {
+			id = hex.EncodeToString(rec[off+k : off+k+int(n)])
+			off += k + int(n)
+		}
+	default:
+		off++
+		id, ok2 = str()
+	}
 	_, ok3 := name() // the office
 	number, ok4 := str()
 	return ticketKeys{day: day, id: id, number: number}, ok1 && ok2 && ok3 && ok4
+}
+
+func recordDay(rec []byte, dict *names) (string, bool) {
+	i, k := binary.Uvarint(rec)
+	if k <= 0 || i >= uint64(len(dict.list)) {
+		return "", false
+	}
+	return dict.list[i], true
 }
 
 // at is the ticket of ordinal o, as get gives it.
@@ -308,7 +332,7 @@ func (tt *ticketTable) on(day string, sc scan) iter.Seq[*domain.Ticket] {
 				continue
 			}
 			rec := tt.arena.at(ref)
-			if k, ok := recordKeys(rec, tt.dict); !ok || day != "" && k.day != day {
+			if d, ok := recordDay(rec, tt.dict); !ok || day != "" && d != day {
 				continue
 			}
 			t, err := unpackTicket(string(rec), sc == finished, tt.dict)
