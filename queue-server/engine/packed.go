@@ -12,18 +12,18 @@ import (
 
 // A finished ticket is kept packed: a region's day finishes hundreds of
 // thousands of tickets, and as a domain.Ticket with its history, time
-// pointers and strings each holds about 1.3 KB, packed about 300 bytes.
+// pointers and strings each holds about 1.3 KB, packed about 150 bytes.
 // They are read rarely (a lookup, the status page, a day's counts), and
 // unpacked then into a fresh copy.
 //
 // The packing is exact for every field, times to the nanosecond with their
 // zone as JSON would keep it; only the monotonic clock reading is dropped,
-// as the store drops it. A string repeated within the ticket (a window, an
-// operator, a service, the login in the history) is written once and then
-// referred to by its place. The strings tickets repeat (the office, its
-// services, windows, operators and logins, statuses, purposes and history
-// actions) are written as their number in the office's dictionary (names),
-// which keeps every name it was given.
+// as the store drops it. The strings tickets repeat (the day, the office,
+// its services, windows, operators and logins, statuses, purposes and
+// history actions) are written as their number in the office's dictionary
+// (names), which keeps every name it was given; another string repeated
+// within the ticket, and a time, are written once and then referred to by
+// their place; ids and status tokens of hex digits as the bytes they spell.
 
 // packTicket packs t; the day, id and number come first, so recordKeys
 // reads them cheaply.
