@@ -173,7 +173,7 @@ func (e *Engine) PhoneStatus(a domain.Actor, officeID string, q domain.PhoneStat
 		}
 		return st, nil
 	case q.Number != "":
-		t := o.tickets.get(o.byNumber[o.day(now)+"/"+q.Number])
+		t := o.tickets.byDayNumber(o.day(now), q.Number)
 		if t == nil {
 			return domain.PhoneStatus{}, domain.Errorf(domain.CodeNotFound, "талона %s сегодня не выдавали", q.Number)
 		}

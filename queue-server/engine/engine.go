@@ -61,18 +61,17 @@ type office struct {
 	// announcements are the running line's texts of the hall boards.
 	announcements map[string]*domain.Announcement
 
-	tickets ticketTable               // recent days and every active one
+	tickets *ticketTable              // recent days and every active one
 	live    map[string]*domain.Ticket // the not yet terminal ones, which routing scans
 	// byService holds the live tickets of each service, for positions and
 	// queue lengths, and liveIn the service each is filed under.
 	byService map[string]map[string]*domain.Ticket
 	liveIn    map[string]string
-	byNumber  map[string]string // day+"/"+number → ticket id
-	byToken   map[string]string // status token → ticket id
-	counters  map[string]int    // day+"/"+prefix → last number
+	counters  map[string]int // day+"/"+prefix → last number
 	idem      idemKeys
 	refusals  idemRefusals
-	// otherRequests and names are what idem's entries name (idemEntry).
+	// otherRequests and names are what idem's entries name (idemEntry);
+	// names is the packed tickets' dictionary too.
 	otherRequests dayKeys[string]
 	names         names
 	appts         map[string]*domain.Appointment
@@ -253,13 +252,14 @@ func (e *Engine) addOffice(info domain.Office) (*office, error) {
 			services: map[string]*domain.Service{}, windows: map[string]*domain.Window{},
 			operators: map[string]*domain.Operator{}, devices: map[string]*domain.Device{},
 			categories: map[string]*domain.PriorityCategory{}, sessions: map[string]*domain.WindowSession{},
-			tickets: newTicketTable(), live: map[string]*domain.Ticket{},
-			byService: map[string]map[string]*domain.Ticket{}, liveIn: map[string]string{}, byNumber: map[string]string{}, byToken: map[string]string{}, counters: map[string]int{},
+			live:      map[string]*domain.Ticket{},
+			byService: map[string]map[string]*domain.Ticket{}, liveIn: map[string]string{}, counters: map[string]int{},
 			idem: idemKeys{}, refusals: idemRefusals{}, otherRequests: dayKeys[string]{}, names: newNames(), appts: map[string]*domain.Appointment{}, codes: map[string]string{}, spent: map[string]string{},
 			serviceTimes: map[string][]time.Duration{}, states: map[string]domain.DeviceState{}, pads: map[string]domain.PadState{},
 			announcements: map[string]*domain.Announcement{}, rated: map[string]string{}, ratings: map[string]*domain.RatingRecord{}, contacts: map[string]*domain.Contact{},
 			hooks: e.hooks, integrations: e.integrations,
 		}
+		o.tickets = newTicketTable(&o.names)
 		e.offices[info.ID] = o
 	}
 	o.info, o.loc, o.mdm = info, loc, e.cfg.MDM
@@ -341,10 +341,6 @@ func (o *office) day(t time.Time) string { return t.In(o.loc).Format(time.DateOn
 
 func (o *office) putTicket(t *domain.Ticket) {
 	o.tickets.put(t)
-	o.byNumber[t.Day+"/"+t.Number] = t.ID
-	if t.StatusToken != "" {
-		o.byToken[t.StatusToken] = t.ID
-	}
 	o.track(t)
 }
 

@@ -99,7 +99,8 @@ func randomOffice(o *office, rng *rand.Rand, now time.Time) {
 	o.operators = map[string]*domain.Operator{}
 	o.sessions = map[string]*domain.WindowSession{}
 	o.live = map[string]*domain.Ticket{}
-	o.tickets = newTicketTable()
+	o.names = newNames()
+	o.tickets = newTicketTable(&o.names)
 	o.serviceTimes = map[string][]time.Duration{}
 	o.info.DefaultServiceMinutes = rng.IntN(3) * 7
 

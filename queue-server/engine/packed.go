@@ -1,9 +1,10 @@
 package engine
 
 import (
+	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
-	"iter"
 	"time"
 
 	"github.com/talonqueue/talon/queue-server/domain"
@@ -11,29 +12,33 @@ import (
 
 // A finished ticket is kept packed: a region's day finishes hundreds of
 // thousands of tickets, and as a domain.Ticket with its history, time
-// pointers and strings each holds about 1.3 KB, packed about 300 bytes.
+// pointers and strings each holds about 1.3 KB, packed about 150 bytes.
 // They are read rarely (a lookup, the status page, a day's counts), and
 // unpacked then into a fresh copy.
 //
 // The packing is exact for every field, times to the nanosecond with their
 // zone as JSON would keep it; only the monotonic clock reading is dropped,
-// as the store drops it. A string repeated within the ticket (a window, an
-// operator, a service, the login in the history) is written once and then
-// referred to by its place.
+// as the store drops it. The strings tickets repeat (the day, the office,
+// its services, windows, operators and logins, statuses, purposes and
+// history actions) are written as their number in the office's dictionary
+// (names), which keeps every name it was given; another string repeated
+// within the ticket, and a time, are written once and then referred to by
+// their place; ids and status tokens of hex digits as the bytes they spell.
 
-// packTicket packs t; the day comes first, so dayOf reads it cheaply.
-func packTicket(t *domain.Ticket) string {
-	p := packer{buf: make([]byte, 0, 384)}
-	p.str(t.Day)
-	p.str(t.ID)
-	p.str(t.OfficeID)
+// packTicket packs t; the day, id and number come first, so recordKeys
+// reads them cheaply.
+func packTicket(t *domain.Ticket, dict *names) []byte {
+	p := packer{buf: make([]byte, 0, 256), dict: dict}
+	p.name(t.Day)
+	p.hex(t.ID)
+	p.name(t.OfficeID)
 	p.str(t.Number)
-	p.str(t.ServiceID)
-	p.str(t.OriginalServiceID)
-	p.str(string(t.Status))
-	p.str(t.PriorityCategoryID)
+	p.name(t.ServiceID)
+	p.name(t.OriginalServiceID)
+	p.name(string(t.Status))
+	p.name(t.PriorityCategoryID)
 	p.int(t.PriorityLevel)
-	p.str(t.VerifiedBy)
+	p.name(t.VerifiedBy)
 	p.str(t.PriorityDocument)
 	p.bool(t.Priority)
 	p.str(t.CaseNumber)
@@ -46,42 +51,42 @@ func packTicket(t *domain.Ticket) string {
 	p.ptime(t.ServiceStartedAt, base)
 	p.ptime(t.FinishedAt, base)
 	p.ptime(t.PostponedUntil, base)
-	p.str(t.WindowID)
+	p.name(t.WindowID)
 	p.int(t.WindowNumber)
-	p.str(t.OperatorID)
+	p.name(t.OperatorID)
 	p.int(t.Recalls)
 	p.int(t.WaitSeconds)
-	p.str(string(t.Purpose))
+	p.name(string(t.Purpose))
 	p.ptime(t.FirstCalledAt, base)
 	p.int(t.WaitNormSeconds)
 	p.int(t.IssueEstimateSeconds)
 	p.int(t.ServiceSeconds)
-	p.str(t.TargetWindowID)
-	p.str(t.TargetOperatorID)
+	p.name(t.TargetWindowID)
+	p.name(t.TargetOperatorID)
 	p.bool(t.ReturnTo != nil)
 	if r := t.ReturnTo; r != nil {
-		p.str(r.ServiceID)
-		p.str(r.WindowID)
-		p.str(r.OperatorID)
+		p.name(r.ServiceID)
+		p.name(r.WindowID)
+		p.name(r.OperatorID)
 	}
 	p.bool(t.Redirected)
 	p.bool(t.Postponed)
 	p.int(t.Position)
 	p.int(t.EstimatedWaitSeconds)
-	p.str(t.StatusToken)
+	p.hex(t.StatusToken)
 	p.int(len(t.History))
 	p.bool(t.History == nil)
 	for i := range t.History {
 		s := &t.History[i]
 		p.time(s.At, base)
-		p.str(string(s.Action))
-		p.str(string(s.Status))
-		p.str(s.By)
-		p.str(s.WindowID)
-		p.str(s.OperatorID)
-		p.str(s.ServiceID)
+		p.name(string(s.Action))
+		p.name(string(s.Status))
+		p.name(s.By)
+		p.name(s.WindowID)
+		p.name(s.OperatorID)
+		p.name(s.ServiceID)
 	}
-	return string(p.buf)
+	return p.buf
 }
 
 // errPacked means a packed ticket does not read back: a bug in this file.
@@ -89,19 +94,19 @@ var errPacked = errors.New("engine: damaged packed ticket")
 
 // unpackTicket reads back what packTicket wrote; without history it leaves
 // History nil and reads faster, for the scans that do not look at it.
-func unpackTicket(s string, history bool) (*domain.Ticket, error) {
-	u := unpacker{buf: s}
+func unpackTicket(s string, history bool, dict *names) (*domain.Ticket, error) {
+	u := unpacker{buf: s, dict: dict}
 	t := &domain.Ticket{}
-	t.Day = u.str()
-	t.ID = u.str()
-	t.OfficeID = u.str()
+	t.Day = u.name()
+	t.ID = u.hex()
+	t.OfficeID = u.name()
 	t.Number = u.str()
-	t.ServiceID = u.str()
-	t.OriginalServiceID = u.str()
-	t.Status = domain.Status(u.str())
-	t.PriorityCategoryID = u.str()
+	t.ServiceID = u.name()
+	t.OriginalServiceID = u.name()
+	t.Status = domain.Status(u.name())
+	t.PriorityCategoryID = u.name()
 	t.PriorityLevel = u.int()
-	t.VerifiedBy = u.str()
+	t.VerifiedBy = u.name()
 	t.PriorityDocument = u.str()
 	t.Priority = u.bool()
 	t.CaseNumber = u.str()
@@ -114,26 +119,26 @@ func unpackTicket(s string, history bool) (*domain.Ticket, error) {
 	t.ServiceStartedAt = u.ptime(base)
 	t.FinishedAt = u.ptime(base)
 	t.PostponedUntil = u.ptime(base)
-	t.WindowID = u.str()
+	t.WindowID = u.name()
 	t.WindowNumber = u.int()
-	t.OperatorID = u.str()
+	t.OperatorID = u.name()
 	t.Recalls = u.int()
 	t.WaitSeconds = u.int()
-	t.Purpose = domain.Purpose(u.str())
+	t.Purpose = domain.Purpose(u.name())
 	t.FirstCalledAt = u.ptime(base)
 	t.WaitNormSeconds = u.int()
 	t.IssueEstimateSeconds = u.int()
 	t.ServiceSeconds = u.int()
-	t.TargetWindowID = u.str()
-	t.TargetOperatorID = u.str()
+	t.TargetWindowID = u.name()
+	t.TargetOperatorID = u.name()
 	if u.bool() {
-		t.ReturnTo = &domain.ReturnPoint{ServiceID: u.str(), WindowID: u.str(), OperatorID: u.str()}
+		t.ReturnTo = &domain.ReturnPoint{ServiceID: u.name(), WindowID: u.name(), OperatorID: u.name()}
 	}
 	t.Redirected = u.bool()
 	t.Postponed = u.bool()
 	t.Position = u.int()
 	t.EstimatedWaitSeconds = u.int()
-	t.StatusToken = u.str()
+	t.StatusToken = u.hex()
 	if !history {
 		if u.bad {
 			return nil, errPacked
@@ -150,12 +155,12 @@ func unpackTicket(s string, history bool) (*domain.Ticket, error) {
 	for i := range t.History {
 		s := &t.History[i]
 		s.At = u.time(base)
-		s.Action = domain.Action(u.str())
-		s.Status = domain.Status(u.str())
-		s.By = u.str()
-		s.WindowID = u.str()
-		s.OperatorID = u.str()
-		s.ServiceID = u.str()
+		s.Action = domain.Action(u.name())
+		s.Status = domain.Status(u.name())
+		s.By = u.name()
+		s.WindowID = u.name()
+		s.OperatorID = u.name()
+		s.ServiceID = u.name()
 	}
 	if u.bad || u.off != len(u.buf) {
 		return nil, errPacked
@@ -163,20 +168,21 @@ func unpackTicket(s string, history bool) (*domain.Ticket, error) {
 	return t, nil
 }
 
-// dayOf is the day of a packed ticket, without unpacking the rest.
-func dayOf(s string) string {
-	u := unpacker{buf: s}
-	return u.str()
-}
-
 // seenStrings is how many distinct strings a ticket's packing refers back
 // to: a ticket has fewer, and a fixed table keeps the unpacker off the heap.
 const seenStrings = 24
 
+// seenTimes is how many distinct times a ticket's packing refers back to.
+const seenTimes = 16
+
 type packer struct {
 	buf  []byte
-	seen [seenStrings]string // the first strings written, for references
-	n    int
+	dict *names
+	// times are where the first times written are, for references.
+	times [seenTimes][2]int
+	nt    int
+	seen  [seenStrings]string // the first strings written, for references
+	n     int
 }
 
 // str writes a string as 2i+1 for the i-th one already written, or as 2·len
@@ -197,6 +203,37 @@ func (p *packer) str(s string) {
 	p.buf = binary.AppendUvarint(p.buf, uint64(2*len(s)))
 	p.buf = append(p.buf, s...)
 }
+
+// hex writes a string of lowercase hex digits, as ticket ids and status
+// tokens are, as the bytes they spell (half its length, after a 1), and
+// any other string after a 0.
+func (p *packer) hex(s string) {
+	if !isHex(s) {
+		p.buf = append(p.buf, 0)
+		p.str(s)
+		return
+	}
+	p.buf = append(p.buf, 1)
+	p.buf = binary.AppendUvarint(p.buf, uint64(len(s)/2))
+	p.buf, _ = hex.AppendDecode(p.buf, []byte(s)) // isHex: no error
+}
+
+// isHex says whether s is lowercase hex digits, of an even number: what
+// hex encodes again to s exactly.
+func isHex(s string) bool {
+	if s == "" || len(s)%2 != 0 {
+		return false
+	}
+	for i := range len(s) {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// name writes s as its number in the dictionary.
+func (p *packer) name(s string) { p.buf = binary.AppendUvarint(p.buf, uint64(p.dict.of(s))) }
 
 func (p *packer) int(n int) { p.buf = binary.AppendVarint(p.buf, int64(n)) }
 
@@ -238,16 +275,37 @@ func (p *packer) abs(t time.Time) {
 	p.buf = binary.AppendUvarint(p.buf, uint64(t.Nanosecond()))
 }
 
+// A time is written whole (timeAbs), from base (timeRel), or as timeRef+i
+// for the i-th written before in the same bytes: a ticket's call, start
+// and finish times are its history's too.
+const (
+	timeAbs = iota
+	timeRel
+	timeRef
+)
+
 func (p *packer) time(t, base time.Time) {
+	start, seen := len(p.buf), p.n
 	d := t.Sub(base)
 	if t.IsZero() || base.IsZero() || !base.Add(d).Equal(t) {
-		p.buf = append(p.buf, 0)
+		p.buf = append(p.buf, timeAbs)
 		p.abs(t)
-		return
+	} else {
+		p.buf = append(p.buf, timeRel)
+		p.zone(t)
+		p.buf = binary.AppendVarint(p.buf, int64(d))
 	}
-	p.buf = append(p.buf, 1)
-	p.zone(t)
-	p.buf = binary.AppendVarint(p.buf, int64(d))
+	for i, sp := range p.times[:p.nt] {
+		if bytes.Equal(p.buf[sp[0]:sp[1]], p.buf[start:]) {
+			p.buf = append(p.buf[:start], byte(timeRef+i))
+			p.n = seen // as the bytes taken back never were
+			return
+		}
+	}
+	if p.nt < len(p.times) {
+		p.times[p.nt] = [2]int{start, len(p.buf)}
+		p.nt++
+	}
 }
 
 func (p *packer) ptime(t *time.Time, base time.Time) {
@@ -258,11 +316,14 @@ func (p *packer) ptime(t *time.Time, base time.Time) {
 }
 
 type unpacker struct {
-	buf  string
-	off  int
-	seen [seenStrings]string
-	n    int
-	bad  bool
+	buf   string
+	dict  *names
+	times [seenTimes]time.Time
+	nt    int
+	off   int
+	seen  [seenStrings]string
+	n     int
+	bad   bool
 }
 
 func (u *unpacker) uvarint() uint64 {
@@ -312,6 +373,29 @@ func (u *unpacker) str() string {
 	return s
 }
 
+func (u *unpacker) hex() string {
+	if !u.bool() {
+		return u.str()
+	}
+	n := u.uvarint()
+	if n > uint64(len(u.buf)-u.off) {
+		u.bad = true
+		return ""
+	}
+	s := hex.EncodeToString([]byte(u.buf[u.off : u.off+int(n)]))
+	u.off += int(n)
+	return s
+}
+
+func (u *unpacker) name() string {
+	i := u.uvarint()
+	if i >= uint64(len(u.dict.list)) {
+		u.bad = true
+		return ""
+	}
+	return u.dict.list[i]
+}
+
 func (u *unpacker) int() int { return int(u.varint()) }
 
 func (u *unpacker) bool() bool {
@@ -349,11 +433,30 @@ func (u *unpacker) abs() time.Time {
 }
 
 func (u *unpacker) time(base time.Time) time.Time {
-	if !u.bool() {
-		return u.abs()
+	if u.off >= len(u.buf) {
+		u.bad = true
+		return time.Time{}
 	}
-	loc := u.zone()
-	return base.Add(time.Duration(u.varint())).In(loc)
+	kind := int(u.buf[u.off])
+	u.off++
+	var t time.Time
+	switch {
+	case kind == timeAbs:
+		t = u.abs()
+	case kind == timeRel:
+		loc := u.zone()
+		t = base.Add(time.Duration(u.varint())).In(loc)
+	case kind-timeRef < u.nt:
+		return u.times[kind-timeRef]
+	default:
+		u.bad = true
+		return time.Time{}
+	}
+	if u.nt < len(u.times) {
+		u.times[u.nt] = t
+		u.nt++
+	}
+	return t
 }
 
 func (u *unpacker) ptime(base time.Time) *time.Time {
@@ -362,102 +465,4 @@ func (u *unpacker) ptime(base time.Time) *time.Time {
 	}
 	t := u.time(base)
 	return &t
-}
-
-// ticketTable holds an office's tickets in memory: the live ones as they
-// are, for routing and the indexes point into them, the finished ones
-// packed.
-type ticketTable struct {
-	open map[string]*domain.Ticket
-	done map[string]string
-}
-
-func newTicketTable() ticketTable {
-	return ticketTable{open: map[string]*domain.Ticket{}, done: map[string]string{}}
-}
-
-// get finds a ticket by id: a live one itself, a finished one as a fresh
-// copy, whose changes last only once put back.
-func (tt ticketTable) get(id string) *domain.Ticket { return tt.find(id, true) }
-
-// brief is get without the history of a finished ticket.
-func (tt ticketTable) brief(id string) *domain.Ticket { return tt.find(id, false) }
-
-func (tt ticketTable) find(id string, history bool) *domain.Ticket {
-	if t := tt.open[id]; t != nil {
-		return t
-	}
-	p, ok := tt.done[id]
-	if !ok {
-		return nil
-	}
-	t, err := unpackTicket(p, history)
-	if err != nil {
-		return nil
-	}
-	return t
-}
-
-func (tt ticketTable) has(id string) bool {
-	if _, ok := tt.open[id]; ok {
-		return true
-	}
-	_, ok := tt.done[id]
-	return ok
-}
-
-// put stores t as it is now: packed once it is finished.
-func (tt ticketTable) put(t *domain.Ticket) {
-	if t.Status.Terminal() {
-		tt.done[t.ID] = packTicket(t)
-		delete(tt.open, t.ID)
-		return
-	}
-	tt.open[t.ID] = t
-	delete(tt.done, t.ID)
-}
-
-func (tt ticketTable) remove(id string) {
-	delete(tt.open, id)
-	delete(tt.done, id)
-}
-
-// Which finished tickets a scan wants: none, all, or all without their
-// history, which is most of what unpacking costs.
-type scan int
-
-const (
-	liveOnly scan = iota
-	finished
-	finishedBrief
-)
-
-// all yields every ticket, the finished ones unpacked.
-func (tt ticketTable) all() iter.Seq[*domain.Ticket] { return tt.on("", finished) }
-
-// on yields the tickets of day ("" for every day), the finished ones as
-// asked, unpacking only those of that day.
-func (tt ticketTable) on(day string, sc scan) iter.Seq[*domain.Ticket] {
-	return func(yield func(*domain.Ticket) bool) {
-		for _, t := range tt.open {
-			if (day == "" || t.Day == day) && !yield(t) {
-				return
-			}
-		}
-		if sc == liveOnly {
-			return
-		}
-		for _, p := range tt.done {
-			if day != "" && dayOf(p) != day {
-				continue
-			}
-			t, err := unpackTicket(p, sc == finished)
-			if err != nil {
-				continue
-			}
-			if !yield(t) {
-				return
-			}
-		}
-	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -48,6 +49,7 @@ func fill(rng *rand.Rand, v reflect.Value, zones []*time.Location) {
 func TestPackedTicketReadsBackEveryField(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	zones := []*time.Location{time.UTC, time.Local, time.FixedZone("", 3*3600), time.FixedZone("MSK", 3*3600)}
+	dict := newNames()
 	for i := range 500 {
 		var want domain.Ticket
 		fill(rng, reflect.ValueOf(&want).Elem(), zones)
@@ -58,19 +60,32 @@ func TestPackedTicketReadsBackEveryField(t *testing.T) {
 			want.History = []domain.Step{}
 			want.QueuedAt = time.Time{}
 		}
-		got, err := unpackTicket(packTicket(&want), true)
+		// Times that recur, as the call, start and finish do in the
+		// history, some at the same instant in another zone.
+		if at := want.FinishedAt; i%4 != 0 && at != nil {
+			same := *at
+			if i%4 == 2 {
+				same = at.In(zones[(i/4)%len(zones)])
+			}
+			want.FirstCalledAt, want.QueuedAt = ptr(same), *at
+			for j := range want.History {
+				want.History[j].At = []time.Time{*at, same, want.CreatedAt}[j%3]
+			}
+		}
+		p := string(packTicket(&want, &dict))
+		got, err := unpackTicket(p, true, &dict)
 		if err != nil {
 			t.Fatalf("ticket %d: %v", i, err)
 		}
 		if !reflect.DeepEqual(*got, want) {
 			t.Fatalf("ticket %d reads back as\n%+v\nwant\n%+v", i, *got, want)
 		}
-		brief, err := unpackTicket(packTicket(&want), false)
+		brief, err := unpackTicket(p, false, &dict)
 		if want.History = nil; err != nil || !reflect.DeepEqual(*brief, want) {
 			t.Fatalf("ticket %d without history reads back as\n%+v\nwant\n%+v (%v)", i, *brief, want, err)
 		}
-		if d := dayOf(packTicket(&want)); d != want.Day {
-			t.Fatalf("ticket %d: day %q, want %q", i, d, want.Day)
+		if k, ok := recordKeys([]byte(p), &dict); !ok || k != (ticketKeys{day: want.Day, id: want.ID, number: want.Number}) {
+			t.Fatalf("ticket %d: keys read in place %+v, want day %q, id %q, number %q", i, k, want.Day, want.ID, want.Number)
 		}
 	}
 }
@@ -78,13 +93,14 @@ func TestPackedTicketReadsBackEveryField(t *testing.T) {
 func TestPackedTicketRefusesDamage(t *testing.T) {
 	tk := domain.Ticket{ID: "t1", Day: "2026-12-03", Number: "А001", Status: domain.StatusDone, CreatedAt: time.Unix(1_800_000_000, 5),
 		History: []domain.Step{{At: time.Unix(1_800_000_060, 0), Action: domain.ActionIssue, Status: domain.StatusWaiting, By: "kiosk"}}}
-	p := packTicket(&tk)
+	dict := newNames()
+	p := string(packTicket(&tk, &dict))
 	for n := range len(p) {
-		if _, err := unpackTicket(p[:n], true); err == nil {
+		if _, err := unpackTicket(p[:n], true, &dict); err == nil {
 			t.Fatalf("the first %d of %d bytes read as a ticket", n, len(p))
 		}
 	}
-	if _, err := unpackTicket(p+"x", true); err == nil {
+	if _, err := unpackTicket(p+"x", true, &dict); err == nil {
 		t.Fatal("a packed ticket with a byte too many reads as a ticket")
 	}
 }
@@ -101,8 +117,9 @@ func TestFinishedTicketIsHeldPacked(t *testing.T) {
 	var ch domain.Changes
 	done := must(f.e.FinishTicket(f.op1, "o1", called.ID, &ch))
 	o := f.e.offices["o1"]
-	if _, ok := o.tickets.done[done.ID]; !ok || o.tickets.open[done.ID] != nil {
-		t.Fatalf("finished ticket held open %v, packed %v", o.tickets.open[done.ID] != nil, ok)
+	n, _ := o.tickets.ord(done.ID)
+	if _, ok := o.tickets.record(n); !ok || o.tickets.open[n] != nil {
+		t.Fatalf("finished ticket held open %v, packed %v", o.tickets.open[n] != nil, ok)
 	}
 	stored := ch.Tickets[len(ch.Tickets)-1]
 	if got := o.tickets.get(done.ID); !reflect.DeepEqual(*got, stored) {
@@ -132,16 +149,40 @@ func BenchmarkPackedTicket(b *testing.B) {
 		StatusToken: "d27692787d996515c987d6cf0d66f4f2",
 		History: []domain.Step{step(0, domain.ActionIssue, domain.StatusWaiting, "kiosk1@load007"), step(80*time.Second, domain.ActionCall, domain.StatusCalled, "load007-op26"),
 			step(84*time.Second, domain.ActionStart, domain.StatusServing, "load007-op26"), step(12*time.Minute, domain.ActionFinish, domain.StatusDone, "load007-op26")}}
-	p := packTicket(&tk)
+	dict := newNames()
+	p := string(packTicket(&tk, &dict))
 	for _, history := range []bool{true, false} {
 		b.Run(fmt.Sprintf("history=%v", history), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := unpackTicket(p, history); err != nil {
+				if _, err := unpackTicket(p, history, &dict); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.ReportMetric(float64(len(p)), "packed-bytes")
 		})
+	}
+}
+
+// Ids and tokens of lowercase hex are packed as the bytes they spell, any
+// other as it is, and each reads back as it was.
+func TestPackedHexStrings(t *testing.T) {
+	dict := newNames()
+	for _, s := range []string{"01a23ab2cd24e17184f13f218d2d", "d27692787d996515c987d6cf0d66f4f2", "00", "0", "abc", "ABCD", "0g", "", "id17", "Очередь"} {
+		want := domain.Ticket{ID: s, StatusToken: s + "ff", Day: "2026-12-03", Number: "А001", Status: domain.StatusDone}
+		p := packTicket(&want, &dict)
+		got, err := unpackTicket(string(p), true, &dict)
+		if err != nil || !reflect.DeepEqual(*got, want) {
+			t.Fatalf("%q reads back as %+v (%v)", s, got, err)
+		}
+		if k, ok := recordKeys(p, &dict); !ok || k != (ticketKeys{day: want.Day, id: s, number: want.Number}) {
+			t.Fatalf("%q: keys read in place %+v", s, k)
+		}
+		plain := want
+		plain.ID = strings.Repeat("z", len(s))
+		plain.StatusToken = plain.ID + "zz"
+		if n := len(packTicket(&plain, &dict)); isHex(s) && len(s) > 2 && len(p) >= n {
+			t.Fatalf("%q packed in %d bytes, as many as a string not hex (%d)", s, len(p), n)
+		}
 	}
 }

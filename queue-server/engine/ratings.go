@@ -3,6 +3,7 @@ package engine
 import (
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/talonqueue/talon/queue-server/domain"
@@ -149,7 +150,7 @@ func (o *office) ticketRef(ref string) *domain.Ticket {
 	if t := o.tickets.get(ref); t != nil {
 		return t
 	}
-	return o.tickets.get(o.byToken[ref])
+	return o.tickets.byStatusToken(ref)
 }
 
 // RatedTicketID is the id of the ticket a rating names by id or status
@@ -292,9 +293,10 @@ func (e *Engine) PurgeRatingPhone(officeID, ratingID string, ch *domain.Changes)
 }
 
 // rate remembers a rating: that its ticket is rated, and the whole record
-// while it holds a phone.
+// while it holds a phone. The id is copied: a ticket read from its packed
+// record shares one string with the whole record.
 func (o *office) rate(r *domain.RatingRecord) {
-	o.rated[r.Rating.TicketID] = r.Day
+	o.rated[strings.Clone(r.Rating.TicketID)] = o.names.list[o.names.of(r.Day)]
 	if r.Phone != "" {
 		o.ratings[r.Rating.TicketID] = r
 	}

@@ -265,8 +265,5 @@ func (o *office) findTicket(ref string, today string) *domain.Ticket {
 	for len(digits) < 3 {
 		digits = "0" + digits
 	}
-	if id, ok := o.byNumber[today+"/"+num[:i]+digits]; ok {
-		return o.tickets.get(id)
-	}
-	return nil
+	return o.tickets.byDayNumber(today, num[:i]+digits)
 }

@@ -43,15 +43,7 @@ func (e *Engine) Tick(ch *domain.Changes) {
 // forgetBefore drops finished tickets and spent keys of days before day from
 // memory; the store keeps them.
 func (o *office) forgetBefore(day string) {
-	for id, p := range o.tickets.done {
-		if dayOf(p) < day {
-			if t := o.tickets.get(id); t != nil {
-				delete(o.byNumber, t.Day+"/"+t.Number)
-				delete(o.byToken, t.StatusToken)
-			}
-			o.tickets.remove(id)
-		}
-	}
+	o.keepRequests(day, o.tickets.forgetBefore(day))
 	for k := range o.counters {
 		if k[:10] < day {
 			delete(o.counters, k)

@@ -138,7 +138,7 @@ func (e *Engine) IssueTicket(a domain.Actor, officeID string, req domain.IssueRe
 			if !o.issued(prev, req.ServiceID) {
 				return domain.Ticket{}, domain.Errorf(domain.CodeConflict, "ключ повтора запроса уже использован для другой услуги")
 			}
-			if t := o.tickets.get(prev.ticketID); t != nil {
+			if t := o.tickets.at(prev.ticket); t != nil {
 				return issued(a, o.view(t, now)), nil
 			}
 		}
@@ -196,7 +196,7 @@ func (e *Engine) Idempotent(a domain.Actor, officeID, key, request string, ch *d
 		if !o.is(prev, day, key, request) {
 			return domain.Ticket{}, domain.Errorf(domain.CodeConflict, "ключ повтора запроса уже использован для другого действия")
 		}
-		if t := o.tickets.get(prev.ticketID); t != nil {
+		if t := o.tickets.at(prev.ticket); t != nil {
 			v := o.view(t, now)
 			if refusal, ok := o.refusals.get(day, key); ok {
 				return domain.Ticket{}, &domain.Error{Code: domain.CodeEmpty, Message: refusal, Finished: &v}
@@ -240,7 +240,7 @@ func issued(a domain.Actor, t domain.Ticket) domain.Ticket {
 // (see forgetBefore) are not found.
 func (e *Engine) GetTicketStatus(token string) (domain.TicketStatus, error) {
 	for _, o := range e.offices {
-		if t := o.tickets.get(o.byToken[token]); t != nil && token != "" {
+		if t := o.tickets.byStatusToken(token); t != nil {
 			return o.status(t, e.cfg.Now()), nil
 		}
 	}
