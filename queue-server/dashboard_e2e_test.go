@@ -83,6 +83,9 @@ func TestRegionDashboard(t *testing.T) {
 	p.waitText(fmt.Sprintf(`#offices tr[data-office=%q] td[data-f="call"]`, o.id), first.Number+" → окно 1")
 	p.waitText(fmt.Sprintf(`#calls li[data-ticket=%q]`, first.ID), first.Number)
 	p.waitText("#t-waiting", "2")
+	// The totals agree in number with their counts: one office, one window.
+	p.do(chromedp.Poll[chromedp.Void](`document.querySelector("#t-offices span")?.textContent === "офис"`))
+	p.waitText("#t-windows", "1окно открыто")
 
 	// The link is cut: the page says so, and the office serves on.
 	o.proxy.Stop()

@@ -66,9 +66,7 @@ func regionJS(urls string, link region.Link) (jetstream.JetStream, func(), error
 func regionConfigSet(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("region config set")
 	fs.SetOutput(stderr)
-	urls := fs.String("region", getenv("TALON_REGION"), "адреса кластера NATS региона через запятую (TALON_REGION)")
-	var link region.Link
-	addRegionLinkFlags(fs, &link, getenv)
+	urls, link := addRegionClientFlags(fs, getenv)
 	office := fs.String("office", "", "идентификатор офиса, чью конфигурацию задаёт файл (его office.id)")
 	files, err := parseWithArgs(fs, args)
 	if err != nil {
@@ -88,7 +86,7 @@ func regionConfigSet(ctx context.Context, args []string, getenv func(string) str
 	if err := region.CheckConfig(*office, files[0], body); err != nil {
 		return err
 	}
-	js, closeNC, err := regionJS(*urls, link)
+	js, closeNC, err := regionJS(*urls, *link)
 	if err != nil {
 		return err
 	}
@@ -109,9 +107,7 @@ func regionConfigSet(ctx context.Context, args []string, getenv func(string) str
 func regionConfigShow(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("region config show")
 	fs.SetOutput(stderr)
-	urls := fs.String("region", getenv("TALON_REGION"), "адреса кластера NATS региона через запятую (TALON_REGION)")
-	var link region.Link
-	addRegionLinkFlags(fs, &link, getenv)
+	urls, link := addRegionClientFlags(fs, getenv)
 	office := fs.String("office", "", "идентификатор офиса; без него — список всех офисов, чья конфигурация задана в регионе, и на какой ревизии каждый")
 	out := fs.String("out", "", "с --office: записать файл конфигурации офиса сюда (он может хранить хеши паролей: храните его как резервную копию)")
 	if err := fs.Parse(args); err != nil {
@@ -120,7 +116,7 @@ func regionConfigShow(ctx context.Context, args []string, getenv func(string) st
 	if *office == "" && *out != "" {
 		return errors.New("--out записывает файл одного офиса: укажите --office")
 	}
-	js, closeNC, err := regionJS(*urls, link)
+	js, closeNC, err := regionJS(*urls, *link)
 	if err != nil {
 		return err
 	}

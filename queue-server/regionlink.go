@@ -22,6 +22,16 @@ func addRegionLinkFlags(fs *flag.FlagSet, l *region.Link, getenv func(string) st
 	fs.StringVar(&l.Key, "region-tls-key", getenv("TALON_REGION_TLS_KEY"), "ключ сертификата --region-tls-cert (PEM) (TALON_REGION_TLS_KEY)")
 }
 
+// addRegionClientFlags registers how the region commands (join, config
+// set, config show) reach the cluster: its addresses and the link's
+// credentials and TLS.
+func addRegionClientFlags(fs *flag.FlagSet, getenv func(string) string) (urls *string, link *region.Link) {
+	urls = fs.String("region", getenv("TALON_REGION"), "адреса кластера NATS региона через запятую (TALON_REGION)")
+	link = &region.Link{}
+	addRegionLinkFlags(fs, link, getenv)
+	return urls, link
+}
+
 // checkRegionLink refuses link flags where no link is made and unreadable
 // files where one is.
 func checkRegionLink(l region.Link, linked bool) error {

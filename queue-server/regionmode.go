@@ -349,10 +349,8 @@ func regionCommand(ctx context.Context, args []string, getenv func(string) strin
 func regionJoin(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("region join")
 	fs.SetOutput(stderr)
-	urls := fs.String("region", getenv("TALON_REGION"), "адреса кластера NATS региона через запятую (TALON_REGION)")
+	urls, link := addRegionClientFlags(fs, getenv)
 	office := fs.String("office", "", "идентификатор офиса, который входит в регион")
-	var link region.Link
-	addRegionLinkFlags(fs, &link, getenv)
 	zone := fs.String("time-zone", "Europe/Moscow", "часовой пояс офиса (IANA): по нему считаются дни и часы его статистики в регионе")
 	file := fs.String("office-file", "", "файл офиса (talon-office/1, как его выгружает export-office): из него региональный сервер берёт коды МКГУ, ОКАТО, UID МДМ и услуги с кодами ФРГУ "+
 		"для пакетов МКГУ и МДМ офиса; часовой пояс тоже берётся из него; без файла — из конфигурации офиса в регионе (region config set), а без неё регион не отправляет за офис ничего")

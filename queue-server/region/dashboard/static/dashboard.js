@@ -126,12 +126,13 @@ function render() {
   const now = Date.now();
   const list = [...offices.values()].sort((a, b) => a.id.localeCompare(b.id));
   const sum = (f) => list.reduce((s, o) => s + f(o), 0);
+  const open = sum((o) => o.windows_open);
   $("totals").replaceChildren(
-    tile(list.length, "офисов", "t-offices"),
+    tile(list.length, plural(list.length, "офис", "офиса", "офисов"), "t-offices"),
     tile(sum((o) => (o.link.linked ? 1 : 0)), "на связи", "t-linked"),
     tile(sum((o) => o.waiting), "ждут", "t-waiting"),
     tile(sum((o) => o.called + o.serving), "у окон", "t-serving"),
-    tile(sum((o) => o.windows_open), "окон открыто", "t-windows"),
+    tile(open, plural(open, "окно открыто", "окна открыты", "окон открыто"), "t-windows"),
     tile(sum((o) => o.issued), "выдано сегодня", "t-issued"),
     tile(sum((o) => o.served), "обслужено", "t-served"));
   const rows = list.map((o) => {
