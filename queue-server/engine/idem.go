@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"iter"
+	"maps"
 	"strings"
 )
 
@@ -50,12 +51,11 @@ func (k idemKeys) put(day, key string, e idemEntry) {
 }
 
 // forgetBefore drops the keys of days before day.
-func (k idemKeys) forgetBefore(day string) {
-	for d := range k {
-		if d < day {
-			delete(k, d)
-		}
-	}
+func (k idemKeys) forgetBefore(day string) { forgetDaysBefore(k, day) }
+
+// forgetDaysBefore drops the entries of days before day from m, by day.
+func forgetDaysBefore[V any](m map[string]V, day string) {
+	maps.DeleteFunc(m, func(d string, _ V) bool { return d < day })
 }
 
 // idemDay holds a day's keys as records in blocks that hold no pointers
@@ -159,8 +159,8 @@ func (d *idemDay) records() iter.Seq[*idemRecord] {
 // an action, by its number in office.names, with two flags above it. Of an
 // action on its own ticket ("finishTicket ticket/<id>") only the verb is
 // named, as onTicket says; verbs and the requests naming a window are few,
-// the verbs times the windows. An entry holds no pointer, and its map slot
-// is 24 bytes with the key's digest.
+// the verbs times the windows. An entry holds no pointer, and its record
+// (idemRecord) is 24 bytes with the key's digest.
 type idemEntry struct {
 	ticket uint32 // noTicket for one the office did not hold
 	what   uint32
@@ -195,13 +195,7 @@ func (k dayKeys[V]) putDigest(day string, d keyDigest, v V) {
 }
 
 // forgetBefore drops the keys of days before day.
-func (k dayKeys[V]) forgetBefore(day string) {
-	for d := range k {
-		if d < day {
-			delete(k, d)
-		}
-	}
-}
+func (k dayKeys[V]) forgetBefore(day string) { forgetDaysBefore(k, day) }
 
 // names numbers the names idemEntry refers to; number 0 is "", the service
 // of an issue whose ticket is no longer known.
