@@ -484,6 +484,7 @@ type serverSide struct {
 	issue, commit          *dto.Histogram
 	issueWithinGoal        float64 // share of issueTicket answered within goalIssueP99MS
 	opsPerCommit, commitMS float64 // means
+	pagesPerCommit         float64 // pages of the data file a commit wrote, mean
 }
 
 // issueRoute is issueTicket's route in the server's request histogram.
@@ -512,6 +513,9 @@ func readServerSide(tb testing.TB, url string) serverSide {
 	}
 	if m, ok := series(fams, "talon_commit_operations", nil); ok && m.GetHistogram().GetSampleCount() > 0 {
 		s.opsPerCommit = m.GetHistogram().GetSampleSum() / float64(m.GetHistogram().GetSampleCount())
+		if p, ok := series(fams, "talon_store_page_writes_total", nil); ok {
+			s.pagesPerCommit = p.GetCounter().GetValue() / float64(m.GetHistogram().GetSampleCount())
+		}
 	}
 	return s
 }
@@ -792,9 +796,9 @@ func (r loadResult) print(w io.Writer) {
 	fmt.Fprintf(w, "load: server rss with the database's mapped pages (page cache the kernel may drop) end-of-day=%.0fMiB (file %.0f) peak=%.0fMiB after-restart=%.0fMiB (file %.0f); db=%.0fMiB\n",
 		r.dayEnd.rssMiB, r.dayEnd.fileMiB, r.dayEnd.peakMiB, r.restarted.rssMiB, r.restarted.fileMiB, r.dbMiB)
 	if sv := r.server; sv.issue != nil && sv.commit != nil {
-		fmt.Fprintf(w, "load: server side (its /metrics, bucket bounds): issueTicket p50<=%gms p99<=%gms, %.2f%% within %dms; commits=%d ops-per-commit=%.1f mean=%.2fms p99<=%gms\n",
+		fmt.Fprintf(w, "load: server side (its /metrics, bucket bounds): issueTicket p50<=%gms p99<=%gms, %.2f%% within %dms; commits=%d ops-per-commit=%.1f pages-per-commit=%.1f mean=%.2fms p99<=%gms\n",
 			bucketQuantile(sv.issue, 0.5), bucketQuantile(sv.issue, 0.99), 100*sv.issueWithinGoal, goalIssueP99MS,
-			sv.commit.GetSampleCount(), sv.opsPerCommit, sv.commitMS, bucketQuantile(sv.commit, 0.99))
+			sv.commit.GetSampleCount(), sv.opsPerCommit, sv.pagesPerCommit, sv.commitMS, bucketQuantile(sv.commit, 0.99))
 	}
 	fmt.Fprintf(w, "load: server cpu=%.2f cores (utime+stime per wall second; the harness took %.2f cores of the same machine)\n", r.serverCPU, r.harnessCPU)
 	issue := slices.Clone(r.stats.lat[opIssue])

@@ -188,6 +188,10 @@ func TestMetricsMatchTheAPI(t *testing.T) {
 	if fams["talon_commit_duration_seconds"].GetMetric()[0].GetHistogram().GetSampleCount() != commits.GetHistogram().GetSampleCount() {
 		t.Error("commit durations and batch sizes count different commits")
 	}
+	// Every commit writes at least a changed page and the meta page.
+	if pages, ok := series(fams, "talon_store_page_writes_total", nil); !ok || pages.GetCounter().GetValue() < 2*float64(commits.GetHistogram().GetSampleCount()) {
+		t.Errorf("page writes: %v, want at least 2 for each of the %d commits", pages, commits.GetHistogram().GetSampleCount())
+	}
 }
 
 // With --metrics-token only a scrape that carries the token gets an answer.

@@ -400,6 +400,7 @@ func serveWith(ctx context.Context, f serveFlags, stdout, stderr io.Writer) erro
 	svc.SetPublisher(node.publisher(hub))
 	svc.OnAccessChanged(hub.Recheck)
 	mx.Watch(metrics.State{Offices: svc, Streams: hub.Subscribers, Outbox: st.Outbox().Backlog})
+	mx.WatchStore(st.PageWrites)
 	mx.WatchBackups(backups.Status)
 	mx.WatchRegion(node.link)
 	var draining atomic.Bool

@@ -78,6 +78,15 @@ func New(log *slog.Logger) *Metrics {
 	return m
 }
 
+// WatchStore adds the data file's page writes, read from pageWrites at
+// each scrape: per commit, the write amplification an fsync pays for.
+func (m *Metrics) WatchStore(pageWrites func() int64) {
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "talon_store_page_writes_total",
+		Help: "Pages of the data file the commits wrote since the server started (changed pages, freelist and meta page); divided by talon_commit_duration_seconds_count, pages per commit.",
+	}, func() float64 { return float64(pageWrites()) }))
+}
+
 // ObserveRequest counts one answered request; route is the chi pattern
 // ("" when none matched). It fits api.Config.OnRequest.
 func (m *Metrics) ObserveRequest(method, route string, status int, took time.Duration) {

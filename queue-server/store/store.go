@@ -178,6 +178,14 @@ func inUse(path string, err error) error {
 // built on it delivers.
 func (s *Store) Outbox() *outbox.Outbox { return s.box }
 
+// PageWrites counts the pages commits wrote to the data file since it was
+// opened (bbolt's count: changed pages, the freelist and the meta page);
+// per commit, it is what the commit's fsync waits for.
+func (s *Store) PageWrites() int64 {
+	st := s.db.Stats()
+	return st.TxStats.GetWrite()
+}
+
 // Close releases the file; in-flight transactions finish first.
 func (s *Store) Close() error {
 	if err := s.db.Close(); err != nil {
