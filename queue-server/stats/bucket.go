@@ -91,11 +91,7 @@ func Apply(tx *bolt.Tx, events []domain.Event, zone Zone) error {
 		office := keys[0].Office
 		first, last := pendingSpan(root, office)
 		if last-first+1 < pendingFlush {
-			n, err := root.NextSequence()
-			if err == nil {
-				err = root.Put(binary.BigEndian.AppendUint64(pendingPrefix(office), n), encodeEntry(keys, acc.cells))
-			}
-			if err != nil {
+			if err := root.Put(binary.BigEndian.AppendUint64(pendingPrefix(office), last+1), encodeEntry(keys, acc.cells)); err != nil {
 				return fmt.Errorf("stats: pending deltas of office %q: %w", office, err)
 			}
 			for _, k := range keys {
@@ -111,16 +107,19 @@ func Apply(tx *bolt.Tx, events []domain.Event, zone Zone) error {
 }
 
 // Pending entries are keys of the root bucket itself, beside the offices'
-// cell buckets: 0x00, the office, 0x00, a big-endian number from the
-// root's sequence. A nested bucket per office would add its pages to every
-// commit.
+// cell buckets: 0x00, the office, 0x00, a big-endian number, one more
+// than the office's last. A nested bucket per office would add its pages
+// to every commit. The numbers are the office's own, so first and last
+// count its entries exactly: numbered from a sequence shared by all
+// offices, a hundred offices flushed each one every third commit.
 func pendingPrefix(office string) []byte {
 	return append(append([]byte{0}, office...), 0)
 }
 
 // pendingSpan returns the numbers of an office's first and last pending
-// entries; with other offices' commits in between, last-first+1 counts
-// more than there are, which only flushes sooner. No entries: 1, 0.
+// entries. Entries numbered by an older Talon from the shared sequence
+// have gaps, so last-first+1 may count more than there are, which only
+// flushes them sooner. No entries: 1, 0.
 func pendingSpan(root *bolt.Bucket, office string) (first, last uint64) {
 	prefix := pendingPrefix(office)
 	c := root.Cursor()
