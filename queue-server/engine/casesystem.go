@@ -41,7 +41,7 @@ func (e *Engine) GetWindowTicket(a domain.Actor, officeID, windowID string) (dom
 		return domain.Ticket{}, domain.Errorf(domain.CodeNotFound, "окно %q не найдено", windowID)
 	}
 	if s := o.sessions[windowID]; s != nil {
-		if t := o.tickets.get(s.CurrentTicketID); t != nil && !t.Status.Terminal() {
+		if t := o.serving(s); t != nil {
 			return shown(a, o.view(t, e.cfg.Now())), nil
 		}
 	}
@@ -181,7 +181,7 @@ func (o *office) countWindow(c *domain.OperatorCounts, now time.Time) {
 			continue
 		}
 		c.WindowID, c.WindowNumber, c.Status = w.ID, w.Number, s.Status
-		if t := o.tickets.get(s.CurrentTicketID); t != nil && !t.Status.Terminal() {
+		if t := o.serving(s); t != nil {
 			c.InService, c.TicketID, c.TicketNumber = 1, t.ID, t.Number
 		}
 		op, today := o.operators[c.OperatorID], o.day(now)

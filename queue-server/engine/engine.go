@@ -344,6 +344,12 @@ func (o *office) putTicket(t *domain.Ticket) {
 	o.track(t)
 }
 
+// serving returns the ticket a window's session is at work on: its current
+// ticket while that is not terminal. Live tickets are held unpacked, so
+// routing and estimates ask this many times a second at the cost of a map
+// lookup, where a finished current ticket would be unpacked to be refused.
+func (o *office) serving(s *domain.WindowSession) *domain.Ticket { return o.live[s.CurrentTicketID] }
+
 // track keeps the live indexes in step with a ticket's status and service.
 func (o *office) track(t *domain.Ticket) {
 	if was, ok := o.liveIn[t.ID]; ok && (was != t.ServiceID || t.Status.Terminal()) {

@@ -408,8 +408,8 @@ func (wh *windowHeap) Pop() any {
 // freeAt is when a window at work is expected to finish its ticket: its
 // service's mean time after the call.
 func (o *office) freeAt(s *domain.WindowSession, now time.Time) time.Time {
-	t := o.tickets.get(s.CurrentTicketID)
-	if t == nil || t.Status.Terminal() || t.CalledAt == nil {
+	t := o.serving(s)
+	if t == nil || t.CalledAt == nil {
 		return now
 	}
 	if end := t.CalledAt.Add(o.avgServiceTime(t.ServiceID)); end.After(now) {

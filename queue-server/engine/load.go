@@ -159,7 +159,7 @@ func (o *office) load(now time.Time) domain.LiveLoad {
 		switch s.Status {
 		case domain.WindowOpen:
 			l.WindowsActive++
-			if t := o.tickets.get(s.CurrentTicketID); t != nil && !t.Status.Terminal() {
+			if o.serving(s) != nil {
 				l.WindowsServing++
 			}
 		case domain.WindowPaused:

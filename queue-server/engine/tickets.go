@@ -359,8 +359,8 @@ func (e *Engine) freeWindow(a domain.Actor, o *office, w *domain.Window, s *doma
 	if !finishCurrent {
 		return nil, o.busy(w, s)
 	}
-	cur := o.tickets.get(s.CurrentTicketID)
-	if cur == nil || cur.Status.Terminal() {
+	cur := o.serving(s)
+	if cur == nil {
 		return nil, nil
 	}
 	if err := domain.CheckTransition(*cur, domain.ActionFinish); err != nil {
@@ -439,7 +439,7 @@ func (e *Engine) EmptyCall(a domain.Actor, officeID, windowID string, pool domai
 	// A busy window refuses without finish_current and is finished with it:
 	// only a free window gives the empty answer whether or not it is asked
 	// to finish, and leaves the state as it is.
-	if cur := o.tickets.get(s.CurrentTicketID); cur != nil && !cur.Status.Terminal() {
+	if o.serving(s) != nil {
 		return nil
 	}
 	if o.next(w, op, pool, now) != nil {

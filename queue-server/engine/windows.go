@@ -63,7 +63,7 @@ func (e *Engine) session(a domain.Actor, officeID, windowID string) (*office, *d
 
 // busy refuses to leave a window while it serves someone.
 func (o *office) busy(w *domain.Window, s *domain.WindowSession) error {
-	if t := o.tickets.get(s.CurrentTicketID); t != nil && !t.Status.Terminal() {
+	if t := o.serving(s); t != nil {
 		return domain.Errorf(domain.CodeConflict, "в окне %d талон %s: завершите, отложите или перенаправьте его", w.Number, t.Number)
 	}
 	return nil
