@@ -111,11 +111,6 @@ func loadState(ctx context.Context, tx *bolt.Tx, sinceDay, apptFrom string) (dom
 			return st, err
 		}
 	}
-	// The walks over the bulk check their buckets now, so that a file
-	// without them is refused before the engine starts taking records.
-	if tx.Bucket(ticketBuckets.live) == nil || tx.Bucket(ratingBuckets.live) == nil {
-		return st, fmt.Errorf("%w: no bucket %s or %s", ErrNotDataFile, ticketBuckets.live, ratingBuckets.live)
-	}
 	st.Tickets = each(tx, func(fn func(domain.Ticket) error) error {
 		return eachDayed(ctx, tx, ticketBuckets, sinceDay, fn)
 	})
