@@ -767,6 +767,32 @@ func (l *killLoad) checkLoaded(hall *client.Client) {
 	}
 }
 
+// loadedFile is a data file's state with its tickets and request keys
+// collected.
+type loadedFile struct {
+	domain.State
+	Tickets     []domain.Ticket
+	Idempotency []domain.IdempotencyKey
+}
+
+func loadFile(ctx context.Context, st *store.Store) (loadedFile, error) {
+	var l loadedFile
+	err := st.Load(ctx, "", func(state domain.State) error {
+		l.State = state
+		if err := state.Tickets(func(tk domain.Ticket) error {
+			l.Tickets = append(l.Tickets, tk)
+			return nil
+		}); err != nil {
+			return err
+		}
+		return state.Idempotency(func(k domain.IdempotencyKey) error {
+			l.Idempotency = append(l.Idempotency, k)
+			return nil
+		})
+	})
+	return l, err
+}
+
 // checkFile reads the data file of the stopped server. final: nothing is
 // pending any more, so every ticket in it must be one a kiosk was given.
 func (l *killLoad) checkFile(path string, final bool) {
@@ -777,7 +803,7 @@ func (l *killLoad) checkFile(path string, final bool) {
 		t.Fatalf("open the data file after the kill: %v", err)
 	}
 	defer st.Close()
-	state, err := st.Load(ctx, "")
+	state, err := loadFile(ctx, st)
 	if err != nil {
 		t.Fatalf("load the data file after the kill: %v", err)
 	}

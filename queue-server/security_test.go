@@ -102,12 +102,16 @@ func TestBackupCarriesNoSigningKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	state, err := st.Load(ctx, "2000-01-01")
+	var settings map[string]string
+	err = st.Load(ctx, "2000-01-01", func(state domain.State) error {
+		settings = state.Settings
+		return nil
+	})
 	st.Close()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for k := range state.Settings {
+	for k := range settings {
 		if strings.Contains(k, "secret") || strings.Contains(k, "key") {
 			t.Errorf("the backup keeps setting %q", k)
 		}

@@ -190,7 +190,12 @@ func (c *Changes) upserted() map[Deletion]bool {
 	return m
 }
 
-// State is what the engine starts from after a restart.
+// State is what the engine starts from after a restart. Tickets, request
+// keys and ratings are the bulk of it (a region's busy day holds 300,000
+// tickets and four keys each), so they come one record at a time through
+// Each, decoded as they are handed over: a restart then needs the memory of
+// the engine they fill, not that plus all of them decoded at once. The Each
+// fields read the store's transaction and work only inside Store.Load's fn.
 type State struct {
 	Offices       []Office
 	Services      []Service
@@ -202,13 +207,13 @@ type State struct {
 	Announcements []Announcement
 	Integrations  []Integration
 	Contacts      []Contact
-	Tickets       []Ticket      // of days from the one asked for, plus every ticket not yet terminal
+	Tickets       Each[Ticket]  // of days from the one asked for, plus every ticket not yet terminal
 	Appointments  []Appointment // starting on or after that day, plus every one still booked
 	Sessions      []WindowSession
-	Counters      []Counter        // of days from the one asked for
-	Idempotency   []IdempotencyKey // of days from the one asked for
+	Counters      []Counter            // of days from the one asked for
+	Idempotency   Each[IdempotencyKey] // of days from the one asked for
 	Settings      map[string]string
-	Ratings       []RatingRecord // of days from the one asked for
+	Ratings       Each[RatingRecord] // of days from the one asked for
 	RatingForms   []RatingForm
 	Webhooks      []Webhook
 	// OfficeSeq is the last event sequence number per office.
@@ -218,13 +223,20 @@ type State struct {
 	JournalLast map[string]JournalRecord
 }
 
+// Each calls fn for every record in turn and stops at fn's first error,
+// which it returns unchanged; its own errors (a record that cannot be read)
+// say which record.
+type Each[T any] func(fn func(T) error) error
+
 // Store is the durable home of the event log and the state. Commit is one
 // fsynced transaction: after it returns nil everything in it survives a crash;
 // after an error nothing of it is there.
 type Store interface {
-	// Load reads the state; sinceDay (YYYY-MM-DD) bounds tickets, counters and
-	// idempotency keys to recent days.
-	Load(ctx context.Context, sinceDay string) (State, error)
+	// Load reads the state and calls fn with it inside one read
+	// transaction, where State's Each fields work; sinceDay (YYYY-MM-DD)
+	// bounds tickets, counters and idempotency keys to recent days. It
+	// returns fn's error unchanged.
+	Load(ctx context.Context, sinceDay string, fn func(State) error) error
 	Commit(ctx context.Context, c Changes) error
 	// Events returns up to limit events of an office with Seq > after, in order.
 	Events(ctx context.Context, officeID string, after uint64, limit int) ([]Event, error)

@@ -187,19 +187,25 @@ func Load(cfg Config, st domain.State) (*Engine, error) {
 			o.sessions[s.WindowID] = &s
 		}
 	}
-	var served []servedSpan
-	for _, t := range st.Tickets {
+	served := recentSpans{}
+	if err := each(st.Tickets, func(t domain.Ticket) error {
 		if o := get(t.OfficeID); o != nil {
-			t := t
 			o.putTicket(&t)
-			served = append(served, servedSpans(&t)...)
+			for _, sp := range servedSpans(&t) {
+				served.keep(sp)
+			}
 		}
+		return nil
+	}); err != nil {
+		return nil, err
 	}
 	// Recorded in the order they happened, as they were live, so the same
 	// recent service times are kept.
-	sort.Slice(served, func(i, j int) bool { return served[i].end.Before(served[j].end) })
-	for _, sp := range served {
-		e.offices[sp.officeID].recordServiceTime(sp.serviceID, sp.end.Sub(sp.start))
+	for _, spans := range served {
+		sort.Slice(spans, func(i, j int) bool { return spans[i].end.Before(spans[j].end) })
+		for _, sp := range spans {
+			e.offices[sp.officeID].recordServiceTime(sp.serviceID, sp.end.Sub(sp.start))
+		}
 	}
 	for _, a := range st.Appointments {
 		if o := get(a.OfficeID); o != nil {
@@ -212,7 +218,8 @@ func Load(cfg Config, st domain.State) (*Engine, error) {
 			o.counters[c.Day+"/"+c.Prefix] = c.Last
 		}
 	}
-	for _, k := range st.Idempotency {
+	// Request keys and ratings name their tickets, so they come after them.
+	if err := each(st.Idempotency, func(k domain.IdempotencyKey) error {
 		if o := get(k.OfficeID); o != nil {
 			if k.Request != "" {
 				o.putAction(k.Day, k.Key, k.TicketID, k.Request)
@@ -225,13 +232,18 @@ func Load(cfg Config, st domain.State) (*Engine, error) {
 				o.refusals.put(k.Day, k.Key, k.Refusal)
 			}
 		}
+		return nil
+	}); err != nil {
+		return nil, err
 	}
 	e.forms = append(e.forms, st.RatingForms...)
-	for _, r := range st.Ratings {
+	if err := each(st.Ratings, func(r domain.RatingRecord) error {
 		if o := get(r.Rating.OfficeID); o != nil {
-			r := r
 			o.rate(&r)
 		}
+		return nil
+	}); err != nil {
+		return nil, err
 	}
 	for id, seq := range st.OfficeSeq {
 		if o := get(id); o != nil {
@@ -407,6 +419,40 @@ func servedSpans(t *domain.Ticket) []servedSpan {
 		}
 	}
 	return out
+}
+
+// recentSpans keeps, per office and service, the recentServiceTimes spans
+// that ended last: all of a day's that recordServiceTime would keep, without
+// holding every ticket's.
+type recentSpans map[[2]string][]servedSpan
+
+func (r recentSpans) keep(sp servedSpan) {
+	if sp.end.Before(sp.start) {
+		return // recordServiceTime skips it; it must not push out one it keeps
+	}
+	k := [2]string{sp.officeID, sp.serviceID}
+	spans := r[k]
+	if len(spans) < recentServiceTimes {
+		r[k] = append(spans, sp)
+		return
+	}
+	oldest := 0
+	for i := range spans {
+		if spans[i].end.Before(spans[oldest].end) {
+			oldest = i
+		}
+	}
+	if spans[oldest].end.Before(sp.end) {
+		spans[oldest] = sp
+	}
+}
+
+// each walks records that may be absent, as in a state built by hand.
+func each[T any](records domain.Each[T], fn func(T) error) error {
+	if records == nil {
+		return nil
+	}
+	return records(fn)
 }
 
 func (o *office) recordServiceTime(serviceID string, d time.Duration) {

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -169,6 +170,38 @@ func TestServiceTimeFromTheCall(t *testing.T) {
 	for name, e := range map[string]*Engine{"live": f.e, "reloaded": reloaded} {
 		if got := e.offices["o1"].serviceTimes["pass"]; len(got) != 1 || got[0] != 7*time.Minute {
 			t.Fatalf("%s: pass service times %v, want [7m]", name, got)
+		}
+	}
+}
+
+// A reload keeps the same recent service times whatever order the store
+// hands the tickets over in: the latest recentServiceTimes by finish, in
+// the order they finished.
+func TestReloadKeepsTheLatestServiceTimes(t *testing.T) {
+	f := newFixture(t)
+	for i := range recentServiceTimes + 10 {
+		tk := f.issue("pass")
+		f.callNext(f.op1, "w1")
+		f.now = f.now.Add(time.Duration(i+1) * time.Minute)
+		must(f.e.FinishTicket(f.op1, "o1", tk.ID, &f.log))
+	}
+	var oldestFirst, newestFirst []domain.Ticket
+	if err := fold(f.log).Tickets(func(t domain.Ticket) error {
+		oldestFirst = append(oldestFirst, t)
+		newestFirst = append([]domain.Ticket{t}, newestFirst...)
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	want := f.e.offices["o1"].serviceTimes["pass"]
+	if len(want) != recentServiceTimes || want[0] != 11*time.Minute {
+		t.Fatalf("live service times %v, want the last %d, from 11m", want, recentServiceTimes)
+	}
+	for name, tickets := range map[string][]domain.Ticket{"oldest first": oldestFirst, "newest first": newestFirst} {
+		st := fold(f.log)
+		st.Tickets = records(tickets)
+		if got := must(Load(f.config(), st)).offices["o1"].serviceTimes["pass"]; !slices.Equal(got, want) {
+			t.Errorf("after a reload from the tickets %s: %v, want %v", name, got, want)
 		}
 	}
 }

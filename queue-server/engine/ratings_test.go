@@ -125,6 +125,30 @@ func TestSubmitRatingStoresItTiedToTheService(t *testing.T) {
 	}
 }
 
+// A reload remembers which tickets were rated, so none is rated twice,
+// and keeps the ratings that still hold a phone.
+func TestReloadKeepsRatings(t *testing.T) {
+	f, r1, _ := ratingFixture(t)
+	withPhone, _ := f.served()
+	plain, _ := f.served()
+	kept := must(f.e.SubmitRating(r1, "o1", domain.NewRating{TicketID: withPhone.ID, Answers: []domain.RatingAnswer{answer("100", "v0-5")},
+		Phone: "8 (916) 123-45-67", PhoneConsent: true}, &f.log))
+	must(f.e.SubmitRating(r1, "o1", domain.NewRating{TicketID: plain.ID, Answers: []domain.RatingAnswer{answer("100", "v0-4")}}, &f.log))
+	st := fold(f.log)
+	st.RatingForms = f.e.forms
+	reloaded := must(Load(f.config(), st))
+	for name, e := range map[string]*Engine{"live": f.e, "reloaded": reloaded} {
+		if !e.HasRatingPhone("o1", kept.ID) {
+			t.Errorf("%s: the rating with a phone is gone", name)
+		}
+		for _, tk := range []domain.Ticket{withPhone, plain} {
+			if _, err := e.SubmitRating(r1, "o1", domain.NewRating{TicketID: tk.ID, Answers: []domain.RatingAnswer{answer("100", "v0-1")}}, &domain.Changes{}); err == nil {
+				t.Errorf("%s: ticket %s rated a second time", name, tk.Number)
+			}
+		}
+	}
+}
+
 func TestSubmitRatingRefusals(t *testing.T) {
 	f, r1, r2 := ratingFixture(t)
 	rated, _ := f.served()

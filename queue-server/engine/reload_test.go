@@ -23,6 +23,18 @@ func latest[T any](records []T, key func(T) string) []T {
 	return out
 }
 
+// records hands xs over as a store's Load does.
+func records[T any](xs []T) domain.Each[T] {
+	return func(fn func(T) error) error {
+		for _, x := range xs {
+			if err := fn(x); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
 // fold turns committed changes into the state a store would load.
 func fold(c domain.Changes) domain.State {
 	st := domain.State{Settings: c.Settings, OfficeSeq: map[string]uint64{}}
@@ -36,10 +48,11 @@ func fold(c domain.Changes) domain.State {
 	st.Announcements = latest(c.Announcements, func(a domain.Announcement) string { return a.ID })
 	st.Integrations = latest(c.Integrations, func(in domain.Integration) string { return in.ID })
 	st.Contacts = latest(c.Contacts, func(x domain.Contact) string { return x.OfficeID + "/" + x.Key() })
-	st.Tickets = latest(c.Tickets, func(t domain.Ticket) string { return t.ID })
+	st.Tickets = records(latest(c.Tickets, func(t domain.Ticket) string { return t.ID }))
 	st.Sessions = latest(c.Sessions, func(s domain.WindowSession) string { return s.WindowID })
 	st.Appointments = latest(c.Appointments, func(a domain.Appointment) string { return a.ID })
-	st.Counters, st.Idempotency = c.Counters, c.Idempotency
+	st.Counters, st.Idempotency = c.Counters, records(c.Idempotency)
+	st.Ratings = records(latest(c.Ratings, func(r domain.RatingRecord) string { return r.Rating.ID }))
 	for _, ev := range c.Events {
 		st.OfficeSeq[ev.OfficeID] = ev.Seq
 	}

@@ -172,16 +172,23 @@ func Open(ctx context.Context, opts Options) (*Service, error) {
 // reload replaces the engine with the state on disk.
 func (s *Service) reload(ctx context.Context) error {
 	since := s.opts.Now().UTC().AddDate(0, 0, -2).Format(time.DateOnly)
-	st, err := s.store.Load(ctx, since)
+	var (
+		eng  *engine.Engine
+		last map[string]domain.JournalRecord
+	)
+	// The engine is built inside the store's read, from records decoded
+	// one at a time, so that a busy day is never in memory twice.
+	err := s.store.Load(ctx, since, func(st domain.State) error {
+		var err error
+		eng, err = engine.Load(s.cfg, st)
+		last = st.JournalLast
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("load state: %w", err)
 	}
-	eng, err := engine.Load(s.cfg, st)
-	if err != nil {
-		return fmt.Errorf("rebuild state: %w", err)
-	}
 	s.eng = eng
-	s.loadChains(st.JournalLast)
+	s.loadChains(last)
 	s.refreshActors()
 	return nil
 }

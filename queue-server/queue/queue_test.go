@@ -545,11 +545,14 @@ func TestPersonalDataPurge(t *testing.T) {
 		t.Fatalf("a second purge: %d, %v; want nothing left", n, err)
 	}
 	svc.Close()
-	state, err := st.Load(context.Background(), "2000-01-01")
-	if err != nil {
+	var appointments []domain.Appointment
+	if err := st.Load(context.Background(), "2000-01-01", func(state domain.State) error {
+		appointments = state.Appointments
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
-	for _, a := range state.Appointments {
+	for _, a := range appointments {
 		if a.ID == ap.ID && (a.Name != "" || a.Phone != "" || a.Code != ap.Code) {
 			t.Fatalf("on disk after the purge: %+v", a)
 		}

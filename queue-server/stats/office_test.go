@@ -49,22 +49,22 @@ func newOffice(t testing.TB) *office {
 	}
 	t.Cleanup(func() { st.Close() })
 	o := &office{t: t, st: st, now: time.Date(2026, 11, 1, 7, 0, 0, 0, msk)}
-	state, err := st.Load(context.Background(), "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range state.RatingForms {
-		if f.Current {
-			o.form = f
+	err = st.Load(context.Background(), "", func(state domain.State) error {
+		for _, f := range state.RatingForms {
+			if f.Current {
+				o.form = f
+			}
 		}
-	}
-	o.e, err = engine.Load(engine.Config{
-		Now:            func() time.Time { return o.now },
-		NewID:          func() string { o.ids++; return fmt.Sprintf("id%d", o.ids) },
-		NewCode:        func() string { o.ids++; return fmt.Sprintf("%06d", 100000+o.ids) },
-		NewStatusToken: func() string { o.ids++; return fmt.Sprintf("token%032d", o.ids) },
-		TZ:             time.LoadLocation,
-	}, state)
+		var err error
+		o.e, err = engine.Load(engine.Config{
+			Now:            func() time.Time { return o.now },
+			NewID:          func() string { o.ids++; return fmt.Sprintf("id%d", o.ids) },
+			NewCode:        func() string { o.ids++; return fmt.Sprintf("%06d", 100000+o.ids) },
+			NewStatusToken: func() string { o.ids++; return fmt.Sprintf("token%032d", o.ids) },
+			TZ:             time.LoadLocation,
+		}, state)
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -61,12 +61,18 @@ func BenchmarkLoad(b *testing.B) {
 	}
 	fill("2026-11-23", 3000)
 	for b.Loop() {
-		st, err := s.Load(context.Background(), "2026-11-23")
+		n := 0
+		err := s.Load(context.Background(), "2026-11-23", func(st domain.State) error {
+			return st.Tickets(func(domain.Ticket) error {
+				n++
+				return nil
+			})
+		})
 		if err != nil {
 			b.Fatal(err)
 		}
-		if len(st.Tickets) != 3000 {
-			b.Fatalf("loaded %d tickets, want 3000", len(st.Tickets))
+		if n != 3000 {
+			b.Fatalf("loaded %d tickets, want 3000", n)
 		}
 	}
 }

@@ -38,13 +38,40 @@ func commit(t testing.TB, s *Store, c domain.Changes) {
 	}
 }
 
-func load(t testing.TB, s *Store, sinceDay string) domain.State {
+// loaded is a loaded state with its bulk collected, for tests to look at
+// and compare as a whole.
+type loaded struct {
+	domain.State
+	Tickets     []domain.Ticket
+	Idempotency []domain.IdempotencyKey
+	Ratings     []domain.RatingRecord
+}
+
+func load(t testing.TB, s *Store, sinceDay string) loaded {
 	t.Helper()
-	st, err := s.Load(context.Background(), sinceDay)
+	var l loaded
+	err := s.Load(context.Background(), sinceDay, func(st domain.State) error {
+		l.State = st
+		if err := st.Tickets(appendTo(&l.Tickets)); err != nil {
+			return err
+		}
+		if err := st.Idempotency(appendTo(&l.Idempotency)); err != nil {
+			return err
+		}
+		return st.Ratings(appendTo(&l.Ratings))
+	})
 	if err != nil {
 		t.Fatalf("Load(%q): %v", sinceDay, err)
 	}
-	return st
+	l.State.Tickets, l.State.Idempotency, l.State.Ratings = nil, nil, nil
+	return l
+}
+
+func appendTo[T any](out *[]T) func(T) error {
+	return func(x T) error {
+		*out = append(*out, x)
+		return nil
+	}
 }
 
 // at is a UTC instant of the test's days.

@@ -17,135 +17,188 @@ import (
 // server build one huge answer; it pages on instead.
 const MaxEventsPage = 10_000
 
-// Load reads what the engine starts from. sinceDay (YYYY-MM-DD, or "" for
-// everything) bounds tickets, counters and idempotency keys; appointments are
-// read from the day before it, because they are filed by their UTC date.
-func (s *Store) Load(ctx context.Context, sinceDay string) (domain.State, error) {
+// Load reads what the engine starts from and calls fn with it inside the
+// read transaction. sinceDay (YYYY-MM-DD, or "" for everything) bounds
+// tickets, counters and idempotency keys; appointments are read from the
+// day before it, because they are filed by their UTC date. Tickets, request
+// keys and ratings are decoded one at a time as fn's engine takes them.
+func (s *Store) Load(ctx context.Context, sinceDay string, fn func(domain.State) error) error {
 	apptFrom := sinceDay
 	if sinceDay != "" {
 		if !validDay(sinceDay) {
-			return domain.State{}, domain.Errorf(domain.CodeInvalid, "день %q должен быть в виде ГГГГ-ММ-ДД", sinceDay)
+			return domain.Errorf(domain.CodeInvalid, "день %q должен быть в виде ГГГГ-ММ-ДД", sinceDay)
 		}
 		day, _ := time.Parse(dayLayout, sinceDay)
 		apptFrom = day.AddDate(0, 0, -1).Format(dayLayout)
 	}
-	st := domain.State{Settings: map[string]string{}, OfficeSeq: map[string]uint64{}}
+	var fnErr error
 	err := s.db.View(func(tx *bolt.Tx) error {
-		var err error
-		if st.Offices, err = loadFlat[domain.Office](tx, bucketOffices); err != nil {
-			return err
-		}
-		if st.Services, err = loadScoped[domain.Service](ctx, tx, bucketServices); err != nil {
-			return err
-		}
-		if st.Windows, err = loadScoped[domain.Window](ctx, tx, bucketWindows); err != nil {
-			return err
-		}
-		if st.Operators, err = loadScoped[domain.Operator](ctx, tx, bucketOperators); err != nil {
-			return err
-		}
-		devices, err := loadScoped[deviceRecord](ctx, tx, bucketDevices)
+		st, err := loadState(ctx, tx, sinceDay, apptFrom)
 		if err != nil {
 			return err
 		}
-		for _, r := range devices {
-			d := r.Device
-			d.PairingCodeHash, d.CredentialHash = r.PairingCodeHash, r.CredentialHash
-			st.Devices = append(st.Devices, d)
-		}
-		if st.Categories, err = loadScoped[domain.PriorityCategory](ctx, tx, bucketCategories); err != nil {
-			return err
-		}
-		if st.Announcements, err = loadScoped[domain.Announcement](ctx, tx, bucketAnnouncements); err != nil {
-			return err
-		}
-		records, err := loadFlat[accountRecord](tx, bucketAccounts)
-		if err != nil {
-			return err
-		}
-		for _, r := range records {
-			a := r.Account
-			a.PasswordHash, a.CardHash = r.PasswordHash, r.CardHash
-			st.Accounts = append(st.Accounts, a)
-		}
-		// A file before schema 8 has no integrations; the store's tests of
-		// older migrations load such files.
-		var integrations []integrationRecord
-		if tx.Bucket(bucketIntegrations) != nil {
-			if integrations, err = loadFlat[integrationRecord](tx, bucketIntegrations); err != nil {
-				return err
-			}
-		}
-		if tx.Bucket(bucketContacts) != nil {
-			if st.Contacts, err = loadScoped[domain.Contact](ctx, tx, bucketContacts); err != nil {
-				return err
-			}
-		}
-		for _, r := range integrations {
-			in := r.Integration
-			in.KeyHash = r.KeyHash
-			st.Integrations = append(st.Integrations, in)
-		}
-		// A file opened at an older schema, as the migrations' tests do, has none.
-		if tx.Bucket(bucketWebhooks) != nil {
-			if st.Webhooks, err = loadFlat[domain.Webhook](tx, bucketWebhooks); err != nil {
-				return err
-			}
-		}
-		if st.Tickets, err = loadDayed[domain.Ticket](ctx, tx, ticketBuckets, sinceDay); err != nil {
-			return err
-		}
-		if st.Appointments, err = loadDayed[domain.Appointment](ctx, tx, appointmentBuckets, apptFrom); err != nil {
-			return err
-		}
-		if st.Ratings, err = loadDayed[domain.RatingRecord](ctx, tx, ratingBuckets, sinceDay); err != nil {
-			return err
-		}
-		if st.RatingForms, err = loadScoped[domain.RatingForm](ctx, tx, bucketRatingForms); err != nil {
-			return err
-		}
-		if st.Sessions, err = loadScoped[domain.WindowSession](ctx, tx, bucketSessions); err != nil {
-			return err
-		}
-		if st.Counters, err = loadDays[domain.Counter](ctx, tx, bucketCounters, sinceDay); err != nil {
-			return err
-		}
-		if st.Idempotency, err = loadDays[domain.IdempotencyKey](ctx, tx, bucketIdempotency, sinceDay); err != nil {
-			return err
-		}
-		if err := eachOffice(tx.Bucket(bucketTickets), func(office string) error {
-			return walkDays(ctx, tx.Bucket(bucketTickets), office, sinceDay, true, func(day, id, v []byte) error {
-				k, err := decode[domain.IdempotencyKey](v)
-				if err != nil {
-					return fmt.Errorf("%s/%s/%s/%q: %w", bucketTickets, office, day, id, err)
-				}
-				st.Idempotency = append(st.Idempotency, k)
-				return nil
-			})
-		}); err != nil {
-			return err
-		}
-		if settings := lookup(tx, bucketMeta, string(bucketSettings)); settings != nil {
-			if err := settings.ForEach(func(k, v []byte) error {
-				st.Settings[string(k)] = string(v)
-				return nil
-			}); err != nil {
-				return err
-			}
-		}
-		if st.JournalLast, err = loadJournalLast(tx); err != nil {
-			return err
-		}
-		return eachOffice(tx.Bucket(bucketEvents), func(office string) error {
-			seq, err := lastSeq(tx, office)
-			st.OfficeSeq[office] = seq
-			return err
-		})
+		fnErr = fn(st)
+		return nil
 	})
 	if err != nil {
-		return domain.State{}, wrap("load", err)
+		return wrap("load", err)
 	}
-	return st, nil
+	return fnErr
+}
+
+// loadState reads the state's configuration and small parts, and gives it
+// the walks over its bulk.
+func loadState(ctx context.Context, tx *bolt.Tx, sinceDay, apptFrom string) (domain.State, error) {
+	st := domain.State{Settings: map[string]string{}, OfficeSeq: map[string]uint64{}}
+	var err error
+	if st.Offices, err = loadFlat[domain.Office](tx, bucketOffices); err != nil {
+		return st, err
+	}
+	if st.Services, err = loadScoped[domain.Service](ctx, tx, bucketServices); err != nil {
+		return st, err
+	}
+	if st.Windows, err = loadScoped[domain.Window](ctx, tx, bucketWindows); err != nil {
+		return st, err
+	}
+	if st.Operators, err = loadScoped[domain.Operator](ctx, tx, bucketOperators); err != nil {
+		return st, err
+	}
+	devices, err := loadScoped[deviceRecord](ctx, tx, bucketDevices)
+	if err != nil {
+		return st, err
+	}
+	for _, r := range devices {
+		d := r.Device
+		d.PairingCodeHash, d.CredentialHash = r.PairingCodeHash, r.CredentialHash
+		st.Devices = append(st.Devices, d)
+	}
+	if st.Categories, err = loadScoped[domain.PriorityCategory](ctx, tx, bucketCategories); err != nil {
+		return st, err
+	}
+	if st.Announcements, err = loadScoped[domain.Announcement](ctx, tx, bucketAnnouncements); err != nil {
+		return st, err
+	}
+	records, err := loadFlat[accountRecord](tx, bucketAccounts)
+	if err != nil {
+		return st, err
+	}
+	for _, r := range records {
+		a := r.Account
+		a.PasswordHash, a.CardHash = r.PasswordHash, r.CardHash
+		st.Accounts = append(st.Accounts, a)
+	}
+	// A file before schema 8 has no integrations; the store's tests of
+	// older migrations load such files.
+	var integrations []integrationRecord
+	if tx.Bucket(bucketIntegrations) != nil {
+		if integrations, err = loadFlat[integrationRecord](tx, bucketIntegrations); err != nil {
+			return st, err
+		}
+	}
+	if tx.Bucket(bucketContacts) != nil {
+		if st.Contacts, err = loadScoped[domain.Contact](ctx, tx, bucketContacts); err != nil {
+			return st, err
+		}
+	}
+	for _, r := range integrations {
+		in := r.Integration
+		in.KeyHash = r.KeyHash
+		st.Integrations = append(st.Integrations, in)
+	}
+	// A file opened at an older schema, as the migrations' tests do, has none.
+	if tx.Bucket(bucketWebhooks) != nil {
+		if st.Webhooks, err = loadFlat[domain.Webhook](tx, bucketWebhooks); err != nil {
+			return st, err
+		}
+	}
+	st.Tickets = each(tx, func(fn func(domain.Ticket) error) error {
+		return eachDayed(ctx, tx, ticketBuckets, sinceDay, fn)
+	})
+	if st.Appointments, err = collect(func(fn func(domain.Appointment) error) error {
+		return eachDayed(ctx, tx, appointmentBuckets, apptFrom, fn)
+	}); err != nil {
+		return st, err
+	}
+	st.Ratings = each(tx, func(fn func(domain.RatingRecord) error) error {
+		return eachDayed(ctx, tx, ratingBuckets, sinceDay, fn)
+	})
+	if st.RatingForms, err = loadScoped[domain.RatingForm](ctx, tx, bucketRatingForms); err != nil {
+		return st, err
+	}
+	if st.Sessions, err = loadScoped[domain.WindowSession](ctx, tx, bucketSessions); err != nil {
+		return st, err
+	}
+	if st.Counters, err = collect(func(fn func(domain.Counter) error) error {
+		return eachDayRecord(ctx, tx, bucketCounters, sinceDay, fn)
+	}); err != nil {
+		return st, err
+	}
+	st.Idempotency = each(tx, func(fn func(domain.IdempotencyKey) error) error {
+		return eachRequestKey(ctx, tx, sinceDay, fn)
+	})
+	if settings := lookup(tx, bucketMeta, string(bucketSettings)); settings != nil {
+		if err := settings.ForEach(func(k, v []byte) error {
+			st.Settings[string(k)] = string(v)
+			return nil
+		}); err != nil {
+			return st, err
+		}
+	}
+	if st.JournalLast, err = loadJournalLast(tx); err != nil {
+		return st, err
+	}
+	return st, eachOffice(tx.Bucket(bucketEvents), func(office string) error {
+		seq, err := lastSeq(tx, office)
+		st.OfficeSeq[office] = seq
+		return err
+	})
+}
+
+// each makes a walk of Load's transaction a domain.Each: fn's errors come
+// back unchanged, the walk's own as Load's.
+func each[T any](tx *bolt.Tx, walk func(fn func(T) error) error) domain.Each[T] {
+	return func(fn func(T) error) error {
+		if tx.DB() == nil {
+			return wrap("load", errors.New("records read after Load returned"))
+		}
+		var fnErr error
+		err := walk(func(x T) error {
+			fnErr = fn(x)
+			return fnErr
+		})
+		if fnErr != nil {
+			return fnErr
+		}
+		return wrap("load", err)
+	}
+}
+
+// collect gathers what a walk gives.
+func collect[T any](walk func(fn func(T) error) error) ([]T, error) {
+	var out []T
+	err := walk(func(x T) error {
+		out = append(out, x)
+		return nil
+	})
+	return out, err
+}
+
+// eachRequestKey walks the request keys from fromDay on: the old ones of
+// the idempotency bucket, then those stored beside their tickets.
+func eachRequestKey(ctx context.Context, tx *bolt.Tx, fromDay string, fn func(domain.IdempotencyKey) error) error {
+	if err := eachDayRecord(ctx, tx, bucketIdempotency, fromDay, fn); err != nil {
+		return err
+	}
+	tickets := tx.Bucket(bucketTickets)
+	return eachOffice(tickets, func(office string) error {
+		return walkDays(ctx, tickets, office, fromDay, true, func(day, id, v []byte) error {
+			k, err := decode[domain.IdempotencyKey](v)
+			if err != nil {
+				return fmt.Errorf("%s/%s/%s/%q: %w", bucketTickets, office, day, id, err)
+			}
+			return fn(k)
+		})
+	})
 }
 
 // Events returns up to limit events of an office with Seq > after, in order;
@@ -271,33 +324,29 @@ func dayedRecord(tx *bolt.Tx, d dayed, officeID, id string) ([]byte, error) {
 	return raw, nil
 }
 
-// loadDays decodes the records of every office of a flat day-keyed bucket
-// from fromDay on, seeking past older days without reading them.
-func loadDays[T any](ctx context.Context, tx *bolt.Tx, root []byte, fromDay string) ([]T, error) {
-	var out []T
+// eachDayRecord decodes the records of every office of a flat day-keyed
+// bucket from fromDay on, seeking past older days without reading them.
+func eachDayRecord[T any](ctx context.Context, tx *bolt.Tx, root []byte, fromDay string, fn func(T) error) error {
 	b := tx.Bucket(root)
-	err := eachOffice(b, func(office string) error {
+	return eachOffice(b, func(office string) error {
 		return eachDay(ctx, b, office, fromDay, func(day, id, v []byte) error {
 			x, err := decode[T](v)
 			if err != nil {
 				return fmt.Errorf("%s/%s/%s/%s: %w", root, office, day, id, err)
 			}
-			out = append(out, x)
-			return nil
+			return fn(x)
 		})
 	})
-	return out, err
 }
 
-// loadDayed is loadDays plus the records of older days that are still alive,
-// found through the live index rather than by reading old days.
-func loadDayed[T any](ctx context.Context, tx *bolt.Tx, d dayed, fromDay string) ([]T, error) {
-	var out []T
+// eachDayed is eachDayRecord plus the records of older days that are still
+// alive, found through the live index rather than by reading old days.
+func eachDayed[T any](ctx context.Context, tx *bolt.Tx, d dayed, fromDay string, fn func(T) error) error {
 	records, alive := tx.Bucket(d.records), tx.Bucket(d.live)
 	if alive == nil {
-		return nil, fmt.Errorf("%w: no bucket %s", ErrNotDataFile, d.live)
+		return fmt.Errorf("%w: no bucket %s", ErrNotDataFile, d.live)
 	}
-	err := eachOffice(records, func(office string) error {
+	return eachOffice(records, func(office string) error {
 		if fromDay != "" {
 			prefix := flatKey(office, "")
 			c := alive.Cursor()
@@ -314,7 +363,9 @@ func loadDayed[T any](ctx context.Context, tx *bolt.Tx, d dayed, fromDay string)
 				if err != nil {
 					return fmt.Errorf("%s/%s/%s/%s: %w", d.records, office, day, id, err)
 				}
-				out = append(out, x)
+				if err := fn(x); err != nil {
+					return err
+				}
 			}
 		}
 		return eachDay(ctx, records, office, fromDay, func(day, id, v []byte) error {
@@ -322,11 +373,9 @@ func loadDayed[T any](ctx context.Context, tx *bolt.Tx, d dayed, fromDay string)
 			if err != nil {
 				return fmt.Errorf("%s/%s/%s/%s: %w", d.records, office, day, id, err)
 			}
-			out = append(out, x)
-			return nil
+			return fn(x)
 		})
 	})
-	return out, err
 }
 
 // get is Bucket.Get that tolerates a missing bucket.

@@ -16,7 +16,7 @@ import (
 )
 
 // everything is one record of every kind, and the state Load returns for it.
-func everything() (domain.Changes, domain.State) {
+func everything() (domain.Changes, loaded) {
 	day := "2026-11-23"
 	t1 := ticket("t1", day, domain.StatusWaiting)
 	t1.PriorityCategoryID, t1.PriorityLevel, t1.VerifiedBy = "veteran", 3, "hall"
@@ -57,14 +57,13 @@ func everything() (domain.Changes, domain.State) {
 		Ratings:     []domain.RatingRecord{ratingRecord("t1", day, "+79161234567")},
 	}
 	c.Journal = append(c.Journal, chain(domain.RegionChain, domain.JournalRecord{}, "08:00")...)
-	want := domain.State{
+	want := loaded{State: domain.State{
 		Offices: c.Offices, Services: c.Services, Windows: c.Windows, Operators: c.Operators, Devices: c.Devices,
-		Categories: c.Categories, Accounts: c.Accounts, Announcements: c.Announcements, Tickets: c.Tickets, Appointments: c.Appointments,
-		Sessions: c.Sessions, Counters: c.Counters, Idempotency: c.Idempotency, Settings: c.Settings,
-		Ratings: c.Ratings, RatingForms: []domain.RatingForm{mkguForm004()},
+		Categories: c.Categories, Accounts: c.Accounts, Announcements: c.Announcements, Appointments: c.Appointments,
+		Sessions: c.Sessions, Counters: c.Counters, Settings: c.Settings, RatingForms: []domain.RatingForm{mkguForm004()},
 		OfficeSeq:   map[string]uint64{testOffice: 2},
 		JournalLast: map[string]domain.JournalRecord{testOffice: c.Journal[1], domain.RegionChain: c.Journal[2]},
-	}
+	}, Tickets: c.Tickets, Idempotency: c.Idempotency, Ratings: c.Ratings}
 	return c, want
 }
 
@@ -208,7 +207,7 @@ func TestLoadSinceDay(t *testing.T) {
 func TestLoadRefusesBadDay(t *testing.T) {
 	s, _ := openTest(t)
 	for _, day := range []string{"23.11.2026", "2026-11-3", "2026-13-01", "yesterday"} {
-		if _, err := s.Load(context.Background(), day); domain.ErrorCode(err) != domain.CodeInvalid {
+		if err := s.Load(context.Background(), day, func(domain.State) error { return nil }); domain.ErrorCode(err) != domain.CodeInvalid {
 			t.Errorf("Load(%q) = %v, want an invalid error", day, err)
 		}
 	}
@@ -272,6 +271,58 @@ func TestCommitAcceptsSequencesOfSeveralOffices(t *testing.T) {
 	commit(t, s, domain.Changes{Events: []domain.Event{event(3, a)}})
 	if got := load(t, s, "").OfficeSeq[testOffice]; got != 3 {
 		t.Errorf("sequence after the next commit = %d, want 3", got)
+	}
+}
+
+// Load hands tickets over one at a time inside its transaction: fn's
+// error comes back unchanged, a cancelled context stops the walk, a record
+// that cannot be read is named, and the records are not read once Load
+// has returned.
+func TestLoadStreamsTheBulk(t *testing.T) {
+	s, _ := openTest(t)
+	for i, id := range []string{"t1", "t2", "t3"} {
+		commit(t, s, issue(uint64(i+1), ticket(id, "2026-11-23", domain.StatusWaiting), i+1))
+	}
+	stop := errors.New("the engine's own error")
+	if err := s.Load(context.Background(), "", func(domain.State) error { return stop }); err != stop {
+		t.Errorf("fn's error came back as %v", err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var seen []string
+	err := s.Load(ctx, "", func(st domain.State) error {
+		return st.Tickets(func(tk domain.Ticket) error {
+			seen = append(seen, tk.ID)
+			cancel()
+			return nil
+		})
+	})
+	if !errors.Is(err, context.Canceled) || len(seen) != 1 {
+		t.Errorf("cancelled after the first ticket: %v, saw %v", err, seen)
+	}
+
+	var kept domain.Each[domain.Ticket]
+	if err := s.Load(context.Background(), "", func(st domain.State) error {
+		kept = st.Tickets
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := kept(func(domain.Ticket) error { return nil }); err == nil {
+		t.Error("tickets read after Load returned")
+	}
+
+	if err := s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketTickets).Put(flatKey(testOffice, "2026-11-23", "t2"), []byte("{"))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	err = s.Load(context.Background(), "", func(st domain.State) error {
+		return st.Tickets(func(domain.Ticket) error { return nil })
+	})
+	if err == nil || !strings.Contains(err.Error(), "tickets/central/2026-11-23/t2") {
+		t.Errorf("a broken ticket: %v, want its key named", err)
 	}
 }
 
