@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,35 +13,6 @@ import (
 
 	"github.com/talonqueue/talon/queue-server/region"
 )
-
-// regionHelp lists every action of `queue-server region` with its flags.
-func regionHelp(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
-	for _, a := range []struct {
-		name string
-		run  func(context.Context, []string, func(string) string, io.Writer, io.Writer) error
-	}{{"join", regionJoin}, {"config set ФАЙЛ", regionConfigSet}, {"config show", regionConfigShow}, {"account", regionAccount}, {"authorization", regionAuthorization}} {
-		fmt.Fprintf(stdout, "\nqueue-server region %s\n", a.name)
-		if err := a.run(ctx, []string{"-h"}, getenv, stdout, stdout); !errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-	}
-	return flag.ErrHelp
-}
-
-// regionConfig runs `queue-server region config set|show`.
-func regionConfig(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 0 {
-		switch args[0] {
-		case "-h", "-help", "--help":
-			return regionHelp(ctx, getenv, stdout)
-		case "set":
-			return regionConfigSet(ctx, args[1:], getenv, stdout, stderr)
-		case "show":
-			return regionConfigShow(ctx, args[1:], getenv, stdout, stderr)
-		}
-	}
-	return errors.New("укажите: queue-server region config set --region URLS --office ID ФАЙЛ или region config show --region URLS [--office ID [--out ФАЙЛ]]")
-}
 
 // regionJS connects to the region's cluster for one command.
 func regionJS(urls string, link region.Link) (jetstream.JetStream, func(), error) {

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -319,28 +320,65 @@ func regionAccount(ctx context.Context, args []string, getenv func(string) strin
 	return nil
 }
 
-// regionCommand runs `queue-server region ACTION`: join adds an office to
-// the region, config sets or shows an office's configuration there
-// (regionconfig.go), account makes a login of the regional server's pages,
-// authorization prints the cluster's users (regionauthz.go).
+// regionActions are the actions of `queue-server region`, in the order help
+// lists them: join adds an office to the region, config set and show the
+// office's configuration there (regionconfig.go), account makes a login of
+// the regional server's pages, authorization prints the cluster's users
+// (regionauthz.go).
+var regionActions = []struct {
+	name string // the words after "region"
+	run  func(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error
+}{
+	{"join", regionJoin},
+	{"config set", regionConfigSet},
+	{"config show", regionConfigShow},
+	{"account", regionAccount},
+	{"authorization", regionAuthorization},
+}
+
+// regionCommand runs `queue-server region ACTION`. With -h after all or
+// part of an action's words it lists the flags of the actions they begin.
 func regionCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	if len(args) > 0 {
-		switch args[0] {
-		case "-h", "-help", "--help":
-			return regionHelp(ctx, getenv, stdout)
-		case "join":
-			return regionJoin(ctx, args[1:], getenv, stdout, stderr)
-		case "config":
-			return regionConfig(ctx, args[1:], getenv, stdout, stderr)
-		case "account":
-			return regionAccount(ctx, args[1:], getenv, stdout, stderr)
-		case "authorization":
-			return regionAuthorization(ctx, args[1:], getenv, stdout, stderr)
+	words := args
+	for i, a := range args {
+		if strings.HasPrefix(a, "-") {
+			words = args[:i]
+			break
 		}
 	}
-	return errors.New("укажите действие с регионом: queue-server region join --region URLS --office ID [--office-file FILE | --time-zone ZONE], " +
-		"region config set --region URLS --office ID ФАЙЛ, region config show --region URLS [--office ID], region account --data DIR --login ЛОГИН --password ПАРОЛЬ " +
-		"или region authorization --admin КЛЮЧ --regional КЛЮЧ --office ИД=КЛЮЧ…")
+	var begun []string
+	for _, a := range regionActions {
+		name := strings.Fields(a.name)
+		if len(words) >= len(name) && slices.Equal(words[:len(name)], name) {
+			return a.run(ctx, args[len(name):], getenv, stdout, stderr)
+		}
+		if slices.Equal(name[:min(len(words), len(name))], words) {
+			begun = append(begun, a.name)
+		}
+	}
+	if len(begun) > 0 && len(args) > len(words) && slices.Contains([]string{"-h", "-help", "--help"}, args[len(words)]) {
+		return regionHelp(ctx, begun, getenv, stdout)
+	}
+	names := make([]string, len(regionActions))
+	for i, a := range regionActions {
+		names[i] = "region " + a.name
+	}
+	return fmt.Errorf("укажите действие: queue-server %s или %s; их флаги: queue-server help region",
+		strings.Join(names[:len(names)-1], ", "), names[len(names)-1])
+}
+
+// regionHelp prints the flags of the named actions.
+func regionHelp(ctx context.Context, names []string, getenv func(string) string, stdout io.Writer) error {
+	for _, a := range regionActions {
+		if !slices.Contains(names, a.name) {
+			continue
+		}
+		fmt.Fprintf(stdout, "\nqueue-server region %s\n", a.name)
+		if err := a.run(ctx, []string{"-h"}, getenv, stdout, stdout); !errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+	}
+	return flag.ErrHelp
 }
 
 // regionJoin adds an office to the region: its record with its time zone

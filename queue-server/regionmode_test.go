@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"os"
@@ -49,6 +50,50 @@ func TestRegionModeRefusals(t *testing.T) {
 		err := run(context.Background(), c.args, none, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v: %v, want an error mentioning %q", c.args, err, c.want)
+		}
+	}
+}
+
+// TestRegionHelpFollowsItsActions: help region lists every action's flags,
+// help region config only those of config set and config show, and the
+// command list names each action's first word once, so a new action shows
+// up in all three without being written three times.
+func TestRegionHelpFollowsItsActions(t *testing.T) {
+	none := func(string) string { return "" }
+	helpOf := func(args ...string) string {
+		var out bytes.Buffer
+		if err := run(context.Background(), append([]string{"help"}, args...), none, &out, io.Discard); err != nil {
+			t.Fatalf("help %v: %v", args, err)
+		}
+		return out.String()
+	}
+	all, config := helpOf("region"), helpOf("region", "config")
+	listed, actions := map[string]bool{}, map[string]bool{}
+	for _, c := range commands {
+		if c.name == "region" {
+			listed[c.action] = true
+		}
+	}
+	for _, a := range regionActions {
+		head := "queue-server region " + a.name + "\n"
+		if !strings.Contains(all, head) {
+			t.Errorf("help region lacks %q", a.name)
+		}
+		if strings.HasPrefix(a.name, "config ") != strings.Contains(config, head) {
+			t.Errorf("help region config and %q disagree:\n%s", a.name, config)
+		}
+		first := strings.Fields(a.name)[0]
+		if !listed[first] {
+			t.Errorf("the command list has no row for region %s", first)
+		}
+		actions[first] = true
+	}
+	if !strings.Contains(all, "\n  -") {
+		t.Errorf("help region lists no flags:\n%s", all)
+	}
+	for action := range listed {
+		if !actions[action] {
+			t.Errorf("the command list names region %s, which is no action", action)
 		}
 	}
 }
