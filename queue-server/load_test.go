@@ -86,22 +86,31 @@ var loadOps = []string{opIssue, opCall, opCallEmpty, opStart, opFinish, opRate}
 
 // loadStats collects latencies and errors from every terminal.
 type loadStats struct {
-	mu     sync.Mutex
-	lat    map[string][]time.Duration
-	errs   map[string]int
-	sample []string // the first few errors, to tell what went wrong
+	mu sync.Mutex
+	// day is when the day began; at holds when each of lat's operations
+	// began, counted from it, so that the report can tell when in the day
+	// the slow ones were.
+	day     time.Time
+	lat, at map[string][]time.Duration
+	errs    map[string]int
+	sample  []string // the first few errors, to tell what went wrong
 }
 
 func newLoadStats() *loadStats {
-	return &loadStats{lat: map[string][]time.Duration{}, errs: map[string]int{}}
+	return &loadStats{lat: map[string][]time.Duration{}, at: map[string][]time.Duration{}, errs: map[string]int{}}
 }
 
-// add merges one terminal's latencies.
-func (s *loadStats) add(lat map[string][]time.Duration) {
+// timer starts a terminal's own record of its operations; add merges it.
+func (s *loadStats) timer() timer {
+	return timer{day: s.day, lat: map[string][]time.Duration{}, at: map[string][]time.Duration{}}
+}
+
+func (s *loadStats) add(t timer) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for op, l := range lat {
+	for op, l := range t.lat {
 		s.lat[op] = append(s.lat[op], l...)
+		s.at[op] = append(s.at[op], t.at[op]...)
 	}
 }
 
@@ -124,10 +133,16 @@ func (s *loadStats) errors() int {
 	return n
 }
 
-// timer times one terminal's operations into its own map, merged at its end.
-type timer map[string][]time.Duration
+// timer times one terminal's operations into its own maps, merged at its end.
+type timer struct {
+	day     time.Time
+	lat, at map[string][]time.Duration
+}
 
-func (t timer) since(op string, t0 time.Time) { t[op] = append(t[op], time.Since(t0)) }
+func (t timer) since(op string, t0 time.Time) {
+	t.lat[op] = append(t.lat[op], time.Since(t0))
+	t.at[op] = append(t.at[op], t0.Sub(t.day))
+}
 
 // loadOffice is one office's terminals as the harness drives them.
 type loadOffice struct {
@@ -313,7 +328,7 @@ func (o *loadOffice) runDay(ctx context.Context, size loadSize, stats *loadStats
 		defer wg.Done()
 		defer o.kioskDone.Store(true)
 		rng := rand.New(rand.NewPCG(seed, 0))
-		tm := timer{}
+		tm := stats.timer()
 		defer stats.add(tm)
 		every := size.Day / time.Duration(size.Tickets)
 		next := time.Now()
@@ -340,7 +355,7 @@ func (o *loadOffice) runDay(ctx context.Context, size loadSize, stats *loadStats
 			defer wg.Done()
 			defer close(rate)
 			rng := rand.New(rand.NewPCG(seed, uint64(i+1)))
-			tm := timer{}
+			tm := stats.timer()
 			defer stats.add(tm)
 			window := loadWindowID(i)
 			time.Sleep(jitter(rng, poll, 0, 1))
@@ -385,7 +400,7 @@ func (o *loadOffice) runDay(ctx context.Context, size loadSize, stats *loadStats
 		}()
 		go func() {
 			defer wg.Done()
-			tm := timer{}
+			tm := stats.timer()
 			defer stats.add(tm)
 			c, form := o.ratings[i], o.form
 			var answers []domain.RatingAnswer
@@ -606,6 +621,7 @@ func runLoad(tb testing.TB, size loadSize, out io.Writer) loadResult {
 	sampled := make(chan float64, 1) // buffered: a run that fails early leaves no sampler behind
 	sampling, stopSampling := context.WithCancel(ctx)
 	start = time.Now()
+	r.stats.day = start
 	go func() {
 		peak := before.anonMiB
 		defer func() { sampled <- peak }()
@@ -752,6 +768,28 @@ func copyFile(from, to string) error {
 	return out.Close()
 }
 
+// dayStretches is how many equal parts of the day the report gives the
+// issueTicket p99 of: the day's first minutes, when every terminal's first
+// call opens its connection at once, are slower than the rest.
+const dayStretches = 20
+
+// byStretch is the q-quantile in milliseconds of the latencies whose
+// operations began in each of n equal stretches of the day; at says when,
+// from the day's start, and the last stretch takes what began after it.
+func byStretch(lat, at []time.Duration, day time.Duration, n int, q float64) []float64 {
+	parts := make([][]time.Duration, n)
+	for i, l := range lat {
+		k := min(max(int(at[i]*time.Duration(n)/day), 0), n-1)
+		parts[k] = append(parts[k], l)
+	}
+	out := make([]float64, n)
+	for k, p := range parts {
+		slices.Sort(p)
+		out[k] = loadPercentile(p, q)
+	}
+	return out
+}
+
 // loadPercentile is the q-quantile of sorted latencies in milliseconds.
 func loadPercentile(sorted []time.Duration, q float64) float64 {
 	if len(sorted) == 0 {
@@ -789,6 +827,13 @@ func (r loadResult) print(w io.Writer) {
 	slices.Sort(all)
 	fmt.Fprintf(w, "load: %-18s %9d %9.1f %8.2f %8.2f %8.2f %8.2f %7d\n", "all", len(all), float64(len(all))/r.wall.Seconds(),
 		loadPercentile(all, 0.5), loadPercentile(all, 0.9), loadPercentile(all, 0.99), loadPercentile(all, 1), r.stats.errors())
+	stretches := byStretch(r.stats.lat[opIssue], r.stats.at[opIssue], s.Day, dayStretches, 0.99)
+	fmt.Fprintf(w, "load: issueTicket p99-ms in each of %d equal parts of the day (%.1fs each, by when the call began; the last also takes the calls after the day):",
+		dayStretches, (s.Day / dayStretches).Seconds())
+	for _, v := range stretches {
+		fmt.Fprintf(w, " %.0f", v)
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "load: tickets issued=%d finished=%d rated=%d left waiting=%d; events per office=%.0f\n", r.issued, r.finished, r.rated, r.waitingLeft, r.eventsPerOffice)
 	fmt.Fprintf(w, "load: boards events=%d resyncs=%d disconnects=%d behind at the end=%d\n", r.boardEvents, r.boardResyncs, r.boardDisconnects, r.boardsBehind)
 	fmt.Fprintf(w, "load: server memory own (anon: heap, stacks, runtime) end-of-day=%.0fMiB peak=%.0fMiB after-restart=%.0fMiB; memory-limit=%s\n",
@@ -834,6 +879,19 @@ func (r loadResult) check(tb testing.TB) {
 	}
 	if r.boardsBehind != 0 || r.boardEvents == 0 {
 		tb.Errorf("%d boards behind the last event; %d events received", r.boardsBehind, r.boardEvents)
+	}
+}
+
+// TestByStretch: each latency counts in the stretch of the day its call
+// began in, calls after the day in the last, and a stretch without calls
+// reads 0.
+func TestByStretch(t *testing.T) {
+	ms := time.Millisecond
+	lat := []time.Duration{10 * ms, 20 * ms, 30 * ms, 40 * ms, 50 * ms}
+	at := []time.Duration{0, 2 * time.Second, 5 * time.Second, 9 * time.Second, 30 * time.Second}
+	got := byStretch(lat, at, 10*time.Second, 5, 1)
+	if want := []float64{10, 20, 30, 0, 50}; !slices.Equal(got, want) {
+		t.Errorf("byStretch = %v, want %v", got, want)
 	}
 }
 
