@@ -403,6 +403,12 @@ func (s *Service) failed(err error, results []result) {
 	}
 	s.applying.Lock()
 	defer s.applying.Unlock()
+	// Let go of the engine before the state on disk is loaded again, so
+	// that the collector may take it while its successor is built: a
+	// region's day is some 200 MiB, and two at once, when the disk is
+	// already in trouble, could cross the memory limit. If the reload
+	// fails, broken stops everything that would look at the engine.
+	s.eng = nil
 	if rerr := s.reload(context.Background()); rerr != nil {
 		s.log.Error("state could not be reloaded; refusing all operations", "err", rerr)
 		s.broken = rerr

@@ -23,7 +23,7 @@ import (
 // flakyStore fails commits while fail is set, like a full disk.
 type flakyStore struct {
 	domain.Store
-	fail atomic.Bool
+	fail, failLoad atomic.Bool
 }
 
 func (f *flakyStore) Commit(ctx context.Context, c domain.Changes) error {
@@ -31,6 +31,13 @@ func (f *flakyStore) Commit(ctx context.Context, c domain.Changes) error {
 		return errors.New("no space left on device")
 	}
 	return f.Store.Commit(ctx, c)
+}
+
+func (f *flakyStore) Load(ctx context.Context, since string, fn func(domain.State) error) error {
+	if f.failLoad.Load() {
+		return errors.New("input/output error")
+	}
+	return f.Store.Load(ctx, since, fn)
 }
 
 type recorder struct {
@@ -246,6 +253,43 @@ func TestFailedCommitRefusesAndLosesNothing(t *testing.T) {
 	got, err := svc.GetTicket(kiosk, demo.OfficeID, first.ID)
 	if err != nil || got.Status != domain.StatusWaiting {
 		t.Fatalf("acknowledged ticket after a failed commit: %+v, %v", got, err)
+	}
+}
+
+// TestUnreloadableStateRefusesEverything: when the state cannot be read
+// back after a failed commit, the engine is gone (failed lets go of it
+// before the reload) and every way in, writes, reads, the empty call-next
+// answered without the writer and readiness, says the store is unavailable
+// instead of reaching for it, even once the disk works again.
+func TestUnreloadableStateRefusesEverything(t *testing.T) {
+	st := openStore(t, filepath.Join(t.TempDir(), "talon.db"))
+	flaky := &flakyStore{Store: st}
+	svc := openDemo(t, flaky, Options{})
+	kiosk, op := as("kiosk1", svc, t), as("operator1", svc, t)
+	first, err := svc.IssueTicket(kiosk, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	flaky.fail.Store(true)
+	flaky.failLoad.Store(true)
+	if _, err := svc.IssueTicket(kiosk, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"}); domain.ErrorCode(err) != domain.CodeUnavailable {
+		t.Fatalf("issue on a failing disk: %v, want unavailable", err)
+	}
+	flaky.fail.Store(false)
+	flaky.failLoad.Store(false)
+	for name, call := range map[string]func() error{
+		"issue": func() error {
+			_, err := svc.IssueTicket(kiosk, demo.OfficeID, domain.IssueRequest{ServiceID: "passport"})
+			return err
+		},
+		"get":       func() error { _, err := svc.GetTicket(kiosk, demo.OfficeID, first.ID); return err },
+		"call next": func() error { _, err := svc.CallNext(op, demo.OfficeID, "w1", false); return err },
+		"snapshot":  func() error { _, err := svc.GetSnapshot(op, demo.OfficeID); return err },
+		"ready":     svc.Ready,
+	} {
+		if err := call(); domain.ErrorCode(err) != domain.CodeUnavailable {
+			t.Errorf("%s after the state could not be reloaded: %v, want unavailable", name, err)
+		}
 	}
 }
 
