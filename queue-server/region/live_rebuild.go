@@ -143,6 +143,12 @@ func (l *Live) replay(ctx context.Context, js jetstream.JetStream, start time.Ti
 	}
 }
 
+// listWait bounds the listing of the joined offices. The list comes from a
+// watcher, which, unlike JetStream's requests, has no timeout of its own:
+// started while a cluster node died, it waited for ever, and a regional
+// server restarted then never rebuilt its dashboard nor applied anything.
+const listWait = 30 * time.Second
+
 // loadZones reads every joined office's record into the zones the
 // regional server applies with, and lists the offices.
 func (r *Regional) loadZones(ctx context.Context, js jetstream.JetStream) ([]string, error) {
@@ -150,7 +156,9 @@ func (r *Regional) loadZones(ctx context.Context, js jetstream.JetStream) ([]str
 	if err != nil {
 		return nil, err
 	}
-	lister, err := kv.ListKeys(ctx)
+	listCtx, cancel := context.WithTimeout(ctx, listWait)
+	defer cancel()
+	lister, err := kv.ListKeys(listCtx)
 	if err != nil {
 		return nil, err
 	}
@@ -161,13 +169,17 @@ func (r *Regional) loadZones(ctx context.Context, js jetstream.JetStream) ([]str
 		if r.zone(id) != nil {
 			continue // a zone stays what the office joined with, as apply's lookups keep it
 		}
-		e, err := kv.Get(ctx, id)
+		e, err := kv.Get(listCtx, id)
 		if err != nil {
 			return nil, fmt.Errorf("office %q: %w", id, err)
 		}
 		if err := r.learn(e); err != nil {
 			return nil, fmt.Errorf("office %q: %w", id, err)
 		}
+	}
+	// The keys end early, with no error, when the wait runs out.
+	if err := listCtx.Err(); err != nil {
+		return nil, fmt.Errorf("список офисов региона %s не прочитан за %s: %w", OfficesBucket, listWait, err)
 	}
 	return ids, nil
 }
