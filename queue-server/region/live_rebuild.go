@@ -145,8 +145,9 @@ func (l *Live) replay(ctx context.Context, js jetstream.JetStream, start time.Ti
 
 // listWait bounds the listing of the joined offices. The list comes from a
 // watcher, which, unlike JetStream's requests, has no timeout of its own:
-// started while a cluster node died, it waited for ever, and a regional
-// server restarted then never rebuilt its dashboard nor applied anything.
+// a regional server restarted while a cluster node died once never rebuilt
+// its dashboard nor applied anything, and this wait is the one on that path
+// that nothing bounded (the likely cause, not a proven one).
 const listWait = 30 * time.Second
 
 // loadZones reads every joined office's record into the zones the
