@@ -161,6 +161,26 @@ type loadOffice struct {
 func loadWindowID(i int) string  { return fmt.Sprintf("w%d", i+1) }
 func loadServiceID(i int) string { return fmt.Sprintf("s%d", i+1) }
 
+// loadZone names a fixed-offset zone (Etc/GMT-N is UTC+N) in which now is
+// seven in the morning, so that a day of load, whenever it is run, does not
+// cross the offices' midnight. At midnight the office's day closes: its
+// windows close and what is left of the day is written off, which an
+// operator meets by opening the window again and the load's operators do
+// not; in Moscow's zone a run begun at 20:52 UTC lost every window at 21:00.
+func loadZone(now time.Time) string {
+	n := ((7-now.UTC().Hour())%24 + 24) % 24
+	if n > 14 {
+		n -= 24
+	}
+	switch {
+	case n > 0:
+		return fmt.Sprintf("Etc/GMT-%d", n)
+	case n < 0:
+		return fmt.Sprintf("Etc/GMT+%d", -n)
+	}
+	return "Etc/GMT"
+}
+
 // setUpOffice creates office k through the API as the administrator: its
 // menu, windows, operators and their accounts, the kiosk, boards and a
 // rating terminal per window, each paired with a code; then the operators
@@ -171,7 +191,7 @@ func setUpOffice(ctx context.Context, url string, admin *client.Client, size loa
 	var err error
 	allDay := domain.DayHours{Open: "00:00", Close: "24:00"}
 	_, err = admin.PutOffice(ctx, domain.Office{ID: id, Name: fmt.Sprintf("МФЦ нагрузочного дня №%d", k+1),
-		Address: "г. Москва", TimeZone: "Europe/Moscow", Hours: domain.Week{allDay, allDay, allDay, allDay, allDay, allDay, allDay},
+		Address: "г. Москва", TimeZone: loadZone(time.Now()), Hours: domain.Week{allDay, allDay, allDay, allDay, allDay, allDay, allDay},
 		MKGUVendorID: "load-vendor", OKATO: "45286560000", DefaultServiceMinutes: 12})
 	if err != nil {
 		return nil, fmt.Errorf("office %s: %w", id, err)
@@ -892,6 +912,21 @@ func TestByStretch(t *testing.T) {
 	got := byStretch(lat, at, 10*time.Second, 5, 1)
 	if want := []float64{10, 20, 30, 0, 50}; !slices.Equal(got, want) {
 		t.Errorf("byStretch = %v, want %v", got, want)
+	}
+}
+
+// TestLoadZone: at any hour the load's zone is a real one and the offices'
+// clocks read seven in the morning.
+func TestLoadZone(t *testing.T) {
+	for h := range 24 {
+		now := time.Date(2026, 12, 3, h, 40, 0, 0, time.UTC)
+		loc, err := time.LoadLocation(loadZone(now))
+		if err != nil {
+			t.Fatalf("at %s: %v", now.Format("15:04"), err)
+		}
+		if got := now.In(loc).Hour(); got != 7 {
+			t.Errorf("at %s UTC the zone %s reads %d o'clock, want 7", now.Format("15:04"), loc, got)
+		}
 	}
 }
 
