@@ -227,6 +227,15 @@ func TestOfficePage(t *testing.T) {
 	p.noTroubles()
 }
 
+// inZone sets the browser's clock to a time zone, as the computer's own
+// zone would.
+func inZone(zone string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: zone})
+		return err
+	})
+}
+
 // TestOfficePageLogin: the login page names the demo accounts and their
 // password only while the server runs the demo; its clock is the office's
 // whatever the browser's zone; the page has its icon.
@@ -235,10 +244,7 @@ func TestOfficePageLogin(t *testing.T) {
 	url, stop := startServer(t, dir, "--demo")
 	p := openOfficePage(t)
 	// The browser lives in New York; the office in Moscow.
-	p.do(chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		_, err := cdp.Call(ctx, tg, emulation.SetTimezoneOverride, emulation.SetTimezoneOverrideParams{TimezoneID: "America/New_York"})
-		return err
-	}), chromedp.Navigate(url+"/"), chromedp.WaitVisible("#demo-hint"))
+	p.do(inZone("America/New_York"), chromedp.Navigate(url+"/"), chromedp.WaitVisible("#demo-hint"))
 	if hint := p.text("#demo-hint"); !strings.Contains(hint, "hall") || !strings.Contains(hint, "пароль demo") {
 		t.Fatalf("the demo hint says %q", hint)
 	}
