@@ -186,7 +186,7 @@ func (r *Regional) Stats(q domain.StatsQuery) (domain.StatsReport, error) {
 	var rep domain.StatsReport
 	err := r.db.View(func(tx *bolt.Tx) error {
 		var err error
-		rep, err = stats.Report(tx, q)
+		rep, err = stats.Report(tx, q, nil)
 		return err
 	})
 	for i := range rep.Rows {

@@ -84,7 +84,7 @@ func report(b *testing.B, db *bolt.DB, q domain.StatsQuery) (time.Duration, doma
 	start := time.Now()
 	var rep domain.StatsReport
 	err := db.View(func(tx *bolt.Tx) (err error) {
-		rep, err = stats.Report(tx, q)
+		rep, err = stats.Report(tx, q, nil)
 		return err
 	})
 	if err != nil {

@@ -53,40 +53,57 @@ func counts(t domain.EventType) bool {
 	return false
 }
 
-// pendingFlush is how many commits' deltas of an office wait as pending
-// entries before one commit adds them all to the cells. Adding to the
+// pendingFlush is how many entries of an office's deltas wait as pending
+// before one Write adds them all to the cells. Adding to the
 // cells at every commit rewrote some 18 more pages per commit (the day's
 // and the month's cells of hours, services and purposes lie apart) and
 // tripled an fsynced commit; appending an entry rewrites about 3, and the
-// flush, once per pendingFlush commits, writes the cells of the lot once.
+// flush, once per pendingFlush entries, writes the cells of the lot once.
 const pendingFlush = 256
 
-// Apply folds events into their offices' statistics inside tx, the
-// transaction that appends them to the log: the deltas of the whole batch
-// are summed in memory and appended as one entry to the office's pending
-// deltas, which every pendingFlush-th commit adds to the cells. Reports
-// read the pending deltas with the cells, so they are always exact.
-// A file at a schema before the statistics' keeps none: the store's tests
-// of older migrations commit to such files.
+// Apply folds events into their offices' statistics inside tx: the deltas
+// of the whole batch are summed in memory and appended as one entry to the
+// office's pending deltas (Deltas). Reports read the pending deltas with
+// the cells, so they are always exact. A file at a schema before the
+// statistics' keeps none: the store's tests of older migrations commit to
+// such files.
 func Apply(tx *bolt.Tx, events []domain.Event, zone Zone) error {
-	root := tx.Bucket(bucketStats)
-	if root == nil {
+	var d Deltas
+	for _, e := range events {
+		if err := d.Add(e, zone); err != nil {
+			return err
+		}
+	}
+	return d.Write(tx)
+}
+
+// Deltas sums events' deltas per cell in memory until Write appends them.
+type Deltas struct{ acc accumulator }
+
+// Add folds one event into d.
+func (d *Deltas) Add(e domain.Event, zone Zone) error {
+	if !counts(e.Type) {
 		return nil
 	}
-	var acc accumulator
-	for _, e := range events {
-		if !counts(e.Type) {
-			continue
-		}
-		loc, err := zone(e.OfficeID)
-		if err != nil {
-			return fmt.Errorf("stats: time zone of office %q: %w", e.OfficeID, err)
-		}
-		if loc == nil {
-			continue
-		}
-		Fold(e, loc, acc.add)
+	loc, err := zone(e.OfficeID)
+	if err != nil {
+		return fmt.Errorf("stats: time zone of office %q: %w", e.OfficeID, err)
 	}
+	if loc != nil {
+		Fold(e, loc, d.acc.add)
+	}
+	return nil
+}
+
+// Write appends d as one entry to each of its offices' pending deltas,
+// which every pendingFlush-th entry adds to the cells, and empties d.
+func (d *Deltas) Write(tx *bolt.Tx) error {
+	root := tx.Bucket(bucketStats)
+	if root == nil {
+		d.acc.cells = nil
+		return nil
+	}
+	acc := &d.acc
 	for _, keys := range acc.byOffice() {
 		office := keys[0].Office
 		first, last := pendingSpan(root, office)
@@ -104,6 +121,45 @@ func Apply(tx *bolt.Tx, events []domain.Event, zone Zone) error {
 		}
 	}
 	return acc.flush(root)
+}
+
+// A mark is a key of the root bucket, 0x01 and the office, whose value is
+// the office's last event seq (uint64 big-endian) its cells and pending
+// entries count. The store folds an office's events in batches, so the
+// events after the mark are only in its log until the next batch, and
+// Report takes them from its caller (Later). An office without a mark has
+// every event counted, as when each commit folded its own.
+func markKey(office string) []byte {
+	return append([]byte{1}, office...)
+}
+
+// Mark returns the office's mark; ok is false when it has none.
+func Mark(tx *bolt.Tx, office string) (seq uint64, ok bool, err error) {
+	root := tx.Bucket(bucketStats)
+	if root == nil {
+		return 0, false, nil
+	}
+	v := root.Get(markKey(office))
+	if v == nil {
+		return 0, false, nil
+	}
+	if len(v) != 8 {
+		return 0, false, fmt.Errorf("stats: mark of office %q is %d bytes, not 8", office, len(v))
+	}
+	return binary.BigEndian.Uint64(v), true, nil
+}
+
+// SetMark sets the office's mark; a file at a schema before the
+// statistics' keeps none.
+func SetMark(tx *bolt.Tx, office string, seq uint64) error {
+	root := tx.Bucket(bucketStats)
+	if root == nil {
+		return nil
+	}
+	if err := root.Put(markKey(office), binary.BigEndian.AppendUint64(nil, seq)); err != nil {
+		return fmt.Errorf("stats: mark of office %q: %w", office, err)
+	}
+	return nil
 }
 
 // Pending entries are keys of the root bucket itself, beside the offices'

@@ -75,11 +75,16 @@ func plan(from, to time.Time, days bool) []period {
 	return out
 }
 
-// Report answers q from the cells in tx and the pending deltas: months
-// wholly inside the period from month cells, the days at its edges from
-// day cells. Rows come in key order, their labels empty. An office without
-// cells reports zeros.
-func Report(tx *bolt.Tx, q domain.StatsQuery) (domain.StatsReport, error) {
+// Later gives an office's events after its mark (see Mark), which its
+// cells and pending entries do not count yet, and the office's zone (nil:
+// a test office, never counted).
+type Later func(office string) ([]domain.Event, *time.Location, error)
+
+// Report answers q from the cells in tx, the pending deltas and the events
+// later gives (nil: none): months wholly inside the period from month
+// cells, the days at its edges from day cells. Rows come in key order,
+// their labels empty. An office without cells reports zeros.
+func Report(tx *bolt.Tx, q domain.StatsQuery, later Later) (domain.StatsReport, error) {
 	if err := Validate(q); err != nil {
 		return domain.StatsReport{}, err
 	}
@@ -146,6 +151,26 @@ func Report(tx *bolt.Tx, q domain.StatsQuery) (domain.StatsReport, error) {
 		})
 		if err != nil {
 			return domain.StatsReport{}, fmt.Errorf("%w (office %q, pending)", err, office)
+		}
+		if later == nil {
+			continue
+		}
+		events, loc, err := later(office)
+		if err != nil {
+			return domain.StatsReport{}, fmt.Errorf("stats: events of office %q after its mark: %w", office, err)
+		}
+		var d Deltas
+		for _, e := range events {
+			if err := d.Add(e, func(string) (*time.Location, error) { return loc, nil }); err != nil {
+				return domain.StatsReport{}, err
+			}
+		}
+		for k, c := range d.acc.cells {
+			if p, ok := planned[k.Period]; ok {
+				if err := visit(p, k.Dim, k.Value, appendCell(nil, c)); err != nil {
+					return domain.StatsReport{}, fmt.Errorf("%w (office %q, events after its mark)", err, office)
+				}
+			}
 		}
 	}
 	rep := domain.StatsReport{Query: q, Total: total.metrics(), Rows: make([]domain.StatsRow, 0, len(rows))}

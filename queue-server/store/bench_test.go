@@ -3,7 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -31,6 +33,98 @@ func BenchmarkCommit(b *testing.B) {
 			}
 			b.ReportMetric(float64(seq)/b.Elapsed().Seconds(), "ops/s")
 		})
+	}
+}
+
+// BenchmarkCommitOffices commits the operations of 100 offices in turn,
+// two to a commit, as a regional server's writer gets them: each office
+// issues, calls and serves its tickets. After 6,000 commits, it reports per
+// commit of the next 3,000 the time (fsync included), the process's CPU
+// time, the pages written, and the file's size.
+func BenchmarkCommitOffices(b *testing.B) {
+	s, path := openTest(b)
+	const offices = 100
+	var c domain.Changes
+	for i := range offices {
+		c.Offices = append(c.Offices, domain.Office{ID: fmt.Sprintf("o%03d", i), Name: "x", TimeZone: "Europe/Moscow"})
+	}
+	commit(b, s, c)
+	seq := make([]uint64, offices)
+	num := make([]int, offices)
+	cur := make([]domain.Ticket, offices)
+	step := make([]int, offices)
+	next := 0
+	op := func() domain.Changes {
+		i := next % offices
+		next++
+		o := fmt.Sprintf("o%03d", i)
+		seq[i]++
+		switch step[i] {
+		case 0:
+			num[i]++
+			tk := ticket(fmt.Sprintf("%s-%06d", o, num[i]), "2026-11-30", domain.StatusWaiting)
+			tk.OfficeID = o
+			tk.CreatedAt = at("2026-11-30", "09:00").Add(time.Duration(num[i]) * time.Second)
+			cur[i] = tk
+			step[i] = 1
+			return issue(seq[i], tk, num[i])
+		case 1:
+			tk := cur[i]
+			called := tk.CreatedAt.Add(time.Minute)
+			tk.Status, tk.CalledAt, tk.FirstCalledAt, tk.WindowID, tk.OperatorID = domain.StatusCalled, &called, &called, "w1", "op1"
+			cur[i] = tk
+			step[i] = 2
+			ev := event(seq[i], tk)
+			ev.Type, ev.At = domain.EventTicketCalled, called
+			return domain.Changes{Tickets: []domain.Ticket{tk}, Events: []domain.Event{ev}}
+		default:
+			tk := cur[i]
+			done := tk.CalledAt.Add(5 * time.Minute)
+			tk.Status, tk.FinishedAt, tk.ServiceSeconds = domain.StatusDone, &done, 300
+			step[i] = 0
+			ev := event(seq[i], tk)
+			ev.Type, ev.At = domain.EventTicketFinished, done
+			return domain.Changes{Tickets: []domain.Ticket{tk}, Events: []domain.Event{ev}}
+		}
+	}
+	run := func(n int) time.Duration {
+		t0 := time.Now()
+		for range n {
+			var c domain.Changes
+			c.Merge(op())
+			c.Merge(op())
+			if err := s.Commit(context.Background(), c); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return time.Since(t0)
+	}
+	run(6000)
+	pages := func() int64 {
+		st := s.db.Stats()
+		return st.TxStats.GetWrite()
+	}
+	cpu := func() time.Duration {
+		var u syscall.Rusage
+		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
+			b.Fatal(err)
+		}
+		return time.Duration(u.Utime.Nano() + u.Stime.Nano())
+	}
+	const n = 3000
+	b.ResetTimer()
+	for range b.N {
+		p0, c0 := pages(), cpu()
+		took := run(n)
+		used, written := cpu()-c0, pages()-p0
+		fi, err := os.Stat(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(float64(took.Microseconds())/n/1000, "commit-ms")
+		b.ReportMetric(float64(used.Microseconds())/n/1000, "cpu-ms")
+		b.ReportMetric(float64(written)/n, "pages")
+		b.ReportMetric(float64(fi.Size())/1e6, "MB")
 	}
 }
 

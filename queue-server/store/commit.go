@@ -409,7 +409,7 @@ func apply(tx *bolt.Tx, c *domain.Changes, zone stats.Zone, h *heads) error {
 			return refused("%v", err)
 		}
 	}
-	return stats.Apply(tx, c.Events, zone)
+	return foldStats(tx, c.Events, zone, h)
 }
 
 // checkSequences keeps the log gap-free: each office's events must continue

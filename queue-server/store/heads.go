@@ -4,6 +4,7 @@ import (
 	"sync"
 
 	"github.com/talonqueue/talon/queue-server/domain"
+	"github.com/talonqueue/talon/queue-server/stats"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -22,6 +23,12 @@ type heads struct {
 	// counters holds each office's and prefix's latest counter, of its
 	// latest day only, so the map does not grow with the days.
 	counters map[[2]string]domain.Counter
+	// marks holds offices' statistics marks (stats.Mark), and deltas the
+	// deltas of each office's events after its mark, folded as they were
+	// committed (foldStats). Both change inside the transaction: a commit
+	// that fails forgets them with the rest.
+	marks  map[string]uint64
+	deltas map[string]*stats.Deltas
 }
 
 // lastEvent returns the office's last event seq, from memory or from tx.
@@ -73,5 +80,5 @@ func (h *heads) committed(c *domain.Changes) {
 
 // forget drops every head after a commit that failed.
 func (h *heads) forget() {
-	h.events, h.journal, h.counters = nil, nil, nil
+	h.events, h.journal, h.counters, h.marks, h.deltas = nil, nil, nil, nil, nil
 }

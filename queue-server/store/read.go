@@ -216,25 +216,36 @@ func (s *Store) Events(ctx context.Context, officeID string, after uint64, limit
 		return events, nil
 	}
 	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketEvents)
-		if b == nil {
-			return nil
-		}
-		prefix := flatKey(officeID, "")
-		c := b.Cursor()
-		for k, v := c.Seek(seqKeyOf(officeID, after+1)); bytes.HasPrefix(k, prefix) && len(events) < limit; k, v = c.Next() {
-			e, err := decode[domain.Event](v)
-			if err != nil {
-				return fmt.Errorf("event %x of office %q: %w", k[len(prefix):], officeID, err)
-			}
+		return eachEvent(tx, officeID, after, func(e domain.Event) (bool, error) {
 			events = append(events, e)
-		}
-		return nil
+			return len(events) < limit, nil
+		})
 	})
 	if err != nil {
 		return nil, wrap("events", err)
 	}
 	return events, nil
+}
+
+// eachEvent calls fn with the events of an office with Seq > after, in
+// order, while fn returns true.
+func eachEvent(tx *bolt.Tx, officeID string, after uint64, fn func(domain.Event) (bool, error)) error {
+	b := tx.Bucket(bucketEvents)
+	if b == nil {
+		return nil
+	}
+	prefix := flatKey(officeID, "")
+	c := b.Cursor()
+	for k, v := c.Seek(seqKeyOf(officeID, after+1)); bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		e, err := decode[domain.Event](v)
+		if err != nil {
+			return fmt.Errorf("event %x of office %q: %w", k[len(prefix):], officeID, err)
+		}
+		if more, err := fn(e); err != nil || !more {
+			return err
+		}
+	}
+	return nil
 }
 
 // Ticket finds a ticket of any day by id.

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"sync"
@@ -92,7 +91,14 @@ func (s *Store) Stats(ctx context.Context, q domain.StatsQuery) (domain.StatsRep
 	}
 	var rep domain.StatsReport
 	err := s.db.View(func(tx *bolt.Tx) (err error) {
-		rep, err = stats.Report(tx, q)
+		rep, err = stats.Report(tx, q, func(office string) ([]domain.Event, *time.Location, error) {
+			events, err := unfolded(tx, office)
+			if err != nil || len(events) == 0 {
+				return nil, nil, err
+			}
+			loc, err := officeZone(tx, office)
+			return events, loc, err
+		})
 		return err
 	})
 	if err != nil {
@@ -104,6 +110,11 @@ func (s *Store) Stats(ctx context.Context, q domain.StatsQuery) (domain.StatsRep
 // RebuildStats recomputes every office's rollups from the event log in one
 // transaction that replaces them: all of them or, on error, none.
 func (s *Store) RebuildStats(ctx context.Context) error {
+	// The rebuild drops the marks with the rest (every event is counted
+	// after it), so the commits' memory of them goes too.
+	s.heads.mu.Lock()
+	defer s.heads.mu.Unlock()
+	defer s.heads.forget()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if err := stats.Reset(tx); err != nil {
 			return err
@@ -114,22 +125,13 @@ func (s *Store) RebuildStats(ctx context.Context) error {
 			if err != nil || loc == nil {
 				return err
 			}
-			prefix := flatKey(office, "")
 			return stats.Rebuild(tx, loc, func(yield func(domain.Event) error) error {
-				c := events.Cursor()
-				for k, v := c.Seek(prefix); bytes.HasPrefix(k, prefix); k, v = c.Next() {
+				return eachEvent(tx, office, 0, func(e domain.Event) (bool, error) {
 					if err := ctx.Err(); err != nil {
-						return err
+						return false, err
 					}
-					e, err := decode[domain.Event](v)
-					if err != nil {
-						return fmt.Errorf("event %x of office %q: %w", k, office, err)
-					}
-					if err := yield(e); err != nil {
-						return err
-					}
-				}
-				return nil
+					return true, yield(e)
+				})
 			})
 		})
 	})
@@ -140,4 +142,95 @@ func (s *Store) RebuildStats(ctx context.Context) error {
 		return wrap("rebuild stats", err)
 	}
 	return nil
+}
+
+// statsBatch is how many of an office's events a commit folds into its
+// statistics' pending deltas at once. Appending an entry at every commit
+// wrote about three more pages for each office the commit touched. Until a
+// batch is full, its deltas are kept in memory and the events in the log
+// stand for them: reports fold them from there (Store.Stats), and after a
+// restart or a failed commit they are folded again from there.
+const statsBatch = 64
+
+// foldStats folds the events of c into their offices' deltas, and writes
+// an office's deltas as one pending entry, moving its mark past them, once
+// statsBatch of its events wait after the mark. An office without a mark
+// had every event counted by the commits before: its mark starts before
+// this commit's events.
+func foldStats(tx *bolt.Tx, events []domain.Event, zone stats.Zone, h *heads) error {
+	var offices []string
+	first, last := map[string]uint64{}, map[string]uint64{}
+	for _, e := range events {
+		if _, ok := last[e.OfficeID]; !ok {
+			offices = append(offices, e.OfficeID)
+			first[e.OfficeID] = e.Seq
+		}
+		last[e.OfficeID] = e.Seq
+	}
+	if h.marks == nil {
+		h.marks, h.deltas = map[string]uint64{}, map[string]*stats.Deltas{}
+	}
+	for _, office := range offices {
+		mark, ok := h.marks[office]
+		if !ok {
+			var err error
+			if mark, ok, err = stats.Mark(tx, office); err != nil {
+				return err
+			}
+			if !ok {
+				mark = first[office] - 1
+				if err := stats.SetMark(tx, office, mark); err != nil {
+					return err
+				}
+			}
+		}
+		d := h.deltas[office]
+		if d == nil {
+			// The deltas of the events before this commit's were lost
+			// with a restart or a failed commit: fold them again.
+			d = &stats.Deltas{}
+			err := eachEvent(tx, office, mark, func(e domain.Event) (bool, error) {
+				if e.Seq >= first[office] {
+					return false, nil
+				}
+				return true, d.Add(e, zone)
+			})
+			if err != nil {
+				return err
+			}
+		}
+		for _, e := range events {
+			if e.OfficeID == office {
+				if err := d.Add(e, zone); err != nil {
+					return err
+				}
+			}
+		}
+		if last[office]-mark >= statsBatch {
+			if err := d.Write(tx); err != nil {
+				return err
+			}
+			mark = last[office]
+			if err := stats.SetMark(tx, office, mark); err != nil {
+				return err
+			}
+		}
+		h.marks[office], h.deltas[office] = mark, d
+	}
+	return nil
+}
+
+// unfolded returns the office's events its statistics on disk do not
+// count yet.
+func unfolded(tx *bolt.Tx, office string) ([]domain.Event, error) {
+	mark, ok, err := stats.Mark(tx, office)
+	if err != nil || !ok {
+		return nil, err
+	}
+	var events []domain.Event
+	err = eachEvent(tx, office, mark, func(e domain.Event) (bool, error) {
+		events = append(events, e)
+		return true, nil
+	})
+	return events, err
 }

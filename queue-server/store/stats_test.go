@@ -82,34 +82,13 @@ func TestStatsRefusesABadQuery(t *testing.T) {
 
 // TestRebuildStatsGivesTheSameCells commits tickets one by one, as the
 // server does, and compares the file's statistics byte for byte with what
-// the rebuild writes from the log, once the pending deltas are flushed.
+// the rebuild writes from the log, once the events waiting after the mark
+// are folded and the pending deltas flushed.
 func TestRebuildStatsGivesTheSameCells(t *testing.T) {
 	s, _ := openTest(t)
 	commit(t, s, domain.Changes{Offices: []domain.Office{{ID: testOffice, Name: "Офис", TimeZone: "Europe/Moscow"}}})
-	seq := uint64(0)
-	for i := range 200 {
-		tk := ticket(fmt.Sprint("t", i), "2026-11-30", domain.StatusWaiting)
-		tk.CreatedAt = at("2026-11-30", "06:00").Add(time.Duration(i) * 97 * time.Second)
-		tk.Purpose = domain.PurposeSubmit
-		seq++
-		commit(t, s, issue(seq, tk, i+1))
-		called := tk.CreatedAt.Add(time.Duration(i*13%3600) * time.Second)
-		tk.Status, tk.CalledAt, tk.FirstCalledAt, tk.WaitSeconds, tk.WaitNormSeconds = domain.StatusCalled, &called, &called, i*13%3600, 900
-		tk.WindowID, tk.OperatorID = "w1", "op1"
-		seq++
-		ev := event(seq, tk)
-		ev.Type, ev.At, ev.FromStatus = domain.EventTicketCalled, called, domain.StatusWaiting
-		commit(t, s, domain.Changes{Tickets: []domain.Ticket{tk}, Events: []domain.Event{ev}})
-		done := called.Add(time.Duration(60+i*7%900) * time.Second)
-		tk.Status, tk.FinishedAt, tk.ServiceSeconds = domain.StatusDone, &done, 60+i*7%900
-		seq++
-		ev = event(seq, tk)
-		ev.Type, ev.At, ev.FromStatus, ev.FromServiceID = domain.EventTicketFinished, done, domain.StatusCalled, tk.ServiceID
-		commit(t, s, domain.Changes{Tickets: []domain.Ticket{tk}, Events: []domain.Event{ev}})
-	}
-	if err := s.db.Update(stats.Flush); err != nil {
-		t.Fatal(err)
-	}
+	statsDay(t, s, 0, 200)
+	foldAll(t, s)
 	live := statsBytes(t, s)
 	if len(live) < 30 {
 		t.Fatalf("only %d cells after 600 commits", len(live))
@@ -120,6 +99,129 @@ func TestRebuildStatsGivesTheSameCells(t *testing.T) {
 	rebuilt := statsBytes(t, s)
 	if !reflect.DeepEqual(rebuilt, live) {
 		t.Errorf("rebuilt cells differ: %d cells live, %d rebuilt", len(live), len(rebuilt))
+	}
+}
+
+// TestStatsWaitInTheLog: an office's events wait in its log until
+// statsBatch of them are there, reports count them all the same, and
+// neither a restart nor a rebuild counts any of them twice.
+func TestStatsWaitInTheLog(t *testing.T) {
+	s, path := openTest(t)
+	commit(t, s, domain.Changes{Offices: []domain.Office{{ID: testOffice, Name: "Офис", TimeZone: "Europe/Moscow"}}})
+	report := func(s *Store, by domain.StatsDim) domain.StatsReport {
+		t.Helper()
+		rep, err := s.Stats(context.Background(), domain.StatsQuery{OfficeIDs: []string{testOffice}, From: "2026-11-01", To: "2026-11-30", By: by})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	dims := []domain.StatsDim{domain.StatsByHour, domain.StatsByOperator, domain.StatsByDay, domain.StatsByService}
+	reports := func(s *Store) map[domain.StatsDim]domain.StatsReport {
+		out := map[domain.StatsDim]domain.StatsReport{}
+		for _, by := range dims {
+			out[by] = report(s, by)
+		}
+		return out
+	}
+
+	statsDay(t, s, 0, 5) // 15 events
+	if rep := report(s, domain.StatsByOffice); rep.Total.Issued != 5 || rep.Total.Served != 5 {
+		t.Errorf("5 tickets served while their events wait: report has %d issued, %d served", rep.Total.Issued, rep.Total.Served)
+	}
+	if cells := statsBytes(t, s); len(cells) != 1 || cells["\x01"+testOffice] == "" {
+		t.Errorf("after 15 events the statistics hold %q; want only the office's mark", cells)
+	}
+	before := reports(s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openAt(t, path)
+	sameJSON(t, "reports after a restart", reports(s), before)
+
+	statsDay(t, s, 5, 200)
+	if rep := report(s, domain.StatsByOffice); rep.Total.Issued != 200 || rep.Total.Served != 200 {
+		t.Errorf("200 tickets served: report has %d issued, %d served", rep.Total.Issued, rep.Total.Served)
+	}
+	var mark uint64
+	if err := s.db.View(func(tx *bolt.Tx) (err error) {
+		mark, _, err = stats.Mark(tx, testOffice)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if mark < 600-statsBatch+1 || mark > 600 {
+		t.Errorf("mark at %d after 600 events; want the last %d at most waiting", mark, statsBatch-1)
+	}
+	live := reports(s)
+	if err := s.RebuildStats(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sameJSON(t, "reports after the rebuild", reports(s), live)
+
+	statsDay(t, s, 200, 230)
+	live = reports(s)
+	if err := s.RebuildStats(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	sameJSON(t, "reports of commits after a rebuild, rebuilt again", reports(s), live)
+}
+
+// statsDay commits tickets from up to to of a day one operation at a time,
+// as the server does: each is issued, called and served, three events.
+func statsDay(t *testing.T, s *Store, from, to int) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		seq := uint64(3 * i)
+		tk := ticket(fmt.Sprint("t", i), "2026-11-30", domain.StatusWaiting)
+		tk.CreatedAt = at("2026-11-30", "06:00").Add(time.Duration(i) * 97 * time.Second)
+		tk.Purpose = domain.PurposeSubmit
+		commit(t, s, issue(seq+1, tk, i+1))
+		called := tk.CreatedAt.Add(time.Duration(i*13%3600) * time.Second)
+		tk.Status, tk.CalledAt, tk.FirstCalledAt, tk.WaitSeconds, tk.WaitNormSeconds = domain.StatusCalled, &called, &called, i*13%3600, 900
+		tk.WindowID, tk.OperatorID = "w1", fmt.Sprint("op", i%3)
+		ev := event(seq+2, tk)
+		ev.Type, ev.At, ev.FromStatus = domain.EventTicketCalled, called, domain.StatusWaiting
+		commit(t, s, domain.Changes{Tickets: []domain.Ticket{tk}, Events: []domain.Event{ev}})
+		done := called.Add(time.Duration(60+i*7%900) * time.Second)
+		tk.Status, tk.FinishedAt, tk.ServiceSeconds = domain.StatusDone, &done, 60+i*7%900
+		ev = event(seq+3, tk)
+		ev.Type, ev.At, ev.FromStatus, ev.FromServiceID = domain.EventTicketFinished, done, domain.StatusCalled, tk.ServiceID
+		commit(t, s, domain.Changes{Tickets: []domain.Ticket{tk}, Events: []domain.Event{ev}})
+	}
+}
+
+// foldAll folds every office's waiting events and flushes the pending
+// deltas into the cells, which then hold what a rebuild writes, the marks
+// aside: the rebuild leaves none (every event counted).
+func foldAll(t *testing.T, s *Store) {
+	t.Helper()
+	s.heads.mu.Lock()
+	defer s.heads.mu.Unlock()
+	defer s.heads.forget()
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		root := tx.Bucket([]byte("stats"))
+		var offices []string
+		c := root.Cursor()
+		for k, _ := c.Seek([]byte{1}); k != nil && k[0] == 1; k, _ = c.Next() {
+			offices = append(offices, string(k[1:]))
+		}
+		for _, office := range offices {
+			events, err := unfolded(tx, office)
+			if err != nil {
+				return err
+			}
+			if err := stats.Apply(tx, events, func(id string) (*time.Location, error) { return officeZone(tx, id) }); err != nil {
+				return err
+			}
+			if err := root.Delete(append([]byte{1}, office...)); err != nil {
+				return err
+			}
+		}
+		return stats.Flush(tx)
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
