@@ -272,8 +272,7 @@ func TestRegion(t *testing.T) {
 	// seconds apart and each served within the next half hour, span some
 	// three and a half hours, which begun now would run into tomorrow on
 	// an evening and leave the last tickets out of today's report.
-	now := time.Now().In(mustLoc(t))
-	midnight := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, now.Location())
+	midnight := natstest.DayStart(time.Now(), mustLoc(t))
 	big := &syntheticOffice{id: "mfc-big", node: bigNode, events: natstest.TicketEvents("mfc-big", 0, midnight, bigTickets, 50)}
 	for _, id := range []string{a.id, b.id, big.id} {
 		join(t, c.URLs(), id)

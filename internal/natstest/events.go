@@ -7,6 +7,14 @@ import (
 	"github.com/talonqueue/talon/queue-server/domain"
 )
 
+// DayStart is the midnight that began now's day in loc. A synthetic day
+// begun there stays in the office's today whenever a test runs; begun an
+// hour before now, it crossed the office's midnight on evening runs.
+func DayStart(now time.Time, loc *time.Location) time.Time {
+	now = now.In(loc)
+	return time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, loc)
+}
+
 // TicketEvents makes the events of n tickets served one after another at
 // one of windows windows of an office, from start: each issued, called
 // (after a wait), started and finished (after a service), with the stamps

@@ -150,7 +150,7 @@ func TestLiveStream(t *testing.T) {
 	if m := readLive(t, page); m.Type != "snapshot" || m.Seq != 1 || !m.Ready || len(m.Offices) != 1 || m.Offices[0].ID != "mfc-2" {
 		t.Fatalf("first message %+v", m)
 	}
-	events := natstest.TicketEvents("mfc-1", 0, time.Now().Add(-time.Hour), 3, 1)
+	events := natstest.TicketEvents("mfc-1", 0, natstest.DayStart(time.Now(), moscow(t)), 3, 1)
 	l.Apply(events[:2])
 	if m := readLive(t, page); m.Type != "office" || m.Seq != 2 || m.Office.ID != "mfc-1" || m.Office.AppliedSeq != 2 || m.Office.Called != 1 {
 		t.Fatalf("after an issue and a call: %+v", m)
@@ -245,7 +245,7 @@ func TestLiveRebuild(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	events := natstest.TicketEvents(id, 0, time.Now().Add(-time.Hour), 50, 4)
+	events := natstest.TicketEvents(id, 0, natstest.DayStart(time.Now(), moscow(t)), 50, 4)
 	publish := func(from, to int) {
 		for _, e := range events[from:to] {
 			body, _ := json.Marshal(e)
