@@ -152,7 +152,7 @@ func (s *Store) RebuildStats(ctx context.Context) error {
 // restart or a failed commit they are folded again from there.
 const statsBatch = 64
 
-// foldStats folds the events of c into their offices' deltas, and writes
+// foldStats folds events into their offices' deltas, and writes
 // an office's deltas as one pending entry, moving its mark past them, once
 // statsBatch of its events wait after the mark. An office without a mark
 // had every event counted by the commits before: its mark starts before
