@@ -160,8 +160,9 @@ func Report(tx *bolt.Tx, q domain.StatsQuery, later Later) (domain.StatsReport, 
 			return domain.StatsReport{}, fmt.Errorf("stats: events of office %q after its mark: %w", office, err)
 		}
 		var d Deltas
+		zone := func(string) (*time.Location, error) { return loc, nil }
 		for _, e := range events {
-			if err := d.Add(e, func(string) (*time.Location, error) { return loc, nil }); err != nil {
+			if err := d.Add(e, zone); err != nil {
 				return domain.StatsReport{}, err
 			}
 		}

@@ -159,18 +159,19 @@ const statsBatch = 64
 // this commit's events.
 func foldStats(tx *bolt.Tx, events []domain.Event, zone stats.Zone, h *heads) error {
 	var offices []string
-	first, last := map[string]uint64{}, map[string]uint64{}
+	byOffice := map[string][]domain.Event{}
 	for _, e := range events {
-		if _, ok := last[e.OfficeID]; !ok {
+		if _, ok := byOffice[e.OfficeID]; !ok {
 			offices = append(offices, e.OfficeID)
-			first[e.OfficeID] = e.Seq
 		}
-		last[e.OfficeID] = e.Seq
+		byOffice[e.OfficeID] = append(byOffice[e.OfficeID], e)
 	}
 	if h.marks == nil {
 		h.marks, h.deltas = map[string]uint64{}, map[string]*stats.Deltas{}
 	}
 	for _, office := range offices {
+		own := byOffice[office] // in seq order (checkSequences)
+		first, last := own[0].Seq, own[len(own)-1].Seq
 		mark, ok := h.marks[office]
 		if !ok {
 			var err error
@@ -178,7 +179,7 @@ func foldStats(tx *bolt.Tx, events []domain.Event, zone stats.Zone, h *heads) er
 				return err
 			}
 			if !ok {
-				mark = first[office] - 1
+				mark = first - 1
 				if err := stats.SetMark(tx, office, mark); err != nil {
 					return err
 				}
@@ -190,7 +191,7 @@ func foldStats(tx *bolt.Tx, events []domain.Event, zone stats.Zone, h *heads) er
 			// with a restart or a failed commit: fold them again.
 			d = &stats.Deltas{}
 			err := eachEvent(tx, office, mark, func(e domain.Event) (bool, error) {
-				if e.Seq >= first[office] {
+				if e.Seq >= first {
 					return false, nil
 				}
 				return true, d.Add(e, zone)
@@ -199,18 +200,16 @@ func foldStats(tx *bolt.Tx, events []domain.Event, zone stats.Zone, h *heads) er
 				return err
 			}
 		}
-		for _, e := range events {
-			if e.OfficeID == office {
-				if err := d.Add(e, zone); err != nil {
-					return err
-				}
+		for _, e := range own {
+			if err := d.Add(e, zone); err != nil {
+				return err
 			}
 		}
-		if last[office]-mark >= statsBatch {
+		if last-mark >= statsBatch {
 			if err := d.Write(tx); err != nil {
 				return err
 			}
-			mark = last[office]
+			mark = last
 			if err := stats.SetMark(tx, office, mark); err != nil {
 				return err
 			}
