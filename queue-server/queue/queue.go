@@ -189,7 +189,7 @@ func (s *Service) reload(ctx context.Context) error {
 	}
 	s.eng = eng
 	s.loadChains(last)
-	s.refreshActors()
+	s.refreshActors(nil)
 	return nil
 }
 
@@ -203,18 +203,40 @@ type accessTable struct {
 	ended        map[string]bool
 }
 
-func (s *Service) refreshActors() {
-	s.access.Store(&accessTable{
-		people: s.eng.Actors(), devices: s.eng.DeviceCredentials(), integrations: s.eng.IntegrationCredentials(),
-		directory: s.eng.Directory(), ended: s.eng.RevokedSessions(),
-	})
-}
-
-// changesActors reports whether a commit may change who a token stands for,
-// or whom an integration may act for.
-func changesActors(c *domain.Changes) bool {
-	return len(c.Accounts) > 0 || len(c.Devices) > 0 || len(c.Deletions) > 0 || len(c.Settings) > 0 ||
-		len(c.Integrations) > 0 || len(c.Offices) > 0 || len(c.Operators) > 0
+// refreshActors copies the access table's parts that c may have changed
+// from the engine, or all of them when c is nil. Copying only those keeps a
+// logout (a setting) or a device's pairing from copying every account and
+// terminal of the region under the writer's lock. The maps are never
+// changed once stored, so a new table may share the ones it keeps.
+// It reports whether any part was copied.
+func (s *Service) refreshActors(c *domain.Changes) bool {
+	var t accessTable
+	if old := s.access.Load(); old != nil {
+		t = *old
+	}
+	// Deleting an office takes its devices and operators with it: every
+	// part is copied again after any deletion, which is rare.
+	all := c == nil || len(c.Deletions) > 0
+	refreshed := false
+	if all || len(c.Accounts) > 0 {
+		t.people, refreshed = s.eng.Actors(), true
+	}
+	if all || len(c.Devices) > 0 {
+		t.devices, refreshed = s.eng.DeviceCredentials(), true
+	}
+	if all || len(c.Integrations) > 0 {
+		t.integrations, refreshed = s.eng.IntegrationCredentials(), true
+	}
+	if all || len(c.Offices) > 0 || len(c.Operators) > 0 {
+		t.directory, refreshed = s.eng.Directory(), true
+	}
+	if all || len(c.Settings) > 0 {
+		t.ended, refreshed = s.eng.RevokedSessions(), true
+	}
+	if refreshed {
+		s.access.Store(&t)
+	}
+	return refreshed
 }
 
 // OnAccessChanged sets f to be called (on its own goroutine) after every
@@ -358,8 +380,7 @@ func (s *Service) commit(batch []op) {
 				s.commits.Add(1)
 				s.committed.Add(uint64(len(batch)))
 				s.logHeads(all.JournalHeads)
-				if changesActors(&all) {
-					s.refreshActors()
+				if s.refreshActors(&all) {
 					if f := s.onAccess.Load(); f != nil {
 						go (*f)()
 					}

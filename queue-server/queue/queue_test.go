@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"runtime"
 	"strings"
@@ -396,8 +397,16 @@ func TestLogoutEndsTheSession(t *testing.T) {
 	a.SessionID, a.SessionStarted = "s-desk", time.Now()
 	other := a
 	other.SessionID = "s-phone"
+	before := svc.access.Load()
 	if err := svc.EndSession(domain.WithActor(ctx, a)); err != nil {
 		t.Fatal(err)
+	}
+	// A logout copies the ended sessions, not every account and terminal.
+	after := svc.access.Load()
+	if reflect.ValueOf(after.people).UnsafePointer() != reflect.ValueOf(before.people).UnsafePointer() ||
+		reflect.ValueOf(after.devices).UnsafePointer() != reflect.ValueOf(before.devices).UnsafePointer() ||
+		after.directory != before.directory || !after.ended["s-desk"] || before.ended["s-desk"] {
+		t.Fatalf("a logout copied the access table's parts it does not change, or not the ended sessions")
 	}
 	if _, err := svc.CheckActor(ctx, a); domain.ErrorCode(err) != domain.CodeUnauthorized {
 		t.Fatalf("a token of the ended session still works: %v", err)
