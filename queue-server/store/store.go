@@ -24,10 +24,9 @@ const DefaultLockTimeout = 2 * time.Second
 // mapping must wait for every read transaction to end before remapping, so a
 // long backup to a slow client would stall the queue (a read held open for
 // 3 s held such a commit for 2.9 s). 64 GiB is years of an office's history
-// and weeks of a hundred offices' (the 100-office load's day writes 4 GB);
-// 1 GiB, the reservation before, a region's server outgrew by its first
-// morning. 32-bit systems have no address space to spare, so nothing is
-// reserved there.
+// and about two weeks of a hundred offices' busiest days (4 GB each in the
+// 100-office load). 32-bit systems have no address space to spare, so
+// nothing is reserved there.
 const mmapSize = strconv.IntSize / 64 << 36
 
 // Options tune Open; the zero value is fine.
