@@ -294,8 +294,8 @@ func TestRestoreKeepsTheReplacedDatabase(t *testing.T) {
 	if err := run(ctx, []string{"restore", "--from", file, "--data", dir}, func(string) string { return "" }, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
-	kept, _ := filepath.Glob(filepath.Join(dir, dbFile+store.BeforeRestoreSuffix+"*"))
-	if len(kept) != 1 || !strings.Contains(out.String(), kept[0]) {
+	kept, _ := filepath.Glob(filepath.Join(dir, dbFile+store.BeforeRestoreSuffix+"*[0-9]"))
+	if len(kept) != 1 || !strings.Contains(out.String(), kept[0]) || !strings.Contains(out.String(), kept[0]+".wal") {
 		t.Fatalf("restore said %q; kept files %v", out.String(), kept)
 	}
 	info, err := store.Verify(kept[0])

@@ -188,9 +188,11 @@ func TestMetricsMatchTheAPI(t *testing.T) {
 	if fams["talon_commit_duration_seconds"].GetMetric()[0].GetHistogram().GetSampleCount() != commits.GetHistogram().GetSampleCount() {
 		t.Error("commit durations and batch sizes count different commits")
 	}
-	// Every commit writes at least a changed page and the meta page.
-	if pages, ok := series(fams, "talon_store_page_writes_total", nil); !ok || pages.GetCounter().GetValue() < 2*float64(commits.GetHistogram().GetSampleCount()) {
-		t.Errorf("page writes: %v, want at least 2 for each of the %d commits", pages, commits.GetHistogram().GetSampleCount())
+	// The commits reach the data file in checkpoints, 50 ms after them or
+	// at a read: the demo office's set-up, long before the scrape, wrote at
+	// least a changed page and the meta page.
+	if pages, ok := series(fams, "talon_store_page_writes_total", nil); !ok || pages.GetCounter().GetValue() < 2 {
+		t.Errorf("page writes: %v, want at least a checkpoint's 2", pages)
 	}
 }
 

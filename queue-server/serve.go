@@ -726,7 +726,10 @@ func restore(ctx context.Context, args []string, getenv func(string) string, std
 		return err
 	}
 	printBackup(stdout, r.Backup)
-	if r.Kept != "" {
+	switch {
+	case r.KeptLog != "":
+		fmt.Fprintf(stdout, "Прежняя база сохранена в %s, её журнал записи — в %s: удалите их, когда убедитесь, что восстановлено то, что нужно.\n", r.Kept, r.KeptLog)
+	case r.Kept != "":
 		fmt.Fprintf(stdout, "Прежняя база сохранена в %s: удалите её, когда убедитесь, что восстановлено то, что нужно.\n", r.Kept)
 	}
 	if err := journalRestore(ctx, *data, *from, stderr); err != nil {

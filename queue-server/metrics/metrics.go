@@ -59,7 +59,7 @@ func New(log *slog.Logger) *Metrics {
 		}, []string{"route", "method", "status"}),
 		commitTime: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "talon_commit_duration_seconds",
-			Help: "Time the store took to commit one group of operations (one fsynced bbolt transaction).",
+			Help: "Time the store took to commit one group of operations (one record appended to the write-ahead log and fdatasynced).",
 			// fsync is about 0.5 ms on a good disk; a slow one reaches seconds.
 			Buckets: prometheus.ExponentialBuckets(0.00025, 2, 14),
 		}),
@@ -79,11 +79,12 @@ func New(log *slog.Logger) *Metrics {
 }
 
 // WatchStore adds the data file's page writes, read from pageWrites at
-// each scrape: per commit, the write amplification an fsync pays for.
+// each scrape: what the checkpoints that bring the data file up to date
+// with the write-ahead log cost.
 func (m *Metrics) WatchStore(pageWrites func() int64) {
 	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{
 		Name: "talon_store_page_writes_total",
-		Help: "Pages of the data file the commits wrote since the server started (changed pages, freelist and meta page); divided by talon_commit_duration_seconds_count, pages per commit.",
+		Help: "Pages of the data file the checkpoints wrote since the server started (changed pages, freelist and meta page); divided by talon_commit_duration_seconds_count, pages per commit, amortised.",
 	}, func() float64 { return float64(pageWrites()) }))
 }
 

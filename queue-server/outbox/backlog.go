@@ -44,7 +44,7 @@ func (o *Outbox) Backlog(ctx context.Context) ([]Backlog, error) {
 		}
 		return b
 	}
-	err := o.db.View(func(tx *bolt.Tx) error {
+	err := o.view(func(tx *bolt.Tx) error {
 		msgs, due, err := buckets(tx)
 		if err != nil {
 			return err

@@ -41,7 +41,7 @@ func benchOutbox(b *testing.B, url string) (*bolt.DB, *Outbox, func()) {
 	if err := db.Update(CreateBuckets); err != nil {
 		b.Fatal(err)
 	}
-	o := New(db)
+	o := New(db, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	d := NewDispatcher(o, Config{Route: httpRoute(url, &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}})})
@@ -108,7 +108,7 @@ func BenchmarkBacklogDrain(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	o := New(db)
+	o := New(db, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	start := time.Now()

@@ -153,7 +153,7 @@ func (d *Dispatcher) Run(ctx context.Context) error {
 // channels lists the channels that have or had pending messages.
 func (o *Outbox) channels() ([]string, error) {
 	var out []string
-	err := o.db.View(func(tx *bolt.Tx) error {
+	err := o.view(func(tx *bolt.Tx) error {
 		_, due, err := buckets(tx)
 		if err != nil {
 			return err
@@ -233,7 +233,7 @@ func (d *Dispatcher) work(ctx context.Context, channel string, s Sender, wake <-
 // due returns up to n pending messages of channel due by now that are not in
 // skip, and when the first later one is due (zero: none).
 func (o *Outbox) due(channel string, now time.Time, n int, skip map[string]bool) (ready []Message, next time.Time, err error) {
-	err = o.db.View(func(tx *bolt.Tx) error {
+	err = o.view(func(tx *bolt.Tx) error {
 		msgs, due, err := buckets(tx)
 		if err != nil {
 			return err

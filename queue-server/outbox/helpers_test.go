@@ -25,7 +25,7 @@ func openDB(t testing.TB, path string) (*bolt.DB, *Outbox) {
 	if err := db.Update(CreateBuckets); err != nil {
 		t.Fatal(err)
 	}
-	return db, New(db)
+	return db, New(db, nil)
 }
 
 func tempDB(t *testing.T) (*bolt.DB, *Outbox) {

@@ -82,12 +82,23 @@ func CreateBuckets(tx *bolt.Tx) error {
 	return nil
 }
 
+// Created reports whether tx's file has the outbox's buckets (CreateBuckets).
+func Created(tx *bolt.Tx) bool { return tx.Bucket(bucketOutbox) != nil }
+
+// Check refuses a message Put would refuse, before a commit is logged.
+func Check(m domain.OutboxMessage) error {
+	if m.ID == "" || m.Channel == "" || m.CreatedAt.IsZero() {
+		return fmt.Errorf("outbox: message needs id, channel and creation time (id %q, channel %q)", m.ID, m.Channel)
+	}
+	return nil
+}
+
 // Put adds m as a pending message inside tx, the caller's write transaction,
 // due at once. A message whose ID is already stored is left as it is, so a
 // change replayed after an unclear commit does not reset its delivery.
 func Put(tx *bolt.Tx, m domain.OutboxMessage) error {
-	if m.ID == "" || m.Channel == "" || m.CreatedAt.IsZero() {
-		return fmt.Errorf("outbox: message needs id, channel and creation time (id %q, channel %q)", m.ID, m.Channel)
+	if err := Check(m); err != nil {
+		return err
 	}
 	msgs, due, err := buckets(tx)
 	if err != nil {
@@ -154,15 +165,29 @@ func load(msgs *bolt.Bucket, id string) (Message, bool, error) {
 
 // Outbox reads and changes the stored messages of one data file.
 type Outbox struct {
-	db   *bolt.DB
-	wake chan struct{}
-	now  func() time.Time
+	db *bolt.DB
+	// settle brings db up to date before a read: the store acknowledges
+	// a commit before its messages reach db.
+	settle func() error
+	wake   chan struct{}
+	now    func() time.Time
 }
 
 // New serves the outbox of db, whose buckets CreateBuckets made; every
-// call fails on a file without them.
-func New(db *bolt.DB) *Outbox {
-	return &Outbox{db: db, wake: make(chan struct{}, 1), now: time.Now}
+// call fails on a file without them. settle, when not nil, is called
+// before every read of db and must bring it up to date.
+func New(db *bolt.DB, settle func() error) *Outbox {
+	return &Outbox{db: db, settle: settle, wake: make(chan struct{}, 1), now: time.Now}
+}
+
+// view reads db brought up to date.
+func (o *Outbox) view(fn func(*bolt.Tx) error) error {
+	if o.settle != nil {
+		if err := o.settle(); err != nil {
+			return err
+		}
+	}
+	return o.db.View(fn)
 }
 
 // Notify wakes the dispatcher after a transaction that Put messages has
@@ -195,7 +220,7 @@ func (o *Outbox) Get(ctx context.Context, id string) (Message, error) {
 		return Message{}, err
 	}
 	var m Message
-	err := o.db.View(func(tx *bolt.Tx) error {
+	err := o.view(func(tx *bolt.Tx) error {
 		msgs, _, err := buckets(tx)
 		if err != nil {
 			return err
@@ -231,7 +256,7 @@ func (o *Outbox) List(ctx context.Context, q Query) ([]Message, error) {
 		q.Limit = MaxList
 	}
 	var out []Message
-	err := o.db.View(func(tx *bolt.Tx) error {
+	err := o.view(func(tx *bolt.Tx) error {
 		msgs, _, err := buckets(tx)
 		if err != nil {
 			return err
@@ -308,7 +333,7 @@ func stateName(s string) string {
 // candidate again, as it may have been sent again meanwhile.
 func (o *Outbox) Prune(ctx context.Context, before time.Time) (int, error) {
 	var old []string
-	err := o.db.View(func(tx *bolt.Tx) error {
+	err := o.view(func(tx *bolt.Tx) error {
 		msgs, _, err := buckets(tx)
 		if err != nil {
 			return err

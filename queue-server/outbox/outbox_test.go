@@ -71,7 +71,7 @@ func TestNewNeedsTheBuckets(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	if err := New(db).Enqueue(msg("r-1", "c")); err == nil {
+	if err := New(db, nil).Enqueue(msg("r-1", "c")); err == nil {
 		t.Error("a file without the outbox buckets took a message")
 	}
 }

@@ -15,11 +15,11 @@ import (
 )
 
 // Backup writes a consistent copy of the whole file to w. It runs in a read
-// transaction, so commits go on meanwhile and the copy is the state at its
-// start. A cancelled ctx stops it at the next write.
+// transaction after a checkpoint, so commits go on meanwhile and the copy is
+// the state at its start. A cancelled ctx stops it at the next write.
 func (s *Store) Backup(ctx context.Context, w io.Writer) (int64, error) {
 	var n int64
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.settledView(func(tx *bolt.Tx) error {
 		var err error
 		n, err = tx.WriteTo(ctxWriter{ctx: ctx, w: w})
 		return err
@@ -53,7 +53,7 @@ func (s *Store) WriteBackup(ctx context.Context, dir, name string) (BackupInfo, 
 		}
 	}()
 	var copied BackupInfo
-	err = s.db.View(func(tx *bolt.Tx) error {
+	err = s.settledView(func(tx *bolt.Tx) error {
 		var err error
 		if copied.Schema, err = schemaVersion(tx); err != nil {
 			return err
@@ -116,10 +116,12 @@ func (c ctxWriter) Write(p []byte) (int, error) {
 const BeforeRestoreSuffix = ".before-restore-"
 
 // Restored is what Restore did: the backup as it verified it, and where it
-// kept the file it replaced ("" when there was none).
+// kept the file it replaced and that file's write-ahead log ("" when there
+// was none).
 type Restored struct {
-	Backup BackupInfo
-	Kept   string
+	Backup  BackupInfo
+	Kept    string
+	KeptLog string
 }
 
 // Restore replaces the data file at dataPath (the path Open takes) with the
@@ -171,10 +173,22 @@ func restore(backupPath, dataPath string, migs []migration) (Restored, error) {
 		return Restored{}, wrap("restore: rename over "+dataPath, err)
 	}
 	renamed = true
+	// The replaced file's log, which may hold its last commits, goes with
+	// it; left behind, Open would set it aside, as it belongs to no file.
+	keptLog := ""
+	if kept != "" {
+		err := os.Rename(LogPath(dataPath), LogPath(kept))
+		switch {
+		case err == nil:
+			keptLog = LogPath(kept)
+		case !errors.Is(err, os.ErrNotExist):
+			return Restored{}, wrap("restore: keep the replaced file's write-ahead log", err)
+		}
+	}
 	if err := syncDir(dir); err != nil {
 		return Restored{}, wrap("restore: sync data folder", err)
 	}
-	return Restored{Backup: info, Kept: kept}, nil
+	return Restored{Backup: info, Kept: kept, KeptLog: keptLog}, nil
 }
 
 // keepLive gives the live file a second name, so that the rename of the
@@ -263,15 +277,19 @@ func copyToTemp(src, dir string) (string, error) {
 	return out.Name(), nil
 }
 
-// migrateFile brings a copied backup to the current schema; bbolt syncs the commit.
+// migrateFile brings a copied backup to the current schema and unties it
+// from the write-ahead log of the file it was taken from, which must never
+// be replayed into it; bbolt syncs the commit.
 func migrateFile(path string, migs []migration) error {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second, FreelistType: bolt.FreelistMapType})
 	if err != nil {
 		return openError(path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		_, _, err := migrate(tx, path, migs)
-		return err
+		if _, _, err := migrate(tx, path, migs); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMeta).Delete(logMarkKey)
 	})
 	if cerr := db.Close(); err == nil && cerr != nil {
 		err = cerr

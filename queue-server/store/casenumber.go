@@ -72,7 +72,7 @@ func (s *Store) TicketsByCase(ctx context.Context, officeID, caseNumber string) 
 		return nil, fmt.Errorf("store: tickets by case: %w", err)
 	}
 	var out []domain.Ticket
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		idx := lookup(tx, bucketTicketCase, officeID)
 		if idx == nil {
 			return nil

@@ -76,10 +76,12 @@ var scopedBuckets = map[domain.Kind][]byte{
 	domain.KindContact:      bucketContacts,
 }
 
-// Commit writes c in one fsynced transaction: all of it or, on error, none.
-// Records are written in slice order, so when several operations of a batch
-// change the same record the last one wins; deletions come after all upserts.
-// A setting with an empty value is removed.
+// Commit makes c durable: all of it or, on error, none. It is checked
+// against the logs' ends, then logged (wal.go); the data file takes it at
+// the next checkpoint, where records are written in slice order, so when
+// several operations of a batch change the same record the last one wins;
+// deletions come after all upserts. A setting with an empty value is
+// removed.
 func (s *Store) Commit(ctx context.Context, c domain.Changes) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("store: commit: %w", err)
@@ -91,20 +93,37 @@ func (s *Store) Commit(ctx context.Context, c domain.Changes) error {
 		return err
 	}
 	s.heads.mu.Lock()
-	err := s.db.Update(func(tx *bolt.Tx) error { return apply(tx, &c, s.zones.in(tx, &c), &s.heads) })
-	if err != nil {
-		s.heads.forget()
-	} else {
-		s.heads.committed(&c)
+	defer s.heads.mu.Unlock()
+	if err := s.healthy(); err != nil {
+		return err
 	}
-	s.heads.mu.Unlock()
-	if err != nil {
-		return wrap("commit", err)
+	if err := s.checkEnds(&c); err != nil {
+		return err
 	}
-	if len(c.Outbox) > 0 {
-		s.box.Notify()
+	if err := s.logCommit(&c); err != nil {
+		return err
 	}
+	s.heads.committed(&c)
 	return nil
+}
+
+// checkEnds checks that c continues the logs and counters. An end the
+// heads do not know is read from the data file, which must hold every
+// acknowledged commit for that: when commits wait for a checkpoint, it
+// runs first.
+func (s *Store) checkEnds(c *domain.Changes) error {
+	s.heads.behind = s.behind()
+	check := func() error {
+		return s.db.View(func(tx *bolt.Tx) error { return checkLogs(tx, c, &s.heads) })
+	}
+	err := check()
+	if errors.Is(err, errBehind) {
+		if err = s.flush(0); err == nil {
+			s.heads.behind = false
+			err = check()
+		}
+	}
+	return wrap("commit", err)
 }
 
 func refused(format string, args ...any) error {
@@ -214,6 +233,11 @@ func checkChanges(c *domain.Changes) error {
 			return refused("webhook without id")
 		}
 	}
+	for _, m := range c.Outbox {
+		if err := outbox.Check(m); err != nil {
+			return refused("%v", err)
+		}
+	}
 	for k := range c.Settings {
 		if k == "" {
 			return refused("setting with an empty key")
@@ -285,19 +309,57 @@ func deletionID(d domain.Deletion) string {
 	return d.ID
 }
 
-// apply writes checked Changes; checks that need the stored state come
-// first, the logs' ends read through h. The statistics fold the events in
-// the same transaction, in the time zones zone reads.
-func apply(tx *bolt.Tx, c *domain.Changes, zone stats.Zone, h *heads) error {
+// checkLogs refuses Changes that would break the event logs, the
+// counters or the journal chains, their ends read through h, and Changes
+// the file has no buckets for.
+func checkLogs(tx *bolt.Tx, c *domain.Changes, h *heads) error {
+	if err := checkBuckets(tx, c); err != nil {
+		return err
+	}
 	if err := checkSequences(tx, c.Events, h); err != nil {
 		return err
 	}
 	if err := checkCounters(tx, c.Counters, h); err != nil {
 		return err
 	}
-	if err := checkChains(tx, c.Journal, h); err != nil {
-		return err
+	return checkChains(tx, c.Journal, h)
+}
+
+// checkBuckets refuses Changes that a file at an older schema has no
+// buckets for: logged, they could never be checkpointed.
+func checkBuckets(tx *bolt.Tx, c *domain.Changes) error {
+	missing := func(n int, names ...[]byte) []byte {
+		for _, name := range names {
+			if n > 0 && tx.Bucket(name) == nil {
+				return name
+			}
+		}
+		return nil
 	}
+	for _, name := range [][]byte{
+		missing(len(c.Events), bucketEvents),
+		missing(len(c.Tickets), bucketTickets, bucketTicketDay, bucketTicketOpen),
+		missing(len(c.Announcements), bucketAnnouncements),
+		missing(len(c.Ratings), bucketRatings, bucketRatingDay, bucketRatingPhone),
+		missing(len(c.Journal), bucketJournal, bucketJournalDay),
+		missing(len(c.JournalHeads), bucketJournalHead),
+		missing(len(c.Integrations), bucketIntegrations),
+		missing(len(c.Contacts), bucketContacts),
+		missing(len(c.Webhooks), bucketWebhooks),
+	} {
+		if name != nil {
+			return refused("the data file has no bucket %s: it is at an older schema", name)
+		}
+	}
+	if len(c.Outbox) > 0 && !outbox.Created(tx) {
+		return refused("the data file has no outbox: it is at an older schema")
+	}
+	return nil
+}
+
+// write writes checked Changes. The statistics fold the events in the same
+// transaction, in the time zones zone reads.
+func write(tx *bolt.Tx, c *domain.Changes, zone stats.Zone, f *folds) error {
 	for _, o := range c.Offices {
 		if err := put(tx, o, bucketOffices, o.ID); err != nil {
 			return err
@@ -406,10 +468,10 @@ func apply(tx *bolt.Tx, c *domain.Changes, zone stats.Zone, h *heads) error {
 	}
 	for _, m := range c.Outbox {
 		if err := outbox.Put(tx, m); err != nil {
-			return refused("%v", err)
+			return err
 		}
 	}
-	return foldStats(tx, c.Events, zone, h)
+	return foldStats(tx, c.Events, zone, f)
 }
 
 // checkSequences keeps the log gap-free: each office's events must continue

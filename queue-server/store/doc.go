@@ -3,9 +3,11 @@
 // transactions, are the only packages that import bbolt: everything else sees domain.Store, and no bbolt
 // type or byte slice leaves a transaction here.
 //
-// Every Commit is one fsynced write transaction, so a ticket, the counter that
-// gave it its number and the event that records it are on disk together or
-// not at all.
+// Every Commit is one record of the write-ahead log (wal.go), appended and
+// fdatasynced, so a ticket, the counter that gave it its number and the
+// event that records it are on disk together or not at all. Checkpoints
+// bring the data file up to date with the log in batches (checkpoint.go),
+// and a read of the data file checkpoints first.
 //
 // The bucket tree (values are JSON of the domain types unless noted). The
 // records every commit writes live in flat buckets whose keys join a path
@@ -14,6 +16,7 @@
 //
 //	meta/
 //	  schema                      -> schema version, decimal text
+//	  log                         -> the write-ahead log's id, 16 bytes, and the offset of the log this file holds up to, 8
 //	  settings/<key>              -> value, plain text
 //	offices/<office>              -> Office
 //	services/<office>/<id>        -> Service

@@ -87,7 +87,7 @@ func (s *Store) EventsFrom(ctx context.Context, officeID string, t time.Time) (u
 		return 0, fmt.Errorf("store: events from: %w", err)
 	}
 	var after uint64
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := lookup(tx, bucketEventTime, officeID)
 		if b == nil {
 			return nil

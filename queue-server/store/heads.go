@@ -1,10 +1,10 @@
 package store
 
 import (
+	"errors"
 	"sync"
 
 	"github.com/talonqueue/talon/queue-server/domain"
-	"github.com/talonqueue/talon/queue-server/stats"
 	bolt "go.etcd.io/bbolt"
 )
 
@@ -13,9 +13,9 @@ import (
 // from memory: seeking the ends of both trees and decoding the last journal
 // record was a fifth of a one-ticket commit's work (BenchmarkHeadroom).
 //
-// Commit holds mu through its transaction, so the heads follow the commits
-// in their order; only Commit writes events and journal records. A commit
-// that fails forgets them all: the next one reads the ends from the file.
+// Commit holds mu from its check to its logging, so the heads follow the
+// commits in their order; only Commit writes events and journal records,
+// and one that fails moves no head.
 type heads struct {
 	mu      sync.Mutex
 	events  map[string]uint64               // office -> last event seq
@@ -23,18 +23,21 @@ type heads struct {
 	// counters holds each office's and prefix's latest counter, of its
 	// latest day only, so the map does not grow with the days.
 	counters map[[2]string]domain.Counter
-	// marks holds offices' statistics marks (stats.Mark), and deltas the
-	// deltas of each office's events after its mark, folded as they were
-	// committed (foldStats). Both change inside the transaction: a commit
-	// that fails forgets them with the rest.
-	marks  map[string]uint64
-	deltas map[string]*stats.Deltas
+	// behind means acknowledged commits wait for a checkpoint, so an end
+	// not in memory cannot be read from the data file yet (errBehind).
+	behind bool
 }
+
+// errBehind asks for a checkpoint before an end is read from the data file.
+var errBehind = errors.New("the data file is behind the write-ahead log")
 
 // lastEvent returns the office's last event seq, from memory or from tx.
 func (h *heads) lastEvent(tx *bolt.Tx, officeID string) (uint64, error) {
 	if seq, ok := h.events[officeID]; ok {
 		return seq, nil
+	}
+	if h.behind {
+		return 0, errBehind
 	}
 	return lastSeq(tx, officeID)
 }
@@ -43,6 +46,9 @@ func (h *heads) lastEvent(tx *bolt.Tx, officeID string) (uint64, error) {
 func (h *heads) lastRecord(tx *bolt.Tx, chain string) (domain.JournalRecord, error) {
 	if r, ok := h.journal[chain]; ok {
 		return r, nil
+	}
+	if h.behind {
+		return domain.JournalRecord{}, errBehind
 	}
 	r, _, err := lastRecord(tx, chain)
 	return r, err
@@ -53,6 +59,9 @@ func (h *heads) lastRecord(tx *bolt.Tx, chain string) (domain.JournalRecord, err
 func (h *heads) lastCount(tx *bolt.Tx, officeID, day, prefix string) (int, error) {
 	if c, ok := h.counters[[2]string{officeID, prefix}]; ok && c.Day == day {
 		return c.Last, nil
+	}
+	if h.behind {
+		return 0, errBehind
 	}
 	return storedCount(tx, officeID, day, prefix)
 }
@@ -76,9 +85,4 @@ func (h *heads) committed(c *domain.Changes) {
 			h.counters[key] = domain.Counter{Day: x.Day, Last: x.Last}
 		}
 	}
-}
-
-// forget drops every head after a commit that failed.
-func (h *heads) forget() {
-	h.events, h.journal, h.counters, h.marks, h.deltas = nil, nil, nil, nil, nil
 }

@@ -141,7 +141,7 @@ func (s *Store) Journal(ctx context.Context, chain string, q domain.JournalQuery
 	}
 	out := []domain.JournalRecord{}
 	key := chainKey(chain)
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		records := tx.Bucket(bucketJournal)
 		if records == nil {
 			return nil
@@ -199,7 +199,7 @@ func (s *Store) JournalHeads(ctx context.Context, chain string) ([]domain.Journa
 		return nil, fmt.Errorf("store: journal heads: %w", err)
 	}
 	var heads []domain.JournalHead
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := lookup(tx, bucketJournalHead, chainKey(chain))
 		if b == nil {
 			return nil
@@ -218,7 +218,7 @@ func (s *Store) JournalHeads(ctx context.Context, chain string) ([]domain.Journa
 // A record stored under another chain or seq than it names, or one that
 // cannot be decoded, ends the walk with an error naming it.
 func (s *Store) EachJournal(ctx context.Context, fn func(domain.JournalRecord) error) error {
-	return s.db.View(func(tx *bolt.Tx) error {
+	return s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketJournal)
 		return eachOffice(b, func(key string) error {
 			chain := chainOf(key)

@@ -66,7 +66,7 @@ func (s *Store) Tickets(ctx context.Context, officeID, fromDay, toDay string) ([
 // root for the days fromDay to toDay.
 func daysOf[T any](ctx context.Context, s *Store, root []byte, officeID, fromDay, toDay string) ([]T, error) {
 	var out []T
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(root)
 		if b == nil {
 			return nil

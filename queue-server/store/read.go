@@ -32,7 +32,7 @@ func (s *Store) Load(ctx context.Context, sinceDay string, fn func(domain.State)
 		apptFrom = day.AddDate(0, 0, -1).Format(dayLayout)
 	}
 	var fnErr error
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		st, err := loadState(ctx, tx, sinceDay, apptFrom)
 		if err != nil {
 			return err
@@ -215,7 +215,7 @@ func (s *Store) Events(ctx context.Context, officeID string, after uint64, limit
 	if after == math.MaxUint64 {
 		return events, nil
 	}
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		return eachEvent(tx, officeID, after, func(e domain.Event) (bool, error) {
 			events = append(events, e)
 			return len(events) < limit, nil
@@ -257,7 +257,7 @@ func (s *Store) Ticket(ctx context.Context, officeID, ticketID string) (domain.T
 		t     domain.Ticket
 		found bool
 	)
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		raw, err := dayedRecord(tx, ticketBuckets, officeID, ticketID)
 		if raw == nil || err != nil {
 			return err
@@ -468,7 +468,7 @@ func walkDays(ctx context.Context, b *bolt.Bucket, office, fromDay string, keys 
 // further than beforeDay.
 func (s *Store) PersonalData(ctx context.Context, fromDay, beforeDay string) ([]domain.Appointment, error) {
 	var out []domain.Appointment
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketAppointments)
 		return eachOffice(b, func(office string) error {
 			err := eachDay(ctx, b, office, fromDay, func(day, id, raw []byte) error {

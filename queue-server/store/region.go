@@ -54,7 +54,7 @@ func (s *Store) officeNumber(ctx context.Context, bucket []byte, officeID, what 
 		return 0, fmt.Errorf("store: %s: %w", what, err)
 	}
 	var n uint64
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucket)
 		if b == nil {
 			return nil

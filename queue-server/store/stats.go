@@ -90,7 +90,7 @@ func (s *Store) Stats(ctx context.Context, q domain.StatsQuery) (domain.StatsRep
 		return domain.StatsReport{}, fmt.Errorf("store: stats: %w", err)
 	}
 	var rep domain.StatsReport
-	err := s.db.View(func(tx *bolt.Tx) (err error) {
+	err := s.view(func(tx *bolt.Tx) (err error) {
 		rep, err = stats.Report(tx, q, func(office string) ([]domain.Event, *time.Location, error) {
 			events, err := unfolded(tx, office)
 			if err != nil || len(events) == 0 {
@@ -111,10 +111,14 @@ func (s *Store) Stats(ctx context.Context, q domain.StatsQuery) (domain.StatsRep
 // transaction that replaces them: all of them or, on error, none.
 func (s *Store) RebuildStats(ctx context.Context) error {
 	// The rebuild drops the marks with the rest (every event is counted
-	// after it), so the commits' memory of them goes too.
-	s.heads.mu.Lock()
-	defer s.heads.mu.Unlock()
-	defer s.heads.forget()
+	// after it), so the checkpoints' memory of them goes too. Commits
+	// logged meanwhile fold into the rebuilt rollups at their checkpoint.
+	if err := s.settle(); err != nil {
+		return err
+	}
+	s.ckMu.Lock()
+	defer s.ckMu.Unlock()
+	defer s.folds.forget()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		if err := stats.Reset(tx); err != nil {
 			return err
@@ -157,7 +161,7 @@ const statsBatch = 64
 // statsBatch of its events wait after the mark. An office without a mark
 // had every event counted by the commits before: its mark starts before
 // this commit's events.
-func foldStats(tx *bolt.Tx, events []domain.Event, zone stats.Zone, h *heads) error {
+func foldStats(tx *bolt.Tx, events []domain.Event, zone stats.Zone, f *folds) error {
 	var offices []string
 	byOffice := map[string][]domain.Event{}
 	for _, e := range events {
@@ -166,13 +170,13 @@ func foldStats(tx *bolt.Tx, events []domain.Event, zone stats.Zone, h *heads) er
 		}
 		byOffice[e.OfficeID] = append(byOffice[e.OfficeID], e)
 	}
-	if h.marks == nil {
-		h.marks, h.deltas = map[string]uint64{}, map[string]*stats.Deltas{}
+	if f.marks == nil {
+		f.marks, f.deltas = map[string]uint64{}, map[string]*stats.Deltas{}
 	}
 	for _, office := range offices {
 		own := byOffice[office] // in seq order (checkSequences)
 		first, last := own[0].Seq, own[len(own)-1].Seq
-		mark, ok := h.marks[office]
+		mark, ok := f.marks[office]
 		if !ok {
 			var err error
 			if mark, ok, err = stats.Mark(tx, office); err != nil {
@@ -185,10 +189,10 @@ func foldStats(tx *bolt.Tx, events []domain.Event, zone stats.Zone, h *heads) er
 				}
 			}
 		}
-		d := h.deltas[office]
+		d := f.deltas[office]
 		if d == nil {
 			// The deltas of the events before this commit's were lost
-			// with a restart or a failed commit: fold them again.
+			// with a restart or a failed checkpoint: fold them again.
 			d = &stats.Deltas{}
 			err := eachEvent(tx, office, mark, func(e domain.Event) (bool, error) {
 				if e.Seq >= first {
@@ -214,7 +218,7 @@ func foldStats(tx *bolt.Tx, events []domain.Event, zone stats.Zone, h *heads) er
 				return err
 			}
 		}
-		h.marks[office], h.deltas[office] = mark, d
+		f.marks[office], f.deltas[office] = mark, d
 	}
 	return nil
 }

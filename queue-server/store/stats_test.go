@@ -196,9 +196,12 @@ func statsDay(t *testing.T, s *Store, from, to int) {
 // aside: the rebuild leaves none (every event counted).
 func foldAll(t *testing.T, s *Store) {
 	t.Helper()
-	s.heads.mu.Lock()
-	defer s.heads.mu.Unlock()
-	defer s.heads.forget()
+	if err := s.settle(); err != nil {
+		t.Fatal(err)
+	}
+	s.ckMu.Lock()
+	defer s.ckMu.Unlock()
+	defer s.folds.forget()
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		root := tx.Bucket([]byte("stats"))
 		var offices []string

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -36,16 +37,39 @@ type Options struct {
 	LockTimeout time.Duration
 	// Logger receives migrations and other rare events; nothing when nil.
 	Logger *slog.Logger
+	// LogSize is the write-ahead log's ring in bytes; DefaultLogSize when
+	// zero. It takes effect when the log is created.
+	LogSize int64
 }
 
-// Store is the bbolt implementation of domain.Store. It is safe for
-// concurrent use; Commit calls are serialised by bbolt's single writer.
+// Store is the bbolt implementation of domain.Store, with a write-ahead
+// log in front of it (wal.go). It is safe for concurrent use; Commit calls
+// are serialised by the heads' lock, checkpoints by ckMu.
 type Store struct {
 	db    *bolt.DB
 	path  string
 	box   *outbox.Outbox
 	zones zones
 	heads heads
+	log   *wal
+
+	// ckMu serialises the writes to the data file that must follow the
+	// log's order: checkpoints, and commits too big for the log. folds is
+	// theirs.
+	ckMu  sync.Mutex
+	folds folds
+
+	pendMu  sync.Mutex
+	pending []logged // acknowledged, not yet in the data file, in order
+	logged  uint64   // the log's offset after the last acknowledged record
+	// broken is the last failure to write the log or the data file:
+	// commits are refused until a checkpoint gets the data file past it.
+	broken  error
+	kick    chan struct{}
+	now     chan struct{}
+	stop    chan struct{}
+	closing sync.Once
+	done    chan struct{}
 }
 
 var _ domain.Store = (*Store)(nil)
@@ -96,7 +120,28 @@ func open(path string, opts Options, migs []migration) (*Store, error) {
 	if from != to {
 		log.Info("store: schema migrated", "path", path, "from", from, "to", to)
 	}
-	return &Store{db: db, path: path, box: outbox.New(db)}, nil
+	size := opts.LogSize
+	if size <= 0 {
+		size = DefaultLogSize
+	}
+	wal, records, err := openLog(db, LogPath(path), size)
+	if err != nil {
+		_ = db.Close()
+		return nil, logRefusal(LogPath(path), err)
+	}
+	s := &Store{db: db, path: path, log: wal, pending: records, logged: wal.next,
+		kick: make(chan struct{}, 1), now: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	if len(records) > 0 {
+		log.Info("store: commits replayed from the write-ahead log", "path", path, "commits", len(records))
+		if err := s.flush(0); err != nil {
+			_ = wal.close()
+			_ = db.Close()
+			return nil, err
+		}
+	}
+	s.box = outbox.New(db, s.settle)
+	go s.checkpoints()
+	return s, nil
 }
 
 // openLocked opens path with bbolt and makes sure the file it locked is still
@@ -188,12 +233,20 @@ func (s *Store) PageWrites() int64 {
 	return st.TxStats.GetWrite()
 }
 
-// Close releases the file; in-flight transactions finish first.
+// Close checkpoints what the log holds and releases the files; in-flight
+// transactions finish first. When the checkpoint fails, the log keeps the
+// commits for the next Open.
 func (s *Store) Close() error {
-	if err := s.db.Close(); err != nil {
-		return wrap("close "+s.path, err)
+	s.closing.Do(func() { close(s.stop) })
+	<-s.done
+	errs := []error{s.flush(0)}
+	if err := s.log.close(); err != nil {
+		errs = append(errs, wrap("close write-ahead log", err))
 	}
-	return nil
+	if err := s.db.Close(); err != nil {
+		errs = append(errs, wrap("close "+s.path, err))
+	}
+	return errors.Join(errs...)
 }
 
 // wrap gives a storage failure its context and, where a person can fix the
