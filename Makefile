@@ -92,7 +92,7 @@ bench: modules ## print the performance numbers the issues ask for
 	@$(BENCH) -bench . -benchtime 1x ./queue-server/region | grep -E '^(Benchmark|ok|FAIL)'
 	@echo "== queue service in process (no HTTP) =="
 	@$(BENCH) -bench . -benchtime 2000x ./queue-server/queue | grep -E '^(Benchmark|ok|FAIL)'
-	@echo "== bbolt group commit; 100 offices committing in turn, two operations a commit (ms and CPU ms per commit, pages written per commit, file MB); start-up load, a month read for the rating summary; the heap a restart after a 60,000-ticket day takes while the engine is rebuilt (peak with garbage, peak live, retained by the engine, bytes per ticket) =="
+	@echo "== group commit (the write-ahead log, checkpoints into bbolt beside it); 100 offices committing in turn, two operations a commit (ms and CPU ms per commit, data-file pages the checkpoints wrote per commit, file MB; the checkpoints' share included); start-up load, a month read for the rating summary; the heap a restart after a 60,000-ticket day takes while the engine is rebuilt (peak with garbage, peak live, retained by the engine, bytes per ticket) =="
 	@$(BENCH) -bench . ./queue-server/store | grep -E '^(Benchmark|ok|FAIL)'
 	@echo "== statistics: a year's report of a 50-window office (400,000 tickets) and of 100 such offices, cold and warm, ms per breakdown; what the rollups add to a commit (Apply µs, pages, fsynced commit p50/p99) =="
 	@$(BENCH) -bench . -benchtime 1x ./queue-server/stats | grep -E '^(Benchmark|ok|FAIL)'

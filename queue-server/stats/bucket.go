@@ -184,14 +184,17 @@ func pendingSpan(root *bolt.Bucket, office string) (first, last uint64) {
 		return 1, 0
 	}
 	first = binary.BigEndian.Uint64(k[len(prefix):])
-	k, _ = c.Seek(append(prefix[:len(prefix)-1:len(prefix)-1], 1)) // past the office's entries
-	if k == nil {
-		k, _ = c.Last()
-	} else {
-		k, _ = c.Prev()
+	// Forward, not back from the next office's: bbolt's Prev and Last
+	// return nothing across a node emptied earlier in the same
+	// transaction (a flush deletes the entries, and a checkpoint writes
+	// many commits' deltas in one), and there are at most pendingFlush.
+	for last = first; ; {
+		k, _ = c.Next()
+		if !bytes.HasPrefix(k, prefix) || len(k) != len(prefix)+8 {
+			return first, last
+		}
+		last = binary.BigEndian.Uint64(k[len(prefix):])
 	}
-	last = binary.BigEndian.Uint64(k[len(k)-8:])
-	return first, last
 }
 
 // eachPending calls fn with each of an office's pending entries in order.

@@ -15,7 +15,8 @@ import (
 )
 
 // BenchmarkCommit measures the store's group-commit capacity: one Commit per
-// batch of ticket issues (ticket, counter and event each), fsync included.
+// batch of ticket issues (ticket, counter and event each), fsync included;
+// the checkpoints run beside it, as in the server.
 func BenchmarkCommit(b *testing.B) {
 	for _, size := range []int{1, 10, 100} {
 		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
@@ -40,7 +41,8 @@ func BenchmarkCommit(b *testing.B) {
 // two to a commit, as a regional server's writer gets them: each office
 // issues, calls and serves its tickets. After 6,000 commits, it reports per
 // commit of the next 3,000 the time (fsync included), the process's CPU
-// time, the pages written, and the file's size.
+// time, the data file's pages the checkpoints wrote, both with the
+// checkpoints' share, and the file's size.
 func BenchmarkCommitOffices(b *testing.B) {
 	s, path := openTest(b)
 	const offices = 100
@@ -87,8 +89,7 @@ func BenchmarkCommitOffices(b *testing.B) {
 			return domain.Changes{Tickets: []domain.Ticket{tk}, Events: []domain.Event{ev}}
 		}
 	}
-	run := func(n int) time.Duration {
-		t0 := time.Now()
+	run := func(n int) {
 		for range n {
 			var c domain.Changes
 			c.Merge(op())
@@ -97,13 +98,16 @@ func BenchmarkCommitOffices(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		return time.Since(t0)
+	}
+	// The checkpoints' share counts in each run: it starts and ends with
+	// the data file up to date.
+	settle := func() {
+		if err := s.settle(); err != nil {
+			b.Fatal(err)
+		}
 	}
 	run(6000)
-	pages := func() int64 {
-		st := s.db.Stats()
-		return st.TxStats.GetWrite()
-	}
+	settle()
 	cpu := func() time.Duration {
 		var u syscall.Rusage
 		if err := syscall.Getrusage(syscall.RUSAGE_SELF, &u); err != nil {
@@ -114,9 +118,10 @@ func BenchmarkCommitOffices(b *testing.B) {
 	const n = 3000
 	b.ResetTimer()
 	for range b.N {
-		p0, c0 := pages(), cpu()
-		took := run(n)
-		used, written := cpu()-c0, pages()-p0
+		p0, c0, t0 := s.PageWrites(), cpu(), time.Now()
+		run(n)
+		settle()
+		took, used, written := time.Since(t0), cpu()-c0, s.PageWrites()-p0
 		fi, err := os.Stat(path)
 		if err != nil {
 			b.Fatal(err)
@@ -216,8 +221,9 @@ func BenchmarkRatingSummaryRead(b *testing.B) {
 
 // BenchmarkCommitFloor sets a one-ticket commit (ticket, counter, event
 // and a journal record, fsync on) beside an empty bbolt commit on the same
-// file, the two fdatasyncs every commit needs; they take turns. pages is
-// what bbolt writes per one-ticket commit, the freelist and meta included.
+// file, the two fdatasyncs every bbolt commit needs; they take turns. pages
+// is what the checkpoints write to the data file per one-ticket commit, the
+// freelist and meta included, the floor's own pages taken out.
 func BenchmarkCommitFloor(b *testing.B) {
 	s, _ := openTest(b)
 	ctx := context.Background()
@@ -225,13 +231,19 @@ func BenchmarkCommitFloor(b *testing.B) {
 		seq          uint64
 		last         domain.JournalRecord
 		floor, store []time.Duration
-		writes       int64
 	)
-	for b.Loop() {
-		t0 := time.Now()
+	empty := func() {
 		if err := s.db.Update(func(*bolt.Tx) error { return nil }); err != nil {
 			b.Fatal(err)
 		}
+	}
+	w0 := s.PageWrites()
+	empty()
+	floorPages := s.PageWrites() - w0
+	w0 = s.PageWrites()
+	for b.Loop() {
+		t0 := time.Now()
+		empty()
 		floor = append(floor, time.Since(t0))
 		seq++
 		c := issue(seq, ticket(fmt.Sprintf("t%08d", seq), "2026-11-23", domain.StatusWaiting), int(seq))
@@ -239,16 +251,16 @@ func BenchmarkCommitFloor(b *testing.B) {
 			Role: domain.RoleDevice, Action: "issueTicket", TicketID: c.Tickets[0].ID, Result: domain.JournalOK}
 		last = journal.Link(last, r)
 		c.Journal = []domain.JournalRecord{last}
-		st := s.db.Stats()
-		before := st.TxStats.GetWrite()
 		t0 = time.Now()
 		if err := s.Commit(ctx, c); err != nil {
 			b.Fatal(err)
 		}
 		store = append(store, time.Since(t0))
-		st = s.db.Stats()
-		writes += st.TxStats.GetWrite() - before
 	}
+	if err := s.settle(); err != nil {
+		b.Fatal(err)
+	}
+	writes := s.PageWrites() - w0 - floorPages*int64(seq)
 	f50, c50 := p50(floor), p50(store)
 	b.ReportMetric(f50, "floor-p50-ms")
 	b.ReportMetric(c50, "commit-p50-ms")

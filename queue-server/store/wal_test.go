@@ -295,3 +295,30 @@ func TestRestoreKeepsTheReplacedLog(t *testing.T) {
 		t.Fatalf("the kept file has %d tickets, want all 4", len(got))
 	}
 }
+
+// TestCheckpointOfManyCommitsFoldsTheirStatistics checkpoints five
+// commits of a hundred issues each at a time: the statistics' pending
+// entries of one office are flushed into the cells (every 256 entries)
+// and written again within one transaction.
+func TestCheckpointOfManyCommitsFoldsTheirStatistics(t *testing.T) {
+	s, _ := openTest(t)
+	seq := 0
+	for range 60 {
+		s.ckMu.Lock()
+		for range 5 {
+			var c domain.Changes
+			for range 100 {
+				seq++
+				c.Merge(issue(uint64(seq), ticket(fmt.Sprintf("t%05d", seq), "2026-11-23", domain.StatusWaiting), seq))
+			}
+			commit(t, s, c)
+		}
+		s.ckMu.Unlock()
+		if err := s.settle(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := load(t, s, "").Tickets; len(got) != seq {
+		t.Fatalf("%d tickets after the checkpoints, want %d", len(got), seq)
+	}
+}
