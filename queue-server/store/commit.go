@@ -50,6 +50,36 @@ type deviceRecord struct {
 	CredentialHash  string `json:"credential_hash,omitempty"`
 }
 
+func accountRecordOf(a domain.Account) accountRecord {
+	return accountRecord{Account: a, PasswordHash: a.PasswordHash, CardHash: a.CardHash}
+}
+
+func (r accountRecord) account() domain.Account {
+	a := r.Account
+	a.PasswordHash, a.CardHash = r.PasswordHash, r.CardHash
+	return a
+}
+
+func integrationRecordOf(x domain.Integration) integrationRecord {
+	return integrationRecord{Integration: x, KeyHash: x.KeyHash}
+}
+
+func (r integrationRecord) integration() domain.Integration {
+	x := r.Integration
+	x.KeyHash = r.KeyHash
+	return x
+}
+
+func deviceRecordOf(d domain.Device) deviceRecord {
+	return deviceRecord{Device: d, PairingCodeHash: d.PairingCodeHash, CredentialHash: d.CredentialHash}
+}
+
+func (r deviceRecord) device() domain.Device {
+	d := r.Device
+	d.PairingCodeHash, d.CredentialHash = r.PairingCodeHash, r.CredentialHash
+	return d
+}
+
 // dayed names the flat buckets of a record kind kept per day: the records
 // under office NUL day NUL id, an index from office NUL id to the day, and
 // an index of the records still alive, also to the day.
@@ -381,7 +411,7 @@ func write(tx *bolt.Tx, c *domain.Changes, zone stats.Zone, f *folds) error {
 		}
 	}
 	for _, x := range c.Devices {
-		if err := put(tx, deviceRecord{Device: x, PairingCodeHash: x.PairingCodeHash, CredentialHash: x.CredentialHash}, bucketDevices, x.OfficeID, x.ID); err != nil {
+		if err := put(tx, deviceRecordOf(x), bucketDevices, x.OfficeID, x.ID); err != nil {
 			return err
 		}
 	}
@@ -391,7 +421,7 @@ func write(tx *bolt.Tx, c *domain.Changes, zone stats.Zone, f *folds) error {
 		}
 	}
 	for _, a := range c.Accounts {
-		if err := put(tx, accountRecord{Account: a, PasswordHash: a.PasswordHash, CardHash: a.CardHash}, bucketAccounts, a.Login); err != nil {
+		if err := put(tx, accountRecordOf(a), bucketAccounts, a.Login); err != nil {
 			return err
 		}
 	}
@@ -401,7 +431,7 @@ func write(tx *bolt.Tx, c *domain.Changes, zone stats.Zone, f *folds) error {
 		}
 	}
 	for _, x := range c.Integrations {
-		if err := put(tx, integrationRecord{Integration: x, KeyHash: x.KeyHash}, bucketIntegrations, x.ID); err != nil {
+		if err := put(tx, integrationRecordOf(x), bucketIntegrations, x.ID); err != nil {
 			return err
 		}
 	}

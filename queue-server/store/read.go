@@ -68,9 +68,7 @@ func loadState(ctx context.Context, tx *bolt.Tx, sinceDay, apptFrom string) (dom
 		return st, err
 	}
 	for _, r := range devices {
-		d := r.Device
-		d.PairingCodeHash, d.CredentialHash = r.PairingCodeHash, r.CredentialHash
-		st.Devices = append(st.Devices, d)
+		st.Devices = append(st.Devices, r.device())
 	}
 	if st.Categories, err = loadScoped[domain.PriorityCategory](ctx, tx, bucketCategories); err != nil {
 		return st, err
@@ -83,9 +81,7 @@ func loadState(ctx context.Context, tx *bolt.Tx, sinceDay, apptFrom string) (dom
 		return st, err
 	}
 	for _, r := range records {
-		a := r.Account
-		a.PasswordHash, a.CardHash = r.PasswordHash, r.CardHash
-		st.Accounts = append(st.Accounts, a)
+		st.Accounts = append(st.Accounts, r.account())
 	}
 	// A file before schema 8 has no integrations; the store's tests of
 	// older migrations load such files.
@@ -101,9 +97,7 @@ func loadState(ctx context.Context, tx *bolt.Tx, sinceDay, apptFrom string) (dom
 		}
 	}
 	for _, r := range integrations {
-		in := r.Integration
-		in.KeyHash = r.KeyHash
-		st.Integrations = append(st.Integrations, in)
+		st.Integrations = append(st.Integrations, r.integration())
 	}
 	// A file opened at an older schema, as the migrations' tests do, has none.
 	if tx.Bucket(bucketWebhooks) != nil {

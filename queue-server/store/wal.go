@@ -72,13 +72,13 @@ func encodeRecord(c *domain.Changes) ([]byte, error) {
 	r := logRecord{Changes: *c}
 	r.Changes.Accounts, r.Changes.Devices, r.Changes.Integrations = nil, nil, nil
 	for _, a := range c.Accounts {
-		r.Accounts = append(r.Accounts, accountRecord{Account: a, PasswordHash: a.PasswordHash, CardHash: a.CardHash})
+		r.Accounts = append(r.Accounts, accountRecordOf(a))
 	}
 	for _, d := range c.Devices {
-		r.Devices = append(r.Devices, deviceRecord{Device: d, PairingCodeHash: d.PairingCodeHash, CredentialHash: d.CredentialHash})
+		r.Devices = append(r.Devices, deviceRecordOf(d))
 	}
 	for _, x := range c.Integrations {
-		r.Integrations = append(r.Integrations, integrationRecord{Integration: x, KeyHash: x.KeyHash})
+		r.Integrations = append(r.Integrations, integrationRecordOf(x))
 	}
 	return json.Marshal(r)
 }
@@ -90,16 +90,13 @@ func decodeRecord(data []byte) (domain.Changes, error) {
 	}
 	c := r.Changes
 	for _, a := range r.Accounts {
-		a.Account.PasswordHash, a.Account.CardHash = a.PasswordHash, a.CardHash
-		c.Accounts = append(c.Accounts, a.Account)
+		c.Accounts = append(c.Accounts, a.account())
 	}
 	for _, d := range r.Devices {
-		d.Device.PairingCodeHash, d.Device.CredentialHash = d.PairingCodeHash, d.CredentialHash
-		c.Devices = append(c.Devices, d.Device)
+		c.Devices = append(c.Devices, d.device())
 	}
 	for _, x := range r.Integrations {
-		x.Integration.KeyHash = x.KeyHash
-		c.Integrations = append(c.Integrations, x.Integration)
+		c.Integrations = append(c.Integrations, x.integration())
 	}
 	return c, nil
 }
