@@ -91,7 +91,7 @@ func (s *Store) flush(upTo uint64) error {
 		s.pendMu.Unlock()
 		return err
 	}
-	s.log.setCheckpointed(done)
+	s.log.done.Store(done)
 	if notify {
 		s.box.Notify()
 	}

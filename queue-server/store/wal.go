@@ -11,7 +11,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"sync"
+	"sync/atomic"
 
 	"github.com/talonqueue/talon/queue-server/domain"
 	bolt "go.etcd.io/bbolt"
@@ -109,8 +109,7 @@ type wal struct {
 	id   [16]byte
 	ring int64  // bytes after the header
 	next uint64 // virtual offset of the next record
-	mu   sync.Mutex
-	done uint64 // the data file holds every record before this offset
+	done atomic.Uint64
 }
 
 // logged is an acknowledged commit the data file does not hold yet.
@@ -157,7 +156,7 @@ func openLog(db *bolt.DB, path string, size int64) (*wal, []logged, error) {
 		l, err := createLog(db, path, size)
 		return l, nil, err
 	}
-	l.done = binary.BigEndian.Uint64(mark[16:])
+	l.done.Store(binary.BigEndian.Uint64(mark[16:]))
 	records, err := l.replay()
 	if err != nil {
 		_ = f.Close()
@@ -250,7 +249,7 @@ func putLogMark(tx *bolt.Tx, id [16]byte, done uint64) error {
 // there: torn, from an earlier lap, or never written.
 func (l *wal) replay() ([]logged, error) {
 	var out []logged
-	at := l.done
+	at := l.checkpointed()
 	head := make([]byte, recordHeaderSize)
 	for {
 		if err := l.readAt(head, at); err != nil {
@@ -284,13 +283,22 @@ func checksum(head, payload []byte) uint32 {
 	return crc32.Update(sum, castagnoli, payload)
 }
 
-// readAt reads p from the ring at virtual offset at, around its end.
+// readAt reads p from the ring at virtual offset at.
 func (l *wal) readAt(p []byte, at uint64) error {
+	if err := l.around(p, at, l.f.ReadAt); err != nil {
+		return fmt.Errorf("read write-ahead log %s: %w", l.path, err)
+	}
+	return nil
+}
+
+// around runs do, the file's ReadAt or WriteAt, on p at the ring's
+// virtual offset at, in two parts where p runs past the ring's end.
+func (l *wal) around(p []byte, at uint64, do func([]byte, int64) (int, error)) error {
 	for len(p) > 0 {
 		pos := int64(at % uint64(l.ring))
 		n := min(int64(len(p)), l.ring-pos)
-		if _, err := l.f.ReadAt(p[:n], logHeaderSize+pos); err != nil {
-			return fmt.Errorf("read write-ahead log %s: %w", l.path, err)
+		if _, err := do(p[:n], logHeaderSize+pos); err != nil {
+			return err
 		}
 		p, at = p[n:], at+uint64(n)
 	}
@@ -334,29 +342,15 @@ func frame(payload []byte, at uint64) []byte {
 	return rec
 }
 
-// writeAt writes p into the ring at virtual offset at, around its end.
+// writeAt writes p into the ring at virtual offset at.
 func (l *wal) writeAt(p []byte, at uint64) error {
-	for len(p) > 0 {
-		pos := int64(at % uint64(l.ring))
-		n := min(int64(len(p)), l.ring-pos)
-		if _, err := l.f.WriteAt(p[:n], logHeaderSize+pos); err != nil {
-			return fmt.Errorf("write the write-ahead log: %w", err)
-		}
-		p, at = p[n:], at+uint64(n)
+	if err := l.around(p, at, l.f.WriteAt); err != nil {
+		return fmt.Errorf("write the write-ahead log: %w", err)
 	}
 	return nil
 }
 
-func (l *wal) checkpointed() uint64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.done
-}
-
-func (l *wal) setCheckpointed(done uint64) {
-	l.mu.Lock()
-	l.done = done
-	l.mu.Unlock()
-}
+// checkpointed is the offset before which the data file holds every record.
+func (l *wal) checkpointed() uint64 { return l.done.Load() }
 
 func (l *wal) close() error { return l.f.Close() }
