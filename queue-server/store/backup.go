@@ -285,12 +285,10 @@ func migrateFile(path string, migs []migration) error {
 	if err != nil {
 		return openError(path, err)
 	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		if _, _, err := migrate(tx, path, migs); err != nil {
-			return err
-		}
-		return tx.Bucket(bucketMeta).Delete(logMarkKey)
-	})
+	_, _, err = upgrade(db, path, migs)
+	if err == nil {
+		err = db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Delete(logMarkKey) })
+	}
 	if cerr := db.Close(); err == nil && cerr != nil {
 		err = cerr
 	}

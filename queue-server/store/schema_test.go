@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -365,7 +366,57 @@ func TestMigration10AddsTheWebhooks(t *testing.T) {
 // the region's journal, migrates, and reads everything back through the
 // store: the same records, found by the same seeks, and new commits going
 // on from them.
+// TestMigration12FlattensTheHotPath opens a file of schema 11 after
+// moving none, all or some of its records ahead, with the migration's own
+// batches or with its transaction alone.
 func TestMigration12FlattensTheHotPath(t *testing.T) {
+	oneTx := slices.Clone(migrations)
+	for i := range oneTx {
+		oneTx[i].ahead = nil
+	}
+	withBolt := func(t *testing.T, path string, fn func(db *bolt.DB) error) {
+		t.Helper()
+		db, err := bolt.Open(path, 0o600, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := fn(db); err != nil {
+			t.Error(err)
+		}
+		if err := db.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		name   string
+		before func(t *testing.T, path string)
+		migs   []migration
+	}{
+		{name: "ahead, then the schema", migs: migrations},
+		{name: "the schema's transaction alone", migs: oneTx},
+		{name: "ahead in batches of 512 bytes", migs: oneTx, before: func(t *testing.T, path string) {
+			withBolt(t, path, func(db *bolt.DB) error { return flattenInBatches(db, 512) })
+			if v := schemaOf(t, path); v != 11 {
+				t.Errorf("schema %d after the batches, want 11 until the migration's transaction", v)
+			}
+		}},
+		{name: "after a batch cut short", migs: migrations, before: func(t *testing.T, path string) {
+			withBolt(t, path, func(db *bolt.DB) error {
+				return db.Update(func(tx *bolt.Tx) error {
+					left, err := flattenSome(tx.Bucket(bucketTickets), []byte("zbulk"), 300)
+					if err == nil && !left {
+						err = errors.New("300 bytes of a day of 2,000 tickets moved it all")
+					}
+					return err
+				})
+			})
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { testMigration12(t, tc.before, tc.migs) })
+	}
+}
+
+func testMigration12(t *testing.T, before func(t *testing.T, path string), migs []migration) {
 	const north, bulk, bulkTickets = "north", "zbulk", 2000
 	oldDone := ticket("t1", "2026-11-20", domain.StatusDone)
 	oldOpen := ticket("t2", "2026-11-20", domain.StatusWaiting)
@@ -446,7 +497,14 @@ func TestMigration12FlattensTheHotPath(t *testing.T) {
 		return putNested(tx, seqKey(1), bucketJournalDay, testOffice, "2026-11-23")
 	})
 
-	s := openAt(t, path)
+	if before != nil {
+		before(t, path)
+	}
+	s, err := open(path, Options{}, migs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
 	ctx := context.Background()
 	all := load(t, s, "")
 	if n := len(all.Tickets); n != len(tickets)+bulkTickets {

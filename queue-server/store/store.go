@@ -108,11 +108,7 @@ func open(path string, opts Options, migs []migration) (*Store, error) {
 			return nil, wrap("sync data folder", err)
 		}
 	}
-	var from, to int
-	err = db.Update(func(tx *bolt.Tx) error {
-		from, to, err = migrate(tx, path, migs)
-		return err
-	})
+	from, to, err := upgrade(db, path, migs)
 	if err != nil {
 		_ = db.Close()
 		return nil, refusal(path, wrap("migrate "+path, err))
