@@ -96,7 +96,7 @@ bench: modules ## print the performance numbers the issues ask for
 	@$(BENCH) -bench . ./queue-server/store | grep -E '^(Benchmark|ok|FAIL)'
 	@echo "== statistics: a year's report of a 50-window office (400,000 tickets) and of 100 such offices, cold and warm, ms per breakdown; what the rollups add to a commit (Apply µs, pages, fsynced commit p50/p99) =="
 	@$(BENCH) -bench . -benchtime 1x ./queue-server/stats | grep -E '^(Benchmark|ok|FAIL)'
-	@echo "== restore of a year of a 50-window office (400,000 tickets, the statistics' year): the scheduled backup that made the file, backup verify, restore (verify, copy, sync, keep the replaced file, rename), its journal entry, the first start (store open and queue load); goal: s-total under 60 =="
+	@echo "== restore of a year of a 50-window office (400,000 tickets, the statistics' year, with their history, events and audit journal): the scheduled backup that made the file, backup verify, restore (verify, copy, sync, keep the replaced file, rename), its journal entry, the first start (store open and queue load); goal: s-total under 60 =="
 	@$(BENCH) -bench . -benchtime 1x ./queue-server/backup | grep -E '^(Benchmark|ok|FAIL)'
 	@echo "== outbox: commit-to-delivery delay p50/p99 and throughput with a healthy receiver, backlog of 10,000 drained =="
 	@$(BENCH) -bench . -benchtime 1x ./queue-server/outbox | grep -E '^(Benchmark|ok|FAIL)'

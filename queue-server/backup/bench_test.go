@@ -6,10 +6,13 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/talonqueue/talon/queue-server/domain"
+	"github.com/talonqueue/talon/queue-server/journal"
 	"github.com/talonqueue/talon/queue-server/queue"
 	"github.com/talonqueue/talon/queue-server/stats/benchyear"
 	"github.com/talonqueue/talon/queue-server/store"
@@ -17,8 +20,9 @@ import (
 
 // yearFile writes the data file of a 50-window office after a year of work
 // (benchyear's 2025, about 400,000 tickets): the office, its services,
-// windows and operators, every ticket finished, every event in the log and
-// the statistics' rollups, committed one day at a time through the store.
+// windows and operators, every ticket finished with its history, every
+// event in the log, the audit journal and the statistics' rollups,
+// committed one day at a time through the store.
 func yearFile(b *testing.B, path string) (tickets int) {
 	b.Helper()
 	msk, err := time.LoadLocation("Europe/Moscow")
@@ -50,17 +54,15 @@ func yearFile(b *testing.B, path string) (tickets int) {
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	var seq uint64
+	var head domain.JournalRecord
 	for _, day := range benchyear.WorkingDays(2025, msk) {
-		events := benchyear.Day(rng, office, day)
-		c := domain.Changes{Events: events}
+		events, records := asServed(benchyear.Day(rng, office, day), day.Format("2006-01-02"), &head)
+		c := domain.Changes{Events: events, Journal: records}
 		for i := range events {
 			seq++
 			events[i].Seq = seq
 			if e := events[i]; e.Type == domain.EventTicketFinished {
-				t := *e.Ticket
-				t.Day, t.Status, t.FinishedAt = day.Format("2006-01-02"), domain.StatusDone, &e.At
-				t.Number = fmt.Sprintf("%s%03d", string(rune('А'+len(t.ServiceID)%10)), len(c.Tickets)%1000)
-				c.Tickets = append(c.Tickets, t)
+				c.Tickets = append(c.Tickets, *e.Ticket)
 			}
 		}
 		if err := st.Commit(ctx, c); err != nil {
@@ -69,6 +71,81 @@ func yearFile(b *testing.B, path string) (tickets int) {
 		tickets += len(c.Tickets)
 	}
 	return tickets
+}
+
+// asServed makes a day of benchyear's events what the server writes for
+// them: each ticket's number and its history growing with every event, the
+// start of service between call and finish, and the audit journal's record
+// of every operation, linked after head. benchyear's events alone made
+// the file 3.5 KB a ticket, these 9.5 KB; make loadtest's day, whose
+// logins, boards and rating terminals are journaled too, 14 KB.
+func asServed(in []domain.Event, day string, head *domain.JournalRecord) ([]domain.Event, []domain.JournalRecord) {
+	var events []domain.Event
+	var records []domain.JournalRecord
+	history := map[string][]domain.Step{}
+	numbers := map[string]int{}
+	record := func(e domain.Event, action, actor string, role domain.Role, object string) {
+		device := ""
+		if role == domain.RoleDevice {
+			device = actor
+		}
+		*head = journal.Link(*head, domain.JournalRecord{Chain: e.OfficeID, At: e.At, Actor: actor, Role: role, Device: device,
+			Address: "10.20.0.17:51544", Action: action, OfficeID: e.OfficeID, TicketID: e.TicketID, Object: object, Result: domain.JournalOK})
+		records = append(records, *head)
+	}
+	step := func(e domain.Event, t domain.Ticket, action domain.Action, status domain.Status, by string) domain.Event {
+		t.Status = status
+		history[t.ID] = append(history[t.ID], domain.Step{At: e.At, Action: action, Status: status, By: by,
+			WindowID: t.WindowID, OperatorID: t.OperatorID, ServiceID: t.ServiceID})
+		t.History = slices.Clone(history[t.ID])
+		e.Ticket, e.TicketID, e.ServiceID = &t, t.ID, t.ServiceID
+		events = append(events, e)
+		return e
+	}
+	for _, e := range in {
+		if e.Ticket == nil {
+			var actor, action, object string
+			role := domain.RoleOperator
+			switch {
+			case e.Rating != nil:
+				actor, role, action = "rating-"+e.Rating.WindowID, domain.RoleDevice, "submitRating"
+			case e.Type == domain.EventWindowResumed:
+				actor, action, object = "operator"+strings.TrimPrefix(e.Session.WindowID, "w"), "resumeWindow", "window/"+e.Session.WindowID
+			default:
+				actor, action, object = "operator"+strings.TrimPrefix(e.Session.WindowID, "w"), "closeWindow", "window/"+e.Session.WindowID
+			}
+			events = append(events, e)
+			record(e, action, actor, role, object)
+			continue
+		}
+		t := *e.Ticket
+		t.Day, t.OriginalServiceID, t.QueuedAt = day, t.ServiceID, t.CreatedAt
+		if e.Type == domain.EventTicketIssued {
+			numbers[t.ServiceID]++
+		}
+		t.Number = fmt.Sprintf("%c%03d", 'А'+rune(t.ServiceID[1]-'0'), numbers[t.ServiceID]%1000)
+		operator := "operator" + strings.TrimPrefix(t.WindowID, "w")
+		switch e.Type {
+		case domain.EventTicketIssued:
+			e = step(e, t, domain.ActionIssue, domain.StatusWaiting, "kiosk1")
+			record(e, "issueTicket", "kiosk1", domain.RoleDevice, "")
+		case domain.EventTicketCalled:
+			e = step(e, t, domain.ActionCall, domain.StatusCalled, operator)
+			record(e, "callNext", operator, domain.RoleOperator, "window/"+t.WindowID)
+			started := e.At.Add(30 * time.Second)
+			t.ServiceStartedAt = &started
+			e = step(domain.Event{Type: domain.EventTicketStarted, At: started, OfficeID: e.OfficeID, FromStatus: domain.StatusCalled}, t,
+				domain.ActionStart, domain.StatusServing, operator)
+			record(e, "startService", operator, domain.RoleOperator, "window/"+t.WindowID)
+		case domain.EventTicketFinished:
+			started := e.Ticket.CalledAt.Add(30 * time.Second)
+			t.ServiceStartedAt, t.FinishedAt = &started, &e.At
+			e.FromStatus = domain.StatusServing
+			e = step(e, t, domain.ActionFinish, domain.StatusDone, operator)
+			record(e, "finishTicket", operator, domain.RoleOperator, "window/"+t.WindowID)
+		}
+	}
+	return events, records
 }
 
 // BenchmarkRestoreYear measures what bringing a large office back from its
