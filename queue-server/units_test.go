@@ -48,7 +48,7 @@ func TestSystemdUnits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"Type=notify", "User=talon", "ProtectSystem=strict", "ReadWritePaths=/var/lib/talon", "Restart=on-failure", "WatchdogSec="} {
+	for _, want := range []string{"Type=notify", "User=talon", "ProtectSystem=strict", "ReadWritePaths=/var/lib/talon", "Restart=on-failure", "WatchdogSec=", "TimeoutStartSec="} {
 		if !strings.Contains(string(server), "\n"+want) {
 			t.Errorf("the server's unit lacks %s", want)
 		}
