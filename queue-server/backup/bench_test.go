@@ -80,6 +80,7 @@ func yearFile(b *testing.B, path string) (tickets int) {
 // the file 3.5 KB a ticket, these 9.5 KB; make loadtest's day, whose
 // logins, boards and rating terminals are journaled too, 14 KB.
 func asServed(in []domain.Event, day string, head *domain.JournalRecord) ([]domain.Event, []domain.JournalRecord) {
+	const startAfter = 30 * time.Second // from the call to the start of service
 	var events []domain.Event
 	var records []domain.JournalRecord
 	history := map[string][]domain.Step{}
@@ -132,13 +133,13 @@ func asServed(in []domain.Event, day string, head *domain.JournalRecord) ([]doma
 		case domain.EventTicketCalled:
 			e = step(e, t, domain.ActionCall, domain.StatusCalled, operator)
 			record(e, "callNext", operator, domain.RoleOperator, "window/"+t.WindowID)
-			started := e.At.Add(30 * time.Second)
+			started := e.At.Add(startAfter)
 			t.ServiceStartedAt = &started
 			e = step(domain.Event{Type: domain.EventTicketStarted, At: started, OfficeID: e.OfficeID, FromStatus: domain.StatusCalled}, t,
 				domain.ActionStart, domain.StatusServing, operator)
 			record(e, "startService", operator, domain.RoleOperator, "window/"+t.WindowID)
 		case domain.EventTicketFinished:
-			started := e.Ticket.CalledAt.Add(30 * time.Second)
+			started := e.Ticket.CalledAt.Add(startAfter)
 			t.ServiceStartedAt, t.FinishedAt = &started, &e.At
 			e.FromStatus = domain.StatusServing
 			e = step(e, t, domain.ActionFinish, domain.StatusDone, operator)

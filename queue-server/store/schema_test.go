@@ -361,11 +361,6 @@ func TestMigration10AddsTheWebhooks(t *testing.T) {
 	}
 }
 
-// TestMigration12FlattensTheHotPath fills every bucket schema 12 flattens
-// the way schema 11 kept it, nested per office and day, for two offices and
-// the region's journal, migrates, and reads everything back through the
-// store: the same records, found by the same seeks, and new commits going
-// on from them.
 // TestMigration12FlattensTheHotPath opens a file of schema 11 after
 // moving none, all or some of its records ahead, with the migration's own
 // batches or with its transaction alone.
@@ -416,6 +411,11 @@ func TestMigration12FlattensTheHotPath(t *testing.T) {
 	}
 }
 
+// testMigration12 fills every bucket schema 12 flattens the way schema 11
+// kept it, nested per office and day, for two offices and the region's
+// journal, runs before on the file, migrates with migs, and reads
+// everything back through the store: the same records, found by the same
+// seeks, and new commits going on from them.
 func testMigration12(t *testing.T, before func(t *testing.T, path string), migs []migration) {
 	const north, bulk, bulkTickets = "north", "zbulk", 2000
 	oldDone := ticket("t1", "2026-11-20", domain.StatusDone)
